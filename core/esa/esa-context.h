@@ -1,0 +1,75 @@
+/* esa-context.h: what the core offers a plugin (jobs, reports, config, events). */
+#pragma once
+
+#include <gio/gio.h>
+#include <json-glib/json-glib.h>
+#include "esa-report.h"
+#include "esa-platform.h"
+
+G_BEGIN_DECLS
+
+typedef struct _EsaContext EsaContext; /* one per plugin, owned by the core */
+typedef struct _EsaJobRun  EsaJobRun;  /* one per run of a job */
+
+/* A job body. It runs in a worker thread (a GTask), so it may block on
+ * commands and files, never on the main loop. Return FALSE with @error set on
+ * failure; the dispatcher logs it with the plugin's name and backs off. */
+typedef gboolean (*EsaJobFunc) (EsaJobRun *run, gpointer user_data, GError **error);
+
+/* Called in the main thread when the SDC accepted a report of this plugin;
+ * @answer is the SDC's JSON answer (e.g. a service request number). */
+typedef void (*EsaDeliveredFunc) (EsaContext *ctx, const char *report_uuid,
+                                  const char *kind, JsonObject *answer,
+                                  gpointer user_data);
+
+/* Schedules: "daily HH:MM", "weekly DAY HH:MM", "every N{m,h,d}", "on-event[:NAME]".
+ * [job.NAME] schedule= and splay= in esa.conf override the default given here.
+ * Only call this from init. */
+gboolean     esa_context_add_job          (EsaContext *ctx, const char *job_name,
+                                           const char *default_schedule,
+                                           EsaJobFunc func, gpointer user_data,
+                                           GDestroyNotify destroy, GError **error);
+void         esa_context_on_delivered     (EsaContext *ctx, EsaDeliveredFunc func,
+                                           gpointer user_data);
+
+const char  *esa_context_get_plugin_name  (EsaContext *ctx);
+/* <state-dir>/plugins/<name>, created 0700 on first use. */
+const char  *esa_context_get_state_dir    (EsaContext *ctx);
+/* <state-dir>/temp: scratch space for collectors (snap -d points here). */
+const char  *esa_context_get_temp_dir     (EsaContext *ctx);
+
+/* Typed reads of [plugin.<name>] in esa.conf. On a bad value they fail with an
+ * error naming file, group, key, value and what was expected. */
+char        *esa_context_get_string       (EsaContext *ctx, const char *key,
+                                           const char *fallback);
+gboolean     esa_context_get_int          (EsaContext *ctx, const char *key, gint64 fallback,
+                                           gint64 min, gint64 max, gint64 *out, GError **error);
+gboolean     esa_context_get_duration     (EsaContext *ctx, const char *key, guint64 fallback_s,
+                                           guint64 *out_s, GError **error);
+gboolean     esa_context_get_bool         (EsaContext *ctx, const char *key, gboolean fallback,
+                                           gboolean *out, GError **error);
+/* Any group/key of esa.conf, for the few shared settings (contact, vendors). */
+char        *esa_context_get_global       (EsaContext *ctx, const char *group, const char *key);
+
+/* The platform as detected at start-up (never NULL; fields may be NULL). */
+const EsaPlatform *esa_context_get_platform (EsaContext *ctx);
+
+/* Hands a report to the persistent queue (thread-safe). When this returns TRUE
+ * the report and its attachments are on disk and will be delivered. */
+gboolean     esa_context_submit           (EsaContext *ctx, EsaReport *report, GError **error);
+
+/* Raises an event: every job scheduled "on-event:NAME" (or plain "on-event"
+ * with NAME equal to its job name) runs with @data. Thread-safe. */
+void         esa_context_emit_event       (EsaContext *ctx, const char *event, JsonObject *data);
+
+/* Inside a job run. */
+EsaContext  *esa_job_run_get_context      (EsaJobRun *run);
+const char  *esa_job_run_get_job_name     (EsaJobRun *run);
+/* The event that started this run, or NULL for a scheduled run. */
+const char  *esa_job_run_get_event        (EsaJobRun *run);
+JsonObject  *esa_job_run_get_event_data   (EsaJobRun *run);
+GCancellable *esa_job_run_get_cancellable (EsaJobRun *run);
+/* A short outcome shown by `esactl status` (e.g. "queued heartbeat 1f3c…"). */
+void         esa_job_run_set_summary      (EsaJobRun *run, const char *summary);
+
+G_END_DECLS

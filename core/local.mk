@@ -1,0 +1,17 @@
+# libesa: the core shared by esad, esactl and every plugin.
+lib_LTLIBRARIES += core/libesa.la
+core_libesa_la_SOURCES = \
+	core/esa-error.c
+core_libesa_la_CFLAGS = $(AM_CFLAGS) $(SOUP_CFLAGS) -DG_LOG_DOMAIN=\"esa\"
+core_libesa_la_LIBADD = $(GLIB_LIBS) $(JSON_LIBS) $(SOUP_LIBS)
+core_libesa_la_LDFLAGS = -version-info 0:0:0 -no-undefined -export-symbols-regex '^_?esa_'
+
+esainclude_HEADERS += \
+	core/esa/esa-plugin.h \
+	core/esa/esa-context.h \
+	core/esa/esa-error.h \
+	core/esa/esa-report.h \
+	core/esa/esa-platform.h \
+	core/esa/esa-subprocess.h
+pkgconfig_DATA += core/esa-plugin.pc
+EXTRA_DIST += core/esa-plugin.pc.in

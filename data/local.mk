@@ -1,0 +1,1 @@
+# data: rules added by its component

@@ -1,0 +1,1 @@
+# proxy: rules added by its component

@@ -1,0 +1,1 @@
+# sdc: rules added by its component

@@ -1,0 +1,1 @@
+# transports: rules added by its component
