@@ -15,3 +15,8 @@ esainclude_HEADERS += \
 	core/esa/esa-subprocess.h
 pkgconfig_DATA += core/esa-plugin.pc
 EXTRA_DIST += core/esa-plugin.pc.in
+
+# Platform detection, the subprocess helper and AIX output parsers.
+include $(srcdir)/core/platform.mk
+# Schedules: parsing and next-run computation.
+include $(srcdir)/core/schedule.mk

@@ -1,0 +1,1 @@
+# platform.mk: added by the platform component

@@ -1,0 +1,23 @@
+/* esa-test-util.h: small helpers shared by the tests (temp dirs, processes, ports). */
+#pragma once
+
+#include <gio/gio.h>
+
+/* A fresh directory under $TMPDIR, removed by esa_test_rmtree (). */
+char     *esa_test_mkdtemp        (const char *prefix);
+void      esa_test_rmtree         (const char *path);
+/* $ESA_TOP_BUILDDIR/<rel> and $ESA_TOP_SRCDIR/<rel>. */
+char     *esa_test_build_path     (const char *rel);
+char     *esa_test_src_path       (const char *rel);
+/* A TCP port free on 127.0.0.1 (and [::1]) right now. */
+guint16   esa_test_free_port      (void);
+/* Polls until host:port accepts a TCP connection, at most timeout_ms. */
+gboolean  esa_test_wait_for_port  (const char *host, guint16 port, guint timeout_ms);
+/* Spawns argv with stdout+stderr to log_path (if not NULL); NULL-terminated argv. */
+GSubprocess *esa_test_spawn       (const char *log_path, const char *const *argv);
+/* SIGTERM, then wait (up to 10 s, then SIGKILL). Returns the exit status or -signal. */
+int       esa_test_stop           (GSubprocess *proc);
+/* Runs argv to completion, returns exit status; stdout/stderr captured if asked. */
+int       esa_test_run            (const char *const *argv, char **out, char **err);
+/* Writes text to path (creating parents) with mode. */
+void      esa_test_write_file     (const char *path, const char *text, int mode);
