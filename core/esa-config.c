@@ -1,0 +1,561 @@
+/* esa-config.c: loads esa.conf (GKeyFile) and validates every core key.
+ * Errors name file:line, group, key, value and what was expected; unknown
+ * groups and keys are warnings so a newer config still loads. */
+#include "config.h"
+
+#include "esa-config-private.h"
+#include "esa-schedule-private.h"
+#include "esa/esa-error.h"
+
+#include <string.h>
+
+#define DEFAULT_STATE_DIR LOCALSTATEDIR "/esa"
+
+typedef gboolean (*KeyCheck) (EsaConfig *self, const char *group, const char *key,
+                              const char *value, GError **error);
+
+typedef struct {
+  const char *key;
+  KeyCheck check; /* NULL: any string */
+} KeySpec;
+
+/* ---- locating keys in the text, for messages ---- */
+
+static guint
+find_line (EsaConfig *self, const char *group, const char *key)
+{
+  g_auto (GStrv) lines = NULL;
+  gboolean in_group = FALSE;
+  guint group_line = 0;
+  if (self->raw == NULL)
+    return 0;
+  lines = g_strsplit (self->raw, "\n", -1);
+  for (guint i = 0; lines[i] != NULL; i++)
+    {
+      g_autofree char *line = g_strstrip (g_strdup (lines[i]));
+      if (line[0] == '[')
+        {
+          g_autofree char *want = g_strdup_printf ("[%s]", group);
+          in_group = g_strcmp0 (line, want) == 0;
+          if (in_group)
+            group_line = i + 1;
+          continue;
+        }
+      if (in_group && key != NULL && g_str_has_prefix (line, key))
+        {
+          const char *rest = line + strlen (key);
+          while (*rest == ' ' || *rest == '\t')
+            rest++;
+          if (*rest == '=')
+            return i + 1;
+        }
+    }
+  return group_line;
+}
+
+char *
+esa_config_describe_key (EsaConfig *self, const char *group, const char *key)
+{
+  guint line = find_line (self, group, key);
+  const char *file = self->path != NULL ? self->path : "(defaults)";
+  if (line > 0)
+    return g_strdup_printf ("%s:%u: [%s] %s", file, line, group, key);
+  return g_strdup_printf ("%s: [%s] %s", file, group, key);
+}
+
+static gboolean
+fail (EsaConfig *self, const char *group, const char *key, const char *value,
+      GError **error, const char *fmt, ...) G_GNUC_PRINTF (6, 7);
+
+static gboolean
+fail (EsaConfig *self, const char *group, const char *key, const char *value,
+      GError **error, const char *fmt, ...)
+{
+  g_autofree char *where = esa_config_describe_key (self, group, key);
+  g_autofree char *why = NULL;
+  va_list args;
+  va_start (args, fmt);
+  why = g_strdup_vprintf (fmt, args);
+  va_end (args);
+  g_set_error (error, ESA_ERROR, ESA_ERROR_INVALID_CONFIG, "%s: \"%s\": %s", where,
+               value != NULL ? value : "", why);
+  return FALSE;
+}
+
+/* ---- value checks ---- */
+
+static gboolean
+check_abs_path (EsaConfig *self, const char *group, const char *key, const char *value,
+                GError **error)
+{
+  if (!g_path_is_absolute (value))
+    return fail (self, group, key, value, error, "not an absolute path (expected /…)");
+  return TRUE;
+}
+
+static gboolean
+check_log_level (EsaConfig *self, const char *group, const char *key, const char *value,
+                 GError **error)
+{
+  const char *levels[] = { "error", "warning", "message", "info", "debug", NULL };
+  if (!g_strv_contains (levels, value))
+    return fail (self, group, key, value, error,
+                 "unknown level (expected error, warning, message, info or debug)");
+  return TRUE;
+}
+
+static gboolean
+check_name (EsaConfig *self, const char *group, const char *key, const char *value,
+            GError **error)
+{
+  if (*value == '\0')
+    return fail (self, group, key, value, error, "empty name (expected [a-z0-9_-]+)");
+  for (const char *p = value; *p; p++)
+    if (!(g_ascii_islower (*p) || g_ascii_isdigit (*p) || *p == '-' || *p == '_'))
+      return fail (self, group, key, value, error, "bad character '%c' (expected [a-z0-9_-]+)", *p);
+  return TRUE;
+}
+
+/* Parses a URL and checks its scheme is one of @schemes. */
+static gboolean
+check_url (EsaConfig *self, const char *group, const char *key, const char *value,
+           const char *const *schemes, const char *expected, GError **error)
+{
+  g_autoptr (GUri) uri = NULL;
+  g_autoptr (GError) local = NULL;
+  uri = g_uri_parse (value, G_URI_FLAGS_NONE, &local);
+  if (uri == NULL)
+    return fail (self, group, key, value, error, "not a URL (expected %s)", expected);
+  if (!g_strv_contains (schemes, g_uri_get_scheme (uri)))
+    return fail (self, group, key, value, error, "unsupported scheme %s (expected %s)",
+                 g_uri_get_scheme (uri), expected);
+  if (g_uri_get_host (uri) == NULL || *g_uri_get_host (uri) == '\0')
+    return fail (self, group, key, value, error, "no host (expected %s)", expected);
+  if (g_uri_get_userinfo (uri) != NULL)
+    return fail (self, group, key, value, error,
+                 "credentials in the URL are not allowed (use user= and password-file=)");
+  return TRUE;
+}
+
+static gboolean
+check_upload_url (EsaConfig *self, const char *group, const char *key, const char *value,
+                  GError **error)
+{
+  const char *schemes[] = { "https", NULL };
+  if (g_str_has_prefix (value, "http://"))
+    return fail (self, group, key, value, error,
+                 "reports are never uploaded over plain HTTP (expected https://host[:port]/)");
+  return check_url (self, group, key, value, schemes, "https://host[:port]/", error);
+}
+
+static gboolean
+check_config_url (EsaConfig *self, const char *group, const char *key, const char *value,
+                  GError **error)
+{
+  const char *schemes[] = { "http", "https", NULL };
+  return check_url (self, group, key, value, schemes, "http:// or https:// URL", error);
+}
+
+static gboolean
+check_proxy_url (EsaConfig *self, const char *group, const char *key, const char *value,
+                 GError **error)
+{
+  const char *schemes[] = { "http", NULL };
+  return check_url (self, group, key, value, schemes, "http://host:port", error);
+}
+
+static gboolean
+check_duration (EsaConfig *self, const char *group, const char *key, const char *value,
+                GError **error)
+{
+  guint64 s;
+  g_autoptr (GError) local = NULL;
+  if (!esa_duration_parse (value, &s, &local))
+    return fail (self, group, key, value, error, "not a duration (expected e.g. 90s, 15m, 6h, 2d)");
+  return TRUE;
+}
+
+static gboolean
+check_schedule (EsaConfig *self, const char *group, const char *key, const char *value,
+                GError **error)
+{
+  g_autoptr (EsaSchedule) sched = NULL;
+  g_autoptr (GError) local = NULL;
+  sched = esa_schedule_parse (value, &local);
+  if (sched == NULL)
+    return fail (self, group, key, value, error,
+                 "not a schedule (expected daily HH:MM, weekly DAY HH:MM, every N{m,h,d} or on-event)");
+  return TRUE;
+}
+
+static gboolean
+check_bool (EsaConfig *self, const char *group, const char *key, const char *value,
+            GError **error)
+{
+  if (g_strcmp0 (value, "true") != 0 && g_strcmp0 (value, "false") != 0)
+    return fail (self, group, key, value, error, "not a boolean (expected true or false)");
+  return TRUE;
+}
+
+static gboolean
+check_transport (EsaConfig *self, const char *group, const char *key, const char *value,
+                 GError **error)
+{
+  if (g_strcmp0 (value, "https") != 0 && g_strcmp0 (value, "file") != 0)
+    return fail (self, group, key, value, error, "unknown transport (expected https or file)");
+  return TRUE;
+}
+
+static const KeySpec agent_keys[] = {
+  { "state-dir", check_abs_path }, { "socket", check_abs_path },
+  { "plugin-dir", check_abs_path }, { "pid-file", check_abs_path },
+  { "log-level", check_log_level }, { "control-group", check_name },
+  { NULL, NULL },
+};
+static const KeySpec plugins_keys[] = { { "enabled", NULL }, { NULL, NULL } };
+static const KeySpec sdc_keys[] = {
+  { "servers", NULL }, { "config-url", check_config_url }, { "ca-file", NULL },
+  { "timeout", check_duration }, { "direct", check_bool }, { NULL, NULL },
+};
+static const KeySpec proxy_keys[] = {
+  { "url", check_proxy_url }, { "user", NULL }, { "password-file", NULL }, { NULL, NULL },
+};
+static const KeySpec activation_keys[] = {
+  { "vendors", NULL }, { "contact-name", NULL }, { "contact-email", NULL },
+  { "contact-phone", NULL }, { NULL, NULL },
+};
+static const KeySpec queue_keys[] = {
+  { "backoff-min", check_duration }, { "backoff-max", check_duration }, { NULL, NULL },
+};
+static const KeySpec transport_keys[] = {
+  { "type", check_transport }, { "outbox", check_abs_path }, { NULL, NULL },
+};
+static const KeySpec job_keys[] = {
+  { "schedule", check_schedule }, { "splay", check_duration }, { "enabled", check_bool },
+  { NULL, NULL },
+};
+
+static const KeySpec *
+group_spec (const char *group)
+{
+  if (g_str_equal (group, "agent")) return agent_keys;
+  if (g_str_equal (group, "plugins")) return plugins_keys;
+  if (g_str_equal (group, "sdc")) return sdc_keys;
+  if (g_str_equal (group, "proxy.1") || g_str_equal (group, "proxy.2") ||
+      g_str_equal (group, "proxy.3"))
+    return proxy_keys;
+  if (g_str_equal (group, "activation")) return activation_keys;
+  if (g_str_equal (group, "queue")) return queue_keys;
+  if (g_str_equal (group, "transport")) return transport_keys;
+  if (g_str_has_prefix (group, "job.")) return job_keys;
+  return NULL;
+}
+
+static void
+warn (EsaConfig *self, const char *group, const char *key, const char *what)
+{
+  g_autofree char *where = esa_config_describe_key (self, group, key);
+  g_ptr_array_add (self->warnings, g_strdup_printf ("%s: %s", where, what));
+}
+
+/* Checks every key of every group against the tables above. */
+static gboolean
+validate_keys (EsaConfig *self, GError **error)
+{
+  g_auto (GStrv) groups = g_key_file_get_groups (self->keyfile, NULL);
+  for (guint g = 0; groups[g] != NULL; g++)
+    {
+      const char *group = groups[g];
+      const KeySpec *spec;
+      g_auto (GStrv) keys = NULL;
+      if (g_str_has_prefix (group, "plugin."))
+        continue; /* each plugin validates its own group when it reads it */
+      spec = group_spec (group);
+      if (spec == NULL)
+        {
+          if (g_str_has_prefix (group, "proxy."))
+            {
+              g_set_error (error, ESA_ERROR, ESA_ERROR_INVALID_CONFIG,
+                           "%s:%u: [%s]: at most three proxies (expected [proxy.1], [proxy.2] or [proxy.3])",
+                           self->path, find_line (self, group, NULL), group);
+              return FALSE;
+            }
+          warn (self, group, NULL, "unknown group, ignored");
+          continue;
+        }
+      keys = g_key_file_get_keys (self->keyfile, group, NULL, NULL);
+      for (guint k = 0; keys != NULL && keys[k] != NULL; k++)
+        {
+          const KeySpec *ks = NULL;
+          g_autofree char *value = NULL;
+          for (const KeySpec *s = spec; s->key != NULL; s++)
+            if (g_str_equal (s->key, keys[k]))
+              ks = s;
+          if (ks == NULL)
+            {
+              warn (self, group, keys[k], "unknown key, ignored");
+              continue;
+            }
+          value = g_key_file_get_string (self->keyfile, group, keys[k], NULL);
+          if (value == NULL)
+            value = g_key_file_get_value (self->keyfile, group, keys[k], NULL);
+          if (ks->check != NULL && !ks->check (self, group, keys[k], value, error))
+            return FALSE;
+        }
+    }
+  return TRUE;
+}
+
+static char *
+get_str (EsaConfig *self, const char *group, const char *key, const char *fallback)
+{
+  char *v = g_key_file_get_string (self->keyfile, group, key, NULL);
+  if (v == NULL || *v == '\0')
+    {
+      g_free (v);
+      return g_strdup (fallback);
+    }
+  return v;
+}
+
+static char **
+get_list (EsaConfig *self, const char *group, const char *key, const char *const *fallback)
+{
+  g_auto (GStrv) raw = g_key_file_get_string_list (self->keyfile, group, key, NULL, NULL);
+  g_autoptr (GStrvBuilder) b = g_strv_builder_new ();
+  if (raw == NULL)
+    return g_strdupv ((char **) fallback);
+  for (guint i = 0; raw[i] != NULL; i++)
+    {
+      g_autofree char *item = g_strstrip (g_strdup (raw[i]));
+      if (*item != '\0')
+        g_strv_builder_add (b, item);
+    }
+  return g_strv_builder_end (b);
+}
+
+static guint64
+get_duration (EsaConfig *self, const char *group, const char *key, guint64 fallback)
+{
+  g_autofree char *v = get_str (self, group, key, NULL);
+  guint64 s = fallback;
+  if (v != NULL)
+    esa_duration_parse (v, &s, NULL); /* validated already */
+  return s;
+}
+
+/* Relative paths in the config are relative to the config file's folder;
+ * GTlsFileDatabase needs an absolute path (NOTES.md). */
+static char *
+absolute_from_config (EsaConfig *self, const char *value)
+{
+  g_autofree char *dir = NULL;
+  if (value == NULL || g_path_is_absolute (value))
+    return g_strdup (value);
+  dir = self->path != NULL ? g_path_get_dirname (self->path) : g_get_current_dir ();
+  if (!g_path_is_absolute (dir))
+    {
+      g_autofree char *cwd = g_get_current_dir ();
+      g_autofree char *joined = g_build_filename (cwd, dir, NULL);
+      g_free (dir);
+      dir = g_steal_pointer (&joined);
+    }
+  return g_canonicalize_filename (value, dir);
+}
+
+static gboolean
+load_values (EsaConfig *self, GError **error)
+{
+  const char *no_vendors[] = { "IBM", NULL };
+  const char *no_plugins[] = { "heartbeat", NULL };
+
+  g_free (self->state_dir);
+  self->state_dir = get_str (self, "agent", "state-dir", DEFAULT_STATE_DIR);
+  g_free (self->socket_path);
+  {
+    g_autofree char *def = g_build_filename (self->state_dir, "esad.sock", NULL);
+    self->socket_path = get_str (self, "agent", "socket", def);
+  }
+  g_free (self->plugin_dir);
+  self->plugin_dir = get_str (self, "agent", "plugin-dir", PLUGINDIR);
+  self->pid_file = get_str (self, "agent", "pid-file", NULL);
+  g_free (self->log_level);
+  self->log_level = get_str (self, "agent", "log-level", "message");
+  g_free (self->control_group);
+  self->control_group = get_str (self, "agent", "control-group", "esa");
+
+  g_strfreev (self->enabled_plugins);
+  self->enabled_plugins = get_list (self, "plugins", "enabled", no_plugins);
+  for (guint i = 0; self->enabled_plugins[i] != NULL; i++)
+    if (!check_name (self, "plugins", "enabled", self->enabled_plugins[i], error))
+      return FALSE;
+
+  self->servers = get_list (self, "sdc", "servers", NULL);
+  if (self->servers == NULL)
+    self->servers = g_new0 (char *, 1);
+  for (guint i = 0; self->servers[i] != NULL; i++)
+    if (!check_upload_url (self, "sdc", "servers", self->servers[i], error))
+      return FALSE;
+  self->config_url = get_str (self, "sdc", "config-url", NULL);
+  {
+    g_autofree char *ca = get_str (self, "sdc", "ca-file", NULL);
+    self->ca_file = absolute_from_config (self, ca);
+  }
+  self->timeout_s = get_duration (self, "sdc", "timeout", 60);
+  if (self->timeout_s == 0)
+    return fail (self, "sdc", "timeout", "0", error, "must be at least 1s");
+  {
+    g_autofree char *direct = get_str (self, "sdc", "direct", NULL);
+    self->n_proxies = 0;
+    for (guint n = 1; n <= ESA_MAX_PROXIES; n++)
+      {
+        g_autofree char *group = g_strdup_printf ("proxy.%u", n);
+        EsaProxyConfig *p;
+        g_autofree char *pwfile = NULL;
+        if (!g_key_file_has_group (self->keyfile, group))
+          continue; /* "not configured": the next one is used */
+        p = &self->proxies[self->n_proxies];
+        p->url = get_str (self, group, "url", NULL);
+        if (p->url == NULL)
+          return fail (self, group, "url", "", error, "missing (expected http://host:port)");
+        p->user = get_str (self, group, "user", NULL);
+        pwfile = get_str (self, group, "password-file", NULL);
+        p->password_file = absolute_from_config (self, pwfile);
+        if ((p->user == NULL) != (p->password_file == NULL))
+          return fail (self, group, p->user ? "password-file" : "user", "", error,
+                       "user= and password-file= go together");
+        self->n_proxies++;
+      }
+    /* Without proxies the route is direct; with proxies, direct only if asked. */
+    self->direct = direct != NULL ? g_str_equal (direct, "true") : self->n_proxies == 0;
+  }
+
+  g_strfreev (self->vendors);
+  self->vendors = get_list (self, "activation", "vendors", no_vendors);
+  self->contact_name = get_str (self, "activation", "contact-name", NULL);
+  self->contact_email = get_str (self, "activation", "contact-email", NULL);
+  self->contact_phone = get_str (self, "activation", "contact-phone", NULL);
+
+  self->backoff_min_s = get_duration (self, "queue", "backoff-min", 60);
+  self->backoff_max_s = get_duration (self, "queue", "backoff-max", 6 * 3600);
+  if (self->backoff_min_s == 0 || self->backoff_min_s > self->backoff_max_s)
+    {
+      g_autofree char *v = get_str (self, "queue", "backoff-min", "");
+      return fail (self, "queue", "backoff-min", v, error,
+                   "must be at least 1s and not above backoff-max");
+    }
+  g_free (self->transport);
+  self->transport = get_str (self, "transport", "type", "https");
+  self->outbox = get_str (self, "transport", "outbox", NULL);
+  if (g_str_equal (self->transport, "file") && self->outbox == NULL)
+    return fail (self, "transport", "outbox", "", error,
+                 "missing (the file transport needs an absolute outbox folder)");
+  return TRUE;
+}
+
+EsaConfig *
+esa_config_new_default (void)
+{
+  EsaConfig *self = g_new0 (EsaConfig, 1);
+  self->keyfile = g_key_file_new ();
+  self->warnings = g_ptr_array_new_with_free_func (g_free);
+  if (!load_values (self, NULL))
+    g_assert_not_reached (); /* the built-in defaults are valid */
+  return self;
+}
+
+EsaConfig *
+esa_config_load (const char *path, GError **error)
+{
+  g_autoptr (EsaConfig) self = g_new0 (EsaConfig, 1);
+  g_autoptr (GError) local = NULL;
+  gsize len = 0;
+
+  self->path = g_strdup (path);
+  self->keyfile = g_key_file_new ();
+  self->warnings = g_ptr_array_new_with_free_func (g_free);
+  if (!g_file_get_contents (path, &self->raw, &len, &local))
+    {
+      g_set_error (error, ESA_ERROR,
+                   g_error_matches (local, G_FILE_ERROR, G_FILE_ERROR_NOENT)
+                       ? ESA_ERROR_NOT_FOUND : ESA_ERROR_INVALID_CONFIG,
+                   "%s: cannot read: %s", path, local->message);
+      return NULL;
+    }
+  if (!g_utf8_validate (self->raw, len, NULL))
+    {
+      g_set_error (error, ESA_ERROR, ESA_ERROR_INVALID_CONFIG,
+                   "%s: not UTF-8 text", path);
+      return NULL;
+    }
+  if (!g_key_file_load_from_data (self->keyfile, self->raw, len, G_KEY_FILE_NONE, &local))
+    {
+      g_set_error (error, ESA_ERROR, ESA_ERROR_INVALID_CONFIG, "%s: %s", path, local->message);
+      return NULL;
+    }
+  if (!validate_keys (self, error) || !load_values (self, error))
+    return NULL;
+  return g_steal_pointer (&self);
+}
+
+void
+esa_config_free (EsaConfig *self)
+{
+  if (self == NULL)
+    return;
+  g_free (self->path);
+  g_key_file_unref (self->keyfile);
+  g_free (self->raw);
+  g_free (self->state_dir);
+  g_free (self->socket_path);
+  g_free (self->plugin_dir);
+  g_free (self->pid_file);
+  g_free (self->log_level);
+  g_free (self->control_group);
+  g_strfreev (self->enabled_plugins);
+  g_strfreev (self->servers);
+  g_free (self->config_url);
+  g_free (self->ca_file);
+  for (guint i = 0; i < ESA_MAX_PROXIES; i++)
+    {
+      g_free (self->proxies[i].url);
+      g_free (self->proxies[i].user);
+      g_free (self->proxies[i].password_file);
+    }
+  g_strfreev (self->vendors);
+  g_free (self->contact_name);
+  g_free (self->contact_email);
+  g_free (self->contact_phone);
+  g_free (self->transport);
+  g_free (self->outbox);
+  g_ptr_array_unref (self->warnings);
+  g_free (self);
+}
+
+char *
+esa_config_get_job_schedule (EsaConfig *self, const char *job, const char *fallback)
+{
+  g_autofree char *group = g_strdup_printf ("job.%s", job);
+  return get_str (self, group, "schedule", fallback);
+}
+
+guint64
+esa_config_get_job_splay (EsaConfig *self, const char *job)
+{
+  g_autofree char *group = g_strdup_printf ("job.%s", job);
+  return get_duration (self, group, "splay", 0);
+}
+
+gboolean
+esa_config_get_job_enabled (EsaConfig *self, const char *job)
+{
+  g_autofree char *group = g_strdup_printf ("job.%s", job);
+  g_autofree char *v = get_str (self, group, "enabled", "true");
+  return g_str_equal (v, "true");
+}
+
+gboolean
+esa_config_plugin_enabled (EsaConfig *self, const char *plugin)
+{
+  return g_strv_contains ((const char *const *) self->enabled_plugins, plugin);
+}
