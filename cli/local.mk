@@ -1,1 +1,10 @@
-# cli: rules added by its component
+# esactl: the admin CLI.
+sbin_PROGRAMS += cli/esactl
+cli_esactl_SOURCES = \
+	cli/esactl.c \
+	cli/esactl-private.h \
+	cli/esactl-client.c \
+	cli/esactl-table.c \
+	cli/esactl-core.c
+cli_esactl_CFLAGS = $(AM_CFLAGS) $(SOUP_CFLAGS) -I$(top_srcdir)/cli
+cli_esactl_LDADD = core/libesa.la $(GLIB_LIBS) $(JSON_LIBS) $(SOUP_LIBS)

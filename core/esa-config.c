@@ -171,7 +171,7 @@ check_duration (EsaConfig *self, const char *group, const char *key, const char 
   guint64 s;
   g_autoptr (GError) local = NULL;
   if (!esa_duration_parse (value, &s, &local))
-    return fail (self, group, key, value, error, "not a duration (expected e.g. 90s, 15m, 6h, 2d)");
+    return fail (self, group, key, value, error, "%s", local->message);
   return TRUE;
 }
 
@@ -183,8 +183,7 @@ check_schedule (EsaConfig *self, const char *group, const char *key, const char 
   g_autoptr (GError) local = NULL;
   sched = esa_schedule_parse (value, &local);
   if (sched == NULL)
-    return fail (self, group, key, value, error,
-                 "not a schedule (expected daily HH:MM, weekly DAY HH:MM, every N{m,h,d} or on-event)");
+    return fail (self, group, key, value, error, "%s", local->message);
   return TRUE;
 }
 

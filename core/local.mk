@@ -5,7 +5,11 @@ core_libesa_la_SOURCES = \
 	core/esa-report.c \
 	core/esa-config.c \
 	core/esa-fileutil.c \
-	core/esa-queue.c
+	core/esa-queue.c \
+	core/esa-plugin-loader.c \
+	core/esa-dispatcher.c \
+	core/esa-context.c \
+	core/esa-engine.c
 core_libesa_la_CFLAGS = $(AM_CFLAGS) $(SOUP_CFLAGS) -DG_LOG_DOMAIN=\"esa\"
 core_libesa_la_LIBADD = $(GLIB_LIBS) $(JSON_LIBS) $(SOUP_LIBS)
 core_libesa_la_LDFLAGS = -version-info 0:0:0 -no-undefined -export-symbols-regex '^_?esa_'
@@ -24,3 +28,15 @@ EXTRA_DIST += core/esa-plugin.pc.in
 include $(srcdir)/core/platform.mk
 # Schedules: parsing and next-run computation.
 include $(srcdir)/core/schedule.mk
+
+core_libesa_la_SOURCES += \
+	core/esa-peercred.c \
+	core/esa-log.c \
+	core/esa-control.c \
+	core/esa-control-routes.c
+
+# esad: the daemon.
+sbin_PROGRAMS += core/esad
+core_esad_SOURCES = core/esad.c core/esad-extensions.c
+core_esad_CFLAGS = $(AM_CFLAGS) $(SOUP_CFLAGS) -DG_LOG_DOMAIN=\"esa\"
+core_esad_LDADD = core/libesa.la $(GLIB_LIBS) $(JSON_LIBS) $(SOUP_LIBS)

@@ -1,0 +1,205 @@
+/* esactl-core.c: status, plugin list, queue list, config check. */
+#include "config.h"
+
+#include "esactl-private.h"
+#include "esa-config-private.h"
+#include "esa/esa-error.h"
+#include "esa-plugin-loader-private.h"
+
+static int
+cmd_status (EsactlOptions *opts, int argc, char **argv)
+{
+  g_autoptr (JsonNode) reply = NULL;
+  JsonObject *o, *p;
+  JsonArray *jobs;
+  int rc = esactl_call (opts, "GET", "/v1/status", NULL, &reply);
+  if (rc != 0)
+    return rc;
+  if (opts->json)
+    {
+      esactl_print_json (reply);
+      return 0;
+    }
+  o = json_node_get_object (reply);
+  p = json_object_get_object_member (o, "platform");
+  g_print ("esad %s, pid %" G_GINT64_FORMAT ", running since %s\n", esactl_str (o, "version"),
+           json_object_get_int_member (o, "pid"), esactl_str (o, "started"));
+  g_print ("config:     %s\nstate dir:  %s\n", esactl_str (o, "config"), esactl_str (o, "state_dir"));
+  if (json_object_has_member (o, "activated"))
+    g_print ("activated:  %s\n", json_object_get_boolean_member (o, "activated")
+                                     ? esactl_str (o, "system_id") : "no");
+  g_print ("system:     %s %s-%s serial %s, %s %s%s\n", esactl_str (p, "vendor"),
+           esactl_str (p, "machine_type"), esactl_str (p, "model"), esactl_str (p, "serial"),
+           esactl_str (p, "os"), esactl_str (p, "os_version"),
+           json_object_get_boolean_member_with_default (p, "is_lpar", FALSE) ? " (LPAR)" : "");
+  g_print ("plugins:    %" G_GINT64_FORMAT " loaded\n", json_object_get_int_member (o, "plugins_loaded"));
+  g_print ("queue:      %" G_GINT64_FORMAT " waiting, %" G_GINT64_FORMAT " failed\n\n",
+           json_object_get_int_member (o, "queued"), json_object_get_int_member (o, "failed"));
+  jobs = json_object_get_array_member (o, "jobs");
+  {
+    g_autoptr (EsactlTable) t = esactl_table_new ("JOB", "PLUGIN", "SCHEDULE", "LAST RUN", "NEXT RUN", "LAST RESULT", NULL);
+    for (guint i = 0; i < json_array_get_length (jobs); i++)
+      {
+        JsonObject *j = json_array_get_object_element (jobs, i);
+        esactl_table_add (t, esactl_str (j, "name"), esactl_str (j, "plugin"),
+                          esactl_str (j, "schedule"), esactl_str (j, "last_run"),
+                          esactl_str (j, "next_run"), esactl_str (j, "last_result"), NULL);
+      }
+    esactl_table_print (t);
+  }
+  return 0;
+}
+
+static void
+print_plugins (EsactlOptions *opts, JsonNode *list)
+{
+  JsonArray *a = json_node_get_array (list);
+  g_autoptr (EsactlTable) t = NULL;
+  if (opts->json)
+    {
+      esactl_print_json (list);
+      return;
+    }
+  t = esactl_table_new ("NAME", "VERSION", "ENABLED", "STATE", "SUMMARY / REASON", NULL);
+  for (guint i = 0; i < json_array_get_length (a); i++)
+    {
+      JsonObject *p = json_array_get_object_element (a, i);
+      const char *state = esactl_str (p, "state");
+      gboolean ok = g_str_equal (state, "loaded") || g_str_equal (state, "disabled");
+      g_autofree char *text = ok ? g_strdup (esactl_str (p, "summary"))
+                                 : g_strdup_printf ("%s", esactl_str (p, "reason"));
+      esactl_table_add (t, esactl_str (p, "name"), esactl_str (p, "version"),
+                        json_object_get_boolean_member (p, "enabled") ? "yes" : "no", state, text, NULL);
+    }
+  esactl_table_print (t);
+}
+
+/* Works without esad: scans the plugin folder itself (read-only; no init). */
+static int
+cmd_plugin_list (EsactlOptions *opts, int argc, char **argv)
+{
+  g_autoptr (JsonNode) reply = NULL;
+  g_autofree char *socket_path = esactl_socket_path (opts);
+  if (socket_path != NULL && g_file_test (socket_path, G_FILE_TEST_EXISTS) &&
+      esactl_call (opts, "GET", "/v1/plugins", NULL, &reply) == 0)
+    {
+      print_plugins (opts, reply);
+      return 0;
+    }
+  {
+    g_autoptr (GError) error = NULL;
+    g_autoptr (EsaConfig) config = esa_config_load (opts->config_path, &error);
+    g_autoptr (GPtrArray) records = NULL;
+    if (config == NULL && g_error_matches (error, ESA_ERROR, ESA_ERROR_NOT_FOUND))
+      config = esa_config_new_default ();
+    else if (config == NULL)
+      {
+        g_printerr ("esactl: %s\n", error->message);
+        return ESACTL_EXIT_CONFIG;
+      }
+    if (!opts->json && !opts->quiet)
+      g_printerr ("esactl: esad is not running; scanning %s directly\n", config->plugin_dir);
+    records = esa_plugin_scan (config->plugin_dir, (const char *const *) config->enabled_plugins);
+    reply = esa_plugin_records_to_json (records);
+    print_plugins (opts, reply);
+  }
+  return 0;
+}
+
+static void
+print_entries (JsonArray *a, gboolean failed)
+{
+  g_autoptr (EsactlTable) t = failed
+      ? esactl_table_new ("UUID", "KIND", "PLUGIN", "CREATED", "REASON", NULL)
+      : esactl_table_new ("UUID", "KIND", "PLUGIN", "CREATED", "SIZE", "TRIES", "LAST ERROR", NULL);
+  for (guint i = 0; i < json_array_get_length (a); i++)
+    {
+      JsonObject *e = json_array_get_object_element (a, i);
+      g_autofree char *size = g_format_size ((guint64) json_object_get_int_member (e, "size"));
+      g_autofree char *tries = g_strdup_printf ("%" G_GINT64_FORMAT, json_object_get_int_member (e, "attempts"));
+      if (failed)
+        esactl_table_add (t, esactl_str (e, "uuid"), esactl_str (e, "kind"), esactl_str (e, "plugin"),
+                          esactl_str (e, "created"), esactl_str (e, "failed_reason"), NULL);
+      else
+        esactl_table_add (t, esactl_str (e, "uuid"), esactl_str (e, "kind"), esactl_str (e, "plugin"),
+                          esactl_str (e, "created"), size, tries, esactl_str (e, "last_error"), NULL);
+    }
+  esactl_table_print (t);
+}
+
+static int
+cmd_queue_list (EsactlOptions *opts, int argc, char **argv)
+{
+  g_autoptr (JsonNode) reply = NULL;
+  JsonObject *o;
+  int rc = esactl_call (opts, "GET", "/v1/queue", NULL, &reply);
+  if (rc != 0)
+    return rc;
+  if (opts->json)
+    {
+      esactl_print_json (reply);
+      return 0;
+    }
+  o = json_node_get_object (reply);
+  g_print ("Waiting to be sent:\n");
+  print_entries (json_object_get_array_member (o, "queued"), FALSE);
+  if (json_array_get_length (json_object_get_array_member (o, "failed")) > 0)
+    {
+      g_print ("\nRejected by the SDC (in failed/):\n");
+      print_entries (json_object_get_array_member (o, "failed"), TRUE);
+    }
+  return 0;
+}
+
+static int
+cmd_config_check (EsactlOptions *opts, int argc, char **argv)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (EsaConfig) config = NULL;
+  const char *path = argc > 0 ? argv[0] : opts->config_path;
+  config = esa_config_load (path, &error);
+  if (config == NULL)
+    {
+      if (opts->json)
+        {
+          g_autoptr (JsonObject) o = json_object_new ();
+          g_autoptr (JsonNode) n = json_node_new (JSON_NODE_OBJECT);
+          json_object_set_boolean_member (o, "valid", FALSE);
+          json_object_set_string_member (o, "error", error->message);
+          json_node_set_object (n, o);
+          esactl_print_json (n);
+        }
+      else
+        g_printerr ("esactl: %s\n", error->message);
+      return ESACTL_EXIT_CONFIG;
+    }
+  if (opts->json)
+    {
+      g_autoptr (JsonBuilder) b = json_builder_new ();
+      g_autoptr (JsonNode) root = NULL;
+      json_builder_begin_object (b);
+      json_builder_set_member_name (b, "valid");
+      json_builder_add_boolean_value (b, TRUE);
+      json_builder_set_member_name (b, "warnings");
+      json_builder_begin_array (b);
+      for (guint i = 0; i < config->warnings->len; i++)
+        json_builder_add_string_value (b, g_ptr_array_index (config->warnings, i));
+      json_builder_end_array (b);
+      json_builder_end_object (b);
+      root = json_builder_get_root (b);
+      esactl_print_json (root);
+      return 0;
+    }
+  for (guint i = 0; i < config->warnings->len; i++)
+    g_printerr ("warning: %s\n", (const char *) g_ptr_array_index (config->warnings, i));
+  g_print ("%s: OK\n", path);
+  return 0;
+}
+
+const EsactlCommand esactl_core_commands[] = {
+  { NULL, "status", "", "show the agent, its jobs and its queue", cmd_status },
+  { "plugin", "list", "", "list plugins: enabled, loaded, disabled or refused (and why)", cmd_plugin_list },
+  { "queue", "list", "", "list reports waiting to be sent and those the SDC rejected", cmd_queue_list },
+  { "config", "check", "[FILE]", "validate a config file", cmd_config_check },
+  { NULL, NULL, NULL, NULL, NULL },
+};

@@ -1,0 +1,60 @@
+/* esactl-private.h: shared state and helpers of the esactl commands. */
+#pragma once
+
+#include <json-glib/json-glib.h>
+#include <libsoup/soup.h>
+
+G_BEGIN_DECLS
+
+/* Exit codes, distinct per kind of failure (like the reference esacli). */
+enum {
+  ESACTL_EXIT_OK = 0,
+  ESACTL_EXIT_FAILED = 1,        /* the call ran and failed */
+  ESACTL_EXIT_USAGE = 2,         /* bad command line */
+  ESACTL_EXIT_CONFIG = 3,        /* config file invalid */
+  ESACTL_EXIT_NOT_RUNNING = 4,   /* esad is not running / socket unreachable */
+  ESACTL_EXIT_REFUSED = 5,       /* refused: permissions, vendor, LPAR, not activated */
+  ESACTL_EXIT_CONNECTIVITY = 6,  /* no route to the SDC worked */
+};
+
+typedef struct {
+  char *config_path;
+  gboolean json;
+  gboolean quiet;
+} EsactlOptions;
+
+typedef int (*EsactlCommandFunc) (EsactlOptions *opts, int argc, char **argv);
+
+typedef struct {
+  const char *group;   /* "plugin", "queue", … or NULL for one-word commands */
+  const char *name;
+  const char *args;    /* usage text after the command */
+  const char *summary;
+  EsactlCommandFunc func;
+} EsactlCommand;
+
+/* Calls esad: METHOD /v1/PATH with an optional JSON body; *reply gets the
+ * JSON answer. Returns an exit code; on failure prints one line to stderr. */
+int   esactl_call       (EsactlOptions *opts, const char *method, const char *path,
+                         JsonNode *body, JsonNode **reply);
+/* The socket path from the config (or ESA_SOCKET). */
+char *esactl_socket_path (EsactlOptions *opts);
+
+/* Prints @node as pretty JSON to stdout. */
+void  esactl_print_json (JsonNode *node);
+
+/* A simple text table: columns sized to content, header underlined. */
+typedef struct _EsactlTable EsactlTable;
+EsactlTable *esactl_table_new    (const char *first_header, ...) G_GNUC_NULL_TERMINATED;
+void         esactl_table_add    (EsactlTable *t, const char *first_cell, ...) G_GNUC_NULL_TERMINATED;
+void         esactl_table_print  (EsactlTable *t);
+void         esactl_table_free   (EsactlTable *t);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (EsactlTable, esactl_table_free)
+
+/* Helpers for reading JSON answers. */
+const char *esactl_str (JsonObject *o, const char *member);
+
+/* Command tables of each file. */
+extern const EsactlCommand esactl_core_commands[];
+
+G_END_DECLS

@@ -1,0 +1,25 @@
+/* esa-context-private.h: the core's side of EsaContext (one per plugin). */
+#pragma once
+
+#include "esa/esa-context.h"
+#include "esa-plugin-loader-private.h"
+
+G_BEGIN_DECLS
+
+typedef struct _EsaEngine EsaEngine;
+
+struct _EsaContext {
+  EsaEngine *engine;
+  EsaPluginRecord *record; /* NULL for the core's own context */
+  char *name;
+  char *state_dir;
+  char *temp_dir;
+  gboolean in_init;        /* jobs may be added only during init */
+  EsaDeliveredFunc delivered;
+  gpointer delivered_data;
+};
+
+EsaContext *esa_context_new  (EsaEngine *engine, EsaPluginRecord *record, const char *name);
+void        esa_context_free (EsaContext *ctx);
+
+G_END_DECLS

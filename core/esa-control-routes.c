@@ -1,0 +1,181 @@
+/* esa-control-routes.c: the core's calls on the control socket
+ * (status, plugins, queue, jobs, events). Transports add their own. */
+#include "config.h"
+
+#include "esa-control-routes-private.h"
+#include "esa/esa-error.h"
+
+#include <string.h>
+
+static void
+get_status (EsaControl *ctl, SoupServerMessage *msg, const char *rest, JsonObject *body,
+            gpointer user_data)
+{
+  esa_control_reply (ctl, msg, esa_engine_status_to_json (esa_control_get_engine (ctl)));
+}
+
+static void
+get_plugins (EsaControl *ctl, SoupServerMessage *msg, const char *rest, JsonObject *body,
+             gpointer user_data)
+{
+  esa_control_reply (ctl, msg, esa_plugin_records_to_json (esa_control_get_engine (ctl)->plugins));
+}
+
+static void
+add_entries (JsonBuilder *b, const char *member, GPtrArray *entries)
+{
+  json_builder_set_member_name (b, member);
+  json_builder_begin_array (b);
+  for (guint i = 0; i < entries->len; i++)
+    {
+      EsaQueueEntry *e = g_ptr_array_index (entries, i);
+      json_builder_begin_object (b);
+      json_builder_set_member_name (b, "uuid");
+      json_builder_add_string_value (b, e->uuid);
+      json_builder_set_member_name (b, "kind");
+      json_builder_add_string_value (b, e->kind);
+      json_builder_set_member_name (b, "plugin");
+      json_builder_add_string_value (b, e->plugin);
+      json_builder_set_member_name (b, "created");
+      json_builder_add_string_value (b, e->created);
+      json_builder_set_member_name (b, "attempts");
+      json_builder_add_int_value (b, e->attempts);
+      json_builder_set_member_name (b, "next_attempt");
+      json_builder_add_int_value (b, e->next_attempt);
+      json_builder_set_member_name (b, "size");
+      json_builder_add_int_value (b, (gint64) e->size);
+      json_builder_set_member_name (b, "last_error");
+      if (e->last_error != NULL)
+        json_builder_add_string_value (b, e->last_error);
+      else
+        json_builder_add_null_value (b);
+      if (e->failed_reason != NULL)
+        {
+          json_builder_set_member_name (b, "failed_reason");
+          json_builder_add_string_value (b, e->failed_reason);
+        }
+      json_builder_end_object (b);
+    }
+  json_builder_end_array (b);
+}
+
+static void
+get_queue (EsaControl *ctl, SoupServerMessage *msg, const char *rest, JsonObject *body,
+           gpointer user_data)
+{
+  EsaEngine *engine = esa_control_get_engine (ctl);
+  g_autoptr (GPtrArray) queued = esa_queue_list (engine->queue);
+  g_autoptr (GPtrArray) failed = esa_queue_list_failed (engine->queue);
+  g_autoptr (JsonBuilder) b = json_builder_new ();
+  json_builder_begin_object (b);
+  add_entries (b, "queued", queued);
+  add_entries (b, "failed", failed);
+  json_builder_end_object (b);
+  esa_control_reply (ctl, msg, json_builder_get_root (b));
+}
+
+typedef struct {
+  EsaControl *ctl;
+  SoupServerMessage *msg;
+  char *job;
+} RunData;
+
+static void
+run_done (GObject *source, GAsyncResult *res, gpointer user_data)
+{
+  RunData *rd = user_data;
+  EsaEngine *engine = esa_control_get_engine (rd->ctl);
+  g_autoptr (GError) error = NULL;
+  g_autofree char *summary = esa_dispatcher_run_finish (engine->dispatcher, res, &error);
+  if (summary == NULL)
+    esa_control_reply_error (rd->ctl, rd->msg, error);
+  else
+    {
+      g_autoptr (JsonBuilder) b = json_builder_new ();
+      json_builder_begin_object (b);
+      json_builder_set_member_name (b, "job");
+      json_builder_add_string_value (b, rd->job);
+      json_builder_set_member_name (b, "summary");
+      json_builder_add_string_value (b, summary);
+      json_builder_end_object (b);
+      esa_control_reply (rd->ctl, rd->msg, json_builder_get_root (b));
+    }
+  g_object_unref (rd->msg);
+  g_free (rd->job);
+  g_free (rd);
+}
+
+/* POST /v1/jobs/NAME/run {"event": "...", "data": {...}}: answers when the run ends. */
+static void
+post_job_run (EsaControl *ctl, SoupServerMessage *msg, const char *rest, JsonObject *body,
+              gpointer user_data)
+{
+  EsaEngine *engine = esa_control_get_engine (ctl);
+  g_autofree char *name = NULL;
+  g_autoptr (GError) error = NULL;
+  RunData *rd;
+  JsonObject *data = NULL;
+  if (!g_str_has_suffix (rest, "/run"))
+    {
+      g_set_error (&error, ESA_ERROR, ESA_ERROR_NOT_FOUND, "expected /v1/jobs/NAME/run");
+      esa_control_reply_error (ctl, msg, error);
+      return;
+    }
+  name = g_strndup (rest, strlen (rest) - strlen ("/run"));
+  if (json_object_has_member (body, "data") &&
+      JSON_NODE_HOLDS_OBJECT (json_object_get_member (body, "data")))
+    data = json_object_get_object_member (body, "data");
+  rd = g_new0 (RunData, 1);
+  rd->ctl = ctl;
+  rd->msg = g_object_ref (msg);
+  rd->job = g_strdup (name);
+  esa_control_hold (ctl, msg);
+  if (!esa_dispatcher_run_now (engine->dispatcher, name,
+                               json_object_get_string_member_with_default (body, "event", NULL),
+                               data, run_done, rd, &error))
+    {
+      esa_control_reply_error (ctl, msg, error);
+      g_object_unref (rd->msg);
+      g_free (rd->job);
+      g_free (rd);
+    }
+}
+
+/* POST /v1/events {"event": NAME, "data": {...}}: wakes the jobs waiting for it. */
+static void
+post_event (EsaControl *ctl, SoupServerMessage *msg, const char *rest, JsonObject *body,
+            gpointer user_data)
+{
+  EsaEngine *engine = esa_control_get_engine (ctl);
+  const char *event = json_object_get_string_member_with_default (body, "event", NULL);
+  JsonObject *data = NULL;
+  g_autoptr (JsonBuilder) b = json_builder_new ();
+  if (event == NULL || *event == '\0')
+    {
+      g_autoptr (GError) error = g_error_new (ESA_ERROR, ESA_ERROR_INVALID_DATA,
+                                              "event: missing (expected a name)");
+      esa_control_reply_error (ctl, msg, error);
+      return;
+    }
+  if (json_object_has_member (body, "data") &&
+      JSON_NODE_HOLDS_OBJECT (json_object_get_member (body, "data")))
+    data = json_object_get_object_member (body, "data");
+  esa_dispatcher_emit (engine->dispatcher, event, data);
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "event");
+  json_builder_add_string_value (b, event);
+  json_builder_set_member_name (b, "accepted");
+  json_builder_add_boolean_value (b, TRUE);
+  json_builder_end_object (b);
+  esa_control_reply (ctl, msg, json_builder_get_root (b));
+}
+
+void
+esa_control_add_core_routes (EsaControl *ctl)
+{
+  esa_control_add_route (ctl, "GET", "/v1/status", get_status, NULL);
+  esa_control_add_route (ctl, "GET", "/v1/plugins", get_plugins, NULL);
+  esa_control_add_route (ctl, "GET", "/v1/queue", get_queue, NULL);
+  esa_control_add_route (ctl, "POST", "/v1/jobs/", post_job_run, NULL);
+  esa_control_add_route (ctl, "POST", "/v1/events", post_event, NULL);
+}

@@ -1,0 +1,332 @@
+/* esa-control.c: the control socket. libsoup's server listens on a Unix
+ * socket; every request is checked against the peer's credentials first. */
+#include "config.h"
+
+#include "esa-control-private.h"
+#include "esa-peercred-private.h"
+#include "esa/esa-error.h"
+
+#include <errno.h>
+#include <gio/gunixsocketaddress.h>
+#include <string.h>
+#include <glib/gstdio.h>
+#include <grp.h>
+#include <pwd.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+typedef struct {
+  char *method;
+  char *prefix;
+  EsaControlHandler handler;
+  gpointer user_data;
+} Route;
+
+struct _EsaControl {
+  EsaEngine *engine;
+  SoupServer *server;
+  char *socket_path;
+  GPtrArray *routes;
+};
+
+static void
+route_free (Route *r)
+{
+  g_free (r->method);
+  g_free (r->prefix);
+  g_free (r);
+}
+
+EsaEngine *
+esa_control_get_engine (EsaControl *self)
+{
+  return self->engine;
+}
+
+/* Is @uid in group @gid, either as primary or supplementary member? */
+static gboolean
+uid_in_group (uid_t uid, gid_t gid)
+{
+  struct passwd *pw = getpwuid (uid);
+  struct group *gr = getgrgid (gid);
+  if (pw == NULL || gr == NULL)
+    return FALSE;
+  if (pw->pw_gid == gid)
+    return TRUE;
+  for (char **m = gr->gr_mem; m != NULL && *m != NULL; m++)
+    if (g_strcmp0 (*m, pw->pw_name) == 0)
+      return TRUE;
+  return FALSE;
+}
+
+gboolean
+esa_control_peer_allowed (GSocket *socket, const char *group, char **why)
+{
+  uid_t uid;
+  gid_t gid;
+  struct group *gr;
+  g_autoptr (GError) error = NULL;
+  if (!esa_peer_credentials (socket, &uid, &gid, &error))
+    {
+      *why = g_strdup_printf ("cannot read peer credentials: %s", error->message);
+      return FALSE;
+    }
+  if (uid == 0 || uid == geteuid ())
+    return TRUE;
+  gr = group != NULL ? getgrnam (group) : NULL;
+  if (gr != NULL && (gid == gr->gr_gid || uid_in_group (uid, gr->gr_gid)))
+    return TRUE;
+  *why = g_strdup_printf ("uid %u is not root and not in group %s", (guint) uid,
+                          group != NULL ? group : "(none)");
+  return FALSE;
+}
+
+static guint
+status_for_error (const GError *error)
+{
+  if (error->domain != ESA_ERROR)
+    return 500;
+  switch (error->code)
+    {
+    case ESA_ERROR_NOT_FOUND: return 404;
+    case ESA_ERROR_INVALID_DATA:
+    case ESA_ERROR_INVALID_CONFIG: return 400;
+    case ESA_ERROR_REFUSED:
+    case ESA_ERROR_NOT_ACTIVATED: return 403;
+    case ESA_ERROR_BUSY: return 503;
+    default: return 500;
+    }
+}
+
+static void
+reply_node (SoupServerMessage *msg, guint status, JsonNode *node)
+{
+  g_autofree char *text = json_to_string (node, FALSE);
+  gsize len = strlen (text);
+  soup_server_message_set_status (msg, status, NULL);
+  soup_server_message_set_response (msg, "application/json", SOUP_MEMORY_TAKE, g_steal_pointer (&text), len);
+}
+
+static void
+unhold (SoupServerMessage *msg)
+{
+  if (g_object_get_data (G_OBJECT (msg), "esa-held") != NULL)
+    {
+      g_object_set_data (G_OBJECT (msg), "esa-held", NULL);
+#if SOUP_CHECK_VERSION(3, 2, 0)
+      soup_server_message_unpause (msg);
+#else
+      soup_server_unpause_message (NULL, msg);
+#endif
+    }
+}
+
+void
+esa_control_hold (EsaControl *self, SoupServerMessage *msg)
+{
+  g_object_set_data (G_OBJECT (msg), "esa-held", GINT_TO_POINTER (1));
+#if SOUP_CHECK_VERSION(3, 2, 0)
+  soup_server_message_pause (msg);
+#else
+  soup_server_pause_message (self->server, msg);
+#endif
+}
+
+void
+esa_control_reply (EsaControl *self, SoupServerMessage *msg, JsonNode *node)
+{
+  reply_node (msg, 200, node);
+  json_node_unref (node);
+  unhold (msg);
+}
+
+static JsonNode *
+error_node (const char *code, const char *message)
+{
+  g_autoptr (JsonBuilder) b = json_builder_new ();
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "error");
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "code");
+  json_builder_add_string_value (b, code);
+  json_builder_set_member_name (b, "message");
+  json_builder_add_string_value (b, message);
+  json_builder_end_object (b);
+  json_builder_end_object (b);
+  return json_builder_get_root (b);
+}
+
+void
+esa_control_reply_error (EsaControl *self, SoupServerMessage *msg, const GError *error)
+{
+  g_autoptr (JsonNode) node = NULL;
+  const char *code = "failed";
+  if (error->domain == ESA_ERROR)
+    {
+      switch (error->code)
+        {
+        case ESA_ERROR_NOT_FOUND: code = "not_found"; break;
+        case ESA_ERROR_INVALID_DATA: code = "invalid_data"; break;
+        case ESA_ERROR_INVALID_CONFIG: code = "invalid_config"; break;
+        case ESA_ERROR_REFUSED: code = "refused"; break;
+        case ESA_ERROR_NOT_ACTIVATED: code = "not_activated"; break;
+        case ESA_ERROR_TIMEOUT: code = "timeout"; break;
+        case ESA_ERROR_NETWORK: code = "network"; break;
+        case ESA_ERROR_TLS: code = "tls"; break;
+        case ESA_ERROR_AUTH: code = "auth"; break;
+        case ESA_ERROR_REJECTED: code = "rejected"; break;
+        case ESA_ERROR_BUSY: code = "busy"; break;
+        default: break;
+        }
+    }
+  node = error_node (code, error->message);
+  reply_node (msg, status_for_error (error), node);
+  unhold (msg);
+}
+
+static void
+handle_request (SoupServer *server, SoupServerMessage *msg, const char *path, GHashTable *query,
+                gpointer user_data)
+{
+  EsaControl *self = user_data;
+  const char *method = soup_server_message_get_method (msg);
+  g_autofree char *why = NULL;
+  g_autoptr (JsonObject) body = NULL;
+  Route *best = NULL;
+  SoupMessageBody *req = soup_server_message_get_request_body (msg);
+
+  if (!esa_control_peer_allowed (soup_server_message_get_socket (msg),
+                                 self->engine->config->control_group, &why))
+    {
+      g_autoptr (JsonNode) node = error_node ("forbidden", why);
+      g_message ("control: refused a client: %s", why);
+      reply_node (msg, 403, node);
+      return;
+    }
+  if (req->length > 0)
+    {
+      g_autoptr (JsonParser) parser = json_parser_new ();
+      g_autoptr (GError) error = NULL;
+      JsonNode *root;
+      if (!json_parser_load_from_data (parser, req->data, (gssize) req->length, &error) ||
+          (root = json_parser_get_root (parser)) == NULL || !JSON_NODE_HOLDS_OBJECT (root))
+        {
+          g_autoptr (JsonNode) node = error_node ("invalid_json", "request body is not a JSON object");
+          reply_node (msg, 400, node);
+          return;
+        }
+      body = json_object_ref (json_node_get_object (root));
+    }
+  else
+    body = json_object_new ();
+
+  for (guint i = 0; i < self->routes->len; i++)
+    {
+      Route *r = g_ptr_array_index (self->routes, i);
+      if (g_str_equal (r->method, method) && g_str_has_prefix (path, r->prefix) &&
+          (best == NULL || strlen (r->prefix) > strlen (best->prefix)))
+        best = r;
+    }
+  if (best == NULL)
+    {
+      g_autofree char *m = g_strdup_printf ("no such call: %s %s", method, path);
+      g_autoptr (JsonNode) node = error_node ("not_found", m);
+      reply_node (msg, 404, node);
+      return;
+    }
+  best->handler (self, msg, path + strlen (best->prefix), body, best->user_data);
+}
+
+void
+esa_control_add_route (EsaControl *self, const char *method, const char *prefix,
+                       EsaControlHandler handler, gpointer user_data)
+{
+  Route *r = g_new0 (Route, 1);
+  r->method = g_strdup (method);
+  r->prefix = g_strdup (prefix);
+  r->handler = handler;
+  r->user_data = user_data;
+  g_ptr_array_add (self->routes, r);
+}
+
+/* A stale socket from a crashed esad is removed; a live one means another
+ * esad is running, and we refuse to steal its socket. */
+static gboolean
+claim_socket_path (const char *path, GError **error)
+{
+  g_autoptr (GSocketClient) client = NULL;
+  g_autoptr (GSocketAddress) addr = NULL;
+  g_autoptr (GSocketConnection) conn = NULL;
+  if (!g_file_test (path, G_FILE_TEST_EXISTS))
+    return TRUE;
+  client = g_socket_client_new ();
+  addr = g_unix_socket_address_new (path);
+  conn = g_socket_client_connect (client, G_SOCKET_CONNECTABLE (addr), NULL, NULL);
+  if (conn != NULL)
+    {
+      g_set_error (error, ESA_ERROR, ESA_ERROR_BUSY,
+                   "%s: another esad is already listening there", path);
+      return FALSE;
+    }
+  g_unlink (path);
+  return TRUE;
+}
+
+EsaControl *
+esa_control_new (EsaEngine *engine, const char *socket_path, GError **error)
+{
+  g_autoptr (EsaControl) self = g_new0 (EsaControl, 1);
+  g_autoptr (GSocket) sock = NULL;
+  g_autoptr (GSocketAddress) addr = NULL;
+  g_autofree char *dir = g_path_get_dirname (socket_path);
+  struct group *gr;
+
+  self->engine = engine;
+  self->socket_path = g_strdup (socket_path);
+  self->routes = g_ptr_array_new_with_free_func ((GDestroyNotify) route_free);
+  if (g_mkdir_with_parents (dir, 0755) != 0)
+    {
+      g_set_error (error, ESA_ERROR, ESA_ERROR_FAILED, "cannot create %s: %s", dir, g_strerror (errno));
+      return NULL;
+    }
+  if (!claim_socket_path (socket_path, error))
+    return NULL;
+  sock = g_socket_new (G_SOCKET_FAMILY_UNIX, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_DEFAULT, error);
+  if (sock == NULL)
+    return NULL;
+  addr = g_unix_socket_address_new (socket_path);
+  if (!g_socket_bind (sock, addr, TRUE, error) || !g_socket_listen (sock, error))
+    {
+      g_prefix_error (error, "control socket %s: ", socket_path);
+      return NULL;
+    }
+  /* The file mode is the first gate, the peer-credential check the second. */
+  gr = getgrnam (engine->config->control_group);
+  if (gr != NULL && chown (socket_path, (uid_t) -1, gr->gr_gid) != 0)
+    g_warning ("cannot give %s to group %s: %s", socket_path, gr->gr_name, g_strerror (errno));
+  g_chmod (socket_path, 0660);
+  self->server = soup_server_new ("server-header", "esad/" ESA_VERSION, NULL);
+  soup_server_add_handler (self->server, NULL, handle_request, self, NULL);
+  if (!soup_server_listen_socket (self->server, sock, 0, error))
+    {
+      g_prefix_error (error, "control socket %s: ", socket_path);
+      return NULL;
+    }
+  return g_steal_pointer (&self);
+}
+
+void
+esa_control_free (EsaControl *self)
+{
+  if (self == NULL)
+    return;
+  if (self->server != NULL)
+    {
+      soup_server_disconnect (self->server);
+      g_object_unref (self->server);
+      g_unlink (self->socket_path);
+    }
+  g_ptr_array_unref (self->routes);
+  g_free (self->socket_path);
+  g_free (self);
+}

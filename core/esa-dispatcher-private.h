@@ -1,0 +1,45 @@
+/* esa-dispatcher-private.h: runs plugin jobs on their schedules and events. */
+#pragma once
+
+#include <gio/gio.h>
+#include "esa/esa-context.h"
+
+G_BEGIN_DECLS
+
+typedef struct _EsaDispatcher EsaDispatcher;
+
+/* @state_file keeps each job's last run, so a restart neither repeats nor
+ * skips a run. @seed (the host name) spreads splay offsets across a fleet. */
+EsaDispatcher *esa_dispatcher_new      (const char *state_file, const char *seed);
+void           esa_dispatcher_free     (EsaDispatcher *self);
+
+/* Registers a job (before start). @schedule is already the effective text
+ * ([job.NAME] schedule= or the plugin's default). */
+gboolean       esa_dispatcher_add_job  (EsaDispatcher *self, EsaContext *ctx,
+                                        const char *name, const char *schedule,
+                                        guint64 splay_s, gboolean enabled,
+                                        EsaJobFunc func, gpointer user_data,
+                                        GDestroyNotify destroy, GError **error);
+/* Runs the jobs missed while the agent was down, then arms the timer. */
+void           esa_dispatcher_start    (EsaDispatcher *self);
+/* Cancels running jobs and disarms timers; running threads finish on their own. */
+void           esa_dispatcher_stop     (EsaDispatcher *self);
+
+/* Runs @name now (main thread); @callback gets the run's outcome via
+ * esa_dispatcher_run_finish (). @data is the event data, or NULL. */
+gboolean       esa_dispatcher_run_now  (EsaDispatcher *self, const char *name,
+                                        const char *event, JsonObject *data,
+                                        GAsyncReadyCallback callback, gpointer user_data,
+                                        GError **error);
+/* The run's summary (esa_job_run_set_summary) or its error. */
+char          *esa_dispatcher_run_finish (EsaDispatcher *self, GAsyncResult *res, GError **error);
+
+/* Runs every job waiting for @event (thread-safe: hops to the main context). */
+void           esa_dispatcher_emit     (EsaDispatcher *self, const char *event, JsonObject *data);
+
+/* Jobs with schedule, last/next run, last result, running flag. */
+JsonNode      *esa_dispatcher_to_json  (EsaDispatcher *self);
+/* Number of runs in progress (tests and shutdown wait for 0). */
+guint          esa_dispatcher_get_running (EsaDispatcher *self);
+
+G_END_DECLS

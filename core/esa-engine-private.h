@@ -1,0 +1,48 @@
+/* esa-engine-private.h: the agent itself — config, plugins, dispatcher, queue
+ * and sender wired together. esad owns one; tests make their own. */
+#pragma once
+
+#include "esa-config-private.h"
+#include "esa-context-private.h"
+#include "esa-dispatcher-private.h"
+#include "esa-queue-private.h"
+
+G_BEGIN_DECLS
+
+/* A sender drains the queue (transports/). Called in the main thread whenever
+ * a report was queued; it must not block. */
+typedef void (*EsaQueueChangedFunc) (EsaEngine *engine, gpointer user_data);
+
+struct _EsaEngine {
+  EsaConfig *config;
+  EsaQueue *queue;
+  EsaPlatform *platform;
+  EsaDispatcher *dispatcher;
+  GPtrArray *plugins;   /* EsaPluginRecord* from the scan */
+  GPtrArray *contexts;  /* EsaContext*, one per initialised plugin */
+  GDateTime *started;
+  GMainContext *main_context;
+  EsaQueueChangedFunc queue_changed;
+  gpointer queue_changed_data;
+};
+
+/* Takes @config. Creates the state folders, opens the spool, reads the platform. */
+EsaEngine *esa_engine_new          (EsaConfig *config, GError **error);
+void       esa_engine_free         (EsaEngine *self);
+/* Scans the plugin folder and initialises the enabled plugins; every
+ * refusal is kept in ->plugins with its reason. */
+void       esa_engine_load_plugins (EsaEngine *self);
+void       esa_engine_start        (EsaEngine *self);
+void       esa_engine_stop         (EsaEngine *self);
+/* Swaps in a new config for what can change live (sender, schedules stay). */
+void       esa_engine_set_config   (EsaEngine *self, EsaConfig *config);
+gboolean   esa_engine_submit       (EsaEngine *self, EsaReport *report, GError **error);
+/* Calls the owning plugin's delivered callback (main thread). */
+void       esa_engine_report_delivered (EsaEngine *self, const char *plugin, const char *uuid,
+                                        const char *kind, JsonObject *answer);
+/* Status document for `esactl status`. */
+JsonNode  *esa_engine_status_to_json (EsaEngine *self);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (EsaEngine, esa_engine_free)
+
+G_END_DECLS

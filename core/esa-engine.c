@@ -1,0 +1,213 @@
+/* esa-engine.c: wires config, platform, spool, plugins and dispatcher together. */
+#include "config.h"
+
+#include "esa-engine-private.h"
+#include "esa-fileutil-private.h"
+#include "esa/esa-error.h"
+
+#include <unistd.h>
+
+EsaEngine *
+esa_engine_new (EsaConfig *config, GError **error)
+{
+  g_autoptr (EsaEngine) self = g_new0 (EsaEngine, 1);
+  g_autofree char *spool = NULL;
+  g_autofree char *jobs_state = NULL;
+  g_autoptr (GError) platform_error = NULL;
+
+  self->config = config;
+  self->plugins = g_ptr_array_new_with_free_func ((GDestroyNotify) esa_plugin_record_free);
+  self->contexts = g_ptr_array_new_with_free_func ((GDestroyNotify) esa_context_free);
+  self->started = g_date_time_new_now_utc ();
+  self->main_context = g_main_context_ref_thread_default ();
+  if (!esa_mkdir_p (config->state_dir, 0700, error))
+    return NULL;
+  spool = g_build_filename (config->state_dir, "spool", NULL);
+  self->queue = esa_queue_open (spool, error);
+  if (self->queue == NULL)
+    return NULL;
+  self->platform = esa_platform_detect (&platform_error);
+  if (self->platform == NULL)
+    {
+      /* The agent still queues and sends; identity fields are simply unknown. */
+      g_warning ("cannot read the platform: %s", platform_error->message);
+      self->platform = g_new0 (EsaPlatform, 1);
+      self->platform->lpar_id = -1;
+      self->platform->warnings = g_ptr_array_new_with_free_func (g_free);
+    }
+  jobs_state = g_build_filename (config->state_dir, "jobs.json", NULL);
+  self->dispatcher = esa_dispatcher_new (jobs_state, self->platform->hostname);
+  return g_steal_pointer (&self);
+}
+
+void
+esa_engine_free (EsaEngine *self)
+{
+  if (self == NULL)
+    return;
+  if (self->contexts != NULL)
+    for (guint i = 0; i < self->contexts->len; i++)
+      {
+        EsaContext *ctx = g_ptr_array_index (self->contexts, i);
+        if (ctx->record != NULL && ctx->record->info->shutdown != NULL)
+          ctx->record->info->shutdown (ctx);
+      }
+  g_clear_pointer (&self->dispatcher, esa_dispatcher_free);
+  g_clear_pointer (&self->contexts, g_ptr_array_unref);
+  g_clear_pointer (&self->plugins, g_ptr_array_unref);
+  g_clear_pointer (&self->queue, esa_queue_free);
+  g_clear_pointer (&self->platform, esa_platform_free);
+  g_clear_pointer (&self->config, esa_config_free);
+  g_clear_pointer (&self->started, g_date_time_unref);
+  g_clear_pointer (&self->main_context, g_main_context_unref);
+  g_free (self);
+}
+
+/* fwupd's runner: a plugin's failure is prefixed with its name, and FALSE
+ * without an error is a bug we report instead of crashing on. */
+static gboolean
+run_plugin_init (EsaContext *ctx, GError **error)
+{
+  g_autoptr (GError) local = NULL;
+  gboolean ok;
+  ctx->in_init = TRUE;
+  ok = ctx->record->info->init (ctx, &local);
+  ctx->in_init = FALSE;
+  if (ok)
+    return TRUE;
+  if (local == NULL)
+    {
+      g_critical ("plugin %s: init returned FALSE without an error", ctx->name);
+      g_set_error (error, ESA_ERROR, ESA_ERROR_FAILED,
+                   "failed to start %s: internal error (init failed without a reason)", ctx->name);
+      return FALSE;
+    }
+  g_set_error (error, local->domain, local->code, "failed to start %s: %s", ctx->name, local->message);
+  return FALSE;
+}
+
+void
+esa_engine_load_plugins (EsaEngine *self)
+{
+  g_ptr_array_set_size (self->plugins, 0);
+  g_ptr_array_unref (self->plugins);
+  self->plugins = esa_plugin_scan (self->config->plugin_dir,
+                                   (const char *const *) self->config->enabled_plugins);
+  for (guint i = 0; i < self->plugins->len; i++)
+    {
+      EsaPluginRecord *rec = g_ptr_array_index (self->plugins, i);
+      EsaContext *ctx;
+      g_autoptr (GError) error = NULL;
+      if (rec->state == ESA_PLUGIN_STATE_REFUSED)
+        g_warning ("plugin %s refused: %s", rec->file_name ? rec->file_name : rec->name, rec->reason);
+      if (rec->state != ESA_PLUGIN_STATE_LOADED)
+        continue;
+      ctx = esa_context_new (self, rec, rec->name);
+      if (!run_plugin_init (ctx, &error))
+        {
+          g_warning ("%s", error->message);
+          rec->state = ESA_PLUGIN_STATE_FAILED;
+          rec->reason = g_strdup (error->message);
+          esa_context_free (ctx);
+          continue;
+        }
+      g_ptr_array_add (self->contexts, ctx);
+      g_info ("plugin %s %s loaded", rec->name, rec->version);
+    }
+}
+
+void
+esa_engine_start (EsaEngine *self)
+{
+  esa_dispatcher_start (self->dispatcher);
+  if (self->queue_changed != NULL)
+    self->queue_changed (self, self->queue_changed_data);
+}
+
+void
+esa_engine_stop (EsaEngine *self)
+{
+  esa_dispatcher_stop (self->dispatcher);
+}
+
+void
+esa_engine_set_config (EsaEngine *self, EsaConfig *config)
+{
+  esa_config_free (self->config);
+  self->config = config;
+}
+
+typedef struct {
+  EsaEngine *engine;
+} NotifyData;
+
+static gboolean
+notify_queue_changed (gpointer user_data)
+{
+  EsaEngine *self = user_data;
+  if (self->queue_changed != NULL)
+    self->queue_changed (self, self->queue_changed_data);
+  return G_SOURCE_REMOVE;
+}
+
+gboolean
+esa_engine_submit (EsaEngine *self, EsaReport *report, GError **error)
+{
+  if (!esa_queue_enqueue (self->queue, report, error))
+    return FALSE;
+  g_info ("queued %s report %s from %s", esa_report_get_kind (report),
+          esa_report_get_uuid (report), esa_report_get_plugin (report));
+  g_main_context_invoke (self->main_context, notify_queue_changed, self);
+  return TRUE;
+}
+
+void
+esa_engine_report_delivered (EsaEngine *self, const char *plugin, const char *uuid,
+                             const char *kind, JsonObject *answer)
+{
+  for (guint i = 0; i < self->contexts->len; i++)
+    {
+      EsaContext *ctx = g_ptr_array_index (self->contexts, i);
+      if (g_strcmp0 (ctx->name, plugin) == 0 && ctx->delivered != NULL)
+        ctx->delivered (ctx, uuid, kind, answer, ctx->delivered_data);
+    }
+}
+
+JsonNode *
+esa_engine_status_to_json (EsaEngine *self)
+{
+  g_autoptr (JsonBuilder) b = json_builder_new ();
+  g_autoptr (GPtrArray) queued = esa_queue_list (self->queue);
+  g_autoptr (GPtrArray) failed = esa_queue_list_failed (self->queue);
+  g_autofree char *started = g_date_time_format_iso8601 (self->started);
+  guint loaded = 0;
+  for (guint i = 0; i < self->plugins->len; i++)
+    loaded += ((EsaPluginRecord *) g_ptr_array_index (self->plugins, i))->state == ESA_PLUGIN_STATE_LOADED;
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "version");
+  json_builder_add_string_value (b, ESA_VERSION);
+  json_builder_set_member_name (b, "pid");
+  json_builder_add_int_value (b, getpid ());
+  json_builder_set_member_name (b, "started");
+  json_builder_add_string_value (b, started);
+  json_builder_set_member_name (b, "config");
+  json_builder_add_string_value (b, self->config->path ? self->config->path : "(defaults)");
+  json_builder_set_member_name (b, "state_dir");
+  json_builder_add_string_value (b, self->config->state_dir);
+  json_builder_set_member_name (b, "plugins_loaded");
+  json_builder_add_int_value (b, loaded);
+  json_builder_set_member_name (b, "queued");
+  json_builder_add_int_value (b, queued->len);
+  json_builder_set_member_name (b, "failed");
+  json_builder_add_int_value (b, failed->len);
+  json_builder_set_member_name (b, "platform");
+  {
+    JsonNode *pn = json_node_new (JSON_NODE_OBJECT);
+    json_node_take_object (pn, esa_platform_to_json (self->platform));
+    json_builder_add_value (b, pn);
+  }
+  json_builder_set_member_name (b, "jobs");
+  json_builder_add_value (b, esa_dispatcher_to_json (self->dispatcher));
+  json_builder_end_object (b);
+  return json_builder_get_root (b);
+}

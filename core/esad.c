@@ -1,0 +1,232 @@
+/* esad.c: the agent daemon — loads plugins, runs jobs, serves the control
+ * socket; SIGTERM stops cleanly, SIGHUP reloads the config. */
+#include "config.h"
+
+#include "esa-control-routes-private.h"
+#include "esa-engine-private.h"
+#include "esa-fileutil-private.h"
+#include "esa-log-private.h"
+#include "esad-extensions-private.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <glib-unix.h>
+#include <glib/gi18n.h>
+#include <glib/gstdio.h>
+#include <locale.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+typedef struct {
+  GMainLoop *loop;
+  char *config_path;
+  EsaEngine *engine;
+  EsaControl *control;
+  char *pid_file;
+  int exit_code;
+} Esad;
+
+static gboolean
+on_term (gpointer user_data)
+{
+  Esad *d = user_data;
+  g_message ("stopping (signal)");
+  g_main_loop_quit (d->loop);
+  return G_SOURCE_CONTINUE;
+}
+
+static gboolean
+on_hup (gpointer user_data)
+{
+  Esad *d = user_data;
+  g_autoptr (GError) error = NULL;
+  EsaConfig *config = esa_config_load (d->config_path, &error);
+  if (config == NULL)
+    {
+      g_warning ("reload refused, keeping the running config: %s", error->message);
+      return G_SOURCE_CONTINUE;
+    }
+  for (guint i = 0; i < config->warnings->len; i++)
+    g_warning ("%s", (const char *) g_ptr_array_index (config->warnings, i));
+  if (g_strcmp0 (config->state_dir, d->engine->config->state_dir) != 0 ||
+      g_strcmp0 (config->socket_path, d->engine->config->socket_path) != 0 ||
+      !g_strv_equal ((const char *const *) config->enabled_plugins,
+                     (const char *const *) d->engine->config->enabled_plugins))
+    g_message ("reload: state-dir, socket and [plugins] changes take effect at the next start");
+  esa_log_set_level (config->log_level);
+  esa_engine_set_config (d->engine, config);
+  esad_extensions_reload (d->engine);
+  g_message ("configuration reloaded from %s", d->config_path);
+  return G_SOURCE_CONTINUE;
+}
+
+/* Refuses to start over a live esad's PID file; a stale one is replaced. */
+static gboolean
+write_pid_file (const char *path, GError **error)
+{
+  g_autofree char *old = NULL;
+  g_autofree char *text = NULL;
+  if (g_file_get_contents (path, &old, NULL, NULL))
+    {
+      gint64 pid = g_ascii_strtoll (old, NULL, 10);
+      if (pid > 0 && kill ((pid_t) pid, 0) == 0 && pid != getpid ())
+        {
+          g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_EXIST,
+                       "%s: esad is already running as pid %" G_GINT64_FORMAT, path, pid);
+          return FALSE;
+        }
+    }
+  text = g_strdup_printf ("%d\n", (int) getpid ());
+  return esa_file_write_atomic (path, NULL, text, strlen (text), 0644, error);
+}
+
+static gboolean
+daemonize (GError **error)
+{
+  pid_t pid = fork ();
+  int fd;
+  if (pid < 0)
+    {
+      g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (errno), "fork: %s", g_strerror (errno));
+      return FALSE;
+    }
+  if (pid > 0)
+    _exit (0);
+  setsid ();
+  pid = fork ();
+  if (pid > 0)
+    _exit (0);
+  if (chdir ("/") != 0)
+    return FALSE;
+  fd = open ("/dev/null", O_RDWR);
+  if (fd >= 0)
+    {
+      dup2 (fd, 0);
+      dup2 (fd, 1);
+      dup2 (fd, 2);
+      if (fd > 2)
+        close (fd);
+    }
+  return TRUE;
+}
+
+int
+main (int argc, char **argv)
+{
+  gboolean foreground = FALSE;
+  gboolean version = FALSE;
+  g_autofree char *config_path = NULL;
+  g_autofree char *pid_file = NULL;
+  g_autoptr (GOptionContext) octx = NULL;
+  g_autoptr (GError) error = NULL;
+  Esad d = { 0 };
+  EsaConfig *config;
+  const GOptionEntry entries[] = {
+    { "foreground", 'f', 0, G_OPTION_ARG_NONE, &foreground, N_("Stay in the foreground, log to stderr"), NULL },
+    { "config", 'c', 0, G_OPTION_ARG_FILENAME, &config_path, N_("Config file (default " SYSCONFDIR "/esa/esa.conf)"), "FILE" },
+    { "pid-file", 'p', 0, G_OPTION_ARG_FILENAME, &pid_file, N_("Write the PID here (overrides [agent] pid-file=)"), "FILE" },
+    { "version", 0, 0, G_OPTION_ARG_NONE, &version, N_("Print the version"), NULL },
+    { NULL },
+  };
+
+  setlocale (LC_ALL, "");
+  bindtextdomain (GETTEXT_PACKAGE, LOCALEDIR);
+  bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
+  textdomain (GETTEXT_PACKAGE);
+
+  octx = g_option_context_new (_("— the OpenESA agent daemon"));
+  g_option_context_add_main_entries (octx, entries, GETTEXT_PACKAGE);
+  if (!g_option_context_parse (octx, &argc, &argv, &error))
+    {
+      g_printerr ("esad: %s\n", error->message);
+      return 2;
+    }
+  if (version)
+    {
+      g_print ("esad %s\n", ESA_VERSION);
+      return 0;
+    }
+  d.config_path = config_path ? g_strdup (config_path) : g_strdup (SYSCONFDIR "/esa/esa.conf");
+  esa_log_setup (ESA_LOG_STDERR, "message");
+  config = esa_config_load (d.config_path, &error);
+  if (config == NULL)
+    {
+      g_printerr ("esad: %s\n", error->message);
+      return 1;
+    }
+  for (guint i = 0; i < config->warnings->len; i++)
+    g_printerr ("esad: warning: %s\n", (const char *) g_ptr_array_index (config->warnings, i));
+  d.pid_file = g_strdup (pid_file ? pid_file : config->pid_file);
+
+  if (!foreground)
+    {
+      if (!daemonize (&error))
+        {
+          g_printerr ("esad: cannot become a daemon: %s\n", error ? error->message : "chdir failed");
+          return 1;
+        }
+      esa_log_setup (ESA_LOG_SYSLOG, config->log_level);
+    }
+  else
+    esa_log_setup (ESA_LOG_STDERR, config->log_level);
+
+  umask (077);
+  if (d.pid_file != NULL && !write_pid_file (d.pid_file, &error))
+    {
+      g_critical ("%s", error->message);
+      return 1;
+    }
+  d.engine = esa_engine_new (config, &error);
+  if (d.engine == NULL)
+    {
+      g_critical ("cannot start: %s", error->message);
+      return 1;
+    }
+  d.control = esa_control_new (d.engine, d.engine->config->socket_path, &error);
+  if (d.control == NULL)
+    {
+      g_critical ("cannot start: %s", error->message);
+      esa_engine_free (d.engine);
+      return 1;
+    }
+  esa_control_add_core_routes (d.control);
+  esa_engine_load_plugins (d.engine);
+  if (!esad_extensions_init (d.engine, d.control, &error))
+    {
+      g_critical ("cannot start: %s", error->message);
+      esa_control_free (d.control);
+      esa_engine_free (d.engine);
+      return 1;
+    }
+  esa_engine_start (d.engine);
+
+  d.loop = g_main_loop_new (NULL, FALSE);
+  g_unix_signal_add (SIGTERM, on_term, &d);
+  g_unix_signal_add (SIGINT, on_term, &d);
+  g_unix_signal_add (SIGHUP, on_hup, &d);
+  signal (SIGPIPE, SIG_IGN);
+  g_message ("esad %s running (pid %d, config %s, control %s)", ESA_VERSION, (int) getpid (),
+             d.config_path, d.engine->config->socket_path);
+  g_main_loop_run (d.loop);
+
+  esa_engine_stop (d.engine);
+  esad_extensions_shutdown (d.engine);
+  /* Let running jobs finish their current step; they were cancelled. */
+  for (int i = 0; i < 300 && esa_dispatcher_get_running (d.engine->dispatcher) > 0; i++)
+    {
+      while (g_main_context_iteration (NULL, FALSE))
+        ;
+      g_usleep (10000);
+    }
+  esa_control_free (d.control);
+  esa_engine_free (d.engine);
+  if (d.pid_file != NULL)
+    g_unlink (d.pid_file);
+  g_main_loop_unref (d.loop);
+  g_free (d.config_path);
+  g_free (d.pid_file);
+  g_message ("stopped");
+  return d.exit_code;
+}
