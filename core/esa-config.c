@@ -132,8 +132,12 @@ check_url (EsaConfig *self, const char *group, const char *key, const char *valu
   if (g_uri_get_host (uri) == NULL || *g_uri_get_host (uri) == '\0')
     return fail (self, group, key, value, error, "no host (expected %s)", expected);
   if (g_uri_get_userinfo (uri) != NULL)
-    return fail (self, group, key, value, error,
-                 "credentials in the URL are not allowed (use user= and password-file=)");
+    {
+      /* The message goes to logs: never repeat the password. */
+      g_autofree char *shown = g_uri_to_string_partial (uri, G_URI_HIDE_USERINFO);
+      return fail (self, group, key, shown, error,
+                   "credentials in the URL are not allowed (use user= and password-file=)");
+    }
   return TRUE;
 }
 
@@ -420,9 +424,13 @@ load_values (EsaConfig *self, GError **error)
         p->user = get_str (self, group, "user", NULL);
         pwfile = get_str (self, group, "password-file", NULL);
         p->password_file = absolute_from_config (self, pwfile);
-        if ((p->user == NULL) != (p->password_file == NULL))
-          return fail (self, group, p->user ? "password-file" : "user", "", error,
-                       "user= and password-file= go together");
+        /* Name the key that is there, with its value, not the missing one. */
+        if (p->user != NULL && p->password_file == NULL)
+          return fail (self, group, "user", p->user, error,
+                       "user= and password-file= go together (expected password-file= too)");
+        if (p->user == NULL && p->password_file != NULL)
+          return fail (self, group, "password-file", pwfile, error,
+                       "user= and password-file= go together (expected user= too)");
         self->n_proxies++;
       }
     /* Without proxies the route is direct; with proxies, direct only if asked. */
@@ -452,6 +460,40 @@ load_values (EsaConfig *self, GError **error)
   return TRUE;
 }
 
+/* 1-based line number of byte @offset of @text. */
+static guint
+line_of_offset (const char *text, gsize offset)
+{
+  guint line = 1;
+  for (gsize i = 0; i < offset; i++)
+    line += text[i] == '\n';
+  return line;
+}
+
+/* The first line GKeyFile cannot parse: not blank, not a comment, not a
+ * [group] header and not key=value. 0 if none is found. */
+static guint
+find_syntax_error (const char *raw)
+{
+  g_auto (GStrv) lines = g_strsplit (raw, "\n", -1);
+  for (guint i = 0; lines[i] != NULL; i++)
+    {
+      g_autofree char *line = g_strstrip (g_strdup (lines[i]));
+      gsize n = strlen (line);
+      if (n == 0 || line[0] == '#')
+        continue;
+      if (line[0] == '[')
+        {
+          if (line[n - 1] != ']')
+            return i + 1;
+          continue;
+        }
+      if (strchr (line, '=') == NULL || line[0] == '=')
+        return i + 1;
+    }
+  return 0;
+}
+
 EsaConfig *
 esa_config_new_default (void)
 {
@@ -468,6 +510,7 @@ esa_config_load (const char *path, GError **error)
 {
   g_autoptr (EsaConfig) self = g_new0 (EsaConfig, 1);
   g_autoptr (GError) local = NULL;
+  const char *bad = NULL;
   gsize len = 0;
 
   self->path = g_strdup (path);
@@ -481,15 +524,22 @@ esa_config_load (const char *path, GError **error)
                    "%s: cannot read: %s", path, local->message);
       return NULL;
     }
-  if (!g_utf8_validate (self->raw, len, NULL))
+  if (!g_utf8_validate (self->raw, len, &bad))
     {
       g_set_error (error, ESA_ERROR, ESA_ERROR_INVALID_CONFIG,
-                   "%s: not UTF-8 text", path);
+                   "%s:%u: not UTF-8 text (expected a UTF-8 key file)", path,
+                   line_of_offset (self->raw, (gsize) (bad - self->raw)));
       return NULL;
     }
   if (!g_key_file_load_from_data (self->keyfile, self->raw, len, G_KEY_FILE_NONE, &local))
     {
-      g_set_error (error, ESA_ERROR, ESA_ERROR_INVALID_CONFIG, "%s: %s", path, local->message);
+      /* GKeyFile names the bad line's text but not its number. */
+      guint line = find_syntax_error (self->raw);
+      if (line > 0)
+        g_set_error (error, ESA_ERROR, ESA_ERROR_INVALID_CONFIG, "%s:%u: %s", path, line,
+                     local->message);
+      else
+        g_set_error (error, ESA_ERROR, ESA_ERROR_INVALID_CONFIG, "%s: %s", path, local->message);
       return NULL;
     }
   if (!validate_keys (self, error) || !load_values (self, error))
