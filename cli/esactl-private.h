@@ -56,5 +56,6 @@ const char *esactl_str (JsonObject *o, const char *member);
 
 /* Command tables of each file. */
 extern const EsactlCommand esactl_core_commands[];
+extern const EsactlCommand esactl_connect_commands[];
 
 G_END_DECLS

@@ -8,6 +8,7 @@
 
 static const EsactlCommand *const command_tables[] = {
   esactl_core_commands,
+  esactl_connect_commands,
   NULL,
 };
 

@@ -14,6 +14,7 @@ typedef struct {
 } EsaProxyConfig;
 
 typedef struct {
+  gint ref;             /* esa_config_ref / esa_config_free (= unref) */
   char *path;           /* the file this came from (NULL: built-in defaults) */
   GKeyFile *keyfile;    /* kept for plugin groups and esa_context_get_global () */
   char *raw;            /* file text, to point errors at line numbers */
@@ -61,7 +62,9 @@ EsaConfig *esa_config_new_default (void);
 /* Loads and validates @path. Errors: ESA_ERROR_INVALID_CONFIG (or NOT_FOUND),
  * message "FILE:LINE: [group] key: "value": problem (expected …)". */
 EsaConfig *esa_config_load        (const char *path, GError **error);
-void       esa_config_free        (EsaConfig *self);
+/* Configs are shared with the sender thread across a SIGHUP: refcounted. */
+EsaConfig *esa_config_ref         (EsaConfig *self);
+void       esa_config_free        (EsaConfig *self); /* drops one reference */
 
 /* [job.NAME] schedule= / splay= / enabled=, already validated at load. */
 char      *esa_config_get_job_schedule (EsaConfig *self, const char *job, const char *fallback);

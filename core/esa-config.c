@@ -498,6 +498,7 @@ EsaConfig *
 esa_config_new_default (void)
 {
   EsaConfig *self = g_new0 (EsaConfig, 1);
+  self->ref = 1;
   self->keyfile = g_key_file_new ();
   self->warnings = g_ptr_array_new_with_free_func (g_free);
   if (!load_values (self, NULL))
@@ -513,6 +514,7 @@ esa_config_load (const char *path, GError **error)
   const char *bad = NULL;
   gsize len = 0;
 
+  self->ref = 1;
   self->path = g_strdup (path);
   self->keyfile = g_key_file_new ();
   self->warnings = g_ptr_array_new_with_free_func (g_free);
@@ -547,10 +549,17 @@ esa_config_load (const char *path, GError **error)
   return g_steal_pointer (&self);
 }
 
+EsaConfig *
+esa_config_ref (EsaConfig *self)
+{
+  g_atomic_int_inc (&self->ref);
+  return self;
+}
+
 void
 esa_config_free (EsaConfig *self)
 {
-  if (self == NULL)
+  if (self == NULL || !g_atomic_int_dec_and_test (&self->ref))
     return;
   g_free (self->path);
   g_key_file_unref (self->keyfile);

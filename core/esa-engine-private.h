@@ -12,6 +12,8 @@ G_BEGIN_DECLS
 /* A sender drains the queue (transports/). Called in the main thread whenever
  * a report was queued; it must not block. */
 typedef void (*EsaQueueChangedFunc) (EsaEngine *engine, gpointer user_data);
+/* Adds members to the status document (activation state, sender state). */
+typedef void (*EsaStatusExtraFunc) (EsaEngine *engine, JsonBuilder *b, gpointer user_data);
 
 struct _EsaEngine {
   EsaConfig *config;
@@ -24,6 +26,8 @@ struct _EsaEngine {
   GMainContext *main_context;
   EsaQueueChangedFunc queue_changed;
   gpointer queue_changed_data;
+  EsaStatusExtraFunc status_extra;
+  gpointer status_extra_data;
 };
 
 /* Takes @config. Creates the state folders, opens the spool, reads the platform. */

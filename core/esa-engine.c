@@ -206,6 +206,8 @@ esa_engine_status_to_json (EsaEngine *self)
     json_node_take_object (pn, esa_platform_to_json (self->platform));
     json_builder_add_value (b, pn);
   }
+  if (self->status_extra != NULL)
+    self->status_extra (self, b, self->status_extra_data);
   json_builder_set_member_name (b, "jobs");
   json_builder_add_value (b, esa_dispatcher_to_json (self->dispatcher));
   json_builder_end_object (b);

@@ -38,5 +38,5 @@ core_libesa_la_SOURCES += \
 # esad: the daemon.
 sbin_PROGRAMS += core/esad
 core_esad_SOURCES = core/esad.c core/esad-extensions.c
-core_esad_CFLAGS = $(AM_CFLAGS) $(SOUP_CFLAGS) -DG_LOG_DOMAIN=\"esa\"
-core_esad_LDADD = core/libesa.la $(GLIB_LIBS) $(JSON_LIBS) $(SOUP_LIBS)
+core_esad_CFLAGS = $(AM_CFLAGS) $(SOUP_CFLAGS) -I$(top_srcdir)/transports -DG_LOG_DOMAIN=\"esa\"
+core_esad_LDADD = transports/libesa-transport.la core/libesa.la $(GLIB_LIBS) $(JSON_LIBS) $(SOUP_LIBS)

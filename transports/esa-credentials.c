@@ -1,0 +1,119 @@
+/* esa-credentials.c: load/save the activation credentials (0600 JSON). */
+#include "config.h"
+
+#include "esa-credentials-private.h"
+#include "esa-fileutil-private.h"
+#include "esa/esa-error.h"
+
+#include <errno.h>
+#include <glib/gstdio.h>
+#include <json-glib/json-glib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+char *
+esa_credentials_path (const char *state_dir)
+{
+  return g_build_filename (state_dir, "credentials", NULL);
+}
+
+void
+esa_credentials_free (EsaCredentials *creds)
+{
+  if (creds == NULL)
+    return;
+  g_free (creds->system_id);
+  if (creds->password != NULL)
+    memset (creds->password, 0, strlen (creds->password));
+  g_free (creds->password);
+  g_free (creds->server);
+  g_free (creds->activated);
+  g_free (creds);
+}
+
+EsaCredentials *
+esa_credentials_load (const char *state_dir, GError **error)
+{
+  g_autofree char *path = esa_credentials_path (state_dir);
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  g_autoptr (GError) local = NULL;
+  g_autoptr (EsaCredentials) creds = NULL;
+  JsonNode *root;
+  JsonObject *o;
+  GStatBuf st;
+
+  if (g_stat (path, &st) != 0)
+    {
+      g_set_error (error, ESA_ERROR, ESA_ERROR_NOT_ACTIVATED,
+                   "not activated (no %s): run esactl activate --server URL", path);
+      return NULL;
+    }
+  if ((st.st_mode & 077) != 0)
+    {
+      g_set_error (error, ESA_ERROR, ESA_ERROR_REFUSED,
+                   "%s: mode %04o lets others read the password (expected 0600)", path,
+                   (guint) (st.st_mode & 07777));
+      return NULL;
+    }
+  if (!json_parser_load_from_file (parser, path, &local))
+    {
+      g_set_error (error, ESA_ERROR, ESA_ERROR_INVALID_DATA, "%s: %s", path, local->message);
+      return NULL;
+    }
+  root = json_parser_get_root (parser);
+  if (root == NULL || !JSON_NODE_HOLDS_OBJECT (root))
+    {
+      g_set_error (error, ESA_ERROR, ESA_ERROR_INVALID_DATA, "%s: expected a JSON object", path);
+      return NULL;
+    }
+  o = json_node_get_object (root);
+  creds = g_new0 (EsaCredentials, 1);
+  creds->system_id = g_strdup (json_object_get_string_member_with_default (o, "system_id", NULL));
+  creds->password = g_strdup (json_object_get_string_member_with_default (o, "password", NULL));
+  creds->server = g_strdup (json_object_get_string_member_with_default (o, "server", NULL));
+  creds->activated = g_strdup (json_object_get_string_member_with_default (o, "activated", NULL));
+  if (creds->system_id == NULL || creds->password == NULL)
+    {
+      g_set_error (error, ESA_ERROR, ESA_ERROR_INVALID_DATA,
+                   "%s: system_id or password missing (activate again)", path);
+      return NULL;
+    }
+  return g_steal_pointer (&creds);
+}
+
+gboolean
+esa_credentials_save (const char *state_dir, const EsaCredentials *creds, GError **error)
+{
+  g_autofree char *path = esa_credentials_path (state_dir);
+  g_autoptr (JsonBuilder) b = json_builder_new ();
+  g_autoptr (JsonNode) root = NULL;
+  g_autofree char *text = NULL;
+  gboolean ok;
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "system_id");
+  json_builder_add_string_value (b, creds->system_id);
+  json_builder_set_member_name (b, "password");
+  json_builder_add_string_value (b, creds->password);
+  json_builder_set_member_name (b, "server");
+  json_builder_add_string_value (b, creds->server);
+  json_builder_set_member_name (b, "activated");
+  json_builder_add_string_value (b, creds->activated);
+  json_builder_end_object (b);
+  root = json_builder_get_root (b);
+  text = json_to_string (root, TRUE);
+  ok = esa_file_write_atomic (path, NULL, text, strlen (text), 0600, error);
+  memset (text, 0, strlen (text));
+  return ok;
+}
+
+gboolean
+esa_credentials_remove (const char *state_dir, GError **error)
+{
+  g_autofree char *path = esa_credentials_path (state_dir);
+  if (g_unlink (path) != 0 && errno != ENOENT)
+    {
+      g_set_error (error, ESA_ERROR, ESA_ERROR_FAILED, "cannot remove %s: %s", path, g_strerror (errno));
+      return FALSE;
+    }
+  return TRUE;
+}

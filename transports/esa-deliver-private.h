@@ -1,0 +1,43 @@
+/* esa-deliver-private.h: sends one queued report (and its attachments) over
+ * the routes in order, until one works or all have failed. */
+#pragma once
+
+#include "esa-transport-private.h"
+#include "esa-credentials-private.h"
+
+G_BEGIN_DECLS
+
+typedef struct _EsaDeliverer EsaDeliverer;
+
+typedef struct {
+  EsaOutcome outcome;   /* OK, REJECTED, AUTH, or NEXT_* meaning "every route failed" */
+  char *message;        /* the last failure, or the route that worked */
+  JsonNode *answer;     /* the SDC's answer to the report */
+  GPtrArray *attempts;  /* char*: one line per route tried */
+} EsaDelivery;
+
+void          esa_delivery_clear   (EsaDelivery *d);
+
+/* One pass over the queue shares sessions and remembers failed proxies. */
+/* @servers overrides the configured list (activation with --server). */
+EsaDeliverer *esa_deliverer_new    (EsaConfig *config, const EsaCredentials *creds,
+                                    const char *const *servers);
+void          esa_deliverer_free   (EsaDeliverer *self);
+/* Sends @report and its attachments. */
+void          esa_deliverer_send   (EsaDeliverer *self, EsaReport *report,
+                                    GCancellable *cancellable, EsaDelivery *out);
+/* One JSON call (register, uak …) over the routes, same failover rules. */
+void          esa_deliverer_call   (EsaDeliverer *self, const char *method, const char *path,
+                                    JsonNode *body, gboolean with_credentials,
+                                    const char *idempotency_key,
+                                    GCancellable *cancellable, EsaDelivery *out);
+/* The routes it uses, for esactl test. */
+GPtrArray    *esa_deliverer_get_routes (EsaDeliverer *self);
+
+/* The envelope sent for a report: its JSON with size and sha256 of each
+ * attachment instead of local paths. */
+JsonNode     *esa_report_envelope  (EsaReport *report, GError **error);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (EsaDeliverer, esa_deliverer_free)
+
+G_END_DECLS

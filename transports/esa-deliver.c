@@ -1,0 +1,288 @@
+/* esa-deliver.c: failover across routes for one report. Proxies fail as a
+ * whole (a dead proxy is not retried for every server); servers fail one by
+ * one; a 4xx about the report stops at once (retrying cannot fix it). */
+#include "config.h"
+
+#include "esa-deliver-private.h"
+#include "esa/esa-error.h"
+
+#include <string.h>
+
+struct _EsaDeliverer {
+  EsaConfig *config;         /* borrowed */
+  char *system_id;
+  char *password;
+  GPtrArray *routes;         /* EsaRoute* */
+  GPtrArray *sessions;       /* EsaHttps*, same index as routes, created lazily */
+  GHashTable *dead_proxies;  /* proxy index -> reason, for this pass */
+};
+
+void
+esa_delivery_clear (EsaDelivery *d)
+{
+  g_clear_pointer (&d->message, g_free);
+  g_clear_pointer (&d->answer, json_node_unref);
+  g_clear_pointer (&d->attempts, g_ptr_array_unref);
+}
+
+EsaDeliverer *
+esa_deliverer_new (EsaConfig *config, const EsaCredentials *creds, const char *const *servers)
+{
+  EsaDeliverer *self = g_new0 (EsaDeliverer, 1);
+  g_autoptr (GPtrArray) warnings = g_ptr_array_new_with_free_func (g_free);
+  const char *fallback[] = { creds ? creds->server : NULL, NULL };
+  self->config = config;
+  self->system_id = creds ? g_strdup (creds->system_id) : NULL;
+  self->password = creds ? g_strdup (creds->password) : NULL;
+  /* Without [sdc] servers= the server of activation is the one we use. */
+  if (servers == NULL && config->servers[0] == NULL && fallback[0] != NULL)
+    servers = fallback;
+  self->routes = esa_routes_build (config, servers, warnings);
+  for (guint i = 0; i < warnings->len; i++)
+    g_warning ("%s", (const char *) g_ptr_array_index (warnings, i));
+  self->sessions = g_ptr_array_new_with_free_func ((GDestroyNotify) esa_https_free);
+  g_ptr_array_set_size (self->sessions, self->routes->len);
+  self->dead_proxies = g_hash_table_new_full (g_direct_hash, g_direct_equal, NULL, g_free);
+  return self;
+}
+
+void
+esa_deliverer_free (EsaDeliverer *self)
+{
+  if (self == NULL)
+    return;
+  g_ptr_array_unref (self->sessions);
+  g_ptr_array_unref (self->routes);
+  g_hash_table_unref (self->dead_proxies);
+  g_free (self->system_id);
+  if (self->password != NULL)
+    memset (self->password, 0, strlen (self->password));
+  g_free (self->password);
+  g_free (self);
+}
+
+GPtrArray *
+esa_deliverer_get_routes (EsaDeliverer *self)
+{
+  return self->routes;
+}
+
+static EsaHttps *
+session_for (EsaDeliverer *self, guint i, GError **error)
+{
+  EsaHttps *https = g_ptr_array_index (self->sessions, i);
+  if (https == NULL)
+    {
+      https = esa_https_new (self->config, g_ptr_array_index (self->routes, i), error);
+      if (https == NULL)
+        return NULL;
+      self->sessions->pdata[i] = https;
+    }
+  return https;
+}
+
+/* SHA-256 of a file, streamed. */
+static char *
+file_sha256 (const char *path, guint64 *size, GError **error)
+{
+  g_autoptr (GFile) file = g_file_new_for_path (path);
+  g_autoptr (GFileInputStream) in = g_file_read (file, NULL, error);
+  g_autoptr (GChecksum) sum = g_checksum_new (G_CHECKSUM_SHA256);
+  guchar buf[64 * 1024];
+  gssize n;
+  *size = 0;
+  if (in == NULL)
+    return NULL;
+  while ((n = g_input_stream_read (G_INPUT_STREAM (in), buf, sizeof buf, NULL, error)) > 0)
+    {
+      g_checksum_update (sum, buf, (gsize) n);
+      *size += (guint64) n;
+    }
+  if (n < 0)
+    return NULL;
+  return g_strdup (g_checksum_get_string (sum));
+}
+
+JsonNode *
+esa_report_envelope (EsaReport *report, GError **error)
+{
+  g_autoptr (JsonNode) node = esa_report_to_json (report);
+  JsonArray *atts = json_object_get_array_member (json_node_get_object (node), "attachments");
+  GPtrArray *list = esa_report_get_attachments (report);
+  for (guint i = 0; i < list->len; i++)
+    {
+      EsaAttachment *att = g_ptr_array_index (list, i);
+      JsonObject *a = json_array_get_object_element (atts, i);
+      guint64 size = 0;
+      g_autofree char *sha = file_sha256 (att->path, &size, error);
+      if (sha == NULL)
+        return NULL;
+      json_object_remove_member (a, "path");
+      json_object_set_int_member (a, "size", (gint64) size);
+      json_object_set_string_member (a, "sha256", sha);
+    }
+  return g_steal_pointer (&node);
+}
+
+static void
+note_attempt (EsaDelivery *out, const EsaExchange *ex)
+{
+  g_ptr_array_add (out->attempts, g_strdup (ex->message ? ex->message : "?"));
+  g_free (out->message);
+  out->message = g_strdup (ex->message);
+}
+
+/* Decides what a failed exchange means for the routes still to try. */
+static gboolean
+route_failed (EsaDeliverer *self, const EsaRoute *route, EsaExchange *ex, EsaDelivery *out)
+{
+  note_attempt (out, ex);
+  out->outcome = ex->outcome;
+  if (ex->outcome == ESA_OUTCOME_NEXT_PROXY && route->proxy_index > 0)
+    g_hash_table_replace (self->dead_proxies, GUINT_TO_POINTER (route->proxy_index), g_strdup (ex->message));
+  /* REJECTED and AUTH are the SDC's final word; other routes reach the same SDC. */
+  return ex->outcome == ESA_OUTCOME_REJECTED || ex->outcome == ESA_OUTCOME_AUTH;
+}
+
+typedef gboolean (*AttemptFunc) (EsaDeliverer *self, EsaHttps *https, gpointer data,
+                                 GCancellable *cancellable, EsaExchange *ex);
+
+static void
+over_routes (EsaDeliverer *self, AttemptFunc attempt, gpointer data, GCancellable *cancellable,
+             EsaDelivery *out)
+{
+  out->attempts = g_ptr_array_new_with_free_func (g_free);
+  out->outcome = ESA_OUTCOME_NEXT_SERVER;
+  if (self->routes->len == 0)
+    {
+      out->message = g_strdup ("no route to an SDC: set [sdc] servers= or activate with --server");
+      return;
+    }
+  for (guint i = 0; i < self->routes->len; i++)
+    {
+      const EsaRoute *route = g_ptr_array_index (self->routes, i);
+      EsaExchange ex = { 0 };
+      g_autoptr (GError) error = NULL;
+      EsaHttps *https;
+      if (g_cancellable_is_cancelled (cancellable))
+        {
+          g_free (out->message);
+          out->message = g_strdup ("cancelled");
+          return;
+        }
+      if (route->proxy_index > 0 && g_hash_table_contains (self->dead_proxies, GUINT_TO_POINTER (route->proxy_index)))
+        continue;
+      https = session_for (self, i, &error);
+      if (https == NULL)
+        {
+          ex.outcome = ESA_OUTCOME_NEXT_SERVER;
+          ex.message = g_strdup (error->message);
+          route_failed (self, route, &ex, out);
+          esa_exchange_clear (&ex);
+          continue;
+        }
+      if (attempt (self, https, data, cancellable, &ex))
+        {
+          note_attempt (out, &ex);
+          out->outcome = ESA_OUTCOME_OK;
+          out->answer = g_steal_pointer (&ex.answer);
+          esa_exchange_clear (&ex);
+          return;
+        }
+      if (route_failed (self, route, &ex, out))
+        {
+          out->answer = g_steal_pointer (&ex.answer);
+          esa_exchange_clear (&ex);
+          return;
+        }
+      esa_exchange_clear (&ex);
+    }
+}
+
+typedef struct {
+  EsaReport *report;
+  JsonNode *envelope;
+} SendData;
+
+static gboolean
+attempt_report (EsaDeliverer *self, EsaHttps *https, gpointer data, GCancellable *cancellable,
+                EsaExchange *ex)
+{
+  SendData *sd = data;
+  const char *uuid = esa_report_get_uuid (sd->report);
+  g_autofree char *path = g_strdup_printf ("/esa/v1/%s", esa_report_get_kind (sd->report));
+  JsonArray *atts = json_object_get_array_member (json_node_get_object (sd->envelope), "attachments");
+  GPtrArray *files = esa_report_get_attachments (sd->report);
+  g_autoptr (JsonNode) answer = NULL;
+
+  esa_https_json (https, "POST", path, sd->envelope, self->system_id, self->password, uuid, cancellable, ex);
+  if (ex->outcome != ESA_OUTCOME_OK)
+    return FALSE;
+  answer = g_steal_pointer (&ex->answer);
+  /* Attachments after the report: the SDC knows their names and checksums. */
+  for (guint i = 0; i < files->len; i++)
+    {
+      EsaAttachment *att = g_ptr_array_index (files, i);
+      JsonObject *a = json_array_get_object_element (atts, i);
+      g_autofree char *apath = g_strdup_printf ("/esa/v1/attachment/%s/%s", uuid, att->name);
+      esa_exchange_clear (ex);
+      esa_https_put_file (https, apath, att->path, att->content_type,
+                          json_object_get_string_member (a, "sha256"), self->system_id, self->password,
+                          cancellable, ex);
+      if (ex->outcome != ESA_OUTCOME_OK)
+        return FALSE;
+    }
+  g_clear_pointer (&ex->answer, json_node_unref);
+  ex->answer = g_steal_pointer (&answer);
+  return TRUE;
+}
+
+void
+esa_deliverer_send (EsaDeliverer *self, EsaReport *report, GCancellable *cancellable, EsaDelivery *out)
+{
+  g_autoptr (GError) error = NULL;
+  SendData sd = { report, NULL };
+  if (self->system_id == NULL)
+    {
+      out->attempts = g_ptr_array_new_with_free_func (g_free);
+      out->outcome = ESA_OUTCOME_AUTH;
+      out->message = g_strdup ("not activated: run esactl activate --server URL");
+      return;
+    }
+  sd.envelope = esa_report_envelope (report, &error);
+  if (sd.envelope == NULL)
+    {
+      out->attempts = g_ptr_array_new_with_free_func (g_free);
+      out->outcome = ESA_OUTCOME_REJECTED;
+      out->message = g_strdup_printf ("report %s: %s", esa_report_get_uuid (report), error->message);
+      return;
+    }
+  over_routes (self, attempt_report, &sd, cancellable, out);
+  json_node_unref (sd.envelope);
+}
+
+typedef struct {
+  const char *method;
+  const char *path;
+  JsonNode *body;
+  gboolean with_credentials;
+  const char *key;
+} CallData;
+
+static gboolean
+attempt_call (EsaDeliverer *self, EsaHttps *https, gpointer data, GCancellable *cancellable, EsaExchange *ex)
+{
+  CallData *cd = data;
+  esa_https_json (https, cd->method, cd->path, cd->body, cd->with_credentials ? self->system_id : NULL,
+                  cd->with_credentials ? self->password : NULL, cd->key, cancellable, ex);
+  return ex->outcome == ESA_OUTCOME_OK;
+}
+
+void
+esa_deliverer_call (EsaDeliverer *self, const char *method, const char *path, JsonNode *body,
+                    gboolean with_credentials, const char *idempotency_key, GCancellable *cancellable,
+                    EsaDelivery *out)
+{
+  CallData cd = { method, path, body, with_credentials, idempotency_key };
+  over_routes (self, attempt_call, &cd, cancellable, out);
+}

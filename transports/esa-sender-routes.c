@@ -1,0 +1,473 @@
+/* esa-sender-routes.c: control calls that reach the SDC — activate,
+ * deactivate, test, send (heartbeat now …), queue export/retry. Network work
+ * runs in worker threads; the control message waits, the main loop doesn't. */
+#include "config.h"
+
+#include "esa-sender-routes-private.h"
+#include "esa-credentials-private.h"
+#include "esa-deliver-private.h"
+#include "esa-outbox-private.h"
+#include "esa/esa-error.h"
+
+#include <string.h>
+
+typedef struct {
+  EsaControl *ctl;
+  SoupServerMessage *msg;
+  EsaSender *sender;
+  EsaConfig *config;
+  EsaPlatform *platform_copy;
+  JsonObject *body;
+  char *state_dir;
+  char *job;
+  char *summary;
+} Call;
+
+static void
+call_free (Call *c)
+{
+  g_clear_object (&c->msg);
+  if (c->config != NULL)
+    esa_config_free (c->config);
+  if (c->body != NULL)
+    json_object_unref (c->body);
+  g_free (c->state_dir);
+  g_free (c->job);
+  g_free (c->summary);
+  g_free (c);
+}
+
+static Call *
+call_new (EsaControl *ctl, SoupServerMessage *msg, JsonObject *body, EsaSender *sender)
+{
+  EsaEngine *engine = esa_control_get_engine (ctl);
+  Call *c = g_new0 (Call, 1);
+  c->ctl = ctl;
+  c->msg = g_object_ref (msg);
+  c->sender = sender;
+  c->config = esa_config_ref (engine->config);
+  c->body = json_object_ref (body);
+  c->state_dir = g_strdup (engine->config->state_dir);
+  esa_control_hold (ctl, msg);
+  return c;
+}
+
+static void
+call_done (GObject *source, GAsyncResult *res, gpointer user_data)
+{
+  Call *c = user_data;
+  g_autoptr (GError) error = NULL;
+  JsonNode *node = g_task_propagate_pointer (G_TASK (res), &error);
+  if (node == NULL)
+    esa_control_reply_error (c->ctl, c->msg, error);
+  else
+    esa_control_reply (c->ctl, c->msg, node);
+}
+
+static void
+run_call (Call *c, GTaskThreadFunc func)
+{
+  g_autoptr (GTask) task = g_task_new (NULL, NULL, call_done, c);
+  g_task_set_task_data (task, c, (GDestroyNotify) call_free);
+  g_task_run_in_thread (task, func);
+}
+
+/* ---- activate ---- */
+
+static const char *
+body_str (JsonObject *body, const char *member)
+{
+  JsonNode *n = json_object_get_member (body, member);
+  if (n == NULL || !JSON_NODE_HOLDS_VALUE (n) || json_node_get_value_type (n) != G_TYPE_STRING)
+    return NULL;
+  return json_node_get_string (n);
+}
+
+static gboolean
+vendor_allowed (char **vendors, const char *vendor)
+{
+  for (guint i = 0; vendors != NULL && vendors[i] != NULL; i++)
+    if (g_str_equal (vendors[i], "*") || (vendor != NULL && g_ascii_strcasecmp (vendors[i], vendor) == 0))
+      return TRUE;
+  return FALSE;
+}
+
+static void
+add_str (JsonObject *o, const char *member, const char *value)
+{
+  if (value != NULL)
+    json_object_set_string_member (o, member, value);
+}
+
+static void
+activate_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
+{
+  Call *c = task_data;
+  const EsaPlatform *pf = c->platform_copy;
+  const char *server = body_str (c->body, "server");
+  const char *servers[] = { server, NULL };
+  g_autoptr (JsonObject) req = json_object_new ();
+  g_autoptr (JsonObject) contact = json_object_new ();
+  g_autoptr (JsonNode) node = json_node_new (JSON_NODE_OBJECT);
+  g_autoptr (EsaDeliverer) deliverer = NULL;
+  g_autofree char *uuid = g_uuid_string_random ();
+  g_autoptr (GDateTime) now = g_date_time_new_now_utc ();
+  EsaDelivery d = { 0 };
+  EsaCredentials creds = { 0 };
+  g_autoptr (GError) error = NULL;
+  JsonObject *answer;
+
+  if (!vendor_allowed (c->config->vendors, pf->vendor))
+    {
+      g_autofree char *list = g_strjoinv (", ", c->config->vendors);
+      g_task_return_new_error (task, ESA_ERROR, ESA_ERROR_REFUSED,
+                               "not activating: system vendor is %s, and [activation] vendors= allows only %s",
+                               pf->vendor ? pf->vendor : "unknown", list);
+      return;
+    }
+  if (server == NULL && c->config->servers[0] == NULL)
+    {
+      g_task_return_new_error (task, ESA_ERROR, ESA_ERROR_INVALID_DATA,
+                               "no SDC to register with: give --server https://… or set [sdc] servers=");
+      return;
+    }
+  if (server != NULL && !g_str_has_prefix (server, "https://"))
+    {
+      g_task_return_new_error (task, ESA_ERROR, ESA_ERROR_INVALID_DATA,
+                               "--server \"%s\": activation is only sent over https:// (expected https://host[:port]/)", server);
+      return;
+    }
+  json_object_set_int_member (req, "version", 1);
+  json_object_set_string_member (req, "uuid", uuid);
+  add_str (req, "vendor", pf->vendor);
+  add_str (req, "machine_type", pf->machine_type);
+  add_str (req, "model", pf->model);
+  add_str (req, "serial", pf->serial);
+  add_str (req, "system_id", pf->system_id);
+  add_str (req, "hostname", pf->hostname);
+  add_str (req, "os", pf->os);
+  add_str (req, "os_version", pf->os_version);
+  json_object_set_boolean_member (req, "is_lpar", pf->is_lpar);
+  add_str (contact, "name", body_str (c->body, "contact_name") ?: c->config->contact_name);
+  add_str (contact, "email", body_str (c->body, "contact_email") ?: c->config->contact_email);
+  add_str (contact, "phone", body_str (c->body, "contact_phone") ?: c->config->contact_phone);
+  json_object_set_object_member (req, "contact", g_steal_pointer (&contact));
+  json_node_set_object (node, req);
+
+  deliverer = esa_deliverer_new (c->config, NULL, server != NULL ? servers : NULL);
+  esa_deliverer_call (deliverer, "POST", "/esa/v1/register", node, FALSE, uuid, cancellable, &d);
+  if (d.outcome != ESA_OUTCOME_OK)
+    {
+      g_task_return_new_error (task, ESA_ERROR,
+                               d.outcome == ESA_OUTCOME_REJECTED ? ESA_ERROR_REJECTED : ESA_ERROR_NETWORK,
+                               "activation failed: %s", d.message);
+      esa_delivery_clear (&d);
+      return;
+    }
+  answer = d.answer && JSON_NODE_HOLDS_OBJECT (d.answer) ? json_node_get_object (d.answer) : NULL;
+  creds.system_id = (char *) (answer ? json_object_get_string_member_with_default (answer, "system_id", NULL) : NULL);
+  creds.password = (char *) (answer ? json_object_get_string_member_with_default (answer, "password", NULL) : NULL);
+  creds.server = (char *) (server ? server : c->config->servers[0]);
+  creds.activated = g_date_time_format_iso8601 (now);
+  if (creds.system_id == NULL || creds.password == NULL)
+    {
+      g_task_return_new_error (task, ESA_ERROR, ESA_ERROR_INVALID_DATA,
+                               "activation failed: the SDC's answer has no system_id/password");
+    }
+  else if (!esa_credentials_save (c->state_dir, &creds, &error))
+    g_task_return_error (task, g_steal_pointer (&error));
+  else
+    {
+      JsonObject *o = json_object_new ();
+      JsonNode *n = json_node_new (JSON_NODE_OBJECT);
+      json_object_set_string_member (o, "system_id", creds.system_id);
+      json_object_set_string_member (o, "server", creds.server);
+      json_object_set_string_member (o, "route", d.message);
+      json_node_take_object (n, o);
+      g_message ("activated as %s with %s", creds.system_id, creds.server);
+      g_task_return_pointer (task, n, (GDestroyNotify) json_node_unref);
+    }
+  g_free (creds.activated);
+  esa_delivery_clear (&d);
+}
+
+static void
+post_activate (EsaControl *ctl, SoupServerMessage *msg, const char *rest, JsonObject *body, gpointer user_data)
+{
+  Call *c = call_new (ctl, msg, body, user_data);
+  c->platform_copy = (EsaPlatform *) esa_control_get_engine (ctl)->platform; /* read-only, lives as long as esad */
+  run_call (c, activate_thread);
+}
+
+static void
+post_deactivate (EsaControl *ctl, SoupServerMessage *msg, const char *rest, JsonObject *body, gpointer user_data)
+{
+  EsaEngine *engine = esa_control_get_engine (ctl);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (JsonObject) o = json_object_new ();
+  JsonNode *n;
+  if (!esa_credentials_remove (engine->config->state_dir, &error))
+    {
+      esa_control_reply_error (ctl, msg, error);
+      return;
+    }
+  json_object_set_boolean_member (o, "activated", FALSE);
+  n = json_node_new (JSON_NODE_OBJECT);
+  json_node_set_object (n, o);
+  g_message ("deactivated: credentials removed");
+  esa_control_reply (ctl, msg, n);
+}
+
+/* ---- test ---- */
+
+static JsonObject *
+exchange_to_json (const EsaRoute *route, const char *kind, const EsaExchange *ex)
+{
+  JsonObject *o = json_object_new ();
+  g_autofree char *desc = esa_route_describe (route);
+  json_object_set_string_member (o, "route", desc);
+  json_object_set_string_member (o, "kind", kind);
+  json_object_set_string_member (o, "server", route->server);
+  if (route->proxy_url)
+    json_object_set_string_member (o, "proxy", route->proxy_url);
+  else
+    json_object_set_null_member (o, "proxy");
+  json_object_set_boolean_member (o, "ok", ex->outcome == ESA_OUTCOME_OK);
+  json_object_set_int_member (o, "dns_ms", ex->resolved_ms);
+  json_object_set_int_member (o, "tcp_ms", ex->connected_ms);
+  if (route->proxy_url)
+    json_object_set_int_member (o, "proxy_status", ex->proxy_status);
+  if (ex->tls_version)
+    json_object_set_string_member (o, "tls_version", ex->tls_version);
+  if (ex->tls_cipher)
+    json_object_set_string_member (o, "tls_cipher", ex->tls_cipher);
+  if (ex->tls_peer)
+    json_object_set_string_member (o, "tls_peer", ex->tls_peer);
+  json_object_set_int_member (o, "http_status", ex->status);
+  json_object_set_int_member (o, "elapsed_ms", ex->elapsed_ms);
+  json_object_set_string_member (o, "result", ex->message ? ex->message : "");
+  return o;
+}
+
+static void
+test_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
+{
+  Call *c = task_data;
+  g_autoptr (EsaCredentials) creds = esa_credentials_load (c->state_dir, NULL);
+  g_autoptr (EsaDeliverer) deliverer = esa_deliverer_new (c->config, creds, NULL);
+  GPtrArray *routes = esa_deliverer_get_routes (deliverer);
+  JsonArray *results = json_array_new ();
+  JsonObject *o = json_object_new ();
+  JsonNode *n = json_node_new (JSON_NODE_OBJECT);
+  gboolean any_ok = FALSE;
+
+  for (guint i = 0; i < routes->len; i++)
+    {
+      const EsaRoute *route = g_ptr_array_index (routes, i);
+      g_autoptr (GError) error = NULL;
+      g_autoptr (EsaHttps) https = esa_https_new (c->config, route, &error);
+      EsaExchange ex = { 0 };
+      if (https == NULL)
+        {
+          ex.outcome = ESA_OUTCOME_NEXT_SERVER;
+          ex.message = g_strdup (error->message);
+        }
+      else
+        esa_https_json (https, "GET", "/esa/v1/config", NULL, NULL, NULL, NULL, cancellable, &ex);
+      any_ok |= ex.outcome == ESA_OUTCOME_OK;
+      json_array_add_object_element (results, exchange_to_json (route, "https", &ex));
+      esa_exchange_clear (&ex);
+    }
+  /* The plain-HTTP configuration path is tried only when HTTPS failed everywhere. */
+  if (!any_ok && c->config->config_url != NULL)
+    {
+      EsaRoute direct = { 0 };
+      EsaExchange ex = { 0 };
+      direct.server = c->config->config_url;
+      if (c->config->n_proxies > 0)
+        direct.proxy_url = c->config->proxies[0].url, direct.proxy_index = 1;
+      esa_http_get_config (c->config, &direct, c->config->config_url, cancellable, &ex);
+      json_array_add_object_element (results, exchange_to_json (&direct, "config-fallback", &ex));
+      esa_exchange_clear (&ex);
+    }
+  json_object_set_boolean_member (o, "ok", any_ok);
+  json_object_set_array_member (o, "routes", results);
+  json_node_take_object (n, o);
+  g_task_return_pointer (task, n, (GDestroyNotify) json_node_unref);
+}
+
+static void
+post_test (EsaControl *ctl, SoupServerMessage *msg, const char *rest, JsonObject *body, gpointer user_data)
+{
+  run_call (call_new (ctl, msg, body, user_data), test_thread);
+}
+
+/* ---- send: run a job (optional), then a queue pass, answer with both ---- */
+
+static void
+send_drained (GObject *source, GAsyncResult *res, gpointer user_data)
+{
+  Call *c = user_data;
+  g_autoptr (GError) error = NULL;
+  JsonNode *node = esa_sender_drain_finish (c->sender, res, &error);
+  if (node == NULL)
+    esa_control_reply_error (c->ctl, c->msg, error);
+  else
+    {
+      if (c->job != NULL)
+        {
+          json_object_set_string_member (json_node_get_object (node), "job", c->job);
+          json_object_set_string_member (json_node_get_object (node), "summary", c->summary ? c->summary : "");
+        }
+      esa_control_reply (c->ctl, c->msg, node);
+    }
+  call_free (c);
+}
+
+static void
+send_job_done (GObject *source, GAsyncResult *res, gpointer user_data)
+{
+  Call *c = user_data;
+  EsaEngine *engine = esa_control_get_engine (c->ctl);
+  g_autoptr (GError) error = NULL;
+  c->summary = esa_dispatcher_run_finish (engine->dispatcher, res, &error);
+  if (c->summary == NULL)
+    {
+      esa_control_reply_error (c->ctl, c->msg, error);
+      call_free (c);
+      return;
+    }
+  esa_sender_drain_async (c->sender, send_drained, c);
+}
+
+static void
+post_send (EsaControl *ctl, SoupServerMessage *msg, const char *rest, JsonObject *body, gpointer user_data)
+{
+  EsaEngine *engine = esa_control_get_engine (ctl);
+  Call *c = call_new (ctl, msg, body, user_data);
+  g_autoptr (GError) error = NULL;
+  JsonObject *data = NULL;
+  c->job = g_strdup (body_str (body, "job"));
+  if (c->job == NULL)
+    {
+      esa_sender_drain_async (c->sender, send_drained, c);
+      return;
+    }
+  if (json_object_has_member (body, "data") && JSON_NODE_HOLDS_OBJECT (json_object_get_member (body, "data")))
+    data = json_object_get_object_member (body, "data");
+  if (!esa_dispatcher_run_now (engine->dispatcher, c->job, body_str (body, "event") ?: "requested", data,
+                               send_job_done, c, &error))
+    {
+      esa_control_reply_error (ctl, msg, error);
+      call_free (c);
+    }
+}
+
+/* ---- queue export / retry ---- */
+
+static void
+export_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
+{
+  Call *c = task_data;
+  EsaQueue *queue = g_object_get_data (G_OBJECT (task), "queue");
+  const char *dir = body_str (c->body, "dir");
+  gboolean keep = json_object_get_boolean_member_with_default (c->body, "keep", FALSE);
+  g_autoptr (GPtrArray) entries = esa_queue_list (queue);
+  JsonArray *done = json_array_new ();
+  JsonObject *o = json_object_new ();
+  JsonNode *n = json_node_new (JSON_NODE_OBJECT);
+  if (dir == NULL || !g_path_is_absolute (dir))
+    {
+      json_array_unref (done);
+      json_object_unref (o);
+      json_node_free (n);
+      g_task_return_new_error (task, ESA_ERROR, ESA_ERROR_INVALID_DATA,
+                               "dir \"%s\": expected an absolute folder", dir ? dir : "");
+      return;
+    }
+  for (guint i = 0; i < entries->len; i++)
+    {
+      EsaQueueEntry *e = g_ptr_array_index (entries, i);
+      g_autoptr (GError) error = NULL;
+      g_autoptr (EsaReport) report = esa_queue_load (queue, e->uuid, NULL, &error);
+      if (report == NULL || !esa_outbox_write (dir, report, &error))
+        {
+          json_array_unref (done);
+          json_object_unref (o);
+          json_node_free (n);
+          g_task_return_new_error (task, ESA_ERROR, ESA_ERROR_FAILED, "export stopped at %s: %s", e->uuid,
+                                   error->message);
+          return;
+        }
+      /* Exported reports left the machine the offline way: they are delivered. */
+      if (!keep)
+        esa_queue_remove (queue, e->uuid, NULL);
+      json_array_add_string_element (done, e->uuid);
+    }
+  json_object_set_string_member (o, "dir", dir);
+  json_object_set_array_member (o, "exported", done);
+  json_object_set_boolean_member (o, "kept_in_queue", keep);
+  json_node_take_object (n, o);
+  g_task_return_pointer (task, n, (GDestroyNotify) json_node_unref);
+}
+
+static void
+post_export (EsaControl *ctl, SoupServerMessage *msg, const char *rest, JsonObject *body, gpointer user_data)
+{
+  Call *c = call_new (ctl, msg, body, user_data);
+  g_autoptr (GTask) task = g_task_new (NULL, NULL, call_done, c);
+  g_object_set_data (G_OBJECT (task), "queue", esa_control_get_engine (ctl)->queue);
+  g_task_set_task_data (task, c, (GDestroyNotify) call_free);
+  g_task_run_in_thread (task, export_thread);
+}
+
+static void
+post_retry (EsaControl *ctl, SoupServerMessage *msg, const char *rest, JsonObject *body, gpointer user_data)
+{
+  EsaEngine *engine = esa_control_get_engine (ctl);
+  const char *uuid = body_str (body, "uuid");
+  g_autoptr (GError) error = NULL;
+  JsonObject *o;
+  JsonNode *n;
+  if (uuid == NULL || !esa_queue_retry_failed (engine->queue, uuid, &error))
+    {
+      if (error == NULL)
+        g_set_error (&error, ESA_ERROR, ESA_ERROR_INVALID_DATA, "uuid: missing");
+      esa_control_reply_error (ctl, msg, error);
+      return;
+    }
+  esa_sender_kick (user_data);
+  o = json_object_new ();
+  json_object_set_string_member (o, "requeued", uuid);
+  n = json_node_new (JSON_NODE_OBJECT);
+  json_node_take_object (n, o);
+  esa_control_reply (ctl, msg, n);
+}
+
+static void
+status_extra (EsaEngine *engine, JsonBuilder *b, gpointer user_data)
+{
+  g_autoptr (EsaCredentials) creds = esa_credentials_load (engine->config->state_dir, NULL);
+  json_builder_set_member_name (b, "activated");
+  json_builder_add_boolean_value (b, creds != NULL);
+  json_builder_set_member_name (b, "system_id");
+  if (creds != NULL)
+    json_builder_add_string_value (b, creds->system_id);
+  else
+    json_builder_add_null_value (b);
+  json_builder_set_member_name (b, "transport");
+  json_builder_add_string_value (b, engine->config->transport);
+}
+
+void
+esa_sender_add_routes (EsaControl *ctl, EsaSender *sender)
+{
+  EsaEngine *engine = esa_control_get_engine (ctl);
+  engine->status_extra = status_extra;
+  esa_control_add_route (ctl, "POST", "/v1/activate", post_activate, sender);
+  esa_control_add_route (ctl, "POST", "/v1/deactivate", post_deactivate, sender);
+  esa_control_add_route (ctl, "POST", "/v1/test", post_test, sender);
+  esa_control_add_route (ctl, "POST", "/v1/send", post_send, sender);
+  esa_control_add_route (ctl, "POST", "/v1/queue/export", post_export, sender);
+  esa_control_add_route (ctl, "POST", "/v1/queue/retry", post_retry, sender);
+}

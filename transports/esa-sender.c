@@ -1,0 +1,351 @@
+/* esa-sender.c: the queue's way out. One pass at a time runs in a worker
+ * thread: each due report is sent (or written to the outbox); success removes
+ * it, a 4xx moves it to failed/ with the SDC's message, anything else keeps it
+ * with a backoff. Nothing leaves the queue except by delivery or rejection. */
+#include "config.h"
+
+#include "esa-sender-private.h"
+#include "esa-credentials-private.h"
+#include "esa-deliver-private.h"
+#include "esa-outbox-private.h"
+#include "esa/esa-error.h"
+
+#include <math.h>
+
+struct _EsaSender {
+  EsaEngine *engine;
+  gboolean running;
+  gboolean again;          /* a kick arrived during a pass */
+  GPtrArray *waiters;      /* GTask*: drain_async callers of the next pass */
+  GPtrArray *current;      /* GTask*: callers of the pass in progress */
+  guint timer_id;
+  GCancellable *cancellable;
+  gboolean warned_not_activated;
+};
+
+typedef struct {
+  EsaConfig *config;
+  EsaQueue *queue;
+  char *state_dir;
+  JsonArray *delivered;    /* {uuid, kind, plugin, answer, route} */
+  JsonArray *failed;       /* {uuid, kind, reason, final} */
+  char *message;
+  gint64 next_due;         /* unix seconds of the earliest retry, 0 = none */
+  gboolean not_activated;
+} Pass;
+
+static void
+pass_free (Pass *p)
+{
+  esa_config_free (p->config);
+  g_free (p->state_dir);
+  json_array_unref (p->delivered);
+  json_array_unref (p->failed);
+  g_free (p->message);
+  g_free (p);
+}
+
+guint64
+esa_sender_backoff (guint attempts, guint64 min_s, guint64 max_s, double random01)
+{
+  double delay = (double) min_s * pow (2.0, MIN (attempts, 40));
+  if (delay > (double) max_s)
+    delay = (double) max_s;
+  /* ±25 % so a fleet that lost the SDC together does not come back together. */
+  delay *= 0.75 + 0.5 * random01;
+  return MAX ((guint64) 1, (guint64) delay);
+}
+
+static void
+record_failure (Pass *p, EsaQueueEntry *e, const char *reason, gboolean final)
+{
+  JsonObject *o = json_object_new ();
+  json_object_set_string_member (o, "uuid", e->uuid);
+  json_object_set_string_member (o, "kind", e->kind);
+  json_object_set_string_member (o, "reason", reason);
+  json_object_set_boolean_member (o, "final", final);
+  json_array_add_object_element (p->failed, o);
+}
+
+static void
+reschedule (Pass *p, EsaQueueEntry *e, const char *reason)
+{
+  g_autoptr (GError) error = NULL;
+  guint64 delay = esa_sender_backoff (e->attempts, p->config->backoff_min_s, p->config->backoff_max_s,
+                                      g_random_double ());
+  gint64 next = g_get_real_time () / G_USEC_PER_SEC + (gint64) delay;
+  if (!esa_queue_reschedule (p->queue, e->uuid, reason, next, &error))
+    g_warning ("spool: %s", error->message);
+  if (p->next_due == 0 || next < p->next_due)
+    p->next_due = next;
+  record_failure (p, e, reason, FALSE);
+}
+
+/* Returns FALSE when the rest of the pass is pointless (no route works). */
+static gboolean
+send_one (Pass *p, EsaDeliverer *deliverer, EsaQueueEntry *e, GCancellable *cancellable)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (EsaReport) report = esa_queue_load (p->queue, e->uuid, NULL, &error);
+  EsaDelivery d = { 0 };
+  gboolean go_on = TRUE;
+
+  if (report == NULL)
+    {
+      g_warning ("spool: %s", error->message);
+      if (!esa_queue_fail (p->queue, e->uuid, error->message, NULL))
+        g_warning ("spool: cannot move %s aside", e->uuid);
+      record_failure (p, e, error->message, TRUE);
+      return TRUE;
+    }
+  if (g_str_equal (p->config->transport, "file"))
+    {
+      if (!esa_outbox_write (p->config->outbox, report, &error))
+        {
+          reschedule (p, e, error->message);
+          return FALSE;
+        }
+      d.outcome = ESA_OUTCOME_OK;
+      d.message = g_strdup_printf ("written to %s", p->config->outbox);
+    }
+  else
+    esa_deliverer_send (deliverer, report, cancellable, &d);
+
+  switch (d.outcome)
+    {
+    case ESA_OUTCOME_OK:
+      {
+        JsonObject *o = json_object_new ();
+        if (!esa_queue_remove (p->queue, e->uuid, &error))
+          g_warning ("spool: %s", error->message);
+        g_info ("delivered %s %s: %s", e->kind, e->uuid, d.message);
+        json_object_set_string_member (o, "uuid", e->uuid);
+        json_object_set_string_member (o, "kind", e->kind);
+        json_object_set_string_member (o, "plugin", e->plugin);
+        json_object_set_string_member (o, "route", d.message);
+        if (d.answer != NULL)
+          json_object_set_member (o, "answer", json_node_copy (d.answer));
+        json_array_add_object_element (p->delivered, o);
+      }
+      break;
+    case ESA_OUTCOME_REJECTED:
+      g_warning ("the SDC rejected %s %s: %s", e->kind, e->uuid, d.message);
+      if (!esa_queue_fail (p->queue, e->uuid, d.message, &error))
+        g_warning ("spool: %s", error->message);
+      record_failure (p, e, d.message, TRUE);
+      break;
+    case ESA_OUTCOME_AUTH:
+      g_warning ("cannot send %s %s: %s", e->kind, e->uuid, d.message);
+      reschedule (p, e, d.message);
+      go_on = FALSE;
+      break;
+    default:
+      g_warning ("cannot send %s %s, will retry: every route failed; last: %s", e->kind, e->uuid, d.message);
+      reschedule (p, e, d.message);
+      go_on = FALSE;
+      break;
+    }
+  esa_delivery_clear (&d);
+  return go_on;
+}
+
+static void
+pass_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
+{
+  Pass *p = task_data;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (EsaCredentials) creds = NULL;
+  g_autoptr (EsaDeliverer) deliverer = NULL;
+  g_autoptr (GPtrArray) entries = esa_queue_list (p->queue);
+  gint64 now = g_get_real_time () / G_USEC_PER_SEC;
+  gboolean file_transport = g_str_equal (p->config->transport, "file");
+
+  if (entries->len == 0)
+    {
+      p->message = g_strdup ("queue empty");
+      g_task_return_boolean (task, TRUE);
+      return;
+    }
+  if (!file_transport)
+    {
+      creds = esa_credentials_load (p->state_dir, &error);
+      if (creds == NULL)
+        {
+          p->not_activated = g_error_matches (error, ESA_ERROR, ESA_ERROR_NOT_ACTIVATED);
+          p->message = g_strdup_printf ("%u report(s) kept: %s", entries->len, error->message);
+          g_task_return_boolean (task, TRUE);
+          return;
+        }
+      deliverer = esa_deliverer_new (p->config, creds, NULL);
+    }
+  for (guint i = 0; i < entries->len; i++)
+    {
+      EsaQueueEntry *e = g_ptr_array_index (entries, i);
+      if (e->next_attempt > now)
+        {
+          if (p->next_due == 0 || e->next_attempt < p->next_due)
+            p->next_due = e->next_attempt;
+          continue;
+        }
+      if (g_cancellable_is_cancelled (cancellable) || !send_one (p, deliverer, e, cancellable))
+        {
+          /* The others wait for the retry of this one; they are not due sooner. */
+          break;
+        }
+    }
+  g_task_return_boolean (task, TRUE);
+}
+
+static void start_pass (EsaSender *self);
+
+static gboolean
+on_retry_timer (gpointer user_data)
+{
+  EsaSender *self = user_data;
+  self->timer_id = 0;
+  esa_sender_kick (self);
+  return G_SOURCE_REMOVE;
+}
+
+static JsonNode *
+pass_result (Pass *p, EsaQueue *queue)
+{
+  g_autoptr (GPtrArray) left = esa_queue_list (queue);
+  JsonObject *o = json_object_new ();
+  JsonNode *n = json_node_new (JSON_NODE_OBJECT);
+  json_object_set_array_member (o, "delivered", json_array_ref (p->delivered));
+  json_object_set_array_member (o, "failed", json_array_ref (p->failed));
+  json_object_set_int_member (o, "pending", left->len);
+  if (p->message != NULL)
+    json_object_set_string_member (o, "message", p->message);
+  json_node_take_object (n, o);
+  return n;
+}
+
+static void
+pass_done (GObject *source, GAsyncResult *res, gpointer user_data)
+{
+  EsaSender *self = user_data;
+  Pass *p = g_task_get_task_data (G_TASK (res));
+  EsaEngine *engine = self->engine;
+  g_autoptr (GPtrArray) callers = g_steal_pointer (&self->current);
+
+  self->running = FALSE;
+  if (p->message != NULL)
+    {
+      if (p->not_activated && !self->warned_not_activated)
+        g_message ("%s", p->message);
+      else if (!p->not_activated)
+        g_info ("%s", p->message);
+    }
+  self->warned_not_activated = p->not_activated;
+  /* Plugins learn the SDC's answers (service request numbers …) here. */
+  for (guint i = 0; i < json_array_get_length (p->delivered); i++)
+    {
+      JsonObject *d = json_array_get_object_element (p->delivered, i);
+      JsonNode *answer = json_object_get_member (d, "answer");
+      esa_engine_report_delivered (engine, json_object_get_string_member (d, "plugin"),
+                                   json_object_get_string_member (d, "uuid"),
+                                   json_object_get_string_member (d, "kind"),
+                                   answer && JSON_NODE_HOLDS_OBJECT (answer) ? json_node_get_object (answer) : NULL);
+    }
+  for (guint i = 0; callers != NULL && i < callers->len; i++)
+    g_task_return_pointer (g_ptr_array_index (callers, i), pass_result (p, engine->queue),
+                           (GDestroyNotify) json_node_unref);
+  if (p->next_due > 0 && !g_cancellable_is_cancelled (self->cancellable))
+    {
+      gint64 wait = p->next_due - g_get_real_time () / G_USEC_PER_SEC;
+      if (self->timer_id != 0)
+        g_source_remove (self->timer_id);
+      self->timer_id = g_timeout_add_seconds ((guint) CLAMP (wait, 1, G_MAXINT32), on_retry_timer, self);
+    }
+  if (self->again || self->waiters->len > 0)
+    {
+      self->again = FALSE;
+      start_pass (self);
+    }
+}
+
+static void
+start_pass (EsaSender *self)
+{
+  g_autoptr (GTask) task = NULL;
+  Pass *p;
+  if (self->running || g_cancellable_is_cancelled (self->cancellable))
+    {
+      self->again = TRUE;
+      return;
+    }
+  p = g_new0 (Pass, 1);
+  p->config = esa_config_ref (self->engine->config);
+  p->queue = self->engine->queue;
+  p->state_dir = g_strdup (self->engine->config->state_dir);
+  p->delivered = json_array_new ();
+  p->failed = json_array_new ();
+  self->running = TRUE;
+  self->current = g_steal_pointer (&self->waiters);
+  self->waiters = g_ptr_array_new_with_free_func (g_object_unref);
+  task = g_task_new (NULL, self->cancellable, pass_done, self);
+  g_task_set_task_data (task, p, (GDestroyNotify) pass_free);
+  g_task_set_name (task, "esa-sender");
+  g_task_run_in_thread (task, pass_thread);
+}
+
+void
+esa_sender_kick (EsaSender *self)
+{
+  if (self->running)
+    self->again = TRUE;
+  else
+    start_pass (self);
+}
+
+void
+esa_sender_drain_async (EsaSender *self, GAsyncReadyCallback callback, gpointer user_data)
+{
+  g_ptr_array_add (self->waiters, g_task_new (NULL, NULL, callback, user_data));
+  if (!self->running)
+    start_pass (self);
+}
+
+JsonNode *
+esa_sender_drain_finish (EsaSender *self, GAsyncResult *res, GError **error)
+{
+  return g_task_propagate_pointer (G_TASK (res), error);
+}
+
+static void
+on_queue_changed (EsaEngine *engine, gpointer user_data)
+{
+  esa_sender_kick (user_data);
+}
+
+EsaSender *
+esa_sender_new (EsaEngine *engine)
+{
+  EsaSender *self = g_new0 (EsaSender, 1);
+  self->engine = engine;
+  self->waiters = g_ptr_array_new_with_free_func (g_object_unref);
+  self->cancellable = g_cancellable_new ();
+  engine->queue_changed = on_queue_changed;
+  engine->queue_changed_data = self;
+  return self;
+}
+
+void
+esa_sender_free (EsaSender *self)
+{
+  if (self == NULL)
+    return;
+  g_cancellable_cancel (self->cancellable);
+  if (self->timer_id != 0)
+    g_source_remove (self->timer_id);
+  /* A pass in flight finishes its current request (bounded by the timeout). */
+  while (self->running)
+    g_main_context_iteration (NULL, TRUE);
+  self->engine->queue_changed = NULL;
+  g_ptr_array_unref (self->waiters);
+  g_clear_pointer (&self->current, g_ptr_array_unref);
+  g_object_unref (self->cancellable);
+  g_free (self);
+}

@@ -1,0 +1,13 @@
+/* esa-outbox-private.h: the file transport — reports written to a folder for
+ * sites with no connectivity (export, carry, upload elsewhere). */
+#pragma once
+
+#include "esa/esa-report.h"
+
+G_BEGIN_DECLS
+
+/* Writes <outbox>/<uuid>/report.json (the envelope the SDC would get) and
+ * the attachments beside it; the folder appears whole or not at all. */
+gboolean esa_outbox_write (const char *outbox, EsaReport *report, GError **error);
+
+G_END_DECLS

@@ -1,0 +1,433 @@
+/* esa-https.c: one HTTPS exchange over one route, classified for failover.
+ * Synchronous on purpose: the sender runs it in a worker thread, where a
+ * plain call that may take a whole timeout is harmless and easy to follow. */
+#include "config.h"
+
+#include "esa-transport-private.h"
+#include "esa-tls-policy-private.h"
+#include "esa/esa-error.h"
+
+#include <string.h>
+
+struct _EsaHttps {
+  SoupSession *session;
+  EsaRoute *route;
+  char *user_agent;
+};
+
+typedef struct {
+  EsaHttps *https;
+  EsaExchange *ex;
+  GCancellable *cancel;     /* cancels this request only */
+  GError *policy_error;     /* set when the TLS policy refused the peer */
+  GTlsCertificateFlags cert_errors;
+  gboolean tls_done;
+  gboolean proxy_done;
+  gboolean connected;
+  guint proxy_auth_tries;
+  gint64 start;
+} Request;
+
+void
+esa_exchange_clear (EsaExchange *ex)
+{
+  g_clear_pointer (&ex->answer, json_node_unref);
+  g_clear_pointer (&ex->message, g_free);
+  g_clear_pointer (&ex->tls_version, g_free);
+  g_clear_pointer (&ex->tls_cipher, g_free);
+  g_clear_pointer (&ex->tls_peer, g_free);
+  memset (ex, 0, sizeof *ex);
+}
+
+static void
+copy_route (EsaRoute *dst, const EsaRoute *src)
+{
+  dst->proxy_index = src->proxy_index;
+  dst->proxy_url = g_strdup (src->proxy_url);
+  dst->proxy_user = g_strdup (src->proxy_user);
+  dst->proxy_password = g_strdup (src->proxy_password);
+  dst->server = g_strdup (src->server);
+}
+
+EsaHttps *
+esa_https_new (EsaConfig *config, const EsaRoute *route, GError **error)
+{
+  g_autoptr (EsaHttps) self = g_new0 (EsaHttps, 1);
+  g_autoptr (GProxyResolver) resolver = NULL;
+  g_autoptr (GTlsDatabase) db = NULL;
+
+  self->route = g_new0 (EsaRoute, 1);
+  copy_route (self->route, route);
+  /* Never the environment's proxy: only what esa.conf says. */
+  resolver = g_simple_proxy_resolver_new (route->proxy_url, NULL);
+  if (config->ca_file != NULL)
+    {
+      db = g_tls_file_database_new (config->ca_file, error);
+      if (db == NULL)
+        {
+          g_prefix_error (error, "[sdc] ca-file %s: ", config->ca_file);
+          return NULL;
+        }
+    }
+  else
+    db = g_tls_backend_get_default_database (g_tls_backend_get_default ());
+  self->user_agent = g_strdup_printf ("OpenESA/%s", ESA_VERSION);
+  self->session = soup_session_new_with_options ("proxy-resolver", resolver,
+                                                 "tls-database", db,
+                                                 "timeout", (guint) config->timeout_s,
+                                                 "idle-timeout", (guint) 30,
+                                                 "user-agent", self->user_agent,
+                                                 "max-conns-per-host", 2,
+                                                 NULL);
+  return g_steal_pointer (&self);
+}
+
+void
+esa_https_free (EsaHttps *self)
+{
+  if (self == NULL)
+    return;
+  g_clear_object (&self->session);
+  esa_route_free (self->route);
+  g_free (self->user_agent);
+  g_free (self);
+}
+
+static gint64
+ms_since (gint64 start)
+{
+  return (g_get_monotonic_time () - start) / 1000;
+}
+
+static void
+on_network_event (SoupMessage *msg, GSocketClientEvent event, GIOStream *connection, gpointer user_data)
+{
+  Request *req = user_data;
+  switch (event)
+    {
+    case G_SOCKET_CLIENT_RESOLVED:
+      if (req->ex->resolved_ms == 0)
+        req->ex->resolved_ms = ms_since (req->start);
+      break;
+    case G_SOCKET_CLIENT_CONNECTED:
+      req->connected = TRUE;
+      if (req->ex->connected_ms == 0)
+        req->ex->connected_ms = ms_since (req->start);
+      break;
+    case G_SOCKET_CLIENT_PROXY_NEGOTIATED:
+      req->proxy_done = TRUE;
+      req->ex->proxy_ms = ms_since (req->start);
+      break;
+    case G_SOCKET_CLIENT_TLS_HANDSHAKED:
+      {
+        GTlsConnection *tls = G_TLS_CONNECTION (connection);
+        GTlsCertificate *peer = g_tls_connection_get_peer_certificate (tls);
+        req->tls_done = TRUE;
+        req->ex->tls_ms = ms_since (req->start);
+        g_free (req->ex->tls_version);
+        req->ex->tls_version = g_strdup (esa_tls_version_name (g_tls_connection_get_protocol_version (tls)));
+        g_free (req->ex->tls_cipher);
+        req->ex->tls_cipher = g_tls_connection_get_ciphersuite_name (tls);
+        if (peer != NULL)
+          {
+            g_free (req->ex->tls_peer);
+            g_object_get (peer, "subject-name", &req->ex->tls_peer, NULL);
+          }
+        if (!esa_tls_policy_check (tls, &req->policy_error))
+          g_cancellable_cancel (req->cancel);
+      }
+      break;
+    default:
+      break;
+    }
+}
+
+/* Certificate and host-name errors are never waved through. */
+static gboolean
+on_accept_certificate (SoupMessage *msg, GTlsCertificate *cert, GTlsCertificateFlags errors,
+                       gpointer user_data)
+{
+  Request *req = user_data;
+  req->cert_errors = errors;
+  return FALSE;
+}
+
+/* Answers a proxy's challenge once; never a server's (we send Basic
+ * ourselves) and never a second time — see NOTES.md on tinyproxy's 401. */
+static gboolean
+on_authenticate (SoupMessage *msg, SoupAuth *auth, gboolean retrying, gpointer user_data)
+{
+  Request *req = user_data;
+  const EsaRoute *route = req->https->route;
+  if (!soup_auth_is_for_proxy (auth) || retrying || route->proxy_user == NULL ||
+      ++req->proxy_auth_tries > 1)
+    {
+      if (!soup_auth_is_for_proxy (auth) && !req->tls_done)
+        g_cancellable_cancel (req->cancel); /* a 401 on CONNECT: the proxy refused us */
+      return FALSE;
+    }
+  soup_auth_authenticate (auth, route->proxy_user, route->proxy_password);
+  return TRUE;
+}
+
+static char *
+cert_errors_text (GTlsCertificateFlags f)
+{
+  g_autoptr (GString) s = g_string_new (NULL);
+  if (f & G_TLS_CERTIFICATE_UNKNOWN_CA) g_string_append (s, "issued by an unknown CA, ");
+  if (f & G_TLS_CERTIFICATE_BAD_IDENTITY) g_string_append (s, "host name does not match, ");
+  if (f & G_TLS_CERTIFICATE_NOT_ACTIVATED) g_string_append (s, "not yet valid, ");
+  if (f & G_TLS_CERTIFICATE_EXPIRED) g_string_append (s, "expired, ");
+  if (f & G_TLS_CERTIFICATE_REVOKED) g_string_append (s, "revoked, ");
+  if (f & G_TLS_CERTIFICATE_INSECURE) g_string_append (s, "insecure algorithm, ");
+  if (s->len == 0) g_string_append (s, "not trusted, ");
+  g_string_truncate (s, s->len - 2);
+  return g_string_free (g_steal_pointer (&s), FALSE);
+}
+
+static const char *
+error_message_of (JsonNode *answer)
+{
+  JsonObject *o, *e;
+  if (answer == NULL || !JSON_NODE_HOLDS_OBJECT (answer))
+    return NULL;
+  o = json_node_get_object (answer);
+  if (!json_object_has_member (o, "error") || !JSON_NODE_HOLDS_OBJECT (json_object_get_member (o, "error")))
+    return NULL;
+  e = json_object_get_object_member (o, "error");
+  return json_object_get_string_member_with_default (e, "message", NULL);
+}
+
+/* Sorts an attempt into an outcome; the heart of failover. */
+static void
+classify (Request *req, SoupMessage *msg, GBytes *body, GError *error)
+{
+  EsaExchange *ex = req->ex;
+  const EsaRoute *route = req->https->route;
+  gboolean proxied = route->proxy_url != NULL;
+  guint status = soup_message_get_status (msg);
+  g_autofree char *where = esa_route_describe (route);
+
+  ex->elapsed_ms = ms_since (req->start);
+  ex->status = status;
+  if (body != NULL && g_bytes_get_size (body) > 0)
+    {
+      g_autoptr (JsonParser) parser = json_parser_new ();
+      if (json_parser_load_from_data (parser, g_bytes_get_data (body, NULL),
+                                      (gssize) g_bytes_get_size (body), NULL) &&
+          json_parser_get_root (parser) != NULL)
+        ex->answer = json_node_copy (json_parser_get_root (parser));
+    }
+
+  if (req->policy_error != NULL)
+    {
+      ex->outcome = ESA_OUTCOME_NEXT_SERVER;
+      ex->message = g_strdup_printf ("%s: %s", where, req->policy_error->message);
+      return;
+    }
+  if (req->cert_errors != 0)
+    {
+      g_autofree char *why = cert_errors_text (req->cert_errors);
+      ex->outcome = ESA_OUTCOME_NEXT_SERVER;
+      ex->message = g_strdup_printf ("%s: TLS: server certificate refused: %s", where, why);
+      return;
+    }
+  /* Anything before the tunnel is up is the proxy's doing. */
+  if (proxied && !req->tls_done && (status == 407 || status == 401))
+    {
+      ex->outcome = ESA_OUTCOME_NEXT_PROXY;
+      ex->proxy_status = status;
+      ex->message = g_strdup_printf ("%s: proxy authentication failed (%u %s)", where, status,
+                                     soup_status_get_phrase (status));
+      return;
+    }
+  if (proxied && !req->tls_done && status >= 400)
+    {
+      ex->proxy_status = status;
+      /* 502/504: the proxy is fine but cannot reach this server. */
+      ex->outcome = (status == 502 || status == 504) ? ESA_OUTCOME_NEXT_SERVER : ESA_OUTCOME_NEXT_PROXY;
+      ex->message = g_strdup_printf ("%s: proxy answered %u %s", where, status, soup_status_get_phrase (status));
+      return;
+    }
+  if (error != NULL)
+    {
+      const char *what = error->message;
+      if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED) && req->proxy_auth_tries == 0 &&
+          proxied && !req->tls_done && status == 0)
+        what = "proxy refused the tunnel";
+      ex->outcome = (proxied && !req->proxy_done && !req->tls_done) ? ESA_OUTCOME_NEXT_PROXY
+                                                                   : ESA_OUTCOME_NEXT_SERVER;
+      if (proxied && !req->connected)
+        ex->message = g_strdup_printf ("%s: cannot reach the proxy: %s", where, what);
+      else
+        ex->message = g_strdup_printf ("%s: %s", where, what);
+      return;
+    }
+  if (proxied && !req->tls_done)
+    ex->proxy_status = 200;
+  if (SOUP_STATUS_IS_SUCCESSFUL (status))
+    {
+      ex->outcome = ESA_OUTCOME_OK;
+      ex->message = g_strdup_printf ("%s: %u %s", where, status, soup_status_get_phrase (status));
+      return;
+    }
+  {
+    const char *sdc_msg = error_message_of (ex->answer);
+    if (status == 401)
+      ex->outcome = ESA_OUTCOME_AUTH;
+    else if (status == 408 || status == 429 || status >= 500)
+      ex->outcome = ESA_OUTCOME_NEXT_SERVER;
+    else
+      ex->outcome = ESA_OUTCOME_REJECTED;
+    ex->message = g_strdup_printf ("%s: SDC answered %u %s%s%s", where, status, soup_status_get_phrase (status),
+                                   sdc_msg ? ": " : "", sdc_msg ? sdc_msg : "");
+  }
+}
+
+static char *
+join_url (const char *server, const char *path)
+{
+  if (g_str_has_suffix (server, "/") && path[0] == '/')
+    return g_strconcat (server, path + 1, NULL);
+  return g_strconcat (server, path, NULL);
+}
+
+static void
+set_basic_auth (SoupMessage *msg, const char *user, const char *password)
+{
+  g_autofree char *pair = NULL;
+  g_autofree char *b64 = NULL;
+  g_autofree char *value = NULL;
+  if (user == NULL)
+    return;
+  pair = g_strdup_printf ("%s:%s", user, password ? password : "");
+  b64 = g_base64_encode ((const guchar *) pair, strlen (pair));
+  value = g_strdup_printf ("Basic %s", b64);
+  soup_message_headers_replace (soup_message_get_request_headers (msg), "Authorization", value);
+}
+
+static void
+run_request (EsaHttps *self, SoupMessage *msg, GCancellable *cancellable, EsaExchange *ex)
+{
+  Request req = { 0 };
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GBytes) body = NULL;
+  gulong cancel_id = 0;
+
+  req.https = self;
+  req.ex = ex;
+  req.cancel = g_cancellable_new ();
+  req.start = g_get_monotonic_time ();
+  if (cancellable != NULL)
+    cancel_id = g_cancellable_connect (cancellable, G_CALLBACK (g_cancellable_cancel),
+                                       g_object_ref (req.cancel), g_object_unref);
+  g_signal_connect (msg, "network-event", G_CALLBACK (on_network_event), &req);
+  g_signal_connect (msg, "accept-certificate", G_CALLBACK (on_accept_certificate), &req);
+  g_signal_connect (msg, "authenticate", G_CALLBACK (on_authenticate), &req);
+  /* Reports are never sent again by libsoup behind our back. */
+  soup_message_add_flags (msg, SOUP_MESSAGE_IDEMPOTENT);
+  body = soup_session_send_and_read (self->session, msg, req.cancel, &error);
+  classify (&req, msg, body, error);
+  g_signal_handlers_disconnect_by_data (msg, &req);
+  if (cancel_id != 0)
+    g_cancellable_disconnect (cancellable, cancel_id);
+  g_clear_error (&req.policy_error);
+  g_object_unref (req.cancel);
+  /* A refused route must not keep a pooled connection to it. */
+  if (ex->outcome != ESA_OUTCOME_OK)
+    soup_session_abort (self->session);
+}
+
+/* DESIGN.md: nothing is ever uploaded over plain HTTP, whatever the config says. */
+static gboolean
+refuse_plain_http (EsaHttps *self, EsaExchange *ex)
+{
+  if (g_str_has_prefix (self->route->server, "https://"))
+    return FALSE;
+  ex->outcome = ESA_OUTCOME_REJECTED;
+  ex->message = g_strdup_printf ("%s: refused: data is only ever sent over https://", self->route->server);
+  return TRUE;
+}
+
+void
+esa_https_json (EsaHttps *self, const char *method, const char *path, JsonNode *body,
+                const char *user, const char *password, const char *idempotency_key,
+                GCancellable *cancellable, EsaExchange *ex)
+{
+  g_autofree char *url = join_url (self->route->server, path);
+  g_autoptr (SoupMessage) msg = NULL;
+  if (refuse_plain_http (self, ex))
+    return;
+  msg = soup_message_new (method, url);
+  if (msg == NULL)
+    {
+      ex->outcome = ESA_OUTCOME_REJECTED;
+      ex->message = g_strdup_printf ("%s: not a valid URL", url);
+      return;
+    }
+  if (body != NULL)
+    {
+      char *text = json_to_string (body, FALSE);
+      g_autoptr (GBytes) bytes = g_bytes_new_take (text, strlen (text));
+      soup_message_set_request_body_from_bytes (msg, "application/json", bytes);
+    }
+  soup_message_headers_replace (soup_message_get_request_headers (msg), "Accept", "application/json");
+  if (idempotency_key != NULL)
+    soup_message_headers_replace (soup_message_get_request_headers (msg), "Idempotency-Key", idempotency_key);
+  set_basic_auth (msg, user, password);
+  run_request (self, msg, cancellable, ex);
+}
+
+void
+esa_https_put_file (EsaHttps *self, const char *path, const char *file, const char *content_type,
+                    const char *sha256, const char *user, const char *password,
+                    GCancellable *cancellable, EsaExchange *ex)
+{
+  g_autofree char *url = join_url (self->route->server, path);
+  g_autoptr (SoupMessage) msg = soup_message_new ("PUT", url);
+  g_autoptr (GFile) gf = g_file_new_for_path (file);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GFileInfo) info = g_file_query_info (gf, G_FILE_ATTRIBUTE_STANDARD_SIZE, 0, NULL, &error);
+  g_autoptr (GFileInputStream) in = info ? g_file_read (gf, NULL, &error) : NULL;
+  if (refuse_plain_http (self, ex))
+    return;
+  if (in == NULL || msg == NULL)
+    {
+      ex->outcome = ESA_OUTCOME_REJECTED;
+      ex->message = g_strdup_printf ("%s: %s", file, error ? error->message : "bad URL");
+      return;
+    }
+  soup_message_set_request_body (msg, content_type, G_INPUT_STREAM (in), g_file_info_get_size (info));
+  soup_message_headers_replace (soup_message_get_request_headers (msg), "X-Esa-Sha256", sha256);
+  set_basic_auth (msg, user, password);
+  run_request (self, msg, cancellable, ex);
+}
+
+void
+esa_http_get_config (EsaConfig *config, const EsaRoute *route, const char *url,
+                     GCancellable *cancellable, EsaExchange *ex)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (EsaHttps) https = NULL;
+  EsaRoute r = { 0 };
+  g_autoptr (SoupMessage) msg = NULL;
+  if (!g_str_has_prefix (url, "http://") && !g_str_has_prefix (url, "https://"))
+    {
+      ex->outcome = ESA_OUTCOME_REJECTED;
+      ex->message = g_strdup_printf ("%s: not an http(s) URL", url);
+      return;
+    }
+  r = *route;
+  r.server = (char *) url;
+  https = esa_https_new (config, &r, &error);
+  if (https == NULL)
+    {
+      ex->outcome = ESA_OUTCOME_NEXT_SERVER;
+      ex->message = g_strdup (error->message);
+      return;
+    }
+  /* GET only, no credentials: plain HTTP never carries data out (DESIGN.md). */
+  msg = soup_message_new ("GET", url);
+  soup_message_headers_replace (soup_message_get_request_headers (msg), "Accept", "application/json");
+  run_request (https, msg, cancellable, ex);
+}
