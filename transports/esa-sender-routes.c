@@ -21,6 +21,7 @@ typedef struct {
   char *state_dir;
   char *job;
   char *summary;
+  gboolean kick_after;     /* new credentials: the queue may go out now */
 } Call;
 
 static void
@@ -62,6 +63,8 @@ call_done (GObject *source, GAsyncResult *res, gpointer user_data)
     esa_control_reply_error (c->ctl, c->msg, error);
   else
     esa_control_reply (c->ctl, c->msg, node);
+  if (node != NULL && c->kick_after)
+    esa_sender_kick (c->sender);
 }
 
 static void
@@ -196,6 +199,7 @@ post_activate (EsaControl *ctl, SoupServerMessage *msg, const char *rest, JsonOb
 {
   Call *c = call_new (ctl, msg, body, user_data);
   c->platform_copy = (EsaPlatform *) esa_control_get_engine (ctl)->platform; /* read-only, lives as long as esad */
+  c->kick_after = TRUE;
   run_call (c, activate_thread);
 }
 

@@ -207,16 +207,45 @@ on_retry_timer (gpointer user_data)
   return G_SOURCE_REMOVE;
 }
 
+/* What a drain_async caller has seen so far, over one or two passes. */
+typedef struct {
+  JsonArray *delivered;
+  JsonArray *failed;
+} Seen;
+
+static void
+seen_free (Seen *seen)
+{
+  json_array_unref (seen->delivered);
+  json_array_unref (seen->failed);
+  g_free (seen);
+}
+
+static void
+append_all (JsonArray *dst, JsonArray *src)
+{
+  for (guint i = 0; i < json_array_get_length (src); i++)
+    json_array_add_element (dst, json_node_copy (json_array_get_element (src, i)));
+}
+
+static void
+accumulate (GTask *caller, Pass *p)
+{
+  Seen *seen = g_task_get_task_data (caller);
+  append_all (seen->delivered, p->delivered);
+  append_all (seen->failed, p->failed);
+}
+
 static JsonNode *
-pass_result (Pass *p, EsaQueue *queue)
+pass_result (Seen *seen, Pass *p, EsaQueue *queue)
 {
   g_autoptr (GPtrArray) left = esa_queue_list (queue);
   JsonObject *o = json_object_new ();
   JsonNode *n = json_node_new (JSON_NODE_OBJECT);
-  json_object_set_array_member (o, "delivered", json_array_ref (p->delivered));
-  json_object_set_array_member (o, "failed", json_array_ref (p->failed));
+  json_object_set_array_member (o, "delivered", json_array_ref (seen->delivered));
+  json_object_set_array_member (o, "failed", json_array_ref (seen->failed));
   json_object_set_int_member (o, "pending", left->len);
-  if (p->message != NULL)
+  if (p->message != NULL && json_array_get_length (seen->delivered) == 0)
     json_object_set_string_member (o, "message", p->message);
   json_node_take_object (n, o);
   return n;
@@ -249,9 +278,17 @@ pass_done (GObject *source, GAsyncResult *res, gpointer user_data)
                                    json_object_get_string_member (d, "kind"),
                                    answer && JSON_NODE_HOLDS_OBJECT (answer) ? json_node_get_object (answer) : NULL);
     }
+  /* Callers who arrived during this pass wait for the next one, but what
+   * this pass delivered counts for them too (their report may be in it). */
+  for (guint i = 0; i < self->waiters->len; i++)
+    accumulate (g_ptr_array_index (self->waiters, i), p);
   for (guint i = 0; callers != NULL && i < callers->len; i++)
-    g_task_return_pointer (g_ptr_array_index (callers, i), pass_result (p, engine->queue),
-                           (GDestroyNotify) json_node_unref);
+    {
+      GTask *caller = g_ptr_array_index (callers, i);
+      accumulate (caller, p);
+      g_task_return_pointer (caller, pass_result (g_task_get_task_data (caller), p, engine->queue),
+                             (GDestroyNotify) json_node_unref);
+    }
   if (p->next_due > 0 && !g_cancellable_is_cancelled (self->cancellable))
     {
       gint64 wait = p->next_due - g_get_real_time () / G_USEC_PER_SEC;
@@ -303,7 +340,12 @@ esa_sender_kick (EsaSender *self)
 void
 esa_sender_drain_async (EsaSender *self, GAsyncReadyCallback callback, gpointer user_data)
 {
-  g_ptr_array_add (self->waiters, g_task_new (NULL, NULL, callback, user_data));
+  GTask *task = g_task_new (NULL, NULL, callback, user_data);
+  Seen *seen = g_new0 (Seen, 1);
+  seen->delivered = json_array_new ();
+  seen->failed = json_array_new ();
+  g_task_set_task_data (task, seen, (GDestroyNotify) seen_free);
+  g_ptr_array_add (self->waiters, task);
   if (!self->running)
     start_pass (self);
 }
