@@ -70,8 +70,10 @@ read_envelope (const char *path, GError **error)
       return NULL;
     }
   root = json_parser_get_root (parser);
+  /* "report" must be an object: list () reads its members without checks. */
   if (root == NULL || !JSON_NODE_HOLDS_OBJECT (root) ||
-      !json_object_has_member (json_node_get_object (root), "report"))
+      json_object_get_member (json_node_get_object (root), "report") == NULL ||
+      !JSON_NODE_HOLDS_OBJECT (json_object_get_member (json_node_get_object (root), "report")))
     {
       g_set_error (error, ESA_ERROR, ESA_ERROR_INVALID_DATA,
                    "%s: not a spooled report (expected an object with \"report\")", path);
@@ -290,6 +292,26 @@ esa_queue_enqueue (EsaQueue *self, EsaReport *report, GError **error)
   return TRUE;
 }
 
+/* Spool files are outside input too: a member of the wrong type reads as
+ * absent (json-glib's _with_default getters raise a critical instead). */
+static const char *
+member_str (JsonObject *obj, const char *name, const char *fallback)
+{
+  JsonNode *node = json_object_get_member (obj, name);
+  if (node == NULL || !JSON_NODE_HOLDS_VALUE (node) || json_node_get_value_type (node) != G_TYPE_STRING)
+    return fallback;
+  return json_node_get_string (node);
+}
+
+static gint64
+member_int (JsonObject *obj, const char *name)
+{
+  JsonNode *node = json_object_get_member (obj, name);
+  if (node == NULL || !JSON_NODE_HOLDS_VALUE (node) || json_node_get_value_type (node) != G_TYPE_INT64)
+    return 0;
+  return json_node_get_int (node);
+}
+
 static EsaQueueEntry *
 entry_from_envelope (const char *dir, const char *uuid, JsonNode *env)
 {
@@ -301,15 +323,14 @@ entry_from_envelope (const char *dir, const char *uuid, JsonNode *env)
   g_autofree char *json = json_path (dir, uuid);
   g_autofree char *att = att_dir (dir, uuid);
   e->uuid = g_strdup (uuid);
-  e->kind = g_strdup (json_object_get_string_member_with_default (report, "kind", "?"));
-  e->plugin = g_strdup (json_object_get_string_member_with_default (report, "plugin", "?"));
-  e->created = g_strdup (json_object_get_string_member_with_default (report, "created", ""));
-  e->attempts = (guint) json_object_get_int_member_with_default (delivery, "attempts", 0);
-  e->next_attempt = json_object_get_int_member_with_default (delivery, "next_attempt", 0);
-  e->last_error = g_strdup (json_object_get_string_member_with_default (delivery, "last_error", NULL));
+  e->kind = g_strdup (member_str (report, "kind", "?"));
+  e->plugin = g_strdup (member_str (report, "plugin", "?"));
+  e->created = g_strdup (member_str (report, "created", ""));
+  e->attempts = (guint) CLAMP (member_int (delivery, "attempts"), 0, G_MAXUINT);
+  e->next_attempt = member_int (delivery, "next_attempt");
+  e->last_error = g_strdup (member_str (delivery, "last_error", NULL));
   if (failed != NULL && JSON_NODE_HOLDS_OBJECT (failed))
-    e->failed_reason = g_strdup (json_object_get_string_member_with_default (
-        json_node_get_object (failed), "reason", NULL));
+    e->failed_reason = g_strdup (member_str (json_node_get_object (failed), "reason", NULL));
   e->size = tree_size (json) + tree_size (att);
   return e;
 }
@@ -408,8 +429,16 @@ gboolean
 esa_queue_remove (EsaQueue *self, const char *uuid, GError **error)
 {
   g_autoptr (GMutexLocker) locker = g_mutex_locker_new (&self->lock);
-  g_autofree char *json = json_path (self->dir, uuid);
-  g_autofree char *adir = att_dir (self->dir, uuid);
+  g_autofree char *json = NULL;
+  g_autofree char *adir = NULL;
+  /* Only ever a name inside the spool ("../x" would delete outside it). */
+  if (!g_uuid_string_is_valid (uuid))
+    {
+      g_set_error (error, ESA_ERROR, ESA_ERROR_NOT_FOUND, "\"%s\" is not a report id (expected a UUID)", uuid);
+      return FALSE;
+    }
+  json = json_path (self->dir, uuid);
+  adir = att_dir (self->dir, uuid);
   /* The .json goes first: without it the folder is an orphan that open () clears. */
   if (g_unlink (json) != 0 && errno != ENOENT)
     {
@@ -431,7 +460,7 @@ esa_queue_reschedule (EsaQueue *self, const char *uuid, const char *reason, gint
   if (env == NULL)
     return FALSE;
   d = delivery_of (env);
-  json_object_set_int_member (d, "attempts", json_object_get_int_member_with_default (d, "attempts", 0) + 1);
+  json_object_set_int_member (d, "attempts", member_int (d, "attempts") + 1);
   json_object_set_int_member (d, "next_attempt", next_attempt);
   json_object_set_string_member (d, "last_error", reason);
   return write_envelope (self, self->dir, uuid, env, error);

@@ -1,0 +1,613 @@
+/* test-queue.c: the persistent spool — enqueue/list/load/remove across
+ * reopen, attachments copied into the spool, delivery state, failed/ and
+ * retry, recovery at open (corrupt reports, orphans, tmp/ leftovers), and a
+ * writer killed with SIGKILL at random points losing nothing it promised. */
+#include "config.h"
+
+#include <glib/gstdio.h>
+#include <signal.h>
+#include <string.h>
+
+#include "esa-queue-private.h"
+#include "esa-test-util.h"
+#include "esa/esa-error.h"
+
+typedef struct {
+  char *dir;   /* scratch: source files live here */
+  char *spool; /* <dir>/spool */
+} Fixture;
+
+static void
+fixture_setup (Fixture *f, gconstpointer user_data)
+{
+  f->dir = esa_test_mkdtemp ("esa-queue");
+  f->spool = g_build_filename (f->dir, "spool", NULL);
+}
+
+static void
+fixture_teardown (Fixture *f, gconstpointer user_data)
+{
+  esa_test_rmtree (f->dir);
+  g_free (f->dir);
+  g_free (f->spool);
+}
+
+static char *
+read_file (const char *path)
+{
+  g_autoptr (GError) error = NULL;
+  char *text = NULL;
+  g_file_get_contents (path, &text, NULL, &error);
+  g_assert_no_error (error);
+  return text;
+}
+
+static guint
+count_entries (const char *dir)
+{
+  g_autoptr (GDir) d = g_dir_open (dir, 0, NULL);
+  guint n = 0;
+  while (d != NULL && g_dir_read_name (d) != NULL)
+    n++;
+  return n;
+}
+
+/* A report with attachments "one.txt" and "two.bin" written in @f->dir. */
+static EsaReport *
+report_with_attachments (Fixture *f, const char *tag)
+{
+  EsaReport *report = esa_report_new (ESA_REPORT_KIND_PROBLEM, "diag");
+  g_autofree char *one = g_build_filename (f->dir, "one.txt", NULL);
+  g_autofree char *two = g_build_filename (f->dir, "two.bin", NULL);
+  g_autofree char *one_text = g_strdup_printf ("first attachment of %s\n", tag);
+  g_autoptr (GError) error = NULL;
+  esa_test_write_file (one, one_text, 0644);
+  esa_test_write_file (two, "\x01\x02\x03", 0600);
+  json_object_set_string_member (esa_report_get_body (report), "tag", tag);
+  g_assert_true (esa_report_add_attachment (report, one, "text/plain", &error));
+  g_assert_true (esa_report_add_attachment (report, two, NULL, &error));
+  g_assert_no_error (error);
+  return report;
+}
+
+static void
+test_queue_basic (Fixture *f, gconstpointer user_data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (EsaQueue) queue = esa_queue_open (f->spool, &error);
+  g_autoptr (EsaReport) r1 = report_with_attachments (f, "r1");
+  g_autoptr (EsaReport) r2 = esa_report_new (ESA_REPORT_KIND_HEARTBEAT, "heartbeat");
+  g_autoptr (GPtrArray) list = NULL;
+  g_autoptr (EsaReport) loaded = NULL;
+  g_autoptr (EsaQueueEntry) entry = NULL;
+  g_autofree char *one_src = g_build_filename (f->dir, "one.txt", NULL);
+  g_autofree char *tmp = g_build_filename (f->spool, "tmp", NULL);
+  g_autofree char *failed = g_build_filename (f->spool, "failed", NULL);
+  GPtrArray *atts;
+
+  g_assert_no_error (error);
+  g_assert_cmpstr (esa_queue_get_dir (queue), ==, f->spool);
+  g_assert_true (g_file_test (tmp, G_FILE_TEST_IS_DIR));
+  g_assert_true (g_file_test (failed, G_FILE_TEST_IS_DIR));
+  list = esa_queue_list (queue);
+  g_assert_cmpuint (list->len, ==, 0);
+  g_clear_pointer (&list, g_ptr_array_unref);
+
+  g_assert_true (esa_queue_enqueue (queue, r1, &error));
+  g_assert_no_error (error);
+  g_assert_true (esa_queue_enqueue (queue, r2, &error));
+  g_assert_no_error (error);
+  /* Enqueue is idempotent: the same report twice is one entry. */
+  g_assert_true (esa_queue_enqueue (queue, r1, &error));
+  g_assert_no_error (error);
+  /* The spool has its own copy: the source may go away. */
+  g_unlink (one_src);
+  g_assert_cmpuint (count_entries (tmp), ==, 0);
+
+  list = esa_queue_list (queue);
+  g_assert_cmpuint (list->len, ==, 2);
+  /* Oldest first. */
+  g_assert_cmpstr (((EsaQueueEntry *) g_ptr_array_index (list, 0))->uuid, ==, esa_report_get_uuid (r1));
+  g_assert_cmpstr (((EsaQueueEntry *) g_ptr_array_index (list, 1))->uuid, ==, esa_report_get_uuid (r2));
+  {
+    EsaQueueEntry *e = g_ptr_array_index (list, 0);
+    g_assert_cmpstr (e->kind, ==, "problem");
+    g_assert_cmpstr (e->plugin, ==, "diag");
+    g_assert_cmpuint (e->attempts, ==, 0);
+    g_assert_cmpint (e->next_attempt, ==, 0);
+    g_assert_null (e->last_error);
+    g_assert_null (e->failed_reason);
+    g_assert_cmpuint (e->size, >, 3);
+  }
+  g_clear_pointer (&list, g_ptr_array_unref);
+
+  /* Reopen: everything is still there. */
+  g_clear_pointer (&queue, esa_queue_free);
+  queue = esa_queue_open (f->spool, &error);
+  g_assert_no_error (error);
+  list = esa_queue_list (queue);
+  g_assert_cmpuint (list->len, ==, 2);
+
+  loaded = esa_queue_load (queue, esa_report_get_uuid (r1), &entry, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (loaded);
+  g_assert_nonnull (entry);
+  g_assert_cmpstr (entry->uuid, ==, esa_report_get_uuid (r1));
+  g_assert_cmpstr (json_object_get_string_member (esa_report_get_body (loaded), "tag"), ==, "r1");
+  atts = esa_report_get_attachments (loaded);
+  g_assert_cmpuint (atts->len, ==, 2);
+  for (guint i = 0; i < atts->len; i++)
+    {
+      EsaAttachment *att = g_ptr_array_index (atts, i);
+      g_autofree char *d = g_strdup_printf ("%s/%s.d/", f->spool, esa_report_get_uuid (r1));
+      /* Paths point into the spool, not at the original files. */
+      g_assert_true (g_str_has_prefix (att->path, d));
+      g_assert_true (g_str_has_suffix (att->path, att->name));
+    }
+  {
+    EsaAttachment *one = g_ptr_array_index (atts, 0);
+    EsaAttachment *two = g_ptr_array_index (atts, 1);
+    g_autofree char *text = read_file (one->path);
+    g_autofree char *bin = NULL;
+    gsize len = 0;
+    g_assert_cmpstr (one->name, ==, "one.txt");
+    g_assert_cmpstr (one->content_type, ==, "text/plain");
+    g_assert_cmpstr (text, ==, "first attachment of r1\n");
+    g_assert_true (g_file_get_contents (two->path, &bin, &len, NULL));
+    g_assert_cmpmem (bin, len, "\x01\x02\x03", 3);
+  }
+
+  /* Delivered: gone, with its attachments. */
+  g_assert_true (esa_queue_remove (queue, esa_report_get_uuid (r1), &error));
+  g_assert_no_error (error);
+  {
+    g_autofree char *d = g_strdup_printf ("%s/%s.d", f->spool, esa_report_get_uuid (r1));
+    g_assert_false (g_file_test (d, G_FILE_TEST_EXISTS));
+  }
+  g_clear_pointer (&list, g_ptr_array_unref);
+  list = esa_queue_list (queue);
+  g_assert_cmpuint (list->len, ==, 1);
+  g_clear_pointer (&loaded, esa_report_unref);
+  loaded = esa_queue_load (queue, esa_report_get_uuid (r1), NULL, &error);
+  g_assert_null (loaded);
+  g_assert_error (error, ESA_ERROR, ESA_ERROR_NOT_FOUND);
+  g_clear_error (&error);
+  /* Removing twice is not an error: delivery is at-least-once. */
+  g_assert_true (esa_queue_remove (queue, esa_report_get_uuid (r1), &error));
+  g_assert_no_error (error);
+}
+
+static void
+test_queue_bad_ids (Fixture *f, gconstpointer user_data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (EsaQueue) queue = esa_queue_open (f->spool, &error);
+  g_autofree char *victim = g_build_filename (f->dir, "victim.json", NULL);
+  g_autoptr (EsaReport) r = NULL;
+  const char *ids[] = { "../victim", "", "not-a-uuid", "6f2c1a7e-52d9-4f0b-9a3e-1f2b3c4d5e6f/../x", NULL };
+
+  esa_test_write_file (victim, "{}", 0600);
+  for (guint i = 0; ids[i] != NULL; i++)
+    {
+      r = esa_queue_load (queue, ids[i], NULL, &error);
+      g_assert_null (r);
+      g_assert_error (error, ESA_ERROR, ESA_ERROR_NOT_FOUND);
+      g_clear_error (&error);
+      g_assert_false (esa_queue_reschedule (queue, ids[i], "x", 0, &error));
+      g_assert_nonnull (error);
+      g_clear_error (&error);
+      g_assert_false (esa_queue_fail (queue, ids[i], "x", &error));
+      g_assert_nonnull (error);
+      g_clear_error (&error);
+      g_assert_false (esa_queue_retry_failed (queue, ids[i], &error));
+      g_assert_nonnull (error);
+      g_clear_error (&error);
+      /* Never a path outside the spool. */
+      g_assert_false (esa_queue_remove (queue, ids[i], &error));
+      g_assert_error (error, ESA_ERROR, ESA_ERROR_NOT_FOUND);
+      g_clear_error (&error);
+    }
+  g_assert_true (g_file_test (victim, G_FILE_TEST_EXISTS));
+}
+
+static void
+test_queue_missing_attachment (Fixture *f, gconstpointer user_data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (EsaQueue) queue = esa_queue_open (f->spool, &error);
+  g_autoptr (EsaReport) r = esa_report_new (ESA_REPORT_KIND_ATTACHMENT, "snap");
+  g_autoptr (GPtrArray) list = NULL;
+  g_autofree char *tmp = g_build_filename (f->spool, "tmp", NULL);
+  g_autofree char *missing = g_build_filename (f->dir, "gone.gz", NULL);
+
+  g_assert_true (esa_report_add_attachment (r, missing, NULL, &error));
+  g_assert_false (esa_queue_enqueue (queue, r, &error));
+  g_assert_nonnull (error);
+  g_assert_nonnull (strstr (error->message, missing));
+  /* Nothing half-done is left behind. */
+  list = esa_queue_list (queue);
+  g_assert_cmpuint (list->len, ==, 0);
+  g_assert_cmpuint (count_entries (tmp), ==, 0);
+  g_assert_cmpuint (count_entries (f->spool), ==, 2); /* tmp/ and failed/ */
+}
+
+static void
+test_queue_reschedule (Fixture *f, gconstpointer user_data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (EsaQueue) queue = esa_queue_open (f->spool, &error);
+  g_autoptr (EsaReport) r = report_with_attachments (f, "resched");
+  g_autoptr (EsaQueueEntry) entry = NULL;
+  g_autoptr (EsaReport) loaded = NULL;
+  const char *uuid = esa_report_get_uuid (r);
+
+  g_assert_true (esa_queue_enqueue (queue, r, &error));
+  g_assert_true (esa_queue_reschedule (queue, uuid, "connection refused", 1700000000, &error));
+  g_assert_no_error (error);
+  g_assert_true (esa_queue_reschedule (queue, uuid, "TLS handshake failed", 1700000600, &error));
+  g_assert_no_error (error);
+
+  g_clear_pointer (&queue, esa_queue_free);
+  queue = esa_queue_open (f->spool, &error);
+  g_assert_no_error (error);
+  loaded = esa_queue_load (queue, uuid, &entry, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (entry->attempts, ==, 2);
+  g_assert_cmpint (entry->next_attempt, ==, 1700000600);
+  g_assert_cmpstr (entry->last_error, ==, "TLS handshake failed");
+  /* The report itself did not change. */
+  g_assert_cmpuint (esa_report_get_attachments (loaded)->len, ==, 2);
+  g_assert_cmpstr (json_object_get_string_member (esa_report_get_body (loaded), "tag"), ==, "resched");
+}
+
+static void
+test_queue_fail_and_retry (Fixture *f, gconstpointer user_data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (EsaQueue) queue = esa_queue_open (f->spool, &error);
+  g_autoptr (EsaReport) r = report_with_attachments (f, "failing");
+  g_autoptr (GPtrArray) list = NULL;
+  g_autoptr (GPtrArray) failed = NULL;
+  g_autoptr (EsaReport) loaded = NULL;
+  g_autoptr (EsaQueueEntry) entry = NULL;
+  const char *uuid = esa_report_get_uuid (r);
+  g_autofree char *failed_att = g_strdup_printf ("%s/failed/%s.d/one.txt", f->spool, uuid);
+
+  g_assert_true (esa_queue_enqueue (queue, r, &error));
+  g_assert_true (esa_queue_reschedule (queue, uuid, "503", 0, &error));
+  g_assert_true (esa_queue_fail (queue, uuid, "SDC: 422 missing field machine_type", &error));
+  g_assert_no_error (error);
+
+  list = esa_queue_list (queue);
+  g_assert_cmpuint (list->len, ==, 0);
+  failed = esa_queue_list_failed (queue);
+  g_assert_cmpuint (failed->len, ==, 1);
+  g_assert_cmpstr (((EsaQueueEntry *) g_ptr_array_index (failed, 0))->uuid, ==, uuid);
+  g_assert_cmpstr (((EsaQueueEntry *) g_ptr_array_index (failed, 0))->failed_reason, ==,
+                   "SDC: 422 missing field machine_type");
+  g_assert_true (g_file_test (failed_att, G_FILE_TEST_IS_REGULAR));
+  loaded = esa_queue_load (queue, uuid, NULL, &error);
+  g_assert_null (loaded);
+  g_assert_error (error, ESA_ERROR, ESA_ERROR_NOT_FOUND);
+  g_clear_error (&error);
+  g_clear_pointer (&list, g_ptr_array_unref);
+  g_clear_pointer (&failed, g_ptr_array_unref);
+
+  /* Survives a reopen, then the admin retries it. */
+  g_clear_pointer (&queue, esa_queue_free);
+  queue = esa_queue_open (f->spool, &error);
+  g_assert_no_error (error);
+  failed = esa_queue_list_failed (queue);
+  g_assert_cmpuint (failed->len, ==, 1);
+  g_clear_pointer (&failed, g_ptr_array_unref);
+  g_assert_true (esa_queue_retry_failed (queue, uuid, &error));
+  g_assert_no_error (error);
+  failed = esa_queue_list_failed (queue);
+  g_assert_cmpuint (failed->len, ==, 0);
+  loaded = esa_queue_load (queue, uuid, &entry, &error);
+  g_assert_no_error (error);
+  /* A fresh start: no attempts, no reason. */
+  g_assert_cmpuint (entry->attempts, ==, 0);
+  g_assert_null (entry->last_error);
+  g_assert_null (entry->failed_reason);
+  {
+    EsaAttachment *one = g_ptr_array_index (esa_report_get_attachments (loaded), 0);
+    g_autofree char *text = read_file (one->path);
+    g_assert_cmpstr (text, ==, "first attachment of failing\n");
+  }
+  g_assert_false (g_file_test (failed_att, G_FILE_TEST_EXISTS));
+  /* Retrying one that is not in failed/. */
+  g_assert_false (esa_queue_retry_failed (queue, uuid, &error));
+  g_assert_error (error, ESA_ERROR, ESA_ERROR_NOT_FOUND);
+}
+
+static void
+test_queue_recovery (Fixture *f, gconstpointer user_data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (EsaQueue) queue = esa_queue_open (f->spool, &error);
+  g_autoptr (EsaReport) good = report_with_attachments (f, "good");
+  g_autoptr (EsaReport) other = esa_report_new (ESA_REPORT_KIND_HEARTBEAT, "heartbeat");
+  g_autoptr (GPtrArray) list = NULL;
+  g_autoptr (GPtrArray) failed = NULL;
+  g_autofree char *garbage_uuid = g_uuid_string_random ();
+  g_autofree char *wrong_uuid = g_uuid_string_random ();
+  g_autofree char *notobj_uuid = g_uuid_string_random ();
+  g_autofree char *orphan_uuid = g_uuid_string_random ();
+  g_autofree char *garbage = g_strdup_printf ("%s/%s.json", f->spool, garbage_uuid);
+  g_autofree char *wrong = g_strdup_printf ("%s/%s.json", f->spool, wrong_uuid);
+  g_autofree char *notobj = g_strdup_printf ("%s/%s.json", f->spool, notobj_uuid);
+  g_autofree char *orphan = g_strdup_printf ("%s/%s.d/one.txt", f->spool, orphan_uuid);
+  g_autofree char *orphan_dir = g_strdup_printf ("%s/%s.d", f->spool, orphan_uuid);
+  g_autofree char *leftover = g_build_filename (f->spool, "tmp", ".x.json.ABC123", NULL);
+  g_autofree char *leftover_dir = g_strdup_printf ("%s/tmp/%s.d/big.gz", f->spool, orphan_uuid);
+  g_autofree char *tmp = g_build_filename (f->spool, "tmp", NULL);
+  g_autofree char *good_json = NULL;
+  g_autofree char *good_text = NULL;
+  g_autofree char *wrong_text = NULL;
+
+  g_assert_true (esa_queue_enqueue (queue, good, &error));
+  g_assert_true (esa_queue_enqueue (queue, other, &error));
+  g_assert_no_error (error);
+  g_clear_pointer (&queue, esa_queue_free);
+
+  /* A crash and a disk full later: */
+  esa_test_write_file (garbage, "{\"report\": {\"uuid\": \"trunc", 0600);
+  good_json = g_strdup_printf ("%s/%s.json", f->spool, esa_report_get_uuid (good));
+  good_text = read_file (good_json);
+  /* A copy of a valid report under another report's name. */
+  esa_test_write_file (wrong, good_text, 0600);
+  esa_test_write_file (notobj, "{\"report\": 42}", 0600);
+  esa_test_write_file (orphan, "attachment whose report never committed", 0600);
+  esa_test_write_file (leftover, "half-written", 0600);
+  esa_test_write_file (leftover_dir, "half-copied", 0600);
+
+  g_test_expect_message ("esa", G_LOG_LEVEL_WARNING, "spool: *: *; moved to */failed/*.corrupt");
+  g_test_expect_message ("esa", G_LOG_LEVEL_WARNING, "spool: *: *; moved to */failed/*.corrupt");
+  g_test_expect_message ("esa", G_LOG_LEVEL_WARNING, "spool: *: *; moved to */failed/*.corrupt");
+  queue = esa_queue_open (f->spool, &error);
+  g_test_assert_expected_messages ();
+  g_assert_no_error (error);
+  g_assert_nonnull (queue);
+
+  /* The two good reports are intact; the bad ones moved aside, not deleted. */
+  list = esa_queue_list (queue);
+  g_assert_cmpuint (list->len, ==, 2);
+  for (guint i = 0; i < list->len; i++)
+    {
+      EsaQueueEntry *e = g_ptr_array_index (list, i);
+      g_autoptr (EsaReport) r = esa_queue_load (queue, e->uuid, NULL, &error);
+      g_assert_no_error (error);
+      g_assert_nonnull (r);
+    }
+  {
+    g_autofree char *moved = g_strdup_printf ("%s/failed/%s.json.corrupt", f->spool, wrong_uuid);
+    g_autofree char *moved2 = g_strdup_printf ("%s/failed/%s.json.corrupt", f->spool, garbage_uuid);
+    g_autofree char *moved3 = g_strdup_printf ("%s/failed/%s.json.corrupt", f->spool, notobj_uuid);
+    wrong_text = read_file (moved);
+    g_assert_cmpstr (wrong_text, ==, good_text);
+    g_assert_true (g_file_test (moved2, G_FILE_TEST_IS_REGULAR));
+    g_assert_true (g_file_test (moved3, G_FILE_TEST_IS_REGULAR));
+  }
+  g_assert_false (g_file_test (garbage, G_FILE_TEST_EXISTS));
+  g_assert_false (g_file_test (wrong, G_FILE_TEST_EXISTS));
+  /* The orphan folder and tmp/ leftovers are gone. */
+  g_assert_false (g_file_test (orphan_dir, G_FILE_TEST_EXISTS));
+  g_assert_true (g_file_test (tmp, G_FILE_TEST_IS_DIR));
+  g_assert_cmpuint (count_entries (tmp), ==, 0);
+  /* Quarantined files are not failed reports to retry. */
+  failed = esa_queue_list_failed (queue);
+  g_assert_cmpuint (failed->len, ==, 0);
+}
+
+static void
+test_queue_stray_file (Fixture *f, gconstpointer user_data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (EsaQueue) queue = NULL;
+  g_autoptr (GPtrArray) list = NULL;
+  g_autofree char *stray = g_build_filename (f->spool, "README", NULL);
+  esa_test_write_file (stray, "someone's notes", 0600);
+  g_test_expect_message ("esa", G_LOG_LEVEL_WARNING, "spool: */README: not a report, ignored");
+  queue = esa_queue_open (f->spool, &error);
+  g_test_assert_expected_messages ();
+  g_assert_no_error (error);
+  /* Left alone: it is not ours to delete. */
+  g_assert_true (g_file_test (stray, G_FILE_TEST_EXISTS));
+  list = esa_queue_list (queue);
+  g_assert_cmpuint (list->len, ==, 0);
+}
+
+/* Files that turn bad while the queue is open are skipped by list and
+ * refused by load, never a crash (tests run with fatal criticals). */
+static void
+test_queue_corrupt_while_open (Fixture *f, gconstpointer user_data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (EsaQueue) queue = esa_queue_open (f->spool, &error);
+  g_autoptr (EsaReport) good = esa_report_new (ESA_REPORT_KIND_HEARTBEAT, "heartbeat");
+  const char *bodies[] = {
+    "", "garbage", "[]", "{}", "{\"report\": 42}", "{\"report\": null}", "{\"report\": []}",
+    "{\"report\": {}}", "{\"report\": {}, \"delivery\": 7}",
+    "{\"report\": {}, \"delivery\": {\"attempts\": \"x\", \"last_error\": {}}, \"failed\": []}",
+    NULL,
+  };
+  g_assert_true (esa_queue_enqueue (queue, good, &error));
+  for (guint i = 0; bodies[i] != NULL; i++)
+    {
+      g_autofree char *uuid = g_uuid_string_random ();
+      g_autofree char *path = g_strdup_printf ("%s/%s.json", f->spool, uuid);
+      g_autoptr (GPtrArray) list = NULL;
+      g_autoptr (EsaReport) r = NULL;
+      esa_test_write_file (path, bodies[i], 0600);
+      list = esa_queue_list (queue);
+      g_assert_cmpuint (list->len, >=, 1);
+      r = esa_queue_load (queue, uuid, NULL, &error);
+      g_assert_null (r);
+      g_assert_error (error, ESA_ERROR, ESA_ERROR_INVALID_DATA);
+      g_test_message ("%s", error->message);
+      g_clear_error (&error);
+      g_unlink (path);
+    }
+}
+
+typedef struct {
+  EsaQueue *queue;
+  GPtrArray *uuids; /* filled by the thread */
+} ThreadData;
+
+static gpointer
+enqueue_thread (gpointer user_data)
+{
+  ThreadData *td = user_data;
+  for (guint i = 0; i < 25; i++)
+    {
+      g_autoptr (EsaReport) r = esa_report_new (ESA_REPORT_KIND_INVENTORY, "sysinfo");
+      g_autoptr (GError) error = NULL;
+      g_assert_true (esa_queue_enqueue (td->queue, r, &error));
+      g_assert_no_error (error);
+      g_ptr_array_add (td->uuids, g_strdup (esa_report_get_uuid (r)));
+    }
+  return NULL;
+}
+
+static void
+test_queue_threads (Fixture *f, gconstpointer user_data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (EsaQueue) queue = esa_queue_open (f->spool, &error);
+  g_autoptr (GPtrArray) list = NULL;
+  ThreadData td[4];
+  GThread *threads[4];
+  for (guint i = 0; i < 4; i++)
+    {
+      td[i].queue = queue;
+      td[i].uuids = g_ptr_array_new_with_free_func (g_free);
+      threads[i] = g_thread_new ("enqueue", enqueue_thread, &td[i]);
+    }
+  for (guint i = 0; i < 4; i++)
+    g_thread_join (threads[i]);
+  list = esa_queue_list (queue);
+  g_assert_cmpuint (list->len, ==, 100);
+  for (guint i = 0; i < 4; i++)
+    {
+      for (guint j = 0; j < td[i].uuids->len; j++)
+        {
+          g_autoptr (EsaReport) r = esa_queue_load (queue, g_ptr_array_index (td[i].uuids, j), NULL, &error);
+          g_assert_no_error (error);
+        }
+      g_ptr_array_unref (td[i].uuids);
+    }
+}
+
+/* ---- crash test ---- */
+
+/* Every attachment of @r is whole: a.txt is its UUID repeated "lines" times. */
+static void
+check_writer_report (EsaReport *r)
+{
+  GPtrArray *atts = esa_report_get_attachments (r);
+  gint64 lines = json_object_get_int_member (esa_report_get_body (r), "lines");
+  g_autoptr (GString) want = g_string_new (NULL);
+  g_autofree char *a = NULL;
+  g_autofree char *b = NULL;
+  gsize a_len = 0, b_len = 0;
+  const char b_bytes[] = { 0, 1, 2, (char) 0xff, '\n', 'x' };
+
+  g_assert_cmpuint (atts->len, ==, 2);
+  for (gint64 i = 0; i < lines; i++)
+    g_string_append_printf (want, "%s\n", esa_report_get_uuid (r));
+  g_assert_true (g_file_get_contents (((EsaAttachment *) g_ptr_array_index (atts, 0))->path, &a, &a_len, NULL));
+  g_assert_cmpmem (a, a_len, want->str, want->len);
+  g_assert_true (g_file_get_contents (((EsaAttachment *) g_ptr_array_index (atts, 1))->path, &b, &b_len, NULL));
+  g_assert_cmpmem (b, b_len, b_bytes, sizeof b_bytes);
+}
+
+static void
+test_queue_kill9 (Fixture *f, gconstpointer user_data)
+{
+  g_autofree char *writer = esa_test_build_path ("tests/queue-writer");
+  g_autofree char *scratch = g_build_filename (f->dir, "scratch", NULL);
+  g_autofree char *failed_dir = g_build_filename (f->spool, "failed", NULL);
+  g_autoptr (GHashTable) promised = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  g_autoptr (GRand) rand = g_rand_new ();
+  guint total_listed = 0;
+
+  g_assert_cmpint (g_mkdir_with_parents (scratch, 0700), ==, 0);
+  for (guint round = 0; round < 20; round++)
+    {
+      const char *argv[] = { writer, f->spool, scratch, NULL };
+      g_autoptr (GError) error = NULL;
+      g_autoptr (GSubprocess) proc = g_subprocess_newv (argv, G_SUBPROCESS_FLAGS_STDOUT_PIPE, &error);
+      g_autoptr (GDataInputStream) in = NULL;
+      g_autoptr (EsaQueue) queue = NULL;
+      g_autoptr (GPtrArray) list = NULL;
+      char *line;
+      g_assert_no_error (error);
+      in = g_data_input_stream_new (g_subprocess_get_stdout_pipe (proc));
+      /* Let it get going (the first line means the queue is open), then
+       * kill it somewhere in the next few enqueues. */
+      line = g_data_input_stream_read_line (in, NULL, NULL, &error);
+      g_assert_no_error (error);
+      if (line != NULL)
+        g_hash_table_add (promised, line);
+      g_usleep (g_rand_int_range (rand, 0, 30000));
+      g_subprocess_send_signal (proc, SIGKILL);
+      g_subprocess_wait (proc, NULL, &error);
+      g_assert_no_error (error);
+      g_assert_true (g_subprocess_get_if_signaled (proc));
+      /* Whatever it printed before dying, the queue promised to keep. */
+      while ((line = g_data_input_stream_read_line (in, NULL, NULL, &error)) != NULL)
+        g_hash_table_add (promised, line);
+      g_assert_no_error (error);
+
+      queue = esa_queue_open (f->spool, &error);
+      g_assert_no_error (error);
+      /* Recovery found nothing corrupt: a crash never leaves a torn report. */
+      g_assert_cmpuint (count_entries (failed_dir), ==, 0);
+      list = esa_queue_list (queue);
+      for (guint i = 0; i < list->len; i++)
+        {
+          EsaQueueEntry *e = g_ptr_array_index (list, i);
+          g_autoptr (EsaReport) r = esa_queue_load (queue, e->uuid, NULL, &error);
+          g_assert_no_error (error);
+          check_writer_report (r);
+        }
+      {
+        GHashTableIter iter;
+        gpointer uuid;
+        g_hash_table_iter_init (&iter, promised);
+        while (g_hash_table_iter_next (&iter, &uuid, NULL))
+          {
+            g_autoptr (EsaReport) r = esa_queue_load (queue, uuid, NULL, &error);
+            g_assert_no_error (error);
+            g_assert_nonnull (r);
+          }
+      }
+      total_listed = list->len;
+    }
+  g_test_message ("%u reports promised, %u in the spool", g_hash_table_size (promised), total_listed);
+  g_assert_cmpuint (g_hash_table_size (promised), >=, 20);
+  g_assert_cmpuint (total_listed, >=, g_hash_table_size (promised));
+  /* At most one unpromised report per kill (enqueued, killed before the print). */
+  g_assert_cmpuint (total_listed, <=, g_hash_table_size (promised) + 20);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+#define ADD(path, fn) g_test_add (path, Fixture, NULL, fixture_setup, fn, fixture_teardown)
+  ADD ("/queue/basic", test_queue_basic);
+  ADD ("/queue/bad-ids", test_queue_bad_ids);
+  ADD ("/queue/missing-attachment", test_queue_missing_attachment);
+  ADD ("/queue/reschedule", test_queue_reschedule);
+  ADD ("/queue/fail-and-retry", test_queue_fail_and_retry);
+  ADD ("/queue/recovery", test_queue_recovery);
+  ADD ("/queue/stray-file", test_queue_stray_file);
+  ADD ("/queue/corrupt-while-open", test_queue_corrupt_while_open);
+  ADD ("/queue/threads", test_queue_threads);
+  ADD ("/queue/kill9", test_queue_kill9);
+#undef ADD
+  return g_test_run ();
+}
