@@ -1,1 +1,44 @@
-# sdc: rules added by its component
+# esa-sdc: the reference Service Delivery Center (docs/protocol.md).
+# The code lives in a convenience library so unit tests can link the store and crypto
+# directly; esa-sdc does not use libesa.
+noinst_LTLIBRARIES += sdc/libesa-sdc.la
+sdc_libesa_sdc_la_SOURCES = \
+	sdc/sdc-api.c \
+	sdc/sdc-auth.c sdc/sdc-auth.h \
+	sdc/sdc-ca.c sdc/sdc-ca.h \
+	sdc/sdc-error.c sdc/sdc-error.h \
+	sdc/sdc-json.c sdc/sdc-json.h \
+	sdc/sdc-list.c sdc/sdc-list.h \
+	sdc/sdc-server.c sdc/sdc-server.h sdc/sdc-server-private.h \
+	sdc/sdc-store.c sdc/sdc-store.h \
+	sdc/sdc-tls-legacy.c sdc/sdc-tls-legacy.h \
+	sdc/sdc-uak.c sdc/sdc-uak.h \
+	sdc/sdc-upload.c sdc/sdc-upload.h
+SDC_CFLAGS = $(AM_CFLAGS) $(SOUP_CFLAGS) $(GNUTLS_CFLAGS) $(SQLITE_CFLAGS) -DG_LOG_DOMAIN=\"esa-sdc\"
+SDC_LIBS = $(SOUP_LIBS) $(GNUTLS_LIBS) $(SQLITE_LIBS) $(JSON_LIBS) $(GLIB_LIBS)
+sdc_libesa_sdc_la_CFLAGS = $(SDC_CFLAGS)
+sdc_libesa_sdc_la_LIBADD = $(SDC_LIBS)
+
+bin_PROGRAMS += sdc/esa-sdc
+sdc_esa_sdc_SOURCES = sdc/esa-sdc-main.c
+sdc_esa_sdc_CFLAGS = $(SDC_CFLAGS)
+sdc_esa_sdc_LDADD = sdc/libesa-sdc.la $(SDC_LIBS)
+
+# Tests: a real esa-sdc on 127.0.0.1 and [::1], a libsoup client trusting its ca.pem.
+SDC_TEST_CFLAGS = $(SDC_CFLAGS) -I$(top_srcdir)/tests -I$(top_srcdir)/sdc
+# Not $(ESA_TEST_LIBS): esa-sdc and its tests do not use libesa.
+SDC_TEST_LIBS = sdc/libesa-sdc.la tests/libesa-test.la $(SDC_LIBS)
+
+check_PROGRAMS += tests/test-sdc tests/test-sdc-init tests/test-sdc-store
+TESTS += tests/test-sdc tests/test-sdc-init tests/test-sdc-store
+tests_test_sdc_SOURCES = tests/test-sdc.c
+tests_test_sdc_CFLAGS = $(SDC_TEST_CFLAGS)
+tests_test_sdc_LDADD = $(SDC_TEST_LIBS)
+EXTRA_tests_test_sdc_DEPENDENCIES = sdc/esa-sdc
+tests_test_sdc_init_SOURCES = tests/test-sdc-init.c
+tests_test_sdc_init_CFLAGS = $(SDC_TEST_CFLAGS)
+tests_test_sdc_init_LDADD = $(SDC_TEST_LIBS)
+EXTRA_tests_test_sdc_init_DEPENDENCIES = sdc/esa-sdc
+tests_test_sdc_store_SOURCES = tests/test-sdc-store.c
+tests_test_sdc_store_CFLAGS = $(SDC_TEST_CFLAGS)
+tests_test_sdc_store_LDADD = $(SDC_TEST_LIBS)

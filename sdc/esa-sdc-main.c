@@ -1,0 +1,264 @@
+/* esa-sdc-main.c: the esa-sdc command line: init, serve, systems, reports. */
+#include "config.h"
+
+#include <glib-unix.h>
+#include <glib.h>
+#include <locale.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "sdc-ca.h"
+#include "sdc-list.h"
+#include "sdc-server.h"
+#include "sdc-tls-legacy.h"
+
+#define USAGE \
+  "Usage:\n" \
+  "  esa-sdc init DIR [--hostname NAME]... [--days N]\n" \
+  "  esa-sdc serve --dir DIR --listen ADDR:PORT... [--http-listen ADDR:PORT]...\n" \
+  "                [--max-body BYTES] [--max-attachment BYTES] [--uak-days N]\n" \
+  "  esa-sdc systems --dir DIR [--json]\n" \
+  "  esa-sdc reports --dir DIR [--system ID] [--json]\n" \
+  "Run `esa-sdc COMMAND --help` for every option.\n"
+
+/* the whole command line, for --tls-max-version's re-exec */
+static char **sdc_argv;
+
+static int
+fail (const GError *error)
+{
+  g_printerr ("esa-sdc: %s\n", error->message);
+  return 1;
+}
+
+/* "1048576", "512K", "1M", "2G" (binary multiples). */
+static gboolean
+parse_size (const char *s, guint64 *out, GError **error)
+{
+  g_autofree char *num = g_strdup (s);
+  gsize len = strlen (num);
+  guint64 mult = 1;
+  guint64 v = 0;
+  if (len > 0 && strchr ("kKmMgG", num[len - 1]) != NULL)
+    {
+      char c = g_ascii_tolower (num[len - 1]);
+      mult = c == 'k' ? 1024 : c == 'm' ? 1024 * 1024 : 1024 * 1024 * 1024;
+      num[len - 1] = '\0';
+    }
+  if (!g_ascii_string_to_unsigned (num, 10, 1, G_MAXUINT64 / mult, &v, NULL))
+    {
+      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                   "\"%s\": expected a size in bytes (optionally with K, M or G)", s);
+      return FALSE;
+    }
+  *out = v * mult;
+  return TRUE;
+}
+
+static int
+cmd_init (int argc, char **argv)
+{
+  g_auto (GStrv) hostnames = NULL;
+  gboolean weak_sha1 = FALSE;
+  gboolean self_signed = FALSE;
+  int days = 365;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GOptionContext) ctx = g_option_context_new ("DIR - create a CA, server certificate and UAK key");
+  const GOptionEntry entries[] = {
+    { "hostname", 0, 0, G_OPTION_ARG_STRING_ARRAY, &hostnames, "Extra subjectAltName (DNS name or IP)", "NAME" },
+    { "days", 0, 0, G_OPTION_ARG_INT, &days, "Server certificate validity (default 365)", "N" },
+    { "weak-sha1", 0, 0, G_OPTION_ARG_NONE, &weak_sha1, "FOR TESTS ONLY: sign the server certificate with SHA-1", NULL },
+    { "self-signed", 0, 0, G_OPTION_ARG_NONE, &self_signed, "FOR TESTS ONLY: self-signed server certificate", NULL },
+    { NULL },
+  };
+  SdcCaOptions opts = { 0 };
+
+  g_option_context_add_main_entries (ctx, entries, NULL);
+  if (!g_option_context_parse (ctx, &argc, &argv, &error))
+    return fail (error);
+  if (argc != 2)
+    {
+      g_printerr ("esa-sdc init: expected exactly one DIR\n");
+      return 2;
+    }
+  if (days < 1 || days > 3650)
+    {
+      g_printerr ("esa-sdc init: --days %d: expected 1-3650\n", days);
+      return 2;
+    }
+  opts.hostnames = (const char *const *) hostnames;
+  opts.weak_sha1 = weak_sha1;
+  opts.self_signed = self_signed;
+  opts.days = (guint) days;
+  if (!sdc_ca_init_dir (argv[1], &opts, &error))
+    return fail (error);
+  if (weak_sha1 || self_signed)
+    g_printerr ("esa-sdc: WARNING: %s holds a deliberately weak server certificate (tests only)\n", argv[1]);
+  printf ("initialised %s: point the agent's ca-file= at %s/ca.pem\n", argv[1], argv[1]);
+  return 0;
+}
+
+static gboolean
+quit_cb (gpointer user_data)
+{
+  g_main_loop_quit (user_data);
+  return G_SOURCE_CONTINUE;
+}
+
+static GPtrArray *
+strv_to_array (char **strv)
+{
+  GPtrArray *arr = g_ptr_array_new ();
+  for (guint i = 0; strv != NULL && strv[i] != NULL; i++)
+    g_ptr_array_add (arr, strv[i]);
+  return arr;
+}
+
+static int
+cmd_serve (int argc, char **argv)
+{
+  g_autofree char *dir = NULL;
+  g_auto (GStrv) listen = NULL;
+  g_auto (GStrv) http_listen = NULL;
+  g_auto (GStrv) public_urls = NULL;
+  g_autofree char *max_body = NULL;
+  g_autofree char *max_attachment = NULL;
+  g_autofree char *heartbeat = NULL;
+  g_autofree char *tls_max = NULL;
+  int uak_days = 365;
+  gboolean uak_bad_sig = FALSE;
+  gboolean uak_older = FALSE;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GOptionContext) ctx = g_option_context_new ("- serve the SDC API over HTTPS");
+  const GOptionEntry entries[] = {
+    { "dir", 0, 0, G_OPTION_ARG_FILENAME, &dir, "Directory made by `esa-sdc init`", "DIR" },
+    { "listen", 0, 0, G_OPTION_ARG_STRING_ARRAY, &listen, "HTTPS listener (repeatable)", "ADDR:PORT" },
+    { "http-listen", 0, 0, G_OPTION_ARG_STRING_ARRAY, &http_listen, "Plain HTTP listener for GET /esa/v1/config only", "ADDR:PORT" },
+    { "public-url", 0, 0, G_OPTION_ARG_STRING_ARRAY, &public_urls, "URL advertised in /config (default: the listeners)", "URL" },
+    { "max-body", 0, 0, G_OPTION_ARG_STRING, &max_body, "Largest JSON body (default 1M)", "BYTES" },
+    { "max-attachment", 0, 0, G_OPTION_ARG_STRING, &max_attachment, "Largest attachment (default 256M)", "BYTES" },
+    { "uak-days", 0, 0, G_OPTION_ARG_INT, &uak_days, "UAK renewal length (default 365)", "N" },
+    { "heartbeat", 0, 0, G_OPTION_ARG_STRING, &heartbeat, "Heartbeat schedule advertised in /config", "SCHEDULE" },
+    { "tls-max-version", 0, 0, G_OPTION_ARG_STRING, &tls_max, "FOR TESTS ONLY: highest TLS version offered (1.0-1.3)", "V" },
+    { "uak-bad-signature", 0, 0, G_OPTION_ARG_NONE, &uak_bad_sig, "FOR TESTS ONLY: issue UAKs whose signature does not verify", NULL },
+    { "uak-older", 0, 0, G_OPTION_ARG_NONE, &uak_older, "FOR TESTS ONLY: issue UAKs expiring before the current one", NULL },
+    { NULL },
+  };
+  g_autoptr (GPtrArray) listen_arr = NULL;
+  g_autoptr (GPtrArray) http_arr = NULL;
+  g_autoptr (GPtrArray) public_arr = NULL;
+  g_autoptr (SdcServer) server = NULL;
+  g_autoptr (GMainLoop) loop = NULL;
+  SdcServerOptions opts = { 0 };
+  guint sig_term, sig_int;
+
+  g_option_context_add_main_entries (ctx, entries, NULL);
+  if (!g_option_context_parse (ctx, &argc, &argv, &error))
+    return fail (error);
+  if (dir == NULL || argc != 1)
+    {
+      g_printerr ("esa-sdc serve: --dir DIR is required (and takes no other arguments)\n");
+      return 2;
+    }
+  if (uak_days < 1 || uak_days > 3650)
+    {
+      g_printerr ("esa-sdc serve: --uak-days %d: expected 1-3650\n", uak_days);
+      return 2;
+    }
+  opts.dir = dir;
+  opts.max_body = 1024 * 1024;
+  opts.max_attachment = 256 * 1024 * 1024;
+  if ((max_body != NULL && !parse_size (max_body, &opts.max_body, &error)) ||
+      (max_attachment != NULL && !parse_size (max_attachment, &opts.max_attachment, &error)))
+    return fail (error);
+  /* FOR TESTS ONLY; may re-execute this program with a GnuTLS override */
+  if (!sdc_tls_legacy_apply (dir, tls_max, sdc_argv, &error))
+    return fail (error);
+  if (tls_max != NULL)
+    g_printerr ("esa-sdc: WARNING: offering TLS up to %s only (tests only)\n", tls_max);
+
+  listen_arr = strv_to_array (listen);
+  http_arr = strv_to_array (http_listen);
+  public_arr = strv_to_array (public_urls);
+  opts.listen = listen_arr;
+  opts.http_listen = http_arr;
+  opts.public_urls = public_arr;
+  opts.uak_days = (guint) uak_days;
+  opts.uak_flags = (uak_bad_sig ? SDC_UAK_FLAG_BAD_SIGNATURE : 0) | (uak_older ? SDC_UAK_FLAG_OLDER : 0);
+  opts.heartbeat = heartbeat != NULL ? heartbeat : (char *) "daily 02:15";
+
+  server = sdc_server_new (&opts, &error);
+  if (server == NULL)
+    return fail (error);
+  loop = g_main_loop_new (NULL, FALSE);
+  sig_term = g_unix_signal_add (SIGTERM, quit_cb, loop);
+  sig_int = g_unix_signal_add (SIGINT, quit_cb, loop);
+  if (!sdc_server_start (server, &error))
+    return fail (error);
+  g_main_loop_run (loop);
+  g_source_remove (sig_term);
+  g_source_remove (sig_int);
+  g_printerr ("esa-sdc: stopping\n");
+  return 0;
+}
+
+static int
+cmd_list (int argc, char **argv, gboolean reports)
+{
+  g_autofree char *dir = NULL;
+  g_autofree char *system = NULL;
+  gboolean json = FALSE;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GOptionContext) ctx =
+      g_option_context_new (reports ? "- list received reports" : "- list registered systems");
+  const GOptionEntry entries[] = {
+    { "dir", 0, 0, G_OPTION_ARG_FILENAME, &dir, "SDC directory", "DIR" },
+    { "json", 0, 0, G_OPTION_ARG_NONE, &json, "JSON output for scripts", NULL },
+    { "system", 0, reports ? 0 : G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_STRING, &system, "Only this system's reports", "ID" },
+    { NULL },
+  };
+  g_option_context_add_main_entries (ctx, entries, NULL);
+  if (!g_option_context_parse (ctx, &argc, &argv, &error))
+    return fail (error);
+  if (dir == NULL || argc != 1)
+    {
+      g_printerr ("esa-sdc %s: --dir DIR is required\n", reports ? "reports" : "systems");
+      return 2;
+    }
+  if (!(reports ? sdc_list_reports (dir, system, json, &error) : sdc_list_systems (dir, json, &error)))
+    return fail (error);
+  return 0;
+}
+
+int
+main (int argc, char **argv)
+{
+  g_auto (GStrv) argv_copy = g_strdupv (argv);
+  const char *cmd;
+
+  setlocale (LC_ALL, "");
+  sdc_argv = argv_copy;
+  if (argc < 2 || g_strcmp0 (argv[1], "--help") == 0 || g_strcmp0 (argv[1], "-h") == 0)
+    {
+      fputs (USAGE, argc < 2 ? stderr : stdout);
+      return argc < 2 ? 2 : 0;
+    }
+  if (g_strcmp0 (argv[1], "--version") == 0)
+    {
+      printf ("esa-sdc %s\n", ESA_VERSION);
+      return 0;
+    }
+  cmd = argv[1];
+  /* each command parses its own options: argv[1] becomes its argv[0] */
+  if (g_strcmp0 (cmd, "init") == 0)
+    return cmd_init (argc - 1, argv + 1);
+  if (g_strcmp0 (cmd, "serve") == 0)
+    return cmd_serve (argc - 1, argv + 1);
+  if (g_strcmp0 (cmd, "systems") == 0)
+    return cmd_list (argc - 1, argv + 1, FALSE);
+  if (g_strcmp0 (cmd, "reports") == 0)
+    return cmd_list (argc - 1, argv + 1, TRUE);
+  g_printerr ("esa-sdc: unknown command \"%s\"\n%s", cmd, USAGE);
+  return 2;
+}

@@ -1,0 +1,615 @@
+/* sdc-api.c: the SDC API v1 endpoints (docs/protocol.md is the contract).
+ *
+ * Reports are stored exactly once: the report UUID is the primary key, and a request
+ * carrying a UUID already stored gets the answer stored with it, byte for byte, so an
+ * agent that retries after a lost answer sees the same service request number. Each
+ * request is validated completely before anything is written, and every write of one
+ * request happens in one transaction: an error stores nothing. */
+#include "config.h"
+
+#include "sdc-server-private.h"
+#include "sdc-auth.h"
+#include "sdc-error.h"
+#include "sdc-json.h"
+
+#include <string.h>
+
+static char *
+now_string (void)
+{
+  g_autoptr (GDateTime) now = g_date_time_new_now_utc ();
+  return sdc_json_now (now);
+}
+
+/* A field that must be a token (it ends up inside UAK key data and file names). */
+static const char *
+get_token (JsonObject *obj, const char *name, gboolean required, GError **error)
+{
+  g_autoptr (GError) local = NULL;
+  const char *s = sdc_json_get_string (obj, NULL, name, required, &local);
+  if (local != NULL)
+    {
+      g_propagate_error (error, g_steal_pointer (&local));
+      return NULL;
+    }
+  if (s != NULL && !sdc_json_is_token (s))
+    {
+      g_set_error (error, SDC_ERROR, SDC_ERROR_INVALID_FIELD,
+                   "%s: expected 1-64 characters from A-Z a-z 0-9 . _ -", name);
+      return NULL;
+    }
+  return s;
+}
+
+static char *
+get_uuid (JsonObject *obj, const char *name, gboolean required, GError **error)
+{
+  g_autoptr (GError) local = NULL;
+  const char *s = sdc_json_get_string (obj, NULL, name, required, &local);
+  char *uuid;
+  if (local != NULL)
+    {
+      g_propagate_error (error, g_steal_pointer (&local));
+      return NULL;
+    }
+  if (s == NULL)
+    return NULL;
+  uuid = sdc_json_canonical_uuid (s);
+  if (uuid == NULL)
+    g_set_error (error, SDC_ERROR, SDC_ERROR_INVALID_FIELD,
+                 "%s: expected a UUID like 123e4567-e89b-12d3-a456-426614174000", name);
+  return uuid;
+}
+
+gboolean
+sdc_api_register (SdcServer *self, SdcRequest *req, JsonObject *obj, guint *status, char **answer,
+                  GError **error)
+{
+  g_autoptr (GError) local = NULL;
+  g_autofree char *uuid = NULL;
+  g_autofree char *password = NULL;
+  g_autofree char *system_id = NULL;
+  g_autofree char *contact_json = NULL;
+  g_autofree char *now = now_string ();
+  g_autoptr (SdcPasswordHash) pw = NULL;
+  g_autoptr (JsonObject) out = NULL;
+  SdcSystemInfo info = { 0 };
+  JsonObject *contact;
+  gboolean found = FALSE;
+  gboolean created = FALSE;
+
+  uuid = get_uuid (obj, "uuid", TRUE, error);
+  if (uuid == NULL)
+    return FALSE;
+  req->uuid = g_strdup (uuid);
+  if ((info.vendor = sdc_json_get_string (obj, NULL, "vendor", TRUE, error)) == NULL ||
+      (info.machine_type = get_token (obj, "machine_type", TRUE, error)) == NULL ||
+      (info.serial = get_token (obj, "serial", TRUE, error)) == NULL ||
+      (info.hostname = sdc_json_get_string (obj, NULL, "hostname", TRUE, error)) == NULL)
+    return FALSE;
+  info.model = sdc_json_get_string (obj, NULL, "model", FALSE, &local);
+  if (local == NULL)
+    info.platform_id = sdc_json_get_string (obj, NULL, "system_id", FALSE, &local);
+  if (local == NULL)
+    info.os = sdc_json_get_string (obj, NULL, "os", FALSE, &local);
+  if (local == NULL)
+    info.os_version = sdc_json_get_string (obj, NULL, "os_version", FALSE, &local);
+  if (local == NULL)
+    sdc_json_get_boolean (obj, NULL, "is_lpar", &info.is_lpar, &local);
+  if (local != NULL)
+    {
+      g_propagate_error (error, g_steal_pointer (&local));
+      return FALSE;
+    }
+  contact = sdc_json_get_object (obj, NULL, "contact", FALSE, &found, &local);
+  if (local != NULL)
+    {
+      g_propagate_error (error, g_steal_pointer (&local));
+      return FALSE;
+    }
+  if (contact != NULL)
+    {
+      const char *const keys[] = { "name", "email", "phone" };
+      for (guint i = 0; i < G_N_ELEMENTS (keys); i++)
+        if (sdc_json_get_string (contact, "contact.", keys[i], FALSE, &local) == NULL && local != NULL)
+          {
+            g_propagate_error (error, g_steal_pointer (&local));
+            return FALSE;
+          }
+      contact_json = sdc_json_object_to_string (contact);
+    }
+  info.contact_json = contact_json;
+
+  password = sdc_auth_new_password ();
+  if (password == NULL)
+    {
+      g_set_error_literal (error, SDC_ERROR, SDC_ERROR_INTERNAL, "random number generator failed");
+      return FALSE;
+    }
+  pw = sdc_auth_hash_password (password, error);
+  if (pw == NULL)
+    return FALSE;
+  system_id = sdc_store_register_system (self->store, &info, pw, now, &created, error);
+  if (system_id == NULL)
+    return FALSE;
+  req->system_id = g_strdup (system_id);
+
+  out = json_object_new ();
+  json_object_set_string_member (out, "system_id", system_id);
+  json_object_set_string_member (out, "password", password);
+  *answer = sdc_json_object_to_string (out);
+  *status = 201;
+  return TRUE;
+}
+
+/* The envelope's "attachments": [{name, size, sha256, content_type}]. */
+static GPtrArray *
+parse_attachments (JsonObject *obj, GError **error)
+{
+  g_autoptr (GPtrArray) list = g_ptr_array_new_with_free_func ((GDestroyNotify) sdc_attachment_decl_free);
+  g_autoptr (GError) local = NULL;
+  gboolean found = FALSE;
+  JsonArray *arr = sdc_json_get_array (obj, NULL, "attachments", FALSE, &found, &local);
+
+  if (local != NULL)
+    {
+      g_propagate_error (error, g_steal_pointer (&local));
+      return NULL;
+    }
+  for (guint i = 0; arr != NULL && i < json_array_get_length (arr); i++)
+    {
+      JsonNode *node = json_array_get_element (arr, i);
+      g_autofree char *prefix = g_strdup_printf ("attachments[%u].", i);
+      g_autoptr (SdcAttachmentDecl) a = g_new0 (SdcAttachmentDecl, 1);
+      JsonObject *o;
+      const char *name;
+      const char *sha;
+      const char *ct;
+
+      if (!JSON_NODE_HOLDS_OBJECT (node))
+        {
+          g_set_error (error, SDC_ERROR, SDC_ERROR_INVALID_FIELD, "attachments[%u]: expected object", i);
+          return NULL;
+        }
+      o = json_node_get_object (node);
+      if ((name = sdc_json_get_string (o, prefix, "name", TRUE, error)) == NULL)
+        return NULL;
+      if (!sdc_json_is_plain_name (name))
+        {
+          g_set_error (error, SDC_ERROR, SDC_ERROR_INVALID_FIELD,
+                       "%sname: expected a plain file name (no '/', no leading '.')", prefix);
+          return NULL;
+        }
+      if (!sdc_json_get_int (o, prefix, "size", TRUE, &a->size, error))
+        return NULL;
+      if (a->size < 0)
+        {
+          g_set_error (error, SDC_ERROR, SDC_ERROR_INVALID_FIELD, "%ssize: expected an integer >= 0", prefix);
+          return NULL;
+        }
+      if ((sha = sdc_json_get_string (o, prefix, "sha256", TRUE, error)) == NULL)
+        return NULL;
+      if (!sdc_json_is_sha256 (sha))
+        {
+          g_set_error (error, SDC_ERROR, SDC_ERROR_INVALID_FIELD, "%ssha256: expected 64 hex digits", prefix);
+          return NULL;
+        }
+      ct = sdc_json_get_string (o, prefix, "content_type", FALSE, &local);
+      if (local != NULL)
+        {
+          g_propagate_error (error, g_steal_pointer (&local));
+          return NULL;
+        }
+      for (guint j = 0; j < list->len; j++)
+        if (g_strcmp0 (((SdcAttachmentDecl *) g_ptr_array_index (list, j))->name, name) == 0)
+          {
+            g_set_error (error, SDC_ERROR, SDC_ERROR_INVALID_FIELD, "%sname: \"%s\" is listed twice",
+                         prefix, name);
+            return NULL;
+          }
+      a->name = g_strdup (name);
+      a->sha256 = g_ascii_strdown (sha, -1);
+      a->content_type = g_strdup (ct);
+      g_ptr_array_add (list, g_steal_pointer (&a));
+    }
+  return g_steal_pointer (&list);
+}
+
+/* Exactly-once: the stored answer for a known UUID, or a 409 when the UUID belongs to
+ * a different system or kind (never leak another system's answer). */
+static gboolean
+replay_answer (SdcServer *self, SdcRequest *req, const char *uuid, const char *kind,
+               gboolean *replayed, guint *status, char **answer, GError **error)
+{
+  g_autofree char *sys = NULL;
+  g_autofree char *stored_kind = NULL;
+  g_autofree char *stored = NULL;
+  guint stored_status = 0;
+
+  *replayed = FALSE;
+  if (!sdc_store_lookup_report (self->store, uuid, &sys, &stored_kind, &stored_status, &stored, error))
+    return FALSE;
+  if (stored == NULL)
+    return TRUE;
+  if (g_strcmp0 (sys, req->system_id) != 0 || g_strcmp0 (stored_kind, kind) != 0)
+    {
+      g_set_error (error, SDC_ERROR, SDC_ERROR_DUPLICATE,
+                   "uuid %s was already used for a different report", uuid);
+      return FALSE;
+    }
+  req->duplicate = TRUE;
+  *replayed = TRUE;
+  *status = stored_status;
+  *answer = g_steal_pointer (&stored);
+  return TRUE;
+}
+
+static gboolean
+check_idempotency_key (SoupServerMessage *msg, const char *uuid, GError **error)
+{
+  const char *key = soup_message_headers_get_one (soup_server_message_get_request_headers (msg),
+                                                  "Idempotency-Key");
+  g_autofree char *canon = NULL;
+  if (key == NULL)
+    return TRUE;
+  canon = sdc_json_canonical_uuid (key);
+  if (canon == NULL || g_strcmp0 (canon, uuid) != 0)
+    {
+      g_set_error (error, SDC_ERROR, SDC_ERROR_INVALID_FIELD,
+                   "Idempotency-Key: must equal the body's uuid (%s)", uuid);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+gboolean
+sdc_api_report (SdcServer *self, SdcRequest *req, SoupServerMessage *msg, JsonObject *obj,
+                guint *status, char **answer, GError **error)
+{
+  const char *kind_path = req->route->report_kind;
+  g_autoptr (GError) local = NULL;
+  g_autofree char *uuid = NULL;
+  g_autofree char *parent = NULL;
+  g_autofree char *body_json = NULL;
+  g_autofree char *now = now_string ();
+  g_autoptr (GPtrArray) attachments = NULL;
+  g_autoptr (JsonObject) out = NULL;
+  g_autofree char *sr = NULL;
+  const char *kind;
+  const char *plugin;
+  const char *created;
+  JsonObject *body;
+  gboolean found = FALSE;
+  gboolean replayed = FALSE;
+  SdcReportRow row = { 0 };
+
+  uuid = get_uuid (obj, "uuid", TRUE, error);
+  if (uuid == NULL)
+    return FALSE;
+  req->uuid = g_strdup (uuid);
+  if (!check_idempotency_key (msg, uuid, error))
+    return FALSE;
+  if ((kind = sdc_json_get_string (obj, NULL, "kind", TRUE, error)) == NULL)
+    return FALSE;
+  if (g_strcmp0 (kind, kind_path) != 0)
+    {
+      g_set_error (error, SDC_ERROR, SDC_ERROR_INVALID_FIELD,
+                   "kind: \"%s\" does not match the endpoint (expected \"%s\")", kind, kind_path);
+      return FALSE;
+    }
+  plugin = sdc_json_get_string (obj, NULL, "plugin", FALSE, &local);
+  if (local == NULL)
+    created = sdc_json_get_string (obj, NULL, "created", TRUE, &local);
+  if (local != NULL)
+    {
+      g_propagate_error (error, g_steal_pointer (&local));
+      return FALSE;
+    }
+  if (!sdc_json_is_timestamp (created))
+    {
+      g_set_error_literal (error, SDC_ERROR, SDC_ERROR_INVALID_FIELD,
+                           "created: expected an RFC 3339 time with zone, e.g. 2026-11-25T09:00:00Z");
+      return FALSE;
+    }
+  parent = get_uuid (obj, "parent", FALSE, &local);
+  if (local != NULL)
+    {
+      g_propagate_error (error, g_steal_pointer (&local));
+      return FALSE;
+    }
+  body = sdc_json_get_object (obj, NULL, "body", TRUE, &found, error);
+  if (body == NULL)
+    return FALSE;
+  attachments = parse_attachments (obj, error);
+  if (attachments == NULL)
+    return FALSE;
+
+  if (!replay_answer (self, req, uuid, kind, &replayed, status, answer, error))
+    return FALSE;
+  if (replayed)
+    return TRUE;
+
+  body_json = sdc_json_object_to_string (body);
+  row.uuid = uuid;
+  row.system_id = req->system_id;
+  row.kind = kind;
+  row.plugin = plugin;
+  row.created = created;
+  row.received = now;
+  row.parent = parent;
+  row.body_json = body_json;
+
+  out = json_object_new ();
+  json_object_set_string_member (out, "status", "stored");
+  json_object_set_string_member (out, "uuid", uuid);
+
+  if (!sdc_store_begin (self->store, error))
+    return FALSE;
+  if (g_strcmp0 (kind, "problem") == 0)
+    {
+      /* the answer must name the SR, so it is allocated before the report row exists
+       * (its foreign key is checked at COMMIT) */
+      sr = sdc_store_new_service_request (self->store, uuid, req->system_id, now, &local);
+      if (sr != NULL)
+        json_object_set_string_member (out, "service_request", sr);
+    }
+  if (g_strcmp0 (kind, "heartbeat") == 0)
+    json_object_set_string_member (out, "last_seen", now);
+  if (local == NULL)
+    {
+      *answer = sdc_json_object_to_string (out);
+      *status = 200;
+      if (sdc_store_insert_report (self->store, &row, attachments, *status, *answer, &local))
+        sdc_store_touch_system (self->store, req->system_id, now, &local);
+    }
+  if (local == NULL)
+    sdc_store_commit (self->store, &local);
+  if (local != NULL)
+    {
+      sdc_store_rollback (self->store);
+      g_clear_pointer (answer, g_free);
+      g_propagate_error (error, g_steal_pointer (&local));
+      return FALSE;
+    }
+  return TRUE;
+}
+
+gboolean
+sdc_api_uak (SdcServer *self, SdcRequest *req, JsonObject *obj, guint *status, char **answer,
+             GError **error)
+{
+  g_autoptr (GError) local = NULL;
+  g_autofree char *uuid = NULL;
+  g_autofree char *reg_type = NULL;
+  g_autofree char *reg_serial = NULL;
+  g_autofree char *key_data = NULL;
+  g_autofree char *signature = NULL;
+  g_autofree char *body_json = NULL;
+  g_autofree char *now = NULL;
+  g_autoptr (GDateTime) now_dt = g_date_time_new_now_utc ();
+  g_autoptr (JsonObject) out = NULL;
+  const char *machine_type;
+  const char *serial;
+  const char *current;
+  gboolean replayed = FALSE;
+  SdcReportRow row = { 0 };
+
+  uuid = get_uuid (obj, "uuid", TRUE, error);
+  if (uuid == NULL)
+    return FALSE;
+  req->uuid = g_strdup (uuid);
+  if ((machine_type = get_token (obj, "machine_type", TRUE, error)) == NULL ||
+      (serial = get_token (obj, "serial", TRUE, error)) == NULL)
+    return FALSE;
+  current = sdc_json_get_string (obj, NULL, "current_expiry", FALSE, &local);
+  if (local != NULL)
+    {
+      g_propagate_error (error, g_steal_pointer (&local));
+      return FALSE;
+    }
+  if (current != NULL && !sdc_uak_parse_date (current, NULL))
+    {
+      g_set_error_literal (error, SDC_ERROR, SDC_ERROR_INVALID_FIELD,
+                           "current_expiry: expected a date YYYYMMDD");
+      return FALSE;
+    }
+  /* a system gets keys for its own machine only */
+  if (!sdc_store_get_machine (self->store, req->system_id, &reg_type, &reg_serial, error))
+    return FALSE;
+  if (g_strcmp0 (reg_type, machine_type) != 0 || g_strcmp0 (reg_serial, serial) != 0)
+    {
+      g_set_error (error, SDC_ERROR, SDC_ERROR_INVALID_FIELD,
+                   "machine_type/serial: %s/%s is not the machine registered as %s", machine_type,
+                   serial, req->system_id);
+      return FALSE;
+    }
+  if (!replay_answer (self, req, uuid, "uak", &replayed, status, answer, error))
+    return FALSE;
+  if (replayed)
+    return TRUE;
+
+  if (!sdc_uak_issue (self->uak, machine_type, serial, current, now_dt, &key_data, &signature, error))
+    return FALSE;
+  out = json_object_new ();
+  json_object_set_string_member (out, "key_data", key_data);
+  json_object_set_string_member (out, "signature", signature);
+  json_object_set_string_member (out, "algorithm", SDC_UAK_ALGORITHM);
+  *answer = sdc_json_object_to_string (out);
+  *status = 200;
+
+  /* stored like a report (kind "uak") so a retried request gets the same key back */
+  now = sdc_json_now (now_dt);
+  body_json = sdc_json_object_to_string (obj);
+  row.uuid = uuid;
+  row.system_id = req->system_id;
+  row.kind = "uak";
+  row.plugin = "uak";
+  row.created = now;
+  row.received = now;
+  row.body_json = body_json;
+  if (!sdc_store_insert_report (self->store, &row, NULL, *status, *answer, error))
+    {
+      g_clear_pointer (answer, g_free);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+char *
+sdc_api_config (SdcServer *self)
+{
+  g_autoptr (JsonObject) out = json_object_new ();
+  JsonArray *servers = json_array_new ();
+  GPtrArray *urls = self->opts.public_urls != NULL && self->opts.public_urls->len > 0
+                        ? self->opts.public_urls
+                        : self->https_urls;
+  for (guint i = 0; i < urls->len; i++)
+    json_array_add_string_element (servers, g_ptr_array_index (urls, i));
+  json_object_set_int_member (out, "version", SDC_PROTOCOL_VERSION);
+  json_object_set_array_member (out, "servers", servers);
+  json_object_set_string_member (out, "heartbeat", self->opts.heartbeat);
+  return sdc_json_object_to_string (out);
+}
+
+static char *
+attachment_answer (const char *uuid, const char *name, gint64 size, const char *sha)
+{
+  g_autoptr (JsonObject) out = json_object_new ();
+  json_object_set_string_member (out, "status", "stored");
+  json_object_set_string_member (out, "uuid", uuid);
+  json_object_set_string_member (out, "name", name);
+  json_object_set_int_member (out, "size", size);
+  json_object_set_string_member (out, "sha256", sha);
+  return sdc_json_object_to_string (out);
+}
+
+gboolean
+sdc_api_attachment_begin (SdcServer *self, SdcRequest *req, SoupServerMessage *msg, const char *tail,
+                          GError **error)
+{
+  SoupMessageHeaders *hdrs = soup_server_message_get_request_headers (msg);
+  const char *slash = tail != NULL ? strchr (tail, '/') : NULL;
+  const char *sha = soup_message_headers_get_one (hdrs, "X-Esa-Sha256");
+  g_autofree char *raw_uuid = NULL;
+  g_autofree char *name = NULL;
+  g_autofree char *sha_lc = NULL;
+  g_autofree char *final_path = NULL;
+  g_autoptr (SdcAttachmentRow) row = NULL;
+  goffset length;
+
+  if (slash == NULL || slash == tail || slash[1] == '\0')
+    {
+      g_set_error_literal (error, SDC_ERROR, SDC_ERROR_NOT_FOUND,
+                           "expected /esa/v1/attachment/<report-uuid>/<name>");
+      return FALSE;
+    }
+  raw_uuid = g_strndup (tail, slash - tail);
+  req->report_uuid = sdc_json_canonical_uuid (raw_uuid);
+  if (req->report_uuid == NULL)
+    {
+      g_set_error (error, SDC_ERROR, SDC_ERROR_NOT_FOUND, "\"%s\" is not a report uuid", raw_uuid);
+      return FALSE;
+    }
+  req->uuid = g_strdup (req->report_uuid);
+  /* the path is raw (percent-encoded): decode the name once, refusing an encoded '/' */
+  name = g_uri_unescape_string (slash + 1, "/");
+  if (name == NULL || !sdc_json_is_plain_name (name))
+    {
+      g_set_error_literal (error, SDC_ERROR, SDC_ERROR_INVALID_FIELD,
+                           "name: expected a plain file name (no '/', no '..', no leading '.')");
+      return FALSE;
+    }
+  req->att_name = g_strdup (name);
+  if (soup_message_headers_get_encoding (hdrs) != SOUP_ENCODING_CONTENT_LENGTH)
+    {
+      g_set_error_literal (error, SDC_ERROR, SDC_ERROR_LENGTH_REQUIRED,
+                           "Content-Length is required for an attachment");
+      return FALSE;
+    }
+  length = soup_message_headers_get_content_length (hdrs);
+  if (!sdc_json_is_sha256 (sha))
+    {
+      g_set_error_literal (error, SDC_ERROR, SDC_ERROR_INVALID_FIELD,
+                           "X-Esa-Sha256: expected the SHA-256 of the body as 64 hex digits");
+      return FALSE;
+    }
+  sha_lc = g_ascii_strdown (sha, -1);
+
+  row = sdc_store_get_attachment (self->store, req->report_uuid, name, error);
+  if (row == NULL)
+    return FALSE;
+  /* another system's report is as good as absent */
+  if (g_strcmp0 (row->system_id, req->system_id) != 0)
+    {
+      g_set_error (error, SDC_ERROR, SDC_ERROR_NOT_FOUND,
+                   "report %s does not exist or does not list an attachment \"%s\"",
+                   req->report_uuid, name);
+      return FALSE;
+    }
+  if (row->path != NULL)
+    {
+      /* already stored: the same bytes again are answered like the first time */
+      if (g_strcmp0 (row->received_sha256, sha_lc) != 0)
+        {
+          g_set_error (error, SDC_ERROR, SDC_ERROR_DUPLICATE,
+                       "attachment \"%s\" of report %s was already stored with sha256 %s", name,
+                       req->report_uuid, row->received_sha256);
+          return FALSE;
+        }
+      req->discard = TRUE;
+      req->duplicate = TRUE;
+      req->att_size = row->size;
+      return TRUE;
+    }
+  if ((guint64) length > self->opts.max_attachment)
+    {
+      g_set_error (error, SDC_ERROR, SDC_ERROR_TOO_LARGE,
+                   "attachment of %" G_GINT64_FORMAT " bytes exceeds the limit of %" G_GUINT64_FORMAT
+                   " bytes", (gint64) length, self->opts.max_attachment);
+      return FALSE;
+    }
+  if (row->sha256 != NULL && g_strcmp0 (row->sha256, sha_lc) != 0)
+    {
+      g_set_error (error, SDC_ERROR, SDC_ERROR_CHECKSUM_MISMATCH,
+                   "X-Esa-Sha256 %s differs from the sha256 %s the report declared", sha_lc, row->sha256);
+      return FALSE;
+    }
+  final_path = g_build_filename (self->opts.dir, "attachments", req->report_uuid, name, NULL);
+  req->upload = sdc_upload_new (final_path, sha_lc, (gint64) length, error);
+  return req->upload != NULL;
+}
+
+gboolean
+sdc_api_attachment_finish (SdcServer *self, SdcRequest *req, guint *status, char **answer,
+                           GError **error)
+{
+  g_autofree char *now = now_string ();
+  g_autofree char *rel = NULL;
+  g_autoptr (SdcAttachmentRow) row = NULL;
+
+  if (req->discard)
+    {
+      row = sdc_store_get_attachment (self->store, req->report_uuid, req->att_name, error);
+      if (row == NULL)
+        return FALSE;
+      *answer = attachment_answer (req->report_uuid, req->att_name, row->size, row->received_sha256);
+      *status = 200;
+      return TRUE;
+    }
+  if (req->deferred != NULL)
+    {
+      g_propagate_error (error, g_steal_pointer (&req->deferred));
+      return FALSE;
+    }
+  if (req->upload == NULL || !sdc_upload_finish (req->upload, error))
+    return FALSE;
+  rel = g_build_filename ("attachments", req->report_uuid, req->att_name, NULL);
+  if (!sdc_store_set_attachment_received (self->store, req->report_uuid, req->att_name,
+                                          sdc_upload_get_received (req->upload),
+                                          sdc_upload_get_sha256 (req->upload), rel, now, error))
+    return FALSE;
+  *answer = attachment_answer (req->report_uuid, req->att_name, sdc_upload_get_received (req->upload),
+                               sdc_upload_get_sha256 (req->upload));
+  *status = 200;
+  return TRUE;
+}

@@ -1,0 +1,46 @@
+/* sdc-json.h: strict readers for protocol request bodies, and the error body writer. */
+#pragma once
+
+#include <json-glib/json-glib.h>
+
+G_BEGIN_DECLS
+
+#define SDC_PROTOCOL_VERSION 1
+
+/* Parses @data as one JSON object with "version": 1; SDC_ERROR_INVALID_JSON,
+ * SDC_ERROR_INVALID_FIELD or SDC_ERROR_UNSUPPORTED_VERSION otherwise. */
+JsonObject *sdc_json_parse_request  (const char *data, gsize len, GError **error);
+
+/* Each getter names the field (with @prefix, e.g. "contact.") and the expected type in
+ * its error. An absent or null optional member gives NULL/FALSE/the default, no error. */
+const char *sdc_json_get_string     (JsonObject *obj, const char *prefix, const char *name,
+                                     gboolean required, GError **error);
+gboolean    sdc_json_get_boolean    (JsonObject *obj, const char *prefix, const char *name,
+                                     gboolean *out, GError **error);
+gboolean    sdc_json_get_int        (JsonObject *obj, const char *prefix, const char *name,
+                                     gboolean required, gint64 *out, GError **error);
+/* Returns the member (object or array) or NULL; @found tells absent from wrong type. */
+JsonObject *sdc_json_get_object     (JsonObject *obj, const char *prefix, const char *name,
+                                     gboolean required, gboolean *found, GError **error);
+JsonArray  *sdc_json_get_array      (JsonObject *obj, const char *prefix, const char *name,
+                                     gboolean required, gboolean *found, GError **error);
+
+/* Lower-cased canonical form of a RFC 4122 UUID, or NULL. */
+char       *sdc_json_canonical_uuid (const char *s);
+/* RFC 3339 / ISO 8601 date-time with a zone. */
+gboolean    sdc_json_is_timestamp   (const char *s);
+/* 64 hex digits. */
+gboolean    sdc_json_is_sha256      (const char *s);
+/* A plain file name: no '/', '\\', control characters, not "."/"..", no leading '.'. */
+gboolean    sdc_json_is_plain_name  (const char *s);
+/* [A-Za-z0-9._-]{1,64}: values that end up inside UAK key data. */
+gboolean    sdc_json_is_token       (const char *s);
+
+char       *sdc_json_object_to_string (JsonObject *obj);
+/* {"error":{"code":"...","message":"..."}} for any GError (non-SDC domains: internal). */
+char       *sdc_json_error_body     (const GError *error);
+
+/* The current UTC time as "YYYY-MM-DDTHH:MM:SSZ". */
+char       *sdc_json_now            (GDateTime *now);
+
+G_END_DECLS

@@ -1,0 +1,73 @@
+/* sdc-server-private.h: what the router (sdc-server.c) and endpoints (sdc-api.c) share. */
+#pragma once
+
+#include <libsoup/soup.h>
+
+#include "sdc-server.h"
+#include "sdc-store.h"
+#include "sdc-upload.h"
+
+G_BEGIN_DECLS
+
+struct _SdcServer {
+  SdcServerOptions opts;
+  SdcStore *store;
+  SdcUak *uak;
+  SoupServer *https;
+  SoupServer *http;
+  GPtrArray *https_urls;
+};
+
+typedef enum {
+  SDC_ROUTE_REGISTER,
+  SDC_ROUTE_REPORT,
+  SDC_ROUTE_UAK,
+  SDC_ROUTE_CONFIG,
+  SDC_ROUTE_ATTACHMENT,
+} SdcRouteKind;
+
+typedef struct {
+  const char *path; /* exact, or a prefix when it ends in '/' */
+  const char *method;
+  gboolean auth;
+  SdcRouteKind kind;
+  const char *report_kind;
+} SdcRoute;
+
+/* Per-request state, attached to the SoupServerMessage from headers to finish. */
+typedef struct {
+  SdcServer *server;
+  gboolean https;
+  const SdcRoute *route;
+  char *system_id;    /* once authenticated */
+  GByteArray *body;   /* JSON routes: collected here, capped at max-body */
+  gboolean too_large;
+  char *report_uuid;  /* attachment route */
+  char *att_name;
+  gint64 att_size;
+  SdcUpload *upload;
+  gboolean discard;   /* idempotent re-upload: read and drop the body */
+  GError *deferred;   /* a write error while streaming, answered at the end */
+  char *uuid;         /* for the log line */
+  const char *error_code;
+  gboolean duplicate;
+} SdcRequest;
+
+void sdc_server_respond_json  (SoupServerMessage *msg, guint status, const char *json);
+void sdc_server_respond_error (SoupServerMessage *msg, SdcRequest *req, const GError *error);
+
+/* sdc-api.c: JSON endpoints take the parsed request and produce (status, answer). */
+gboolean sdc_api_register (SdcServer *self, SdcRequest *req, JsonObject *obj, guint *status,
+                           char **answer, GError **error);
+gboolean sdc_api_report   (SdcServer *self, SdcRequest *req, SoupServerMessage *msg,
+                           JsonObject *obj, guint *status, char **answer, GError **error);
+gboolean sdc_api_uak      (SdcServer *self, SdcRequest *req, JsonObject *obj, guint *status,
+                           char **answer, GError **error);
+char    *sdc_api_config   (SdcServer *self);
+/* Attachment: checks made once the headers are in, then the end of the stream. */
+gboolean sdc_api_attachment_begin  (SdcServer *self, SdcRequest *req, SoupServerMessage *msg,
+                                    const char *tail, GError **error);
+gboolean sdc_api_attachment_finish (SdcServer *self, SdcRequest *req, guint *status,
+                                    char **answer, GError **error);
+
+G_END_DECLS

@@ -1,0 +1,1005 @@
+/* test-sdc.c: esa-sdc end to end: a real `esa-sdc serve` on 127.0.0.1 and [::1] (plus
+ * the plain-HTTP config port), driven by a libsoup client that trusts the ca.pem made
+ * by `esa-sdc init`. */
+#include "config.h"
+
+#include <gnutls/abstract.h>
+#include <gnutls/gnutls.h>
+#include <json-glib/json-glib.h>
+#include <libsoup/soup.h>
+#include <string.h>
+
+#include "esa-test-util.h"
+
+typedef struct {
+  char *tmp;
+  char *dir;
+  char *log;
+  guint16 port;
+  guint16 http_port;
+  GSubprocess *proc;
+  SoupSession *session;
+  /* For [::1]: glib-networking sends the URL host as SNI ("::1"), which GnuTLS servers
+   * refuse (RFC 6066 forbids IP literals there); with an address as the remote
+   * connectable no SNI is sent and the certificate is checked against IP:::1. */
+  SoupSession *session6;
+} Sdc;
+
+/* One server for most tests (started once: the file must stay fast). */
+static Sdc main_sdc;
+
+typedef struct {
+  guint status;
+  char *body;
+  JsonObject *json;
+  SoupMessageHeaders *headers;
+} Reply;
+
+static void
+reply_clear (Reply *r)
+{
+  g_free (r->body);
+  if (r->json != NULL)
+    json_object_unref (r->json);
+  if (r->headers != NULL)
+    soup_message_headers_unref (r->headers);
+  memset (r, 0, sizeof (*r));
+}
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Reply, reply_clear)
+
+static char *
+sdc_bin (void)
+{
+  return esa_test_build_path ("sdc/esa-sdc");
+}
+
+static void
+sdc_init_dir (const char *dir, const char *extra)
+{
+  g_autofree char *bin = sdc_bin ();
+  g_autofree char *err = NULL;
+  const char *argv[] = { bin, "init", dir, extra, NULL };
+  g_assert_cmpint (esa_test_run (argv, NULL, &err), ==, 0);
+}
+
+static void
+sdc_start (Sdc *sdc, const char *const *extra)
+{
+  g_autofree char *bin = sdc_bin ();
+  g_autofree char *ca = NULL;
+  g_autofree char *l4 = NULL;
+  g_autofree char *l6 = NULL;
+  g_autofree char *lh = NULL;
+  g_autoptr (GPtrArray) argv = g_ptr_array_new ();
+  g_autoptr (GTlsDatabase) db = NULL;
+  g_autoptr (GError) error = NULL;
+
+  sdc->tmp = esa_test_mkdtemp ("test-sdc");
+  sdc->dir = g_build_filename (sdc->tmp, "sdc", NULL);
+  sdc->log = g_build_filename (sdc->tmp, "sdc.log", NULL);
+  sdc_init_dir (sdc->dir, NULL);
+  sdc->port = esa_test_free_port ();
+  do
+    sdc->http_port = esa_test_free_port ();
+  while (sdc->http_port == sdc->port);
+  l4 = g_strdup_printf ("127.0.0.1:%u", sdc->port);
+  l6 = g_strdup_printf ("[::1]:%u", sdc->port);
+  lh = g_strdup_printf ("127.0.0.1:%u", sdc->http_port);
+  g_ptr_array_add (argv, bin);
+  g_ptr_array_add (argv, (char *) "serve");
+  g_ptr_array_add (argv, (char *) "--dir");
+  g_ptr_array_add (argv, sdc->dir);
+  g_ptr_array_add (argv, (char *) "--listen");
+  g_ptr_array_add (argv, l4);
+  g_ptr_array_add (argv, (char *) "--listen");
+  g_ptr_array_add (argv, l6);
+  g_ptr_array_add (argv, (char *) "--http-listen");
+  g_ptr_array_add (argv, lh);
+  for (guint i = 0; extra != NULL && extra[i] != NULL; i++)
+    g_ptr_array_add (argv, (char *) extra[i]);
+  g_ptr_array_add (argv, NULL);
+  sdc->proc = esa_test_spawn (sdc->log, (const char *const *) argv->pdata);
+  g_assert_true (esa_test_wait_for_port ("127.0.0.1", sdc->port, 10000));
+  g_assert_true (esa_test_wait_for_port ("::1", sdc->port, 10000));
+  g_assert_true (esa_test_wait_for_port ("127.0.0.1", sdc->http_port, 10000));
+
+  ca = g_build_filename (sdc->dir, "ca.pem", NULL);
+  db = g_tls_file_database_new (ca, &error);
+  g_assert_no_error (error);
+  sdc->session = soup_session_new_with_options ("tls-database", db, "timeout", 20, NULL);
+  {
+    g_autoptr (GInetAddress) lo6 = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV6);
+    g_autoptr (GSocketAddress) addr6 = g_inet_socket_address_new (lo6, sdc->port);
+    sdc->session6 = soup_session_new_with_options ("tls-database", db, "timeout", 20,
+                                                   "remote-connectable", addr6, NULL);
+  }
+}
+
+static void
+sdc_stop (Sdc *sdc)
+{
+  if (sdc->proc != NULL)
+    /* SIGTERM is a clean stop: exit status 0 */
+    g_assert_cmpint (esa_test_stop (sdc->proc), ==, 0);
+  g_clear_object (&sdc->proc);
+  g_clear_object (&sdc->session);
+  g_clear_object (&sdc->session6);
+  esa_test_rmtree (sdc->dir);
+  esa_test_rmtree (sdc->tmp);
+  g_clear_pointer (&sdc->tmp, g_free);
+  g_clear_pointer (&sdc->dir, g_free);
+  g_clear_pointer (&sdc->log, g_free);
+}
+
+static char *
+sdc_url (Sdc *sdc, gboolean v6, const char *path)
+{
+  return g_strdup_printf ("https://%s:%u%s", v6 ? "[::1]" : "127.0.0.1", sdc->port, path);
+}
+
+/* One request; @user NULL = no Authorization; @headers "Name: value" lines. */
+static void
+sdc_request (Sdc *sdc, Reply *r, const char *method, const char *url, const char *user,
+             const char *password, const char *content_type, const char *body, gssize len,
+             const char *const *headers)
+{
+  g_autoptr (SoupMessage) msg = soup_message_new (method, url);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GBytes) out = NULL;
+  SoupMessageHeaders *hdrs;
+
+  g_assert_nonnull (msg);
+  hdrs = soup_message_get_request_headers (msg);
+  if (user != NULL)
+    {
+      g_autofree char *pair = g_strdup_printf ("%s:%s", user, password);
+      g_autofree char *b64 = g_base64_encode ((const guchar *) pair, strlen (pair));
+      g_autofree char *value = g_strdup_printf ("Basic %s", b64);
+      soup_message_headers_replace (hdrs, "Authorization", value);
+    }
+  for (guint i = 0; headers != NULL && headers[i] != NULL; i++)
+    {
+      g_auto (GStrv) kv = g_strsplit (headers[i], ": ", 2);
+      soup_message_headers_replace (hdrs, kv[0], kv[1]);
+    }
+  if (body != NULL)
+    {
+      g_autoptr (GBytes) bytes = g_bytes_new (body, len < 0 ? strlen (body) : (gsize) len);
+      soup_message_set_request_body_from_bytes (msg, content_type, bytes);
+    }
+  out = soup_session_send_and_read (strstr (url, "://[::1]:") != NULL ? sdc->session6 : sdc->session,
+                                    msg, NULL, &error);
+  g_assert_no_error (error);
+  r->status = soup_message_get_status (msg);
+  r->body = g_strndup (g_bytes_get_data (out, NULL), g_bytes_get_size (out));
+  r->headers = soup_message_headers_ref (soup_message_get_response_headers (msg));
+  if (r->body[0] == '{')
+    {
+      g_autoptr (JsonParser) parser = json_parser_new ();
+      g_assert_true (json_parser_load_from_data (parser, r->body, -1, NULL));
+      r->json = json_object_ref (json_node_get_object (json_parser_get_root (parser)));
+    }
+}
+
+static void
+sdc_post (Sdc *sdc, Reply *r, const char *path, const char *user, const char *password, const char *json)
+{
+  g_autofree char *url = sdc_url (sdc, FALSE, path);
+  sdc_request (sdc, r, "POST", url, user, password, "application/json", json, -1, NULL);
+}
+
+/* Asserts an error reply: status, code, and that the message mentions @needle. */
+static void
+assert_error (Reply *r, guint status, const char *code, const char *needle)
+{
+  JsonObject *err;
+  if (r->status != status)
+    g_error ("expected %u %s, got %u: %s", status, code, r->status, r->body);
+  g_assert_nonnull (r->json);
+  err = json_object_get_object_member (r->json, "error");
+  g_assert_nonnull (err);
+  g_assert_cmpstr (json_object_get_string_member (err, "code"), ==, code);
+  g_assert_nonnull (json_object_get_string_member (err, "message"));
+  if (needle != NULL && strstr (json_object_get_string_member (err, "message"), needle) == NULL)
+    g_error ("error message \"%s\" does not mention \"%s\"", json_object_get_string_member (err, "message"), needle);
+  g_assert_cmpstr (soup_message_headers_get_content_type (r->headers, NULL), ==, "application/json");
+}
+
+typedef struct {
+  char *id;
+  char *password;
+} Creds;
+
+static void
+creds_clear (Creds *c)
+{
+  g_free (c->id);
+  g_free (c->password);
+}
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Creds, creds_clear)
+
+static char *
+register_json (const char *machine_type, const char *serial)
+{
+  g_autofree char *uuid = g_uuid_string_random ();
+  return g_strdup_printf ("{\"version\":1,\"uuid\":\"%s\",\"vendor\":\"IBM\",\"machine_type\":\"%s\","
+                          "\"model\":\"42A\",\"serial\":\"%s\",\"system_id\":\"IBM,02%s\","
+                          "\"hostname\":\"aix1\",\"os\":\"AIX\",\"os_version\":\"7.3\",\"is_lpar\":false,"
+                          "\"contact\":{\"name\":\"Ada\",\"email\":\"ada@example.com\",\"phone\":\"\"}}",
+                          uuid, machine_type, serial, serial);
+}
+
+static void
+sdc_register (Sdc *sdc, Creds *c, const char *machine_type, const char *serial)
+{
+  g_auto (Reply) r = { 0 };
+  g_autofree char *json = register_json (machine_type, serial);
+  sdc_post (sdc, &r, "/esa/v1/register", NULL, NULL, json);
+  g_assert_cmpuint (r.status, ==, 201);
+  c->id = g_strdup (json_object_get_string_member (r.json, "system_id"));
+  c->password = g_strdup (json_object_get_string_member (r.json, "password"));
+  g_assert_true (g_str_has_prefix (c->id, "ESA-"));
+  g_assert_cmpuint (strlen (c->id), ==, 20);
+  g_assert_cmpuint (strlen (c->password), ==, 32);
+}
+
+static char *
+report_json (const char *uuid, const char *kind, const char *attachments)
+{
+  return g_strdup_printf ("{\"version\":1,\"uuid\":\"%s\",\"kind\":\"%s\",\"plugin\":\"%s\","
+                          "\"created\":\"2026-11-25T09:00:00Z\",\"parent\":null,"
+                          "\"body\":{\"note\":\"from test\"},\"attachments\":%s}",
+                          uuid, kind, kind, attachments ? attachments : "[]");
+}
+
+static char *
+read_log (Sdc *sdc)
+{
+  g_autofree char *text = NULL;
+  g_assert_true (g_file_get_contents (sdc->log, &text, NULL, NULL));
+  return g_steal_pointer (&text);
+}
+
+/* `esa-sdc reports --dir DIR --json` parsed */
+static JsonArray *
+list_reports (Sdc *sdc, const char *system)
+{
+  g_autofree char *bin = sdc_bin ();
+  g_autofree char *out = NULL;
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  const char *argv[] = { bin, "reports", "--dir", sdc->dir, "--json", system ? "--system" : NULL, system, NULL };
+  g_assert_cmpint (esa_test_run (argv, &out, NULL), ==, 0);
+  g_assert_true (json_parser_load_from_data (parser, out, -1, NULL));
+  return json_array_ref (json_node_get_array (json_parser_get_root (parser)));
+}
+
+static guint
+count_reports_with_uuid (Sdc *sdc, const char *uuid)
+{
+  g_autoptr (JsonArray) arr = list_reports (sdc, NULL);
+  guint n = 0;
+  for (guint i = 0; i < json_array_get_length (arr); i++)
+    if (g_strcmp0 (json_object_get_string_member (json_array_get_object_element (arr, i), "uuid"), uuid) == 0)
+      n++;
+  return n;
+}
+
+static void
+test_config (void)
+{
+  g_autofree char *v6 = g_strdup_printf ("https://[::1]:%u/", main_sdc.port);
+  g_autofree char *v4 = g_strdup_printf ("https://127.0.0.1:%u/", main_sdc.port);
+  const char *urls[3];
+  urls[0] = sdc_url (&main_sdc, FALSE, "/esa/v1/config");
+  urls[1] = sdc_url (&main_sdc, TRUE, "/esa/v1/config");
+  urls[2] = g_strdup_printf ("http://127.0.0.1:%u/esa/v1/config", main_sdc.http_port);
+  for (guint i = 0; i < G_N_ELEMENTS (urls); i++)
+    {
+      g_auto (Reply) r = { 0 };
+      JsonArray *servers;
+      sdc_request (&main_sdc, &r, "GET", urls[i], NULL, NULL, NULL, NULL, 0, NULL);
+      g_assert_cmpuint (r.status, ==, 200);
+      g_assert_cmpint (json_object_get_int_member (r.json, "version"), ==, 1);
+      g_assert_cmpstr (json_object_get_string_member (r.json, "heartbeat"), ==, "daily 02:15");
+      servers = json_object_get_array_member (r.json, "servers");
+      g_assert_cmpuint (json_array_get_length (servers), ==, 2);
+      g_assert_cmpstr (json_array_get_string_element (servers, 0), ==, v4);
+      g_assert_cmpstr (json_array_get_string_element (servers, 1), ==, v6);
+      g_free ((char *) urls[i]);
+    }
+}
+
+static void
+test_http_refuses_uploads (void)
+{
+  g_auto (Creds) c = { 0 };
+  g_autofree char *uuid = g_uuid_string_random ();
+  g_autofree char *json = report_json (uuid, "heartbeat", NULL);
+  g_autofree char *base = g_strdup_printf ("http://127.0.0.1:%u", main_sdc.http_port);
+  g_autofree char *hb = g_strconcat (base, "/esa/v1/heartbeat", NULL);
+  g_autofree char *reg = g_strconcat (base, "/esa/v1/register", NULL);
+  g_autofree char *cfg = g_strconcat (base, "/esa/v1/config", NULL);
+  g_autofree char *att = g_strconcat (base, "/esa/v1/attachment/", uuid, "/x", NULL);
+  g_autofree char *log = NULL;
+  g_autofree char *rjson = register_json ("9009", "HTTP0001");
+  g_auto (GStrv) lines = NULL;
+  guint http_lines = 0;
+
+  sdc_register (&main_sdc, &c, "9009", "HTTP0002");
+  {
+    g_auto (Reply) r = { 0 };
+    sdc_request (&main_sdc, &r, "POST", hb, c.id, c.password, "application/json", json, -1, NULL);
+    assert_error (&r, 404, "not_found", "HTTPS");
+  }
+  {
+    g_auto (Reply) r = { 0 };
+    sdc_request (&main_sdc, &r, "POST", reg, NULL, NULL, "application/json", rjson, -1, NULL);
+    assert_error (&r, 404, "not_found", NULL);
+  }
+  {
+    g_auto (Reply) r = { 0 };
+    sdc_request (&main_sdc, &r, "PUT", att, c.id, c.password, "application/octet-stream", "abc", 3, NULL);
+    assert_error (&r, 404, "not_found", NULL);
+  }
+  {
+    g_auto (Reply) r = { 0 };
+    sdc_request (&main_sdc, &r, "POST", cfg, NULL, NULL, "application/json", "{}", -1, NULL);
+    assert_error (&r, 405, "method_not_allowed", NULL);
+    g_assert_cmpstr (soup_message_headers_get_one (r.headers, "Allow"), ==, "GET");
+  }
+  /* nothing was stored, and the log shows every plain-HTTP POST/PUT refused */
+  g_assert_cmpuint (count_reports_with_uuid (&main_sdc, uuid), ==, 0);
+  log = read_log (&main_sdc);
+  lines = g_strsplit (log, "\n", -1);
+  for (guint i = 0; lines[i] != NULL; i++)
+    {
+      if (strstr (lines[i], "scheme=http ") == NULL)
+        continue;
+      http_lines++;
+      if (strstr (lines[i], "method=POST") != NULL || strstr (lines[i], "method=PUT") != NULL)
+        g_assert_null (strstr (lines[i], "status=2"));
+    }
+  g_assert_cmpuint (http_lines, >=, 4);
+  g_assert_nonnull (strstr (log, "scheme=http remote=127.0.0.1 method=POST path=/esa/v1/heartbeat status=404"));
+}
+
+static void
+test_register (void)
+{
+  g_auto (Creds) c = { 0 };
+  g_auto (Creds) again = { 0 };
+  g_autofree char *uuid = g_uuid_string_random ();
+  g_autofree char *json = report_json (uuid, "heartbeat", NULL);
+  g_autofree char *uuid2 = g_uuid_string_random ();
+  g_autofree char *json2 = report_json (uuid2, "heartbeat", NULL);
+
+  sdc_register (&main_sdc, &c, "9009", "REG00001");
+  {
+    g_auto (Reply) r = { 0 };
+    sdc_post (&main_sdc, &r, "/esa/v1/heartbeat", c.id, "wrong-password", json);
+    assert_error (&r, 401, "unauthorized", NULL);
+    g_assert_cmpstr (soup_message_headers_get_one (r.headers, "WWW-Authenticate"), ==, "Basic realm=\"esa\"");
+  }
+  {
+    g_auto (Reply) r = { 0 };
+    sdc_post (&main_sdc, &r, "/esa/v1/heartbeat", NULL, NULL, json);
+    assert_error (&r, 401, "unauthorized", NULL);
+    g_assert_nonnull (soup_message_headers_get_one (r.headers, "WWW-Authenticate"));
+  }
+  {
+    g_auto (Reply) r = { 0 };
+    sdc_post (&main_sdc, &r, "/esa/v1/heartbeat", "ESA-0000000000000000", c.password, json);
+    assert_error (&r, 401, "unauthorized", NULL);
+  }
+  g_assert_cmpuint (count_reports_with_uuid (&main_sdc, uuid), ==, 0);
+  {
+    g_auto (Reply) r = { 0 };
+    g_autoptr (GDateTime) dt = NULL;
+    sdc_post (&main_sdc, &r, "/esa/v1/heartbeat", c.id, c.password, json);
+    g_assert_cmpuint (r.status, ==, 200);
+    g_assert_cmpstr (json_object_get_string_member (r.json, "status"), ==, "stored");
+    g_assert_cmpstr (json_object_get_string_member (r.json, "uuid"), ==, uuid);
+    dt = g_date_time_new_from_iso8601 (json_object_get_string_member (r.json, "last_seen"), NULL);
+    g_assert_nonnull (dt);
+  }
+  /* the same machine again: same system id, new password, the old one stops working */
+  sdc_register (&main_sdc, &again, "9009", "REG00001");
+  g_assert_cmpstr (again.id, ==, c.id);
+  g_assert_cmpstr (again.password, !=, c.password);
+  {
+    g_auto (Reply) r = { 0 };
+    sdc_post (&main_sdc, &r, "/esa/v1/heartbeat", c.id, c.password, json2);
+    assert_error (&r, 401, "unauthorized", NULL);
+  }
+  {
+    g_auto (Reply) r = { 0 };
+    sdc_post (&main_sdc, &r, "/esa/v1/heartbeat", again.id, again.password, json2);
+    g_assert_cmpuint (r.status, ==, 200);
+  }
+  /* the password is stored only as a hash */
+  {
+    g_autofree char *db = g_build_filename (main_sdc.dir, "sdc.db", NULL);
+    g_autofree char *contents = NULL;
+    gsize len = 0;
+    g_assert_true (g_file_get_contents (db, &contents, &len, NULL));
+    g_assert_null (g_strstr_len (contents, (gssize) len, again.password));
+  }
+}
+
+static void
+test_reports_stored (void)
+{
+  g_auto (Creds) c = { 0 };
+  const char *kinds[] = { "heartbeat", "problem", "inventory", "uak-status" };
+  g_autoptr (JsonArray) arr = NULL;
+  char *sr_first = NULL;
+
+  sdc_register (&main_sdc, &c, "9009", "REP00001");
+  for (guint i = 0; i < G_N_ELEMENTS (kinds); i++)
+    {
+      g_auto (Reply) r = { 0 };
+      g_autofree char *uuid = g_uuid_string_random ();
+      g_autofree char *json = report_json (uuid, kinds[i], NULL);
+      g_autofree char *path = g_strconcat ("/esa/v1/", kinds[i], NULL);
+      g_autofree char *url = sdc_url (&main_sdc, i % 2 == 1, path);
+      g_autofree char *key = g_strdup_printf ("Idempotency-Key: %s", uuid);
+      const char *hdrs[] = { key, NULL };
+      sdc_request (&main_sdc, &r, "POST", url, c.id, c.password, "application/json", json, -1, hdrs);
+      g_assert_cmpuint (r.status, ==, 200);
+      g_assert_cmpstr (json_object_get_string_member (r.json, "status"), ==, "stored");
+      g_assert_cmpstr (json_object_get_string_member (r.json, "uuid"), ==, uuid);
+      if (g_strcmp0 (kinds[i], "problem") == 0)
+        {
+          const char *sr = json_object_get_string_member (r.json, "service_request");
+          g_assert_true (g_str_has_prefix (sr, "SR"));
+          g_assert_cmpuint (strlen (sr), ==, 10);
+          sr_first = g_strdup (sr);
+        }
+      else
+        g_assert_false (json_object_has_member (r.json, "service_request"));
+      g_assert_cmpuint (count_reports_with_uuid (&main_sdc, uuid), ==, 1);
+    }
+  /* a second problem gets the next SR number */
+  {
+    g_auto (Reply) r = { 0 };
+    g_autofree char *uuid = g_uuid_string_random ();
+    g_autofree char *json = report_json (uuid, "problem", NULL);
+    sdc_post (&main_sdc, &r, "/esa/v1/problem", c.id, c.password, json);
+    g_assert_cmpuint (r.status, ==, 200);
+    g_assert_cmpint (g_ascii_strtoll (json_object_get_string_member (r.json, "service_request") + 2, NULL, 10), ==,
+                     g_ascii_strtoll (sr_first + 2, NULL, 10) + 1);
+  }
+  g_free (sr_first);
+  /* kind must match the endpoint; Idempotency-Key must match the uuid */
+  {
+    g_auto (Reply) r = { 0 };
+    g_autofree char *uuid = g_uuid_string_random ();
+    g_autofree char *json = report_json (uuid, "problem", NULL);
+    sdc_post (&main_sdc, &r, "/esa/v1/heartbeat", c.id, c.password, json);
+    assert_error (&r, 400, "invalid_field", "kind");
+    g_assert_cmpuint (count_reports_with_uuid (&main_sdc, uuid), ==, 0);
+  }
+  {
+    g_auto (Reply) r = { 0 };
+    g_autofree char *uuid = g_uuid_string_random ();
+    g_autofree char *other = g_uuid_string_random ();
+    g_autofree char *json = report_json (uuid, "heartbeat", NULL);
+    g_autofree char *url = sdc_url (&main_sdc, FALSE, "/esa/v1/heartbeat");
+    g_autofree char *key = g_strdup_printf ("Idempotency-Key: %s", other);
+    const char *hdrs[] = { key, NULL };
+    sdc_request (&main_sdc, &r, "POST", url, c.id, c.password, "application/json", json, -1, hdrs);
+    assert_error (&r, 400, "invalid_field", "Idempotency-Key");
+    g_assert_cmpuint (count_reports_with_uuid (&main_sdc, uuid), ==, 0);
+  }
+  /* the listing filters by system and carries the body */
+  arr = list_reports (&main_sdc, c.id);
+  g_assert_cmpuint (json_array_get_length (arr), ==, 5);
+  for (guint i = 0; i < json_array_get_length (arr); i++)
+    {
+      JsonObject *o = json_array_get_object_element (arr, i);
+      g_assert_cmpstr (json_object_get_string_member (o, "system_id"), ==, c.id);
+      g_assert_cmpstr (json_object_get_string_member (json_object_get_object_member (o, "body"), "note"), ==, "from test");
+    }
+}
+
+static void
+test_exactly_once (void)
+{
+  g_auto (Creds) c = { 0 };
+  g_auto (Creds) other = { 0 };
+  g_autofree char *uuid = g_uuid_string_random ();
+  g_autofree char *json = report_json (uuid, "problem", NULL);
+  g_autofree char *first = NULL;
+  g_autofree char *log = NULL;
+
+  sdc_register (&main_sdc, &c, "9009", "ONCE0001");
+  sdc_register (&main_sdc, &other, "9009", "ONCE0002");
+  for (guint i = 0; i < 3; i++)
+    {
+      g_auto (Reply) r = { 0 };
+      g_autofree char *url = sdc_url (&main_sdc, i == 1, "/esa/v1/problem");
+      sdc_request (&main_sdc, &r, "POST", url, c.id, c.password, "application/json", json, -1, NULL);
+      g_assert_cmpuint (r.status, ==, 200);
+      if (first == NULL)
+        first = g_strdup (r.body);
+      else
+        g_assert_cmpstr (r.body, ==, first); /* the same SR number, byte for byte */
+    }
+  g_assert_cmpuint (count_reports_with_uuid (&main_sdc, uuid), ==, 1);
+  log = read_log (&main_sdc);
+  g_assert_nonnull (strstr (log, "duplicate=yes"));
+  /* the uuid belongs to someone else / to another kind: refused, not replayed */
+  {
+    g_auto (Reply) r = { 0 };
+    sdc_post (&main_sdc, &r, "/esa/v1/problem", other.id, other.password, json);
+    assert_error (&r, 409, "duplicate", uuid);
+    g_assert_null (strstr (r.body, "SR"));
+  }
+  {
+    g_auto (Reply) r = { 0 };
+    g_autofree char *hb = report_json (uuid, "heartbeat", NULL);
+    sdc_post (&main_sdc, &r, "/esa/v1/heartbeat", c.id, c.password, hb);
+    assert_error (&r, 409, "duplicate", NULL);
+  }
+  g_assert_cmpuint (count_reports_with_uuid (&main_sdc, uuid), ==, 1);
+}
+
+static char *
+sha256_hex (const char *data, gsize len)
+{
+  return g_compute_checksum_for_data (G_CHECKSUM_SHA256, (const guchar *) data, len);
+}
+
+static void
+put_attachment (Sdc *sdc, Reply *r, Creds *c, const char *uuid, const char *raw_name,
+                const char *data, gsize len, const char *sha)
+{
+  g_autofree char *path = g_strdup_printf ("/esa/v1/attachment/%s/%s", uuid, raw_name);
+  g_autofree char *url = sdc_url (sdc, FALSE, path);
+  g_autofree char *hdr = sha ? g_strdup_printf ("X-Esa-Sha256: %s", sha) : NULL;
+  const char *hdrs[] = { hdr, NULL };
+  sdc_request (sdc, r, "PUT", url, c->id, c->password, "application/octet-stream", data, (gssize) len, hdrs);
+}
+
+static void
+test_attachment (void)
+{
+  g_auto (Creds) c = { 0 };
+  g_autofree char *uuid = g_uuid_string_random ();
+  gsize len = 3 * 1024 * 1024 + 17; /* several chunks, under the 4M limit of this server */
+  g_autofree char *data = g_malloc (len);
+  g_autofree char *sha = NULL;
+  g_autofree char *bad = g_strdup ("bad data");
+  g_autofree char *bad_sha = NULL;
+  g_autofree char *atts = NULL;
+  g_autofree char *json = NULL;
+  g_autofree char *file = NULL;
+  g_autofree char *stored = NULL;
+  g_autofree char *first = NULL;
+  gsize stored_len = 0;
+
+  for (gsize i = 0; i < len; i++)
+    data[i] = (char) (i * 7 + i / 4096);
+  sha = sha256_hex (data, len);
+  bad_sha = sha256_hex (bad, strlen (bad));
+  atts = g_strdup_printf ("[{\"name\":\"snap.tar.gz\",\"size\":%" G_GSIZE_FORMAT ",\"sha256\":\"%s\","
+                          "\"content_type\":\"application/gzip\"},"
+                          "{\"name\":\"other.log\",\"size\":8,\"sha256\":\"%s\"}]",
+                          len, sha, bad_sha);
+  json = report_json (uuid, "problem", atts);
+  sdc_register (&main_sdc, &c, "9009", "ATT00001");
+  {
+    g_auto (Reply) r = { 0 };
+    sdc_post (&main_sdc, &r, "/esa/v1/problem", c.id, c.password, json);
+    g_assert_cmpuint (r.status, ==, 200);
+  }
+  /* a body that does not match its X-Esa-Sha256: refused, nothing kept */
+  {
+    g_auto (Reply) r = { 0 };
+    put_attachment (&main_sdc, &r, &c, uuid, "other.log", "bad dat!", 8, bad_sha);
+    assert_error (&r, 400, "checksum_mismatch", NULL);
+  }
+  file = g_build_filename (main_sdc.dir, "attachments", uuid, "other.log", NULL);
+  g_assert_false (g_file_test (file, G_FILE_TEST_EXISTS));
+  g_clear_pointer (&file, g_free);
+  /* X-Esa-Sha256 that is not the one the report declared */
+  {
+    g_auto (Reply) r = { 0 };
+    put_attachment (&main_sdc, &r, &c, uuid, "snap.tar.gz", bad, strlen (bad), bad_sha);
+    assert_error (&r, 400, "checksum_mismatch", NULL);
+  }
+  /* missing / malformed checksum header */
+  {
+    g_auto (Reply) r = { 0 };
+    put_attachment (&main_sdc, &r, &c, uuid, "snap.tar.gz", data, len, NULL);
+    assert_error (&r, 400, "invalid_field", "X-Esa-Sha256");
+  }
+  /* the real thing, streamed */
+  {
+    g_auto (Reply) r = { 0 };
+    put_attachment (&main_sdc, &r, &c, uuid, "snap.tar.gz", data, len, sha);
+    g_assert_cmpuint (r.status, ==, 200);
+    g_assert_cmpstr (json_object_get_string_member (r.json, "sha256"), ==, sha);
+    g_assert_cmpint (json_object_get_int_member (r.json, "size"), ==, (gint64) len);
+    first = g_strdup (r.body);
+  }
+  file = g_build_filename (main_sdc.dir, "attachments", uuid, "snap.tar.gz", NULL);
+  g_assert_true (g_file_get_contents (file, &stored, &stored_len, NULL));
+  g_assert_cmpuint (stored_len, ==, len);
+  g_assert_true (memcmp (stored, data, len) == 0);
+  /* again with the same checksum: the same answer; with another: refused */
+  {
+    g_auto (Reply) r = { 0 };
+    put_attachment (&main_sdc, &r, &c, uuid, "snap.tar.gz", data, len, sha);
+    g_assert_cmpuint (r.status, ==, 200);
+    g_assert_cmpstr (r.body, ==, first);
+  }
+  {
+    g_auto (Reply) r = { 0 };
+    put_attachment (&main_sdc, &r, &c, uuid, "snap.tar.gz", bad, strlen (bad), bad_sha);
+    assert_error (&r, 409, "duplicate", NULL);
+  }
+  /* names: traversal, hidden, not listed; unknown report */
+  {
+    const char *names[] = { "..%2F..%2Fetc%2Fpasswd", "%2E%2E", "..", ".hidden", "a%2Fb", "a%5Cb", "a%00b" };
+    for (guint i = 0; i < G_N_ELEMENTS (names); i++)
+      {
+        g_auto (Reply) r = { 0 };
+        put_attachment (&main_sdc, &r, &c, uuid, names[i], bad, strlen (bad), bad_sha);
+        if (r.status != 400 && r.status != 404)
+          g_error ("name %s: got %u %s", names[i], r.status, r.body);
+        g_assert_nonnull (r.json);
+        g_assert_true (json_object_has_member (r.json, "error"));
+      }
+  }
+  {
+    g_auto (Reply) r = { 0 };
+    put_attachment (&main_sdc, &r, &c, uuid, "unlisted.bin", bad, strlen (bad), bad_sha);
+    assert_error (&r, 404, "not_found", "unlisted.bin");
+  }
+  {
+    g_auto (Reply) r = { 0 };
+    g_autofree char *nouuid = g_uuid_string_random ();
+    put_attachment (&main_sdc, &r, &c, nouuid, "snap.tar.gz", bad, strlen (bad), bad_sha);
+    assert_error (&r, 404, "not_found", NULL);
+  }
+  /* another system cannot upload to this report */
+  {
+    g_auto (Creds) other = { 0 };
+    g_auto (Reply) r = { 0 };
+    sdc_register (&main_sdc, &other, "9009", "ATT00002");
+    put_attachment (&main_sdc, &r, &other, uuid, "other.log", bad, strlen (bad), bad_sha);
+    assert_error (&r, 404, "not_found", NULL);
+  }
+  /* nothing escaped the attachments folder */
+  {
+    g_autofree char *escaped = g_build_filename (main_sdc.dir, "attachments", "passwd", NULL);
+    g_autofree char *list = g_build_filename (main_sdc.dir, "attachments", uuid, NULL);
+    g_autoptr (GDir) d = g_dir_open (list, 0, NULL);
+    const char *n;
+    g_assert_false (g_file_test (escaped, G_FILE_TEST_EXISTS));
+    while ((n = g_dir_read_name (d)) != NULL)
+      g_assert_cmpstr (n, ==, "snap.tar.gz");
+  }
+}
+
+static void
+test_attachment_too_large (void)
+{
+  g_auto (Creds) c = { 0 };
+  g_autofree char *uuid = g_uuid_string_random ();
+  gsize len = 5 * 1024 * 1024; /* over the 4M limit */
+  g_autofree char *data = g_malloc0 (len);
+  g_autofree char *sha = sha256_hex (data, len);
+  g_autofree char *atts = g_strdup_printf ("[{\"name\":\"big.bin\",\"size\":%" G_GSIZE_FORMAT ",\"sha256\":\"%s\"}]", len, sha);
+  g_autofree char *json = report_json (uuid, "problem", atts);
+  g_autofree char *path = g_strdup_printf ("/esa/v1/attachment/%s/big.bin", uuid);
+  g_autofree char *url = sdc_url (&main_sdc, FALSE, path);
+  g_autofree char *hdr = g_strdup_printf ("X-Esa-Sha256: %s", sha);
+
+  sdc_register (&main_sdc, &c, "9009", "BIG00001");
+  {
+    g_auto (Reply) r = { 0 };
+    sdc_post (&main_sdc, &r, "/esa/v1/problem", c.id, c.password, json);
+    g_assert_cmpuint (r.status, ==, 200);
+  }
+  /* with Expect: 100-continue the SDC refuses before a byte of the body is sent */
+  {
+    g_auto (Reply) r = { 0 };
+    const char *hdrs[] = { hdr, "Expect: 100-continue", NULL };
+    sdc_request (&main_sdc, &r, "PUT", url, c.id, c.password, "application/octet-stream", data, (gssize) len, hdrs);
+    assert_error (&r, 413, "too_large", NULL);
+  }
+  {
+    g_auto (Reply) r = { 0 };
+    put_attachment (&main_sdc, &r, &c, uuid, "big.bin", data, len, sha);
+    assert_error (&r, 413, "too_large", NULL);
+  }
+  /* and the server is fine */
+  {
+    g_auto (Reply) r = { 0 };
+    g_autofree char *cfg = sdc_url (&main_sdc, TRUE, "/esa/v1/config");
+    sdc_request (&main_sdc, &r, "GET", cfg, NULL, NULL, NULL, NULL, 0, NULL);
+    g_assert_cmpuint (r.status, ==, 200);
+  }
+}
+
+static void
+test_malformed (void)
+{
+  g_auto (Creds) c = { 0 };
+  g_autofree char *u = g_uuid_string_random ();
+  g_autoptr (JsonArray) before = NULL;
+  g_autoptr (JsonArray) after = NULL;
+  g_autofree char *huge = NULL;
+  struct {
+    const char *path;
+    const char *body;
+    guint status;
+    const char *code;
+    const char *needle;
+  } cases[] = {
+    { "/esa/v1/heartbeat", "", 400, "invalid_json", NULL },
+    { "/esa/v1/heartbeat", "{\"version\":1,", 400, "invalid_json", NULL },
+    { "/esa/v1/heartbeat", "[1,2,3]", 400, "invalid_json", "object" },
+    { "/esa/v1/heartbeat", "\"version\"", 400, "invalid_json", NULL },
+    { "/esa/v1/heartbeat", "{\"version\":1} trailing", 400, "invalid_json", NULL },
+    { "/esa/v1/heartbeat", "{}", 400, "invalid_field", "version" },
+    { "/esa/v1/heartbeat", "{\"version\":\"1\"}", 400, "invalid_field", "version" },
+    { "/esa/v1/heartbeat", "{\"version\":2}", 400, "unsupported_version", NULL },
+    { "/esa/v1/heartbeat", "{\"version\":0}", 400, "unsupported_version", NULL },
+    { "/esa/v1/heartbeat", "{\"version\":1}", 400, "invalid_field", "uuid" },
+    { "/esa/v1/heartbeat", "{\"version\":1,\"uuid\":\"not-a-uuid\"}", 400, "invalid_field", "uuid" },
+    { "/esa/v1/heartbeat", "{\"version\":1,\"uuid\":42}", 400, "invalid_field", "uuid: expected string, got number" },
+    { "/esa/v1/heartbeat", "{\"version\":1,\"uuid\":\"@U\",\"kind\":\"heartbeat\",\"created\":\"2026-11-25T09:00:00Z\"}", 400, "invalid_field", "body" },
+    { "/esa/v1/heartbeat", "{\"version\":1,\"uuid\":\"@U\",\"kind\":\"heartbeat\",\"created\":\"yesterday\",\"body\":{}}", 400, "invalid_field", "created" },
+    { "/esa/v1/heartbeat", "{\"version\":1,\"uuid\":\"@U\",\"kind\":\"heartbeat\",\"created\":\"2026-11-25T09:00:00Z\",\"body\":[]}", 400, "invalid_field", "body: expected object, got array" },
+    { "/esa/v1/heartbeat", "{\"version\":1,\"uuid\":\"@U\",\"kind\":\"heartbeat\",\"created\":\"2026-11-25T09:00:00Z\",\"body\":{},\"parent\":7}", 400, "invalid_field", "parent" },
+    { "/esa/v1/problem", "{\"version\":1,\"uuid\":\"@U\",\"kind\":\"problem\",\"created\":\"2026-11-25T09:00:00Z\",\"body\":{},\"attachments\":{}}", 400, "invalid_field", "attachments" },
+    { "/esa/v1/problem", "{\"version\":1,\"uuid\":\"@U\",\"kind\":\"problem\",\"created\":\"2026-11-25T09:00:00Z\",\"body\":{},\"attachments\":[{\"name\":\"../x\",\"size\":1,\"sha256\":\"" "0000000000000000000000000000000000000000000000000000000000000000\"}]}", 400, "invalid_field", "attachments[0].name" },
+    { "/esa/v1/problem", "{\"version\":1,\"uuid\":\"@U\",\"kind\":\"problem\",\"created\":\"2026-11-25T09:00:00Z\",\"body\":{},\"attachments\":[{\"name\":\"x\",\"size\":\"1\",\"sha256\":\"" "0000000000000000000000000000000000000000000000000000000000000000\"}]}", 400, "invalid_field", "attachments[0].size" },
+    { "/esa/v1/problem", "{\"version\":1,\"uuid\":\"@U\",\"kind\":\"problem\",\"created\":\"2026-11-25T09:00:00Z\",\"body\":{},\"attachments\":[{\"name\":\"x\",\"size\":1,\"sha256\":\"abc\"}]}", 400, "invalid_field", "attachments[0].sha256" },
+    { "/esa/v1/register", "{\"version\":1,\"uuid\":\"@U\",\"vendor\":5,\"machine_type\":\"9009\",\"serial\":\"X\",\"hostname\":\"h\"}", 400, "invalid_field", "vendor: expected string, got number" },
+    { "/esa/v1/register", "{\"version\":1,\"uuid\":\"@U\",\"vendor\":\"IBM\",\"machine_type\":\"9009\",\"hostname\":\"h\"}", 400, "invalid_field", "serial" },
+    { "/esa/v1/register", "{\"version\":1,\"uuid\":\"@U\",\"vendor\":\"IBM\",\"machine_type\":\"9009\",\"serial\":\"a;b=c\",\"hostname\":\"h\"}", 400, "invalid_field", "serial" },
+    { "/esa/v1/register", "{\"version\":1,\"uuid\":\"@U\",\"vendor\":\"IBM\",\"machine_type\":\"9009\",\"serial\":\"X\",\"hostname\":\"h\",\"is_lpar\":\"no\"}", 400, "invalid_field", "is_lpar: expected boolean" },
+    { "/esa/v1/register", "{\"version\":1,\"uuid\":\"@U\",\"vendor\":\"IBM\",\"machine_type\":\"9009\",\"serial\":\"X\",\"hostname\":\"h\",\"contact\":{\"email\":[]}}", 400, "invalid_field", "contact.email" },
+    { "/esa/v1/uak", "{\"version\":1,\"uuid\":\"@U\",\"machine_type\":\"9009\",\"serial\":\"MAL00001\",\"current_expiry\":\"2026-12-01\"}", 400, "invalid_field", "current_expiry" },
+    { "/esa/v1/uak", "{\"version\":1,\"uuid\":\"@U\",\"machine_type\":\"9009\",\"serial\":\"OTHER\"}", 400, "invalid_field", "serial" },
+  };
+
+  sdc_register (&main_sdc, &c, "9009", "MAL00001");
+  before = list_reports (&main_sdc, NULL);
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_auto (Reply) r = { 0 };
+      g_auto (GStrv) parts = g_strsplit (cases[i].body, "@U", -1);
+      g_autofree char *body = g_strjoinv (u, parts);
+      sdc_post (&main_sdc, &r, cases[i].path, c.id, c.password, body);
+      if (r.status != cases[i].status)
+        g_error ("case %u (%s): expected %u, got %u %s", i, cases[i].body, cases[i].status, r.status, r.body);
+      assert_error (&r, cases[i].status, cases[i].code, cases[i].needle);
+    }
+  /* transport-level mistakes */
+  {
+    g_auto (Reply) r = { 0 };
+    g_autofree char *url = sdc_url (&main_sdc, FALSE, "/esa/v1/heartbeat");
+    sdc_request (&main_sdc, &r, "POST", url, c.id, c.password, "text/plain", "{\"version\":1}", -1, NULL);
+    assert_error (&r, 415, "unsupported_media_type", "Content-Type");
+  }
+  {
+    g_auto (Reply) r = { 0 };
+    g_autofree char *url = sdc_url (&main_sdc, FALSE, "/esa/v1/heartbeat");
+    sdc_request (&main_sdc, &r, "GET", url, c.id, c.password, NULL, NULL, 0, NULL);
+    assert_error (&r, 405, "method_not_allowed", NULL);
+    g_assert_cmpstr (soup_message_headers_get_one (r.headers, "Allow"), ==, "POST");
+  }
+  {
+    g_auto (Reply) r = { 0 };
+    g_autofree char *url = sdc_url (&main_sdc, TRUE, "/esa/v1/nonsense");
+    sdc_request (&main_sdc, &r, "GET", url, NULL, NULL, NULL, NULL, 0, NULL);
+    assert_error (&r, 404, "not_found", "/esa/v1/nonsense");
+  }
+  {
+    /* over --max-body (64K here) */
+    g_auto (Reply) r = { 0 };
+    GString *s = g_string_new ("{\"version\":1,\"uuid\":\"");
+    g_string_append (s, u);
+    g_string_append (s, "\",\"kind\":\"heartbeat\",\"created\":\"2026-11-25T09:00:00Z\",\"body\":{\"pad\":\"");
+    for (guint i = 0; i < 70 * 1024; i++)
+      g_string_append_c (s, 'x');
+    g_string_append (s, "\"}}");
+    huge = g_string_free (s, FALSE);
+    sdc_post (&main_sdc, &r, "/esa/v1/heartbeat", c.id, c.password, huge);
+    assert_error (&r, 413, "too_large", NULL);
+  }
+  /* still serving, nothing stored */
+  {
+    g_auto (Reply) r = { 0 };
+    g_autofree char *json = report_json (u, "heartbeat", NULL);
+    after = list_reports (&main_sdc, NULL);
+    g_assert_cmpuint (json_array_get_length (after), ==, json_array_get_length (before));
+    sdc_post (&main_sdc, &r, "/esa/v1/heartbeat", c.id, c.password, json);
+    g_assert_cmpuint (r.status, ==, 200);
+  }
+}
+
+/* key_data's expires=YYYYMMDD */
+static char *
+uak_expires (const char *key_data)
+{
+  const char *p = strstr (key_data, ";expires=");
+  g_assert_nonnull (p);
+  return g_strndup (p + 9, 8);
+}
+
+static gboolean
+uak_verifies (Sdc *sdc, const char *key_data, const char *signature_b64)
+{
+  g_autofree char *pub_path = g_build_filename (sdc->dir, "uak-pub.pem", NULL);
+  g_autofree char *pem = NULL;
+  g_autofree guchar *sig = NULL;
+  gsize pem_len = 0;
+  gsize sig_len = 0;
+  gnutls_pubkey_t pub = NULL;
+  gnutls_datum_t d, data, s;
+  int rc;
+
+  g_assert_true (g_file_get_contents (pub_path, &pem, &pem_len, NULL));
+  sig = g_base64_decode (signature_b64, &sig_len);
+  d.data = (guchar *) pem;
+  d.size = (unsigned) pem_len;
+  data.data = (guchar *) key_data;
+  data.size = (unsigned) strlen (key_data);
+  s.data = sig;
+  s.size = (unsigned) sig_len;
+  g_assert_cmpint (gnutls_pubkey_init (&pub), ==, 0);
+  g_assert_cmpint (gnutls_pubkey_import (pub, &d, GNUTLS_X509_FMT_PEM), ==, 0);
+  rc = gnutls_pubkey_verify_data2 (pub, GNUTLS_SIGN_ECDSA_SHA256, 0, &data, &s);
+  gnutls_pubkey_deinit (pub);
+  return rc >= 0;
+}
+
+static char *
+uak_request (const char *uuid, const char *serial, const char *current)
+{
+  return g_strdup_printf ("{\"version\":1,\"uuid\":\"%s\",\"machine_type\":\"9009\",\"serial\":\"%s\""
+                          "%s%s%s}", uuid, serial, current ? ",\"current_expiry\":\"" : "",
+                          current ? current : "", current ? "\"" : "");
+}
+
+static void
+test_uak (void)
+{
+  g_auto (Creds) c = { 0 };
+  g_autofree char *uuid = g_uuid_string_random ();
+  g_autoptr (GDateTime) now = g_date_time_new_now_utc ();
+  g_autoptr (GDateTime) later = g_date_time_add_days (now, 100);
+  g_autoptr (GDateTime) expect_later = NULL;
+  g_autofree char *current = g_date_time_format (later, "%Y%m%d");
+  g_autofree char *json = uak_request (uuid, "UAK00001", current);
+  g_autofree char *first = NULL;
+  g_autofree char *want = NULL;
+
+  sdc_register (&main_sdc, &c, "9009", "UAK00001");
+  {
+    g_auto (Reply) r = { 0 };
+    g_autofree char *exp = NULL;
+    const char *key_data;
+    sdc_post (&main_sdc, &r, "/esa/v1/uak", c.id, c.password, json);
+    g_assert_cmpuint (r.status, ==, 200);
+    key_data = json_object_get_string_member (r.json, "key_data");
+    g_assert_true (g_str_has_prefix (key_data, "UAK1;machine_type=9009;serial=UAK00001;expires="));
+    g_assert_cmpstr (json_object_get_string_member (r.json, "algorithm"), ==, "ecdsa-p256-sha256");
+    g_assert_true (uak_verifies (&main_sdc, key_data, json_object_get_string_member (r.json, "signature")));
+    /* a tampered key does not verify */
+    {
+      g_autofree char *tampered = g_strdup (key_data);
+      tampered[strlen (tampered) - 2] ^= 1;
+      g_assert_false (uak_verifies (&main_sdc, tampered, json_object_get_string_member (r.json, "signature")));
+    }
+    /* expires = max(today, current) + 365 days */
+    expect_later = g_date_time_add_days (later, 365);
+    want = g_date_time_format (expect_later, "%Y%m%d");
+    exp = uak_expires (key_data);
+    g_assert_cmpstr (exp, ==, want);
+    first = g_strdup (r.body);
+  }
+  /* the same request uuid: the same key back */
+  {
+    g_auto (Reply) r = { 0 };
+    sdc_post (&main_sdc, &r, "/esa/v1/uak", c.id, c.password, json);
+    g_assert_cmpuint (r.status, ==, 200);
+    g_assert_cmpstr (r.body, ==, first);
+  }
+  /* an expired current key renews from today */
+  {
+    g_auto (Reply) r = { 0 };
+    g_autofree char *u2 = g_uuid_string_random ();
+    g_autofree char *j2 = uak_request (u2, "UAK00001", "20200101");
+    g_autoptr (GDateTime) year = g_date_time_add_days (now, 365);
+    g_autofree char *want2 = g_date_time_format (year, "%Y%m%d");
+    g_autofree char *exp = NULL;
+    sdc_post (&main_sdc, &r, "/esa/v1/uak", c.id, c.password, j2);
+    g_assert_cmpuint (r.status, ==, 200);
+    exp = uak_expires (json_object_get_string_member (r.json, "key_data"));
+    g_assert_cmpstr (exp, ==, want2);
+  }
+}
+
+static void
+test_uak_test_flags (void)
+{
+  Sdc sdc = { 0 };
+  const char *extra[] = { "--uak-bad-signature", "--uak-older", NULL };
+  g_auto (Creds) c = { 0 };
+  g_autofree char *uuid = g_uuid_string_random ();
+  g_auto (Reply) r = { 0 };
+  g_autofree char *exp = NULL;
+  g_autofree char *json = uak_request (uuid, "FLAG0001", "20991231");
+
+  sdc_start (&sdc, extra);
+  sdc_register (&sdc, &c, "9009", "FLAG0001");
+  sdc_post (&sdc, &r, "/esa/v1/uak", c.id, c.password, json);
+  g_assert_cmpuint (r.status, ==, 200);
+  g_assert_false (uak_verifies (&sdc, json_object_get_string_member (r.json, "key_data"),
+                                json_object_get_string_member (r.json, "signature")));
+  exp = uak_expires (json_object_get_string_member (r.json, "key_data"));
+  g_assert_cmpstr (exp, <, "20991231");
+  sdc_stop (&sdc);
+}
+
+static void
+handshaked_cb (SoupMessage *msg, GSocketClientEvent event, GIOStream *conn, gpointer user_data)
+{
+  if (event == G_SOCKET_CLIENT_TLS_HANDSHAKED)
+    *(GTlsProtocolVersion *) user_data = g_tls_connection_get_protocol_version (G_TLS_CONNECTION (conn));
+}
+
+static void
+test_tls_max_version (void)
+{
+  Sdc sdc = { 0 };
+  const char *extra[] = { "--tls-max-version", "1.0", NULL };
+  g_autofree char *url = NULL;
+  g_autoptr (SoupMessage) msg = NULL;
+  g_autoptr (GBytes) out = NULL;
+  g_autoptr (GError) error = NULL;
+  GTlsProtocolVersion version = G_TLS_PROTOCOL_VERSION_UNKNOWN;
+
+  sdc_start (&sdc, extra);
+  url = sdc_url (&sdc, FALSE, "/esa/v1/config");
+  msg = soup_message_new ("GET", url);
+  g_signal_connect (msg, "network-event", G_CALLBACK (handshaked_cb), &version);
+  out = soup_session_send_and_read (sdc.session, msg, NULL, &error);
+  /* the client library may refuse TLS 1.0 itself; if it does not, the server spoke 1.0 */
+  if (error == NULL)
+    g_assert_cmpint (version, ==, G_TLS_PROTOCOL_VERSION_TLS_1_0);
+  else
+    g_assert_true (error->domain == G_TLS_ERROR);
+  sdc_stop (&sdc);
+}
+
+int
+main (int argc, char **argv)
+{
+  const char *extra[] = { "--max-body", "64K", "--max-attachment", "4M", NULL };
+  int rc;
+
+  g_test_init (&argc, &argv, NULL);
+  sdc_start (&main_sdc, extra);
+  g_test_add_func ("/sdc/config", test_config);
+  g_test_add_func ("/sdc/http-refuses-uploads", test_http_refuses_uploads);
+  g_test_add_func ("/sdc/register", test_register);
+  g_test_add_func ("/sdc/reports-stored", test_reports_stored);
+  g_test_add_func ("/sdc/exactly-once", test_exactly_once);
+  g_test_add_func ("/sdc/attachment", test_attachment);
+  g_test_add_func ("/sdc/attachment-too-large", test_attachment_too_large);
+  g_test_add_func ("/sdc/malformed", test_malformed);
+  g_test_add_func ("/sdc/uak", test_uak);
+  g_test_add_func ("/sdc/uak-test-flags", test_uak_test_flags);
+  g_test_add_func ("/sdc/tls-max-version", test_tls_max_version);
+  rc = g_test_run ();
+  sdc_stop (&main_sdc);
+  return rc;
+}
