@@ -1,1 +1,11 @@
-# data: rules added by its component
+# data: the sample config, service definitions, TLS priority overrides.
+esaconfdir = $(sysconfdir)/esa
+dist_esaconf_DATA = data/esa.conf data/gnutls-priority.conf
+
+systemdunitdir = $(prefix)/lib/systemd/system
+systemdunit_DATA = data/esad.service
+CLEANFILES += data/esad.service
+EXTRA_DIST += data/esad.service.in
+
+data/esad.service: $(srcdir)/data/esad.service.in Makefile
+	$(AM_V_GEN)mkdir -p data && sed -e 's|@sbindir[@]|$(sbindir)|g' -e 's|@sysconfdir[@]|$(sysconfdir)|g' $< > $@
