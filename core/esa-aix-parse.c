@@ -422,6 +422,13 @@ esa_columns (const char *line)
   return cols;
 }
 
+static void
+esa_columns_free (gpointer data)
+{
+  if (data != NULL)
+    g_ptr_array_unref (data);
+}
+
 /* The most common start offset of column `idx` over lines with >= min columns. */
 static int
 esa_common_start (GPtrArray *rows, guint idx, guint min)
@@ -470,7 +477,7 @@ esa_aix_parse_lsattr (const char *text, GPtrArray *warnings, GError **error)
 {
   g_auto (GStrv) lines = esa_lines (text);
   g_autoptr (GPtrArray) attrs = g_ptr_array_new_with_free_func (esa_aix_attr_free);
-  g_autoptr (GPtrArray) rows = g_ptr_array_new_with_free_func ((GDestroyNotify) g_ptr_array_unref);
+  g_autoptr (GPtrArray) rows = g_ptr_array_new_with_free_func (esa_columns_free);
   g_autoptr (GArray) settable = g_array_new (FALSE, FALSE, sizeof (gboolean));
   int first_bad = -1;
   int value_col, desc_col;
@@ -664,6 +671,21 @@ esa_prtconf_take (GHashTable *fields, const char *key)
   return NULL;
 }
 
+/* Keys every prtconf prints: output with none of them is not prtconf output
+ * ("prtconf: 0706-001 …" looks like "Key: value" too). */
+static gboolean
+esa_prtconf_is_known (const char *key)
+{
+  static const char *const known[] = { "System Model", "Machine Serial Number", "Processor Type",
+                                       "Number Of Processors", "Processor Clock Speed", "CPU Type",
+                                       "Kernel Type", "LPAR Info", "Memory Size", "Good Memory Size",
+                                       "Platform Firmware level", "Firmware Version", "Console Login" };
+  for (guint i = 0; i < G_N_ELEMENTS (known); i++)
+    if (g_ascii_strcasecmp (key, known[i]) == 0)
+      return TRUE;
+  return FALSE;
+}
+
 static gboolean
 esa_is_key (const char *key)
 {
@@ -700,6 +722,7 @@ esa_aix_parse_prtconf (const char *text, GPtrArray *warnings, GError **error)
   g_autofree char *lpar = NULL;
   g_autofree char *nproc = NULL;
   guint n_top = 0;
+  gboolean known = FALSE;
   int first_bad = -1;
 
   self->fields = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
@@ -731,6 +754,7 @@ esa_aix_parse_prtconf (const char *text, GPtrArray *warnings, GError **error)
       if (section == NULL && !indented)
         {
           n_top++;
+          known = known || esa_prtconf_is_known (key);
           if (g_strcmp0 (value, "Not Available") == 0)
             {
               esa_warn (warnings, "prtconf: %s: Not Available", key);
@@ -741,6 +765,13 @@ esa_aix_parse_prtconf (const char *text, GPtrArray *warnings, GError **error)
       else if (section != NULL && indented && g_strcmp0 (value, "Not Available") != 0)
         g_hash_table_replace (self->fields, g_strdup_printf ("%s/%s", section, key),
                               g_steal_pointer (&value));
+    }
+  if (n_top > 0 && !known)
+    {
+      first_bad = 0;
+      while (esa_blank (lines[first_bad]))
+        first_bad++;
+      n_top = 0;
     }
   if (n_top == 0)
     {
@@ -1014,10 +1045,12 @@ esa_is_state (const char *s)
   return FALSE;
 }
 
+/* A header alone is an empty list; nothing at all, or only garbage, is an error. */
 static gboolean
-esa_lslpp_fail (GPtrArray *list, const char *command, char **lines, int first_bad, GError **error)
+esa_lslpp_fail (GPtrArray *list, const char *command, char **lines, int first_bad, gboolean header,
+                GError **error)
 {
-  if (list->len > 0)
+  if (list->len > 0 || (header && first_bad < 0))
     return TRUE;
   if (first_bad < 0)
     esa_set_empty (error, command);
@@ -1035,6 +1068,7 @@ esa_aix_parse_lslpp_l (const char *text, GPtrArray *warnings, GError **error)
   g_autofree char *path = NULL;
   g_autofree char *pending = NULL; /* a fileset name too long for its column */
   EsaAixFileset *cur = NULL;
+  gboolean header = FALSE;
   int first_bad = -1;
 
   for (guint i = 0; lines[i] != NULL; i++)
@@ -1051,9 +1085,13 @@ esa_aix_parse_lslpp_l (const char *text, GPtrArray *warnings, GError **error)
           continue;
         }
       if (g_strcmp0 (tok[0], "Fileset") == 0 || g_str_has_prefix (tok[0], "----"))
-        continue;
+        {
+          header = TRUE;
+          continue;
+        }
       if (g_strcmp0 (tok[0], "Path:") == 0 && n == 2)
         {
+          header = TRUE;
           g_free (path);
           path = g_strdup (tok[1]);
           cur = NULL;
@@ -1115,7 +1153,7 @@ esa_aix_parse_lslpp_l (const char *text, GPtrArray *warnings, GError **error)
     }
   if (pending != NULL)
     esa_warn (warnings, "lslpp -l: fileset %s without a level", pending);
-  if (!esa_lslpp_fail (list, "lslpp -l", lines, first_bad, error))
+  if (!esa_lslpp_fail (list, "lslpp -l", lines, first_bad, header, error))
     return NULL;
   return g_steal_pointer (&list);
 }
@@ -1157,6 +1195,7 @@ esa_aix_parse_lslpp_lc (const char *text, GPtrArray *warnings, GError **error)
 {
   g_auto (GStrv) lines = esa_lines (text);
   g_autoptr (GPtrArray) list = g_ptr_array_new_with_free_func (esa_aix_fileset_free);
+  gboolean header = FALSE;
   int first_bad = -1;
 
   for (guint i = 0; lines[i] != NULL; i++)
@@ -1165,6 +1204,7 @@ esa_aix_parse_lslpp_lc (const char *text, GPtrArray *warnings, GError **error)
       EsaAixFileset *fs;
       guint got;
 
+      header = header || lines[i][0] == '#';
       if (esa_blank (lines[i]) || lines[i][0] == '#')
         continue;
       f = esa_colon_fields (lines[i], 8, 6, 7, &got);
@@ -1188,7 +1228,7 @@ esa_aix_parse_lslpp_lc (const char *text, GPtrArray *warnings, GError **error)
       fs->efix_locked = f[7] != NULL && g_strcmp0 (g_strstrip (f[7]), "1") == 0;
       g_ptr_array_add (list, fs);
     }
-  if (!esa_lslpp_fail (list, "lslpp -lc", lines, first_bad, error))
+  if (!esa_lslpp_fail (list, "lslpp -lc", lines, first_bad, header, error))
     return NULL;
   return g_steal_pointer (&list);
 }
@@ -1219,6 +1259,7 @@ esa_aix_parse_lslpp_Lc (const char *text, GPtrArray *warnings, GError **error)
 {
   g_auto (GStrv) lines = esa_lines (text);
   g_autoptr (GPtrArray) list = g_ptr_array_new_with_free_func (esa_aix_fileset_free);
+  gboolean header = FALSE;
   int first_bad = -1;
 
   for (guint i = 0; lines[i] != NULL; i++)
@@ -1229,6 +1270,7 @@ esa_aix_parse_lslpp_Lc (const char *text, GPtrArray *warnings, GError **error)
       EsaAixFileset *fs;
       guint got;
 
+      header = header || line[0] == '#';
       if (esa_blank (line) || line[0] == '#')
         continue;
       date = esa_cut_build_date (line);
@@ -1260,7 +1302,7 @@ esa_aix_parse_lslpp_Lc (const char *text, GPtrArray *warnings, GError **error)
         esa_warn (warnings, "lslpp -Lc: %s: no state", fs->fileset);
       g_ptr_array_add (list, fs);
     }
-  if (!esa_lslpp_fail (list, "lslpp -Lc", lines, first_bad, error))
+  if (!esa_lslpp_fail (list, "lslpp -Lc", lines, first_bad, header, error))
     return NULL;
   return g_steal_pointer (&list);
 }
