@@ -1,0 +1,535 @@
+/* test-dispatcher.c: jobs run in worker threads, their last run persists
+ * across a restart, a missed slot is caught up once, events reach on-event
+ * jobs (queued, never lost, while a run is in progress), run_now reports the
+ * summary or the error prefixed with the plugin's name. (Schedule arithmetic
+ * itself is in test-schedule.c.) */
+#include "config.h"
+
+#include <string.h>
+
+#include "esa-engine-private.h"
+#include "esa-test-util.h"
+#include "esa/esa-error.h"
+
+/* ---- log capture: the dispatcher warns and criticals on purpose here ---- */
+
+static GMutex log_lock;
+static GPtrArray *logged;
+
+static void
+log_record_handler (const char *domain, GLogLevelFlags level, const char *message, gpointer user_data)
+{
+  g_mutex_lock (&log_lock);
+  g_ptr_array_add (logged, g_strdup_printf ("%s: %s", (level & G_LOG_LEVEL_CRITICAL) ? "CRITICAL"
+                                                       : (level & G_LOG_LEVEL_WARNING) ? "WARNING" : "INFO",
+                                            message));
+  g_mutex_unlock (&log_lock);
+}
+
+static gboolean
+log_fatal_handler (const char *domain, GLogLevelFlags level, const char *message, gpointer user_data)
+{
+  return g_strcmp0 (domain, "esa") != 0;
+}
+
+static gboolean
+logged_match (const char *pattern)
+{
+  gboolean found = FALSE;
+  g_mutex_lock (&log_lock);
+  for (guint i = 0; i < logged->len && !found; i++)
+    found = g_pattern_match_simple (pattern, g_ptr_array_index (logged, i));
+  g_mutex_unlock (&log_lock);
+  return found;
+}
+
+/* ---- fixture: an engine (for its context) and a job recorder ---- */
+
+typedef struct {
+  GMutex lock;
+  GCond cond;
+  guint runs;
+  GThread *thread;        /* of the last run */
+  GPtrArray *events;      /* "event:what" per run, in order */
+  gboolean hold;          /* runs wait for release */
+  gboolean holding;       /* a run is waiting */
+  const char *fail_with;  /* NULL: succeed; "": FALSE without error */
+} Recorder;
+
+typedef struct {
+  char *dir;
+  char *state_file;
+  EsaEngine *engine;
+  EsaContext *ctx;
+  Recorder rec;
+  guint log_handler;
+} Fixture;
+
+static void
+fixture_setup (Fixture *f, gconstpointer user_data)
+{
+  g_autofree char *conf = NULL;
+  g_autofree char *text = NULL;
+  g_autoptr (GError) error = NULL;
+  EsaConfig *config;
+
+  logged = g_ptr_array_new_with_free_func (g_free);
+  f->log_handler = g_log_set_handler ("esa", G_LOG_LEVEL_MASK | G_LOG_FLAG_FATAL, log_record_handler, NULL);
+  g_test_log_set_fatal_handler (log_fatal_handler, NULL);
+
+  f->dir = esa_test_mkdtemp ("esa-dispatcher");
+  conf = g_build_filename (f->dir, "esa.conf", NULL);
+  text = g_strdup_printf ("[agent]\nstate-dir=%s/state\nplugin-dir=%s/none\n", f->dir, f->dir);
+  esa_test_write_file (conf, text, 0644);
+  config = esa_config_load (conf, &error);
+  g_assert_no_error (error);
+  f->engine = esa_engine_new (config, &error);
+  g_assert_no_error (error);
+  f->ctx = esa_context_new (f->engine, NULL, "testplug");
+  f->state_file = g_build_filename (f->dir, "jobs.json", NULL);
+  g_mutex_init (&f->rec.lock);
+  g_cond_init (&f->rec.cond);
+  f->rec.events = g_ptr_array_new_with_free_func (g_free);
+}
+
+static void
+fixture_teardown (Fixture *f, gconstpointer user_data)
+{
+  esa_context_free (f->ctx);
+  esa_engine_free (f->engine);
+  esa_test_rmtree (f->dir);
+  g_free (f->dir);
+  g_free (f->state_file);
+  g_ptr_array_unref (f->rec.events);
+  g_mutex_clear (&f->rec.lock);
+  g_cond_clear (&f->rec.cond);
+  g_test_log_set_fatal_handler (NULL, NULL);
+  g_log_remove_handler ("esa", f->log_handler);
+  g_clear_pointer (&logged, g_ptr_array_unref);
+}
+
+static gboolean
+record_job (EsaJobRun *run, gpointer user_data, GError **error)
+{
+  Recorder *rec = user_data;
+  JsonObject *data = esa_job_run_get_event_data (run);
+  g_autofree char *summary = NULL;
+  g_mutex_lock (&rec->lock);
+  rec->runs++;
+  rec->thread = g_thread_self ();
+  g_ptr_array_add (rec->events, g_strdup_printf ("%s:%s", esa_job_run_get_event (run) ? esa_job_run_get_event (run) : "-",
+                                                 data ? json_object_get_string_member_with_default (data, "what", "?") : "-"));
+  while (rec->hold)
+    {
+      rec->holding = TRUE;
+      g_cond_wait (&rec->cond, &rec->lock);
+    }
+  rec->holding = FALSE;
+  g_mutex_unlock (&rec->lock);
+  g_assert_true (esa_job_run_get_context (run) != NULL);
+  g_assert_nonnull (esa_job_run_get_cancellable (run));
+  if (rec->fail_with != NULL && *rec->fail_with == '\0')
+    return FALSE; /* the plugin bug: no error */
+  if (rec->fail_with != NULL)
+    {
+      g_set_error_literal (error, ESA_ERROR, ESA_ERROR_FAILED, rec->fail_with);
+      return FALSE;
+    }
+  summary = g_strdup_printf ("run %u of %s", rec->runs, esa_job_run_get_job_name (run));
+  esa_job_run_set_summary (run, summary);
+  return TRUE;
+}
+
+static guint
+rec_runs (Recorder *rec)
+{
+  guint n;
+  g_mutex_lock (&rec->lock);
+  n = rec->runs;
+  g_mutex_unlock (&rec->lock);
+  return n;
+}
+
+static gboolean
+rec_holding (Recorder *rec)
+{
+  gboolean h;
+  g_mutex_lock (&rec->lock);
+  h = rec->holding;
+  g_mutex_unlock (&rec->lock);
+  return h;
+}
+
+static void
+rec_release (Recorder *rec)
+{
+  g_mutex_lock (&rec->lock);
+  rec->hold = FALSE;
+  g_cond_broadcast (&rec->cond);
+  g_mutex_unlock (&rec->lock);
+}
+
+static gboolean
+set_flag (gpointer user_data)
+{
+  *(gboolean *) user_data = TRUE;
+  return G_SOURCE_REMOVE;
+}
+
+static gboolean
+tick (gpointer user_data)
+{
+  return G_SOURCE_CONTINUE;
+}
+
+/* Runs the main context until @cond holds (at most 10 s). The tick wakes
+ * the loop for conditions changed by worker threads. */
+#define WAIT_UNTIL(cond)                                              \
+  G_STMT_START                                                        \
+  {                                                                   \
+    gboolean timed_out_ = FALSE;                                      \
+    guint to_ = g_timeout_add_seconds (10, set_flag, &timed_out_);    \
+    guint tick_ = g_timeout_add (5, tick, NULL);                      \
+    while (!(cond) && !timed_out_)                                    \
+      g_main_context_iteration (NULL, TRUE);                          \
+    g_assert_false (timed_out_);                                      \
+    g_source_remove (to_);                                            \
+    g_source_remove (tick_);                                          \
+  }                                                                   \
+  G_STMT_END
+
+/* Runs the main context for @ms, so anything that would wrongly run does. */
+static void
+spin (guint ms)
+{
+  gboolean done = FALSE;
+  guint id = g_timeout_add (ms, set_flag, &done);
+  while (!done)
+    g_main_context_iteration (NULL, TRUE);
+  (void) id;
+}
+
+static JsonObject *
+job_json (EsaDispatcher *d, JsonNode **holder, const char *name)
+{
+  JsonArray *a;
+  *holder = esa_dispatcher_to_json (d);
+  a = json_node_get_array (*holder);
+  for (guint i = 0; i < json_array_get_length (a); i++)
+    {
+      JsonObject *o = json_array_get_object_element (a, i);
+      if (g_str_equal (json_object_get_string_member (o, "name"), name))
+        return o;
+    }
+  g_assert_not_reached ();
+}
+
+static EsaDispatcher *
+new_dispatcher (Fixture *f, const char *job, const char *schedule)
+{
+  g_autoptr (GError) error = NULL;
+  EsaDispatcher *d = esa_dispatcher_new (f->state_file, "test-host");
+  g_assert_true (esa_dispatcher_add_job (d, f->ctx, job, schedule, 0, TRUE, record_job, &f->rec, NULL, &error));
+  g_assert_no_error (error);
+  return d;
+}
+
+static void
+free_dispatcher (EsaDispatcher *d)
+{
+  esa_dispatcher_stop (d);
+  WAIT_UNTIL (esa_dispatcher_get_running (d) == 0);
+  esa_dispatcher_free (d);
+}
+
+static void
+test_dispatcher_worker_thread (Fixture *f, gconstpointer user_data)
+{
+  /* "every" never run is due at once. */
+  EsaDispatcher *d = new_dispatcher (f, "collect", "every 1h");
+  g_autoptr (JsonNode) holder = NULL;
+  JsonObject *o;
+  esa_dispatcher_start (d);
+  WAIT_UNTIL (rec_runs (&f->rec) == 1 && esa_dispatcher_get_running (d) == 0);
+  g_assert_nonnull (f->rec.thread);
+  g_assert_true (f->rec.thread != g_thread_self ());
+  g_assert_cmpstr (g_ptr_array_index (f->rec.events, 0), ==, "-:-");
+  o = job_json (d, &holder, "collect");
+  g_assert_cmpstr (json_object_get_string_member (o, "plugin"), ==, "testplug");
+  g_assert_cmpstr (json_object_get_string_member (o, "schedule"), ==, "every 1h");
+  g_assert_cmpstr (json_object_get_string_member (o, "last_result"), ==, "ok: run 1 of collect");
+  g_assert_false (json_object_get_boolean_member (o, "running"));
+  g_assert_false (JSON_NODE_HOLDS_NULL (json_object_get_member (o, "last_run")));
+  g_assert_false (JSON_NODE_HOLDS_NULL (json_object_get_member (o, "next_run")));
+  g_assert_true (g_file_test (f->state_file, G_FILE_TEST_IS_REGULAR));
+  free_dispatcher (d);
+}
+
+static void
+test_dispatcher_persistence (Fixture *f, gconstpointer user_data)
+{
+  EsaDispatcher *d = new_dispatcher (f, "collect", "every 1h");
+  g_autoptr (JsonNode) holder = NULL;
+  g_autoptr (GDateTime) next = NULL;
+  g_autoptr (GDateTime) now = g_date_time_new_now_utc ();
+  JsonObject *o;
+  esa_dispatcher_start (d);
+  WAIT_UNTIL (rec_runs (&f->rec) == 1 && esa_dispatcher_get_running (d) == 0);
+  free_dispatcher (d);
+
+  /* A restart right after: the job ran, nothing is due for an hour. */
+  d = new_dispatcher (f, "collect", "every 1h");
+  esa_dispatcher_start (d);
+  g_assert_cmpuint (esa_dispatcher_get_running (d), ==, 0);
+  spin (300);
+  g_assert_cmpuint (rec_runs (&f->rec), ==, 1);
+  o = job_json (d, &holder, "collect");
+  g_assert_cmpstr (json_object_get_string_member (o, "last_result"), ==, "ok: run 1 of collect");
+  next = g_date_time_new_from_iso8601 (json_object_get_string_member (o, "next_run"), NULL);
+  g_assert_nonnull (next);
+  g_assert_cmpint (g_date_time_difference (next, now), >, 50 * G_TIME_SPAN_MINUTE);
+  free_dispatcher (d);
+}
+
+static void
+test_dispatcher_catch_up (Fixture *f, gconstpointer user_data)
+{
+  g_autoptr (GDateTime) now = g_date_time_new_now_local ();
+  g_autoptr (GDateTime) slot = g_date_time_add_hours (now, -1);
+  g_autoptr (GDateTime) two_days = g_date_time_add_days (now, -2);
+  g_autofree char *schedule = g_date_time_format (slot, "daily %H:%M");
+  g_autofree char *last = g_date_time_format_iso8601 (two_days);
+  g_autofree char *state = g_strdup_printf ("{\"report\": {\"last_run\": \"%s\", \"last_result\": \"ok\"}}", last);
+  EsaDispatcher *d;
+  g_autoptr (JsonNode) holder = NULL;
+  g_autoptr (GDateTime) next = NULL;
+  JsonObject *o;
+
+  esa_test_write_file (f->state_file, state, 0600);
+  d = new_dispatcher (f, "report", schedule);
+  esa_dispatcher_start (d);
+  /* Down across two slots: one run at start, not two. */
+  WAIT_UNTIL (rec_runs (&f->rec) >= 1 && esa_dispatcher_get_running (d) == 0);
+  spin (300);
+  g_assert_cmpuint (rec_runs (&f->rec), ==, 1);
+  o = job_json (d, &holder, "report");
+  next = g_date_time_new_from_iso8601 (json_object_get_string_member (o, "next_run"), NULL);
+  g_assert_cmpint (g_date_time_compare (next, now), >, 0);
+  free_dispatcher (d);
+}
+
+static void
+test_dispatcher_daily_not_due (Fixture *f, gconstpointer user_data)
+{
+  /* Never ran and daily: it waits for its slot (no run at start). */
+  g_autoptr (GDateTime) now = g_date_time_new_now_local ();
+  g_autoptr (GDateTime) slot = g_date_time_add_hours (now, -1);
+  g_autofree char *schedule = g_date_time_format (slot, "daily %H:%M");
+  EsaDispatcher *d = new_dispatcher (f, "report", schedule);
+  esa_dispatcher_start (d);
+  spin (200);
+  g_assert_cmpuint (rec_runs (&f->rec), ==, 0);
+  free_dispatcher (d);
+}
+
+static void
+test_dispatcher_disabled (Fixture *f, gconstpointer user_data)
+{
+  g_autoptr (GError) error = NULL;
+  EsaDispatcher *d = esa_dispatcher_new (f->state_file, "test-host");
+  g_assert_true (esa_dispatcher_add_job (d, f->ctx, "off", "every 1m", 0, FALSE, record_job, &f->rec, NULL, &error));
+  esa_dispatcher_start (d);
+  spin (200);
+  g_assert_cmpuint (rec_runs (&f->rec), ==, 0);
+  free_dispatcher (d);
+}
+
+static void
+test_dispatcher_add_errors (Fixture *f, gconstpointer user_data)
+{
+  g_autoptr (GError) error = NULL;
+  EsaDispatcher *d = esa_dispatcher_new (f->state_file, "test-host");
+  g_assert_true (esa_dispatcher_add_job (d, f->ctx, "a", "every 1h", 0, TRUE, record_job, &f->rec, NULL, &error));
+  g_assert_false (esa_dispatcher_add_job (d, f->ctx, "a", "every 2h", 0, TRUE, record_job, &f->rec, NULL, &error));
+  g_assert_error (error, ESA_ERROR, ESA_ERROR_INVALID_DATA);
+  g_clear_error (&error);
+  g_assert_false (esa_dispatcher_add_job (d, f->ctx, "b", "hourly-ish", 0, TRUE, record_job, &f->rec, NULL, &error));
+  g_assert_error (error, ESA_ERROR, ESA_ERROR_INVALID_CONFIG);
+  esa_dispatcher_free (d);
+}
+
+static void
+test_dispatcher_bad_state_file (Fixture *f, gconstpointer user_data)
+{
+  EsaDispatcher *d;
+  esa_test_write_file (f->state_file, "{\"collect\": {\"last_run\": \"whenever\"}, \"x\": 1", 0600);
+  d = new_dispatcher (f, "collect", "every 1h");
+  esa_dispatcher_start (d);
+  /* History starts afresh (with a warning): the job is simply due. */
+  WAIT_UNTIL (rec_runs (&f->rec) == 1 && esa_dispatcher_get_running (d) == 0);
+  g_assert_true (logged_match ("WARNING: *jobs.json*job history starts afresh"));
+  free_dispatcher (d);
+}
+
+typedef struct {
+  EsaDispatcher *d;
+  const char *what;
+} EmitArgs;
+
+static gpointer
+emit_thread (gpointer user_data)
+{
+  EmitArgs *ea = user_data;
+  g_autoptr (JsonObject) data = json_object_new ();
+  json_object_set_string_member (data, "what", ea->what);
+  esa_dispatcher_emit (ea->d, "disk-error", data);
+  return NULL;
+}
+
+static void
+emit (EsaDispatcher *d, const char *event, const char *what)
+{
+  g_autoptr (JsonObject) data = json_object_new ();
+  json_object_set_string_member (data, "what", what);
+  esa_dispatcher_emit (d, event, data);
+}
+
+static void
+test_dispatcher_events (Fixture *f, gconstpointer user_data)
+{
+  EsaDispatcher *d = new_dispatcher (f, "diag", "on-event:disk-error");
+  EmitArgs ea = { d, "hdisk3" };
+  GThread *t;
+
+  esa_dispatcher_start (d);
+  spin (100);
+  g_assert_cmpuint (rec_runs (&f->rec), ==, 0); /* on-event: never timed */
+
+  f->rec.hold = TRUE;
+  emit (d, "disk-error", "hdisk0");
+  WAIT_UNTIL (rec_holding (&f->rec));
+  /* While it runs, more events come in (one from another thread). */
+  emit (d, "disk-error", "hdisk1");
+  emit (d, "other-event", "ignored");
+  emit (d, "disk-error", "hdisk2");
+  t = g_thread_new ("emit", emit_thread, &ea);
+  g_thread_join (t);
+  spin (50);
+  g_assert_cmpuint (rec_runs (&f->rec), ==, 1);
+  rec_release (&f->rec);
+  /* None lost, in order, each with its own data. */
+  WAIT_UNTIL (rec_runs (&f->rec) == 4 && esa_dispatcher_get_running (d) == 0);
+  g_assert_cmpstr (g_ptr_array_index (f->rec.events, 0), ==, "disk-error:hdisk0");
+  g_assert_cmpstr (g_ptr_array_index (f->rec.events, 1), ==, "disk-error:hdisk1");
+  g_assert_cmpstr (g_ptr_array_index (f->rec.events, 2), ==, "disk-error:hdisk2");
+  g_assert_cmpstr (g_ptr_array_index (f->rec.events, 3), ==, "disk-error:hdisk3");
+  spin (50);
+  g_assert_cmpuint (rec_runs (&f->rec), ==, 4);
+  free_dispatcher (d);
+}
+
+static void
+test_dispatcher_event_named_like_job (Fixture *f, gconstpointer user_data)
+{
+  EsaDispatcher *d = new_dispatcher (f, "snap", "on-event");
+  esa_dispatcher_start (d);
+  emit (d, "snap", "problem-1");
+  WAIT_UNTIL (rec_runs (&f->rec) == 1 && esa_dispatcher_get_running (d) == 0);
+  g_assert_cmpstr (g_ptr_array_index (f->rec.events, 0), ==, "snap:problem-1");
+  free_dispatcher (d);
+}
+
+typedef struct {
+  gboolean done;
+  char *summary;
+  GError *error;
+  EsaDispatcher *d;
+} RunResult;
+
+static void
+run_cb (GObject *source, GAsyncResult *res, gpointer user_data)
+{
+  RunResult *rr = user_data;
+  rr->summary = esa_dispatcher_run_finish (rr->d, res, &rr->error);
+  rr->done = TRUE;
+}
+
+static void
+test_dispatcher_run_now (Fixture *f, gconstpointer user_data)
+{
+  EsaDispatcher *d = new_dispatcher (f, "collect", "weekly sun 03:00");
+  g_autoptr (GError) error = NULL;
+  g_autoptr (JsonObject) data = json_object_new ();
+  RunResult rr = { FALSE, NULL, NULL, d };
+
+  esa_dispatcher_start (d);
+  json_object_set_string_member (data, "what", "admin");
+  g_assert_true (esa_dispatcher_run_now (d, "collect", "requested", data, run_cb, &rr, &error));
+  g_assert_no_error (error);
+  WAIT_UNTIL (rr.done);
+  g_assert_no_error (rr.error);
+  g_assert_cmpstr (rr.summary, ==, "run 1 of collect");
+  g_assert_cmpstr (g_ptr_array_index (f->rec.events, 0), ==, "requested:admin");
+  g_free (rr.summary);
+
+  /* A failing run: the error comes back prefixed with the plugin's name. */
+  memset (&rr, 0, sizeof rr);
+  rr.d = d;
+  f->rec.fail_with = "disk on fire";
+  g_assert_true (esa_dispatcher_run_now (d, "collect", NULL, NULL, run_cb, &rr, &error));
+  WAIT_UNTIL (rr.done);
+  g_assert_null (rr.summary);
+  g_assert_error (rr.error, ESA_ERROR, ESA_ERROR_FAILED);
+  g_assert_cmpstr (rr.error->message, ==, "testplug: disk on fire");
+  g_clear_error (&rr.error);
+  g_assert_true (logged_match ("WARNING: failed to run testplug/collect: disk on fire"));
+
+  /* Unknown job. */
+  g_assert_false (esa_dispatcher_run_now (d, "nosuch", NULL, NULL, run_cb, &rr, &error));
+  g_assert_error (error, ESA_ERROR, ESA_ERROR_NOT_FOUND);
+  WAIT_UNTIL (esa_dispatcher_get_running (d) == 0);
+  free_dispatcher (d);
+}
+
+static void
+test_dispatcher_fail_without_error (Fixture *f, gconstpointer user_data)
+{
+  EsaDispatcher *d = new_dispatcher (f, "collect", "on-event");
+  g_autoptr (GError) error = NULL;
+  g_autoptr (JsonNode) holder = NULL;
+  RunResult rr = { FALSE, NULL, NULL, d };
+  JsonObject *o;
+
+  esa_dispatcher_start (d);
+  f->rec.fail_with = "";
+  g_assert_true (esa_dispatcher_run_now (d, "collect", NULL, NULL, run_cb, &rr, &error));
+  WAIT_UNTIL (rr.done);
+  /* No crash: a critical naming the plugin, and an internal error. */
+  g_assert_error (rr.error, ESA_ERROR, ESA_ERROR_FAILED);
+  g_assert_true (g_str_has_prefix (rr.error->message, "testplug: internal error"));
+  g_clear_error (&rr.error);
+  g_assert_true (logged_match ("CRITICAL: testplug: job collect failed without saying why"));
+  o = job_json (d, &holder, "collect");
+  g_assert_true (g_str_has_prefix (json_object_get_string_member (o, "last_result"), "error: internal error"));
+  free_dispatcher (d);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+#define ADD(path, fn) g_test_add (path, Fixture, NULL, fixture_setup, fn, fixture_teardown)
+  ADD ("/dispatcher/worker-thread", test_dispatcher_worker_thread);
+  ADD ("/dispatcher/persistence", test_dispatcher_persistence);
+  ADD ("/dispatcher/catch-up", test_dispatcher_catch_up);
+  ADD ("/dispatcher/daily-not-due", test_dispatcher_daily_not_due);
+  ADD ("/dispatcher/disabled", test_dispatcher_disabled);
+  ADD ("/dispatcher/add-errors", test_dispatcher_add_errors);
+  ADD ("/dispatcher/bad-state-file", test_dispatcher_bad_state_file);
+  ADD ("/dispatcher/events", test_dispatcher_events);
+  ADD ("/dispatcher/event-named-like-job", test_dispatcher_event_named_like_job);
+  ADD ("/dispatcher/run-now", test_dispatcher_run_now);
+  ADD ("/dispatcher/fail-without-error", test_dispatcher_fail_without_error);
+#undef ADD
+  return g_test_run ();
+}
