@@ -416,6 +416,33 @@ test_register (void)
     sdc_post (&main_sdc, &r, "/esa/v1/heartbeat", again.id, again.password, json2);
     g_assert_cmpuint (r.status, ==, 200);
   }
+  /* `esa-sdc systems --json` lists it once, without any credential */
+  {
+    g_autofree char *bin = sdc_bin ();
+    g_autofree char *out = NULL;
+    g_autoptr (JsonParser) parser = json_parser_new ();
+    const char *argv[] = { bin, "systems", "--dir", main_sdc.dir, "--json", NULL };
+    JsonArray *arr;
+    guint found = 0;
+    g_assert_cmpint (esa_test_run (argv, &out, NULL), ==, 0);
+    g_assert_null (strstr (out, again.password));
+    g_assert_null (strstr (out, "pw_"));
+    g_assert_true (json_parser_load_from_data (parser, out, -1, NULL));
+    arr = json_node_get_array (json_parser_get_root (parser));
+    for (guint i = 0; i < json_array_get_length (arr); i++)
+      {
+        JsonObject *o = json_array_get_object_element (arr, i);
+        if (g_strcmp0 (json_object_get_string_member (o, "system_id"), c.id) != 0)
+          continue;
+        found++;
+        g_assert_cmpstr (json_object_get_string_member (o, "serial"), ==, "REG00001");
+        g_assert_cmpstr (json_object_get_string_member (o, "platform_id"), ==, "IBM,02REG00001");
+        g_assert_false (json_object_get_boolean_member (o, "is_lpar"));
+        g_assert_cmpstr (json_object_get_string_member (json_object_get_object_member (o, "contact"), "name"), ==, "Ada");
+        g_assert_nonnull (json_object_get_string_member (o, "last_seen"));
+      }
+    g_assert_cmpuint (found, ==, 1);
+  }
   /* the password is stored only as a hash */
   {
     g_autofree char *db = g_build_filename (main_sdc.dir, "sdc.db", NULL);
