@@ -57,5 +57,10 @@ const char *esactl_str (JsonObject *o, const char *member);
 /* Command tables of each file. */
 extern const EsactlCommand esactl_core_commands[];
 extern const EsactlCommand esactl_connect_commands[];
+extern const EsactlCommand esactl_plugin_commands[];
+
+/* Passes a command esactl doesn't know to esad, where plugins serve it. */
+int   esactl_run_plugin_command   (EsactlOptions *opts, int argc, char **argv);
+void  esactl_print_plugin_commands (EsactlOptions *opts);
 
 G_END_DECLS

@@ -9,6 +9,7 @@
 static const EsactlCommand *const command_tables[] = {
   esactl_core_commands,
   esactl_connect_commands,
+  esactl_plugin_commands,
   NULL,
 };
 
@@ -94,11 +95,19 @@ main (int argc, char **argv)
     opts.config_path = g_strdup (SYSCONFDIR "/esa/esa.conf");
 
   cmd = find_command (argc - 1, argv + 1, &consumed);
+  if (cmd == NULL && argc > 1 && argv[1][0] != '-')
+    {
+      /* Not ours: maybe a plugin's (problem, inventory, uak …), served by esad. */
+      int rc = esactl_run_plugin_command (&opts, argc - 1, argv + 1);
+      g_free (opts.config_path);
+      return rc;
+    }
   if (cmd == NULL)
     {
       if (argc > 1)
-        g_printerr ("esactl: unknown command \"%s\"\n", argv[1]);
+        g_printerr ("esactl: unknown option \"%s\"\n", argv[1]);
       usage ();
+      esactl_print_plugin_commands (&opts);
       g_free (opts.config_path);
       return ESACTL_EXIT_USAGE;
     }

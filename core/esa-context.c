@@ -192,3 +192,58 @@ esa_context_emit_event (EsaContext *ctx, const char *event, JsonObject *data)
 {
   esa_dispatcher_emit (ctx->engine->dispatcher, event, data);
 }
+
+gboolean
+esa_context_submit_and_wait (EsaContext *ctx, EsaReport *report, guint timeout_s,
+                             JsonObject **answer, GError **error)
+{
+  if (g_strcmp0 (esa_report_get_plugin (report), ctx->name) != 0)
+    {
+      g_set_error (error, ESA_ERROR, ESA_ERROR_INVALID_DATA, "%s: report %s claims plugin \"%s\"",
+                   ctx->name, esa_report_get_uuid (report), esa_report_get_plugin (report));
+      return FALSE;
+    }
+  return esa_engine_submit_and_wait (ctx->engine, report, timeout_s, answer, error);
+}
+
+gboolean
+esa_context_call_sdc (EsaContext *ctx, const char *endpoint, JsonObject *request,
+                      JsonObject **answer, GError **error)
+{
+  EsaEngine *engine = ctx->engine;
+  if (engine->call_sdc == NULL)
+    {
+      g_set_error (error, ESA_ERROR, ESA_ERROR_NOT_SUPPORTED, "%s: no transport can reach the SDC here",
+                   ctx->name);
+      return FALSE;
+    }
+  return engine->call_sdc (engine, endpoint, request, answer, error, engine->call_sdc_data);
+}
+
+gboolean
+esa_context_add_command (EsaContext *ctx, const char *words, const char *usage, const char *summary,
+                         EsaCommandFunc func, gpointer user_data, GError **error)
+{
+  EsaCommand *cmd;
+  if (!ctx->in_init)
+    {
+      g_set_error (error, ESA_ERROR, ESA_ERROR_FAILED,
+                   "command \"%s\": commands can only be added from the plugin's init", words);
+      return FALSE;
+    }
+  for (guint i = 0; i < ctx->engine->commands->len; i++)
+    if (g_str_equal (((EsaCommand *) g_ptr_array_index (ctx->engine->commands, i))->words, words))
+      {
+        g_set_error (error, ESA_ERROR, ESA_ERROR_INVALID_DATA, "command \"%s\" is already registered", words);
+        return FALSE;
+      }
+  cmd = g_new0 (EsaCommand, 1);
+  cmd->words = g_strdup (words);
+  cmd->usage = g_strdup (usage ? usage : "");
+  cmd->summary = g_strdup (summary ? summary : "");
+  cmd->ctx = ctx;
+  cmd->func = func;
+  cmd->user_data = user_data;
+  g_ptr_array_add (ctx->engine->commands, cmd);
+  return TRUE;
+}

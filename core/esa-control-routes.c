@@ -74,6 +74,24 @@ get_queue (EsaControl *ctl, SoupServerMessage *msg, const char *rest, JsonObject
   esa_control_reply (ctl, msg, json_builder_get_root (b));
 }
 
+/* An optional string member of a request body. A member of another type is
+ * the client's mistake (400), not a json-glib critical in esad. */
+static gboolean
+body_string (JsonObject *body, const char *member, const char **out, GError **error)
+{
+  JsonNode *node = json_object_get_member (body, member);
+  *out = NULL;
+  if (node == NULL || JSON_NODE_HOLDS_NULL (node))
+    return TRUE;
+  if (!JSON_NODE_HOLDS_VALUE (node) || json_node_get_value_type (node) != G_TYPE_STRING)
+    {
+      g_set_error (error, ESA_ERROR, ESA_ERROR_INVALID_DATA, "%s: not a string (expected a name)", member);
+      return FALSE;
+    }
+  *out = json_node_get_string (node);
+  return TRUE;
+}
+
 typedef struct {
   EsaControl *ctl;
   SoupServerMessage *msg;
@@ -115,9 +133,15 @@ post_job_run (EsaControl *ctl, SoupServerMessage *msg, const char *rest, JsonObj
   g_autoptr (GError) error = NULL;
   RunData *rd;
   JsonObject *data = NULL;
+  const char *event = NULL;
   if (!g_str_has_suffix (rest, "/run"))
     {
       g_set_error (&error, ESA_ERROR, ESA_ERROR_NOT_FOUND, "expected /v1/jobs/NAME/run");
+      esa_control_reply_error (ctl, msg, error);
+      return;
+    }
+  if (!body_string (body, "event", &event, &error))
+    {
       esa_control_reply_error (ctl, msg, error);
       return;
     }
@@ -130,9 +154,7 @@ post_job_run (EsaControl *ctl, SoupServerMessage *msg, const char *rest, JsonObj
   rd->msg = g_object_ref (msg);
   rd->job = g_strdup (name);
   esa_control_hold (ctl, msg);
-  if (!esa_dispatcher_run_now (engine->dispatcher, name,
-                               json_object_get_string_member_with_default (body, "event", NULL),
-                               data, run_done, rd, &error))
+  if (!esa_dispatcher_run_now (engine->dispatcher, name, event, data, run_done, rd, &error))
     {
       esa_control_reply_error (ctl, msg, error);
       g_object_unref (rd->msg);
@@ -147,9 +169,15 @@ post_event (EsaControl *ctl, SoupServerMessage *msg, const char *rest, JsonObjec
             gpointer user_data)
 {
   EsaEngine *engine = esa_control_get_engine (ctl);
-  const char *event = json_object_get_string_member_with_default (body, "event", NULL);
+  const char *event = NULL;
   JsonObject *data = NULL;
   g_autoptr (JsonBuilder) b = json_builder_new ();
+  g_autoptr (GError) type_error = NULL;
+  if (!body_string (body, "event", &event, &type_error))
+    {
+      esa_control_reply_error (ctl, msg, type_error);
+      return;
+    }
   if (event == NULL || *event == '\0')
     {
       g_autoptr (GError) error = g_error_new (ESA_ERROR, ESA_ERROR_INVALID_DATA,
@@ -170,9 +198,134 @@ post_event (EsaControl *ctl, SoupServerMessage *msg, const char *rest, JsonObjec
   esa_control_reply (ctl, msg, json_builder_get_root (b));
 }
 
+static void
+get_commands (EsaControl *ctl, SoupServerMessage *msg, const char *rest, JsonObject *body,
+              gpointer user_data)
+{
+  EsaEngine *engine = esa_control_get_engine (ctl);
+  g_autoptr (JsonBuilder) b = json_builder_new ();
+  json_builder_begin_array (b);
+  for (guint i = 0; i < engine->commands->len; i++)
+    {
+      EsaCommand *cmd = g_ptr_array_index (engine->commands, i);
+      json_builder_begin_object (b);
+      json_builder_set_member_name (b, "words");
+      json_builder_add_string_value (b, cmd->words);
+      json_builder_set_member_name (b, "usage");
+      json_builder_add_string_value (b, cmd->usage);
+      json_builder_set_member_name (b, "summary");
+      json_builder_add_string_value (b, cmd->summary);
+      json_builder_set_member_name (b, "plugin");
+      json_builder_add_string_value (b, cmd->ctx->name);
+      json_builder_end_object (b);
+    }
+  json_builder_end_array (b);
+  esa_control_reply (ctl, msg, json_builder_get_root (b));
+}
+
+typedef struct {
+  EsaControl *ctl;
+  SoupServerMessage *msg;
+  EsaCommand *cmd;
+  GStrv args;
+} CommandCall;
+
+static void
+command_call_free (CommandCall *cc)
+{
+  g_object_unref (cc->msg);
+  g_strfreev (cc->args);
+  g_free (cc);
+}
+
+static void
+command_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
+{
+  CommandCall *cc = task_data;
+  GError *error = NULL;
+  JsonObject *result = cc->cmd->func (cc->cmd->ctx, (const char *const *) cc->args, cc->cmd->user_data, &error);
+  if (result == NULL && error == NULL)
+    error = g_error_new (ESA_ERROR, ESA_ERROR_FAILED, "%s: internal error (command failed without a reason)",
+                         cc->cmd->ctx->name);
+  if (result == NULL)
+    g_task_return_error (task, error);
+  else
+    g_task_return_pointer (task, result, (GDestroyNotify) json_object_unref);
+}
+
+static void
+command_done (GObject *source, GAsyncResult *res, gpointer user_data)
+{
+  CommandCall *cc = g_task_get_task_data (G_TASK (res));
+  g_autoptr (GError) error = NULL;
+  JsonObject *result = g_task_propagate_pointer (G_TASK (res), &error);
+  if (result == NULL)
+    esa_control_reply_error (cc->ctl, cc->msg, error);
+  else
+    {
+      JsonNode *n = json_node_new (JSON_NODE_OBJECT);
+      json_node_take_object (n, result);
+      esa_control_reply (cc->ctl, cc->msg, n);
+    }
+}
+
+/* POST /v1/command {"args": ["problem", "list", …]}: a plugin's command. */
+static void
+post_command (EsaControl *ctl, SoupServerMessage *msg, const char *rest, JsonObject *body,
+              gpointer user_data)
+{
+  EsaEngine *engine = esa_control_get_engine (ctl);
+  JsonNode *an = json_object_get_member (body, "args");
+  g_autoptr (GStrvBuilder) sb = g_strv_builder_new ();
+  g_auto (GStrv) words = NULL;
+  g_autoptr (GTask) task = NULL;
+  CommandCall *cc;
+  EsaCommand *cmd;
+  guint used = 0;
+  if (an == NULL || !JSON_NODE_HOLDS_ARRAY (an))
+    {
+      g_autoptr (GError) error = g_error_new (ESA_ERROR, ESA_ERROR_INVALID_DATA, "args: expected an array of strings");
+      esa_control_reply_error (ctl, msg, error);
+      return;
+    }
+  for (guint i = 0; i < json_array_get_length (json_node_get_array (an)); i++)
+    {
+      JsonNode *e = json_array_get_element (json_node_get_array (an), i);
+      if (!JSON_NODE_HOLDS_VALUE (e) || json_node_get_value_type (e) != G_TYPE_STRING)
+        {
+          g_autoptr (GError) error = g_error_new (ESA_ERROR, ESA_ERROR_INVALID_DATA,
+                                                  "args[%u]: expected a string", i);
+          esa_control_reply_error (ctl, msg, error);
+          return;
+        }
+      g_strv_builder_add (sb, json_node_get_string (e));
+    }
+  words = g_strv_builder_end (sb);
+  cmd = esa_engine_find_command (engine, (const char *const *) words, &used);
+  if (cmd == NULL)
+    {
+      g_autofree char *joined = g_strjoinv (" ", words);
+      g_autoptr (GError) error = g_error_new (ESA_ERROR, ESA_ERROR_NOT_FOUND,
+                                              "unknown command \"%s\" (no loaded plugin provides it)", joined);
+      esa_control_reply_error (ctl, msg, error);
+      return;
+    }
+  cc = g_new0 (CommandCall, 1);
+  cc->ctl = ctl;
+  cc->msg = g_object_ref (msg);
+  cc->cmd = cmd;
+  cc->args = g_strdupv (words + used);
+  esa_control_hold (ctl, msg);
+  task = g_task_new (NULL, NULL, command_done, NULL);
+  g_task_set_task_data (task, cc, (GDestroyNotify) command_call_free);
+  g_task_run_in_thread (task, command_thread);
+}
+
 void
 esa_control_add_core_routes (EsaControl *ctl)
 {
+  esa_control_add_route (ctl, "GET", "/v1/commands", get_commands, NULL);
+  esa_control_add_route (ctl, "POST", "/v1/command", post_command, NULL);
   esa_control_add_route (ctl, "GET", "/v1/status", get_status, NULL);
   esa_control_add_route (ctl, "GET", "/v1/plugins", get_plugins, NULL);
   esa_control_add_route (ctl, "GET", "/v1/queue", get_queue, NULL);

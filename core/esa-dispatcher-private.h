@@ -20,6 +20,8 @@ gboolean       esa_dispatcher_add_job  (EsaDispatcher *self, EsaContext *ctx,
                                         guint64 splay_s, gboolean enabled,
                                         EsaJobFunc func, gpointer user_data,
                                         GDestroyNotify destroy, GError **error);
+/* Forgets the jobs of a plugin whose init failed (before start). */
+void           esa_dispatcher_remove_jobs_of (EsaDispatcher *self, EsaContext *ctx);
 /* Runs the jobs missed while the agent was down, then arms the timer. */
 void           esa_dispatcher_start    (EsaDispatcher *self);
 /* Cancels running jobs and disarms timers; running threads finish on their own. */

@@ -412,6 +412,14 @@ esa_dispatcher_add_job (EsaDispatcher *self, EsaContext *ctx, const char *name,
 }
 
 void
+esa_dispatcher_remove_jobs_of (EsaDispatcher *self, EsaContext *ctx)
+{
+  for (guint i = self->jobs->len; i > 0; i--)
+    if (((Job *) g_ptr_array_index (self->jobs, i - 1))->ctx == ctx)
+      g_ptr_array_remove_index (self->jobs, i - 1);
+}
+
+void
 esa_dispatcher_start (EsaDispatcher *self)
 {
   g_autoptr (GDateTime) now = g_date_time_new_now (self->tz);

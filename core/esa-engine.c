@@ -7,6 +7,24 @@
 
 #include <unistd.h>
 
+typedef struct {
+  GCond cond;
+  gboolean done;
+  gboolean ok;
+  gboolean final;
+  JsonObject *answer;
+  char *reason;
+} EsaDeliveryWaiter;
+
+static void
+command_free (EsaCommand *cmd)
+{
+  g_free (cmd->words);
+  g_free (cmd->usage);
+  g_free (cmd->summary);
+  g_free (cmd);
+}
+
 EsaEngine *
 esa_engine_new (EsaConfig *config, GError **error)
 {
@@ -19,6 +37,9 @@ esa_engine_new (EsaConfig *config, GError **error)
   self->plugins = g_ptr_array_new_with_free_func ((GDestroyNotify) esa_plugin_record_free);
   self->contexts = g_ptr_array_new_with_free_func ((GDestroyNotify) esa_context_free);
   self->started = g_date_time_new_now_utc ();
+  self->commands = g_ptr_array_new_with_free_func ((GDestroyNotify) command_free);
+  self->waiters = g_hash_table_new (g_str_hash, g_str_equal);
+  g_mutex_init (&self->waiters_lock);
   self->main_context = g_main_context_ref_thread_default ();
   if (!esa_mkdir_p (config->state_dir, 0700, error))
     return NULL;
@@ -53,6 +74,9 @@ esa_engine_free (EsaEngine *self)
           ctx->record->info->shutdown (ctx);
       }
   g_clear_pointer (&self->dispatcher, esa_dispatcher_free);
+  g_clear_pointer (&self->commands, g_ptr_array_unref);
+  g_clear_pointer (&self->waiters, g_hash_table_unref);
+  g_mutex_clear (&self->waiters_lock);
   g_clear_pointer (&self->contexts, g_ptr_array_unref);
   g_clear_pointer (&self->plugins, g_ptr_array_unref);
   g_clear_pointer (&self->queue, esa_queue_free);
@@ -108,6 +132,11 @@ esa_engine_load_plugins (EsaEngine *self)
           g_warning ("%s", error->message);
           rec->state = ESA_PLUGIN_STATE_FAILED;
           rec->reason = g_strdup (error->message);
+          /* Whatever it registered before failing goes with it. */
+          esa_dispatcher_remove_jobs_of (self->dispatcher, ctx);
+          for (guint c = self->commands->len; c > 0; c--)
+            if (((EsaCommand *) g_ptr_array_index (self->commands, c - 1))->ctx == ctx)
+              g_ptr_array_remove_index (self->commands, c - 1);
           esa_context_free (ctx);
           continue;
         }
@@ -161,10 +190,106 @@ esa_engine_submit (EsaEngine *self, EsaReport *report, GError **error)
   return TRUE;
 }
 
+static void
+wake_waiter (EsaEngine *self, const char *uuid, gboolean ok, gboolean final, JsonObject *answer,
+             const char *reason)
+{
+  EsaDeliveryWaiter *w;
+  g_mutex_lock (&self->waiters_lock);
+  w = g_hash_table_lookup (self->waiters, uuid);
+  if (w != NULL && !w->done)
+    {
+      w->done = TRUE;
+      w->ok = ok;
+      w->final = final;
+      w->answer = answer ? json_object_ref (answer) : NULL;
+      w->reason = g_strdup (reason);
+      g_cond_broadcast (&w->cond);
+    }
+  g_mutex_unlock (&self->waiters_lock);
+}
+
+void
+esa_engine_report_not_delivered (EsaEngine *self, const char *uuid, const char *reason, gboolean final)
+{
+  wake_waiter (self, uuid, FALSE, final, NULL, reason);
+}
+
+gboolean
+esa_engine_submit_and_wait (EsaEngine *self, EsaReport *report, guint timeout_s,
+                            JsonObject **answer, GError **error)
+{
+  EsaDeliveryWaiter w = { 0 };
+  const char *uuid = esa_report_get_uuid (report);
+  gint64 deadline = g_get_monotonic_time () + (gint64) timeout_s * G_USEC_PER_SEC;
+  gboolean ok;
+
+  /* Waiting in the main thread would wait for ourselves: the sender answers there. */
+  g_return_val_if_fail (!g_main_context_is_owner (self->main_context), FALSE);
+  g_cond_init (&w.cond);
+  g_mutex_lock (&self->waiters_lock);
+  g_hash_table_insert (self->waiters, (gpointer) uuid, &w);
+  g_mutex_unlock (&self->waiters_lock);
+  if (!esa_engine_submit (self, report, error))
+    {
+      g_mutex_lock (&self->waiters_lock);
+      g_hash_table_remove (self->waiters, uuid);
+      g_mutex_unlock (&self->waiters_lock);
+      g_cond_clear (&w.cond);
+      return FALSE;
+    }
+  g_mutex_lock (&self->waiters_lock);
+  while (!w.done)
+    if (!g_cond_wait_until (&w.cond, &self->waiters_lock, deadline))
+      break;
+  g_hash_table_remove (self->waiters, uuid);
+  g_mutex_unlock (&self->waiters_lock);
+  g_cond_clear (&w.cond);
+  ok = w.done && w.ok;
+  if (ok && answer != NULL)
+    *answer = w.answer ? json_object_ref (w.answer) : json_object_new ();
+  if (!w.done)
+    g_set_error (error, ESA_ERROR, ESA_ERROR_TIMEOUT,
+                 "report %s not delivered within %u s; it stays queued and will be sent", uuid, timeout_s);
+  else if (!ok && w.final)
+    g_set_error (error, ESA_ERROR, ESA_ERROR_REJECTED, "report %s rejected: %s", uuid, w.reason);
+  else if (!ok)
+    g_set_error (error, ESA_ERROR, ESA_ERROR_NETWORK,
+                 "report %s not sent yet (kept in the queue, will retry): %s", uuid, w.reason);
+  if (w.answer != NULL)
+    json_object_unref (w.answer);
+  g_free (w.reason);
+  return ok;
+}
+
+EsaCommand *
+esa_engine_find_command (EsaEngine *self, const char *const *words, guint *n_words)
+{
+  EsaCommand *best = NULL;
+  guint best_n = 0;
+  for (guint i = 0; i < self->commands->len; i++)
+    {
+      EsaCommand *cmd = g_ptr_array_index (self->commands, i);
+      g_auto (GStrv) parts = g_strsplit (cmd->words, " ", -1);
+      guint n = g_strv_length (parts);
+      gboolean match = n > best_n;
+      for (guint k = 0; match && k < n; k++)
+        match = words[k] != NULL && g_str_equal (words[k], parts[k]);
+      if (match)
+        {
+          best = cmd;
+          best_n = n;
+        }
+    }
+  *n_words = best_n;
+  return best;
+}
+
 void
 esa_engine_report_delivered (EsaEngine *self, const char *plugin, const char *uuid,
                              const char *kind, JsonObject *answer)
 {
+  wake_waiter (self, uuid, TRUE, FALSE, answer, NULL);
   for (guint i = 0; i < self->contexts->len; i++)
     {
       EsaContext *ctx = g_ptr_array_index (self->contexts, i);

@@ -32,6 +32,7 @@ typedef struct {
   char *message;
   gint64 next_due;         /* unix seconds of the earliest retry, 0 = none */
   gboolean not_activated;
+  gboolean force;          /* someone asked (esactl queue send …): backoff does not apply */
 } Pass;
 
 static void
@@ -181,7 +182,7 @@ pass_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *can
   for (guint i = 0; i < entries->len; i++)
     {
       EsaQueueEntry *e = g_ptr_array_index (entries, i);
-      if (e->next_attempt > now)
+      if (!p->force && e->next_attempt > now)
         {
           if (p->next_due == 0 || e->next_attempt < p->next_due)
             p->next_due = e->next_attempt;
@@ -282,6 +283,13 @@ pass_done (GObject *source, GAsyncResult *res, gpointer user_data)
    * this pass delivered counts for them too (their report may be in it). */
   for (guint i = 0; i < self->waiters->len; i++)
     accumulate (g_ptr_array_index (self->waiters, i), p);
+  for (guint i = 0; i < json_array_get_length (p->failed); i++)
+    {
+      JsonObject *f = json_array_get_object_element (p->failed, i);
+      esa_engine_report_not_delivered (engine, json_object_get_string_member (f, "uuid"),
+                                       json_object_get_string_member (f, "reason"),
+                                       json_object_get_boolean_member (f, "final"));
+    }
   for (guint i = 0; callers != NULL && i < callers->len; i++)
     {
       GTask *caller = g_ptr_array_index (callers, i);
@@ -322,6 +330,8 @@ start_pass (EsaSender *self)
   self->running = TRUE;
   self->current = g_steal_pointer (&self->waiters);
   self->waiters = g_ptr_array_new_with_free_func (g_object_unref);
+  /* An admin's "send now" means now, not when the backoff ends. */
+  p->force = self->current->len > 0;
   task = g_task_new (NULL, self->cancellable, pass_done, self);
   g_task_set_task_data (task, p, (GDestroyNotify) pass_free);
   g_task_set_name (task, "esa-sender");
@@ -356,6 +366,43 @@ esa_sender_drain_finish (EsaSender *self, GAsyncResult *res, GError **error)
   return g_task_propagate_pointer (G_TASK (res), error);
 }
 
+/* esa_context_call_sdc: a plugin's request outside the queue (worker thread). */
+static gboolean
+call_sdc (EsaEngine *engine, const char *endpoint, JsonObject *request, JsonObject **answer,
+          GError **error, gpointer user_data)
+{
+  g_autoptr (EsaConfig) config = esa_config_ref (engine->config);
+  g_autoptr (EsaCredentials) creds = esa_credentials_load (config->state_dir, error);
+  g_autoptr (EsaDeliverer) deliverer = NULL;
+  g_autoptr (JsonNode) body = json_node_new (JSON_NODE_OBJECT);
+  g_autofree char *path = g_strdup_printf ("/esa/v1/%s", endpoint);
+  g_autofree char *key = g_uuid_string_random ();
+  EsaDelivery d = { 0 };
+  gboolean ok;
+  if (creds == NULL)
+    return FALSE;
+  if (!json_object_has_member (request, "version"))
+    json_object_set_int_member (request, "version", 1);
+  if (!json_object_has_member (request, "uuid"))
+    json_object_set_string_member (request, "uuid", key);
+  json_node_set_object (body, request);
+  deliverer = esa_deliverer_new (config, creds, NULL);
+  esa_deliverer_call (deliverer, "POST", path, body, TRUE,
+                      json_object_get_string_member (request, "uuid"), NULL, &d);
+  ok = d.outcome == ESA_OUTCOME_OK;
+  if (ok && answer != NULL)
+    *answer = d.answer && JSON_NODE_HOLDS_OBJECT (d.answer) ? json_object_ref (json_node_get_object (d.answer))
+                                                             : json_object_new ();
+  if (!ok)
+    g_set_error (error, ESA_ERROR,
+                 d.outcome == ESA_OUTCOME_REJECTED ? ESA_ERROR_REJECTED
+                 : d.outcome == ESA_OUTCOME_AUTH   ? ESA_ERROR_AUTH
+                                                   : ESA_ERROR_NETWORK,
+                 "%s", d.message);
+  esa_delivery_clear (&d);
+  return ok;
+}
+
 static void
 on_queue_changed (EsaEngine *engine, gpointer user_data)
 {
@@ -371,6 +418,8 @@ esa_sender_new (EsaEngine *engine)
   self->cancellable = g_cancellable_new ();
   engine->queue_changed = on_queue_changed;
   engine->queue_changed_data = self;
+  engine->call_sdc = call_sdc;
+  engine->call_sdc_data = self;
   return self;
 }
 
@@ -386,6 +435,7 @@ esa_sender_free (EsaSender *self)
   while (self->running)
     g_main_context_iteration (NULL, TRUE);
   self->engine->queue_changed = NULL;
+  self->engine->call_sdc = NULL;
   g_ptr_array_unref (self->waiters);
   g_clear_pointer (&self->current, g_ptr_array_unref);
   g_object_unref (self->cancellable);

@@ -62,6 +62,31 @@ gboolean     esa_context_submit           (EsaContext *ctx, EsaReport *report, G
  * with NAME equal to its job name) runs with @data. Thread-safe. */
 void         esa_context_emit_event       (EsaContext *ctx, const char *event, JsonObject *data);
 
+/* Hands a report to the queue, starts sending it, and waits (in a worker
+ * thread, never the main thread) until the SDC answered or @timeout_s passed.
+ * TRUE with the SDC's answer (a service request number …); FALSE when it was
+ * rejected, could not be sent in time (it stays queued and will still be
+ * delivered: ESA_ERROR_TIMEOUT / ESA_ERROR_NETWORK), or was never queued. */
+gboolean     esa_context_submit_and_wait  (EsaContext *ctx, EsaReport *report, guint timeout_s,
+                                           JsonObject **answer, GError **error);
+
+/* One request/answer with the SDC outside the queue (e.g. asking for a
+ * renewed UAK): POST /esa/v1/@endpoint with @request, over the same routes,
+ * proxies and TLS policy as reports. Worker threads only. */
+gboolean     esa_context_call_sdc         (EsaContext *ctx, const char *endpoint,
+                                           JsonObject *request, JsonObject **answer,
+                                           GError **error);
+
+/* An esactl command served by the plugin: `esactl WORDS ARGS…`. Runs in a
+ * worker thread with the words after the command; returns a JSON object
+ * whose "text" member is printed for people and "data" member for --json. */
+typedef JsonObject *(*EsaCommandFunc) (EsaContext *ctx, const char *const *args,
+                                       gpointer user_data, GError **error);
+/* @words: "problem list"; @usage: "[ID]"; only from init. */
+gboolean     esa_context_add_command      (EsaContext *ctx, const char *words, const char *usage,
+                                           const char *summary, EsaCommandFunc func,
+                                           gpointer user_data, GError **error);
+
 /* Inside a job run. */
 EsaContext  *esa_job_run_get_context      (EsaJobRun *run);
 const char  *esa_job_run_get_job_name     (EsaJobRun *run);

@@ -10,8 +10,10 @@ G_BEGIN_DECLS
 #define ESA_REPORT_KIND_HEARTBEAT  "heartbeat"
 #define ESA_REPORT_KIND_PROBLEM    "problem"
 #define ESA_REPORT_KIND_INVENTORY  "inventory"
-#define ESA_REPORT_KIND_ATTACHMENT "attachment"
-#define ESA_REPORT_KIND_UAK        "uak"
+/* Extended error data (snap) for a problem: parent = the problem's UUID. */
+#define ESA_REPORT_KIND_EXTENDED_DATA "extended-data"
+/* Outcome of an Update Access Key check or renewal. */
+#define ESA_REPORT_KIND_UAK_STATUS    "uak-status"
 
 typedef struct _EsaReport EsaReport;
 
