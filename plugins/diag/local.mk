@@ -1,0 +1,1 @@
+# plugins/diag/local.mk: rules added by the diag plugin

@@ -1,0 +1,1 @@
+# plugins/snap/local.mk: rules added by the snap plugin

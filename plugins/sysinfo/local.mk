@@ -1,0 +1,1 @@
+# plugins/sysinfo/local.mk: rules added by the sysinfo plugin

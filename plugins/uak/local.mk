@@ -1,0 +1,1 @@
+# plugins/uak/local.mk: rules added by the uak plugin
