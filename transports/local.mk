@@ -21,3 +21,4 @@ transports_libesa_transport_la_CFLAGS = $(AM_CFLAGS) $(SOUP_CFLAGS) $(GNUTLS_CFL
 	-I$(top_srcdir)/transports -I$(top_srcdir)/transports/https -I$(top_srcdir)/transports/file \
 	-DG_LOG_DOMAIN=\"esa\"
 transports_libesa_transport_la_LIBADD = core/libesa.la $(SOUP_LIBS) $(GNUTLS_LIBS) $(GLIB_LIBS) $(JSON_LIBS) -lm
+include $(srcdir)/transports/tests.mk

@@ -49,12 +49,40 @@ copy_route (EsaRoute *dst, const EsaRoute *src)
   dst->server = g_strdup (src->server);
 }
 
+/* libsoup 3.2 gives glib-networking the bracketed "[::1]" of an IPv6 URL as
+ * the TLS server identity, and it goes out as SNI; GnuTLS servers abort the
+ * handshake on such a name (RFC 6066: SNI carries DNS names only). Reaching
+ * an IP-literal server through an address instead sends no SNI, and the
+ * certificate is then checked against its IP subjectAltName. */
+static GSocketConnectable *
+ip_literal_connectable (const char *server)
+{
+  g_autoptr (GUri) uri = g_uri_parse (server, G_URI_FLAGS_NONE, NULL);
+  g_autofree char *host = NULL;
+  gint port;
+  if (uri == NULL || g_uri_get_host (uri) == NULL)
+    return NULL;
+  host = g_strdup (g_uri_get_host (uri));
+  if (host[0] == '[' && g_str_has_suffix (host, "]"))
+    {
+      memmove (host, host + 1, strlen (host));
+      host[strlen (host) - 1] = '\0';
+    }
+  if (!g_hostname_is_ip_address (host))
+    return NULL;
+  port = g_uri_get_port (uri);
+  if (port <= 0)
+    port = g_str_equal (g_uri_get_scheme (uri), "http") ? 80 : 443;
+  return G_SOCKET_CONNECTABLE (g_inet_socket_address_new_from_string (host, (guint) port));
+}
+
 EsaHttps *
 esa_https_new (EsaConfig *config, const EsaRoute *route, GError **error)
 {
   g_autoptr (EsaHttps) self = g_new0 (EsaHttps, 1);
   g_autoptr (GProxyResolver) resolver = NULL;
   g_autoptr (GTlsDatabase) db = NULL;
+  g_autoptr (GSocketConnectable) addr = NULL;
 
   self->route = g_new0 (EsaRoute, 1);
   copy_route (self->route, route);
@@ -72,12 +100,15 @@ esa_https_new (EsaConfig *config, const EsaRoute *route, GError **error)
   else
     db = g_tls_backend_get_default_database (g_tls_backend_get_default ());
   self->user_agent = g_strdup_printf ("OpenESA/%s", ESA_VERSION);
+  if (route->proxy_url == NULL)
+    addr = ip_literal_connectable (route->server);
   self->session = soup_session_new_with_options ("proxy-resolver", resolver,
                                                  "tls-database", db,
                                                  "timeout", (guint) config->timeout_s,
                                                  "idle-timeout", (guint) 30,
                                                  "user-agent", self->user_agent,
                                                  "max-conns-per-host", 2,
+                                                 "remote-connectable", addr,
                                                  NULL);
   return g_steal_pointer (&self);
 }

@@ -1,0 +1,38 @@
+# Transport tests (issue 3): real esa-sdc, esad, esactl and tinyproxy on
+# loopback. test-transport-util.c is shared by the end-to-end programs.
+ESA_TRANSPORT_TEST_CFLAGS = $(AM_CFLAGS) -I$(top_srcdir)/tests
+ESA_TRANSPORT_TEST_DEPS = core/esad cli/esactl sdc/esa-sdc plugins/heartbeat/heartbeat.la
+ESA_TRANSPORT_TEST_UTIL = tests/test-transport-util.c tests/test-transport-util.h
+
+check_PROGRAMS += \
+	tests/test-transport-tls \
+	tests/test-transport-proxy \
+	tests/test-transport-queue \
+	tests/test-transport-backoff
+TESTS += \
+	tests/test-transport-tls \
+	tests/test-transport-proxy \
+	tests/test-transport-queue \
+	tests/test-transport-backoff
+
+tests_test_transport_tls_SOURCES = tests/test-transport-tls.c $(ESA_TRANSPORT_TEST_UTIL)
+tests_test_transport_tls_CFLAGS = $(ESA_TRANSPORT_TEST_CFLAGS)
+tests_test_transport_tls_LDADD = $(ESA_TEST_LIBS)
+EXTRA_tests_test_transport_tls_DEPENDENCIES = $(ESA_TRANSPORT_TEST_DEPS)
+
+tests_test_transport_proxy_SOURCES = tests/test-transport-proxy.c $(ESA_TRANSPORT_TEST_UTIL)
+tests_test_transport_proxy_CFLAGS = $(ESA_TRANSPORT_TEST_CFLAGS)
+tests_test_transport_proxy_LDADD = $(ESA_TEST_LIBS)
+EXTRA_tests_test_transport_proxy_DEPENDENCIES = $(ESA_TRANSPORT_TEST_DEPS)
+
+tests_test_transport_queue_SOURCES = tests/test-transport-queue.c $(ESA_TRANSPORT_TEST_UTIL)
+tests_test_transport_queue_CFLAGS = $(ESA_TRANSPORT_TEST_CFLAGS)
+tests_test_transport_queue_LDADD = $(ESA_TEST_LIBS)
+EXTRA_tests_test_transport_queue_DEPENDENCIES = $(ESA_TRANSPORT_TEST_DEPS)
+
+# Unit test of the sender's backoff: links the transport library itself.
+tests_test_transport_backoff_SOURCES = tests/test-transport-backoff.c
+tests_test_transport_backoff_CFLAGS = $(AM_CFLAGS) $(SOUP_CFLAGS) $(GNUTLS_CFLAGS) \
+	-I$(top_srcdir)/tests -I$(top_srcdir)/transports
+tests_test_transport_backoff_LDADD = transports/libesa-transport.la $(ESA_TEST_LIBS) \
+	$(SOUP_LIBS) $(GNUTLS_LIBS) -lm
