@@ -22,6 +22,7 @@ static const SdcRoute routes[] = {
   { "/esa/v1/problem", "POST", TRUE, SDC_ROUTE_REPORT, "problem" },
   { "/esa/v1/inventory", "POST", TRUE, SDC_ROUTE_REPORT, "inventory" },
   { "/esa/v1/uak-status", "POST", TRUE, SDC_ROUTE_REPORT, "uak-status" },
+  { "/esa/v1/extended-data", "POST", TRUE, SDC_ROUTE_REPORT, "extended-data" },
   { "/esa/v1/uak", "POST", TRUE, SDC_ROUTE_UAK, NULL },
   { "/esa/v1/config", "GET", FALSE, SDC_ROUTE_CONFIG, NULL },
   { "/esa/v1/attachment/", "PUT", TRUE, SDC_ROUTE_ATTACHMENT, NULL },
