@@ -9,3 +9,8 @@ EXTRA_DIST += data/esad.service.in
 
 data/esad.service: $(srcdir)/data/esad.service.in Makefile
 	$(AM_V_GEN)mkdir -p data && sed -e 's|@sbindir[@]|$(sbindir)|g' -e 's|@sysconfdir[@]|$(sysconfdir)|g' $< > $@
+
+# AIX: SRC/inittab registration and the installp template (docs/packaging.md).
+aixdir = $(pkglibdir)/aix
+dist_aix_SCRIPTS = data/aix/esad-src.sh
+EXTRA_DIST += data/aix/openesa.template.in
