@@ -257,7 +257,12 @@ typedef struct {
   char *user;
   char *password;
   char *encoded;
+  gboolean unknown; /* no such user: hash anyway, then say no */
 } VerifyData;
+
+/* Hashed for unknown users so that the answer takes as long as for a wrong password and
+ * does not reveal which user names exist. */
+#define DUMMY_HASH HASH_PREFIX "100000$AAAAAAAAAAAAAAAAAAAAAA==$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="
 
 static void
 verify_data_free (VerifyData *d)
@@ -281,6 +286,11 @@ verify_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *c
   if (!esa_proxy_password_verify (d->encoded, d->password, &matches, &error))
     {
       g_task_return_error (task, error);
+      return;
+    }
+  if (d->unknown)
+    {
+      g_task_return_new_error (task, ESA_ERROR, ESA_ERROR_AUTH, "unknown user %s", d->user);
       return;
     }
   if (!matches)
@@ -308,11 +318,6 @@ esa_proxy_users_verify_async (EsaProxyUsers *users, const char *user, const char
   VerifyData *d;
 
   g_task_set_source_tag (task, esa_proxy_users_verify_async);
-  if (encoded == NULL)
-    {
-      g_task_return_new_error (task, ESA_ERROR, ESA_ERROR_AUTH, "unknown user %s", user);
-      return;
-    }
   g_mutex_lock (&users->lock);
   cached = g_hash_table_contains (users->verified, key);
   g_mutex_unlock (&users->lock);
@@ -324,7 +329,8 @@ esa_proxy_users_verify_async (EsaProxyUsers *users, const char *user, const char
   d = g_new0 (VerifyData, 1);
   d->user = g_strdup (user);
   d->password = g_strdup (password);
-  d->encoded = g_strdup (encoded);
+  d->unknown = encoded == NULL;
+  d->encoded = g_strdup (encoded != NULL ? encoded : DUMMY_HASH);
   g_task_set_task_data (task, d, (GDestroyNotify) verify_data_free);
   g_object_set_data_full (G_OBJECT (task), "users", esa_proxy_users_ref (users),
                           (GDestroyNotify) esa_proxy_users_unref);
