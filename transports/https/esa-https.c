@@ -337,6 +337,59 @@ set_basic_auth (SoupMessage *msg, const char *user, const char *password)
   soup_message_headers_replace (soup_message_get_request_headers (msg), "Authorization", value);
 }
 
+/* The body of a message, kept to set it again when libsoup restarts the
+ * message: after a proxy's 407 on CONNECT, libsoup 3.2 sends the message
+ * again with its (already consumed) body stream, i.e. an empty body. */
+typedef struct {
+  char *content_type;
+  GBytes *bytes;      /* a JSON body */
+  char *file;         /* or a file, streamed */
+  goffset size;
+} Body;
+
+static void
+body_free (Body *b)
+{
+  g_free (b->content_type);
+  g_clear_pointer (&b->bytes, g_bytes_unref);
+  g_free (b->file);
+  g_free (b);
+}
+
+static gboolean
+set_body (SoupMessage *msg, Body *b, GError **error)
+{
+  if (b->bytes != NULL)
+    soup_message_set_request_body_from_bytes (msg, b->content_type, b->bytes);
+  else
+    {
+      g_autoptr (GFile) gf = g_file_new_for_path (b->file);
+      g_autoptr (GFileInputStream) in = g_file_read (gf, NULL, error);
+      if (in == NULL)
+        return FALSE;
+      soup_message_set_request_body (msg, b->content_type, G_INPUT_STREAM (in), b->size);
+    }
+  return TRUE;
+}
+
+static void
+on_restarted (SoupMessage *msg, gpointer user_data)
+{
+  Body *b = g_object_get_data (G_OBJECT (msg), "esa-body");
+  g_autoptr (GError) error = NULL;
+  if (b != NULL && !set_body (msg, b, &error))
+    g_warning ("%s: %s", b->file, error->message);
+}
+
+/* Sets the body of @msg so that it survives a restart. Takes @b. */
+static gboolean
+attach_body (SoupMessage *msg, Body *b, GError **error)
+{
+  g_object_set_data_full (G_OBJECT (msg), "esa-body", b, (GDestroyNotify) body_free);
+  g_signal_connect (msg, "restarted", G_CALLBACK (on_restarted), NULL);
+  return set_body (msg, b, error);
+}
+
 static void
 run_request (EsaHttps *self, SoupMessage *msg, GCancellable *cancellable, EsaExchange *ex)
 {
@@ -399,8 +452,10 @@ esa_https_json (EsaHttps *self, const char *method, const char *path, JsonNode *
   if (body != NULL)
     {
       char *text = json_to_string (body, FALSE);
-      g_autoptr (GBytes) bytes = g_bytes_new_take (text, strlen (text));
-      soup_message_set_request_body_from_bytes (msg, "application/json", bytes);
+      Body *b = g_new0 (Body, 1);
+      b->content_type = g_strdup ("application/json");
+      b->bytes = g_bytes_new_take (text, strlen (text));
+      attach_body (msg, b, NULL);
     }
   soup_message_headers_replace (soup_message_get_request_headers (msg), "Accept", "application/json");
   if (idempotency_key != NULL)
@@ -428,7 +483,18 @@ esa_https_put_file (EsaHttps *self, const char *path, const char *file, const ch
       ex->message = g_strdup_printf ("%s: %s", file, error ? error->message : "bad URL");
       return;
     }
-  soup_message_set_request_body (msg, content_type, G_INPUT_STREAM (in), g_file_info_get_size (info));
+  {
+    Body *b = g_new0 (Body, 1);
+    b->content_type = g_strdup (content_type);
+    b->file = g_strdup (file);
+    b->size = g_file_info_get_size (info);
+    if (!attach_body (msg, b, &error))
+      {
+        ex->outcome = ESA_OUTCOME_REJECTED;
+        ex->message = g_strdup_printf ("%s: %s", file, error->message);
+        return;
+      }
+  }
   soup_message_headers_replace (soup_message_get_request_headers (msg), "X-Esa-Sha256", sha256);
   set_basic_auth (msg, user, password);
   run_request (self, msg, cancellable, ex);
