@@ -4,3 +4,103 @@ tests_libesa_test_la_SOURCES = tests/esa-test-util.c tests/esa-test-util.h
 tests_libesa_test_la_LIBADD = $(GLIB_LIBS)
 ESA_TEST_LIBS = tests/libesa-test.la core/libesa.la $(GLIB_LIBS) $(JSON_LIBS)
 EXTRA_DIST += tests/fixtures
+
+# ---- Core tests (issue 2): config, report, queue, plugin loader, dispatcher,
+# control socket, and esad end to end. They run the built esad/esactl.
+ESA_CORE_TEST_CFLAGS = $(AM_CFLAGS) $(SOUP_CFLAGS) -I$(top_srcdir)/tests
+ESA_CORE_TEST_LIBS = $(ESA_TEST_LIBS) $(SOUP_LIBS)
+ESA_CORE_TEST_DEPS = core/esad cli/esactl plugins/heartbeat/heartbeat.la
+
+check_PROGRAMS += \
+	tests/test-config \
+	tests/test-report \
+	tests/test-queue \
+	tests/queue-writer \
+	tests/test-plugin-loader \
+	tests/test-dispatcher \
+	tests/test-control \
+	tests/test-esad
+TESTS += \
+	tests/test-config \
+	tests/test-report \
+	tests/test-queue \
+	tests/test-plugin-loader \
+	tests/test-dispatcher \
+	tests/test-control \
+	tests/test-esad
+
+tests_test_config_SOURCES = tests/test-config.c
+tests_test_config_CFLAGS = $(ESA_CORE_TEST_CFLAGS)
+tests_test_config_LDADD = $(ESA_CORE_TEST_LIBS)
+EXTRA_tests_test_config_DEPENDENCIES = cli/esactl
+
+tests_test_report_SOURCES = tests/test-report.c
+tests_test_report_CFLAGS = $(ESA_CORE_TEST_CFLAGS)
+tests_test_report_LDADD = $(ESA_CORE_TEST_LIBS)
+
+tests_test_queue_SOURCES = tests/test-queue.c
+tests_test_queue_CFLAGS = $(ESA_CORE_TEST_CFLAGS)
+tests_test_queue_LDADD = $(ESA_CORE_TEST_LIBS)
+EXTRA_tests_test_queue_DEPENDENCIES = tests/queue-writer
+
+# Enqueues reports in a loop for the kill -9 test of test-queue.
+tests_queue_writer_SOURCES = tests/queue-writer.c
+tests_queue_writer_CFLAGS = $(ESA_CORE_TEST_CFLAGS)
+tests_queue_writer_LDADD = $(ESA_CORE_TEST_LIBS)
+
+tests_test_plugin_loader_SOURCES = tests/test-plugin-loader.c
+tests_test_plugin_loader_CFLAGS = $(ESA_CORE_TEST_CFLAGS)
+tests_test_plugin_loader_LDADD = $(ESA_CORE_TEST_LIBS)
+EXTRA_tests_test_plugin_loader_DEPENDENCIES = $(ESA_CORE_TEST_DEPS) $(ESA_TEST_PLUGINS)
+
+tests_test_dispatcher_SOURCES = tests/test-dispatcher.c
+tests_test_dispatcher_CFLAGS = $(ESA_CORE_TEST_CFLAGS)
+tests_test_dispatcher_LDADD = $(ESA_CORE_TEST_LIBS)
+
+tests_test_control_SOURCES = tests/test-control.c
+tests_test_control_CFLAGS = $(ESA_CORE_TEST_CFLAGS)
+tests_test_control_LDADD = $(ESA_CORE_TEST_LIBS)
+
+tests_test_esad_SOURCES = tests/test-esad.c
+tests_test_esad_CFLAGS = $(ESA_CORE_TEST_CFLAGS)
+tests_test_esad_LDADD = $(ESA_CORE_TEST_LIBS)
+EXTRA_tests_test_esad_DEPENDENCIES = $(ESA_CORE_TEST_DEPS) $(ESA_TEST_PLUGINS)
+
+# Test plugins: real modules (hence -rpath), never installed. libtool puts
+# the .so files in tests/plugins/.libs/.
+ESA_TEST_PLUGINS = \
+	tests/plugins/good.la \
+	tests/plugins/wrong-abi.la \
+	tests/plugins/no-symbol.la \
+	tests/plugins/no-query.la \
+	tests/plugins/init-fails.la
+check_LTLIBRARIES += $(ESA_TEST_PLUGINS)
+ESA_TEST_PLUGIN_LDFLAGS = $(ESA_PLUGIN_LINK_FLAGS) -rpath /nowhere
+ESA_TEST_PLUGIN_LIBADD = core/libesa.la $(GLIB_LIBS) $(JSON_LIBS)
+
+tests_plugins_good_la_SOURCES = tests/plugins/good.c
+tests_plugins_good_la_CFLAGS = $(AM_CFLAGS) -DG_LOG_DOMAIN=\"esa-good\"
+tests_plugins_good_la_LIBADD = $(ESA_TEST_PLUGIN_LIBADD)
+tests_plugins_good_la_LDFLAGS = $(ESA_TEST_PLUGIN_LDFLAGS)
+
+tests_plugins_wrong_abi_la_SOURCES = tests/plugins/wrong-abi.c
+tests_plugins_wrong_abi_la_CFLAGS = $(AM_CFLAGS) -DG_LOG_DOMAIN=\"esa-wrong-abi\"
+tests_plugins_wrong_abi_la_LIBADD = $(ESA_TEST_PLUGIN_LIBADD)
+tests_plugins_wrong_abi_la_LDFLAGS = $(ESA_TEST_PLUGIN_LDFLAGS)
+
+tests_plugins_no_symbol_la_SOURCES = tests/plugins/no-symbol.c
+tests_plugins_no_symbol_la_CFLAGS = $(AM_CFLAGS) -DG_LOG_DOMAIN=\"esa-no-symbol\"
+tests_plugins_no_symbol_la_LIBADD = $(ESA_TEST_PLUGIN_LIBADD)
+# Exports neither symbol, so no -export-symbols-regex (an empty export list
+# is a linker error).
+tests_plugins_no_symbol_la_LDFLAGS = -module -avoid-version -shared -no-undefined -rpath /nowhere
+
+tests_plugins_no_query_la_SOURCES = tests/plugins/no-query.c
+tests_plugins_no_query_la_CFLAGS = $(AM_CFLAGS) -DG_LOG_DOMAIN=\"esa-no-query\"
+tests_plugins_no_query_la_LIBADD = $(ESA_TEST_PLUGIN_LIBADD)
+tests_plugins_no_query_la_LDFLAGS = $(ESA_TEST_PLUGIN_LDFLAGS)
+
+tests_plugins_init_fails_la_SOURCES = tests/plugins/init-fails.c
+tests_plugins_init_fails_la_CFLAGS = $(AM_CFLAGS) -DG_LOG_DOMAIN=\"esa-init-fails\"
+tests_plugins_init_fails_la_LIBADD = $(ESA_TEST_PLUGIN_LIBADD)
+tests_plugins_init_fails_la_LDFLAGS = $(ESA_TEST_PLUGIN_LDFLAGS)

@@ -21,7 +21,7 @@ test_config_valid (void)
 {
   g_autofree char *path = fixture ("valid.conf");
   g_autofree char *dir = g_path_get_dirname (path);
-  g_autofree char *ca = g_build_filename (dir, "ca.pem", NULL);
+  g_autofree char *ca = g_canonicalize_filename ("ca.pem", dir);
   g_autoptr (GError) error = NULL;
   g_autoptr (EsaConfig) config = esa_config_load (path, &error);
   g_autofree char *sched = NULL;

@@ -215,7 +215,7 @@ test_queue_missing_attachment (Fixture *f, gconstpointer user_data)
 {
   g_autoptr (GError) error = NULL;
   g_autoptr (EsaQueue) queue = esa_queue_open (f->spool, &error);
-  g_autoptr (EsaReport) r = esa_report_new (ESA_REPORT_KIND_ATTACHMENT, "snap");
+  g_autoptr (EsaReport) r = esa_report_new (ESA_REPORT_KIND_EXTENDED_DATA, "snap");
   g_autoptr (GPtrArray) list = NULL;
   g_autofree char *tmp = g_build_filename (f->spool, "tmp", NULL);
   g_autofree char *missing = g_build_filename (f->dir, "gone.gz", NULL);

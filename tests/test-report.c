@@ -39,7 +39,7 @@ test_report_new (void)
 static void
 test_report_attachment_names (void)
 {
-  g_autoptr (EsaReport) report = esa_report_new (ESA_REPORT_KIND_ATTACHMENT, "snap");
+  g_autoptr (EsaReport) report = esa_report_new (ESA_REPORT_KIND_EXTENDED_DATA, "snap");
   g_autoptr (GError) error = NULL;
   const char *bad[] = { "/tmp/.hidden", "/tmp/a b.txt", "/", "/tmp/caf\xc3\xa9.gz", NULL };
 

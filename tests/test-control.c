@@ -1,0 +1,333 @@
+/* test-control.c: the control socket — the peer-credential check (a user
+ * that is not allowed gets 403 with a JSON error, even through a 0666
+ * socket), JSON errors for unknown calls and malformed bodies, and the
+ * socket path claimed only from a dead esad. */
+#include "config.h"
+
+#include <gio/gunixsocketaddress.h>
+#include <glib/gstdio.h>
+#include <grp.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "esa-control-private.h"
+#include "esa-control-routes-private.h"
+#include "esa-test-util.h"
+#include "esa/esa-error.h"
+
+typedef struct {
+  char *dir;
+  char *sock;
+  EsaEngine *engine;
+  EsaControl *control;
+} Fixture;
+
+static void
+fixture_setup (Fixture *f, gconstpointer user_data)
+{
+  g_autofree char *conf = NULL;
+  g_autofree char *text = NULL;
+  g_autoptr (GError) error = NULL;
+  EsaConfig *config;
+
+  f->dir = esa_test_mkdtemp ("esa-control");
+  f->sock = g_build_filename (f->dir, "esad.sock", NULL);
+  conf = g_build_filename (f->dir, "esa.conf", NULL);
+  /* A control group nobody is in. */
+  text = g_strdup_printf ("[agent]\nstate-dir=%s/state\nplugin-dir=%s/none\nsocket=%s\n"
+                          "control-group=esa-test-nobody\n",
+                          f->dir, f->dir, f->sock);
+  esa_test_write_file (conf, text, 0644);
+  config = esa_config_load (conf, &error);
+  g_assert_no_error (error);
+  f->engine = esa_engine_new (config, &error);
+  g_assert_no_error (error);
+  f->control = esa_control_new (f->engine, f->sock, &error);
+  g_assert_no_error (error);
+  esa_control_add_core_routes (f->control);
+}
+
+static void
+fixture_teardown (Fixture *f, gconstpointer user_data)
+{
+  esa_control_free (f->control);
+  g_assert_false (g_file_test (f->sock, G_FILE_TEST_EXISTS));
+  esa_engine_free (f->engine);
+  esa_test_rmtree (f->dir);
+  g_free (f->dir);
+  g_free (f->sock);
+}
+
+static gboolean
+set_flag (gpointer user_data)
+{
+  *(gboolean *) user_data = TRUE;
+  return G_SOURCE_REMOVE;
+}
+
+#define WAIT_UNTIL(cond)                                              \
+  G_STMT_START                                                        \
+  {                                                                   \
+    gboolean timed_out_ = FALSE;                                      \
+    guint to_ = g_timeout_add_seconds (10, set_flag, &timed_out_);    \
+    while (!(cond) && !timed_out_)                                    \
+      g_main_context_iteration (NULL, TRUE);                          \
+    g_assert_false (timed_out_);                                      \
+    g_source_remove (to_);                                            \
+  }                                                                   \
+  G_STMT_END
+
+/* ---- a client in the same process (the server needs the main loop) ---- */
+
+typedef struct {
+  gboolean done;
+  GBytes *body;
+  GError *error;
+} Reply;
+
+static void
+reply_cb (GObject *source, GAsyncResult *res, gpointer user_data)
+{
+  Reply *r = user_data;
+  r->body = soup_session_send_and_read_finish (SOUP_SESSION (source), res, &r->error);
+  r->done = TRUE;
+}
+
+/* Returns the HTTP status; *json gets the parsed body. */
+static guint
+call (Fixture *f, const char *method, const char *path, const char *body, JsonNode **json)
+{
+  g_autoptr (GSocketAddress) addr = g_unix_socket_address_new (f->sock);
+  g_autoptr (SoupSession) session = soup_session_new_with_options ("remote-connectable", addr, NULL);
+  g_autofree char *uri = g_strdup_printf ("http://esad%s", path);
+  g_autoptr (SoupMessage) msg = soup_message_new (method, uri);
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  g_autoptr (GError) error = NULL;
+  Reply r = { 0 };
+  if (body != NULL)
+    {
+      g_autoptr (GBytes) b = g_bytes_new (body, strlen (body));
+      soup_message_set_request_body_from_bytes (msg, "application/json", b);
+    }
+  soup_session_send_and_read_async (session, msg, G_PRIORITY_DEFAULT, NULL, reply_cb, &r);
+  WAIT_UNTIL (r.done);
+  g_assert_no_error (r.error);
+  json_parser_load_from_data (parser, g_bytes_get_data (r.body, NULL), (gssize) g_bytes_get_size (r.body), &error);
+  g_assert_no_error (error);
+  *json = json_node_copy (json_parser_get_root (parser));
+  g_bytes_unref (r.body);
+  return soup_message_get_status (msg);
+}
+
+static const char *
+error_code (JsonNode *json)
+{
+  JsonObject *e = json_object_get_object_member (json_node_get_object (json), "error");
+  g_assert_nonnull (e);
+  g_assert_nonnull (json_object_get_string_member (e, "message"));
+  return json_object_get_string_member (e, "code");
+}
+
+static void
+test_control_allowed (Fixture *f, gconstpointer user_data)
+{
+  g_autoptr (JsonNode) json = NULL;
+  guint status = call (f, "GET", "/v1/status", NULL, &json);
+  JsonObject *o;
+  g_assert_cmpuint (status, ==, 200);
+  o = json_node_get_object (json);
+  g_assert_cmpint (json_object_get_int_member (o, "pid"), ==, getpid ());
+  g_assert_cmpint (json_object_get_int_member (o, "queued"), ==, 0);
+  g_assert_true (JSON_NODE_HOLDS_ARRAY (json_object_get_member (o, "jobs")));
+  g_clear_pointer (&json, json_node_unref);
+  g_assert_cmpuint (call (f, "GET", "/v1/plugins", NULL, &json), ==, 200);
+  g_assert_true (JSON_NODE_HOLDS_ARRAY (json));
+  g_clear_pointer (&json, json_node_unref);
+  g_assert_cmpuint (call (f, "GET", "/v1/queue", NULL, &json), ==, 200);
+  g_assert_cmpuint (json_array_get_length (json_object_get_array_member (json_node_get_object (json), "queued")), ==, 0);
+}
+
+static void
+test_control_errors (Fixture *f, gconstpointer user_data)
+{
+  g_autoptr (JsonNode) json = NULL;
+  g_assert_cmpuint (call (f, "GET", "/v1/nosuch", NULL, &json), ==, 404);
+  g_assert_cmpstr (error_code (json), ==, "not_found");
+  g_clear_pointer (&json, json_node_unref);
+  g_assert_cmpuint (call (f, "DELETE", "/v1/status", NULL, &json), ==, 404);
+  g_clear_pointer (&json, json_node_unref);
+  g_assert_cmpuint (call (f, "POST", "/v1/events", "{not json", &json), ==, 400);
+  g_assert_cmpstr (error_code (json), ==, "invalid_json");
+  g_clear_pointer (&json, json_node_unref);
+  g_assert_cmpuint (call (f, "POST", "/v1/events", "[1, 2]", &json), ==, 400);
+  g_clear_pointer (&json, json_node_unref);
+  g_assert_cmpuint (call (f, "POST", "/v1/events", "{}", &json), ==, 400);
+  g_assert_cmpstr (error_code (json), ==, "invalid_data");
+  g_clear_pointer (&json, json_node_unref);
+  /* Members of the wrong type are bad requests, not criticals in esad. */
+  g_assert_cmpuint (call (f, "POST", "/v1/events", "{\"event\": {\"a\": 1}}", &json), ==, 400);
+  g_assert_cmpstr (error_code (json), ==, "invalid_data");
+  g_clear_pointer (&json, json_node_unref);
+  g_assert_cmpuint (call (f, "POST", "/v1/events", "{\"event\": [\"x\"]}", &json), ==, 400);
+  g_clear_pointer (&json, json_node_unref);
+  g_assert_cmpuint (call (f, "POST", "/v1/jobs/nosuch/run", "{\"event\": [1]}", &json), ==, 400);
+  g_assert_cmpstr (error_code (json), ==, "invalid_data");
+  g_clear_pointer (&json, json_node_unref);
+  g_assert_cmpuint (call (f, "POST", "/v1/jobs/nosuch/run", "{}", &json), ==, 404);
+  g_assert_cmpstr (error_code (json), ==, "not_found");
+  g_clear_pointer (&json, json_node_unref);
+  g_assert_cmpuint (call (f, "POST", "/v1/jobs/nosuch", "{}", &json), ==, 404);
+  g_clear_pointer (&json, json_node_unref);
+  /* A well-formed event nobody waits for is accepted. */
+  g_assert_cmpuint (call (f, "POST", "/v1/events", "{\"event\": \"disk-error\", \"data\": {\"d\": \"hdisk0\"}}", &json), ==, 200);
+  g_assert_true (json_object_get_boolean_member (json_node_get_object (json), "accepted"));
+}
+
+static void
+test_control_peer_allowed_self (Fixture *f, gconstpointer user_data)
+{
+  int fds[2];
+  g_autoptr (GSocket) a = NULL;
+  g_autoptr (GSocket) b = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *why = NULL;
+  g_assert_cmpint (socketpair (AF_UNIX, SOCK_STREAM, 0, fds), ==, 0);
+  a = g_socket_new_from_fd (fds[0], &error);
+  g_assert_no_error (error);
+  b = g_socket_new_from_fd (fds[1], &error);
+  g_assert_no_error (error);
+  /* Our own user is always allowed (root, or esad's own user). */
+  g_assert_true (esa_control_peer_allowed (a, "esa-test-nobody", &why));
+  g_assert_null (why);
+  g_assert_true (esa_control_peer_allowed (b, NULL, &why));
+  g_assert_null (why);
+}
+
+/* The child: become nobody, speak HTTP by hand, write the answer to @out.
+ * Only plain system calls after fork (the parent has threads). */
+static void
+child_request (const char *sock_path, int out)
+{
+  struct sockaddr_un sa = { .sun_family = AF_UNIX };
+  const char req[] = "GET /v1/status HTTP/1.1\r\nHost: esad\r\nConnection: close\r\n\r\n";
+  char buf[4096];
+  ssize_t n;
+  int fd;
+  if (setgroups (0, NULL) != 0 || setgid (65534) != 0 || setuid (65534) != 0)
+    _exit (10);
+  if (getuid () != 65534)
+    _exit (11);
+  fd = socket (AF_UNIX, SOCK_STREAM, 0);
+  strncpy (sa.sun_path, sock_path, sizeof sa.sun_path - 1);
+  if (fd < 0 || connect (fd, (struct sockaddr *) &sa, sizeof sa) != 0)
+    _exit (12);
+  if (write (fd, req, sizeof req - 1) != (ssize_t) (sizeof req - 1))
+    _exit (13);
+  while ((n = read (fd, buf, sizeof buf)) > 0)
+    if (write (out, buf, (size_t) n) != n)
+      _exit (14);
+  _exit (0);
+}
+
+static void
+child_exited (GPid pid, gint status, gpointer user_data)
+{
+  *(gint *) user_data = status;
+}
+
+static void
+test_control_peer_refused (Fixture *f, gconstpointer user_data)
+{
+  int pipefd[2];
+  pid_t pid;
+  gint status = -1;
+  g_autoptr (GString) answer = g_string_new (NULL);
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  g_autoptr (GError) error = NULL;
+  const char *body;
+  char buf[4096];
+  ssize_t n;
+  JsonObject *e;
+
+  if (geteuid () != 0)
+    {
+      g_test_skip ("needs root to connect as another user");
+      return;
+    }
+  /* Open the first gate (file mode) so the second (peer credentials) is
+   * what refuses. */
+  g_assert_cmpint (g_chmod (f->dir, 0755), ==, 0);
+  g_assert_cmpint (g_chmod (f->sock, 0666), ==, 0);
+  g_assert_cmpint (pipe (pipefd), ==, 0);
+  pid = fork ();
+  g_assert_cmpint (pid, >=, 0);
+  if (pid == 0)
+    {
+      close (pipefd[0]);
+      child_request (f->sock, pipefd[1]);
+    }
+  close (pipefd[1]);
+  g_child_watch_add (pid, child_exited, &status);
+  WAIT_UNTIL (status != -1);
+  while ((n = read (pipefd[0], buf, sizeof buf)) > 0)
+    g_string_append_len (answer, buf, n);
+  close (pipefd[0]);
+  g_test_message ("child exit %d, answer:\n%s", status, answer->str);
+  g_assert_true (WIFEXITED (status));
+  g_assert_cmpint (WEXITSTATUS (status), ==, 0);
+  g_assert_true (g_str_has_prefix (answer->str, "HTTP/1.1 403"));
+  body = strstr (answer->str, "\r\n\r\n");
+  g_assert_nonnull (body);
+  json_parser_load_from_data (parser, body + 4, -1, &error);
+  g_assert_no_error (error);
+  e = json_object_get_object_member (json_node_get_object (json_parser_get_root (parser)), "error");
+  g_assert_cmpstr (json_object_get_string_member (e, "code"), ==, "forbidden");
+  g_assert_nonnull (strstr (json_object_get_string_member (e, "message"), "uid 65534 is not root and not in group esa-test-nobody"));
+}
+
+static void
+test_control_socket_claim (Fixture *f, gconstpointer user_data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *stale = g_build_filename (f->dir, "stale.sock", NULL);
+  EsaControl *second;
+
+  /* A live esad's socket is never stolen. */
+  second = esa_control_new (f->engine, f->sock, &error);
+  g_assert_null (second);
+  g_assert_error (error, ESA_ERROR, ESA_ERROR_BUSY);
+  g_assert_nonnull (strstr (error->message, "another esad is already listening"));
+  g_assert_true (g_file_test (f->sock, G_FILE_TEST_EXISTS));
+  g_clear_error (&error);
+
+  /* A crashed esad's socket (nobody listening) is replaced. */
+  {
+    int fd = socket (AF_UNIX, SOCK_STREAM, 0);
+    struct sockaddr_un sa = { .sun_family = AF_UNIX };
+    strncpy (sa.sun_path, stale, sizeof sa.sun_path - 1);
+    g_assert_cmpint (bind (fd, (struct sockaddr *) &sa, sizeof sa), ==, 0);
+    close (fd);
+  }
+  second = esa_control_new (f->engine, stale, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (second);
+  esa_control_free (second);
+  g_assert_false (g_file_test (stale, G_FILE_TEST_EXISTS));
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+#define ADD(path, fn) g_test_add (path, Fixture, NULL, fixture_setup, fn, fixture_teardown)
+  ADD ("/control/allowed", test_control_allowed);
+  ADD ("/control/errors", test_control_errors);
+  ADD ("/control/peer-allowed-self", test_control_peer_allowed_self);
+  ADD ("/control/peer-refused", test_control_peer_refused);
+  ADD ("/control/socket-claim", test_control_socket_claim);
+#undef ADD
+  return g_test_run ();
+}

@@ -1,0 +1,381 @@
+/* test-esad.c: esad end to end — started in the foreground on a temporary
+ * config, driven with esactl (status, plugin list, queue list), reloaded with
+ * a broken config (refused, keeps running), stopped with SIGTERM (socket and
+ * PID file removed), and esactl's answer when esad is not running. */
+#include "config.h"
+
+#include <gio/gunixsocketaddress.h>
+#include <json-glib/json-glib.h>
+#include <glib/gstdio.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "esa-test-util.h"
+
+typedef struct {
+  char *dir;
+  char *conf;
+  char *sock;
+  char *pid_file;
+  char *log;
+  GSubprocess *esad;
+} Fixture;
+
+static void
+copy_module (const char *src_rel, const char *dir, const char *name)
+{
+  g_autofree char *src = esa_test_build_path (src_rel);
+  g_autofree char *dst = g_build_filename (dir, name, NULL);
+  g_autofree char *data = NULL;
+  g_autoptr (GError) error = NULL;
+  gsize len = 0;
+  g_file_get_contents (src, &data, &len, &error);
+  g_assert_no_error (error);
+  g_file_set_contents (dst, data, (gssize) len, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (g_chmod (dst, 0755), ==, 0);
+}
+
+static void
+write_config (Fixture *f, const char *extra)
+{
+  g_autofree char *text = g_strdup_printf (
+      "[agent]\nstate-dir=%s/state\nplugin-dir=%s/plugins\npid-file=%s\nlog-level=info\n\n"
+      "[plugins]\nenabled=heartbeat;broken\n\n[job.heartbeat]\nschedule=every 1h\n%s",
+      f->dir, f->dir, f->pid_file, extra);
+  esa_test_write_file (f->conf, text, 0644);
+}
+
+static void
+fixture_setup (Fixture *f, gconstpointer user_data)
+{
+  g_autofree char *plugins = NULL;
+  f->dir = esa_test_mkdtemp ("esa-esad");
+  f->conf = g_build_filename (f->dir, "esa.conf", NULL);
+  f->sock = g_build_filename (f->dir, "state", "esad.sock", NULL);
+  f->pid_file = g_build_filename (f->dir, "esad.pid", NULL);
+  f->log = g_build_filename (f->dir, "esad.log", NULL);
+  plugins = g_build_filename (f->dir, "plugins", NULL);
+  g_assert_cmpint (g_mkdir (plugins, 0755), ==, 0);
+  copy_module ("plugins/heartbeat/.libs/heartbeat.so", plugins, "heartbeat.so");
+  copy_module ("tests/plugins/.libs/wrong-abi.so", plugins, "broken.so");
+  write_config (f, "");
+}
+
+static void
+fixture_teardown (Fixture *f, gconstpointer user_data)
+{
+  if (f->esad != NULL)
+    {
+      esa_test_stop (f->esad);
+      g_object_unref (f->esad);
+    }
+  esa_test_rmtree (f->dir);
+  g_free (f->dir);
+  g_free (f->conf);
+  g_free (f->sock);
+  g_free (f->pid_file);
+  g_free (f->log);
+}
+
+static char *
+esad_log (Fixture *f)
+{
+  char *text = NULL;
+  if (!g_file_get_contents (f->log, &text, NULL, NULL))
+    return g_strdup ("");
+  return text;
+}
+
+static gboolean
+socket_answers (const char *path)
+{
+  g_autoptr (GSocketClient) client = g_socket_client_new ();
+  g_autoptr (GSocketAddress) addr = g_unix_socket_address_new (path);
+  g_autoptr (GSocketConnection) conn = g_socket_client_connect (client, G_SOCKET_CONNECTABLE (addr), NULL, NULL);
+  return conn != NULL;
+}
+
+static void
+start_esad (Fixture *f)
+{
+  g_autofree char *esad = esa_test_build_path ("core/esad");
+  const char *argv[] = { esad, "-f", "-c", f->conf, NULL };
+  gint64 deadline = g_get_monotonic_time () + 10 * G_USEC_PER_SEC;
+  f->esad = esa_test_spawn (f->log, argv);
+  while (!socket_answers (f->sock))
+    {
+      if (g_get_monotonic_time () > deadline || g_subprocess_get_identifier (f->esad) == NULL)
+        {
+          g_autofree char *log = esad_log (f);
+          g_test_message ("esad log:\n%s", log);
+          g_assert_not_reached ();
+        }
+      g_usleep (20 * 1000);
+    }
+}
+
+/* Runs esactl -c CONF ARGS…; returns its exit code. */
+static int
+esactl (Fixture *f, char **out, char **err, ...) G_GNUC_NULL_TERMINATED;
+
+static int
+esactl (Fixture *f, char **out, char **err, ...)
+{
+  g_autofree char *bin = esa_test_build_path ("cli/esactl");
+  g_autoptr (GPtrArray) argv = g_ptr_array_new ();
+  va_list args;
+  const char *a;
+  g_ptr_array_add (argv, bin);
+  g_ptr_array_add (argv, (gpointer) "-c");
+  g_ptr_array_add (argv, f->conf);
+  va_start (args, err);
+  while ((a = va_arg (args, const char *)) != NULL)
+    g_ptr_array_add (argv, (gpointer) a);
+  va_end (args);
+  g_ptr_array_add (argv, NULL);
+  return esa_test_run ((const char *const *) argv->pdata, out, err);
+}
+
+static JsonNode *
+esactl_json (Fixture *f, ...) G_GNUC_NULL_TERMINATED;
+
+static JsonNode *
+esactl_json (Fixture *f, ...)
+{
+  g_autofree char *bin = esa_test_build_path ("cli/esactl");
+  g_autoptr (GPtrArray) argv = g_ptr_array_new ();
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  g_autoptr (GError) error = NULL;
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+  va_list args;
+  const char *a;
+  int rc;
+  g_ptr_array_add (argv, bin);
+  g_ptr_array_add (argv, (gpointer) "-c");
+  g_ptr_array_add (argv, f->conf);
+  g_ptr_array_add (argv, (gpointer) "--json");
+  va_start (args, f);
+  while ((a = va_arg (args, const char *)) != NULL)
+    g_ptr_array_add (argv, (gpointer) a);
+  va_end (args);
+  g_ptr_array_add (argv, NULL);
+  rc = esa_test_run ((const char *const *) argv->pdata, &out, &err);
+  if (rc != 0)
+    g_test_message ("esactl exit %d: %s", rc, err);
+  g_assert_cmpint (rc, ==, 0);
+  json_parser_load_from_data (parser, out, -1, &error);
+  g_assert_no_error (error);
+  return json_node_copy (json_parser_get_root (parser));
+}
+
+static guint
+count_lines (const char *text)
+{
+  guint n = 0;
+  for (const char *p = text; *p; p++)
+    n += *p == '\n';
+  return n;
+}
+
+static JsonObject *
+find_plugin (JsonArray *a, const char *name)
+{
+  for (guint i = 0; i < json_array_get_length (a); i++)
+    {
+      JsonObject *o = json_array_get_object_element (a, i);
+      if (g_strcmp0 (json_object_get_string_member (o, "name"), name) == 0)
+        return o;
+    }
+  g_assert_not_reached ();
+}
+
+static void
+test_esad_lifecycle (Fixture *f, gconstpointer user_data)
+{
+  g_autoptr (JsonNode) status = NULL;
+  g_autoptr (JsonNode) plugins = NULL;
+  g_autoptr (JsonNode) queue = NULL;
+  g_autofree char *pid_text = NULL;
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+  g_autofree char *log = NULL;
+  JsonObject *o;
+  JsonArray *jobs;
+  JsonArray *queued = NULL;
+  gint64 pid;
+  gint64 deadline;
+  int rc;
+
+  start_esad (f);
+  pid = g_ascii_strtoll (g_subprocess_get_identifier (f->esad), NULL, 10);
+
+  /* status */
+  status = esactl_json (f, "status", NULL);
+  o = json_node_get_object (status);
+  g_assert_cmpint (json_object_get_int_member (o, "pid"), ==, pid);
+  g_assert_cmpstr (json_object_get_string_member (o, "config"), ==, f->conf);
+  g_assert_cmpint (json_object_get_int_member (o, "plugins_loaded"), ==, 1);
+  jobs = json_object_get_array_member (o, "jobs");
+  g_assert_cmpuint (json_array_get_length (jobs), ==, 1);
+  g_assert_cmpstr (json_object_get_string_member (json_array_get_object_element (jobs, 0), "name"), ==, "heartbeat");
+  /* [job.heartbeat] schedule= overrides the plugin's "daily 02:15". */
+  g_assert_cmpstr (json_object_get_string_member (json_array_get_object_element (jobs, 0), "schedule"), ==, "every 1h");
+  rc = esactl (f, &out, &err, "status", NULL);
+  g_assert_cmpint (rc, ==, 0);
+  g_assert_true (g_str_has_prefix (out, "esad "));
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+
+  /* plugin list */
+  plugins = esactl_json (f, "plugin", "list", NULL);
+  o = find_plugin (json_node_get_array (plugins), "heartbeat");
+  g_assert_cmpstr (json_object_get_string_member (o, "state"), ==, "loaded");
+  g_assert_true (json_object_get_boolean_member (o, "enabled"));
+  o = find_plugin (json_node_get_array (plugins), "broken");
+  g_assert_cmpstr (json_object_get_string_member (o, "state"), ==, "refused");
+  g_assert_nonnull (strstr (json_object_get_string_member (o, "reason"), "plugin ABI 999"));
+
+  /* queue list: "every 1h" never ran, so it ran at start and queued a heartbeat. */
+  deadline = g_get_monotonic_time () + 10 * G_USEC_PER_SEC;
+  while (g_get_monotonic_time () < deadline)
+    {
+      g_clear_pointer (&queue, json_node_unref);
+      queue = esactl_json (f, "queue", "list", NULL);
+      queued = json_object_get_array_member (json_node_get_object (queue), "queued");
+      if (json_array_get_length (queued) > 0)
+        break;
+      g_usleep (50 * 1000);
+    }
+  g_assert_cmpuint (json_array_get_length (queued), ==, 1);
+  o = json_array_get_object_element (queued, 0);
+  g_assert_cmpstr (json_object_get_string_member (o, "kind"), ==, "heartbeat");
+  g_assert_cmpstr (json_object_get_string_member (o, "plugin"), ==, "heartbeat");
+  g_assert_true (g_uuid_string_is_valid (json_object_get_string_member (o, "uuid")));
+
+  /* PID file */
+  g_assert_true (g_file_get_contents (f->pid_file, &pid_text, NULL, NULL));
+  g_assert_cmpint (g_ascii_strtoll (pid_text, NULL, 10), ==, pid);
+
+  /* SIGHUP with a broken config: refused, still running on the old one. */
+  write_config (f, "[sdc]\nservers=http://insecure.example.com/\n");
+  g_subprocess_send_signal (f->esad, SIGHUP);
+  deadline = g_get_monotonic_time () + 10 * G_USEC_PER_SEC;
+  while (g_get_monotonic_time () < deadline)
+    {
+      g_free (log);
+      log = esad_log (f);
+      if (strstr (log, "reload refused") != NULL)
+        break;
+      g_usleep (20 * 1000);
+    }
+  g_test_message ("esad log:\n%s", log);
+  g_assert_nonnull (strstr (log, "reload refused, keeping the running config"));
+  g_assert_nonnull (strstr (log, "never uploaded over plain HTTP"));
+  /* (esactl reads the socket path from the config, so fix the file first.) */
+  g_assert_nonnull (g_subprocess_get_identifier (f->esad));
+  write_config (f, "");
+  g_clear_pointer (&status, json_node_unref);
+  status = esactl_json (f, "status", NULL);
+  g_assert_cmpint (json_object_get_int_member (json_node_get_object (status), "pid"), ==, pid);
+
+  /* SIGTERM: clean exit, socket and PID file gone. */
+  rc = esa_test_stop (f->esad);
+  g_clear_object (&f->esad);
+  g_free (log);
+  log = esad_log (f);
+  g_test_message ("esad log:\n%s", log);
+  g_assert_cmpint (rc, ==, 0);
+  g_assert_false (g_file_test (f->sock, G_FILE_TEST_EXISTS));
+  g_assert_false (g_file_test (f->pid_file, G_FILE_TEST_EXISTS));
+  g_assert_nonnull (strstr (log, "stopped"));
+
+  /* esactl against a stopped esad: exit 4, one line. */
+  rc = esactl (f, &out, &err, "status", NULL);
+  g_assert_cmpint (rc, ==, 4);
+  g_assert_cmpstr (out, ==, "");
+  g_assert_cmpuint (count_lines (err), ==, 1);
+  g_assert_true (g_str_has_prefix (err, "esactl: esad is not running"));
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+  rc = esactl (f, &out, &err, "queue", "list", NULL);
+  g_assert_cmpint (rc, ==, 4);
+  g_assert_cmpuint (count_lines (err), ==, 1);
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+
+  /* The spool survived the restart-less stop. */
+  {
+    g_autofree char *spool = g_build_filename (f->dir, "state", "spool", NULL);
+    g_autoptr (GDir) d = g_dir_open (spool, 0, NULL);
+    const char *name;
+    guint reports = 0;
+    while (d != NULL && (name = g_dir_read_name (d)) != NULL)
+      reports += g_str_has_suffix (name, ".json");
+    g_assert_cmpuint (reports, ==, 1);
+  }
+}
+
+static void
+test_esad_stale_socket (Fixture *f, gconstpointer user_data)
+{
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+  g_autofree char *state = g_build_filename (f->dir, "state", NULL);
+  struct sockaddr_un sa = { .sun_family = AF_UNIX };
+  int fd;
+  int rc;
+
+  /* What a SIGKILLed esad leaves: a socket file nobody listens on. */
+  g_assert_cmpint (g_mkdir (state, 0700), ==, 0);
+  fd = socket (AF_UNIX, SOCK_STREAM, 0);
+  strncpy (sa.sun_path, f->sock, sizeof sa.sun_path - 1);
+  g_assert_cmpint (bind (fd, (struct sockaddr *) &sa, sizeof sa), ==, 0);
+  close (fd);
+  rc = esactl (f, &out, &err, "status", NULL);
+  g_assert_cmpint (rc, ==, 4);
+  g_assert_cmpuint (count_lines (err), ==, 1);
+  g_assert_true (g_str_has_prefix (err, "esactl: esad is not running"));
+
+  /* And esad itself starts over it. */
+  start_esad (f);
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+  rc = esactl (f, &out, &err, "status", NULL);
+  g_assert_cmpint (rc, ==, 0);
+}
+
+static void
+test_esad_bad_config (Fixture *f, gconstpointer user_data)
+{
+  g_autofree char *esad = esa_test_build_path ("core/esad");
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+  const char *argv[] = { esad, "-f", "-c", f->conf, NULL };
+  int rc;
+  write_config (f, "[agent]\nlog-level=loud\n");
+  /* Duplicate group: the second [agent] is merged by GKeyFile; the bad value
+   * stops esad before it does anything. */
+  rc = esa_test_run (argv, &out, &err);
+  g_assert_cmpint (rc, ==, 1);
+  g_assert_nonnull (strstr (err, "log-level"));
+  g_assert_nonnull (strstr (err, "\"loud\""));
+  g_assert_false (g_file_test (f->sock, G_FILE_TEST_EXISTS));
+  g_assert_false (g_file_test (f->pid_file, G_FILE_TEST_EXISTS));
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+#define ADD(path, fn) g_test_add (path, Fixture, NULL, fixture_setup, fn, fixture_teardown)
+  ADD ("/esad/lifecycle", test_esad_lifecycle);
+  ADD ("/esad/stale-socket", test_esad_stale_socket);
+  ADD ("/esad/bad-config", test_esad_bad_config);
+#undef ADD
+  return g_test_run ();
+}
