@@ -1208,7 +1208,7 @@ esa_aix_parse_lslpp_lc (const char *text, GPtrArray *warnings, GError **error)
       if (esa_blank (lines[i]) || lines[i][0] == '#')
         continue;
       f = esa_colon_fields (lines[i], 8, 6, 7, &got);
-      if (f == NULL || esa_field (f[1]) == NULL || !esa_is_level (g_strstrip (f[2])))
+      if (f == NULL || esa_blank (f[1]) || !esa_is_level (g_strstrip (f[2])))
         {
           if (first_bad < 0)
             first_bad = (int) i;
@@ -1275,7 +1275,7 @@ esa_aix_parse_lslpp_Lc (const char *text, GPtrArray *warnings, GError **error)
         continue;
       date = esa_cut_build_date (line);
       f = esa_colon_fields (line, 18, 7, 8, &got);
-      if (f == NULL || esa_field (f[1]) == NULL || esa_field (f[2]) == NULL
+      if (f == NULL || esa_blank (f[1]) || esa_blank (f[2])
           || !g_ascii_isdigit (g_strstrip (f[2])[0]))
         {
           if (first_bad < 0)

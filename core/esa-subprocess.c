@@ -4,7 +4,11 @@
  * (LANG=C so the parsers see the C-locale output they were written for), no
  * stdin, its own process group (so a timeout also kills what a shell script
  * started), a deadline and a cap on stdout. Each call runs its own private
- * GMainContext, so jobs may call it from worker threads. */
+ * GMainContext, so jobs may call it from worker threads.
+ *
+ * The run ends when the child has exited AND its pipes are closed: a command
+ * that leaves a daemon holding its stdout runs into the deadline. Cancelling
+ * gives G_IO_ERROR_CANCELLED, like the rest of GIO. */
 #include "config.h"
 
 #include "esa/esa-error.h"
@@ -157,8 +161,9 @@ esa_subprocess_find (const char *name)
   g_autofree char *search = NULL;
   g_auto (GStrv) dirs = NULL;
 
+  /* with a slash: as given, made absolute (the child starts in another cwd) */
   if (strchr (name, '/') != NULL)
-    return g_file_test (name, G_FILE_TEST_IS_EXECUTABLE) ? g_strdup (name) : NULL;
+    return g_file_test (name, G_FILE_TEST_IS_EXECUTABLE) ? g_canonicalize_filename (name, NULL) : NULL;
   search = override != NULL && override[0] != '\0'
                ? g_strdup_printf ("%s:%s", override, ESA_SUBPROCESS_SAFE_PATH)
                : g_strdup (ESA_SUBPROCESS_SAFE_PATH);

@@ -5,6 +5,7 @@
 #include "esa/esa-error.h"
 #include "esa/esa-subprocess.h"
 
+#include <glib/gstdio.h>
 #include <string.h>
 
 static void
@@ -138,6 +139,25 @@ test_subprocess_not_found (void)
 }
 
 static void
+test_subprocess_relative_path (void)
+{
+  /* "./tool" means the caller's directory, although the child runs in "/" */
+  g_autofree char *dir = esa_test_mkdtemp ("esa-relpath");
+  g_autofree char *script = g_build_filename (dir, "tool", NULL);
+  g_autofree char *cwd = g_get_current_dir ();
+  g_autoptr (GError) error = NULL;
+  g_autofree char *out = NULL;
+
+  esa_test_write_file (script, "#!/bin/sh\necho relative ok\n", 0755);
+  g_assert_cmpint (g_chdir (dir), ==, 0);
+  out = esa_subprocess_run_simple (&error, "./tool", NULL);
+  g_assert_cmpint (g_chdir (cwd), ==, 0);
+  g_assert_no_error (error);
+  g_assert_cmpstr (out, ==, "relative ok\n");
+  esa_test_rmtree (dir);
+}
+
+static void
 test_subprocess_exit_status (void)
 {
   const char *argv[] = { "sh", "-c", "echo partial; echo 'first problem' >&2; echo second >&2; exit 3",
@@ -263,6 +283,7 @@ main (int argc, char **argv)
   g_test_add_func ("/esa-subprocess/cwd", test_subprocess_cwd);
   g_test_add_func ("/esa-subprocess/stdin-closed", test_subprocess_stdin_closed);
   g_test_add_func ("/esa-subprocess/not-found", test_subprocess_not_found);
+  g_test_add_func ("/esa-subprocess/relative-path", test_subprocess_relative_path);
   g_test_add_func ("/esa-subprocess/exit-status", test_subprocess_exit_status);
   g_test_add_func ("/esa-subprocess/command-path", test_subprocess_command_path);
   g_test_add_func ("/esa-subprocess/cancel", test_subprocess_cancel);
