@@ -144,10 +144,12 @@ et_write_conf (EtWorld *w, const char *sections)
                                            "plugin-dir=%s/plugins\n"
                                            "[plugins]\n"
                                            "enabled=heartbeat\n"
-                                           "[activation]\n"
-                                           "vendors=*\n"
+                                           "%s"
                                            "%s",
-                                           w->state_dir, w->dir, sections ? sections : "");
+                                           w->state_dir, w->dir,
+                                           sections && strstr (sections, "[activation]") ? ""
+                                               : "[activation]\nvendors=*\n",
+                                           sections ? sections : "");
   esa_test_write_file (w->conf, text, 0644);
 }
 

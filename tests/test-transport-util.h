@@ -31,7 +31,7 @@ void       et_world_free      (EtWorld *w);
 void       et_sdc_start       (EtWorld *w, const char *const *extra);
 void       et_sdc_stop        (EtWorld *w);
 /* Writes esa.conf: [agent] (state, plugins: heartbeat), [activation]
- * vendors=*, then @sections verbatim. */
+ * vendors=* (unless @sections has an [activation]), then @sections. */
 void       et_write_conf      (EtWorld *w, const char *sections);
 /* Starts esad -f with @env (KEY=VALUE, NULL-terminated, may be NULL) and
  * waits until esactl status answers. */
