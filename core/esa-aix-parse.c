@@ -123,6 +123,15 @@ esa_replace (char **dest, char *value)
   *dest = value;
 }
 
+/* Continuation lines: joined with one blank. */
+static void
+esa_append_text (char **dest, const char *more)
+{
+  char *joined = *dest != NULL ? g_strdup_printf ("%s %s", *dest, more) : g_strdup (more);
+  g_free (*dest);
+  *dest = joined;
+}
+
 static GStrv
 esa_tokens (const char *line)
 {
@@ -1115,14 +1124,8 @@ esa_aix_parse_lslpp_l (const char *text, GPtrArray *warnings, GError **error)
           g_autofree char *more = g_strstrip (g_strdup (line));
           if (g_strcmp0 (more, "EFIXLOCKED") == 0)
             cur->efix_locked = TRUE;
-          else if (cur->description == NULL)
-            cur->description = g_steal_pointer (&more);
           else
-            {
-              char *joined = g_strdup_printf ("%s %s", cur->description, more);
-              g_free (cur->description);
-              cur->description = joined;
-            }
+            esa_append_text (&cur->description, more);
           continue;
         }
       else if (n == 1 && ind < 8 && esa_all (tok[0], esa_is_name))
@@ -1719,14 +1722,6 @@ esa_diag_problem_new (char *srn)
   return p;
 }
 
-static void
-esa_append_text (char **dest, const char *more)
-{
-  char *joined = *dest != NULL ? g_strdup_printf ("%s %s", *dest, more) : g_strdup (more);
-  g_free (*dest);
-  *dest = joined;
-}
-
 /* The words of a "FRU:" line: part number first, then in any order a
  * percentage, a location code and a device name. */
 static EsaAixFru *
@@ -1987,7 +1982,6 @@ esa_aix_parse_lscfg_vpd (const char *text, GPtrArray *warnings, GError **error)
                          "no VPD (\"Key.....value\") lines");
       return NULL;
     }
-  (void) warnings;
   return g_steal_pointer (&list);
 }
 
