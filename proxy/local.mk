@@ -38,3 +38,9 @@ tests_test_proxy_SOURCES = tests/test-proxy.c
 tests_test_proxy_CFLAGS = $(AM_CFLAGS) -I$(top_srcdir)/proxy
 tests_test_proxy_LDADD = $(ESA_PROXY_TEST_LIBS)
 
+
+# The agent delivering through esa-proxy (needs esad, esactl, esa-sdc built).
+check_PROGRAMS += tests/test-proxy-agent
+TESTS += tests/test-proxy-agent
+tests_test_proxy_agent_SOURCES = tests/test-proxy-agent.c
+tests_test_proxy_agent_LDADD = tests/libesa-test.la $(GLIB_LIBS) $(JSON_LIBS)
