@@ -7,7 +7,7 @@
  * the fake commands under tests/fixtures/aix-bin/. */
 #include "config.h"
 
-#include "esa-aix-parse-private.h"
+#include "esa/esa-aix.h"
 #include "esa/esa-error.h"
 
 #include <stdarg.h>

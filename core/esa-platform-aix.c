@@ -6,7 +6,7 @@
  * costs a warning, not the identity. */
 #include "config.h"
 
-#include "esa-aix-parse-private.h"
+#include "esa/esa-aix.h"
 #include "esa-platform-private.h"
 #include "esa/esa-error.h"
 #include "esa/esa-subprocess.h"

@@ -6,7 +6,7 @@
  * can hand in fake trees (tests/fixtures/linux-root/). */
 #include "config.h"
 
-#include "esa-aix-parse-private.h"
+#include "esa/esa-aix.h"
 #include "esa-platform-private.h"
 #include "esa/esa-error.h"
 #include "esa/esa-subprocess.h"

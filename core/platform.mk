@@ -5,8 +5,7 @@ core_libesa_la_SOURCES += \
 	core/esa-platform-aix.c \
 	core/esa-platform-linux.c \
 	core/esa-platform-private.h \
-	core/esa-aix-parse.c \
-	core/esa-aix-parse-private.h
+	core/esa-aix-parse.c
 
 check_PROGRAMS += tests/test-subprocess tests/test-platform tests/test-aix-parse
 TESTS += tests/test-subprocess tests/test-platform tests/test-aix-parse

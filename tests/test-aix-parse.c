@@ -2,7 +2,7 @@
  * tests/fixtures/aix-bin/ (run for real) and by malformed text. */
 #include "config.h"
 
-#include "esa-aix-parse-private.h"
+#include "esa/esa-aix.h"
 #include "esa-test-util.h"
 #include "esa/esa-error.h"
 #include "esa/esa-subprocess.h"
