@@ -446,6 +446,19 @@ esa_dispatcher_start (EsaDispatcher *self)
 void
 esa_dispatcher_stop (EsaDispatcher *self)
 {
+  /* Runs that never started: their callers get an answer, not silence. */
+  for (guint i = 0; i < self->jobs->len; i++)
+    {
+      Job *job = g_ptr_array_index (self->jobs, i);
+      PendingRun *p;
+      while ((p = g_queue_pop_head (&job->pending)) != NULL)
+        {
+          if (p->waiter != NULL)
+            g_task_return_new_error (p->waiter, ESA_ERROR, ESA_ERROR_FAILED,
+                                     "job %s not run: esad is stopping", job->name);
+          pending_free (p);
+        }
+    }
   self->started = FALSE;
   g_cancellable_cancel (self->cancellable);
   if (self->timer_id != 0)

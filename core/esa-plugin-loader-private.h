@@ -30,8 +30,9 @@ const char *esa_plugin_state_to_string (EsaPluginState state);
 
 /* Scans @dir for *.so modules (sorted by name), checks each (regular file,
  * owner root or the running user, not group/other writable, not setuid, the
- * ABI number, the descriptor) and opens the sane ones. Modules whose name is
- * not in @enabled are recorded DISABLED and closed again. A name in @enabled
+ * ABI number, the descriptor) and opens the sane ones, to read their
+ * descriptors. Modules whose name is not in @enabled are recorded DISABLED and
+ * never initialised (they stay mapped: modules are never unloaded). A name in @enabled
  * with no module is recorded REFUSED "not found". Never fails: every problem
  * is a record with a reason. */
 GPtrArray  *esa_plugin_scan (const char *dir, const char *const *enabled);

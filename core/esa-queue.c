@@ -135,6 +135,16 @@ quarantine (EsaQueue *self, const char *name, const char *why)
   g_warning ("spool: %s: %s; moved to %s", src, why, dst);
   if (g_rename (src, dst) != 0)
     g_unlink (src);
+  /* Its attachments go with it, for whoever investigates. */
+  if (g_str_has_suffix (name, ".json"))
+    {
+      g_autofree char *uuid = g_strndup (name, strlen (name) - strlen (".json"));
+      g_autofree char *att_src = att_dir (self->dir, uuid);
+      g_autofree char *att_name = g_strdup_printf ("%s.d.corrupt", uuid);
+      g_autofree char *att_dst = g_build_filename (self->failed_dir, att_name, NULL);
+      if (g_file_test (att_src, G_FILE_TEST_IS_DIR) && g_rename (att_src, att_dst) != 0)
+        esa_rm_rf (att_src);
+    }
 }
 
 static gboolean
@@ -264,6 +274,12 @@ esa_queue_enqueue (EsaQueue *self, EsaReport *report, GError **error)
             }
         }
       esa_rm_rf (final_att);
+      /* The folder's entries must be durable before the folder is published. */
+      if (!esa_fsync_dir (tmp_att, error))
+        {
+          esa_rm_rf (tmp_att);
+          return FALSE;
+        }
       if (g_rename (tmp_att, final_att) != 0)
         {
           g_set_error (error, ESA_ERROR, ESA_ERROR_FAILED, "cannot move %s into the spool: %s",

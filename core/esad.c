@@ -175,29 +175,35 @@ main (int argc, char **argv)
   umask (077);
   if (d.pid_file != NULL && !write_pid_file (d.pid_file, &error))
     {
-      g_critical ("%s", error->message);
+      g_warning ("cannot start: %s", error->message);
       return 1;
     }
   d.engine = esa_engine_new (config, &error);
   if (d.engine == NULL)
     {
-      g_critical ("cannot start: %s", error->message);
+      g_warning ("cannot start: %s", error->message);
+      if (d.pid_file != NULL)
+        g_unlink (d.pid_file);
       return 1;
     }
   d.control = esa_control_new (d.engine, d.engine->config->socket_path, &error);
   if (d.control == NULL)
     {
-      g_critical ("cannot start: %s", error->message);
+      g_warning ("cannot start: %s", error->message);
       esa_engine_free (d.engine);
+      if (d.pid_file != NULL)
+        g_unlink (d.pid_file);
       return 1;
     }
   esa_control_add_core_routes (d.control);
   esa_engine_load_plugins (d.engine);
   if (!esad_extensions_init (d.engine, d.control, &error))
     {
-      g_critical ("cannot start: %s", error->message);
+      g_warning ("cannot start: %s", error->message);
       esa_control_free (d.control);
       esa_engine_free (d.engine);
+      if (d.pid_file != NULL)
+        g_unlink (d.pid_file);
       return 1;
     }
   esa_engine_start (d.engine);
