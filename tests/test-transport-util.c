@@ -6,7 +6,30 @@
 #include "esa-test-util.h"
 
 #include <glib/gstdio.h>
+#include <signal.h>
 #include <string.h>
+#ifdef __linux__
+#include <sys/prctl.h>
+#endif
+
+/* A failed g_assert aborts the test before its teardown: the children then
+ * die with it instead of lingering on their ports (Linux; elsewhere the
+ * teardown is the only cleanup). */
+static void
+die_with_parent (gpointer user_data)
+{
+#ifdef __linux__
+  prctl (PR_SET_PDEATHSIG, SIGTERM);
+#endif
+}
+
+static GSubprocessLauncher *
+launcher_new (GSubprocessFlags flags)
+{
+  GSubprocessLauncher *l = g_subprocess_launcher_new (flags);
+  g_subprocess_launcher_set_child_setup (l, die_with_parent, NULL, NULL);
+  return l;
+}
 
 void
 et_init_env (void)
@@ -117,7 +140,7 @@ et_sdc_start (EtWorld *w, const char *const *extra)
   g_ptr_array_add (argv, NULL);
   /* Appends: a restarted SDC keeps the earlier lines. */
   {
-    g_autoptr (GSubprocessLauncher) l = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_SILENCE);
+    g_autoptr (GSubprocessLauncher) l = launcher_new (G_SUBPROCESS_FLAGS_STDOUT_SILENCE);
     g_autoptr (GError) error = NULL;
     g_subprocess_launcher_set_stderr_file_path (l, w->sdc_log);
     w->sdc = g_subprocess_launcher_spawnv (l, (const char *const *) argv->pdata, &error);
@@ -156,7 +179,7 @@ et_write_conf (EtWorld *w, const char *sections)
 void
 et_esad_start (EtWorld *w, const char *const *env)
 {
-  g_autoptr (GSubprocessLauncher) l = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_SILENCE);
+  g_autoptr (GSubprocessLauncher) l = launcher_new (G_SUBPROCESS_FLAGS_STDOUT_SILENCE);
   g_autoptr (GError) error = NULL;
   g_autofree char *esad = et_bin ("core/esad");
   const char *argv[] = { esad, "-f", "-c", w->conf, NULL };
@@ -301,7 +324,13 @@ et_tinyproxy_start (EtWorld *w, guint16 port, guint16 connect_port, guint16 conn
   /* tinyproxy runs as root when asked to; as another user it could not read
    * its config in our 0700 temp dir. */
   esa_test_write_file (conf, text->str, 0644);
-  proc = esa_test_spawn (log, argv);
+  {
+    g_autoptr (GSubprocessLauncher) l = launcher_new (G_SUBPROCESS_FLAGS_STDERR_MERGE);
+    g_autoptr (GError) error = NULL;
+    g_subprocess_launcher_set_stdout_file_path (l, log);
+    proc = g_subprocess_launcher_spawnv (l, argv, &error);
+    g_assert_no_error (error);
+  }
   g_ptr_array_add (w->procs, proc);
   g_assert_true (esa_test_wait_for_port ("127.0.0.1", port, 10000));
   return proc;
