@@ -1,1 +1,23 @@
-# plugins/diag/local.mk: rules added by the diag plugin
+# plugins/diag/local.mk: rules added by the diag plugin.
+# The logic lives in a helper library the tests link directly; the module is thin.
+noinst_LTLIBRARIES += plugins/diag/libesa-diag.la
+plugins_diag_libesa_diag_la_SOURCES = \
+	plugins/diag/diag-aix.c plugins/diag/diag-aix.h \
+	plugins/diag/diag-commands.c plugins/diag/diag-commands.h \
+	plugins/diag/diag-edac.c plugins/diag/diag-edac.h \
+	plugins/diag/diag-problem-log.c plugins/diag/diag-problem-log.h \
+	plugins/diag/diag-reporter.c plugins/diag/diag-reporter.h
+plugins_diag_libesa_diag_la_CFLAGS = $(AM_CFLAGS) -DG_LOG_DOMAIN=\"esa-diag\"
+
+plugin_LTLIBRARIES += plugins/diag/diag.la
+plugins_diag_diag_la_SOURCES = plugins/diag/diag.c
+plugins_diag_diag_la_CFLAGS = $(AM_CFLAGS) -DG_LOG_DOMAIN=\"esa-diag\"
+plugins_diag_diag_la_LIBADD = plugins/diag/libesa-diag.la core/libesa.la $(GLIB_LIBS) $(JSON_LIBS)
+plugins_diag_diag_la_LDFLAGS = $(ESA_PLUGIN_LINK_FLAGS)
+
+EXTRA_DIST += plugins/diag/README.md
+
+# AIX errnotify: the ODM stanza and the scripts that add/remove it.
+errnotifydir = $(pkgdatadir)/errnotify
+dist_errnotify_DATA = data/errnotify/openesa.add
+dist_errnotify_SCRIPTS = data/errnotify/openesa-errnotify-install data/errnotify/openesa-errnotify-uninstall
