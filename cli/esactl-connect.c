@@ -98,7 +98,7 @@ cmd_test (EsactlOptions *opts, int argc, char **argv)
       return ok ? 0 : ESACTL_EXIT_CONNECTIVITY;
     }
   routes = json_object_get_array_member (json_node_get_object (reply), "routes");
-  t = esactl_table_new ("ROUTE", "DNS", "TCP", "PROXY", "TLS", "HTTP", "MS", "RESULT", NULL);
+  t = esactl_table_new ("ROUTE", "DNS", "TCP", "PROXY", "TLS", "PEER", "HTTP", "MS", "RESULT", NULL);
   for (guint i = 0; i < json_array_get_length (routes); i++)
     {
       JsonObject *r = json_array_get_object_element (routes, i);
@@ -112,7 +112,7 @@ cmd_test (EsactlOptions *opts, int argc, char **argv)
       g_autofree char *ms = g_strdup_printf ("%" G_GINT64_FORMAT, json_object_get_int_member (r, "elapsed_ms"));
       g_autofree char *route = g_strdup_printf ("%s%s", g_str_equal (esactl_str (r, "kind"), "https") ? "" : "[http config] ",
                                                 esactl_str (r, "route"));
-      esactl_table_add (t, route, dns, tcp, proxy, tls, http, ms,
+      esactl_table_add (t, route, dns, tcp, proxy, tls, esactl_str (r, "tls_peer"), http, ms,
                         json_object_get_boolean_member (r, "ok") ? "OK" : esactl_str (r, "result"), NULL);
     }
   esactl_table_print (t);
