@@ -1,0 +1,277 @@
+/* sysinfo.c: the inventory plugin — weekly, an "inventory" report with the
+ * supplemental service information and installed software as the body and
+ * the system configuration (snap, or a Linux config archive) attached; and
+ * `esactl inventory collect|send`. The collecting is in sysinfo-collect.c. */
+#include "config.h"
+
+#include <esa/esa-plugin.h>
+
+#include "sysinfo-private.h"
+
+#define SYSINFO_DEFAULT_SCHEDULE "weekly sun 03:00"
+#define SYSINFO_SEND_TIMEOUT_S 300
+
+typedef struct {
+  EsaContext *ctx;
+  GMutex lock; /* one collection at a time: they share <temp>/snap */
+} Sysinfo;
+
+static void
+sysinfo_input (EsaContext *ctx, EsaSysinfoInput *in, char **name, char **email, char **phone)
+{
+  const EsaPlatform *pf = esa_context_get_platform (ctx);
+  const char *sysroot = g_getenv ("ESA_SYSROOT");
+  in->platform = pf;
+  in->aix = g_strcmp0 (pf->os, "AIX") == 0;
+  /* the platform layer's test hook: a fake /etc and /proc tree */
+  in->sysroot = sysroot != NULL && sysroot[0] != '\0' ? sysroot : "/";
+  *name = esa_context_get_global (ctx, "activation", "contact-name");
+  *email = esa_context_get_global (ctx, "activation", "contact-email");
+  *phone = esa_context_get_global (ctx, "activation", "contact-phone");
+  in->contact_name = *name;
+  in->contact_email = *email;
+  in->contact_phone = *phone;
+}
+
+/* Builds the report; with @with_config the archive too, made under *work_dir
+ * which the caller removes once the report is queued (the queue copies it). */
+static EsaReport *
+sysinfo_build (Sysinfo *self, gboolean with_config, char **work_dir, GError **error)
+{
+  g_autofree char *name = NULL, *email = NULL, *phone = NULL;
+  g_autoptr (GPtrArray) warnings = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (EsaReport) report = esa_report_new (ESA_REPORT_KIND_INVENTORY, "sysinfo");
+  g_autoptr (JsonObject) body = NULL;
+  g_autoptr (GError) local = NULL;
+  g_autofree char *archive = NULL;
+  g_autofree char *content_type = NULL;
+  JsonObject *config;
+  EsaSysinfoInput in = { 0 };
+
+  sysinfo_input (self->ctx, &in, &name, &email, &phone);
+  config = json_object_new ();
+  if (with_config)
+    {
+      *work_dir = g_strdup (esa_context_get_temp_dir (self->ctx));
+      archive = esa_sysinfo_collect_config (&in, *work_dir, &content_type, warnings, &local);
+      if (archive == NULL)
+        {
+          /* the inventory is still worth sending without the configuration */
+          g_warning ("configuration not collected: %s", local->message);
+          g_ptr_array_add (warnings, g_strdup_printf ("configuration: %s", local->message));
+          g_clear_error (&local);
+        }
+      else if (!esa_report_add_attachment (report, archive, content_type, error))
+        return NULL;
+    }
+  json_object_set_string_member (config, "source", in.aix ? "snap -g -c" : "linux-config");
+  if (archive != NULL)
+    {
+      g_autofree char *base = g_path_get_basename (archive);
+      json_object_set_string_member (config, "attachment", base);
+    }
+  else
+    json_object_set_null_member (config, "attachment");
+
+  body = esa_sysinfo_collect_body (&in, warnings, error);
+  if (body == NULL)
+    return NULL;
+  json_object_set_object_member (body, "configuration", config);
+  for (guint i = 0; i < warnings->len; i++)
+    g_debug ("inventory: %s", (char *) g_ptr_array_index (warnings, i));
+  esa_report_set_body (report, body);
+  return g_steal_pointer (&report);
+}
+
+static void
+sysinfo_cleanup (const char *work_dir)
+{
+  g_autofree char *snap = NULL, *cfg = NULL, *tgz = NULL;
+  if (work_dir == NULL)
+    return;
+  snap = g_build_filename (work_dir, "snap", NULL);
+  cfg = g_build_filename (work_dir, "configuration", NULL);
+  tgz = g_build_filename (work_dir, "configuration.tar.gz", NULL);
+  esa_sysinfo_rmtree (snap);
+  esa_sysinfo_rmtree (cfg);
+  esa_sysinfo_rmtree (tgz);
+}
+
+static gboolean
+sysinfo_job (EsaJobRun *run, gpointer user_data, GError **error)
+{
+  Sysinfo *self = user_data;
+  g_autoptr (EsaReport) report = NULL;
+  g_autofree char *work_dir = NULL;
+  g_autofree char *summary = NULL;
+  gboolean ok;
+
+  g_mutex_lock (&self->lock);
+  report = sysinfo_build (self, TRUE, &work_dir, error);
+  ok = report != NULL && esa_context_submit (self->ctx, report, error);
+  sysinfo_cleanup (work_dir);
+  g_mutex_unlock (&self->lock);
+  if (!ok)
+    return FALSE;
+  summary = g_strdup_printf ("queued inventory %s", esa_report_get_uuid (report));
+  esa_job_run_set_summary (run, summary);
+  return TRUE;
+}
+
+static JsonObject *
+sysinfo_result (const char *text, JsonObject *data, int exit_code)
+{
+  JsonObject *r = json_object_new ();
+  json_object_set_string_member (r, "text", text);
+  if (data != NULL)
+    json_object_set_object_member (r, "data", data);
+  json_object_set_int_member (r, "exit", exit_code);
+  return r;
+}
+
+/* `esactl inventory collect [--stdout]`: what an HMC runs on a managed LPAR
+ * (not activated, nothing sent). */
+static JsonObject *
+sysinfo_cmd_collect (EsaContext *ctx, const char *const *args, gpointer user_data, GError **error)
+{
+  Sysinfo *self = user_data;
+  gboolean raw = FALSE;
+  g_autoptr (EsaReport) report = NULL;
+  g_autoptr (JsonNode) node = json_node_new (JSON_NODE_OBJECT);
+  g_autofree char *json = NULL;
+  g_autofree char *text = NULL;
+  JsonObject *body;
+  JsonArray *warnings;
+
+  for (guint i = 0; args != NULL && args[i] != NULL; i++)
+    {
+      if (g_str_equal (args[i], "--stdout"))
+        raw = TRUE;
+      else
+        {
+          g_set_error (error, ESA_ERROR, ESA_ERROR_INVALID_DATA,
+                       "inventory collect: unknown argument \"%s\" (expected --stdout)", args[i]);
+          return NULL;
+        }
+    }
+  g_mutex_lock (&self->lock);
+  report = sysinfo_build (self, FALSE, NULL, error);
+  g_mutex_unlock (&self->lock);
+  if (report == NULL)
+    return NULL;
+  body = esa_report_get_body (report);
+  json_object_remove_member (body, "configuration");
+  json_node_set_object (node, body);
+  json = json_to_string (node, TRUE);
+  warnings = json_object_get_array_member (body, "warnings");
+  if (raw)
+    text = g_strdup_printf ("%s\n", json);
+  else
+    text = g_strdup_printf ("%s %s on %s %s-%s serial %s, firmware %s\n%" G_GINT64_FORMAT
+                            " installed packages (%s), agent %s\n%u warnings\n",
+                            json_object_get_string_member_with_default (body, "os", "?"),
+                            json_object_get_string_member_with_default (body, "os_version", "?"),
+                            json_object_get_string_member_with_default (body, "manufacturer", "?"),
+                            json_object_get_string_member_with_default (body, "machine_type", "?"),
+                            json_object_get_string_member_with_default (body, "model", "?"),
+                            json_object_get_string_member_with_default (body, "serial", "?"),
+                            json_object_get_string_member_with_default (body, "firmware", "?"),
+                            json_object_get_int_member (body, "package_count"),
+                            json_object_get_string_member (body, "package_source"), ESA_VERSION,
+                            warnings ? json_array_get_length (warnings) : 0);
+  return sysinfo_result (text, json_object_ref (body), 0);
+}
+
+/* `esactl inventory send`: collect, send now and wait for the SDC. */
+static JsonObject *
+sysinfo_cmd_send (EsaContext *ctx, const char *const *args, gpointer user_data, GError **error)
+{
+  Sysinfo *self = user_data;
+  g_autoptr (EsaReport) report = NULL;
+  g_autoptr (JsonObject) answer = NULL;
+  g_autoptr (GError) local = NULL;
+  g_autofree char *work_dir = NULL;
+  g_autofree char *text = NULL;
+  JsonObject *data;
+  gboolean ok;
+
+  if (args != NULL && args[0] != NULL)
+    {
+      g_set_error (error, ESA_ERROR, ESA_ERROR_INVALID_DATA, "inventory send: unexpected argument \"%s\"",
+                   args[0]);
+      return NULL;
+    }
+  g_mutex_lock (&self->lock);
+  report = sysinfo_build (self, TRUE, &work_dir, error);
+  if (report == NULL)
+    {
+      sysinfo_cleanup (work_dir);
+      g_mutex_unlock (&self->lock);
+      return NULL;
+    }
+  /* submit copies the attachment into the spool: the scratch copy can go
+   * once it is queued, even while we still wait for the SDC */
+  ok = esa_context_submit_and_wait (ctx, report, SYSINFO_SEND_TIMEOUT_S, &answer, &local);
+  sysinfo_cleanup (work_dir);
+  g_mutex_unlock (&self->lock);
+
+  data = json_object_new ();
+  json_object_set_string_member (data, "uuid", esa_report_get_uuid (report));
+  json_object_set_boolean_member (data, "delivered", ok);
+  if (ok)
+    {
+      g_autoptr (JsonNode) n = json_node_new (JSON_NODE_OBJECT);
+      g_autofree char *a = NULL;
+      json_node_set_object (n, answer);
+      a = json_to_string (n, FALSE);
+      json_object_set_object_member (data, "answer", json_object_ref (answer));
+      text = g_strdup_printf ("inventory %s delivered; SDC answered %s\n", esa_report_get_uuid (report), a);
+      return sysinfo_result (text, data, 0);
+    }
+  json_object_set_string_member (data, "error", local->message);
+  text = g_strdup_printf ("inventory %s not delivered: %s\n", esa_report_get_uuid (report), local->message);
+  return sysinfo_result (text, data,
+                         g_error_matches (local, ESA_ERROR, ESA_ERROR_TIMEOUT) ||
+                                 g_error_matches (local, ESA_ERROR, ESA_ERROR_NETWORK)
+                             ? 6
+                             : 1);
+}
+
+static void
+sysinfo_free (Sysinfo *self)
+{
+  g_mutex_clear (&self->lock);
+  g_free (self);
+}
+
+static gboolean
+sysinfo_init (EsaContext *ctx, GError **error)
+{
+  Sysinfo *self = g_new0 (Sysinfo, 1);
+  self->ctx = ctx;
+  g_mutex_init (&self->lock);
+  /* the job owns self; the commands borrow it */
+  if (!esa_context_add_job (ctx, "inventory", SYSINFO_DEFAULT_SCHEDULE, sysinfo_job, self,
+                            (GDestroyNotify) sysinfo_free, error))
+    {
+      sysinfo_free (self);
+      return FALSE;
+    }
+  return esa_context_add_command (ctx, "inventory collect", "[--stdout]",
+                                  "collect the inventory and print it (nothing is sent)",
+                                  sysinfo_cmd_collect, self, error) &&
+         esa_context_add_command (ctx, "inventory send", "",
+                                  "collect the inventory, send it now and print the SDC's answer",
+                                  sysinfo_cmd_send, self, error);
+}
+
+static const EsaPluginInfo sysinfo_info = {
+  .abi_version = ESA_PLUGIN_ABI_VERSION,
+  .struct_size = sizeof (EsaPluginInfo),
+  .name = "sysinfo",
+  .version = ESA_VERSION,
+  .summary = "Weekly inventory: system configuration and installed software",
+  .init = sysinfo_init,
+};
+
+ESA_PLUGIN_DEFINE (sysinfo_info)
