@@ -59,7 +59,8 @@ diag_aix_problems_from_text (const char *text, GError **error)
     {
       JsonObject *p = json_array_get_object_element (list, i);
       /* an SRN or an SRC is what makes it reportable */
-      if (!json_object_has_member (p, "srn") && !json_object_has_member (p, "src"))
+      if (json_object_get_string_member_with_default (p, "srn", NULL) == NULL &&
+          json_object_get_string_member_with_default (p, "src", NULL) == NULL)
         {
           g_debug ("diag: problem %u has neither SRN nor SRC, skipped", i);
           continue;

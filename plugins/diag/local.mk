@@ -21,3 +21,16 @@ EXTRA_DIST += plugins/diag/README.md
 errnotifydir = $(pkgdatadir)/errnotify
 dist_errnotify_DATA = data/errnotify/openesa.add
 dist_errnotify_SCRIPTS = data/errnotify/openesa-errnotify-install data/errnotify/openesa-errnotify-uninstall
+
+# Tests: the helpers (unit) and the plugin end to end (esa-sdc + esad + esactl).
+check_PROGRAMS += tests/test-diag tests/test-diag-e2e
+TESTS += tests/test-diag tests/test-diag-e2e
+tests_test_diag_SOURCES = tests/test-diag.c
+tests_test_diag_CFLAGS = $(AM_CFLAGS) -I$(top_srcdir)/tests -I$(top_srcdir)/plugins/diag -DG_LOG_DOMAIN=\"esa-diag\"
+tests_test_diag_LDADD = plugins/diag/libesa-diag.la $(ESA_TEST_LIBS)
+
+tests_test_diag_e2e_SOURCES = tests/test-diag-e2e.c tests/test-transport-util.c tests/test-transport-util.h
+tests_test_diag_e2e_CFLAGS = $(AM_CFLAGS) -I$(top_srcdir)/tests
+tests_test_diag_e2e_LDADD = $(ESA_TEST_LIBS)
+EXTRA_tests_test_diag_e2e_DEPENDENCIES = core/esad cli/esactl sdc/esa-sdc plugins/heartbeat/heartbeat.la \
+	plugins/diag/diag.la plugins/snap/snap.la
