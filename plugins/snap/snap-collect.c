@@ -128,7 +128,10 @@ add_config_file (SnapCollection *self, const char *sysroot, const char *path)
                             error->message);
       return;
     }
-  text = snap_redact (g_bytes_get_data (data, &len), len, &n);
+  {
+    const char *raw = g_bytes_get_data (data, &len);
+    text = snap_redact (raw, len, &n);
+  }
   clean = g_bytes_new_take (text, strlen (text));
   name = g_build_filename ("config", rel, NULL);
   snap_collection_add (self, name, clean, TRUE);

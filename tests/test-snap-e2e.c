@@ -1,0 +1,323 @@
+/* test-snap-e2e.c: extended error data end to end — a problem reported by
+ * diag makes snap collect (fake AIX snap, or the Linux collector on a fake
+ * tree) and the archive arrives at esa-sdc as an attachment of a report of
+ * kind extended-data whose parent is the problem; the size cap, redaction,
+ * and that no temp files are left after success or failure. */
+#include "config.h"
+
+#include "esa-test-util.h"
+#include "test-transport-util.h"
+
+#include <archive.h>
+#include <archive_entry.h>
+#include <glib/gstdio.h>
+#include <string.h>
+
+static void
+copy_plugin (EtWorld *w, const char *name)
+{
+  g_autofree char *rel = g_strdup_printf ("plugins/%s/.libs/%s.so", name, name);
+  g_autofree char *so = et_bin (rel);
+  g_autofree char *base = g_strdup_printf ("%s.so", name);
+  g_autofree char *dst = g_build_filename (w->dir, "plugins", base, NULL);
+  g_autofree char *data = NULL;
+  gsize len = 0;
+  g_assert_true (g_file_get_contents (so, &data, &len, NULL));
+  g_assert_true (g_file_set_contents (dst, data, (gssize) len, NULL));
+  g_assert_cmpint (g_chmod (dst, 0755), ==, 0);
+}
+
+static EtWorld *
+world_up (const char *extra_conf, const char *const *env)
+{
+  EtWorld *w = et_world_new (NULL);
+  g_autofree char *conf = NULL;
+  copy_plugin (w, "diag");
+  copy_plugin (w, "snap");
+  conf = g_strdup_printf ("[agent]\nstate-dir=%s\nplugin-dir=%s/plugins\n"
+                          "[plugins]\nenabled=diag;snap\n[activation]\nvendors=*\n"
+                          "[sdc]\nservers=https://localhost:%u/\nca-file=%s/ca.pem\n"
+                          "[plugin.diag]\nwait=30s\n%s",
+                          w->state_dir, w->dir, w->port, w->sdc_dir, extra_conf ? extra_conf : "");
+  esa_test_write_file (w->conf, conf, 0644);
+  et_sdc_start (w, NULL);
+  et_esad_start (w, env);
+  et_activate (w);
+  return w;
+}
+
+static JsonObject *
+find_kind (JsonNode *reports, const char *kind)
+{
+  JsonArray *a = json_node_get_array (reports);
+  for (guint i = 0; i < json_array_get_length (a); i++)
+    {
+      JsonObject *o = json_array_get_object_element (a, i);
+      if (g_strcmp0 (json_object_get_string_member (o, "kind"), kind) == 0)
+        return o;
+    }
+  return NULL;
+}
+
+/* `esactl problem test`; returns the problem's report uuid as the SDC has it. */
+static char *
+problem_test (EtWorld *w)
+{
+  g_autofree char *out = NULL, *err = NULL;
+  g_autoptr (JsonNode) reports = NULL;
+  JsonObject *p;
+  int rc = et_esactl (w, &out, &err, "problem", "test", NULL);
+  if (rc != 0)
+    g_printerr ("problem test: %s%s", out, err);
+  g_assert_cmpint (rc, ==, 0);
+  reports = et_sdc_reports (w);
+  p = find_kind (reports, "problem");
+  g_assert_nonnull (p);
+  return g_strdup (json_object_get_string_member (p, "uuid"));
+}
+
+/* The extended-data report with its attachment uploaded, or NULL at the deadline. */
+static JsonObject *
+wait_extended (EtWorld *w, guint seconds)
+{
+  gint64 deadline = g_get_monotonic_time () + (gint64) seconds * G_USEC_PER_SEC;
+  while (g_get_monotonic_time () < deadline)
+    {
+      g_autoptr (JsonNode) reports = et_sdc_reports (w);
+      JsonObject *x = find_kind (reports, "extended-data");
+      if (x != NULL)
+        {
+          JsonArray *atts = json_object_get_array_member (x, "attachments");
+          if (json_array_get_length (atts) == 1 &&
+              json_object_get_string_member_with_default (json_array_get_object_element (atts, 0), "path", NULL) != NULL)
+            return json_object_ref (x);
+        }
+      g_usleep (200 * 1000);
+    }
+  return NULL;
+}
+
+/* Polls the esad log for @needle (bounded). */
+static gboolean
+wait_log (EtWorld *w, const char *needle, guint seconds)
+{
+  gint64 deadline = g_get_monotonic_time () + (gint64) seconds * G_USEC_PER_SEC;
+  while (g_get_monotonic_time () < deadline)
+    {
+      g_autofree char *log = NULL;
+      if (g_file_get_contents (w->esad_log, &log, NULL, NULL) && strstr (log, needle) != NULL)
+        return TRUE;
+      g_usleep (100 * 1000);
+    }
+  return FALSE;
+}
+
+/* No snap-* folder left in <state>/temp. */
+static void
+assert_temp_clean (EtWorld *w)
+{
+  g_autofree char *temp = g_build_filename (w->state_dir, "temp", NULL);
+  g_autoptr (GDir) dir = g_dir_open (temp, 0, NULL);
+  const char *name;
+  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
+    if (g_str_has_prefix (name, "snap-"))
+      g_error ("left behind: %s/%s", temp, name);
+}
+
+static void
+dump_log (EtWorld *w)
+{
+  g_autofree char *log = NULL;
+  g_file_get_contents (w->esad_log, &log, NULL, NULL);
+  g_printerr ("esad log:\n%s\n", log ? log : "");
+}
+
+static char *
+attachment_path (EtWorld *w, JsonObject *x, const char **name, const char **content_type)
+{
+  JsonObject *att = json_array_get_object_element (json_object_get_array_member (x, "attachments"), 0);
+  *name = json_object_get_string_member (att, "name");
+  *content_type = json_object_get_string_member_with_default (att, "content_type", NULL);
+  return g_build_filename (w->sdc_dir, json_object_get_string_member (att, "path"), NULL);
+}
+
+static void
+test_aix (void)
+{
+  const char *env[] = { NULL };
+  g_autoptr (EtWorld) w = world_up (NULL, env);
+  g_autofree char *problem = problem_test (w);
+  g_autoptr (JsonObject) x = wait_extended (w, 60);
+  g_autofree char *path = NULL, *out = NULL;
+  const char *name, *ctype;
+  if (x == NULL)
+    dump_log (w);
+  g_assert_nonnull (x);
+  g_assert_cmpstr (json_object_get_string_member (x, "parent"), ==, problem);
+  path = attachment_path (w, x, &name, &ctype);
+  g_assert_cmpstr (name, ==, "snap.pax.Z");
+  g_assert_cmpstr (ctype, ==, "application/x-compress");
+  g_assert_true (g_file_test (path, G_FILE_TEST_IS_REGULAR));
+  /* it is the fake snap's archive: general/general.snap inside */
+  {
+    g_autofree char *cmd = g_strdup_printf ("gzip -dc '%s' | tar -tf -", path);
+    {
+      const char *full[] = { "sh", "-c", cmd, NULL };
+      g_assert_cmpint (esa_test_run (full, &out, NULL), ==, 0);
+    }
+  }
+  g_assert_nonnull (strstr (out, "general/general.snap"));
+  g_assert_true (json_object_get_boolean_member (json_object_get_object_member (x, "body"), "test"));
+  assert_temp_clean (w);
+}
+
+static void
+test_aix_snap_fails (void)
+{
+  const char *env[] = { "ESA_FAKE_SNAP_FAIL=1", NULL };
+  g_autoptr (EtWorld) w = world_up (NULL, env);
+  g_autofree char *problem = problem_test (w);
+  g_assert_true (wait_log (w, "0040-015", 60));
+  assert_temp_clean (w);
+  {
+    g_autoptr (JsonNode) reports = et_sdc_reports (w);
+    g_assert_null (find_kind (reports, "extended-data"));
+  }
+}
+
+/* A Linux world on a copy of the POWER9 bare-metal tree with fake
+ * systemd-detect-virt (none) and journalctl (@journal_bytes of output). */
+static EtWorld *
+linux_world (const char *extra_conf, guint journal_bytes, char **tmp_out)
+{
+  g_autofree char *tmp = esa_test_mkdtemp ("test-snap-root");
+  g_autofree char *src = esa_test_src_path ("tests/fixtures/linux-root/edac-server");
+  g_autofree char *bin = g_build_filename (tmp, "bin", NULL);
+  g_autofree char *virt = g_build_filename (bin, "systemd-detect-virt", NULL);
+  g_autofree char *journal = g_build_filename (bin, "journalctl", NULL);
+  g_autofree char *root = g_build_filename (tmp, "edac-server", NULL);
+  g_autofree char *sysroot_env = g_strdup_printf ("ESA_SYSROOT=%s", root);
+  g_autofree char *path_env = g_strdup_printf ("ESA_COMMAND_PATH=%s", bin);
+  g_autofree char *jscript = g_strdup_printf ("#!/bin/sh\nhead -c %u /dev/zero | tr '\\0' 'j'\necho\n", journal_bytes);
+  g_autofree char *conf = g_strdup_printf ("[plugin.snap]\nconfig-files=/etc/esa/esa.conf;/etc/hosts\n%s",
+                                           extra_conf ? extra_conf : "");
+  const char *cp[] = { "cp", "-R", src, tmp, NULL };
+  const char *env[] = { sysroot_env, path_env, NULL };
+  EtWorld *w;
+  g_assert_cmpint (esa_test_run (cp, NULL, NULL), ==, 0);
+  esa_test_write_file (virt, "#!/bin/sh\necho none\nexit 1\n", 0755);
+  esa_test_write_file (journal, jscript, 0755);
+  g_unsetenv ("ESA_PLATFORM");
+  w = world_up (conf, env);
+  g_setenv ("ESA_PLATFORM", "aix", TRUE);
+  *tmp_out = g_steal_pointer (&tmp);
+  return w;
+}
+
+static GHashTable *
+read_tgz (const char *path)
+{
+  GHashTable *files = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  struct archive *a = archive_read_new ();
+  struct archive_entry *entry;
+  archive_read_support_filter_all (a);
+  archive_read_support_format_all (a);
+  g_assert_cmpint (archive_read_open_filename (a, path, 16384), ==, ARCHIVE_OK);
+  while (archive_read_next_header (a, &entry) == ARCHIVE_OK)
+    {
+      gsize size = (gsize) archive_entry_size (entry);
+      char *buf = g_malloc0 (size + 1);
+      g_assert_cmpint (archive_read_data (a, buf, size), ==, (la_ssize_t) size);
+      g_hash_table_insert (files, g_strdup (archive_entry_pathname (entry)), buf);
+    }
+  archive_read_free (a);
+  return files;
+}
+
+static void
+test_linux (void)
+{
+  g_autofree char *tmp = NULL;
+  g_autoptr (EtWorld) w = linux_world (NULL, 1000, &tmp);
+  g_autofree char *problem = problem_test (w);
+  g_autoptr (JsonObject) x = wait_extended (w, 60);
+  g_autofree char *path = NULL;
+  g_autoptr (GHashTable) files = NULL;
+  const char *name, *ctype, *conf;
+  if (x == NULL)
+    dump_log (w);
+  g_assert_nonnull (x);
+  g_assert_cmpstr (json_object_get_string_member (x, "parent"), ==, problem);
+  path = attachment_path (w, x, &name, &ctype);
+  g_assert_cmpstr (name, ==, "openesa-snap.tar.gz");
+  g_assert_cmpstr (ctype, ==, "application/gzip");
+  files = read_tgz (path);
+  g_assert_true (g_hash_table_contains (files, "openesa-snap/manifest.json"));
+  g_assert_true (g_hash_table_contains (files, "openesa-snap/etc/os-release"));
+  g_assert_true (g_hash_table_contains (files, "openesa-snap/commands/journal-24h.txt"));
+  conf = g_hash_table_lookup (files, "openesa-snap/config/etc/esa/esa.conf");
+  g_assert_nonnull (conf);
+  g_assert_nonnull (strstr (conf, "password=***"));
+  g_assert_null (strstr (conf, "hunter2"));
+  g_assert_null (strstr (conf, "abc123"));
+  assert_temp_clean (w);
+  esa_test_rmtree (tmp);
+}
+
+static void
+test_linux_cap (void)
+{
+  g_autofree char *tmp = NULL;
+  /* a 2 MB journal against a 1 MB cap: the journal is dropped, the rest goes */
+  g_autoptr (EtWorld) w = linux_world ("max-size=1048576\n", 2 * 1024 * 1024, &tmp);
+  g_autofree char *problem = problem_test (w);
+  g_autoptr (JsonObject) x = wait_extended (w, 60);
+  g_autofree char *path = NULL, *notes = NULL;
+  g_autoptr (GHashTable) files = NULL;
+  const char *name, *ctype;
+  if (x == NULL)
+    dump_log (w);
+  g_assert_nonnull (x);
+  path = attachment_path (w, x, &name, &ctype);
+  files = read_tgz (path);
+  g_assert_false (g_hash_table_contains (files, "openesa-snap/commands/journal-24h.txt"));
+  g_assert_true (g_hash_table_contains (files, "openesa-snap/etc/os-release"));
+  {
+    g_autoptr (JsonNode) n = json_node_new (JSON_NODE_OBJECT);
+    json_node_set_object (n, json_object_get_object_member (x, "body"));
+    notes = json_to_string (n, FALSE);
+  }
+  g_assert_nonnull (strstr (notes, "dropped"));
+  g_assert_nonnull (strstr (notes, "journal-24h.txt"));
+  assert_temp_clean (w);
+  esa_test_rmtree (tmp);
+}
+
+static void
+test_linux_cap_fails (void)
+{
+  g_autofree char *tmp = NULL;
+  /* even the required items do not fit 4 KiB: a clear failure, nothing sent, nothing left */
+  g_autoptr (EtWorld) w = linux_world ("max-size=4096\n", 1000, &tmp);
+  g_autofree char *problem = problem_test (w);
+  g_assert_true (wait_log (w, "max-size=4096", 60));
+  assert_temp_clean (w);
+  {
+    g_autoptr (JsonNode) reports = et_sdc_reports (w);
+    g_assert_null (find_kind (reports, "extended-data"));
+  }
+  esa_test_rmtree (tmp);
+}
+
+int
+main (int argc, char **argv)
+{
+  et_init_env ();
+  g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/snap-e2e/aix", test_aix);
+  g_test_add_func ("/snap-e2e/aix-snap-fails", test_aix_snap_fails);
+  g_test_add_func ("/snap-e2e/linux", test_linux);
+  g_test_add_func ("/snap-e2e/linux-cap", test_linux_cap);
+  g_test_add_func ("/snap-e2e/linux-cap-fails", test_linux_cap_fails);
+  return g_test_run ();
+}

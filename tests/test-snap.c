@@ -1,0 +1,189 @@
+/* test-snap.c: the snap plugin's helpers — redaction, the size cap, the
+ * archive (read back with libarchive), the Linux collector on a fake tree,
+ * and temp-folder removal. */
+#include "config.h"
+
+#include "esa-test-util.h"
+#include "snap-collect.h"
+#include "snap-job.h"
+#include "snap-redact.h"
+
+#include <archive.h>
+#include <archive_entry.h>
+#include <esa/esa-error.h>
+#include <string.h>
+
+static void
+test_redact (void)
+{
+  struct { const char *in, *out; guint n; } cases[] = {
+    { "password=hunter2\n", "password=***\n", 1 },
+    { "  Password = hunter2\r\n", "  Password = ***\r\n", 1 },
+    { "api_token: abc\nuser=alice\n", "api_token: ***\nuser=alice\n", 1 },
+    { "#passwd=old\nssh-key=AAAA\nSecretThing=x", "#passwd=***\nssh-key=***\nSecretThing=***", 3 },
+    { "password=\n", "password=\n", 0 },
+    { "url=http://x:3128\n", "url=http://x:3128\n", 0 },
+    { "no separator password here\n", "no separator password here\n", 0 },
+    { "=password\n", "=password\n", 0 },
+    { "", "", 0 },
+    { "\n\n", "\n\n", 0 },
+  };
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      guint n = 99;
+      g_autofree char *out = snap_redact (cases[i].in, strlen (cases[i].in), &n);
+      g_assert_cmpstr (out, ==, cases[i].out);
+      g_assert_cmpuint (n, ==, cases[i].n);
+    }
+  /* not UTF-8, embedded NUL: bytes pass through */
+  {
+    const char bin[] = "key=\xff\xfe\nx\0y=1\n";
+    g_autofree char *out = snap_redact (bin, sizeof bin - 1, NULL);
+    g_assert_true (g_str_has_prefix (out, "key=***\nx"));
+  }
+}
+
+static GBytes *
+bytes_of (gsize n, char c)
+{
+  char *buf = g_malloc (n);
+  memset (buf, c, n);
+  return g_bytes_new_take (buf, n);
+}
+
+/* name -> contents of a tar.gz */
+static GHashTable *
+read_archive (const char *path)
+{
+  GHashTable *files = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  struct archive *a = archive_read_new ();
+  struct archive_entry *entry;
+  archive_read_support_filter_all (a);
+  archive_read_support_format_all (a);
+  g_assert_cmpint (archive_read_open_filename (a, path, 16384), ==, ARCHIVE_OK);
+  while (archive_read_next_header (a, &entry) == ARCHIVE_OK)
+    {
+      gsize size = (gsize) archive_entry_size (entry);
+      char *buf = g_malloc0 (size + 1);
+      g_assert_cmpint (archive_read_data (a, buf, size), ==, (la_ssize_t) size);
+      g_hash_table_insert (files, g_strdup (archive_entry_pathname (entry)), buf);
+    }
+  archive_read_free (a);
+  return files;
+}
+
+static void
+test_fit_and_write (void)
+{
+  g_autofree char *dir = esa_test_mkdtemp ("test-snap");
+  g_autofree char *path = g_build_filename (dir, "x.tar.gz", NULL);
+  g_autoptr (SnapCollection) c = snap_collection_new ();
+  g_autoptr (GBytes) small = bytes_of (1000, 'a');
+  g_autoptr (GBytes) big = bytes_of (200000, 'b');
+  g_autoptr (GBytes) mid = bytes_of (50000, 'c');
+  g_autoptr (GError) error = NULL;
+  g_autoptr (JsonObject) manifest = json_object_new ();
+  g_autoptr (GHashTable) files = NULL;
+  g_autofree char *notes = NULL;
+
+  snap_collection_add (c, "required.txt", small, FALSE);
+  snap_collection_add (c, "commands/journal.txt", big, TRUE);
+  snap_collection_add (c, "commands/dmesg.txt", mid, TRUE);
+  /* 100 KB: the journal must go, dmesg fits */
+  g_assert_true (snap_collection_fit (c, 100000, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (c->items->len, ==, 2);
+  {
+    g_autoptr (JsonNode) n = json_node_new (JSON_NODE_ARRAY);
+    json_node_set_array (n, c->notes);
+    notes = json_to_string (n, FALSE);
+  }
+  g_assert_nonnull (strstr (notes, "\"commands/journal.txt\""));
+  g_assert_nonnull (strstr (notes, "dropped"));
+
+  json_object_set_string_member (manifest, "problem", "p-1");
+  g_assert_true (snap_collection_write (c, manifest, path, &error));
+  g_assert_no_error (error);
+  files = read_archive (path);
+  g_assert_true (g_hash_table_contains (files, "openesa-snap/required.txt"));
+  g_assert_true (g_hash_table_contains (files, "openesa-snap/commands/dmesg.txt"));
+  g_assert_false (g_hash_table_contains (files, "openesa-snap/commands/journal.txt"));
+  g_assert_nonnull (strstr (g_hash_table_lookup (files, "openesa-snap/manifest.json"), "\"p-1\""));
+
+  /* the required items alone are over the cap: a clear error */
+  g_assert_false (snap_collection_fit (c, 5000, &error));
+  g_assert_error (error, ESA_ERROR, ESA_ERROR_INVALID_DATA);
+  g_assert_nonnull (strstr (error->message, "max-size=5000"));
+  esa_test_rmtree (dir);
+}
+
+static void
+test_collect_linux (void)
+{
+  g_autofree char *root = esa_test_src_path ("tests/fixtures/linux-root/edac-server");
+  g_autofree char *dir = esa_test_mkdtemp ("test-snap");
+  g_autofree char *bin = g_build_filename (dir, "bin", NULL);
+  g_autofree char *journal = g_build_filename (bin, "journalctl", NULL);
+  g_autofree char *path = g_build_filename (dir, "x.tar.gz", NULL);
+  const char *config[] = { "/etc/esa/esa.conf", "/etc/does-not-exist", NULL };
+  g_autoptr (SnapCollection) c = NULL;
+  g_autoptr (JsonObject) manifest = json_object_new ();
+  g_autoptr (GHashTable) files = NULL;
+  g_autoptr (GError) error = NULL;
+  const char *conf;
+
+  esa_test_write_file (journal, "#!/bin/sh\necho \"journal $*\"\n", 0755);
+  g_setenv ("ESA_COMMAND_PATH", bin, TRUE);
+  c = snap_collect_linux (root, config, NULL);
+  g_unsetenv ("ESA_COMMAND_PATH");
+  g_assert_true (snap_collection_fit (c, 64 * 1024 * 1024, &error));
+  g_assert_true (snap_collection_write (c, manifest, path, &error));
+  g_assert_no_error (error);
+  files = read_archive (path);
+  g_assert_nonnull (strstr (g_hash_table_lookup (files, "openesa-snap/etc/os-release"), "Debian"));
+  g_assert_nonnull (strstr (g_hash_table_lookup (files, "openesa-snap/proc/cpuinfo"), "POWER9"));
+  g_assert_nonnull (strstr (g_hash_table_lookup (files, "openesa-snap/commands/journal-24h.txt"), "--since -24h"));
+  conf = g_hash_table_lookup (files, "openesa-snap/config/etc/esa/esa.conf");
+  g_assert_nonnull (conf);
+  if (strstr (conf, "password=***") == NULL)
+    g_printerr ("conf: [%s]\n", conf);
+  g_assert_nonnull (strstr (conf, "password=***"));
+  g_assert_nonnull (strstr (conf, "api_token = ***"));
+  g_assert_nonnull (strstr (conf, "user=alice"));
+  g_assert_null (strstr (conf, "hunter2"));
+  g_assert_null (strstr (conf, "abc123"));
+  g_assert_nonnull (strstr (g_hash_table_lookup (files, "openesa-snap/manifest.json"), "/etc/does-not-exist"));
+  esa_test_rmtree (dir);
+}
+
+static void
+test_rmtree (void)
+{
+  g_autofree char *dir = esa_test_mkdtemp ("test-snap");
+  g_autofree char *keep = esa_test_mkdtemp ("test-snap-keep");
+  g_autofree char *kept = g_build_filename (keep, "precious", NULL);
+  g_autofree char *sub = g_build_filename (dir, "a/b/c.txt", NULL);
+  g_autofree char *link = g_build_filename (dir, "a/link", NULL);
+  g_autoptr (GError) error = NULL;
+  esa_test_write_file (sub, "x", 0600);
+  esa_test_write_file (kept, "x", 0600);
+  g_assert_cmpint (symlink (keep, link), ==, 0);
+  g_assert_true (snap_rmtree (dir, &error));
+  g_assert_no_error (error);
+  g_assert_false (g_file_test (dir, G_FILE_TEST_EXISTS));
+  /* a symlink is removed, not followed */
+  g_assert_true (g_file_test (kept, G_FILE_TEST_EXISTS));
+  g_assert_true (snap_rmtree (dir, &error));
+  esa_test_rmtree (keep);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/snap/redact", test_redact);
+  g_test_add_func ("/snap/fit-and-write", test_fit_and_write);
+  g_test_add_func ("/snap/collect-linux", test_collect_linux);
+  g_test_add_func ("/snap/rmtree", test_rmtree);
+  return g_test_run ();
+}
