@@ -160,7 +160,7 @@ static char *
 copy_tree (const char *name)
 {
   g_autofree char *src = esa_test_src_path (name);
-  char *dir = esa_test_mkdtemp ("test-diag-root");
+  g_autofree char *dir = esa_test_mkdtemp ("test-diag-root");
   const char *argv[] = { "cp", "-R", src, dir, NULL };
   g_autofree char *base = g_path_get_basename (src);
   g_assert_cmpint (esa_test_run (argv, NULL, NULL), ==, 0);
