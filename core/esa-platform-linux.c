@@ -133,6 +133,23 @@ esa_linux_pretty_name (EsaLinuxRead *rd)
   return NULL;
 }
 
+static gboolean
+esa_linux_command_is_faked (const char *name)
+{
+  const char *path = g_getenv ("ESA_COMMAND_PATH");
+  g_auto (GStrv) dirs = NULL;
+  if (path == NULL)
+    return FALSE;
+  dirs = g_strsplit (path, ":", -1);
+  for (guint i = 0; dirs[i] != NULL; i++)
+    {
+      g_autofree char *candidate = g_build_filename (dirs[i], name, NULL);
+      if (*dirs[i] != '\0' && g_file_test (candidate, G_FILE_TEST_IS_EXECUTABLE))
+        return TRUE;
+    }
+  return FALSE;
+}
+
 /* systemd-detect-virt --vm: "kvm", "powervm", … or NULL for bare metal. Only
  * asked on the real root, or in tests when ESA_COMMAND_PATH can fake it. */
 static char *
@@ -143,7 +160,9 @@ esa_linux_virt (EsaLinuxRead *rd)
   g_autoptr (GError) error = NULL;
   g_autofree char *out = NULL;
 
-  if (g_strcmp0 (rd->root, "/") != 0 && g_getenv ("ESA_COMMAND_PATH") == NULL)
+  /* Under a fake sysroot, the host's own answer would be about the wrong
+   * machine: only a fake systemd-detect-virt on ESA_COMMAND_PATH counts. */
+  if (g_strcmp0 (rd->root, "/") != 0 && !esa_linux_command_is_faked (argv[0]))
     return NULL;
   out = esa_subprocess_run (argv, &opts, NULL, NULL, NULL, &error);
   if (out == NULL)
@@ -260,14 +279,48 @@ esa_platform_detect_linux (EsaPlatform *self, const char *sysroot, GError **erro
   if (virt != NULL && !self->is_lpar)
     self->is_lpar = TRUE;
 
+  /* The SDC identifies a machine by type + serial; a PC's firmware often
+   * has neither in a usable form, so say what stands in for them. */
+  /* IBM and Lenovo x86 firmware carries the machine type-model in brackets:
+   * "ThinkSystem SR650 -[7X06CTO1WW]-" is type 7X06, model CTO1WW. */
+  if (self->machine_type == NULL && self->model != NULL)
+    {
+      const char *open = strstr (self->model, "-[");
+      const char *close = open ? strstr (open, "]-") : NULL;
+      if (close != NULL && close - open - 2 > 4)
+        {
+          self->machine_type = g_strndup (open + 2, 4);
+          g_free (self->model);
+          self->model = g_strndup (open + 6, (gsize) (close - open - 6));
+        }
+    }
+  if (self->machine_type == NULL)
+    {
+      struct utsname u;
+      if (uname (&u) == 0)
+        {
+          self->machine_type = g_strdup (u.machine);
+          esa_platform_warn (self, "machine type: not in the firmware; using the architecture %s", u.machine);
+        }
+    }
+  if (self->serial == NULL)
+    {
+      self->serial = esa_linux_read (&rd, "etc/machine-id");
+      if (self->serial != NULL)
+        esa_platform_warn (self, "serial: not in the firmware; using /etc/machine-id");
+    }
+  if (self->vendor == NULL)
+    {
+      self->vendor = g_strdup ("unknown");
+      esa_platform_warn (self, "vendor: not found; reported as \"unknown\"");
+    }
+
   if (rd.found == 0 && !real_root)
     {
       g_set_error (error, ESA_ERROR, ESA_ERROR_NOT_FOUND, "%s: nothing readable under /sys or /proc",
                    sysroot);
       return FALSE;
     }
-  if (self->vendor == NULL)
-    esa_platform_warn (self, "vendor: not found");
   if (self->model == NULL)
     esa_platform_warn (self, "model: not found");
   if (self->serial == NULL)

@@ -221,7 +221,9 @@ test_platform_linux_kvm (void)
   g_assert_cmpstr (p->os_version, ==, "6.1.0-28-amd64 (Red Hat Enterprise Linux 9.4 (Plow))");
   g_assert_cmpstr (p->hostname, ==, "kvmguest");
   g_assert_cmpstr (p->vendor, ==, "QEMU");
-  g_assert_null (p->machine_type);
+  /* no type in the firmware: the architecture stands in, and says so */
+  g_assert_nonnull (p->machine_type);
+  g_assert_true (warned (p, "machine type: not in the firmware"));
   g_assert_cmpstr (p->model, ==, "Standard PC (Q35 + ICH9, 2009)");
   g_assert_null (p->serial);
   g_assert_cmpstr (p->system_id, ==, "4c4c4544-0042-3510-8052-b2c04f4e3432");
@@ -242,6 +244,8 @@ test_platform_linux_metal (void)
   g_assert_no_error (error);
   g_assert_cmpstr (p->os_version, ==, "5.14.0-427.el9.x86_64 (SUSE Linux Enterprise Server 15 SP5)");
   g_assert_cmpstr (p->vendor, ==, "Lenovo");
+  g_assert_cmpstr (p->machine_type, ==, "7X06");
+  g_assert_cmpstr (p->model, ==, "CTO1WW");
   g_assert_cmpstr (p->serial, ==, "J30A1B2C");
   g_assert_false (p->is_lpar);
   g_assert_cmpuint (p->warnings->len, ==, 0);
