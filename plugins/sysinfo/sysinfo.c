@@ -13,6 +13,7 @@
 
 typedef struct {
   EsaContext *ctx;
+  guint64 send_timeout_s;
   GMutex lock; /* one collection at a time: they share <temp>/snap */
 } Sysinfo;
 
@@ -211,7 +212,7 @@ sysinfo_cmd_send (EsaContext *ctx, const char *const *args, gpointer user_data, 
     }
   /* submit copies the attachment into the spool: the scratch copy can go
    * once it is queued, even while we still wait for the SDC */
-  ok = esa_context_submit_and_wait (ctx, report, SYSINFO_SEND_TIMEOUT_S, &answer, &local);
+  ok = esa_context_submit_and_wait (ctx, report, (guint) self->send_timeout_s, &answer, &local);
   sysinfo_cleanup (work_dir);
   g_mutex_unlock (&self->lock);
 
@@ -250,6 +251,12 @@ sysinfo_init (EsaContext *ctx, GError **error)
   Sysinfo *self = g_new0 (Sysinfo, 1);
   self->ctx = ctx;
   g_mutex_init (&self->lock);
+  if (!esa_context_get_duration (ctx, "send-timeout", SYSINFO_SEND_TIMEOUT_S, &self->send_timeout_s, error))
+    {
+      sysinfo_free (self);
+      return FALSE;
+    }
+  self->send_timeout_s = CLAMP (self->send_timeout_s, 1, 24 * 3600);
   /* the job owns self; the commands borrow it */
   if (!esa_context_add_job (ctx, "inventory", SYSINFO_DEFAULT_SCHEDULE, sysinfo_job, self,
                             (GDestroyNotify) sysinfo_free, error))
