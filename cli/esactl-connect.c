@@ -6,12 +6,12 @@
 #include <glib/gi18n.h>
 
 static gboolean
-parse_options (const char *cmd, int *argc, char ***argv, GOptionEntry *entries)
+parse_options (const char *cmd, char ***argv, GOptionEntry *entries)
 {
   g_autoptr (GOptionContext) octx = g_option_context_new (cmd);
   g_autoptr (GError) error = NULL;
   g_option_context_add_main_entries (octx, entries, GETTEXT_PACKAGE);
-  if (!g_option_context_parse (octx, argc, argv, &error))
+  if (!g_option_context_parse_strv (octx, argv, &error))
     {
       g_printerr ("esactl %s: %s\n", cmd, error->message);
       return FALSE;
@@ -21,13 +21,12 @@ parse_options (const char *cmd, int *argc, char ***argv, GOptionEntry *entries)
 
 /* GOption wants argv[0]; our command functions get the words after the command. */
 static char **
-with_arg0 (const char *name, int argc, char **argv, int *out_argc)
+with_arg0 (const char *name, int argc, char **argv)
 {
   char **v = g_new0 (char *, argc + 2);
   v[0] = g_strdup (name);
   for (int i = 0; i < argc; i++)
     v[i + 1] = g_strdup (argv[i]);
-  *out_argc = argc + 1;
   return v;
 }
 
@@ -42,14 +41,12 @@ cmd_activate (EsactlOptions *opts, int argc, char **argv)
     { "contact-phone", 0, 0, G_OPTION_ARG_STRING, &phone, "Contact phone", "PHONE" },
     { NULL },
   };
-  int ac;
-  g_auto (GStrv) av = with_arg0 ("activate", argc, argv, &ac);
-  char **avp = av;
+  g_auto (GStrv) av = with_arg0 ("activate", argc, argv);
   g_autoptr (JsonObject) o = json_object_new ();
   g_autoptr (JsonNode) body = json_node_new (JSON_NODE_OBJECT);
   g_autoptr (JsonNode) reply = NULL;
   int rc;
-  if (!parse_options ("activate", &ac, &avp, entries))
+  if (!parse_options ("activate", &av, entries))
     return ESACTL_EXIT_USAGE;
   if (server) json_object_set_string_member (o, "server", server);
   if (name) json_object_set_string_member (o, "contact_name", name);
@@ -193,22 +190,20 @@ cmd_queue_export (EsactlOptions *opts, int argc, char **argv)
     { "keep", 'k', 0, G_OPTION_ARG_NONE, &keep, "Leave the reports in the queue too", NULL },
     { NULL },
   };
-  int ac;
-  g_auto (GStrv) av = with_arg0 ("queue export", argc, argv, &ac);
-  char **avp = av;
+  g_auto (GStrv) av = with_arg0 ("queue export", argc, argv);
   g_autoptr (JsonObject) o = json_object_new ();
   g_autoptr (JsonNode) body = json_node_new (JSON_NODE_OBJECT);
   g_autoptr (JsonNode) reply = NULL;
   g_autofree char *dir = NULL;
   int rc;
-  if (!parse_options ("queue export DIR", &ac, &avp, entries))
+  if (!parse_options ("queue export DIR", &av, entries))
     return ESACTL_EXIT_USAGE;
-  if (ac != 2)
+  if (g_strv_length (av) != 2)
     {
       g_printerr ("esactl queue export: expected one folder (esactl queue export DIR)\n");
       return ESACTL_EXIT_USAGE;
     }
-  dir = g_canonicalize_filename (avp[1], NULL);
+  dir = g_canonicalize_filename (av[1], NULL);
   json_object_set_string_member (o, "dir", dir);
   json_object_set_boolean_member (o, "keep", keep);
   json_node_set_object (body, o);

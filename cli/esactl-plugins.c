@@ -89,14 +89,12 @@ cmd_notify (EsactlOptions *opts, int argc, char **argv)
   g_autoptr (JsonNode) body = json_node_new (JSON_NODE_OBJECT);
   g_autoptr (JsonNode) reply = NULL;
   g_auto (GStrv) av = g_new0 (char *, argc + 2);
-  char **avp = av;
-  int ac = argc + 1;
   int rc;
   av[0] = g_strdup ("notify");
   for (int i = 0; i < argc; i++)
     av[i + 1] = g_strdup (argv[i]);
   g_option_context_add_main_entries (octx, entries, NULL);
-  if (!g_option_context_parse (octx, &ac, &avp, &error))
+  if (!g_option_context_parse_strv (octx, &av, &error))
     {
       g_printerr ("esactl notify: %s\n", error->message);
       return ESACTL_EXIT_USAGE;

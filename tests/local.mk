@@ -1,7 +1,11 @@
 # Shared test helpers; each component's local.mk adds its own tests.
 check_LTLIBRARIES += tests/libesa-test.la
-tests_libesa_test_la_SOURCES = tests/esa-test-util.c tests/esa-test-util.h
-tests_libesa_test_la_LIBADD = $(GLIB_LIBS)
+# esa-test-util: temp dirs, ports, processes. test-transport-util: a whole
+# world (esa-sdc, esad, esactl, tinyproxy) for the end-to-end tests.
+tests_libesa_test_la_SOURCES = tests/esa-test-util.c tests/esa-test-util.h \
+	tests/test-transport-util.c tests/test-transport-util.h
+tests_libesa_test_la_CFLAGS = $(AM_CFLAGS) -I$(top_srcdir)/tests
+tests_libesa_test_la_LIBADD = $(GLIB_LIBS) $(JSON_LIBS)
 ESA_TEST_LIBS = tests/libesa-test.la core/libesa.la $(GLIB_LIBS) $(JSON_LIBS)
 EXTRA_DIST += tests/fixtures
 

@@ -174,6 +174,10 @@ pass_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *can
         {
           p->not_activated = g_error_matches (error, ESA_ERROR, ESA_ERROR_NOT_ACTIVATED);
           p->message = g_strdup_printf ("%u report(s) kept: %s", entries->len, error->message);
+          /* Kept, not rescheduled: activation kicks the queue. Anyone waiting
+           * for one of these learns why now, not at their timeout. */
+          for (guint i = 0; i < entries->len; i++)
+            record_failure (p, g_ptr_array_index (entries, i), error->message, FALSE);
           g_task_return_boolean (task, TRUE);
           return;
         }

@@ -1,8 +1,7 @@
 # Transport tests (issue 3): real esa-sdc, esad, esactl and tinyproxy on
-# loopback. test-transport-util.c is shared by the end-to-end programs.
+# loopback. tests/test-transport-util.c (in libesa-test) is the shared world.
 ESA_TRANSPORT_TEST_CFLAGS = $(AM_CFLAGS) -I$(top_srcdir)/tests
 ESA_TRANSPORT_TEST_DEPS = core/esad cli/esactl sdc/esa-sdc plugins/heartbeat/heartbeat.la
-ESA_TRANSPORT_TEST_UTIL = tests/test-transport-util.c tests/test-transport-util.h
 
 check_PROGRAMS += \
 	tests/test-transport-tls \
@@ -15,17 +14,17 @@ TESTS += \
 	tests/test-transport-queue \
 	tests/test-transport-backoff
 
-tests_test_transport_tls_SOURCES = tests/test-transport-tls.c $(ESA_TRANSPORT_TEST_UTIL)
+tests_test_transport_tls_SOURCES = tests/test-transport-tls.c
 tests_test_transport_tls_CFLAGS = $(ESA_TRANSPORT_TEST_CFLAGS)
 tests_test_transport_tls_LDADD = $(ESA_TEST_LIBS)
 EXTRA_tests_test_transport_tls_DEPENDENCIES = $(ESA_TRANSPORT_TEST_DEPS)
 
-tests_test_transport_proxy_SOURCES = tests/test-transport-proxy.c $(ESA_TRANSPORT_TEST_UTIL)
+tests_test_transport_proxy_SOURCES = tests/test-transport-proxy.c
 tests_test_transport_proxy_CFLAGS = $(ESA_TRANSPORT_TEST_CFLAGS)
 tests_test_transport_proxy_LDADD = $(ESA_TEST_LIBS)
 EXTRA_tests_test_transport_proxy_DEPENDENCIES = $(ESA_TRANSPORT_TEST_DEPS)
 
-tests_test_transport_queue_SOURCES = tests/test-transport-queue.c $(ESA_TRANSPORT_TEST_UTIL)
+tests_test_transport_queue_SOURCES = tests/test-transport-queue.c
 tests_test_transport_queue_CFLAGS = $(ESA_TRANSPORT_TEST_CFLAGS)
 tests_test_transport_queue_LDADD = $(ESA_TEST_LIBS)
 EXTRA_tests_test_transport_queue_DEPENDENCIES = $(ESA_TRANSPORT_TEST_DEPS)

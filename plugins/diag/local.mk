@@ -29,7 +29,7 @@ tests_test_diag_SOURCES = tests/test-diag.c
 tests_test_diag_CFLAGS = $(AM_CFLAGS) -I$(top_srcdir)/tests -I$(top_srcdir)/plugins/diag -DG_LOG_DOMAIN=\"esa-diag\"
 tests_test_diag_LDADD = plugins/diag/libesa-diag.la $(ESA_TEST_LIBS)
 
-tests_test_diag_e2e_SOURCES = tests/test-diag-e2e.c tests/test-transport-util.c tests/test-transport-util.h
+tests_test_diag_e2e_SOURCES = tests/test-diag-e2e.c
 tests_test_diag_e2e_CFLAGS = $(AM_CFLAGS) -I$(top_srcdir)/tests
 tests_test_diag_e2e_LDADD = $(ESA_TEST_LIBS)
 EXTRA_tests_test_diag_e2e_DEPENDENCIES = core/esad cli/esactl sdc/esa-sdc plugins/heartbeat/heartbeat.la \

@@ -23,7 +23,7 @@ tests_test_snap_SOURCES = tests/test-snap.c
 tests_test_snap_CFLAGS = $(AM_CFLAGS) $(ARCHIVE_CFLAGS) -I$(top_srcdir)/tests -I$(top_srcdir)/plugins/snap
 tests_test_snap_LDADD = plugins/snap/libesa-snap.la $(ESA_TEST_LIBS) $(ARCHIVE_LIBS)
 
-tests_test_snap_e2e_SOURCES = tests/test-snap-e2e.c tests/test-transport-util.c tests/test-transport-util.h
+tests_test_snap_e2e_SOURCES = tests/test-snap-e2e.c
 tests_test_snap_e2e_CFLAGS = $(AM_CFLAGS) $(ARCHIVE_CFLAGS) -I$(top_srcdir)/tests
 tests_test_snap_e2e_LDADD = $(ESA_TEST_LIBS) $(ARCHIVE_LIBS)
 EXTRA_tests_test_snap_e2e_DEPENDENCIES = core/esad cli/esactl sdc/esa-sdc plugins/heartbeat/heartbeat.la \

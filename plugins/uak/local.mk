@@ -26,7 +26,7 @@ tests_test_uak_CFLAGS = $(AM_CFLAGS) $(GNUTLS_CFLAGS) -I$(top_srcdir)/tests -I$(
 tests_test_uak_LDADD = plugins/uak/libesa-uak.la $(ESA_TEST_LIBS) $(GNUTLS_LIBS)
 EXTRA_tests_test_uak_DEPENDENCIES = sdc/esa-sdc
 
-tests_test_uak_e2e_SOURCES = tests/test-uak-e2e.c tests/test-transport-util.c tests/test-transport-util.h
+tests_test_uak_e2e_SOURCES = tests/test-uak-e2e.c
 tests_test_uak_e2e_CFLAGS = $(AM_CFLAGS) -I$(top_srcdir)/tests -I$(top_srcdir)/plugins/uak
 tests_test_uak_e2e_LDADD = $(ESA_TEST_LIBS)
 EXTRA_tests_test_uak_e2e_DEPENDENCIES = core/esad cli/esactl sdc/esa-sdc plugins/heartbeat/heartbeat.la plugins/uak/uak.la
