@@ -293,24 +293,40 @@ sdc_store_register_system (SdcStore *store, const SdcSystemInfo *info, const Sdc
   return g_steal_pointer (&system_id);
 }
 
-gboolean
-sdc_store_get_credentials (SdcStore *store, const char *system_id, char **salt_hex, char **hash_hex,
-                           guint *iterations, GError **error)
+/* Runs @sql (one "?" for the system id) and leaves the statement on the
+ * system's row; NULL with NOT_FOUND for an unknown id. */
+static sqlite3_stmt *
+select_system_row (SdcStore *store, const char *sql, const char *system_id, const char *what,
+                   GError **error)
 {
-  g_auto (SdcStmt) stmt =
-      db_prepare (store, "SELECT pw_salt, pw_hash, pw_iterations FROM systems WHERE system_id = ?", error);
+  g_auto (SdcStmt) stmt = db_prepare (store, sql, error);
   int rc;
   if (stmt == NULL)
-    return FALSE;
+    return NULL;
   bind_text (stmt, 1, system_id);
   rc = sqlite3_step (stmt);
   if (rc == SQLITE_DONE)
     {
       g_set_error (error, SDC_ERROR, SDC_ERROR_NOT_FOUND, "unknown system id");
-      return FALSE;
+      return NULL;
     }
   if (rc != SQLITE_ROW)
-    return db_error (store, "reading credentials", error);
+    {
+      db_error (store, what, error);
+      return NULL;
+    }
+  return g_steal_pointer (&stmt);
+}
+
+gboolean
+sdc_store_get_credentials (SdcStore *store, const char *system_id, char **salt_hex, char **hash_hex,
+                           guint *iterations, GError **error)
+{
+  g_auto (SdcStmt) stmt = select_system_row (
+      store, "SELECT pw_salt, pw_hash, pw_iterations FROM systems WHERE system_id = ?", system_id,
+      "reading credentials", error);
+  if (stmt == NULL)
+    return FALSE;
   *salt_hex = col_text (stmt, 0);
   *hash_hex = col_text (stmt, 1);
   *iterations = (guint) sqlite3_column_int (stmt, 2);
@@ -321,20 +337,11 @@ gboolean
 sdc_store_get_machine (SdcStore *store, const char *system_id, char **machine_type, char **serial,
                        GError **error)
 {
-  g_auto (SdcStmt) stmt =
-      db_prepare (store, "SELECT machine_type, serial FROM systems WHERE system_id = ?", error);
-  int rc;
+  g_auto (SdcStmt) stmt = select_system_row (
+      store, "SELECT machine_type, serial FROM systems WHERE system_id = ?", system_id,
+      "reading system", error);
   if (stmt == NULL)
     return FALSE;
-  bind_text (stmt, 1, system_id);
-  rc = sqlite3_step (stmt);
-  if (rc == SQLITE_DONE)
-    {
-      g_set_error (error, SDC_ERROR, SDC_ERROR_NOT_FOUND, "unknown system id");
-      return FALSE;
-    }
-  if (rc != SQLITE_ROW)
-    return db_error (store, "reading system", error);
   *machine_type = col_text (stmt, 0);
   *serial = col_text (stmt, 1);
   return TRUE;
