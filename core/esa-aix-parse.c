@@ -69,6 +69,17 @@ esa_set_empty (GError **error, const char *command)
   g_set_error (error, ESA_ERROR, ESA_ERROR_INVALID_DATA, "%s: empty output", command);
 }
 
+/* Nothing usable came out: name the first line that did not parse, or say
+ * the output was empty. */
+static void
+esa_set_unusable (GError **error, const char *command, GStrv lines, int first_bad, const char *why)
+{
+  if (first_bad < 0)
+    esa_set_empty (error, command);
+  else
+    esa_set_invalid (error, command, (guint) first_bad + 1, lines[first_bad], why);
+}
+
 /* Lines without their "\r\n" / "\n". */
 static GStrv
 esa_lines (const char *text)
@@ -577,11 +588,8 @@ esa_aix_parse_lsattr (const char *text, GPtrArray *warnings, GError **error)
 
   if (attrs->len == 0)
     {
-      if (first_bad < 0)
-        esa_set_empty (error, "lsattr");
-      else
-        esa_set_invalid (error, "lsattr", (guint) first_bad + 1, lines[first_bad],
-                         "expected \"attribute value description user_settable\"");
+      esa_set_unusable (error, "lsattr", lines, first_bad,
+                        "expected \"attribute value description user_settable\"");
       return NULL;
     }
   return g_steal_pointer (&attrs);
@@ -620,11 +628,8 @@ esa_aix_parse_lsattr_colon (const char *text, GPtrArray *warnings, GError **erro
     }
   if (attrs->len == 0)
     {
-      if (first_bad < 0)
-        esa_set_empty (error, "lsattr");
-      else
-        esa_set_invalid (error, "lsattr", (guint) first_bad + 1, lines[first_bad],
-                         "expected \"attribute:value\"");
+      esa_set_unusable (error, "lsattr", lines, first_bad,
+                        "expected \"attribute:value\"");
       return NULL;
     }
   return g_steal_pointer (&attrs);
@@ -784,11 +789,8 @@ esa_aix_parse_prtconf (const char *text, GPtrArray *warnings, GError **error)
     }
   if (n_top == 0)
     {
-      if (first_bad < 0)
-        esa_set_empty (error, "prtconf");
-      else
-        esa_set_invalid (error, "prtconf", (guint) first_bad + 1, lines[first_bad],
-                         "expected \"Key: value\"");
+      esa_set_unusable (error, "prtconf", lines, first_bad,
+                        "expected \"Key: value\"");
       return NULL;
     }
 
@@ -901,11 +903,8 @@ esa_aix_parse_lsmcode_c (const char *text, GPtrArray *warnings, GError **error)
     }
   if (!any || esa_aix_mcode_current (self) == NULL)
     {
-      if (first_bad < 0)
-        esa_set_empty (error, "lsmcode");
-      else
-        esa_set_invalid (error, "lsmcode", (guint) first_bad + 1, lines[first_bad],
-                         "expected \"The current permanent system firmware image is …\"");
+      esa_set_unusable (error, "lsmcode", lines, first_bad,
+                        "expected \"The current permanent system firmware image is …\"");
       return NULL;
     }
   return g_steal_pointer (&self);
@@ -1008,11 +1007,8 @@ esa_aix_parse_lsmcode_A (const char *text, GPtrArray *warnings, GError **error)
     }
   if (entries->len == 0)
     {
-      if (first_bad < 0)
-        esa_set_empty (error, "lsmcode -A");
-      else
-        esa_set_invalid (error, "lsmcode -A", (guint) first_bad + 1, lines[first_bad],
-                         "expected \"device!component:levels\"");
+      esa_set_unusable (error, "lsmcode -A", lines, first_bad,
+                        "expected \"device!component:levels\"");
       return NULL;
     }
   return g_steal_pointer (&entries);
@@ -1878,11 +1874,8 @@ esa_aix_parse_diag (const char *text, GPtrArray *warnings, GError **error)
     }
   if (!recognized)
     {
-      if (first_bad < 0)
-        esa_set_empty (error, "diag");
-      else
-        esa_set_invalid (error, "diag", (guint) first_bad + 1, lines[first_bad],
-                         "expected diagnostic analysis output");
+      esa_set_unusable (error, "diag", lines, first_bad,
+                        "expected diagnostic analysis output");
       return NULL;
     }
   if (ntf && self->problems->len > 0)
@@ -1975,11 +1968,8 @@ esa_aix_parse_lscfg_vpd (const char *text, GPtrArray *warnings, GError **error)
     }
   if (list->len == 0)
     {
-      if (first_bad < 0)
-        esa_set_empty (error, "lscfg");
-      else
-        esa_set_invalid (error, "lscfg", (guint) first_bad + 1, lines[first_bad],
-                         "no VPD (\"Key.....value\") lines");
+      esa_set_unusable (error, "lscfg", lines, first_bad,
+                        "no VPD (\"Key.....value\") lines");
       return NULL;
     }
   return g_steal_pointer (&list);
@@ -2058,11 +2048,8 @@ esa_aix_parse_lparstat_u (const char *text, GPtrArray *warnings, GError **error)
     }
   if (!any)
     {
-      if (first_bad < 0)
-        esa_set_empty (error, "lparstat -u");
-      else
-        esa_set_invalid (error, "lparstat -u", (guint) first_bad + 1, lines[first_bad],
-                         "expected \"FW Update Access Key Expiration (YYYYMMDD): …\"");
+      esa_set_unusable (error, "lparstat -u", lines, first_bad,
+                        "expected \"FW Update Access Key Expiration (YYYYMMDD): …\"");
       return NULL;
     }
   return g_steal_pointer (&self);
