@@ -68,7 +68,7 @@ void       esa_config_free        (EsaConfig *self); /* drops one reference */
 
 /* [job.NAME] schedule= / splay= / enabled=, already validated at load. */
 char      *esa_config_get_job_schedule (EsaConfig *self, const char *job, const char *fallback);
-guint64    esa_config_get_job_splay    (EsaConfig *self, const char *job);
+guint64    esa_config_get_job_splay    (EsaConfig *self, const char *job, guint64 fallback_s);
 gboolean   esa_config_get_job_enabled  (EsaConfig *self, const char *job);
 gboolean   esa_config_plugin_enabled   (EsaConfig *self, const char *plugin);
 

@@ -598,10 +598,10 @@ esa_config_get_job_schedule (EsaConfig *self, const char *job, const char *fallb
 }
 
 guint64
-esa_config_get_job_splay (EsaConfig *self, const char *job)
+esa_config_get_job_splay (EsaConfig *self, const char *job, guint64 fallback_s)
 {
   g_autofree char *group = g_strdup_printf ("job.%s", job);
-  return get_duration (self, group, "splay", 0);
+  return get_duration (self, group, "splay", fallback_s);
 }
 
 gboolean

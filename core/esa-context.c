@@ -68,9 +68,16 @@ esa_context_add_job (EsaContext *ctx, const char *job_name, const char *default_
     }
   schedule = esa_config_get_job_schedule (config, job_name, default_schedule);
   return esa_dispatcher_add_job (ctx->engine->dispatcher, ctx, job_name, schedule,
-                                 esa_config_get_job_splay (config, job_name),
+                                 esa_config_get_job_splay (config, job_name, 0),
                                  esa_config_get_job_enabled (config, job_name),
                                  func, user_data, destroy, error);
+}
+
+gboolean
+esa_context_set_job_splay (EsaContext *ctx, const char *job_name, guint64 splay_s, GError **error)
+{
+  guint64 effective = esa_config_get_job_splay (ctx->engine->config, job_name, splay_s);
+  return esa_dispatcher_set_splay (ctx->engine->dispatcher, ctx, job_name, effective, error);
 }
 
 void

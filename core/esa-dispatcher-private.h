@@ -20,6 +20,9 @@ gboolean       esa_dispatcher_add_job  (EsaDispatcher *self, EsaContext *ctx,
                                         guint64 splay_s, gboolean enabled,
                                         EsaJobFunc func, gpointer user_data,
                                         GDestroyNotify destroy, GError **error);
+/* Changes a job's splay (before start); only the job's own plugin may. */
+gboolean       esa_dispatcher_set_splay (EsaDispatcher *self, EsaContext *ctx, const char *name,
+                                         guint64 splay_s, GError **error);
 /* Forgets the jobs of a plugin whose init failed (before start). */
 void           esa_dispatcher_remove_jobs_of (EsaDispatcher *self, EsaContext *ctx);
 /* Runs the jobs missed while the agent was down, then arms the timer. */

@@ -411,6 +411,20 @@ esa_dispatcher_add_job (EsaDispatcher *self, EsaContext *ctx, const char *name,
   return TRUE;
 }
 
+gboolean
+esa_dispatcher_set_splay (EsaDispatcher *self, EsaContext *ctx, const char *name, guint64 splay_s,
+                          GError **error)
+{
+  Job *job = find_job (self, name);
+  if (job == NULL || job->ctx != ctx)
+    {
+      g_set_error (error, ESA_ERROR, ESA_ERROR_NOT_FOUND, "no job named \"%s\" in this plugin", name);
+      return FALSE;
+    }
+  job->splay_s = splay_s;
+  return TRUE;
+}
+
 void
 esa_dispatcher_remove_jobs_of (EsaDispatcher *self, EsaContext *ctx)
 {

@@ -69,8 +69,9 @@ test_config_valid (void)
   g_assert_cmpstr (sched, ==, "every 6h");
   fallback = esa_config_get_job_schedule (config, "diag", "on-event");
   g_assert_cmpstr (fallback, ==, "on-event");
-  g_assert_cmpuint (esa_config_get_job_splay (config, "heartbeat"), ==, 900);
-  g_assert_cmpuint (esa_config_get_job_splay (config, "diag"), ==, 0);
+  g_assert_cmpuint (esa_config_get_job_splay (config, "heartbeat", 0), ==, 900);
+  g_assert_cmpuint (esa_config_get_job_splay (config, "diag", 0), ==, 0);
+  g_assert_cmpuint (esa_config_get_job_splay (config, "diag", 7200), ==, 7200);
   g_assert_true (esa_config_get_job_enabled (config, "heartbeat"));
   g_assert_false (esa_config_get_job_enabled (config, "sysinfo"));
   g_assert_true (esa_config_get_job_enabled (config, "diag"));

@@ -333,6 +333,46 @@ test_dispatcher_daily_not_due (Fixture *f, gconstpointer user_data)
 }
 
 static void
+test_dispatcher_splay (Fixture *f, gconstpointer user_data)
+{
+  /* A daily job with a 2 h splay runs at a stable offset after its slot,
+   * the same on every start of the same host. */
+  g_autoptr (GDateTime) now = g_date_time_new_now_local ();
+  g_autoptr (GDateTime) slot_time = g_date_time_add_hours (now, -1);
+  g_autofree char *schedule = g_date_time_format (slot_time, "daily %H:%M");
+  g_autoptr (GError) error = NULL;
+  g_autoptr (JsonNode) h1 = NULL;
+  g_autoptr (JsonNode) h2 = NULL;
+  g_autofree char *first = NULL;
+  g_autoptr (GDateTime) next = NULL;
+  g_autoptr (GDateTime) slot = NULL;
+  EsaDispatcher *d = new_dispatcher (f, "report", schedule);
+  GTimeSpan offset;
+
+  g_assert_false (esa_dispatcher_set_splay (d, f->ctx, "no-such-job", 60, &error));
+  g_assert_error (error, ESA_ERROR, ESA_ERROR_NOT_FOUND);
+  g_clear_error (&error);
+  g_assert_true (esa_dispatcher_set_splay (d, f->ctx, "report", 7200, &error));
+  esa_dispatcher_start (d);
+  first = g_strdup (json_object_get_string_member (job_json (d, &h1, "report"), "next_run"));
+  free_dispatcher (d);
+  /* the slot is tomorrow, same wall clock, whole minutes */
+  slot = g_date_time_new_local (g_date_time_get_year (slot_time), g_date_time_get_month (slot_time),
+                                g_date_time_get_day_of_month (slot_time), g_date_time_get_hour (slot_time),
+                                g_date_time_get_minute (slot_time), 0);
+  next = g_date_time_new_from_iso8601 (first, NULL);
+  offset = g_date_time_difference (next, slot) - G_TIME_SPAN_DAY;
+  g_assert_cmpint (offset, >=, 0);
+  g_assert_cmpint (offset, <, 2 * G_TIME_SPAN_HOUR);
+
+  d = new_dispatcher (f, "report", schedule);
+  g_assert_true (esa_dispatcher_set_splay (d, f->ctx, "report", 7200, &error));
+  esa_dispatcher_start (d);
+  g_assert_cmpstr (json_object_get_string_member (job_json (d, &h2, "report"), "next_run"), ==, first);
+  free_dispatcher (d);
+}
+
+static void
 test_dispatcher_disabled (Fixture *f, gconstpointer user_data)
 {
   g_autoptr (GError) error = NULL;
@@ -519,6 +559,7 @@ main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
 #define ADD(path, fn) g_test_add (path, Fixture, NULL, fixture_setup, fn, fixture_teardown)
+  ADD ("/dispatcher/splay", test_dispatcher_splay);
   ADD ("/dispatcher/worker-thread", test_dispatcher_worker_thread);
   ADD ("/dispatcher/persistence", test_dispatcher_persistence);
   ADD ("/dispatcher/catch-up", test_dispatcher_catch_up);

@@ -29,6 +29,11 @@ gboolean     esa_context_add_job          (EsaContext *ctx, const char *job_name
                                            const char *default_schedule,
                                            EsaJobFunc func, gpointer user_data,
                                            GDestroyNotify destroy, GError **error);
+/* Spreads a fleet: each host runs the job at a stable offset in [0, splay)
+ * after its slot (daily/weekly jobs). [job.NAME] splay= overrides it. Call
+ * after esa_context_add_job, from init. */
+gboolean     esa_context_set_job_splay    (EsaContext *ctx, const char *job_name, guint64 splay_s,
+                                           GError **error);
 void         esa_context_on_delivered     (EsaContext *ctx, EsaDeliveredFunc func,
                                            gpointer user_data);
 

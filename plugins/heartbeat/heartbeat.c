@@ -5,6 +5,7 @@
 #include <esa/esa-plugin.h>
 
 #define HEARTBEAT_DEFAULT_SCHEDULE "daily 02:15"
+#define HEARTBEAT_DEFAULT_SPLAY_S  (2 * 3600)
 
 static gboolean
 heartbeat_run (EsaJobRun *run, gpointer user_data, GError **error)
@@ -28,7 +29,10 @@ heartbeat_run (EsaJobRun *run, gpointer user_data, GError **error)
 static gboolean
 heartbeat_init (EsaContext *ctx, GError **error)
 {
-  return esa_context_add_job (ctx, "heartbeat", HEARTBEAT_DEFAULT_SCHEDULE, heartbeat_run, NULL, NULL, error);
+  /* A fleet must not call home in the same second: each host picks its own
+   * stable moment within two hours after the slot. */
+  return esa_context_add_job (ctx, "heartbeat", HEARTBEAT_DEFAULT_SCHEDULE, heartbeat_run, NULL, NULL, error) &&
+         esa_context_set_job_splay (ctx, "heartbeat", HEARTBEAT_DEFAULT_SPLAY_S, error);
 }
 
 static const EsaPluginInfo heartbeat_info = {
