@@ -289,9 +289,10 @@ esa_platform_detect_linux (EsaPlatform *self, const char *sysroot, GError **erro
       const char *close = open ? strstr (open, "]-") : NULL;
       if (close != NULL && close - open - 2 > 4)
         {
+          char *model = g_strndup (open + 6, (gsize) (close - open - 6));
           self->machine_type = g_strndup (open + 2, 4);
           g_free (self->model);
-          self->model = g_strndup (open + 6, (gsize) (close - open - 6));
+          self->model = model;
         }
     }
   if (self->machine_type == NULL)
