@@ -149,7 +149,9 @@ open_module (EsaPluginRecord *rec)
   rec->info = info;
   g_free (rec->name);
   rec->name = g_strdup (info->name);
+  g_free (rec->version);
   rec->version = g_strdup (info->version ? info->version : "?");
+  g_free (rec->summary);
   rec->summary = g_strdup (info->summary ? info->summary : "");
   rec->state = ESA_PLUGIN_STATE_LOADED;
 }
