@@ -148,7 +148,8 @@ main (int argc, char **argv)
       g_print ("esad %s\n", ESA_VERSION);
       return 0;
     }
-  d.config_path = config_path ? g_strdup (config_path) : g_strdup (SYSCONFDIR "/esa/esa.conf");
+  /* Absolute: a daemon works from "/", and SIGHUP re-reads this path. */
+  d.config_path = g_canonicalize_filename (config_path ? config_path : SYSCONFDIR "/esa/esa.conf", NULL);
   esa_log_setup (ESA_LOG_STDERR, "message");
   config = esa_config_load (d.config_path, &error);
   if (config == NULL)
@@ -158,7 +159,7 @@ main (int argc, char **argv)
     }
   for (guint i = 0; i < config->warnings->len; i++)
     g_printerr ("esad: warning: %s\n", (const char *) g_ptr_array_index (config->warnings, i));
-  d.pid_file = g_strdup (pid_file ? pid_file : config->pid_file);
+  d.pid_file = pid_file ? g_canonicalize_filename (pid_file, NULL) : g_strdup (config->pid_file);
 
   if (!foreground)
     {
