@@ -113,6 +113,13 @@ sdc_uak_issue (SdcUak *uak, const char *machine_type, const char *serial, const 
     expires = g_date_time_add_days (base, -30);
   else
     expires = g_date_time_add_days (base, (int) uak->days);
+  /* GDateTime ends with the year 9999: a current_expiry near it has no later date */
+  if (expires == NULL)
+    {
+      g_set_error (error, SDC_ERROR, SDC_ERROR_INVALID_FIELD,
+                   "current_expiry: %s leaves no room for a later expiry date", current_expiry);
+      return FALSE;
+    }
   expires_s = g_date_time_format (expires, "%Y%m%d");
   issued_s = g_date_time_format (now, "%Y%m%dT%H%M%SZ");
   text = g_strdup_printf ("UAK1;machine_type=%s;serial=%s;expires=%s;issued=%s", machine_type,

@@ -792,6 +792,7 @@ test_malformed (void)
     { "/esa/v1/register", "{\"version\":1,\"uuid\":\"@U\",\"vendor\":\"IBM\",\"machine_type\":\"9009\",\"serial\":\"X\",\"hostname\":\"h\",\"is_lpar\":\"no\"}", 400, "invalid_field", "is_lpar: expected boolean" },
     { "/esa/v1/register", "{\"version\":1,\"uuid\":\"@U\",\"vendor\":\"IBM\",\"machine_type\":\"9009\",\"serial\":\"X\",\"hostname\":\"h\",\"contact\":{\"email\":[]}}", 400, "invalid_field", "contact.email" },
     { "/esa/v1/uak", "{\"version\":1,\"uuid\":\"@U\",\"machine_type\":\"9009\",\"serial\":\"MAL00001\",\"current_expiry\":\"2026-12-01\"}", 400, "invalid_field", "current_expiry" },
+    { "/esa/v1/uak", "{\"version\":1,\"uuid\":\"@U\",\"machine_type\":\"9009\",\"serial\":\"MAL00001\",\"current_expiry\":\"99991231\"}", 400, "invalid_field", "current_expiry" },
     { "/esa/v1/uak", "{\"version\":1,\"uuid\":\"@U\",\"machine_type\":\"9009\",\"serial\":\"OTHER\"}", 400, "invalid_field", "serial" },
   };
 
