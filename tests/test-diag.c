@@ -85,6 +85,23 @@ test_log_dedup (void)
   g_assert_true (diag_problem_log_delivered (log, "u-4", "SR00000002", &error));
   g_assert_false (diag_problem_log_delivered (log, "nope", "SR1", &error));
   g_assert_no_error (error);
+  /* the reporter's "still pending? then queued" must not undo a delivery
+   * recorded meanwhile by the delivered callback */
+  {
+    g_autoptr (JsonObject) queued = json_object_new ();
+    json_object_set_string_member (queued, "status", DIAG_STATUS_QUEUED);
+    json_object_set_string_member (queued, "reason", "timed out");
+    g_assert_true (diag_problem_log_update_if_status (log, d, DIAG_STATUS_PENDING, queued, &error));
+    g_assert_no_error (error);
+    e = diag_problem_log_get (log, d);
+    g_assert_cmpstr (json_object_get_string_member (e, "status"), ==, DIAG_STATUS_REPORTED);
+    g_assert_false (json_object_has_member (e, "reason"));
+    g_clear_pointer (&e, json_object_unref);
+    g_assert_true (diag_problem_log_update_if_status (log, c, DIAG_STATUS_PENDING, queued, &error));
+    e = diag_problem_log_get (log, c);
+    g_assert_cmpstr (json_object_get_string_member (e, "status"), ==, DIAG_STATUS_QUEUED);
+    g_clear_pointer (&e, json_object_unref);
+  }
 
   /* survives a restart */
   {

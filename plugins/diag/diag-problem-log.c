@@ -201,6 +201,13 @@ diag_problem_log_add (DiagProblemLog *self, JsonObject *entry, guint64 window_s,
 gboolean
 diag_problem_log_update (DiagProblemLog *self, guint id, JsonObject *changes, GError **error)
 {
+  return diag_problem_log_update_if_status (self, id, NULL, changes, error);
+}
+
+gboolean
+diag_problem_log_update_if_status (DiagProblemLog *self, guint id, const char *status,
+                                   JsonObject *changes, GError **error)
+{
   JsonObject *o;
   gboolean ok;
   g_mutex_lock (&self->lock);
@@ -210,6 +217,11 @@ diag_problem_log_update (DiagProblemLog *self, guint id, JsonObject *changes, GE
       g_mutex_unlock (&self->lock);
       g_set_error (error, ESA_ERROR, ESA_ERROR_NOT_FOUND, "problem %u: no such problem", id);
       return FALSE;
+    }
+  if (status != NULL && g_strcmp0 (str_member (o, "status"), status) != 0)
+    {
+      g_mutex_unlock (&self->lock);
+      return TRUE;
     }
   {
     g_autoptr (GList) members = json_object_get_members (changes);

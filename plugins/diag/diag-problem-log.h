@@ -36,6 +36,11 @@ guint           diag_problem_log_add    (DiagProblemLog *self, JsonObject *entry
 /* Sets the members of @changes on entry @id and saves. */
 gboolean        diag_problem_log_update (DiagProblemLog *self, guint id, JsonObject *changes,
                                          GError **error);
+/* The same, only while entry @id still has "status" @status (checked and set
+ * under the lock, so a delivery recorded meanwhile is not overwritten). */
+gboolean        diag_problem_log_update_if_status (DiagProblemLog *self, guint id,
+                                                   const char *status, JsonObject *changes,
+                                                   GError **error);
 /* A report of ours was delivered late: the pending/queued entry with that
  * "uuid" becomes reported with @service_request. FALSE if none matched. */
 gboolean        diag_problem_log_delivered (DiagProblemLog *self, const char *uuid,

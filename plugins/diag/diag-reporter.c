@@ -199,12 +199,16 @@ diag_report_finding (DiagPlugin *self, JsonObject *finding, gboolean test, GCanc
            g_error_matches (error, ESA_ERROR, ESA_ERROR_NETWORK) ||
            g_error_matches (error, ESA_ERROR, ESA_ERROR_BUSY))
     {
-      /* it is in the queue and will go out; the delivered callback fills in the SR */
+      /* it is in the queue and will go out; the delivered callback fills in the SR
+       * (and may already have: only a still pending entry becomes queued) */
       if (id != 0)
         {
-          g_autoptr (JsonObject) e = diag_problem_log_get (self->log, id);
-          if (g_strcmp0 (get_str (e, "status"), DIAG_STATUS_PENDING) == 0)
-            record_change (self, id, DIAG_STATUS_QUEUED, "reason", error->message);
+          g_autoptr (JsonObject) changes = json_object_new ();
+          g_autoptr (GError) local = NULL;
+          json_object_set_string_member (changes, "status", DIAG_STATUS_QUEUED);
+          json_object_set_string_member (changes, "reason", error->message);
+          if (!diag_problem_log_update_if_status (self->log, id, DIAG_STATUS_PENDING, changes, &local))
+            g_warning ("%s", local->message);
         }
       queued = TRUE;
       g_message ("problem %u queued: %s", id, error->message);
