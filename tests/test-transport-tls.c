@@ -232,6 +232,45 @@ test_sha1 (Fixture *f, gconstpointer data)
   check_refused (f->w, break_sha1, NULL, why);
 }
 
+/* A TLS 1.2 server that offers only CBC suites with SHA-1 MACs (gnutls-serv,
+ * from gnutls-bin like certtool). GnuTLS's default client priority accepts
+ * them; our policy must not, whatever the name format of the suite. */
+static void
+test_cbc_sha1 (Fixture *f, gconstpointer data)
+{
+  EtWorld *w = f->w;
+  g_autofree char *conf = servers_conf (w, "127.0.0.1");
+  g_autofree char *cert = g_build_filename (w->sdc_dir, "server.pem", NULL);
+  g_autofree char *key = g_build_filename (w->sdc_dir, "server-key.pem", NULL);
+  g_autofree char *log = g_build_filename (w->dir, "gnutls-serv.log", NULL);
+  g_autofree char *port = g_strdup_printf ("%u", w->port);
+  g_autofree char *out = NULL, *err = NULL;
+  g_autofree char *all = NULL;
+  const char *argv[] = { "/usr/bin/gnutls-serv", "--http", "-p", port, "--x509certfile", cert,
+                         "--x509keyfile", key, "--priority",
+                         "NORMAL:-VERS-TLS1.3:-AEAD:-CIPHER-ALL:+AES-128-CBC:+AES-256-CBC:-MAC-ALL:+SHA1", NULL };
+  GSubprocess *serv;
+  int rc;
+
+  if (!g_file_test (argv[0], G_FILE_TEST_IS_EXECUTABLE))
+    {
+      g_test_skip ("gnutls-serv (gnutls-bin) is not installed");
+      return;
+    }
+  serv = esa_test_spawn (log, argv);
+  g_ptr_array_add (w->procs, serv);
+  g_assert_true (esa_test_wait_for_port ("127.0.0.1", w->port, 10000));
+  et_write_conf (w, conf);
+  et_esad_start (w, NULL);
+  rc = et_esactl (w, &out, &err, "test", NULL);
+  all = g_strconcat (out, err, NULL);
+  if (rc != 6 || strstr (all, "CBC") == NULL || strstr (all, "is not allowed") == NULL)
+    g_printerr ("esactl test said (%d):\n%s\n", rc, all);
+  g_assert_cmpint (rc, ==, 6);
+  g_assert_nonnull (strstr (all, "is not allowed"));
+  g_assert_nonnull (strstr (all, "connectivity FAILED"));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -242,5 +281,6 @@ main (int argc, char **argv)
   g_test_add ("/transport/tls/unknown-ca", Fixture, NULL, fixture_setup, test_unknown_ca, fixture_teardown);
   g_test_add ("/transport/tls/tls10", Fixture, NULL, fixture_setup, test_tls10, fixture_teardown);
   g_test_add ("/transport/tls/sha1", Fixture, NULL, fixture_setup, test_sha1, fixture_teardown);
+  g_test_add ("/transport/tls/cbc-sha1", Fixture, NULL, fixture_setup, test_cbc_sha1, fixture_teardown);
   return g_test_run ();
 }

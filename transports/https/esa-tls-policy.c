@@ -108,10 +108,13 @@ esa_tls_policy_check (GTlsConnection *conn, GError **error)
                    esa_tls_version_name (version));
       return FALSE;
     }
-  /* CBC suites with SHA-1 MACs, RC4, 3DES, NULL, export: legacy everywhere. */
+  /* CBC suites with SHA-1 MACs, RC4, 3DES, NULL, export: legacy everywhere.
+   * GnuTLS >= 3.7.4 gives glib-networking IANA names, where SHA-1 is a bare
+   * "_SHA" suffix (TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA); older ones end "SHA1". */
   if (cipher != NULL && (strstr (cipher, "RC4") || strstr (cipher, "3DES") || strstr (cipher, "NULL") ||
                          strstr (cipher, "EXPORT") || strstr (cipher, "MD5") ||
-                         (strstr (cipher, "CBC") && g_str_has_suffix (cipher, "SHA1"))))
+                         (strstr (cipher, "CBC") &&
+                          (g_str_has_suffix (cipher, "SHA1") || g_str_has_suffix (cipher, "_SHA")))))
     {
       g_set_error (error, ESA_ERROR, ESA_ERROR_TLS,
                    "TLS policy: cipher suite %s is not allowed (expected an AEAD suite)", cipher);
