@@ -10,6 +10,7 @@
 
 #include <archive.h>
 #include <archive_entry.h>
+#include <gio/gunixsocketaddress.h>
 #include <glib/gstdio.h>
 #include <string.h>
 
@@ -171,6 +172,52 @@ test_aix (void)
   assert_temp_clean (w);
 }
 
+/* POST /v1/events to esad's control socket by hand: esactl notify sends only
+ * strings, but anyone allowed on the socket can send any JSON. */
+static void
+post_event_raw (EtWorld *w, const char *json)
+{
+  g_autofree char *sock = g_build_filename (w->state_dir, "esad.sock", NULL);
+  g_autoptr (GSocketClient) client = g_socket_client_new ();
+  g_autoptr (GSocketAddress) addr = g_unix_socket_address_new (sock);
+  g_autoptr (GSocketConnection) conn = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *req = g_strdup_printf ("POST /v1/events HTTP/1.1\r\nHost: localhost\r\n"
+                                          "Content-Type: application/json\r\nContent-Length: %zu\r\n"
+                                          "Connection: close\r\n\r\n%s", strlen (json), json);
+  char buf[4096];
+  gsize n = 0;
+  conn = g_socket_client_connect (client, G_SOCKET_CONNECTABLE (addr), NULL, &error);
+  g_assert_no_error (error);
+  g_assert_true (g_output_stream_write_all (g_io_stream_get_output_stream (G_IO_STREAM (conn)), req,
+                                            strlen (req), NULL, NULL, &error));
+  g_assert_true (g_input_stream_read_all (g_io_stream_get_input_stream (G_IO_STREAM (conn)), buf,
+                                          sizeof buf - 1, &n, NULL, &error));
+  buf[n] = '\0';
+  g_assert_true (g_str_has_prefix (buf, "HTTP/1.1 200"));
+}
+
+/* A problem-reported event whose "test" is not a boolean (json-glib would
+ * complain, fatally under G_DEBUG=fatal-criticals): taken as not a test. */
+static void
+test_event_test_not_boolean (void)
+{
+  const char *env[] = { NULL };
+  g_autoptr (EtWorld) w = world_up (NULL, env);
+  g_autofree char *uuid = g_uuid_string_random ();
+  g_autofree char *json = g_strdup_printf ("{\"event\":\"problem-reported\",\"data\":"
+                                           "{\"uuid\":\"%s\",\"test\":{}}}", uuid);
+  g_autoptr (JsonObject) x = NULL;
+  post_event_raw (w, json);
+  x = wait_extended (w, 60);
+  if (x == NULL)
+    dump_log (w);
+  g_assert_nonnull (x);
+  g_assert_cmpstr (json_object_get_string_member (x, "parent"), ==, uuid);
+  g_assert_false (json_object_get_boolean_member (json_object_get_object_member (x, "body"), "test"));
+  assert_temp_clean (w);
+}
+
 static void
 test_aix_snap_fails (void)
 {
@@ -316,6 +363,7 @@ main (int argc, char **argv)
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/snap-e2e/aix", test_aix);
   g_test_add_func ("/snap-e2e/aix-snap-fails", test_aix_snap_fails);
+  g_test_add_func ("/snap-e2e/event-test-not-boolean", test_event_test_not_boolean);
   g_test_add_func ("/snap-e2e/linux", test_linux);
   g_test_add_func ("/snap-e2e/linux-cap", test_linux_cap);
   g_test_add_func ("/snap-e2e/linux-cap-fails", test_linux_cap_fails);

@@ -215,7 +215,14 @@ snap_run_for_problem (SnapPlugin *self, JsonObject *event, GCancellable *cancell
   json_object_set_string_member (body, "problem", problem);
   if (get_str (event, "resource") != NULL)
     json_object_set_string_member (body, "resource", get_str (event, "resource"));
-  json_object_set_boolean_member (body, "test", json_object_get_boolean_member_with_default (event, "test", FALSE));
+  /* the event data may come from POST /v1/events: "test" need not be a boolean */
+  {
+    JsonNode *t = json_object_get_member (event, "test");
+    json_object_set_boolean_member (body, "test",
+                                   t != NULL && JSON_NODE_HOLDS_VALUE (t) &&
+                                       json_node_get_value_type (t) == G_TYPE_BOOLEAN &&
+                                       json_node_get_boolean (t));
+  }
   json_object_set_string_member (body, "os", platform->os != NULL ? platform->os : "unknown");
 
   if (g_strcmp0 (platform->os, "AIX") == 0)
