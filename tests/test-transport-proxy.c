@@ -8,6 +8,7 @@
 #include "test-transport-util.h"
 
 #include <string.h>
+#include <glib/gstdio.h>
 
 typedef struct {
   EtWorld *w;
@@ -211,6 +212,65 @@ test_all_proxies_down (Fixture *f, gconstpointer data)
   g_assert_cmpuint (et_sdc_log_count (w, uuid, "method=POST", NULL), ==, 1);
 }
 
+static void
+install_plugin (EtWorld *w, const char *name)
+{
+  g_autofree char *rel = g_strdup_printf ("plugins/%s/.libs/%s.so", name, name);
+  g_autofree char *so = et_bin (rel);
+  g_autofree char *base = g_strdup_printf ("%s.so", name);
+  g_autofree char *dst = g_build_filename (w->dir, "plugins", base, NULL);
+  g_autofree char *data = NULL;
+  gsize len = 0;
+  g_assert_true (g_file_get_contents (so, &data, &len, NULL));
+  g_assert_true (g_file_set_contents (dst, data, (gssize) len, NULL));
+  g_assert_cmpint (g_chmod (dst, 0755), ==, 0);
+}
+
+/* The attachment of a report goes over the tunnel its report opened (a
+ * pooled keep-alive connection: no CONNECT, no handshake this time). The
+ * SDC's 4xx there is the SDC's word, not the proxy's: the report goes to
+ * failed/ instead of being retried forever with "proxy answered 413". */
+static void
+test_reused_tunnel_rejected (Fixture *f, gconstpointer data)
+{
+  EtWorld *w = f->w;
+  guint16 tp = esa_test_free_port ();
+  const char *extra[] = { "--max-attachment", "1", NULL };
+  g_autofree char *text = NULL, *out = NULL, *err = NULL, *failed_text = NULL;
+  g_autoptr (JsonNode) list = NULL;
+  JsonObject *o;
+  int rc;
+
+  et_sdc_stop (w);
+  et_sdc_start (w, extra);
+  install_plugin (w, "sysinfo");
+  et_tinyproxy_start (w, tp, w->port, 0, NULL, NULL);
+  text = g_strdup_printf ("[agent]\nstate-dir=%s\nplugin-dir=%s/plugins\n"
+                          "[plugins]\nenabled=heartbeat;sysinfo\n[activation]\nvendors=*\n"
+                          "[sdc]\nservers=https://localhost:%u/\nca-file=%s/ca.pem\ntimeout=20s\n"
+                          "[proxy.1]\nurl=http://127.0.0.1:%u\n",
+                          w->state_dir, w->dir, w->port, w->sdc_dir, tp);
+  esa_test_write_file (w->conf, text, 0644);
+  et_esad_start (w, NULL);
+  et_activate (w);
+
+  rc = et_esactl (w, &out, &err, "inventory", "send", NULL);
+  g_test_message ("inventory send (%d): %s%s", rc, out, err);
+  g_assert_cmpint (rc, !=, 0);
+  list = et_queue_list (w);
+  o = json_node_get_object (list);
+  failed_text = json_to_string (json_object_get_member (o, "failed"), FALSE);
+  if (json_array_get_length (json_object_get_array_member (o, "failed")) != 1)
+    {
+      g_autofree char *all = json_to_string (list, TRUE);
+      g_printerr ("queue: %s\n", all);
+    }
+  g_assert_cmpuint (json_array_get_length (json_object_get_array_member (o, "queued")), ==, 0);
+  g_assert_cmpuint (json_array_get_length (json_object_get_array_member (o, "failed")), ==, 1);
+  g_assert_nonnull (strstr (failed_text, "SDC answered 413"));
+  g_assert_null (strstr (failed_text, "proxy answered"));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -230,5 +290,7 @@ main (int argc, char **argv)
               test_proxy1_bad_credentials, fixture_teardown);
   g_test_add ("/transport/proxy/all-down-then-back", Fixture, NULL, fixture_setup, test_all_proxies_down,
               fixture_teardown);
+  g_test_add ("/transport/proxy/reused-tunnel-rejected", Fixture, NULL, fixture_setup,
+              test_reused_tunnel_rejected, fixture_teardown);
   return g_test_run ();
 }

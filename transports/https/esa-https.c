@@ -173,6 +173,16 @@ on_network_event (SoupMessage *msg, GSocketClientEvent event, GIOStream *connect
     }
 }
 
+/* Is the TLS session with the server up? A request on a pooled keep-alive
+ * connection sees no network events (no CONNECT, no handshake): libsoup
+ * copies the connection's peer certificate onto the message instead. Without
+ * this, a server's 401/4xx/5xx on a reused tunnel read as the proxy's. */
+static gboolean
+tls_up (Request *req, SoupMessage *msg)
+{
+  return req->tls_done || soup_message_get_tls_peer_certificate (msg) != NULL;
+}
+
 /* Certificate and host-name errors are never waved through. */
 static gboolean
 on_accept_certificate (SoupMessage *msg, GTlsCertificate *cert, GTlsCertificateFlags errors,
@@ -193,7 +203,7 @@ on_authenticate (SoupMessage *msg, SoupAuth *auth, gboolean retrying, gpointer u
   if (!soup_auth_is_for_proxy (auth) || retrying || route->proxy_user == NULL ||
       ++req->proxy_auth_tries > 1)
     {
-      if (!soup_auth_is_for_proxy (auth) && !req->tls_done)
+      if (!soup_auth_is_for_proxy (auth) && route->proxy_url != NULL && !tls_up (req, msg))
         g_cancellable_cancel (req->cancel); /* a 401 on CONNECT: the proxy refused us */
       return FALSE;
     }
@@ -236,6 +246,7 @@ classify (Request *req, SoupMessage *msg, GBytes *body, GError *error)
   EsaExchange *ex = req->ex;
   const EsaRoute *route = req->https->route;
   gboolean proxied = route->proxy_url != NULL;
+  gboolean tunnel = tls_up (req, msg);
   guint status = soup_message_get_status (msg);
   g_autofree char *where = esa_route_describe (route);
 
@@ -264,7 +275,7 @@ classify (Request *req, SoupMessage *msg, GBytes *body, GError *error)
       return;
     }
   /* Anything before the tunnel is up is the proxy's doing. */
-  if (proxied && !req->tls_done && (status == 407 || status == 401))
+  if (proxied && !tunnel && (status == 407 || status == 401))
     {
       ex->outcome = ESA_OUTCOME_NEXT_PROXY;
       ex->proxy_status = status;
@@ -272,7 +283,7 @@ classify (Request *req, SoupMessage *msg, GBytes *body, GError *error)
                                      soup_status_get_phrase (status));
       return;
     }
-  if (proxied && !req->tls_done && status >= 400)
+  if (proxied && !tunnel && status >= 400)
     {
       ex->proxy_status = status;
       /* 502/504: the proxy is fine but cannot reach this server. */
@@ -284,11 +295,11 @@ classify (Request *req, SoupMessage *msg, GBytes *body, GError *error)
     {
       const char *what = error->message;
       if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED) && req->proxy_auth_tries == 0 &&
-          proxied && !req->tls_done && status == 0)
+          proxied && !tunnel && status == 0)
         what = "proxy refused the tunnel";
-      ex->outcome = (proxied && !req->proxy_done && !req->tls_done) ? ESA_OUTCOME_NEXT_PROXY
-                                                                   : ESA_OUTCOME_NEXT_SERVER;
-      if (proxied && !req->connected)
+      ex->outcome = (proxied && !req->proxy_done && !tunnel) ? ESA_OUTCOME_NEXT_PROXY
+                                                               : ESA_OUTCOME_NEXT_SERVER;
+      if (proxied && !req->connected && !tunnel)
         ex->message = g_strdup_printf ("%s: cannot reach the proxy: %s", where, what);
       else
         ex->message = g_strdup_printf ("%s: %s", where, what);
