@@ -195,14 +195,15 @@ esa_proxy_request_parse (const char *buf, gsize len, gsize max_size, EsaProxyReq
   guint n_headers = 0;
   EsaProxyParseResult rc;
 
-  if (!check_line_endings (buf, MIN (len, max_size), &why))
-    return fail (status, 400, error, "%s", why);
   for (gsize i = 0; i + 3 < len; i++)
     if (memcmp (buf + i, "\r\n\r\n", 4) == 0)
       {
         end = buf + i;
         break;
       }
+  /* Only the head: what follows a CONNECT is the client's TLS data, binary. */
+  if (!check_line_endings (buf, MIN (end != NULL ? (gsize) (end - buf) + 4 : len, max_size), &why))
+    return fail (status, 400, error, "%s", why);
   if (end == NULL)
     {
       if (len >= max_size)

@@ -49,6 +49,27 @@ test_request_connect (void)
   g_assert_cmpuint (req->consumed, ==, strlen (text) - strlen ("TLSDATA"));
 }
 
+/* A client may send its TLS ClientHello right behind the CONNECT head: binary
+ * bytes (NUL, lone CR/LF) that belong to the tunnel, not to the head. */
+static void
+test_request_connect_binary_behind (void)
+{
+  static const char head[] = "CONNECT sdc.example.com:443 HTTP/1.1\r\nHost: sdc.example.com:443\r\n\r\n";
+  static const char tls[] = { 0x16, 0x03, 0x01, 0x00, 0x0a, '\n', 0x00, '\r', 0x01, 0x02 };
+  g_autoptr (GByteArray) buf = g_byte_array_new ();
+  g_autoptr (EsaProxyRequest) req = NULL;
+  g_autoptr (GError) error = NULL;
+  guint status = 0;
+
+  g_byte_array_append (buf, (const guint8 *) head, strlen (head));
+  g_byte_array_append (buf, (const guint8 *) tls, sizeof tls);
+  g_assert_cmpint (esa_proxy_request_parse ((const char *) buf->data, buf->len, 8192, &req, &status, &error),
+                   ==, ESA_PROXY_PARSE_OK);
+  g_assert_no_error (error);
+  g_assert_cmpstr (req->host, ==, "sdc.example.com");
+  g_assert_cmpuint (req->consumed, ==, strlen (head));
+}
+
 static void
 test_request_get (void)
 {
@@ -378,6 +399,7 @@ main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/proxy/request/connect", test_request_connect);
+  g_test_add_func ("/proxy/request/connect-binary-behind", test_request_connect_binary_behind);
   g_test_add_func ("/proxy/request/get", test_request_get);
   g_test_add_func ("/proxy/request/incomplete", test_request_incomplete);
   g_test_add_func ("/proxy/request/malformed", test_request_malformed);
