@@ -7,6 +7,7 @@
 #include "esa-test-util.h"
 #include "test-transport-util.h"
 
+#include <gio/gunixsocketaddress.h>
 #include <glib/gstdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -373,6 +374,171 @@ test_activation_credentials (Fixture *f, gconstpointer data)
   g_assert_cmpuint (et_sdc_count_all (w), ==, 0);
 }
 
+/* A fake SDC: TLS with the real SDC's certificate, and one canned answer to
+ * every request, to feed the agent answers a real SDC never gives. */
+typedef struct {
+  GTlsCertificate *cert;
+  GSocketListener *listener;
+  GCancellable *stop;
+  guint status;
+  const char *body;
+} FakeSdc;
+
+static gboolean
+fake_sdc_answer (FakeSdc *fake, GSocketConnection *conn)
+{
+  g_autoptr (GIOStream) tls = g_tls_server_connection_new (G_IO_STREAM (conn), fake->cert, NULL);
+  g_autoptr (GString) req = g_string_new (NULL);
+  g_autofree char *head = NULL;
+  GInputStream *in;
+  const char *end, *cl;
+  gsize want = 0;
+  char buf[4096];
+  gssize n;
+
+  if (tls == NULL || !g_tls_connection_handshake (G_TLS_CONNECTION (tls), NULL, NULL))
+    return TRUE;
+  in = g_io_stream_get_input_stream (tls);
+  /* Headers, then Content-Length bytes of body. */
+  for (;;)
+    {
+      end = strstr (req->str, "\r\n\r\n");
+      if (end != NULL)
+        {
+          cl = g_strstr_len (req->str, end - req->str, "Content-Length: ");
+          want = cl != NULL ? (gsize) g_ascii_strtoull (cl + strlen ("Content-Length: "), NULL, 10) : 0;
+          if (req->len >= (gsize) (end - req->str) + 4 + want)
+            break;
+        }
+      n = g_input_stream_read (in, buf, sizeof buf, NULL, NULL);
+      if (n <= 0)
+        return TRUE;
+      g_string_append_len (req, buf, n);
+    }
+  head = g_strdup_printf ("HTTP/1.1 %u %s\r\nContent-Type: application/json\r\nContent-Length: %zu\r\n"
+                          "Connection: close\r\n\r\n%s",
+                          fake->status, fake->status == 200 ? "OK" : "Bad Request", strlen (fake->body), fake->body);
+  g_output_stream_write_all (g_io_stream_get_output_stream (tls), head, strlen (head), NULL, NULL, NULL);
+  g_io_stream_close (tls, NULL, NULL);
+  return TRUE;
+}
+
+/* Accepts until cancelled (esactl blocks the test's main loop, so not a GSocketService). */
+static gpointer
+fake_sdc_thread (gpointer user_data)
+{
+  FakeSdc *fake = user_data;
+  for (;;)
+    {
+      g_autoptr (GSocketConnection) conn = g_socket_listener_accept (fake->listener, NULL, fake->stop, NULL);
+      if (conn == NULL)
+        return NULL;
+      fake_sdc_answer (fake, conn);
+    }
+}
+
+/* A raw request on esad's control socket; returns the whole HTTP answer. */
+static char *
+control_raw (EtWorld *w, const char *path, const char *body)
+{
+  g_autofree char *sock = g_build_filename (w->state_dir, "esad.sock", NULL);
+  g_autoptr (GSocketClient) client = g_socket_client_new ();
+  g_autoptr (GSocketAddress) addr = g_unix_socket_address_new (sock);
+  g_autoptr (GSocketConnection) conn = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *req = g_strdup_printf ("POST %s HTTP/1.1\r\nHost: esad\r\nContent-Type: application/json\r\n"
+                                          "Content-Length: %zu\r\nConnection: close\r\n\r\n%s",
+                                          path, strlen (body), body);
+  g_autoptr (GString) answer = g_string_new (NULL);
+  char buf[4096];
+  gssize n;
+  conn = g_socket_client_connect (client, G_SOCKET_CONNECTABLE (addr), NULL, &error);
+  g_assert_no_error (error);
+  g_output_stream_write_all (g_io_stream_get_output_stream (G_IO_STREAM (conn)), req, strlen (req), NULL, NULL, &error);
+  g_assert_no_error (error);
+  while ((n = g_input_stream_read (g_io_stream_get_input_stream (G_IO_STREAM (conn)), buf, sizeof buf, NULL, NULL)) > 0)
+    g_string_append_len (answer, buf, n);
+  return g_string_free (g_steal_pointer (&answer), FALSE);
+}
+
+static void
+assert_esad_alive (EtWorld *w)
+{
+  g_autofree char *out = NULL, *err = NULL;
+  int rc = et_esactl (w, &out, &err, "status", NULL);
+  if (rc != 0)
+    g_printerr ("status: %s%s", out, err);
+  g_assert_cmpint (rc, ==, 0);
+}
+
+/* SDC answers and control requests are outside input: a member of the wrong
+ * type is refused with a reason, never a json-glib critical that kills esad. */
+static void
+test_odd_json (Fixture *f, gconstpointer data)
+{
+  EtWorld *w = f->w;
+  g_autofree char *cert_path = g_build_filename (w->sdc_dir, "server.pem", NULL);
+  g_autofree char *key_path = g_build_filename (w->sdc_dir, "server-key.pem", NULL);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GSocketListener) listener = g_socket_listener_new ();
+  g_autoptr (GSocketAddress) any = NULL;
+  g_autoptr (GSocketAddress) bound = NULL;
+  g_autoptr (GInetAddress) lo = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
+  g_autofree char *server = NULL, *answer = NULL;
+  g_autofree char *out = NULL, *err = NULL;
+  FakeSdc fake = { 0 };
+  GThread *thread;
+  int rc;
+
+  fake.cert = g_tls_certificate_new_from_files (cert_path, key_path, &error);
+  g_assert_no_error (error);
+  any = g_inet_socket_address_new (lo, 0);
+  g_socket_listener_add_address (listener, any, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, NULL, &bound, &error);
+  g_assert_no_error (error);
+  fake.listener = listener;
+  fake.stop = g_cancellable_new ();
+  fake.status = 200;
+  fake.body = "{}";
+  thread = g_thread_new ("fake-sdc", fake_sdc_thread, &fake);
+  server = g_strdup_printf ("https://localhost:%u/", g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound)));
+  write_conf (w, server, NULL);
+  et_esad_start (w, NULL);
+
+  /* A register answer whose system_id is an object. */
+  fake.status = 200;
+  fake.body = "{\"system_id\":{\"id\":1},\"password\":[\"x\"]}";
+  rc = et_esactl (w, &out, &err, "activate", "--server", server, NULL);
+  g_test_message ("activate: %s%s", out, err);
+  g_assert_cmpint (rc, !=, 0);
+  g_assert_nonnull (strstr (err, "no system_id/password"));
+  assert_esad_alive (w);
+
+  /* An error answer whose message is an object. */
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+  fake.status = 400;
+  fake.body = "{\"error\":{\"code\":\"x\",\"message\":{\"text\":\"no\"}}}";
+  rc = et_esactl (w, &out, &err, "activate", "--server", server, NULL);
+  g_test_message ("activate: %s%s", out, err);
+  g_assert_cmpint (rc, !=, 0);
+  g_assert_nonnull (strstr (err, "SDC answered 400"));
+  assert_esad_alive (w);
+
+  /* A control request whose "keep" is an array. */
+  answer = control_raw (w, "/v1/queue/export", "{\"dir\":\"/nonexistent-esa-export\",\"keep\":[]}");
+  g_test_message ("export: %s", answer);
+  g_assert_true (g_str_has_prefix (answer, "HTTP/1.1 400"));
+  g_assert_nonnull (strstr (answer, "keep: not a boolean"));
+  assert_esad_alive (w);
+
+  et_esad_stop (w);
+  g_cancellable_cancel (fake.stop);
+  g_thread_join (thread);
+  g_socket_listener_close (listener);
+  g_object_unref (fake.stop);
+  g_object_unref (fake.cert);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -395,5 +561,6 @@ main (int argc, char **argv)
               fixture_teardown);
   g_test_add ("/transport/activation/credentials", Fixture, NULL, fixture_setup, test_activation_credentials,
               fixture_teardown);
+  g_test_add ("/transport/odd-json", Fixture, NULL, fixture_setup, test_odd_json, fixture_teardown);
   return g_test_run ();
 }

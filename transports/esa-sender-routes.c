@@ -168,8 +168,10 @@ activate_thread (GTask *task, gpointer source, gpointer task_data, GCancellable 
       return;
     }
   answer = d.answer && JSON_NODE_HOLDS_OBJECT (d.answer) ? json_node_get_object (d.answer) : NULL;
-  creds.system_id = (char *) (answer ? json_object_get_string_member_with_default (answer, "system_id", NULL) : NULL);
-  creds.password = (char *) (answer ? json_object_get_string_member_with_default (answer, "password", NULL) : NULL);
+  /* The SDC's answer is outside input: a member of another type is missing
+   * (json-glib's _with_default getters raise a critical on objects/arrays). */
+  creds.system_id = (char *) (answer ? body_str (answer, "system_id") : NULL);
+  creds.password = (char *) (answer ? body_str (answer, "password") : NULL);
   creds.server = (char *) (server ? server : c->config->servers[0]);
   creds.activated = g_date_time_format_iso8601 (now);
   if (creds.system_id == NULL || creds.password == NULL)
@@ -375,11 +377,26 @@ export_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *c
   Call *c = task_data;
   EsaQueue *queue = g_object_get_data (G_OBJECT (task), "queue");
   const char *dir = body_str (c->body, "dir");
-  gboolean keep = json_object_get_boolean_member_with_default (c->body, "keep", FALSE);
+  JsonNode *keep_node = json_object_get_member (c->body, "keep");
+  gboolean keep = FALSE;
   g_autoptr (GPtrArray) entries = esa_queue_list (queue);
   JsonArray *done = json_array_new ();
   JsonObject *o = json_object_new ();
   JsonNode *n = json_node_new (JSON_NODE_OBJECT);
+  /* A request body is outside input: "keep": [] is the client's mistake (400),
+   * not a json-glib critical in esad. */
+  if (keep_node != NULL && !JSON_NODE_HOLDS_NULL (keep_node))
+    {
+      if (!JSON_NODE_HOLDS_VALUE (keep_node) || json_node_get_value_type (keep_node) != G_TYPE_BOOLEAN)
+        {
+          json_array_unref (done);
+          json_object_unref (o);
+          json_node_free (n);
+          g_task_return_new_error (task, ESA_ERROR, ESA_ERROR_INVALID_DATA, "keep: not a boolean (expected true or false)");
+          return;
+        }
+      keep = json_node_get_boolean (keep_node);
+    }
   if (dir == NULL || !g_path_is_absolute (dir))
     {
       json_array_unref (done);

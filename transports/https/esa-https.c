@@ -236,7 +236,12 @@ error_message_of (JsonNode *answer)
   if (!json_object_has_member (o, "error") || !JSON_NODE_HOLDS_OBJECT (json_object_get_member (o, "error")))
     return NULL;
   e = json_object_get_object_member (o, "error");
-  return json_object_get_string_member_with_default (e, "message", NULL);
+  /* The SDC's answer is outside input: _with_default raises a critical on an
+   * object or array member, so the type is checked first. */
+  if (!json_object_has_member (e, "message") || !JSON_NODE_HOLDS_VALUE (json_object_get_member (e, "message")) ||
+      json_node_get_value_type (json_object_get_member (e, "message")) != G_TYPE_STRING)
+    return NULL;
+  return json_node_get_string (json_object_get_member (e, "message"));
 }
 
 /* Sorts an attempt into an outcome; the heart of failover. */
