@@ -97,7 +97,8 @@ char *
 esa_context_get_string (EsaContext *ctx, const char *key, const char *fallback)
 {
   g_autofree char *group = plugin_group (ctx);
-  char *v = g_key_file_get_string (ctx->engine->config->keyfile, group, key, NULL);
+  g_autoptr (EsaConfig) config = esa_engine_ref_config (ctx->engine); /* jobs run in worker threads */
+  char *v = g_key_file_get_string (config->keyfile, group, key, NULL);
   if (v == NULL)
     return g_strdup (fallback);
   return v;
@@ -106,7 +107,8 @@ esa_context_get_string (EsaContext *ctx, const char *key, const char *fallback)
 char *
 esa_context_get_global (EsaContext *ctx, const char *group, const char *key)
 {
-  return g_key_file_get_string (ctx->engine->config->keyfile, group, key, NULL);
+  g_autoptr (EsaConfig) config = esa_engine_ref_config (ctx->engine); /* jobs run in worker threads */
+  return g_key_file_get_string (config->keyfile, group, key, NULL);
 }
 
 static gboolean
@@ -114,7 +116,8 @@ bad_value (EsaContext *ctx, const char *key, const char *value, GError **error,
            const char *expected)
 {
   g_autofree char *group = plugin_group (ctx);
-  g_autofree char *where = esa_config_describe_key (ctx->engine->config, group, key);
+  g_autoptr (EsaConfig) config = esa_engine_ref_config (ctx->engine); /* jobs run in worker threads */
+  g_autofree char *where = esa_config_describe_key (config, group, key);
   g_set_error (error, ESA_ERROR, ESA_ERROR_INVALID_CONFIG, "%s: \"%s\": %s", where, value, expected);
   return FALSE;
 }

@@ -19,7 +19,8 @@ typedef gboolean (*EsaCallSdcFunc) (EsaEngine *engine, const char *endpoint, Jso
 typedef void (*EsaStatusExtraFunc) (EsaEngine *engine, JsonBuilder *b, gpointer user_data);
 
 struct _EsaEngine {
-  EsaConfig *config;
+  EsaConfig *config;        /* main thread only; workers use esa_engine_ref_config () */
+  GMutex config_lock;       /* guards the swap of ->config against worker threads */
   EsaQueue *queue;
   EsaPlatform *platform;
   EsaDispatcher *dispatcher;
@@ -57,6 +58,9 @@ void       esa_engine_start        (EsaEngine *self);
 void       esa_engine_stop         (EsaEngine *self);
 /* Swaps in a new config for what can change live (sender, schedules stay). */
 void       esa_engine_set_config   (EsaEngine *self, EsaConfig *config);
+/* A reference to the current config, safe in any thread (SIGHUP may swap
+ * and free ->config at any time); release it with esa_config_free (). */
+EsaConfig *esa_engine_ref_config   (EsaEngine *self);
 gboolean   esa_engine_submit       (EsaEngine *self, EsaReport *report, GError **error);
 /* Calls the owning plugin's delivered callback and wakes anyone waiting for
  * that report (main thread). */

@@ -40,6 +40,7 @@ esa_engine_new (EsaConfig *config, GError **error)
   self->commands = g_ptr_array_new_with_free_func ((GDestroyNotify) command_free);
   self->waiters = g_hash_table_new (g_str_hash, g_str_equal);
   g_mutex_init (&self->waiters_lock);
+  g_mutex_init (&self->config_lock);
   self->main_context = g_main_context_ref_thread_default ();
   if (!esa_mkdir_p (config->state_dir, 0700, error))
     return NULL;
@@ -82,6 +83,7 @@ esa_engine_free (EsaEngine *self)
   g_clear_pointer (&self->queue, esa_queue_free);
   g_clear_pointer (&self->platform, esa_platform_free);
   g_clear_pointer (&self->config, esa_config_free);
+  g_mutex_clear (&self->config_lock);
   g_clear_pointer (&self->started, g_date_time_unref);
   g_clear_pointer (&self->main_context, g_main_context_unref);
   g_free (self);
@@ -162,8 +164,25 @@ esa_engine_stop (EsaEngine *self)
 void
 esa_engine_set_config (EsaEngine *self, EsaConfig *config)
 {
-  esa_config_free (self->config);
+  EsaConfig *old;
+  /* Jobs, plugin commands and call_sdc read the config in worker threads:
+   * they hold a reference taken under the lock, so the old one is freed
+   * only when the last of them is done with it. */
+  g_mutex_lock (&self->config_lock);
+  old = self->config;
   self->config = config;
+  g_mutex_unlock (&self->config_lock);
+  esa_config_free (old);
+}
+
+EsaConfig *
+esa_engine_ref_config (EsaEngine *self)
+{
+  EsaConfig *config;
+  g_mutex_lock (&self->config_lock);
+  config = esa_config_ref (self->config);
+  g_mutex_unlock (&self->config_lock);
+  return config;
 }
 
 typedef struct {

@@ -554,6 +554,53 @@ test_dispatcher_fail_without_error (Fixture *f, gconstpointer user_data)
   free_dispatcher (d);
 }
 
+typedef struct {
+  EsaContext *ctx;
+  gint done;
+} ReloadRace;
+
+static gpointer
+reload_reader (gpointer user_data)
+{
+  ReloadRace *r = user_data;
+  for (guint i = 0; i < 20000; i++)
+    {
+      g_autofree char *v = esa_context_get_string (r->ctx, "colour", NULL);
+      g_autofree char *g = esa_context_get_global (r->ctx, "plugin.testplug", "colour");
+      g_assert_cmpstr (v, ==, "blue");
+      g_assert_cmpstr (g, ==, "blue");
+    }
+  g_atomic_int_set (&r->done, 1);
+  return NULL;
+}
+
+/* A job reads its plugin's settings in a worker thread while SIGHUP swaps
+ * the config in the main thread: the reader holds a reference, never a
+ * freed key file (ASan builds catch the use-after-free this guards). */
+static void
+test_dispatcher_config_reload_race (Fixture *f, gconstpointer user_data)
+{
+  g_autofree char *conf = g_build_filename (f->dir, "esa.conf", NULL);
+  g_autofree char *text = g_strdup_printf ("[agent]\nstate-dir=%s/state\nplugin-dir=%s/none\n"
+                                           "[plugin.testplug]\ncolour=blue\n", f->dir, f->dir);
+  ReloadRace r = { f->ctx, 0 };
+  GThread *reader;
+  guint swaps = 0;
+  esa_test_write_file (conf, text, 0644);
+  esa_engine_set_config (f->engine, esa_config_load (conf, NULL));
+  reader = g_thread_new ("reader", reload_reader, &r);
+  while (!g_atomic_int_get (&r.done) || swaps < 10)
+    {
+      g_autoptr (GError) error = NULL;
+      EsaConfig *config = esa_config_load (conf, &error);
+      g_assert_no_error (error);
+      esa_engine_set_config (f->engine, config);
+      swaps++;
+    }
+  g_thread_join (reader);
+  g_test_message ("%u reloads during the reads", swaps);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -571,6 +618,7 @@ main (int argc, char **argv)
   ADD ("/dispatcher/event-named-like-job", test_dispatcher_event_named_like_job);
   ADD ("/dispatcher/run-now", test_dispatcher_run_now);
   ADD ("/dispatcher/fail-without-error", test_dispatcher_fail_without_error);
+  ADD ("/dispatcher/config-reload-race", test_dispatcher_config_reload_race);
 #undef ADD
   return g_test_run ();
 }

@@ -375,7 +375,7 @@ static gboolean
 call_sdc (EsaEngine *engine, const char *endpoint, JsonObject *request, JsonObject **answer,
           GError **error, gpointer user_data)
 {
-  g_autoptr (EsaConfig) config = esa_config_ref (engine->config);
+  g_autoptr (EsaConfig) config = esa_engine_ref_config (engine); /* worker thread: SIGHUP may swap it */
   g_autoptr (EsaCredentials) creds = esa_credentials_load (config->state_dir, error);
   g_autoptr (EsaDeliverer) deliverer = NULL;
   g_autoptr (JsonNode) body = json_node_new (JSON_NODE_OBJECT);
