@@ -189,7 +189,16 @@ recover (EsaQueue *self)
         {
           g_autofree char *json = json_path (self->dir, uuid);
           g_autofree char *path = g_build_filename (self->dir, n, NULL);
-          if (!g_file_test (json, G_FILE_TEST_EXISTS))
+          g_autofree char *failed_json = json_path (self->failed_dir, uuid);
+          g_autofree char *failed_att = att_dir (self->failed_dir, uuid);
+          if (g_file_test (json, G_FILE_TEST_EXISTS))
+            ;
+          /* retry_failed () moves the folder before the report: a crash in
+           * between leaves it here while its report is still in failed/. */
+          else if (g_file_test (failed_json, G_FILE_TEST_EXISTS) &&
+                   !g_file_test (failed_att, G_FILE_TEST_EXISTS) && g_rename (path, failed_att) == 0)
+            g_warning ("spool: %s: moved back to %s (an interrupted retry)", path, failed_att);
+          else
             esa_rm_rf (path); /* enqueue died before the commit */
         }
       else if (is_uuid_file (n, ".json", &uuid))

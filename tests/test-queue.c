@@ -593,6 +593,47 @@ test_queue_kill9 (Fixture *f, gconstpointer user_data)
   g_assert_cmpuint (total_listed, <=, g_hash_table_size (promised) + 20);
 }
 
+/* A crash in retry_failed () after the attachment folder moved into the
+ * spool but before the report did: open () must give the folder back to the
+ * report in failed/, not delete it as an orphan of an unfinished enqueue. */
+static void
+test_queue_interrupted_retry (Fixture *f, gconstpointer user_data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (EsaQueue) queue = esa_queue_open (f->spool, &error);
+  g_autoptr (EsaReport) r = report_with_attachments (f, "interrupted");
+  g_autoptr (EsaReport) loaded = NULL;
+  const char *uuid = esa_report_get_uuid (r);
+  g_autofree char *failed_d = g_strdup_printf ("%s/failed/%s.d", f->spool, uuid);
+  g_autofree char *spool_d = g_strdup_printf ("%s/%s.d", f->spool, uuid);
+  g_autofree char *failed_att = g_strdup_printf ("%s/one.txt", failed_d);
+
+  g_assert_true (esa_queue_enqueue (queue, r, &error));
+  g_assert_true (esa_queue_fail (queue, uuid, "SDC: 422", &error));
+  g_assert_no_error (error);
+  g_clear_pointer (&queue, esa_queue_free);
+
+  /* The first step of retry_failed (), then the crash. */
+  g_assert_cmpint (g_rename (failed_d, spool_d), ==, 0);
+  g_test_expect_message ("esa", G_LOG_LEVEL_WARNING, "spool: *.d: moved back to */failed/*.d (an interrupted retry)");
+  queue = esa_queue_open (f->spool, &error);
+  g_test_assert_expected_messages ();
+  g_assert_no_error (error);
+  g_assert_true (g_file_test (failed_att, G_FILE_TEST_IS_REGULAR));
+  g_assert_false (g_file_test (spool_d, G_FILE_TEST_EXISTS));
+
+  /* The admin's retry then finds the report whole. */
+  g_assert_true (esa_queue_retry_failed (queue, uuid, &error));
+  g_assert_no_error (error);
+  loaded = esa_queue_load (queue, uuid, NULL, &error);
+  g_assert_no_error (error);
+  {
+    EsaAttachment *one = g_ptr_array_index (esa_report_get_attachments (loaded), 0);
+    g_autofree char *text = read_file (one->path);
+    g_assert_cmpstr (text, ==, "first attachment of interrupted\n");
+  }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -603,6 +644,7 @@ main (int argc, char **argv)
   ADD ("/queue/missing-attachment", test_queue_missing_attachment);
   ADD ("/queue/reschedule", test_queue_reschedule);
   ADD ("/queue/fail-and-retry", test_queue_fail_and_retry);
+  ADD ("/queue/interrupted-retry", test_queue_interrupted_retry);
   ADD ("/queue/recovery", test_queue_recovery);
   ADD ("/queue/stray-file", test_queue_stray_file);
   ADD ("/queue/corrupt-while-open", test_queue_corrupt_while_open);
