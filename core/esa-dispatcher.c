@@ -110,6 +110,18 @@ esa_job_run_set_summary (EsaJobRun *run, const char *summary)
 
 /* ---- state file ---- */
 
+/* The state file may have been edited or damaged: a member of another type
+ * reads as absent (json-glib's _with_default getters raise a critical on an
+ * object or array member). */
+static const char *
+state_str (JsonObject *o, const char *member)
+{
+  JsonNode *n = json_object_get_member (o, member);
+  if (n == NULL || !JSON_NODE_HOLDS_VALUE (n) || json_node_get_value_type (n) != G_TYPE_STRING)
+    return NULL;
+  return json_node_get_string (n);
+}
+
 static void
 load_state (EsaDispatcher *self)
 {
@@ -136,7 +148,7 @@ load_state (EsaDispatcher *self)
       const char *last;
       if (jn == NULL || !JSON_NODE_HOLDS_OBJECT (jn))
         continue;
-      last = json_object_get_string_member_with_default (json_node_get_object (jn), "last_run", NULL);
+      last = state_str (json_node_get_object (jn), "last_run");
       if (last != NULL)
         {
           g_clear_pointer (&job->last_run, g_date_time_unref);
@@ -146,8 +158,7 @@ load_state (EsaDispatcher *self)
                        job->name, last);
         }
       g_free (job->last_result);
-      job->last_result = g_strdup (json_object_get_string_member_with_default (
-          json_node_get_object (jn), "last_result", NULL));
+      job->last_result = g_strdup (state_str (json_node_get_object (jn), "last_result"));
     }
 }
 

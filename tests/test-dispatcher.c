@@ -411,6 +411,19 @@ test_dispatcher_bad_state_file (Fixture *f, gconstpointer user_data)
   free_dispatcher (d);
 }
 
+/* Members of the wrong type (an edited file) read as absent, not a critical. */
+static void
+test_dispatcher_odd_state_file (Fixture *f, gconstpointer user_data)
+{
+  EsaDispatcher *d;
+  esa_test_write_file (f->state_file, "{\"collect\": {\"last_run\": {\"t\": 1}, \"last_result\": [1]}}", 0600);
+  d = new_dispatcher (f, "collect", "every 1h");
+  esa_dispatcher_start (d);
+  /* No last run: the job is simply due. */
+  WAIT_UNTIL (rec_runs (&f->rec) == 1 && esa_dispatcher_get_running (d) == 0);
+  free_dispatcher (d);
+}
+
 typedef struct {
   EsaDispatcher *d;
   const char *what;
@@ -614,6 +627,7 @@ main (int argc, char **argv)
   ADD ("/dispatcher/disabled", test_dispatcher_disabled);
   ADD ("/dispatcher/add-errors", test_dispatcher_add_errors);
   ADD ("/dispatcher/bad-state-file", test_dispatcher_bad_state_file);
+  ADD ("/dispatcher/odd-state-file", test_dispatcher_odd_state_file);
   ADD ("/dispatcher/events", test_dispatcher_events);
   ADD ("/dispatcher/event-named-like-job", test_dispatcher_event_named_like_job);
   ADD ("/dispatcher/run-now", test_dispatcher_run_now);
