@@ -37,6 +37,7 @@ struct _EsaEngine {
   GPtrArray *commands;      /* EsaCommand*: esactl commands of plugins */
   GMutex waiters_lock;
   GHashTable *waiters;      /* uuid -> EsaDeliveryWaiter* (submit_and_wait) */
+  gboolean stopping;        /* under waiters_lock: esa_engine_stop () ran, nobody waits any more */
 };
 
 typedef struct {

@@ -155,10 +155,15 @@ esa_engine_start (EsaEngine *self)
     self->queue_changed (self, self->queue_changed_data);
 }
 
+static void wake_all_waiters (EsaEngine *self, const char *reason);
+
 void
 esa_engine_stop (EsaEngine *self)
 {
   esa_dispatcher_stop (self->dispatcher);
+  /* Jobs blocked in submit_and_wait would otherwise wait out their timeout
+   * (minutes) while esad frees the engine under them after a few seconds. */
+  wake_all_waiters (self, "esad is stopping; the report stays queued");
 }
 
 void
@@ -228,6 +233,28 @@ wake_waiter (EsaEngine *self, const char *uuid, gboolean ok, gboolean final, Jso
   g_mutex_unlock (&self->waiters_lock);
 }
 
+static void
+wake_all_waiters (EsaEngine *self, const char *reason)
+{
+  GHashTableIter iter;
+  gpointer value;
+  g_mutex_lock (&self->waiters_lock);
+  self->stopping = TRUE;
+  g_hash_table_iter_init (&iter, self->waiters);
+  while (g_hash_table_iter_next (&iter, NULL, &value))
+    {
+      EsaDeliveryWaiter *w = value;
+      if (w->done)
+        continue;
+      w->done = TRUE;
+      w->ok = FALSE;
+      w->final = FALSE;
+      w->reason = g_strdup (reason);
+      g_cond_broadcast (&w->cond);
+    }
+  g_mutex_unlock (&self->waiters_lock);
+}
+
 void
 esa_engine_report_not_delivered (EsaEngine *self, const char *uuid, const char *reason, gboolean final)
 {
@@ -258,6 +285,11 @@ esa_engine_submit_and_wait (EsaEngine *self, EsaReport *report, guint timeout_s,
       return FALSE;
     }
   g_mutex_lock (&self->waiters_lock);
+  if (self->stopping && !w.done)
+    {
+      w.done = TRUE;
+      w.reason = g_strdup ("esad is stopping; the report stays queued");
+    }
   while (!w.done)
     if (!g_cond_wait_until (&w.cond, &self->waiters_lock, deadline))
       break;

@@ -568,6 +568,41 @@ test_dispatcher_fail_without_error (Fixture *f, gconstpointer user_data)
 }
 
 typedef struct {
+  EsaEngine *engine;
+  EsaReport *report;
+  GError *error;
+  gboolean ok;
+} WaitArgs;
+
+static gpointer
+submit_and_wait_thread (gpointer user_data)
+{
+  WaitArgs *a = user_data;
+  a->ok = esa_engine_submit_and_wait (a->engine, a->report, 20, NULL, &a->error);
+  return NULL;
+}
+
+/* A job waiting for its report's delivery is told at once when esad stops
+ * (esad frees the engine a few seconds after stop, whatever still runs). */
+static void
+test_dispatcher_stop_wakes_waiters (Fixture *f, gconstpointer user_data)
+{
+  g_autoptr (EsaReport) report = esa_report_new ("heartbeat", "testplug");
+  WaitArgs a = { f->engine, report, NULL, TRUE };
+  GThread *t = g_thread_new ("waiter", submit_and_wait_thread, &a);
+  g_autofree char *spooled = NULL;
+  /* Stop once the report is queued (the waiter is registered before that). */
+  spooled = g_strdup_printf ("%s/state/spool/%s.json", f->dir, esa_report_get_uuid (report));
+  WAIT_UNTIL (g_file_test (spooled, G_FILE_TEST_EXISTS));
+  esa_engine_stop (f->engine);
+  g_thread_join (t);
+  g_assert_false (a.ok);
+  g_assert_error (a.error, ESA_ERROR, ESA_ERROR_NETWORK);
+  g_assert_nonnull (strstr (a.error->message, "esad is stopping"));
+  g_clear_error (&a.error);
+}
+
+typedef struct {
   EsaContext *ctx;
   gint done;
 } ReloadRace;
@@ -633,6 +668,7 @@ main (int argc, char **argv)
   ADD ("/dispatcher/run-now", test_dispatcher_run_now);
   ADD ("/dispatcher/fail-without-error", test_dispatcher_fail_without_error);
   ADD ("/dispatcher/config-reload-race", test_dispatcher_config_reload_race);
+  ADD ("/dispatcher/stop-wakes-waiters", test_dispatcher_stop_wakes_waiters);
 #undef ADD
   return g_test_run ();
 }
