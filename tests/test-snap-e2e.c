@@ -14,27 +14,13 @@
 #include <glib/gstdio.h>
 #include <string.h>
 
-static void
-copy_plugin (EtWorld *w, const char *name)
-{
-  g_autofree char *rel = g_strdup_printf ("plugins/%s/.libs/%s.so", name, name);
-  g_autofree char *so = et_bin (rel);
-  g_autofree char *base = g_strdup_printf ("%s.so", name);
-  g_autofree char *dst = g_build_filename (w->dir, "plugins", base, NULL);
-  g_autofree char *data = NULL;
-  gsize len = 0;
-  g_assert_true (g_file_get_contents (so, &data, &len, NULL));
-  g_assert_true (g_file_set_contents (dst, data, (gssize) len, NULL));
-  g_assert_cmpint (g_chmod (dst, 0755), ==, 0);
-}
-
 static EtWorld *
 world_up (const char *extra_conf, const char *const *env)
 {
   EtWorld *w = et_world_new (NULL);
   g_autofree char *conf = NULL;
-  copy_plugin (w, "diag");
-  copy_plugin (w, "snap");
+  et_install_plugin (w, "diag");
+  et_install_plugin (w, "snap");
   conf = g_strdup_printf ("[agent]\nstate-dir=%s\nplugin-dir=%s/plugins\n"
                           "[plugins]\nenabled=diag;snap\n[activation]\nvendors=*\n"
                           "[sdc]\nservers=https://localhost:%u/\nca-file=%s/ca.pem\n"

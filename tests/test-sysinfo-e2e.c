@@ -10,26 +10,12 @@
 #include "esa-test-util.h"
 #include "test-transport-util.h"
 
-static void
-install_plugin (EtWorld *w, const char *name)
-{
-  g_autofree char *rel = g_strdup_printf ("plugins/%s/.libs/%s.so", name, name);
-  g_autofree char *so = et_bin (rel);
-  g_autofree char *base = g_strdup_printf ("%s.so", name);
-  g_autofree char *dst = g_build_filename (w->dir, "plugins", base, NULL);
-  g_autofree char *data = NULL;
-  gsize len = 0;
-  g_assert_true (g_file_get_contents (so, &data, &len, NULL));
-  g_assert_true (g_file_set_contents (dst, data, (gssize) len, NULL));
-  g_assert_cmpint (g_chmod (dst, 0755), ==, 0);
-}
-
 static EtWorld *
 world_full (const char *const *env, gboolean activate, const char *extra)
 {
   EtWorld *w = et_world_new (NULL);
   g_autofree char *text = NULL;
-  install_plugin (w, "sysinfo");
+  et_install_plugin (w, "sysinfo");
   et_sdc_start (w, NULL);
   text = g_strdup_printf ("[agent]\nstate-dir=%s\nplugin-dir=%s/plugins\n"
                           "[plugins]\nenabled=heartbeat;sysinfo\n"

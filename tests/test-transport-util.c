@@ -64,8 +64,7 @@ et_world_new (const char *const *init_args)
   EtWorld *w = g_new0 (EtWorld, 1);
   g_autoptr (GPtrArray) argv = g_ptr_array_new_with_free_func (g_free);
   g_autofree char *out = NULL, *err = NULL;
-  g_autofree char *plugins = NULL, *so = NULL, *dst = NULL, *data = NULL;
-  gsize len = 0;
+  g_autofree char *plugins = NULL;
   int rc;
 
   w->dir = esa_test_mkdtemp ("test-transport");
@@ -93,12 +92,22 @@ et_world_new (const char *const *init_args)
   /* The loader wants plugins owned by us and not group/world writable. */
   plugins = g_build_filename (w->dir, "plugins", NULL);
   g_assert_cmpint (g_mkdir (plugins, 0755), ==, 0);
-  so = et_bin ("plugins/heartbeat/.libs/heartbeat.so");
-  dst = g_build_filename (plugins, "heartbeat.so", NULL);
+  et_install_plugin (w, "heartbeat");
+  return w;
+}
+
+void
+et_install_plugin (EtWorld *w, const char *name)
+{
+  g_autofree char *rel = g_strdup_printf ("plugins/%s/.libs/%s.so", name, name);
+  g_autofree char *so = et_bin (rel);
+  g_autofree char *base = g_strdup_printf ("%s.so", name);
+  g_autofree char *dst = g_build_filename (w->dir, "plugins", base, NULL);
+  g_autofree char *data = NULL;
+  gsize len = 0;
   g_assert_true (g_file_get_contents (so, &data, &len, NULL));
   g_assert_true (g_file_set_contents (dst, data, (gssize) len, NULL));
   g_assert_cmpint (g_chmod (dst, 0755), ==, 0);
-  return w;
 }
 
 void

@@ -24,20 +24,6 @@ days_from_today (int days)
   return g_date_time_format (then, "%Y%m%d");
 }
 
-static void
-install_plugin (EtWorld *w, const char *name)
-{
-  g_autofree char *rel = g_strdup_printf ("plugins/%s/.libs/%s.so", name, name);
-  g_autofree char *so = et_bin (rel);
-  g_autofree char *base = g_strdup_printf ("%s.so", name);
-  g_autofree char *dst = g_build_filename (w->dir, "plugins", base, NULL);
-  g_autofree char *data = NULL;
-  gsize len = 0;
-  g_assert_true (g_file_get_contents (so, &data, &len, NULL));
-  g_assert_true (g_file_set_contents (dst, data, (gssize) len, NULL));
-  g_assert_cmpint (g_chmod (dst, 0755), ==, 0);
-}
-
 /* esa.conf with heartbeat + uak and [plugin.uak] @uak_keys */
 static void
 write_conf (Fixture *f, const char *uak_keys)
@@ -58,7 +44,7 @@ setup (Fixture *f, const char *const *sdc_args, const char *uak_keys, const char
   f->w = et_world_new (NULL);
   f->key_file = g_build_filename (f->w->dir, "uak", "current.key", NULL);
   f->fake_uak = g_build_filename (f->w->dir, "fake-uak", NULL);
-  install_plugin (f->w, "uak");
+  et_install_plugin (f->w, "uak");
   et_sdc_start (f->w, sdc_args);
   write_conf (f, uak_keys);
   et_esad_start (f->w, env);
@@ -178,7 +164,7 @@ refused (const char *sdc_flag, int current_days, const char *reason)
 
   f.w = et_world_new (NULL);
   f.key_file = g_build_filename (f.w->dir, "uak", "current.key", NULL);
-  install_plugin (f.w, "uak");
+  et_install_plugin (f.w, "uak");
   et_sdc_start (f.w, sdc_args);
   keys = file_keys (&f);
   write_conf (&f, keys);
@@ -245,7 +231,7 @@ test_aix_expired (void)
   env[0] = env_machine;
   env[1] = env_uak;
   esa_test_write_file (f.fake_uak, "", 0600); /* empty: the variant's 20190301 */
-  install_plugin (f.w, "uak");
+  et_install_plugin (f.w, "uak");
   et_sdc_start (f.w, NULL);
   write_conf (&f, "backend=aix\n");
   et_esad_start (f.w, env);
@@ -280,7 +266,7 @@ test_not_due (void)
 
   f.w = et_world_new (NULL);
   f.key_file = g_build_filename (f.w->dir, "uak", "current.key", NULL);
-  install_plugin (f.w, "uak");
+  et_install_plugin (f.w, "uak");
   et_sdc_start (f.w, NULL);
   keys = file_keys (&f);
   write_conf (&f, keys);
