@@ -70,6 +70,26 @@ test_server_failover (Fixture *f, gconstpointer data)
   g_assert_cmpuint (et_sdc_count_all (w), ==, 1);
 }
 
+/* A server that does not serve the API at its URL (404) is a wrong address,
+ * not a verdict on the report: the next server gets it. */
+static void
+test_wrong_url_next_server (Fixture *f, gconstpointer data)
+{
+  EtWorld *w = f->w;
+  g_autofree char *servers = g_strdup_printf ("https://localhost:%u/not-here/;https://localhost:%u/", w->port, w->port);
+  g_autofree char *out = NULL, *err = NULL, *want = NULL;
+  int rc;
+  et_sdc_start (w, NULL);
+  write_conf (w, servers, NULL);
+  et_esad_start (w, NULL);
+  et_activate (w);
+  rc = et_esactl (w, &out, &err, "heartbeat", NULL);
+  g_assert_cmpint (rc, ==, 0);
+  want = g_strdup_printf ("via https://localhost:%u/ (direct): 200", w->port);
+  g_assert_nonnull (strstr (out, want));
+  g_assert_cmpuint (et_sdc_count_all (w), ==, 1);
+}
+
 /* http:// for uploads is refused when the config is read. */
 static void
 test_http_server_refused (Fixture *f, gconstpointer data)
@@ -545,6 +565,8 @@ main (int argc, char **argv)
   g_test_init (&argc, &argv, NULL);
   et_init_env ();
   g_test_add ("/transport/queue/server-failover", Fixture, NULL, fixture_setup, test_server_failover,
+              fixture_teardown);
+  g_test_add ("/transport/queue/wrong-url-next-server", Fixture, NULL, fixture_setup, test_wrong_url_next_server,
               fixture_teardown);
   g_test_add ("/transport/queue/http-server-refused", Fixture, NULL, fixture_setup, test_http_server_refused,
               fixture_teardown);

@@ -322,7 +322,10 @@ classify (Request *req, SoupMessage *msg, GBytes *body, GError *error)
     const char *sdc_msg = error_message_of (ex->answer);
     if (status == 401)
       ex->outcome = ESA_OUTCOME_AUTH;
-    else if (status == 408 || status == 429 || status >= 500)
+    /* 404/405: this server does not serve API v1 at that URL (a wrong
+     * backup address); another server may. Only a 4xx about the report
+     * itself is final. */
+    else if (status == 404 || status == 405 || status == 408 || status == 429 || status >= 500)
       ex->outcome = ESA_OUTCOME_NEXT_SERVER;
     else
       ex->outcome = ESA_OUTCOME_REJECTED;
