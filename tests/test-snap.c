@@ -24,6 +24,16 @@ test_redact (void)
     { "password=\n", "password=\n", 0 },
     { "url=http://x:3128\n", "url=http://x:3128\n", 0 },
     { "no separator password here\n", "no separator password here\n", 0 },
+    /* "name value" configs (sshd_config, .netrc-like, slapd.conf) */
+    { "password hunter2\n", "password ***\n", 1 },
+    { "\tbindpw_secret   s3cr3t\r\n", "\tbindpw_secret   ***\r\n", 1 },
+    { "password\n", "password\n", 0 },
+    { "machine example.com login bob\n", "machine example.com login bob\n", 0 },
+    /* JSON on one line or pretty-printed */
+    { "{\"user\":\"a\",\"password\":\"b\"}\n", "{\"user\":\"a\",\"password\":\"***\"}\n", 1 },
+    { "  \"api_key\": \"x\\\"y\", \"n\": 1\n", "  \"api_key\": \"***\", \"n\": 1\n", 1 },
+    { "{\"token\": 42}\n", "{\"token\": ***\n", 1 },
+    { "{\"name\": \"key\"}\n", "{\"name\": \"key\"}\n", 0 },
     { "=password\n", "=password\n", 0 },
     { "", "", 0 },
     { "\n\n", "\n\n", 0 },

@@ -1,6 +1,7 @@
 /* snap-redact.h: removes secrets from configuration files before they leave
- * the machine: the value of every `name = value` (or `name: value`) line
- * whose name mentions password, passwd, secret, key or token becomes `***`. */
+ * the machine: the value of every `name = value`, `name: value` or
+ * `name value` line, and of every JSON `"name": "value"` pair, whose name
+ * mentions password, passwd, secret, key or token becomes `***`. */
 #pragma once
 
 #include <glib.h>
