@@ -111,5 +111,17 @@ esa_proxy_address_is_public (GInetAddress *address)
         }
       g_once_init_leave (&ranges, list);
     }
+  /* NAT64 (RFC 6052, 64:ff9b::/96) carries an IPv4 address in its last four
+   * bytes: on a NAT64 site it reaches that IPv4 host, so judge that one. */
+  if (g_inet_address_get_family (address) == G_SOCKET_FAMILY_IPV6)
+    {
+      static const guint8 nat64[12] = { 0x00, 0x64, 0xff, 0x9b, 0, 0, 0, 0, 0, 0, 0, 0 };
+      const guint8 *bytes = g_inet_address_to_bytes (address);
+      if (memcmp (bytes, nat64, sizeof nat64) == 0)
+        {
+          g_autoptr (GInetAddress) v4 = g_inet_address_new_from_bytes (bytes + 12, G_SOCKET_FAMILY_IPV4);
+          return esa_proxy_address_is_public (v4);
+        }
+    }
   return !esa_proxy_cidr_list_contains (ranges, address);
 }

@@ -310,6 +310,9 @@ test_cidr (void)
     { "172.16.0.1", FALSE, FALSE },     { "172.32.0.1", FALSE, TRUE },
     { "100.64.0.1", FALSE, FALSE },     { "0.0.0.0", FALSE, FALSE },
     { "8.8.8.8", FALSE, TRUE },         { "224.0.0.1", FALSE, FALSE },
+    /* NAT64: judged by the IPv4 address inside */
+    { "64:ff9b::10.0.0.1", FALSE, FALSE }, { "64:ff9b::127.0.0.1", FALSE, FALSE },
+    { "64:ff9b::8.8.8.8", FALSE, TRUE },
   };
 
   g_assert_true (esa_proxy_cidr_list_add (list, "10.0.0.0/8", &error));
