@@ -253,7 +253,11 @@ esa_deliverer_send (EsaDeliverer *self, EsaReport *report, GCancellable *cancell
   if (sd.envelope == NULL)
     {
       out->attempts = g_ptr_array_new_with_free_func (g_free);
-      out->outcome = ESA_OUTCOME_REJECTED;
+      /* A missing attachment can never be sent: failed/ keeps the report for
+       * the admin. Anything else (out of descriptors, I/O error) may pass:
+       * keep it queued and retry. */
+      out->outcome = g_error_matches (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND) ? ESA_OUTCOME_REJECTED
+                                                                              : ESA_OUTCOME_NEXT_SERVER;
       out->message = g_strdup_printf ("report %s: %s", esa_report_get_uuid (report), error->message);
       return;
     }

@@ -35,3 +35,10 @@ tests_test_transport_backoff_CFLAGS = $(AM_CFLAGS) $(SOUP_CFLAGS) $(GNUTLS_CFLAG
 	-I$(top_srcdir)/tests -I$(top_srcdir)/transports
 tests_test_transport_backoff_LDADD = transports/libesa-transport.la $(ESA_TEST_LIBS) \
 	$(SOUP_LIBS) $(GNUTLS_LIBS) -lm
+
+# What the deliverer decides about a report before the network (links the library).
+check_PROGRAMS += tests/test-transport-deliver
+TESTS += tests/test-transport-deliver
+tests_test_transport_deliver_SOURCES = tests/test-transport-deliver.c
+tests_test_transport_deliver_CFLAGS = $(tests_test_transport_backoff_CFLAGS)
+tests_test_transport_deliver_LDADD = $(tests_test_transport_backoff_LDADD)

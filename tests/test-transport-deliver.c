@@ -1,0 +1,61 @@
+/* test-transport-deliver.c: what esa_deliverer_send decides before any
+ * network: an attachment that is gone is final, one that cannot be read
+ * right now is retried. */
+#include "config.h"
+
+#include "esa-deliver-private.h"
+#include "esa-test-util.h"
+
+#include <glib/gstdio.h>
+#include <string.h>
+
+static EsaOutcome
+send_with_attachment (const char *path)
+{
+  g_autoptr (EsaConfig) config = esa_config_new_default ();
+  EsaCredentials creds = { .system_id = (char *) "ESA-0000", .password = (char *) "pw",
+                           .server = (char *) "https://localhost:1/" };
+  g_autoptr (EsaDeliverer) deliverer = esa_deliverer_new (config, &creds, NULL);
+  g_autoptr (EsaReport) report = esa_report_new (ESA_REPORT_KIND_PROBLEM, "test");
+  g_autoptr (GError) error = NULL;
+  EsaDelivery d = { 0 };
+  EsaOutcome outcome;
+  g_assert_true (esa_report_add_attachment (report, path, NULL, &error));
+  esa_deliverer_send (deliverer, report, NULL, &d);
+  g_assert_nonnull (d.message);
+  g_assert_nonnull (strstr (d.message, esa_report_get_uuid (report)));
+  g_assert_cmpuint (d.attempts->len, ==, 0); /* nothing went on the wire */
+  outcome = d.outcome;
+  esa_delivery_clear (&d);
+  return outcome;
+}
+
+static void
+test_attachment_gone_is_final (void)
+{
+  g_autofree char *dir = esa_test_mkdtemp ("esa-deliver");
+  g_autofree char *path = g_build_filename (dir, "snap.tar.gz", NULL);
+  g_assert_cmpint (send_with_attachment (path), ==, ESA_OUTCOME_REJECTED);
+  esa_test_rmtree (dir);
+}
+
+static void
+test_attachment_unreadable_is_retried (void)
+{
+  /* A folder where the file should be: reading fails, but not with "not
+   * found" — the kind of trouble (I/O, descriptors) that may pass. */
+  g_autofree char *dir = esa_test_mkdtemp ("esa-deliver");
+  g_autofree char *path = g_build_filename (dir, "snap.tar.gz", NULL);
+  g_assert_cmpint (g_mkdir (path, 0700), ==, 0);
+  g_assert_cmpint (send_with_attachment (path), ==, ESA_OUTCOME_NEXT_SERVER);
+  esa_test_rmtree (dir);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/transport/deliver/attachment-gone-is-final", test_attachment_gone_is_final);
+  g_test_add_func ("/transport/deliver/attachment-unreadable-is-retried", test_attachment_unreadable_is_retried);
+  return g_test_run ();
+}
