@@ -43,4 +43,5 @@ tests_test_proxy_LDADD = $(ESA_PROXY_TEST_LIBS)
 check_PROGRAMS += tests/test-proxy-agent
 TESTS += tests/test-proxy-agent
 tests_test_proxy_agent_SOURCES = tests/test-proxy-agent.c
-tests_test_proxy_agent_LDADD = tests/libesa-test.la $(GLIB_LIBS) $(JSON_LIBS)
+tests_test_proxy_agent_CFLAGS = $(AM_CFLAGS) -I$(top_srcdir)/tests
+tests_test_proxy_agent_LDADD = $(ESA_TEST_LIBS)
