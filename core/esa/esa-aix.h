@@ -7,8 +7,10 @@
  * usable in it fails, with ESA_ERROR_INVALID_DATA naming the command and the
  * offending line. CRLF line ends are accepted everywhere.
  *
- * Exported from libesa for collectors (diag, sysinfo, uak, third parties):
- * #include <esa/esa-aix.h>. */
+ * Exported from libesa for collectors (sysinfo, third parties):
+ * #include <esa/esa-aix.h>. What only one plugin reads lives with it:
+ * errpt and diag in plugins/diag/, lparstat -u and lscfg VPD in plugins/uak/.
+ * One file per command family under core/aix/. */
 #pragma once
 
 #include <glib.h>
@@ -16,7 +18,7 @@
 
 G_BEGIN_DECLS
 
-/* ---- shared helpers ---------------------------------------------------- */
+/* ---- system identity (core/aix/uname.c) ---------------------------------------------------- */
 
 /* "IBM,9009-42A" → vendor "IBM", rest "9009-42A"; no comma → vendor NULL,
  * rest = the whole value. Either out pointer may be NULL. */
@@ -32,10 +34,6 @@ gboolean esa_aix_parse_lpar_info (const char *command, const char *text, int *lp
 /* The first non-blank line, stripped (uname -M, -u, -m, -s, -n, hostname,
  * lsattr -F value …). Empty output is an error naming the command. */
 char *esa_aix_parse_single_line (const char *command, const char *text, GError **error);
-
-/* A YYYYMMDD date on its own (uak_expiry, uak_aix_expiry); "-" or "0" → NULL
- * without error (no key). Returns TRUE and sets *date (may be NULL). */
-gboolean esa_aix_parse_yyyymmdd (const char *command, const char *text, char **date, GError **error);
 
 /* ---- uname -a ---------------------------------------------------------- */
 
@@ -146,107 +144,5 @@ GPtrArray *esa_aix_parse_lslpp_l (const char *text, GPtrArray *warnings, GError 
 GPtrArray *esa_aix_parse_lslpp_lc (const char *text, GPtrArray *warnings, GError **error);
 GPtrArray *esa_aix_parse_lslpp_Lc (const char *text, GPtrArray *warnings, GError **error);
 JsonObject *esa_aix_fileset_to_json (const EsaAixFileset *self);
-
-/* ---- errpt --------------------------------------------------------------- */
-
-typedef struct {
-  char *identifier; /* "D22852C1" */
-  char *timestamp;  /* "0826101525" (MMDDhhmmYY) as printed */
-  char *date;       /* "2025-08-26T10:15:00" (local time, no zone), NULL if odd */
-  char *type;       /* P T I U */
-  char *klass;      /* H S O U */
-  char *resource;
-  char *description;
-} EsaAixErrptEntry;
-
-/* errpt (summary): returns EsaAixErrptEntry* (free func set) */
-GPtrArray *esa_aix_parse_errpt_summary (const char *text, GPtrArray *warnings, GError **error);
-
-typedef struct {
-  char *heading; /* "Description", "Probable Causes", "Detail Data", … */
-  char *text;    /* its lines, joined with '\n', stripped */
-} EsaAixErrptSection;
-
-typedef struct {
-  char *label;          /* "SC_DISK_ERR2" */
-  char *identifier;     /* "B6267342" */
-  char *date_raw;       /* "Tue Aug 26 10:15:22 CEST 2025" */
-  char *date;           /* "2025-08-26T10:15:22" when readable (zone dropped), else NULL */
-  gint64 sequence;      /* -1 when missing */
-  char *machine_id;
-  char *node_id;
-  char *klass;          /* "H" */
-  char *type;           /* "PERM", "TEMP", "INFO", "PEND", "UNKN" */
-  char *wpar;
-  char *resource_name;
-  char *resource_class;
-  char *resource_type;
-  char *location;
-  char *vpd;            /* the VPD: block, lines joined */
-  char *description;    /* text of the first "Description" section */
-  GPtrArray *sections;  /* EsaAixErrptSection*, in order (headings may repeat) */
-} EsaAixErrptRecord;
-
-/* errpt -a (any number of records). "errpt: 0251-138 Cannot find error
- * record" anywhere in text → ESA_ERROR_NOT_FOUND. Returns
- * EsaAixErrptRecord* (free func set). */
-GPtrArray *esa_aix_parse_errpt_a (const char *text, GPtrArray *warnings, GError **error);
-JsonObject *esa_aix_errpt_record_to_json (const EsaAixErrptRecord *self);
-
-/* ---- diag (non-interactive, -c -e) ------------------------------------------ */
-
-typedef struct {
-  char *part_number; /* "00E1234", NULL when "n/a" */
-  int probability;   /* percent, -1 when not given */
-  char *location;    /* "U78D2.001.WZS01HK-P3-D4" or "00-08-00-5,0" */
-  char *device;      /* "hdisk1", may be NULL */
-  char *description; /* "Disk drive", may be NULL */
-} EsaAixFru;
-
-typedef struct {
-  char *srn;          /* "2502-107" */
-  char *description;
-  char *src;          /* "B7006970", may be NULL */
-  gint64 error_sequence; /* error log entry the SRN came from, -1 if none */
-  char *error_label;
-  GPtrArray *frus;    /* EsaAixFru*, in descending probability as printed */
-} EsaAixDiagProblem;
-
-typedef struct {
-  gboolean problem_found; /* FALSE: "No Trouble Found" */
-  char *date_raw;         /* from "A PROBLEM WAS DETECTED ON …" */
-  char *menu;             /* menu number, "801014" / "802002", NULL if absent */
-  GPtrArray *problems;    /* EsaAixDiagProblem* */
-} EsaAixDiag;
-
-EsaAixDiag *esa_aix_parse_diag (const char *text, GPtrArray *warnings, GError **error);
-JsonObject *esa_aix_diag_to_json (const EsaAixDiag *self);
-void esa_aix_diag_free (EsaAixDiag *self);
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (EsaAixDiag, esa_aix_diag_free)
-
-/* ---- lscfg -vp VPD ----------------------------------------------------------- */
-
-typedef struct {
-  char *key;   /* "Update Access Key Exp Date", "ROM Level.(alterable)" */
-  char *value; /* "20270825"; "" when empty */
-} EsaAixVpd;
-
-/* every dotted "Key.....value" line, in order (keys repeat across devices):
- * returns EsaAixVpd* (free func set) */
-GPtrArray *esa_aix_parse_lscfg_vpd (const char *text, GPtrArray *warnings, GError **error);
-/* first value of key, or NULL */
-const char *esa_aix_vpd_lookup (GPtrArray *vpd, const char *key);
-
-/* ---- lparstat -u (UAK) --------------------------------------------------------- */
-
-typedef struct {
-  char *fw_expiry;  /* "20270825", NULL when "-" (no key) or absent */
-  char *aix_expiry;
-  char *image_date; /* "AIX Image Date" */
-} EsaAixUak;
-
-EsaAixUak *esa_aix_parse_lparstat_u (const char *text, GPtrArray *warnings, GError **error);
-void esa_aix_uak_free (EsaAixUak *self);
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (EsaAixUak, esa_aix_uak_free)
 
 G_END_DECLS

@@ -1,11 +1,12 @@
 /* diag-aix.c: runs errpt and diag for one error-log entry and turns their
- * output into JSON with the shared AIX parsers (<esa/esa-aix.h>). */
+ * output into JSON with the plugin's parsers (diag-errpt.c, diag-srn.c). */
 #include "config.h"
 
 #include "diag-aix.h"
+#include "diag-errpt.h"
+#include "diag-srn.h"
 
 #include <esa/esa-plugin.h>
-#include <esa/esa-aix.h>
 
 /* diag walks the error log and may test the device: minutes on a big box. */
 #define DIAG_AIX_DIAG_TIMEOUT_MS (15 * 60 * 1000)

@@ -6,7 +6,9 @@ plugins_uak_libesa_uak_la_SOURCES = \
 	plugins/uak/uak-private.h \
 	plugins/uak/uak-key.c \
 	plugins/uak/uak-verify.c \
-	plugins/uak/uak-backend.c
+	plugins/uak/uak-backend.c \
+	plugins/uak/uak-lparstat.c plugins/uak/uak-lparstat.h \
+	plugins/uak/uak-lscfg.c plugins/uak/uak-lscfg.h
 plugins_uak_libesa_uak_la_CFLAGS = $(AM_CFLAGS) $(GNUTLS_CFLAGS) -DG_LOG_DOMAIN=\"esa-uak\"
 plugins_uak_libesa_uak_la_LIBADD = $(GNUTLS_LIBS)
 
@@ -30,3 +32,17 @@ tests_test_uak_e2e_SOURCES = tests/test-uak-e2e.c
 tests_test_uak_e2e_CFLAGS = $(AM_CFLAGS) -I$(top_srcdir)/tests -I$(top_srcdir)/plugins/uak
 tests_test_uak_e2e_LDADD = $(ESA_TEST_LIBS)
 EXTRA_tests_test_uak_e2e_DEPENDENCIES = core/esad cli/esactl sdc/esa-sdc plugins/heartbeat/heartbeat.la plugins/uak/uak.la
+
+# The parsers of lparstat -u and lscfg VPD, and the fake AIX commands the
+# uak and snap tests rely on (tests/aix/ mirrors the files).
+check_PROGRAMS += tests/aix/test-lparstat tests/aix/test-lscfg tests/aix/test-fakes
+TESTS += tests/aix/test-lparstat tests/aix/test-lscfg tests/aix/test-fakes
+tests_aix_test_lparstat_SOURCES = tests/aix/test-lparstat.c
+tests_aix_test_lparstat_CFLAGS = $(ESA_AIX_TEST_CFLAGS) -I$(top_srcdir)/plugins/uak
+tests_aix_test_lparstat_LDADD = plugins/uak/libesa-uak.la $(ESA_AIX_TEST_LIBS) $(GNUTLS_LIBS)
+tests_aix_test_lscfg_SOURCES = tests/aix/test-lscfg.c
+tests_aix_test_lscfg_CFLAGS = $(ESA_AIX_TEST_CFLAGS) -I$(top_srcdir)/plugins/uak
+tests_aix_test_lscfg_LDADD = plugins/uak/libesa-uak.la $(ESA_AIX_TEST_LIBS) $(GNUTLS_LIBS)
+tests_aix_test_fakes_SOURCES = tests/aix/test-fakes.c
+tests_aix_test_fakes_CFLAGS = $(ESA_AIX_TEST_CFLAGS) -I$(top_srcdir)/plugins/uak
+tests_aix_test_fakes_LDADD = plugins/uak/libesa-uak.la $(ESA_AIX_TEST_LIBS) $(GNUTLS_LIBS)

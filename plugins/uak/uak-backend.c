@@ -4,9 +4,10 @@
 #include "config.h"
 
 #include "uak-private.h"
+#include "uak-lparstat.h"
+#include "uak-lscfg.h"
 
 #include <esa/esa-plugin.h>
-#include <esa/esa-aix.h>
 #include <glib/gstdio.h>
 #include <errno.h>
 #include <fcntl.h>
