@@ -141,7 +141,7 @@ esa_report_to_json (EsaReport *self)
   g_autofree char *created = g_date_time_format_iso8601 (self->created);
   json_builder_begin_object (b);
   json_builder_set_member_name (b, "version");
-  json_builder_add_int_value (b, 1);
+  json_builder_add_int_value (b, ESA_PROTOCOL_VERSION);
   json_builder_set_member_name (b, "uuid");
   json_builder_add_string_value (b, self->uuid);
   json_builder_set_member_name (b, "kind");

@@ -11,6 +11,7 @@
 #include "sdc-auth.h"
 #include "sdc-error.h"
 #include "sdc-json.h"
+#include "esa/esa-protocol.h"
 
 #include <string.h>
 
@@ -248,7 +249,7 @@ static gboolean
 check_idempotency_key (SoupServerMessage *msg, const char *uuid, GError **error)
 {
   const char *key = soup_message_headers_get_one (soup_server_message_get_request_headers (msg),
-                                                  "Idempotency-Key");
+                                                  ESA_PROTOCOL_HEADER_IDEMPOTENCY_KEY);
   g_autofree char *canon = NULL;
   if (key == NULL)
     return TRUE;
@@ -256,7 +257,7 @@ check_idempotency_key (SoupServerMessage *msg, const char *uuid, GError **error)
   if (canon == NULL || g_strcmp0 (canon, uuid) != 0)
     {
       g_set_error (error, SDC_ERROR, SDC_ERROR_INVALID_FIELD,
-                   "Idempotency-Key: must equal the body's uuid (%s)", uuid);
+                   ESA_PROTOCOL_HEADER_IDEMPOTENCY_KEY ": must equal the body's uuid (%s)", uuid);
       return FALSE;
     }
   return TRUE;
@@ -465,7 +466,7 @@ sdc_api_config (SdcServer *self)
                         : self->https_urls;
   for (guint i = 0; i < urls->len; i++)
     json_array_add_string_element (servers, g_ptr_array_index (urls, i));
-  json_object_set_int_member (out, "version", SDC_PROTOCOL_VERSION);
+  json_object_set_int_member (out, "version", ESA_PROTOCOL_VERSION);
   json_object_set_array_member (out, "servers", servers);
   json_object_set_string_member (out, "heartbeat", self->opts.heartbeat);
   return sdc_json_object_to_string (out);
@@ -489,7 +490,7 @@ sdc_api_attachment_begin (SdcServer *self, SdcRequest *req, SoupServerMessage *m
 {
   SoupMessageHeaders *hdrs = soup_server_message_get_request_headers (msg);
   const char *slash = tail != NULL ? strchr (tail, '/') : NULL;
-  const char *sha = soup_message_headers_get_one (hdrs, "X-Esa-Sha256");
+  const char *sha = soup_message_headers_get_one (hdrs, ESA_PROTOCOL_HEADER_SHA256);
   g_autofree char *raw_uuid = NULL;
   g_autofree char *name = NULL;
   g_autofree char *sha_lc = NULL;
@@ -500,7 +501,7 @@ sdc_api_attachment_begin (SdcServer *self, SdcRequest *req, SoupServerMessage *m
   if (slash == NULL || slash == tail || slash[1] == '\0')
     {
       g_set_error_literal (error, SDC_ERROR, SDC_ERROR_NOT_FOUND,
-                           "expected /esa/v1/attachment/<report-uuid>/<name>");
+                           "expected " ESA_PROTOCOL_PATH_ATTACHMENT "<report-uuid>/<name>");
       return FALSE;
     }
   raw_uuid = g_strndup (tail, slash - tail);
@@ -530,7 +531,7 @@ sdc_api_attachment_begin (SdcServer *self, SdcRequest *req, SoupServerMessage *m
   if (!sdc_json_is_sha256 (sha))
     {
       g_set_error_literal (error, SDC_ERROR, SDC_ERROR_INVALID_FIELD,
-                           "X-Esa-Sha256: expected the SHA-256 of the body as 64 hex digits");
+                           ESA_PROTOCOL_HEADER_SHA256 ": expected the SHA-256 of the body as 64 hex digits");
       return FALSE;
     }
   sha_lc = g_ascii_strdown (sha, -1);
@@ -571,7 +572,7 @@ sdc_api_attachment_begin (SdcServer *self, SdcRequest *req, SoupServerMessage *m
   if (row->sha256 != NULL && g_strcmp0 (row->sha256, sha_lc) != 0)
     {
       g_set_error (error, SDC_ERROR, SDC_ERROR_CHECKSUM_MISMATCH,
-                   "X-Esa-Sha256 %s differs from the sha256 %s the report declared", sha_lc, row->sha256);
+                   ESA_PROTOCOL_HEADER_SHA256 " %s differs from the sha256 %s the report declared", sha_lc, row->sha256);
       return FALSE;
     }
   final_path = g_build_filename (self->opts.dir, "attachments", req->report_uuid, name, NULL);

@@ -6,6 +6,7 @@
 
 #include "sdc-json.h"
 #include "sdc-error.h"
+#include "esa/esa-protocol.h"
 
 #include <string.h>
 
@@ -81,11 +82,11 @@ sdc_json_parse_request (const char *data, gsize len, GError **error)
       set_field_error (error, NULL, "version", "integer", version);
       return NULL;
     }
-  if (json_node_get_int (version) != SDC_PROTOCOL_VERSION)
+  if (json_node_get_int (version) != ESA_PROTOCOL_VERSION)
     {
       g_set_error (error, SDC_ERROR, SDC_ERROR_UNSUPPORTED_VERSION,
                    "version %" G_GINT64_FORMAT " is not supported (this SDC speaks version %d)",
-                   json_node_get_int (version), SDC_PROTOCOL_VERSION);
+                   json_node_get_int (version), ESA_PROTOCOL_VERSION);
       return NULL;
     }
   return json_object_ref (obj);

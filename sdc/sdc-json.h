@@ -5,8 +5,6 @@
 
 G_BEGIN_DECLS
 
-#define SDC_PROTOCOL_VERSION 1
-
 /* Parses @data as one JSON object with "version": 1; SDC_ERROR_INVALID_JSON,
  * SDC_ERROR_INVALID_FIELD or SDC_ERROR_UNSUPPORTED_VERSION otherwise. */
 JsonObject *sdc_json_parse_request  (const char *data, gsize len, GError **error);

@@ -8,6 +8,7 @@
 #include "esa-deliver-private.h"
 #include "esa-outbox-private.h"
 #include "esa/esa-error.h"
+#include "esa/esa-protocol.h"
 
 #include <string.h>
 
@@ -140,7 +141,7 @@ activate_thread (GTask *task, gpointer source, gpointer task_data, GCancellable 
                                "--server \"%s\": activation is only sent over https:// (expected https://host[:port]/)", server);
       return;
     }
-  json_object_set_int_member (req, "version", 1);
+  json_object_set_int_member (req, "version", ESA_PROTOCOL_VERSION);
   json_object_set_string_member (req, "uuid", uuid);
   add_str (req, "vendor", pf->vendor);
   add_str (req, "machine_type", pf->machine_type);
@@ -158,7 +159,7 @@ activate_thread (GTask *task, gpointer source, gpointer task_data, GCancellable 
   json_node_set_object (node, req);
 
   deliverer = esa_deliverer_new (c->config, NULL, server != NULL ? servers : NULL);
-  esa_deliverer_call (deliverer, "POST", "/esa/v1/register", node, FALSE, uuid, cancellable, &d);
+  esa_deliverer_call (deliverer, "POST", ESA_PROTOCOL_PATH_REGISTER, node, FALSE, uuid, cancellable, &d);
   if (d.outcome != ESA_OUTCOME_OK)
     {
       g_task_return_new_error (task, ESA_ERROR,
@@ -279,7 +280,7 @@ test_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *can
           ex.message = g_strdup (error->message);
         }
       else
-        esa_https_json (https, "GET", "/esa/v1/config", NULL, NULL, NULL, NULL, cancellable, &ex);
+        esa_https_json (https, "GET", ESA_PROTOCOL_PATH_CONFIG, NULL, NULL, NULL, NULL, cancellable, &ex);
       any_ok |= ex.outcome == ESA_OUTCOME_OK;
       json_array_add_object_element (results, exchange_to_json (route, "https", &ex));
       esa_exchange_clear (&ex);

@@ -26,8 +26,10 @@ G_BEGIN_DECLS
 #define ESA_REPORT_KIND_HEARTBEAT     "heartbeat"
 #define ESA_REPORT_KIND_PROBLEM       "problem"
 #define ESA_REPORT_KIND_INVENTORY     "inventory"
-#define ESA_REPORT_KIND_UAK_STATUS    "uak-status"
+/* Extended error data (snap) for a problem: parent = the problem's UUID. */
 #define ESA_REPORT_KIND_EXTENDED_DATA "extended-data"
+/* Outcome of an Update Access Key check or renewal. */
+#define ESA_REPORT_KIND_UAK_STATUS    "uak-status"
 
 /* Request headers. */
 #define ESA_PROTOCOL_HEADER_IDEMPOTENCY_KEY "Idempotency-Key"
