@@ -139,6 +139,32 @@ esa_json_get_array (JsonObject *obj, const char *prefix, const char *name, EsaJs
   return json_node_get_array (node);
 }
 
+const char *
+esa_json_peek_string (JsonObject *obj, const char *name)
+{
+  return esa_json_get_string (obj, NULL, name, ESA_JSON_OPTIONAL, NULL);
+}
+
+gint64
+esa_json_peek_int (JsonObject *obj, const char *name, gint64 fallback)
+{
+  esa_json_get_int (obj, NULL, name, ESA_JSON_OPTIONAL, &fallback, NULL);
+  return fallback;
+}
+
+gboolean
+esa_json_peek_boolean (JsonObject *obj, const char *name, gboolean fallback)
+{
+  esa_json_get_boolean (obj, NULL, name, ESA_JSON_OPTIONAL, &fallback, NULL);
+  return fallback;
+}
+
+JsonObject *
+esa_json_peek_object (JsonObject *obj, const char *name)
+{
+  return esa_json_get_object (obj, NULL, name, ESA_JSON_OPTIONAL, NULL);
+}
+
 /* json-glib's parser recurses once per level: 100,000 '[' would run it out of stack.
  * Count the nesting first, outside strings, so deep input never reaches it. */
 static gboolean

@@ -54,7 +54,7 @@ void
 sdc_server_respond_error (SoupServerMessage *msg, SdcRequest *req, const GError *error)
 {
   g_autofree char *body = sdc_json_error_body (error);
-  SdcError code = error->domain == SDC_ERROR ? (SdcError) error->code : SDC_ERROR_INTERNAL;
+  SdcError code = sdc_error_code_of (error);
   SoupMessageHeaders *hdrs = soup_server_message_get_response_headers (msg);
 
   if (code == SDC_ERROR_UNAUTHORIZED)
@@ -304,7 +304,8 @@ handler (SoupServer *soup, SoupServerMessage *msg, const char *path, GHashTable 
           respond_error_literal (msg, req, SDC_ERROR_TOO_LARGE, m);
           return;
         }
-      obj = sdc_json_parse_request ((const char *) req->body->data, req->body->len, &error);
+      obj = sdc_json_parse_request ((const char *) req->body->data, req->body->len, self->opts.max_body,
+                                    &error);
       if (obj == NULL)
         break;
       if (req->route->kind == SDC_ROUTE_REGISTER)

@@ -43,6 +43,14 @@ JsonObject *esa_json_get_object  (JsonObject *obj, const char *prefix, const cha
 JsonArray  *esa_json_get_array   (JsonObject *obj, const char *prefix, const char *name,
                                   EsaJsonFlags flags, GError **error);
 
+/* Lenient reads, for input whose odd members are read as absent rather than refused
+ * (spool and state files, optional members of a request): NULL / @fallback when @obj
+ * is NULL or the member is absent, null or of another type. */
+const char *esa_json_peek_string  (JsonObject *obj, const char *name);
+gint64      esa_json_peek_int     (JsonObject *obj, const char *name, gint64 fallback);
+gboolean    esa_json_peek_boolean (JsonObject *obj, const char *name, gboolean fallback);
+JsonObject *esa_json_peek_object  (JsonObject *obj, const char *name);
+
 /* Parses @len bytes of @data (-1: up to the NUL) as JSON text. Refuses, before
  * json-glib sees it, text over @max_bytes, text that is not UTF-8 or holds a NUL,
  * and arrays/objects nested deeper than @max_depth. Returns the root (never NULL
