@@ -11,3 +11,9 @@ protocol_libesa_protocol_la_LIBADD = $(JSON_LIBS) $(GLIB_LIBS)
 esainclude_HEADERS += \
 	protocol/esa/esa-json.h \
 	protocol/esa/esa-protocol.h
+
+# Tests: the JSON reader and the bounded parser, linked without libesa.
+check_PROGRAMS += tests/test-json
+TESTS += tests/test-json
+tests_test_json_SOURCES = tests/test-json.c
+tests_test_json_LDADD = protocol/libesa-protocol.la $(JSON_LIBS) $(GLIB_LIBS)
