@@ -4,6 +4,7 @@
 
 #include "esa-control-routes-private.h"
 #include "esa/esa-error.h"
+#include "esa/esa-json.h"
 
 #include <string.h>
 
@@ -74,24 +75,6 @@ get_queue (EsaControl *ctl, SoupServerMessage *msg, const char *rest, JsonObject
   esa_control_reply (ctl, msg, json_builder_get_root (b));
 }
 
-/* An optional string member of a request body. A member of another type is
- * the client's mistake (400), not a json-glib critical in esad. */
-static gboolean
-body_string (JsonObject *body, const char *member, const char **out, GError **error)
-{
-  JsonNode *node = json_object_get_member (body, member);
-  *out = NULL;
-  if (node == NULL || JSON_NODE_HOLDS_NULL (node))
-    return TRUE;
-  if (!JSON_NODE_HOLDS_VALUE (node) || json_node_get_value_type (node) != G_TYPE_STRING)
-    {
-      g_set_error (error, ESA_ERROR, ESA_ERROR_INVALID_DATA, "%s: not a string (expected a name)", member);
-      return FALSE;
-    }
-  *out = json_node_get_string (node);
-  return TRUE;
-}
-
 typedef struct {
   EsaControl *ctl;
   SoupServerMessage *msg;
@@ -140,15 +123,14 @@ post_job_run (EsaControl *ctl, SoupServerMessage *msg, const char *rest, JsonObj
       esa_control_reply_error (ctl, msg, error);
       return;
     }
-  if (!body_string (body, "event", &event, &error))
+  event = esa_json_get_string (body, NULL, "event", ESA_JSON_OPTIONAL, &error);
+  if (error != NULL)
     {
       esa_control_reply_error (ctl, msg, error);
       return;
     }
   name = g_strndup (rest, strlen (rest) - strlen ("/run"));
-  if (json_object_has_member (body, "data") &&
-      JSON_NODE_HOLDS_OBJECT (json_object_get_member (body, "data")))
-    data = json_object_get_object_member (body, "data");
+  data = esa_json_peek_object (body, "data");
   rd = g_new0 (RunData, 1);
   rd->ctl = ctl;
   rd->msg = g_object_ref (msg);
@@ -173,7 +155,8 @@ post_event (EsaControl *ctl, SoupServerMessage *msg, const char *rest, JsonObjec
   JsonObject *data = NULL;
   g_autoptr (JsonBuilder) b = json_builder_new ();
   g_autoptr (GError) type_error = NULL;
-  if (!body_string (body, "event", &event, &type_error))
+  event = esa_json_get_string (body, NULL, "event", ESA_JSON_OPTIONAL, &type_error);
+  if (type_error != NULL)
     {
       esa_control_reply_error (ctl, msg, type_error);
       return;
@@ -185,9 +168,7 @@ post_event (EsaControl *ctl, SoupServerMessage *msg, const char *rest, JsonObjec
       esa_control_reply_error (ctl, msg, error);
       return;
     }
-  if (json_object_has_member (body, "data") &&
-      JSON_NODE_HOLDS_OBJECT (json_object_get_member (body, "data")))
-    data = json_object_get_object_member (body, "data");
+  data = esa_json_peek_object (body, "data");
   esa_dispatcher_emit (engine->dispatcher, event, data);
   json_builder_begin_object (b);
   json_builder_set_member_name (b, "event");

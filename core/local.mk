@@ -1,7 +1,6 @@
 # libesa: the core shared by esad, esactl and every plugin.
 lib_LTLIBRARIES += core/libesa.la
 core_libesa_la_SOURCES = \
-	core/esa-error.c \
 	core/esa-report.c \
 	core/esa-config.c \
 	core/esa-fileutil.c \
@@ -11,7 +10,7 @@ core_libesa_la_SOURCES = \
 	core/esa-context.c \
 	core/esa-engine.c
 core_libesa_la_CFLAGS = $(AM_CFLAGS) $(SOUP_CFLAGS) -DG_LOG_DOMAIN=\"esa\"
-core_libesa_la_LIBADD = $(GLIB_LIBS) $(JSON_LIBS) $(SOUP_LIBS)
+core_libesa_la_LIBADD = protocol/libesa-protocol.la $(GLIB_LIBS) $(JSON_LIBS) $(SOUP_LIBS)
 core_libesa_la_LDFLAGS = -version-info 0:0:0 -no-undefined -export-symbols-regex '^_?esa_'
 
 esainclude_HEADERS += \

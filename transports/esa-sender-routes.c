@@ -8,6 +8,8 @@
 #include "esa-deliver-private.h"
 #include "esa-outbox-private.h"
 #include "esa/esa-error.h"
+#include "esa/esa-json.h"
+#include "esa/esa-protocol.h"
 
 #include <string.h>
 
@@ -77,15 +79,6 @@ run_call (Call *c, GTaskThreadFunc func)
 
 /* ---- activate ---- */
 
-static const char *
-body_str (JsonObject *body, const char *member)
-{
-  JsonNode *n = json_object_get_member (body, member);
-  if (n == NULL || !JSON_NODE_HOLDS_VALUE (n) || json_node_get_value_type (n) != G_TYPE_STRING)
-    return NULL;
-  return json_node_get_string (n);
-}
-
 static gboolean
 vendor_allowed (char **vendors, const char *vendor)
 {
@@ -107,7 +100,7 @@ activate_thread (GTask *task, gpointer source, gpointer task_data, GCancellable 
 {
   Call *c = task_data;
   const EsaPlatform *pf = c->platform_copy;
-  const char *server = body_str (c->body, "server");
+  const char *server = esa_json_peek_string (c->body, "server");
   const char *servers[] = { server, NULL };
   g_autoptr (JsonObject) req = json_object_new ();
   g_autoptr (JsonObject) contact = json_object_new ();
@@ -140,7 +133,7 @@ activate_thread (GTask *task, gpointer source, gpointer task_data, GCancellable 
                                "--server \"%s\": activation is only sent over https:// (expected https://host[:port]/)", server);
       return;
     }
-  json_object_set_int_member (req, "version", 1);
+  json_object_set_int_member (req, "version", ESA_PROTOCOL_VERSION);
   json_object_set_string_member (req, "uuid", uuid);
   add_str (req, "vendor", pf->vendor);
   add_str (req, "machine_type", pf->machine_type);
@@ -151,14 +144,14 @@ activate_thread (GTask *task, gpointer source, gpointer task_data, GCancellable 
   add_str (req, "os", pf->os);
   add_str (req, "os_version", pf->os_version);
   json_object_set_boolean_member (req, "is_lpar", pf->is_lpar);
-  add_str (contact, "name", body_str (c->body, "contact_name") ?: c->config->contact_name);
-  add_str (contact, "email", body_str (c->body, "contact_email") ?: c->config->contact_email);
-  add_str (contact, "phone", body_str (c->body, "contact_phone") ?: c->config->contact_phone);
+  add_str (contact, "name", esa_json_peek_string (c->body, "contact_name") ?: c->config->contact_name);
+  add_str (contact, "email", esa_json_peek_string (c->body, "contact_email") ?: c->config->contact_email);
+  add_str (contact, "phone", esa_json_peek_string (c->body, "contact_phone") ?: c->config->contact_phone);
   json_object_set_object_member (req, "contact", g_steal_pointer (&contact));
   json_node_set_object (node, req);
 
   deliverer = esa_deliverer_new (c->config, NULL, server != NULL ? servers : NULL);
-  esa_deliverer_call (deliverer, "POST", "/esa/v1/register", node, FALSE, uuid, cancellable, &d);
+  esa_deliverer_call (deliverer, "POST", ESA_PROTOCOL_PATH_REGISTER, node, FALSE, uuid, cancellable, &d);
   if (d.outcome != ESA_OUTCOME_OK)
     {
       g_task_return_new_error (task, ESA_ERROR,
@@ -170,8 +163,8 @@ activate_thread (GTask *task, gpointer source, gpointer task_data, GCancellable 
   answer = d.answer && JSON_NODE_HOLDS_OBJECT (d.answer) ? json_node_get_object (d.answer) : NULL;
   /* The SDC's answer is outside input: a member of another type is missing
    * (json-glib's _with_default getters raise a critical on objects/arrays). */
-  creds.system_id = (char *) (answer ? body_str (answer, "system_id") : NULL);
-  creds.password = (char *) (answer ? body_str (answer, "password") : NULL);
+  creds.system_id = (char *) (answer ? esa_json_peek_string (answer, "system_id") : NULL);
+  creds.password = (char *) (answer ? esa_json_peek_string (answer, "password") : NULL);
   creds.server = (char *) (server ? server : c->config->servers[0]);
   creds.activated = g_date_time_format_iso8601 (now);
   if (creds.system_id == NULL || creds.password == NULL)
@@ -279,7 +272,7 @@ test_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *can
           ex.message = g_strdup (error->message);
         }
       else
-        esa_https_json (https, "GET", "/esa/v1/config", NULL, NULL, NULL, NULL, cancellable, &ex);
+        esa_https_json (https, "GET", ESA_PROTOCOL_PATH_CONFIG, NULL, NULL, NULL, NULL, cancellable, &ex);
       any_ok |= ex.outcome == ESA_OUTCOME_OK;
       json_array_add_object_element (results, exchange_to_json (route, "https", &ex));
       esa_exchange_clear (&ex);
@@ -353,15 +346,15 @@ post_send (EsaControl *ctl, SoupServerMessage *msg, const char *rest, JsonObject
   Call *c = call_new (ctl, msg, body, user_data);
   g_autoptr (GError) error = NULL;
   JsonObject *data = NULL;
-  c->job = g_strdup (body_str (body, "job"));
+  c->job = g_strdup (esa_json_peek_string (body, "job"));
   if (c->job == NULL)
     {
       esa_sender_drain_async (c->sender, send_drained, c);
       return;
     }
-  if (json_object_has_member (body, "data") && JSON_NODE_HOLDS_OBJECT (json_object_get_member (body, "data")))
-    data = json_object_get_object_member (body, "data");
-  if (!esa_dispatcher_run_now (engine->dispatcher, c->job, body_str (body, "event") ?: "requested", data,
+  data = esa_json_peek_object (body, "data");
+  if (!esa_dispatcher_run_now (engine->dispatcher, c->job,
+                               esa_json_peek_string (body, "event") ?: "requested", data,
                                send_job_done, c, &error))
     {
       esa_control_reply_error (ctl, msg, error);
@@ -376,26 +369,22 @@ export_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *c
 {
   Call *c = task_data;
   EsaQueue *queue = g_object_get_data (G_OBJECT (task), "queue");
-  const char *dir = body_str (c->body, "dir");
-  JsonNode *keep_node = json_object_get_member (c->body, "keep");
+  const char *dir = esa_json_peek_string (c->body, "dir");
   gboolean keep = FALSE;
+  GError *keep_error = NULL;
   g_autoptr (GPtrArray) entries = esa_queue_list (queue);
   JsonArray *done = json_array_new ();
   JsonObject *o = json_object_new ();
   JsonNode *n = json_node_new (JSON_NODE_OBJECT);
   /* A request body is outside input: "keep": [] is the client's mistake (400),
    * not a json-glib critical in esad. */
-  if (keep_node != NULL && !JSON_NODE_HOLDS_NULL (keep_node))
+  if (!esa_json_get_boolean (c->body, NULL, "keep", ESA_JSON_OPTIONAL, &keep, &keep_error))
     {
-      if (!JSON_NODE_HOLDS_VALUE (keep_node) || json_node_get_value_type (keep_node) != G_TYPE_BOOLEAN)
-        {
-          json_array_unref (done);
-          json_object_unref (o);
-          json_node_free (n);
-          g_task_return_new_error (task, ESA_ERROR, ESA_ERROR_INVALID_DATA, "keep: not a boolean (expected true or false)");
-          return;
-        }
-      keep = json_node_get_boolean (keep_node);
+      json_array_unref (done);
+      json_object_unref (o);
+      json_node_free (n);
+      g_task_return_error (task, keep_error);
+      return;
     }
   if (dir == NULL || !g_path_is_absolute (dir))
     {
@@ -446,7 +435,7 @@ static void
 post_retry (EsaControl *ctl, SoupServerMessage *msg, const char *rest, JsonObject *body, gpointer user_data)
 {
   EsaEngine *engine = esa_control_get_engine (ctl);
-  const char *uuid = body_str (body, "uuid");
+  const char *uuid = esa_json_peek_string (body, "uuid");
   g_autoptr (GError) error = NULL;
   JsonObject *o;
   JsonNode *n;

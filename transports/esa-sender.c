@@ -9,6 +9,7 @@
 #include "esa-deliver-private.h"
 #include "esa-outbox-private.h"
 #include "esa/esa-error.h"
+#include "esa/esa-protocol.h"
 
 #include <math.h>
 
@@ -379,14 +380,14 @@ call_sdc (EsaEngine *engine, const char *endpoint, JsonObject *request, JsonObje
   g_autoptr (EsaCredentials) creds = esa_credentials_load (config->state_dir, error);
   g_autoptr (EsaDeliverer) deliverer = NULL;
   g_autoptr (JsonNode) body = json_node_new (JSON_NODE_OBJECT);
-  g_autofree char *path = g_strdup_printf ("/esa/v1/%s", endpoint);
+  g_autofree char *path = g_strdup_printf (ESA_PROTOCOL_BASE_PATH "%s", endpoint);
   g_autofree char *key = g_uuid_string_random ();
   EsaDelivery d = { 0 };
   gboolean ok;
   if (creds == NULL)
     return FALSE;
   if (!json_object_has_member (request, "version"))
-    json_object_set_int_member (request, "version", 1);
+    json_object_set_int_member (request, "version", ESA_PROTOCOL_VERSION);
   if (!json_object_has_member (request, "uuid"))
     json_object_set_string_member (request, "uuid", key);
   json_node_set_object (body, request);

@@ -6,6 +6,7 @@
 #include "esa-transport-private.h"
 #include "esa-tls-policy-private.h"
 #include "esa/esa-error.h"
+#include "esa/esa-protocol.h"
 
 #include <string.h>
 
@@ -478,7 +479,7 @@ esa_https_json (EsaHttps *self, const char *method, const char *path, JsonNode *
     }
   soup_message_headers_replace (soup_message_get_request_headers (msg), "Accept", "application/json");
   if (idempotency_key != NULL)
-    soup_message_headers_replace (soup_message_get_request_headers (msg), "Idempotency-Key", idempotency_key);
+    soup_message_headers_replace (soup_message_get_request_headers (msg), ESA_PROTOCOL_HEADER_IDEMPOTENCY_KEY, idempotency_key);
   set_basic_auth (msg, user, password);
   run_request (self, msg, cancellable, ex);
 }
@@ -514,7 +515,7 @@ esa_https_put_file (EsaHttps *self, const char *path, const char *file, const ch
         return;
       }
   }
-  soup_message_headers_replace (soup_message_get_request_headers (msg), "X-Esa-Sha256", sha256);
+  soup_message_headers_replace (soup_message_get_request_headers (msg), ESA_PROTOCOL_HEADER_SHA256, sha256);
   set_basic_auth (msg, user, password);
   run_request (self, msg, cancellable, ex);
 }
