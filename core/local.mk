@@ -20,7 +20,8 @@ esainclude_HEADERS += \
 	core/esa/esa-report.h \
 	core/esa/esa-platform.h \
 	core/esa/esa-subprocess.h \
-	core/esa/esa-aix.h
+	core/esa/esa-aix.h \
+	core/esa/esa-aix-records.h
 pkgconfig_DATA += core/esa-plugin.pc
 EXTRA_DIST += core/esa-plugin.pc.in
 
