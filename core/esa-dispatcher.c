@@ -3,9 +3,9 @@
  * last run of every job is written to a state file after it ends. */
 #include "config.h"
 
-#include "esa-dispatcher-private.h"
+#include "esa-dispatcher.h"
 #include "esa-context-private.h"
-#include "esa-fileutil-private.h"
+#include "esa-fileutil.h"
 #include "esa-schedule-private.h"
 #include "esa/esa-error.h"
 #include "esa/esa-json.h"

@@ -2,7 +2,7 @@
 #include "config.h"
 
 #include "esa-engine-private.h"
-#include "esa-fileutil-private.h"
+#include "esa-fileutil.h"
 #include "esa/esa-error.h"
 
 #include <unistd.h>
@@ -388,4 +388,54 @@ esa_engine_status_to_json (EsaEngine *self)
   json_builder_add_value (b, esa_dispatcher_to_json (self->dispatcher));
   json_builder_end_object (b);
   return json_builder_get_root (b);
+}
+
+EsaConfig *
+esa_engine_get_config (EsaEngine *self)
+{
+  return self->config;
+}
+
+EsaQueue *
+esa_engine_get_queue (EsaEngine *self)
+{
+  return self->queue;
+}
+
+EsaDispatcher *
+esa_engine_get_dispatcher (EsaEngine *self)
+{
+  return self->dispatcher;
+}
+
+const EsaPlatform *
+esa_engine_get_platform (EsaEngine *self)
+{
+  return self->platform;
+}
+
+GPtrArray *
+esa_engine_get_plugins (EsaEngine *self)
+{
+  return self->plugins;
+}
+
+GPtrArray *
+esa_engine_get_commands (EsaEngine *self)
+{
+  return self->commands;
+}
+
+void
+esa_engine_set_status_extra (EsaEngine *self, EsaStatusExtraFunc func, gpointer user_data)
+{
+  self->status_extra = func;
+  self->status_extra_data = user_data;
+}
+
+void
+esa_engine_set_call_sdc (EsaEngine *self, EsaCallSdcFunc func, gpointer user_data)
+{
+  self->call_sdc = func;
+  self->call_sdc_data = user_data;
 }

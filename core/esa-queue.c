@@ -8,8 +8,8 @@
  * A crash at any point leaves each report either whole or absent. */
 #include "config.h"
 
-#include "esa-queue-private.h"
-#include "esa-fileutil-private.h"
+#include "esa-queue.h"
+#include "esa-fileutil.h"
 #include "esa/esa-error.h"
 #include "esa/esa-json.h"
 

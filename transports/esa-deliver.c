@@ -3,7 +3,7 @@
  * one; a 4xx about the report stops at once (retrying cannot fix it). */
 #include "config.h"
 
-#include "esa-deliver-private.h"
+#include "esa-deliver.h"
 #include "esa/esa-error.h"
 #include "esa/esa-protocol.h"
 
@@ -36,7 +36,7 @@ esa_deliverer_new (EsaConfig *config, const EsaCredentials *creds, const char *c
   self->system_id = creds ? g_strdup (creds->system_id) : NULL;
   self->password = creds ? g_strdup (creds->password) : NULL;
   /* Without [sdc] servers= the server of activation is the one we use. */
-  if (servers == NULL && config->servers[0] == NULL && fallback[0] != NULL)
+  if (servers == NULL && esa_config_get_servers (config)[0] == NULL && fallback[0] != NULL)
     servers = fallback;
   self->routes = esa_routes_build (config, servers, warnings);
   for (guint i = 0; i < warnings->len; i++)

@@ -3,7 +3,7 @@
  * plain call that may take a whole timeout is harmless and easy to follow. */
 #include "config.h"
 
-#include "esa-transport-private.h"
+#include "esa-https.h"
 #include "esa-tls-policy-private.h"
 #include "esa/esa-error.h"
 #include "esa/esa-protocol.h"
@@ -89,12 +89,12 @@ esa_https_new (EsaConfig *config, const EsaRoute *route, GError **error)
   copy_route (self->route, route);
   /* Never the environment's proxy: only what esa.conf says. */
   resolver = g_simple_proxy_resolver_new (route->proxy_url, NULL);
-  if (config->ca_file != NULL)
+  if (esa_config_get_ca_file (config) != NULL)
     {
-      db = g_tls_file_database_new (config->ca_file, error);
+      db = g_tls_file_database_new (esa_config_get_ca_file (config), error);
       if (db == NULL)
         {
-          g_prefix_error (error, "[sdc] ca-file %s: ", config->ca_file);
+          g_prefix_error (error, "[sdc] ca-file %s: ", esa_config_get_ca_file (config));
           return NULL;
         }
     }
@@ -105,7 +105,7 @@ esa_https_new (EsaConfig *config, const EsaRoute *route, GError **error)
     addr = ip_literal_connectable (route->server);
   self->session = soup_session_new_with_options ("proxy-resolver", resolver,
                                                  "tls-database", db,
-                                                 "timeout", (guint) config->timeout_s,
+                                                 "timeout", (guint) esa_config_get_timeout (config),
                                                  "idle-timeout", (guint) 30,
                                                  "user-agent", self->user_agent,
                                                  "max-conns-per-host", 2,

@@ -3,6 +3,7 @@
 #include "config.h"
 
 #include "esa-control-routes-private.h"
+#include "esa-plugin-loader.h"
 #include "esa/esa-error.h"
 #include "esa/esa-json.h"
 
@@ -19,7 +20,7 @@ static void
 get_plugins (EsaControl *ctl, SoupServerMessage *msg, const char *rest, JsonObject *body,
              gpointer user_data)
 {
-  esa_control_reply (ctl, msg, esa_plugin_records_to_json (esa_control_get_engine (ctl)->plugins));
+  esa_control_reply (ctl, msg, esa_plugin_records_to_json (esa_engine_get_plugins (esa_control_get_engine (ctl))));
 }
 
 static void
@@ -65,8 +66,8 @@ get_queue (EsaControl *ctl, SoupServerMessage *msg, const char *rest, JsonObject
            gpointer user_data)
 {
   EsaEngine *engine = esa_control_get_engine (ctl);
-  g_autoptr (GPtrArray) queued = esa_queue_list (engine->queue);
-  g_autoptr (GPtrArray) failed = esa_queue_list_failed (engine->queue);
+  g_autoptr (GPtrArray) queued = esa_queue_list (esa_engine_get_queue (engine));
+  g_autoptr (GPtrArray) failed = esa_queue_list_failed (esa_engine_get_queue (engine));
   g_autoptr (JsonBuilder) b = json_builder_new ();
   json_builder_begin_object (b);
   add_entries (b, "queued", queued);
@@ -87,7 +88,7 @@ run_done (GObject *source, GAsyncResult *res, gpointer user_data)
   RunData *rd = user_data;
   EsaEngine *engine = esa_control_get_engine (rd->ctl);
   g_autoptr (GError) error = NULL;
-  g_autofree char *summary = esa_dispatcher_run_finish (engine->dispatcher, res, &error);
+  g_autofree char *summary = esa_dispatcher_run_finish (esa_engine_get_dispatcher (engine), res, &error);
   if (summary == NULL)
     esa_control_reply_error (rd->ctl, rd->msg, error);
   else
@@ -136,7 +137,7 @@ post_job_run (EsaControl *ctl, SoupServerMessage *msg, const char *rest, JsonObj
   rd->msg = g_object_ref (msg);
   rd->job = g_strdup (name);
   esa_control_hold (ctl, msg);
-  if (!esa_dispatcher_run_now (engine->dispatcher, name, event, data, run_done, rd, &error))
+  if (!esa_dispatcher_run_now (esa_engine_get_dispatcher (engine), name, event, data, run_done, rd, &error))
     {
       esa_control_reply_error (ctl, msg, error);
       g_object_unref (rd->msg);
@@ -169,7 +170,7 @@ post_event (EsaControl *ctl, SoupServerMessage *msg, const char *rest, JsonObjec
       return;
     }
   data = esa_json_peek_object (body, "data");
-  esa_dispatcher_emit (engine->dispatcher, event, data);
+  esa_dispatcher_emit (esa_engine_get_dispatcher (engine), event, data);
   json_builder_begin_object (b);
   json_builder_set_member_name (b, "event");
   json_builder_add_string_value (b, event);
@@ -186,9 +187,9 @@ get_commands (EsaControl *ctl, SoupServerMessage *msg, const char *rest, JsonObj
   EsaEngine *engine = esa_control_get_engine (ctl);
   g_autoptr (JsonBuilder) b = json_builder_new ();
   json_builder_begin_array (b);
-  for (guint i = 0; i < engine->commands->len; i++)
+  for (guint i = 0; i < esa_engine_get_commands (engine)->len; i++)
     {
-      EsaCommand *cmd = g_ptr_array_index (engine->commands, i);
+      EsaCommand *cmd = g_ptr_array_index (esa_engine_get_commands (engine), i);
       json_builder_begin_object (b);
       json_builder_set_member_name (b, "words");
       json_builder_add_string_value (b, cmd->words);
@@ -197,7 +198,7 @@ get_commands (EsaControl *ctl, SoupServerMessage *msg, const char *rest, JsonObj
       json_builder_set_member_name (b, "summary");
       json_builder_add_string_value (b, cmd->summary);
       json_builder_set_member_name (b, "plugin");
-      json_builder_add_string_value (b, cmd->ctx->name);
+      json_builder_add_string_value (b, esa_context_get_plugin_name (cmd->ctx));
       json_builder_end_object (b);
     }
   json_builder_end_array (b);
@@ -227,7 +228,7 @@ command_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *
   JsonObject *result = cc->cmd->func (cc->cmd->ctx, (const char *const *) cc->args, cc->cmd->user_data, &error);
   if (result == NULL && error == NULL)
     error = g_error_new (ESA_ERROR, ESA_ERROR_FAILED, "%s: internal error (command failed without a reason)",
-                         cc->cmd->ctx->name);
+                         esa_context_get_plugin_name (cc->cmd->ctx));
   if (result == NULL)
     g_task_return_error (task, error);
   else
