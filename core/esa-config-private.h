@@ -11,10 +11,10 @@ typedef struct {
   char *url;            /* http://host:port */
   char *user;           /* NULL: no proxy authentication */
   char *password_file;  /* absolute */
-} EsaProxyConfig;
+} EsaConfigProxy;
 
 struct _EsaConfig {
-  gint ref;             /* esa_config_ref / esa_config_free (= unref) */
+  gint ref;             /* esa_config_ref / esa_config_unref */
   char *path;           /* the file this came from (NULL: built-in defaults) */
   GKeyFile *keyfile;    /* kept for plugin groups and esa_context_get_global () */
   char *raw;            /* file text, to point errors at line numbers */
@@ -37,7 +37,7 @@ struct _EsaConfig {
   guint64 timeout_s;
 
   /* [proxy.1] .. [proxy.3], in order, only those configured */
-  EsaProxyConfig proxies[ESA_MAX_PROXIES];
+  EsaConfigProxy proxies[ESA_MAX_PROXIES];
   guint n_proxies;
   gboolean direct;      /* [sdc] direct=: try without proxy after the proxies */
 

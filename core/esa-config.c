@@ -413,7 +413,7 @@ load_values (EsaConfig *self, GError **error)
     for (guint n = 1; n <= ESA_MAX_PROXIES; n++)
       {
         g_autofree char *group = g_strdup_printf ("proxy.%u", n);
-        EsaProxyConfig *p;
+        EsaConfigProxy *p;
         g_autofree char *pwfile = NULL;
         if (!g_key_file_has_group (self->keyfile, group))
           continue; /* "not configured": the next one is used */
@@ -557,7 +557,7 @@ esa_config_ref (EsaConfig *self)
 }
 
 void
-esa_config_free (EsaConfig *self)
+esa_config_unref (EsaConfig *self)
 {
   if (self == NULL || !g_atomic_int_dec_and_test (&self->ref))
     return;

@@ -17,7 +17,7 @@ EsaConfig *esa_config_new_default (void);
 EsaConfig *esa_config_load        (const char *path, GError **error);
 /* Configs are shared with the sender thread across a SIGHUP: refcounted. */
 EsaConfig *esa_config_ref         (EsaConfig *self);
-void       esa_config_free        (EsaConfig *self); /* drops one reference */
+void       esa_config_unref        (EsaConfig *self); /* drops one reference */
 
 /* [job.NAME] schedule= / splay= / enabled=, already validated at load. */
 char      *esa_config_get_job_schedule (EsaConfig *self, const char *job, const char *fallback);
@@ -62,6 +62,6 @@ guint64            esa_config_get_backoff_max   (EsaConfig *self);
 const char        *esa_config_get_transport     (EsaConfig *self);
 const char        *esa_config_get_outbox        (EsaConfig *self);
 
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (EsaConfig, esa_config_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (EsaConfig, esa_config_unref)
 
 G_END_DECLS

@@ -82,7 +82,7 @@ esa_engine_free (EsaEngine *self)
   g_clear_pointer (&self->plugins, g_ptr_array_unref);
   g_clear_pointer (&self->queue, esa_queue_free);
   g_clear_pointer (&self->platform, esa_platform_free);
-  g_clear_pointer (&self->config, esa_config_free);
+  g_clear_pointer (&self->config, esa_config_unref);
   g_mutex_clear (&self->config_lock);
   g_clear_pointer (&self->started, g_date_time_unref);
   g_clear_pointer (&self->main_context, g_main_context_unref);
@@ -177,7 +177,7 @@ esa_engine_set_config (EsaEngine *self, EsaConfig *config)
   old = self->config;
   self->config = config;
   g_mutex_unlock (&self->config_lock);
-  esa_config_free (old);
+  esa_config_unref (old);
 }
 
 EsaConfig *

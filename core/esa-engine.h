@@ -44,7 +44,7 @@ void       esa_engine_stop         (EsaEngine *self);
 /* Swaps in a new config for what can change live (sender, schedules stay). */
 void       esa_engine_set_config   (EsaEngine *self, EsaConfig *config);
 /* A reference to the current config, safe in any thread (SIGHUP may swap
- * and free ->config at any time); release it with esa_config_free (). */
+ * and free ->config at any time); release it with esa_config_unref (). */
 EsaConfig *esa_engine_ref_config   (EsaEngine *self);
 gboolean   esa_engine_submit       (EsaEngine *self, EsaReport *report, GError **error);
 /* Calls the owning plugin's delivered callback and wakes anyone waiting for

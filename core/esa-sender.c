@@ -37,7 +37,7 @@ typedef struct {
 static void
 pass_free (Pass *p)
 {
-  esa_config_free (p->config);
+  esa_config_unref (p->config);
   json_array_unref (p->delivered);
   json_array_unref (p->failed);
   g_free (p->message);

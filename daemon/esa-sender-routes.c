@@ -31,7 +31,7 @@ call_free (Call *c)
 {
   g_clear_object (&c->msg);
   if (c->config != NULL)
-    esa_config_free (c->config);
+    esa_config_unref (c->config);
   if (c->body != NULL)
     json_object_unref (c->body);
   g_free (c->state_dir);

@@ -42,7 +42,7 @@ esa_file_transport_send (EsaTransport *transport, EsaReport *report, GCancellabl
 static void
 esa_file_transport_finalize (GObject *object)
 {
-  g_clear_pointer (&ESA_FILE_TRANSPORT (object)->config, esa_config_free);
+  g_clear_pointer (&ESA_FILE_TRANSPORT (object)->config, esa_config_unref);
   G_OBJECT_CLASS (esa_file_transport_parent_class)->finalize (object);
 }
 

@@ -69,7 +69,7 @@ esa_https_transport_finalize (GObject *object)
   /* The deliverer borrows the config: it goes first. */
   g_clear_pointer (&self->deliverer, esa_deliverer_free);
   g_clear_pointer (&self->creds, esa_credentials_free);
-  g_clear_pointer (&self->config, esa_config_free);
+  g_clear_pointer (&self->config, esa_config_unref);
   G_OBJECT_CLASS (esa_https_transport_parent_class)->finalize (object);
 }
 
