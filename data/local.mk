@@ -10,7 +10,8 @@ EXTRA_DIST += data/esad.service.in
 data/esad.service: $(srcdir)/data/esad.service.in Makefile
 	$(AM_V_GEN)mkdir -p data && sed -e 's|@sbindir[@]|$(sbindir)|g' -e 's|@sysconfdir[@]|$(sysconfdir)|g' $< > $@
 
-# AIX: SRC/inittab registration and the installp template (docs/packaging.md).
+# AIX: SRC/inittab/errnotify registration and the installp scripts (docs/packaging.md).
 aixdir = $(pkglibdir)/aix
 dist_aix_SCRIPTS = data/aix/esad-src.sh
-EXTRA_DIST += data/aix/openesa.template.in
+EXTRA_DIST += data/aix/openesa.rte.config data/aix/openesa.rte.unconfig \
+	data/aix/openesa.proxy.config data/aix/openesa.proxy.unconfig data/aix/openesa.pre_i.in
