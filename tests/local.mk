@@ -113,3 +113,6 @@ tests_plugins_init_fails_la_LDFLAGS = $(ESA_TEST_PLUGIN_LDFLAGS)
 # AIX configuration scripts against fake AIX administration commands.
 TESTS += tests/test-installp.py tests/test-aix-config.sh
 EXTRA_DIST += tests/test-installp.py tests/test-aix-config.sh
+# Manual pages and bash completion.
+TESTS += tests/test-man.sh tests/test-completion.sh
+EXTRA_DIST += tests/test-man.sh tests/test-completion.sh

@@ -173,8 +173,9 @@ def main():
         for n in dirnames + filenames:
             full = os.path.join(dirpath, n)
             path = "/" + os.path.relpath(full, stage)
-            if path.endswith(".la") or path.startswith("/usr/lib/systemd"):
-                continue
+            if path.endswith(".la") or path.split("/")[:4] in (
+                    ["", "usr", "lib", "systemd"], ["", "usr", "lib", "sysusers.d"], ["", "usr", "lib", "tmpfiles.d"]):
+                continue  # left out on AIX (docs/packaging.md)
             root_part = path.split("/")[1] in ("etc", "var")
             expected[path] = (f"{lpp}/inst_root{path}" if root_part else "." + path, full)
     missing = [p for p, (name, _) in expected.items() if name not in by_name]
@@ -202,8 +203,13 @@ def main():
           lib and stat.S_ISLNK(lib["mode"]) and lib["data"] == b"libesa.so.0.0.0")
     var = by_name.get(f"{lpp}/inst_root/var/esa")
     check("/var/esa is a 0700 directory in the ROOT part", var and var["mode"] == stat.S_IFDIR | 0o700)
-    check("no /usr/local, no .la, no systemd unit in the image",
-          not [n for n in by_name if "/usr/local" in n or n.endswith(".la") or "systemd" in n])
+    check("no /usr/local, no .la, no systemd unit, sysusers or tmpfiles snippet in the image",
+          not [n for n in by_name if "/usr/local" in n or n.endswith(".la") or "systemd" in n
+               or "sysusers" in n or "tmpfiles" in n])
+    for page in ("man8/esad.8", "man8/esactl.8", "man5/esa.conf.5"):
+        check(f"{page} is in the image", f"./usr/share/man/{page}" in by_name)
+    check("the esactl bash completion is in the image",
+          "./usr/share/bash-completion/completions/esactl" in by_name)
 
     pkg, filesets = parse_lpp_name(by_name["./lpp_name"]["data"].decode())
     check("lpp_name names the package openesa", pkg == "openesa")
