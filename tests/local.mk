@@ -116,3 +116,6 @@ EXTRA_DIST += tests/test-installp.py tests/test-aix-config.sh
 # Manual pages and bash completion.
 TESTS += tests/test-man.sh tests/test-completion.sh
 EXTRA_DIST += tests/test-man.sh tests/test-completion.sh
+# Translations: esactl with LANGUAGE=de / ja.
+TESTS += tests/test-i18n.sh
+EXTRA_DIST += tests/test-i18n.sh

@@ -30,11 +30,12 @@ done
 r=$work/root
 arch=$(dpkg-architecture -qDEB_HOST_MULTIARCH)
 has() { for f in "$@"; do [ -e "$r/$f" ] || { echo "# missing $f"; return 1; }; done; }
-ok "openesa: esad, esactl, libesa, plugins, config, unit, sysusers, tmpfiles, docs, man, completion" \
+ok "openesa: esad, esactl, libesa, plugins, config, unit, sysusers, tmpfiles, docs, man, completion, translations" \
   "has usr/sbin/esad usr/sbin/esactl usr/lib/$arch/libesa.so.0 usr/lib/$arch/openesa/plugins/heartbeat.so \
    etc/esa/esa.conf lib/systemd/system/esad.service usr/lib/sysusers.d/openesa.conf \
    usr/lib/tmpfiles.d/openesa.conf usr/share/doc/openesa/README.md usr/share/man/man8/esactl.8.gz \
-   usr/share/man/man5/esa.conf.5.gz usr/share/bash-completion/completions/esactl"
+   usr/share/man/man5/esa.conf.5.gz usr/share/bash-completion/completions/esactl \
+   usr/share/locale/de/LC_MESSAGES/openesa.mo usr/share/locale/ja/LC_MESSAGES/openesa.mo"
 ok "openesa: libesa.so.0 is a symlink" "[ -L '$r/usr/lib/$arch/libesa.so.0' ]"
 ok "openesa-proxy: esa-proxy, its config, unit, man pages" \
   "has usr/sbin/esa-proxy etc/esa/esa-proxy.conf lib/systemd/system/esa-proxy.service usr/share/man/man8/esa-proxy.8.gz usr/share/man/man5/esa-proxy.conf.5.gz"

@@ -208,6 +208,8 @@ def main():
                or "sysusers" in n or "tmpfiles" in n])
     for page in ("man8/esad.8", "man8/esactl.8", "man5/esa.conf.5"):
         check(f"{page} is in the image", f"./usr/share/man/{page}" in by_name)
+    check("the German and Japanese catalogs are in the image",
+          all(f"./usr/share/locale/{lang}/LC_MESSAGES/openesa.mo" in by_name for lang in ("de", "ja")))
     check("the esactl bash completion is in the image",
           "./usr/share/bash-completion/completions/esactl" in by_name)
 
