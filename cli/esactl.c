@@ -66,7 +66,8 @@ main (int argc, char **argv)
   };
 
   setlocale (LC_ALL, "");
-  bindtextdomain (GETTEXT_PACKAGE, LOCALEDIR);
+  /* ESA_LOCALEDIR: translations of an uninstalled or relocated build (tests). */
+  bindtextdomain (GETTEXT_PACKAGE, g_getenv ("ESA_LOCALEDIR") ? g_getenv ("ESA_LOCALEDIR") : LOCALEDIR);
   bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
   textdomain (GETTEXT_PACKAGE);
 

@@ -109,3 +109,14 @@ tests_plugins_init_fails_la_SOURCES = tests/plugins/init-fails.c
 tests_plugins_init_fails_la_CFLAGS = $(AM_CFLAGS) -DG_LOG_DOMAIN=\"esa-init-fails\"
 tests_plugins_init_fails_la_LIBADD = $(ESA_TEST_PLUGIN_LIBADD)
 tests_plugins_init_fails_la_LDFLAGS = $(ESA_TEST_PLUGIN_LDFLAGS)
+
+# Packaging: the installp image read back by an independent reader, and the
+# AIX configuration scripts against fake AIX administration commands.
+TESTS += tests/test-installp.py tests/test-aix-config.sh
+EXTRA_DIST += tests/test-installp.py tests/test-aix-config.sh
+# Manual pages and bash completion.
+TESTS += tests/test-man.sh tests/test-completion.sh
+EXTRA_DIST += tests/test-man.sh tests/test-completion.sh
+# Translations: esactl with LANGUAGE=de / ja.
+TESTS += tests/test-i18n.sh
+EXTRA_DIST += tests/test-i18n.sh
