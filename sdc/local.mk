@@ -11,6 +11,7 @@ sdc_libesa_sdc_la_SOURCES = \
 	sdc/sdc-list.c sdc/sdc-list.h \
 	sdc/sdc-server.c sdc/sdc-server.h sdc/sdc-server-private.h \
 	sdc/sdc-store.c sdc/sdc-store.h \
+	sdc/sdc-store-sqlite.c \
 	sdc/sdc-tls-legacy.c sdc/sdc-tls-legacy.h \
 	sdc/sdc-uak.c sdc/sdc-uak.h \
 	sdc/sdc-upload.c sdc/sdc-upload.h

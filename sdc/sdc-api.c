@@ -273,14 +273,11 @@ sdc_api_report (SdcServer *self, SdcRequest *req, SoupServerMessage *msg, JsonOb
   g_autofree char *body_json = NULL;
   g_autofree char *now = now_string ();
   g_autoptr (GPtrArray) attachments = NULL;
-  g_autoptr (JsonObject) out = NULL;
-  g_autofree char *sr = NULL;
   const char *kind;
   const char *plugin;
   const char *created;
   JsonObject *body;
   gboolean found = FALSE;
-  gboolean replayed = FALSE;
   SdcReportRow row = { 0 };
 
   uuid = get_uuid (obj, "uuid", TRUE, error);
@@ -324,11 +321,6 @@ sdc_api_report (SdcServer *self, SdcRequest *req, SoupServerMessage *msg, JsonOb
   if (attachments == NULL)
     return FALSE;
 
-  if (!replay_answer (self, req, uuid, kind, &replayed, status, answer, error))
-    return FALSE;
-  if (replayed)
-    return TRUE;
-
   body_json = sdc_json_object_to_string (body);
   row.uuid = uuid;
   row.system_id = req->system_id;
@@ -339,38 +331,82 @@ sdc_api_report (SdcServer *self, SdcRequest *req, SoupServerMessage *msg, JsonOb
   row.parent = parent;
   row.body_json = body_json;
 
-  out = json_object_new ();
-  json_object_set_string_member (out, "status", "stored");
-  json_object_set_string_member (out, "uuid", uuid);
-
   if (!sdc_store_begin (self->store, error))
     return FALSE;
-  if (g_strcmp0 (kind, "problem") == 0)
-    {
-      /* the answer must name the SR, so it is allocated before the report row exists
-       * (its foreign key is checked at COMMIT) */
-      sr = sdc_store_new_service_request (self->store, uuid, req->system_id, now, &local);
-      if (sr != NULL)
-        json_object_set_string_member (out, "service_request", sr);
-    }
-  if (g_strcmp0 (kind, "heartbeat") == 0)
-    json_object_set_string_member (out, "last_seen", now);
-  if (local == NULL)
-    {
-      *answer = sdc_json_object_to_string (out);
-      *status = 200;
-      if (sdc_store_insert_report (self->store, &row, attachments, *status, *answer, &local))
-        sdc_store_touch_system (self->store, req->system_id, now, &local);
-    }
-  if (local == NULL)
-    sdc_store_commit (self->store, &local);
-  if (local != NULL)
+  if (!sdc_api_store_report (self->store, &row, attachments, status, answer, &req->duplicate, error) ||
+      !sdc_store_commit (self->store, error))
     {
       sdc_store_rollback (self->store);
       g_clear_pointer (answer, g_free);
-      g_propagate_error (error, g_steal_pointer (&local));
       return FALSE;
     }
+  return TRUE;
+}
+
+/* The stored answer of a report already stored, or a 409 when its uuid belongs to a
+ * different system or kind (never leak another system's answer). */
+static gboolean
+stored_answer (SdcStore *store, const char *uuid, const char *system_id, const char *kind,
+               guint *status, char **answer, GError **error)
+{
+  g_autofree char *sys = NULL;
+  g_autofree char *stored_kind = NULL;
+  g_autofree char *stored = NULL;
+  guint stored_status = 0;
+
+  if (!sdc_store_lookup_report (store, uuid, &sys, &stored_kind, &stored_status, &stored, error))
+    return FALSE;
+  if (stored == NULL || g_strcmp0 (sys, system_id) != 0 || g_strcmp0 (stored_kind, kind) != 0)
+    {
+      g_set_error (error, SDC_ERROR, SDC_ERROR_DUPLICATE,
+                   "uuid %s was already used for a different report", uuid);
+      return FALSE;
+    }
+  *status = stored_status;
+  *answer = g_steal_pointer (&stored);
+  return TRUE;
+}
+
+gboolean
+sdc_api_store_report (SdcStore *store, const SdcReportRow *row, GPtrArray *attachments,
+                      guint *status, char **answer, gboolean *duplicate, GError **error)
+{
+  g_autoptr (JsonObject) out = json_object_new ();
+  g_autofree char *sr = NULL;
+  g_autofree char *text = NULL;
+  gboolean problem = g_strcmp0 (row->kind, "problem") == 0;
+  gboolean inserted = FALSE;
+
+  json_object_set_string_member (out, "status", "stored");
+  json_object_set_string_member (out, "uuid", row->uuid);
+  if (g_strcmp0 (row->kind, "heartbeat") == 0)
+    json_object_set_string_member (out, "last_seen", row->received);
+  if (!problem)
+    text = sdc_json_object_to_string (out);
+  /* the uuid's row decides: a duplicate (even one stored concurrently by another
+   * connection or instance) inserts nothing and gets the first answer */
+  if (!sdc_store_insert_report (store, row, attachments, 200, text, &inserted, error))
+    return FALSE;
+  if (!inserted)
+    {
+      *duplicate = TRUE;
+      return stored_answer (store, row->uuid, row->system_id, row->kind, status, answer, error);
+    }
+  if (problem)
+    {
+      /* the answer names the service request, allocated once the report row exists */
+      sr = sdc_store_new_service_request (store, row->uuid, row->system_id, row->received, error);
+      if (sr == NULL)
+        return FALSE;
+      json_object_set_string_member (out, "service_request", sr);
+      text = sdc_json_object_to_string (out);
+      if (!sdc_store_set_report_answer (store, row->uuid, 200, text, error))
+        return FALSE;
+    }
+  if (!sdc_store_touch_system (store, row->system_id, row->received, error))
+    return FALSE;
+  *status = 200;
+  *answer = g_steal_pointer (&text);
   return TRUE;
 }
 
@@ -392,6 +428,7 @@ sdc_api_uak (SdcServer *self, SdcRequest *req, JsonObject *obj, guint *status, c
   const char *serial;
   const char *current;
   gboolean replayed = FALSE;
+  gboolean inserted = FALSE;
   SdcReportRow row = { 0 };
 
   uuid = get_uuid (obj, "uuid", TRUE, error);
@@ -447,10 +484,17 @@ sdc_api_uak (SdcServer *self, SdcRequest *req, JsonObject *obj, guint *status, c
   row.created = now;
   row.received = now;
   row.body_json = body_json;
-  if (!sdc_store_insert_report (self->store, &row, NULL, *status, *answer, error))
+  if (!sdc_store_insert_report (self->store, &row, NULL, *status, *answer, &inserted, error))
     {
       g_clear_pointer (answer, g_free);
       return FALSE;
+    }
+  if (!inserted)
+    {
+      /* the same request was answered concurrently: its key is the one that counts */
+      g_clear_pointer (answer, g_free);
+      req->duplicate = TRUE;
+      return stored_answer (self->store, uuid, req->system_id, "uak", status, answer, error);
     }
   return TRUE;
 }

@@ -64,6 +64,10 @@ gboolean sdc_api_report   (SdcServer *self, SdcRequest *req, SoupServerMessage *
 gboolean sdc_api_uak      (SdcServer *self, SdcRequest *req, JsonObject *obj, guint *status,
                            char **answer, GError **error);
 char    *sdc_api_config   (SdcServer *self);
+/* Stores one validated report inside the caller's transaction (any thread, any engine):
+ * exactly once by uuid; a duplicate gets the stored answer and *duplicate TRUE. */
+gboolean sdc_api_store_report (SdcStore *store, const SdcReportRow *row, GPtrArray *attachments,
+                               guint *status, char **answer, gboolean *duplicate, GError **error);
 /* Attachment: checks made once the headers are in, then the end of the stream. */
 gboolean sdc_api_attachment_begin  (SdcServer *self, SdcRequest *req, SoupServerMessage *msg,
                                     const char *tail, GError **error);

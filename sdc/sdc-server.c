@@ -528,7 +528,7 @@ sdc_server_free (SdcServer *self)
       soup_server_disconnect (self->http);
       g_object_unref (self->http);
     }
-  sdc_store_free (self->store);
+  g_clear_object (&self->store);
   sdc_uak_free (self->uak);
   if (self->https_urls != NULL)
     g_ptr_array_unref (self->https_urls);
