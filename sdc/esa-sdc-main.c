@@ -18,6 +18,7 @@
   "  esa-sdc init DIR [--hostname NAME]... [--days N]\n" \
   "  esa-sdc serve --dir DIR --listen ADDR:PORT... [--http-listen ADDR:PORT]...\n" \
   "                [--max-body BYTES] [--max-attachment BYTES] [--uak-days N]\n" \
+  "                [--login-failures N] [--login-window SECONDS]\n" \
   "  esa-sdc systems --dir DIR [--json]\n" \
   "  esa-sdc reports --dir DIR [--system ID] [--json]\n" \
   "Run `esa-sdc COMMAND --help` for every option.\n"
@@ -127,6 +128,8 @@ cmd_serve (int argc, char **argv)
   g_autofree char *heartbeat = NULL;
   g_autofree char *tls_max = NULL;
   int uak_days = 365;
+  int login_failures = 10;
+  int login_window = 60;
   gboolean uak_bad_sig = FALSE;
   gboolean uak_older = FALSE;
   g_autoptr (GError) error = NULL;
@@ -140,6 +143,8 @@ cmd_serve (int argc, char **argv)
     { "max-attachment", 0, 0, G_OPTION_ARG_STRING, &max_attachment, "Largest attachment (default 256M)", "BYTES" },
     { "uak-days", 0, 0, G_OPTION_ARG_INT, &uak_days, "UAK renewal length (default 365)", "N" },
     { "heartbeat", 0, 0, G_OPTION_ARG_STRING, &heartbeat, "Heartbeat schedule advertised in /config", "SCHEDULE" },
+    { "login-failures", 0, 0, G_OPTION_ARG_INT, &login_failures, "Failed logins per address or system id before 429 (default 10)", "N" },
+    { "login-window", 0, 0, G_OPTION_ARG_INT, &login_window, "Seconds failed logins are counted over (default 60)", "S" },
     { "tls-max-version", 0, 0, G_OPTION_ARG_STRING, &tls_max, "FOR TESTS ONLY: highest TLS version offered (1.0-1.3)", "V" },
     { "uak-bad-signature", 0, 0, G_OPTION_ARG_NONE, &uak_bad_sig, "FOR TESTS ONLY: issue UAKs whose signature does not verify", NULL },
     { "uak-older", 0, 0, G_OPTION_ARG_NONE, &uak_older, "FOR TESTS ONLY: issue UAKs expiring before the current one", NULL },
@@ -166,6 +171,13 @@ cmd_serve (int argc, char **argv)
       g_printerr ("esa-sdc serve: --uak-days %d: expected 1-3650\n", uak_days);
       return 2;
     }
+  if (login_failures < 1 || login_failures > 1000000 || login_window < 1 || login_window > 86400)
+    {
+      g_printerr ("esa-sdc serve: --login-failures expects 1-1000000, --login-window 1-86400\n");
+      return 2;
+    }
+  opts.login_failures = (guint) login_failures;
+  opts.login_window = (guint) login_window;
   opts.dir = dir;
   opts.max_body = 1024 * 1024;
   opts.max_attachment = 256 * 1024 * 1024;

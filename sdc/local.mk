@@ -5,6 +5,7 @@ noinst_LTLIBRARIES += sdc/libesa-sdc.la
 sdc_libesa_sdc_la_SOURCES = \
 	sdc/sdc-api.c \
 	sdc/sdc-auth.c sdc/sdc-auth.h \
+	sdc/sdc-auth-cache.c sdc/sdc-auth-cache.h \
 	sdc/sdc-ca.c sdc/sdc-ca.h \
 	sdc/sdc-error.c sdc/sdc-error.h \
 	sdc/sdc-json.c sdc/sdc-json.h \
@@ -12,9 +13,11 @@ sdc_libesa_sdc_la_SOURCES = \
 	sdc/sdc-server.c sdc/sdc-server.h sdc/sdc-server-private.h \
 	sdc/sdc-store.c sdc/sdc-store.h \
 	sdc/sdc-store-sqlite.c \
+	sdc/sdc-throttle.c sdc/sdc-throttle.h \
 	sdc/sdc-tls-legacy.c sdc/sdc-tls-legacy.h \
 	sdc/sdc-uak.c sdc/sdc-uak.h \
-	sdc/sdc-upload.c sdc/sdc-upload.h
+	sdc/sdc-upload.c sdc/sdc-upload.h \
+	sdc/sdc-writer.c sdc/sdc-writer.h
 SDC_CFLAGS = $(AM_CFLAGS) $(SOUP_CFLAGS) $(GNUTLS_CFLAGS) $(SQLITE_CFLAGS) -DG_LOG_DOMAIN=\"esa-sdc\"
 SDC_LIBS = $(SOUP_LIBS) $(GNUTLS_LIBS) $(SQLITE_LIBS) $(JSON_LIBS) $(GLIB_LIBS)
 sdc_libesa_sdc_la_CFLAGS = $(SDC_CFLAGS)

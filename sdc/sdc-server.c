@@ -16,6 +16,16 @@
 #include <stdio.h>
 #include <string.h>
 
+/* Storage threads besides the writer: PBKDF2 of cache misses and registrations. */
+#define SDC_SERVER_STORAGE_THREADS 2
+/* Verified credentials remembered; how long another instance's password change can lag. */
+#define SDC_SERVER_AUTH_CACHE_MAX 100000
+#define SDC_SERVER_AUTH_CACHE_TTL 300
+/* Failed logins per address or system id within the window before 429. */
+#define SDC_SERVER_THROTTLE_FAILURES 10
+#define SDC_SERVER_THROTTLE_WINDOW 60
+#define SDC_SERVER_THROTTLE_KEYS 65536
+
 static const SdcRoute routes[] = {
   { "/esa/v1/register", "POST", FALSE, SDC_ROUTE_REGISTER, NULL },
   { "/esa/v1/heartbeat", "POST", TRUE, SDC_ROUTE_REPORT, "heartbeat" },
@@ -32,6 +42,15 @@ static void
 sdc_request_free (SdcRequest *req)
 {
   g_free (req->system_id);
+  g_free (req->auth_user);
+  if (req->auth_password != NULL)
+    {
+      memset (req->auth_password, 0, strlen (req->auth_password));
+      g_free (req->auth_password);
+    }
+  if (req->obj != NULL)
+    json_object_unref (req->obj);
+  g_free (req->answer);
   if (req->body != NULL)
     g_byte_array_unref (req->body);
   g_free (req->report_uuid);
@@ -58,6 +77,11 @@ sdc_server_respond_error (SoupServerMessage *msg, SdcRequest *req, const GError 
 
   if (code == SDC_ERROR_UNAUTHORIZED)
     soup_message_headers_replace (hdrs, "WWW-Authenticate", "Basic realm=\"" SDC_AUTH_REALM "\"");
+  if (code == SDC_ERROR_TOO_MANY_REQUESTS && req != NULL && req->retry_after > 0)
+    {
+      g_autofree char *secs = g_strdup_printf ("%u", req->retry_after);
+      soup_message_headers_replace (hdrs, "Retry-After", secs);
+    }
   if (code == SDC_ERROR_METHOD_NOT_ALLOWED && req != NULL && req->route != NULL)
     soup_message_headers_replace (hdrs, "Allow", req->route->method);
   if (code == SDC_ERROR_INTERNAL)
@@ -110,7 +134,76 @@ find_route (const char *path, const char **tail)
   return NULL;
 }
 
-/* HTTP Basic against the store; the same answer for an unknown id and a wrong password. */
+/* A stored hash to verify against when the system id is unknown, so that an unknown id
+ * costs the same PBKDF2 as a wrong password and timing does not tell ids apart. */
+static SdcPasswordHash *
+dummy_hash (void)
+{
+  static SdcPasswordHash *dummy;
+  if (g_once_init_enter (&dummy))
+    {
+      g_autofree char *pw = sdc_auth_new_password ();
+      SdcPasswordHash *h = sdc_auth_hash_password (pw != NULL ? pw : "x", NULL);
+      g_once_init_leave (&dummy, h);
+    }
+  return dummy;
+}
+
+/* PBKDF2 against the store (a storage thread, or the main loop for attachments). */
+static gboolean
+verify_password (SdcStore *store, const char *user, const char *password, GError **error)
+{
+  g_autofree char *salt = NULL;
+  g_autofree char *hash = NULL;
+  g_autoptr (GError) local = NULL;
+  guint iterations = 0;
+  gboolean ok;
+
+  if (!sdc_store_get_credentials (store, user, &salt, &hash, &iterations, &local) &&
+      !g_error_matches (local, SDC_ERROR, SDC_ERROR_NOT_FOUND))
+    {
+      g_propagate_error (error, g_steal_pointer (&local));
+      return FALSE;
+    }
+  if (hash != NULL)
+    ok = sdc_auth_verify (password, salt, hash, iterations);
+  else
+    {
+      SdcPasswordHash *d = dummy_hash ();
+      if (d != NULL)
+        sdc_auth_verify (password, d->salt_hex, d->hash_hex, d->iterations);
+      ok = FALSE;
+    }
+  if (!ok)
+    {
+      g_set_error_literal (error, SDC_ERROR, SDC_ERROR_UNAUTHORIZED, "invalid system id or password");
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static void
+throttle_keys (SoupServerMessage *msg, const char *user, char **by_addr, char **by_id)
+{
+  const char *remote = soup_server_message_get_remote_host (msg);
+  *by_addr = g_strconcat ("addr:", remote != NULL ? remote : "-", NULL);
+  *by_id = g_strconcat ("id:", user, NULL);
+}
+
+static void
+auth_failed (SdcServer *self, SoupServerMessage *msg, const char *user)
+{
+  g_autofree char *by_addr = NULL;
+  g_autofree char *by_id = NULL;
+  throttle_keys (msg, user, &by_addr, &by_id);
+  sdc_throttle_fail (self->throttle, by_addr);
+  sdc_throttle_fail (self->throttle, by_id);
+}
+
+/* HTTP Basic, from the headers: a remembered credential is accepted at once; anything
+ * else is checked with PBKDF2 later, off the main loop (req->auth_user set), unless the
+ * address or the system id has failed too often lately (429). The same answer for an
+ * unknown id and a wrong password. */
 static gboolean
 authenticate (SdcServer *self, SoupServerMessage *msg, SdcRequest *req, GError **error)
 {
@@ -118,10 +211,10 @@ authenticate (SdcServer *self, SoupServerMessage *msg, SdcRequest *req, GError *
                                                   "Authorization");
   g_autofree char *user = NULL;
   g_autofree char *password = NULL;
-  g_autofree char *salt = NULL;
-  g_autofree char *hash = NULL;
-  g_autoptr (GError) local = NULL;
-  guint iterations = 0;
+  g_autofree char *by_addr = NULL;
+  g_autofree char *by_id = NULL;
+  guint wait_a = 0;
+  guint wait_b = 0;
 
   if (hdr == NULL)
     {
@@ -134,20 +227,44 @@ authenticate (SdcServer *self, SoupServerMessage *msg, SdcRequest *req, GError *
       g_set_error_literal (error, SDC_ERROR, SDC_ERROR_UNAUTHORIZED, "malformed Authorization header");
       return FALSE;
     }
-  if (!sdc_store_get_credentials (self->store, user, &salt, &hash, &iterations, &local))
+  /* a known-good credential passes even while its id is throttled, so an attacker
+   * guessing at a system's id cannot lock that system out */
+  if (sdc_auth_cache_check (self->auth_cache, user, password))
     {
-      if (!g_error_matches (local, SDC_ERROR, SDC_ERROR_NOT_FOUND))
-        {
-          g_propagate_error (error, g_steal_pointer (&local));
-          return FALSE;
-        }
+      req->system_id = g_steal_pointer (&user);
+      return TRUE;
     }
-  if (hash == NULL || !sdc_auth_verify (password, salt, hash, iterations))
+  throttle_keys (msg, user, &by_addr, &by_id);
+  if (sdc_throttle_blocked (self->throttle, by_addr, &wait_a) |
+      sdc_throttle_blocked (self->throttle, by_id, &wait_b))
     {
-      g_set_error_literal (error, SDC_ERROR, SDC_ERROR_UNAUTHORIZED, "invalid system id or password");
+      req->retry_after = MAX (wait_a, wait_b);
+      g_set_error (error, SDC_ERROR, SDC_ERROR_TOO_MANY_REQUESTS,
+                   "too many failed logins from this address or for this system id; retry in %u s",
+                   req->retry_after);
       return FALSE;
     }
-  req->system_id = g_steal_pointer (&user);
+  req->auth_user = g_steal_pointer (&user);
+  req->auth_password = g_steal_pointer (&password);
+  return TRUE;
+}
+
+/* Attachments stream to disk as they arrive, so their credentials are checked before the
+ * body: on the main loop, once (the agent's report a moment earlier usually left them in
+ * the cache, and the throttle bounds what wrong ones can cost). */
+static gboolean
+authenticate_now (SdcServer *self, SoupServerMessage *msg, SdcRequest *req, GError **error)
+{
+  if (req->auth_user == NULL)
+    return TRUE;
+  if (!verify_password (self->store, req->auth_user, req->auth_password, error))
+    {
+      if (g_error_matches (*error, SDC_ERROR, SDC_ERROR_UNAUTHORIZED))
+        auth_failed (self, msg, req->auth_user);
+      return FALSE;
+    }
+  sdc_auth_cache_remember (self->auth_cache, req->auth_user, req->auth_password);
+  req->system_id = g_steal_pointer (&req->auth_user);
   return TRUE;
 }
 
@@ -241,7 +358,8 @@ early_handler (SoupServer *soup, SoupServerMessage *msg, const char *path, GHash
 
   if (req->route->kind == SDC_ROUTE_ATTACHMENT)
     {
-      if (!sdc_api_attachment_begin (self, req, msg, tail, &error))
+      if (!authenticate_now (self, msg, req, &error) ||
+          !sdc_api_attachment_begin (self, req, msg, tail, &error))
         {
           respond_early_error (msg, req, error);
           return;
@@ -267,6 +385,139 @@ early_handler (SoupServer *soup, SoupServerMessage *msg, const char *path, GHash
   g_signal_connect (msg, "got-chunk", G_CALLBACK (json_got_chunk_cb), req);
 }
 
+/* The end of a request that was paused for storage. */
+static void
+finish_paused (SdcRequest *req, gboolean ok, GError *error)
+{
+  SoupServerMessage *msg = req->msg;
+  if (ok)
+    sdc_server_respond_json (msg, req->status, req->answer);
+  else
+    sdc_server_respond_error (msg, req, error);
+  req->msg = NULL;
+  soup_server_message_unpause (msg);
+  g_object_unref (msg);
+}
+
+static gboolean
+register_func (SdcStore *store, gpointer data, GError **error)
+{
+  SdcRequest *req = data;
+  return sdc_api_register (store, req, req->obj, &req->status, &req->answer, error);
+}
+
+static gboolean
+uak_func (SdcStore *store, gpointer data, GError **error)
+{
+  SdcRequest *req = data;
+  return sdc_api_uak (req->server, store, req, req->obj, &req->status, &req->answer, error);
+}
+
+static gboolean
+report_func (SdcStore *store, gpointer data, GError **error)
+{
+  SdcReportJob *job = data;
+  return sdc_api_store_report (store, &job->row, job->attachments, &job->status, &job->answer,
+                               &job->duplicate, error);
+}
+
+static void
+register_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  SdcRequest *req = user_data;
+  g_autoptr (GError) error = NULL;
+  gboolean ok = sdc_writer_finish (result, &error);
+  /* the machine's password just changed: whatever was remembered for it is stale */
+  if (ok)
+    sdc_auth_cache_forget (req->server->auth_cache, req->system_id);
+  finish_paused (req, ok, error);
+}
+
+static void
+stored_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  SdcRequest *req = user_data;
+  g_autoptr (GError) error = NULL;
+  gboolean ok = sdc_writer_finish (result, &error);
+  finish_paused (req, ok, error);
+}
+
+static void
+report_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  SdcReportJob *job = g_task_get_task_data (G_TASK (result));
+  SdcRequest *req = user_data;
+  g_autoptr (GError) error = NULL;
+  gboolean ok = sdc_writer_finish (result, &error);
+  if (ok)
+    {
+      req->status = job->status;
+      req->answer = g_steal_pointer (&job->answer);
+      req->duplicate = job->duplicate;
+    }
+  finish_paused (req, ok, error);
+}
+
+/* Authenticated (or register): validate on the main loop, store in a storage thread. */
+static void
+dispatch (SdcServer *self, SdcRequest *req)
+{
+  g_autoptr (GError) error = NULL;
+  SdcReportJob *job;
+
+  req->obj = sdc_json_parse_request ((const char *) req->body->data, req->body->len, &error);
+  if (req->obj == NULL)
+    {
+      finish_paused (req, FALSE, error);
+      return;
+    }
+  switch (req->route->kind)
+    {
+    case SDC_ROUTE_REGISTER:
+      sdc_writer_run (self->writer, register_func, req, NULL, register_done_cb, req);
+      return;
+    case SDC_ROUTE_UAK:
+      sdc_writer_run (self->writer, uak_func, req, NULL, stored_cb, req);
+      return;
+    case SDC_ROUTE_REPORT:
+      job = sdc_api_report_prepare (req, req->msg, req->obj, &error);
+      if (job == NULL)
+        {
+          finish_paused (req, FALSE, error);
+          return;
+        }
+      sdc_writer_write (self->writer, report_func, job, (GDestroyNotify) sdc_report_job_free,
+                        report_done_cb, req);
+      return;
+    default:
+      g_assert_not_reached ();
+    }
+}
+
+static gboolean
+auth_func (SdcStore *store, gpointer data, GError **error)
+{
+  SdcRequest *req = data;
+  return verify_password (store, req->auth_user, req->auth_password, error);
+}
+
+static void
+auth_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  SdcRequest *req = user_data;
+  g_autoptr (GError) error = NULL;
+  if (!sdc_writer_finish (result, &error))
+    {
+      if (g_error_matches (error, SDC_ERROR, SDC_ERROR_UNAUTHORIZED))
+        auth_failed (req->server, req->msg, req->auth_user);
+      finish_paused (req, FALSE, error);
+      return;
+    }
+  sdc_auth_cache_remember (req->server->auth_cache, req->auth_user, req->auth_password);
+  req->system_id = g_steal_pointer (&req->auth_user);
+  dispatch (req->server, req);
+}
+
 static void
 handler (SoupServer *soup, SoupServerMessage *msg, const char *path, GHashTable *query,
          gpointer user_data)
@@ -274,7 +525,6 @@ handler (SoupServer *soup, SoupServerMessage *msg, const char *path, GHashTable 
   SdcServer *self = user_data;
   SdcRequest *req = g_object_get_data (G_OBJECT (msg), "sdc-request");
   g_autoptr (GError) error = NULL;
-  g_autoptr (JsonObject) obj = NULL;
   g_autofree char *answer = NULL;
   guint status = 200;
   gboolean ok = FALSE;
@@ -303,16 +553,14 @@ handler (SoupServer *soup, SoupServerMessage *msg, const char *path, GHashTable 
           respond_error_literal (msg, req, SDC_ERROR_TOO_LARGE, m);
           return;
         }
-      obj = sdc_json_parse_request ((const char *) req->body->data, req->body->len, &error);
-      if (obj == NULL)
-        break;
-      if (req->route->kind == SDC_ROUTE_REGISTER)
-        ok = sdc_api_register (self, req, obj, &status, &answer, &error);
-      else if (req->route->kind == SDC_ROUTE_REPORT)
-        ok = sdc_api_report (self, req, msg, obj, &status, &answer, &error);
+      /* from here the answer comes from a storage thread */
+      req->msg = g_object_ref (msg);
+      soup_server_message_pause (msg);
+      if (req->auth_user != NULL)
+        sdc_writer_run (self->writer, auth_func, req, NULL, auth_done_cb, req);
       else
-        ok = sdc_api_uak (self, req, obj, &status, &answer, &error);
-      break;
+        dispatch (self, req);
+      return;
     }
   if (!ok)
     {
@@ -441,6 +689,7 @@ sdc_server_new (const SdcServerOptions *opts, GError **error)
   g_autoptr (GTlsCertificate) cert = NULL;
 
   self->opts = *opts;
+  g_mutex_init (&self->uak_lock);
   self->https_urls = g_ptr_array_new_with_free_func (g_free);
   cert = g_tls_certificate_new_from_files (cert_path, key_path, error);
   if (cert == NULL)
@@ -454,6 +703,13 @@ sdc_server_new (const SdcServerOptions *opts, GError **error)
   self->store = sdc_store_open (db, error);
   if (self->store == NULL)
     return NULL;
+  self->writer = sdc_writer_new (db, SDC_SERVER_STORAGE_THREADS, error);
+  if (self->writer == NULL)
+    return NULL;
+  self->auth_cache = sdc_auth_cache_new (SDC_SERVER_AUTH_CACHE_MAX, SDC_SERVER_AUTH_CACHE_TTL);
+  self->throttle = sdc_throttle_new (opts->login_failures > 0 ? opts->login_failures : SDC_SERVER_THROTTLE_FAILURES,
+                                     opts->login_window > 0 ? opts->login_window : SDC_SERVER_THROTTLE_WINDOW,
+                                     SDC_SERVER_THROTTLE_KEYS);
   self->https = new_soup_server (self, cert);
   if (opts->http_listen != NULL && opts->http_listen->len > 0)
     self->http = new_soup_server (self, NULL);
@@ -528,7 +784,12 @@ sdc_server_free (SdcServer *self)
       soup_server_disconnect (self->http);
       g_object_unref (self->http);
     }
+  /* joins the writer: every stored report is committed before the process ends */
+  sdc_writer_free (self->writer);
   g_clear_object (&self->store);
+  sdc_auth_cache_free (self->auth_cache);
+  sdc_throttle_free (self->throttle);
+  g_mutex_clear (&self->uak_lock);
   sdc_uak_free (self->uak);
   if (self->https_urls != NULL)
     g_ptr_array_unref (self->https_urls);

@@ -17,6 +17,8 @@ typedef struct {
   guint uak_days;
   SdcUakFlags uak_flags;
   char *heartbeat;         /* schedule advertised by /config */
+  guint login_failures;    /* failed logins per address / system id before 429 */
+  guint login_window;      /* seconds those failures are counted over */
 } SdcServerOptions;
 
 typedef struct _SdcServer SdcServer;

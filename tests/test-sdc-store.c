@@ -7,10 +7,13 @@
 
 #include "esa-test-util.h"
 #include "sdc-auth.h"
+#include "sdc-auth-cache.h"
+#include "sdc-throttle.h"
 #include "sdc-error.h"
 #include "sdc-json.h"
 #include "sdc-store.h"
 #include "sdc-uak.h"
+#include "sdc-writer.h"
 
 /* One store suite, run once per engine: each engine gives a fresh, empty location and a
  * way to run raw SQL there (to fake an older or newer schema). */
@@ -365,6 +368,103 @@ test_store_concurrent_duplicates (Fixture *f, gconstpointer data)
   g_assert_cmpuint (json_array_get_length (list), ==, RACE_REPORTS);
 }
 
+
+/* The writer's group commit: jobs queued while a COMMIT is on disk share the next one;
+ * duplicates inside a group are still stored once; a failing job rolls back alone. */
+typedef struct {
+  char *uuid;
+  const char *system_id;
+  gboolean inserted;
+} GroupJob;
+
+typedef struct {
+  GMainLoop *loop;
+  guint pending;
+  guint ok;
+  guint failed;
+  guint inserted;
+} GroupState;
+
+static gboolean
+group_job_func (SdcStore *store, gpointer data, GError **error)
+{
+  GroupJob *job = data;
+  SdcReportRow row = { .uuid = job->uuid, .system_id = job->system_id, .kind = "heartbeat",
+                       .created = "2026-11-25T09:00:00Z", .received = "2026-11-25T09:00:01Z",
+                       .body_json = "{}" };
+  return sdc_store_insert_report (store, &row, NULL, 200, "{}", &job->inserted, error);
+}
+
+static void
+group_job_free (GroupJob *job)
+{
+  g_free (job->uuid);
+  g_free (job);
+}
+
+static void
+group_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  GroupState *st = user_data;
+  GroupJob *job = g_task_get_task_data (G_TASK (result));
+  g_autoptr (GError) error = NULL;
+  if (sdc_writer_finish (result, &error))
+    {
+      st->ok++;
+      st->inserted += job->inserted ? 1 : 0;
+    }
+  else
+    st->failed++;
+  if (--st->pending == 0)
+    g_main_loop_quit (st->loop);
+}
+
+static void
+test_store_group_commit (Fixture *f, gconstpointer data)
+{
+  g_autoptr (SdcStore) store = NULL;
+  g_autoptr (SdcWriter) writer = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (JsonArray) list = NULL;
+  g_autofree char *id = NULL;
+  GroupState st = { 0 };
+  guint64 commits = 0;
+  guint64 jobs = 0;
+  gboolean created;
+  const guint n_uuids = 40;
+  const guint copies = 5;
+
+  if (f->location == NULL)
+    return;
+  store = open_store (f);
+  id = register_one (store, "SER4", "pw", &created);
+  writer = sdc_writer_new (f->location, 2, &error);
+  g_assert_no_error (error);
+  st.loop = g_main_loop_new (NULL, FALSE);
+  for (guint k = 0; k < copies; k++)
+    for (guint i = 0; i <= n_uuids; i++)
+      {
+        GroupJob *job = g_new0 (GroupJob, 1);
+        job->uuid = g_strdup_printf ("00000000-0000-4000-8000-%012u", i);
+        /* one job per round names a system that does not exist */
+        job->system_id = i == n_uuids ? "ESA-ffffffffffffffff" : id;
+        st.pending++;
+        sdc_writer_write (writer, group_job_func, job, (GDestroyNotify) group_job_free, group_done_cb, &st);
+      }
+  g_main_loop_run (st.loop);
+  g_assert_cmpuint (st.failed, ==, copies);
+  g_assert_cmpuint (st.ok, ==, n_uuids * copies);
+  g_assert_cmpuint (st.inserted, ==, n_uuids);
+  sdc_writer_get_stats (writer, &commits, &jobs);
+  g_assert_cmpuint (jobs, ==, n_uuids * copies);
+  /* grouped: far fewer transactions than jobs */
+  g_assert_cmpuint (commits, <, jobs / 2);
+  list = sdc_store_list_reports (store, id, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (json_array_get_length (list), ==, n_uuids);
+  g_main_loop_unref (st.loop);
+}
+
 /* SQLite only: a version-2 database (as an older esa-sdc left it) is upgraded in place. */
 static void
 test_sqlite_upgrade (void)
@@ -387,6 +487,60 @@ test_sqlite_upgrade (void)
     v = sdc_store_get_setting (store, "x", "y", &error);
     g_assert_cmpstr (v, ==, "y");
   }
+}
+
+static void
+test_auth_cache (void)
+{
+  g_autoptr (SdcAuthCache) cache = sdc_auth_cache_new (2, 3600);
+  g_assert_false (sdc_auth_cache_check (cache, "ESA-1", "pw1"));
+  sdc_auth_cache_remember (cache, "ESA-1", "pw1");
+  g_assert_true (sdc_auth_cache_check (cache, "ESA-1", "pw1"));
+  g_assert_false (sdc_auth_cache_check (cache, "ESA-1", "pw2"));
+  g_assert_false (sdc_auth_cache_check (cache, "ESA-2", "pw1"));
+  /* the id and password are not confusable across the separator */
+  sdc_auth_cache_remember (cache, "ESA-1", "");
+  g_assert_false (sdc_auth_cache_check (cache, "ESA-1", "pw1"));
+  /* a changed password: the old one is refused once forgotten */
+  sdc_auth_cache_remember (cache, "ESA-1", "pw1");
+  sdc_auth_cache_forget (cache, "ESA-1");
+  g_assert_false (sdc_auth_cache_check (cache, "ESA-1", "pw1"));
+  /* bounded */
+  sdc_auth_cache_remember (cache, "ESA-1", "a");
+  sdc_auth_cache_remember (cache, "ESA-2", "b");
+  sdc_auth_cache_remember (cache, "ESA-3", "c");
+  g_assert_cmpuint (sdc_auth_cache_size (cache), <=, 2);
+  g_assert_true (sdc_auth_cache_check (cache, "ESA-3", "c"));
+  /* expired entries do not count */
+  {
+    g_autoptr (SdcAuthCache) quick = sdc_auth_cache_new (10, 0);
+    sdc_auth_cache_remember (quick, "ESA-1", "pw1");
+    g_assert_false (sdc_auth_cache_check (quick, "ESA-1", "pw1"));
+  }
+}
+
+static void
+test_throttle (void)
+{
+  g_autoptr (SdcThrottle) t = sdc_throttle_new (3, 60, 4);
+  guint wait = 0;
+  for (guint i = 0; i < 3; i++)
+    {
+      g_assert_false (sdc_throttle_blocked (t, "addr:1", &wait));
+      sdc_throttle_fail (t, "addr:1");
+    }
+  g_assert_true (sdc_throttle_blocked (t, "addr:1", &wait));
+  g_assert_cmpuint (wait, >=, 1);
+  g_assert_cmpuint (wait, <=, 60);
+  g_assert_false (sdc_throttle_blocked (t, "addr:2", &wait));
+  sdc_throttle_reset (t, "addr:1");
+  g_assert_false (sdc_throttle_blocked (t, "addr:1", &wait));
+  /* bounded: many keys never grow the table past its limit */
+  for (guint i = 0; i < 100; i++)
+    {
+      g_autofree char *k = g_strdup_printf ("addr:%u", i);
+      sdc_throttle_fail (t, k);
+    }
 }
 
 static void
@@ -527,6 +681,7 @@ main (int argc, char **argv)
         { "reports", test_store_reports },
         { "settings", test_store_settings },
         { "concurrent-duplicates", test_store_concurrent_duplicates },
+        { "group-commit", test_store_group_commit },
       };
       for (guint j = 0; j < G_N_ELEMENTS (suite); j++)
         {
@@ -535,6 +690,8 @@ main (int argc, char **argv)
         }
     }
   g_test_add_func ("/sdc-store/sqlite/upgrade", test_sqlite_upgrade);
+  g_test_add_func ("/sdc-auth/cache", test_auth_cache);
+  g_test_add_func ("/sdc-auth/throttle", test_throttle);
   g_test_add_func ("/sdc-store/auth-basic", test_auth_basic);
   g_test_add_func ("/sdc-store/json-parse", test_json_parse);
   g_test_add_func ("/sdc-store/json-checks", test_json_checks);

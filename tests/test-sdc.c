@@ -7,6 +7,7 @@
 #include <gnutls/gnutls.h>
 #include <json-glib/json-glib.h>
 #include <libsoup/soup.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "esa-test-util.h"
@@ -1008,6 +1009,190 @@ test_tls_max_version (void)
   sdc_stop (&sdc);
 }
 
+static void
+heartbeat_as (Sdc *sdc, Reply *r, const char *id, const char *password)
+{
+  g_autofree char *u = g_uuid_string_random ();
+  g_autofree char *json = report_json (u, "heartbeat", NULL);
+  sdc_post (sdc, r, "/esa/v1/heartbeat", id, password, json);
+}
+
+/* A credential remembered after its PBKDF2 check must stop working the moment the
+ * machine registers again (its password is replaced). */
+static void
+test_credential_cache (void)
+{
+  g_auto (Creds) first = { 0 };
+  g_auto (Creds) second = { 0 };
+  sdc_register (&main_sdc, &first, "9009", "CACHE0001");
+  for (guint i = 0; i < 3; i++)
+    {
+      g_auto (Reply) r = { 0 };
+      heartbeat_as (&main_sdc, &r, first.id, first.password);
+      g_assert_cmpuint (r.status, ==, 200);
+    }
+  sdc_register (&main_sdc, &second, "9009", "CACHE0001");
+  g_assert_cmpstr (second.id, ==, first.id);
+  {
+    g_auto (Reply) r = { 0 };
+    heartbeat_as (&main_sdc, &r, first.id, first.password);
+    assert_error (&r, 401, "unauthorized", NULL);
+  }
+  {
+    g_auto (Reply) r = { 0 };
+    heartbeat_as (&main_sdc, &r, second.id, second.password);
+    g_assert_cmpuint (r.status, ==, 200);
+  }
+}
+
+/* Repeated wrong passwords from one address are answered 429 with Retry-After, while an
+ * agent whose credential is already known keeps being served. */
+static void
+test_login_throttle (void)
+{
+  const char *extra[] = { "--login-failures", "3", "--login-window", "30", NULL };
+  Sdc sdc = { 0 };
+  g_auto (Creds) good = { 0 };
+  g_auto (Creds) other = { 0 };
+  const char *retry;
+
+  sdc_start (&sdc, extra);
+  sdc_register (&sdc, &good, "9009", "THROT0001");
+  sdc_register (&sdc, &other, "9009", "THROT0002");
+  {
+    g_auto (Reply) r = { 0 };
+    heartbeat_as (&sdc, &r, good.id, good.password);
+    g_assert_cmpuint (r.status, ==, 200);
+  }
+  for (guint i = 0; i < 3; i++)
+    {
+      g_auto (Reply) r = { 0 };
+      heartbeat_as (&sdc, &r, good.id, "wrong-password");
+      assert_error (&r, 401, "unauthorized", NULL);
+    }
+  {
+    g_auto (Reply) r = { 0 };
+    heartbeat_as (&sdc, &r, good.id, "wrong-password");
+    assert_error (&r, 429, "too_many_requests", "retry in");
+    retry = soup_message_headers_get_one (r.headers, "Retry-After");
+    g_assert_nonnull (retry);
+    g_assert_cmpint (atoi (retry), >=, 1);
+    g_assert_cmpint (atoi (retry), <=, 30);
+  }
+  /* a known-good credential is not locked out */
+  {
+    g_auto (Reply) r = { 0 };
+    heartbeat_as (&sdc, &r, good.id, good.password);
+    g_assert_cmpuint (r.status, ==, 200);
+  }
+  /* but nothing new is checked from this address until the window ends */
+  {
+    g_auto (Reply) r = { 0 };
+    heartbeat_as (&sdc, &r, other.id, other.password);
+    assert_error (&r, 429, "too_many_requests", NULL);
+  }
+  sdc_stop (&sdc);
+}
+
+typedef struct {
+  GMainLoop *loop;
+  guint pending;
+  GHashTable *answers; /* uuid -> first answer body */
+  guint mismatches;
+  guint failures;
+} Race;
+
+typedef struct {
+  Race *race;
+  char *uuid;
+  SoupMessage *msg;
+} RaceReq;
+
+static void
+race_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  RaceReq *rr = user_data;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GBytes) bytes = soup_session_send_and_read_finish (SOUP_SESSION (source), result, &error);
+  if (bytes == NULL || soup_message_get_status (rr->msg) != 200)
+    rr->race->failures++;
+  else
+    {
+      g_autofree char *body = g_strndup (g_bytes_get_data (bytes, NULL), g_bytes_get_size (bytes));
+      const char *first = g_hash_table_lookup (rr->race->answers, rr->uuid);
+      if (first == NULL)
+        g_hash_table_insert (rr->race->answers, g_strdup (rr->uuid), g_steal_pointer (&body));
+      else if (g_strcmp0 (first, body) != 0)
+        rr->race->mismatches++;
+    }
+  if (--rr->race->pending == 0)
+    g_main_loop_quit (rr->race->loop);
+  g_object_unref (rr->msg);
+  g_free (rr->uuid);
+  g_free (rr);
+}
+
+/* Group commit keeps exactly-once: many connections send the same problem reports at
+ * once; each uuid is stored once and every copy gets the same answer (the same SR). */
+static void
+test_concurrent_duplicates (void)
+{
+  g_auto (Creds) c = { 0 };
+  g_autoptr (SoupSession) session = NULL;
+  g_autoptr (GTlsDatabase) db = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (JsonArray) arr = NULL;
+  g_autofree char *ca = g_build_filename (main_sdc.dir, "ca.pem", NULL);
+  g_autofree char *url = sdc_url (&main_sdc, FALSE, "/esa/v1/problem");
+  g_autofree char *pair = NULL;
+  g_autofree char *b64 = NULL;
+  g_autofree char *auth = NULL;
+  g_autoptr (GPtrArray) uuids = g_ptr_array_new_with_free_func (g_free);
+  Race race = { 0 };
+  const guint n_uuids = 12;
+  const guint copies = 5;
+
+  sdc_register (&main_sdc, &c, "9009", "RACE00001");
+  pair = g_strdup_printf ("%s:%s", c.id, c.password);
+  b64 = g_base64_encode ((const guchar *) pair, strlen (pair));
+  auth = g_strdup_printf ("Basic %s", b64);
+  db = g_tls_file_database_new (ca, &error);
+  g_assert_no_error (error);
+  session = soup_session_new_with_options ("tls-database", db, "timeout", 30, "max-conns", 32,
+                                           "max-conns-per-host", 32, NULL);
+  race.loop = g_main_loop_new (NULL, FALSE);
+  race.answers = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  for (guint i = 0; i < n_uuids; i++)
+    g_ptr_array_add (uuids, g_uuid_string_random ());
+  for (guint k = 0; k < copies; k++)
+    for (guint i = 0; i < n_uuids; i++)
+      {
+        RaceReq *rr = g_new0 (RaceReq, 1);
+        g_autofree char *json = report_json (g_ptr_array_index (uuids, i), "problem", NULL);
+        g_autoptr (GBytes) body = g_bytes_new_take (g_steal_pointer (&json), strlen (json));
+        rr->race = &race;
+        rr->uuid = g_strdup (g_ptr_array_index (uuids, i));
+        rr->msg = soup_message_new ("POST", url);
+        soup_message_headers_replace (soup_message_get_request_headers (rr->msg), "Authorization", auth);
+        soup_message_set_request_body_from_bytes (rr->msg, "application/json", body);
+        race.pending++;
+        soup_session_send_and_read_async (session, rr->msg, G_PRIORITY_DEFAULT, NULL, race_done_cb, rr);
+      }
+  g_main_loop_run (race.loop);
+  g_assert_cmpuint (race.failures, ==, 0);
+  g_assert_cmpuint (race.mismatches, ==, 0);
+  g_assert_cmpuint (g_hash_table_size (race.answers), ==, n_uuids);
+  arr = list_reports (&main_sdc, c.id);
+  g_assert_cmpuint (json_array_get_length (arr), ==, n_uuids);
+  for (guint i = 0; i < n_uuids; i++)
+    {
+      const char *answer = g_hash_table_lookup (race.answers, g_ptr_array_index (uuids, i));
+      g_assert_nonnull (strstr (answer, "\"service_request\":\"SR"));
+    }
+  g_main_loop_unref (race.loop);
+  g_hash_table_unref (race.answers);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -1027,6 +1212,9 @@ main (int argc, char **argv)
   g_test_add_func ("/sdc/uak", test_uak);
   g_test_add_func ("/sdc/uak-test-flags", test_uak_test_flags);
   g_test_add_func ("/sdc/tls-max-version", test_tls_max_version);
+  g_test_add_func ("/sdc/credential-cache", test_credential_cache);
+  g_test_add_func ("/sdc/login-throttle", test_login_throttle);
+  g_test_add_func ("/sdc/concurrent-duplicates", test_concurrent_duplicates);
   rc = g_test_run ();
   sdc_stop (&main_sdc);
   return rc;
