@@ -18,8 +18,11 @@ sdc_libesa_sdc_la_SOURCES = \
 	sdc/sdc-uak.c sdc/sdc-uak.h \
 	sdc/sdc-upload.c sdc/sdc-upload.h \
 	sdc/sdc-writer.c sdc/sdc-writer.h
-SDC_CFLAGS = $(AM_CFLAGS) $(SOUP_CFLAGS) $(GNUTLS_CFLAGS) $(SQLITE_CFLAGS) -DG_LOG_DOMAIN=\"esa-sdc\"
-SDC_LIBS = $(SOUP_LIBS) $(GNUTLS_LIBS) $(SQLITE_LIBS) $(JSON_LIBS) $(GLIB_LIBS)
+if HAVE_LIBPQ
+sdc_libesa_sdc_la_SOURCES += sdc/sdc-store-pg.c
+endif
+SDC_CFLAGS = $(AM_CFLAGS) $(SOUP_CFLAGS) $(GNUTLS_CFLAGS) $(SQLITE_CFLAGS) $(LIBPQ_CFLAGS) -DG_LOG_DOMAIN=\"esa-sdc\"
+SDC_LIBS = $(SOUP_LIBS) $(GNUTLS_LIBS) $(SQLITE_LIBS) $(LIBPQ_LIBS) $(JSON_LIBS) $(GLIB_LIBS)
 sdc_libesa_sdc_la_CFLAGS = $(SDC_CFLAGS)
 sdc_libesa_sdc_la_LIBADD = $(SDC_LIBS)
 
@@ -44,5 +47,9 @@ tests_test_sdc_init_CFLAGS = $(SDC_TEST_CFLAGS)
 tests_test_sdc_init_LDADD = $(SDC_TEST_LIBS)
 EXTRA_tests_test_sdc_init_DEPENDENCIES = sdc/esa-sdc
 tests_test_sdc_store_SOURCES = tests/test-sdc-store.c
+if HAVE_LIBPQ
+# the same store suite on PostgreSQL, in a throw-away cluster
+tests_test_sdc_store_SOURCES += tests/sdc-test-pg.c tests/sdc-test-pg.h
+endif
 tests_test_sdc_store_CFLAGS = $(SDC_TEST_CFLAGS)
 tests_test_sdc_store_LDADD = $(SDC_TEST_LIBS)

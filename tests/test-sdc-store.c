@@ -6,6 +6,9 @@
 #include <string.h>
 
 #include "esa-test-util.h"
+#ifdef HAVE_LIBPQ
+#include "sdc-test-pg.h"
+#endif
 #include "sdc-auth.h"
 #include "sdc-auth-cache.h"
 #include "sdc-throttle.h"
@@ -696,6 +699,9 @@ main (int argc, char **argv)
   g_test_add_func ("/sdc-store/json-parse", test_json_parse);
   g_test_add_func ("/sdc-store/json-checks", test_json_checks);
   rc = g_test_run ();
+#ifdef HAVE_LIBPQ
+  esa_test_pg_stop ();
+#endif
   esa_test_rmtree (sqlite_tmp_root);
   g_free (sqlite_tmp_root);
   return rc;
