@@ -53,3 +53,13 @@ tests_test_sdc_store_SOURCES += tests/sdc-test-pg.c tests/sdc-test-pg.h
 endif
 tests_test_sdc_store_CFLAGS = $(SDC_TEST_CFLAGS)
 tests_test_sdc_store_LDADD = $(SDC_TEST_LIBS)
+
+if HAVE_LIBPQ
+# Two instances on one PostgreSQL database, an agent failing over between them.
+check_PROGRAMS += tests/test-sdc-fleet
+TESTS += tests/test-sdc-fleet
+tests_test_sdc_fleet_SOURCES = tests/test-sdc-fleet.c tests/sdc-test-pg.c tests/sdc-test-pg.h
+tests_test_sdc_fleet_CFLAGS = $(AM_CFLAGS) -I$(top_srcdir)/tests $(LIBPQ_CFLAGS)
+tests_test_sdc_fleet_LDADD = $(ESA_TEST_LIBS) $(LIBPQ_LIBS)
+EXTRA_tests_test_sdc_fleet_DEPENDENCIES = core/esad cli/esactl sdc/esa-sdc plugins/heartbeat/heartbeat.la tests/queue-writer
+endif

@@ -678,14 +678,42 @@ new_soup_server (SdcServer *self, GTlsCertificate *cert)
   return soup;
 }
 
+char *
+sdc_server_db_location (const char *dir, const char *db)
+{
+  return db != NULL ? g_strdup (db) : g_build_filename (dir, "sdc.db", NULL);
+}
+
+SdcUak *
+sdc_server_load_uak (SdcStore *store, const char *dir, guint days, SdcUakFlags flags, GError **error)
+{
+  g_autofree char *path = g_build_filename (dir, "uak-key.pem", NULL);
+  g_autofree char *local = NULL;
+  g_autofree char *shared = NULL;
+  gsize len = 0;
+
+  /* SQLite is one instance's own file: the key stays only in DIR */
+  if (g_strcmp0 (sdc_store_engine_name (store), "postgresql") != 0)
+    return sdc_uak_new (path, days, flags, error);
+  if (!g_file_get_contents (path, &local, &len, error))
+    return NULL;
+  shared = sdc_store_get_setting (store, "uak-signing-key", local, error);
+  if (shared == NULL)
+    return NULL;
+  if (g_strcmp0 (shared, local) != 0)
+    g_printerr ("esa-sdc: %s differs from the UAK signing key in the database; signing with the "
+                "database's (the one every instance shares; copy the first instance's uak-pub.pem "
+                "to the agents)\n", path);
+  return sdc_uak_new_from_pem (shared, strlen (shared), "the database's uak-signing-key", days, flags, error);
+}
+
 SdcServer *
 sdc_server_new (const SdcServerOptions *opts, GError **error)
 {
   g_autoptr (SdcServer) self = g_new0 (SdcServer, 1);
-  g_autofree char *db = g_build_filename (opts->dir, "sdc.db", NULL);
+  g_autofree char *db = sdc_server_db_location (opts->dir, opts->db);
   g_autofree char *cert_path = g_build_filename (opts->dir, "server.pem", NULL);
   g_autofree char *key_path = g_build_filename (opts->dir, "server-key.pem", NULL);
-  g_autofree char *uak_path = g_build_filename (opts->dir, "uak-key.pem", NULL);
   g_autoptr (GTlsCertificate) cert = NULL;
 
   self->opts = *opts;
@@ -697,11 +725,11 @@ sdc_server_new (const SdcServerOptions *opts, GError **error)
       g_prefix_error (error, "%s (run `esa-sdc init %s` first?): ", cert_path, opts->dir);
       return NULL;
     }
-  self->uak = sdc_uak_new (uak_path, opts->uak_days, opts->uak_flags, error);
-  if (self->uak == NULL)
-    return NULL;
   self->store = sdc_store_open (db, error);
   if (self->store == NULL)
+    return NULL;
+  self->uak = sdc_server_load_uak (self->store, opts->dir, opts->uak_days, opts->uak_flags, error);
+  if (self->uak == NULL)
     return NULL;
   self->writer = sdc_writer_new (db, SDC_SERVER_STORAGE_THREADS, error);
   if (self->writer == NULL)

@@ -4,7 +4,8 @@
  * "nobody" and initdb/pg_ctl run through setpriv. It listens on no TCP port at all,
  * only on a Unix socket inside its temporary folder, with trust authentication (the
  * folder is the access control). fsync stays on: the tests exercise the same commit
- * path production uses. */
+ * path production uses. The postmaster is our child, in our process group (not
+ * daemonised by pg_ctl), so tests/run-test ends it even when a test aborts. */
 #include "config.h"
 
 #include "sdc-test-pg.h"
@@ -14,10 +15,12 @@
 #include <glib/gstdio.h>
 #include <libpq-fe.h>
 #include <pwd.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <unistd.h>
 
 static char *pg_root;   /* temporary folder: data/, sock/, log */
+static GSubprocess *pg_server;
 static char *pg_bindir;
 static char *pg_skip_reason;
 static guint pg_databases;
@@ -41,11 +44,11 @@ find_bindir (void)
   return best;
 }
 
-/* argv run as the cluster's owner: ourselves, or nobody when we are root */
-static gboolean
-run_as_owner (const char *const *argv, char **err)
+/* argv as the cluster's owner: ourselves, or nobody when we are root */
+static GPtrArray *
+owner_argv (const char *const *argv)
 {
-  g_autoptr (GPtrArray) full = g_ptr_array_new ();
+  GPtrArray *full = g_ptr_array_new ();
   if (geteuid () == 0)
     {
       g_ptr_array_add (full, (char *) "setpriv");
@@ -57,7 +60,21 @@ run_as_owner (const char *const *argv, char **err)
   for (guint i = 0; argv[i] != NULL; i++)
     g_ptr_array_add (full, (char *) argv[i]);
   g_ptr_array_add (full, NULL);
+  return full;
+}
+
+static gboolean
+run_as_owner (const char *const *argv, char **err)
+{
+  g_autoptr (GPtrArray) full = owner_argv (argv);
   return esa_test_run ((const char *const *) full->pdata, NULL, err) == 0;
+}
+
+static gboolean
+server_ready (const char *sock)
+{
+  g_autofree char *uri = g_strdup_printf ("postgresql:///postgres?host=%s&user=postgres", sock);
+  return PQping (uri) == PQPING_OK;
 }
 
 static void
@@ -70,11 +87,10 @@ static gboolean
 start_cluster (void)
 {
   g_autofree char *initdb = NULL;
-  g_autofree char *pg_ctl = NULL;
+  g_autofree char *postgres = NULL;
   g_autofree char *data = NULL;
   g_autofree char *sock = NULL;
   g_autofree char *log = NULL;
-  g_autofree char *opts = NULL;
   g_autofree char *err = NULL;
 
   if (pg_root != NULL)
@@ -104,24 +120,29 @@ start_cluster (void)
       g_assert_cmpint (g_chmod (sock, 0711), ==, 0);
     }
   initdb = g_build_filename (pg_bindir, "initdb", NULL);
-  pg_ctl = g_build_filename (pg_bindir, "pg_ctl", NULL);
+  postgres = g_build_filename (pg_bindir, "postgres", NULL);
   {
     const char *argv[] = { initdb, "-D", data, "-U", "postgres", "-A", "trust", "-E", "UTF8",
                            "--no-sync", "--no-instructions", NULL };
     if (!run_as_owner (argv, &err))
       g_error ("initdb failed: %s", err);
   }
-  opts = g_strdup_printf ("-c listen_addresses='' -c unix_socket_directories='%s' -c max_connections=200"
-                          " -c shared_buffers=32MB",
-                          sock);
   {
-    const char *argv[] = { pg_ctl, "-D", data, "-l", log, "-o", opts, "-w", "-t", "60", "start", NULL };
-    g_clear_pointer (&err, g_free);
-    if (!run_as_owner (argv, &err))
+    const char *argv[] = { postgres, "-D", data, "-c", "listen_addresses=", "-c", "max_connections=200",
+                           "-c", "shared_buffers=32MB", "-k", sock, NULL };
+    g_autoptr (GPtrArray) full = owner_argv (argv);
+    g_autoptr (GError) error = NULL;
+    gint64 deadline = g_get_monotonic_time () + 60 * G_USEC_PER_SEC;
+    pg_server = esa_test_spawn (log, (const char *const *) full->pdata);
+    while (!server_ready (sock))
       {
-        g_autofree char *text = NULL;
-        g_file_get_contents (log, &text, NULL, NULL);
-        g_error ("pg_ctl start failed: %s\n%s", err, text ? text : "");
+        if (g_get_monotonic_time () > deadline || g_subprocess_get_identifier (pg_server) == NULL)
+          {
+            g_autofree char *text = NULL;
+            g_file_get_contents (log, &text, NULL, NULL);
+            g_error ("postgres did not start: %s", text ? text : "");
+          }
+        g_usleep (50000);
       }
   }
   atexit (stop_at_exit);
@@ -171,16 +192,15 @@ esa_test_pg_new_database (char **why)
 void
 esa_test_pg_stop (void)
 {
-  g_autofree char *pg_ctl = NULL;
-  g_autofree char *data = NULL;
   if (pg_root == NULL)
     return;
-  pg_ctl = g_build_filename (pg_bindir, "pg_ctl", NULL);
-  data = g_build_filename (pg_root, "data", NULL);
-  {
-    const char *argv[] = { pg_ctl, "-D", data, "-m", "immediate", "-w", "stop", NULL };
-    run_as_owner (argv, NULL);
-  }
+  if (pg_server != NULL)
+    {
+      /* SIGQUIT: immediate shutdown, nothing of this cluster is worth a checkpoint */
+      g_subprocess_send_signal (pg_server, SIGQUIT);
+      g_subprocess_wait (pg_server, NULL, NULL);
+      g_clear_object (&pg_server);
+    }
   esa_test_rmtree (pg_root);
   g_clear_pointer (&pg_root, g_free);
 }
