@@ -13,8 +13,11 @@
 #include "sdc-error.h"
 #include "sdc-json.h"
 
+#include <errno.h>
+#include <glib/gstdio.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
 
 /* Storage threads besides the writer: PBKDF2 of cache misses and registrations. */
 #define SDC_SERVER_STORAGE_THREADS 2
@@ -37,6 +40,8 @@ static const SdcRoute routes[] = {
   { "/esa/v1/config", "GET", FALSE, SDC_ROUTE_CONFIG, NULL },
   { "/esa/v1/attachment/", "PUT", TRUE, SDC_ROUTE_ATTACHMENT, NULL },
 };
+
+static void log_request (SdcServer *self, SoupServerMessage *msg, const char *outcome);
 
 static void
 sdc_request_free (SdcRequest *req)
@@ -91,17 +96,111 @@ sdc_server_respond_error (SoupServerMessage *msg, SdcRequest *req, const GError 
   sdc_server_respond_json (msg, sdc_error_http_status (code), body);
 }
 
-/* An error decided from the headers alone leaves the body unread; libsoup would then
- * neither read it nor close, and a client still sending would stall. Closing after the
- * answer lets it see the error (at once, when it sent Expect: 100-continue). */
+/* An error decided from the headers alone leaves the body unread, and libsoup 3.2 sends
+ * no answer before it has read (and dropped) the whole body: a client announcing
+ * Content-Length: 99999999999 would hold the connection for as long as it likes. So
+ * when a body is pending, the connection is taken from libsoup, the answer written
+ * directly, and the connection closed. */
+typedef struct {
+  GIOStream *io;
+  GBytes *bytes;
+  GCancellable *cancel;
+  guint timeout_id;
+  guint64 drained;
+  guint8 buf[65536];
+} EarlyAnswer;
+
+/* After the answer, what the client still sends is read and dropped for a moment (a
+ * "lingering close"), so a client that reads only after sending sees the answer rather
+ * than a reset; then the connection is closed whatever it is doing. */
+#define SDC_LINGER_SECONDS 3
+#define SDC_LINGER_BYTES (64 * 1024 * 1024)
+
+static void
+early_closed_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  EarlyAnswer *ea = user_data;
+  g_io_stream_close_finish (ea->io, result, NULL);
+  if (ea->timeout_id != 0)
+    g_source_remove (ea->timeout_id);
+  g_object_unref (ea->cancel);
+  g_object_unref (ea->io);
+  g_bytes_unref (ea->bytes);
+  g_free (ea);
+}
+
+static gboolean
+linger_timeout_cb (gpointer user_data)
+{
+  EarlyAnswer *ea = user_data;
+  ea->timeout_id = 0;
+  g_cancellable_cancel (ea->cancel);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+early_drained_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  EarlyAnswer *ea = user_data;
+  gssize n = g_input_stream_read_finish (G_INPUT_STREAM (source), result, NULL);
+  if (n > 0 && (ea->drained += (guint64) n) < SDC_LINGER_BYTES)
+    {
+      g_input_stream_read_async (G_INPUT_STREAM (source), ea->buf, sizeof ea->buf, G_PRIORITY_LOW,
+                                 ea->cancel, early_drained_cb, ea);
+      return;
+    }
+  g_io_stream_close_async (ea->io, G_PRIORITY_DEFAULT, NULL, early_closed_cb, ea);
+}
+
+static void
+early_written_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  EarlyAnswer *ea = user_data;
+  g_output_stream_write_all_finish (G_OUTPUT_STREAM (source), result, NULL, NULL);
+  g_output_stream_flush (G_OUTPUT_STREAM (source), NULL, NULL);
+  ea->timeout_id = g_timeout_add_seconds (SDC_LINGER_SECONDS, linger_timeout_cb, ea);
+  g_input_stream_read_async (g_io_stream_get_input_stream (ea->io), ea->buf, sizeof ea->buf, G_PRIORITY_LOW,
+                             ea->cancel, early_drained_cb, ea);
+}
+
 static void
 respond_early_error (SoupServerMessage *msg, SdcRequest *req, const GError *error)
 {
   SoupMessageHeaders *req_hdrs = soup_server_message_get_request_headers (msg);
-  if (soup_message_headers_get_encoding (req_hdrs) == SOUP_ENCODING_CHUNKED ||
-      soup_message_headers_get_content_length (req_hdrs) > 0)
-    soup_message_headers_replace (soup_server_message_get_response_headers (msg), "Connection", "close");
+  SoupMessageHeaders *hdrs = soup_server_message_get_response_headers (msg);
+  g_autoptr (GString) head = NULL;
+  g_autofree char *body = NULL;
+  SoupMessageHeadersIter iter;
+  const char *name;
+  const char *value;
+  EarlyAnswer *ea;
+  guint status;
+
   sdc_server_respond_error (msg, req, error);
+  if (soup_message_headers_get_encoding (req_hdrs) != SOUP_ENCODING_CHUNKED &&
+      soup_message_headers_get_content_length (req_hdrs) <= 0)
+    return;
+  status = soup_server_message_get_status (msg);
+  body = sdc_json_error_body (error);
+  head = g_string_new (NULL);
+  g_string_append_printf (head, "HTTP/1.1 %u %s\r\n", status, soup_status_get_phrase (status));
+  soup_message_headers_iter_init (&iter, hdrs);
+  while (soup_message_headers_iter_next (&iter, &name, &value))
+    if (g_ascii_strcasecmp (name, "Content-Length") != 0 && g_ascii_strcasecmp (name, "Connection") != 0 &&
+        g_ascii_strcasecmp (name, "Content-Type") != 0 && g_ascii_strcasecmp (name, "Server") != 0)
+      g_string_append_printf (head, "%s: %s\r\n", name, value);
+  g_string_append_printf (head, "Server: esa-sdc/" ESA_VERSION "\r\nContent-Type: application/json\r\n"
+                                "Content-Length: %zu\r\nConnection: close\r\n\r\n%s",
+                          strlen (body), body);
+  /* the log line first: libsoup forgets the message once its connection is taken */
+  log_request (req->server, msg, " closed-early");
+  g_object_set_data (G_OBJECT (msg), "sdc-logged", GINT_TO_POINTER (1));
+  ea = g_new0 (EarlyAnswer, 1);
+  ea->cancel = g_cancellable_new ();
+  ea->io = soup_server_message_steal_connection (msg);
+  ea->bytes = g_bytes_new (head->str, head->len);
+  g_output_stream_write_all_async (g_io_stream_get_output_stream (ea->io), head->str, head->len,
+                                   G_PRIORITY_DEFAULT, NULL, early_written_cb, ea);
 }
 
 static void
@@ -458,6 +557,49 @@ report_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
   finish_paused (req, ok, error);
 }
 
+/* json-glib's parser recurses once per nesting level (100,000 '[' crash it) and keeps a
+ * "\u0000" escape as a NUL inside the string, which every C string then cuts short. Both
+ * are refused here, by one linear scan, before json-glib sees the body. */
+#define SDC_JSON_MAX_DEPTH 64
+
+static gboolean
+check_json_shape (const guint8 *data, gsize len, GError **error)
+{
+  gboolean in_string = FALSE;
+  guint depth = 0;
+  for (gsize i = 0; i < len; i++)
+    {
+      guint8 c = data[i];
+      if (in_string)
+        {
+          if (c == '\\' && i + 1 < len)
+            {
+              if (data[i + 1] == 'u' && i + 5 < len && memcmp (data + i + 2, "0000", 4) == 0)
+                {
+                  g_set_error_literal (error, SDC_ERROR, SDC_ERROR_INVALID_FIELD,
+                                       "a string holds \\u0000 (NUL), which no field may contain");
+                  return FALSE;
+                }
+              i++;
+            }
+          else if (c == '"')
+            in_string = FALSE;
+          continue;
+        }
+      if (c == '"')
+        in_string = TRUE;
+      else if ((c == '[' || c == '{') && ++depth > SDC_JSON_MAX_DEPTH)
+        {
+          g_set_error (error, SDC_ERROR, SDC_ERROR_INVALID_JSON,
+                       "body is nested deeper than %u levels", SDC_JSON_MAX_DEPTH);
+          return FALSE;
+        }
+      else if ((c == ']' || c == '}') && depth > 0)
+        depth--;
+    }
+  return TRUE;
+}
+
 /* Authenticated (or register): validate on the main loop, store in a storage thread. */
 static void
 dispatch (SdcServer *self, SdcRequest *req)
@@ -465,7 +607,8 @@ dispatch (SdcServer *self, SdcRequest *req)
   g_autoptr (GError) error = NULL;
   SdcReportJob *job;
 
-  req->obj = sdc_json_parse_request ((const char *) req->body->data, req->body->len, &error);
+  if (check_json_shape (req->body->data, req->body->len, &error))
+    req->obj = sdc_json_parse_request ((const char *) req->body->data, req->body->len, &error);
   if (req->obj == NULL)
     {
       finish_paused (req, FALSE, error);
@@ -581,8 +724,8 @@ log_request (SdcServer *self, SoupServerMessage *msg, const char *outcome)
   g_autofree char *ts = sdc_json_now (now);
   g_autofree char *extra = NULL;
 
-  if (req == NULL)
-    return; /* rejected by libsoup before routing: logged as "unrouted" below */
+  if (req == NULL || g_object_get_data (G_OBJECT (msg), "sdc-logged") != NULL)
+    return; /* unrouted: logged below; answered early: logged then */
   extra = g_strdup_printf ("%s%s%s%s%s%s", req->uuid ? " uuid=" : "", req->uuid ? req->uuid : "",
                            req->error_code ? " error=" : "", req->error_code ? req->error_code : "",
                            req->duplicate ? " duplicate=yes" : "", outcome);
@@ -593,9 +736,51 @@ log_request (SdcServer *self, SoupServerMessage *msg, const char *outcome)
   fflush (stderr);
 }
 
+/* libsoup 3.2's SoupServer keeps a keep-alive connection open after the client closed it
+ * while idle (fixed upstream in 3.3.0, "Don't leak idle connections closed by the
+ * client"): every such connection would leave a socket in CLOSE-WAIT and an fd for good.
+ * So each connection that stays open after a request is watched until its next request
+ * arrives: end of stream (or an error) there means the client is gone, and the socket is
+ * closed here; libsoup then finds it closed and drops the connection. */
+static gboolean
+idle_socket_cb (GSocket *sock, GIOCondition cond, gpointer user_data)
+{
+  char byte;
+  gssize n;
+  if (g_socket_is_closed (sock))
+    return G_SOURCE_REMOVE;
+  n = (cond & (G_IO_IN | G_IO_HUP | G_IO_ERR)) != 0
+          ? recv (g_socket_get_fd (sock), &byte, 1, MSG_PEEK | MSG_DONTWAIT)
+          : 1;
+  if (n < 0 && (errno == EAGAIN || errno == EINTR))
+    return G_SOURCE_CONTINUE;
+  if (n <= 0 || (cond & (G_IO_HUP | G_IO_ERR | G_IO_NVAL)) != 0)
+    g_socket_close (sock, NULL);
+  /* data: the next request (libsoup reads it); watched again once it is answered */
+  g_object_set_data (G_OBJECT (sock), "sdc-idle-watch", NULL);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+watch_idle_connection (SoupServerMessage *msg)
+{
+  GSocket *sock = soup_server_message_get_socket (msg);
+  GSource *source;
+  if (sock == NULL || g_socket_is_closed (sock) || g_object_get_data (G_OBJECT (sock), "sdc-idle-watch") != NULL)
+    return;
+  source = g_socket_create_source (sock, G_IO_IN | G_IO_HUP | G_IO_ERR, NULL);
+  /* after libsoup's own reader, which gets the next request's bytes first */
+  g_source_set_priority (source, G_PRIORITY_LOW);
+  g_source_set_callback (source, (GSourceFunc) (void (*) (void)) idle_socket_cb, NULL, NULL);
+  g_object_set_data_full (G_OBJECT (sock), "sdc-idle-watch", source, (GDestroyNotify) g_source_destroy);
+  g_source_attach (source, NULL);
+  g_source_unref (source);
+}
+
 static void
 request_finished_cb (SoupServer *soup, SoupServerMessage *msg, gpointer user_data)
 {
+  watch_idle_connection (msg);
   if (g_object_get_data (G_OBJECT (msg), "sdc-request") == NULL)
     {
       GUri *uri = soup_server_message_get_uri (msg);
@@ -611,6 +796,7 @@ request_finished_cb (SoupServer *soup, SoupServerMessage *msg, gpointer user_dat
 static void
 request_aborted_cb (SoupServer *soup, SoupServerMessage *msg, gpointer user_data)
 {
+  watch_idle_connection (msg);
   if (g_object_get_data (G_OBJECT (msg), "sdc-request") != NULL)
     log_request (user_data, msg, " aborted");
 }
@@ -707,6 +893,31 @@ sdc_server_load_uak (SdcStore *store, const char *dir, guint days, SdcUakFlags f
   return sdc_uak_new_from_pem (shared, strlen (shared), "the database's uak-signing-key", days, flags, error);
 }
 
+/* An upload cut short by a crash leaves DIR/attachments/UUID/.NAME.part-XXXXXX behind
+ * (sdc-upload.c); nothing refers to it, and the agent sends the attachment again. */
+static guint
+remove_stale_parts (const char *dir)
+{
+  g_autofree char *root = g_build_filename (dir, "attachments", NULL);
+  g_autoptr (GDir) top = g_dir_open (root, 0, NULL);
+  const char *report;
+  guint removed = 0;
+  while (top != NULL && (report = g_dir_read_name (top)) != NULL)
+    {
+      g_autofree char *sub = g_build_filename (root, report, NULL);
+      g_autoptr (GDir) d = g_dir_open (sub, 0, NULL);
+      const char *name;
+      while (d != NULL && (name = g_dir_read_name (d)) != NULL)
+        {
+          g_autofree char *path = g_build_filename (sub, name, NULL);
+          if (name[0] == '.' && strstr (name, ".part-") != NULL &&
+              g_file_test (path, G_FILE_TEST_IS_REGULAR) && g_unlink (path) == 0)
+            removed++;
+        }
+    }
+  return removed;
+}
+
 SdcServer *
 sdc_server_new (const SdcServerOptions *opts, GError **error)
 {
@@ -728,6 +939,11 @@ sdc_server_new (const SdcServerOptions *opts, GError **error)
   self->store = sdc_store_open (db, error);
   if (self->store == NULL)
     return NULL;
+  {
+    guint removed = remove_stale_parts (opts->dir);
+    if (removed > 0)
+      g_printerr ("esa-sdc: removed %u unfinished attachment upload(s) (*.part) left by an earlier run\n", removed);
+  }
   self->uak = sdc_server_load_uak (self->store, opts->dir, opts->uak_days, opts->uak_flags, error);
   if (self->uak == NULL)
     return NULL;
