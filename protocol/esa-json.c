@@ -166,9 +166,11 @@ esa_json_peek_object (JsonObject *obj, const char *name)
 }
 
 /* json-glib's parser recurses once per level: 100,000 '[' would run it out of stack.
- * Count the nesting first, outside strings, so deep input never reaches it. */
+ * Count the nesting first, outside strings, so deep input never reaches it. It also
+ * keeps a "\u0000" escape as a NUL inside the string, which every C string then cuts
+ * short (a stored value or file name silently truncated): refused here too. */
 static gboolean
-check_depth (const char *data, gsize len, guint max_depth, GError **error)
+check_shape (const char *data, gsize len, guint max_depth, GError **error)
 {
   guint depth = 0;
   gboolean in_string = FALSE;
@@ -178,7 +180,15 @@ check_depth (const char *data, gsize len, guint max_depth, GError **error)
       if (in_string)
         {
           if (c == '\\')
-            i++;
+            {
+              if (i + 5 < len && data[i + 1] == 'u' && memcmp (data + i + 2, "0000", 4) == 0)
+                {
+                  g_set_error (error, ESA_ERROR, ESA_ERROR_INVALID_DATA,
+                               "a JSON string holds \\u0000 (NUL) at byte %" G_GSIZE_FORMAT, i);
+                  return FALSE;
+                }
+              i++;
+            }
           else if (c == '"')
             in_string = FALSE;
           continue;
@@ -222,7 +232,7 @@ esa_json_parse (const char *data, gssize len, gsize max_bytes, guint max_depth, 
       g_set_error_literal (error, ESA_ERROR, ESA_ERROR_INVALID_DATA, "not UTF-8 JSON text");
       return NULL;
     }
-  if (!check_depth (data, n, max_depth, error))
+  if (!check_shape (data, n, max_depth, error))
     return NULL;
   if (!json_parser_load_from_data (parser, data, (gssize) n, &local))
     {

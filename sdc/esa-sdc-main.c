@@ -1,4 +1,4 @@
-/* esa-sdc-main.c: the esa-sdc command line: init, serve, systems, reports. */
+/* esa-sdc-main.c: the esa-sdc command line: init, serve, systems, reports, migrate. */
 #include "config.h"
 
 #include <glib-unix.h>
@@ -11,15 +11,19 @@
 #include "sdc-ca.h"
 #include "sdc-list.h"
 #include "sdc-server.h"
+#include "sdc-store.h"
 #include "sdc-tls-legacy.h"
 
 #define USAGE \
   "Usage:\n" \
-  "  esa-sdc init DIR [--hostname NAME]... [--days N]\n" \
-  "  esa-sdc serve --dir DIR --listen ADDR:PORT... [--http-listen ADDR:PORT]...\n" \
+  "  esa-sdc init DIR [--hostname NAME]... [--days N] [--db postgresql://...]\n" \
+  "  esa-sdc serve --dir DIR [--db postgresql://...] --listen ADDR:PORT...\n" \
+  "                [--http-listen ADDR:PORT]...\n" \
   "                [--max-body BYTES] [--max-attachment BYTES] [--uak-days N]\n" \
-  "  esa-sdc systems --dir DIR [--json]\n" \
-  "  esa-sdc reports --dir DIR [--system ID] [--json]\n" \
+  "                [--login-failures N] [--login-window SECONDS]\n" \
+  "  esa-sdc systems (--dir DIR | --db postgresql://...) [--json]\n" \
+  "  esa-sdc reports (--dir DIR | --db postgresql://...) [--system ID] [--json]\n" \
+  "  esa-sdc migrate (--dir DIR | --db postgresql://...)\n" \
   "Run `esa-sdc COMMAND --help` for every option.\n"
 
 /* the whole command line, for --tls-max-version's re-exec */
@@ -60,6 +64,7 @@ static int
 cmd_init (int argc, char **argv)
 {
   g_auto (GStrv) hostnames = NULL;
+  g_autofree char *db = NULL;
   gboolean weak_sha1 = FALSE;
   gboolean self_signed = FALSE;
   int days = 365;
@@ -68,6 +73,7 @@ cmd_init (int argc, char **argv)
   const GOptionEntry entries[] = {
     { "hostname", 0, 0, G_OPTION_ARG_STRING_ARRAY, &hostnames, "Extra subjectAltName (DNS name or IP)", "NAME" },
     { "days", 0, 0, G_OPTION_ARG_INT, &days, "Server certificate validity (default 365)", "N" },
+    { "db", 0, 0, G_OPTION_ARG_STRING, &db, "Also create the schema in this database (postgresql://...)", "URL" },
     { "weak-sha1", 0, 0, G_OPTION_ARG_NONE, &weak_sha1, "FOR TESTS ONLY: sign the server certificate with SHA-1", NULL },
     { "self-signed", 0, 0, G_OPTION_ARG_NONE, &self_signed, "FOR TESTS ONLY: self-signed server certificate", NULL },
     { NULL },
@@ -93,6 +99,19 @@ cmd_init (int argc, char **argv)
   opts.days = (guint) days;
   if (!sdc_ca_init_dir (argv[1], &opts, &error))
     return fail (error);
+  if (db != NULL)
+    {
+      g_autoptr (SdcStore) store = sdc_store_open (db, &error);
+      g_autoptr (SdcUak) uak = NULL;
+      if (store == NULL)
+        return fail (error);
+      /* the first init stores its UAK key for every instance that follows */
+      uak = sdc_server_load_uak (store, argv[1], 365, SDC_UAK_FLAG_NONE, &error);
+      if (uak == NULL)
+        return fail (error);
+      printf ("database ready (%s, schema version %d)\n", sdc_store_engine_name (store),
+              sdc_store_schema_version (store));
+    }
   if (weak_sha1 || self_signed)
     g_printerr ("esa-sdc: WARNING: %s holds a deliberately weak server certificate (tests only)\n", argv[1]);
   printf ("initialised %s: point the agent's ca-file= at %s/ca.pem\n", argv[1], argv[1]);
@@ -119,6 +138,7 @@ static int
 cmd_serve (int argc, char **argv)
 {
   g_autofree char *dir = NULL;
+  g_autofree char *db = NULL;
   g_auto (GStrv) listen = NULL;
   g_auto (GStrv) http_listen = NULL;
   g_auto (GStrv) public_urls = NULL;
@@ -127,12 +147,15 @@ cmd_serve (int argc, char **argv)
   g_autofree char *heartbeat = NULL;
   g_autofree char *tls_max = NULL;
   int uak_days = 365;
+  int login_failures = 10;
+  int login_window = 60;
   gboolean uak_bad_sig = FALSE;
   gboolean uak_older = FALSE;
   g_autoptr (GError) error = NULL;
   g_autoptr (GOptionContext) ctx = g_option_context_new ("- serve the SDC API over HTTPS");
   const GOptionEntry entries[] = {
     { "dir", 0, 0, G_OPTION_ARG_FILENAME, &dir, "Directory made by `esa-sdc init`", "DIR" },
+    { "db", 0, 0, G_OPTION_ARG_STRING, &db, "Database (default DIR/sdc.db; or postgresql://...)", "URL" },
     { "listen", 0, 0, G_OPTION_ARG_STRING_ARRAY, &listen, "HTTPS listener (repeatable)", "ADDR:PORT" },
     { "http-listen", 0, 0, G_OPTION_ARG_STRING_ARRAY, &http_listen, "Plain HTTP listener for GET /esa/v1/config only", "ADDR:PORT" },
     { "public-url", 0, 0, G_OPTION_ARG_STRING_ARRAY, &public_urls, "URL advertised in /config (default: the listeners)", "URL" },
@@ -140,6 +163,8 @@ cmd_serve (int argc, char **argv)
     { "max-attachment", 0, 0, G_OPTION_ARG_STRING, &max_attachment, "Largest attachment (default 256M)", "BYTES" },
     { "uak-days", 0, 0, G_OPTION_ARG_INT, &uak_days, "UAK renewal length (default 365)", "N" },
     { "heartbeat", 0, 0, G_OPTION_ARG_STRING, &heartbeat, "Heartbeat schedule advertised in /config", "SCHEDULE" },
+    { "login-failures", 0, 0, G_OPTION_ARG_INT, &login_failures, "Failed logins per address or system id before 429 (default 10)", "N" },
+    { "login-window", 0, 0, G_OPTION_ARG_INT, &login_window, "Seconds failed logins are counted over (default 60)", "S" },
     { "tls-max-version", 0, 0, G_OPTION_ARG_STRING, &tls_max, "FOR TESTS ONLY: highest TLS version offered (1.0-1.3)", "V" },
     { "uak-bad-signature", 0, 0, G_OPTION_ARG_NONE, &uak_bad_sig, "FOR TESTS ONLY: issue UAKs whose signature does not verify", NULL },
     { "uak-older", 0, 0, G_OPTION_ARG_NONE, &uak_older, "FOR TESTS ONLY: issue UAKs expiring before the current one", NULL },
@@ -166,7 +191,15 @@ cmd_serve (int argc, char **argv)
       g_printerr ("esa-sdc serve: --uak-days %d: expected 1-3650\n", uak_days);
       return 2;
     }
+  if (login_failures < 1 || login_failures > 1000000 || login_window < 1 || login_window > 86400)
+    {
+      g_printerr ("esa-sdc serve: --login-failures expects 1-1000000, --login-window 1-86400\n");
+      return 2;
+    }
+  opts.login_failures = (guint) login_failures;
+  opts.login_window = (guint) login_window;
   opts.dir = dir;
+  opts.db = db;
   opts.max_body = 1024 * 1024;
   opts.max_attachment = 256 * 1024 * 1024;
   if ((max_body != NULL && !parse_size (max_body, &opts.max_body, &error)) ||
@@ -207,6 +240,7 @@ static int
 cmd_list (int argc, char **argv, gboolean reports)
 {
   g_autofree char *dir = NULL;
+  g_autofree char *db = NULL;
   g_autofree char *system = NULL;
   gboolean json = FALSE;
   g_autoptr (GError) error = NULL;
@@ -214,6 +248,7 @@ cmd_list (int argc, char **argv, gboolean reports)
       g_option_context_new (reports ? "- list received reports" : "- list registered systems");
   const GOptionEntry entries[] = {
     { "dir", 0, 0, G_OPTION_ARG_FILENAME, &dir, "SDC directory", "DIR" },
+    { "db", 0, 0, G_OPTION_ARG_STRING, &db, "Database (postgresql://...) instead of DIR/sdc.db", "URL" },
     { "json", 0, 0, G_OPTION_ARG_NONE, &json, "JSON output for scripts", NULL },
     { "system", 0, reports ? 0 : G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_STRING, &system, "Only this system's reports", "ID" },
     { NULL },
@@ -221,13 +256,45 @@ cmd_list (int argc, char **argv, gboolean reports)
   g_option_context_add_main_entries (ctx, entries, NULL);
   if (!g_option_context_parse (ctx, &argc, &argv, &error))
     return fail (error);
-  if (dir == NULL || argc != 1)
+  if ((dir == NULL && db == NULL) || argc != 1)
     {
-      g_printerr ("esa-sdc %s: --dir DIR is required\n", reports ? "reports" : "systems");
+      g_printerr ("esa-sdc %s: --dir DIR or --db URL is required\n", reports ? "reports" : "systems");
       return 2;
     }
-  if (!(reports ? sdc_list_reports (dir, system, json, &error) : sdc_list_systems (dir, json, &error)))
+  if (!(reports ? sdc_list_reports (dir, db, system, json, &error) : sdc_list_systems (dir, db, json, &error)))
     return fail (error);
+  return 0;
+}
+
+/* Opening a store applies its missing migrations; this command does only that, so an
+ * operator can upgrade the schema before starting new instances. */
+static int
+cmd_migrate (int argc, char **argv)
+{
+  g_autofree char *dir = NULL;
+  g_autofree char *db = NULL;
+  g_autofree char *location = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (SdcStore) store = NULL;
+  g_autoptr (GOptionContext) ctx = g_option_context_new ("- bring the database schema up to date");
+  const GOptionEntry entries[] = {
+    { "dir", 0, 0, G_OPTION_ARG_FILENAME, &dir, "SDC directory (DIR/sdc.db)", "DIR" },
+    { "db", 0, 0, G_OPTION_ARG_STRING, &db, "Database (postgresql://...)", "URL" },
+    { NULL },
+  };
+  g_option_context_add_main_entries (ctx, entries, NULL);
+  if (!g_option_context_parse (ctx, &argc, &argv, &error))
+    return fail (error);
+  if ((dir == NULL && db == NULL) || argc != 1)
+    {
+      g_printerr ("esa-sdc migrate: --dir DIR or --db URL is required\n");
+      return 2;
+    }
+  location = sdc_server_db_location (dir, db);
+  store = sdc_store_open (location, &error);
+  if (store == NULL)
+    return fail (error);
+  printf ("schema version %d (%s)\n", sdc_store_schema_version (store), sdc_store_engine_name (store));
   return 0;
 }
 
@@ -259,6 +326,8 @@ main (int argc, char **argv)
     return cmd_list (argc - 1, argv + 1, FALSE);
   if (g_strcmp0 (cmd, "reports") == 0)
     return cmd_list (argc - 1, argv + 1, TRUE);
+  if (g_strcmp0 (cmd, "migrate") == 0)
+    return cmd_migrate (argc - 1, argv + 1);
   g_printerr ("esa-sdc: unknown command \"%s\"\n%s", cmd, USAGE);
   return 2;
 }

@@ -5,17 +5,24 @@ noinst_LTLIBRARIES += sdc/libesa-sdc.la
 sdc_libesa_sdc_la_SOURCES = \
 	sdc/sdc-api.c \
 	sdc/sdc-auth.c sdc/sdc-auth.h \
+	sdc/sdc-auth-cache.c sdc/sdc-auth-cache.h \
 	sdc/sdc-ca.c sdc/sdc-ca.h \
 	sdc/sdc-error.c sdc/sdc-error.h \
 	sdc/sdc-json.c sdc/sdc-json.h \
 	sdc/sdc-list.c sdc/sdc-list.h \
 	sdc/sdc-server.c sdc/sdc-server.h sdc/sdc-server-private.h \
 	sdc/sdc-store.c sdc/sdc-store.h \
+	sdc/sdc-store-sqlite.c \
+	sdc/sdc-throttle.c sdc/sdc-throttle.h \
 	sdc/sdc-tls-legacy.c sdc/sdc-tls-legacy.h \
 	sdc/sdc-uak.c sdc/sdc-uak.h \
-	sdc/sdc-upload.c sdc/sdc-upload.h
-SDC_CFLAGS = $(AM_CFLAGS) $(SOUP_CFLAGS) $(GNUTLS_CFLAGS) $(SQLITE_CFLAGS) -DG_LOG_DOMAIN=\"esa-sdc\"
-SDC_LIBS = $(SOUP_LIBS) $(GNUTLS_LIBS) $(SQLITE_LIBS) $(JSON_LIBS) $(GLIB_LIBS)
+	sdc/sdc-upload.c sdc/sdc-upload.h \
+	sdc/sdc-writer.c sdc/sdc-writer.h
+if HAVE_LIBPQ
+sdc_libesa_sdc_la_SOURCES += sdc/sdc-store-pg.c
+endif
+SDC_CFLAGS = $(AM_CFLAGS) $(SOUP_CFLAGS) $(GNUTLS_CFLAGS) $(SQLITE_CFLAGS) $(LIBPQ_CFLAGS) -DG_LOG_DOMAIN=\"esa-sdc\"
+SDC_LIBS = $(SOUP_LIBS) $(GNUTLS_LIBS) $(SQLITE_LIBS) $(LIBPQ_LIBS) $(JSON_LIBS) $(GLIB_LIBS)
 sdc_libesa_sdc_la_CFLAGS = $(SDC_CFLAGS)
 sdc_libesa_sdc_la_LIBADD = protocol/libesa-protocol.la $(SDC_LIBS)
 
@@ -40,5 +47,19 @@ tests_test_sdc_init_CFLAGS = $(SDC_TEST_CFLAGS)
 tests_test_sdc_init_LDADD = $(SDC_TEST_LIBS)
 EXTRA_tests_test_sdc_init_DEPENDENCIES = sdc/esa-sdc
 tests_test_sdc_store_SOURCES = tests/test-sdc-store.c
+if HAVE_LIBPQ
+# the same store suite on PostgreSQL, in a throw-away cluster
+tests_test_sdc_store_SOURCES += tests/sdc-test-pg.c tests/sdc-test-pg.h
+endif
 tests_test_sdc_store_CFLAGS = $(SDC_TEST_CFLAGS)
 tests_test_sdc_store_LDADD = $(SDC_TEST_LIBS)
+
+if HAVE_LIBPQ
+# Two instances on one PostgreSQL database, an agent failing over between them.
+check_PROGRAMS += tests/test-sdc-fleet
+TESTS += tests/test-sdc-fleet
+tests_test_sdc_fleet_SOURCES = tests/test-sdc-fleet.c tests/sdc-test-pg.c tests/sdc-test-pg.h
+tests_test_sdc_fleet_CFLAGS = $(AM_CFLAGS) -I$(top_srcdir)/tests $(LIBPQ_CFLAGS)
+tests_test_sdc_fleet_LDADD = $(ESA_TEST_LIBS) $(LIBPQ_LIBS)
+EXTRA_tests_test_sdc_fleet_DEPENDENCIES = daemon/esad cli/esactl sdc/esa-sdc plugins/heartbeat/heartbeat.la tests/queue-writer
+endif

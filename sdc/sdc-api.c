@@ -66,7 +66,7 @@ get_uuid (JsonObject *obj, const char *name, gboolean required, GError **error)
 }
 
 gboolean
-sdc_api_register (SdcServer *self, SdcRequest *req, JsonObject *obj, guint *status, char **answer,
+sdc_api_register (SdcStore *store, SdcRequest *req, JsonObject *obj, guint *status, char **answer,
                   GError **error)
 {
   g_autoptr (GError) local = NULL;
@@ -132,9 +132,16 @@ sdc_api_register (SdcServer *self, SdcRequest *req, JsonObject *obj, guint *stat
   pw = sdc_auth_hash_password (password, error);
   if (pw == NULL)
     return FALSE;
-  system_id = sdc_store_register_system (self->store, &info, pw, now, &created, error);
-  if (system_id == NULL)
+  /* its own transaction: a concurrent registration of the same machine (another
+   * thread or instance) waits, then finds the row and reuses its system id */
+  if (!sdc_store_begin (store, error))
     return FALSE;
+  system_id = sdc_store_register_system (store, &info, pw, now, &created, error);
+  if (system_id == NULL || !sdc_store_commit (store, error))
+    {
+      sdc_store_rollback (store);
+      return FALSE;
+    }
   req->system_id = g_strdup (system_id);
 
   out = json_object_new ();
@@ -220,7 +227,7 @@ parse_attachments (JsonObject *obj, GError **error)
 /* Exactly-once: the stored answer for a known UUID, or a 409 when the UUID belongs to
  * a different system or kind (never leak another system's answer). */
 static gboolean
-replay_answer (SdcServer *self, SdcRequest *req, const char *uuid, const char *kind,
+replay_answer (SdcStore *store, SdcRequest *req, const char *uuid, const char *kind,
                gboolean *replayed, guint *status, char **answer, GError **error)
 {
   g_autofree char *sys = NULL;
@@ -229,7 +236,7 @@ replay_answer (SdcServer *self, SdcRequest *req, const char *uuid, const char *k
   guint stored_status = 0;
 
   *replayed = FALSE;
-  if (!sdc_store_lookup_report (self->store, uuid, &sys, &stored_kind, &stored_status, &stored, error))
+  if (!sdc_store_lookup_report (store, uuid, &sys, &stored_kind, &stored_status, &stored, error))
     return FALSE;
   if (stored == NULL)
     return TRUE;
@@ -264,39 +271,50 @@ check_idempotency_key (SoupServerMessage *msg, const char *uuid, GError **error)
   return TRUE;
 }
 
-gboolean
-sdc_api_report (SdcServer *self, SdcRequest *req, SoupServerMessage *msg, JsonObject *obj,
-                guint *status, char **answer, GError **error)
+void
+sdc_report_job_free (SdcReportJob *job)
+{
+  if (job == NULL)
+    return;
+  g_free (job->uuid);
+  g_free (job->parent);
+  g_free (job->body_json);
+  g_free (job->now);
+  g_free (job->answer);
+  if (job->attachments != NULL)
+    g_ptr_array_unref (job->attachments);
+  if (job->obj != NULL)
+    json_object_unref (job->obj);
+  g_free (job);
+}
+
+SdcReportJob *
+sdc_api_report_prepare (SdcRequest *req, SoupServerMessage *msg, JsonObject *obj, GError **error)
 {
   const char *kind_path = req->route->report_kind;
   g_autoptr (GError) local = NULL;
   g_autofree char *uuid = NULL;
   g_autofree char *parent = NULL;
-  g_autofree char *body_json = NULL;
-  g_autofree char *now = now_string ();
   g_autoptr (GPtrArray) attachments = NULL;
-  g_autoptr (JsonObject) out = NULL;
-  g_autofree char *sr = NULL;
+  g_autoptr (SdcReportJob) job = NULL;
   const char *kind;
   const char *plugin;
   const char *created;
   JsonObject *body;
-  gboolean replayed = FALSE;
-  SdcReportRow row = { 0 };
 
   uuid = get_uuid (obj, "uuid", TRUE, error);
   if (uuid == NULL)
-    return FALSE;
+    return NULL;
   req->uuid = g_strdup (uuid);
   if (!check_idempotency_key (msg, uuid, error))
-    return FALSE;
+    return NULL;
   if ((kind = esa_json_get_string (obj, NULL, "kind", ESA_JSON_REQUIRED | ESA_JSON_NON_EMPTY, error)) == NULL)
-    return FALSE;
+    return NULL;
   if (g_strcmp0 (kind, kind_path) != 0)
     {
       g_set_error (error, SDC_ERROR, SDC_ERROR_INVALID_FIELD,
                    "kind: \"%s\" does not match the endpoint (expected \"%s\")", kind, kind_path);
-      return FALSE;
+      return NULL;
     }
   plugin = esa_json_get_string (obj, NULL, "plugin", ESA_JSON_OPTIONAL, &local);
   if (local == NULL)
@@ -304,80 +322,115 @@ sdc_api_report (SdcServer *self, SdcRequest *req, SoupServerMessage *msg, JsonOb
   if (local != NULL)
     {
       g_propagate_error (error, g_steal_pointer (&local));
-      return FALSE;
+      return NULL;
     }
   if (!sdc_json_is_timestamp (created))
     {
       g_set_error_literal (error, SDC_ERROR, SDC_ERROR_INVALID_FIELD,
                            "created: expected an RFC 3339 time with zone, e.g. 2026-11-25T09:00:00Z");
-      return FALSE;
+      return NULL;
     }
   parent = get_uuid (obj, "parent", FALSE, &local);
   if (local != NULL)
     {
       g_propagate_error (error, g_steal_pointer (&local));
-      return FALSE;
+      return NULL;
     }
   body = esa_json_get_object (obj, NULL, "body", ESA_JSON_REQUIRED, error);
   if (body == NULL)
-    return FALSE;
+    return NULL;
   attachments = parse_attachments (obj, error);
   if (attachments == NULL)
+    return NULL;
+
+  job = g_new0 (SdcReportJob, 1);
+  job->obj = json_object_ref (obj);
+  job->uuid = g_steal_pointer (&uuid);
+  job->parent = g_steal_pointer (&parent);
+  job->body_json = sdc_json_object_to_string (body);
+  job->now = now_string ();
+  job->attachments = g_steal_pointer (&attachments);
+  job->row.uuid = job->uuid;
+  job->row.system_id = req->system_id;
+  job->row.kind = kind;
+  job->row.plugin = plugin;
+  job->row.created = created;
+  job->row.received = job->now;
+  job->row.parent = job->parent;
+  job->row.body_json = job->body_json;
+  return g_steal_pointer (&job);
+}
+
+/* The stored answer of a report already stored, or a 409 when its uuid belongs to a
+ * different system or kind (never leak another system's answer). */
+static gboolean
+stored_answer (SdcStore *store, const char *uuid, const char *system_id, const char *kind,
+               guint *status, char **answer, GError **error)
+{
+  g_autofree char *sys = NULL;
+  g_autofree char *stored_kind = NULL;
+  g_autofree char *stored = NULL;
+  guint stored_status = 0;
+
+  if (!sdc_store_lookup_report (store, uuid, &sys, &stored_kind, &stored_status, &stored, error))
     return FALSE;
-
-  if (!replay_answer (self, req, uuid, kind, &replayed, status, answer, error))
-    return FALSE;
-  if (replayed)
-    return TRUE;
-
-  body_json = sdc_json_object_to_string (body);
-  row.uuid = uuid;
-  row.system_id = req->system_id;
-  row.kind = kind;
-  row.plugin = plugin;
-  row.created = created;
-  row.received = now;
-  row.parent = parent;
-  row.body_json = body_json;
-
-  out = json_object_new ();
-  json_object_set_string_member (out, "status", "stored");
-  json_object_set_string_member (out, "uuid", uuid);
-
-  if (!sdc_store_begin (self->store, error))
-    return FALSE;
-  if (g_strcmp0 (kind, "problem") == 0)
+  if (stored == NULL || g_strcmp0 (sys, system_id) != 0 || g_strcmp0 (stored_kind, kind) != 0)
     {
-      /* the answer must name the SR, so it is allocated before the report row exists
-       * (its foreign key is checked at COMMIT) */
-      sr = sdc_store_new_service_request (self->store, uuid, req->system_id, now, &local);
-      if (sr != NULL)
-        json_object_set_string_member (out, "service_request", sr);
-    }
-  if (g_strcmp0 (kind, "heartbeat") == 0)
-    json_object_set_string_member (out, "last_seen", now);
-  if (local == NULL)
-    {
-      *answer = sdc_json_object_to_string (out);
-      *status = 200;
-      if (sdc_store_insert_report (self->store, &row, attachments, *status, *answer, &local))
-        sdc_store_touch_system (self->store, req->system_id, now, &local);
-    }
-  if (local == NULL)
-    sdc_store_commit (self->store, &local);
-  if (local != NULL)
-    {
-      sdc_store_rollback (self->store);
-      g_clear_pointer (answer, g_free);
-      g_propagate_error (error, g_steal_pointer (&local));
+      g_set_error (error, SDC_ERROR, SDC_ERROR_DUPLICATE,
+                   "uuid %s was already used for a different report", uuid);
       return FALSE;
     }
+  *status = stored_status;
+  *answer = g_steal_pointer (&stored);
   return TRUE;
 }
 
 gboolean
-sdc_api_uak (SdcServer *self, SdcRequest *req, JsonObject *obj, guint *status, char **answer,
-             GError **error)
+sdc_api_store_report (SdcStore *store, const SdcReportRow *row, GPtrArray *attachments,
+                      guint *status, char **answer, gboolean *duplicate, GError **error)
+{
+  g_autoptr (JsonObject) out = json_object_new ();
+  g_autofree char *sr = NULL;
+  g_autofree char *text = NULL;
+  gboolean problem = g_strcmp0 (row->kind, "problem") == 0;
+  gboolean inserted = FALSE;
+
+  json_object_set_string_member (out, "status", "stored");
+  json_object_set_string_member (out, "uuid", row->uuid);
+  if (g_strcmp0 (row->kind, "heartbeat") == 0)
+    json_object_set_string_member (out, "last_seen", row->received);
+  if (!problem)
+    text = sdc_json_object_to_string (out);
+  /* the uuid's row decides: a duplicate (even one stored concurrently by another
+   * connection or instance) inserts nothing and gets the first answer */
+  if (!sdc_store_insert_report (store, row, attachments, 200, text, &inserted, error))
+    return FALSE;
+  if (!inserted)
+    {
+      *duplicate = TRUE;
+      return stored_answer (store, row->uuid, row->system_id, row->kind, status, answer, error);
+    }
+  if (problem)
+    {
+      /* the answer names the service request, allocated once the report row exists */
+      sr = sdc_store_new_service_request (store, row->uuid, row->system_id, row->received, error);
+      if (sr == NULL)
+        return FALSE;
+      json_object_set_string_member (out, "service_request", sr);
+      text = sdc_json_object_to_string (out);
+      if (!sdc_store_set_report_answer (store, row->uuid, 200, text, error))
+        return FALSE;
+    }
+  if (!sdc_store_touch_system (store, row->system_id, row->received, error))
+    return FALSE;
+  *status = 200;
+  *answer = g_steal_pointer (&text);
+  return TRUE;
+}
+
+gboolean
+sdc_api_uak (SdcServer *self, SdcStore *store, SdcRequest *req, JsonObject *obj, guint *status,
+             char **answer, GError **error)
 {
   g_autoptr (GError) local = NULL;
   g_autofree char *uuid = NULL;
@@ -393,6 +446,8 @@ sdc_api_uak (SdcServer *self, SdcRequest *req, JsonObject *obj, guint *status, c
   const char *serial;
   const char *current;
   gboolean replayed = FALSE;
+  gboolean inserted = FALSE;
+  gboolean ok;
   SdcReportRow row = { 0 };
 
   uuid = get_uuid (obj, "uuid", TRUE, error);
@@ -415,7 +470,7 @@ sdc_api_uak (SdcServer *self, SdcRequest *req, JsonObject *obj, guint *status, c
       return FALSE;
     }
   /* a system gets keys for its own machine only */
-  if (!sdc_store_get_machine (self->store, req->system_id, &reg_type, &reg_serial, error))
+  if (!sdc_store_get_machine (store, req->system_id, &reg_type, &reg_serial, error))
     return FALSE;
   if (g_strcmp0 (reg_type, machine_type) != 0 || g_strcmp0 (reg_serial, serial) != 0)
     {
@@ -424,12 +479,15 @@ sdc_api_uak (SdcServer *self, SdcRequest *req, JsonObject *obj, guint *status, c
                    serial, req->system_id);
       return FALSE;
     }
-  if (!replay_answer (self, req, uuid, "uak", &replayed, status, answer, error))
+  if (!replay_answer (store, req, uuid, "uak", &replayed, status, answer, error))
     return FALSE;
   if (replayed)
     return TRUE;
 
-  if (!sdc_uak_issue (self->uak, machine_type, serial, current, now_dt, &key_data, &signature, error))
+  g_mutex_lock (&self->uak_lock);
+  ok = sdc_uak_issue (self->uak, machine_type, serial, current, now_dt, &key_data, &signature, error);
+  g_mutex_unlock (&self->uak_lock);
+  if (!ok)
     return FALSE;
   out = json_object_new ();
   json_object_set_string_member (out, "key_data", key_data);
@@ -448,10 +506,17 @@ sdc_api_uak (SdcServer *self, SdcRequest *req, JsonObject *obj, guint *status, c
   row.created = now;
   row.received = now;
   row.body_json = body_json;
-  if (!sdc_store_insert_report (self->store, &row, NULL, *status, *answer, error))
+  if (!sdc_store_insert_report (store, &row, NULL, *status, *answer, &inserted, error))
     {
       g_clear_pointer (answer, g_free);
       return FALSE;
+    }
+  if (!inserted)
+    {
+      /* the same request was answered concurrently: its key is the one that counts */
+      g_clear_pointer (answer, g_free);
+      req->duplicate = TRUE;
+      return stored_answer (store, uuid, req->system_id, "uak", status, answer, error);
     }
   return TRUE;
 }

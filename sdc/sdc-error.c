@@ -22,6 +22,7 @@ static const struct {
   [SDC_ERROR_LENGTH_REQUIRED] = { "length_required", 411 },
   [SDC_ERROR_TOO_LARGE] = { "too_large", 413 },
   [SDC_ERROR_UNSUPPORTED_MEDIA] = { "unsupported_media_type", 415 },
+  [SDC_ERROR_TOO_MANY_REQUESTS] = { "too_many_requests", 429 },
 };
 
 const char *

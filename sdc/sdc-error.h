@@ -20,6 +20,7 @@ typedef enum {
   SDC_ERROR_LENGTH_REQUIRED,     /* 411 attachment without Content-Length */
   SDC_ERROR_TOO_LARGE,           /* 413 body or attachment over the limit */
   SDC_ERROR_UNSUPPORTED_MEDIA,   /* 415 Content-Type is not application/json */
+  SDC_ERROR_TOO_MANY_REQUESTS,   /* 429 too many failed logins: wait Retry-After seconds */
 } SdcError;
 
 GQuark      sdc_error_quark       (void);

@@ -12,9 +12,12 @@
 #include <string.h>
 
 static SdcStore *
-open_store (const char *dir, GError **error)
+open_store (const char *dir, const char *location, GError **error)
 {
-  g_autofree char *db = g_build_filename (dir, "sdc.db", NULL);
+  g_autofree char *db = NULL;
+  if (location != NULL)
+    return sdc_store_open (location, error);
+  db = g_build_filename (dir, "sdc.db", NULL);
   if (!g_file_test (db, G_FILE_TEST_EXISTS))
     {
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
@@ -75,9 +78,9 @@ human_size (gint64 size)
 }
 
 gboolean
-sdc_list_systems (const char *dir, gboolean json, GError **error)
+sdc_list_systems (const char *dir, const char *db, gboolean json, GError **error)
 {
-  g_autoptr (SdcStore) store = open_store (dir, error);
+  g_autoptr (SdcStore) store = open_store (dir, db, error);
   g_autoptr (JsonArray) arr = NULL;
   g_autoptr (GPtrArray) rows = g_ptr_array_new_with_free_func ((GDestroyNotify) g_strfreev);
   if (store == NULL)
@@ -141,9 +144,10 @@ report_summary (JsonObject *o)
 }
 
 gboolean
-sdc_list_reports (const char *dir, const char *system_id, gboolean json, GError **error)
+sdc_list_reports (const char *dir, const char *db, const char *system_id, gboolean json,
+                  GError **error)
 {
-  g_autoptr (SdcStore) store = open_store (dir, error);
+  g_autoptr (SdcStore) store = open_store (dir, db, error);
   g_autoptr (JsonArray) arr = NULL;
   g_autoptr (GPtrArray) rows = g_ptr_array_new_with_free_func ((GDestroyNotify) g_strfreev);
   if (store == NULL)

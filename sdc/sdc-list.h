@@ -5,7 +5,9 @@
 
 G_BEGIN_DECLS
 
-gboolean sdc_list_systems (const char *dir, gboolean json, GError **error);
-gboolean sdc_list_reports (const char *dir, const char *system_id, gboolean json, GError **error);
+/* @db: a store location (postgresql://…) or NULL for DIR/sdc.db. */
+gboolean sdc_list_systems (const char *dir, const char *db, gboolean json, GError **error);
+gboolean sdc_list_reports (const char *dir, const char *db, const char *system_id, gboolean json,
+                           GError **error);
 
 G_END_DECLS

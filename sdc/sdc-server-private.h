@@ -3,16 +3,23 @@
 
 #include <libsoup/soup.h>
 
+#include "sdc-auth-cache.h"
 #include "sdc-server.h"
 #include "sdc-store.h"
+#include "sdc-throttle.h"
 #include "sdc-upload.h"
+#include "sdc-writer.h"
 
 G_BEGIN_DECLS
 
 struct _SdcServer {
   SdcServerOptions opts;
-  SdcStore *store;
+  SdcStore *store;     /* the main loop's own connection (attachments only) */
+  SdcWriter *writer;   /* everything else: group commits and the storage pool */
+  SdcAuthCache *auth_cache;
+  SdcThrottle *throttle;
   SdcUak *uak;
+  GMutex uak_lock;
   SoupServer *https;
   SoupServer *http;
   GPtrArray *https_urls;
@@ -40,6 +47,13 @@ typedef struct {
   gboolean https;
   const SdcRoute *route;
   char *system_id;    /* once authenticated */
+  char *auth_user;    /* credentials still to check with PBKDF2 (cache miss) */
+  char *auth_password;
+  SoupServerMessage *msg; /* while paused for storage: a reference */
+  JsonObject *obj;    /* the parsed body */
+  guint retry_after;  /* seconds, with a 429 */
+  guint status;       /* the answer, set by a storage thread */
+  char *answer;
   GByteArray *body;   /* JSON routes: collected here, capped at max-body */
   gboolean too_large;
   char *report_uuid;  /* attachment route */
@@ -56,14 +70,37 @@ typedef struct {
 void sdc_server_respond_json  (SoupServerMessage *msg, guint status, const char *json);
 void sdc_server_respond_error (SoupServerMessage *msg, SdcRequest *req, const GError *error);
 
-/* sdc-api.c: JSON endpoints take the parsed request and produce (status, answer). */
-gboolean sdc_api_register (SdcServer *self, SdcRequest *req, JsonObject *obj, guint *status,
+/* A validated report on its way to the writer thread. */
+typedef struct {
+  SdcReportRow row; /* points into the fields below and into obj */
+  JsonObject *obj;
+  GPtrArray *attachments;
+  char *uuid;
+  char *parent;
+  char *body_json;
+  char *now;
+  guint status;     /* the answer, once stored */
+  char *answer;
+  gboolean duplicate;
+} SdcReportJob;
+
+void sdc_report_job_free (SdcReportJob *job);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (SdcReportJob, sdc_report_job_free)
+
+/* sdc-api.c: JSON endpoints take the parsed request and produce (status, answer).
+ * register and uak run in a storage thread with that thread's @store; a report is
+ * validated on the main loop (prepare) and stored by the writer (store_report). */
+gboolean sdc_api_register (SdcStore *store, SdcRequest *req, JsonObject *obj, guint *status,
                            char **answer, GError **error);
-gboolean sdc_api_report   (SdcServer *self, SdcRequest *req, SoupServerMessage *msg,
-                           JsonObject *obj, guint *status, char **answer, GError **error);
-gboolean sdc_api_uak      (SdcServer *self, SdcRequest *req, JsonObject *obj, guint *status,
-                           char **answer, GError **error);
+SdcReportJob *sdc_api_report_prepare (SdcRequest *req, SoupServerMessage *msg, JsonObject *obj,
+                                      GError **error);
+gboolean sdc_api_uak      (SdcServer *self, SdcStore *store, SdcRequest *req, JsonObject *obj,
+                           guint *status, char **answer, GError **error);
 char    *sdc_api_config   (SdcServer *self);
+/* Stores one validated report inside the caller's transaction (any thread, any engine):
+ * exactly once by uuid; a duplicate gets the stored answer and *duplicate TRUE. */
+gboolean sdc_api_store_report (SdcStore *store, const SdcReportRow *row, GPtrArray *attachments,
+                               guint *status, char **answer, gboolean *duplicate, GError **error);
 /* Attachment: checks made once the headers are in, then the end of the stream. */
 gboolean sdc_api_attachment_begin  (SdcServer *self, SdcRequest *req, SoupServerMessage *msg,
                                     const char *tail, GError **error);

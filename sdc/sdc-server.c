@@ -14,8 +14,23 @@
 #include "sdc-json.h"
 #include "esa/esa-protocol.h"
 
+#include <errno.h>
+#include <glib/gstdio.h>
 #include <stdio.h>
 #include <string.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+
+/* Storage threads besides the writer: PBKDF2 of cache misses and registrations. */
+#define SDC_SERVER_STORAGE_THREADS 2
+/* Verified credentials remembered; how long another instance's password change can lag. */
+#define SDC_SERVER_AUTH_CACHE_MAX 100000
+#define SDC_SERVER_AUTH_CACHE_TTL 300
+/* Failed logins per address or system id within the window before 429. */
+#define SDC_SERVER_THROTTLE_FAILURES 10
+#define SDC_SERVER_THROTTLE_WINDOW 60
+#define SDC_SERVER_THROTTLE_KEYS 65536
 
 static const SdcRoute routes[] = {
   { ESA_PROTOCOL_PATH_REGISTER, "POST", FALSE, SDC_ROUTE_REGISTER, NULL },
@@ -29,10 +44,21 @@ static const SdcRoute routes[] = {
   { ESA_PROTOCOL_PATH_ATTACHMENT, "PUT", TRUE, SDC_ROUTE_ATTACHMENT, NULL },
 };
 
+static void log_request (SdcServer *self, SoupServerMessage *msg, const char *outcome);
+
 static void
 sdc_request_free (SdcRequest *req)
 {
   g_free (req->system_id);
+  g_free (req->auth_user);
+  if (req->auth_password != NULL)
+    {
+      memset (req->auth_password, 0, strlen (req->auth_password));
+      g_free (req->auth_password);
+    }
+  if (req->obj != NULL)
+    json_object_unref (req->obj);
+  g_free (req->answer);
   if (req->body != NULL)
     g_byte_array_unref (req->body);
   g_free (req->report_uuid);
@@ -59,6 +85,11 @@ sdc_server_respond_error (SoupServerMessage *msg, SdcRequest *req, const GError 
 
   if (code == SDC_ERROR_UNAUTHORIZED)
     soup_message_headers_replace (hdrs, "WWW-Authenticate", "Basic realm=\"" SDC_AUTH_REALM "\"");
+  if (code == SDC_ERROR_TOO_MANY_REQUESTS && req != NULL && req->retry_after > 0)
+    {
+      g_autofree char *secs = g_strdup_printf ("%u", req->retry_after);
+      soup_message_headers_replace (hdrs, "Retry-After", secs);
+    }
   if (code == SDC_ERROR_METHOD_NOT_ALLOWED && req != NULL && req->route != NULL)
     soup_message_headers_replace (hdrs, "Allow", req->route->method);
   if (code == SDC_ERROR_INTERNAL)
@@ -68,17 +99,111 @@ sdc_server_respond_error (SoupServerMessage *msg, SdcRequest *req, const GError 
   sdc_server_respond_json (msg, sdc_error_http_status (code), body);
 }
 
-/* An error decided from the headers alone leaves the body unread; libsoup would then
- * neither read it nor close, and a client still sending would stall. Closing after the
- * answer lets it see the error (at once, when it sent Expect: 100-continue). */
+/* An error decided from the headers alone leaves the body unread, and libsoup 3.2 sends
+ * no answer before it has read (and dropped) the whole body: a client announcing
+ * Content-Length: 99999999999 would hold the connection for as long as it likes. So
+ * when a body is pending, the connection is taken from libsoup, the answer written
+ * directly, and the connection closed. */
+typedef struct {
+  GIOStream *io;
+  GBytes *bytes;
+  GCancellable *cancel;
+  guint timeout_id;
+  guint64 drained;
+  guint8 buf[65536];
+} EarlyAnswer;
+
+/* After the answer, what the client still sends is read and dropped for a moment (a
+ * "lingering close"), so a client that reads only after sending sees the answer rather
+ * than a reset; then the connection is closed whatever it is doing. */
+#define SDC_LINGER_SECONDS 3
+#define SDC_LINGER_BYTES (64 * 1024 * 1024)
+
+static void
+early_closed_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  EarlyAnswer *ea = user_data;
+  g_io_stream_close_finish (ea->io, result, NULL);
+  if (ea->timeout_id != 0)
+    g_source_remove (ea->timeout_id);
+  g_object_unref (ea->cancel);
+  g_object_unref (ea->io);
+  g_bytes_unref (ea->bytes);
+  g_free (ea);
+}
+
+static gboolean
+linger_timeout_cb (gpointer user_data)
+{
+  EarlyAnswer *ea = user_data;
+  ea->timeout_id = 0;
+  g_cancellable_cancel (ea->cancel);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+early_drained_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  EarlyAnswer *ea = user_data;
+  gssize n = g_input_stream_read_finish (G_INPUT_STREAM (source), result, NULL);
+  if (n > 0 && (ea->drained += (guint64) n) < SDC_LINGER_BYTES)
+    {
+      g_input_stream_read_async (G_INPUT_STREAM (source), ea->buf, sizeof ea->buf, G_PRIORITY_LOW,
+                                 ea->cancel, early_drained_cb, ea);
+      return;
+    }
+  g_io_stream_close_async (ea->io, G_PRIORITY_DEFAULT, NULL, early_closed_cb, ea);
+}
+
+static void
+early_written_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  EarlyAnswer *ea = user_data;
+  g_output_stream_write_all_finish (G_OUTPUT_STREAM (source), result, NULL, NULL);
+  g_output_stream_flush (G_OUTPUT_STREAM (source), NULL, NULL);
+  ea->timeout_id = g_timeout_add_seconds (SDC_LINGER_SECONDS, linger_timeout_cb, ea);
+  g_input_stream_read_async (g_io_stream_get_input_stream (ea->io), ea->buf, sizeof ea->buf, G_PRIORITY_LOW,
+                             ea->cancel, early_drained_cb, ea);
+}
+
 static void
 respond_early_error (SoupServerMessage *msg, SdcRequest *req, const GError *error)
 {
   SoupMessageHeaders *req_hdrs = soup_server_message_get_request_headers (msg);
-  if (soup_message_headers_get_encoding (req_hdrs) == SOUP_ENCODING_CHUNKED ||
-      soup_message_headers_get_content_length (req_hdrs) > 0)
-    soup_message_headers_replace (soup_server_message_get_response_headers (msg), "Connection", "close");
+  SoupMessageHeaders *hdrs = soup_server_message_get_response_headers (msg);
+  g_autoptr (GString) head = NULL;
+  g_autofree char *body = NULL;
+  SoupMessageHeadersIter iter;
+  const char *name;
+  const char *value;
+  EarlyAnswer *ea;
+  guint status;
+
   sdc_server_respond_error (msg, req, error);
+  if (soup_message_headers_get_encoding (req_hdrs) != SOUP_ENCODING_CHUNKED &&
+      soup_message_headers_get_content_length (req_hdrs) <= 0)
+    return;
+  status = soup_server_message_get_status (msg);
+  body = sdc_json_error_body (error);
+  head = g_string_new (NULL);
+  g_string_append_printf (head, "HTTP/1.1 %u %s\r\n", status, soup_status_get_phrase (status));
+  soup_message_headers_iter_init (&iter, hdrs);
+  while (soup_message_headers_iter_next (&iter, &name, &value))
+    if (g_ascii_strcasecmp (name, "Content-Length") != 0 && g_ascii_strcasecmp (name, "Connection") != 0 &&
+        g_ascii_strcasecmp (name, "Content-Type") != 0 && g_ascii_strcasecmp (name, "Server") != 0)
+      g_string_append_printf (head, "%s: %s\r\n", name, value);
+  g_string_append_printf (head, "Server: esa-sdc/" ESA_VERSION "\r\nContent-Type: application/json\r\n"
+                                "Content-Length: %zu\r\nConnection: close\r\n\r\n%s",
+                          strlen (body), body);
+  /* the log line first: libsoup forgets the message once its connection is taken */
+  log_request (req->server, msg, " closed-early");
+  g_object_set_data (G_OBJECT (msg), "sdc-logged", GINT_TO_POINTER (1));
+  ea = g_new0 (EarlyAnswer, 1);
+  ea->cancel = g_cancellable_new ();
+  ea->io = soup_server_message_steal_connection (msg);
+  ea->bytes = g_bytes_new (head->str, head->len);
+  g_output_stream_write_all_async (g_io_stream_get_output_stream (ea->io), head->str, head->len,
+                                   G_PRIORITY_DEFAULT, NULL, early_written_cb, ea);
 }
 
 static void
@@ -111,7 +236,76 @@ find_route (const char *path, const char **tail)
   return NULL;
 }
 
-/* HTTP Basic against the store; the same answer for an unknown id and a wrong password. */
+/* A stored hash to verify against when the system id is unknown, so that an unknown id
+ * costs the same PBKDF2 as a wrong password and timing does not tell ids apart. */
+static SdcPasswordHash *
+dummy_hash (void)
+{
+  static SdcPasswordHash *dummy;
+  if (g_once_init_enter (&dummy))
+    {
+      g_autofree char *pw = sdc_auth_new_password ();
+      SdcPasswordHash *h = sdc_auth_hash_password (pw != NULL ? pw : "x", NULL);
+      g_once_init_leave (&dummy, h);
+    }
+  return dummy;
+}
+
+/* PBKDF2 against the store (a storage thread, or the main loop for attachments). */
+static gboolean
+verify_password (SdcStore *store, const char *user, const char *password, GError **error)
+{
+  g_autofree char *salt = NULL;
+  g_autofree char *hash = NULL;
+  g_autoptr (GError) local = NULL;
+  guint iterations = 0;
+  gboolean ok;
+
+  if (!sdc_store_get_credentials (store, user, &salt, &hash, &iterations, &local) &&
+      !g_error_matches (local, SDC_ERROR, SDC_ERROR_NOT_FOUND))
+    {
+      g_propagate_error (error, g_steal_pointer (&local));
+      return FALSE;
+    }
+  if (hash != NULL)
+    ok = sdc_auth_verify (password, salt, hash, iterations);
+  else
+    {
+      SdcPasswordHash *d = dummy_hash ();
+      if (d != NULL)
+        sdc_auth_verify (password, d->salt_hex, d->hash_hex, d->iterations);
+      ok = FALSE;
+    }
+  if (!ok)
+    {
+      g_set_error_literal (error, SDC_ERROR, SDC_ERROR_UNAUTHORIZED, "invalid system id or password");
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static void
+throttle_keys (SoupServerMessage *msg, const char *user, char **by_addr, char **by_id)
+{
+  const char *remote = soup_server_message_get_remote_host (msg);
+  *by_addr = g_strconcat ("addr:", remote != NULL ? remote : "-", NULL);
+  *by_id = g_strconcat ("id:", user, NULL);
+}
+
+static void
+auth_failed (SdcServer *self, SoupServerMessage *msg, const char *user)
+{
+  g_autofree char *by_addr = NULL;
+  g_autofree char *by_id = NULL;
+  throttle_keys (msg, user, &by_addr, &by_id);
+  sdc_throttle_fail (self->throttle, by_addr);
+  sdc_throttle_fail (self->throttle, by_id);
+}
+
+/* HTTP Basic, from the headers: a remembered credential is accepted at once; anything
+ * else is checked with PBKDF2 later, off the main loop (req->auth_user set), unless the
+ * address or the system id has failed too often lately (429). The same answer for an
+ * unknown id and a wrong password. */
 static gboolean
 authenticate (SdcServer *self, SoupServerMessage *msg, SdcRequest *req, GError **error)
 {
@@ -119,10 +313,10 @@ authenticate (SdcServer *self, SoupServerMessage *msg, SdcRequest *req, GError *
                                                   "Authorization");
   g_autofree char *user = NULL;
   g_autofree char *password = NULL;
-  g_autofree char *salt = NULL;
-  g_autofree char *hash = NULL;
-  g_autoptr (GError) local = NULL;
-  guint iterations = 0;
+  g_autofree char *by_addr = NULL;
+  g_autofree char *by_id = NULL;
+  guint wait_a = 0;
+  guint wait_b = 0;
 
   if (hdr == NULL)
     {
@@ -135,20 +329,44 @@ authenticate (SdcServer *self, SoupServerMessage *msg, SdcRequest *req, GError *
       g_set_error_literal (error, SDC_ERROR, SDC_ERROR_UNAUTHORIZED, "malformed Authorization header");
       return FALSE;
     }
-  if (!sdc_store_get_credentials (self->store, user, &salt, &hash, &iterations, &local))
+  /* a known-good credential passes even while its id is throttled, so an attacker
+   * guessing at a system's id cannot lock that system out */
+  if (sdc_auth_cache_check (self->auth_cache, user, password))
     {
-      if (!g_error_matches (local, SDC_ERROR, SDC_ERROR_NOT_FOUND))
-        {
-          g_propagate_error (error, g_steal_pointer (&local));
-          return FALSE;
-        }
+      req->system_id = g_steal_pointer (&user);
+      return TRUE;
     }
-  if (hash == NULL || !sdc_auth_verify (password, salt, hash, iterations))
+  throttle_keys (msg, user, &by_addr, &by_id);
+  if (sdc_throttle_blocked (self->throttle, by_addr, &wait_a) |
+      sdc_throttle_blocked (self->throttle, by_id, &wait_b))
     {
-      g_set_error_literal (error, SDC_ERROR, SDC_ERROR_UNAUTHORIZED, "invalid system id or password");
+      req->retry_after = MAX (wait_a, wait_b);
+      g_set_error (error, SDC_ERROR, SDC_ERROR_TOO_MANY_REQUESTS,
+                   "too many failed logins from this address or for this system id; retry in %u s",
+                   req->retry_after);
       return FALSE;
     }
-  req->system_id = g_steal_pointer (&user);
+  req->auth_user = g_steal_pointer (&user);
+  req->auth_password = g_steal_pointer (&password);
+  return TRUE;
+}
+
+/* Attachments stream to disk as they arrive, so their credentials are checked before the
+ * body: on the main loop, once (the agent's report a moment earlier usually left them in
+ * the cache, and the throttle bounds what wrong ones can cost). */
+static gboolean
+authenticate_now (SdcServer *self, SoupServerMessage *msg, SdcRequest *req, GError **error)
+{
+  if (req->auth_user == NULL)
+    return TRUE;
+  if (!verify_password (self->store, req->auth_user, req->auth_password, error))
+    {
+      if (g_error_matches (*error, SDC_ERROR, SDC_ERROR_UNAUTHORIZED))
+        auth_failed (self, msg, req->auth_user);
+      return FALSE;
+    }
+  sdc_auth_cache_remember (self->auth_cache, req->auth_user, req->auth_password);
+  req->system_id = g_steal_pointer (&req->auth_user);
   return TRUE;
 }
 
@@ -203,6 +421,13 @@ early_handler (SoupServer *soup, SoupServerMessage *msg, const char *path, GHash
 
   req->server = self;
   req->https = (soup == self->https);
+  {
+    /* an answer sent after a pause for storage leaves in more than one write: without
+     * TCP_NODELAY, Nagle and the client's delayed ACK add up to 40 ms to each */
+    GSocket *sock = soup_server_message_get_socket (msg);
+    if (sock != NULL && g_socket_get_family (sock) != G_SOCKET_FAMILY_UNIX)
+      g_socket_set_option (sock, IPPROTO_TCP, TCP_NODELAY, 1, NULL);
+  }
   g_object_set_data_full (G_OBJECT (msg), "sdc-request", req, (GDestroyNotify) sdc_request_free);
 
   req->route = find_route (path, &tail);
@@ -242,7 +467,8 @@ early_handler (SoupServer *soup, SoupServerMessage *msg, const char *path, GHash
 
   if (req->route->kind == SDC_ROUTE_ATTACHMENT)
     {
-      if (!sdc_api_attachment_begin (self, req, msg, tail, &error))
+      if (!authenticate_now (self, msg, req, &error) ||
+          !sdc_api_attachment_begin (self, req, msg, tail, &error))
         {
           respond_early_error (msg, req, error);
           return;
@@ -268,6 +494,139 @@ early_handler (SoupServer *soup, SoupServerMessage *msg, const char *path, GHash
   g_signal_connect (msg, "got-chunk", G_CALLBACK (json_got_chunk_cb), req);
 }
 
+/* The end of a request that was paused for storage. */
+static void
+finish_paused (SdcRequest *req, gboolean ok, GError *error)
+{
+  SoupServerMessage *msg = req->msg;
+  if (ok)
+    sdc_server_respond_json (msg, req->status, req->answer);
+  else
+    sdc_server_respond_error (msg, req, error);
+  req->msg = NULL;
+  soup_server_message_unpause (msg);
+  g_object_unref (msg);
+}
+
+static gboolean
+register_func (SdcStore *store, gpointer data, GError **error)
+{
+  SdcRequest *req = data;
+  return sdc_api_register (store, req, req->obj, &req->status, &req->answer, error);
+}
+
+static gboolean
+uak_func (SdcStore *store, gpointer data, GError **error)
+{
+  SdcRequest *req = data;
+  return sdc_api_uak (req->server, store, req, req->obj, &req->status, &req->answer, error);
+}
+
+static gboolean
+report_func (SdcStore *store, gpointer data, GError **error)
+{
+  SdcReportJob *job = data;
+  return sdc_api_store_report (store, &job->row, job->attachments, &job->status, &job->answer,
+                               &job->duplicate, error);
+}
+
+static void
+register_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  SdcRequest *req = user_data;
+  g_autoptr (GError) error = NULL;
+  gboolean ok = sdc_writer_finish (result, &error);
+  /* the machine's password just changed: whatever was remembered for it is stale */
+  if (ok)
+    sdc_auth_cache_forget (req->server->auth_cache, req->system_id);
+  finish_paused (req, ok, error);
+}
+
+static void
+stored_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  SdcRequest *req = user_data;
+  g_autoptr (GError) error = NULL;
+  gboolean ok = sdc_writer_finish (result, &error);
+  finish_paused (req, ok, error);
+}
+
+static void
+report_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  SdcReportJob *job = g_task_get_task_data (G_TASK (result));
+  SdcRequest *req = user_data;
+  g_autoptr (GError) error = NULL;
+  gboolean ok = sdc_writer_finish (result, &error);
+  if (ok)
+    {
+      req->status = job->status;
+      req->answer = g_steal_pointer (&job->answer);
+      req->duplicate = job->duplicate;
+    }
+  finish_paused (req, ok, error);
+}
+
+/* Authenticated (or register): validate on the main loop, store in a storage thread. */
+static void
+dispatch (SdcServer *self, SdcRequest *req)
+{
+  g_autoptr (GError) error = NULL;
+  SdcReportJob *job;
+
+  req->obj = sdc_json_parse_request ((const char *) req->body->data, req->body->len, self->opts.max_body, &error);
+  if (req->obj == NULL)
+    {
+      finish_paused (req, FALSE, error);
+      return;
+    }
+  switch (req->route->kind)
+    {
+    case SDC_ROUTE_REGISTER:
+      sdc_writer_run (self->writer, register_func, req, NULL, register_done_cb, req);
+      return;
+    case SDC_ROUTE_UAK:
+      sdc_writer_run (self->writer, uak_func, req, NULL, stored_cb, req);
+      return;
+    case SDC_ROUTE_REPORT:
+      job = sdc_api_report_prepare (req, req->msg, req->obj, &error);
+      if (job == NULL)
+        {
+          finish_paused (req, FALSE, error);
+          return;
+        }
+      sdc_writer_write (self->writer, report_func, job, (GDestroyNotify) sdc_report_job_free,
+                        report_done_cb, req);
+      return;
+    default:
+      g_assert_not_reached ();
+    }
+}
+
+static gboolean
+auth_func (SdcStore *store, gpointer data, GError **error)
+{
+  SdcRequest *req = data;
+  return verify_password (store, req->auth_user, req->auth_password, error);
+}
+
+static void
+auth_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  SdcRequest *req = user_data;
+  g_autoptr (GError) error = NULL;
+  if (!sdc_writer_finish (result, &error))
+    {
+      if (g_error_matches (error, SDC_ERROR, SDC_ERROR_UNAUTHORIZED))
+        auth_failed (req->server, req->msg, req->auth_user);
+      finish_paused (req, FALSE, error);
+      return;
+    }
+  sdc_auth_cache_remember (req->server->auth_cache, req->auth_user, req->auth_password);
+  req->system_id = g_steal_pointer (&req->auth_user);
+  dispatch (req->server, req);
+}
+
 static void
 handler (SoupServer *soup, SoupServerMessage *msg, const char *path, GHashTable *query,
          gpointer user_data)
@@ -275,7 +634,6 @@ handler (SoupServer *soup, SoupServerMessage *msg, const char *path, GHashTable 
   SdcServer *self = user_data;
   SdcRequest *req = g_object_get_data (G_OBJECT (msg), "sdc-request");
   g_autoptr (GError) error = NULL;
-  g_autoptr (JsonObject) obj = NULL;
   g_autofree char *answer = NULL;
   guint status = 200;
   gboolean ok = FALSE;
@@ -304,17 +662,14 @@ handler (SoupServer *soup, SoupServerMessage *msg, const char *path, GHashTable 
           respond_error_literal (msg, req, SDC_ERROR_TOO_LARGE, m);
           return;
         }
-      obj = sdc_json_parse_request ((const char *) req->body->data, req->body->len, self->opts.max_body,
-                                    &error);
-      if (obj == NULL)
-        break;
-      if (req->route->kind == SDC_ROUTE_REGISTER)
-        ok = sdc_api_register (self, req, obj, &status, &answer, &error);
-      else if (req->route->kind == SDC_ROUTE_REPORT)
-        ok = sdc_api_report (self, req, msg, obj, &status, &answer, &error);
+      /* from here the answer comes from a storage thread */
+      req->msg = g_object_ref (msg);
+      soup_server_message_pause (msg);
+      if (req->auth_user != NULL)
+        sdc_writer_run (self->writer, auth_func, req, NULL, auth_done_cb, req);
       else
-        ok = sdc_api_uak (self, req, obj, &status, &answer, &error);
-      break;
+        dispatch (self, req);
+      return;
     }
   if (!ok)
     {
@@ -335,8 +690,8 @@ log_request (SdcServer *self, SoupServerMessage *msg, const char *outcome)
   g_autofree char *ts = sdc_json_now (now);
   g_autofree char *extra = NULL;
 
-  if (req == NULL)
-    return; /* rejected by libsoup before routing: logged as "unrouted" below */
+  if (req == NULL || g_object_get_data (G_OBJECT (msg), "sdc-logged") != NULL)
+    return; /* unrouted: logged below; answered early: logged then */
   extra = g_strdup_printf ("%s%s%s%s%s%s", req->uuid ? " uuid=" : "", req->uuid ? req->uuid : "",
                            req->error_code ? " error=" : "", req->error_code ? req->error_code : "",
                            req->duplicate ? " duplicate=yes" : "", outcome);
@@ -347,9 +702,51 @@ log_request (SdcServer *self, SoupServerMessage *msg, const char *outcome)
   fflush (stderr);
 }
 
+/* libsoup 3.2's SoupServer keeps a keep-alive connection open after the client closed it
+ * while idle (fixed upstream in 3.3.0, "Don't leak idle connections closed by the
+ * client"): every such connection would leave a socket in CLOSE-WAIT and an fd for good.
+ * So each connection that stays open after a request is watched until its next request
+ * arrives: end of stream (or an error) there means the client is gone, and the socket is
+ * closed here; libsoup then finds it closed and drops the connection. */
+static gboolean
+idle_socket_cb (GSocket *sock, GIOCondition cond, gpointer user_data)
+{
+  char byte;
+  gssize n;
+  if (g_socket_is_closed (sock))
+    return G_SOURCE_REMOVE;
+  n = (cond & (G_IO_IN | G_IO_HUP | G_IO_ERR)) != 0
+          ? recv (g_socket_get_fd (sock), &byte, 1, MSG_PEEK | MSG_DONTWAIT)
+          : 1;
+  if (n < 0 && (errno == EAGAIN || errno == EINTR))
+    return G_SOURCE_CONTINUE;
+  if (n <= 0 || (cond & (G_IO_HUP | G_IO_ERR | G_IO_NVAL)) != 0)
+    g_socket_close (sock, NULL);
+  /* data: the next request (libsoup reads it); watched again once it is answered */
+  g_object_set_data (G_OBJECT (sock), "sdc-idle-watch", NULL);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+watch_idle_connection (SoupServerMessage *msg)
+{
+  GSocket *sock = soup_server_message_get_socket (msg);
+  GSource *source;
+  if (sock == NULL || g_socket_is_closed (sock) || g_object_get_data (G_OBJECT (sock), "sdc-idle-watch") != NULL)
+    return;
+  source = g_socket_create_source (sock, G_IO_IN | G_IO_HUP | G_IO_ERR, NULL);
+  /* after libsoup's own reader, which gets the next request's bytes first */
+  g_source_set_priority (source, G_PRIORITY_LOW);
+  g_source_set_callback (source, (GSourceFunc) (void (*) (void)) idle_socket_cb, NULL, NULL);
+  g_object_set_data_full (G_OBJECT (sock), "sdc-idle-watch", source, (GDestroyNotify) g_source_destroy);
+  g_source_attach (source, NULL);
+  g_source_unref (source);
+}
+
 static void
 request_finished_cb (SoupServer *soup, SoupServerMessage *msg, gpointer user_data)
 {
+  watch_idle_connection (msg);
   if (g_object_get_data (G_OBJECT (msg), "sdc-request") == NULL)
     {
       GUri *uri = soup_server_message_get_uri (msg);
@@ -365,6 +762,7 @@ request_finished_cb (SoupServer *soup, SoupServerMessage *msg, gpointer user_dat
 static void
 request_aborted_cb (SoupServer *soup, SoupServerMessage *msg, gpointer user_data)
 {
+  watch_idle_connection (msg);
   if (g_object_get_data (G_OBJECT (msg), "sdc-request") != NULL)
     log_request (user_data, msg, " aborted");
 }
@@ -432,17 +830,71 @@ new_soup_server (SdcServer *self, GTlsCertificate *cert)
   return soup;
 }
 
+char *
+sdc_server_db_location (const char *dir, const char *db)
+{
+  return db != NULL ? g_strdup (db) : g_build_filename (dir, "sdc.db", NULL);
+}
+
+SdcUak *
+sdc_server_load_uak (SdcStore *store, const char *dir, guint days, SdcUakFlags flags, GError **error)
+{
+  g_autofree char *path = g_build_filename (dir, "uak-key.pem", NULL);
+  g_autofree char *local = NULL;
+  g_autofree char *shared = NULL;
+  gsize len = 0;
+
+  /* SQLite is one instance's own file: the key stays only in DIR */
+  if (g_strcmp0 (sdc_store_engine_name (store), "postgresql") != 0)
+    return sdc_uak_new (path, days, flags, error);
+  if (!g_file_get_contents (path, &local, &len, error))
+    return NULL;
+  shared = sdc_store_get_setting (store, "uak-signing-key", local, error);
+  if (shared == NULL)
+    return NULL;
+  if (g_strcmp0 (shared, local) != 0)
+    g_printerr ("esa-sdc: %s differs from the UAK signing key in the database; signing with the "
+                "database's (the one every instance shares; copy the first instance's uak-pub.pem "
+                "to the agents)\n", path);
+  return sdc_uak_new_from_pem (shared, strlen (shared), "the database's uak-signing-key", days, flags, error);
+}
+
+/* An upload cut short by a crash leaves DIR/attachments/UUID/.NAME.part-XXXXXX behind
+ * (sdc-upload.c); nothing refers to it, and the agent sends the attachment again. */
+static guint
+remove_stale_parts (const char *dir)
+{
+  g_autofree char *root = g_build_filename (dir, "attachments", NULL);
+  g_autoptr (GDir) top = g_dir_open (root, 0, NULL);
+  const char *report;
+  guint removed = 0;
+  while (top != NULL && (report = g_dir_read_name (top)) != NULL)
+    {
+      g_autofree char *sub = g_build_filename (root, report, NULL);
+      g_autoptr (GDir) d = g_dir_open (sub, 0, NULL);
+      const char *name;
+      while (d != NULL && (name = g_dir_read_name (d)) != NULL)
+        {
+          g_autofree char *path = g_build_filename (sub, name, NULL);
+          if (name[0] == '.' && strstr (name, ".part-") != NULL &&
+              g_file_test (path, G_FILE_TEST_IS_REGULAR) && g_unlink (path) == 0)
+            removed++;
+        }
+    }
+  return removed;
+}
+
 SdcServer *
 sdc_server_new (const SdcServerOptions *opts, GError **error)
 {
   g_autoptr (SdcServer) self = g_new0 (SdcServer, 1);
-  g_autofree char *db = g_build_filename (opts->dir, "sdc.db", NULL);
+  g_autofree char *db = sdc_server_db_location (opts->dir, opts->db);
   g_autofree char *cert_path = g_build_filename (opts->dir, "server.pem", NULL);
   g_autofree char *key_path = g_build_filename (opts->dir, "server-key.pem", NULL);
-  g_autofree char *uak_path = g_build_filename (opts->dir, "uak-key.pem", NULL);
   g_autoptr (GTlsCertificate) cert = NULL;
 
   self->opts = *opts;
+  g_mutex_init (&self->uak_lock);
   self->https_urls = g_ptr_array_new_with_free_func (g_free);
   cert = g_tls_certificate_new_from_files (cert_path, key_path, error);
   if (cert == NULL)
@@ -450,12 +902,24 @@ sdc_server_new (const SdcServerOptions *opts, GError **error)
       g_prefix_error (error, "%s (run `esa-sdc init %s` first?): ", cert_path, opts->dir);
       return NULL;
     }
-  self->uak = sdc_uak_new (uak_path, opts->uak_days, opts->uak_flags, error);
-  if (self->uak == NULL)
-    return NULL;
   self->store = sdc_store_open (db, error);
   if (self->store == NULL)
     return NULL;
+  {
+    guint removed = remove_stale_parts (opts->dir);
+    if (removed > 0)
+      g_printerr ("esa-sdc: removed %u unfinished attachment upload(s) (*.part) left by an earlier run\n", removed);
+  }
+  self->uak = sdc_server_load_uak (self->store, opts->dir, opts->uak_days, opts->uak_flags, error);
+  if (self->uak == NULL)
+    return NULL;
+  self->writer = sdc_writer_new (db, SDC_SERVER_STORAGE_THREADS, error);
+  if (self->writer == NULL)
+    return NULL;
+  self->auth_cache = sdc_auth_cache_new (SDC_SERVER_AUTH_CACHE_MAX, SDC_SERVER_AUTH_CACHE_TTL);
+  self->throttle = sdc_throttle_new (opts->login_failures > 0 ? opts->login_failures : SDC_SERVER_THROTTLE_FAILURES,
+                                     opts->login_window > 0 ? opts->login_window : SDC_SERVER_THROTTLE_WINDOW,
+                                     SDC_SERVER_THROTTLE_KEYS);
   self->https = new_soup_server (self, cert);
   if (opts->http_listen != NULL && opts->http_listen->len > 0)
     self->http = new_soup_server (self, NULL);
@@ -530,7 +994,12 @@ sdc_server_free (SdcServer *self)
       soup_server_disconnect (self->http);
       g_object_unref (self->http);
     }
-  sdc_store_free (self->store);
+  /* joins the writer: every stored report is committed before the process ends */
+  sdc_writer_free (self->writer);
+  g_clear_object (&self->store);
+  sdc_auth_cache_free (self->auth_cache);
+  sdc_throttle_free (self->throttle);
+  g_mutex_clear (&self->uak_lock);
   sdc_uak_free (self->uak);
   if (self->https_urls != NULL)
     g_ptr_array_unref (self->https_urls);

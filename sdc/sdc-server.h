@@ -3,12 +3,14 @@
 
 #include <gio/gio.h>
 
+#include "sdc-store.h"
 #include "sdc-uak.h"
 
 G_BEGIN_DECLS
 
 typedef struct {
   char *dir;
+  char *db;                /* store location: NULL for DIR/sdc.db, or postgresql://… */
   GPtrArray *listen;       /* "127.0.0.1:8443", "[::1]:8443" (HTTPS) */
   GPtrArray *http_listen;  /* plain HTTP, GET /esa/v1/config only */
   GPtrArray *public_urls;  /* "servers" in /config; default: the HTTPS listen URLs */
@@ -17,6 +19,8 @@ typedef struct {
   guint uak_days;
   SdcUakFlags uak_flags;
   char *heartbeat;         /* schedule advertised by /config */
+  guint login_failures;    /* failed logins per address / system id before 429 */
+  guint login_window;      /* seconds those failures are counted over */
 } SdcServerOptions;
 
 typedef struct _SdcServer SdcServer;
@@ -29,5 +33,12 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (SdcServer, sdc_server_free)
 
 /* Parses "IPv4:PORT" or "[IPv6]:PORT" (an IP literal, not a name). */
 GSocketAddress *sdc_server_parse_listen (const char *spec, GError **error);
+
+/* The store location `--db` names, or DIR/sdc.db without it. */
+char           *sdc_server_db_location  (const char *dir, const char *db);
+/* The UAK signing key: for a database shared by several instances, the one stored in
+ * the database (the first instance stores its own), so every instance signs alike. */
+SdcUak         *sdc_server_load_uak     (SdcStore *store, const char *dir, guint days,
+                                         SdcUakFlags flags, GError **error);
 
 G_END_DECLS

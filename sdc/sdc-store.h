@@ -1,17 +1,21 @@
-/* sdc-store.h: the SDC's SQLite database (systems, reports, attachments, service requests). */
+/* sdc-store.h: the SDC's storage interface (systems, reports, attachments, service
+ * requests, shared settings) and the engines that implement it.
+ *
+ * GIO style: SdcStore is a GInterface; each engine is a named implementation
+ * (sdc-store-sqlite.c: "sqlite", the embedded default; sdc-store-pg.c: "postgresql").
+ * sdc_store_open() picks the engine from the location it is given. One store object is
+ * one database connection: use it from one thread at a time. */
 #pragma once
 
-#include <glib.h>
+#include <glib-object.h>
 #include <json-glib/json-glib.h>
 
 #include "sdc-auth.h"
 
 G_BEGIN_DECLS
 
-/* PRAGMA user_version after all migrations. */
-#define SDC_STORE_SCHEMA_VERSION 2
-
-typedef struct _SdcStore SdcStore;
+/* Schema version after all migrations (every engine keeps its own list of steps). */
+#define SDC_STORE_SCHEMA_VERSION 3
 
 typedef struct {
   const char *vendor;
@@ -59,51 +63,111 @@ void      sdc_attachment_row_free  (SdcAttachmentRow *a);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SdcAttachmentDecl, sdc_attachment_decl_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SdcAttachmentRow, sdc_attachment_row_free)
 
-/* Opens (creating if needed) and migrates to SDC_STORE_SCHEMA_VERSION. */
-SdcStore *sdc_store_open           (const char *path, GError **error);
-void      sdc_store_free           (SdcStore *store);
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (SdcStore, sdc_store_free)
-int       sdc_store_schema_version (SdcStore *store);
+#define SDC_TYPE_STORE (sdc_store_get_type ())
+G_DECLARE_INTERFACE (SdcStore, sdc_store, SDC, STORE, GObject)
 
-gboolean  sdc_store_begin          (SdcStore *store, GError **error);
-gboolean  sdc_store_commit         (SdcStore *store, GError **error);
-void      sdc_store_rollback       (SdcStore *store);
+struct _SdcStoreInterface {
+  GTypeInterface parent_iface;
+
+  const char *(*engine_name)      (SdcStore *store);
+  int         (*schema_version)   (SdcStore *store);
+  gboolean    (*exec)             (SdcStore *store, const char *sql, GError **error);
+  gboolean    (*begin)            (SdcStore *store, GError **error);
+  char       *(*register_system)  (SdcStore *store, const SdcSystemInfo *info,
+                                   const SdcPasswordHash *pw, const char *now,
+                                   gboolean *created, GError **error);
+  gboolean    (*get_credentials)  (SdcStore *store, const char *system_id, char **salt_hex,
+                                   char **hash_hex, guint *iterations, GError **error);
+  gboolean    (*get_machine)      (SdcStore *store, const char *system_id, char **machine_type,
+                                   char **serial, GError **error);
+  gboolean    (*touch_system)     (SdcStore *store, const char *system_id, const char *now,
+                                   GError **error);
+  gboolean    (*lookup_report)    (SdcStore *store, const char *uuid, char **system_id,
+                                   char **kind, guint *status, char **answer_json, GError **error);
+  gboolean    (*insert_report)    (SdcStore *store, const SdcReportRow *row, GPtrArray *attachments,
+                                   guint status, const char *answer_json, gboolean *inserted,
+                                   GError **error);
+  gboolean    (*set_report_answer) (SdcStore *store, const char *uuid, guint status,
+                                    const char *answer_json, GError **error);
+  char       *(*new_service_request) (SdcStore *store, const char *report_uuid,
+                                      const char *system_id, const char *now, GError **error);
+  SdcAttachmentRow *(*get_attachment) (SdcStore *store, const char *report_uuid, const char *name,
+                                       GError **error);
+  gboolean    (*set_attachment_received) (SdcStore *store, const char *report_uuid,
+                                          const char *name, gint64 size, const char *sha256,
+                                          const char *path, const char *now, GError **error);
+  char       *(*get_setting)      (SdcStore *store, const char *name, const char *value_if_absent,
+                                   GError **error);
+  JsonArray  *(*list_systems)     (SdcStore *store, GError **error);
+  JsonArray  *(*list_reports)     (SdcStore *store, const char *system_id, GError **error);
+};
+
+/* @location: "postgresql://…" or "postgres://…" (libpq connection URI) for PostgreSQL,
+ * anything else is the path of an SQLite file. Opens (creating if needed) and migrates
+ * to SDC_STORE_SCHEMA_VERSION; a newer schema than this program knows is refused. */
+SdcStore   *sdc_store_open           (const char *location, GError **error);
+gboolean    sdc_store_location_is_pg (const char *location);
+SdcStore   *sdc_store_sqlite_open    (const char *path, GError **error);
+SdcStore   *sdc_store_pg_open        (const char *conninfo, GError **error);
+
+const char *sdc_store_engine_name    (SdcStore *store);
+int         sdc_store_schema_version (SdcStore *store);
+
+/* Transactions; savepoints let one failing report of a group commit roll back alone. */
+gboolean    sdc_store_begin          (SdcStore *store, GError **error);
+gboolean    sdc_store_commit         (SdcStore *store, GError **error);
+void        sdc_store_rollback       (SdcStore *store);
+gboolean    sdc_store_savepoint      (SdcStore *store, GError **error);
+gboolean    sdc_store_release        (SdcStore *store, GError **error);
+void        sdc_store_rollback_to    (SdcStore *store);
 
 /* Same machine (machine_type + serial) keeps its system id; the password is replaced. */
-char     *sdc_store_register_system (SdcStore *store, const SdcSystemInfo *info,
-                                     const SdcPasswordHash *pw, const char *now,
-                                     gboolean *created, GError **error);
+char       *sdc_store_register_system (SdcStore *store, const SdcSystemInfo *info,
+                                       const SdcPasswordHash *pw, const char *now,
+                                       gboolean *created, GError **error);
 /* SDC_ERROR_NOT_FOUND for an unknown system id. */
-gboolean  sdc_store_get_credentials (SdcStore *store, const char *system_id,
-                                     char **salt_hex, char **hash_hex, guint *iterations,
-                                     GError **error);
+gboolean    sdc_store_get_credentials (SdcStore *store, const char *system_id,
+                                       char **salt_hex, char **hash_hex, guint *iterations,
+                                       GError **error);
 /* The machine a system id was issued for. */
-gboolean  sdc_store_get_machine     (SdcStore *store, const char *system_id,
-                                     char **machine_type, char **serial, GError **error);
-gboolean  sdc_store_touch_system    (SdcStore *store, const char *system_id, const char *now,
-                                     GError **error);
+gboolean    sdc_store_get_machine     (SdcStore *store, const char *system_id,
+                                       char **machine_type, char **serial, GError **error);
+gboolean    sdc_store_touch_system    (SdcStore *store, const char *system_id, const char *now,
+                                       GError **error);
 
 /* TRUE and *answer_json NULL if the uuid is new. */
-gboolean  sdc_store_lookup_report   (SdcStore *store, const char *uuid, char **system_id,
-                                     char **kind, guint *status, char **answer_json,
-                                     GError **error);
-gboolean  sdc_store_insert_report   (SdcStore *store, const SdcReportRow *row,
-                                     GPtrArray *attachments, guint status,
-                                     const char *answer_json, GError **error);
-/* Allocates the next "SR%08u" for a problem report. */
-char     *sdc_store_new_service_request (SdcStore *store, const char *report_uuid,
-                                         const char *system_id, const char *now,
-                                         GError **error);
+gboolean    sdc_store_lookup_report   (SdcStore *store, const char *uuid, char **system_id,
+                                       char **kind, guint *status, char **answer_json,
+                                       GError **error);
+/* Exactly-once: *inserted is FALSE (and nothing is written) when the uuid is already
+ * stored, also when another connection stored it concurrently. @answer_json NULL stores
+ * an empty answer to be set with sdc_store_set_report_answer() in the same transaction. */
+gboolean    sdc_store_insert_report   (SdcStore *store, const SdcReportRow *row,
+                                       GPtrArray *attachments, guint status,
+                                       const char *answer_json, gboolean *inserted,
+                                       GError **error);
+gboolean    sdc_store_set_report_answer (SdcStore *store, const char *uuid, guint status,
+                                         const char *answer_json, GError **error);
+/* Allocates the next "SR%08u" for a stored problem report. */
+char       *sdc_store_new_service_request (SdcStore *store, const char *report_uuid,
+                                           const char *system_id, const char *now,
+                                           GError **error);
 
 /* SDC_ERROR_NOT_FOUND if the report does not exist or does not list @name. */
 SdcAttachmentRow *sdc_store_get_attachment (SdcStore *store, const char *report_uuid,
                                             const char *name, GError **error);
-gboolean  sdc_store_set_attachment_received (SdcStore *store, const char *report_uuid,
-                                             const char *name, gint64 size, const char *sha256,
-                                             const char *path, const char *now, GError **error);
+gboolean    sdc_store_set_attachment_received (SdcStore *store, const char *report_uuid,
+                                               const char *name, gint64 size,
+                                               const char *sha256, const char *path,
+                                               const char *now, GError **error);
+
+/* A value every instance sharing the database agrees on (the UAK signing key): the
+ * stored one, or @value_if_absent stored now (the first writer wins). */
+char       *sdc_store_get_setting     (SdcStore *store, const char *name,
+                                       const char *value_if_absent, GError **error);
 
 /* Arrays of objects, for `esa-sdc systems/reports` (both --json and tables). */
-JsonArray *sdc_store_list_systems  (SdcStore *store, GError **error);
-JsonArray *sdc_store_list_reports  (SdcStore *store, const char *system_id, GError **error);
+JsonArray  *sdc_store_list_systems    (SdcStore *store, GError **error);
+JsonArray  *sdc_store_list_reports    (SdcStore *store, const char *system_id, GError **error);
 
 G_END_DECLS

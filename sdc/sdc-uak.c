@@ -22,12 +22,19 @@ sdc_uak_new (const char *key_path, guint days, SdcUakFlags flags, GError **error
 {
   g_autofree char *pem = NULL;
   gsize len = 0;
+  if (!g_file_get_contents (key_path, &pem, &len, error))
+    return NULL;
+  return sdc_uak_new_from_pem (pem, len, key_path, days, flags, error);
+}
+
+SdcUak *
+sdc_uak_new_from_pem (const char *pem, gsize len, const char *origin, guint days, SdcUakFlags flags,
+                      GError **error)
+{
   gnutls_datum_t d;
   SdcUak *uak;
   int rc;
 
-  if (!g_file_get_contents (key_path, &pem, &len, error))
-    return NULL;
   uak = g_new0 (SdcUak, 1);
   uak->days = days;
   uak->flags = flags;
@@ -36,7 +43,7 @@ sdc_uak_new (const char *key_path, guint days, SdcUakFlags flags, GError **error
   if ((rc = gnutls_privkey_init (&uak->key)) < 0 ||
       (rc = gnutls_privkey_import_x509_raw (uak->key, &d, GNUTLS_X509_FMT_PEM, NULL, 0)) < 0)
     {
-      g_set_error (error, SDC_ERROR, SDC_ERROR_INTERNAL, "%s: %s", key_path, gnutls_strerror (rc));
+      g_set_error (error, SDC_ERROR, SDC_ERROR_INTERNAL, "%s: %s", origin, gnutls_strerror (rc));
       sdc_uak_free (uak);
       return NULL;
     }

@@ -16,6 +16,9 @@ typedef enum {
 } SdcUakFlags;
 
 SdcUak   *sdc_uak_new   (const char *key_path, guint days, SdcUakFlags flags, GError **error);
+/* @origin names where the PEM came from, for errors. */
+SdcUak   *sdc_uak_new_from_pem (const char *pem, gsize len, const char *origin, guint days,
+                                SdcUakFlags flags, GError **error);
 void      sdc_uak_free  (SdcUak *uak);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SdcUak, sdc_uak_free)
 

@@ -191,6 +191,14 @@ test_parse_limits (void)
   g_string_prepend (nested, "[");
   g_string_append (nested, "]");
   assert_refused (nested->str, -1, 4096, 3, "JSON nested deeper than 3 levels");
+  /* an escaped NUL would cut every C string holding the value short */
+  assert_refused ("{\"name\": \"aix\\u0000evil\"}", -1, 4096, 8, "holds \\u0000 (NUL)");
+  {
+    g_autoptr (GError) error2 = NULL;
+    g_autoptr (JsonNode) fine = esa_json_parse ("{\"name\": \"a\\\\u0000b\"}", -1, 4096, 8, &error2);
+    g_assert_no_error (error2); /* an escaped backslash followed by "u0000" is text */
+    g_assert_nonnull (fine);
+  }
 }
 
 int

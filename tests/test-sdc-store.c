@@ -1,19 +1,50 @@
-/* test-sdc-store.c: the SDC's SQLite store (schema migrations, reopening, registration)
- * and its request parsers, linked directly from sdc/libesa-sdc.la. */
+/* test-sdc-store.c: the SDC's store suite, run once per engine (SQLite, PostgreSQL),
+ * and the request parsers, linked directly from sdc/libesa-sdc.la. */
 #include "config.h"
 
 #include <sqlite3.h>
 #include <string.h>
 
 #include "esa-test-util.h"
+#ifdef HAVE_LIBPQ
+#include "sdc-test-pg.h"
+#endif
 #include "sdc-auth.h"
+#include "sdc-auth-cache.h"
+#include "sdc-throttle.h"
 #include "sdc-error.h"
 #include "sdc-json.h"
 #include "sdc-store.h"
 #include "sdc-uak.h"
+#include "sdc-writer.h"
+
+/* One store suite, run once per engine: each engine gives a fresh, empty location and a
+ * way to run raw SQL there (to fake an older or newer schema). */
+typedef struct {
+  const char *name;
+  /* NULL (with a skip message in *why) when the engine cannot run here */
+  char *(*new_location) (char **why);
+  void (*exec_raw) (const char *location, const char *sql);
+  void (*set_version) (const char *location, int version);
+} Engine;
+
+typedef struct {
+  const Engine *engine;
+  char *location;
+  char *tmp;
+} Fixture;
+
+static char *sqlite_tmp_root;
+
+static char *
+sqlite_new_location (char **why)
+{
+  static guint n;
+  return g_strdup_printf ("%s/sdc-%u.db", sqlite_tmp_root, ++n);
+}
 
 static void
-exec_sql (const char *path, const char *sql)
+sqlite_exec_raw (const char *path, const char *sql)
 {
   sqlite3 *db = NULL;
   g_assert_cmpint (sqlite3_open (path, &db), ==, SQLITE_OK);
@@ -21,20 +52,53 @@ exec_sql (const char *path, const char *sql)
   sqlite3_close (db);
 }
 
-static gboolean
-index_exists (const char *path, const char *name)
+static void
+sqlite_set_version (const char *path, int version)
 {
-  sqlite3 *db = NULL;
-  sqlite3_stmt *stmt = NULL;
-  gboolean found;
-  g_assert_cmpint (sqlite3_open (path, &db), ==, SQLITE_OK);
-  g_assert_cmpint (sqlite3_prepare_v2 (db, "SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = ?",
-                                       -1, &stmt, NULL), ==, SQLITE_OK);
-  sqlite3_bind_text (stmt, 1, name, -1, SQLITE_STATIC);
-  found = sqlite3_step (stmt) == SQLITE_ROW;
-  sqlite3_finalize (stmt);
-  sqlite3_close (db);
-  return found;
+  g_autofree char *sql = g_strdup_printf ("PRAGMA user_version = %d;", version);
+  sqlite_exec_raw (path, sql);
+}
+
+#ifdef HAVE_LIBPQ
+static void
+pg_set_version (const char *location, int version)
+{
+  g_autofree char *sql = g_strdup_printf ("UPDATE sdc_schema SET version = %d;", version);
+  esa_test_pg_exec (location, sql);
+}
+#endif
+
+static const Engine engines[] = {
+  { "sqlite", sqlite_new_location, sqlite_exec_raw, sqlite_set_version },
+#ifdef HAVE_LIBPQ
+  { "postgresql", esa_test_pg_new_database, esa_test_pg_exec, pg_set_version },
+#endif
+};
+
+static void
+fixture_setup (Fixture *f, gconstpointer data)
+{
+  g_autofree char *why = NULL;
+  f->engine = data;
+  f->location = f->engine->new_location (&why);
+  if (f->location == NULL)
+    g_test_skip (why);
+}
+
+static void
+fixture_teardown (Fixture *f, gconstpointer data)
+{
+  g_free (f->location);
+}
+
+static SdcStore *
+open_store (Fixture *f)
+{
+  g_autoptr (GError) error = NULL;
+  SdcStore *store = sdc_store_open (f->location, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (sdc_store_engine_name (store), ==, f->engine->name);
+  return store;
 }
 
 static char *
@@ -51,10 +115,8 @@ register_one (SdcStore *store, const char *serial, const char *password, gboolea
 }
 
 static void
-test_store_migrations (void)
+test_store_schema (Fixture *f, gconstpointer data)
 {
-  g_autofree char *tmp = esa_test_mkdtemp ("test-sdc-store");
-  g_autofree char *path = g_build_filename (tmp, "sdc.db", NULL);
   g_autoptr (GError) error = NULL;
   g_autofree char *id = NULL;
   g_autofree char *salt = NULL;
@@ -62,93 +124,426 @@ test_store_migrations (void)
   guint iterations = 0;
   gboolean created = FALSE;
 
+  if (f->location == NULL)
+    return;
   /* from nothing to the current schema */
   {
-    g_autoptr (SdcStore) store = sdc_store_open (path, &error);
-    g_assert_no_error (error);
+    g_autoptr (SdcStore) store = open_store (f);
     g_assert_cmpint (sdc_store_schema_version (store), ==, SDC_STORE_SCHEMA_VERSION);
     id = register_one (store, "SER1", "secret-one", &created);
     g_assert_true (created);
   }
-  g_assert_true (index_exists (path, "reports_by_system"));
   /* reopening keeps the data and applies nothing twice */
   {
-    g_autoptr (SdcStore) store = sdc_store_open (path, &error);
-    g_assert_no_error (error);
+    g_autoptr (SdcStore) store = open_store (f);
+    g_autofree char *again = NULL;
     g_assert_cmpint (sdc_store_schema_version (store), ==, SDC_STORE_SCHEMA_VERSION);
     g_assert_true (sdc_store_get_credentials (store, id, &salt, &hash, &iterations, &error));
     g_assert_true (sdc_auth_verify ("secret-one", salt, hash, iterations));
     g_assert_false (sdc_auth_verify ("secret-two", salt, hash, iterations));
-  }
-  /* a version-1 database (as an older esa-sdc left it) is upgraded in place */
-  exec_sql (path, "DROP INDEX reports_by_system; PRAGMA user_version = 1;");
-  {
-    g_autoptr (SdcStore) store = sdc_store_open (path, &error);
-    g_autofree char *again = NULL;
-    g_assert_no_error (error);
-    g_assert_cmpint (sdc_store_schema_version (store), ==, SDC_STORE_SCHEMA_VERSION);
-    /* same machine: same id, not a new row */
+    /* same machine: same id, not a new row, and the new password replaces the old */
     again = register_one (store, "SER1", "secret-two", &created);
     g_assert_false (created);
     g_assert_cmpstr (again, ==, id);
+    g_clear_pointer (&salt, g_free);
+    g_clear_pointer (&hash, g_free);
+    g_assert_true (sdc_store_get_credentials (store, id, &salt, &hash, &iterations, &error));
+    g_assert_true (sdc_auth_verify ("secret-two", salt, hash, iterations));
+    g_assert_false (sdc_store_get_credentials (store, "ESA-0000000000000000", &salt, &hash, &iterations, &error));
+    g_assert_error (error, SDC_ERROR, SDC_ERROR_NOT_FOUND);
   }
-  g_assert_true (index_exists (path, "reports_by_system"));
   /* a newer schema than this program knows is refused, not clobbered */
-  exec_sql (path, "PRAGMA user_version = 99;");
+  f->engine->set_version (f->location, 99);
   {
-    g_autoptr (SdcStore) store = sdc_store_open (path, &error);
+    g_autoptr (GError) local = NULL;
+    g_autoptr (SdcStore) store = sdc_store_open (f->location, &local);
     g_assert_null (store);
-    g_assert_error (error, SDC_ERROR, SDC_ERROR_INTERNAL);
-    g_assert_nonnull (strstr (error->message, "99"));
+    g_assert_error (local, SDC_ERROR, SDC_ERROR_INTERNAL);
+    g_assert_nonnull (strstr (local->message, "99"));
   }
-  esa_test_rmtree (tmp);
 }
 
 static void
-test_store_reports (void)
+test_store_reports (Fixture *f, gconstpointer data)
 {
-  g_autofree char *tmp = esa_test_mkdtemp ("test-sdc-store");
-  g_autofree char *path = g_build_filename (tmp, "sdc.db", NULL);
   g_autoptr (GError) error = NULL;
-  g_autoptr (SdcStore) store = sdc_store_open (path, &error);
+  g_autoptr (SdcStore) store = NULL;
   g_autofree char *id = NULL;
   g_autofree char *sr = NULL;
   g_autofree char *sys = NULL;
   g_autofree char *kind = NULL;
   g_autofree char *answer = NULL;
   g_autoptr (JsonArray) list = NULL;
+  g_autoptr (GPtrArray) atts = g_ptr_array_new_with_free_func ((GDestroyNotify) sdc_attachment_decl_free);
+  g_autoptr (SdcAttachmentRow) att = NULL;
+  SdcAttachmentDecl *decl = g_new0 (SdcAttachmentDecl, 1);
   guint status = 0;
   gboolean created;
+  gboolean inserted = FALSE;
   SdcReportRow row = { .uuid = "0b7e8c1e-5f4a-4c1e-9a4e-1d2c3b4a5f60", .kind = "problem",
                        .created = "2026-11-25T09:00:00Z", .received = "2026-11-25T09:00:01Z",
                        .body_json = "{\"srn\":\"1\"}" };
 
-  g_assert_no_error (error);
+  if (f->location == NULL)
+    return;
+  store = open_store (f);
   id = register_one (store, "SER2", "pw", &created);
   row.system_id = id;
+  decl->name = g_strdup ("snap.tar.gz");
+  decl->size = 10;
+  decl->sha256 = g_strnfill (64, 'a');
+  g_ptr_array_add (atts, decl);
+
   g_assert_true (sdc_store_lookup_report (store, row.uuid, &sys, &kind, &status, &answer, &error));
   g_assert_null (answer);
-  /* the SR row is written before its report: the foreign key is checked at COMMIT */
+  /* report, then its service request, then the answer naming it: one transaction */
   g_assert_true (sdc_store_begin (store, &error));
+  g_assert_true (sdc_store_insert_report (store, &row, atts, 200, NULL, &inserted, &error));
+  g_assert_true (inserted);
   sr = sdc_store_new_service_request (store, row.uuid, id, row.received, &error);
   g_assert_no_error (error);
   g_assert_true (g_str_has_prefix (sr, "SR"));
-  g_assert_true (sdc_store_insert_report (store, &row, NULL, 200, "{\"status\":\"stored\"}", &error));
+  g_assert_true (sdc_store_set_report_answer (store, row.uuid, 200, "{\"status\":\"stored\"}", &error));
+  g_assert_true (sdc_store_touch_system (store, id, row.received, &error));
   g_assert_true (sdc_store_commit (store, &error));
   g_assert_true (sdc_store_lookup_report (store, row.uuid, &sys, &kind, &status, &answer, &error));
   g_assert_cmpstr (answer, ==, "{\"status\":\"stored\"}");
   g_assert_cmpstr (sys, ==, id);
+  g_assert_cmpstr (kind, ==, "problem");
   g_assert_cmpuint (status, ==, 200);
-  /* a second insert of the same uuid fails and is rolled back whole */
+
+  /* the same uuid again inserts nothing (exactly once) and is no error */
   g_assert_true (sdc_store_begin (store, &error));
-  g_assert_false (sdc_store_insert_report (store, &row, NULL, 200, "{}", &error));
+  g_assert_true (sdc_store_insert_report (store, &row, atts, 200, "{}", &inserted, &error));
+  g_assert_false (inserted);
+  g_assert_true (sdc_store_commit (store, &error));
+
+  /* a failing statement inside a savepoint rolls back that step alone */
+  {
+    SdcReportRow bad = row;
+    SdcReportRow good = row;
+    bad.uuid = "11111111-1111-4111-8111-111111111111";
+    bad.system_id = "ESA-ffffffffffffffff"; /* no such system: foreign key */
+    good.uuid = "22222222-2222-4222-8222-222222222222";
+    good.kind = "heartbeat";
+    g_assert_true (sdc_store_begin (store, &error));
+    g_assert_true (sdc_store_savepoint (store, &error));
+    if (sdc_store_insert_report (store, &bad, NULL, 200, "{}", &inserted, &error))
+      {
+        /* SQLite checks deferred keys only at COMMIT: force it by touching SR too */
+        g_assert_true (sdc_store_release (store, &error));
+      }
+    else
+      {
+        g_clear_error (&error);
+        sdc_store_rollback_to (store);
+      }
+    g_assert_true (sdc_store_savepoint (store, &error));
+    g_assert_true (sdc_store_insert_report (store, &good, NULL, 200, "{}", &inserted, &error));
+    g_assert_true (inserted);
+    g_assert_true (sdc_store_release (store, &error));
+    g_assert_true (sdc_store_commit (store, &error));
+    g_clear_pointer (&answer, g_free);
+    g_assert_true (sdc_store_lookup_report (store, good.uuid, &sys, &kind, &status, &answer, &error));
+    g_assert_cmpstr (answer, ==, "{}");
+  }
+
+  att = sdc_store_get_attachment (store, row.uuid, "snap.tar.gz", &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (att->system_id, ==, id);
+  g_assert_cmpint (att->size, ==, 10);
+  g_assert_null (att->path);
+  g_assert_true (sdc_store_set_attachment_received (store, row.uuid, "snap.tar.gz", 10, att->sha256,
+                                                    "attachments/x/snap.tar.gz", row.received, &error));
+  g_clear_pointer (&att, sdc_attachment_row_free);
+  att = sdc_store_get_attachment (store, row.uuid, "snap.tar.gz", &error);
+  g_assert_cmpstr (att->path, ==, "attachments/x/snap.tar.gz");
+  g_assert_null (sdc_store_get_attachment (store, row.uuid, "other", &error));
+  g_assert_error (error, SDC_ERROR, SDC_ERROR_NOT_FOUND);
   g_clear_error (&error);
-  sdc_store_rollback (store);
-  list = sdc_store_list_reports (store, NULL, &error);
+
+  list = sdc_store_list_reports (store, id, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (json_array_get_length (list), ==, 2);
+  g_assert_cmpstr (json_object_get_string_member (json_array_get_object_element (list, 0), "service_request"), ==, sr);
+  g_assert_cmpuint (json_array_get_length (json_object_get_array_member (
+                        json_array_get_object_element (list, 0), "attachments")), ==, 1);
+  g_clear_pointer (&list, json_array_unref);
+  list = sdc_store_list_systems (store, &error);
   g_assert_no_error (error);
   g_assert_cmpuint (json_array_get_length (list), ==, 1);
-  g_assert_cmpstr (json_object_get_string_member (json_array_get_object_element (list, 0), "service_request"), ==, sr);
-  esa_test_rmtree (tmp);
+  g_assert_cmpint (json_object_get_int_member (json_array_get_object_element (list, 0), "reports"), ==, 2);
+  g_assert_false (json_object_get_boolean_member (json_array_get_object_element (list, 0), "is_lpar"));
+}
+
+static void
+test_store_settings (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (SdcStore) a = NULL;
+  g_autoptr (SdcStore) b = NULL;
+  g_autofree char *first = NULL;
+  g_autofree char *second = NULL;
+
+  if (f->location == NULL)
+    return;
+  a = open_store (f);
+  b = open_store (f);
+  g_assert_null (sdc_store_get_setting (a, "uak-key", NULL, &error));
+  g_assert_error (error, SDC_ERROR, SDC_ERROR_NOT_FOUND);
+  g_clear_error (&error);
+  /* the first writer wins; the second instance gets the first one's value */
+  first = sdc_store_get_setting (a, "uak-key", "KEY-A", &error);
+  g_assert_no_error (error);
+  second = sdc_store_get_setting (b, "uak-key", "KEY-B", &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (first, ==, "KEY-A");
+  g_assert_cmpstr (second, ==, "KEY-A");
+}
+
+/* Two connections race to store the same uuids: each is stored once, and each racer
+ * learns whether it was first. */
+typedef struct {
+  const char *location;
+  const char *system_id;
+  guint inserted;
+  GError *error;
+} Racer;
+
+#define RACE_REPORTS 40
+
+static gpointer
+race_thread (gpointer data)
+{
+  Racer *r = data;
+  g_autoptr (SdcStore) store = sdc_store_open (r->location, &r->error);
+  for (guint i = 0; store != NULL && i < RACE_REPORTS && r->error == NULL; i++)
+    {
+      g_autofree char *uuid = g_strdup_printf ("00000000-0000-4000-8000-%012u", i);
+      SdcReportRow row = { .uuid = uuid, .system_id = r->system_id, .kind = "heartbeat",
+                           .created = "2026-11-25T09:00:00Z", .received = "2026-11-25T09:00:01Z",
+                           .body_json = "{}" };
+      gboolean inserted = FALSE;
+      if (!sdc_store_begin (store, &r->error))
+        break;
+      if (!sdc_store_insert_report (store, &row, NULL, 200, "{}", &inserted, &r->error) ||
+          !sdc_store_commit (store, &r->error))
+        {
+          sdc_store_rollback (store);
+          break;
+        }
+      r->inserted += inserted ? 1 : 0;
+    }
+  return NULL;
+}
+
+static void
+test_store_concurrent_duplicates (Fixture *f, gconstpointer data)
+{
+  g_autoptr (SdcStore) store = NULL;
+  g_autoptr (JsonArray) list = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *id = NULL;
+  Racer racers[3] = { { 0 } };
+  GThread *threads[G_N_ELEMENTS (racers)];
+  guint total = 0;
+  gboolean created;
+
+  if (f->location == NULL)
+    return;
+  store = open_store (f);
+  id = register_one (store, "SER3", "pw", &created);
+  for (guint i = 0; i < G_N_ELEMENTS (racers); i++)
+    {
+      racers[i].location = f->location;
+      racers[i].system_id = id;
+      threads[i] = g_thread_new ("racer", race_thread, &racers[i]);
+    }
+  for (guint i = 0; i < G_N_ELEMENTS (racers); i++)
+    {
+      g_thread_join (threads[i]);
+      g_assert_no_error (racers[i].error);
+      total += racers[i].inserted;
+    }
+  g_assert_cmpuint (total, ==, RACE_REPORTS);
+  list = sdc_store_list_reports (store, id, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (json_array_get_length (list), ==, RACE_REPORTS);
+}
+
+
+/* The writer's group commit: jobs queued while a COMMIT is on disk share the next one;
+ * duplicates inside a group are still stored once; a failing job rolls back alone. */
+typedef struct {
+  char *uuid;
+  const char *system_id;
+  gboolean inserted;
+} GroupJob;
+
+typedef struct {
+  GMainLoop *loop;
+  guint pending;
+  guint ok;
+  guint failed;
+  guint inserted;
+} GroupState;
+
+static gboolean
+group_job_func (SdcStore *store, gpointer data, GError **error)
+{
+  GroupJob *job = data;
+  SdcReportRow row = { .uuid = job->uuid, .system_id = job->system_id, .kind = "heartbeat",
+                       .created = "2026-11-25T09:00:00Z", .received = "2026-11-25T09:00:01Z",
+                       .body_json = "{}" };
+  return sdc_store_insert_report (store, &row, NULL, 200, "{}", &job->inserted, error);
+}
+
+static void
+group_job_free (GroupJob *job)
+{
+  g_free (job->uuid);
+  g_free (job);
+}
+
+static void
+group_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  GroupState *st = user_data;
+  GroupJob *job = g_task_get_task_data (G_TASK (result));
+  g_autoptr (GError) error = NULL;
+  if (sdc_writer_finish (result, &error))
+    {
+      st->ok++;
+      st->inserted += job->inserted ? 1 : 0;
+    }
+  else
+    st->failed++;
+  if (--st->pending == 0)
+    g_main_loop_quit (st->loop);
+}
+
+static void
+test_store_group_commit (Fixture *f, gconstpointer data)
+{
+  g_autoptr (SdcStore) store = NULL;
+  g_autoptr (SdcWriter) writer = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (JsonArray) list = NULL;
+  g_autofree char *id = NULL;
+  GroupState st = { 0 };
+  guint64 commits = 0;
+  guint64 jobs = 0;
+  gboolean created;
+  const guint n_uuids = 40;
+  const guint copies = 5;
+
+  if (f->location == NULL)
+    return;
+  store = open_store (f);
+  id = register_one (store, "SER4", "pw", &created);
+  writer = sdc_writer_new (f->location, 2, &error);
+  g_assert_no_error (error);
+  st.loop = g_main_loop_new (NULL, FALSE);
+  for (guint k = 0; k < copies; k++)
+    for (guint i = 0; i <= n_uuids; i++)
+      {
+        GroupJob *job = g_new0 (GroupJob, 1);
+        job->uuid = g_strdup_printf ("00000000-0000-4000-8000-%012u", i);
+        /* one job per round names a system that does not exist */
+        job->system_id = i == n_uuids ? "ESA-ffffffffffffffff" : id;
+        st.pending++;
+        sdc_writer_write (writer, group_job_func, job, (GDestroyNotify) group_job_free, group_done_cb, &st);
+      }
+  g_main_loop_run (st.loop);
+  g_assert_cmpuint (st.failed, ==, copies);
+  g_assert_cmpuint (st.ok, ==, n_uuids * copies);
+  g_assert_cmpuint (st.inserted, ==, n_uuids);
+  sdc_writer_get_stats (writer, &commits, &jobs);
+  g_assert_cmpuint (jobs, ==, n_uuids * copies);
+  /* grouped: far fewer transactions than jobs */
+  g_assert_cmpuint (commits, <, jobs / 2);
+  list = sdc_store_list_reports (store, id, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (json_array_get_length (list), ==, n_uuids);
+  g_main_loop_unref (st.loop);
+}
+
+/* SQLite only: a version-2 database (as an older esa-sdc left it) is upgraded in place. */
+static void
+test_sqlite_upgrade (void)
+{
+  g_autofree char *path = sqlite_new_location (NULL);
+  g_autoptr (GError) error = NULL;
+  g_autofree char *id = NULL;
+  gboolean created;
+  {
+    g_autoptr (SdcStore) store = sdc_store_open (path, &error);
+    g_assert_no_error (error);
+    id = register_one (store, "SER1", "pw", &created);
+  }
+  sqlite_exec_raw (path, "DROP TABLE settings; DROP INDEX reports_by_system; PRAGMA user_version = 1;");
+  {
+    g_autoptr (SdcStore) store = sdc_store_open (path, &error);
+    g_autofree char *v = NULL;
+    g_assert_no_error (error);
+    g_assert_cmpint (sdc_store_schema_version (store), ==, SDC_STORE_SCHEMA_VERSION);
+    v = sdc_store_get_setting (store, "x", "y", &error);
+    g_assert_cmpstr (v, ==, "y");
+  }
+}
+
+static void
+test_auth_cache (void)
+{
+  g_autoptr (SdcAuthCache) cache = sdc_auth_cache_new (2, 3600);
+  g_assert_false (sdc_auth_cache_check (cache, "ESA-1", "pw1"));
+  sdc_auth_cache_remember (cache, "ESA-1", "pw1");
+  g_assert_true (sdc_auth_cache_check (cache, "ESA-1", "pw1"));
+  g_assert_false (sdc_auth_cache_check (cache, "ESA-1", "pw2"));
+  g_assert_false (sdc_auth_cache_check (cache, "ESA-2", "pw1"));
+  /* the id and password are not confusable across the separator */
+  sdc_auth_cache_remember (cache, "ESA-1", "");
+  g_assert_false (sdc_auth_cache_check (cache, "ESA-1", "pw1"));
+  /* a changed password: the old one is refused once forgotten */
+  sdc_auth_cache_remember (cache, "ESA-1", "pw1");
+  sdc_auth_cache_forget (cache, "ESA-1");
+  g_assert_false (sdc_auth_cache_check (cache, "ESA-1", "pw1"));
+  /* bounded */
+  sdc_auth_cache_remember (cache, "ESA-1", "a");
+  sdc_auth_cache_remember (cache, "ESA-2", "b");
+  sdc_auth_cache_remember (cache, "ESA-3", "c");
+  g_assert_cmpuint (sdc_auth_cache_size (cache), <=, 2);
+  g_assert_true (sdc_auth_cache_check (cache, "ESA-3", "c"));
+  /* expired entries do not count */
+  {
+    g_autoptr (SdcAuthCache) quick = sdc_auth_cache_new (10, 0);
+    sdc_auth_cache_remember (quick, "ESA-1", "pw1");
+    g_assert_false (sdc_auth_cache_check (quick, "ESA-1", "pw1"));
+  }
+}
+
+static void
+test_throttle (void)
+{
+  g_autoptr (SdcThrottle) t = sdc_throttle_new (3, 60, 4);
+  guint wait = 0;
+  for (guint i = 0; i < 3; i++)
+    {
+      g_assert_false (sdc_throttle_blocked (t, "addr:1", &wait));
+      sdc_throttle_fail (t, "addr:1");
+    }
+  g_assert_true (sdc_throttle_blocked (t, "addr:1", &wait));
+  g_assert_cmpuint (wait, >=, 1);
+  g_assert_cmpuint (wait, <=, 60);
+  g_assert_false (sdc_throttle_blocked (t, "addr:2", &wait));
+  sdc_throttle_reset (t, "addr:1");
+  g_assert_false (sdc_throttle_blocked (t, "addr:1", &wait));
+  /* bounded: many keys never grow the table past its limit */
+  for (guint i = 0; i < 100; i++)
+    {
+      g_autofree char *k = g_strdup_printf ("addr:%u", i);
+      sdc_throttle_fail (t, k);
+    }
 }
 
 static void
@@ -277,10 +672,37 @@ int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
-  g_test_add_func ("/sdc-store/migrations", test_store_migrations);
-  g_test_add_func ("/sdc-store/reports", test_store_reports);
+  int rc;
+  sqlite_tmp_root = esa_test_mkdtemp ("test-sdc-store");
+  for (guint i = 0; i < G_N_ELEMENTS (engines); i++)
+    {
+      const struct {
+        const char *name;
+        void (*func) (Fixture *, gconstpointer);
+      } suite[] = {
+        { "schema", test_store_schema },
+        { "reports", test_store_reports },
+        { "settings", test_store_settings },
+        { "concurrent-duplicates", test_store_concurrent_duplicates },
+        { "group-commit", test_store_group_commit },
+      };
+      for (guint j = 0; j < G_N_ELEMENTS (suite); j++)
+        {
+          g_autofree char *path = g_strdup_printf ("/sdc-store/%s/%s", engines[i].name, suite[j].name);
+          g_test_add (path, Fixture, &engines[i], fixture_setup, suite[j].func, fixture_teardown);
+        }
+    }
+  g_test_add_func ("/sdc-store/sqlite/upgrade", test_sqlite_upgrade);
+  g_test_add_func ("/sdc-auth/cache", test_auth_cache);
+  g_test_add_func ("/sdc-auth/throttle", test_throttle);
   g_test_add_func ("/sdc-store/auth-basic", test_auth_basic);
   g_test_add_func ("/sdc-store/json-parse", test_json_parse);
   g_test_add_func ("/sdc-store/json-checks", test_json_checks);
-  return g_test_run ();
+  rc = g_test_run ();
+#ifdef HAVE_LIBPQ
+  esa_test_pg_stop ();
+#endif
+  esa_test_rmtree (sqlite_tmp_root);
+  g_free (sqlite_tmp_root);
+  return rc;
 }

@@ -7,6 +7,7 @@
 #include <gnutls/gnutls.h>
 #include <json-glib/json-glib.h>
 #include <libsoup/soup.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "esa-test-util.h"
@@ -1008,6 +1009,346 @@ test_tls_max_version (void)
   sdc_stop (&sdc);
 }
 
+static void
+heartbeat_as (Sdc *sdc, Reply *r, const char *id, const char *password)
+{
+  g_autofree char *u = g_uuid_string_random ();
+  g_autofree char *json = report_json (u, "heartbeat", NULL);
+  sdc_post (sdc, r, "/esa/v1/heartbeat", id, password, json);
+}
+
+/* A credential remembered after its PBKDF2 check must stop working the moment the
+ * machine registers again (its password is replaced). */
+static void
+test_credential_cache (void)
+{
+  g_auto (Creds) first = { 0 };
+  g_auto (Creds) second = { 0 };
+  sdc_register (&main_sdc, &first, "9009", "CACHE0001");
+  for (guint i = 0; i < 3; i++)
+    {
+      g_auto (Reply) r = { 0 };
+      heartbeat_as (&main_sdc, &r, first.id, first.password);
+      g_assert_cmpuint (r.status, ==, 200);
+    }
+  sdc_register (&main_sdc, &second, "9009", "CACHE0001");
+  g_assert_cmpstr (second.id, ==, first.id);
+  {
+    g_auto (Reply) r = { 0 };
+    heartbeat_as (&main_sdc, &r, first.id, first.password);
+    assert_error (&r, 401, "unauthorized", NULL);
+  }
+  {
+    g_auto (Reply) r = { 0 };
+    heartbeat_as (&main_sdc, &r, second.id, second.password);
+    g_assert_cmpuint (r.status, ==, 200);
+  }
+}
+
+/* Repeated wrong passwords from one address are answered 429 with Retry-After, while an
+ * agent whose credential is already known keeps being served. */
+static void
+test_login_throttle (void)
+{
+  const char *extra[] = { "--login-failures", "3", "--login-window", "30", NULL };
+  Sdc sdc = { 0 };
+  g_auto (Creds) good = { 0 };
+  g_auto (Creds) other = { 0 };
+  const char *retry;
+
+  sdc_start (&sdc, extra);
+  sdc_register (&sdc, &good, "9009", "THROT0001");
+  sdc_register (&sdc, &other, "9009", "THROT0002");
+  {
+    g_auto (Reply) r = { 0 };
+    heartbeat_as (&sdc, &r, good.id, good.password);
+    g_assert_cmpuint (r.status, ==, 200);
+  }
+  for (guint i = 0; i < 3; i++)
+    {
+      g_auto (Reply) r = { 0 };
+      heartbeat_as (&sdc, &r, good.id, "wrong-password");
+      assert_error (&r, 401, "unauthorized", NULL);
+    }
+  {
+    g_auto (Reply) r = { 0 };
+    heartbeat_as (&sdc, &r, good.id, "wrong-password");
+    assert_error (&r, 429, "too_many_requests", "retry in");
+    retry = soup_message_headers_get_one (r.headers, "Retry-After");
+    g_assert_nonnull (retry);
+    g_assert_cmpint (atoi (retry), >=, 1);
+    g_assert_cmpint (atoi (retry), <=, 30);
+  }
+  /* a known-good credential is not locked out */
+  {
+    g_auto (Reply) r = { 0 };
+    heartbeat_as (&sdc, &r, good.id, good.password);
+    g_assert_cmpuint (r.status, ==, 200);
+  }
+  /* but nothing new is checked from this address until the window ends */
+  {
+    g_auto (Reply) r = { 0 };
+    heartbeat_as (&sdc, &r, other.id, other.password);
+    assert_error (&r, 429, "too_many_requests", NULL);
+  }
+  sdc_stop (&sdc);
+}
+
+typedef struct {
+  GMainLoop *loop;
+  guint pending;
+  GHashTable *answers; /* uuid -> first answer body */
+  guint mismatches;
+  guint failures;
+} Race;
+
+typedef struct {
+  Race *race;
+  char *uuid;
+  SoupMessage *msg;
+} RaceReq;
+
+static void
+race_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  RaceReq *rr = user_data;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GBytes) bytes = soup_session_send_and_read_finish (SOUP_SESSION (source), result, &error);
+  if (bytes == NULL || soup_message_get_status (rr->msg) != 200)
+    rr->race->failures++;
+  else
+    {
+      g_autofree char *body = g_strndup (g_bytes_get_data (bytes, NULL), g_bytes_get_size (bytes));
+      const char *first = g_hash_table_lookup (rr->race->answers, rr->uuid);
+      if (first == NULL)
+        g_hash_table_insert (rr->race->answers, g_strdup (rr->uuid), g_steal_pointer (&body));
+      else if (g_strcmp0 (first, body) != 0)
+        rr->race->mismatches++;
+    }
+  if (--rr->race->pending == 0)
+    g_main_loop_quit (rr->race->loop);
+  g_object_unref (rr->msg);
+  g_free (rr->uuid);
+  g_free (rr);
+}
+
+/* Group commit keeps exactly-once: many connections send the same problem reports at
+ * once; each uuid is stored once and every copy gets the same answer (the same SR). */
+static void
+test_concurrent_duplicates (void)
+{
+  g_auto (Creds) c = { 0 };
+  g_autoptr (SoupSession) session = NULL;
+  g_autoptr (GTlsDatabase) db = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (JsonArray) arr = NULL;
+  g_autofree char *ca = g_build_filename (main_sdc.dir, "ca.pem", NULL);
+  g_autofree char *url = sdc_url (&main_sdc, FALSE, "/esa/v1/problem");
+  g_autofree char *pair = NULL;
+  g_autofree char *b64 = NULL;
+  g_autofree char *auth = NULL;
+  g_autoptr (GPtrArray) uuids = g_ptr_array_new_with_free_func (g_free);
+  Race race = { 0 };
+  const guint n_uuids = 12;
+  const guint copies = 5;
+
+  sdc_register (&main_sdc, &c, "9009", "RACE00001");
+  pair = g_strdup_printf ("%s:%s", c.id, c.password);
+  b64 = g_base64_encode ((const guchar *) pair, strlen (pair));
+  auth = g_strdup_printf ("Basic %s", b64);
+  db = g_tls_file_database_new (ca, &error);
+  g_assert_no_error (error);
+  session = soup_session_new_with_options ("tls-database", db, "timeout", 30, "max-conns", 32,
+                                           "max-conns-per-host", 32, NULL);
+  race.loop = g_main_loop_new (NULL, FALSE);
+  race.answers = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  for (guint i = 0; i < n_uuids; i++)
+    g_ptr_array_add (uuids, g_uuid_string_random ());
+  for (guint k = 0; k < copies; k++)
+    for (guint i = 0; i < n_uuids; i++)
+      {
+        RaceReq *rr = g_new0 (RaceReq, 1);
+        g_autofree char *json = report_json (g_ptr_array_index (uuids, i), "problem", NULL);
+        g_autoptr (GBytes) body = g_bytes_new_take (g_steal_pointer (&json), strlen (json));
+        rr->race = &race;
+        rr->uuid = g_strdup (g_ptr_array_index (uuids, i));
+        rr->msg = soup_message_new ("POST", url);
+        soup_message_headers_replace (soup_message_get_request_headers (rr->msg), "Authorization", auth);
+        soup_message_set_request_body_from_bytes (rr->msg, "application/json", body);
+        race.pending++;
+        soup_session_send_and_read_async (session, rr->msg, G_PRIORITY_DEFAULT, NULL, race_done_cb, rr);
+      }
+  g_main_loop_run (race.loop);
+  g_assert_cmpuint (race.failures, ==, 0);
+  g_assert_cmpuint (race.mismatches, ==, 0);
+  g_assert_cmpuint (g_hash_table_size (race.answers), ==, n_uuids);
+  arr = list_reports (&main_sdc, c.id);
+  g_assert_cmpuint (json_array_get_length (arr), ==, n_uuids);
+  for (guint i = 0; i < n_uuids; i++)
+    {
+      const char *answer = g_hash_table_lookup (race.answers, g_ptr_array_index (uuids, i));
+      g_assert_nonnull (strstr (answer, "\"service_request\":\"SR"));
+    }
+  g_main_loop_unref (race.loop);
+  g_hash_table_unref (race.answers);
+}
+
+static guint
+count_fds (GSubprocess *proc)
+{
+  g_autofree char *path = g_strdup_printf ("/proc/%s/fd", g_subprocess_get_identifier (proc));
+  g_autoptr (GDir) dir = g_dir_open (path, 0, NULL);
+  guint n = 0;
+  g_assert_nonnull (dir);
+  while (g_dir_read_name (dir) != NULL)
+    n++;
+  return n;
+}
+
+/* libsoup 3.2 kept every keep-alive connection the client closed while idle (CLOSE-WAIT,
+ * one fd each): after many of them the fd count must be back where it started. */
+static void
+test_fd_keepalive_closed (void)
+{
+  g_autofree char *url = sdc_url (&main_sdc, FALSE, "/esa/v1/config");
+  g_autofree char *ca = g_build_filename (main_sdc.dir, "ca.pem", NULL);
+  g_autoptr (GTlsDatabase) db = g_tls_file_database_new (ca, NULL);
+  guint before;
+  guint after = 0;
+
+  if (!g_file_test ("/proc/self/fd", G_FILE_TEST_IS_DIR))
+    {
+      g_test_skip ("no /proc/PID/fd to count open files");
+      return;
+    }
+  before = count_fds (main_sdc.proc);
+  for (guint i = 0; i < 150; i++)
+    {
+      /* a session per request: its connection is kept alive, then closed by us */
+      g_autoptr (SoupSession) session = soup_session_new_with_options ("tls-database", db, "timeout", 20, NULL);
+      g_autoptr (SoupMessage) msg = soup_message_new ("GET", url);
+      g_autoptr (GBytes) body = soup_session_send_and_read (session, msg, NULL, NULL);
+      g_assert_cmpuint (soup_message_get_status (msg), ==, 200);
+    }
+  for (guint tries = 0; tries < 100; tries++)
+    {
+      after = count_fds (main_sdc.proc);
+      if (after <= before + 2)
+        break;
+      g_usleep (50000);
+    }
+  g_test_message ("esa-sdc fds: %u before, %u after 150 closed keep-alive connections", before, after);
+  g_assert_cmpuint (after, <=, before + 2);
+}
+
+/* Sends @request as is over TLS and returns everything the server answers until it
+ * closes (or 10 s pass). */
+static char *
+raw_https (Sdc *sdc, const char *request, gsize len)
+{
+  g_autoptr (GSocketClient) client = g_socket_client_new ();
+  g_autoptr (GSocketConnection) conn = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GString) out = g_string_new (NULL);
+  GInputStream *in;
+  char buf[4096];
+  gssize n;
+
+  g_socket_client_set_tls (client, TRUE);
+  G_GNUC_BEGIN_IGNORE_DEPRECATIONS
+  g_socket_client_set_tls_validation_flags (client, 0);
+  G_GNUC_END_IGNORE_DEPRECATIONS
+  g_socket_client_set_timeout (client, 10);
+  conn = g_socket_client_connect_to_host (client, "127.0.0.1", sdc->port, NULL, &error);
+  g_assert_no_error (error);
+  g_output_stream_write_all (g_io_stream_get_output_stream (G_IO_STREAM (conn)), request, len, NULL, NULL, &error);
+  g_assert_no_error (error);
+  in = g_io_stream_get_input_stream (G_IO_STREAM (conn));
+  while ((n = g_input_stream_read (in, buf, sizeof buf, NULL, NULL)) > 0)
+    g_string_append_len (out, buf, n);
+  return g_string_free (g_steal_pointer (&out), FALSE);
+}
+
+/* Outside input that once crashed or held esa-sdc: each gets a clear 4xx. */
+static void
+test_hostile_bodies (void)
+{
+  /* 60,000 '[' (under this server's 64K limit) before authentication: json-glib's
+   * parser recursed once per level; the 100,000 of the report: test_stale_parts_removed */
+  {
+    g_auto (Reply) r = { 0 };
+    g_autofree char *deep = g_strnfill (60000, '[');
+    sdc_post (&main_sdc, &r, "/esa/v1/register", NULL, NULL, deep);
+    assert_error (&r, 400, "invalid_json", "nested deeper");
+  }
+  /* a NUL inside a string would cut the stored value short */
+  {
+    g_auto (Reply) r = { 0 };
+    g_autofree char *uuid = g_uuid_string_random ();
+    g_autofree char *json = g_strdup_printf ("{\"version\":1,\"uuid\":\"%s\",\"vendor\":\"IBM\","
+                                             "\"machine_type\":\"9009\",\"serial\":\"NUL00001\","
+                                             "\"hostname\":\"aix\\u0000evil\"}", uuid);
+    sdc_post (&main_sdc, &r, "/esa/v1/register", NULL, NULL, json);
+    assert_error (&r, 400, "invalid_json", "u0000");
+  }
+  /* an absurd Content-Length is answered at once, not read */
+  {
+    const char req[] = "POST /esa/v1/register HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                       "Content-Length: 99999999999\r\n\r\n{\"version\":1}";
+    g_autofree char *answer = raw_https (&main_sdc, req, sizeof req - 1);
+    g_assert_true (g_str_has_prefix (answer, "HTTP/1.1 413"));
+    g_assert_nonnull (strstr (answer, "too_large"));
+  }
+  /* and the server is still there */
+  {
+    g_auto (Reply) r = { 0 };
+    g_autofree char *url = sdc_url (&main_sdc, FALSE, "/esa/v1/config");
+    sdc_request (&main_sdc, &r, "GET", url, NULL, NULL, NULL, NULL, 0, NULL);
+    g_assert_cmpuint (r.status, ==, 200);
+  }
+}
+
+/* Unfinished uploads (*.part) left by a crash are removed when esa-sdc starts. */
+static void
+test_stale_parts_removed (void)
+{
+  Sdc sdc = { 0 };
+  g_autofree char *tmp = esa_test_mkdtemp ("test-sdc-parts");
+  g_autofree char *part = NULL;
+  g_autofree char *kept = NULL;
+  /* sdc_start makes its own dir; plant the leftovers through --dir of a prepared one */
+  sdc_start (&sdc, NULL);
+  part = g_build_filename (sdc.dir, "attachments", "0b7e8c1e-5f4a-4c1e-9a4e-1d2c3b4a5f60",
+                           ".snap.tar.gz.part-AbC123", NULL);
+  kept = g_build_filename (sdc.dir, "attachments", "0b7e8c1e-5f4a-4c1e-9a4e-1d2c3b4a5f60", "snap.tar.gz", NULL);
+  esa_test_write_file (part, "half an upload", 0600);
+  esa_test_write_file (kept, "a finished one", 0600);
+  g_assert_cmpint (esa_test_stop (sdc.proc), ==, 0);
+  g_clear_object (&sdc.proc);
+  {
+    g_autofree char *bin = sdc_bin ();
+    g_autofree char *listen = g_strdup_printf ("--listen=127.0.0.1:%u", sdc.port);
+    const char *argv[] = { bin, "serve", "--dir", sdc.dir, listen, NULL };
+    sdc.proc = esa_test_spawn (sdc.log, argv);
+    g_assert_true (esa_test_wait_for_port ("127.0.0.1", sdc.port, 10000));
+  }
+  g_assert_false (g_file_test (part, G_FILE_TEST_EXISTS));
+  g_assert_true (g_file_test (kept, G_FILE_TEST_EXISTS));
+  /* this server has the default 1M body limit: 100,000 '[' get a 400, not a crash */
+  {
+    g_auto (Reply) r = { 0 };
+    g_autofree char *deep = g_strnfill (100000, '[');
+    sdc_post (&sdc, &r, "/esa/v1/register", NULL, NULL, deep);
+    assert_error (&r, 400, "invalid_json", "nested deeper");
+  }
+  {
+    g_autofree char *log = read_log (&sdc);
+    g_assert_nonnull (strstr (log, "removed 1 unfinished attachment upload"));
+  }
+  sdc_stop (&sdc);
+  esa_test_rmtree (tmp);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -1027,6 +1368,12 @@ main (int argc, char **argv)
   g_test_add_func ("/sdc/uak", test_uak);
   g_test_add_func ("/sdc/uak-test-flags", test_uak_test_flags);
   g_test_add_func ("/sdc/tls-max-version", test_tls_max_version);
+  g_test_add_func ("/sdc/credential-cache", test_credential_cache);
+  g_test_add_func ("/sdc/login-throttle", test_login_throttle);
+  g_test_add_func ("/sdc/concurrent-duplicates", test_concurrent_duplicates);
+  g_test_add_func ("/sdc/fd-keepalive-closed", test_fd_keepalive_closed);
+  g_test_add_func ("/sdc/hostile-bodies", test_hostile_bodies);
+  g_test_add_func ("/sdc/stale-parts-removed", test_stale_parts_removed);
   rc = g_test_run ();
   sdc_stop (&main_sdc);
   return rc;

@@ -1,0 +1,217 @@
+/* bench/fleet.c: load generator for esa-sdc: N simulated systems (registered first),
+ * C concurrent TLS keep-alive connections sending heartbeats (and every tenth a small
+ * problem report) for S seconds. Prints one line:
+ *   reports/s=… p50_ms=… p99_ms=… errors=… rss_kib=…
+ * Built by bench/sdc.sh: cc -O2 fleet.c $(pkg-config --cflags --libs libsoup-3.0).
+ *
+ *   fleet URL CA-FILE SYSTEMS CONNECTIONS SECONDS [SERVER-PID] [--static]
+ * --static: only GET URL (no registration), for the nginx ceiling. */
+#include <json-glib/json-glib.h>
+#include <libsoup/soup.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct {
+  char *auth;
+} System;
+
+static SoupSession *session;
+static char *base;
+static GPtrArray *systems;
+static GArray *latencies; /* µs */
+static guint64 errors;
+static gint64 end_time;
+static guint running;
+static gboolean static_mode;
+static GMainLoop *loop;
+static guint64 seq;
+/* the first request of each system pays one PBKDF2 (then its credential is cached, as
+ * for an agent in steady state): measuring starts once every system has been seen */
+static gboolean warm;
+static guint warm_done;
+static gint64 t0;
+static guint seconds;
+
+static void send_one (guint worker);
+
+static char *
+uuid_new (void)
+{
+  return g_uuid_string_random ();
+}
+
+typedef struct {
+  guint worker;
+  gint64 start;
+  SoupMessage *msg;
+} Req;
+
+static void
+done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  Req *r = user_data;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GBytes) body = soup_session_send_and_read_finish (session, result, &error);
+  gint64 now = g_get_monotonic_time ();
+  guint status = soup_message_get_status (r->msg);
+  if (body == NULL || status < 200 || status >= 300)
+    errors++;
+  else if (r->start >= t0)
+    {
+      gint64 us = now - r->start;
+      g_array_append_val (latencies, us);
+    }
+  if (!warm && (static_mode || ++warm_done >= systems->len + 64))
+    {
+      warm = TRUE;
+      errors = 0;
+      g_array_set_size (latencies, 0);
+      t0 = now;
+      end_time = now + (gint64) seconds * G_USEC_PER_SEC;
+    }
+  g_object_unref (r->msg);
+  if (now < end_time)
+    send_one (r->worker);
+  else if (--running == 0)
+    g_main_loop_quit (loop);
+  g_free (r);
+}
+
+static void
+send_one (guint worker)
+{
+  Req *r = g_new0 (Req, 1);
+  r->worker = worker;
+  r->start = g_get_monotonic_time ();
+  if (static_mode)
+    r->msg = soup_message_new ("GET", base);
+  else
+    {
+      System *s = g_ptr_array_index (systems, (seq++) % systems->len);
+      gboolean problem = seq % 10 == 0;
+      g_autofree char *url = g_strconcat (base, problem ? "esa/v1/problem" : "esa/v1/heartbeat", NULL);
+      g_autofree char *uuid = uuid_new ();
+      g_autoptr (GDateTime) now = g_date_time_new_now_utc ();
+      g_autofree char *ts = g_date_time_format (now, "%Y-%m-%dT%H:%M:%SZ");
+      g_autofree char *json = g_strdup_printf (
+          "{\"version\":1,\"uuid\":\"%s\",\"kind\":\"%s\",\"plugin\":\"bench\",\"created\":\"%s\","
+          "\"body\":{%s}}",
+          uuid, problem ? "problem" : "heartbeat", ts,
+          problem ? "\"srn\":\"651-204\",\"description\":\"bench\"" : "\"uptime\":12345");
+      g_autoptr (GBytes) bytes = g_bytes_new (json, strlen (json));
+      r->msg = soup_message_new ("POST", url);
+      soup_message_headers_replace (soup_message_get_request_headers (r->msg), "Authorization", s->auth);
+      soup_message_set_request_body_from_bytes (r->msg, "application/json", bytes);
+    }
+  soup_session_send_and_read_async (session, r->msg, G_PRIORITY_DEFAULT, NULL, done_cb, r);
+}
+
+static gboolean
+register_all (guint n)
+{
+  g_autofree char *url = g_strconcat (base, "esa/v1/register", NULL);
+  g_autofree char *run = uuid_new ();
+  for (guint i = 0; i < n; i++)
+    {
+      g_autofree char *uuid = uuid_new ();
+      g_autofree char *json = g_strdup_printf (
+          "{\"version\":1,\"uuid\":\"%s\",\"vendor\":\"IBM\",\"machine_type\":\"9009\",\"model\":\"42A\","
+          "\"serial\":\"B%.8s%05u\",\"hostname\":\"lpar%u\",\"os\":\"AIX\",\"os_version\":\"7.3\"}",
+          uuid, run, i, i);
+      g_autoptr (GBytes) bytes = g_bytes_new (json, strlen (json));
+      g_autoptr (SoupMessage) msg = soup_message_new ("POST", url);
+      g_autoptr (GBytes) out = NULL;
+      g_autoptr (JsonParser) p = json_parser_new ();
+      System *s;
+      soup_message_set_request_body_from_bytes (msg, "application/json", bytes);
+      out = soup_session_send_and_read (session, msg, NULL, NULL);
+      if (out == NULL || soup_message_get_status (msg) != 201 ||
+          !json_parser_load_from_data (p, g_bytes_get_data (out, NULL), g_bytes_get_size (out), NULL))
+        {
+          fprintf (stderr, "fleet: registration %u failed (%u)\n", i, soup_message_get_status (msg));
+          return FALSE;
+        }
+      {
+        JsonObject *o = json_node_get_object (json_parser_get_root (p));
+        g_autofree char *pair = g_strdup_printf ("%s:%s", json_object_get_string_member (o, "system_id"),
+                                                 json_object_get_string_member (o, "password"));
+        g_autofree char *b64 = g_base64_encode ((const guchar *) pair, strlen (pair));
+        s = g_new0 (System, 1);
+        s->auth = g_strdup_printf ("Basic %s", b64);
+        g_ptr_array_add (systems, s);
+      }
+    }
+  return TRUE;
+}
+
+static int
+cmp_i64 (gconstpointer a, gconstpointer b)
+{
+  gint64 x = *(const gint64 *) a, y = *(const gint64 *) b;
+  return x < y ? -1 : x > y;
+}
+
+static long
+rss_kib (const char *pid)
+{
+  g_autofree char *path = g_strdup_printf ("/proc/%s/status", pid);
+  g_autofree char *text = NULL;
+  const char *p;
+  if (pid == NULL || !g_file_get_contents (path, &text, NULL, NULL) || (p = strstr (text, "VmRSS:")) == NULL)
+    return -1;
+  return strtol (p + 6, NULL, 10);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_autoptr (GTlsDatabase) db = NULL;
+  g_autoptr (GError) error = NULL;
+  guint n_systems, conns;
+  double elapsed;
+  const char *pid = NULL;
+
+  if (argc < 6)
+    {
+      fprintf (stderr, "usage: fleet URL CA-FILE SYSTEMS CONNECTIONS SECONDS [SERVER-PID] [--static]\n");
+      return 2;
+    }
+  n_systems = (guint) atoi (argv[3]);
+  conns = (guint) atoi (argv[4]);
+  seconds = (guint) atoi (argv[5]);
+  for (int i = 6; i < argc; i++)
+    if (g_str_equal (argv[i], "--static"))
+      static_mode = TRUE;
+    else
+      pid = argv[i];
+  base = static_mode || g_str_has_suffix (argv[1], "/") ? g_strdup (argv[1]) : g_strconcat (argv[1], "/", NULL);
+  db = g_tls_file_database_new (argv[2], &error);
+  if (db == NULL)
+    {
+      fprintf (stderr, "fleet: %s\n", error->message);
+      return 1;
+    }
+  session = soup_session_new_with_options ("tls-database", db, "max-conns", conns, "max-conns-per-host", conns,
+                                           "timeout", 30, NULL);
+  systems = g_ptr_array_new ();
+  latencies = g_array_sized_new (FALSE, FALSE, sizeof (gint64), 1 << 20);
+  if (!static_mode && !register_all (n_systems))
+    return 1;
+  loop = g_main_loop_new (NULL, FALSE);
+  t0 = G_MAXINT64; /* nothing measured during the warm-up */
+  end_time = G_MAXINT64;
+  for (guint w = 0; w < conns; w++, running++)
+    send_one (w);
+  g_main_loop_run (loop);
+  elapsed = (g_get_monotonic_time () - t0) / 1e6;
+  g_array_sort (latencies, cmp_i64);
+  {
+    guint n = latencies->len;
+    double p50 = n ? g_array_index (latencies, gint64, n / 2) / 1000.0 : 0;
+    double p99 = n ? g_array_index (latencies, gint64, MIN (n - 1, n * 99 / 100)) / 1000.0 : 0;
+    printf ("reports/s=%.0f p50_ms=%.1f p99_ms=%.1f errors=%" G_GUINT64_FORMAT " rss_kib=%ld\n", n / elapsed, p50,
+            p99, errors, rss_kib (pid));
+  }
+  return 0;
+}

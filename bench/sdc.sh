@@ -1,0 +1,125 @@
+#!/bin/sh
+# bench/sdc.sh: esa-sdc under a simulated fleet (bench/fleet.c: N registered systems,
+# C TLS keep-alive connections, heartbeats and every tenth a problem report), on SQLite,
+# on PostgreSQL with one instance and with two (load split over both), and nginx
+# answering a static 200 on the same certificate (the ceiling) when nginx is installed.
+# Loopback only. Prints one table and the ratios.
+#
+#   bench/sdc.sh [BUILDDIR]     (default: _build; SYSTEMS=200 CONNS=64 SECONDS=10)
+#
+# Targets (issue 11): >= 5,000 durable heartbeats/s with p99 <= 50 ms at 64 connections,
+# >= 0.1x the nginx ceiling.
+set -eu
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+build=${1:-$top/_build}
+sdc=$build/sdc/esa-sdc
+[ -x "$sdc" ] || { echo "bench/sdc.sh: $sdc not built" >&2; exit 1; }
+SYSTEMS=${SYSTEMS:-200}
+CONNS=${CONNS:-64}
+SECONDS_=${SECONDS:-10}
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/esa-sdc-bench.XXXXXX")
+pids=""
+cleanup () {
+  for p in $pids; do kill "$p" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT INT TERM
+ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+
+cc -O2 -o "$work/fleet" "$top/bench/fleet.c" $(pkg-config --cflags --libs libsoup-3.0 json-glib-1.0)
+"$sdc" init "$work/dir" >/dev/null
+
+port () { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+wait_port () {
+  python3 - "$1" <<'PY'
+import socket, sys, time
+for _ in range(200):
+    try:
+        socket.create_connection(("127.0.0.1", int(sys.argv[1])), 1).close(); sys.exit(0)
+    except OSError:
+        time.sleep(0.05)
+sys.exit(1)
+PY
+}
+
+serve () { # PORT [--db URL] -> pid
+  p=$1; shift
+  "$sdc" serve --dir "$work/dir" --listen "127.0.0.1:$p" "$@" >/dev/null 2>"$work/sdc-$p.log" &
+  echo $!
+}
+
+row () { # NAME fleet-output
+  printf '%-26s %s\n' "$1" "$2"
+}
+
+echo "esa-sdc fleet bench: $SYSTEMS systems, $CONNS connections, ${SECONDS_} s each, $(nproc) cores"
+printf '%-26s %s\n' "setup" "result"
+
+# SQLite
+p=$(port); pid=$(serve "$p"); pids="$pids $pid"; wait_port "$p"
+sqlite=$("$work/fleet" "https://127.0.0.1:$p/" "$work/dir/ca.pem" "$SYSTEMS" "$CONNS" "$SECONDS_" "$pid")
+row "sqlite, 1 instance" "$sqlite"
+kill "$pid"; wait "$pid" 2>/dev/null || true
+
+# PostgreSQL: a throw-away cluster (as nobody when root), Unix socket only
+pg=""; pg2=""
+bindir=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
+if [ -n "$bindir" ]; then
+  mkdir -p "$work/pg/sock"
+  run=""
+  if [ "$(id -u)" -eq 0 ]; then chown -R nobody:nogroup "$work/pg"; chmod 711 "$work" "$work/pg" "$work/pg/sock"; run="setpriv --reuid=nobody --regid=nogroup --clear-groups --"; fi
+  $run "$bindir/initdb" -D "$work/pg/data" -U postgres -A trust -E UTF8 >/dev/null
+  $run "$bindir/postgres" -D "$work/pg/data" -c listen_addresses= -k "$work/pg/sock" -c max_connections=100 >"$work/pg.log" 2>&1 &
+  pids="$pids $!"
+  for i in $(seq 100); do [ -S "$work/pg/sock/.s.PGSQL.5432" ] && break; sleep 0.1; done
+  sleep 0.5
+  "$bindir/psql" -q -h "$work/pg/sock" -U postgres -c 'CREATE DATABASE sdc' >/dev/null
+  db="postgresql:///sdc?host=$work/pg/sock&user=postgres"
+  "$sdc" migrate --db "$db" >/dev/null
+  p=$(port); pid=$(serve "$p" --db "$db"); pids="$pids $pid"; wait_port "$p"
+  pg=$("$work/fleet" "https://127.0.0.1:$p/" "$work/dir/ca.pem" "$SYSTEMS" "$CONNS" "$SECONDS_" "$pid")
+  row "postgresql, 1 instance" "$pg"
+  p2=$(port); pid2=$(serve "$p2" --db "$db"); pids="$pids $pid2"; wait_port "$p2"
+  half=$((CONNS / 2))
+  "$work/fleet" "https://127.0.0.1:$p/" "$work/dir/ca.pem" "$((SYSTEMS / 2))" "$half" "$SECONDS_" "$pid" >"$work/a.out" &
+  a=$!
+  "$work/fleet" "https://127.0.0.1:$p2/" "$work/dir/ca.pem" "$((SYSTEMS / 2))" "$half" "$SECONDS_" "$pid2" >"$work/b.out"
+  wait "$a"
+  row "postgresql, 2 instances A" "$(cat "$work/a.out")"
+  row "postgresql, 2 instances B" "$(cat "$work/b.out")"
+  pg2=$(awk -F'[= ]' '{s+=$2} END {printf "%.0f", s}' "$work/a.out" "$work/b.out")
+  row "postgresql, 2 inst. total" "reports/s=$pg2"
+else
+  row "postgresql" "skipped: PostgreSQL not installed"
+fi
+
+# nginx ceiling: a static 200 on the same certificate
+ceiling=""
+if command -v nginx >/dev/null 2>&1; then
+  p=$(port)
+  mkdir -p "$work/nginx"
+  cat >"$work/nginx/nginx.conf" <<CONF
+daemon off; worker_processes auto; pid $work/nginx/pid; error_log $work/nginx/error.log;
+events { worker_connections 4096; }
+http { access_log off;
+  server { listen 127.0.0.1:$p ssl; ssl_certificate $work/dir/server.pem; ssl_certificate_key $work/dir/server-key.pem;
+    keepalive_requests 1000000; location / { return 200 '{}'; } } }
+CONF
+  nginx -c "$work/nginx/nginx.conf" -p "$work/nginx" & pids="$pids $!"
+  wait_port "$p"
+  ceiling=$("$work/fleet" "https://127.0.0.1:$p/" "$work/dir/ca.pem" 0 "$CONNS" "$SECONDS_" --static)
+  row "nginx static 200 (ceiling)" "$ceiling"
+else
+  row "nginx static 200 (ceiling)" "skipped: nginx not installed (apt-get install nginx-light)"
+fi
+
+rate () { echo "$1" | sed -n 's/.*reports\/s=\([0-9]*\).*/\1/p'; }
+if [ -n "$ceiling" ]; then
+  c=$(rate "$ceiling")
+  echo "ratios to the ceiling: sqlite $(python3 -c "print(round($(rate "$sqlite")/$c,3))")" \
+       "${pg:+postgresql-1 $(python3 -c "print(round($(rate "$pg")/$c,3))")}" \
+       "${pg2:+postgresql-2 $(python3 -c "print(round($pg2/$c,3))")}"
+fi

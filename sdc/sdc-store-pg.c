@@ -1,0 +1,568 @@
+/* sdc-store-pg.c: the "postgresql" engine of SdcStore, through libpq.
+ *
+ * For a fleet: several esa-sdc instances share one database and behave as one SDC.
+ * What makes that hold is in the SQL, not in any one process: a report's uuid is its
+ * primary key and is written with INSERT … ON CONFLICT DO NOTHING (a concurrent duplicate
+ * from another instance waits for the first transaction, then inserts nothing and reads
+ * the first answer); a machine's registration is one upsert on UNIQUE (machine_type,
+ * serial); service request numbers come from an identity column. The schema version
+ * lives in table sdc_schema; migrations run under an advisory lock so two instances
+ * starting together apply each step once. */
+#include "config.h"
+
+#include "sdc-store.h"
+#include "sdc-error.h"
+
+#include <libpq-fe.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define SDC_TYPE_STORE_PG (sdc_store_pg_get_type ())
+G_DECLARE_FINAL_TYPE (SdcStorePg, sdc_store_pg, SDC, STORE_PG, GObject)
+
+struct _SdcStorePg {
+  GObject parent;
+  PGconn *conn;
+};
+
+static void sdc_store_pg_iface_init (SdcStoreInterface *iface);
+G_DEFINE_TYPE_WITH_CODE (SdcStorePg, sdc_store_pg, G_TYPE_OBJECT,
+                         G_IMPLEMENT_INTERFACE (SDC_TYPE_STORE, sdc_store_pg_iface_init))
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (PGresult, PQclear)
+
+/* any number; the same in every instance */
+#define SDC_PG_MIGRATION_LOCK 0x45534153
+
+/* Index i holds the step from version i to i + 1 (the same versions as SQLite's). */
+static const char *const migrations[] = {
+  "CREATE TABLE systems ("
+  "  system_id TEXT PRIMARY KEY,"
+  "  pw_hash TEXT NOT NULL, pw_salt TEXT NOT NULL, pw_iterations INTEGER NOT NULL,"
+  "  platform_id TEXT, vendor TEXT NOT NULL, machine_type TEXT NOT NULL, model TEXT, serial TEXT NOT NULL,"
+  "  hostname TEXT NOT NULL, os TEXT, os_version TEXT, is_lpar BOOLEAN NOT NULL DEFAULT FALSE,"
+  "  contact TEXT, registered TEXT NOT NULL, last_seen TEXT,"
+  "  UNIQUE (machine_type, serial));"
+  "CREATE TABLE reports ("
+  "  seq BIGINT GENERATED ALWAYS AS IDENTITY,"
+  "  uuid TEXT PRIMARY KEY, system_id TEXT NOT NULL REFERENCES systems(system_id),"
+  "  kind TEXT NOT NULL, plugin TEXT, created TEXT, received TEXT NOT NULL, parent TEXT,"
+  "  body TEXT NOT NULL, answer TEXT NOT NULL, answer_status INTEGER NOT NULL DEFAULT 200);"
+  "CREATE TABLE attachments ("
+  "  report_uuid TEXT NOT NULL REFERENCES reports(uuid), name TEXT NOT NULL,"
+  "  size BIGINT NOT NULL, sha256 TEXT, content_type TEXT,"
+  "  path TEXT, received_sha256 TEXT, received TEXT,"
+  "  PRIMARY KEY (report_uuid, name));"
+  "CREATE TABLE service_requests ("
+  "  number BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,"
+  "  report_uuid TEXT NOT NULL UNIQUE REFERENCES reports(uuid),"
+  "  system_id TEXT NOT NULL, created TEXT NOT NULL);",
+  "CREATE INDEX reports_by_system ON reports (system_id, received);",
+  "CREATE TABLE settings (name TEXT PRIMARY KEY, value TEXT NOT NULL);",
+};
+
+G_STATIC_ASSERT (G_N_ELEMENTS (migrations) == SDC_STORE_SCHEMA_VERSION);
+
+static gboolean
+pg_fail (SdcStorePg *store, const char *what, PGresult *res, GError **error)
+{
+  const char *msg = res != NULL ? PQresultErrorMessage (res) : PQerrorMessage (store->conn);
+  g_autofree char *one_line = g_strstrip (g_strdelimit (g_strdup (msg), "\n", ' '));
+  g_set_error (error, SDC_ERROR, SDC_ERROR_INTERNAL, "PostgreSQL: %s: %s", what, one_line);
+  return FALSE;
+}
+
+/* Runs @sql with text parameters; NULL (error set) unless the status is as expected. */
+static PGresult *
+pg_query (SdcStorePg *store, const char *what, const char *sql, int n, const char *const *params,
+          GError **error)
+{
+  PGresult *res = PQexecParams (store->conn, sql, n, NULL, params, NULL, NULL, 0);
+  ExecStatusType st = PQresultStatus (res);
+  if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK)
+    {
+      pg_fail (store, what, res, error);
+      PQclear (res);
+      return NULL;
+    }
+  return res;
+}
+
+static gboolean
+pg_command (SdcStorePg *store, const char *what, const char *sql, int n, const char *const *params,
+            GError **error)
+{
+  g_autoptr (PGresult) res = pg_query (store, what, sql, n, params, error);
+  return res != NULL;
+}
+
+static char *
+col_text (PGresult *res, int row, int col)
+{
+  return PQgetisnull (res, row, col) ? NULL : g_strdup (PQgetvalue (res, row, col));
+}
+
+static int
+read_version (SdcStorePg *store, GError **error)
+{
+  g_autoptr (PGresult) res = pg_query (store, "reading schema version", "SELECT version FROM sdc_schema",
+                                       0, NULL, error);
+  if (res == NULL)
+    return -1;
+  return PQntuples (res) > 0 ? atoi (PQgetvalue (res, 0, 0)) : 0;
+}
+
+static gboolean
+migrate (SdcStorePg *store, GError **error)
+{
+  g_autoptr (GError) local = NULL;
+  g_autofree char *lock = g_strdup_printf ("SELECT pg_advisory_xact_lock(%d)", SDC_PG_MIGRATION_LOCK);
+  int version;
+
+  if (!pg_command (store, "BEGIN", "BEGIN", 0, NULL, error))
+    return FALSE;
+  if (!pg_command (store, "locking for migration", lock, 0, NULL, &local) ||
+      !pg_command (store, "creating sdc_schema",
+                   "CREATE TABLE IF NOT EXISTS sdc_schema (version INTEGER NOT NULL)", 0, NULL, &local) ||
+      (version = read_version (store, &local)) < 0)
+    {
+      pg_command (store, "ROLLBACK", "ROLLBACK", 0, NULL, NULL);
+      g_propagate_error (error, g_steal_pointer (&local));
+      return FALSE;
+    }
+  if (version > SDC_STORE_SCHEMA_VERSION)
+    {
+      pg_command (store, "ROLLBACK", "ROLLBACK", 0, NULL, NULL);
+      g_set_error (error, SDC_ERROR, SDC_ERROR_INTERNAL,
+                   "PostgreSQL: schema version %d is newer than this esa-sdc understands (%d)",
+                   version, SDC_STORE_SCHEMA_VERSION);
+      return FALSE;
+    }
+  for (int v = version; v < SDC_STORE_SCHEMA_VERSION && local == NULL; v++)
+    {
+      g_autofree char *bump = g_strdup_printf ("DELETE FROM sdc_schema; INSERT INTO sdc_schema VALUES (%d)", v + 1);
+      /* PQexec: a step may hold several statements */
+      g_autoptr (PGresult) res = PQexec (store->conn, migrations[v]);
+      if (PQresultStatus (res) != PGRES_COMMAND_OK)
+        {
+          g_autofree char *what = g_strdup_printf ("migrating schema %d -> %d", v, v + 1);
+          pg_fail (store, what, res, &local);
+        }
+      else
+        {
+          g_autoptr (PGresult) res2 = PQexec (store->conn, bump);
+          if (PQresultStatus (res2) != PGRES_COMMAND_OK)
+            pg_fail (store, "recording schema version", res2, &local);
+        }
+    }
+  if (local != NULL || !pg_command (store, "COMMIT", "COMMIT", 0, NULL, &local))
+    {
+      pg_command (store, "ROLLBACK", "ROLLBACK", 0, NULL, NULL);
+      g_propagate_error (error, g_steal_pointer (&local));
+      return FALSE;
+    }
+  return TRUE;
+}
+
+SdcStore *
+sdc_store_pg_open (const char *conninfo, GError **error)
+{
+  g_autoptr (SdcStorePg) store = g_object_new (SDC_TYPE_STORE_PG, NULL);
+  store->conn = PQconnectdb (conninfo);
+  if (PQstatus (store->conn) != CONNECTION_OK)
+    {
+      pg_fail (store, "connecting", NULL, error);
+      return NULL;
+    }
+  /* quiet NOTICEs (CREATE TABLE IF NOT EXISTS) and a fixed, unambiguous text format */
+  if (!pg_command (store, "setting up the session", "SET client_min_messages = warning", 0, NULL, error) ||
+      !migrate (store, error))
+    return NULL;
+  return SDC_STORE (g_steal_pointer (&store));
+}
+
+static void
+sdc_store_pg_finalize (GObject *object)
+{
+  SdcStorePg *store = SDC_STORE_PG (object);
+  if (store->conn != NULL)
+    PQfinish (store->conn);
+  G_OBJECT_CLASS (sdc_store_pg_parent_class)->finalize (object);
+}
+
+static void
+sdc_store_pg_class_init (SdcStorePgClass *klass)
+{
+  G_OBJECT_CLASS (klass)->finalize = sdc_store_pg_finalize;
+}
+
+static void
+sdc_store_pg_init (SdcStorePg *store)
+{
+}
+
+static const char *
+pg_engine_name (SdcStore *self)
+{
+  return "postgresql";
+}
+
+static int
+pg_schema_version (SdcStore *self)
+{
+  return read_version (SDC_STORE_PG (self), NULL);
+}
+
+static gboolean
+pg_exec (SdcStore *self, const char *sql, GError **error)
+{
+  SdcStorePg *store = SDC_STORE_PG (self);
+  g_autoptr (PGresult) res = PQexec (store->conn, sql);
+  if (PQresultStatus (res) != PGRES_COMMAND_OK)
+    return pg_fail (store, sql, res, error);
+  return TRUE;
+}
+
+static gboolean
+pg_begin (SdcStore *self, GError **error)
+{
+  return pg_exec (self, "BEGIN", error);
+}
+
+static char *
+pg_register_system (SdcStore *self, const SdcSystemInfo *info, const SdcPasswordHash *pw,
+                    const char *now, gboolean *created, GError **error)
+{
+  SdcStorePg *store = SDC_STORE_PG (self);
+  g_autofree char *new_id = sdc_auth_new_system_id ();
+  g_autofree char *iterations = g_strdup_printf ("%u", pw->iterations);
+  g_autoptr (PGresult) res = NULL;
+  const char *params[] = { new_id, pw->hash_hex, pw->salt_hex, iterations, info->platform_id,
+                           info->vendor, info->machine_type, info->model, info->serial,
+                           info->hostname, info->os, info->os_version, info->is_lpar ? "true" : "false",
+                           info->contact_json, now };
+  if (new_id == NULL)
+    {
+      g_set_error_literal (error, SDC_ERROR, SDC_ERROR_INTERNAL, "random number generator failed");
+      return NULL;
+    }
+  /* one statement, so two instances registering the same machine at once end with one
+   * row: the second updates the first's (xmax = 0 only for a freshly inserted row) */
+  res = pg_query (store, "registering system",
+                  "INSERT INTO systems (system_id, pw_hash, pw_salt, pw_iterations, platform_id, vendor,"
+                  " machine_type, model, serial, hostname, os, os_version, is_lpar, contact, registered)"
+                  " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)"
+                  " ON CONFLICT (machine_type, serial) DO UPDATE SET pw_hash = EXCLUDED.pw_hash,"
+                  " pw_salt = EXCLUDED.pw_salt, pw_iterations = EXCLUDED.pw_iterations,"
+                  " platform_id = EXCLUDED.platform_id, vendor = EXCLUDED.vendor, model = EXCLUDED.model,"
+                  " hostname = EXCLUDED.hostname, os = EXCLUDED.os, os_version = EXCLUDED.os_version,"
+                  " is_lpar = EXCLUDED.is_lpar, contact = EXCLUDED.contact"
+                  " RETURNING system_id, (xmax = 0) AS created",
+                  G_N_ELEMENTS (params), params, error);
+  if (res == NULL)
+    return NULL;
+  *created = g_str_equal (PQgetvalue (res, 0, 1), "t");
+  return col_text (res, 0, 0);
+}
+
+static PGresult *
+system_row (SdcStorePg *store, const char *sql, const char *system_id, const char *what, GError **error)
+{
+  const char *params[] = { system_id };
+  PGresult *res = pg_query (store, what, sql, 1, params, error);
+  if (res != NULL && PQntuples (res) == 0)
+    {
+      PQclear (res);
+      g_set_error (error, SDC_ERROR, SDC_ERROR_NOT_FOUND, "unknown system id");
+      return NULL;
+    }
+  return res;
+}
+
+static gboolean
+pg_get_credentials (SdcStore *self, const char *system_id, char **salt_hex, char **hash_hex,
+                    guint *iterations, GError **error)
+{
+  g_autoptr (PGresult) res = system_row (SDC_STORE_PG (self),
+                                         "SELECT pw_salt, pw_hash, pw_iterations FROM systems WHERE system_id = $1",
+                                         system_id, "reading credentials", error);
+  if (res == NULL)
+    return FALSE;
+  *salt_hex = col_text (res, 0, 0);
+  *hash_hex = col_text (res, 0, 1);
+  *iterations = (guint) atoi (PQgetvalue (res, 0, 2));
+  return TRUE;
+}
+
+static gboolean
+pg_get_machine (SdcStore *self, const char *system_id, char **machine_type, char **serial, GError **error)
+{
+  g_autoptr (PGresult) res = system_row (SDC_STORE_PG (self),
+                                         "SELECT machine_type, serial FROM systems WHERE system_id = $1",
+                                         system_id, "reading system", error);
+  if (res == NULL)
+    return FALSE;
+  *machine_type = col_text (res, 0, 0);
+  *serial = col_text (res, 0, 1);
+  return TRUE;
+}
+
+static gboolean
+pg_touch_system (SdcStore *self, const char *system_id, const char *now, GError **error)
+{
+  const char *params[] = { now, system_id };
+  return pg_command (SDC_STORE_PG (self), "updating last_seen",
+                     "UPDATE systems SET last_seen = $1 WHERE system_id = $2", 2, params, error);
+}
+
+static gboolean
+pg_lookup_report (SdcStore *self, const char *uuid, char **system_id, char **kind, guint *status,
+                  char **answer_json, GError **error)
+{
+  const char *params[] = { uuid };
+  g_autoptr (PGresult) res = pg_query (SDC_STORE_PG (self), "looking up report",
+                                       "SELECT system_id, kind, answer_status, answer FROM reports WHERE uuid = $1",
+                                       1, params, error);
+  *answer_json = NULL;
+  if (res == NULL)
+    return FALSE;
+  if (PQntuples (res) == 0)
+    return TRUE;
+  *system_id = col_text (res, 0, 0);
+  *kind = col_text (res, 0, 1);
+  *status = (guint) atoi (PQgetvalue (res, 0, 2));
+  *answer_json = col_text (res, 0, 3);
+  return TRUE;
+}
+
+static gboolean
+pg_insert_report (SdcStore *self, const SdcReportRow *row, GPtrArray *attachments, guint status,
+                  const char *answer_json, gboolean *inserted, GError **error)
+{
+  SdcStorePg *store = SDC_STORE_PG (self);
+  g_autofree char *status_s = g_strdup_printf ("%u", status);
+  const char *params[] = { row->uuid, row->system_id, row->kind, row->plugin, row->created,
+                           row->received, row->parent, row->body_json,
+                           answer_json != NULL ? answer_json : "", status_s };
+  g_autoptr (PGresult) res = NULL;
+
+  *inserted = FALSE;
+  res = pg_query (store, "storing report",
+                  "INSERT INTO reports (uuid, system_id, kind, plugin, created, received, parent, body,"
+                  " answer, answer_status) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
+                  " ON CONFLICT (uuid) DO NOTHING",
+                  G_N_ELEMENTS (params), params, error);
+  if (res == NULL)
+    return FALSE;
+  if (g_strcmp0 (PQcmdTuples (res), "0") == 0)
+    return TRUE;
+  *inserted = TRUE;
+  for (guint i = 0; attachments != NULL && i < attachments->len; i++)
+    {
+      SdcAttachmentDecl *a = g_ptr_array_index (attachments, i);
+      g_autofree char *size = g_strdup_printf ("%" G_GINT64_FORMAT, a->size);
+      const char *ap[] = { row->uuid, a->name, size, a->sha256, a->content_type };
+      if (!pg_command (store, "storing attachment",
+                       "INSERT INTO attachments (report_uuid, name, size, sha256, content_type)"
+                       " VALUES ($1, $2, $3, $4, $5)",
+                       G_N_ELEMENTS (ap), ap, error))
+        return FALSE;
+    }
+  return TRUE;
+}
+
+static gboolean
+pg_set_report_answer (SdcStore *self, const char *uuid, guint status, const char *answer_json,
+                      GError **error)
+{
+  g_autofree char *status_s = g_strdup_printf ("%u", status);
+  const char *params[] = { answer_json, status_s, uuid };
+  return pg_command (SDC_STORE_PG (self), "storing answer",
+                     "UPDATE reports SET answer = $1, answer_status = $2 WHERE uuid = $3", 3, params, error);
+}
+
+static char *
+pg_new_service_request (SdcStore *self, const char *report_uuid, const char *system_id,
+                        const char *now, GError **error)
+{
+  const char *params[] = { report_uuid, system_id, now };
+  g_autoptr (PGresult) res = pg_query (SDC_STORE_PG (self), "allocating service request",
+                                       "INSERT INTO service_requests (report_uuid, system_id, created)"
+                                       " VALUES ($1, $2, $3) RETURNING number",
+                                       3, params, error);
+  if (res == NULL)
+    return NULL;
+  return g_strdup_printf ("SR%08" G_GINT64_FORMAT,
+                          (gint64) g_ascii_strtoll (PQgetvalue (res, 0, 0), NULL, 10) % 100000000);
+}
+
+static SdcAttachmentRow *
+pg_get_attachment (SdcStore *self, const char *report_uuid, const char *name, GError **error)
+{
+  const char *params[] = { report_uuid, name };
+  g_autoptr (PGresult) res = pg_query (SDC_STORE_PG (self), "looking up attachment",
+                                       "SELECT r.system_id, a.size, a.sha256, a.path, a.received_sha256"
+                                       " FROM attachments a JOIN reports r ON r.uuid = a.report_uuid"
+                                       " WHERE a.report_uuid = $1 AND a.name = $2",
+                                       2, params, error);
+  SdcAttachmentRow *a;
+  if (res == NULL)
+    return NULL;
+  if (PQntuples (res) == 0)
+    {
+      g_set_error (error, SDC_ERROR, SDC_ERROR_NOT_FOUND,
+                   "report %s does not exist or does not list an attachment \"%s\"", report_uuid, name);
+      return NULL;
+    }
+  a = g_new0 (SdcAttachmentRow, 1);
+  a->report_uuid = g_strdup (report_uuid);
+  a->name = g_strdup (name);
+  a->system_id = col_text (res, 0, 0);
+  a->size = g_ascii_strtoll (PQgetvalue (res, 0, 1), NULL, 10);
+  a->sha256 = col_text (res, 0, 2);
+  a->path = col_text (res, 0, 3);
+  a->received_sha256 = col_text (res, 0, 4);
+  return a;
+}
+
+static gboolean
+pg_set_attachment_received (SdcStore *self, const char *report_uuid, const char *name, gint64 size,
+                            const char *sha256, const char *path, const char *now, GError **error)
+{
+  g_autofree char *size_s = g_strdup_printf ("%" G_GINT64_FORMAT, size);
+  const char *params[] = { size_s, sha256, path, now, report_uuid, name };
+  return pg_command (SDC_STORE_PG (self), "recording attachment",
+                     "UPDATE attachments SET size = $1, received_sha256 = $2, path = $3, received = $4"
+                     " WHERE report_uuid = $5 AND name = $6",
+                     6, params, error);
+}
+
+static char *
+pg_get_setting (SdcStore *self, const char *name, const char *value_if_absent, GError **error)
+{
+  SdcStorePg *store = SDC_STORE_PG (self);
+  const char *params[] = { name, value_if_absent };
+  g_autoptr (PGresult) res = NULL;
+  if (value_if_absent != NULL &&
+      !pg_command (store, "storing setting",
+                   "INSERT INTO settings (name, value) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING",
+                   2, params, error))
+    return NULL;
+  res = pg_query (store, "reading setting", "SELECT value FROM settings WHERE name = $1", 1, params, error);
+  if (res == NULL)
+    return NULL;
+  if (PQntuples (res) == 0)
+    {
+      g_set_error (error, SDC_ERROR, SDC_ERROR_NOT_FOUND, "PostgreSQL: no setting \"%s\"", name);
+      return NULL;
+    }
+  return col_text (res, 0, 0);
+}
+
+/* OIDs of the built-in types the listings return (pg_type.h) */
+#define PG_BOOLOID 16
+#define PG_INT8OID 20
+#define PG_INT4OID 23
+
+/* Every row an object keyed by column name, as the SQLite engine builds them. */
+static JsonArray *
+rows_to_array (PGresult *res)
+{
+  JsonArray *arr = json_array_new ();
+  for (int r = 0; r < PQntuples (res); r++)
+    {
+      JsonObject *obj = json_object_new ();
+      for (int c = 0; c < PQnfields (res); c++)
+        {
+          const char *name = PQfname (res, c);
+          const char *v = PQgetvalue (res, r, c);
+          Oid type = PQftype (res, c);
+          if (g_str_has_suffix (name, "_json"))
+            {
+              g_autofree char *key = g_strndup (name, strlen (name) - 5);
+              g_autoptr (JsonParser) parser = json_parser_new ();
+              if (!PQgetisnull (res, r, c) && json_parser_load_from_data (parser, v, -1, NULL))
+                json_object_set_member (obj, key, json_node_copy (json_parser_get_root (parser)));
+              else
+                json_object_set_null_member (obj, key);
+            }
+          else if (PQgetisnull (res, r, c))
+            json_object_set_null_member (obj, name);
+          else if (type == PG_INT8OID || type == PG_INT4OID)
+            json_object_set_int_member (obj, name, g_ascii_strtoll (v, NULL, 10));
+          else if (type == PG_BOOLOID)
+            json_object_set_boolean_member (obj, name, g_str_equal (v, "t"));
+          else
+            json_object_set_string_member (obj, name, v);
+        }
+      json_array_add_object_element (arr, obj);
+    }
+  return arr;
+}
+
+static JsonArray *
+pg_list_systems (SdcStore *self, GError **error)
+{
+  g_autoptr (PGresult) res = pg_query (SDC_STORE_PG (self), "listing systems",
+                                       "SELECT system_id, platform_id, vendor, machine_type, model, serial,"
+                                       " hostname, os, os_version, is_lpar, contact AS contact_json,"
+                                       " registered, last_seen,"
+                                       " (SELECT COUNT(*) FROM reports r WHERE r.system_id = s.system_id) AS reports"
+                                       " FROM systems s ORDER BY registered, system_id",
+                                       0, NULL, error);
+  return res != NULL ? rows_to_array (res) : NULL;
+}
+
+static JsonArray *
+pg_list_reports (SdcStore *self, const char *system_id, GError **error)
+{
+  SdcStorePg *store = SDC_STORE_PG (self);
+  const char *params[] = { system_id };
+  g_autoptr (PGresult) res = pg_query (store, "listing reports",
+                                       "SELECT r.uuid, r.kind, r.plugin, r.system_id, r.created, r.received,"
+                                       " r.parent, (SELECT 'SR' || lpad(number::text, 8, '0')"
+                                       "   FROM service_requests sr WHERE sr.report_uuid = r.uuid) AS service_request,"
+                                       " r.body AS body_json, r.answer AS answer_json"
+                                       " FROM reports r WHERE ($1::text IS NULL OR r.system_id = $1)"
+                                       " ORDER BY r.received, r.seq",
+                                       1, params, error);
+  g_autoptr (JsonArray) arr = NULL;
+  if (res == NULL)
+    return NULL;
+  arr = rows_to_array (res);
+  for (guint i = 0; i < json_array_get_length (arr); i++)
+    {
+      JsonObject *o = json_array_get_object_element (arr, i);
+      const char *ap[] = { json_object_get_string_member (o, "uuid") };
+      g_autoptr (PGresult) att = pg_query (store, "listing attachments",
+                                           "SELECT name, size, sha256, content_type, path, received_sha256,"
+                                           " received FROM attachments WHERE report_uuid = $1 ORDER BY name",
+                                           1, ap, error);
+      if (att == NULL)
+        return NULL;
+      json_object_set_array_member (o, "attachments", rows_to_array (att));
+    }
+  return g_steal_pointer (&arr);
+}
+
+static void
+sdc_store_pg_iface_init (SdcStoreInterface *iface)
+{
+  iface->engine_name = pg_engine_name;
+  iface->schema_version = pg_schema_version;
+  iface->exec = pg_exec;
+  iface->begin = pg_begin;
+  iface->register_system = pg_register_system;
+  iface->get_credentials = pg_get_credentials;
+  iface->get_machine = pg_get_machine;
+  iface->touch_system = pg_touch_system;
+  iface->lookup_report = pg_lookup_report;
+  iface->insert_report = pg_insert_report;
+  iface->set_report_answer = pg_set_report_answer;
+  iface->new_service_request = pg_new_service_request;
+  iface->get_attachment = pg_get_attachment;
+  iface->set_attachment_received = pg_set_attachment_received;
+  iface->get_setting = pg_get_setting;
+  iface->list_systems = pg_list_systems;
+  iface->list_reports = pg_list_reports;
+}

@@ -1,0 +1,702 @@
+/* sdc-store-sqlite.c: the "sqlite" engine of SdcStore, the embedded default.
+ *
+ * One file, DIR/sdc.db, in WAL mode so `esa-sdc reports` can read while `serve` writes.
+ * The schema version lives in PRAGMA user_version and every start applies the missing
+ * migrations in order, each in its own transaction, so an old database is upgraded in
+ * place and a half-applied step never sticks. */
+#include "config.h"
+
+#include "sdc-store.h"
+#include "sdc-error.h"
+
+#include <sqlite3.h>
+#include <string.h>
+
+#define SDC_TYPE_STORE_SQLITE (sdc_store_sqlite_get_type ())
+G_DECLARE_FINAL_TYPE (SdcStoreSqlite, sdc_store_sqlite, SDC, STORE_SQLITE, GObject)
+
+struct _SdcStoreSqlite {
+  GObject parent;
+  sqlite3 *db;
+  char *path;
+};
+
+static void sdc_store_sqlite_iface_init (SdcStoreInterface *iface);
+G_DEFINE_TYPE_WITH_CODE (SdcStoreSqlite, sdc_store_sqlite, G_TYPE_OBJECT,
+                         G_IMPLEMENT_INTERFACE (SDC_TYPE_STORE, sdc_store_sqlite_iface_init))
+
+/* the functions below were written against the old struct name */
+typedef SdcStoreSqlite Sqlite;
+
+typedef sqlite3_stmt *SdcStmt;
+G_DEFINE_AUTO_CLEANUP_FREE_FUNC (SdcStmt, sqlite3_finalize, NULL)
+
+/* Index i holds the step from version i to i + 1. */
+static const char *const migrations[] = {
+  /* 0 -> 1: the base schema */
+  "CREATE TABLE systems ("
+  "  system_id TEXT PRIMARY KEY,"
+  "  pw_hash TEXT NOT NULL, pw_salt TEXT NOT NULL, pw_iterations INTEGER NOT NULL,"
+  "  platform_id TEXT, vendor TEXT NOT NULL, machine_type TEXT NOT NULL, model TEXT, serial TEXT NOT NULL,"
+  "  hostname TEXT NOT NULL, os TEXT, os_version TEXT, is_lpar INTEGER NOT NULL DEFAULT 0,"
+  "  contact TEXT, registered TEXT NOT NULL, last_seen TEXT,"
+  "  UNIQUE (machine_type, serial));"
+  "CREATE TABLE reports ("
+  "  uuid TEXT PRIMARY KEY, system_id TEXT NOT NULL REFERENCES systems(system_id),"
+  "  kind TEXT NOT NULL, plugin TEXT, created TEXT, received TEXT NOT NULL, parent TEXT,"
+  "  body TEXT NOT NULL, answer TEXT NOT NULL, answer_status INTEGER NOT NULL DEFAULT 200);"
+  "CREATE TABLE attachments ("
+  "  report_uuid TEXT NOT NULL REFERENCES reports(uuid), name TEXT NOT NULL,"
+  "  size INTEGER NOT NULL, sha256 TEXT, content_type TEXT,"
+  "  path TEXT, received_sha256 TEXT, received TEXT,"
+  "  PRIMARY KEY (report_uuid, name));"
+  "CREATE TABLE service_requests ("
+  "  number INTEGER PRIMARY KEY AUTOINCREMENT,"
+  "  report_uuid TEXT NOT NULL UNIQUE REFERENCES reports(uuid) DEFERRABLE INITIALLY DEFERRED,"
+  "  system_id TEXT NOT NULL, created TEXT NOT NULL);",
+  /* 1 -> 2: listing a system's reports by time is the common query */
+  "CREATE INDEX reports_by_system ON reports (system_id, received);",
+  /* 2 -> 3: values every instance shares (the UAK signing key) */
+  "CREATE TABLE settings (name TEXT PRIMARY KEY, value TEXT NOT NULL);",
+};
+
+G_STATIC_ASSERT (G_N_ELEMENTS (migrations) == SDC_STORE_SCHEMA_VERSION);
+
+static gboolean
+db_error (Sqlite *store, const char *what, GError **error)
+{
+  g_set_error (error, SDC_ERROR, SDC_ERROR_INTERNAL, "%s: %s: %s", store->path, what,
+               sqlite3_errmsg (store->db));
+  return FALSE;
+}
+
+static gboolean
+db_exec (Sqlite *store, const char *sql, GError **error)
+{
+  char *msg = NULL;
+  if (sqlite3_exec (store->db, sql, NULL, NULL, &msg) != SQLITE_OK)
+    {
+      g_set_error (error, SDC_ERROR, SDC_ERROR_INTERNAL, "%s: %s", store->path,
+                   msg ? msg : sqlite3_errmsg (store->db));
+      sqlite3_free (msg);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static sqlite3_stmt *
+db_prepare (Sqlite *store, const char *sql, GError **error)
+{
+  sqlite3_stmt *stmt = NULL;
+  if (sqlite3_prepare_v2 (store->db, sql, -1, &stmt, NULL) != SQLITE_OK)
+    {
+      db_error (store, "prepare", error);
+      return NULL;
+    }
+  return stmt;
+}
+
+static void
+bind_text (sqlite3_stmt *stmt, int idx, const char *text)
+{
+  if (text == NULL)
+    sqlite3_bind_null (stmt, idx);
+  else
+    sqlite3_bind_text (stmt, idx, text, -1, SQLITE_TRANSIENT);
+}
+
+static char *
+col_text (sqlite3_stmt *stmt, int idx)
+{
+  const unsigned char *t = sqlite3_column_text (stmt, idx);
+  return t ? g_strdup ((const char *) t) : NULL;
+}
+
+static gboolean
+db_step_done (Sqlite *store, sqlite3_stmt *stmt, GError **error)
+{
+  if (sqlite3_step (stmt) != SQLITE_DONE)
+    return db_error (store, "step", error);
+  return TRUE;
+}
+
+static int
+user_version (Sqlite *store)
+{
+  g_auto (SdcStmt) stmt = NULL;
+  if (sqlite3_prepare_v2 (store->db, "PRAGMA user_version", -1, &stmt, NULL) != SQLITE_OK ||
+      sqlite3_step (stmt) != SQLITE_ROW)
+    return -1;
+  return sqlite3_column_int (stmt, 0);
+}
+
+static gboolean
+migrate (Sqlite *store, GError **error)
+{
+  int version = user_version (store);
+  if (version < 0)
+    return db_error (store, "reading user_version", error);
+  if (version > SDC_STORE_SCHEMA_VERSION)
+    {
+      g_set_error (error, SDC_ERROR, SDC_ERROR_INTERNAL,
+                   "%s: schema version %d is newer than this esa-sdc understands (%d)",
+                   store->path, version, SDC_STORE_SCHEMA_VERSION);
+      return FALSE;
+    }
+  for (int v = version; v < SDC_STORE_SCHEMA_VERSION; v++)
+    {
+      g_autofree char *bump = g_strdup_printf ("PRAGMA user_version = %d;", v + 1);
+      g_autoptr (GError) local = NULL;
+      if (!db_exec (store, "BEGIN IMMEDIATE;", error))
+        return FALSE;
+      if (!db_exec (store, migrations[v], &local) || !db_exec (store, bump, &local) ||
+          !db_exec (store, "COMMIT;", &local))
+        {
+          db_exec (store, "ROLLBACK;", NULL);
+          g_propagate_prefixed_error (error, g_steal_pointer (&local),
+                                      "migrating schema %d -> %d: ", v, v + 1);
+          return FALSE;
+        }
+    }
+  return TRUE;
+}
+
+static int
+sqlite_schema_version (SdcStore *self)
+{
+  return user_version (SDC_STORE_SQLITE (self));
+}
+
+static const char *
+sqlite_engine_name (SdcStore *self)
+{
+  return "sqlite";
+}
+
+static gboolean
+sqlite_exec (SdcStore *self, const char *sql, GError **error)
+{
+  Sqlite *store = SDC_STORE_SQLITE (self);
+  /* ROLLBACK outside a transaction is not an error worth reporting */
+  if (g_str_equal (sql, "ROLLBACK") && sqlite3_get_autocommit (store->db))
+    return TRUE;
+  return db_exec (store, sql, error);
+}
+
+static gboolean
+sqlite_begin (SdcStore *self, GError **error)
+{
+  /* IMMEDIATE: take the write lock now, not at the first write, so two writers wait
+   * for each other (busy timeout) instead of one failing with SQLITE_BUSY mid-way */
+  return db_exec (SDC_STORE_SQLITE (self), "BEGIN IMMEDIATE;", error);
+}
+
+SdcStore *
+sdc_store_sqlite_open (const char *path, GError **error)
+{
+  g_autoptr (SdcStoreSqlite) store = g_object_new (SDC_TYPE_STORE_SQLITE, NULL);
+  store->path = g_strdup (path);
+  if (sqlite3_open_v2 (path, &store->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+                       NULL) != SQLITE_OK)
+    {
+      db_error (store, "open", error);
+      return NULL;
+    }
+  /* the server's connections and the CLI may touch the file at the same time */
+  sqlite3_busy_timeout (store->db, 10000);
+  if (!db_exec (store, "PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; "
+                       "PRAGMA synchronous = FULL;", error) ||
+      !migrate (store, error))
+    return NULL;
+  return SDC_STORE (g_steal_pointer (&store));
+}
+
+static void
+sdc_store_sqlite_finalize (GObject *object)
+{
+  SdcStoreSqlite *store = SDC_STORE_SQLITE (object);
+  sqlite3_close (store->db);
+  g_free (store->path);
+  G_OBJECT_CLASS (sdc_store_sqlite_parent_class)->finalize (object);
+}
+
+static void
+sdc_store_sqlite_class_init (SdcStoreSqliteClass *klass)
+{
+  G_OBJECT_CLASS (klass)->finalize = sdc_store_sqlite_finalize;
+}
+
+static void
+sdc_store_sqlite_init (SdcStoreSqlite *store)
+{
+}
+
+static char *
+sqlite_register_system (SdcStore *self, const SdcSystemInfo *info, const SdcPasswordHash *pw,
+                           const char *now, gboolean *created, GError **error)
+{
+  Sqlite *store = SDC_STORE_SQLITE (self);
+  g_auto (SdcStmt) find = NULL;
+  g_auto (SdcStmt) stmt = NULL;
+  g_autofree char *system_id = NULL;
+  int rc;
+
+  find = db_prepare (store, "SELECT system_id FROM systems WHERE machine_type = ? AND serial = ?", error);
+  if (find == NULL)
+    return NULL;
+  bind_text (find, 1, info->machine_type);
+  bind_text (find, 2, info->serial);
+  rc = sqlite3_step (find);
+  if (rc == SQLITE_ROW)
+    system_id = col_text (find, 0);
+  else if (rc != SQLITE_DONE)
+    {
+      db_error (store, "looking up machine", error);
+      return NULL;
+    }
+
+  if (system_id != NULL)
+    {
+      stmt = db_prepare (store,
+                         "UPDATE systems SET pw_hash = ?, pw_salt = ?, pw_iterations = ?, vendor = ?,"
+                         " model = ?, hostname = ?, os = ?, os_version = ?, is_lpar = ?, contact = ?,"
+                         " platform_id = ? WHERE system_id = ?",
+                         error);
+      if (stmt == NULL)
+        return NULL;
+      *created = FALSE;
+    }
+  else
+    {
+      g_autofree char *new_id = sdc_auth_new_system_id ();
+      if (new_id == NULL)
+        {
+          g_set_error_literal (error, SDC_ERROR, SDC_ERROR_INTERNAL, "random number generator failed");
+          return NULL;
+        }
+      system_id = g_steal_pointer (&new_id);
+      stmt = db_prepare (store,
+                         "INSERT INTO systems (pw_hash, pw_salt, pw_iterations, vendor, model, hostname,"
+                         " os, os_version, is_lpar, contact, platform_id, system_id, machine_type, serial,"
+                         " registered) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                         error);
+      if (stmt == NULL)
+        return NULL;
+      bind_text (stmt, 13, info->machine_type);
+      bind_text (stmt, 14, info->serial);
+      bind_text (stmt, 15, now);
+      *created = TRUE;
+    }
+  bind_text (stmt, 1, pw->hash_hex);
+  bind_text (stmt, 2, pw->salt_hex);
+  sqlite3_bind_int (stmt, 3, (int) pw->iterations);
+  bind_text (stmt, 4, info->vendor);
+  bind_text (stmt, 5, info->model);
+  bind_text (stmt, 6, info->hostname);
+  bind_text (stmt, 7, info->os);
+  bind_text (stmt, 8, info->os_version);
+  sqlite3_bind_int (stmt, 9, info->is_lpar ? 1 : 0);
+  bind_text (stmt, 10, info->contact_json);
+  bind_text (stmt, 11, info->platform_id);
+  bind_text (stmt, 12, system_id);
+  if (!db_step_done (store, stmt, error))
+    return NULL;
+  return g_steal_pointer (&system_id);
+}
+
+/* Runs @sql (one "?" for the system id) and leaves the statement on the
+ * system's row; NULL with NOT_FOUND for an unknown id. */
+static sqlite3_stmt *
+select_system_row (Sqlite *store, const char *sql, const char *system_id, const char *what,
+                   GError **error)
+{
+  g_auto (SdcStmt) stmt = db_prepare (store, sql, error);
+  int rc;
+  if (stmt == NULL)
+    return NULL;
+  bind_text (stmt, 1, system_id);
+  rc = sqlite3_step (stmt);
+  if (rc == SQLITE_DONE)
+    {
+      g_set_error (error, SDC_ERROR, SDC_ERROR_NOT_FOUND, "unknown system id");
+      return NULL;
+    }
+  if (rc != SQLITE_ROW)
+    {
+      db_error (store, what, error);
+      return NULL;
+    }
+  return g_steal_pointer (&stmt);
+}
+
+static gboolean
+sqlite_get_credentials (SdcStore *self, const char *system_id, char **salt_hex, char **hash_hex,
+                           guint *iterations, GError **error)
+{
+  Sqlite *store = SDC_STORE_SQLITE (self);
+  g_auto (SdcStmt) stmt = select_system_row (
+      store, "SELECT pw_salt, pw_hash, pw_iterations FROM systems WHERE system_id = ?", system_id,
+      "reading credentials", error);
+  if (stmt == NULL)
+    return FALSE;
+  *salt_hex = col_text (stmt, 0);
+  *hash_hex = col_text (stmt, 1);
+  *iterations = (guint) sqlite3_column_int (stmt, 2);
+  return TRUE;
+}
+
+static gboolean
+sqlite_get_machine (SdcStore *self, const char *system_id, char **machine_type, char **serial,
+                       GError **error)
+{
+  Sqlite *store = SDC_STORE_SQLITE (self);
+  g_auto (SdcStmt) stmt = select_system_row (
+      store, "SELECT machine_type, serial FROM systems WHERE system_id = ?", system_id,
+      "reading system", error);
+  if (stmt == NULL)
+    return FALSE;
+  *machine_type = col_text (stmt, 0);
+  *serial = col_text (stmt, 1);
+  return TRUE;
+}
+
+static gboolean
+sqlite_touch_system (SdcStore *self, const char *system_id, const char *now, GError **error)
+{
+  Sqlite *store = SDC_STORE_SQLITE (self);
+  g_auto (SdcStmt) stmt = db_prepare (store, "UPDATE systems SET last_seen = ? WHERE system_id = ?", error);
+  if (stmt == NULL)
+    return FALSE;
+  bind_text (stmt, 1, now);
+  bind_text (stmt, 2, system_id);
+  return db_step_done (store, stmt, error);
+}
+
+static gboolean
+sqlite_lookup_report (SdcStore *self, const char *uuid, char **system_id, char **kind,
+                         guint *status, char **answer_json, GError **error)
+{
+  Sqlite *store = SDC_STORE_SQLITE (self);
+  g_auto (SdcStmt) stmt =
+      db_prepare (store, "SELECT system_id, kind, answer_status, answer FROM reports WHERE uuid = ?", error);
+  int rc;
+  *answer_json = NULL;
+  if (stmt == NULL)
+    return FALSE;
+  bind_text (stmt, 1, uuid);
+  rc = sqlite3_step (stmt);
+  if (rc == SQLITE_DONE)
+    return TRUE;
+  if (rc != SQLITE_ROW)
+    return db_error (store, "looking up report", error);
+  *system_id = col_text (stmt, 0);
+  *kind = col_text (stmt, 1);
+  *status = (guint) sqlite3_column_int (stmt, 2);
+  *answer_json = col_text (stmt, 3);
+  return TRUE;
+}
+
+static gboolean
+sqlite_insert_report (SdcStore *self, const SdcReportRow *row, GPtrArray *attachments,
+                      guint status, const char *answer_json, gboolean *inserted, GError **error)
+{
+  Sqlite *store = SDC_STORE_SQLITE (self);
+  g_auto (SdcStmt) stmt = NULL;
+  *inserted = FALSE;
+  stmt = db_prepare (store,
+                     "INSERT INTO reports (uuid, system_id, kind, plugin, created, received, parent,"
+                     " body, answer, answer_status) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                     " ON CONFLICT (uuid) DO NOTHING",
+                     error);
+  if (stmt == NULL)
+    return FALSE;
+  bind_text (stmt, 1, row->uuid);
+  bind_text (stmt, 2, row->system_id);
+  bind_text (stmt, 3, row->kind);
+  bind_text (stmt, 4, row->plugin);
+  bind_text (stmt, 5, row->created);
+  bind_text (stmt, 6, row->received);
+  bind_text (stmt, 7, row->parent);
+  bind_text (stmt, 8, row->body_json);
+  bind_text (stmt, 9, answer_json != NULL ? answer_json : "");
+  sqlite3_bind_int (stmt, 10, (int) status);
+  if (!db_step_done (store, stmt, error))
+    return FALSE;
+  if (sqlite3_changes (store->db) == 0)
+    return TRUE;
+  *inserted = TRUE;
+
+  for (guint i = 0; attachments != NULL && i < attachments->len; i++)
+    {
+      SdcAttachmentDecl *a = g_ptr_array_index (attachments, i);
+      g_auto (SdcStmt) ins = db_prepare (store,
+                                              "INSERT INTO attachments (report_uuid, name, size, sha256,"
+                                              " content_type) VALUES (?, ?, ?, ?, ?)",
+                                              error);
+      if (ins == NULL)
+        return FALSE;
+      bind_text (ins, 1, row->uuid);
+      bind_text (ins, 2, a->name);
+      sqlite3_bind_int64 (ins, 3, a->size);
+      bind_text (ins, 4, a->sha256);
+      bind_text (ins, 5, a->content_type);
+      if (!db_step_done (store, ins, error))
+        return FALSE;
+    }
+  return TRUE;
+}
+
+static char *
+sqlite_new_service_request (SdcStore *self, const char *report_uuid, const char *system_id,
+                               const char *now, GError **error)
+{
+  Sqlite *store = SDC_STORE_SQLITE (self);
+  g_auto (SdcStmt) stmt =
+      db_prepare (store, "INSERT INTO service_requests (report_uuid, system_id, created) VALUES (?, ?, ?)", error);
+  if (stmt == NULL)
+    return NULL;
+  bind_text (stmt, 1, report_uuid);
+  bind_text (stmt, 2, system_id);
+  bind_text (stmt, 3, now);
+  if (!db_step_done (store, stmt, error))
+    return NULL;
+  return g_strdup_printf ("SR%08" G_GINT64_FORMAT, (gint64) sqlite3_last_insert_rowid (store->db) % 100000000);
+}
+
+static SdcAttachmentRow *
+sqlite_get_attachment (SdcStore *self, const char *report_uuid, const char *name, GError **error)
+{
+  Sqlite *store = SDC_STORE_SQLITE (self);
+  g_auto (SdcStmt) stmt = NULL;
+  SdcAttachmentRow *a;
+  int rc;
+  stmt = db_prepare (store,
+                     "SELECT r.system_id, a.size, a.sha256, a.path, a.received_sha256"
+                     " FROM attachments a JOIN reports r ON r.uuid = a.report_uuid"
+                     " WHERE a.report_uuid = ? AND a.name = ?",
+                     error);
+  if (stmt == NULL)
+    return NULL;
+  bind_text (stmt, 1, report_uuid);
+  bind_text (stmt, 2, name);
+  rc = sqlite3_step (stmt);
+  if (rc == SQLITE_DONE)
+    {
+      g_set_error (error, SDC_ERROR, SDC_ERROR_NOT_FOUND,
+                   "report %s does not exist or does not list an attachment \"%s\"", report_uuid, name);
+      return NULL;
+    }
+  if (rc != SQLITE_ROW)
+    {
+      db_error (store, "looking up attachment", error);
+      return NULL;
+    }
+  a = g_new0 (SdcAttachmentRow, 1);
+  a->report_uuid = g_strdup (report_uuid);
+  a->name = g_strdup (name);
+  a->system_id = col_text (stmt, 0);
+  a->size = sqlite3_column_int64 (stmt, 1);
+  a->sha256 = col_text (stmt, 2);
+  a->path = col_text (stmt, 3);
+  a->received_sha256 = col_text (stmt, 4);
+  return a;
+}
+
+static gboolean
+sqlite_set_attachment_received (SdcStore *self, const char *report_uuid, const char *name,
+                                   gint64 size, const char *sha256, const char *path, const char *now,
+                                   GError **error)
+{
+  Sqlite *store = SDC_STORE_SQLITE (self);
+  g_auto (SdcStmt) stmt = db_prepare (store,
+                                           "UPDATE attachments SET size = ?, received_sha256 = ?, path = ?,"
+                                           " received = ? WHERE report_uuid = ? AND name = ?",
+                                           error);
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (stmt, 1, size);
+  bind_text (stmt, 2, sha256);
+  bind_text (stmt, 3, path);
+  bind_text (stmt, 4, now);
+  bind_text (stmt, 5, report_uuid);
+  bind_text (stmt, 6, name);
+  return db_step_done (store, stmt, error);
+}
+
+/* Turns every row of @stmt into an object keyed by column name; a column whose name
+ * ends in "_json" is parsed and stored under the name without the suffix. */
+static JsonArray *
+rows_to_array (Sqlite *store, sqlite3_stmt *stmt, GError **error)
+{
+  g_autoptr (JsonArray) arr = json_array_new ();
+  int rc;
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+    {
+      JsonObject *obj = json_object_new ();
+      for (int i = 0; i < sqlite3_column_count (stmt); i++)
+        {
+          const char *name = sqlite3_column_name (stmt, i);
+          int type = sqlite3_column_type (stmt, i);
+          if (g_str_has_suffix (name, "_json"))
+            {
+              g_autofree char *key = g_strndup (name, strlen (name) - 5);
+              g_autoptr (JsonParser) parser = json_parser_new ();
+              const char *text = (const char *) sqlite3_column_text (stmt, i);
+              if (text != NULL && json_parser_load_from_data (parser, text, -1, NULL))
+                json_object_set_member (obj, key, json_node_copy (json_parser_get_root (parser)));
+              else
+                json_object_set_null_member (obj, key);
+            }
+          else if (type == SQLITE_INTEGER)
+            json_object_set_int_member (obj, name, sqlite3_column_int64 (stmt, i));
+          else if (type == SQLITE_NULL)
+            json_object_set_null_member (obj, name);
+          else
+            json_object_set_string_member (obj, name, (const char *) sqlite3_column_text (stmt, i));
+        }
+      json_array_add_object_element (arr, obj);
+    }
+  if (rc != SQLITE_DONE)
+    {
+      db_error (store, "listing", error);
+      return NULL;
+    }
+  return g_steal_pointer (&arr);
+}
+
+static JsonArray *
+sqlite_list_systems (SdcStore *self, GError **error)
+{
+  Sqlite *store = SDC_STORE_SQLITE (self);
+  g_auto (SdcStmt) stmt = NULL;
+  g_autoptr (JsonArray) arr = NULL;
+  stmt = db_prepare (store,
+                     "SELECT system_id, platform_id, vendor, machine_type, model, serial, hostname, os, os_version,"
+                     " is_lpar, contact AS contact_json, registered, last_seen,"
+                     " (SELECT COUNT(*) FROM reports r WHERE r.system_id = s.system_id) AS reports"
+                     " FROM systems s ORDER BY registered, system_id",
+                     error);
+  if (stmt == NULL)
+    return NULL;
+  arr = rows_to_array (store, stmt, error);
+  if (arr == NULL)
+    return NULL;
+  /* is_lpar is a boolean in the protocol; keep it one in the listing */
+  for (guint i = 0; i < json_array_get_length (arr); i++)
+    {
+      JsonObject *o = json_array_get_object_element (arr, i);
+      json_object_set_boolean_member (o, "is_lpar", json_object_get_int_member (o, "is_lpar") != 0);
+    }
+  return g_steal_pointer (&arr);
+}
+
+static JsonArray *
+sqlite_list_reports (SdcStore *self, const char *system_id, GError **error)
+{
+  Sqlite *store = SDC_STORE_SQLITE (self);
+  g_auto (SdcStmt) stmt = NULL;
+  g_autoptr (JsonArray) arr = NULL;
+  stmt = db_prepare (store,
+                     "SELECT r.uuid, r.kind, r.plugin, r.system_id, r.created, r.received, r.parent,"
+                     " (SELECT 'SR' || printf('%08d', number) FROM service_requests sr"
+                     "   WHERE sr.report_uuid = r.uuid) AS service_request,"
+                     " r.body AS body_json, r.answer AS answer_json"
+                     " FROM reports r WHERE (?1 IS NULL OR r.system_id = ?1)"
+                     " ORDER BY r.received, r.rowid",
+                     error);
+  if (stmt == NULL)
+    return NULL;
+  bind_text (stmt, 1, system_id);
+  arr = rows_to_array (store, stmt, error);
+  if (arr == NULL)
+    return NULL;
+  for (guint i = 0; i < json_array_get_length (arr); i++)
+    {
+      JsonObject *o = json_array_get_object_element (arr, i);
+      g_auto (SdcStmt) att = db_prepare (store,
+                                              "SELECT name, size, sha256, content_type, path,"
+                                              " received_sha256, received FROM attachments"
+                                              " WHERE report_uuid = ? ORDER BY name",
+                                              error);
+      JsonArray *list;
+      if (att == NULL)
+        return NULL;
+      bind_text (att, 1, json_object_get_string_member (o, "uuid"));
+      list = rows_to_array (store, att, error);
+      if (list == NULL)
+        return NULL;
+      json_object_set_array_member (o, "attachments", list);
+    }
+  return g_steal_pointer (&arr);
+}
+
+static gboolean
+sqlite_set_report_answer (SdcStore *self, const char *uuid, guint status, const char *answer_json,
+                          GError **error)
+{
+  Sqlite *store = SDC_STORE_SQLITE (self);
+  g_auto (SdcStmt) stmt =
+      db_prepare (store, "UPDATE reports SET answer = ?, answer_status = ? WHERE uuid = ?", error);
+  if (stmt == NULL)
+    return FALSE;
+  bind_text (stmt, 1, answer_json);
+  sqlite3_bind_int (stmt, 2, (int) status);
+  bind_text (stmt, 3, uuid);
+  return db_step_done (store, stmt, error);
+}
+
+static char *
+sqlite_get_setting (SdcStore *self, const char *name, const char *value_if_absent, GError **error)
+{
+  Sqlite *store = SDC_STORE_SQLITE (self);
+  g_auto (SdcStmt) ins = NULL;
+  g_auto (SdcStmt) sel = NULL;
+  if (value_if_absent != NULL)
+    {
+      ins = db_prepare (store, "INSERT INTO settings (name, value) VALUES (?, ?) ON CONFLICT (name) DO NOTHING",
+                        error);
+      if (ins == NULL)
+        return NULL;
+      bind_text (ins, 1, name);
+      bind_text (ins, 2, value_if_absent);
+      if (!db_step_done (store, ins, error))
+        return NULL;
+    }
+  sel = db_prepare (store, "SELECT value FROM settings WHERE name = ?", error);
+  if (sel == NULL)
+    return NULL;
+  bind_text (sel, 1, name);
+  switch (sqlite3_step (sel))
+    {
+    case SQLITE_ROW:
+      return col_text (sel, 0);
+    case SQLITE_DONE:
+      g_set_error (error, SDC_ERROR, SDC_ERROR_NOT_FOUND, "%s: no setting \"%s\"", store->path, name);
+      return NULL;
+    default:
+      db_error (store, "reading setting", error);
+      return NULL;
+    }
+}
+
+static void
+sdc_store_sqlite_iface_init (SdcStoreInterface *iface)
+{
+  iface->engine_name = sqlite_engine_name;
+  iface->schema_version = sqlite_schema_version;
+  iface->exec = sqlite_exec;
+  iface->begin = sqlite_begin;
+  iface->register_system = sqlite_register_system;
+  iface->get_credentials = sqlite_get_credentials;
+  iface->get_machine = sqlite_get_machine;
+  iface->touch_system = sqlite_touch_system;
+  iface->lookup_report = sqlite_lookup_report;
+  iface->insert_report = sqlite_insert_report;
+  iface->set_report_answer = sqlite_set_report_answer;
+  iface->new_service_request = sqlite_new_service_request;
+  iface->get_attachment = sqlite_get_attachment;
+  iface->set_attachment_received = sqlite_set_attachment_received;
+  iface->get_setting = sqlite_get_setting;
+  iface->list_systems = sqlite_list_systems;
+  iface->list_reports = sqlite_list_reports;
+}
