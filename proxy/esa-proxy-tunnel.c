@@ -10,6 +10,9 @@
  * side cannot take right now is copied into a per-direction buffer, and reading that
  * direction stops until it drains. So an idle tunnel holds no buffer at all, which is what
  * lets a small host keep thousands of tunnels open, and a busy one does no extra copy.
+ * On Linux a direction that has carried SPLICE_AFTER bytes (a bulk transfer, not a
+ * handshake) moves its bytes with splice() through a pipe of its own instead, so they never
+ * cross into user space; idle and short tunnels hold no pipe and so no extra descriptors.
  *
  * Threads: a worker handles a batch of ready sockets holding its lock; the main thread takes
  * that lock to add or stop a tunnel. A stopped tunnel may still sit in the batch the worker
@@ -22,8 +25,16 @@
 #include "esa-proxy-poller.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <unistd.h>
+
+#if defined(__linux__) && defined(SPLICE_F_MOVE)
+#define HAVE_SPLICE_PIPES 1
+#define SPLICE_AFTER (256 * 1024)
+#define PIPE_SIZE (256 * 1024)
+#endif
 
 #ifndef MSG_NOSIGNAL
 #define MSG_NOSIGNAL 0 /* SIGPIPE is ignored by main () where this is missing (AIX) */
@@ -51,7 +62,16 @@ typedef struct {
   gboolean shut;     /* EOF passed on (shutdown of the write side) */
   gboolean discard;  /* read and drop */
   guint64 bytes;
+  int pipe[2];       /* splice () pipe once the direction is bulk, else -1 */
+  gsize piped;       /* bytes in the pipe not yet written */
 } Direction;
+
+/* Bytes read but not written, in the buffer or in the pipe: reading waits until they are. */
+static inline gboolean
+has_pending (const Direction *d)
+{
+  return d->pend != NULL || d->piped > 0;
+}
 
 /* What a poller event points at: one socket of one tunnel. */
 typedef struct {
@@ -115,6 +135,8 @@ esa_proxy_tunnel_new (GSocket *client, GSocket *server, guint idle_timeout, gboo
   t->dir[ESA_PROXY_TUNNEL_UP].discard = discard_up;
   t->dir[ESA_PROXY_TUNNEL_DOWN].from = t->fd[SIDE_SERVER];
   t->dir[ESA_PROXY_TUNNEL_DOWN].to = t->fd[SIDE_CLIENT];
+  for (int i = 0; i < 2; i++)
+    t->dir[i].pipe[0] = t->dir[i].pipe[1] = -1;
   t->idle_us = (gint64) idle_timeout * G_USEC_PER_SEC;
   t->discard_up = discard_up;
   return t;
@@ -129,6 +151,11 @@ tunnel_unref (EsaProxyTunnel *t)
     {
       g_free (t->dir[i].pend);
       g_clear_object (&t->sock[i]);
+      if (t->dir[i].pipe[0] >= 0)
+        {
+          close (t->dir[i].pipe[0]);
+          close (t->dir[i].pipe[1]);
+        }
     }
   if (t->context != NULL)
     g_main_context_unref (t->context);
@@ -228,13 +255,13 @@ update_events (EsaProxyTunnel *t)
   guint c = 0;
   guint s = 0;
 
-  if (!up->eof && up->pend == NULL)
+  if (!up->eof && !has_pending (up))
     c |= ESA_PROXY_POLL_IN;
-  if (down->pend != NULL)
+  if (has_pending (down))
     c |= ESA_PROXY_POLL_OUT;
-  if (!down->eof && down->pend == NULL)
+  if (!down->eof && !has_pending (down))
     s |= ESA_PROXY_POLL_IN;
-  if (up->pend != NULL)
+  if (has_pending (up))
     s |= ESA_PROXY_POLL_OUT;
   set_events (t, SIDE_CLIENT, c);
   set_events (t, SIDE_SERVER, s);
@@ -270,7 +297,7 @@ finish (EsaProxyTunnel *t, const char *result, const char *reason)
 static void
 pass_eof (Direction *d)
 {
-  if (d->eof && d->pend == NULL && !d->shut && !d->discard)
+  if (d->eof && !has_pending (d) && !d->shut && !d->discard)
     {
       shutdown (d->to, SHUT_WR);
       d->shut = TRUE;
@@ -299,14 +326,75 @@ flush_pending (EsaProxyTunnel *t, Direction *d)
           d->pend_len = d->pend_off = 0;
         }
     }
+#ifdef HAVE_SPLICE_PIPES
+  while (d->piped > 0)
+    {
+      gssize n = splice (d->pipe[0], NULL, d->to, NULL, d->piped, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+      if (n < 0)
+        {
+          if (errno == EINTR)
+            continue;
+          return errno == EAGAIN || errno == EWOULDBLOCK;
+        }
+      t->last_activity = g_get_monotonic_time ();
+      d->piped -= (gsize) n;
+    }
+#endif
   pass_eof (d);
   return TRUE;
 }
+
+#ifdef HAVE_SPLICE_PIPES
+/* A bulk direction: socket -> pipe -> socket, never through user space. */
+static gboolean
+pump_splice (EsaProxyTunnel *t, Direction *d)
+{
+  for (int i = 0; i < MAX_READS && !has_pending (d) && !d->eof; i++)
+    {
+      gssize n = splice (d->from, NULL, d->pipe[1], NULL, PIPE_SIZE, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+      if (n < 0)
+        {
+          if (errno == EINTR)
+            continue;
+          return errno == EAGAIN || errno == EWOULDBLOCK;
+        }
+      t->last_activity = g_get_monotonic_time ();
+      if (n == 0)
+        {
+          d->eof = TRUE;
+          pass_eof (d);
+          break;
+        }
+      d->bytes += (guint64) n;
+      d->piped = (gsize) n;
+      if (!flush_pending (t, d))
+        return FALSE;
+    }
+  return TRUE;
+}
+
+/* Gives a direction that turned out to be bulk its pipe; without one it keeps copying. */
+static void
+maybe_start_splice (Direction *d)
+{
+  int p[2];
+  if (d->pipe[0] >= 0 || d->discard || d->bytes < SPLICE_AFTER || pipe2 (p, O_CLOEXEC | O_NONBLOCK) != 0)
+    return;
+  fcntl (p[1], F_SETPIPE_SZ, PIPE_SIZE); /* best effort: 64 KiB works too */
+  d->pipe[0] = p[0];
+  d->pipe[1] = p[1];
+}
+#endif
 
 /* Reads and passes on; FALSE on a hard error (errno set). */
 static gboolean
 pump (EsaProxyTunnel *t, Direction *d, guint8 *scratch)
 {
+#ifdef HAVE_SPLICE_PIPES
+  maybe_start_splice (d);
+  if (d->pipe[0] >= 0)
+    return pump_splice (t, d);
+#endif
   for (int i = 0; i < MAX_READS && d->pend == NULL && !d->eof; i++)
     {
       gssize n = recv (d->from, scratch, SCRATCH_SIZE, MSG_DONTWAIT);
@@ -360,15 +448,15 @@ tunnel_step (EsaProxyTunnel *t, guint8 *scratch)
 
   t->revents[SIDE_CLIENT] = t->revents[SIDE_SERVER] = 0;
   /* Write first: it frees buffers and so lets reading resume in the same round. */
-  if (((rs & (ESA_PROXY_POLL_OUT | any)) && up->pend != NULL && !flush_pending (t, up)) ||
-      ((rc & (ESA_PROXY_POLL_OUT | any)) && down->pend != NULL && !flush_pending (t, down)) ||
+  if (((rs & (ESA_PROXY_POLL_OUT | any)) && has_pending (up) && !flush_pending (t, up)) ||
+      ((rc & (ESA_PROXY_POLL_OUT | any)) && has_pending (down) && !flush_pending (t, down)) ||
       ((rc & (ESA_PROXY_POLL_IN | any)) && !pump (t, up, scratch)) ||
       ((rs & (ESA_PROXY_POLL_IN | any)) && !pump (t, down, scratch)))
     {
       finish (t, "error", g_strerror (errno));
       return;
     }
-  if (down->eof && down->pend == NULL && (t->discard_up || (up->eof && up->pend == NULL)))
+  if (down->eof && !has_pending (down) && (t->discard_up || (up->eof && !has_pending (up))))
     {
       finish (t, "ok", NULL);
       return;
