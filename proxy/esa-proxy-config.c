@@ -17,7 +17,7 @@ typedef struct {
 static const char *const proxy_keys[] = {
   "listen", "allow", "esa-conf", "allow-private-addresses", "clients", "users-file",
   "max-tunnels", "idle-timeout", "connect-timeout", "header-timeout", "shutdown-timeout",
-  "max-header-size", "access-log", NULL,
+  "max-header-size", "access-log", "max-pending-per-client", NULL,
 };
 static const char *const upstream_keys[] = { "url", "user", "password-file", NULL };
 
@@ -400,9 +400,14 @@ esa_proxy_config_load (const char *path, GError **error)
   if (!get_uint (&ctx, "connect-timeout", 1, 600, 30, &v, "seconds", error))
     return NULL;
   config->connect_timeout = (guint) v;
-  if (!get_uint (&ctx, "header-timeout", 1, 600, 30, &v, "seconds", error))
+  /* Short: a request head is one small write; a client that cannot send it in 10 s is
+   * broken or holding a slot on purpose. */
+  if (!get_uint (&ctx, "header-timeout", 1, 600, 10, &v, "seconds", error))
     return NULL;
   config->header_timeout = (guint) v;
+  if (!get_uint (&ctx, "max-pending-per-client", 1, 1000000, 16, &v, "connections", error))
+    return NULL;
+  config->max_pending_per_client = (guint) v;
   if (!get_uint (&ctx, "shutdown-timeout", 0, 86400, 30, &v, "seconds", error))
     return NULL;
   config->shutdown_timeout = (guint) v;

@@ -51,6 +51,7 @@ test_config_full (Fixture *f, gconstpointer data)
                           "allow=sdc.example.com:443;SDC2.example.com.:443;\n"
                           "allow-private-addresses=10.0.0.0/8\nclients=127.0.0.0/8;::1\n"
                           "max-tunnels=10\nidle-timeout=5\nconnect-timeout=7\nmax-header-size=4096\n"
+                          "max-pending-per-client=3\n"
                           "access-log=/var/log/x.log\n"
                           "[upstream]\nurl=http://proxy.example.com:8080\nuser=esa\npassword-file=%s\n",
                           pw);
@@ -68,6 +69,8 @@ test_config_full (Fixture *f, gconstpointer data)
   g_assert_cmpuint (config->idle_timeout, ==, 5);
   g_assert_cmpuint (config->connect_timeout, ==, 7);
   g_assert_cmpuint (config->max_header_size, ==, 4096);
+  g_assert_cmpuint (config->max_pending_per_client, ==, 3);
+  g_assert_cmpuint (config->header_timeout, ==, 10); /* the default */
   g_assert_cmpstr (config->access_log, ==, "/var/log/x.log");
   g_assert_cmpstr (config->upstream_host, ==, "proxy.example.com");
   g_assert_cmpuint (config->upstream_port, ==, 8080);
@@ -112,6 +115,8 @@ test_config_errors (Fixture *f, gconstpointer data)
     { "[proxy]\nallow=a.example:443\nmax-tunnels=abc\n",
       "3: [proxy] max-tunnels: \"abc\": expected a whole number of tunnels from 1 to 1000000" },
     { "[proxy]\nallow=a.example:443\nmax-tunnels=0\n", "3: [proxy] max-tunnels: \"0\":" },
+    { "[proxy]\nallow=a.example:443\nmax-pending-per-client=0\n",
+      "3: [proxy] max-pending-per-client: \"0\": expected a whole number of connections from 1 to 1000000" },
     { "[proxy]\nallow=a.example\n", "2: [proxy] allow: \"a.example\":" },
     { "[proxy]\nallow=a.example:443\nalow=b.example:443\n", "3: [proxy] alow: unknown key" },
     { "[proxy]\nallow=a.example:443\n[prxy]\n", "3: [prxy]: unknown group" },

@@ -254,6 +254,25 @@ client_connect (guint16 port)
   return s;
 }
 
+/* A client on another loopback address (127.0.0.0/8 is all loopback on Linux). */
+static GSocket *
+client_connect_from (guint16 port, const char *from)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GInetAddress) lo = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
+  g_autoptr (GSocketAddress) sa = g_inet_socket_address_new (lo, port);
+  g_autoptr (GSocketAddress) src = g_inet_socket_address_new_from_string (from, 0);
+  GSocket *s = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, &error);
+
+  g_assert_no_error (error);
+  g_socket_set_timeout (s, 20);
+  g_socket_bind (s, src, FALSE, &error);
+  g_assert_no_error (error);
+  g_socket_connect (s, sa, NULL, &error);
+  g_assert_no_error (error);
+  return s;
+}
+
 static void
 send_all (GSocket *s, const void *data, gsize len)
 {
@@ -477,6 +496,61 @@ test_tunnel_many (Fixture *f, gconstpointer data)
         g_usleep (20 * 1000);
     }
   g_assert_cmpuint (n_ok, ==, MANY_TUNNELS);
+}
+
+/* One address holding 1,100 half-sent CONNECT heads (more than max-tunnels) must not lock
+ * out a client on another address: past its per-address share the attacker is refused. */
+static void
+test_slow_clients (Fixture *f, gconstpointer data)
+{
+  struct rlimit rl;
+  g_autofree char *extra = allow_echo ("");
+  g_autofree char *dest = NULL;
+  g_autofree char *half = NULL;
+  g_autofree char *full = NULL;
+  g_autofree char *head = NULL;
+  GSocket **attack = g_new0 (GSocket *, 1100);
+  guint status;
+
+  g_assert_cmpint (getrlimit (RLIMIT_NOFILE, &rl), ==, 0);
+  if (rl.rlim_max != RLIM_INFINITY && rl.rlim_max < 1400)
+    {
+      g_test_skip ("RLIMIT_NOFILE hard limit below 1,400");
+      g_free (attack);
+      return;
+    }
+  rl.rlim_cur = rl.rlim_max == RLIM_INFINITY ? 65536 : rl.rlim_max;
+  g_assert_cmpint (setrlimit (RLIMIT_NOFILE, &rl), ==, 0);
+
+  start_proxy (f, extra);
+  dest = g_strdup_printf ("localhost:%u", echo_port);
+  half = g_strdup_printf ("CONNECT %s HTTP/1.1\r\nHost: ", dest);
+  full = g_strdup_printf ("CONNECT %s HTTP/1.1\r\nHost: %s\r\n\r\n", dest, dest);
+  for (guint i = 0; i < 1100; i++)
+    {
+      attack[i] = client_connect (f->port);
+      send_all (attack[i], half, strlen (half));
+    }
+  /* The legitimate client keeps being served while the heads are held. */
+  for (guint i = 0; i < 10; i++)
+    {
+      g_autoptr (GSocket) s = client_connect_from (f->port, "127.0.0.2");
+      g_autofree char *answer = NULL;
+      send_all (s, full, strlen (full));
+      if (read_status (s, &answer) != 200)
+        g_error ("legitimate client refused during the attack: %s", answer);
+      assert_echo (s, 5);
+      g_usleep (100 * 1000);
+    }
+  /* The attacker got its share (16) and then 429, or past MAX_REFUSING just a close. */
+  g_assert_cmpuint (read_status (attack[16], &head), ==, 429);
+  g_assert_nonnull (strstr (head, "429 Too Many Requests"));
+  status = read_status (attack[1099], NULL);
+  g_assert_true (status == 429 || status == 0);
+  g_assert_true (wait_log (f, "client=127.0.0.2:"));
+  for (guint i = 0; i < 1100; i++)
+    g_object_unref (attack[i]);
+  g_free (attack);
 }
 
 static void
@@ -1043,6 +1117,7 @@ main (int argc, char **argv)
   ADD ("/proxy/clients", test_clients);
   ADD ("/proxy/idle-timeout", test_idle_timeout);
   ADD ("/proxy/connection-limit", test_connection_limit);
+  ADD ("/proxy/slow-clients", test_slow_clients);
   ADD ("/proxy/reload", test_reload);
   ADD ("/proxy/stop/graceful", test_graceful_stop);
   ADD ("/proxy/stop/bounded", test_stop_bounded);
