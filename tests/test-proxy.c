@@ -716,7 +716,8 @@ test_get_config (Fixture *f, gconstpointer data)
   start_proxy (f, extra);
   req = g_strdup_printf ("GET http://localhost:%u/esa/v1/config?system=1 HTTP/1.1\r\n"
                          "Host: localhost:%u\r\nAccept: application/json\r\n"
-                         "Proxy-Connection: keep-alive\r\n\r\n",
+                         "Proxy-Connection: keep-alive\r\nConnection: x-site-token\r\n"
+                         "X-Site-Token: internal\r\n\r\n",
                          http_port, http_port);
   s = client_connect (f->port);
   send_all (s, req, strlen (req));
@@ -729,6 +730,8 @@ test_get_config (Fixture *f, gconstpointer data)
   g_assert_nonnull (strstr (http_last_request, "Accept: application/json\r\n"));
   g_assert_nonnull (strstr (http_last_request, "Connection: close\r\n"));
   g_assert_null (strstr (http_last_request, "Proxy-Connection"));
+  /* named in Connection: for the proxy hop only (RFC 9110 §7.6.1) */
+  g_assert_null (strstr (http_last_request, "X-Site-Token"));
   g_mutex_unlock (&http_lock);
 }
 
