@@ -236,6 +236,8 @@ esa_proxy_request_parse (const char *buf, gsize len, gsize max_size, EsaProxyReq
   g_autoptr (GPtrArray) connection_options = g_ptr_array_new_with_free_func (g_free);
   EsaProxyParseResult rc;
 
+  if (len == 0)
+    return ESA_PROXY_PARSE_INCOMPLETE; /* buf may be NULL then */
   for (gsize i = 0; i + 3 < len; i++)
     if (memcmp (buf + i, "\r\n\r\n", 4) == 0)
       {
