@@ -2,7 +2,7 @@
 # bench/proxy.sh: esa-proxy against tinyproxy in the same run, on loopback only:
 #   - tunnel-open rate: 2,000 tunnels opened one after another and kept open (issue 13),
 #     total and for the first and last quarter, so a rate that falls as tunnels accumulate shows;
-#   - throughput: 1 GiB through one CONNECT tunnel;
+#   - throughput: 1 GiB through one CONNECT tunnel, and the proxy's CPU time for it;
 #   - memory: esa-proxy's RSS with 2,000 idle tunnels.
 # Compared runs are interleaved (A B A B ...) because the machine is shared; min and median
 # are printed, and a last line of ratios (medians).
@@ -89,7 +89,7 @@ MaxClients $((TUNNELS + 100))
 Allow 127.0.0.1
 LogLevel Warning
 EOC
-tinyproxy -d -c "$work/tinyproxy.conf" >"$work/tinyproxy.log" 2>&1 & pids="$pids $!"
+tinyproxy -d -c "$work/tinyproxy.conf" >"$work/tinyproxy.log" 2>&1 & tiny_pid=$!; pids="$pids $tiny_pid"
 
 wait_port "$sink_port"; wait_port "$esa_port"; wait_port "$tiny_port"
 
@@ -102,7 +102,10 @@ ratio () { echo "$1 $2" | awk '{ printf "%.2fx", $1 / $2 }'; }
 
 : > "$work/open.esa"; : > "$work/open.tiny"
 : > "$work/first.esa"; : > "$work/last.esa"; : > "$work/first.tiny"; : > "$work/last.tiny"
-: > "$work/xfer.esa"; : > "$work/xfer.tiny"
+: > "$work/xfer.esa"; : > "$work/xfer.tiny"; : > "$work/cpu.esa"; : > "$work/cpu.tiny"
+# CPU time (all threads) of a proxy, in clock ticks: less noisy than wall time here.
+cpu_ticks () { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
+hz=$(getconf CLK_TCK)
 echo "== $ROUNDS rounds, interleaved esa-proxy / tinyproxy"
 for r in $(seq "$ROUNDS"); do
   for who in esa tiny; do
@@ -113,7 +116,12 @@ for r in $(seq "$ROUNDS"); do
   done
   for who in esa tiny; do
     eval port=\$${who}_port
+    eval pid=\$${who}_pid
+    c0=$(cpu_ticks "$pid")
     "$work/proxy-bench" xfer "$port" "127.0.0.1:$sink_port" "$BYTES" >> "$work/xfer.$who"
+    c1=$(cpu_ticks "$pid")
+    # milliseconds of proxy CPU per GiB moved
+    echo "$c0 $c1" | awk -v hz="$hz" -v b="$BYTES" '{ printf "%.0f\n", ($2 - $1) * 1000 / hz * 1073741824 / b }' >> "$work/cpu.$who"
   done
   echo "round $r done"
 done
@@ -145,8 +153,10 @@ row "open $TUNNELS tunnels, tunnels/s" open
 row "  first quarter, tunnels/s" first
 row "  last quarter, tunnels/s" last
 row "throughput, MiB/s" xfer
+row "proxy CPU per GiB, ms" cpu
 echo "esa-proxy RSS: $((rss_before / 1024)) MiB idle, $((rss / 1024)) MiB with $TUNNELS tunnels (target <= 64 MiB)"
 echo "ratios: open-rate $(ratio "$(med "$work/open.esa")" "$(med "$work/open.tiny")") (target >= 1.00x)," \
   "esa last/first quarter $(ratio "$(med "$work/last.esa")" "$(med "$work/first.esa")") (flat ~ 1x)," \
   "throughput $(ratio "$(med "$work/xfer.esa")" "$(med "$work/xfer.tiny")") (target >= 1.00x)," \
+  "cpu/GiB $(ratio "$(med "$work/cpu.esa")" "$(med "$work/cpu.tiny")") (lower is better)," \
   "rss $((rss / 1024)) MiB"
