@@ -107,7 +107,7 @@ struct _Worker {
   const EsaProxyPollerBackend *backend;
   EsaProxyPoller *poller;
   EsaProxyTunnel *tunnels;
-  guint n_tunnels;
+  gint n_tunnels; /* atomic: read unlocked to pick the least loaded worker */
   GPtrArray *graveyard; /* worker references to drop after the current batch */
   guint8 *scratch;
   gint64 last_sweep;
@@ -225,7 +225,7 @@ detach (EsaProxyTunnel *t)
   if (t->next != NULL)
     t->next->prev = t->prev;
   t->prev = t->next = NULL;
-  w->n_tunnels--;
+  g_atomic_int_add (&w->n_tunnels, -1);
   g_ptr_array_add (w->graveyard, t);
 }
 
@@ -562,9 +562,9 @@ esa_proxy_tunnel_start (EsaProxyTunnel *t, EsaProxyTunnelDone done, gpointer use
 
   g_once (&once, start_workers, NULL);
   w = &workers[0];
-  /* The least loaded worker; the counts are read unlocked, close enough for balance. */
+  /* The least loaded worker; a count may change right after it is read, close enough. */
   for (guint i = 1; i < n_workers; i++)
-    if (workers[i].n_tunnels < w->n_tunnels)
+    if (g_atomic_int_get (&workers[i].n_tunnels) < g_atomic_int_get (&w->n_tunnels))
       w = &workers[i];
   t->done = done;
   t->user_data = user_data;
@@ -577,7 +577,7 @@ esa_proxy_tunnel_start (EsaProxyTunnel *t, EsaProxyTunnelDone done, gpointer use
   if (w->tunnels != NULL)
     w->tunnels->prev = t;
   w->tunnels = t;
-  w->n_tunnels++;
+  g_atomic_int_inc (&w->n_tunnels);
   update_events (t);
   g_mutex_unlock (&w->lock);
 }
