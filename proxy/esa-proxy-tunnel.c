@@ -345,34 +345,6 @@ flush_pending (EsaProxyTunnel *t, Direction *d)
 }
 
 #ifdef HAVE_SPLICE_PIPES
-/* A bulk direction: socket -> pipe -> socket, never through user space. */
-static gboolean
-pump_splice (EsaProxyTunnel *t, Direction *d)
-{
-  for (int i = 0; i < MAX_READS && !has_pending (d) && !d->eof; i++)
-    {
-      gssize n = splice (d->from, NULL, d->pipe[1], NULL, PIPE_SIZE, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
-      if (n < 0)
-        {
-          if (errno == EINTR)
-            continue;
-          return errno == EAGAIN || errno == EWOULDBLOCK;
-        }
-      t->last_activity = g_get_monotonic_time ();
-      if (n == 0)
-        {
-          d->eof = TRUE;
-          pass_eof (d);
-          break;
-        }
-      d->bytes += (guint64) n;
-      d->piped = (gsize) n;
-      if (!flush_pending (t, d))
-        return FALSE;
-    }
-  return TRUE;
-}
-
 /* Gives a direction that turned out to be bulk its pipe; without one it keeps copying. */
 static void
 maybe_start_splice (Direction *d)
@@ -386,19 +358,57 @@ maybe_start_splice (Direction *d)
 }
 #endif
 
+/* Reads what is there: into the direction's pipe once it has one, else into scratch. */
+static gssize
+read_some (Direction *d, guint8 *scratch)
+{
+#ifdef HAVE_SPLICE_PIPES
+  if (d->pipe[0] >= 0)
+    return splice (d->from, NULL, d->pipe[1], NULL, PIPE_SIZE, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+#endif
+  return recv (d->from, scratch, SCRATCH_SIZE, MSG_DONTWAIT);
+}
+
+/* Writes n bytes just read; what the other side cannot take now stays pending (in the
+ * pipe, or copied out of scratch). FALSE on a hard error (errno set). */
+static gboolean
+pass_on (EsaProxyTunnel *t, Direction *d, guint8 *scratch, gssize n)
+{
+  gssize w;
+
+  if (d->pipe[0] >= 0)
+    {
+      d->piped = (gsize) n;
+      return flush_pending (t, d);
+    }
+  do
+    w = send (d->to, scratch, (gsize) n, MSG_NOSIGNAL | MSG_DONTWAIT);
+  while (w < 0 && errno == EINTR);
+  if (w < 0)
+    {
+      if (errno != EAGAIN && errno != EWOULDBLOCK)
+        return FALSE;
+      w = 0;
+    }
+  if (w < n)
+    {
+      d->pend = g_memdup2 (scratch + w, (gsize) (n - w));
+      d->pend_len = (gsize) (n - w);
+      d->pend_off = 0;
+    }
+  return TRUE;
+}
+
 /* Reads and passes on; FALSE on a hard error (errno set). */
 static gboolean
 pump (EsaProxyTunnel *t, Direction *d, guint8 *scratch)
 {
 #ifdef HAVE_SPLICE_PIPES
   maybe_start_splice (d);
-  if (d->pipe[0] >= 0)
-    return pump_splice (t, d);
 #endif
-  for (int i = 0; i < MAX_READS && d->pend == NULL && !d->eof; i++)
+  for (int i = 0; i < MAX_READS && !has_pending (d) && !d->eof; i++)
     {
-      gssize n = recv (d->from, scratch, SCRATCH_SIZE, MSG_DONTWAIT);
-      gssize w;
+      gssize n = read_some (d, scratch);
       if (n < 0)
         {
           if (errno == EINTR)
@@ -415,22 +425,9 @@ pump (EsaProxyTunnel *t, Direction *d, guint8 *scratch)
       if (d->discard)
         continue;
       d->bytes += (guint64) n;
-      do
-        w = send (d->to, scratch, (gsize) n, MSG_NOSIGNAL | MSG_DONTWAIT);
-      while (w < 0 && errno == EINTR);
-      if (w < 0)
-        {
-          if (errno != EAGAIN && errno != EWOULDBLOCK)
-            return FALSE;
-          w = 0;
-        }
-      if (w < n)
-        {
-          d->pend = g_memdup2 (scratch + w, (gsize) (n - w));
-          d->pend_len = (gsize) (n - w);
-          d->pend_off = 0;
-        }
-      if ((gsize) n < SCRATCH_SIZE)
+      if (!pass_on (t, d, scratch, n))
+        return FALSE;
+      if (d->pipe[0] < 0 && (gsize) n < SCRATCH_SIZE)
         break; /* the socket is most likely drained; poll rather than read EAGAIN */
     }
   return TRUE;
