@@ -7,6 +7,12 @@
  *   proxy-bench idle PROXYPORT HOST:PORT N
  *                                       open N tunnels, print "ready N", hold them until
  *                                       standard input closes
+ *   proxy-bench open PROXYPORT HOST:PORT N
+ *                                       open N tunnels one after another, each used before the
+ *                                       next (4 bytes echoed by the sink), all kept open;
+ *                                       prints "TOTAL FIRST LAST" tunnels/s: all N, the first
+ *                                       and the last quarter, so a rate that falls as tunnels
+ *                                       accumulate shows as LAST < FIRST
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -17,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -74,61 +81,71 @@ tunnel (int proxy_port, const char *dest)
   return fd;
 }
 
+/* epoll, so the sink costs the same with 2 or 4,000 connections open: the open-rate figure
+ * is the proxy's, not ours. A connection that sends "ping" gets "pong" (open), one that
+ * reaches BYTES gets "!" (xfer). */
 static int
 sink (int port, long long bytes)
 {
   struct sockaddr_in sa = { 0 };
-  static struct pollfd fds[MAX_CONNS];
-  static long long got[MAX_CONNS];
+  static long long got[65536];
   static char buf[CHUNK];
+  struct epoll_event evs[256];
+  struct epoll_event ev = { 0 };
   int one = 1;
-  int n = 1;
+  int ep = epoll_create1 (0);
   int lfd = socket (AF_INET, SOCK_STREAM, 0);
 
   setsockopt (lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
   sa.sin_family = AF_INET;
   sa.sin_port = htons ((unsigned short) port);
   sa.sin_addr.s_addr = htonl (INADDR_LOOPBACK);
-  if (bind (lfd, (struct sockaddr *) &sa, sizeof sa) != 0 || listen (lfd, 4096) != 0)
+  if (ep < 0 || bind (lfd, (struct sockaddr *) &sa, sizeof sa) != 0 || listen (lfd, 4096) != 0)
     {
       perror ("sink");
       return 1;
     }
-  fds[0].fd = lfd;
-  fds[0].events = POLLIN;
+  ev.events = EPOLLIN;
+  ev.data.fd = lfd;
+  epoll_ctl (ep, EPOLL_CTL_ADD, lfd, &ev);
   for (;;)
     {
-      if (poll (fds, (nfds_t) n, -1) < 0)
-        continue;
-      if ((fds[0].revents & POLLIN) && n < MAX_CONNS)
+      int n = epoll_wait (ep, evs, 256, -1);
+      for (int i = 0; i < n; i++)
         {
-          int c = accept (lfd, NULL, NULL);
-          if (c >= 0)
-            {
-              fds[n].fd = c;
-              fds[n].events = POLLIN;
-              got[n] = 0;
-              n++;
-            }
-        }
-      for (int i = 1; i < n; i++)
-        {
+          int fd = evs[i].data.fd;
           ssize_t r;
-          if (!(fds[i].revents & (POLLIN | POLLHUP | POLLERR)))
-            continue;
-          r = read (fds[i].fd, buf, sizeof buf);
+          if (fd == lfd)
+            {
+              int c = accept (lfd, NULL, NULL);
+              if (c < 0 || c >= 65536)
+                {
+                  if (c >= 0)
+                    close (c);
+                  continue;
+                }
+              got[c] = 0;
+              ev.events = EPOLLIN;
+              ev.data.fd = c;
+              epoll_ctl (ep, EPOLL_CTL_ADD, c, &ev);
+              continue;
+            }
+          r = read (fd, buf, sizeof buf);
           if (r > 0)
             {
-              got[i] += r;
-              if (bytes > 0 && got[i] == bytes && write (fds[i].fd, "!", 1) != 1)
+              if (got[fd] == 0 && r == 4 && memcmp (buf, "ping", 4) == 0)
+                {
+                  if (write (fd, "pong", 4) != 4)
+                    perror ("pong");
+                  continue;
+                }
+              got[fd] += r;
+              if (bytes > 0 && got[fd] == bytes && write (fd, "!", 1) != 1)
                 perror ("ack");
               continue;
             }
-          close (fds[i].fd);
-          fds[i] = fds[n - 1];
-          got[i] = got[n - 1];
-          n--;
-          i--;
+          epoll_ctl (ep, EPOLL_CTL_DEL, fd, NULL);
+          close (fd);
         }
     }
 }
@@ -192,6 +209,40 @@ idle (int proxy_port, const char *dest, int count)
   return 0;
 }
 
+static int
+open_rate (int proxy_port, const char *dest, int count)
+{
+  int *fds = calloc ((size_t) count, sizeof *fds);
+  int quarter = count / 4 > 0 ? count / 4 : 1;
+  double t0 = now ();
+  double t_first = 0;
+  double t_last = 0;
+  double t_end;
+
+  for (int i = 0; i < count; i++)
+    {
+      char pong[4];
+      if (i == count - quarter)
+        t_last = now ();
+      fds[i] = tunnel (proxy_port, dest);
+      /* A tunnel counts once bytes went through it both ways. */
+      if (write (fds[i], "ping", 4) != 4 || read (fds[i], pong, 4) != 4 || memcmp (pong, "pong", 4) != 0)
+        {
+          fprintf (stderr, "tunnel %d carried no data\n", i);
+          return 1;
+        }
+      if (i == quarter - 1)
+        t_first = now ();
+    }
+  t_end = now ();
+  printf ("%.0f %.0f %.0f\n", count / (t_end - t0), quarter / (t_first - t0),
+          quarter / (t_end - t_last));
+  for (int i = 0; i < count; i++)
+    close (fds[i]);
+  free (fds);
+  return 0;
+}
+
 int
 main (int argc, char **argv)
 {
@@ -201,6 +252,8 @@ main (int argc, char **argv)
     return xfer (atoi (argv[2]), argv[3], atoll (argv[4]));
   if (argc == 5 && strcmp (argv[1], "idle") == 0)
     return idle (atoi (argv[2]), argv[3], atoi (argv[4]));
+  if (argc == 5 && strcmp (argv[1], "open") == 0)
+    return open_rate (atoi (argv[2]), argv[3], atoi (argv[4]));
   fprintf (stderr, "usage: see the comment at the top of proxy-bench.c\n");
   return 2;
 }

@@ -4,6 +4,8 @@
 
 #include "esa-proxy-auth.h"
 
+#include "esa-proxy-file.h"
+
 #include <esa/esa-error.h>
 #include <gnutls/crypto.h>
 #include <gnutls/gnutls.h>
@@ -147,7 +149,8 @@ esa_proxy_users_load (const char *path, GError **error)
   g_mutex_init (&users->lock);
   users->entries = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   users->verified = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
-  if (!g_file_get_contents (path, &text, NULL, &local_error))
+  /* 16 MiB: some 100,000 users, far more than a site proxy has. */
+  if ((text = esa_proxy_file_read (path, 16 * 1024 * 1024, &local_error)) == NULL)
     {
       g_set_error (error, ESA_ERROR, ESA_ERROR_INVALID_CONFIG, "%s", local_error->message);
       return NULL;

@@ -5,8 +5,13 @@
 
 #include "esa-proxy-config.h"
 
+#include "esa-proxy-file.h"
+
 #include <esa/esa-error.h>
 #include <string.h>
+
+/* esa-proxy.conf, esa.conf, the upstream password: a few KiB each. */
+#define MAX_CONFIG_SIZE (1024 * 1024)
 
 typedef struct {
   const char *path;
@@ -17,7 +22,7 @@ typedef struct {
 static const char *const proxy_keys[] = {
   "listen", "allow", "esa-conf", "allow-private-addresses", "clients", "users-file",
   "max-tunnels", "idle-timeout", "connect-timeout", "header-timeout", "shutdown-timeout",
-  "max-header-size", "access-log", NULL,
+  "max-header-size", "access-log", "max-pending-per-client", NULL,
 };
 static const char *const upstream_keys[] = { "url", "user", "password-file", NULL };
 
@@ -206,8 +211,9 @@ load_esa_conf (Ctx *ctx, EsaProxyConfig *config, const char *path, gboolean expl
   g_autoptr (GError) local_error = NULL;
   g_auto (GStrv) servers = NULL;
   g_autofree char *config_url = NULL;
+  g_autofree char *text = esa_proxy_file_read (path, MAX_CONFIG_SIZE, &local_error);
 
-  if (!g_key_file_load_from_file (kf, path, G_KEY_FILE_NONE, &local_error))
+  if (text == NULL || !g_key_file_load_from_data (kf, text, (gsize) -1, G_KEY_FILE_NONE, &local_error))
     {
       if (explicit_key)
         return config_error (ctx, error, "proxy", "esa-conf", path, "cannot read: %s",
@@ -288,7 +294,7 @@ parse_upstream (Ctx *ctx, EsaProxyConfig *config, GError **error)
       if (pwfile == NULL || pwfile[0] == '\0')
         return config_error (ctx, error, "upstream", "password-file", NULL,
                              "expected a file holding the password for user %s", user);
-      if (!g_file_get_contents (pwfile, &password, NULL, &e))
+      if ((password = esa_proxy_file_read (pwfile, MAX_CONFIG_SIZE, &e)) == NULL)
         return config_error (ctx, error, "upstream", "password-file", pwfile, "%s", e->message);
       password[strcspn (password, "\r\n")] = '\0';
       pair = g_strdup_printf ("%s:%s", user, password);
@@ -321,9 +327,9 @@ esa_proxy_config_load (const char *path, GError **error)
   config->allow = esa_proxy_allow_list_new ();
   config->allow_private = esa_proxy_cidr_list_new ();
 
-  if (!g_file_get_contents (path, &text, NULL, &e))
+  if ((text = esa_proxy_file_read (path, MAX_CONFIG_SIZE, &e)) == NULL)
     {
-      g_set_error (error, ESA_ERROR, ESA_ERROR_INVALID_CONFIG, "%s", e->message);
+      g_set_error (error, ESA_ERROR, ESA_ERROR_INVALID_CONFIG, "%s: %s", path, e->message);
       return NULL;
     }
   lines = g_strsplit (text, "\n", -1);
@@ -400,9 +406,14 @@ esa_proxy_config_load (const char *path, GError **error)
   if (!get_uint (&ctx, "connect-timeout", 1, 600, 30, &v, "seconds", error))
     return NULL;
   config->connect_timeout = (guint) v;
-  if (!get_uint (&ctx, "header-timeout", 1, 600, 30, &v, "seconds", error))
+  /* Short: a request head is one small write; a client that cannot send it in 10 s is
+   * broken or holding a slot on purpose. */
+  if (!get_uint (&ctx, "header-timeout", 1, 600, 10, &v, "seconds", error))
     return NULL;
   config->header_timeout = (guint) v;
+  if (!get_uint (&ctx, "max-pending-per-client", 1, 1000000, 16, &v, "connections", error))
+    return NULL;
+  config->max_pending_per_client = (guint) v;
   if (!get_uint (&ctx, "shutdown-timeout", 0, 86400, 30, &v, "seconds", error))
     return NULL;
   config->shutdown_timeout = (guint) v;

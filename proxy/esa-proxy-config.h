@@ -33,6 +33,7 @@ typedef struct {
   guint              idle_timeout;        /* seconds */
   guint              connect_timeout;     /* seconds */
   guint              header_timeout;      /* seconds */
+  guint              max_pending_per_client; /* clients of one address still sending a head */
   guint              shutdown_timeout;    /* seconds */
   gsize              max_header_size;
   char              *access_log;          /* NULL: standard output */

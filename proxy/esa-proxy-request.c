@@ -68,7 +68,8 @@ is_token (const char *s, gsize len)
   return TRUE;
 }
 
-/* Hop-by-hop or proxy-only headers never passed on to a destination. */
+/* Hop-by-hop or proxy-only headers never passed on to a destination (and, RFC 9110
+ * §7.6.1, every header a Connection header names: see drop_connection_options). */
 static gboolean
 is_hop_by_hop (const char *name)
 {
@@ -80,6 +81,45 @@ is_hop_by_hop (const char *name)
     if (g_ascii_strcasecmp (name, names[i]) == 0)
       return TRUE;
   return FALSE;
+}
+
+/* Adds the options of one Connection header value (a comma-separated token list, empty
+ * elements allowed) to names; FALSE if an element is not a token. */
+static gboolean
+add_connection_options (const char *value, GPtrArray *names)
+{
+  g_auto (GStrv) parts = g_strsplit (value, ",", -1);
+  for (guint i = 0; parts[i] != NULL; i++)
+    {
+      char *opt = g_strstrip (parts[i]);
+      if (opt[0] == '\0')
+        continue;
+      if (!is_token (opt, strlen (opt)))
+        return FALSE;
+      g_ptr_array_add (names, g_strdup (opt));
+    }
+  return TRUE;
+}
+
+/* Removes the headers the client named in Connection: they were meant for this hop only
+ * (a client may name e.g. Authorization or a custom header to keep it from the server). */
+static void
+drop_connection_options (GPtrArray *headers, GPtrArray *names)
+{
+  for (guint i = headers->len; i-- > 0;)
+    {
+      const char *h = g_ptr_array_index (headers, i);
+      gsize len = (gsize) (strchr (h, ':') - h);
+      for (guint j = 0; j < names->len; j++)
+        {
+          const char *n = g_ptr_array_index (names, j);
+          if (strlen (n) == len && g_ascii_strncasecmp (h, n, len) == 0)
+            {
+              g_ptr_array_remove_index (headers, i);
+              break;
+            }
+        }
+    }
 }
 
 /* Checks the line structure of everything received so far: every LF must follow a CR and
@@ -193,8 +233,11 @@ esa_proxy_request_parse (const char *buf, gsize len, gsize max_size, EsaProxyReq
   gboolean seen_host = FALSE;
   gboolean seen_length = FALSE;
   guint n_headers = 0;
+  g_autoptr (GPtrArray) connection_options = g_ptr_array_new_with_free_func (g_free);
   EsaProxyParseResult rc;
 
+  if (len == 0)
+    return ESA_PROXY_PARSE_INCOMPLETE; /* buf may be NULL then */
   for (gsize i = 0; i + 3 < len; i++)
     if (memcmp (buf + i, "\r\n\r\n", 4) == 0)
       {
@@ -290,6 +333,11 @@ esa_proxy_request_parse (const char *buf, gsize len, gsize max_size, EsaProxyReq
           if (value[0] == '\0' || strspn (value, "0") != strlen (value))
             return fail (status, 400, error, "request bodies are not accepted");
         }
+      else if (g_ascii_strcasecmp (name, "Connection") == 0)
+        {
+          if (!add_connection_options (value, connection_options))
+            return fail (status, 400, error, "malformed Connection header (expected a list of header names)");
+        }
       else if (g_ascii_strcasecmp (name, "Transfer-Encoding") == 0)
         return fail (status, 400, error, "Transfer-Encoding is not accepted");
       else if (g_ascii_strcasecmp (name, "Proxy-Authorization") == 0)
@@ -302,6 +350,8 @@ esa_proxy_request_parse (const char *buf, gsize len, gsize max_size, EsaProxyReq
         g_ptr_array_add (req->forward_headers, g_strdup_printf ("%s: %s", name, value));
     }
 
+  if (req->forward_headers != NULL)
+    drop_connection_options (req->forward_headers, connection_options);
   *out = g_steal_pointer (&req);
   return ESA_PROXY_PARSE_OK;
 }

@@ -24,6 +24,7 @@ struct _EsaProxyServer {
   EsaProxyLog *log;
   GSocketService *service;
   GList *conns; /* of Conn: every client not yet fully closed */
+  GHashTable *pending; /* client address -> connections of it still in PHASE_HEAD */
   guint n_active;   /* counted against max-tunnels */
   guint n_refusing;
   gboolean stopping;
@@ -53,6 +54,8 @@ typedef struct {
   GCancellable *cancellable;
   GSource *timer;
   char *peer;
+  char *addr;       /* the client's address alone: the key of server->pending */
+  gboolean pending; /* counted in server->pending */
   gint64 start;
   gint64 start_mono;
   /* request head */
@@ -88,6 +91,7 @@ conn_unref (Conn *c)
   g_clear_object (&c->dest);
   g_clear_object (&c->cancellable);
   g_free (c->peer);
+  g_free (c->addr);
   g_free (c->buf);
   esa_proxy_request_free (c->request);
   g_free (c->user);
@@ -118,6 +122,21 @@ set_timer (Conn *c, guint seconds, GSourceFunc func)
 
 static void maybe_stopped (EsaProxyServer *server);
 
+/* The client no longer holds a slot of its address for an unfinished head. */
+static void
+release_pending (Conn *c)
+{
+  guint n;
+  if (!c->pending)
+    return;
+  c->pending = FALSE;
+  n = GPOINTER_TO_UINT (g_hash_table_lookup (c->server->pending, c->addr));
+  if (n <= 1)
+    g_hash_table_remove (c->server->pending, c->addr);
+  else
+    g_hash_table_insert (c->server->pending, g_strdup (c->addr), GUINT_TO_POINTER (n - 1));
+}
+
 static void
 release_active (Conn *c)
 {
@@ -139,6 +158,7 @@ conn_close (Conn *c, const char *result)
   if (c->phase == PHASE_REFUSING)
     server->n_refusing--;
   release_active (c);
+  release_pending (c);
   c->phase = PHASE_CLOSED;
   clear_timer (c);
   g_cancellable_cancel (c->cancellable);
@@ -181,6 +201,7 @@ status_text (guint status)
     case 405: return "Method Not Allowed";
     case 407: return "Proxy Authentication Required";
     case 408: return "Request Timeout";
+    case 429: return "Too Many Requests";
     case 431: return "Request Header Fields Too Large";
     case 502: return "Bad Gateway";
     case 503: return "Service Unavailable";
@@ -258,6 +279,7 @@ conn_refuse (Conn *c, guint status, const char *reason)
   g_free (c->reason);
   c->reason = g_strdup (reason);
   release_active (c);
+  release_pending (c);
   if (server->n_refusing >= MAX_REFUSING)
     {
       conn_close (c, "refused");
@@ -468,6 +490,7 @@ head_read_cb (GObject *source, GAsyncResult *res, gpointer user_data)
   else
     {
       clear_timer (c);
+      release_pending (c);
       request_ready (c);
     }
   conn_unref (c);
@@ -507,6 +530,7 @@ incoming_cb (GSocketService *service, GSocketConnection *connection, GObject *so
   Conn *c = g_new0 (Conn, 1);
   g_autoptr (GSocketAddress) remote = g_socket_connection_get_remote_address (connection, NULL);
   GInetAddress *addr = NULL;
+  guint n_pending;
 
   c->refcount = 1;
   c->server = server;
@@ -520,17 +544,29 @@ incoming_cb (GSocketService *service, GSocketConnection *connection, GObject *so
   c->link = server->conns;
   if (G_IS_INET_SOCKET_ADDRESS (remote))
     {
-      g_autofree char *a = NULL;
       addr = g_inet_socket_address_get_address (G_INET_SOCKET_ADDRESS (remote));
-      a = g_inet_address_to_string (addr);
-      c->peer = esa_proxy_authority_format (a, g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (remote)));
+      c->addr = g_inet_address_to_string (addr);
+      c->peer = esa_proxy_authority_format (c->addr, g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (remote)));
     }
   else
-    c->peer = g_strdup ("unknown");
+    {
+      c->addr = g_strdup ("unknown");
+      c->peer = g_strdup ("unknown");
+    }
 
   if (c->config->clients != NULL && (addr == NULL || !esa_proxy_cidr_list_contains (c->config->clients, addr)))
     {
       conn_refuse (c, 403, "client address not allowed");
+      return TRUE;
+    }
+  /* One address holding many unfinished heads (slowloris) would otherwise fill max-tunnels
+   * and lock every other client out; past its share it is refused, others are not. */
+  n_pending = GPOINTER_TO_UINT (g_hash_table_lookup (server->pending, c->addr));
+  if (n_pending >= c->config->max_pending_per_client)
+    {
+      g_autofree char *why = g_strdup_printf ("too many unfinished requests from this address (%u)",
+                                              c->config->max_pending_per_client);
+      conn_refuse (c, 429, why);
       return TRUE;
     }
   if (server->n_active >= c->config->max_tunnels)
@@ -541,6 +577,8 @@ incoming_cb (GSocketService *service, GSocketConnection *connection, GObject *so
     }
   c->active = TRUE;
   server->n_active++;
+  c->pending = TRUE;
+  g_hash_table_insert (server->pending, g_strdup (c->addr), GUINT_TO_POINTER (n_pending + 1));
   set_timer (c, c->config->header_timeout, head_timeout_cb);
   read_head (c);
   return TRUE;
@@ -552,6 +590,7 @@ esa_proxy_server_new (EsaProxyConfig *config, EsaProxyLog *log)
   EsaProxyServer *server = g_new0 (EsaProxyServer, 1);
   server->config = esa_proxy_config_ref (config);
   server->log = log;
+  server->pending = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   return server;
 }
 
@@ -712,5 +751,6 @@ esa_proxy_server_free (EsaProxyServer *server)
     }
   esa_proxy_log_free (server->log);
   esa_proxy_config_unref (server->config);
+  g_hash_table_unref (server->pending);
   g_free (server);
 }

@@ -7,7 +7,9 @@ proxy_libesa_proxy_la_SOURCES = \
 	proxy/esa-proxy-cidr.c proxy/esa-proxy-cidr.h \
 	proxy/esa-proxy-config.c proxy/esa-proxy-config.h \
 	proxy/esa-proxy-dial.c proxy/esa-proxy-dial.h \
+	proxy/esa-proxy-file.c proxy/esa-proxy-file.h \
 	proxy/esa-proxy-log.c proxy/esa-proxy-log.h \
+	proxy/esa-proxy-poller.h proxy/esa-proxy-poller-epoll.c proxy/esa-proxy-poller-poll.c \
 	proxy/esa-proxy-request.c proxy/esa-proxy-request.h \
 	proxy/esa-proxy-server.c proxy/esa-proxy-server.h \
 	proxy/esa-proxy-tunnel.c proxy/esa-proxy-tunnel.h

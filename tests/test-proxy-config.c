@@ -8,6 +8,7 @@
 
 #include <esa/esa-error.h>
 #include <string.h>
+#include <sys/stat.h>
 
 typedef struct {
   char *dir;
@@ -51,6 +52,7 @@ test_config_full (Fixture *f, gconstpointer data)
                           "allow=sdc.example.com:443;SDC2.example.com.:443;\n"
                           "allow-private-addresses=10.0.0.0/8\nclients=127.0.0.0/8;::1\n"
                           "max-tunnels=10\nidle-timeout=5\nconnect-timeout=7\nmax-header-size=4096\n"
+                          "max-pending-per-client=3\n"
                           "access-log=/var/log/x.log\n"
                           "[upstream]\nurl=http://proxy.example.com:8080\nuser=esa\npassword-file=%s\n",
                           pw);
@@ -68,6 +70,8 @@ test_config_full (Fixture *f, gconstpointer data)
   g_assert_cmpuint (config->idle_timeout, ==, 5);
   g_assert_cmpuint (config->connect_timeout, ==, 7);
   g_assert_cmpuint (config->max_header_size, ==, 4096);
+  g_assert_cmpuint (config->max_pending_per_client, ==, 3);
+  g_assert_cmpuint (config->header_timeout, ==, 10); /* the default */
   g_assert_cmpstr (config->access_log, ==, "/var/log/x.log");
   g_assert_cmpstr (config->upstream_host, ==, "proxy.example.com");
   g_assert_cmpuint (config->upstream_port, ==, 8080);
@@ -112,6 +116,8 @@ test_config_errors (Fixture *f, gconstpointer data)
     { "[proxy]\nallow=a.example:443\nmax-tunnels=abc\n",
       "3: [proxy] max-tunnels: \"abc\": expected a whole number of tunnels from 1 to 1000000" },
     { "[proxy]\nallow=a.example:443\nmax-tunnels=0\n", "3: [proxy] max-tunnels: \"0\":" },
+    { "[proxy]\nallow=a.example:443\nmax-pending-per-client=0\n",
+      "3: [proxy] max-pending-per-client: \"0\": expected a whole number of connections from 1 to 1000000" },
     { "[proxy]\nallow=a.example\n", "2: [proxy] allow: \"a.example\":" },
     { "[proxy]\nallow=a.example:443\nalow=b.example:443\n", "3: [proxy] alow: unknown key" },
     { "[proxy]\nallow=a.example:443\n[prxy]\n", "3: [prxy]: unknown group" },
@@ -146,6 +152,52 @@ test_config_errors (Fixture *f, gconstpointer data)
         g_error ("case %" G_GSIZE_FORMAT ": got \"%s\", expected \"%s...\"", i, error->message,
                  expected);
       g_assert_null (strchr (error->message, '\n'));
+    }
+}
+
+/* Configuration paths are read bounded: a device, a FIFO, an oversized file or one with a
+ * NUL byte (which would silently cut the text short) is one clear error, never a hang. */
+static void
+test_config_files (Fixture *f, gconstpointer data)
+{
+  g_autofree char *fifo = g_build_filename (f->dir, "fifo", NULL);
+  g_autofree char *big = g_build_filename (f->dir, "big.conf", NULL);
+  g_autofree char *nul = g_build_filename (f->dir, "nul.conf", NULL);
+  g_autofree char *filler = g_strnfill (1024 * 1024 + 1, '#');
+  struct {
+    const char *path; /* the config file itself, or NULL for f->conf with text */
+    const char *text;
+    const char *message;
+  } cases[] = {
+    { "/dev/zero", NULL, "/dev/zero: not a regular file" },
+    { fifo, NULL, "not a regular file" },
+    { big, NULL, "larger than 1048576 bytes" },
+    { nul, NULL, "contains a NUL byte" },
+    { NULL, "[proxy]\nallow=\nesa-conf=/dev/zero\n", "esa-conf: \"/dev/zero\": cannot read: not a regular file" },
+    { NULL, "[proxy]\nallow=a.example:443\nusers-file=/dev/zero\n", "users-file: \"/dev/zero\": not a regular file" },
+    { NULL, "[proxy]\nallow=a.example:443\n[upstream]\nurl=http://p.example:3128\nuser=x\npassword-file=/dev/zero\n",
+      "password-file: \"/dev/zero\": not a regular file" },
+  };
+
+  g_assert_cmpint (mkfifo (fifo, 0600), ==, 0);
+  esa_test_write_file (big, filler, 0644);
+  g_assert_true (g_file_set_contents (nul, "[proxy]\nallow=a.example:443\n\0\nclients=10.0.0.0/8\n", 43, NULL));
+  for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autoptr (GError) error = NULL;
+      g_autoptr (EsaProxyConfig) config = NULL;
+      if (cases[i].path == NULL)
+        {
+          esa_test_write_file (f->conf, cases[i].text, 0644);
+          config = esa_proxy_config_load (f->conf, &error);
+        }
+      else
+        config = esa_proxy_config_load (cases[i].path, &error);
+      g_assert_null (config);
+      g_assert_error (error, ESA_ERROR, ESA_ERROR_INVALID_CONFIG);
+      if (strstr (error->message, cases[i].message) == NULL)
+        g_error ("case %" G_GSIZE_FORMAT ": got \"%s\", expected \"...%s...\"", i, error->message,
+                 cases[i].message);
     }
 }
 
@@ -218,6 +270,8 @@ main (int argc, char **argv)
   g_test_init (&argc, &argv, NULL);
   g_test_add ("/proxy/config/full", Fixture, NULL, fixture_setup, test_config_full, fixture_teardown);
   g_test_add ("/proxy/config/esa-conf", Fixture, NULL, fixture_setup, test_config_esa_conf,
+              fixture_teardown);
+  g_test_add ("/proxy/config/files", Fixture, NULL, fixture_setup, test_config_files,
               fixture_teardown);
   g_test_add ("/proxy/config/errors", Fixture, NULL, fixture_setup, test_config_errors,
               fixture_teardown);

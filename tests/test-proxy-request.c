@@ -88,6 +88,39 @@ test_request_get (void)
   g_assert_cmpstr (g_ptr_array_index (req->forward_headers, 0), ==, "Accept: */*");
 }
 
+/* RFC 9110 §7.6.1: what Connection names is for this hop only, in any case, from any of
+ * several Connection headers, with empty list elements allowed. */
+static void
+test_request_connection_options (void)
+{
+  g_autoptr (EsaProxyRequest) req = NULL;
+  const char *text = "GET http://sdc.example.com/esa/v1/config HTTP/1.1\r\n"
+                     "Connection: X-Secret , ,authorization\r\nAccept: */*\r\n"
+                     "x-secret: 1\r\nAuthorization: Basic Zm9vOmJhcg==\r\nX-Secret-2: kept\r\n"
+                     "Connection: close,TRAILER-ISH\r\nTrailer-Ish: 2\r\nX-Other: 3\r\n\r\n";
+  const char *bad[] = {
+    "Connection: x secret\r\n",    /* not a token */
+    "Connection: x-secret;q=1\r\n", /* parameters are not allowed */
+    "Connection: \"x\"\r\n",        /* quoted */
+    "Connection: a,b:c\r\n",
+  };
+
+  g_assert_cmpuint (parse_status (text, &req), ==, 200);
+  g_assert_cmpuint (req->forward_headers->len, ==, 3);
+  g_assert_cmpstr (g_ptr_array_index (req->forward_headers, 0), ==, "Accept: */*");
+  g_assert_cmpstr (g_ptr_array_index (req->forward_headers, 1), ==, "X-Secret-2: kept");
+  g_assert_cmpstr (g_ptr_array_index (req->forward_headers, 2), ==, "X-Other: 3");
+  for (gsize i = 0; i < G_N_ELEMENTS (bad); i++)
+    {
+      g_autofree char *t = g_strdup_printf ("GET http://a.example/esa/v1/config HTTP/1.1\r\n%s\r\n",
+                                            bad[i]);
+      g_assert_cmpuint (parse_status (t, NULL), ==, 400);
+    }
+  /* CONNECT forwards no headers; the option list is still checked */
+  g_assert_cmpuint (parse_status ("CONNECT a.example:443 HTTP/1.1\r\nConnection: a b\r\n\r\n", NULL),
+                    ==, 400);
+}
+
 static void
 test_request_incomplete (void)
 {
@@ -404,6 +437,7 @@ main (int argc, char **argv)
   g_test_add_func ("/proxy/request/connect", test_request_connect);
   g_test_add_func ("/proxy/request/connect-binary-behind", test_request_connect_binary_behind);
   g_test_add_func ("/proxy/request/get", test_request_get);
+  g_test_add_func ("/proxy/request/connection-options", test_request_connection_options);
   g_test_add_func ("/proxy/request/incomplete", test_request_incomplete);
   g_test_add_func ("/proxy/request/malformed", test_request_malformed);
   g_test_add_func ("/proxy/request/oversized", test_request_oversized);

@@ -5,8 +5,12 @@
 
 #include "esa-test-util.h"
 
+#include <errno.h>
+#include <poll.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 /* ---- destinations: an echo server and an HTTP server, in a thread of their own ---- */
@@ -96,6 +100,75 @@ servers_thread (gpointer data)
   return NULL;
 }
 
+/* An echo server for thousands of connections at once (GThreadedSocketService would start
+ * a thread for each): one thread, poll (). */
+#define MANY_TUNNELS 2000
+
+static guint16 many_echo_port;
+
+static gpointer
+many_echo_thread (gpointer data)
+{
+  GSocket *listener = data;
+  struct pollfd *fds = g_new0 (struct pollfd, MANY_TUNNELS + 16);
+  nfds_t n = 1;
+  char buf[65536];
+
+  fds[0].fd = g_socket_get_fd (listener);
+  fds[0].events = POLLIN;
+  for (;;)
+    {
+      if (poll (fds, n, -1) < 0)
+        continue;
+      if ((fds[0].revents & POLLIN) && n < MANY_TUNNELS + 16)
+        {
+          int c = accept (fds[0].fd, NULL, NULL);
+          if (c >= 0)
+            {
+              fds[n].fd = c;
+              fds[n].events = POLLIN;
+              fds[n].revents = 0;
+              n++;
+            }
+        }
+      for (nfds_t i = 1; i < n; i++)
+        {
+          ssize_t r;
+          if (fds[i].revents == 0)
+            continue;
+          r = recv (fds[i].fd, buf, sizeof buf, 0);
+          /* Small amounts per connection: a blocking send of what was read cannot stall. */
+          if (r > 0 && send (fds[i].fd, buf, (size_t) r, MSG_NOSIGNAL) == r)
+            continue;
+          close (fds[i].fd);
+          fds[i] = fds[--n];
+          i--;
+        }
+    }
+  return NULL;
+}
+
+static void
+start_many_echo (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GInetAddress) lo = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
+  g_autoptr (GSocketAddress) sa = g_inet_socket_address_new (lo, 0);
+  g_autoptr (GSocketAddress) bound = NULL;
+  GSocket *listener = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM,
+                                    G_SOCKET_PROTOCOL_TCP, &error);
+
+  g_assert_no_error (error);
+  g_socket_set_listen_backlog (listener, 4096);
+  g_assert_true (g_socket_bind (listener, sa, TRUE, &error));
+  g_assert_true (g_socket_listen (listener, &error));
+  g_socket_set_blocking (listener, TRUE);
+  bound = g_socket_get_local_address (listener, &error);
+  g_assert_no_error (error);
+  many_echo_port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound));
+  g_thread_unref (g_thread_new ("many-echo", many_echo_thread, listener));
+}
+
 /* ---- the proxy under test ---- */
 
 typedef struct {
@@ -106,6 +179,7 @@ typedef struct {
   guint16 port;
   GSubprocess *proc;
   GSubprocess *tinyproxy;
+  const char *env; /* NAME=value for esa-proxy's environment, or NULL */
 } Fixture;
 
 static void
@@ -150,9 +224,11 @@ start_proxy (Fixture *f, const char *extra)
 {
   g_autofree char *proxy = esa_test_build_path ("proxy/esa-proxy");
   const char *argv[] = { proxy, "--config", f->conf, NULL };
+  /* env(1) execs esa-proxy, so the process stopped at teardown is still esa-proxy. */
+  const char *env_argv[] = { "env", f->env, proxy, "--config", f->conf, NULL };
 
   write_config (f, extra);
-  f->proc = esa_test_spawn (f->stderr_log, argv);
+  f->proc = esa_test_spawn (f->stderr_log, f->env != NULL ? env_argv : argv);
   g_assert_true (esa_test_wait_for_port ("127.0.0.1", f->port, 10000));
 }
 
@@ -173,6 +249,25 @@ client_connect (guint16 port)
 
   g_assert_no_error (error);
   g_socket_set_timeout (s, 20);
+  g_socket_connect (s, sa, NULL, &error);
+  g_assert_no_error (error);
+  return s;
+}
+
+/* A client on another loopback address (127.0.0.0/8 is all loopback on Linux). */
+static GSocket *
+client_connect_from (guint16 port, const char *from)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GInetAddress) lo = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
+  g_autoptr (GSocketAddress) sa = g_inet_socket_address_new (lo, port);
+  g_autoptr (GSocketAddress) src = g_inet_socket_address_new_from_string (from, 0);
+  GSocket *s = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, &error);
+
+  g_assert_no_error (error);
+  g_socket_set_timeout (s, 20);
+  g_socket_bind (s, src, FALSE, &error);
+  g_assert_no_error (error);
   g_socket_connect (s, sa, NULL, &error);
   g_assert_no_error (error);
   return s;
@@ -320,6 +415,142 @@ test_tunnel_echo (Fixture *f, gconstpointer data)
   needle = g_strdup_printf ("method=CONNECT dest=localhost:%u status=200 up=3145750 down=3145750", echo_port);
   g_assert_true (wait_log (f, needle));
   g_assert_true (wait_log (f, "result=ok"));
+}
+
+/* 2,000 tunnels open at once, each carrying its own bytes both ways: what the tunnel
+ * workers hand between threads never crosses from one tunnel into another, and every
+ * tunnel's end reaches the main loop (one access-log line each). data: NULL for the
+ * platform's poller, "ESA_PROXY_POLLER=poll" for the portable one. */
+static void
+test_tunnel_many (Fixture *f, gconstpointer data)
+{
+  struct rlimit rl;
+  g_autofree char *extra = NULL;
+  g_autofree char *dest = NULL;
+  g_autofree char *needle = NULL;
+  GSocket **s = g_new0 (GSocket *, MANY_TUNNELS);
+  guint n_ok = 0;
+
+  /* The test holds 2 descriptors per tunnel and esa-proxy another 2 (it raises its own). */
+  g_assert_cmpint (getrlimit (RLIMIT_NOFILE, &rl), ==, 0);
+  if (rl.rlim_max != RLIM_INFINITY && rl.rlim_max < 2 * MANY_TUNNELS + 256)
+    {
+      g_test_skip ("RLIMIT_NOFILE hard limit below 4,256");
+      g_free (s);
+      return;
+    }
+  rl.rlim_cur = rl.rlim_max == RLIM_INFINITY ? 65536 : rl.rlim_max;
+  g_assert_cmpint (setrlimit (RLIMIT_NOFILE, &rl), ==, 0);
+  if (many_echo_port == 0)
+    start_many_echo ();
+
+  extra = g_strdup_printf ("allow=127.0.0.1:%u\nallow-private-addresses=true\nmax-tunnels=%u\n",
+                           many_echo_port, MANY_TUNNELS + 100);
+  f->env = data;
+  start_proxy (f, extra);
+  dest = g_strdup_printf ("127.0.0.1:%u", many_echo_port);
+  for (guint i = 0; i < MANY_TUNNELS; i++)
+    s[i] = open_tunnel (f->port, dest, NULL, 200);
+
+  /* Everything is sent before anything is read, so all tunnels carry data at once. */
+  for (guint round = 0; round < 2; round++)
+    {
+      for (guint i = 0; i < MANY_TUNNELS; i++)
+        {
+          char msg[600];
+          int len = g_snprintf (msg, sizeof msg, "tunnel %u round %u ", i, round);
+          memset (msg + len, 'a' + (char) (i % 26), sizeof msg - (gsize) len);
+          send_all (s[i], msg, sizeof msg);
+        }
+      for (guint i = 0; i < MANY_TUNNELS; i++)
+        {
+          char want[600];
+          char got[600];
+          gsize have = 0;
+          int len = g_snprintf (want, sizeof want, "tunnel %u round %u ", i, round);
+          memset (want + len, 'a' + (char) (i % 26), sizeof want - (gsize) len);
+          while (have < sizeof got)
+            {
+              g_autoptr (GError) error = NULL;
+              gssize n = g_socket_receive (s[i], got + have, sizeof got - have, NULL, &error);
+              g_assert_no_error (error);
+              g_assert_cmpint (n, >, 0);
+              have += (gsize) n;
+            }
+          g_assert_cmpmem (got, sizeof got, want, sizeof want);
+        }
+    }
+  for (guint i = 0; i < MANY_TUNNELS; i++)
+    g_object_unref (s[i]);
+  g_free (s);
+
+  /* Each tunnel's end is logged once, with the bytes it carried. */
+  needle = g_strdup_printf ("dest=127.0.0.1:%u status=200 up=1200 down=1200", many_echo_port);
+  for (int tries = 0; tries < 1000 && n_ok < MANY_TUNNELS; tries++)
+    {
+      g_autofree char *log = read_access_log (f);
+      n_ok = 0;
+      for (const char *p = strstr (log, needle); p != NULL; p = strstr (p + 1, needle))
+        n_ok++;
+      if (n_ok < MANY_TUNNELS)
+        g_usleep (20 * 1000);
+    }
+  g_assert_cmpuint (n_ok, ==, MANY_TUNNELS);
+}
+
+/* One address holding 1,100 half-sent CONNECT heads (more than max-tunnels) must not lock
+ * out a client on another address: past its per-address share the attacker is refused. */
+static void
+test_slow_clients (Fixture *f, gconstpointer data)
+{
+  struct rlimit rl;
+  g_autofree char *extra = allow_echo ("");
+  g_autofree char *dest = NULL;
+  g_autofree char *half = NULL;
+  g_autofree char *full = NULL;
+  g_autofree char *head = NULL;
+  GSocket **attack = g_new0 (GSocket *, 1100);
+  guint status;
+
+  g_assert_cmpint (getrlimit (RLIMIT_NOFILE, &rl), ==, 0);
+  if (rl.rlim_max != RLIM_INFINITY && rl.rlim_max < 1400)
+    {
+      g_test_skip ("RLIMIT_NOFILE hard limit below 1,400");
+      g_free (attack);
+      return;
+    }
+  rl.rlim_cur = rl.rlim_max == RLIM_INFINITY ? 65536 : rl.rlim_max;
+  g_assert_cmpint (setrlimit (RLIMIT_NOFILE, &rl), ==, 0);
+
+  start_proxy (f, extra);
+  dest = g_strdup_printf ("localhost:%u", echo_port);
+  half = g_strdup_printf ("CONNECT %s HTTP/1.1\r\nHost: ", dest);
+  full = g_strdup_printf ("CONNECT %s HTTP/1.1\r\nHost: %s\r\n\r\n", dest, dest);
+  for (guint i = 0; i < 1100; i++)
+    {
+      attack[i] = client_connect (f->port);
+      send_all (attack[i], half, strlen (half));
+    }
+  /* The legitimate client keeps being served while the heads are held. */
+  for (guint i = 0; i < 10; i++)
+    {
+      g_autoptr (GSocket) s = client_connect_from (f->port, "127.0.0.2");
+      g_autofree char *answer = NULL;
+      send_all (s, full, strlen (full));
+      if (read_status (s, &answer) != 200)
+        g_error ("legitimate client refused during the attack: %s", answer);
+      assert_echo (s, 5);
+      g_usleep (100 * 1000);
+    }
+  /* The attacker got its share (16) and then 429, or past MAX_REFUSING just a close. */
+  g_assert_cmpuint (read_status (attack[16], &head), ==, 429);
+  g_assert_nonnull (strstr (head, "429 Too Many Requests"));
+  status = read_status (attack[1099], NULL);
+  g_assert_true (status == 429 || status == 0);
+  g_assert_true (wait_log (f, "client=127.0.0.2:"));
+  for (guint i = 0; i < 1100; i++)
+    g_object_unref (attack[i]);
+  g_free (attack);
 }
 
 static void
@@ -485,7 +716,8 @@ test_get_config (Fixture *f, gconstpointer data)
   start_proxy (f, extra);
   req = g_strdup_printf ("GET http://localhost:%u/esa/v1/config?system=1 HTTP/1.1\r\n"
                          "Host: localhost:%u\r\nAccept: application/json\r\n"
-                         "Proxy-Connection: keep-alive\r\n\r\n",
+                         "Proxy-Connection: keep-alive\r\nConnection: x-site-token\r\n"
+                         "X-Site-Token: internal\r\n\r\n",
                          http_port, http_port);
   s = client_connect (f->port);
   send_all (s, req, strlen (req));
@@ -498,6 +730,8 @@ test_get_config (Fixture *f, gconstpointer data)
   g_assert_nonnull (strstr (http_last_request, "Accept: application/json\r\n"));
   g_assert_nonnull (strstr (http_last_request, "Connection: close\r\n"));
   g_assert_null (strstr (http_last_request, "Proxy-Connection"));
+  /* named in Connection: for the proxy hop only (RFC 9110 §7.6.1) */
+  g_assert_null (strstr (http_last_request, "X-Site-Token"));
   g_mutex_unlock (&http_lock);
 }
 
@@ -873,6 +1107,9 @@ main (int argc, char **argv)
 #define ADD(path, func) g_test_add (path, Fixture, NULL, fixture_setup, func, fixture_teardown)
   ADD ("/proxy/tunnel/echo", test_tunnel_echo);
   ADD ("/proxy/tunnel/early-data", test_tunnel_early_data);
+  g_test_add ("/proxy/tunnel/many", Fixture, NULL, fixture_setup, test_tunnel_many, fixture_teardown);
+  g_test_add ("/proxy/tunnel/many-poll", Fixture, "ESA_PROXY_POLLER=poll", fixture_setup, test_tunnel_many,
+              fixture_teardown);
   ADD ("/proxy/refused/destinations-and-tricks", test_refused_destinations);
   ADD ("/proxy/refused/oversized", test_oversized_head);
   ADD ("/proxy/normalized-names", test_normalized_names);
@@ -883,6 +1120,7 @@ main (int argc, char **argv)
   ADD ("/proxy/clients", test_clients);
   ADD ("/proxy/idle-timeout", test_idle_timeout);
   ADD ("/proxy/connection-limit", test_connection_limit);
+  ADD ("/proxy/slow-clients", test_slow_clients);
   ADD ("/proxy/reload", test_reload);
   ADD ("/proxy/stop/graceful", test_graceful_stop);
   ADD ("/proxy/stop/bounded", test_stop_bounded);
