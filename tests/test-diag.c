@@ -401,6 +401,13 @@ test_aix_diag (void)
   g_assert_cmpuint (problems->len, ==, 0);
   g_clear_pointer (&problems, g_ptr_array_unref);
 
+  /* issue 10 item 10: invalid UTF-8 from the command is refused cleanly */
+  problems = diag_aix_run_diag ("hdisk7", NULL, &error);
+  g_assert_null (problems);
+  g_assert_error (error, ESA_ERROR, ESA_ERROR_INVALID_DATA);
+  g_assert_true (g_utf8_validate (error->message, -1, NULL));
+  g_clear_error (&error);
+
   problems = diag_aix_run_diag ("hdisk99", NULL, &error);
   g_assert_null (problems);
   g_assert_nonnull (error);
@@ -420,6 +427,10 @@ test_aix_diag_malformed (void)
     "",
     "garbage\nmore garbage\n",
     "DIAGNOSTIC ANALYSIS 801014\nA PROBLEM WAS DETECTED ON Tue Aug 26 10:20:31 CDT 2025\n\n  FRU: 00E1234 85% hdisk1\n",
+    /* issue 10 item 10: this crashed PCRE2's JIT; other invalid UTF-8 */
+    "651-204\xff\x16\xff",
+    "SRN: 2D02-127\xff\n\xc0\x80 85% hdisk1\n",
+    "\xed\xa0\x80\xf4\x90\x80\x80",
     NULL,
   };
   for (guint i = 0; bad[i] != NULL; i++)

@@ -448,6 +448,23 @@ test_backend_aix (void)
   g_unsetenv ("ESA_COMMAND_PATH");
 }
 
+/* Issue 10 item 10: a key file with invalid UTF-8 gives a clean error. */
+static void
+test_key_file_invalid_utf8 (void)
+{
+  const char *inputs[] = { "651-204\xff\x16\xff", "2027\xff" "1201\n", "UAK1;machine_type=\xc0\x80;serial=1;expires=20271201\n" };
+  for (guint i = 0; i < G_N_ELEMENTS (inputs); i++)
+    {
+      g_autoptr (GError) error = NULL;
+      g_autofree char *expiry = NULL;
+      g_autoptr (EsaUakKey) key = NULL;
+      g_assert_false (esa_uak_parse_key_file ("key.txt", inputs[i], &expiry, &key, &error));
+      g_assert_error (error, ESA_ERROR, ESA_ERROR_INVALID_DATA);
+      g_assert_true (g_utf8_validate (error->message, -1, NULL));
+      g_assert_nonnull (strstr (error->message, "key.txt:1:"));
+    }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -463,6 +480,7 @@ main (int argc, char **argv)
   g_test_add_func ("/uak/accept", test_accept);
   g_test_add_func ("/uak/backend-file", test_backend_file);
   g_test_add_func ("/uak/backend-aix", test_backend_aix);
+  g_test_add_func ("/uak/key-file-invalid-utf8", test_key_file_invalid_utf8);
   rc = g_test_run ();
   gnutls_privkey_deinit (keys.key);
   esa_test_rmtree (keys.dir);

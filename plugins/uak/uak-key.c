@@ -7,6 +7,7 @@
 #include "uak-private.h"
 
 #include <esa/esa-error.h>
+#include <esa/esa-subprocess.h>
 #include <string.h>
 
 #define UAK_KEY_DATA_MAX 4096
@@ -174,7 +175,8 @@ gboolean
 esa_uak_parse_key_file (const char *where, const char *text, char **expiry, EsaUakKey **key,
                         GError **error)
 {
-  g_auto (GStrv) lines = g_strsplit (text != NULL ? text : "", "\n", -1);
+  g_autofree char *valid = esa_text_make_valid (text != NULL ? text : "", -1);
+  g_auto (GStrv) lines = g_strsplit (valid, "\n", -1);
   *expiry = NULL;
   if (key != NULL)
     *key = NULL;
