@@ -465,6 +465,42 @@ test_key_file_invalid_utf8 (void)
     }
 }
 
+/* Issue 9 item 9: the curve is pinned to P-256. A P-384 public key is
+ * refused as configuration, and its (otherwise valid ECDSA-SHA256)
+ * signature over a key is never accepted. */
+static void
+test_verifier_p384_refused (void)
+{
+  gnutls_privkey_t priv = NULL;
+  gnutls_pubkey_t pub = NULL;
+  gnutls_datum_t pem = { NULL, 0 };
+  gnutls_datum_t sig = { NULL, 0 };
+  const char *key_data = "UAK1;machine_type=9009;serial=78ABCDE;expires=20291201;issued=20261126";
+  gnutls_datum_t data = { (unsigned char *) key_data, (unsigned) strlen (key_data) };
+  g_autofree char *path = g_build_filename (keys.dir, "p384-pub.pem", NULL);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (EsaUakVerifier) v = NULL;
+  g_assert_cmpint (gnutls_privkey_init (&priv), ==, 0);
+  g_assert_cmpint (gnutls_privkey_generate (priv, GNUTLS_PK_ECDSA,
+                                            GNUTLS_CURVE_TO_BITS (GNUTLS_ECC_CURVE_SECP384R1), 0), ==, 0);
+  g_assert_cmpint (gnutls_pubkey_init (&pub), ==, 0);
+  g_assert_cmpint (gnutls_pubkey_import_privkey (pub, priv, 0, 0), ==, 0);
+  g_assert_cmpint (gnutls_pubkey_export2 (pub, GNUTLS_X509_FMT_PEM, &pem), ==, 0);
+  /* the signature itself is good: GnuTLS alone would accept it */
+  g_assert_cmpint (gnutls_privkey_sign_data (priv, GNUTLS_DIG_SHA256, 0, &data, &sig), ==, 0);
+  g_assert_cmpint (gnutls_pubkey_verify_data2 (pub, GNUTLS_SIGN_ECDSA_SHA256, 0, &data, &sig), >=, 0);
+  esa_test_write_file (path, (const char *) pem.data, 0644);
+  v = esa_uak_verifier_new_from_file (path, &error);
+  g_assert_null (v);
+  g_assert_error (error, ESA_ERROR, ESA_ERROR_INVALID_CONFIG);
+  g_assert_nonnull (strstr (error->message, path));
+  g_assert_nonnull (strstr (error->message, "expected P-256"));
+  gnutls_free (sig.data);
+  gnutls_free (pem.data);
+  gnutls_pubkey_deinit (pub);
+  gnutls_privkey_deinit (priv);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -477,6 +513,7 @@ main (int argc, char **argv)
   g_test_add_func ("/uak/base64", test_base64);
   g_test_add_func ("/uak/answer-malformed", test_offer_malformed);
   g_test_add_func ("/uak/public-key-files", test_verifier_files);
+  g_test_add_func ("/uak/public-key-p384-refused", test_verifier_p384_refused);
   g_test_add_func ("/uak/accept", test_accept);
   g_test_add_func ("/uak/backend-file", test_backend_file);
   g_test_add_func ("/uak/backend-aix", test_backend_aix);
