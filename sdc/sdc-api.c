@@ -391,6 +391,7 @@ sdc_api_uak (SdcServer *self, SdcRequest *req, JsonObject *obj, guint *status, c
   const char *machine_type;
   const char *serial;
   const char *current;
+  const char *kind;
   gboolean replayed = FALSE;
   SdcReportRow row = { 0 };
 
@@ -413,6 +414,18 @@ sdc_api_uak (SdcServer *self, SdcRequest *req, JsonObject *obj, guint *status, c
                            "current_expiry: expected a date YYYYMMDD");
       return FALSE;
     }
+  /* which key: the firmware's (default) or, on POWER10, the AIX (OS) key */
+  kind = sdc_json_get_string (obj, NULL, "key", FALSE, &local);
+  if (local != NULL)
+    {
+      g_propagate_error (error, g_steal_pointer (&local));
+      return FALSE;
+    }
+  if (kind != NULL && !g_str_equal (kind, "firmware") && !g_str_equal (kind, "aix"))
+    {
+      g_set_error_literal (error, SDC_ERROR, SDC_ERROR_INVALID_FIELD, "key: expected \"firmware\" or \"aix\"");
+      return FALSE;
+    }
   /* a system gets keys for its own machine only */
   if (!sdc_store_get_machine (self->store, req->system_id, &reg_type, &reg_serial, error))
     return FALSE;
@@ -428,7 +441,7 @@ sdc_api_uak (SdcServer *self, SdcRequest *req, JsonObject *obj, guint *status, c
   if (replayed)
     return TRUE;
 
-  if (!sdc_uak_issue (self->uak, machine_type, serial, current, now_dt, &key_data, &signature, error))
+  if (!sdc_uak_issue (self->uak, kind, machine_type, serial, current, now_dt, &key_data, &signature, error))
     return FALSE;
   out = json_object_new ();
   json_object_set_string_member (out, "key_data", key_data);

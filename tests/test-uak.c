@@ -501,6 +501,46 @@ test_verifier_p384_refused (void)
   gnutls_privkey_deinit (priv);
 }
 
+/* Issue 12, the POWER10 AIX key: a key is applied only as the kind asked for,
+ * and only POWER10 and later keep an AIX key. */
+static void
+test_key_kind (void)
+{
+  const char *reason = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (EsaUakKey) fw = esa_uak_key_parse ("UAK1;machine_type=9105;serial=78A1B2C;expires=20271201", &error);
+  g_autoptr (EsaUakKey) aix = esa_uak_key_parse ("UAK1;key=aix;machine_type=9105;serial=78A1B2C;expires=20271201", &error);
+  g_autoptr (EsaUakKey) odd = esa_uak_key_parse ("UAK1;key=hmc;machine_type=9105;serial=78A1B2C;expires=20271201", &error);
+  g_assert_no_error (error);
+  g_assert_null (fw->kind);
+  g_assert_cmpstr (aix->kind, ==, "aix");
+  g_assert_true (esa_uak_key_check_kind (fw, ESA_UAK_KEY_FIRMWARE, &reason, &error));
+  g_assert_true (esa_uak_key_check_kind (aix, ESA_UAK_KEY_AIX, &reason, &error));
+  g_assert_no_error (error);
+  g_assert_false (esa_uak_key_check_kind (fw, ESA_UAK_KEY_AIX, &reason, &error));
+  g_assert_error (error, ESA_ERROR, ESA_ERROR_REFUSED);
+  g_assert_cmpstr (reason, ==, ESA_UAK_REASON_OTHER_KEY);
+  g_assert_nonnull (strstr (error->message, "a firmware key, the AIX key was asked for"));
+  g_clear_error (&error);
+  g_assert_false (esa_uak_key_check_kind (aix, ESA_UAK_KEY_FIRMWARE, &reason, &error));
+  g_assert_nonnull (strstr (error->message, "an AIX key, the firmware key was asked for"));
+  g_clear_error (&error);
+  g_assert_false (esa_uak_key_check_kind (odd, ESA_UAK_KEY_FIRMWARE, &reason, &error));
+  g_clear_error (&error);
+  /* twice is refused like any field */
+  g_assert_null (esa_uak_key_parse ("UAK1;key=aix;key=aix;machine_type=9105;serial=1;expires=20271201", &error));
+  g_clear_error (&error);
+
+  g_assert_true (esa_uak_processor_has_aix_key ("PowerPC_POWER10"));
+  g_assert_true (esa_uak_processor_has_aix_key ("PowerPC_POWER11"));
+  g_assert_false (esa_uak_processor_has_aix_key ("PowerPC_POWER9"));
+  g_assert_false (esa_uak_processor_has_aix_key ("PowerPC_POWER8"));
+  g_assert_false (esa_uak_processor_has_aix_key ("POWER"));
+  g_assert_false (esa_uak_processor_has_aix_key (NULL));
+  g_assert_cmpstr (esa_uak_key_kind_name (ESA_UAK_KEY_AIX), ==, "aix");
+  g_assert_cmpstr (esa_uak_key_kind_name (ESA_UAK_KEY_FIRMWARE), ==, "firmware");
+}
+
 int
 main (int argc, char **argv)
 {
@@ -515,6 +555,7 @@ main (int argc, char **argv)
   g_test_add_func ("/uak/public-key-files", test_verifier_files);
   g_test_add_func ("/uak/public-key-p384-refused", test_verifier_p384_refused);
   g_test_add_func ("/uak/accept", test_accept);
+  g_test_add_func ("/uak/key-kind", test_key_kind);
   g_test_add_func ("/uak/backend-file", test_backend_file);
   g_test_add_func ("/uak/backend-aix", test_backend_aix);
   g_test_add_func ("/uak/key-file-invalid-utf8", test_key_file_invalid_utf8);
