@@ -82,6 +82,18 @@ wait_uak_status (Fixture *f, guint n)
     }
 }
 
+/* `esactl uak WHAT` must succeed; its output. */
+static char *
+uak_ok (Fixture *f, const char *what)
+{
+  g_autofree char *err = NULL;
+  char *out = NULL;
+  int rc = et_esactl (f->w, &out, &err, "uak", what, NULL);
+  g_test_message ("uak %s: %s%s", what, out, err);
+  g_assert_cmpint (rc, ==, 0);
+  return out;
+}
+
 static char *
 read_file (const char *path)
 {
@@ -223,7 +235,6 @@ test_aix_expired (void)
   g_autoptr (JsonArray) reports = NULL;
   const char *env[3] = { NULL };
   JsonObject *body;
-  int rc;
 
   f.w = et_world_new (NULL);
   f.fake_uak = g_build_filename (f.w->dir, "fake-uak", NULL);
@@ -238,19 +249,14 @@ test_aix_expired (void)
   et_activate (f.w);
 
   /* issue 12: a key that expired long ago says so, not "-2827 days left" */
-  rc = et_esactl (f.w, &out, &err, "uak", "status", NULL);
-  g_test_message ("uak status: %s%s", out, err);
-  g_assert_cmpint (rc, ==, 0);
+  out = uak_ok (&f, "status");
   g_assert_nonnull (strstr (out, "expiry:       20190301 (expired on 2019-03-01)"));
   g_assert_null (strstr (out, "days left"));
   /* POWER8: no AIX key to keep */
   g_assert_null (strstr (out, "AIX key"));
   g_clear_pointer (&out, g_free);
-  g_clear_pointer (&err, g_free);
 
-  rc = et_esactl (f.w, &out, &err, "uak", "check", NULL);
-  g_test_message ("uak check: %s%s", out, err);
-  g_assert_cmpint (rc, ==, 0);
+  out = uak_ok (&f, "check");
   g_assert_true (g_str_has_prefix (out, "applied:"));
   g_assert_null (strstr (out, "AIX key"));
   state = read_file (f.fake_uak);
@@ -282,7 +288,6 @@ test_aix_key_p10 (void)
   g_autoptr (JsonArray) reports = NULL;
   const char *env[3] = { "ESA_FAKE_AIX_MACHINE=p10-lpar", NULL, NULL };
   JsonObject *body;
-  int rc;
 
   f.w = et_world_new (NULL);
   f.fake_uak = g_build_filename (f.w->dir, "fake-uak", NULL);
@@ -298,19 +303,14 @@ test_aix_key_p10 (void)
   et_esad_start (f.w, env);
   et_activate (f.w);
 
-  rc = et_esactl (f.w, &out, &err, "uak", "status", NULL);
-  g_test_message ("uak status: %s%s", out, err);
-  g_assert_cmpint (rc, ==, 0);
+  out = uak_ok (&f, "status");
   {
     g_autofree char *line = g_strdup_printf ("AIX key:      %s (10 days left)", soon);
     g_assert_nonnull (strstr (out, line));
   }
   g_clear_pointer (&out, g_free);
-  g_clear_pointer (&err, g_free);
 
-  rc = et_esactl (f.w, &out, &err, "uak", "check", NULL);
-  g_test_message ("uak check: %s%s", out, err);
-  g_assert_cmpint (rc, ==, 0);
+  out = uak_ok (&f, "check");
   g_assert_true (g_str_has_prefix (out, "not-due:"));
   g_assert_nonnull (strstr (out, "\nAIX key applied: new AIX key applied: expires"));
   /* only the AIX key changed, and uak_update got a key marked key=aix */
@@ -332,8 +332,7 @@ test_aix_key_p10 (void)
   g_assert_cmpstr (json_object_get_string_member (body, "expires"), ==, expect);
 
   g_clear_pointer (&out, g_free);
-  g_clear_pointer (&err, g_free);
-  g_assert_cmpint (et_esactl (f.w, &out, &err, "uak", "status", NULL), ==, 0);
+  out = uak_ok (&f, "status");
   {
     g_autofree char *line = g_strdup_printf ("AIX key:      %s (375 days left)", expect);
     g_assert_nonnull (strstr (out, line));
