@@ -2,7 +2,7 @@
 #include "config.h"
 
 #include "esactl-private.h"
-#include "esa-config-private.h"
+#include "esa-config.h"
 #include "esa/esa-error.h"
 
 #include <gio/gunixsocketaddress.h>
@@ -23,7 +23,7 @@ esactl_socket_path (EsactlOptions *opts)
         return NULL;
       config = esa_config_new_default ();
     }
-  return g_strdup (config->socket_path);
+  return g_strdup (esa_config_get_socket_path (config));
 }
 
 static int

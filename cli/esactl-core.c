@@ -2,9 +2,9 @@
 #include "config.h"
 
 #include "esactl-private.h"
-#include "esa-config-private.h"
+#include "esa-config.h"
 #include "esa/esa-error.h"
-#include "esa-plugin-loader-private.h"
+#include "esa-plugin-loader.h"
 
 static int
 cmd_status (EsactlOptions *opts, int argc, char **argv)
@@ -98,8 +98,8 @@ cmd_plugin_list (EsactlOptions *opts, int argc, char **argv)
         return ESACTL_EXIT_CONFIG;
       }
     if (!opts->json && !opts->quiet)
-      g_printerr ("esactl: esad is not running; scanning %s directly\n", config->plugin_dir);
-    records = esa_plugin_scan (config->plugin_dir, (const char *const *) config->enabled_plugins);
+      g_printerr ("esactl: esad is not running; scanning %s directly\n", esa_config_get_plugin_dir (config));
+    records = esa_plugin_scan (esa_config_get_plugin_dir (config), esa_config_get_enabled_plugins (config));
     reply = esa_plugin_records_to_json (records);
     print_plugins (opts, reply);
   }
@@ -182,16 +182,16 @@ cmd_config_check (EsactlOptions *opts, int argc, char **argv)
       json_builder_add_boolean_value (b, TRUE);
       json_builder_set_member_name (b, "warnings");
       json_builder_begin_array (b);
-      for (guint i = 0; i < config->warnings->len; i++)
-        json_builder_add_string_value (b, g_ptr_array_index (config->warnings, i));
+      for (guint i = 0; i < esa_config_get_warnings (config)->len; i++)
+        json_builder_add_string_value (b, g_ptr_array_index (esa_config_get_warnings (config), i));
       json_builder_end_array (b);
       json_builder_end_object (b);
       root = json_builder_get_root (b);
       esactl_print_json (root);
       return 0;
     }
-  for (guint i = 0; i < config->warnings->len; i++)
-    g_printerr ("warning: %s\n", (const char *) g_ptr_array_index (config->warnings, i));
+  for (guint i = 0; i < esa_config_get_warnings (config)->len; i++)
+    g_printerr ("warning: %s\n", (const char *) g_ptr_array_index (esa_config_get_warnings (config), i));
   g_print ("%s: OK\n", path);
   return 0;
 }

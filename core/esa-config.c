@@ -413,7 +413,7 @@ load_values (EsaConfig *self, GError **error)
     for (guint n = 1; n <= ESA_MAX_PROXIES; n++)
       {
         g_autofree char *group = g_strdup_printf ("proxy.%u", n);
-        EsaProxyConfig *p;
+        EsaConfigProxy *p;
         g_autofree char *pwfile = NULL;
         if (!g_key_file_has_group (self->keyfile, group))
           continue; /* "not configured": the next one is used */
@@ -557,7 +557,7 @@ esa_config_ref (EsaConfig *self)
 }
 
 void
-esa_config_free (EsaConfig *self)
+esa_config_unref (EsaConfig *self)
 {
   if (self == NULL || !g_atomic_int_dec_and_test (&self->ref))
     return;
@@ -616,4 +616,156 @@ gboolean
 esa_config_plugin_enabled (EsaConfig *self, const char *plugin)
 {
   return g_strv_contains ((const char *const *) self->enabled_plugins, plugin);
+}
+
+/* Accessors for the parts of OpenESA outside core/ (esa-config.h). */
+const char *
+esa_config_get_path (EsaConfig *self)
+{
+  return self->path;
+}
+
+GPtrArray *
+esa_config_get_warnings (EsaConfig *self)
+{
+  return self->warnings;
+}
+
+const char *
+esa_config_get_state_dir (EsaConfig *self)
+{
+  return self->state_dir;
+}
+
+const char *
+esa_config_get_socket_path (EsaConfig *self)
+{
+  return self->socket_path;
+}
+
+const char *
+esa_config_get_plugin_dir (EsaConfig *self)
+{
+  return self->plugin_dir;
+}
+
+const char *
+esa_config_get_pid_file (EsaConfig *self)
+{
+  return self->pid_file;
+}
+
+const char *
+esa_config_get_log_level (EsaConfig *self)
+{
+  return self->log_level;
+}
+
+const char *
+esa_config_get_control_group (EsaConfig *self)
+{
+  return self->control_group;
+}
+
+const char *const *
+esa_config_get_enabled_plugins (EsaConfig *self)
+{
+  return (const char *const *) self->enabled_plugins;
+}
+
+const char *const *
+esa_config_get_servers (EsaConfig *self)
+{
+  return (const char *const *) self->servers;
+}
+
+const char *
+esa_config_get_config_url (EsaConfig *self)
+{
+  return self->config_url;
+}
+
+const char *
+esa_config_get_ca_file (EsaConfig *self)
+{
+  return self->ca_file;
+}
+
+guint64
+esa_config_get_timeout (EsaConfig *self)
+{
+  return self->timeout_s;
+}
+
+gboolean
+esa_config_get_direct (EsaConfig *self)
+{
+  return self->direct;
+}
+
+guint
+esa_config_get_n_proxies (EsaConfig *self)
+{
+  return self->n_proxies;
+}
+
+void
+esa_config_get_proxy (EsaConfig *self, guint index, const char **url, const char **user,
+                      const char **password_file)
+{
+  g_return_if_fail (index < self->n_proxies);
+  if (url != NULL)
+    *url = self->proxies[index].url;
+  if (user != NULL)
+    *user = self->proxies[index].user;
+  if (password_file != NULL)
+    *password_file = self->proxies[index].password_file;
+}
+
+const char *const *
+esa_config_get_vendors (EsaConfig *self)
+{
+  return (const char *const *) self->vendors;
+}
+
+const char *
+esa_config_get_contact_name (EsaConfig *self)
+{
+  return self->contact_name;
+}
+
+const char *
+esa_config_get_contact_email (EsaConfig *self)
+{
+  return self->contact_email;
+}
+
+const char *
+esa_config_get_contact_phone (EsaConfig *self)
+{
+  return self->contact_phone;
+}
+
+guint64
+esa_config_get_backoff_min (EsaConfig *self)
+{
+  return self->backoff_min_s;
+}
+
+guint64
+esa_config_get_backoff_max (EsaConfig *self)
+{
+  return self->backoff_max_s;
+}
+
+const char *
+esa_config_get_transport (EsaConfig *self)
+{
+  return self->transport;
+}
+
+const char *
+esa_config_get_outbox (EsaConfig *self)
+{
+  return self->outbox;
 }

@@ -2,7 +2,7 @@
 #pragma once
 
 #include "esa/esa-context.h"
-#include "esa-plugin-loader-private.h"
+#include "esa-plugin-loader.h"
 
 G_BEGIN_DECLS
 

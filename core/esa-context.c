@@ -3,7 +3,7 @@
 
 #include "esa-context-private.h"
 #include "esa-engine-private.h"
-#include "esa-fileutil-private.h"
+#include "esa-fileutil.h"
 #include "esa-schedule-private.h"
 #include "esa/esa-error.h"
 

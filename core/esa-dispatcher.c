@@ -3,11 +3,12 @@
  * last run of every job is written to a state file after it ends. */
 #include "config.h"
 
-#include "esa-dispatcher-private.h"
+#include "esa-dispatcher.h"
 #include "esa-context-private.h"
-#include "esa-fileutil-private.h"
+#include "esa-fileutil.h"
 #include "esa-schedule-private.h"
 #include "esa/esa-error.h"
+#include "esa/esa-json.h"
 
 #include <string.h>
 
@@ -110,18 +111,6 @@ esa_job_run_set_summary (EsaJobRun *run, const char *summary)
 
 /* ---- state file ---- */
 
-/* The state file may have been edited or damaged: a member of another type
- * reads as absent (json-glib's _with_default getters raise a critical on an
- * object or array member). */
-static const char *
-state_str (JsonObject *o, const char *member)
-{
-  JsonNode *n = json_object_get_member (o, member);
-  if (n == NULL || !JSON_NODE_HOLDS_VALUE (n) || json_node_get_value_type (n) != G_TYPE_STRING)
-    return NULL;
-  return json_node_get_string (n);
-}
-
 static void
 load_state (EsaDispatcher *self)
 {
@@ -144,11 +133,12 @@ load_state (EsaDispatcher *self)
   for (guint i = 0; i < self->jobs->len; i++)
     {
       Job *job = g_ptr_array_index (self->jobs, i);
-      JsonNode *jn = json_object_get_member (json_node_get_object (root), job->name);
+      /* An edited file is outside input: a member of the wrong type reads as absent. */
+      JsonObject *jo = esa_json_peek_object (json_node_get_object (root), job->name);
       const char *last;
-      if (jn == NULL || !JSON_NODE_HOLDS_OBJECT (jn))
+      if (jo == NULL)
         continue;
-      last = state_str (json_node_get_object (jn), "last_run");
+      last = esa_json_peek_string (jo, "last_run");
       if (last != NULL)
         {
           g_clear_pointer (&job->last_run, g_date_time_unref);
@@ -158,7 +148,7 @@ load_state (EsaDispatcher *self)
                        job->name, last);
         }
       g_free (job->last_result);
-      job->last_result = g_strdup (state_str (json_node_get_object (jn), "last_result"));
+      job->last_result = g_strdup (esa_json_peek_string (jo, "last_result"));
     }
 }
 

@@ -2,7 +2,7 @@
 #include "config.h"
 
 #include "esa-engine-private.h"
-#include "esa-fileutil-private.h"
+#include "esa-fileutil.h"
 #include "esa/esa-error.h"
 
 #include <unistd.h>
@@ -82,7 +82,7 @@ esa_engine_free (EsaEngine *self)
   g_clear_pointer (&self->plugins, g_ptr_array_unref);
   g_clear_pointer (&self->queue, esa_queue_free);
   g_clear_pointer (&self->platform, esa_platform_free);
-  g_clear_pointer (&self->config, esa_config_free);
+  g_clear_pointer (&self->config, esa_config_unref);
   g_mutex_clear (&self->config_lock);
   g_clear_pointer (&self->started, g_date_time_unref);
   g_clear_pointer (&self->main_context, g_main_context_unref);
@@ -177,7 +177,7 @@ esa_engine_set_config (EsaEngine *self, EsaConfig *config)
   old = self->config;
   self->config = config;
   g_mutex_unlock (&self->config_lock);
-  esa_config_free (old);
+  esa_config_unref (old);
 }
 
 EsaConfig *
@@ -388,4 +388,54 @@ esa_engine_status_to_json (EsaEngine *self)
   json_builder_add_value (b, esa_dispatcher_to_json (self->dispatcher));
   json_builder_end_object (b);
   return json_builder_get_root (b);
+}
+
+EsaConfig *
+esa_engine_get_config (EsaEngine *self)
+{
+  return self->config;
+}
+
+EsaQueue *
+esa_engine_get_queue (EsaEngine *self)
+{
+  return self->queue;
+}
+
+EsaDispatcher *
+esa_engine_get_dispatcher (EsaEngine *self)
+{
+  return self->dispatcher;
+}
+
+const EsaPlatform *
+esa_engine_get_platform (EsaEngine *self)
+{
+  return self->platform;
+}
+
+GPtrArray *
+esa_engine_get_plugins (EsaEngine *self)
+{
+  return self->plugins;
+}
+
+GPtrArray *
+esa_engine_get_commands (EsaEngine *self)
+{
+  return self->commands;
+}
+
+void
+esa_engine_set_status_extra (EsaEngine *self, EsaStatusExtraFunc func, gpointer user_data)
+{
+  self->status_extra = func;
+  self->status_extra_data = user_data;
+}
+
+void
+esa_engine_set_call_sdc (EsaEngine *self, EsaCallSdcFunc func, gpointer user_data)
+{
+  self->call_sdc = func;
+  self->call_sdc_data = user_data;
 }

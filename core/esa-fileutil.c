@@ -1,7 +1,7 @@
 /* esa-fileutil.c: durable writes (temp + fsync + rename + fsync dir). */
 #include "config.h"
 
-#include "esa-fileutil-private.h"
+#include "esa-fileutil.h"
 #include "esa/esa-error.h"
 
 #include <errno.h>

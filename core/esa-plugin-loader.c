@@ -2,7 +2,7 @@
  * plugin code runs (file ownership and mode, then the ABI number read as data). */
 #include "config.h"
 
-#include "esa-plugin-loader-private.h"
+#include "esa-plugin-loader.h"
 
 #include <errno.h>
 #include <glib/gstdio.h>

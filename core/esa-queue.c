@@ -8,9 +8,10 @@
  * A crash at any point leaves each report either whole or absent. */
 #include "config.h"
 
-#include "esa-queue-private.h"
-#include "esa-fileutil-private.h"
+#include "esa-queue.h"
+#include "esa-fileutil.h"
 #include "esa/esa-error.h"
+#include "esa/esa-json.h"
 
 #include <glib/gstdio.h>
 #include <errno.h>
@@ -72,8 +73,7 @@ read_envelope (const char *path, GError **error)
   root = json_parser_get_root (parser);
   /* "report" must be an object: list () reads its members without checks. */
   if (root == NULL || !JSON_NODE_HOLDS_OBJECT (root) ||
-      json_object_get_member (json_node_get_object (root), "report") == NULL ||
-      !JSON_NODE_HOLDS_OBJECT (json_object_get_member (json_node_get_object (root), "report")))
+      esa_json_peek_object (json_node_get_object (root), "report") == NULL)
     {
       g_set_error (error, ESA_ERROR, ESA_ERROR_INVALID_DATA,
                    "%s: not a spooled report (expected an object with \"report\")", path);
@@ -94,13 +94,13 @@ static JsonObject *
 delivery_of (JsonNode *env)
 {
   JsonObject *root = json_node_get_object (env);
-  JsonNode *d = json_object_get_member (root, "delivery");
-  if (d == NULL || !JSON_NODE_HOLDS_OBJECT (d))
+  JsonObject *d = esa_json_peek_object (root, "delivery");
+  if (d == NULL)
     {
       json_object_set_object_member (root, "delivery", json_object_new ());
-      d = json_object_get_member (root, "delivery");
+      d = json_object_get_object_member (root, "delivery");
     }
-  return json_node_get_object (d);
+  return d;
 }
 
 static guint64
@@ -317,45 +317,25 @@ esa_queue_enqueue (EsaQueue *self, EsaReport *report, GError **error)
   return TRUE;
 }
 
-/* Spool files are outside input too: a member of the wrong type reads as
- * absent (json-glib's _with_default getters raise a critical instead). */
-static const char *
-member_str (JsonObject *obj, const char *name, const char *fallback)
-{
-  JsonNode *node = json_object_get_member (obj, name);
-  if (node == NULL || !JSON_NODE_HOLDS_VALUE (node) || json_node_get_value_type (node) != G_TYPE_STRING)
-    return fallback;
-  return json_node_get_string (node);
-}
-
-static gint64
-member_int (JsonObject *obj, const char *name)
-{
-  JsonNode *node = json_object_get_member (obj, name);
-  if (node == NULL || !JSON_NODE_HOLDS_VALUE (node) || json_node_get_value_type (node) != G_TYPE_INT64)
-    return 0;
-  return json_node_get_int (node);
-}
-
 static EsaQueueEntry *
 entry_from_envelope (const char *dir, const char *uuid, JsonNode *env)
 {
   JsonObject *root = json_node_get_object (env);
   JsonObject *report = json_object_get_object_member (root, "report");
   JsonObject *delivery = delivery_of (env);
-  JsonNode *failed = json_object_get_member (root, "failed");
+  JsonObject *failed = esa_json_peek_object (root, "failed");
   EsaQueueEntry *e = g_new0 (EsaQueueEntry, 1);
   g_autofree char *json = json_path (dir, uuid);
   g_autofree char *att = att_dir (dir, uuid);
   e->uuid = g_strdup (uuid);
-  e->kind = g_strdup (member_str (report, "kind", "?"));
-  e->plugin = g_strdup (member_str (report, "plugin", "?"));
-  e->created = g_strdup (member_str (report, "created", ""));
-  e->attempts = (guint) CLAMP (member_int (delivery, "attempts"), 0, G_MAXUINT);
-  e->next_attempt = member_int (delivery, "next_attempt");
-  e->last_error = g_strdup (member_str (delivery, "last_error", NULL));
-  if (failed != NULL && JSON_NODE_HOLDS_OBJECT (failed))
-    e->failed_reason = g_strdup (member_str (json_node_get_object (failed), "reason", NULL));
+  /* Spool files are outside input too: a member of the wrong type reads as absent. */
+  e->kind = g_strdup (esa_json_peek_string (report, "kind") ?: "?");
+  e->plugin = g_strdup (esa_json_peek_string (report, "plugin") ?: "?");
+  e->created = g_strdup (esa_json_peek_string (report, "created") ?: "");
+  e->attempts = (guint) CLAMP (esa_json_peek_int (delivery, "attempts", 0), 0, G_MAXUINT);
+  e->next_attempt = esa_json_peek_int (delivery, "next_attempt", 0);
+  e->last_error = g_strdup (esa_json_peek_string (delivery, "last_error"));
+  e->failed_reason = g_strdup (esa_json_peek_string (failed, "reason"));
   e->size = tree_size (json) + tree_size (att);
   return e;
 }
@@ -485,7 +465,7 @@ esa_queue_reschedule (EsaQueue *self, const char *uuid, const char *reason, gint
   if (env == NULL)
     return FALSE;
   d = delivery_of (env);
-  json_object_set_int_member (d, "attempts", member_int (d, "attempts") + 1);
+  json_object_set_int_member (d, "attempts", esa_json_peek_int (d, "attempts", 0) + 1);
   json_object_set_int_member (d, "next_attempt", next_attempt);
   json_object_set_string_member (d, "last_error", reason);
   return write_envelope (self, self->dir, uuid, env, error);

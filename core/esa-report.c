@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include "esa/esa-error.h"
+#include "esa/esa-json.h"
 #include "esa/esa-report.h"
 
 struct _EsaReport {
@@ -141,7 +142,7 @@ esa_report_to_json (EsaReport *self)
   g_autofree char *created = g_date_time_format_iso8601 (self->created);
   json_builder_begin_object (b);
   json_builder_set_member_name (b, "version");
-  json_builder_add_int_value (b, 1);
+  json_builder_add_int_value (b, ESA_PROTOCOL_VERSION);
   json_builder_set_member_name (b, "uuid");
   json_builder_add_string_value (b, self->uuid);
   json_builder_set_member_name (b, "kind");
@@ -180,26 +181,6 @@ esa_report_to_json (EsaReport *self)
   return json_builder_get_root (b);
 }
 
-static const char *
-member_string (JsonObject *obj, const char *name, gboolean required, GError **error)
-{
-  JsonNode *node = json_object_get_member (obj, name);
-  if (node == NULL || JSON_NODE_HOLDS_NULL (node))
-    {
-      if (required)
-        g_set_error (error, ESA_ERROR, ESA_ERROR_INVALID_DATA,
-                     "report: field \"%s\" is missing (expected a string)", name);
-      return NULL;
-    }
-  if (!JSON_NODE_HOLDS_VALUE (node) || json_node_get_value_type (node) != G_TYPE_STRING)
-    {
-      g_set_error (error, ESA_ERROR, ESA_ERROR_INVALID_DATA,
-                   "report: field \"%s\" has the wrong type (expected a string)", name);
-      return NULL;
-    }
-  return json_node_get_string (node);
-}
-
 EsaReport *
 esa_report_new_from_json (JsonNode *node, GError **error)
 {
@@ -216,11 +197,11 @@ esa_report_new_from_json (JsonNode *node, GError **error)
       return NULL;
     }
   obj = json_node_get_object (node);
-  uuid = member_string (obj, "uuid", TRUE, &local);
-  kind = local ? NULL : member_string (obj, "kind", TRUE, &local);
-  plugin = local ? NULL : member_string (obj, "plugin", TRUE, &local);
-  created = local ? NULL : member_string (obj, "created", TRUE, &local);
-  parent = local ? NULL : member_string (obj, "parent", FALSE, &local);
+  uuid = esa_json_get_string (obj, "report: ", "uuid", ESA_JSON_REQUIRED, &local);
+  kind = local ? NULL : esa_json_get_string (obj, "report: ", "kind", ESA_JSON_REQUIRED, &local);
+  plugin = local ? NULL : esa_json_get_string (obj, "report: ", "plugin", ESA_JSON_REQUIRED, &local);
+  created = local ? NULL : esa_json_get_string (obj, "report: ", "created", ESA_JSON_REQUIRED, &local);
+  parent = local ? NULL : esa_json_get_string (obj, "report: ", "parent", ESA_JSON_OPTIONAL, &local);
   if (local != NULL)
     {
       g_propagate_error (error, local);
@@ -273,9 +254,9 @@ esa_report_new_from_json (JsonNode *node, GError **error)
           return NULL;
         }
       ao = json_node_get_object (an);
-      name = member_string (ao, "name", TRUE, &local);
-      path = local ? NULL : member_string (ao, "path", TRUE, &local);
-      ctype = local ? NULL : member_string (ao, "content_type", FALSE, &local);
+      name = esa_json_get_string (ao, NULL, "name", ESA_JSON_REQUIRED, &local);
+      path = local ? NULL : esa_json_get_string (ao, NULL, "path", ESA_JSON_REQUIRED, &local);
+      ctype = local ? NULL : esa_json_get_string (ao, NULL, "content_type", ESA_JSON_OPTIONAL, &local);
       if (local != NULL || !attachment_name_valid (name))
         {
           g_set_error (error, ESA_ERROR, ESA_ERROR_INVALID_DATA,

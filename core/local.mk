@@ -1,7 +1,7 @@
-# libesa: the core shared by esad, esactl and every plugin.
+# libesa: the core shared by esad, esactl and every plugin. It links no
+# HTTP library: the transports and the control server live beside it.
 lib_LTLIBRARIES += core/libesa.la
 core_libesa_la_SOURCES = \
-	core/esa-error.c \
 	core/esa-report.c \
 	core/esa-config.c \
 	core/esa-fileutil.c \
@@ -9,9 +9,11 @@ core_libesa_la_SOURCES = \
 	core/esa-plugin-loader.c \
 	core/esa-dispatcher.c \
 	core/esa-context.c \
-	core/esa-engine.c
-core_libesa_la_CFLAGS = $(AM_CFLAGS) $(SOUP_CFLAGS) -DG_LOG_DOMAIN=\"esa\"
-core_libesa_la_LIBADD = $(GLIB_LIBS) $(JSON_LIBS) $(SOUP_LIBS)
+	core/esa-engine.c \
+	core/esa-transport.c \
+	core/esa-sender.c
+core_libesa_la_CFLAGS = $(AM_CFLAGS) -DG_LOG_DOMAIN=\"esa\"
+core_libesa_la_LIBADD = protocol/libesa-protocol.la $(GLIB_LIBS) $(JSON_LIBS) -lm
 core_libesa_la_LDFLAGS = -version-info 0:0:0 -no-undefined -export-symbols-regex '^_?esa_'
 
 esainclude_HEADERS += \
@@ -21,7 +23,8 @@ esainclude_HEADERS += \
 	core/esa/esa-report.h \
 	core/esa/esa-platform.h \
 	core/esa/esa-subprocess.h \
-	core/esa/esa-aix.h
+	core/esa/esa-aix.h \
+	core/esa/esa-aix-records.h
 pkgconfig_DATA += core/esa-plugin.pc
 EXTRA_DIST += core/esa-plugin.pc.in
 
@@ -29,15 +32,3 @@ EXTRA_DIST += core/esa-plugin.pc.in
 include $(srcdir)/core/platform.mk
 # Schedules: parsing and next-run computation.
 include $(srcdir)/core/schedule.mk
-
-core_libesa_la_SOURCES += \
-	core/esa-peercred.c \
-	core/esa-log.c \
-	core/esa-control.c \
-	core/esa-control-routes.c
-
-# esad: the daemon.
-sbin_PROGRAMS += core/esad
-core_esad_SOURCES = core/esad.c core/esad-extensions.c
-core_esad_CFLAGS = $(AM_CFLAGS) $(SOUP_CFLAGS) -I$(top_srcdir)/transports -DG_LOG_DOMAIN=\"esa\"
-core_esad_LDADD = transports/libesa-transport.la core/libesa.la $(GLIB_LIBS) $(JSON_LIBS) $(SOUP_LIBS)

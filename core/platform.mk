@@ -7,7 +7,6 @@ core_libesa_la_SOURCES += \
 	core/esa-platform-linux.c \
 	core/esa-platform-private.h \
 	core/aix/esa-aix-records.c \
-	core/aix/esa-aix-records.h \
 	core/aix/uname.c \
 	core/aix/lsattr.c \
 	core/aix/prtconf.c \

@@ -11,9 +11,9 @@
 #include "esa-proxy-tunnel.h"
 
 #include <esa/esa-error.h>
+#include <esa/esa-protocol.h>
 #include <string.h>
 
-#define CONFIG_PATH "/esa/v1/config"
 /* Refused clients whose answer is still being delivered; past this they are just closed. */
 #define MAX_REFUSING 256
 #define LINGER_SECONDS 2
@@ -369,10 +369,10 @@ start_dial (Conn *c)
 {
   EsaProxyRequest *r = c->request;
 
-  if (r->method == ESA_PROXY_METHOD_GET && strcmp (r->path, CONFIG_PATH) != 0 &&
-      !g_str_has_prefix (r->path, CONFIG_PATH "?"))
+  if (r->method == ESA_PROXY_METHOD_GET && strcmp (r->path, ESA_PROTOCOL_PATH_CONFIG) != 0 &&
+      !g_str_has_prefix (r->path, ESA_PROTOCOL_PATH_CONFIG "?"))
     {
-      conn_refuse (c, 403, "only " CONFIG_PATH " may be fetched over plain HTTP");
+      conn_refuse (c, 403, "only " ESA_PROTOCOL_PATH_CONFIG " may be fetched over plain HTTP");
       return;
     }
   if (!esa_proxy_allow_list_contains (c->config->allow, r->host, r->port))

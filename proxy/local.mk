@@ -12,12 +12,12 @@ proxy_libesa_proxy_la_SOURCES = \
 	proxy/esa-proxy-server.c proxy/esa-proxy-server.h \
 	proxy/esa-proxy-tunnel.c proxy/esa-proxy-tunnel.h
 proxy_libesa_proxy_la_CFLAGS = $(AM_CFLAGS) $(GNUTLS_CFLAGS) -DG_LOG_DOMAIN=\"esa-proxy\"
-proxy_libesa_proxy_la_LIBADD = core/libesa.la $(GLIB_LIBS) $(GNUTLS_LIBS)
+proxy_libesa_proxy_la_LIBADD = protocol/libesa-protocol.la $(GLIB_LIBS) $(GNUTLS_LIBS)
 
 sbin_PROGRAMS += proxy/esa-proxy
 proxy_esa_proxy_SOURCES = proxy/esa-proxy-main.c
 proxy_esa_proxy_CFLAGS = $(AM_CFLAGS) -DG_LOG_DOMAIN=\"esa-proxy\"
-proxy_esa_proxy_LDADD = proxy/libesa-proxy.la core/libesa.la $(GLIB_LIBS) $(GNUTLS_LIBS)
+proxy_esa_proxy_LDADD = proxy/libesa-proxy.la $(GLIB_LIBS) $(GNUTLS_LIBS)
 
 # Example configuration, installed next to esa.conf.
 proxyconfdir = $(sysconfdir)/esa

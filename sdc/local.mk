@@ -17,7 +17,7 @@ sdc_libesa_sdc_la_SOURCES = \
 SDC_CFLAGS = $(AM_CFLAGS) $(SOUP_CFLAGS) $(GNUTLS_CFLAGS) $(SQLITE_CFLAGS) -DG_LOG_DOMAIN=\"esa-sdc\"
 SDC_LIBS = $(SOUP_LIBS) $(GNUTLS_LIBS) $(SQLITE_LIBS) $(JSON_LIBS) $(GLIB_LIBS)
 sdc_libesa_sdc_la_CFLAGS = $(SDC_CFLAGS)
-sdc_libesa_sdc_la_LIBADD = $(SDC_LIBS)
+sdc_libesa_sdc_la_LIBADD = protocol/libesa-protocol.la $(SDC_LIBS)
 
 bin_PROGRAMS += sdc/esa-sdc
 sdc_esa_sdc_SOURCES = sdc/esa-sdc-main.c

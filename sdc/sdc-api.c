@@ -11,6 +11,8 @@
 #include "sdc-auth.h"
 #include "sdc-error.h"
 #include "sdc-json.h"
+#include "esa/esa-json.h"
+#include "esa/esa-protocol.h"
 
 #include <string.h>
 
@@ -26,7 +28,8 @@ static const char *
 get_token (JsonObject *obj, const char *name, gboolean required, GError **error)
 {
   g_autoptr (GError) local = NULL;
-  const char *s = sdc_json_get_string (obj, NULL, name, required, &local);
+  const char *s = esa_json_get_string (obj, NULL, name, required ? ESA_JSON_REQUIRED | ESA_JSON_NON_EMPTY : ESA_JSON_OPTIONAL,
+                                       &local);
   if (local != NULL)
     {
       g_propagate_error (error, g_steal_pointer (&local));
@@ -45,7 +48,8 @@ static char *
 get_uuid (JsonObject *obj, const char *name, gboolean required, GError **error)
 {
   g_autoptr (GError) local = NULL;
-  const char *s = sdc_json_get_string (obj, NULL, name, required, &local);
+  const char *s = esa_json_get_string (obj, NULL, name, required ? ESA_JSON_REQUIRED | ESA_JSON_NON_EMPTY : ESA_JSON_OPTIONAL,
+                                       &local);
   char *uuid;
   if (local != NULL)
     {
@@ -75,33 +79,32 @@ sdc_api_register (SdcServer *self, SdcRequest *req, JsonObject *obj, guint *stat
   g_autoptr (JsonObject) out = NULL;
   SdcSystemInfo info = { 0 };
   JsonObject *contact;
-  gboolean found = FALSE;
   gboolean created = FALSE;
 
   uuid = get_uuid (obj, "uuid", TRUE, error);
   if (uuid == NULL)
     return FALSE;
   req->uuid = g_strdup (uuid);
-  if ((info.vendor = sdc_json_get_string (obj, NULL, "vendor", TRUE, error)) == NULL ||
+  if ((info.vendor = esa_json_get_string (obj, NULL, "vendor", ESA_JSON_REQUIRED | ESA_JSON_NON_EMPTY, error)) == NULL ||
       (info.machine_type = get_token (obj, "machine_type", TRUE, error)) == NULL ||
       (info.serial = get_token (obj, "serial", TRUE, error)) == NULL ||
-      (info.hostname = sdc_json_get_string (obj, NULL, "hostname", TRUE, error)) == NULL)
+      (info.hostname = esa_json_get_string (obj, NULL, "hostname", ESA_JSON_REQUIRED | ESA_JSON_NON_EMPTY, error)) == NULL)
     return FALSE;
-  info.model = sdc_json_get_string (obj, NULL, "model", FALSE, &local);
+  info.model = esa_json_get_string (obj, NULL, "model", ESA_JSON_OPTIONAL, &local);
   if (local == NULL)
-    info.platform_id = sdc_json_get_string (obj, NULL, "system_id", FALSE, &local);
+    info.platform_id = esa_json_get_string (obj, NULL, "system_id", ESA_JSON_OPTIONAL, &local);
   if (local == NULL)
-    info.os = sdc_json_get_string (obj, NULL, "os", FALSE, &local);
+    info.os = esa_json_get_string (obj, NULL, "os", ESA_JSON_OPTIONAL, &local);
   if (local == NULL)
-    info.os_version = sdc_json_get_string (obj, NULL, "os_version", FALSE, &local);
+    info.os_version = esa_json_get_string (obj, NULL, "os_version", ESA_JSON_OPTIONAL, &local);
   if (local == NULL)
-    sdc_json_get_boolean (obj, NULL, "is_lpar", &info.is_lpar, &local);
+    esa_json_get_boolean (obj, NULL, "is_lpar", ESA_JSON_OPTIONAL, &info.is_lpar, &local);
   if (local != NULL)
     {
       g_propagate_error (error, g_steal_pointer (&local));
       return FALSE;
     }
-  contact = sdc_json_get_object (obj, NULL, "contact", FALSE, &found, &local);
+  contact = esa_json_get_object (obj, NULL, "contact", ESA_JSON_OPTIONAL, &local);
   if (local != NULL)
     {
       g_propagate_error (error, g_steal_pointer (&local));
@@ -111,7 +114,7 @@ sdc_api_register (SdcServer *self, SdcRequest *req, JsonObject *obj, guint *stat
     {
       const char *const keys[] = { "name", "email", "phone" };
       for (guint i = 0; i < G_N_ELEMENTS (keys); i++)
-        if (sdc_json_get_string (contact, "contact.", keys[i], FALSE, &local) == NULL && local != NULL)
+        if (esa_json_get_string (contact, "contact.", keys[i], ESA_JSON_OPTIONAL, &local) == NULL && local != NULL)
           {
             g_propagate_error (error, g_steal_pointer (&local));
             return FALSE;
@@ -148,8 +151,7 @@ parse_attachments (JsonObject *obj, GError **error)
 {
   g_autoptr (GPtrArray) list = g_ptr_array_new_with_free_func ((GDestroyNotify) sdc_attachment_decl_free);
   g_autoptr (GError) local = NULL;
-  gboolean found = FALSE;
-  JsonArray *arr = sdc_json_get_array (obj, NULL, "attachments", FALSE, &found, &local);
+  JsonArray *arr = esa_json_get_array (obj, NULL, "attachments", ESA_JSON_OPTIONAL, &local);
 
   if (local != NULL)
     {
@@ -172,7 +174,7 @@ parse_attachments (JsonObject *obj, GError **error)
           return NULL;
         }
       o = json_node_get_object (node);
-      if ((name = sdc_json_get_string (o, prefix, "name", TRUE, error)) == NULL)
+      if ((name = esa_json_get_string (o, prefix, "name", ESA_JSON_REQUIRED | ESA_JSON_NON_EMPTY, error)) == NULL)
         return NULL;
       if (!sdc_json_is_plain_name (name))
         {
@@ -180,21 +182,21 @@ parse_attachments (JsonObject *obj, GError **error)
                        "%sname: expected a plain file name (no '/', no leading '.')", prefix);
           return NULL;
         }
-      if (!sdc_json_get_int (o, prefix, "size", TRUE, &a->size, error))
+      if (!esa_json_get_int (o, prefix, "size", ESA_JSON_REQUIRED, &a->size, error))
         return NULL;
       if (a->size < 0)
         {
           g_set_error (error, SDC_ERROR, SDC_ERROR_INVALID_FIELD, "%ssize: expected an integer >= 0", prefix);
           return NULL;
         }
-      if ((sha = sdc_json_get_string (o, prefix, "sha256", TRUE, error)) == NULL)
+      if ((sha = esa_json_get_string (o, prefix, "sha256", ESA_JSON_REQUIRED | ESA_JSON_NON_EMPTY, error)) == NULL)
         return NULL;
       if (!sdc_json_is_sha256 (sha))
         {
           g_set_error (error, SDC_ERROR, SDC_ERROR_INVALID_FIELD, "%ssha256: expected 64 hex digits", prefix);
           return NULL;
         }
-      ct = sdc_json_get_string (o, prefix, "content_type", FALSE, &local);
+      ct = esa_json_get_string (o, prefix, "content_type", ESA_JSON_OPTIONAL, &local);
       if (local != NULL)
         {
           g_propagate_error (error, g_steal_pointer (&local));
@@ -248,7 +250,7 @@ static gboolean
 check_idempotency_key (SoupServerMessage *msg, const char *uuid, GError **error)
 {
   const char *key = soup_message_headers_get_one (soup_server_message_get_request_headers (msg),
-                                                  "Idempotency-Key");
+                                                  ESA_PROTOCOL_HEADER_IDEMPOTENCY_KEY);
   g_autofree char *canon = NULL;
   if (key == NULL)
     return TRUE;
@@ -256,7 +258,7 @@ check_idempotency_key (SoupServerMessage *msg, const char *uuid, GError **error)
   if (canon == NULL || g_strcmp0 (canon, uuid) != 0)
     {
       g_set_error (error, SDC_ERROR, SDC_ERROR_INVALID_FIELD,
-                   "Idempotency-Key: must equal the body's uuid (%s)", uuid);
+                   ESA_PROTOCOL_HEADER_IDEMPOTENCY_KEY ": must equal the body's uuid (%s)", uuid);
       return FALSE;
     }
   return TRUE;
@@ -279,7 +281,6 @@ sdc_api_report (SdcServer *self, SdcRequest *req, SoupServerMessage *msg, JsonOb
   const char *plugin;
   const char *created;
   JsonObject *body;
-  gboolean found = FALSE;
   gboolean replayed = FALSE;
   SdcReportRow row = { 0 };
 
@@ -289,7 +290,7 @@ sdc_api_report (SdcServer *self, SdcRequest *req, SoupServerMessage *msg, JsonOb
   req->uuid = g_strdup (uuid);
   if (!check_idempotency_key (msg, uuid, error))
     return FALSE;
-  if ((kind = sdc_json_get_string (obj, NULL, "kind", TRUE, error)) == NULL)
+  if ((kind = esa_json_get_string (obj, NULL, "kind", ESA_JSON_REQUIRED | ESA_JSON_NON_EMPTY, error)) == NULL)
     return FALSE;
   if (g_strcmp0 (kind, kind_path) != 0)
     {
@@ -297,9 +298,9 @@ sdc_api_report (SdcServer *self, SdcRequest *req, SoupServerMessage *msg, JsonOb
                    "kind: \"%s\" does not match the endpoint (expected \"%s\")", kind, kind_path);
       return FALSE;
     }
-  plugin = sdc_json_get_string (obj, NULL, "plugin", FALSE, &local);
+  plugin = esa_json_get_string (obj, NULL, "plugin", ESA_JSON_OPTIONAL, &local);
   if (local == NULL)
-    created = sdc_json_get_string (obj, NULL, "created", TRUE, &local);
+    created = esa_json_get_string (obj, NULL, "created", ESA_JSON_REQUIRED | ESA_JSON_NON_EMPTY, &local);
   if (local != NULL)
     {
       g_propagate_error (error, g_steal_pointer (&local));
@@ -317,7 +318,7 @@ sdc_api_report (SdcServer *self, SdcRequest *req, SoupServerMessage *msg, JsonOb
       g_propagate_error (error, g_steal_pointer (&local));
       return FALSE;
     }
-  body = sdc_json_get_object (obj, NULL, "body", TRUE, &found, error);
+  body = esa_json_get_object (obj, NULL, "body", ESA_JSON_REQUIRED, error);
   if (body == NULL)
     return FALSE;
   attachments = parse_attachments (obj, error);
@@ -402,7 +403,7 @@ sdc_api_uak (SdcServer *self, SdcRequest *req, JsonObject *obj, guint *status, c
   if ((machine_type = get_token (obj, "machine_type", TRUE, error)) == NULL ||
       (serial = get_token (obj, "serial", TRUE, error)) == NULL)
     return FALSE;
-  current = sdc_json_get_string (obj, NULL, "current_expiry", FALSE, &local);
+  current = esa_json_get_string (obj, NULL, "current_expiry", ESA_JSON_OPTIONAL, &local);
   if (local != NULL)
     {
       g_propagate_error (error, g_steal_pointer (&local));
@@ -415,7 +416,7 @@ sdc_api_uak (SdcServer *self, SdcRequest *req, JsonObject *obj, guint *status, c
       return FALSE;
     }
   /* which key: the firmware's (default) or, on POWER10, the AIX (OS) key */
-  kind = sdc_json_get_string (obj, NULL, "key", FALSE, &local);
+  kind = esa_json_get_string (obj, NULL, "key", ESA_JSON_OPTIONAL, &local);
   if (local != NULL)
     {
       g_propagate_error (error, g_steal_pointer (&local));
@@ -478,7 +479,7 @@ sdc_api_config (SdcServer *self)
                         : self->https_urls;
   for (guint i = 0; i < urls->len; i++)
     json_array_add_string_element (servers, g_ptr_array_index (urls, i));
-  json_object_set_int_member (out, "version", SDC_PROTOCOL_VERSION);
+  json_object_set_int_member (out, "version", ESA_PROTOCOL_VERSION);
   json_object_set_array_member (out, "servers", servers);
   json_object_set_string_member (out, "heartbeat", self->opts.heartbeat);
   return sdc_json_object_to_string (out);
@@ -502,7 +503,7 @@ sdc_api_attachment_begin (SdcServer *self, SdcRequest *req, SoupServerMessage *m
 {
   SoupMessageHeaders *hdrs = soup_server_message_get_request_headers (msg);
   const char *slash = tail != NULL ? strchr (tail, '/') : NULL;
-  const char *sha = soup_message_headers_get_one (hdrs, "X-Esa-Sha256");
+  const char *sha = soup_message_headers_get_one (hdrs, ESA_PROTOCOL_HEADER_SHA256);
   g_autofree char *raw_uuid = NULL;
   g_autofree char *name = NULL;
   g_autofree char *sha_lc = NULL;
@@ -513,7 +514,7 @@ sdc_api_attachment_begin (SdcServer *self, SdcRequest *req, SoupServerMessage *m
   if (slash == NULL || slash == tail || slash[1] == '\0')
     {
       g_set_error_literal (error, SDC_ERROR, SDC_ERROR_NOT_FOUND,
-                           "expected /esa/v1/attachment/<report-uuid>/<name>");
+                           "expected " ESA_PROTOCOL_PATH_ATTACHMENT "<report-uuid>/<name>");
       return FALSE;
     }
   raw_uuid = g_strndup (tail, slash - tail);
@@ -543,7 +544,7 @@ sdc_api_attachment_begin (SdcServer *self, SdcRequest *req, SoupServerMessage *m
   if (!sdc_json_is_sha256 (sha))
     {
       g_set_error_literal (error, SDC_ERROR, SDC_ERROR_INVALID_FIELD,
-                           "X-Esa-Sha256: expected the SHA-256 of the body as 64 hex digits");
+                           ESA_PROTOCOL_HEADER_SHA256 ": expected the SHA-256 of the body as 64 hex digits");
       return FALSE;
     }
   sha_lc = g_ascii_strdown (sha, -1);
@@ -584,7 +585,7 @@ sdc_api_attachment_begin (SdcServer *self, SdcRequest *req, SoupServerMessage *m
   if (row->sha256 != NULL && g_strcmp0 (row->sha256, sha_lc) != 0)
     {
       g_set_error (error, SDC_ERROR, SDC_ERROR_CHECKSUM_MISMATCH,
-                   "X-Esa-Sha256 %s differs from the sha256 %s the report declared", sha_lc, row->sha256);
+                   ESA_PROTOCOL_HEADER_SHA256 " %s differs from the sha256 %s the report declared", sha_lc, row->sha256);
       return FALSE;
     }
   final_path = g_build_filename (self->opts.dir, "attachments", req->report_uuid, name, NULL);

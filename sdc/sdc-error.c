@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include "sdc-error.h"
+#include "esa/esa-error.h"
 
 G_DEFINE_QUARK (sdc-error-quark, sdc_error)
 
@@ -37,4 +38,14 @@ sdc_error_http_status (SdcError code)
   if ((guint) code >= G_N_ELEMENTS (sdc_errors))
     return 500;
   return sdc_errors[code].status;
+}
+
+SdcError
+sdc_error_code_of (const GError *error)
+{
+  if (error->domain == SDC_ERROR)
+    return (SdcError) error->code;
+  if (error->domain == ESA_ERROR && error->code == ESA_ERROR_INVALID_DATA)
+    return SDC_ERROR_INVALID_FIELD;
+  return SDC_ERROR_INTERNAL;
 }

@@ -25,6 +25,9 @@ typedef enum {
 GQuark      sdc_error_quark       (void);
 /* The protocol's snake_case code, e.g. "invalid_field". */
 const char *sdc_error_code_name   (SdcError code);
+/* The code for any error an API handler returns: SDC_ERROR as is; ESA_ERROR_INVALID_DATA
+ * (a member refused by esa/esa-json.h) is invalid_field; anything else is internal. */
+SdcError    sdc_error_code_of     (const GError *error);
 /* The HTTP status that goes with the code. */
 guint       sdc_error_http_status (SdcError code);
 

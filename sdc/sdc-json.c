@@ -6,195 +6,50 @@
 
 #include "sdc-json.h"
 #include "sdc-error.h"
+#include "esa/esa-json.h"
+#include "esa/esa-protocol.h"
 
 #include <string.h>
 
-static const char *
-node_type_name (JsonNode *node)
-{
-  if (JSON_NODE_HOLDS_NULL (node))
-    return "null";
-  if (JSON_NODE_HOLDS_OBJECT (node))
-    return "object";
-  if (JSON_NODE_HOLDS_ARRAY (node))
-    return "array";
-  switch (json_node_get_value_type (node))
-    {
-    case G_TYPE_BOOLEAN:
-      return "boolean";
-    case G_TYPE_STRING:
-      return "string";
-    default:
-      return "number";
-    }
-}
-
-static void
-set_field_error (GError **error, const char *prefix, const char *name, const char *expected,
-                 JsonNode *got)
-{
-  if (got == NULL)
-    g_set_error (error, SDC_ERROR, SDC_ERROR_INVALID_FIELD, "%s%s: required %s is missing",
-                 prefix ? prefix : "", name, expected);
-  else
-    g_set_error (error, SDC_ERROR, SDC_ERROR_INVALID_FIELD, "%s%s: expected %s, got %s",
-                 prefix ? prefix : "", name, expected, node_type_name (got));
-}
-
 JsonObject *
-sdc_json_parse_request (const char *data, gsize len, GError **error)
+sdc_json_parse_request (const char *data, gsize len, gsize max_bytes, GError **error)
 {
-  g_autoptr (JsonParser) parser = json_parser_new ();
   g_autoptr (GError) local = NULL;
-  JsonNode *root;
+  g_autoptr (JsonNode) root = NULL;
   JsonObject *obj;
-  JsonNode *version;
+  gint64 version = 0;
 
   if (len == 0)
     {
       g_set_error_literal (error, SDC_ERROR, SDC_ERROR_INVALID_JSON, "empty body (expected a JSON object)");
       return NULL;
     }
-  /* json-glib reads up to a NUL; a body with one inside is not JSON text */
-  if (memchr (data, '\0', len) != NULL || !g_utf8_validate (data, (gssize) len, NULL))
+  root = esa_json_parse (data, (gssize) len, max_bytes, ESA_JSON_MAX_DEPTH_DEFAULT, &local);
+  if (root == NULL)
     {
-      g_set_error_literal (error, SDC_ERROR, SDC_ERROR_INVALID_JSON, "body is not UTF-8 JSON text");
+      g_set_error (error, SDC_ERROR, SDC_ERROR_INVALID_JSON, "body: %s", local->message);
       return NULL;
     }
-  if (!json_parser_load_from_data (parser, data, (gssize) len, &local))
-    {
-      g_set_error (error, SDC_ERROR, SDC_ERROR_INVALID_JSON, "body is not valid JSON: %s", local->message);
-      return NULL;
-    }
-  root = json_parser_get_root (parser);
-  if (root == NULL || !JSON_NODE_HOLDS_OBJECT (root))
+  if (!JSON_NODE_HOLDS_OBJECT (root))
     {
       g_set_error (error, SDC_ERROR, SDC_ERROR_INVALID_JSON, "body must be a JSON object, got %s",
-                   root ? node_type_name (root) : "nothing");
+                   esa_json_node_type_name (root));
       return NULL;
     }
   obj = json_node_get_object (root);
-  version = json_object_get_member (obj, "version");
-  if (version == NULL || !JSON_NODE_HOLDS_VALUE (version) ||
-      json_node_get_value_type (version) != G_TYPE_INT64)
+  if (!esa_json_get_int (obj, NULL, "version", ESA_JSON_REQUIRED, &version, &local))
     {
-      set_field_error (error, NULL, "version", "integer", version);
+      g_set_error_literal (error, SDC_ERROR, SDC_ERROR_INVALID_FIELD, local->message);
       return NULL;
     }
-  if (json_node_get_int (version) != SDC_PROTOCOL_VERSION)
+  if (version != ESA_PROTOCOL_VERSION)
     {
       g_set_error (error, SDC_ERROR, SDC_ERROR_UNSUPPORTED_VERSION,
                    "version %" G_GINT64_FORMAT " is not supported (this SDC speaks version %d)",
-                   json_node_get_int (version), SDC_PROTOCOL_VERSION);
+                   version, ESA_PROTOCOL_VERSION);
       return NULL;
     }
   return json_object_ref (obj);
-}
-
-const char *
-sdc_json_get_string (JsonObject *obj, const char *prefix, const char *name, gboolean required,
-                     GError **error)
-{
-  JsonNode *node = json_object_get_member (obj, name);
-  if (node == NULL || JSON_NODE_HOLDS_NULL (node))
-    {
-      if (required)
-        set_field_error (error, prefix, name, "string", node);
-      return NULL;
-    }
-  if (!JSON_NODE_HOLDS_VALUE (node) || json_node_get_value_type (node) != G_TYPE_STRING)
-    {
-      set_field_error (error, prefix, name, "string", node);
-      return NULL;
-    }
-  if (required && *json_node_get_string (node) == '\0')
-    {
-      g_set_error (error, SDC_ERROR, SDC_ERROR_INVALID_FIELD, "%s%s: expected a non-empty string",
-                   prefix ? prefix : "", name);
-      return NULL;
-    }
-  return json_node_get_string (node);
-}
-
-gboolean
-sdc_json_get_boolean (JsonObject *obj, const char *prefix, const char *name, gboolean *out,
-                      GError **error)
-{
-  JsonNode *node = json_object_get_member (obj, name);
-  if (node == NULL || JSON_NODE_HOLDS_NULL (node))
-    return TRUE;
-  if (!JSON_NODE_HOLDS_VALUE (node) || json_node_get_value_type (node) != G_TYPE_BOOLEAN)
-    {
-      set_field_error (error, prefix, name, "boolean", node);
-      return FALSE;
-    }
-  *out = json_node_get_boolean (node);
-  return TRUE;
-}
-
-gboolean
-sdc_json_get_int (JsonObject *obj, const char *prefix, const char *name, gboolean required,
-                  gint64 *out, GError **error)
-{
-  JsonNode *node = json_object_get_member (obj, name);
-  if (node == NULL || JSON_NODE_HOLDS_NULL (node))
-    {
-      if (required)
-        {
-          set_field_error (error, prefix, name, "integer", node);
-          return FALSE;
-        }
-      return TRUE;
-    }
-  if (!JSON_NODE_HOLDS_VALUE (node) || json_node_get_value_type (node) != G_TYPE_INT64)
-    {
-      set_field_error (error, prefix, name, "integer", node);
-      return FALSE;
-    }
-  *out = json_node_get_int (node);
-  return TRUE;
-}
-
-JsonObject *
-sdc_json_get_object (JsonObject *obj, const char *prefix, const char *name, gboolean required,
-                     gboolean *found, GError **error)
-{
-  JsonNode *node = json_object_get_member (obj, name);
-  *found = FALSE;
-  if (node == NULL || JSON_NODE_HOLDS_NULL (node))
-    {
-      if (required)
-        set_field_error (error, prefix, name, "object", node);
-      return NULL;
-    }
-  if (!JSON_NODE_HOLDS_OBJECT (node))
-    {
-      set_field_error (error, prefix, name, "object", node);
-      return NULL;
-    }
-  *found = TRUE;
-  return json_node_get_object (node);
-}
-
-JsonArray *
-sdc_json_get_array (JsonObject *obj, const char *prefix, const char *name, gboolean required,
-                    gboolean *found, GError **error)
-{
-  JsonNode *node = json_object_get_member (obj, name);
-  *found = FALSE;
-  if (node == NULL || JSON_NODE_HOLDS_NULL (node))
-    {
-      if (required)
-        set_field_error (error, prefix, name, "array", node);
-      return NULL;
-    }
-  if (!JSON_NODE_HOLDS_ARRAY (node))
-    {
-      set_field_error (error, prefix, name, "array", node);
-      return NULL;
-    }
-  *found = TRUE;
-  return json_node_get_array (node);
 }
 
 char *
@@ -263,7 +118,7 @@ sdc_json_error_body (const GError *error)
 {
   g_autoptr (JsonObject) outer = json_object_new ();
   JsonObject *inner = json_object_new ();
-  SdcError code = error->domain == SDC_ERROR ? (SdcError) error->code : SDC_ERROR_INTERNAL;
+  SdcError code = sdc_error_code_of (error);
   g_autofree char *line = g_strdup (error->message);
   /* one line, so it fits a log line and a table cell */
   g_strdelimit (line, "\r\n", ' ');

@@ -5,25 +5,11 @@
 
 G_BEGIN_DECLS
 
-#define SDC_PROTOCOL_VERSION 1
-
-/* Parses @data as one JSON object with "version": 1; SDC_ERROR_INVALID_JSON,
- * SDC_ERROR_INVALID_FIELD or SDC_ERROR_UNSUPPORTED_VERSION otherwise. */
-JsonObject *sdc_json_parse_request  (const char *data, gsize len, GError **error);
-
-/* Each getter names the field (with @prefix, e.g. "contact.") and the expected type in
- * its error. An absent or null optional member gives NULL/FALSE/the default, no error. */
-const char *sdc_json_get_string     (JsonObject *obj, const char *prefix, const char *name,
-                                     gboolean required, GError **error);
-gboolean    sdc_json_get_boolean    (JsonObject *obj, const char *prefix, const char *name,
-                                     gboolean *out, GError **error);
-gboolean    sdc_json_get_int        (JsonObject *obj, const char *prefix, const char *name,
-                                     gboolean required, gint64 *out, GError **error);
-/* Returns the member (object or array) or NULL; @found tells absent from wrong type. */
-JsonObject *sdc_json_get_object     (JsonObject *obj, const char *prefix, const char *name,
-                                     gboolean required, gboolean *found, GError **error);
-JsonArray  *sdc_json_get_array      (JsonObject *obj, const char *prefix, const char *name,
-                                     gboolean required, gboolean *found, GError **error);
+/* Parses @data as one JSON object with "version": 1 (esa_json_parse() with @max_bytes and
+ * the default depth); SDC_ERROR_INVALID_JSON, SDC_ERROR_INVALID_FIELD or
+ * SDC_ERROR_UNSUPPORTED_VERSION otherwise. Members are read with
+ * esa/esa-json.h, whose errors sdc_error_code_of() maps to SDC_ERROR_INVALID_FIELD. */
+JsonObject *sdc_json_parse_request  (const char *data, gsize len, gsize max_bytes, GError **error);
 
 /* Lower-cased canonical form of a RFC 4122 UUID, or NULL. */
 char       *sdc_json_canonical_uuid (const char *s);

@@ -12,20 +12,21 @@
 #include "sdc-auth.h"
 #include "sdc-error.h"
 #include "sdc-json.h"
+#include "esa/esa-protocol.h"
 
 #include <stdio.h>
 #include <string.h>
 
 static const SdcRoute routes[] = {
-  { "/esa/v1/register", "POST", FALSE, SDC_ROUTE_REGISTER, NULL },
-  { "/esa/v1/heartbeat", "POST", TRUE, SDC_ROUTE_REPORT, "heartbeat" },
-  { "/esa/v1/problem", "POST", TRUE, SDC_ROUTE_REPORT, "problem" },
-  { "/esa/v1/inventory", "POST", TRUE, SDC_ROUTE_REPORT, "inventory" },
-  { "/esa/v1/uak-status", "POST", TRUE, SDC_ROUTE_REPORT, "uak-status" },
-  { "/esa/v1/extended-data", "POST", TRUE, SDC_ROUTE_REPORT, "extended-data" },
-  { "/esa/v1/uak", "POST", TRUE, SDC_ROUTE_UAK, NULL },
-  { "/esa/v1/config", "GET", FALSE, SDC_ROUTE_CONFIG, NULL },
-  { "/esa/v1/attachment/", "PUT", TRUE, SDC_ROUTE_ATTACHMENT, NULL },
+  { ESA_PROTOCOL_PATH_REGISTER, "POST", FALSE, SDC_ROUTE_REGISTER, NULL },
+  { ESA_PROTOCOL_BASE_PATH ESA_REPORT_KIND_HEARTBEAT, "POST", TRUE, SDC_ROUTE_REPORT, ESA_REPORT_KIND_HEARTBEAT },
+  { ESA_PROTOCOL_BASE_PATH ESA_REPORT_KIND_PROBLEM, "POST", TRUE, SDC_ROUTE_REPORT, ESA_REPORT_KIND_PROBLEM },
+  { ESA_PROTOCOL_BASE_PATH ESA_REPORT_KIND_INVENTORY, "POST", TRUE, SDC_ROUTE_REPORT, ESA_REPORT_KIND_INVENTORY },
+  { ESA_PROTOCOL_BASE_PATH ESA_REPORT_KIND_UAK_STATUS, "POST", TRUE, SDC_ROUTE_REPORT, ESA_REPORT_KIND_UAK_STATUS },
+  { ESA_PROTOCOL_BASE_PATH ESA_REPORT_KIND_EXTENDED_DATA, "POST", TRUE, SDC_ROUTE_REPORT, ESA_REPORT_KIND_EXTENDED_DATA },
+  { ESA_PROTOCOL_PATH_UAK, "POST", TRUE, SDC_ROUTE_UAK, NULL },
+  { ESA_PROTOCOL_PATH_CONFIG, "GET", FALSE, SDC_ROUTE_CONFIG, NULL },
+  { ESA_PROTOCOL_PATH_ATTACHMENT, "PUT", TRUE, SDC_ROUTE_ATTACHMENT, NULL },
 };
 
 static void
@@ -53,7 +54,7 @@ void
 sdc_server_respond_error (SoupServerMessage *msg, SdcRequest *req, const GError *error)
 {
   g_autofree char *body = sdc_json_error_body (error);
-  SdcError code = error->domain == SDC_ERROR ? (SdcError) error->code : SDC_ERROR_INTERNAL;
+  SdcError code = sdc_error_code_of (error);
   SoupMessageHeaders *hdrs = soup_server_message_get_response_headers (msg);
 
   if (code == SDC_ERROR_UNAUTHORIZED)
@@ -215,7 +216,7 @@ early_handler (SoupServer *soup, SoupServerMessage *msg, const char *path, GHash
   if (!req->https && req->route->kind != SDC_ROUTE_CONFIG)
     {
       respond_error_literal (msg, req, SDC_ERROR_NOT_FOUND,
-                             "plain HTTP serves only GET /esa/v1/config; use HTTPS");
+                             "plain HTTP serves only GET " ESA_PROTOCOL_PATH_CONFIG "; use HTTPS");
       return;
     }
   if (g_strcmp0 (method, req->route->method) != 0 &&
@@ -303,7 +304,8 @@ handler (SoupServer *soup, SoupServerMessage *msg, const char *path, GHashTable 
           respond_error_literal (msg, req, SDC_ERROR_TOO_LARGE, m);
           return;
         }
-      obj = sdc_json_parse_request ((const char *) req->body->data, req->body->len, &error);
+      obj = sdc_json_parse_request ((const char *) req->body->data, req->body->len, self->opts.max_body,
+                                    &error);
       if (obj == NULL)
         break;
       if (req->route->kind == SDC_ROUTE_REGISTER)

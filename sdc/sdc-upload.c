@@ -8,6 +8,7 @@
 
 #include "sdc-upload.h"
 #include "sdc-error.h"
+#include "esa/esa-protocol.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -102,7 +103,7 @@ sdc_upload_finish (SdcUpload *up, GError **error)
   if (g_strcmp0 (up->sha256, up->expected_sha256) != 0)
     {
       g_set_error (error, SDC_ERROR, SDC_ERROR_CHECKSUM_MISMATCH,
-                   "SHA-256 of the received data is %s, X-Esa-Sha256 said %s", up->sha256,
+                   "SHA-256 of the received data is %s, " ESA_PROTOCOL_HEADER_SHA256 " said %s", up->sha256,
                    up->expected_sha256);
       return FALSE;
     }

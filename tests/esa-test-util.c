@@ -159,3 +159,17 @@ esa_test_write_file (const char *path, const char *text, int mode)
   g_assert_no_error (error);
   g_assert_cmpint (g_chmod (path, mode), ==, 0);
 }
+
+gboolean
+esa_test_set_flag (gpointer user_data)
+{
+  *(gboolean *) user_data = TRUE;
+  return G_SOURCE_REMOVE;
+}
+
+gboolean
+esa_test_tick (gpointer user_data)
+{
+  (void) user_data;
+  return G_SOURCE_CONTINUE;
+}

@@ -21,3 +21,24 @@ int       esa_test_stop           (GSubprocess *proc);
 int       esa_test_run            (const char *const *argv, char **out, char **err);
 /* Writes text to path (creating parents) with mode. */
 void      esa_test_write_file     (const char *path, const char *text, int mode);
+
+/* A GSourceFunc that sets the gboolean at @user_data and removes itself. */
+gboolean  esa_test_set_flag       (gpointer user_data);
+/* A GSourceFunc that does nothing and stays: it wakes the main context, so
+ * conditions changed by worker threads are seen. */
+gboolean  esa_test_tick           (gpointer user_data);
+
+/* Runs the default main context until @cond holds; fails the test after 10 s. */
+#define ESA_TEST_WAIT_UNTIL(cond)                                            \
+  G_STMT_START                                                               \
+  {                                                                          \
+    gboolean timed_out_ = FALSE;                                             \
+    guint to_ = g_timeout_add_seconds (10, esa_test_set_flag, &timed_out_);  \
+    guint tick_ = g_timeout_add (5, esa_test_tick, NULL);                    \
+    while (!(cond) && !timed_out_)                                           \
+      g_main_context_iteration (NULL, TRUE);                                 \
+    g_assert_false (timed_out_);                                             \
+    g_source_remove (to_);                                                   \
+    g_source_remove (tick_);                                                 \
+  }                                                                          \
+  G_STMT_END

@@ -13,7 +13,7 @@ EXTRA_DIST += tests/fixtures
 # control socket, and esad end to end. They run the built esad/esactl.
 ESA_CORE_TEST_CFLAGS = $(AM_CFLAGS) $(SOUP_CFLAGS) -I$(top_srcdir)/tests
 ESA_CORE_TEST_LIBS = $(ESA_TEST_LIBS) $(SOUP_LIBS)
-ESA_CORE_TEST_DEPS = core/esad cli/esactl plugins/heartbeat/heartbeat.la
+ESA_CORE_TEST_DEPS = daemon/esad cli/esactl plugins/heartbeat/heartbeat.la
 
 check_PROGRAMS += \
 	tests/test-config \
@@ -62,8 +62,9 @@ tests_test_dispatcher_CFLAGS = $(ESA_CORE_TEST_CFLAGS)
 tests_test_dispatcher_LDADD = $(ESA_CORE_TEST_LIBS)
 
 tests_test_control_SOURCES = tests/test-control.c
-tests_test_control_CFLAGS = $(ESA_CORE_TEST_CFLAGS)
-tests_test_control_LDADD = $(ESA_CORE_TEST_LIBS)
+# The control server is esad's (daemon/): the test links its helper library.
+tests_test_control_CFLAGS = $(ESA_CORE_TEST_CFLAGS) -I$(top_srcdir)/daemon
+tests_test_control_LDADD = daemon/libesad.la $(ESA_CORE_TEST_LIBS)
 
 tests_test_esad_SOURCES = tests/test-esad.c
 tests_test_esad_CFLAGS = $(ESA_CORE_TEST_CFLAGS)

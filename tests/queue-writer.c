@@ -10,7 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "esa-queue-private.h"
+#include "esa-queue.h"
 
 int
 main (int argc, char **argv)

@@ -61,25 +61,6 @@ fixture_teardown (Fixture *f, gconstpointer user_data)
   g_free (f->sock);
 }
 
-static gboolean
-set_flag (gpointer user_data)
-{
-  *(gboolean *) user_data = TRUE;
-  return G_SOURCE_REMOVE;
-}
-
-#define WAIT_UNTIL(cond)                                              \
-  G_STMT_START                                                        \
-  {                                                                   \
-    gboolean timed_out_ = FALSE;                                      \
-    guint to_ = g_timeout_add_seconds (10, set_flag, &timed_out_);    \
-    while (!(cond) && !timed_out_)                                    \
-      g_main_context_iteration (NULL, TRUE);                          \
-    g_assert_false (timed_out_);                                      \
-    g_source_remove (to_);                                            \
-  }                                                                   \
-  G_STMT_END
-
 /* ---- a client in the same process (the server needs the main loop) ---- */
 
 typedef struct {
@@ -113,7 +94,7 @@ call (Fixture *f, const char *method, const char *path, const char *body, JsonNo
       soup_message_set_request_body_from_bytes (msg, "application/json", b);
     }
   soup_session_send_and_read_async (session, msg, G_PRIORITY_DEFAULT, NULL, reply_cb, &r);
-  WAIT_UNTIL (r.done);
+  ESA_TEST_WAIT_UNTIL (r.done);
   g_assert_no_error (r.error);
   json_parser_load_from_data (parser, g_bytes_get_data (r.body, NULL), (gssize) g_bytes_get_size (r.body), &error);
   g_assert_no_error (error);
@@ -271,7 +252,7 @@ test_control_peer_refused (Fixture *f, gconstpointer user_data)
     }
   close (pipefd[1]);
   g_child_watch_add (pid, child_exited, &status);
-  WAIT_UNTIL (status != -1);
+  ESA_TEST_WAIT_UNTIL (status != -1);
   while ((n = read (pipefd[0], buf, sizeof buf)) > 0)
     g_string_append_len (answer, buf, n);
   close (pipefd[0]);

@@ -169,41 +169,12 @@ rec_release (Recorder *rec)
   g_mutex_unlock (&rec->lock);
 }
 
-static gboolean
-set_flag (gpointer user_data)
-{
-  *(gboolean *) user_data = TRUE;
-  return G_SOURCE_REMOVE;
-}
-
-static gboolean
-tick (gpointer user_data)
-{
-  return G_SOURCE_CONTINUE;
-}
-
-/* Runs the main context until @cond holds (at most 10 s). The tick wakes
- * the loop for conditions changed by worker threads. */
-#define WAIT_UNTIL(cond)                                              \
-  G_STMT_START                                                        \
-  {                                                                   \
-    gboolean timed_out_ = FALSE;                                      \
-    guint to_ = g_timeout_add_seconds (10, set_flag, &timed_out_);    \
-    guint tick_ = g_timeout_add (5, tick, NULL);                      \
-    while (!(cond) && !timed_out_)                                    \
-      g_main_context_iteration (NULL, TRUE);                          \
-    g_assert_false (timed_out_);                                      \
-    g_source_remove (to_);                                            \
-    g_source_remove (tick_);                                          \
-  }                                                                   \
-  G_STMT_END
-
 /* Runs the main context for @ms, so anything that would wrongly run does. */
 static void
 spin (guint ms)
 {
   gboolean done = FALSE;
-  guint id = g_timeout_add (ms, set_flag, &done);
+  guint id = g_timeout_add (ms, esa_test_set_flag, &done);
   while (!done)
     g_main_context_iteration (NULL, TRUE);
   (void) id;
@@ -238,7 +209,7 @@ static void
 free_dispatcher (EsaDispatcher *d)
 {
   esa_dispatcher_stop (d);
-  WAIT_UNTIL (esa_dispatcher_get_running (d) == 0);
+  ESA_TEST_WAIT_UNTIL (esa_dispatcher_get_running (d) == 0);
   esa_dispatcher_free (d);
 }
 
@@ -250,7 +221,7 @@ test_dispatcher_worker_thread (Fixture *f, gconstpointer user_data)
   g_autoptr (JsonNode) holder = NULL;
   JsonObject *o;
   esa_dispatcher_start (d);
-  WAIT_UNTIL (rec_runs (&f->rec) == 1 && esa_dispatcher_get_running (d) == 0);
+  ESA_TEST_WAIT_UNTIL (rec_runs (&f->rec) == 1 && esa_dispatcher_get_running (d) == 0);
   g_assert_nonnull (f->rec.thread);
   g_assert_true (f->rec.thread != g_thread_self ());
   g_assert_cmpstr (g_ptr_array_index (f->rec.events, 0), ==, "-:-");
@@ -274,7 +245,7 @@ test_dispatcher_persistence (Fixture *f, gconstpointer user_data)
   g_autoptr (GDateTime) now = g_date_time_new_now_utc ();
   JsonObject *o;
   esa_dispatcher_start (d);
-  WAIT_UNTIL (rec_runs (&f->rec) == 1 && esa_dispatcher_get_running (d) == 0);
+  ESA_TEST_WAIT_UNTIL (rec_runs (&f->rec) == 1 && esa_dispatcher_get_running (d) == 0);
   free_dispatcher (d);
 
   /* A restart right after: the job ran, nothing is due for an hour. */
@@ -309,7 +280,7 @@ test_dispatcher_catch_up (Fixture *f, gconstpointer user_data)
   d = new_dispatcher (f, "report", schedule);
   esa_dispatcher_start (d);
   /* Down across two slots: one run at start, not two. */
-  WAIT_UNTIL (rec_runs (&f->rec) >= 1 && esa_dispatcher_get_running (d) == 0);
+  ESA_TEST_WAIT_UNTIL (rec_runs (&f->rec) >= 1 && esa_dispatcher_get_running (d) == 0);
   spin (300);
   g_assert_cmpuint (rec_runs (&f->rec), ==, 1);
   o = job_json (d, &holder, "report");
@@ -406,7 +377,7 @@ test_dispatcher_bad_state_file (Fixture *f, gconstpointer user_data)
   d = new_dispatcher (f, "collect", "every 1h");
   esa_dispatcher_start (d);
   /* History starts afresh (with a warning): the job is simply due. */
-  WAIT_UNTIL (rec_runs (&f->rec) == 1 && esa_dispatcher_get_running (d) == 0);
+  ESA_TEST_WAIT_UNTIL (rec_runs (&f->rec) == 1 && esa_dispatcher_get_running (d) == 0);
   g_assert_true (logged_match ("WARNING: *jobs.json*job history starts afresh"));
   free_dispatcher (d);
 }
@@ -420,7 +391,7 @@ test_dispatcher_odd_state_file (Fixture *f, gconstpointer user_data)
   d = new_dispatcher (f, "collect", "every 1h");
   esa_dispatcher_start (d);
   /* No last run: the job is simply due. */
-  WAIT_UNTIL (rec_runs (&f->rec) == 1 && esa_dispatcher_get_running (d) == 0);
+  ESA_TEST_WAIT_UNTIL (rec_runs (&f->rec) == 1 && esa_dispatcher_get_running (d) == 0);
   free_dispatcher (d);
 }
 
@@ -460,7 +431,7 @@ test_dispatcher_events (Fixture *f, gconstpointer user_data)
 
   f->rec.hold = TRUE;
   emit (d, "disk-error", "hdisk0");
-  WAIT_UNTIL (rec_holding (&f->rec));
+  ESA_TEST_WAIT_UNTIL (rec_holding (&f->rec));
   /* While it runs, more events come in (one from another thread). */
   emit (d, "disk-error", "hdisk1");
   emit (d, "other-event", "ignored");
@@ -471,7 +442,7 @@ test_dispatcher_events (Fixture *f, gconstpointer user_data)
   g_assert_cmpuint (rec_runs (&f->rec), ==, 1);
   rec_release (&f->rec);
   /* None lost, in order, each with its own data. */
-  WAIT_UNTIL (rec_runs (&f->rec) == 4 && esa_dispatcher_get_running (d) == 0);
+  ESA_TEST_WAIT_UNTIL (rec_runs (&f->rec) == 4 && esa_dispatcher_get_running (d) == 0);
   g_assert_cmpstr (g_ptr_array_index (f->rec.events, 0), ==, "disk-error:hdisk0");
   g_assert_cmpstr (g_ptr_array_index (f->rec.events, 1), ==, "disk-error:hdisk1");
   g_assert_cmpstr (g_ptr_array_index (f->rec.events, 2), ==, "disk-error:hdisk2");
@@ -487,7 +458,7 @@ test_dispatcher_event_named_like_job (Fixture *f, gconstpointer user_data)
   EsaDispatcher *d = new_dispatcher (f, "snap", "on-event");
   esa_dispatcher_start (d);
   emit (d, "snap", "problem-1");
-  WAIT_UNTIL (rec_runs (&f->rec) == 1 && esa_dispatcher_get_running (d) == 0);
+  ESA_TEST_WAIT_UNTIL (rec_runs (&f->rec) == 1 && esa_dispatcher_get_running (d) == 0);
   g_assert_cmpstr (g_ptr_array_index (f->rec.events, 0), ==, "snap:problem-1");
   free_dispatcher (d);
 }
@@ -519,7 +490,7 @@ test_dispatcher_run_now (Fixture *f, gconstpointer user_data)
   json_object_set_string_member (data, "what", "admin");
   g_assert_true (esa_dispatcher_run_now (d, "collect", "requested", data, run_cb, &rr, &error));
   g_assert_no_error (error);
-  WAIT_UNTIL (rr.done);
+  ESA_TEST_WAIT_UNTIL (rr.done);
   g_assert_no_error (rr.error);
   g_assert_cmpstr (rr.summary, ==, "run 1 of collect");
   g_assert_cmpstr (g_ptr_array_index (f->rec.events, 0), ==, "requested:admin");
@@ -530,7 +501,7 @@ test_dispatcher_run_now (Fixture *f, gconstpointer user_data)
   rr.d = d;
   f->rec.fail_with = "disk on fire";
   g_assert_true (esa_dispatcher_run_now (d, "collect", NULL, NULL, run_cb, &rr, &error));
-  WAIT_UNTIL (rr.done);
+  ESA_TEST_WAIT_UNTIL (rr.done);
   g_assert_null (rr.summary);
   g_assert_error (rr.error, ESA_ERROR, ESA_ERROR_FAILED);
   g_assert_cmpstr (rr.error->message, ==, "testplug: disk on fire");
@@ -540,7 +511,7 @@ test_dispatcher_run_now (Fixture *f, gconstpointer user_data)
   /* Unknown job. */
   g_assert_false (esa_dispatcher_run_now (d, "nosuch", NULL, NULL, run_cb, &rr, &error));
   g_assert_error (error, ESA_ERROR, ESA_ERROR_NOT_FOUND);
-  WAIT_UNTIL (esa_dispatcher_get_running (d) == 0);
+  ESA_TEST_WAIT_UNTIL (esa_dispatcher_get_running (d) == 0);
   free_dispatcher (d);
 }
 
@@ -556,7 +527,7 @@ test_dispatcher_fail_without_error (Fixture *f, gconstpointer user_data)
   esa_dispatcher_start (d);
   f->rec.fail_with = "";
   g_assert_true (esa_dispatcher_run_now (d, "collect", NULL, NULL, run_cb, &rr, &error));
-  WAIT_UNTIL (rr.done);
+  ESA_TEST_WAIT_UNTIL (rr.done);
   /* No crash: a critical naming the plugin, and an internal error. */
   g_assert_error (rr.error, ESA_ERROR, ESA_ERROR_FAILED);
   g_assert_true (g_str_has_prefix (rr.error->message, "testplug: internal error"));
@@ -593,7 +564,7 @@ test_dispatcher_stop_wakes_waiters (Fixture *f, gconstpointer user_data)
   g_autofree char *spooled = NULL;
   /* Stop once the report is queued (the waiter is registered before that). */
   spooled = g_strdup_printf ("%s/state/spool/%s.json", f->dir, esa_report_get_uuid (report));
-  WAIT_UNTIL (g_file_test (spooled, G_FILE_TEST_EXISTS));
+  ESA_TEST_WAIT_UNTIL (g_file_test (spooled, G_FILE_TEST_EXISTS));
   esa_engine_stop (f->engine);
   g_thread_join (t);
   g_assert_false (a.ok);

@@ -102,7 +102,7 @@ socket_answers (const char *path)
 static void
 start_esad (Fixture *f)
 {
-  g_autofree char *esad = esa_test_build_path ("core/esad");
+  g_autofree char *esad = esa_test_build_path ("daemon/esad");
   const char *argv[] = { esad, "-f", "-c", f->conf, NULL };
   gint64 deadline = g_get_monotonic_time () + 10 * G_USEC_PER_SEC;
   f->esad = esa_test_spawn (f->log, argv);
@@ -352,7 +352,7 @@ test_esad_stale_socket (Fixture *f, gconstpointer user_data)
 static void
 test_esad_bad_config (Fixture *f, gconstpointer user_data)
 {
-  g_autofree char *esad = esa_test_build_path ("core/esad");
+  g_autofree char *esad = esa_test_build_path ("daemon/esad");
   g_autofree char *out = NULL;
   g_autofree char *err = NULL;
   const char *argv[] = { esad, "-f", "-c", f->conf, NULL };

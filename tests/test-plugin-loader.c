@@ -10,7 +10,7 @@
 #include <unistd.h>
 
 #include "esa-engine-private.h"
-#include "esa-plugin-loader-private.h"
+#include "esa-plugin-loader.h"
 #include "esa-test-util.h"
 
 static const char *enabled_list[] = {
@@ -332,7 +332,7 @@ wait_for_socket (const char *path, guint timeout_ms)
 static void
 test_loader_esactl_esad (Fixture *f, gconstpointer user_data)
 {
-  g_autofree char *esad = esa_test_build_path ("core/esad");
+  g_autofree char *esad = esa_test_build_path ("daemon/esad");
   g_autofree char *log = g_build_filename (f->dir, "esad.log", NULL);
   g_autofree char *sock = g_build_filename (f->dir, "state", "esad.sock", NULL);
   g_autofree char *log_text = NULL;

@@ -8,7 +8,7 @@
 #include <signal.h>
 #include <string.h>
 
-#include "esa-queue-private.h"
+#include "esa-queue.h"
 #include "esa-test-util.h"
 #include "esa/esa-error.h"
 

@@ -208,7 +208,7 @@ test_json_parse (void)
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
     {
       g_autoptr (GError) error = NULL;
-      g_autoptr (JsonObject) obj = sdc_json_parse_request (cases[i].body, strlen (cases[i].body), &error);
+      g_autoptr (JsonObject) obj = sdc_json_parse_request (cases[i].body, strlen (cases[i].body), G_MAXSIZE, &error);
       if (cases[i].code < 0)
         {
           g_assert_no_error (error);
@@ -223,7 +223,7 @@ test_json_parse (void)
   /* a NUL inside the body */
   {
     g_autoptr (GError) error = NULL;
-    g_autoptr (JsonObject) obj = sdc_json_parse_request ("{\"version\":1}\0x", 15, &error);
+    g_autoptr (JsonObject) obj = sdc_json_parse_request ("{\"version\":1}\0x", 15, G_MAXSIZE, &error);
     g_assert_null (obj);
     g_assert_error (error, SDC_ERROR, SDC_ERROR_INVALID_JSON);
   }

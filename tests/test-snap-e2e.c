@@ -5,11 +5,10 @@
  * and that no temp files are left after success or failure. */
 #include "config.h"
 
+#include "esa-test-archive.h"
 #include "esa-test-util.h"
 #include "test-transport-util.h"
 
-#include <archive.h>
-#include <archive_entry.h>
 #include <gio/gunixsocketaddress.h>
 #include <glib/gstdio.h>
 #include <string.h>
@@ -247,26 +246,6 @@ linux_world (const char *extra_conf, guint journal_bytes, char **tmp_out)
   return w;
 }
 
-static GHashTable *
-read_tgz (const char *path)
-{
-  GHashTable *files = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
-  struct archive *a = archive_read_new ();
-  struct archive_entry *entry;
-  archive_read_support_filter_all (a);
-  archive_read_support_format_all (a);
-  g_assert_cmpint (archive_read_open_filename (a, path, 16384), ==, ARCHIVE_OK);
-  while (archive_read_next_header (a, &entry) == ARCHIVE_OK)
-    {
-      gsize size = (gsize) archive_entry_size (entry);
-      char *buf = g_malloc0 (size + 1);
-      g_assert_cmpint (archive_read_data (a, buf, size), ==, (la_ssize_t) size);
-      g_hash_table_insert (files, g_strdup (archive_entry_pathname (entry)), buf);
-    }
-  archive_read_free (a);
-  return files;
-}
-
 static void
 test_linux (void)
 {
@@ -284,7 +263,7 @@ test_linux (void)
   path = attachment_path (w, x, &name, &ctype);
   g_assert_cmpstr (name, ==, "openesa-snap.tar.gz");
   g_assert_cmpstr (ctype, ==, "application/gzip");
-  files = read_tgz (path);
+  files = esa_test_read_archive (path);
   g_assert_true (g_hash_table_contains (files, "openesa-snap/manifest.json"));
   g_assert_true (g_hash_table_contains (files, "openesa-snap/etc/os-release"));
   g_assert_true (g_hash_table_contains (files, "openesa-snap/commands/journal-24h.txt"));
@@ -312,7 +291,7 @@ test_linux_cap (void)
     dump_log (w);
   g_assert_nonnull (x);
   path = attachment_path (w, x, &name, &ctype);
-  files = read_tgz (path);
+  files = esa_test_read_archive (path);
   g_assert_false (g_hash_table_contains (files, "openesa-snap/commands/journal-24h.txt"));
   g_assert_true (g_hash_table_contains (files, "openesa-snap/etc/os-release"));
   {
@@ -410,7 +389,7 @@ test_aix_redacted (void)
   p1 = attachment_path (w, g_ptr_array_index (xs, 0), &name, &ctype);
   g_assert_cmpstr (name, ==, "snap.pax.Z");
   g_assert_cmpstr (ctype, ==, "application/x-compress");
-  first = read_tgz (p1);
+  first = esa_test_read_archive (p1);
   text1 = all_text (first);
   /* nothing of the machine's identity or secrets left */
   g_assert_null (strstr (text1, "aixp9"));
@@ -450,7 +429,7 @@ test_aix_redacted (void)
     dump_log (w);
   g_assert_cmpuint (xs->len, ==, 2);
   p2 = attachment_path (w, g_ptr_array_index (xs, 1), &name, &ctype);
-  second = read_tgz (p2);
+  second = esa_test_read_archive (p2);
   text2 = all_text (second);
   host2 = g_hash_table_lookup (second, "general/hostname.out");
   g_assert_cmpstr (host1, ==, host2);

@@ -3,6 +3,7 @@
  * and temp-folder removal. */
 #include "config.h"
 
+#include "esa-test-archive.h"
 #include "esa-test-util.h"
 #include "snap-collect.h"
 #include "snap-job.h"
@@ -62,27 +63,6 @@ bytes_of (gsize n, char c)
   char *buf = g_malloc (n);
   memset (buf, c, n);
   return g_bytes_new_take (buf, n);
-}
-
-/* name -> contents of a tar.gz */
-static GHashTable *
-read_archive (const char *path)
-{
-  GHashTable *files = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
-  struct archive *a = archive_read_new ();
-  struct archive_entry *entry;
-  archive_read_support_filter_all (a);
-  archive_read_support_format_all (a);
-  g_assert_cmpint (archive_read_open_filename (a, path, 16384), ==, ARCHIVE_OK);
-  while (archive_read_next_header (a, &entry) == ARCHIVE_OK)
-    {
-      gsize size = (gsize) archive_entry_size (entry);
-      char *buf = g_malloc0 (size + 1);
-      g_assert_cmpint (archive_read_data (a, buf, size), ==, (la_ssize_t) size);
-      g_hash_table_insert (files, g_strdup (archive_entry_pathname (entry)), buf);
-    }
-  archive_read_free (a);
-  return files;
 }
 
 /* Issue 12: host names and addresses become per-system tokens, the same
@@ -179,7 +159,7 @@ test_repack (void)
 
   g_assert_true (snap_repack_redacted (in, out, t, notes, &error));
   g_assert_no_error (error);
-  files = read_archive (out);
+  files = esa_test_read_archive (out);
   g_assert_cmpstr (g_hash_table_lookup (files, "general/general.snap"), ==,
                    "uname -a\nAIX host-1 3 7\nbindpassword:***\nIP ip-1\n");
   g_assert_cmpmem (g_hash_table_lookup (files, "general/blob.bin"), sizeof bin - 1, bin, sizeof bin - 1);
@@ -187,7 +167,7 @@ test_repack (void)
   /* .Z out: compress(1) format, read back by libarchive */
   g_assert_true (snap_repack_redacted (in, outz, t, NULL, &error));
   g_clear_pointer (&files, g_hash_table_unref);
-  files = read_archive (outz);
+  files = esa_test_read_archive (outz);
   g_assert_nonnull (strstr (g_hash_table_lookup (files, "general/general.snap"), "host-1"));
   /* not an archive: a clear error naming the file */
   esa_test_write_file (in, "garbage", 0600);
@@ -229,7 +209,7 @@ test_fit_and_write (void)
   json_object_set_string_member (manifest, "problem", "p-1");
   g_assert_true (snap_collection_write (c, manifest, path, &error));
   g_assert_no_error (error);
-  files = read_archive (path);
+  files = esa_test_esa_test_read_archive (path);
   g_assert_true (g_hash_table_contains (files, "openesa-snap/required.txt"));
   g_assert_true (g_hash_table_contains (files, "openesa-snap/commands/dmesg.txt"));
   g_assert_false (g_hash_table_contains (files, "openesa-snap/commands/journal.txt"));
@@ -264,7 +244,7 @@ test_collect_linux (void)
   g_assert_true (snap_collection_fit (c, 64 * 1024 * 1024, &error));
   g_assert_true (snap_collection_write (c, manifest, path, &error));
   g_assert_no_error (error);
-  files = read_archive (path);
+  files = esa_test_esa_test_read_archive (path);
   g_assert_nonnull (strstr (g_hash_table_lookup (files, "openesa-snap/etc/os-release"), "Debian"));
   g_assert_nonnull (strstr (g_hash_table_lookup (files, "openesa-snap/proc/cpuinfo"), "POWER9"));
   g_assert_nonnull (strstr (g_hash_table_lookup (files, "openesa-snap/commands/journal-24h.txt"), "--since -24h"));

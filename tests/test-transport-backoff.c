@@ -2,7 +2,7 @@
  * capped at max, then ±25 % jitter so a fleet does not retry in step. */
 #include "config.h"
 
-#include "esa-sender-private.h"
+#include "esa-sender.h"
 
 static void
 test_backoff_growth (void)

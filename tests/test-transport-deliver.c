@@ -3,7 +3,7 @@
  * right now is retried. */
 #include "config.h"
 
-#include "esa-deliver-private.h"
+#include "esa-deliver.h"
 #include "esa-test-util.h"
 
 #include <glib/gstdio.h>

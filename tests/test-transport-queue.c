@@ -545,7 +545,7 @@ test_odd_json (Fixture *f, gconstpointer data)
   answer = control_raw (w, "/v1/queue/export", "{\"dir\":\"/nonexistent-esa-export\",\"keep\":[]}");
   g_test_message ("export: %s", answer);
   g_assert_true (g_str_has_prefix (answer, "HTTP/1.1 400"));
-  g_assert_nonnull (strstr (answer, "keep: not a boolean"));
+  g_assert_nonnull (strstr (answer, "keep: expected boolean"));
   assert_esad_alive (w);
 
   et_esad_stop (w);

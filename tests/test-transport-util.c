@@ -190,7 +190,7 @@ et_esad_start (EtWorld *w, const char *const *env)
 {
   g_autoptr (GSubprocessLauncher) l = launcher_new (G_SUBPROCESS_FLAGS_STDOUT_SILENCE);
   g_autoptr (GError) error = NULL;
-  g_autofree char *esad = et_bin ("core/esad");
+  g_autofree char *esad = et_bin ("daemon/esad");
   const char *argv[] = { esad, "-f", "-c", w->conf, NULL };
   gint64 deadline = g_get_monotonic_time () + 20 * G_USEC_PER_SEC;
   gboolean up = FALSE;

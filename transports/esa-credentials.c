@@ -1,8 +1,8 @@
 /* esa-credentials.c: load/save the activation credentials (0600 JSON). */
 #include "config.h"
 
-#include "esa-credentials-private.h"
-#include "esa-fileutil-private.h"
+#include "esa-credentials.h"
+#include "esa-fileutil.h"
 #include "esa/esa-error.h"
 
 #include <errno.h>

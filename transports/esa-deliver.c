@@ -3,8 +3,9 @@
  * one; a 4xx about the report stops at once (retrying cannot fix it). */
 #include "config.h"
 
-#include "esa-deliver-private.h"
+#include "esa-deliver.h"
 #include "esa/esa-error.h"
+#include "esa/esa-protocol.h"
 
 #include <string.h>
 
@@ -35,7 +36,7 @@ esa_deliverer_new (EsaConfig *config, const EsaCredentials *creds, const char *c
   self->system_id = creds ? g_strdup (creds->system_id) : NULL;
   self->password = creds ? g_strdup (creds->password) : NULL;
   /* Without [sdc] servers= the server of activation is the one we use. */
-  if (servers == NULL && config->servers[0] == NULL && fallback[0] != NULL)
+  if (servers == NULL && esa_config_get_servers (config)[0] == NULL && fallback[0] != NULL)
     servers = fallback;
   self->routes = esa_routes_build (config, servers, warnings);
   for (guint i = 0; i < warnings->len; i++)
@@ -210,7 +211,7 @@ attempt_report (EsaDeliverer *self, EsaHttps *https, gpointer data, GCancellable
 {
   SendData *sd = data;
   const char *uuid = esa_report_get_uuid (sd->report);
-  g_autofree char *path = g_strdup_printf ("/esa/v1/%s", esa_report_get_kind (sd->report));
+  g_autofree char *path = g_strdup_printf (ESA_PROTOCOL_BASE_PATH "%s", esa_report_get_kind (sd->report));
   JsonArray *atts = json_object_get_array_member (json_node_get_object (sd->envelope), "attachments");
   GPtrArray *files = esa_report_get_attachments (sd->report);
   g_autoptr (JsonNode) answer = NULL;
@@ -224,7 +225,7 @@ attempt_report (EsaDeliverer *self, EsaHttps *https, gpointer data, GCancellable
     {
       EsaAttachment *att = g_ptr_array_index (files, i);
       JsonObject *a = json_array_get_object_element (atts, i);
-      g_autofree char *apath = g_strdup_printf ("/esa/v1/attachment/%s/%s", uuid, att->name);
+      g_autofree char *apath = g_strdup_printf (ESA_PROTOCOL_PATH_ATTACHMENT "%s/%s", uuid, att->name);
       esa_exchange_clear (ex);
       esa_https_put_file (https, apath, att->path, att->content_type,
                           json_object_get_string_member (a, "sha256"), self->system_id, self->password,

@@ -1,7 +1,7 @@
 # Transport tests (issue 3): real esa-sdc, esad, esactl and tinyproxy on
 # loopback. tests/test-transport-util.c (in libesa-test) is the shared world.
 ESA_TRANSPORT_TEST_CFLAGS = $(AM_CFLAGS) -I$(top_srcdir)/tests
-ESA_TRANSPORT_TEST_DEPS = core/esad cli/esactl sdc/esa-sdc plugins/heartbeat/heartbeat.la
+ESA_TRANSPORT_TEST_DEPS = daemon/esad cli/esactl sdc/esa-sdc plugins/heartbeat/heartbeat.la
 
 check_PROGRAMS += \
 	tests/test-transport-tls \
@@ -32,7 +32,7 @@ EXTRA_tests_test_transport_queue_DEPENDENCIES = $(ESA_TRANSPORT_TEST_DEPS)
 # Unit test of the sender's backoff: links the transport library itself.
 tests_test_transport_backoff_SOURCES = tests/test-transport-backoff.c
 tests_test_transport_backoff_CFLAGS = $(AM_CFLAGS) $(SOUP_CFLAGS) $(GNUTLS_CFLAGS) \
-	-I$(top_srcdir)/tests -I$(top_srcdir)/transports
+	-I$(top_srcdir)/tests -I$(top_srcdir)/transports -I$(top_srcdir)/transports/https
 tests_test_transport_backoff_LDADD = transports/libesa-transport.la $(ESA_TEST_LIBS) \
 	$(SOUP_LIBS) $(GNUTLS_LIBS) -lm
 

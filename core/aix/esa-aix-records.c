@@ -4,7 +4,7 @@
  * command and the line). */
 #include "config.h"
 
-#include "aix/esa-aix-records.h"
+#include "esa/esa-aix-records.h"
 #include "esa/esa-error.h"
 #include "esa/esa-subprocess.h"
 

@@ -3,7 +3,7 @@
 #include "config.h"
 
 #include "esa/esa-aix.h"
-#include "aix/esa-aix-records.h"
+#include "esa/esa-aix-records.h"
 #include "esa/esa-error.h"
 
 #include <string.h>

@@ -37,4 +37,18 @@ typedef const EsaPluginInfo *(*EsaPluginQueryFunc) (void);
   G_MODULE_EXPORT const EsaPluginInfo *esa_plugin_query (void);             \
   G_MODULE_EXPORT const EsaPluginInfo *esa_plugin_query (void) { return &(info_var); }
 
+/* The descriptor and its export in one statement, for plugins that need no
+ * other field: ESA_PLUGIN_DESCRIBE ("diag", "1.0", "one line", diag_init, NULL). */
+#define ESA_PLUGIN_DESCRIBE(name_, version_, summary_, init_, shutdown_)     \
+  static const EsaPluginInfo esa_plugin_info_ = {                           \
+    .abi_version = ESA_PLUGIN_ABI_VERSION,                                  \
+    .struct_size = sizeof (EsaPluginInfo),                                  \
+    .name = (name_),                                                        \
+    .version = (version_),                                                  \
+    .summary = (summary_),                                                  \
+    .init = (init_),                                                        \
+    .shutdown = (shutdown_),                                                \
+  };                                                                        \
+  ESA_PLUGIN_DEFINE (esa_plugin_info_)
+
 G_END_DECLS

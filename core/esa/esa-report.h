@@ -4,16 +4,10 @@
 #include <glib.h>
 #include <json-glib/json-glib.h>
 
-G_BEGIN_DECLS
+/* The report kinds (ESA_REPORT_KIND_*) are the protocol's. */
+#include "esa/esa-protocol.h"
 
-/* Report kinds the SDC API v1 knows (docs/protocol.md). */
-#define ESA_REPORT_KIND_HEARTBEAT  "heartbeat"
-#define ESA_REPORT_KIND_PROBLEM    "problem"
-#define ESA_REPORT_KIND_INVENTORY  "inventory"
-/* Extended error data (snap) for a problem: parent = the problem's UUID. */
-#define ESA_REPORT_KIND_EXTENDED_DATA "extended-data"
-/* Outcome of an Update Access Key check or renewal. */
-#define ESA_REPORT_KIND_UAK_STATUS    "uak-status"
+G_BEGIN_DECLS
 
 typedef struct _EsaReport EsaReport;
 

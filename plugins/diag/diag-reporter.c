@@ -5,27 +5,10 @@
 #include "diag-reporter.h"
 #include "diag-aix.h"
 #include "diag-edac.h"
+#include "esa/esa-json.h"
 
 #include <errno.h>
 #include <string.h>
-
-static const char *
-get_str (JsonObject *o, const char *name)
-{
-  JsonNode *n = o != NULL ? json_object_get_member (o, name) : NULL;
-  if (n == NULL || !JSON_NODE_HOLDS_VALUE (n) || json_node_get_value_type (n) != G_TYPE_STRING)
-    return NULL;
-  return json_node_get_string (n);
-}
-
-static gint64
-get_int (JsonObject *o, const char *name, gint64 fallback)
-{
-  JsonNode *n = o != NULL ? json_object_get_member (o, name) : NULL;
-  if (n == NULL || !JSON_NODE_HOLDS_VALUE (n) || json_node_get_value_type (n) != G_TYPE_INT64)
-    return fallback;
-  return json_node_get_int (n);
-}
 
 static gboolean
 is_aix (DiagPlugin *self)
@@ -115,9 +98,9 @@ outcome_for (DiagPlugin *self, guint id)
   out->id = id;
   if (e != NULL)
     {
-      out->uuid = g_strdup (get_str (e, "uuid"));
+      out->uuid = g_strdup (esa_json_peek_string (e, "uuid"));
       out->status_text = diag_problem_status_text (e);
-      out->delivered = g_strcmp0 (get_str (e, "status"), DIAG_STATUS_REPORTED) == 0;
+      out->delivered = g_strcmp0 (esa_json_peek_string (e, "status"), DIAG_STATUS_REPORTED) == 0;
     }
   else
     out->status_text = g_strdup ("failed: not recorded in the problem log");
@@ -163,10 +146,10 @@ diag_report_finding (DiagPlugin *self, JsonObject *finding, gboolean test, GCanc
   else
     {
       status = diag_problem_log_get (self->log, id);
-      if (g_strcmp0 (get_str (status, "status"), DIAG_STATUS_PENDING) != 0)
+      if (g_strcmp0 (esa_json_peek_string (status, "status"), DIAG_STATUS_PENDING) != 0)
         {
-          g_message ("%s on %s: %s", get_str (status, "key"), get_str (status, "resource"),
-                     get_str (status, "status"));
+          g_message ("%s on %s: %s", esa_json_peek_string (status, "key"), esa_json_peek_string (status, "resource"),
+                     esa_json_peek_string (status, "status"));
           return outcome_for (self, id);
         }
       /* before sending: the delivered callback finds the entry by uuid */
@@ -188,12 +171,12 @@ diag_report_finding (DiagPlugin *self, JsonObject *finding, gboolean test, GCanc
 
   if (esa_context_submit_and_wait (self->ctx, report, (guint) self->wait_s, &answer, &error))
     {
-      const char *sr = get_str (answer, "service_request");
+      const char *sr = esa_json_peek_string (answer, "service_request");
       if (id != 0)
         record_change (self, id, DIAG_STATUS_REPORTED, "service_request", sr);
       queued = TRUE;
-      g_message ("problem %u (%s on %s) reported: %s", id, get_str (finding, "key"),
-                 get_str (finding, "resource"), sr != NULL ? sr : "no service request number");
+      g_message ("problem %u (%s on %s) reported: %s", id, esa_json_peek_string (finding, "key"),
+                 esa_json_peek_string (finding, "resource"), sr != NULL ? sr : "no service request number");
     }
   else if (g_error_matches (error, ESA_ERROR, ESA_ERROR_TIMEOUT) ||
            g_error_matches (error, ESA_ERROR, ESA_ERROR_NETWORK) ||
@@ -226,8 +209,8 @@ diag_report_finding (DiagPlugin *self, JsonObject *finding, gboolean test, GCanc
     {
       g_autoptr (JsonObject) data = json_object_new ();
       json_object_set_string_member (data, "uuid", uuid);
-      if (get_str (finding, "resource") != NULL)
-        json_object_set_string_member (data, "resource", get_str (finding, "resource"));
+      if (esa_json_peek_string (finding, "resource") != NULL)
+        json_object_set_string_member (data, "resource", esa_json_peek_string (finding, "resource"));
       json_object_set_boolean_member (data, "test", test);
       json_object_set_int_member (data, "problem_id", id);
       esa_context_emit_event (self->ctx, DIAG_EVENT_PROBLEM_REPORTED, data);
@@ -241,7 +224,7 @@ diag_plugin_delivered (DiagPlugin *self, const char *uuid, const char *kind, Jso
   g_autoptr (GError) error = NULL;
   if (g_strcmp0 (kind, ESA_REPORT_KIND_PROBLEM) != 0)
     return;
-  if (!diag_problem_log_delivered (self->log, uuid, get_str (answer, "service_request"), &error) &&
+  if (!diag_problem_log_delivered (self->log, uuid, esa_json_peek_string (answer, "service_request"), &error) &&
       error != NULL)
     g_warning ("%s", error->message);
 }
@@ -262,15 +245,15 @@ static char *
 handle_aix (DiagPlugin *self, JsonObject *event, GCancellable *cancellable, GError **error)
 {
   const EsaPlatform *platform = esa_context_get_platform (self->ctx);
-  gint64 seq = get_int (event, "sequence", -1);
+  gint64 seq = esa_json_peek_int (event, "sequence", -1);
   g_autoptr (JsonObject) errlog = NULL;
   g_autoptr (JsonObject) base = json_object_new ();
   g_autoptr (GPtrArray) problems = NULL;
   g_autoptr (GString) summary = g_string_new (NULL);
   g_autoptr (GError) local = NULL;
-  const char *resource = get_str (event, "resource");
-  const char *label = get_str (event, "label");
-  const char *klass = get_str (event, "class");
+  const char *resource = esa_json_peek_string (event, "resource");
+  const char *label = esa_json_peek_string (event, "label");
+  const char *klass = esa_json_peek_string (event, "class");
 
   if (seq >= 0)
     {
@@ -282,11 +265,11 @@ handle_aix (DiagPlugin *self, JsonObject *event, GCancellable *cancellable, GErr
         }
     }
   if (resource == NULL)
-    resource = get_str (errlog, "resource_name");
+    resource = esa_json_peek_string (errlog, "resource_name");
   if (label == NULL)
-    label = get_str (errlog, "label");
+    label = esa_json_peek_string (errlog, "label");
   if (klass == NULL)
-    klass = get_str (errlog, "class");
+    klass = esa_json_peek_string (errlog, "class");
   if (resource == NULL)
     {
       g_set_error (error, ESA_ERROR, ESA_ERROR_INVALID_DATA,
@@ -299,13 +282,13 @@ handle_aix (DiagPlugin *self, JsonObject *event, GCancellable *cancellable, GErr
                             seq, label ? label : "?", klass);
 
   json_object_set_string_member (base, "resource", resource);
-  json_object_set_string_member (base, "source", get_str (event, "source") ? get_str (event, "source") : "errnotify");
+  json_object_set_string_member (base, "source", esa_json_peek_string (event, "source") ? esa_json_peek_string (event, "source") : "errnotify");
   if (label != NULL)
     json_object_set_string_member (base, "label", label);
   if (seq >= 0)
     json_object_set_int_member (base, "errlog_sequence", seq);
-  if (get_str (errlog, "description") != NULL)
-    json_object_set_string_member (base, "description", get_str (errlog, "description"));
+  if (esa_json_peek_string (errlog, "description") != NULL)
+    json_object_set_string_member (base, "description", esa_json_peek_string (errlog, "description"));
   json_object_set_string_member (base, "key", label != NULL ? label : "errlog");
 
   if (platform->is_lpar)
@@ -334,7 +317,7 @@ handle_aix (DiagPlugin *self, JsonObject *event, GCancellable *cancellable, GErr
       JsonObject *p = g_ptr_array_index (problems, i);
       g_autoptr (JsonObject) f = json_object_new ();
       g_autoptr (DiagOutcome) out = NULL;
-      const char *srn = get_str (p, "srn"), *src = get_str (p, "src");
+      const char *srn = esa_json_peek_string (p, "srn"), *src = esa_json_peek_string (p, "src");
       g_autoptr (GList) members = json_object_get_members (base);
       for (GList *l = members; l != NULL; l = l->next)
         json_object_set_member (f, l->data, json_node_copy (json_object_get_member (base, l->data)));
@@ -343,8 +326,8 @@ handle_aix (DiagPlugin *self, JsonObject *event, GCancellable *cancellable, GErr
       if (src != NULL)
         json_object_set_string_member (f, "src", src);
       json_object_set_string_member (f, "key", srn != NULL ? srn : src);
-      if (get_str (p, "description") != NULL)
-        json_object_set_string_member (f, "description", get_str (p, "description"));
+      if (esa_json_peek_string (p, "description") != NULL)
+        json_object_set_string_member (f, "description", esa_json_peek_string (p, "description"));
       json_object_set_member (f, "frus", json_node_copy (json_object_get_member (p, "frus")));
       json_object_set_object_member (f, "diag", json_object_ref (p));
       if (errlog != NULL)
@@ -363,11 +346,11 @@ handle_generic (DiagPlugin *self, JsonObject *event, GCancellable *cancellable, 
 {
   g_autoptr (JsonObject) f = json_object_new ();
   g_autoptr (DiagOutcome) out = NULL;
-  const char *resource = get_str (event, "resource");
-  const char *code = get_str (event, "label");
-  const char *klass = get_str (event, "class");
+  const char *resource = esa_json_peek_string (event, "resource");
+  const char *code = esa_json_peek_string (event, "label");
+  const char *klass = esa_json_peek_string (event, "class");
   if (code == NULL)
-    code = get_str (event, "error_id");
+    code = esa_json_peek_string (event, "error_id");
   if (klass != NULL && !g_str_equal (klass, "H"))
     return g_strdup_printf ("event of class %s is not a hardware error, ignored", klass);
   if (resource == NULL || code == NULL)
@@ -379,9 +362,9 @@ handle_generic (DiagPlugin *self, JsonObject *event, GCancellable *cancellable, 
   json_object_set_string_member (f, "code", code);
   json_object_set_string_member (f, "key", code);
   json_object_set_string_member (f, "resource", resource);
-  json_object_set_string_member (f, "source", get_str (event, "source") ? get_str (event, "source") : "notify");
-  if (get_int (event, "sequence", -1) >= 0)
-    json_object_set_int_member (f, "errlog_sequence", get_int (event, "sequence", -1));
+  json_object_set_string_member (f, "source", esa_json_peek_string (event, "source") ? esa_json_peek_string (event, "source") : "notify");
+  if (esa_json_peek_int (event, "sequence", -1) >= 0)
+    json_object_set_int_member (f, "errlog_sequence", esa_json_peek_int (event, "sequence", -1));
   json_object_set_array_member (f, "frus", json_array_new ());
   out = diag_report_finding (self, f, FALSE, cancellable);
   return g_strdup_printf ("%s on %s: %s", code, resource, out->status_text);
@@ -461,9 +444,9 @@ diag_edac_scan (DiagPlugin *self, GCancellable *cancellable, GError **error)
     {
       JsonObject *f = g_ptr_array_index (findings, i);
       g_autoptr (DiagOutcome) out = NULL;
-      json_object_set_string_member (f, "key", get_str (f, "code"));
+      json_object_set_string_member (f, "key", esa_json_peek_string (f, "code"));
       out = diag_report_finding (self, f, FALSE, cancellable);
-      g_string_append_printf (summary, "; %s on %s: %s", get_str (f, "code"), get_str (f, "resource"),
+      g_string_append_printf (summary, "; %s on %s: %s", esa_json_peek_string (f, "code"), esa_json_peek_string (f, "resource"),
                               out->status_text);
     }
   return g_string_free (g_steal_pointer (&summary), FALSE);

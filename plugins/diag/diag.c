@@ -67,14 +67,6 @@ diag_shutdown (EsaContext *ctx)
   g_clear_pointer (&diag_plugin, diag_plugin_free);
 }
 
-static const EsaPluginInfo diag_info = {
-  .abi_version = ESA_PLUGIN_ABI_VERSION,
-  .struct_size = sizeof (EsaPluginInfo),
-  .name = "diag",
-  .version = ESA_VERSION,
-  .summary = "Hardware problem reporting (errpt/diag on AIX, EDAC on Linux)",
-  .init = diag_init,
-  .shutdown = diag_shutdown,
-};
-
-ESA_PLUGIN_DEFINE (diag_info)
+ESA_PLUGIN_DESCRIBE ("diag", ESA_VERSION,
+                     "Hardware problem reporting (errpt/diag on AIX, EDAC on Linux)",
+                     diag_init, diag_shutdown)

@@ -34,7 +34,7 @@ tests_test_diag_LDADD = plugins/diag/libesa-diag.la $(ESA_TEST_LIBS)
 tests_test_diag_e2e_SOURCES = tests/test-diag-e2e.c
 tests_test_diag_e2e_CFLAGS = $(AM_CFLAGS) -I$(top_srcdir)/tests
 tests_test_diag_e2e_LDADD = $(ESA_TEST_LIBS)
-EXTRA_tests_test_diag_e2e_DEPENDENCIES = core/esad cli/esactl sdc/esa-sdc plugins/heartbeat/heartbeat.la \
+EXTRA_tests_test_diag_e2e_DEPENDENCIES = daemon/esad cli/esactl sdc/esa-sdc plugins/heartbeat/heartbeat.la \
 	plugins/diag/diag.la plugins/snap/snap.la
 
 # The parsers of errpt and diag output (tests/aix/ mirrors the files).

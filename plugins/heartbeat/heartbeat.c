@@ -35,13 +35,6 @@ heartbeat_init (EsaContext *ctx, GError **error)
          esa_context_set_job_splay (ctx, "heartbeat", HEARTBEAT_DEFAULT_SPLAY_S, error);
 }
 
-static const EsaPluginInfo heartbeat_info = {
-  .abi_version = ESA_PLUGIN_ABI_VERSION,
-  .struct_size = sizeof (EsaPluginInfo),
-  .name = "heartbeat",
-  .version = ESA_VERSION,
-  .summary = "Daily operational test with the SDC",
-  .init = heartbeat_init,
-};
-
-ESA_PLUGIN_DEFINE (heartbeat_info)
+ESA_PLUGIN_DESCRIBE ("heartbeat", ESA_VERSION,
+                     "Daily operational test with the SDC",
+                     heartbeat_init, NULL)

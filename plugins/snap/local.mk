@@ -21,12 +21,12 @@ EXTRA_DIST += plugins/snap/README.md
 # Tests: the helpers (unit) and extended data end to end with diag.
 check_PROGRAMS += tests/test-snap tests/test-snap-e2e
 TESTS += tests/test-snap tests/test-snap-e2e
-tests_test_snap_SOURCES = tests/test-snap.c
+tests_test_snap_SOURCES = tests/test-snap.c tests/esa-test-archive.c tests/esa-test-archive.h
 tests_test_snap_CFLAGS = $(AM_CFLAGS) $(ARCHIVE_CFLAGS) -I$(top_srcdir)/tests -I$(top_srcdir)/plugins/snap
 tests_test_snap_LDADD = plugins/snap/libesa-snap.la $(ESA_TEST_LIBS) $(ARCHIVE_LIBS)
 
-tests_test_snap_e2e_SOURCES = tests/test-snap-e2e.c
+tests_test_snap_e2e_SOURCES = tests/test-snap-e2e.c tests/esa-test-archive.c tests/esa-test-archive.h
 tests_test_snap_e2e_CFLAGS = $(AM_CFLAGS) $(ARCHIVE_CFLAGS) -I$(top_srcdir)/tests
 tests_test_snap_e2e_LDADD = $(ESA_TEST_LIBS) $(ARCHIVE_LIBS)
-EXTRA_tests_test_snap_e2e_DEPENDENCIES = core/esad cli/esactl sdc/esa-sdc plugins/heartbeat/heartbeat.la \
+EXTRA_tests_test_snap_e2e_DEPENDENCIES = daemon/esad cli/esactl sdc/esa-sdc plugins/heartbeat/heartbeat.la \
 	plugins/diag/diag.la plugins/snap/snap.la

@@ -5,19 +5,11 @@
 #include "snap-job.h"
 #include "snap-collect.h"
 #include "snap-repack.h"
+#include "esa/esa-json.h"
 
 #include <errno.h>
 #include <glib/gstdio.h>
 #include <string.h>
-
-static const char *
-get_str (JsonObject *o, const char *name)
-{
-  JsonNode *n = o != NULL ? json_object_get_member (o, name) : NULL;
-  if (n == NULL || !JSON_NODE_HOLDS_VALUE (n) || json_node_get_value_type (n) != G_TYPE_STRING)
-    return NULL;
-  return json_node_get_string (n);
-}
 
 SnapPlugin *
 snap_plugin_new (EsaContext *ctx, GError **error)
@@ -224,7 +216,7 @@ collect_linux (SnapPlugin *self, const char *dir, JsonObject *body, const char *
     g_warning ("%s", local->message);
   if (!snap_collection_fit (c, self->max_size, error))
     return NULL;
-  json_object_set_string_member (manifest, "problem", get_str (body, "problem"));
+  json_object_set_string_member (manifest, "problem", esa_json_peek_string (body, "problem"));
   json_object_set_string_member (manifest, "agent_version", ESA_VERSION);
   if (!snap_collection_write (c, manifest, path, error))
     return NULL;
@@ -246,7 +238,7 @@ char *
 snap_run_for_problem (SnapPlugin *self, JsonObject *event, GCancellable *cancellable, GError **error)
 {
   const EsaPlatform *platform = esa_context_get_platform (self->ctx);
-  const char *problem = get_str (event, "uuid");
+  const char *problem = esa_json_peek_string (event, "uuid");
   g_autoptr (SnapTempDir) tmp = NULL;
   g_autoptr (EsaReport) report = NULL;
   g_autofree char *archive = NULL;
@@ -265,16 +257,10 @@ snap_run_for_problem (SnapPlugin *self, JsonObject *event, GCancellable *cancell
   esa_report_set_parent (report, problem);
   body = esa_report_get_body (report);
   json_object_set_string_member (body, "problem", problem);
-  if (get_str (event, "resource") != NULL)
-    json_object_set_string_member (body, "resource", get_str (event, "resource"));
+  if (esa_json_peek_string (event, "resource") != NULL)
+    json_object_set_string_member (body, "resource", esa_json_peek_string (event, "resource"));
   /* the event data may come from POST /v1/events: "test" need not be a boolean */
-  {
-    JsonNode *t = json_object_get_member (event, "test");
-    json_object_set_boolean_member (body, "test",
-                                   t != NULL && JSON_NODE_HOLDS_VALUE (t) &&
-                                       json_node_get_value_type (t) == G_TYPE_BOOLEAN &&
-                                       json_node_get_boolean (t));
-  }
+  json_object_set_boolean_member (body, "test", esa_json_peek_boolean (event, "test", FALSE));
   json_object_set_string_member (body, "os", platform->os != NULL ? platform->os : "unknown");
 
   if (g_strcmp0 (platform->os, "AIX") == 0)

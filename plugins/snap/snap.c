@@ -35,14 +35,6 @@ snap_shutdown (EsaContext *ctx)
   g_clear_pointer (&snap_plugin, snap_plugin_free);
 }
 
-static const EsaPluginInfo snap_info = {
-  .abi_version = ESA_PLUGIN_ABI_VERSION,
-  .struct_size = sizeof (EsaPluginInfo),
-  .name = "snap",
-  .version = ESA_VERSION,
-  .summary = "Extended error data (snap -g) for reported problems",
-  .init = snap_init,
-  .shutdown = snap_shutdown,
-};
-
-ESA_PLUGIN_DEFINE (snap_info)
+ESA_PLUGIN_DESCRIBE ("snap", ESA_VERSION,
+                     "Extended error data (snap -g) for reported problems",
+                     snap_init, snap_shutdown)

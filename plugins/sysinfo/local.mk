@@ -24,4 +24,4 @@ tests_test_sysinfo_LDADD = plugins/sysinfo/libesa-sysinfo.la $(ESA_TEST_LIBS)
 tests_test_sysinfo_e2e_SOURCES = tests/test-sysinfo-e2e.c
 tests_test_sysinfo_e2e_CFLAGS = $(AM_CFLAGS) -I$(top_srcdir)/tests -I$(top_srcdir)/plugins/sysinfo
 tests_test_sysinfo_e2e_LDADD = $(ESA_TEST_LIBS)
-EXTRA_tests_test_sysinfo_e2e_DEPENDENCIES = core/esad cli/esactl sdc/esa-sdc plugins/heartbeat/heartbeat.la plugins/sysinfo/sysinfo.la
+EXTRA_tests_test_sysinfo_e2e_DEPENDENCIES = daemon/esad cli/esactl sdc/esa-sdc plugins/heartbeat/heartbeat.la plugins/sysinfo/sysinfo.la

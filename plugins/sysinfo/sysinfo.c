@@ -272,13 +272,6 @@ sysinfo_init (EsaContext *ctx, GError **error)
                                   sysinfo_cmd_send, self, error);
 }
 
-static const EsaPluginInfo sysinfo_info = {
-  .abi_version = ESA_PLUGIN_ABI_VERSION,
-  .struct_size = sizeof (EsaPluginInfo),
-  .name = "sysinfo",
-  .version = ESA_VERSION,
-  .summary = "Weekly inventory: system configuration and installed software",
-  .init = sysinfo_init,
-};
-
-ESA_PLUGIN_DEFINE (sysinfo_info)
+ESA_PLUGIN_DESCRIBE ("sysinfo", ESA_VERSION,
+                     "Weekly inventory: system configuration and installed software",
+                     sysinfo_init, NULL)

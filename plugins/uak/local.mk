@@ -31,7 +31,7 @@ EXTRA_tests_test_uak_DEPENDENCIES = sdc/esa-sdc
 tests_test_uak_e2e_SOURCES = tests/test-uak-e2e.c
 tests_test_uak_e2e_CFLAGS = $(AM_CFLAGS) -I$(top_srcdir)/tests -I$(top_srcdir)/plugins/uak
 tests_test_uak_e2e_LDADD = $(ESA_TEST_LIBS)
-EXTRA_tests_test_uak_e2e_DEPENDENCIES = core/esad cli/esactl sdc/esa-sdc plugins/heartbeat/heartbeat.la plugins/uak/uak.la
+EXTRA_tests_test_uak_e2e_DEPENDENCIES = daemon/esad cli/esactl sdc/esa-sdc plugins/heartbeat/heartbeat.la plugins/uak/uak.la
 
 # The parsers of lparstat -u and lscfg VPD, and the fake AIX commands the
 # uak and snap tests rely on (tests/aix/ mirrors the files).

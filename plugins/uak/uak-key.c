@@ -7,6 +7,7 @@
 #include "uak-private.h"
 
 #include <esa/esa-error.h>
+#include <esa/esa-json.h>
 #include <esa/esa-subprocess.h>
 #include <string.h>
 
@@ -276,27 +277,14 @@ esa_uak_offer_free (EsaUakOffer *self)
   g_free (self);
 }
 
+/* A required, non-empty string member of the SDC's answer, at most @max bytes. */
 static const char *
 uak_member_string (JsonObject *obj, const char *name, gsize max, GError **error)
 {
-  JsonNode *n = json_object_get_member (obj, name);
-  const char *s;
-  if (n == NULL || JSON_NODE_HOLDS_NULL (n))
+  const char *s = esa_json_get_string (obj, "SDC answer: ", name, ESA_JSON_REQUIRED | ESA_JSON_NON_EMPTY, error);
+  if (s != NULL && strlen (s) > max)
     {
-      g_set_error (error, ESA_ERROR, ESA_ERROR_INVALID_DATA, "SDC answer: %s: missing", name);
-      return NULL;
-    }
-  if (!JSON_NODE_HOLDS_VALUE (n) || json_node_get_value_type (n) != G_TYPE_STRING)
-    {
-      g_set_error (error, ESA_ERROR, ESA_ERROR_INVALID_DATA, "SDC answer: %s: expected a string, got %s",
-                   name, json_node_type_name (n));
-      return NULL;
-    }
-  s = json_node_get_string (n);
-  if (s == NULL || s[0] == '\0' || strlen (s) > max)
-    {
-      g_set_error (error, ESA_ERROR, ESA_ERROR_INVALID_DATA, "SDC answer: %s: %s", name,
-                   s == NULL || s[0] == '\0' ? "empty" : "too long");
+      g_set_error (error, ESA_ERROR, ESA_ERROR_INVALID_DATA, "SDC answer: %s: too long", name);
       return NULL;
     }
   return s;

@@ -3,7 +3,7 @@
 #include "config.h"
 
 #include "uak-lscfg.h"
-#include "aix/esa-aix-records.h"
+#include "esa/esa-aix-records.h"
 
 #include <esa/esa-error.h>
 

@@ -597,13 +597,6 @@ uak_init (EsaContext *ctx, GError **error)
                                   uak_cmd_check, self, error);
 }
 
-static const EsaPluginInfo uak_info = {
-  .abi_version = ESA_PLUGIN_ABI_VERSION,
-  .struct_size = sizeof (EsaPluginInfo),
-  .name = "uak",
-  .version = ESA_VERSION,
-  .summary = "Checks the Update Access Key and renews it through the SDC",
-  .init = uak_init,
-};
-
-ESA_PLUGIN_DEFINE (uak_info)
+ESA_PLUGIN_DESCRIBE ("uak", ESA_VERSION,
+                     "Checks the Update Access Key and renews it through the SDC",
+                     uak_init, NULL)

@@ -1,9 +1,9 @@
 /* esa-outbox.c: the file transport (temp folder, fsync, rename). */
 #include "config.h"
 
-#include "esa-outbox-private.h"
-#include "esa-deliver-private.h"
-#include "esa-fileutil-private.h"
+#include "esa-outbox.h"
+#include "esa-deliver.h"
+#include "esa-fileutil.h"
 #include "esa/esa-error.h"
 
 #include <errno.h>

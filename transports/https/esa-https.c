@@ -3,9 +3,10 @@
  * plain call that may take a whole timeout is harmless and easy to follow. */
 #include "config.h"
 
-#include "esa-transport-private.h"
+#include "esa-https.h"
 #include "esa-tls-policy-private.h"
 #include "esa/esa-error.h"
+#include "esa/esa-protocol.h"
 
 #include <string.h>
 
@@ -88,12 +89,12 @@ esa_https_new (EsaConfig *config, const EsaRoute *route, GError **error)
   copy_route (self->route, route);
   /* Never the environment's proxy: only what esa.conf says. */
   resolver = g_simple_proxy_resolver_new (route->proxy_url, NULL);
-  if (config->ca_file != NULL)
+  if (esa_config_get_ca_file (config) != NULL)
     {
-      db = g_tls_file_database_new (config->ca_file, error);
+      db = g_tls_file_database_new (esa_config_get_ca_file (config), error);
       if (db == NULL)
         {
-          g_prefix_error (error, "[sdc] ca-file %s: ", config->ca_file);
+          g_prefix_error (error, "[sdc] ca-file %s: ", esa_config_get_ca_file (config));
           return NULL;
         }
     }
@@ -104,7 +105,7 @@ esa_https_new (EsaConfig *config, const EsaRoute *route, GError **error)
     addr = ip_literal_connectable (route->server);
   self->session = soup_session_new_with_options ("proxy-resolver", resolver,
                                                  "tls-database", db,
-                                                 "timeout", (guint) config->timeout_s,
+                                                 "timeout", (guint) esa_config_get_timeout (config),
                                                  "idle-timeout", (guint) 30,
                                                  "user-agent", self->user_agent,
                                                  "max-conns-per-host", 2,
@@ -478,7 +479,7 @@ esa_https_json (EsaHttps *self, const char *method, const char *path, JsonNode *
     }
   soup_message_headers_replace (soup_message_get_request_headers (msg), "Accept", "application/json");
   if (idempotency_key != NULL)
-    soup_message_headers_replace (soup_message_get_request_headers (msg), "Idempotency-Key", idempotency_key);
+    soup_message_headers_replace (soup_message_get_request_headers (msg), ESA_PROTOCOL_HEADER_IDEMPOTENCY_KEY, idempotency_key);
   set_basic_auth (msg, user, password);
   run_request (self, msg, cancellable, ex);
 }
@@ -514,7 +515,7 @@ esa_https_put_file (EsaHttps *self, const char *path, const char *file, const ch
         return;
       }
   }
-  soup_message_headers_replace (soup_message_get_request_headers (msg), "X-Esa-Sha256", sha256);
+  soup_message_headers_replace (soup_message_get_request_headers (msg), ESA_PROTOCOL_HEADER_SHA256, sha256);
   set_basic_auth (msg, user, password);
   run_request (self, msg, cancellable, ex);
 }

@@ -1,7 +1,7 @@
 /* esa-routes.c: the ordered list of ways to reach the SDC. */
 #include "config.h"
 
-#include "esa-transport-private.h"
+#include "esa-https.h"
 
 #include <string.h>
 
@@ -41,20 +41,21 @@ GPtrArray *
 esa_routes_build (EsaConfig *config, const char *const *servers, GPtrArray *warnings)
 {
   GPtrArray *routes = g_ptr_array_new_with_free_func ((GDestroyNotify) esa_route_free);
-  const char *const *list = servers != NULL ? servers : (const char *const *) config->servers;
-  for (guint p = 0; p < config->n_proxies; p++)
+  const char *const *list = servers != NULL ? servers : esa_config_get_servers (config);
+  for (guint p = 0; p < esa_config_get_n_proxies (config); p++)
     {
-      const EsaProxyConfig *pc = &config->proxies[p];
+      const char *url, *user, *password_file;
       g_autofree char *password = NULL;
-      if (pc->password_file != NULL)
+      esa_config_get_proxy (config, p, &url, &user, &password_file);
+      if (password_file != NULL)
         {
           g_autoptr (GError) error = NULL;
-          password = read_password (pc->password_file, &error);
+          password = read_password (password_file, &error);
           if (password == NULL)
             {
               if (warnings != NULL)
                 g_ptr_array_add (warnings, g_strdup_printf ("proxy %u %s skipped: password-file: %s",
-                                                            p + 1, pc->url, error->message));
+                                                            p + 1, url, error->message));
               continue;
             }
         }
@@ -62,14 +63,14 @@ esa_routes_build (EsaConfig *config, const char *const *servers, GPtrArray *warn
         {
           EsaRoute *r = g_new0 (EsaRoute, 1);
           r->proxy_index = p + 1;
-          r->proxy_url = g_strdup (pc->url);
-          r->proxy_user = g_strdup (pc->user);
+          r->proxy_url = g_strdup (url);
+          r->proxy_user = g_strdup (user);
           r->proxy_password = g_strdup (password);
           r->server = g_strdup (list[s]);
           g_ptr_array_add (routes, r);
         }
     }
-  if (config->direct)
+  if (esa_config_get_direct (config))
     for (guint s = 0; list != NULL && list[s] != NULL; s++)
       {
         EsaRoute *r = g_new0 (EsaRoute, 1);

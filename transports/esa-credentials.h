@@ -1,4 +1,4 @@
-/* esa-credentials-private.h: the system id and password issued at activation,
+/* esa-credentials.h: the system id and password issued at activation,
  * kept 0600 in <state-dir>/credentials and never logged. */
 #pragma once
 

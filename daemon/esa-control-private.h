@@ -3,7 +3,7 @@
 #pragma once
 
 #include <libsoup/soup.h>
-#include "esa-engine-private.h"
+#include "esa-engine.h"
 
 G_BEGIN_DECLS
 

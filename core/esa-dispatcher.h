@@ -1,4 +1,4 @@
-/* esa-dispatcher-private.h: runs plugin jobs on their schedules and events. */
+/* esa-dispatcher.h: runs plugin jobs on their schedules and events. */
 #pragma once
 
 #include <gio/gio.h>

@@ -3,10 +3,10 @@
 #include "config.h"
 
 #include "esa-control-routes-private.h"
-#include "esa-engine-private.h"
-#include "esa-fileutil-private.h"
+#include "esa-engine.h"
+#include "esa-fileutil.h"
 #include "esa-log-private.h"
-#include "esad-extensions-private.h"
+#include "esad-transports.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -24,6 +24,7 @@ typedef struct {
   char *config_path;
   EsaEngine *engine;
   EsaControl *control;
+  EsadTransports transports;
   char *pid_file;
   int exit_code;
 } Esad;
@@ -48,16 +49,17 @@ on_hup (gpointer user_data)
       g_warning ("reload refused, keeping the running config: %s", error->message);
       return G_SOURCE_CONTINUE;
     }
-  for (guint i = 0; i < config->warnings->len; i++)
-    g_warning ("%s", (const char *) g_ptr_array_index (config->warnings, i));
-  if (g_strcmp0 (config->state_dir, d->engine->config->state_dir) != 0 ||
-      g_strcmp0 (config->socket_path, d->engine->config->socket_path) != 0 ||
-      !g_strv_equal ((const char *const *) config->enabled_plugins,
-                     (const char *const *) d->engine->config->enabled_plugins))
+  EsaConfig *running = esa_engine_get_config (d->engine);
+  GPtrArray *warnings = esa_config_get_warnings (config);
+  for (guint i = 0; i < warnings->len; i++)
+    g_warning ("%s", (const char *) g_ptr_array_index (warnings, i));
+  if (g_strcmp0 (esa_config_get_state_dir (config), esa_config_get_state_dir (running)) != 0 ||
+      g_strcmp0 (esa_config_get_socket_path (config), esa_config_get_socket_path (running)) != 0 ||
+      !g_strv_equal (esa_config_get_enabled_plugins (config), esa_config_get_enabled_plugins (running)))
     g_message ("reload: state-dir, socket and [plugins] changes take effect at the next start");
-  esa_log_set_level (config->log_level);
+  esa_log_set_level (esa_config_get_log_level (config));
   esa_engine_set_config (d->engine, config);
-  esad_extensions_reload (d->engine);
+  esad_transports_reload (&d->transports);
   g_message ("configuration reloaded from %s", d->config_path);
   return G_SOURCE_CONTINUE;
 }
@@ -157,9 +159,9 @@ main (int argc, char **argv)
       g_printerr ("esad: %s\n", error->message);
       return 1;
     }
-  for (guint i = 0; i < config->warnings->len; i++)
-    g_printerr ("esad: warning: %s\n", (const char *) g_ptr_array_index (config->warnings, i));
-  d.pid_file = pid_file ? g_canonicalize_filename (pid_file, NULL) : g_strdup (config->pid_file);
+  for (guint i = 0; i < esa_config_get_warnings (config)->len; i++)
+    g_printerr ("esad: warning: %s\n", (const char *) g_ptr_array_index (esa_config_get_warnings (config), i));
+  d.pid_file = pid_file ? g_canonicalize_filename (pid_file, NULL) : g_strdup (esa_config_get_pid_file (config));
 
   if (!foreground)
     {
@@ -168,10 +170,10 @@ main (int argc, char **argv)
           g_printerr ("esad: cannot become a daemon: %s\n", error ? error->message : "chdir failed");
           return 1;
         }
-      esa_log_setup (ESA_LOG_SYSLOG, config->log_level);
+      esa_log_setup (ESA_LOG_SYSLOG, esa_config_get_log_level (config));
     }
   else
-    esa_log_setup (ESA_LOG_STDERR, config->log_level);
+    esa_log_setup (ESA_LOG_STDERR, esa_config_get_log_level (config));
 
   umask (077);
   if (d.pid_file != NULL && !write_pid_file (d.pid_file, &error))
@@ -187,7 +189,7 @@ main (int argc, char **argv)
         g_unlink (d.pid_file);
       return 1;
     }
-  d.control = esa_control_new (d.engine, d.engine->config->socket_path, &error);
+  d.control = esa_control_new (d.engine, esa_config_get_socket_path (esa_engine_get_config (d.engine)), &error);
   if (d.control == NULL)
     {
       g_warning ("cannot start: %s", error->message);
@@ -198,7 +200,7 @@ main (int argc, char **argv)
     }
   esa_control_add_core_routes (d.control);
   esa_engine_load_plugins (d.engine);
-  if (!esad_extensions_init (d.engine, d.control, &error))
+  if (!esad_transports_init (&d.transports, d.engine, d.control, &error))
     {
       g_warning ("cannot start: %s", error->message);
       esa_control_free (d.control);
@@ -215,13 +217,13 @@ main (int argc, char **argv)
   g_unix_signal_add (SIGHUP, on_hup, &d);
   signal (SIGPIPE, SIG_IGN);
   g_message ("esad %s running (pid %d, config %s, control %s)", ESA_VERSION, (int) getpid (),
-             d.config_path, d.engine->config->socket_path);
+             d.config_path, esa_config_get_socket_path (esa_engine_get_config (d.engine)));
   g_main_loop_run (d.loop);
 
   esa_engine_stop (d.engine);
-  esad_extensions_shutdown (d.engine);
+  esad_transports_shutdown (&d.transports);
   /* Let running jobs finish their current step; they were cancelled. */
-  for (int i = 0; i < 300 && esa_dispatcher_get_running (d.engine->dispatcher) > 0; i++)
+  for (int i = 0; i < 300 && esa_dispatcher_get_running (esa_engine_get_dispatcher (d.engine)) > 0; i++)
     {
       while (g_main_context_iteration (NULL, FALSE))
         ;

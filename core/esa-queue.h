@@ -1,4 +1,4 @@
-/* esa-queue-private.h: the persistent spool of reports waiting to be sent. */
+/* esa-queue.h: the persistent spool of reports waiting to be sent. */
 #pragma once
 
 #include <glib.h>

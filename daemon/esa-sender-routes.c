@@ -4,10 +4,12 @@
 #include "config.h"
 
 #include "esa-sender-routes-private.h"
-#include "esa-credentials-private.h"
-#include "esa-deliver-private.h"
-#include "esa-outbox-private.h"
+#include "esa-credentials.h"
+#include "esa-deliver.h"
+#include "esa-outbox.h"
 #include "esa/esa-error.h"
+#include "esa/esa-json.h"
+#include "esa/esa-protocol.h"
 
 #include <string.h>
 
@@ -16,7 +18,7 @@ typedef struct {
   SoupServerMessage *msg;
   EsaSender *sender;
   EsaConfig *config;
-  EsaPlatform *platform_copy;
+  const EsaPlatform *platform_copy;
   JsonObject *body;
   char *state_dir;
   char *job;
@@ -29,7 +31,7 @@ call_free (Call *c)
 {
   g_clear_object (&c->msg);
   if (c->config != NULL)
-    esa_config_free (c->config);
+    esa_config_unref (c->config);
   if (c->body != NULL)
     json_object_unref (c->body);
   g_free (c->state_dir);
@@ -46,9 +48,9 @@ call_new (EsaControl *ctl, SoupServerMessage *msg, JsonObject *body, EsaSender *
   c->ctl = ctl;
   c->msg = g_object_ref (msg);
   c->sender = sender;
-  c->config = esa_config_ref (engine->config);
+  c->config = esa_config_ref (esa_engine_get_config (engine));
   c->body = json_object_ref (body);
-  c->state_dir = g_strdup (engine->config->state_dir);
+  c->state_dir = g_strdup (esa_config_get_state_dir (c->config));
   esa_control_hold (ctl, msg);
   return c;
 }
@@ -77,17 +79,8 @@ run_call (Call *c, GTaskThreadFunc func)
 
 /* ---- activate ---- */
 
-static const char *
-body_str (JsonObject *body, const char *member)
-{
-  JsonNode *n = json_object_get_member (body, member);
-  if (n == NULL || !JSON_NODE_HOLDS_VALUE (n) || json_node_get_value_type (n) != G_TYPE_STRING)
-    return NULL;
-  return json_node_get_string (n);
-}
-
 static gboolean
-vendor_allowed (char **vendors, const char *vendor)
+vendor_allowed (const char *const *vendors, const char *vendor)
 {
   for (guint i = 0; vendors != NULL && vendors[i] != NULL; i++)
     if (g_str_equal (vendors[i], "*") || (vendor != NULL && g_ascii_strcasecmp (vendors[i], vendor) == 0))
@@ -107,7 +100,7 @@ activate_thread (GTask *task, gpointer source, gpointer task_data, GCancellable 
 {
   Call *c = task_data;
   const EsaPlatform *pf = c->platform_copy;
-  const char *server = body_str (c->body, "server");
+  const char *server = esa_json_peek_string (c->body, "server");
   const char *servers[] = { server, NULL };
   g_autoptr (JsonObject) req = json_object_new ();
   g_autoptr (JsonObject) contact = json_object_new ();
@@ -120,15 +113,15 @@ activate_thread (GTask *task, gpointer source, gpointer task_data, GCancellable 
   g_autoptr (GError) error = NULL;
   JsonObject *answer;
 
-  if (!vendor_allowed (c->config->vendors, pf->vendor))
+  if (!vendor_allowed (esa_config_get_vendors (c->config), pf->vendor))
     {
-      g_autofree char *list = g_strjoinv (", ", c->config->vendors);
+      g_autofree char *list = g_strjoinv (", ", (char **) esa_config_get_vendors (c->config));
       g_task_return_new_error (task, ESA_ERROR, ESA_ERROR_REFUSED,
                                "not activating: system vendor is %s, and [activation] vendors= allows only %s",
                                pf->vendor ? pf->vendor : "unknown", list);
       return;
     }
-  if (server == NULL && c->config->servers[0] == NULL)
+  if (server == NULL && esa_config_get_servers (c->config)[0] == NULL)
     {
       g_task_return_new_error (task, ESA_ERROR, ESA_ERROR_INVALID_DATA,
                                "no SDC to register with: give --server https://… or set [sdc] servers=");
@@ -140,7 +133,7 @@ activate_thread (GTask *task, gpointer source, gpointer task_data, GCancellable 
                                "--server \"%s\": activation is only sent over https:// (expected https://host[:port]/)", server);
       return;
     }
-  json_object_set_int_member (req, "version", 1);
+  json_object_set_int_member (req, "version", ESA_PROTOCOL_VERSION);
   json_object_set_string_member (req, "uuid", uuid);
   add_str (req, "vendor", pf->vendor);
   add_str (req, "machine_type", pf->machine_type);
@@ -151,14 +144,14 @@ activate_thread (GTask *task, gpointer source, gpointer task_data, GCancellable 
   add_str (req, "os", pf->os);
   add_str (req, "os_version", pf->os_version);
   json_object_set_boolean_member (req, "is_lpar", pf->is_lpar);
-  add_str (contact, "name", body_str (c->body, "contact_name") ?: c->config->contact_name);
-  add_str (contact, "email", body_str (c->body, "contact_email") ?: c->config->contact_email);
-  add_str (contact, "phone", body_str (c->body, "contact_phone") ?: c->config->contact_phone);
+  add_str (contact, "name", esa_json_peek_string (c->body, "contact_name") ?: esa_config_get_contact_name (c->config));
+  add_str (contact, "email", esa_json_peek_string (c->body, "contact_email") ?: esa_config_get_contact_email (c->config));
+  add_str (contact, "phone", esa_json_peek_string (c->body, "contact_phone") ?: esa_config_get_contact_phone (c->config));
   json_object_set_object_member (req, "contact", g_steal_pointer (&contact));
   json_node_set_object (node, req);
 
   deliverer = esa_deliverer_new (c->config, NULL, server != NULL ? servers : NULL);
-  esa_deliverer_call (deliverer, "POST", "/esa/v1/register", node, FALSE, uuid, cancellable, &d);
+  esa_deliverer_call (deliverer, "POST", ESA_PROTOCOL_PATH_REGISTER, node, FALSE, uuid, cancellable, &d);
   if (d.outcome != ESA_OUTCOME_OK)
     {
       g_task_return_new_error (task, ESA_ERROR,
@@ -170,9 +163,9 @@ activate_thread (GTask *task, gpointer source, gpointer task_data, GCancellable 
   answer = d.answer && JSON_NODE_HOLDS_OBJECT (d.answer) ? json_node_get_object (d.answer) : NULL;
   /* The SDC's answer is outside input: a member of another type is missing
    * (json-glib's _with_default getters raise a critical on objects/arrays). */
-  creds.system_id = (char *) (answer ? body_str (answer, "system_id") : NULL);
-  creds.password = (char *) (answer ? body_str (answer, "password") : NULL);
-  creds.server = (char *) (server ? server : c->config->servers[0]);
+  creds.system_id = (char *) (answer ? esa_json_peek_string (answer, "system_id") : NULL);
+  creds.password = (char *) (answer ? esa_json_peek_string (answer, "password") : NULL);
+  creds.server = (char *) (server ? server : esa_config_get_servers (c->config)[0]);
   creds.activated = g_date_time_format_iso8601 (now);
   if (creds.system_id == NULL || creds.password == NULL)
     {
@@ -200,7 +193,7 @@ static void
 post_activate (EsaControl *ctl, SoupServerMessage *msg, const char *rest, JsonObject *body, gpointer user_data)
 {
   Call *c = call_new (ctl, msg, body, user_data);
-  c->platform_copy = (EsaPlatform *) esa_control_get_engine (ctl)->platform; /* read-only, lives as long as esad */
+  c->platform_copy = esa_engine_get_platform (esa_control_get_engine (ctl)); /* read-only, lives as long as esad */
   c->kick_after = TRUE;
   run_call (c, activate_thread);
 }
@@ -212,7 +205,7 @@ post_deactivate (EsaControl *ctl, SoupServerMessage *msg, const char *rest, Json
   g_autoptr (GError) error = NULL;
   g_autoptr (JsonObject) o = json_object_new ();
   JsonNode *n;
-  if (!esa_credentials_remove (engine->config->state_dir, &error))
+  if (!esa_credentials_remove (esa_config_get_state_dir (esa_engine_get_config (engine)), &error))
     {
       esa_control_reply_error (ctl, msg, error);
       return;
@@ -279,20 +272,20 @@ test_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *can
           ex.message = g_strdup (error->message);
         }
       else
-        esa_https_json (https, "GET", "/esa/v1/config", NULL, NULL, NULL, NULL, cancellable, &ex);
+        esa_https_json (https, "GET", ESA_PROTOCOL_PATH_CONFIG, NULL, NULL, NULL, NULL, cancellable, &ex);
       any_ok |= ex.outcome == ESA_OUTCOME_OK;
       json_array_add_object_element (results, exchange_to_json (route, "https", &ex));
       esa_exchange_clear (&ex);
     }
   /* The plain-HTTP configuration path is tried only when HTTPS failed everywhere. */
-  if (!any_ok && c->config->config_url != NULL)
+  if (!any_ok && esa_config_get_config_url (c->config) != NULL)
     {
       EsaRoute direct = { 0 };
       EsaExchange ex = { 0 };
-      direct.server = c->config->config_url;
-      if (c->config->n_proxies > 0)
-        direct.proxy_url = c->config->proxies[0].url, direct.proxy_index = 1;
-      esa_http_get_config (c->config, &direct, c->config->config_url, cancellable, &ex);
+      direct.server = (char *) esa_config_get_config_url (c->config);
+      if (esa_config_get_n_proxies (c->config) > 0)
+        esa_config_get_proxy (c->config, 0, (const char **) &direct.proxy_url, NULL, NULL), direct.proxy_index = 1;
+      esa_http_get_config (c->config, &direct, esa_config_get_config_url (c->config), cancellable, &ex);
       json_array_add_object_element (results, exchange_to_json (&direct, "config-fallback", &ex));
       esa_exchange_clear (&ex);
     }
@@ -336,7 +329,7 @@ send_job_done (GObject *source, GAsyncResult *res, gpointer user_data)
   Call *c = user_data;
   EsaEngine *engine = esa_control_get_engine (c->ctl);
   g_autoptr (GError) error = NULL;
-  c->summary = esa_dispatcher_run_finish (engine->dispatcher, res, &error);
+  c->summary = esa_dispatcher_run_finish (esa_engine_get_dispatcher (engine), res, &error);
   if (c->summary == NULL)
     {
       esa_control_reply_error (c->ctl, c->msg, error);
@@ -353,15 +346,15 @@ post_send (EsaControl *ctl, SoupServerMessage *msg, const char *rest, JsonObject
   Call *c = call_new (ctl, msg, body, user_data);
   g_autoptr (GError) error = NULL;
   JsonObject *data = NULL;
-  c->job = g_strdup (body_str (body, "job"));
+  c->job = g_strdup (esa_json_peek_string (body, "job"));
   if (c->job == NULL)
     {
       esa_sender_drain_async (c->sender, send_drained, c);
       return;
     }
-  if (json_object_has_member (body, "data") && JSON_NODE_HOLDS_OBJECT (json_object_get_member (body, "data")))
-    data = json_object_get_object_member (body, "data");
-  if (!esa_dispatcher_run_now (engine->dispatcher, c->job, body_str (body, "event") ?: "requested", data,
+  data = esa_json_peek_object (body, "data");
+  if (!esa_dispatcher_run_now (esa_engine_get_dispatcher (engine), c->job,
+                               esa_json_peek_string (body, "event") ?: "requested", data,
                                send_job_done, c, &error))
     {
       esa_control_reply_error (ctl, msg, error);
@@ -376,26 +369,22 @@ export_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *c
 {
   Call *c = task_data;
   EsaQueue *queue = g_object_get_data (G_OBJECT (task), "queue");
-  const char *dir = body_str (c->body, "dir");
-  JsonNode *keep_node = json_object_get_member (c->body, "keep");
+  const char *dir = esa_json_peek_string (c->body, "dir");
   gboolean keep = FALSE;
+  GError *keep_error = NULL;
   g_autoptr (GPtrArray) entries = esa_queue_list (queue);
   JsonArray *done = json_array_new ();
   JsonObject *o = json_object_new ();
   JsonNode *n = json_node_new (JSON_NODE_OBJECT);
   /* A request body is outside input: "keep": [] is the client's mistake (400),
    * not a json-glib critical in esad. */
-  if (keep_node != NULL && !JSON_NODE_HOLDS_NULL (keep_node))
+  if (!esa_json_get_boolean (c->body, NULL, "keep", ESA_JSON_OPTIONAL, &keep, &keep_error))
     {
-      if (!JSON_NODE_HOLDS_VALUE (keep_node) || json_node_get_value_type (keep_node) != G_TYPE_BOOLEAN)
-        {
-          json_array_unref (done);
-          json_object_unref (o);
-          json_node_free (n);
-          g_task_return_new_error (task, ESA_ERROR, ESA_ERROR_INVALID_DATA, "keep: not a boolean (expected true or false)");
-          return;
-        }
-      keep = json_node_get_boolean (keep_node);
+      json_array_unref (done);
+      json_object_unref (o);
+      json_node_free (n);
+      g_task_return_error (task, keep_error);
+      return;
     }
   if (dir == NULL || !g_path_is_absolute (dir))
     {
@@ -437,7 +426,7 @@ post_export (EsaControl *ctl, SoupServerMessage *msg, const char *rest, JsonObje
 {
   Call *c = call_new (ctl, msg, body, user_data);
   g_autoptr (GTask) task = g_task_new (NULL, NULL, call_done, c);
-  g_object_set_data (G_OBJECT (task), "queue", esa_control_get_engine (ctl)->queue);
+  g_object_set_data (G_OBJECT (task), "queue", esa_engine_get_queue (esa_control_get_engine (ctl)));
   g_task_set_task_data (task, c, (GDestroyNotify) call_free);
   g_task_run_in_thread (task, export_thread);
 }
@@ -446,11 +435,11 @@ static void
 post_retry (EsaControl *ctl, SoupServerMessage *msg, const char *rest, JsonObject *body, gpointer user_data)
 {
   EsaEngine *engine = esa_control_get_engine (ctl);
-  const char *uuid = body_str (body, "uuid");
+  const char *uuid = esa_json_peek_string (body, "uuid");
   g_autoptr (GError) error = NULL;
   JsonObject *o;
   JsonNode *n;
-  if (uuid == NULL || !esa_queue_retry_failed (engine->queue, uuid, &error))
+  if (uuid == NULL || !esa_queue_retry_failed (esa_engine_get_queue (engine), uuid, &error))
     {
       if (error == NULL)
         g_set_error (&error, ESA_ERROR, ESA_ERROR_INVALID_DATA, "uuid: missing");
@@ -468,7 +457,7 @@ post_retry (EsaControl *ctl, SoupServerMessage *msg, const char *rest, JsonObjec
 static void
 status_extra (EsaEngine *engine, JsonBuilder *b, gpointer user_data)
 {
-  g_autoptr (EsaCredentials) creds = esa_credentials_load (engine->config->state_dir, NULL);
+  g_autoptr (EsaCredentials) creds = esa_credentials_load (esa_config_get_state_dir (esa_engine_get_config (engine)), NULL);
   json_builder_set_member_name (b, "activated");
   json_builder_add_boolean_value (b, creds != NULL);
   json_builder_set_member_name (b, "system_id");
@@ -477,14 +466,14 @@ status_extra (EsaEngine *engine, JsonBuilder *b, gpointer user_data)
   else
     json_builder_add_null_value (b);
   json_builder_set_member_name (b, "transport");
-  json_builder_add_string_value (b, engine->config->transport);
+  json_builder_add_string_value (b, esa_config_get_transport (esa_engine_get_config (engine)));
 }
 
 void
 esa_sender_add_routes (EsaControl *ctl, EsaSender *sender)
 {
   EsaEngine *engine = esa_control_get_engine (ctl);
-  engine->status_extra = status_extra;
+  esa_engine_set_status_extra (engine, status_extra, NULL);
   esa_control_add_route (ctl, "POST", "/v1/activate", post_activate, sender);
   esa_control_add_route (ctl, "POST", "/v1/deactivate", post_deactivate, sender);
   esa_control_add_route (ctl, "POST", "/v1/test", post_test, sender);

@@ -1,8 +1,9 @@
-/* esa-sender-private.h: drains the queue through the configured transport
- * (https or file) in a worker thread, with backoff for what failed. */
+/* esa-sender.h: drains the queue through the transport the config names
+ * (esa-transport.h) in a worker thread, with backoff for what failed.
+ * Internal to OpenESA (the daemon starts it): not installed. */
 #pragma once
 
-#include "esa-engine-private.h"
+#include "esa-engine.h"
 
 G_BEGIN_DECLS
 

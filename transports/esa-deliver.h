@@ -1,9 +1,9 @@
-/* esa-deliver-private.h: sends one queued report (and its attachments) over
+/* esa-deliver.h: sends one queued report (and its attachments) over
  * the routes in order, until one works or all have failed. */
 #pragma once
 
-#include "esa-transport-private.h"
-#include "esa-credentials-private.h"
+#include "esa-https.h"
+#include "esa-credentials.h"
 
 G_BEGIN_DECLS
 

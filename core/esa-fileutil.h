@@ -1,4 +1,4 @@
-/* esa-fileutil-private.h: durable file writes shared by the spool, state and credentials. */
+/* esa-fileutil.h: durable file writes shared by the spool, state and credentials. */
 #pragma once
 
 #include <glib.h>

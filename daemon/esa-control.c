@@ -196,7 +196,7 @@ handle_request (SoupServer *server, SoupServerMessage *msg, const char *path, GH
   SoupMessageBody *req = soup_server_message_get_request_body (msg);
 
   if (!esa_control_peer_allowed (soup_server_message_get_socket (msg),
-                                 self->engine->config->control_group, &why))
+                                 esa_config_get_control_group (esa_engine_get_config (self->engine)), &why))
     {
       g_autoptr (JsonNode) node = error_node ("forbidden", why);
       g_message ("control: refused a client: %s", why);
@@ -301,7 +301,7 @@ esa_control_new (EsaEngine *engine, const char *socket_path, GError **error)
       return NULL;
     }
   /* The file mode is the first gate, the peer-credential check the second. */
-  gr = getgrnam (engine->config->control_group);
+  gr = getgrnam (esa_config_get_control_group (esa_engine_get_config (engine)));
   if (gr != NULL && chown (socket_path, (uid_t) -1, gr->gr_gid) != 0)
     g_warning ("cannot give %s to group %s: %s", socket_path, gr->gr_name, g_strerror (errno));
   g_chmod (socket_path, 0660);

@@ -1,4 +1,4 @@
-/* esa-outbox-private.h: the file transport — reports written to a folder for
+/* esa-outbox.h: the file transport — reports written to a folder for
  * sites with no connectivity (export, carry, upload elsewhere). */
 #pragma once
 

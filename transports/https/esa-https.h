@@ -1,9 +1,9 @@
-/* esa-transport-private.h: how reports leave the machine — routes (proxy ×
+/* esa-https.h: how reports leave the machine — routes (proxy ×
  * server), one HTTPS exchange, outcomes the queue understands. */
 #pragma once
 
 #include <libsoup/soup.h>
-#include "esa-config-private.h"
+#include "esa-config.h"
 #include "esa/esa-report.h"
 
 G_BEGIN_DECLS
@@ -21,7 +21,7 @@ void       esa_route_free      (EsaRoute *route);
 char      *esa_route_describe  (const EsaRoute *route);
 /* Every route in the order the reference product tries them: each proxy in
  * order × each server in order, then direct × each server if configured.
- * @servers overrides config->servers when not NULL. A proxy whose password
+ * @servers overrides [sdc] servers= when not NULL. A proxy whose password
  * file cannot be read is skipped with a warning in @warnings. */
 GPtrArray *esa_routes_build    (EsaConfig *config, const char *const *servers, GPtrArray *warnings);
 

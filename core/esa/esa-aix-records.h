@@ -1,7 +1,7 @@
 /* esa-aix-records.h: the tolerant line reader every AIX output parser shares.
  *
- * Not installed: the parsers of libesa (core/aix/) and of the in-tree plugins
- * (plugins/diag, plugins/uak) use it; it is no promise to third parties.
+ * Installed with the plugin SDK: libesa's parsers (core/aix/), the in-tree
+ * plugins (diag, uak) and third-party collectors of AIX output use it.
  * The rule it carries: keep what is usable, say what was odd in `warnings`
  * (a GPtrArray of char*, may be NULL), fail only when nothing usable is left,
  * naming the command and the first line that did not parse. */

@@ -1,4 +1,4 @@
-/* esa-plugin-loader-private.h: finds plugin modules, checks them, opens them. */
+/* esa-plugin-loader.h: finds plugin modules, checks them, opens them. */
 #pragma once
 
 #include <gmodule.h>

@@ -1,13 +1,13 @@
 /* esa-sender.c: the queue's way out. One pass at a time runs in a worker
- * thread: each due report is sent (or written to the outbox); success removes
- * it, a 4xx moves it to failed/ with the SDC's message, anything else keeps it
- * with a backoff. Nothing leaves the queue except by delivery or rejection. */
+ * thread: each due report goes through the transport the config names
+ * (esa-transport.h: https, file …); success removes it, a rejection moves it
+ * to failed/ with the receiver's message, anything else keeps it with a
+ * backoff. Nothing leaves the queue except by delivery or rejection. */
 #include "config.h"
 
-#include "esa-sender-private.h"
-#include "esa-credentials-private.h"
-#include "esa-deliver-private.h"
-#include "esa-outbox-private.h"
+#include "esa-sender.h"
+#include "esa-engine-private.h"
+#include "esa-transport.h"
 #include "esa/esa-error.h"
 
 #include <math.h>
@@ -26,7 +26,6 @@ struct _EsaSender {
 typedef struct {
   EsaConfig *config;
   EsaQueue *queue;
-  char *state_dir;
   JsonArray *delivered;    /* {uuid, kind, plugin, answer, route} */
   JsonArray *failed;       /* {uuid, kind, reason, final} */
   char *message;
@@ -38,8 +37,7 @@ typedef struct {
 static void
 pass_free (Pass *p)
 {
-  esa_config_free (p->config);
-  g_free (p->state_dir);
+  esa_config_unref (p->config);
   json_array_unref (p->delivered);
   json_array_unref (p->failed);
   g_free (p->message);
@@ -84,11 +82,11 @@ reschedule (Pass *p, EsaQueueEntry *e, const char *reason)
 
 /* Returns FALSE when the rest of the pass is pointless (no route works). */
 static gboolean
-send_one (Pass *p, EsaDeliverer *deliverer, EsaQueueEntry *e, GCancellable *cancellable)
+send_one (Pass *p, EsaTransport *transport, EsaQueueEntry *e, GCancellable *cancellable)
 {
   g_autoptr (GError) error = NULL;
   g_autoptr (EsaReport) report = esa_queue_load (p->queue, e->uuid, NULL, &error);
-  EsaDelivery d = { 0 };
+  EsaTransportResult d = { 0 };
   gboolean go_on = TRUE;
 
   if (report == NULL)
@@ -99,22 +97,11 @@ send_one (Pass *p, EsaDeliverer *deliverer, EsaQueueEntry *e, GCancellable *canc
       record_failure (p, e, error->message, TRUE);
       return TRUE;
     }
-  if (g_str_equal (p->config->transport, "file"))
-    {
-      if (!esa_outbox_write (p->config->outbox, report, &error))
-        {
-          reschedule (p, e, error->message);
-          return FALSE;
-        }
-      d.outcome = ESA_OUTCOME_OK;
-      d.message = g_strdup_printf ("written to %s", p->config->outbox);
-    }
-  else
-    esa_deliverer_send (deliverer, report, cancellable, &d);
+  esa_transport_send (transport, report, cancellable, &d);
 
   switch (d.outcome)
     {
-    case ESA_OUTCOME_OK:
+    case ESA_TRANSPORT_SENT:
       {
         JsonObject *o = json_object_new ();
         if (!esa_queue_remove (p->queue, e->uuid, &error))
@@ -129,24 +116,25 @@ send_one (Pass *p, EsaDeliverer *deliverer, EsaQueueEntry *e, GCancellable *canc
         json_array_add_object_element (p->delivered, o);
       }
       break;
-    case ESA_OUTCOME_REJECTED:
+    case ESA_TRANSPORT_REJECTED:
       g_warning ("the SDC rejected %s %s: %s", e->kind, e->uuid, d.message);
       if (!esa_queue_fail (p->queue, e->uuid, d.message, &error))
         g_warning ("spool: %s", error->message);
       record_failure (p, e, d.message, TRUE);
       break;
-    case ESA_OUTCOME_AUTH:
+    case ESA_TRANSPORT_AUTH:
       g_warning ("cannot send %s %s: %s", e->kind, e->uuid, d.message);
       reschedule (p, e, d.message);
       go_on = FALSE;
       break;
+    case ESA_TRANSPORT_RETRY:
     default:
-      g_warning ("cannot send %s %s, will retry: every route failed; last: %s", e->kind, e->uuid, d.message);
+      /* The transport already said why (it knows the routes it tried). */
       reschedule (p, e, d.message);
       go_on = FALSE;
       break;
     }
-  esa_delivery_clear (&d);
+  esa_transport_result_clear (&d);
   return go_on;
 }
 
@@ -155,11 +143,9 @@ pass_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *can
 {
   Pass *p = task_data;
   g_autoptr (GError) error = NULL;
-  g_autoptr (EsaCredentials) creds = NULL;
-  g_autoptr (EsaDeliverer) deliverer = NULL;
+  g_autoptr (EsaTransport) transport = NULL;
   g_autoptr (GPtrArray) entries = esa_queue_list (p->queue);
   gint64 now = g_get_real_time () / G_USEC_PER_SEC;
-  gboolean file_transport = g_str_equal (p->config->transport, "file");
 
   if (entries->len == 0)
     {
@@ -167,21 +153,17 @@ pass_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *can
       g_task_return_boolean (task, TRUE);
       return;
     }
-  if (!file_transport)
+  transport = esa_transport_new (esa_config_get_transport (p->config), &error);
+  if (transport == NULL || !esa_transport_open (transport, p->config, &error))
     {
-      creds = esa_credentials_load (p->state_dir, &error);
-      if (creds == NULL)
-        {
-          p->not_activated = g_error_matches (error, ESA_ERROR, ESA_ERROR_NOT_ACTIVATED);
-          p->message = g_strdup_printf ("%u report(s) kept: %s", entries->len, error->message);
-          /* Kept, not rescheduled: activation kicks the queue. Anyone waiting
-           * for one of these learns why now, not at their timeout. */
-          for (guint i = 0; i < entries->len; i++)
-            record_failure (p, g_ptr_array_index (entries, i), error->message, FALSE);
-          g_task_return_boolean (task, TRUE);
-          return;
-        }
-      deliverer = esa_deliverer_new (p->config, creds, NULL);
+      p->not_activated = g_error_matches (error, ESA_ERROR, ESA_ERROR_NOT_ACTIVATED);
+      p->message = g_strdup_printf ("%u report(s) kept: %s", entries->len, error->message);
+      /* Kept, not rescheduled: activation kicks the queue. Anyone waiting
+       * for one of these learns why now, not at their timeout. */
+      for (guint i = 0; i < entries->len; i++)
+        record_failure (p, g_ptr_array_index (entries, i), error->message, FALSE);
+      g_task_return_boolean (task, TRUE);
+      return;
     }
   for (guint i = 0; i < entries->len; i++)
     {
@@ -192,7 +174,7 @@ pass_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *can
             p->next_due = e->next_attempt;
           continue;
         }
-      if (g_cancellable_is_cancelled (cancellable) || !send_one (p, deliverer, e, cancellable))
+      if (g_cancellable_is_cancelled (cancellable) || !send_one (p, transport, e, cancellable))
         {
           /* The others wait for the retry of this one; they are not due sooner. */
           break;
@@ -328,7 +310,6 @@ start_pass (EsaSender *self)
   p = g_new0 (Pass, 1);
   p->config = esa_config_ref (self->engine->config);
   p->queue = self->engine->queue;
-  p->state_dir = g_strdup (self->engine->config->state_dir);
   p->delivered = json_array_new ();
   p->failed = json_array_new ();
   self->running = TRUE;
@@ -370,43 +351,6 @@ esa_sender_drain_finish (EsaSender *self, GAsyncResult *res, GError **error)
   return g_task_propagate_pointer (G_TASK (res), error);
 }
 
-/* esa_context_call_sdc: a plugin's request outside the queue (worker thread). */
-static gboolean
-call_sdc (EsaEngine *engine, const char *endpoint, JsonObject *request, JsonObject **answer,
-          GError **error, gpointer user_data)
-{
-  g_autoptr (EsaConfig) config = esa_engine_ref_config (engine); /* worker thread: SIGHUP may swap it */
-  g_autoptr (EsaCredentials) creds = esa_credentials_load (config->state_dir, error);
-  g_autoptr (EsaDeliverer) deliverer = NULL;
-  g_autoptr (JsonNode) body = json_node_new (JSON_NODE_OBJECT);
-  g_autofree char *path = g_strdup_printf ("/esa/v1/%s", endpoint);
-  g_autofree char *key = g_uuid_string_random ();
-  EsaDelivery d = { 0 };
-  gboolean ok;
-  if (creds == NULL)
-    return FALSE;
-  if (!json_object_has_member (request, "version"))
-    json_object_set_int_member (request, "version", 1);
-  if (!json_object_has_member (request, "uuid"))
-    json_object_set_string_member (request, "uuid", key);
-  json_node_set_object (body, request);
-  deliverer = esa_deliverer_new (config, creds, NULL);
-  esa_deliverer_call (deliverer, "POST", path, body, TRUE,
-                      json_object_get_string_member (request, "uuid"), NULL, &d);
-  ok = d.outcome == ESA_OUTCOME_OK;
-  if (ok && answer != NULL)
-    *answer = d.answer && JSON_NODE_HOLDS_OBJECT (d.answer) ? json_object_ref (json_node_get_object (d.answer))
-                                                             : json_object_new ();
-  if (!ok)
-    g_set_error (error, ESA_ERROR,
-                 d.outcome == ESA_OUTCOME_REJECTED ? ESA_ERROR_REJECTED
-                 : d.outcome == ESA_OUTCOME_AUTH   ? ESA_ERROR_AUTH
-                                                   : ESA_ERROR_NETWORK,
-                 "%s", d.message);
-  esa_delivery_clear (&d);
-  return ok;
-}
-
 static void
 on_queue_changed (EsaEngine *engine, gpointer user_data)
 {
@@ -422,8 +366,6 @@ esa_sender_new (EsaEngine *engine)
   self->cancellable = g_cancellable_new ();
   engine->queue_changed = on_queue_changed;
   engine->queue_changed_data = self;
-  engine->call_sdc = call_sdc;
-  engine->call_sdc_data = self;
   return self;
 }
 
@@ -439,7 +381,6 @@ esa_sender_free (EsaSender *self)
   while (self->running)
     g_main_context_iteration (NULL, TRUE);
   self->engine->queue_changed = NULL;
-  self->engine->call_sdc = NULL;
   g_ptr_array_unref (self->waiters);
   g_clear_pointer (&self->current, g_ptr_array_unref);
   g_object_unref (self->cancellable);

@@ -2,7 +2,7 @@
 #pragma once
 
 #include "esa-control-private.h"
-#include "esa-sender-private.h"
+#include "esa-sender.h"
 
 G_BEGIN_DECLS
 

@@ -3,7 +3,9 @@
 #include "config.h"
 
 #include "esa-control-routes-private.h"
+#include "esa-plugin-loader.h"
 #include "esa/esa-error.h"
+#include "esa/esa-json.h"
 
 #include <string.h>
 
@@ -18,7 +20,7 @@ static void
 get_plugins (EsaControl *ctl, SoupServerMessage *msg, const char *rest, JsonObject *body,
              gpointer user_data)
 {
-  esa_control_reply (ctl, msg, esa_plugin_records_to_json (esa_control_get_engine (ctl)->plugins));
+  esa_control_reply (ctl, msg, esa_plugin_records_to_json (esa_engine_get_plugins (esa_control_get_engine (ctl))));
 }
 
 static void
@@ -64,32 +66,14 @@ get_queue (EsaControl *ctl, SoupServerMessage *msg, const char *rest, JsonObject
            gpointer user_data)
 {
   EsaEngine *engine = esa_control_get_engine (ctl);
-  g_autoptr (GPtrArray) queued = esa_queue_list (engine->queue);
-  g_autoptr (GPtrArray) failed = esa_queue_list_failed (engine->queue);
+  g_autoptr (GPtrArray) queued = esa_queue_list (esa_engine_get_queue (engine));
+  g_autoptr (GPtrArray) failed = esa_queue_list_failed (esa_engine_get_queue (engine));
   g_autoptr (JsonBuilder) b = json_builder_new ();
   json_builder_begin_object (b);
   add_entries (b, "queued", queued);
   add_entries (b, "failed", failed);
   json_builder_end_object (b);
   esa_control_reply (ctl, msg, json_builder_get_root (b));
-}
-
-/* An optional string member of a request body. A member of another type is
- * the client's mistake (400), not a json-glib critical in esad. */
-static gboolean
-body_string (JsonObject *body, const char *member, const char **out, GError **error)
-{
-  JsonNode *node = json_object_get_member (body, member);
-  *out = NULL;
-  if (node == NULL || JSON_NODE_HOLDS_NULL (node))
-    return TRUE;
-  if (!JSON_NODE_HOLDS_VALUE (node) || json_node_get_value_type (node) != G_TYPE_STRING)
-    {
-      g_set_error (error, ESA_ERROR, ESA_ERROR_INVALID_DATA, "%s: not a string (expected a name)", member);
-      return FALSE;
-    }
-  *out = json_node_get_string (node);
-  return TRUE;
 }
 
 typedef struct {
@@ -104,7 +88,7 @@ run_done (GObject *source, GAsyncResult *res, gpointer user_data)
   RunData *rd = user_data;
   EsaEngine *engine = esa_control_get_engine (rd->ctl);
   g_autoptr (GError) error = NULL;
-  g_autofree char *summary = esa_dispatcher_run_finish (engine->dispatcher, res, &error);
+  g_autofree char *summary = esa_dispatcher_run_finish (esa_engine_get_dispatcher (engine), res, &error);
   if (summary == NULL)
     esa_control_reply_error (rd->ctl, rd->msg, error);
   else
@@ -140,21 +124,20 @@ post_job_run (EsaControl *ctl, SoupServerMessage *msg, const char *rest, JsonObj
       esa_control_reply_error (ctl, msg, error);
       return;
     }
-  if (!body_string (body, "event", &event, &error))
+  event = esa_json_get_string (body, NULL, "event", ESA_JSON_OPTIONAL, &error);
+  if (error != NULL)
     {
       esa_control_reply_error (ctl, msg, error);
       return;
     }
   name = g_strndup (rest, strlen (rest) - strlen ("/run"));
-  if (json_object_has_member (body, "data") &&
-      JSON_NODE_HOLDS_OBJECT (json_object_get_member (body, "data")))
-    data = json_object_get_object_member (body, "data");
+  data = esa_json_peek_object (body, "data");
   rd = g_new0 (RunData, 1);
   rd->ctl = ctl;
   rd->msg = g_object_ref (msg);
   rd->job = g_strdup (name);
   esa_control_hold (ctl, msg);
-  if (!esa_dispatcher_run_now (engine->dispatcher, name, event, data, run_done, rd, &error))
+  if (!esa_dispatcher_run_now (esa_engine_get_dispatcher (engine), name, event, data, run_done, rd, &error))
     {
       esa_control_reply_error (ctl, msg, error);
       g_object_unref (rd->msg);
@@ -173,7 +156,8 @@ post_event (EsaControl *ctl, SoupServerMessage *msg, const char *rest, JsonObjec
   JsonObject *data = NULL;
   g_autoptr (JsonBuilder) b = json_builder_new ();
   g_autoptr (GError) type_error = NULL;
-  if (!body_string (body, "event", &event, &type_error))
+  event = esa_json_get_string (body, NULL, "event", ESA_JSON_OPTIONAL, &type_error);
+  if (type_error != NULL)
     {
       esa_control_reply_error (ctl, msg, type_error);
       return;
@@ -185,10 +169,8 @@ post_event (EsaControl *ctl, SoupServerMessage *msg, const char *rest, JsonObjec
       esa_control_reply_error (ctl, msg, error);
       return;
     }
-  if (json_object_has_member (body, "data") &&
-      JSON_NODE_HOLDS_OBJECT (json_object_get_member (body, "data")))
-    data = json_object_get_object_member (body, "data");
-  esa_dispatcher_emit (engine->dispatcher, event, data);
+  data = esa_json_peek_object (body, "data");
+  esa_dispatcher_emit (esa_engine_get_dispatcher (engine), event, data);
   json_builder_begin_object (b);
   json_builder_set_member_name (b, "event");
   json_builder_add_string_value (b, event);
@@ -205,9 +187,9 @@ get_commands (EsaControl *ctl, SoupServerMessage *msg, const char *rest, JsonObj
   EsaEngine *engine = esa_control_get_engine (ctl);
   g_autoptr (JsonBuilder) b = json_builder_new ();
   json_builder_begin_array (b);
-  for (guint i = 0; i < engine->commands->len; i++)
+  for (guint i = 0; i < esa_engine_get_commands (engine)->len; i++)
     {
-      EsaCommand *cmd = g_ptr_array_index (engine->commands, i);
+      EsaCommand *cmd = g_ptr_array_index (esa_engine_get_commands (engine), i);
       json_builder_begin_object (b);
       json_builder_set_member_name (b, "words");
       json_builder_add_string_value (b, cmd->words);
@@ -216,7 +198,7 @@ get_commands (EsaControl *ctl, SoupServerMessage *msg, const char *rest, JsonObj
       json_builder_set_member_name (b, "summary");
       json_builder_add_string_value (b, cmd->summary);
       json_builder_set_member_name (b, "plugin");
-      json_builder_add_string_value (b, cmd->ctx->name);
+      json_builder_add_string_value (b, esa_context_get_plugin_name (cmd->ctx));
       json_builder_end_object (b);
     }
   json_builder_end_array (b);
@@ -246,7 +228,7 @@ command_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *
   JsonObject *result = cc->cmd->func (cc->cmd->ctx, (const char *const *) cc->args, cc->cmd->user_data, &error);
   if (result == NULL && error == NULL)
     error = g_error_new (ESA_ERROR, ESA_ERROR_FAILED, "%s: internal error (command failed without a reason)",
-                         cc->cmd->ctx->name);
+                         esa_context_get_plugin_name (cc->cmd->ctx));
   if (result == NULL)
     g_task_return_error (task, error);
   else

@@ -1,0 +1,19 @@
+# libesa-protocol: what the agent, esa-proxy and esa-sdc share — the protocol's names
+# (esa/esa-protocol.h), the ESA_ERROR domain (its header stays among the plugin headers, core/esa/) and the typed JSON reader. A convenience
+# library: libesa takes it in (and exports it), esa-sdc and esa-proxy link it directly.
+noinst_LTLIBRARIES += protocol/libesa-protocol.la
+protocol_libesa_protocol_la_SOURCES = \
+	protocol/esa-error.c \
+	protocol/esa-json.c
+protocol_libesa_protocol_la_CFLAGS = $(AM_CFLAGS) -DG_LOG_DOMAIN=\"esa\"
+protocol_libesa_protocol_la_LIBADD = $(JSON_LIBS) $(GLIB_LIBS)
+
+esainclude_HEADERS += \
+	protocol/esa/esa-json.h \
+	protocol/esa/esa-protocol.h
+
+# Tests: the JSON reader and the bounded parser, linked without libesa.
+check_PROGRAMS += tests/test-json
+TESTS += tests/test-json
+tests_test_json_SOURCES = tests/test-json.c
+tests_test_json_LDADD = protocol/libesa-protocol.la $(JSON_LIBS) $(GLIB_LIBS)

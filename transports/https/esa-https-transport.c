@@ -1,0 +1,128 @@
+/* esa-https-transport.c: the "https" EsaTransport. A pass opens it with the
+ * credentials of activation (none: the reports wait), then each report goes
+ * over the routes in order (esa-deliver.c). */
+#include "config.h"
+
+#include "esa-https-transport.h"
+#include "esa-credentials.h"
+#include "esa-deliver.h"
+#include "esa/esa-error.h"
+#include "esa/esa-protocol.h"
+
+struct _EsaHttpsTransport {
+  GObject parent_instance;
+  EsaConfig *config;
+  EsaCredentials *creds;
+  EsaDeliverer *deliverer;  /* one per pass: shares sessions, remembers dead proxies */
+};
+
+static void esa_https_transport_iface_init (EsaTransportInterface *iface);
+
+G_DEFINE_TYPE_WITH_CODE (EsaHttpsTransport, esa_https_transport, G_TYPE_OBJECT,
+                         G_IMPLEMENT_INTERFACE (ESA_TYPE_TRANSPORT, esa_https_transport_iface_init))
+
+static gboolean
+esa_https_transport_open (EsaTransport *transport, EsaConfig *config, GError **error)
+{
+  EsaHttpsTransport *self = ESA_HTTPS_TRANSPORT (transport);
+  self->creds = esa_credentials_load (esa_config_get_state_dir (config), error);
+  if (self->creds == NULL)
+    return FALSE;
+  self->config = esa_config_ref (config);
+  self->deliverer = esa_deliverer_new (self->config, self->creds, NULL);
+  return TRUE;
+}
+
+static void
+esa_https_transport_send (EsaTransport *transport, EsaReport *report, GCancellable *cancellable,
+                          EsaTransportResult *result)
+{
+  EsaHttpsTransport *self = ESA_HTTPS_TRANSPORT (transport);
+  EsaDelivery d = { 0 };
+  esa_deliverer_send (self->deliverer, report, cancellable, &d);
+  switch (d.outcome)
+    {
+    case ESA_OUTCOME_OK:
+      result->outcome = ESA_TRANSPORT_SENT;
+      break;
+    case ESA_OUTCOME_REJECTED:
+      result->outcome = ESA_TRANSPORT_REJECTED;
+      break;
+    case ESA_OUTCOME_AUTH:
+      result->outcome = ESA_TRANSPORT_AUTH;
+      break;
+    default:
+      g_warning ("cannot send %s %s, will retry: every route failed; last: %s",
+                 esa_report_get_kind (report), esa_report_get_uuid (report), d.message);
+      result->outcome = ESA_TRANSPORT_RETRY;
+      break;
+    }
+  result->message = g_steal_pointer (&d.message);
+  result->answer = g_steal_pointer (&d.answer);
+  esa_delivery_clear (&d);
+}
+
+static void
+esa_https_transport_finalize (GObject *object)
+{
+  EsaHttpsTransport *self = ESA_HTTPS_TRANSPORT (object);
+  /* The deliverer borrows the config: it goes first. */
+  g_clear_pointer (&self->deliverer, esa_deliverer_free);
+  g_clear_pointer (&self->creds, esa_credentials_free);
+  g_clear_pointer (&self->config, esa_config_unref);
+  G_OBJECT_CLASS (esa_https_transport_parent_class)->finalize (object);
+}
+
+static void
+esa_https_transport_iface_init (EsaTransportInterface *iface)
+{
+  iface->open = esa_https_transport_open;
+  iface->send = esa_https_transport_send;
+}
+
+static void
+esa_https_transport_class_init (EsaHttpsTransportClass *klass)
+{
+  G_OBJECT_CLASS (klass)->finalize = esa_https_transport_finalize;
+}
+
+static void
+esa_https_transport_init (EsaHttpsTransport *self)
+{
+}
+
+gboolean
+esa_https_transport_call_sdc (EsaEngine *engine, const char *endpoint, JsonObject *request,
+                              JsonObject **answer, GError **error, gpointer user_data)
+{
+  g_autoptr (EsaConfig) config = esa_engine_ref_config (engine); /* worker thread: SIGHUP may swap it */
+  g_autoptr (EsaCredentials) creds = esa_credentials_load (esa_config_get_state_dir (config), error);
+  g_autoptr (EsaDeliverer) deliverer = NULL;
+  g_autoptr (JsonNode) body = json_node_new (JSON_NODE_OBJECT);
+  g_autofree char *path = g_strdup_printf (ESA_PROTOCOL_BASE_PATH "%s", endpoint);
+  g_autofree char *key = g_uuid_string_random ();
+  EsaDelivery d = { 0 };
+  gboolean ok;
+  if (creds == NULL)
+    return FALSE;
+  if (!json_object_has_member (request, "version"))
+    json_object_set_int_member (request, "version", ESA_PROTOCOL_VERSION);
+  if (!json_object_has_member (request, "uuid"))
+    json_object_set_string_member (request, "uuid", key);
+  json_node_set_object (body, request);
+  deliverer = esa_deliverer_new (config, creds, NULL);
+  esa_deliverer_call (deliverer, "POST", path, body, TRUE,
+                      json_object_get_string_member (request, "uuid"), NULL, &d);
+  ok = d.outcome == ESA_OUTCOME_OK;
+  if (ok && answer != NULL)
+    *answer = d.answer && JSON_NODE_HOLDS_OBJECT (d.answer) ? json_object_ref (json_node_get_object (d.answer))
+                                                             : json_object_new ();
+  if (!ok)
+    g_set_error (error, ESA_ERROR,
+                 d.outcome == ESA_OUTCOME_REJECTED ? ESA_ERROR_REJECTED
+                 : d.outcome == ESA_OUTCOME_AUTH   ? ESA_ERROR_AUTH
+                                                   : ESA_ERROR_NETWORK,
+                 "%s", d.message);
+  esa_delivery_clear (&d);
+  return ok;
+}
