@@ -209,7 +209,7 @@ test_fit_and_write (void)
   json_object_set_string_member (manifest, "problem", "p-1");
   g_assert_true (snap_collection_write (c, manifest, path, &error));
   g_assert_no_error (error);
-  files = esa_test_esa_test_read_archive (path);
+  files = esa_test_read_archive (path);
   g_assert_true (g_hash_table_contains (files, "openesa-snap/required.txt"));
   g_assert_true (g_hash_table_contains (files, "openesa-snap/commands/dmesg.txt"));
   g_assert_false (g_hash_table_contains (files, "openesa-snap/commands/journal.txt"));
@@ -244,7 +244,7 @@ test_collect_linux (void)
   g_assert_true (snap_collection_fit (c, 64 * 1024 * 1024, &error));
   g_assert_true (snap_collection_write (c, manifest, path, &error));
   g_assert_no_error (error);
-  files = esa_test_esa_test_read_archive (path);
+  files = esa_test_read_archive (path);
   g_assert_nonnull (strstr (g_hash_table_lookup (files, "openesa-snap/etc/os-release"), "Debian"));
   g_assert_nonnull (strstr (g_hash_table_lookup (files, "openesa-snap/proc/cpuinfo"), "POWER9"));
   g_assert_nonnull (strstr (g_hash_table_lookup (files, "openesa-snap/commands/journal-24h.txt"), "--since -24h"));
