@@ -65,7 +65,7 @@ print_plugins (EsactlOptions *opts, JsonNode *list)
     {
       JsonObject *p = json_array_get_object_element (a, i);
       const char *state = esactl_str (p, "state");
-      gboolean ok = g_str_equal (state, "loaded") || g_str_equal (state, "disabled");
+      gboolean ok = g_str_equal (state, "loaded") || g_str_equal (state, "disabled") || g_str_equal (state, "checked");
       g_autofree char *text = ok ? g_strdup (esactl_str (p, "summary"))
                                  : g_strdup_printf ("%s", esactl_str (p, "reason"));
       esactl_table_add (t, esactl_str (p, "name"), esactl_str (p, "version"),
@@ -74,7 +74,8 @@ print_plugins (EsactlOptions *opts, JsonNode *list)
   esactl_table_print (t);
 }
 
-/* Works without esad: scans the plugin folder itself (read-only; no init). */
+/* Works without esad: checks the plugin folder itself, never loading a
+ * module (that would run plugin code as the caller); details need esad. */
 static int
 cmd_plugin_list (EsactlOptions *opts, int argc, char **argv)
 {
@@ -99,7 +100,8 @@ cmd_plugin_list (EsactlOptions *opts, int argc, char **argv)
       }
     if (!opts->json && !opts->quiet)
       g_printerr ("esactl: esad is not running; scanning %s directly\n", esa_config_get_plugin_dir (config));
-    records = esa_plugin_scan (esa_config_get_plugin_dir (config), esa_config_get_enabled_plugins (config));
+    records = esa_plugin_scan (esa_config_get_plugin_dir (config), esa_config_get_enabled_plugins (config),
+                               ESA_PLUGIN_SCAN_CHECK_ONLY);
     reply = esa_plugin_records_to_json (records);
     print_plugins (opts, reply);
   }

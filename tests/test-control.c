@@ -235,9 +235,10 @@ test_control_peer_refused (Fixture *f, gconstpointer user_data)
 
   if (geteuid () != 0)
     {
-      g_test_skip ("needs root to connect as another user");
+      g_test_skip ("needs root to connect as another user (CI runs the suite as root)");
       return;
     }
+  g_test_message ("running as root: a child drops to uid 65534 and must be refused");
   /* Open the first gate (file mode) so the second (peer credentials) is
    * what refuses. */
   g_assert_cmpint (g_chmod (f->dir, 0755), ==, 0);
