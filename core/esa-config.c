@@ -376,7 +376,8 @@ load_values (EsaConfig *self, GError **error)
   self->state_dir = get_str (self, "agent", "state-dir", DEFAULT_STATE_DIR);
   g_free (self->socket_path);
   {
-    g_autofree char *def = g_build_filename (self->state_dir, "esad.sock", NULL);
+    /* In its own 0750 folder, which esad gives to the control group. */
+    g_autofree char *def = g_build_filename (self->state_dir, "run", "esad.sock", NULL);
     self->socket_path = get_str (self, "agent", "socket", def);
   }
   g_free (self->plugin_dir);

@@ -55,7 +55,7 @@ fixture_setup (Fixture *f, gconstpointer user_data)
   g_autofree char *plugins = NULL;
   f->dir = esa_test_mkdtemp ("esa-esad");
   f->conf = g_build_filename (f->dir, "esa.conf", NULL);
-  f->sock = g_build_filename (f->dir, "state", "esad.sock", NULL);
+  f->sock = g_build_filename (f->dir, "state", "run", "esad.sock", NULL);
   f->pid_file = g_build_filename (f->dir, "esad.pid", NULL);
   f->log = g_build_filename (f->dir, "esad.log", NULL);
   plugins = g_build_filename (f->dir, "plugins", NULL);
@@ -325,13 +325,13 @@ test_esad_stale_socket (Fixture *f, gconstpointer user_data)
 {
   g_autofree char *out = NULL;
   g_autofree char *err = NULL;
-  g_autofree char *state = g_build_filename (f->dir, "state", NULL);
+  g_autofree char *run = g_build_filename (f->dir, "state", "run", NULL);
   struct sockaddr_un sa = { .sun_family = AF_UNIX };
   int fd;
   int rc;
 
   /* What a SIGKILLed esad leaves: a socket file nobody listens on. */
-  g_assert_cmpint (g_mkdir (state, 0700), ==, 0);
+  g_assert_cmpint (g_mkdir_with_parents (run, 0700), ==, 0);
   fd = socket (AF_UNIX, SOCK_STREAM, 0);
   strncpy (sa.sun_path, f->sock, sizeof sa.sun_path - 1);
   g_assert_cmpint (bind (fd, (struct sockaddr *) &sa, sizeof sa), ==, 0);

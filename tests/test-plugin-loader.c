@@ -378,7 +378,7 @@ test_loader_esactl_esad (Fixture *f, gconstpointer user_data)
 {
   g_autofree char *esad = esa_test_build_path ("daemon/esad");
   g_autofree char *log = g_build_filename (f->dir, "esad.log", NULL);
-  g_autofree char *sock = g_build_filename (f->dir, "state", "esad.sock", NULL);
+  g_autofree char *sock = g_build_filename (f->dir, "state", "run", "esad.sock", NULL);
   g_autofree char *log_text = NULL;
   g_autoptr (GSubprocessLauncher) launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDERR_MERGE);
   g_autoptr (GSubprocess) proc = NULL;
