@@ -198,6 +198,12 @@ handle_request (SoupServer *server, SoupServerMessage *msg, const char *path, GH
   Route *best = NULL;
   SoupMessageBody *req = soup_server_message_get_request_body (msg);
 
+  /* One request per connection. libsoup 3.2's server never notices a client
+   * closing a kept-alive connection while idle and keeps its fd for good
+   * (fixed upstream in 3.3.0; NOTES.md): 300 esactl calls cost esad 300 fds.
+   * Closing after every answer leaves no idle connection to leak, and costs
+   * nothing here — esactl sends one request per connection anyway. */
+  soup_message_headers_replace (soup_server_message_get_response_headers (msg), "Connection", "close");
   if (!esa_control_peer_allowed (soup_server_message_get_socket (msg),
                                  esa_config_get_control_group (esa_engine_get_config (self->engine)), &why))
     {
