@@ -162,17 +162,24 @@ cmd_config_check (EsactlOptions *opts, int argc, char **argv)
   config = esa_config_load (path, &error);
   if (config == NULL)
     {
+      /* One line per error, every error of the file. */
+      g_auto (GStrv) lines = g_strsplit (error->message, "\n", -1);
       if (opts->json)
         {
           g_autoptr (JsonObject) o = json_object_new ();
           g_autoptr (JsonNode) n = json_node_new (JSON_NODE_OBJECT);
+          JsonArray *errors = json_array_new ();
+          for (guint i = 0; lines[i] != NULL; i++)
+            json_array_add_string_element (errors, lines[i]);
           json_object_set_boolean_member (o, "valid", FALSE);
-          json_object_set_string_member (o, "error", error->message);
+          json_object_set_string_member (o, "error", lines[0]);
+          json_object_set_array_member (o, "errors", errors);
           json_node_set_object (n, o);
           esactl_print_json (n);
         }
       else
-        g_printerr ("esactl: %s\n", error->message);
+        for (guint i = 0; lines[i] != NULL; i++)
+          g_printerr ("esactl: %s\n", lines[i]);
       return ESACTL_EXIT_CONFIG;
     }
   if (opts->json)

@@ -368,6 +368,32 @@ test_esad_bad_config (Fixture *f, gconstpointer user_data)
   g_assert_false (g_file_test (f->pid_file, G_FILE_TEST_EXISTS));
 }
 
+/* esa.conf broken on disk while esad runs on the config it loaded: esactl
+ * still reaches esad (with a warning), instead of refusing every command. */
+static void
+test_esad_broken_config_on_disk (Fixture *f, gconstpointer user_data)
+{
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+  int rc;
+  start_esad (f);
+  write_config (f, "[sdc]\ntimeout=forever\n");
+  rc = esactl (f, &out, &err, "status", NULL);
+  g_test_message ("esactl status: exit %d\n%s%s", rc, out, err);
+  g_assert_cmpint (rc, ==, 0);
+  g_assert_true (g_str_has_prefix (out, "esad "));
+  g_assert_true (g_str_has_prefix (err, "esactl: warning: "));
+  g_assert_nonnull (strstr (err, "has errors (see esactl config check); trying the control socket"));
+  g_assert_nonnull (strstr (err, f->sock));
+  g_assert_cmpuint (count_lines (err), ==, 1);
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+  /* config check itself still says what is wrong. */
+  rc = esactl (f, &out, &err, "config", "check", NULL);
+  g_assert_cmpint (rc, ==, 3);
+  g_assert_nonnull (strstr (err, "[sdc] timeout: \"forever\""));
+}
+
 static guint
 count_fds (const char *pid)
 {
@@ -459,6 +485,7 @@ main (int argc, char **argv)
   ADD ("/esad/stale-socket", test_esad_stale_socket);
   ADD ("/esad/bad-config", test_esad_bad_config);
   ADD ("/esad/keepalive-fds", test_esad_keepalive_fds);
+  ADD ("/esad/broken-config-on-disk", test_esad_broken_config_on_disk);
 #undef ADD
   return g_test_run ();
 }
