@@ -69,7 +69,7 @@ esa_plugin_elf_read_abi (int fd, guint32 *abi, GError **error)
   for (gsize i = 0; i < nsyms && i < 1000000; i++)
     {
       ElfW (Sym) sym;
-      char name[sizeof "esa_plugin_abi"];
+      char name[sizeof "esa_plugin_abi"] = { 0 };
       ElfW (Shdr) *sec;
       if (!read_at (fd, st.st_size, (goffset) (dynsym->sh_offset + i * sizeof sym), &sym, sizeof sym))
         return bad_elf (error, "symbol table beyond the end of the file");

@@ -175,6 +175,24 @@ static const BadCase bad_cases[] = {
   { "bad-plugin-name.conf", 2, "[plugins] enabled", "../evil", "bad character '.'" },
 };
 
+/* @message is one line "PATH:LINE: WHERE: "VALUE": …EXPECTED…". */
+static void
+assert_config_error (const char *message, const char *path, guint line, const char *where,
+                     const char *value, const char *expected)
+{
+  g_autofree char *prefix = g_strdup_printf ("%s:%u: %s", path, line, where);
+  g_test_message ("%s", message);
+  g_assert_true (g_str_has_prefix (message, prefix));
+  if (value != NULL)
+    {
+      g_autofree char *quoted = g_strdup_printf ("%s: \"%s\": ", prefix, value);
+      g_assert_true (g_str_has_prefix (message, quoted));
+    }
+  g_assert_nonnull (strstr (message, expected));
+  /* One line, for logs and for esactl. */
+  g_assert_null (strchr (message, '\n'));
+}
+
 static void
 test_config_invalid (gconstpointer user_data)
 {
@@ -182,21 +200,10 @@ test_config_invalid (gconstpointer user_data)
   g_autofree char *path = fixture (bc->file);
   g_autoptr (GError) error = NULL;
   g_autoptr (EsaConfig) config = esa_config_load (path, &error);
-  g_autofree char *prefix = NULL;
 
   g_assert_null (config);
   g_assert_error (error, ESA_ERROR, ESA_ERROR_INVALID_CONFIG);
-  g_test_message ("%s", error->message);
-  prefix = g_strdup_printf ("%s:%u: %s", path, bc->line, bc->where);
-  g_assert_true (g_str_has_prefix (error->message, prefix));
-  if (bc->value != NULL)
-    {
-      g_autofree char *quoted = g_strdup_printf ("%s: \"%s\": ", prefix, bc->value);
-      g_assert_true (g_str_has_prefix (error->message, quoted));
-    }
-  g_assert_nonnull (strstr (error->message, bc->expected));
-  /* One line, for logs and for esactl. */
-  g_assert_null (strchr (error->message, '\n'));
+  assert_config_error (error->message, path, bc->line, bc->where, bc->value, bc->expected);
 }
 
 static void
@@ -372,21 +379,12 @@ test_config_tmp_case (gconstpointer user_data)
   g_autofree char *dir = tmp_case_dir (tc, &path);
   g_autoptr (GError) error = NULL;
   g_autoptr (EsaConfig) config = esa_config_load (path, &error);
-  g_autofree char *prefix = g_strdup_printf ("%s:%u: %s", path, tc->line, tc->where);
   g_autofree char *expected = with_dir (tc->expected, dir);
+  g_autofree char *value = tc->value != NULL ? with_dir (tc->value, dir) : NULL;
 
   g_assert_null (config);
   g_assert_error (error, ESA_ERROR, ESA_ERROR_INVALID_CONFIG);
-  g_test_message ("%s", error->message);
-  g_assert_true (g_str_has_prefix (error->message, prefix));
-  if (tc->value != NULL)
-    {
-      g_autofree char *value = with_dir (tc->value, dir);
-      g_autofree char *quoted = g_strdup_printf ("%s: \"%s\": ", prefix, value);
-      g_assert_true (g_str_has_prefix (error->message, quoted));
-    }
-  g_assert_nonnull (strstr (error->message, expected));
-  g_assert_null (strchr (error->message, '\n'));
+  assert_config_error (error->message, path, tc->line, tc->where, value, expected);
   esa_test_rmtree (dir);
 }
 

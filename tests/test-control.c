@@ -218,12 +218,6 @@ child_request_as (const char *sock_path, gid_t gid, int out)
 }
 
 static void
-child_request (const char *sock_path, int out)
-{
-  child_request_as (sock_path, 65534, out);
-}
-
-static void
 child_exited (GPid pid, gint status, gpointer user_data)
 {
   *(gint *) user_data = status;
@@ -260,16 +254,12 @@ request_as_nobody (const char *sock, gid_t gid, GString *answer)
 static void
 test_control_peer_refused (Fixture *f, gconstpointer user_data)
 {
-  int pipefd[2];
-  pid_t pid;
-  gint status = -1;
   g_autoptr (GString) answer = g_string_new (NULL);
   g_autoptr (JsonParser) parser = json_parser_new ();
   g_autoptr (GError) error = NULL;
   const char *body;
-  char buf[4096];
-  ssize_t n;
   JsonObject *e;
+  int rc;
 
   if (geteuid () != 0)
     {
@@ -281,23 +271,9 @@ test_control_peer_refused (Fixture *f, gconstpointer user_data)
    * what refuses. */
   g_assert_cmpint (g_chmod (f->dir, 0755), ==, 0);
   g_assert_cmpint (g_chmod (f->sock, 0666), ==, 0);
-  g_assert_cmpint (pipe (pipefd), ==, 0);
-  pid = fork ();
-  g_assert_cmpint (pid, >=, 0);
-  if (pid == 0)
-    {
-      close (pipefd[0]);
-      child_request (f->sock, pipefd[1]);
-    }
-  close (pipefd[1]);
-  g_child_watch_add (pid, child_exited, &status);
-  ESA_TEST_WAIT_UNTIL (status != -1);
-  while ((n = read (pipefd[0], buf, sizeof buf)) > 0)
-    g_string_append_len (answer, buf, n);
-  close (pipefd[0]);
-  g_test_message ("child exit %d, answer:\n%s", status, answer->str);
-  g_assert_true (WIFEXITED (status));
-  g_assert_cmpint (WEXITSTATUS (status), ==, 0);
+  rc = request_as_nobody (f->sock, 65534, answer);
+  g_test_message ("child exit %d, answer:\n%s", rc, answer->str);
+  g_assert_cmpint (rc, ==, 0);
   g_assert_true (g_str_has_prefix (answer->str, "HTTP/1.1 403"));
   body = strstr (answer->str, "\r\n\r\n");
   g_assert_nonnull (body);
