@@ -7,6 +7,7 @@ core_libesa_la_SOURCES = \
 	core/esa-fileutil.c \
 	core/esa-queue.c \
 	core/esa-plugin-loader.c \
+	core/esa-plugin-loader-elf.c \
 	core/esa-dispatcher.c \
 	core/esa-context.c \
 	core/esa-engine.c \

@@ -162,7 +162,7 @@ test_aix (void)
 static void
 post_event_raw (EtWorld *w, const char *json)
 {
-  g_autofree char *sock = g_build_filename (w->state_dir, "esad.sock", NULL);
+  g_autofree char *sock = g_build_filename (w->state_dir, "run", "esad.sock", NULL);
   g_autoptr (GSocketClient) client = g_socket_client_new ();
   g_autoptr (GSocketAddress) addr = g_unix_socket_address_new (sock);
   g_autoptr (GSocketConnection) conn = NULL;

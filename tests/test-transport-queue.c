@@ -458,7 +458,7 @@ fake_sdc_thread (gpointer user_data)
 static char *
 control_raw (EtWorld *w, const char *path, const char *body)
 {
-  g_autofree char *sock = g_build_filename (w->state_dir, "esad.sock", NULL);
+  g_autofree char *sock = g_build_filename (w->state_dir, "run", "esad.sock", NULL);
   g_autoptr (GSocketClient) client = g_socket_client_new ();
   g_autoptr (GSocketAddress) addr = g_unix_socket_address_new (sock);
   g_autoptr (GSocketConnection) conn = NULL;
