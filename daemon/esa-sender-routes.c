@@ -467,6 +467,16 @@ status_extra (EsaEngine *engine, JsonBuilder *b, gpointer user_data)
     json_builder_add_null_value (b);
   json_builder_set_member_name (b, "transport");
   json_builder_add_string_value (b, esa_config_get_transport (esa_engine_get_config (engine)));
+  /* Why nothing can go out, when the reason is local (issue 10 item 8). */
+  if (creds != NULL && g_str_equal (esa_config_get_transport (esa_engine_get_config (engine)), "https"))
+    {
+      g_autoptr (GError) error = NULL;
+      if (!esa_deliverer_check_config (esa_engine_get_config (engine), creds, &error))
+        {
+          json_builder_set_member_name (b, "delivery_blocked");
+          json_builder_add_string_value (b, error->message);
+        }
+    }
 }
 
 void

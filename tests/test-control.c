@@ -162,6 +162,16 @@ test_control_errors (Fixture *f, gconstpointer user_data)
   g_clear_pointer (&json, json_node_unref);
   g_assert_cmpuint (call (f, "POST", "/v1/jobs/nosuch", "{}", &json), ==, 404);
   g_clear_pointer (&json, json_node_unref);
+  /* Deep nesting is refused before json-glib's recursive parser sees it
+   * (100,000 '[' overflow its stack: esad would die). */
+  {
+    g_autofree char *deep = g_strnfill (100000, '[');
+    g_assert_cmpuint (call (f, "POST", "/v1/events", deep, &json), ==, 400);
+    g_assert_cmpstr (error_code (json), ==, "invalid_json");
+    g_assert_nonnull (strstr (json_object_get_string_member (json_object_get_object_member (
+                                  json_node_get_object (json), "error"), "message"), "nested deeper"));
+    g_clear_pointer (&json, json_node_unref);
+  }
   /* A well-formed event nobody waits for is accepted. */
   g_assert_cmpuint (call (f, "POST", "/v1/events", "{\"event\": \"disk-error\", \"data\": {\"d\": \"hdisk0\"}}", &json), ==, 200);
   g_assert_true (json_object_get_boolean_member (json_node_get_object (json), "accepted"));

@@ -48,6 +48,31 @@ esa_deliverer_new (EsaConfig *config, const EsaCredentials *creds, const char *c
   return self;
 }
 
+gboolean
+esa_deliverer_check_config (EsaConfig *config, const EsaCredentials *creds, GError **error)
+{
+  const char *const *servers = esa_config_get_servers (config);
+  const char *server = servers[0] != NULL ? NULL : creds ? creds->server : NULL;
+  if (servers[0] != NULL)
+    return TRUE; /* esa.conf's own servers are checked when it is read (https:// only) */
+  if (server == NULL)
+    {
+      g_set_error (error, ESA_ERROR, ESA_ERROR_INVALID_CONFIG,
+                   "no SDC server: [sdc] servers= is empty and the credentials name none "
+                   "(set [sdc] servers= or activate again with --server https://…)");
+      return FALSE;
+    }
+  if (!g_str_has_prefix (server, "https://"))
+    {
+      g_set_error (error, ESA_ERROR, ESA_ERROR_INVALID_CONFIG,
+                   "the credentials name server \"%s\", which is not https://, and [sdc] servers= is empty: "
+                   "data is only ever sent over https:// (set [sdc] servers= or activate again with "
+                   "--server https://…)", server);
+      return FALSE;
+    }
+  return TRUE;
+}
+
 void
 esa_deliverer_free (EsaDeliverer *self)
 {
