@@ -15,6 +15,7 @@
 
 #include "esa-control-private.h"
 #include "esa-control-routes-private.h"
+#include "esa-sender-routes-private.h"
 #include "esa-test-util.h"
 #include "esa/esa-error.h"
 
@@ -279,6 +280,33 @@ test_control_peer_refused (Fixture *f, gconstpointer user_data)
   g_assert_nonnull (strstr (json_object_get_string_member (e, "message"), "uid 65534 is not root and not in group esa-test-nobody"));
 }
 
+/* Who may export the queue where (esad writes the folder as root). */
+static void
+test_export_dir_policy (Fixture *f, gconstpointer user_data)
+{
+  g_autofree char *conf = g_build_filename (f->dir, "export.conf", NULL);
+  g_autofree char *text = g_strdup_printf ("[agent]\nstate-dir=%s/state\n[transport]\noutbox=%s/outbox\n", f->dir, f->dir);
+  g_autofree char *outbox = g_build_filename (f->dir, "outbox", NULL);
+  g_autofree char *outbox_slash = g_strdup_printf ("%s/./", outbox);
+  g_autoptr (EsaConfig) config = NULL;
+  g_autoptr (GError) error = NULL;
+  esa_test_write_file (conf, text, 0644);
+  config = esa_config_load (conf, &error);
+  g_assert_no_error (error);
+  /* root and esad's own user: any folder. */
+  g_assert_true (esa_export_dir_allowed (config, 0, 1000, "/etc", NULL));
+  g_assert_true (esa_export_dir_allowed (config, 1000, 1000, "/anywhere", NULL));
+  /* a control-group member: the configured outbox only. */
+  g_assert_true (esa_export_dir_allowed (config, 1001, 0, outbox, NULL));
+  g_assert_true (esa_export_dir_allowed (config, 1001, 0, outbox_slash, NULL));
+  g_assert_false (esa_export_dir_allowed (config, 1001, 0, "/etc", &error));
+  g_assert_error (error, ESA_ERROR, ESA_ERROR_REFUSED);
+  g_assert_nonnull (strstr (error->message, "outbox="));
+  g_clear_error (&error);
+  g_assert_false (esa_export_dir_allowed (config, 1001, 0, NULL, &error));
+  g_clear_error (&error);
+}
+
 static void
 test_control_socket_claim (Fixture *f, gconstpointer user_data)
 {
@@ -319,6 +347,7 @@ main (int argc, char **argv)
   ADD ("/control/peer-allowed-self", test_control_peer_allowed_self);
   ADD ("/control/peer-refused", test_control_peer_refused);
   ADD ("/control/socket-claim", test_control_socket_claim);
+  ADD ("/control/export-dir-policy", test_export_dir_policy);
 #undef ADD
   return g_test_run ();
 }

@@ -10,6 +10,7 @@
 #include <gio/gunixsocketaddress.h>
 #include <glib/gstdio.h>
 #include <string.h>
+#include <unistd.h>
 #include <sys/stat.h>
 
 typedef struct {
@@ -330,6 +331,98 @@ test_queue_export (Fixture *f, gconstpointer data)
   g_assert_cmpuint (json_array_get_length (json_object_get_array_member (json_node_get_object (list2), "queued")), ==, 0);
 }
 
+/* One heartbeat queued (not activated); returns its uuid. */
+static char *
+queue_one (EtWorld *w)
+{
+  g_autofree char *out = NULL, *err = NULL;
+  g_autoptr (JsonNode) list = NULL;
+  g_assert_cmpint (et_esactl (w, &out, &err, "heartbeat", NULL), !=, 0);
+  list = et_queue_list (w);
+  return g_strdup (json_object_get_string_member (only_entry (list, "queued"), "uuid"));
+}
+
+static guint
+count_entries (const char *dir)
+{
+  g_autoptr (GDir) d = g_dir_open (dir, 0, NULL);
+  guint n = 0;
+  g_assert_nonnull (d);
+  while (g_dir_read_name (d) != NULL)
+    n++;
+  return n;
+}
+
+/* A planted DIR/.tmp-<uuid> symlink to a victim's folder: the export removes
+ * the symlink itself, never the victim's files, and writes nothing there. */
+static void
+test_export_tmp_symlink (Fixture *f, gconstpointer data)
+{
+  EtWorld *w = f->w;
+  g_autofree char *server = good_server (w);
+  g_autofree char *export = g_build_filename (w->dir, "export", NULL);
+  g_autofree char *victim = g_build_filename (w->dir, "victim", NULL);
+  g_autofree char *precious = g_build_filename (victim, "precious", NULL);
+  g_autofree char *uuid = NULL, *tmp = NULL, *out = NULL, *err = NULL;
+  g_autoptr (JsonNode) list = NULL;
+  int rc;
+
+  write_conf (w, server, NULL);
+  et_esad_start (w, NULL);
+  uuid = queue_one (w);
+  g_assert_cmpint (g_mkdir_with_parents (victim, 0755), ==, 0);
+  g_assert_cmpint (g_mkdir_with_parents (export, 0755), ==, 0);
+  esa_test_write_file (precious, "mine\n", 0644);
+  tmp = g_strdup_printf ("%s/.tmp-%s", export, uuid);
+  g_assert_cmpint (symlink (victim, tmp), ==, 0);
+  rc = et_esactl (w, &out, &err, "queue", "export", export, NULL);
+  if (rc != 0)
+    g_printerr ("export: %s%s", out, err);
+  g_assert_cmpint (rc, ==, 0);
+  g_assert_true (g_file_test (precious, G_FILE_TEST_IS_REGULAR));
+  g_assert_cmpuint (count_entries (victim), ==, 1);
+  g_assert_false (g_file_test (tmp, G_FILE_TEST_EXISTS));
+  assert_outbox_report (export, uuid);
+  list = et_queue_list (w);
+  g_assert_cmpuint (json_array_get_length (json_object_get_array_member (json_node_get_object (list), "queued")), ==, 0);
+}
+
+/* A symlinked DIR/<uuid>: not "exported before" — the export fails, says
+ * why, writes nothing through it, and the report stays queued. */
+static void
+test_export_final_symlink (Fixture *f, gconstpointer data)
+{
+  EtWorld *w = f->w;
+  g_autofree char *server = good_server (w);
+  g_autofree char *export = g_build_filename (w->dir, "export", NULL);
+  g_autofree char *elsewhere = g_build_filename (w->dir, "elsewhere", NULL);
+  g_autofree char *uuid = NULL, *final = NULL, *out = NULL, *err = NULL;
+  g_autoptr (JsonNode) list = NULL;
+  int rc;
+
+  write_conf (w, server, NULL);
+  et_esad_start (w, NULL);
+  uuid = queue_one (w);
+  g_assert_cmpint (g_mkdir_with_parents (elsewhere, 0755), ==, 0);
+  g_assert_cmpint (g_mkdir_with_parents (export, 0755), ==, 0);
+  final = g_build_filename (export, uuid, NULL);
+  g_assert_cmpint (symlink (elsewhere, final), ==, 0);
+  rc = et_esactl (w, &out, &err, "queue", "export", export, NULL);
+  if (rc == 0 || strstr (err, "symlink") == NULL)
+    g_printerr ("export (%d): %s%s", rc, out, err);
+  g_assert_cmpint (rc, !=, 0);
+  g_assert_nonnull (strstr (err, "symlink"));
+  g_assert_cmpuint (count_entries (elsewhere), ==, 0);
+  list = et_queue_list (w);
+  g_assert_cmpstr (json_object_get_string_member (only_entry (list, "queued"), "uuid"), ==, uuid);
+  /* Once the admin removes it, the export works. */
+  g_assert_cmpint (g_unlink (final), ==, 0);
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+  g_assert_cmpint (et_esactl (w, &out, &err, "queue", "export", export, NULL), ==, 0);
+  assert_outbox_report (export, uuid);
+}
+
 /* Credentials naming an http:// server and no [sdc] servers=: a local
  * misroute. Every report stays queued (none "rejected" into failed/), esactl
  * status says why, and fixing the config delivers them. */
@@ -647,6 +740,10 @@ main (int argc, char **argv)
   g_test_add ("/transport/queue/file-transport", Fixture, NULL, fixture_setup, test_file_transport,
               fixture_teardown);
   g_test_add ("/transport/queue/export", Fixture, NULL, fixture_setup, test_queue_export, fixture_teardown);
+  g_test_add ("/transport/queue/export-tmp-symlink", Fixture, NULL, fixture_setup, test_export_tmp_symlink,
+              fixture_teardown);
+  g_test_add ("/transport/queue/export-final-symlink", Fixture, NULL, fixture_setup, test_export_final_symlink,
+              fixture_teardown);
   g_test_add ("/transport/queue/misroute-kept", Fixture, NULL, fixture_setup, test_misroute_kept, fixture_teardown);
   g_test_add ("/transport/activation/vendor", Fixture, NULL, fixture_setup, test_activation_vendor,
               fixture_teardown);
