@@ -15,6 +15,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <gio/gunixoutputstream.h>
 #include <glib/gstdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -67,22 +68,6 @@ remove_at (int dfd, const char *name, guint depth)
   return ok && (unlinkat (dfd, name, AT_REMOVEDIR) == 0 || errno == ENOENT);
 }
 
-static gboolean
-write_all_fd (int fd, const char *data, gsize len)
-{
-  while (len > 0)
-    {
-      ssize_t n = write (fd, data, len);
-      if (n < 0 && errno == EINTR)
-        continue;
-      if (n <= 0)
-        return FALSE;
-      data += n;
-      len -= (gsize) n;
-    }
-  return TRUE;
-}
-
 /* Creates @name in @dfd (never an existing file, never through a symlink)
  * with @len bytes of @data, or the content of @src when @data is NULL;
  * fsynced before it returns. */
@@ -91,48 +76,33 @@ write_file_at (int dfd, const char *dir, const char *name, const char *data, gsi
                GError **error)
 {
   int out = openat (dfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-  gboolean ok = TRUE;
-  int err = 0;
+  g_autoptr (GOutputStream) os = NULL;
+  g_autoptr (GError) local = NULL;
+  gboolean ok;
   if (out < 0)
     return set_errno_error (error, errno, dir, name, "cannot create");
+  os = g_unix_output_stream_new (out, TRUE);
   if (data != NULL)
-    ok = write_all_fd (out, data, len);
+    ok = g_output_stream_write_all (os, data, len, NULL, NULL, &local);
   else
     {
-      int in = g_open (src, O_RDONLY | O_CLOEXEC, 0);
-      char buf[64 * 1024];
-      ssize_t n = 0;
-      if (in < 0)
-        {
-          err = errno;
-          close (out);
-          g_set_error (error, ESA_ERROR, ESA_ERROR_FAILED, "cannot read %s: %s", src, g_strerror (err));
-          return FALSE;
-        }
-      while (ok && (n = read (in, buf, sizeof buf)) != 0)
-        {
-          if (n < 0 && errno == EINTR)
-            continue;
-          ok = n > 0 && write_all_fd (out, buf, (gsize) n);
-        }
-      if (!ok)
-        err = errno;
-      close (in);
+      g_autoptr (GFile) file = g_file_new_for_path (src);
+      g_autoptr (GFileInputStream) in = g_file_read (file, NULL, &local);
+      ok = in != NULL && g_output_stream_splice (os, G_INPUT_STREAM (in), G_OUTPUT_STREAM_SPLICE_CLOSE_SOURCE,
+                                                 NULL, &local) >= 0;
     }
-  if (!ok && err == 0)
-    err = errno;
   if (ok && fsync (out) != 0)
-    {
-      ok = FALSE;
-      err = errno;
-    }
-  if (close (out) != 0 && ok)
-    {
-      ok = FALSE;
-      err = errno;
-    }
+    return set_errno_error (error, errno, dir, name, "cannot sync");
   if (!ok)
-    return set_errno_error (error, err ? err : EIO, dir, name, "cannot write");
+    {
+      g_set_error (error, ESA_ERROR, ESA_ERROR_FAILED, "cannot write %s/%s: %s", dir, name, local->message);
+      return FALSE;
+    }
+  if (!g_output_stream_close (os, NULL, &local))
+    {
+      g_set_error (error, ESA_ERROR, ESA_ERROR_FAILED, "cannot write %s/%s: %s", dir, name, local->message);
+      return FALSE;
+    }
   return TRUE;
 }
 
