@@ -33,8 +33,11 @@ cmd_status (EsactlOptions *opts, int argc, char **argv)
            esactl_str (p, "os"), esactl_str (p, "os_version"),
            json_object_get_boolean_member_with_default (p, "is_lpar", FALSE) ? " (LPAR)" : "");
   g_print ("plugins:    %" G_GINT64_FORMAT " loaded\n", json_object_get_int_member (o, "plugins_loaded"));
-  g_print ("queue:      %" G_GINT64_FORMAT " waiting, %" G_GINT64_FORMAT " failed\n\n",
+  g_print ("queue:      %" G_GINT64_FORMAT " waiting, %" G_GINT64_FORMAT " failed\n",
            json_object_get_int_member (o, "queued"), json_object_get_int_member (o, "failed"));
+  if (json_object_has_member (o, "delivery_blocked"))
+    g_print ("delivery:   BLOCKED, reports kept: %s\n", esactl_str (o, "delivery_blocked"));
+  g_print ("\n");
   jobs = json_object_get_array_member (o, "jobs");
   {
     g_autoptr (EsactlTable) t = esactl_table_new ("JOB", "PLUGIN", "SCHEDULE", "LAST RUN", "NEXT RUN", "LAST RESULT", NULL);

@@ -152,12 +152,24 @@ esa_child_setup (gpointer user_data)
   setpgid (0, 0);
 }
 
+/* ESA_COMMAND_PATH, the test suite's fake commands: compiled in only with
+ * configure --enable-test-hooks; an installed esad (root) never reads it. */
+static const char *
+esa_command_path_hook (void)
+{
+#ifdef ESA_ENABLE_TEST_HOOKS
+  return g_getenv ("ESA_COMMAND_PATH");
+#else
+  return NULL;
+#endif
+}
+
 /* argv[0] without a slash: ESA_COMMAND_PATH first (the test hook), then the
  * safe PATH. The caller's PATH is deliberately ignored. */
 static char *
 esa_subprocess_find (const char *name)
 {
-  const char *override = g_getenv ("ESA_COMMAND_PATH");
+  const char *override = esa_command_path_hook ();
   g_autofree char *search = NULL;
   g_auto (GStrv) dirs = NULL;
 
@@ -195,7 +207,7 @@ esa_subprocess_is_aix (void)
 static GStrv
 esa_subprocess_environ (void)
 {
-  const char *override = g_getenv ("ESA_COMMAND_PATH");
+  const char *override = esa_command_path_hook ();
   g_autoptr (GStrvBuilder) env = g_strv_builder_new ();
   g_auto (GStrv) parent = g_get_environ ();
   g_autofree char *path = NULL;
@@ -298,8 +310,8 @@ esa_subprocess_run (const char *const *argv, const EsaSubprocessOptions *options
     {
       g_set_error (error, ESA_ERROR, ESA_ERROR_NOT_FOUND,
                    "%s: command not found (searched %s%s%s)", argv[0],
-                   g_getenv ("ESA_COMMAND_PATH") != NULL ? g_getenv ("ESA_COMMAND_PATH") : "",
-                   g_getenv ("ESA_COMMAND_PATH") != NULL ? ":" : "", ESA_SUBPROCESS_SAFE_PATH);
+                   esa_command_path_hook () != NULL ? esa_command_path_hook () : "",
+                   esa_command_path_hook () != NULL ? ":" : "", ESA_SUBPROCESS_SAFE_PATH);
       return NULL;
     }
   if (g_cancellable_set_error_if_cancelled (cancellable, error))

@@ -7,6 +7,7 @@
 #include "esa-control-private.h"
 #include "esa-peercred-private.h"
 #include "esa/esa-error.h"
+#include "esa/esa-json.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -17,6 +18,11 @@
 #include <pwd.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+/* A control request is a small JSON object (an event with its data at
+ * most); the cap and the depth check keep a client's body from exhausting
+ * esad's memory or json-glib's recursion. */
+#define ESA_CONTROL_MAX_BODY (1024 * 1024)
 
 typedef struct {
   char *method;
@@ -214,13 +220,14 @@ handle_request (SoupServer *server, SoupServerMessage *msg, const char *path, GH
     }
   if (req->length > 0)
     {
-      g_autoptr (JsonParser) parser = json_parser_new ();
       g_autoptr (GError) error = NULL;
-      JsonNode *root;
-      if (!json_parser_load_from_data (parser, req->data, (gssize) req->length, &error) ||
-          (root = json_parser_get_root (parser)) == NULL || !JSON_NODE_HOLDS_OBJECT (root))
+      g_autoptr (JsonNode) root = esa_json_parse (req->data, (gssize) req->length, ESA_CONTROL_MAX_BODY,
+                                                  ESA_JSON_MAX_DEPTH_DEFAULT, &error);
+      if (root == NULL || !JSON_NODE_HOLDS_OBJECT (root))
         {
-          g_autoptr (JsonNode) node = error_node ("invalid_json", "request body is not a JSON object");
+          g_autofree char *m = g_strdup_printf ("request body is not a JSON object%s%s", error ? ": " : "",
+                                                error ? error->message : "");
+          g_autoptr (JsonNode) node = error_node ("invalid_json", m);
           reply_node (msg, 400, node);
           return;
         }

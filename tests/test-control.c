@@ -17,6 +17,7 @@
 
 #include "esa-control-private.h"
 #include "esa-control-routes-private.h"
+#include "esa-sender-routes-private.h"
 #include "esa-test-util.h"
 #include "esa/esa-error.h"
 
@@ -164,6 +165,16 @@ test_control_errors (Fixture *f, gconstpointer user_data)
   g_clear_pointer (&json, json_node_unref);
   g_assert_cmpuint (call (f, "POST", "/v1/jobs/nosuch", "{}", &json), ==, 404);
   g_clear_pointer (&json, json_node_unref);
+  /* Deep nesting is refused before json-glib's recursive parser sees it
+   * (100,000 '[' overflow its stack: esad would die). */
+  {
+    g_autofree char *deep = g_strnfill (100000, '[');
+    g_assert_cmpuint (call (f, "POST", "/v1/events", deep, &json), ==, 400);
+    g_assert_cmpstr (error_code (json), ==, "invalid_json");
+    g_assert_nonnull (strstr (json_object_get_string_member (json_object_get_object_member (
+                                  json_node_get_object (json), "error"), "message"), "nested deeper"));
+    g_clear_pointer (&json, json_node_unref);
+  }
   /* A well-formed event nobody waits for is accepted. */
   g_assert_cmpuint (call (f, "POST", "/v1/events", "{\"event\": \"disk-error\", \"data\": {\"d\": \"hdisk0\"}}", &json), ==, 200);
   g_assert_true (json_object_get_boolean_member (json_node_get_object (json), "accepted"));
@@ -282,6 +293,33 @@ test_control_peer_refused (Fixture *f, gconstpointer user_data)
   e = json_object_get_object_member (json_node_get_object (json_parser_get_root (parser)), "error");
   g_assert_cmpstr (json_object_get_string_member (e, "code"), ==, "forbidden");
   g_assert_nonnull (strstr (json_object_get_string_member (e, "message"), "uid 65534 is not root and not in group esa-test-nobody"));
+}
+
+/* Who may export the queue where (esad writes the folder as root). */
+static void
+test_export_dir_policy (Fixture *f, gconstpointer user_data)
+{
+  g_autofree char *conf = g_build_filename (f->dir, "export.conf", NULL);
+  g_autofree char *text = g_strdup_printf ("[agent]\nstate-dir=%s/state\n[transport]\noutbox=%s/outbox\n", f->dir, f->dir);
+  g_autofree char *outbox = g_build_filename (f->dir, "outbox", NULL);
+  g_autofree char *outbox_slash = g_strdup_printf ("%s/./", outbox);
+  g_autoptr (EsaConfig) config = NULL;
+  g_autoptr (GError) error = NULL;
+  esa_test_write_file (conf, text, 0644);
+  config = esa_config_load (conf, &error);
+  g_assert_no_error (error);
+  /* root and esad's own user: any folder. */
+  g_assert_true (esa_export_dir_allowed (config, 0, 1000, "/etc", NULL));
+  g_assert_true (esa_export_dir_allowed (config, 1000, 1000, "/anywhere", NULL));
+  /* a control-group member: the configured outbox only. */
+  g_assert_true (esa_export_dir_allowed (config, 1001, 0, outbox, NULL));
+  g_assert_true (esa_export_dir_allowed (config, 1001, 0, outbox_slash, NULL));
+  g_assert_false (esa_export_dir_allowed (config, 1001, 0, "/etc", &error));
+  g_assert_error (error, ESA_ERROR, ESA_ERROR_REFUSED);
+  g_assert_nonnull (strstr (error->message, "outbox="));
+  g_clear_error (&error);
+  g_assert_false (esa_export_dir_allowed (config, 1001, 0, NULL, &error));
+  g_clear_error (&error);
 }
 
 static void
@@ -477,6 +515,7 @@ main (int argc, char **argv)
   ADD ("/control/socket-claim", test_control_socket_claim);
   ADD ("/control/group-member", test_control_group_member);
   ADD ("/control/socket-folder-refused", test_control_socket_folder_refused);
+  ADD ("/control/export-dir-policy", test_export_dir_policy);
 #undef ADD
   return g_test_run ();
 }
