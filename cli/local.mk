@@ -9,4 +9,4 @@ cli_esactl_SOURCES = \
 	cli/esactl-connect.c \
 	cli/esactl-plugins.c
 cli_esactl_CFLAGS = $(AM_CFLAGS) $(SOUP_CFLAGS) -I$(top_srcdir)/cli
-cli_esactl_LDADD = core/libesa.la $(GLIB_LIBS) $(JSON_LIBS) $(SOUP_LIBS)
+cli_esactl_LDADD = core/libesa-internal.la $(GLIB_LIBS) $(JSON_LIBS) $(SOUP_LIBS)

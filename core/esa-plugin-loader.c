@@ -221,25 +221,44 @@ name_valid (const char *name)
  * the fd of a module that stays is never closed (see open_module). AIX (no
  * /proc/self/fd): load the path, then compare the loaded file's device and
  * inode with the checked fd's and refuse on a mismatch. */
+/* The dynamic linker's "<file>: undefined symbol: NAME" (the file being
+ * /proc/self/fd/N) says little to an admin: name the symbol and the likely
+ * causes. Other errors pass through. */
+static char *
+open_failure (const char *dl_error)
+{
+  const char *sym = dl_error != NULL ? strstr (dl_error, "undefined symbol: ") : NULL;
+  if (sym != NULL)
+    {
+      g_autofree char *name = g_strdup (sym + strlen ("undefined symbol: "));
+      name[strcspn (name, " \t\n(")] = '\0';
+      return g_strdup_printf ("needs %s, which libesa does not export (an internal "
+                              "function, or a newer libesa than this one: rebuild the "
+                              "plugin against this SDK)", name);
+    }
+  return g_strdup_printf ("cannot open: %s", dl_error);
+}
+
 static GModule *
 load_same_inode (int fd, const char *path, char **reason)
 {
-  /* LOCAL: one plugin's symbols never satisfy another's. */
-  const GModuleFlags flags = G_MODULE_BIND_LAZY | G_MODULE_BIND_LOCAL;
+  /* LOCAL: one plugin's symbols never satisfy another's. Not LAZY: a
+   * symbol libesa lacks refuses the plugin here, not at its first call. */
+  const GModuleFlags flags = G_MODULE_BIND_LOCAL;
   GModule *module;
 #ifdef __linux__
   g_autofree char *fd_path = g_strdup_printf ("/proc/self/fd/%d", fd);
   (void) path;
   module = g_module_open (fd_path, flags);
   if (module == NULL)
-    *reason = g_strdup_printf ("cannot open: %s", g_module_error ());
+    *reason = open_failure (g_module_error ());
   return module;
 #else
   struct stat checked, loaded;
   module = g_module_open (path, flags);
   if (module == NULL)
     {
-      *reason = g_strdup_printf ("cannot open: %s", g_module_error ());
+      *reason = open_failure (g_module_error ());
       return NULL;
     }
   if (fstat (fd, &checked) != 0 || stat (path, &loaded) != 0 ||

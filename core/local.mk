@@ -1,7 +1,15 @@
 # libesa: the core shared by esad, esactl and every plugin. It links no
 # HTTP library: the transports and the control server live beside it.
-lib_LTLIBRARIES += core/libesa.la
-core_libesa_la_SOURCES = \
+#
+# Two libraries of the same objects: core/libesa-internal.la (a convenience
+# library, every function) is what esad, esactl, the transports and the tests
+# link, statically; the installed core/libesa.la wraps it and exports only the
+# public API (core/libesa.map, checked against the headers by tests/test-abi.sh),
+# so a plugin cannot link an internal function. esad exports that same list
+# from its own copy (ESA_HOST_LINK_FLAGS) so plugins share esad's core.
+# New core sources go in core_libesa_internal_la_SOURCES.
+noinst_LTLIBRARIES += core/libesa-internal.la
+core_libesa_internal_la_SOURCES = \
 	core/esa-report.c \
 	core/esa-config.c \
 	core/esa-fileutil.c \
@@ -13,9 +21,26 @@ core_libesa_la_SOURCES = \
 	core/esa-engine.c \
 	core/esa-transport.c \
 	core/esa-sender.c
-core_libesa_la_CFLAGS = $(AM_CFLAGS) -DG_LOG_DOMAIN=\"esa\"
-core_libesa_la_LIBADD = protocol/libesa-protocol.la $(GLIB_LIBS) $(JSON_LIBS) -lm
-core_libesa_la_LDFLAGS = -version-info 0:0:0 -no-undefined -export-symbols-regex '^_?esa_'
+core_libesa_internal_la_CFLAGS = $(AM_CFLAGS) -DG_LOG_DOMAIN=\"esa\"
+core_libesa_internal_la_LIBADD = protocol/libesa-protocol.la $(GLIB_LIBS) $(JSON_LIBS) -lm
+
+lib_LTLIBRARIES += core/libesa.la
+core_libesa_la_SOURCES =
+core_libesa_la_LIBADD = core/libesa-internal.la $(GLIB_LIBS) $(JSON_LIBS) -lm
+core_libesa_la_LDFLAGS = -version-info 0:0:0 -no-undefined \
+	-Wl,--version-script=$(srcdir)/core/libesa.map
+EXTRA_core_libesa_la_DEPENDENCIES = core/libesa.map
+EXTRA_DIST += core/libesa.map
+
+# The programs that load plugins (esad, the tests) export the public API from
+# their static copy of the core: the plugin's references bind there, so
+# esad and its plugins share one core (one set of statics), and a plugin
+# asking for an internal function finds it nowhere and is refused at load.
+core/libesa-host.list: $(srcdir)/core/libesa.map
+	$(AM_V_GEN){ echo '{'; sed -n 's/^ *\(esa_[a-zA-Z0-9_]*\);$$/  \1;/p' $(srcdir)/core/libesa.map; echo '};'; } >$@
+BUILT_SOURCES = core/libesa-host.list
+CLEANFILES += core/libesa-host.list
+ESA_HOST_LINK_FLAGS = -Wl,--dynamic-list=$(top_builddir)/core/libesa-host.list
 
 esainclude_HEADERS += \
 	core/esa/esa-plugin.h \

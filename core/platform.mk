@@ -1,6 +1,6 @@
 # platform.mk: platform detection, the subprocess helper and the AIX output
 # parsers (core/aix/, one file a command family, tests/aix/ mirrors them).
-core_libesa_la_SOURCES += \
+core_libesa_internal_la_SOURCES += \
 	core/esa-subprocess.c \
 	core/esa-platform.c \
 	core/esa-platform-aix.c \

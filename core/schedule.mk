@@ -1,5 +1,5 @@
 # schedule.mk: job schedules and durations (parsing, next run, is a run due).
-core_libesa_la_SOURCES += \
+core_libesa_internal_la_SOURCES += \
 	core/esa-schedule.c \
 	core/esa-schedule-private.h
 

@@ -18,11 +18,12 @@ daemon_libesad_la_SOURCES = \
 daemon_libesad_la_CFLAGS = $(AM_CFLAGS) $(SOUP_CFLAGS) -I$(top_srcdir)/daemon \
 	-I$(top_srcdir)/transports -I$(top_srcdir)/transports/https -I$(top_srcdir)/transports/file \
 	-DG_LOG_DOMAIN=\"esa\"
-daemon_libesad_la_LIBADD = transports/libesa-transport.la core/libesa.la \
+daemon_libesad_la_LIBADD = transports/libesa-transport.la \
 	$(SOUP_LIBS) $(GLIB_LIBS) $(JSON_LIBS)
 
 sbin_PROGRAMS += daemon/esad
 daemon_esad_SOURCES = daemon/esad.c
+daemon_esad_LDFLAGS = $(ESA_HOST_LINK_FLAGS)
 daemon_esad_CFLAGS = $(AM_CFLAGS) $(SOUP_CFLAGS) -I$(top_srcdir)/daemon -DG_LOG_DOMAIN=\"esa\"
-daemon_esad_LDADD = daemon/libesad.la transports/libesa-transport.la core/libesa.la \
+daemon_esad_LDADD = daemon/libesad.la transports/libesa-transport.la core/libesa-internal.la \
 	$(GLIB_LIBS) $(JSON_LIBS) $(SOUP_LIBS)

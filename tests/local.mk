@@ -6,7 +6,7 @@ tests_libesa_test_la_SOURCES = tests/esa-test-util.c tests/esa-test-util.h \
 	tests/test-transport-util.c tests/test-transport-util.h
 tests_libesa_test_la_CFLAGS = $(AM_CFLAGS) -I$(top_srcdir)/tests
 tests_libesa_test_la_LIBADD = $(GLIB_LIBS) $(JSON_LIBS)
-ESA_TEST_LIBS = tests/libesa-test.la core/libesa.la $(GLIB_LIBS) $(JSON_LIBS)
+ESA_TEST_LIBS = tests/libesa-test.la core/libesa-internal.la $(GLIB_LIBS) $(JSON_LIBS)
 EXTRA_DIST += tests/fixtures
 
 # ---- Core tests (issue 2): config, report, queue, plugin loader, dispatcher,
@@ -55,16 +55,20 @@ tests_queue_writer_LDADD = $(ESA_CORE_TEST_LIBS)
 tests_test_plugin_loader_SOURCES = tests/test-plugin-loader.c
 tests_test_plugin_loader_CFLAGS = $(ESA_CORE_TEST_CFLAGS)
 tests_test_plugin_loader_LDADD = $(ESA_CORE_TEST_LIBS)
+# These load plugins: they export the public API as esad does.
+tests_test_plugin_loader_LDFLAGS = $(ESA_HOST_LINK_FLAGS)
 EXTRA_tests_test_plugin_loader_DEPENDENCIES = $(ESA_CORE_TEST_DEPS) $(ESA_TEST_PLUGINS)
 
 tests_test_dispatcher_SOURCES = tests/test-dispatcher.c
 tests_test_dispatcher_CFLAGS = $(ESA_CORE_TEST_CFLAGS)
 tests_test_dispatcher_LDADD = $(ESA_CORE_TEST_LIBS)
+tests_test_dispatcher_LDFLAGS = $(ESA_HOST_LINK_FLAGS)
 
 tests_test_control_SOURCES = tests/test-control.c
 # The control server is esad's (daemon/): the test links its helper library.
 tests_test_control_CFLAGS = $(ESA_CORE_TEST_CFLAGS) -I$(top_srcdir)/daemon
 tests_test_control_LDADD = daemon/libesad.la $(ESA_CORE_TEST_LIBS)
+tests_test_control_LDFLAGS = $(ESA_HOST_LINK_FLAGS)
 
 tests_test_esad_SOURCES = tests/test-esad.c
 tests_test_esad_CFLAGS = $(ESA_CORE_TEST_CFLAGS)
@@ -77,6 +81,7 @@ ESA_TEST_PLUGINS = \
 	tests/plugins/good.la \
 	tests/plugins/wrong-abi.la \
 	tests/plugins/no-symbol.la \
+	tests/plugins/needs-internal.la \
 	tests/plugins/no-query.la \
 	tests/plugins/init-fails.la \
 	tests/plugins/constructor.la \
@@ -101,6 +106,14 @@ tests_plugins_no_symbol_la_LIBADD = $(ESA_TEST_PLUGIN_LIBADD)
 # Exports neither symbol, so no -export-symbols-regex (an empty export list
 # is a linker error).
 tests_plugins_no_symbol_la_LDFLAGS = -module -avoid-version -shared -no-undefined -rpath /nowhere
+
+tests_plugins_needs_internal_la_SOURCES = tests/plugins/needs-internal.c
+tests_plugins_needs_internal_la_CFLAGS = $(AM_CFLAGS) -DG_LOG_DOMAIN=\"esa-needs-internal\"
+# Not linked with libesa and undefined symbols allowed (no -no-undefined): the
+# linker would refuse esa_queue_remove, the test wants the loader to.
+tests_plugins_needs_internal_la_LIBADD = $(GLIB_LIBS) $(JSON_LIBS)
+tests_plugins_needs_internal_la_LDFLAGS = -module -avoid-version -shared -rpath /nowhere \
+	-export-symbols-regex '^esa_plugin_(abi|query)$$'
 
 tests_plugins_no_query_la_SOURCES = tests/plugins/no-query.c
 tests_plugins_no_query_la_CFLAGS = $(AM_CFLAGS) -DG_LOG_DOMAIN=\"esa-no-query\"

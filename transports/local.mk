@@ -21,5 +21,5 @@ transports_libesa_transport_la_SOURCES = \
 transports_libesa_transport_la_CFLAGS = $(AM_CFLAGS) $(SOUP_CFLAGS) $(GNUTLS_CFLAGS) \
 	-I$(top_srcdir)/transports -I$(top_srcdir)/transports/https -I$(top_srcdir)/transports/file \
 	-DG_LOG_DOMAIN=\"esa\"
-transports_libesa_transport_la_LIBADD = core/libesa.la $(SOUP_LIBS) $(GNUTLS_LIBS) $(GLIB_LIBS) $(JSON_LIBS) -lm
+transports_libesa_transport_la_LIBADD = $(SOUP_LIBS) $(GNUTLS_LIBS) $(GLIB_LIBS) $(JSON_LIBS) -lm
 include $(srcdir)/transports/tests.mk
