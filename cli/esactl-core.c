@@ -71,44 +71,26 @@ print_plugins (EsactlOptions *opts, JsonNode *list)
       gboolean ok = g_str_equal (state, "loaded") || g_str_equal (state, "disabled") || g_str_equal (state, "checked");
       g_autofree char *text = ok ? g_strdup (esactl_str (p, "summary"))
                                  : g_strdup_printf ("%s", esactl_str (p, "reason"));
-      esactl_table_add (t, esactl_str (p, "name"), esactl_str (p, "version"),
+      /* Third-party plugins are marked: not shipped (nor vetted) with OpenESA. */
+      g_autofree char *name = json_object_get_boolean_member_with_default (p, "third_party", FALSE)
+                                  ? g_strdup_printf ("%s (third party)", esactl_str (p, "name"))
+                                  : g_strdup (esactl_str (p, "name"));
+      esactl_table_add (t, name, esactl_str (p, "version"),
                         json_object_get_boolean_member (p, "enabled") ? "yes" : "no", state, text, NULL);
     }
   esactl_table_print (t);
 }
 
-/* Works without esad: checks the plugin folder itself, never loading a
- * module (that would run plugin code as the caller); details need esad. */
+/* Works without esad (see esactl_plugins_json). */
 static int
 cmd_plugin_list (EsactlOptions *opts, int argc, char **argv)
 {
   g_autoptr (JsonNode) reply = NULL;
-  g_autofree char *socket_path = esactl_socket_path (opts);
-  if (socket_path != NULL && g_file_test (socket_path, G_FILE_TEST_EXISTS) &&
-      esactl_call (opts, "GET", "/v1/plugins", NULL, &reply) == 0)
-    {
-      print_plugins (opts, reply);
-      return 0;
-    }
-  {
-    g_autoptr (GError) error = NULL;
-    g_autoptr (EsaConfig) config = esa_config_load (opts->config_path, &error);
-    g_autoptr (GPtrArray) records = NULL;
-    if (config == NULL && g_error_matches (error, ESA_ERROR, ESA_ERROR_NOT_FOUND))
-      config = esa_config_new_default ();
-    else if (config == NULL)
-      {
-        g_printerr ("esactl: %s\n", error->message);
-        return ESACTL_EXIT_CONFIG;
-      }
-    if (!opts->json && !opts->quiet)
-      g_printerr ("esactl: esad is not running; scanning %s directly\n", esa_config_get_plugin_dir (config));
-    records = esa_plugin_scan (esa_config_get_plugin_dir (config), esa_config_get_enabled_plugins (config),
-                               ESA_PLUGIN_SCAN_CHECK_ONLY);
-    reply = esa_plugin_records_to_json (records);
+  gboolean from_esad = FALSE;
+  int rc = esactl_plugins_json (opts, &reply, &from_esad);
+  if (rc == 0)
     print_plugins (opts, reply);
-  }
-  return 0;
+  return rc;
 }
 
 static void

@@ -58,6 +58,14 @@ const char *esactl_str (JsonObject *o, const char *member);
 extern const EsactlCommand esactl_core_commands[];
 extern const EsactlCommand esactl_connect_commands[];
 extern const EsactlCommand esactl_plugin_commands[];
+extern const EsactlCommand esactl_plugin_admin_commands[];
+
+/* The plugin records as JSON: from esad, or (esad not running) from the
+ * plugin folder's checks, never loading a module. Returns an exit code. */
+int   esactl_plugins_json (EsactlOptions *opts, JsonNode **out, gboolean *from_esad);
+/* esa.conf's text with @name added to / removed from [plugins] enabled=,
+ * every other line as it was; *changed FALSE when nothing had to change. */
+char *esactl_conf_set_plugin (const char *text, const char *name, gboolean enable, gboolean *changed);
 
 /* Passes a command esactl doesn't know to esad, where plugins serve it. */
 int   esactl_run_plugin_command   (EsactlOptions *opts, int argc, char **argv);

@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <glib/gstdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static gboolean
@@ -49,9 +50,11 @@ write_all (int fd, const char *data, gsize len)
   return TRUE;
 }
 
-gboolean
-esa_file_write_atomic (const char *path, const char *tmp_dir, const char *data, gsize len,
-                       int mode, GError **error)
+/* The temp file gets @like's mode and owner (when not NULL) before any byte
+ * is written, so the file never exists under its name with other ones. */
+static gboolean
+write_atomic (const char *path, const char *tmp_dir, const char *data, gsize len, int mode,
+              const struct stat *like, GError **error)
 {
   g_autofree char *dir = g_path_get_dirname (path);
   g_autofree char *base = g_path_get_basename (path);
@@ -59,6 +62,15 @@ esa_file_write_atomic (const char *path, const char *tmp_dir, const char *data, 
   int fd = g_mkstemp_full (tmpl, O_WRONLY | O_CLOEXEC, mode);
   if (fd < 0)
     return set_errno_error (error, "cannot create", tmpl);
+  if (like != NULL &&
+      ((fchown (fd, like->st_uid, like->st_gid) != 0 && (like->st_uid != geteuid () || errno != EPERM)) ||
+       fchmod (fd, like->st_mode & 07777) != 0))
+    {
+      set_errno_error (error, "cannot give the mode and owner of the original to", tmpl);
+      close (fd);
+      g_unlink (tmpl);
+      return FALSE;
+    }
   if (!write_all (fd, data, len) || fsync (fd) != 0)
     {
       set_errno_error (error, "cannot write", tmpl);
@@ -79,6 +91,27 @@ esa_file_write_atomic (const char *path, const char *tmp_dir, const char *data, 
       return FALSE;
     }
   return esa_fsync_dir (dir, error);
+}
+
+gboolean
+esa_file_write_atomic (const char *path, const char *tmp_dir, const char *data, gsize len,
+                       int mode, GError **error)
+{
+  return write_atomic (path, tmp_dir, data, len, mode, NULL, error);
+}
+
+gboolean
+esa_file_replace (const char *path, const char *data, gsize len, GError **error)
+{
+  struct stat st;
+  if (lstat (path, &st) != 0)
+    return set_errno_error (error, "cannot stat", path);
+  if (!S_ISREG (st.st_mode))
+    {
+      g_set_error (error, ESA_ERROR, ESA_ERROR_FAILED, "%s is not a regular file (not replaced)", path);
+      return FALSE;
+    }
+  return write_atomic (path, NULL, data, len, 0600, &st, error);
 }
 
 static gboolean

@@ -10,6 +10,10 @@ G_BEGIN_DECLS
  * A crash at any point leaves either the old file or the new one. */
 gboolean esa_file_write_atomic (const char *path, const char *tmp_dir, const char *data,
                                 gsize len, int mode, GError **error);
+/* Replaces the existing regular file @path the same durable way, the new
+ * file keeping its mode and owner (an admin's config edited by a tool).
+ * An owner other than the caller that cannot be kept (not root) is an error. */
+gboolean esa_file_replace      (const char *path, const char *data, gsize len, GError **error);
 /* fsync a folder so a rename in it survives a power cut. */
 gboolean esa_fsync_dir         (const char *dir, GError **error);
 /* Copies src to dst (streamed, fsynced). */

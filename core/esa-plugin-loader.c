@@ -32,6 +32,13 @@ esa_plugin_state_to_string (EsaPluginState state)
     }
 }
 
+gboolean
+esa_plugin_is_shipped (const char *name)
+{
+  static const char *const shipped[] = { "heartbeat", "diag", "snap", "sysinfo", "uak", NULL };
+  return name != NULL && g_strv_contains (shipped, name);
+}
+
 void
 esa_plugin_record_free (EsaPluginRecord *rec)
 {
@@ -161,7 +168,10 @@ open_checked_file (EsaPluginRecord *rec, int dir_fd)
       refuse (rec, "cannot open: %s", g_strerror (errno));
       return -1;
     }
-  if (fstat (fd, &st) != 0)
+  gboolean stat_ok = fstat (fd, &st) == 0;
+  if (stat_ok)
+    rec->owner_uid = st.st_uid; /* shown by esactl plugin info, refused or not */
+  if (!stat_ok)
     refuse (rec, "cannot stat: %s", g_strerror (errno));
   else if (!S_ISREG (st.st_mode))
     refuse (rec, "not a regular file");
@@ -195,6 +205,7 @@ check_abi_in_file (EsaPluginRecord *rec, int fd)
       refuse (rec, "%s", error->message);
       return FALSE;
     }
+  rec->abi = abi;
   if (abi != ESA_PLUGIN_ABI_VERSION)
     {
       refuse (rec, "plugin ABI %u, this esad speaks ABI %u (rebuild the plugin)", abi, (guint) ESA_PLUGIN_ABI_VERSION);
@@ -203,8 +214,8 @@ check_abi_in_file (EsaPluginRecord *rec, int fd)
   return TRUE;
 }
 
-static gboolean
-name_valid (const char *name)
+gboolean
+esa_plugin_name_is_valid (const char *name)
 {
   if (name == NULL || *name == '\0' || strlen (name) > 64)
     return FALSE;
@@ -304,7 +315,7 @@ open_module (EsaPluginRecord *rec, int fd)
   if (info == NULL || info->abi_version != ESA_PLUGIN_ABI_VERSION ||
       info->struct_size != sizeof (EsaPluginInfo))
     refuse (rec, "descriptor does not match ABI %u", (guint) ESA_PLUGIN_ABI_VERSION);
-  else if (!name_valid (info->name))
+  else if (!esa_plugin_name_is_valid (info->name))
     refuse (rec, "descriptor name \"%s\" is not valid (expected [a-z0-9_-]+)",
             info->name ? info->name : "(null)");
   else if (g_strcmp0 (info->name, rec->name) != 0)
@@ -322,6 +333,7 @@ open_module (EsaPluginRecord *rec, int fd)
   g_module_make_resident (module);
   rec->module = module;
   rec->info = info;
+  rec->abi = info->abi_version;
   g_free (rec->version);
   rec->version = g_strdup (info->version ? info->version : "?");
   g_free (rec->summary);
@@ -360,6 +372,7 @@ static EsaPluginRecord *
 record_new (const char *name)
 {
   EsaPluginRecord *rec = g_new0 (EsaPluginRecord, 1);
+  rec->owner_uid = -1;
   rec->name = g_strdup (name);
   rec->version = g_strdup ("");
   rec->summary = g_strdup ("");
@@ -387,7 +400,7 @@ esa_plugin_scan (const char *dir, const char *const *enabled, EsaPluginScanMode 
       g_ptr_array_add (records, rec);
       /* The plugin's name is its file name: that is how a disabled module
        * is known without loading it. */
-      if (!name_valid (rec->name))
+      if (!esa_plugin_name_is_valid (rec->name))
         {
           refuse (rec, "file name %s is not a plugin name ([a-z0-9_-]+." G_MODULE_SUFFIX ")", file);
           continue;
@@ -468,6 +481,12 @@ esa_plugin_records_to_json (GPtrArray *records)
         json_builder_add_string_value (b, rec->path);
       else
         json_builder_add_null_value (b);
+      json_builder_set_member_name (b, "third_party");
+      json_builder_add_boolean_value (b, !esa_plugin_is_shipped (rec->name));
+      json_builder_set_member_name (b, "owner_uid");
+      json_builder_add_int_value (b, rec->owner_uid);
+      json_builder_set_member_name (b, "abi");
+      json_builder_add_int_value (b, rec->abi);
       json_builder_end_object (b);
     }
   json_builder_end_array (b);

@@ -30,9 +30,16 @@ typedef struct {
   char *reason;    /* one line: why refused / failed / disabled */
   GModule *module; /* NULL unless opened */
   const EsaPluginInfo *info;
+  gint64 owner_uid; /* the file's owner, -1 until its checks ran */
+  guint32 abi;      /* read from the file; 0 when unknown */
 } EsaPluginRecord;
 
 const char *esa_plugin_state_to_string (EsaPluginState state);
+/* TRUE for the plugins OpenESA ships (heartbeat, diag, snap, sysinfo, uak);
+ * any other name is a third party's. */
+gboolean    esa_plugin_is_shipped (const char *name);
+/* [a-z0-9_-]+, at most 64 characters: a plugin's (and its file's) name. */
+gboolean    esa_plugin_name_is_valid (const char *name);
 
 /* Scans @dir for *.so modules (sorted by name). The folder and every folder
  * above it must be owned by root (or the running user) and not writable by

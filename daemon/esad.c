@@ -38,30 +38,61 @@ on_term (gpointer user_data)
   return G_SOURCE_CONTINUE;
 }
 
+/* Re-reads the config (SIGHUP, POST /v1/reload). *restart_needed: a change
+ * that only a restart applies (state-dir, socket, [plugins]). */
 static gboolean
-on_hup (gpointer user_data)
+reload_config (Esad *d, gboolean *restart_needed, GError **error)
 {
-  Esad *d = user_data;
-  g_autoptr (GError) error = NULL;
-  EsaConfig *config = esa_config_load (d->config_path, &error);
+  EsaConfig *config = esa_config_load (d->config_path, error);
   if (config == NULL)
     {
-      g_warning ("reload refused, keeping the running config: %s", error->message);
-      return G_SOURCE_CONTINUE;
+      g_warning ("reload refused, keeping the running config: %s", (*error)->message);
+      return FALSE;
     }
   EsaConfig *running = esa_engine_get_config (d->engine);
   GPtrArray *warnings = esa_config_get_warnings (config);
   for (guint i = 0; i < warnings->len; i++)
     g_warning ("%s", (const char *) g_ptr_array_index (warnings, i));
-  if (g_strcmp0 (esa_config_get_state_dir (config), esa_config_get_state_dir (running)) != 0 ||
-      g_strcmp0 (esa_config_get_socket_path (config), esa_config_get_socket_path (running)) != 0 ||
-      !g_strv_equal (esa_config_get_enabled_plugins (config), esa_config_get_enabled_plugins (running)))
+  *restart_needed = g_strcmp0 (esa_config_get_state_dir (config), esa_config_get_state_dir (running)) != 0 ||
+                    g_strcmp0 (esa_config_get_socket_path (config), esa_config_get_socket_path (running)) != 0 ||
+                    !g_strv_equal (esa_config_get_enabled_plugins (config), esa_config_get_enabled_plugins (running));
+  if (*restart_needed)
     g_message ("reload: state-dir, socket and [plugins] changes take effect at the next start");
   esa_log_set_level (esa_config_get_log_level (config));
   esa_engine_set_config (d->engine, config);
   esad_transports_reload (&d->transports);
   g_message ("configuration reloaded from %s", d->config_path);
+  return TRUE;
+}
+
+static gboolean
+on_hup (gpointer user_data)
+{
+  g_autoptr (GError) error = NULL;
+  gboolean restart_needed = FALSE;
+  reload_config (user_data, &restart_needed, &error);
   return G_SOURCE_CONTINUE;
+}
+
+/* POST /v1/reload: what SIGHUP does, for esactl (plugin enable/disable). */
+static void
+post_reload (EsaControl *ctl, SoupServerMessage *msg, const char *rest, JsonObject *body,
+             gpointer user_data)
+{
+  g_autoptr (GError) error = NULL;
+  gboolean restart_needed = FALSE;
+  g_autoptr (JsonObject) o = json_object_new ();
+  JsonNode *node = json_node_new (JSON_NODE_OBJECT);
+  if (!reload_config (user_data, &restart_needed, &error))
+    {
+      json_node_unref (node);
+      esa_control_reply_error (ctl, msg, error);
+      return;
+    }
+  json_object_set_boolean_member (o, "reloaded", TRUE);
+  json_object_set_boolean_member (o, "restart_needed", restart_needed);
+  json_node_set_object (node, o);
+  esa_control_reply (ctl, msg, node);
 }
 
 /* Refuses to start over a live esad's PID file; a stale one is replaced. */
@@ -199,6 +230,7 @@ main (int argc, char **argv)
       return 1;
     }
   esa_control_add_core_routes (d.control);
+  esa_control_add_route (d.control, "POST", "/v1/reload", post_reload, &d);
   esa_engine_load_plugins (d.engine);
   if (!esad_transports_init (&d.transports, d.engine, d.control, &error))
     {

@@ -203,7 +203,7 @@ test_loader_scan (Fixture *f, gconstpointer user_data)
   g_assert_nonnull (rec->info);
 
   /* The ABI number is read as data: the module's query () aborts if called. */
-  assert_record (records, "wrong-abi.so", ESA_PLUGIN_STATE_REFUSED, "plugin ABI 999, this esad speaks ABI 1");
+  assert_record (records, "wrong-abi.so", ESA_PLUGIN_STATE_REFUSED, "plugin ABI 999, this esad speaks ABI 2");
   assert_record (records, "no-symbol.so", ESA_PLUGIN_STATE_REFUSED, "no esa_plugin_abi symbol");
   assert_record (records, "no-query.so", ESA_PLUGIN_STATE_REFUSED, "no esa_plugin_query symbol");
   /* Bound at load time, not at the first call: refused, the symbol named. */

@@ -20,6 +20,8 @@ typedef struct
   GStrv lines;
   GPtrArray *warnings;
   int first_bad; /* index into lines, -1 while every line parsed */
+  gpointer padding[4]; /* reserved (ABI 2): later fields take its place, zero meaning
+                        * "as before"; keep it zero (designated initializers do) */
 } EsaAixReader;
 
 /* command must outlive the reader (a string literal); warnings may be NULL. */

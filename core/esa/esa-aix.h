@@ -43,6 +43,8 @@ typedef struct {
   char *release;    /* "3" */
   char *version;    /* "7" */
   char *machine_id; /* "00F812344C00" */
+  gpointer padding[4]; /* reserved (ABI 2): later fields take its place, zero meaning
+                        * "as before"; keep it zero (designated initializers do) */
 } EsaAixUname;
 
 EsaAixUname *esa_aix_parse_uname_a (const char *text, GPtrArray *warnings, GError **error);
@@ -58,6 +60,8 @@ typedef struct {
   char *value;       /* "" when empty, never NULL */
   char *description; /* NULL with -F attribute:value */
   gboolean user_settable;
+  gpointer padding[4]; /* reserved (ABI 2): later fields take its place, zero meaning
+                        * "as before"; keep it zero (designated initializers do) */
 } EsaAixAttr;
 
 /* -El / -EH output; returns EsaAixAttr* (free func set) in output order. */
@@ -90,6 +94,8 @@ typedef struct {
    * blocks as "Section/Key" ("Network Information/Domain Name"); "Not
    * Available" values are absent */
   GHashTable *fields;
+  gpointer padding[4]; /* reserved (ABI 2): later fields take its place, zero meaning
+                        * "as before"; keep it zero (designated initializers do) */
 } EsaAixPrtconf;
 
 EsaAixPrtconf *esa_aix_parse_prtconf (const char *text, GPtrArray *warnings, GError **error);
@@ -104,6 +110,8 @@ typedef struct {
   char *booted;    /* "temporary" / "permanent" when stated */
   char *platform;  /* old systems: "Platform Firmware level is 3F080425" */
   char *system;    /* old systems: "System Firmware level is RG080425_…" */
+  gpointer padding[4]; /* reserved (ABI 2): later fields take its place, zero meaning
+                        * "as before"; keep it zero (designated initializers do) */
 } EsaAixMcode;
 
 EsaAixMcode *esa_aix_parse_lsmcode_c (const char *text, GPtrArray *warnings, GError **error);
@@ -119,6 +127,8 @@ typedef struct {
   char *temporary; /* the (t), (p), (b) levels when marked; NULL otherwise */
   char *permanent;
   char *booted;
+  gpointer padding[4]; /* reserved (ABI 2): later fields take its place, zero meaning
+                        * "as before"; keep it zero (designated initializers do) */
 } EsaAixMcodeEntry;
 
 /* lsmcode -A: returns EsaAixMcodeEntry* (free func set) */
@@ -137,6 +147,8 @@ typedef struct {
   char *type;        /* -Lc: "F" installp, "R" RPM, "E" interim fix …; NULL when empty */
   gboolean efix_locked;
   char *build_date;  /* -Lc, NULL when empty */
+  gpointer padding[4]; /* reserved (ABI 2): later fields take its place, zero meaning
+                        * "as before"; keep it zero (designated initializers do) */
 } EsaAixFileset;
 
 /* Each returns EsaAixFileset* (free func set), in output order. */

@@ -21,6 +21,8 @@ typedef struct {
   int   lpar_id;       /* -1 when not partitioned */
   char *lpar_name;
   GPtrArray *warnings; /* char*: fields that could not be read, and why */
+  gpointer padding[4]; /* reserved (ABI 2): later fields take its place, zero meaning
+                        * "as before"; keep it zero (designated initializers do) */
 } EsaPlatform;
 
 /* Reads the platform: AIX commands on AIX (or when ESA_PLATFORM=aix, for the

@@ -15,8 +15,11 @@
 
 G_BEGIN_DECLS
 
-/* Bump when EsaPluginInfo or any function a plugin may call changes incompatibly. */
-#define ESA_PLUGIN_ABI_VERSION 1
+/* Bump when EsaPluginInfo, a public struct or any function a plugin may call
+ * changes incompatibly (docs/plugin-sdk.md lists the history).
+ * 2: padding at the end of every public struct (EsaSubprocessOptions,
+ *    EsaPlatform, EsaAttachment, the AIX parse results and EsaAixReader). */
+#define ESA_PLUGIN_ABI_VERSION 2
 
 typedef struct {
   guint32     abi_version;   /* ESA_PLUGIN_ABI_VERSION */

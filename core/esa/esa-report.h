@@ -15,6 +15,8 @@ typedef struct {
   char *name;         /* file name inside the report, no slashes */
   char *path;         /* where the bytes are on disk */
   char *content_type; /* e.g. application/gzip */
+  gpointer padding[4]; /* reserved (ABI 2): later fields take its place, zero meaning
+                        * "as before"; keep it zero (designated initializers do) */
 } EsaAttachment;
 
 EsaReport   *esa_report_new               (const char *kind, const char *plugin);

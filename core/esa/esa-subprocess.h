@@ -11,6 +11,8 @@ typedef struct {
   gsize  max_output;   /* bytes of stdout kept; 0 = default (8 MiB); more is an error */
   const char *cwd;     /* NULL = "/" */
   gboolean allow_failure; /* TRUE: a non-zero exit is not an error (status is returned) */
+  gpointer padding[4]; /* reserved (ABI 2): later fields take its place, zero meaning
+                        * "as before"; keep it zero (designated initializers do) */
 } EsaSubprocessOptions;
 
 /* Runs argv (argv[0] is looked up in ESA_COMMAND_PATH, then in the safe PATH).
