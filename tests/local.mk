@@ -75,6 +75,20 @@ tests_test_esad_CFLAGS = $(ESA_CORE_TEST_CFLAGS)
 tests_test_esad_LDADD = $(ESA_CORE_TEST_LIBS)
 EXTRA_tests_test_esad_DEPENDENCIES = $(ESA_CORE_TEST_DEPS) $(ESA_TEST_PLUGINS)
 
+# The plugin SDK (issue 14): esactl plugin info/enable/disable, the exported
+# ABI, and the example collector built out of the tree from an installed SDK.
+check_PROGRAMS += tests/test-plugin-admin tests/test-sdk
+TESTS += tests/test-plugin-admin tests/test-sdk tests/test-abi.sh
+tests_test_plugin_admin_SOURCES = tests/test-plugin-admin.c
+tests_test_plugin_admin_CFLAGS = $(ESA_CORE_TEST_CFLAGS)
+tests_test_plugin_admin_LDADD = $(ESA_CORE_TEST_LIBS)
+EXTRA_tests_test_plugin_admin_DEPENDENCIES = $(ESA_CORE_TEST_DEPS) $(ESA_TEST_PLUGINS) sdc/esa-sdc
+tests_test_sdk_SOURCES = tests/test-sdk.c
+tests_test_sdk_CFLAGS = $(ESA_CORE_TEST_CFLAGS)
+tests_test_sdk_LDADD = $(ESA_CORE_TEST_LIBS)
+EXTRA_tests_test_sdk_DEPENDENCIES = $(ESA_CORE_TEST_DEPS) sdc/esa-sdc core/libesa.la
+EXTRA_DIST += tests/sdk-build.sh tests/test-abi.sh docs/examples/example-collector.c
+
 # Test plugins: real modules (hence -rpath), never installed. libtool puts
 # the .so files in tests/plugins/.libs/.
 ESA_TEST_PLUGINS = \
