@@ -52,6 +52,9 @@ esainclude_HEADERS += \
 	core/esa/esa-aix.h \
 	core/esa/esa-aix-records.h
 pkgconfig_DATA += core/esa-plugin.pc
+# The complete example collector of docs/plugin-sdk.md (tests/test-sdk builds it).
+esaexamplesdir = $(docdir)/examples
+esaexamples_DATA = docs/examples/example-collector.c
 EXTRA_DIST += core/esa-plugin.pc.in
 
 # Platform detection, the subprocess helper and AIX output parsers.

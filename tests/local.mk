@@ -87,7 +87,7 @@ tests_test_sdk_SOURCES = tests/test-sdk.c
 tests_test_sdk_CFLAGS = $(ESA_CORE_TEST_CFLAGS)
 tests_test_sdk_LDADD = $(ESA_CORE_TEST_LIBS)
 EXTRA_tests_test_sdk_DEPENDENCIES = $(ESA_CORE_TEST_DEPS) sdc/esa-sdc core/libesa.la
-EXTRA_DIST += tests/sdk-build.sh tests/test-abi.sh docs/examples/example-collector.c
+EXTRA_DIST += tests/sdk-build.sh tests/test-abi.sh
 
 # Test plugins: real modules (hence -rpath), never installed. libtool puts
 # the .so files in tests/plugins/.libs/.
