@@ -20,7 +20,19 @@ core_libesa_internal_la_SOURCES = \
 	core/esa-context.c \
 	core/esa-engine.c \
 	core/esa-transport.c \
-	core/esa-sender.c
+	core/esa-sender.c \
+	core/esa-config.h \
+	core/esa-config-private.h \
+	core/esa-context-private.h \
+	core/esa-dispatcher.h \
+	core/esa-engine.h \
+	core/esa-engine-private.h \
+	core/esa-fileutil.h \
+	core/esa-plugin-loader.h \
+	core/esa-plugin-loader-private.h \
+	core/esa-queue.h \
+	core/esa-sender.h \
+	core/esa-transport.h
 core_libesa_internal_la_CFLAGS = $(AM_CFLAGS) -DG_LOG_DOMAIN=\"esa\"
 core_libesa_internal_la_LIBADD = protocol/libesa-protocol.la $(GLIB_LIBS) $(JSON_LIBS) -lm
 
