@@ -225,13 +225,6 @@ esa_plugin_name_is_valid (const char *name)
   return TRUE;
 }
 
-/* Loads the very file open on @fd. Linux: through /proc/self/fd/N, which
- * names the open inode, not a path an attacker could rename over. GModule
- * and the dynamic linker both reuse an already loaded module *by name*, so
- * that name must never point at another file while the module stays loaded:
- * the fd of a module that stays is never closed (see open_module). AIX (no
- * /proc/self/fd): load the path, then compare the loaded file's device and
- * inode with the checked fd's and refuse on a mismatch. */
 /* The dynamic linker's "<file>: undefined symbol: NAME" (the file being
  * /proc/self/fd/N) says little to an admin: name the symbol and the likely
  * causes. Other errors pass through. */
@@ -250,6 +243,13 @@ open_failure (const char *dl_error)
   return g_strdup_printf ("cannot open: %s", dl_error);
 }
 
+/* Loads the very file open on @fd. Linux: through /proc/self/fd/N, which
+ * names the open inode, not a path an attacker could rename over. GModule
+ * and the dynamic linker both reuse an already loaded module *by name*, so
+ * that name must never point at another file while the module stays loaded:
+ * the fd of a module that stays is never closed (see open_module). AIX (no
+ * /proc/self/fd): load the path, then compare the loaded file's device and
+ * inode with the checked fd's and refuse on a mismatch. */
 static GModule *
 load_same_inode (int fd, const char *path, char **reason)
 {
