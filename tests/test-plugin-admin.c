@@ -122,19 +122,6 @@ test_edit_missing_and_broken (void)
   esa_test_rmtree (dir);
 }
 
-/* Returns the copied test plugin "good" as a third party's module. */
-static void
-install_good (EtWorld *w)
-{
-  g_autofree char *so = esa_test_build_path ("tests/plugins/.libs/good.so");
-  g_autofree char *dst = g_build_filename (w->dir, "plugins", "good.so", NULL);
-  g_autofree char *data = NULL;
-  gsize len = 0;
-  g_assert_true (g_file_get_contents (so, &data, &len, NULL));
-  g_assert_true (g_file_set_contents (dst, data, (gssize) len, NULL));
-  g_assert_cmpint (g_chmod (dst, 0755), ==, 0);
-}
-
 static void
 test_with_esad (void)
 {
@@ -143,7 +130,11 @@ test_with_esad (void)
   g_autofree char *log = NULL;
   int rc;
 
-  install_good (w);
+  {
+    /* The test plugin "good", as a third party's module. */
+    g_autofree char *so = esa_test_build_path ("tests/plugins/.libs/good.so");
+    et_install_module (w, so, "good");
+  }
   et_write_conf (w, NULL);
   et_esad_start (w, NULL);
 

@@ -45,14 +45,11 @@ test_sdk_example (void)
   g_autofree char *build = esa_test_build_path ("");
   g_autofree char *src = esa_test_src_path ("");
   g_autofree char *so = g_build_filename (work, "example.so", NULL);
-  g_autofree char *dst = g_build_filename (w->dir, "plugins", "example.so", NULL);
   g_autofree char *libdir = NULL;
   g_autofree char *env_ld = NULL;
   g_autofree char *out = NULL, *err = NULL;
-  g_autofree char *data = NULL;
   g_autofree char *sections = NULL;
   g_autoptr (JsonObject) report = NULL;
-  gsize len = 0;
   int rc;
 
   g_assert_cmpint (g_mkdir (work, 0700), ==, 0);
@@ -64,9 +61,7 @@ test_sdk_example (void)
     g_clear_pointer (&out, g_free);
     g_clear_pointer (&err, g_free);
   }
-  g_assert_true (g_file_get_contents (so, &data, &len, NULL));
-  g_assert_true (g_file_set_contents (dst, data, (gssize) len, NULL));
-  g_assert_cmpint (g_chmod (dst, 0755), ==, 0);
+  et_install_module (w, so, "example");
 
   et_sdc_start (w, NULL);
   sections = g_strdup_printf ("[sdc]\nservers=https://localhost:%u/\nca-file=%s/ca.pem\n"
@@ -81,14 +76,13 @@ test_sdk_example (void)
   g_clear_pointer (&out, g_free);
   g_clear_pointer (&err, g_free);
 
-  /* The plugin's libesa.so.0 is the one installed to the temp prefix. */
-  libdir = g_build_filename (work, "root", "usr", "local", "lib", NULL);
+  /* The plugin's libesa.so.0 is the one installed to the temp prefix
+   * (its libdir depends on configure's --prefix/--libdir). */
   {
     g_autofree char *found = NULL;
     const char *argv[] = { "find", work, "-name", "libesa.so.0", NULL };
     g_assert_cmpint (esa_test_run (argv, &found, NULL), ==, 0);
     g_assert_nonnull (strstr (found, "libesa.so.0"));
-    g_free (libdir);
     libdir = g_path_get_dirname (g_strstrip (found));
   }
   env_ld = g_strdup_printf ("LD_LIBRARY_PATH=%s", libdir);

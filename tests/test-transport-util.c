@@ -97,10 +97,8 @@ et_world_new (const char *const *init_args)
 }
 
 void
-et_install_plugin (EtWorld *w, const char *name)
+et_install_module (EtWorld *w, const char *so, const char *name)
 {
-  g_autofree char *rel = g_strdup_printf ("plugins/%s/.libs/%s.so", name, name);
-  g_autofree char *so = et_bin (rel);
   g_autofree char *base = g_strdup_printf ("%s.so", name);
   g_autofree char *dst = g_build_filename (w->dir, "plugins", base, NULL);
   g_autofree char *data = NULL;
@@ -108,6 +106,14 @@ et_install_plugin (EtWorld *w, const char *name)
   g_assert_true (g_file_get_contents (so, &data, &len, NULL));
   g_assert_true (g_file_set_contents (dst, data, (gssize) len, NULL));
   g_assert_cmpint (g_chmod (dst, 0755), ==, 0);
+}
+
+void
+et_install_plugin (EtWorld *w, const char *name)
+{
+  g_autofree char *rel = g_strdup_printf ("plugins/%s/.libs/%s.so", name, name);
+  g_autofree char *so = et_bin (rel);
+  et_install_module (w, so, name);
 }
 
 void

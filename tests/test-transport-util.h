@@ -29,6 +29,8 @@ EtWorld   *et_world_new       (const char *const *init_args);
 void       et_world_free      (EtWorld *w);
 /* Copies the built plugin NAME into the world's plugin folder (mode 0755). */
 void       et_install_plugin  (EtWorld *w, const char *name);
+/* Copies the module file @so into the plugin folder as NAME.so (mode 0755). */
+void       et_install_module  (EtWorld *w, const char *so, const char *name);
 /* Starts esa-sdc serve on both loopbacks (+ http); extra args NULL-terminated. */
 void       et_sdc_start       (EtWorld *w, const char *const *extra);
 void       et_sdc_stop        (EtWorld *w);
