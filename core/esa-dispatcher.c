@@ -487,6 +487,58 @@ esa_dispatcher_get_running (EsaDispatcher *self)
   return self->running;
 }
 
+GCancellable *
+esa_dispatcher_get_cancellable (EsaDispatcher *self)
+{
+  return self->cancellable;
+}
+
+static gboolean
+wait_idle_tick (gpointer user_data)
+{
+  return G_SOURCE_REMOVE;
+}
+
+gboolean
+esa_dispatcher_wait_idle (EsaDispatcher *self, guint timeout_s)
+{
+  gint64 start = g_get_monotonic_time ();
+  gint64 deadline = start + (gint64) timeout_s * G_USEC_PER_SEC;
+  gint64 next_note = start + 5 * G_USEC_PER_SEC;
+  while (self->running > 0)
+    {
+      gint64 now = g_get_monotonic_time ();
+      if (now >= deadline || now >= next_note)
+        {
+          g_autoptr (GString) names = g_string_new (NULL);
+          for (guint i = 0; i < self->jobs->len; i++)
+            {
+              Job *job = g_ptr_array_index (self->jobs, i);
+              if (job->running)
+                g_string_append_printf (names, "%s%s", names->len > 0 ? ", " : "", job->name);
+            }
+          if (now >= deadline)
+            {
+              g_warning ("%u job(s) still running after %u s: %s", self->running, timeout_s, names->str);
+              return FALSE;
+            }
+          g_message ("waiting for %u running job(s) to end: %s", self->running, names->str);
+          next_note = now + 5 * G_USEC_PER_SEC;
+        }
+      /* run_done () arrives as a source on this context; the tick bounds
+       * each wait so the deadline is checked even when nothing happens. */
+      {
+        GSource *tick = g_timeout_source_new (100);
+        g_source_set_callback (tick, wait_idle_tick, NULL, NULL);
+        g_source_attach (tick, self->main_context);
+        g_main_context_iteration (self->main_context, TRUE);
+        g_source_destroy (tick);
+        g_source_unref (tick);
+      }
+    }
+  return TRUE;
+}
+
 gboolean
 esa_dispatcher_run_now (EsaDispatcher *self, const char *name, const char *event,
                         JsonObject *data, GAsyncReadyCallback callback, gpointer user_data,
@@ -497,6 +549,11 @@ esa_dispatcher_run_now (EsaDispatcher *self, const char *name, const char *event
   if (job == NULL)
     {
       g_set_error (error, ESA_ERROR, ESA_ERROR_NOT_FOUND, "no job named \"%s\"", name);
+      return FALSE;
+    }
+  if (g_cancellable_is_cancelled (self->cancellable))
+    {
+      g_set_error (error, ESA_ERROR, ESA_ERROR_FAILED, "job %s not run: esad is stopping", name);
       return FALSE;
     }
   p = g_new0 (PendingRun, 1);

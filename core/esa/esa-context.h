@@ -58,6 +58,10 @@ char        *esa_context_get_global       (EsaContext *ctx, const char *group, c
 
 /* The platform as detected at start-up (never NULL; fields may be NULL). */
 const EsaPlatform *esa_context_get_platform (EsaContext *ctx);
+/* Cancelled when esad stops. Plugin commands pass it to every
+ * esa_subprocess_run () (jobs use esa_job_run_get_cancellable ()), so a
+ * stop kills their commands instead of waiting them out. */
+GCancellable *esa_context_get_cancellable (EsaContext *ctx);
 
 /* Hands a report to the persistent queue (thread-safe). When this returns TRUE
  * the report and its attachments are on disk and will be delivered. */
