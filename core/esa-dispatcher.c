@@ -16,6 +16,13 @@
  * noticed within a minute without any polling in between. */
 #define MAX_SLEEP_S 60
 
+/* A failing scheduled run is retried after BACKOFF_MIN_S, doubling per
+ * consecutive failure up to BACKOFF_MAX_S, each delay jittered by ±25 % so
+ * a fleet failing together does not retry together; never later than the
+ * job's next regular slot, which runs anyway (docs/reliability.md). */
+#define BACKOFF_MIN_S 60
+#define BACKOFF_MAX_S 3600
+
 typedef struct {
   char *event;
   JsonObject *data;
@@ -34,6 +41,7 @@ typedef struct {
   GDateTime *last_run;
   GDateTime *next_run;   /* NULL for on-event jobs */
   char *last_result;     /* "ok: summary" or the error */
+  guint failures;        /* consecutive failed scheduled runs (persisted) */
   gboolean running;
   GQueue pending;        /* PendingRun*: events that arrived while running */
 } Job;
@@ -149,6 +157,7 @@ load_state (EsaDispatcher *self)
         }
       g_free (job->last_result);
       job->last_result = g_strdup (esa_json_peek_string (jo, "last_result"));
+      job->failures = (guint) CLAMP (esa_json_peek_int (jo, "failures", 0), 0, 1000);
     }
 }
 
@@ -171,6 +180,8 @@ save_state (EsaDispatcher *self)
       json_object_set_string_member (jo, "last_run", last);
       if (job->last_result != NULL)
         json_object_set_string_member (jo, "last_result", job->last_result);
+      if (job->failures > 0)
+        json_object_set_int_member (jo, "failures", job->failures);
       json_object_set_object_member (root, job->name, jo);
     }
   json_node_set_object (node, root);
@@ -201,6 +212,35 @@ compute_next (EsaDispatcher *self, Job *job, GDateTime *from)
     }
   else
     job->next_run = g_steal_pointer (&next);
+}
+
+/* The delay before retrying a job that failed @failures times in a row. */
+static gint64
+backoff_delay_s (guint failures, gboolean jitter)
+{
+  gint64 delay = BACKOFF_MIN_S;
+  for (guint i = 1; i < failures && delay < BACKOFF_MAX_S; i++)
+    delay *= 2;
+  delay = MIN (delay, BACKOFF_MAX_S);
+  if (jitter)
+    delay = (gint64) ((gdouble) delay * g_random_double_range (0.75, 1.25));
+  return MAX (delay, 1);
+}
+
+/* After a failed scheduled run: retry at @from + backoff, unless the next
+ * regular slot (already in ->next_run) comes first. */
+static void
+apply_backoff (Job *job, GDateTime *from, gboolean jitter)
+{
+  g_autoptr (GDateTime) retry = NULL;
+  if (job->failures == 0 || !job->enabled || esa_schedule_get_kind (job->schedule) == ESA_SCHEDULE_ON_EVENT)
+    return;
+  retry = g_date_time_add_seconds (from, (gdouble) backoff_delay_s (job->failures, jitter));
+  if (job->next_run == NULL || g_date_time_compare (retry, job->next_run) < 0)
+    {
+      g_clear_pointer (&job->next_run, g_date_time_unref);
+      job->next_run = g_steal_pointer (&retry);
+    }
 }
 
 static gboolean
@@ -278,6 +318,8 @@ run_done (GObject *source, GAsyncResult *res, gpointer user_data)
   g_free (job->last_result);
   if (g_task_propagate_boolean (task, &error))
     {
+      if (run->event == NULL)
+        job->failures = 0;
       job->last_result = g_strdup_printf ("ok%s%s", run->summary ? ": " : "", run->summary ? run->summary : "");
       g_info ("%s: job %s done%s%s", plugin, job->name, run->summary ? ": " : "", run->summary ? run->summary : "");
       if (waiter != NULL)
@@ -285,7 +327,14 @@ run_done (GObject *source, GAsyncResult *res, gpointer user_data)
     }
   else
     {
-      job->last_result = g_strdup_printf ("error: %s", error->message);
+      /* A run cut short by esad stopping is not the job's failure. */
+      if (run->event == NULL && !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        job->failures++;
+      if (job->failures > 1 && run->event == NULL)
+        job->last_result = g_strdup_printf ("error (%u failures in a row, retrying with backoff): %s",
+                                            job->failures, error->message);
+      else
+        job->last_result = g_strdup_printf ("error: %s", error->message);
       g_warning ("failed to run %s/%s: %s", plugin, job->name, error->message);
       if (waiter != NULL)
         g_task_return_new_error (waiter, error->domain, error->code, "%s: %s", plugin, error->message);
@@ -297,6 +346,11 @@ run_done (GObject *source, GAsyncResult *res, gpointer user_data)
       job->last_run = g_date_time_ref (run->started);
       save_state (self);
       compute_next (self, job, run->started);
+      /* Backoff counts from the end of the failed run, not its start. */
+      {
+        g_autoptr (GDateTime) ended = g_date_time_new_now (self->tz);
+        apply_backoff (job, ended, TRUE);
+      }
     }
   if (!g_queue_is_empty (&job->pending) && self->started)
     start_run (self, job, g_queue_pop_head (&job->pending));
@@ -445,15 +499,32 @@ esa_dispatcher_start (EsaDispatcher *self)
       Job *job = g_ptr_array_index (self->jobs, i);
       if (!job->enabled)
         continue;
-      if (esa_schedule_is_due (job->schedule, job->last_run, now, self->tz))
+      compute_next (self, job, job->last_run != NULL && g_date_time_compare (job->last_run, now) > 0
+                                   ? now : (job->last_run ? job->last_run : now));
+      /* The last run failed: its retry (without jitter: the same on every
+       * restart) may come before the next slot. */
+      if (job->last_run != NULL && g_date_time_compare (job->last_run, now) <= 0)
+        apply_backoff (job, job->last_run, FALSE);
+      if (esa_schedule_is_due (job->schedule, job->last_run, now, self->tz) ||
+          (job->next_run != NULL && g_date_time_compare (job->next_run, now) <= 0))
         {
-          g_info ("job %s: %s, running it now", job->name,
-                  job->last_run ? "a run was missed while the agent was down" : "never ran");
-          start_run (self, job, NULL);
+          g_autofree char *seed = g_strdup_printf ("%s/%s", self->seed, job->name);
+          guint64 offset = esa_splay_offset (seed, job->splay_s);
+          const char *why = job->last_run == NULL ? "never ran"
+                            : job->failures > 0   ? "its retry fell due while the agent was down"
+                                                  : "a run was missed while the agent was down";
+          g_clear_pointer (&job->next_run, g_date_time_unref);
+          if (offset == 0)
+            {
+              g_info ("job %s: %s, running it now", job->name, why);
+              start_run (self, job, NULL);
+              continue;
+            }
+          /* A fleet rebooted together must not call home together: the
+           * catch-up run waits the job's stable per-host splay offset. */
+          g_info ("job %s: %s, running it in %" G_GUINT64_FORMAT " s (splay)", job->name, why, offset);
+          job->next_run = g_date_time_add_seconds (now, (gdouble) offset);
         }
-      else
-        compute_next (self, job, job->last_run != NULL && g_date_time_compare (job->last_run, now) > 0
-                                     ? now : (job->last_run ? job->last_run : now));
     }
   arm_timer (self);
 }
@@ -652,6 +723,8 @@ esa_dispatcher_to_json (EsaDispatcher *self)
       json_builder_add_boolean_value (b, job->running);
       add_time (b, "last_run", job->last_run);
       add_time (b, "next_run", job->next_run);
+      json_builder_set_member_name (b, "failures");
+      json_builder_add_int_value (b, job->failures);
       json_builder_set_member_name (b, "last_result");
       if (job->last_result)
         json_builder_add_string_value (b, job->last_result);

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "esa-engine-private.h"
+#include "esa-schedule-private.h"
 #include "esa-test-util.h"
 #include "esa/esa-error.h"
 
@@ -620,6 +621,163 @@ test_dispatcher_config_reload_race (Fixture *f, gconstpointer user_data)
   g_test_message ("%u reloads during the reads", swaps);
 }
 
+
+static GDateTime *
+next_run_of (EsaDispatcher *d, const char *job)
+{
+  g_autoptr (JsonNode) holder = NULL;
+  JsonObject *o = job_json (d, &holder, job);
+  const char *text = json_object_get_string_member (o, "next_run");
+  g_assert_nonnull (text);
+  return g_date_time_new_from_iso8601 (text, NULL);
+}
+
+static gint64
+failures_of (EsaDispatcher *d, const char *job)
+{
+  g_autoptr (JsonNode) holder = NULL;
+  return json_object_get_int_member (job_json (d, &holder, job), "failures");
+}
+
+static void
+run_and_wait (EsaDispatcher *d, const char *job)
+{
+  RunResult rr = { FALSE, NULL, NULL, d };
+  g_autoptr (GError) error = NULL;
+  g_assert_true (esa_dispatcher_run_now (d, job, NULL, NULL, run_cb, &rr, &error));
+  ESA_TEST_WAIT_UNTIL (rr.done && esa_dispatcher_get_running (d) == 0);
+  g_clear_error (&rr.error);
+  g_free (rr.summary);
+}
+
+/* Seconds from now to @t. */
+static gint64
+secs_until (GDateTime *t)
+{
+  g_autoptr (GDateTime) now = g_date_time_new_now_local ();
+  return g_date_time_difference (t, now) / G_TIME_SPAN_SECOND;
+}
+
+/* A failing job is retried after 1 min, then 2, 4 … (±25 %), not at its
+ * next slot; a success resets it; the count survives a restart and shows in
+ * the status (issue 9 item 6). */
+static void
+test_dispatcher_backoff (Fixture *f, gconstpointer user_data)
+{
+  EsaDispatcher *d = new_dispatcher (f, "collect", "every 1d");
+  g_autoptr (GDateTime) n1 = NULL;
+  g_autoptr (GDateTime) n2 = NULL;
+  g_autoptr (GDateTime) n3 = NULL;
+  g_autoptr (GDateTime) n4 = NULL;
+  g_autoptr (GDateTime) n5 = NULL;
+  g_autoptr (JsonNode) holder = NULL;
+
+  f->rec.fail_with = "disk on fire";
+  esa_dispatcher_start (d); /* never ran: runs at once, fails */
+  ESA_TEST_WAIT_UNTIL (rec_runs (&f->rec) == 1 && esa_dispatcher_get_running (d) == 0);
+  g_assert_cmpint (failures_of (d, "collect"), ==, 1);
+  n1 = next_run_of (d, "collect");
+  g_assert_cmpint (secs_until (n1), >=, 44);
+  g_assert_cmpint (secs_until (n1), <=, 76);
+
+  run_and_wait (d, "collect");
+  g_assert_cmpint (failures_of (d, "collect"), ==, 2);
+  n2 = next_run_of (d, "collect");
+  g_assert_cmpint (secs_until (n2), >=, 89);
+  g_assert_cmpint (secs_until (n2), <=, 151);
+  g_assert_nonnull (strstr (json_object_get_string_member (job_json (d, &holder, "collect"), "last_result"),
+                            "2 failures in a row"));
+
+  run_and_wait (d, "collect");
+  run_and_wait (d, "collect");
+  g_assert_cmpint (failures_of (d, "collect"), ==, 4);
+  n3 = next_run_of (d, "collect");
+  g_assert_cmpint (secs_until (n3), >=, 359);
+  g_assert_cmpint (secs_until (n3), <=, 601);
+  free_dispatcher (d);
+
+  /* Restarted: the count is kept, and the retry is not forgotten. */
+  d = new_dispatcher (f, "collect", "every 1d");
+  esa_dispatcher_start (d);
+  g_assert_cmpint (failures_of (d, "collect"), ==, 4);
+  n4 = next_run_of (d, "collect");
+  g_assert_cmpint (secs_until (n4), <=, 481);
+  g_assert_cmpint (secs_until (n4), >=, 400);
+
+  /* Many failures: capped at an hour (±25 %). */
+  for (guint i = 0; i < 4; i++)
+    run_and_wait (d, "collect");
+  g_assert_cmpint (failures_of (d, "collect"), ==, 8);
+  g_clear_pointer (&n4, g_date_time_unref);
+  n4 = next_run_of (d, "collect");
+  g_assert_cmpint (secs_until (n4), >=, 2699);
+  g_assert_cmpint (secs_until (n4), <=, 4501);
+
+  /* Success: back to the regular slot, count reset. */
+  f->rec.fail_with = NULL;
+  run_and_wait (d, "collect");
+  g_assert_cmpint (failures_of (d, "collect"), ==, 0);
+  n5 = next_run_of (d, "collect");
+  g_assert_cmpint (secs_until (n5), >=, 86000);
+  free_dispatcher (d);
+}
+
+/* Backoff never delays past the regular slot: an "every 90s" job retries
+ * at its slot, not after 2 min. */
+static void
+test_dispatcher_backoff_slot_first (Fixture *f, gconstpointer user_data)
+{
+  EsaDispatcher *d = new_dispatcher (f, "collect", "every 90s");
+  g_autoptr (GDateTime) next = NULL;
+  f->rec.fail_with = "disk on fire";
+  esa_dispatcher_start (d);
+  ESA_TEST_WAIT_UNTIL (rec_runs (&f->rec) == 1 && esa_dispatcher_get_running (d) == 0);
+  for (guint i = 0; i < 3; i++)
+    run_and_wait (d, "collect");
+  g_assert_cmpint (failures_of (d, "collect"), ==, 4);
+  next = next_run_of (d, "collect");
+  g_assert_cmpint (secs_until (next), <=, 91);
+  free_dispatcher (d);
+}
+
+/* A run missed while the agent was down waits its stable per-host splay
+ * offset after start-up, not due at once on every host (issue 9 item 6). */
+static void
+test_dispatcher_catch_up_splay (Fixture *f, gconstpointer user_data)
+{
+  g_autoptr (GDateTime) now = g_date_time_new_now_local ();
+  g_autoptr (GDateTime) slot = g_date_time_add_hours (now, -1);
+  g_autoptr (GDateTime) two_days = g_date_time_add_days (now, -2);
+  g_autofree char *schedule = g_date_time_format (slot, "daily %H:%M");
+  g_autofree char *last = g_date_time_format_iso8601 (two_days);
+  g_autofree char *state = g_strdup_printf ("{\"report\": {\"last_run\": \"%s\", \"last_result\": \"ok\"}}", last);
+  guint64 offset = esa_splay_offset ("test-host/report", 7200);
+  g_autoptr (GDateTime) next = NULL;
+  g_autoptr (GDateTime) next_other = NULL;
+  EsaDispatcher *d;
+  g_autoptr (GError) error = NULL;
+
+  g_assert_cmpuint (offset, >, 2);
+  esa_test_write_file (f->state_file, state, 0600);
+  d = new_dispatcher (f, "report", schedule);
+  g_assert_true (esa_dispatcher_set_splay (d, f->ctx, "report", 7200, &error));
+  esa_dispatcher_start (d);
+  spin (300);
+  g_assert_cmpuint (rec_runs (&f->rec), ==, 0);
+  next = next_run_of (d, "report");
+  g_assert_cmpint (secs_until (next), >=, (gint64) offset - 2);
+  g_assert_cmpint (secs_until (next), <=, (gint64) offset + 1);
+  free_dispatcher (d);
+
+  /* Another host: another offset. */
+  d = esa_dispatcher_new (f->state_file, "other-host");
+  g_assert_true (esa_dispatcher_add_job (d, f->ctx, "report", schedule, 7200, TRUE, record_job, &f->rec, NULL, &error));
+  esa_dispatcher_start (d);
+  next_other = next_run_of (d, "report");
+  g_assert_cmpint (g_date_time_compare (next, next_other), !=, 0);
+  free_dispatcher (d);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -640,6 +798,9 @@ main (int argc, char **argv)
   ADD ("/dispatcher/fail-without-error", test_dispatcher_fail_without_error);
   ADD ("/dispatcher/config-reload-race", test_dispatcher_config_reload_race);
   ADD ("/dispatcher/stop-wakes-waiters", test_dispatcher_stop_wakes_waiters);
+  ADD ("/dispatcher/backoff", test_dispatcher_backoff);
+  ADD ("/dispatcher/backoff-slot-first", test_dispatcher_backoff_slot_first);
+  ADD ("/dispatcher/catch-up-splay", test_dispatcher_catch_up_splay);
 #undef ADD
   return g_test_run ();
 }

@@ -13,7 +13,9 @@ typedef struct _EsaJobRun  EsaJobRun;  /* one per run of a job */
 
 /* A job body. It runs in a worker thread (a GTask), so it may block on
  * commands and files, never on the main loop. Return FALSE with @error set on
- * failure; the dispatcher logs it with the plugin's name and backs off. */
+ * failure; the dispatcher logs it with the plugin's name and retries a
+ * failed scheduled run with backoff (1 min doubling to 1 h, never later
+ * than the next slot; docs/reliability.md). */
 typedef gboolean (*EsaJobFunc) (EsaJobRun *run, gpointer user_data, GError **error);
 
 /* Called in the main thread when the SDC accepted a report of this plugin;
