@@ -1,6 +1,8 @@
 /* esa-dispatcher.c: the job scheduler. Each run is a GTask in a worker thread
  * so a collector blocked on a slow command never stalls the main loop; the
- * last run of every job is written to a state file after it ends. */
+ * last run of every job is written to a state file after it ends, and every
+ * run an event asked for is a file in <state>/events/ from the moment the
+ * event is emitted until the run has finished, so a crash never loses one. */
 #include "config.h"
 
 #include "esa-dispatcher.h"
@@ -10,7 +12,13 @@
 #include "esa/esa-error.h"
 #include "esa/esa-json.h"
 
+#include <errno.h>
+#include <glib/gstdio.h>
 #include <string.h>
+
+/* A pending event run's file: small JSON, written by us, read at start-up. */
+#define EVENT_RECORD_MAX_BYTES (4 * 1024 * 1024)
+#define EVENT_RECORD_MAX_DEPTH 64
 
 /* The timer wakes at least this often, so a stepped clock or a suspend is
  * noticed within a minute without any polling in between. */
@@ -27,6 +35,7 @@ typedef struct {
   char *event;
   JsonObject *data;
   GTask *waiter; /* run_now caller, or NULL */
+  char *record;  /* <state>/events/ file of an emitted event, or NULL */
 } PendingRun;
 
 typedef struct {
@@ -50,6 +59,7 @@ struct _EsaJobRun {
   Job *job;
   char *event;
   JsonObject *data;
+  char *record;         /* removed once the run has finished */
   GCancellable *cancellable;
   char *summary;
   GDateTime *started;
@@ -57,6 +67,7 @@ struct _EsaJobRun {
 
 struct _EsaDispatcher {
   char *state_file;
+  char *events_dir;     /* pending event runs, one file each */
   char *seed;
   GPtrArray *jobs;      /* Job* */
   GTimeZone *tz;
@@ -73,6 +84,7 @@ static void pending_free (PendingRun *p)
   if (p->data != NULL)
     json_object_unref (p->data);
   g_clear_object (&p->waiter);
+  g_free (p->record);
   g_free (p);
 }
 
@@ -96,6 +108,7 @@ run_free (EsaJobRun *run)
   g_free (run->event);
   if (run->data != NULL)
     json_object_unref (run->data);
+  g_free (run->record);
   g_clear_object (&run->cancellable);
   g_free (run->summary);
   g_clear_pointer (&run->started, g_date_time_unref);
@@ -194,6 +207,7 @@ save_state (EsaDispatcher *self)
 
 static void arm_timer (EsaDispatcher *self);
 static void start_run (EsaDispatcher *self, Job *job, PendingRun *p);
+static void resume_event_runs (EsaDispatcher *self);
 
 static void
 compute_next (EsaDispatcher *self, Job *job, GDateTime *from)
@@ -296,6 +310,16 @@ run_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *canc
                   run->job->name);
       error = g_error_new (ESA_ERROR, ESA_ERROR_FAILED, "internal error: job returned FALSE without an error");
     }
+  /* The run has finished: its event is done with. Removed here, not on the
+   * main thread later, so a crash right after the job queued its report
+   * repeats the run only in that instant. A run cut short by esad stopping
+   * keeps its file and is resumed at the next start. */
+  if (run->record != NULL && !(error != NULL && g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED)))
+    {
+      if (g_unlink (run->record) != 0)
+        g_warning ("%s: cannot remove the finished event run: %s", run->record, g_strerror (errno));
+      g_clear_pointer (&run->record, g_free);
+    }
   if (!ok)
     g_task_return_error (task, error);
   else
@@ -378,6 +402,7 @@ start_run (EsaDispatcher *self, Job *job, PendingRun *p)
     {
       run->event = g_steal_pointer (&p->event);
       run->data = g_steal_pointer (&p->data);
+      run->record = g_steal_pointer (&p->record);
     }
   task = g_task_new (NULL, self->cancellable, run_done, self);
   g_task_set_task_data (task, run, (GDestroyNotify) run_free);
@@ -400,6 +425,10 @@ esa_dispatcher_new (const char *state_file, const char *seed)
 {
   EsaDispatcher *self = g_new0 (EsaDispatcher, 1);
   self->state_file = g_strdup (state_file);
+  {
+    g_autofree char *dir = g_path_get_dirname (state_file);
+    self->events_dir = g_build_filename (dir, "events", NULL);
+  }
   self->seed = g_strdup (seed != NULL ? seed : "");
   self->jobs = g_ptr_array_new_with_free_func ((GDestroyNotify) job_free);
   self->tz = g_time_zone_new_local ();
@@ -420,6 +449,7 @@ esa_dispatcher_free (EsaDispatcher *self)
   g_object_unref (self->cancellable);
   g_main_context_unref (self->main_context);
   g_free (self->state_file);
+  g_free (self->events_dir);
   g_free (self->seed);
   g_free (self);
 }
@@ -494,6 +524,7 @@ esa_dispatcher_start (EsaDispatcher *self)
   g_autoptr (GDateTime) now = g_date_time_new_now (self->tz);
   load_state (self);
   self->started = TRUE;
+  resume_event_runs (self);
   for (guint i = 0; i < self->jobs->len; i++)
     {
       Job *job = g_ptr_array_index (self->jobs, i);
@@ -642,38 +673,74 @@ esa_dispatcher_run_finish (EsaDispatcher *self, GAsyncResult *res, GError **erro
   return g_task_propagate_pointer (G_TASK (res), error);
 }
 
+static gboolean
+job_waits_for (Job *job, const char *event)
+{
+  const char *want;
+  if (esa_schedule_get_kind (job->schedule) != ESA_SCHEDULE_ON_EVENT || !job->enabled)
+    return FALSE;
+  want = esa_schedule_get_event (job->schedule);
+  return g_strcmp0 (want != NULL ? want : job->name, event) == 0;
+}
+
+/* Writes the pending run of @job for @event to <state>/events/ (atomically:
+ * a crash leaves the whole file or none). Names sort in emission order. */
+static char *
+write_event_record (EsaDispatcher *self, Job *job, const char *event, JsonObject *data, GError **error)
+{
+  g_autoptr (JsonObject) o = json_object_new ();
+  g_autoptr (JsonNode) node = json_node_new (JSON_NODE_OBJECT);
+  g_autoptr (GDateTime) now = g_date_time_new_now_utc ();
+  g_autofree char *emitted = g_date_time_format_iso8601 (now);
+  g_autofree char *uuid = g_uuid_string_random ();
+  g_autofree char *name = g_strdup_printf ("%020" G_GINT64_FORMAT "-%s.json", g_get_real_time (), uuid);
+  g_autofree char *path = g_build_filename (self->events_dir, name, NULL);
+  g_autofree char *text = NULL;
+  if (!esa_mkdir_p (self->events_dir, 0700, error))
+    return NULL;
+  json_object_set_string_member (o, "job", job->name);
+  json_object_set_string_member (o, "event", event);
+  json_object_set_string_member (o, "emitted", emitted);
+  if (data != NULL)
+    json_object_set_object_member (o, "data", json_object_ref (data));
+  json_node_set_object (node, o);
+  text = json_to_string (node, FALSE);
+  if (!esa_file_write_atomic (path, NULL, text, strlen (text), 0600, error))
+    return NULL;
+  return g_steal_pointer (&path);
+}
+
 typedef struct {
   EsaDispatcher *self;
   char *event;
   JsonObject *data;
+  GPtrArray *jobs;      /* Job* waiting for the event */
+  GPtrArray *records;   /* char*: its file per job, or NULL when it could not be written */
+  gboolean was_started; /* emitted before start: esa_dispatcher_start () resumes it from its file */
 } EmitData;
 
 static gboolean
 emit_in_main (gpointer user_data)
 {
   EmitData *ed = user_data;
-  guint matched = 0;
-  for (guint i = 0; i < ed->self->jobs->len && ed->self->started; i++)
+  for (guint i = 0; i < ed->jobs->len; i++)
     {
-      Job *job = g_ptr_array_index (ed->self->jobs, i);
-      const char *want;
+      Job *job = g_ptr_array_index (ed->jobs, i);
       PendingRun *p;
-      if (esa_schedule_get_kind (job->schedule) != ESA_SCHEDULE_ON_EVENT || !job->enabled)
-        continue;
-      want = esa_schedule_get_event (job->schedule);
-      if (g_strcmp0 (want != NULL ? want : job->name, ed->event) != 0)
+      /* Stopping: the file (if any) is run at the next start. */
+      if (!ed->self->started || (!ed->was_started && g_ptr_array_index (ed->records, i) != NULL))
         continue;
       p = g_new0 (PendingRun, 1);
       p->event = g_strdup (ed->event);
       p->data = ed->data ? json_object_ref (ed->data) : NULL;
+      p->record = g_strdup (g_ptr_array_index (ed->records, i));
       start_run (ed->self, job, p);
-      matched++;
     }
-  if (matched == 0)
-    g_info ("event %s: no job is waiting for it", ed->event);
   g_free (ed->event);
   if (ed->data != NULL)
     json_object_unref (ed->data);
+  g_ptr_array_unref (ed->jobs);
+  g_ptr_array_unref (ed->records);
   g_free (ed);
   return G_SOURCE_REMOVE;
 }
@@ -685,7 +752,92 @@ esa_dispatcher_emit (EsaDispatcher *self, const char *event, JsonObject *data)
   ed->self = self;
   ed->event = g_strdup (event);
   ed->data = data ? json_object_ref (data) : NULL;
+  ed->jobs = g_ptr_array_new ();
+  ed->records = g_ptr_array_new_with_free_func (g_free);
+  ed->was_started = self->started;
+  /* The job list is fixed once started, so it is read here, in the
+   * emitter's thread: the run is on disk before this returns. */
+  for (guint i = 0; i < self->jobs->len; i++)
+    {
+      Job *job = g_ptr_array_index (self->jobs, i);
+      g_autoptr (GError) error = NULL;
+      char *record;
+      if (!job_waits_for (job, event))
+        continue;
+      record = write_event_record (self, job, event, data, &error);
+      if (record == NULL)
+        g_warning ("event %s: job %s runs, but would be lost in a crash: %s", event, job->name, error->message);
+      g_ptr_array_add (ed->jobs, job);
+      g_ptr_array_add (ed->records, record);
+    }
+  if (ed->jobs->len == 0)
+    g_info ("event %s: no job is waiting for it", event);
   g_main_context_invoke (self->main_context, emit_in_main, ed);
+}
+
+static gint
+compare_names (gconstpointer a, gconstpointer b)
+{
+  return strcmp (*(const char *const *) a, *(const char *const *) b);
+}
+
+/* Runs the event runs a crash or a stop left in <state>/events/, oldest
+ * first. A file that is not ours is set aside as NAME.bad, not retried. */
+static void
+resume_event_runs (EsaDispatcher *self)
+{
+  g_autoptr (GDir) dir = g_dir_open (self->events_dir, 0, NULL);
+  g_autoptr (GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
+  const char *name;
+  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
+    if (g_str_has_suffix (name, ".json") && name[0] != '.')
+      g_ptr_array_add (names, g_strdup (name));
+  g_ptr_array_sort (names, compare_names);
+  for (guint i = 0; i < names->len; i++)
+    {
+      g_autofree char *path = g_build_filename (self->events_dir, g_ptr_array_index (names, i), NULL);
+      g_autofree char *text = NULL;
+      g_autoptr (GError) error = NULL;
+      g_autoptr (JsonNode) root = NULL;
+      JsonObject *o = NULL;
+      const char *job_name = NULL, *event = NULL;
+      Job *job = NULL;
+      PendingRun *p;
+      gsize len = 0;
+      if (g_file_get_contents (path, &text, &len, &error))
+        root = esa_json_parse (text, (gssize) len, EVENT_RECORD_MAX_BYTES, EVENT_RECORD_MAX_DEPTH, &error);
+      if (root != NULL && JSON_NODE_HOLDS_OBJECT (root))
+        {
+          o = json_node_get_object (root);
+          job_name = esa_json_peek_string (o, "job");
+          event = esa_json_peek_string (o, "event");
+        }
+      if (job_name == NULL || event == NULL)
+        {
+          g_autofree char *bad = g_strconcat (path, ".bad", NULL);
+          g_warning ("%s: %s; set aside as %s", path,
+                     error != NULL ? error->message : "not a pending event run (expected an object with \"job\" and \"event\" strings)",
+                     bad);
+          if (g_rename (path, bad) != 0)
+            g_warning ("%s: %s", bad, g_strerror (errno));
+          continue;
+        }
+      for (guint j = 0; j < self->jobs->len && job == NULL; j++)
+        if (g_str_equal (((Job *) g_ptr_array_index (self->jobs, j))->name, job_name))
+          job = g_ptr_array_index (self->jobs, j);
+      if (job == NULL || !job->enabled)
+        {
+          /* Its plugin may be enabled again: kept, not dropped. */
+          g_warning ("%s: job %s is not loaded; the %s run waits for it", path, job_name, event);
+          continue;
+        }
+      g_info ("job %s: resuming the run for event %s (esad stopped before it finished)", job->name, event);
+      p = g_new0 (PendingRun, 1);
+      p->event = g_strdup (event);
+      p->data = esa_json_peek_object (o, "data") != NULL ? json_object_ref (esa_json_peek_object (o, "data")) : NULL;
+      p->record = g_steal_pointer (&path);
+      start_run (self, job, p);
+    }
 }
 
 static void

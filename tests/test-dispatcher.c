@@ -127,6 +127,8 @@ record_job (EsaJobRun *run, gpointer user_data, GError **error)
     }
   rec->holding = FALSE;
   g_mutex_unlock (&rec->lock);
+  if (g_cancellable_set_error_if_cancelled (esa_job_run_get_cancellable (run), error))
+    return FALSE; /* what a job whose command was killed by a stop returns */
   g_assert_true (esa_job_run_get_context (run) != NULL);
   g_assert_nonnull (esa_job_run_get_cancellable (run));
   if (rec->fail_with != NULL && *rec->fail_with == '\0')
@@ -778,6 +780,85 @@ test_dispatcher_catch_up_splay (Fixture *f, gconstpointer user_data)
   free_dispatcher (d);
 }
 
+
+static guint
+count_files (const char *dir, const char *suffix)
+{
+  g_autoptr (GDir) d = g_dir_open (dir, 0, NULL);
+  const char *name;
+  guint n = 0;
+  while (d != NULL && (name = g_dir_read_name (d)) != NULL)
+    n += g_str_has_suffix (name, suffix);
+  return n;
+}
+
+/* What a crash leaves in <state>/events/ is run at the next start, in order,
+ * with its data, and removed once it ran; files that are not pending runs
+ * are set aside as .bad with a warning naming them (issue 10 item 5). */
+static void
+test_dispatcher_event_records_resumed (Fixture *f, gconstpointer user_data)
+{
+  g_autofree char *events = g_build_filename (f->dir, "events", NULL);
+  g_autofree char *a = g_build_filename (events, "00000000000000000001-a.json", NULL);
+  g_autofree char *b = g_build_filename (events, "00000000000000000002-b.json", NULL);
+  g_autofree char *bad1 = g_build_filename (events, "00000000000000000003-c.json", NULL);
+  g_autofree char *bad2 = g_build_filename (events, "00000000000000000004-d.json", NULL);
+  g_autofree char *other = g_build_filename (events, "00000000000000000005-e.json", NULL);
+  EsaDispatcher *d;
+
+  esa_test_write_file (a, "{\"job\": \"diag\", \"event\": \"disk-error\", \"data\": {\"what\": \"hdisk1\"}}", 0600);
+  esa_test_write_file (b, "{\"job\": \"diag\", \"event\": \"disk-error\", \"data\": {\"what\": \"hdisk2\"}}", 0600);
+  esa_test_write_file (bad1, "{\"job\": \"diag\", \"event\": ", 0600);
+  esa_test_write_file (bad2, "{\"job\": 7, \"event\": \"disk-error\"}", 0600);
+  esa_test_write_file (other, "{\"job\": \"not-loaded\", \"event\": \"x\"}", 0600);
+  d = new_dispatcher (f, "diag", "on-event:disk-error");
+  esa_dispatcher_start (d);
+  ESA_TEST_WAIT_UNTIL (rec_runs (&f->rec) == 2 && esa_dispatcher_get_running (d) == 0);
+  g_assert_cmpstr (g_ptr_array_index (f->rec.events, 0), ==, "disk-error:hdisk1");
+  g_assert_cmpstr (g_ptr_array_index (f->rec.events, 1), ==, "disk-error:hdisk2");
+  g_assert_false (g_file_test (a, G_FILE_TEST_EXISTS));
+  g_assert_false (g_file_test (b, G_FILE_TEST_EXISTS));
+  g_assert_cmpuint (count_files (events, ".bad"), ==, 2);
+  g_assert_true (logged_match ("WARNING: *00000000000000000003-c.json: *set aside as*"));
+  g_assert_true (logged_match ("WARNING: *00000000000000000004-d.json: not a pending event run (expected an object with \"job\" and \"event\" strings)*"));
+  /* a job that is not loaded keeps its run for later */
+  g_assert_true (g_file_test (other, G_FILE_TEST_EXISTS));
+  spin (100);
+  g_assert_cmpuint (rec_runs (&f->rec), ==, 2);
+  free_dispatcher (d);
+}
+
+/* An emitted event is on disk before the run starts, stays while it runs
+ * and when esad stops in the middle (cancelled), and is gone after the run
+ * that finished — the next start runs it exactly then. */
+static void
+test_dispatcher_event_record_lifecycle (Fixture *f, gconstpointer user_data)
+{
+  g_autofree char *events = g_build_filename (f->dir, "events", NULL);
+  EsaDispatcher *d = new_dispatcher (f, "diag", "on-event:disk-error");
+  esa_dispatcher_start (d);
+  f->rec.hold = TRUE;
+  emit (d, "disk-error", "hdisk0");
+  g_assert_cmpuint (count_files (events, ".json"), ==, 1); /* before it even started */
+  ESA_TEST_WAIT_UNTIL (rec_holding (&f->rec));
+  emit (d, "disk-error", "hdisk1"); /* queued behind the running one */
+  g_assert_cmpuint (count_files (events, ".json"), ==, 2);
+  esa_dispatcher_stop (d);
+  rec_release (&f->rec);
+  ESA_TEST_WAIT_UNTIL (esa_dispatcher_get_running (d) == 0);
+  esa_dispatcher_free (d);
+  g_assert_cmpuint (rec_runs (&f->rec), ==, 1);
+  g_assert_cmpuint (count_files (events, ".json"), ==, 2);
+
+  d = new_dispatcher (f, "diag", "on-event:disk-error");
+  esa_dispatcher_start (d);
+  ESA_TEST_WAIT_UNTIL (rec_runs (&f->rec) == 3 && esa_dispatcher_get_running (d) == 0);
+  g_assert_cmpstr (g_ptr_array_index (f->rec.events, 1), ==, "disk-error:hdisk0");
+  g_assert_cmpstr (g_ptr_array_index (f->rec.events, 2), ==, "disk-error:hdisk1");
+  g_assert_cmpuint (count_files (events, ".json"), ==, 0);
+  free_dispatcher (d);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -801,6 +882,8 @@ main (int argc, char **argv)
   ADD ("/dispatcher/backoff", test_dispatcher_backoff);
   ADD ("/dispatcher/backoff-slot-first", test_dispatcher_backoff_slot_first);
   ADD ("/dispatcher/catch-up-splay", test_dispatcher_catch_up_splay);
+  ADD ("/dispatcher/event-records-resumed", test_dispatcher_event_records_resumed);
+  ADD ("/dispatcher/event-record-lifecycle", test_dispatcher_event_record_lifecycle);
 #undef ADD
   return g_test_run ();
 }
