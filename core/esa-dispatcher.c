@@ -209,23 +209,65 @@ static void arm_timer (EsaDispatcher *self);
 static void start_run (EsaDispatcher *self, Job *job, PendingRun *p);
 static void resume_event_runs (EsaDispatcher *self);
 
-static void
-compute_next (EsaDispatcher *self, Job *job, GDateTime *from)
+/* The job's first regular slot after @from (splay included), or NULL. */
+static GDateTime *
+slot_after (EsaDispatcher *self, Job *job, GDateTime *from)
 {
   g_autoptr (GDateTime) next = NULL;
-  g_clear_pointer (&job->next_run, g_date_time_unref);
   if (!job->enabled || esa_schedule_get_kind (job->schedule) == ESA_SCHEDULE_ON_EVENT)
-    return;
+    return NULL;
   next = esa_schedule_next (job->schedule, from, self->tz);
   if (next == NULL)
-    return;
+    return NULL;
   if (job->splay_s > 0 && esa_schedule_get_kind (job->schedule) != ESA_SCHEDULE_EVERY)
     {
       g_autofree char *seed = g_strdup_printf ("%s/%s", self->seed, job->name);
-      job->next_run = g_date_time_add_seconds (next, (gdouble) esa_splay_offset (seed, job->splay_s));
+      return g_date_time_add_seconds (next, (gdouble) esa_splay_offset (seed, job->splay_s));
     }
-  else
-    job->next_run = g_steal_pointer (&next);
+  return g_steal_pointer (&next);
+}
+
+static void
+compute_next (EsaDispatcher *self, Job *job, GDateTime *from)
+{
+  g_clear_pointer (&job->next_run, g_date_time_unref);
+  job->next_run = slot_after (self, job, from);
+}
+
+/* A next run computed by this dispatcher is never later than the job's
+ * first slot after now plus its splay (a retry only comes sooner, a catch-up
+ * waits less than the splay). One that is later was computed while the wall clock was ahead — a year, say, then
+ * set back — and would stall the job for that long: it is recomputed from
+ * now. Runs at every timer wake-up (at least once a minute) and status read. */
+static void
+recheck_clock (EsaDispatcher *self)
+{
+  g_autoptr (GDateTime) now = g_date_time_new_now (self->tz);
+  for (guint i = 0; i < self->jobs->len; i++)
+    {
+      Job *job = g_ptr_array_index (self->jobs, i);
+      g_autoptr (GDateTime) fresh = NULL;
+      g_autofree char *was = NULL;
+      if (job->next_run == NULL || job->running)
+        continue;
+      fresh = slot_after (self, job, now);
+      /* The splay allowance: a catch-up run waits its splay offset, which
+       * for an "every" job may be longer than the interval. */
+      if (fresh == NULL ||
+          g_date_time_difference (job->next_run, fresh) <= (GTimeSpan) (job->splay_s + 60) * G_TIME_SPAN_SECOND)
+        continue;
+      was = g_date_time_format_iso8601 (job->next_run);
+      g_message ("job %s: next run %s is past its next slot: the clock went back; rescheduled", job->name, was);
+      g_clear_pointer (&job->next_run, g_date_time_unref);
+      job->next_run = g_steal_pointer (&fresh);
+      /* A last run "in the future" would make a restart think so too. */
+      if (job->last_run != NULL && g_date_time_compare (job->last_run, now) > 0)
+        {
+          g_clear_pointer (&job->last_run, g_date_time_unref);
+          job->last_run = g_date_time_ref (now);
+          save_state (self);
+        }
+    }
 }
 
 /* The delay before retrying a job that failed @failures times in a row. */
@@ -263,6 +305,7 @@ on_timer (gpointer user_data)
   EsaDispatcher *self = user_data;
   g_autoptr (GDateTime) now = g_date_time_new_now (self->tz);
   self->timer_id = 0;
+  recheck_clock (self);
   for (guint i = 0; i < self->jobs->len; i++)
     {
       Job *job = g_ptr_array_index (self->jobs, i);
@@ -857,6 +900,12 @@ JsonNode *
 esa_dispatcher_to_json (EsaDispatcher *self)
 {
   g_autoptr (JsonBuilder) b = json_builder_new ();
+  /* Status must not show a next run a stepped-back clock left a year away. */
+  if (self->started)
+    {
+      recheck_clock (self);
+      arm_timer (self);
+    }
   json_builder_begin_array (b);
   for (guint i = 0; i < self->jobs->len; i++)
     {

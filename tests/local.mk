@@ -109,3 +109,11 @@ tests_plugins_init_fails_la_SOURCES = tests/plugins/init-fails.c
 tests_plugins_init_fails_la_CFLAGS = $(AM_CFLAGS) -DG_LOG_DOMAIN=\"esa-init-fails\"
 tests_plugins_init_fails_la_LIBADD = $(ESA_TEST_PLUGIN_LIBADD)
 tests_plugins_init_fails_la_LDFLAGS = $(ESA_TEST_PLUGIN_LDFLAGS)
+
+# A wall clock set ahead and back (issue 10 item 6): esad under libfaketime.
+check_PROGRAMS += tests/test-clock
+TESTS += tests/test-clock
+tests_test_clock_SOURCES = tests/test-clock.c
+tests_test_clock_CFLAGS = $(ESA_CORE_TEST_CFLAGS)
+tests_test_clock_LDADD = $(ESA_CORE_TEST_LIBS)
+EXTRA_tests_test_clock_DEPENDENCIES = daemon/esad cli/esactl sdc/esa-sdc plugins/heartbeat/heartbeat.la
