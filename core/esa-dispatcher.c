@@ -251,8 +251,7 @@ recheck_clock (EsaDispatcher *self)
       if (job->next_run == NULL || job->running)
         continue;
       fresh = slot_after (self, job, now);
-      /* The splay allowance: a catch-up run waits its splay offset, which
-       * for an "every" job may be longer than the interval. */
+      /* The splay allowance: a catch-up run waits up to the splay. */
       if (fresh == NULL ||
           g_date_time_difference (job->next_run, fresh) <= (GTimeSpan) (job->splay_s + 60) * G_TIME_SPAN_SECOND)
         continue;
@@ -406,8 +405,11 @@ run_done (GObject *source, GAsyncResult *res, gpointer user_data)
       if (waiter != NULL)
         g_task_return_new_error (waiter, error->domain, error->code, "%s: %s", plugin, error->message);
     }
-  /* Scheduled runs move the clock; event runs are recorded but don't. */
-  if (run->event == NULL)
+  /* Scheduled runs move the clock; event runs are recorded but don't. A
+   * run esad's stop cut short did not happen: the next start runs it. */
+  if (run->event == NULL &&
+      !(error != NULL && g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED) &&
+        g_cancellable_is_cancelled (self->cancellable)))
     {
       g_clear_pointer (&job->last_run, g_date_time_unref);
       job->last_run = g_date_time_ref (run->started);
@@ -583,7 +585,9 @@ esa_dispatcher_start (EsaDispatcher *self)
           (job->next_run != NULL && g_date_time_compare (job->next_run, now) <= 0))
         {
           g_autofree char *seed = g_strdup_printf ("%s/%s", self->seed, job->name);
-          guint64 offset = esa_splay_offset (seed, job->splay_s);
+          /* Like their slots: the splay spreads daily and weekly jobs only. */
+          guint64 offset = esa_schedule_get_kind (job->schedule) == ESA_SCHEDULE_EVERY
+                               ? 0 : esa_splay_offset (seed, job->splay_s);
           const char *why = job->last_run == NULL ? "never ran"
                             : job->failures > 0   ? "its retry fell due while the agent was down"
                                                   : "a run was missed while the agent was down";

@@ -463,6 +463,13 @@ test_esad_stop_mid_job (Fixture *f, gconstpointer user_data)
   g_assert_nonnull (strstr (log, "stopped"));
   /* The command was killed, not left behind (nor waited out). */
   g_assert_true (process_gone (slow_pid));
+  /* The run cut short is not recorded as done: the next start runs it. */
+  {
+    g_autofree char *jobs = g_build_filename (f->dir, "state", "jobs.json", NULL);
+    g_autofree char *jobs_text = NULL;
+    if (g_file_get_contents (jobs, &jobs_text, NULL, NULL))
+      g_assert_null (strstr (jobs_text, "inventory"));
+  }
   /* A half-collected inventory is not sent. */
   dir = g_dir_open (spool, 0, NULL);
   while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
