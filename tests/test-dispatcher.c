@@ -265,21 +265,30 @@ test_dispatcher_persistence (Fixture *f, gconstpointer user_data)
   free_dispatcher (d);
 }
 
-static void
-test_dispatcher_catch_up (Fixture *f, gconstpointer user_data)
+/* A job "report" that last ran two days ago, due daily an hour ago:
+ * writes its state file and returns the schedule. */
+static char *
+write_missed_daily (Fixture *f)
 {
   g_autoptr (GDateTime) now = g_date_time_new_now_local ();
   g_autoptr (GDateTime) slot = g_date_time_add_hours (now, -1);
   g_autoptr (GDateTime) two_days = g_date_time_add_days (now, -2);
-  g_autofree char *schedule = g_date_time_format (slot, "daily %H:%M");
   g_autofree char *last = g_date_time_format_iso8601 (two_days);
   g_autofree char *state = g_strdup_printf ("{\"report\": {\"last_run\": \"%s\", \"last_result\": \"ok\"}}", last);
+  esa_test_write_file (f->state_file, state, 0600);
+  return g_date_time_format (slot, "daily %H:%M");
+}
+
+static void
+test_dispatcher_catch_up (Fixture *f, gconstpointer user_data)
+{
+  g_autoptr (GDateTime) now = g_date_time_new_now_local ();
+  g_autofree char *schedule = write_missed_daily (f);
   EsaDispatcher *d;
   g_autoptr (JsonNode) holder = NULL;
   g_autoptr (GDateTime) next = NULL;
   JsonObject *o;
 
-  esa_test_write_file (f->state_file, state, 0600);
   d = new_dispatcher (f, "report", schedule);
   esa_dispatcher_start (d);
   /* Down across two slots: one run at start, not two. */
@@ -747,12 +756,7 @@ test_dispatcher_backoff_slot_first (Fixture *f, gconstpointer user_data)
 static void
 test_dispatcher_catch_up_splay (Fixture *f, gconstpointer user_data)
 {
-  g_autoptr (GDateTime) now = g_date_time_new_now_local ();
-  g_autoptr (GDateTime) slot = g_date_time_add_hours (now, -1);
-  g_autoptr (GDateTime) two_days = g_date_time_add_days (now, -2);
-  g_autofree char *schedule = g_date_time_format (slot, "daily %H:%M");
-  g_autofree char *last = g_date_time_format_iso8601 (two_days);
-  g_autofree char *state = g_strdup_printf ("{\"report\": {\"last_run\": \"%s\", \"last_result\": \"ok\"}}", last);
+  g_autofree char *schedule = write_missed_daily (f);
   guint64 offset = esa_splay_offset ("test-host/report", 7200);
   g_autoptr (GDateTime) next = NULL;
   g_autoptr (GDateTime) next_other = NULL;
@@ -760,7 +764,6 @@ test_dispatcher_catch_up_splay (Fixture *f, gconstpointer user_data)
   g_autoptr (GError) error = NULL;
 
   g_assert_cmpuint (offset, >, 2);
-  esa_test_write_file (f->state_file, state, 0600);
   d = new_dispatcher (f, "report", schedule);
   g_assert_true (esa_dispatcher_set_splay (d, f->ctx, "report", 7200, &error));
   esa_dispatcher_start (d);
