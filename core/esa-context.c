@@ -184,6 +184,12 @@ esa_context_get_platform (EsaContext *ctx)
   return ctx->engine->platform;
 }
 
+GCancellable *
+esa_context_get_cancellable (EsaContext *ctx)
+{
+  return esa_dispatcher_get_cancellable (ctx->engine->dispatcher);
+}
+
 gboolean
 esa_context_submit (EsaContext *ctx, EsaReport *report, GError **error)
 {

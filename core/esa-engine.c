@@ -67,6 +67,18 @@ esa_engine_free (EsaEngine *self)
 {
   if (self == NULL)
     return;
+  /* Plugin shutdown frees the state their jobs use: only once none runs.
+   * A job that outlived esa_engine_wait_jobs () keeps everything it may
+   * touch; the process is exiting anyway. */
+  if (self->dispatcher != NULL)
+    {
+      esa_dispatcher_stop (self->dispatcher);
+      if (esa_dispatcher_get_running (self->dispatcher) > 0 && !esa_dispatcher_wait_idle (self->dispatcher, 0))
+        {
+          g_warning ("jobs still running: the engine is left allocated");
+          return;
+        }
+    }
   if (self->contexts != NULL)
     for (guint i = 0; i < self->contexts->len; i++)
       {
@@ -165,6 +177,12 @@ esa_engine_stop (EsaEngine *self)
   /* Jobs blocked in submit_and_wait would otherwise wait out their timeout
    * (minutes) while esad frees the engine under them after a few seconds. */
   wake_all_waiters (self, "esad is stopping; the report stays queued");
+}
+
+gboolean
+esa_engine_wait_jobs (EsaEngine *self, guint timeout_s)
+{
+  return esa_dispatcher_wait_idle (self->dispatcher, timeout_s);
 }
 
 void

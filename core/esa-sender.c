@@ -21,6 +21,7 @@ struct _EsaSender {
   guint timer_id;
   GCancellable *cancellable;
   gboolean warned_not_activated;
+  GHashTable *clamped;     /* uuid -> gint64*: retry time given to a report whose own was too far */
 };
 
 typedef struct {
@@ -32,6 +33,7 @@ typedef struct {
   gint64 next_due;         /* unix seconds of the earliest retry, 0 = none */
   gboolean not_activated;
   gboolean force;          /* someone asked (esactl queue send …): backoff does not apply */
+  GHashTable *clamped;     /* the sender's; only the pass in progress touches it */
 } Pass;
 
 static void
@@ -138,6 +140,36 @@ send_one (Pass *p, EsaTransport *transport, EsaQueueEntry *e, GCancellable *canc
   return go_on;
 }
 
+/* A retry time is never further away than backoff-max: one written while
+ * the clock was wrong (a year ahead, then corrected) would otherwise hold
+ * the report for that long. The first pass that sees it gives it now +
+ * backoff-max and remembers that, so later passes do not push it on again;
+ * the spool keeps its value until the next attempt rewrites it. */
+static gint64
+clamp_next_attempt (Pass *p, EsaQueueEntry *e, gint64 now)
+{
+  gint64 cap = now + (gint64) MIN (p->config->backoff_max_s, (guint64) G_MAXINT32);
+  gint64 *held;
+  if (e->next_attempt <= cap)
+    {
+      g_hash_table_remove (p->clamped, e->uuid);
+      return e->next_attempt;
+    }
+  held = g_hash_table_lookup (p->clamped, e->uuid);
+  if (held == NULL)
+    {
+      g_autoptr (GDateTime) far = g_date_time_new_from_unix_utc (e->next_attempt);
+      g_autofree char *far_text = far != NULL ? g_date_time_format_iso8601 (far) : g_strdup ("?");
+      g_message ("report %s: next attempt %s is further away than backoff-max (the clock went back?); "
+                 "retrying within %" G_GUINT64_FORMAT " s", e->uuid, far_text, p->config->backoff_max_s);
+      held = g_new (gint64, 1);
+      *held = cap;
+      g_hash_table_insert (p->clamped, g_strdup (e->uuid), held);
+    }
+  *held = MIN (*held, cap);
+  return *held;
+}
+
 static void
 pass_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
 {
@@ -168,10 +200,11 @@ pass_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *can
   for (guint i = 0; i < entries->len; i++)
     {
       EsaQueueEntry *e = g_ptr_array_index (entries, i);
-      if (!p->force && e->next_attempt > now)
+      gint64 next_attempt = clamp_next_attempt (p, e, now);
+      if (!p->force && next_attempt > now)
         {
-          if (p->next_due == 0 || e->next_attempt < p->next_due)
-            p->next_due = e->next_attempt;
+          if (p->next_due == 0 || next_attempt < p->next_due)
+            p->next_due = next_attempt;
           continue;
         }
       if (g_cancellable_is_cancelled (cancellable) || !send_one (p, transport, e, cancellable))
@@ -312,6 +345,7 @@ start_pass (EsaSender *self)
   p->queue = self->engine->queue;
   p->delivered = json_array_new ();
   p->failed = json_array_new ();
+  p->clamped = self->clamped;
   self->running = TRUE;
   self->current = g_steal_pointer (&self->waiters);
   self->waiters = g_ptr_array_new_with_free_func (g_object_unref);
@@ -364,6 +398,7 @@ esa_sender_new (EsaEngine *engine)
   self->engine = engine;
   self->waiters = g_ptr_array_new_with_free_func (g_object_unref);
   self->cancellable = g_cancellable_new ();
+  self->clamped = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   engine->queue_changed = on_queue_changed;
   engine->queue_changed_data = self;
   return self;
@@ -384,5 +419,6 @@ esa_sender_free (EsaSender *self)
   g_ptr_array_unref (self->waiters);
   g_clear_pointer (&self->current, g_ptr_array_unref);
   g_object_unref (self->cancellable);
+  g_hash_table_unref (self->clamped);
   g_free (self);
 }

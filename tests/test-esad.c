@@ -1,7 +1,8 @@
 /* test-esad.c: esad end to end — started in the foreground on a temporary
  * config, driven with esactl (status, plugin list, queue list), reloaded with
  * a broken config (refused, keeps running), stopped with SIGTERM (socket and
- * PID file removed), and esactl's answer when esad is not running. */
+ * PID file removed; in the middle of a long job: the job's command killed,
+ * nothing freed under it), and esactl's answer when esad is not running. */
 #include "config.h"
 
 #include <gio/gunixsocketaddress.h>
@@ -11,6 +12,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <errno.h>
 #include <unistd.h>
 
 #include "esa-test-util.h"
@@ -99,13 +101,23 @@ socket_answers (const char *path)
   return conn != NULL;
 }
 
+/* Starts esad with @env (KEY=VALUE…, NULL-terminated, may be NULL) added. */
 static void
-start_esad (Fixture *f)
+start_esad_env (Fixture *f, const char *const *env)
 {
   g_autofree char *esad = esa_test_build_path ("daemon/esad");
   const char *argv[] = { esad, "-f", "-c", f->conf, NULL };
   gint64 deadline = g_get_monotonic_time () + 10 * G_USEC_PER_SEC;
-  f->esad = esa_test_spawn (f->log, argv);
+  g_autoptr (GSubprocessLauncher) l = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDERR_MERGE);
+  g_autoptr (GError) error = NULL;
+  for (guint i = 0; env != NULL && env[i] != NULL; i++)
+    {
+      g_auto (GStrv) kv = g_strsplit (env[i], "=", 2);
+      g_subprocess_launcher_setenv (l, kv[0], kv[1], TRUE);
+    }
+  g_subprocess_launcher_set_stdout_file_path (l, f->log);
+  f->esad = g_subprocess_launcher_spawnv (l, argv, &error);
+  g_assert_no_error (error);
   while (!socket_answers (f->sock))
     {
       if (g_get_monotonic_time () > deadline || g_subprocess_get_identifier (f->esad) == NULL)
@@ -116,6 +128,12 @@ start_esad (Fixture *f)
         }
       g_usleep (20 * 1000);
     }
+}
+
+static void
+start_esad (Fixture *f)
+{
+  start_esad_env (f, NULL);
 }
 
 /* Runs esactl -c CONF ARGS…; returns its exit code. */
@@ -476,6 +494,95 @@ test_esad_keepalive_fds (Fixture *f, gconstpointer user_data)
   keepalive_request (f->sock, TRUE);
 }
 
+/* Gone, or a zombie nobody reaped yet (its parent has exited). */
+static gboolean
+process_gone (gint64 pid)
+{
+  g_autofree char *stat_path = g_strdup_printf ("/proc/%" G_GINT64_FORMAT "/stat", pid);
+  g_autofree char *stat = NULL;
+  const char *end;
+  if (kill ((pid_t) pid, 0) != 0 && errno == ESRCH)
+    return TRUE;
+  if (!g_file_get_contents (stat_path, &stat, NULL, NULL))
+    return TRUE;
+  end = strrchr (stat, ')');
+  return end != NULL && end[1] == ' ' && end[2] == 'Z';
+}
+
+/* SIGTERM while the inventory job waits for a 60 s lslpp: esad kills the
+ * command through the job's cancellable, waits for the job to end, and only
+ * then shuts the plugins down and frees the engine (issue 9 item 4). Under
+ * --enable-sanitizers a use-after-free here is an ASan report in the log. */
+static void
+test_esad_stop_mid_job (Fixture *f, gconstpointer user_data)
+{
+  g_autofree char *bin = esa_test_src_path ("tests/fixtures/aix-bin");
+  g_autofree char *slow_pid_file = g_build_filename (f->dir, "slow.pid", NULL);
+  g_autofree char *plugins = g_build_filename (f->dir, "plugins", NULL);
+  g_autofree char *text = g_strdup_printf (
+      "[agent]\nstate-dir=%s/state\nplugin-dir=%s/plugins\npid-file=%s\nlog-level=info\n\n"
+      "[plugins]\nenabled=sysinfo\n\n[job.inventory]\nschedule=every 1h\n",
+      f->dir, f->dir, f->pid_file);
+  g_autofree char *pid_text = NULL;
+  g_autofree char *log = NULL;
+  g_autofree char *spool = g_build_filename (f->dir, "state", "spool", NULL);
+  g_autoptr (GDir) dir = NULL;
+  gint64 deadline = g_get_monotonic_time () + 30 * G_USEC_PER_SEC;
+  gint64 slow_pid, stop_start, stop_ms;
+  const char *name;
+  int rc;
+
+  copy_module ("plugins/sysinfo/.libs/sysinfo.so", plugins, "sysinfo.so");
+  esa_test_write_file (f->conf, text, 0644);
+  {
+    g_autofree char *cmd_path = g_strdup_printf ("ESA_COMMAND_PATH=%s", bin);
+    g_autofree char *pid_env = g_strdup_printf ("ESA_FAKE_SLOW_PIDFILE=%s", slow_pid_file);
+    const char *env[] = { "ESA_PLATFORM=aix", cmd_path, "ESA_FAKE_SLOW=lslpp:60", pid_env, NULL };
+    start_esad_env (f, env);
+  }
+
+  /* The job never ran, so it runs at start; wait until lslpp sleeps. */
+  while (!g_file_get_contents (slow_pid_file, &pid_text, NULL, NULL))
+    {
+      if (g_get_monotonic_time () > deadline)
+        {
+          log = esad_log (f);
+          g_test_message ("esad log:\n%s", log);
+          g_assert_not_reached ();
+        }
+      g_usleep (50 * 1000);
+    }
+  slow_pid = g_ascii_strtoll (pid_text, NULL, 10);
+  g_assert_cmpint (slow_pid, >, 1);
+  g_assert_false (process_gone (slow_pid));
+
+  stop_start = g_get_monotonic_time ();
+  rc = esa_test_stop (f->esad);
+  stop_ms = (g_get_monotonic_time () - stop_start) / 1000;
+  g_clear_object (&f->esad);
+  log = esad_log (f);
+  g_test_message ("stopped in %" G_GINT64_FORMAT " ms; esad log:\n%s", stop_ms, log);
+  g_assert_cmpint (rc, ==, 0);
+  g_assert_null (strstr (log, "AddressSanitizer"));
+  g_assert_null (strstr (log, "runtime error"));
+  g_assert_null (strstr (log, "still running"));
+  g_assert_nonnull (strstr (log, "failed to run sysinfo/inventory"));
+  g_assert_nonnull (strstr (log, "stopped"));
+  /* The command was killed, not left behind (nor waited out). */
+  g_assert_true (process_gone (slow_pid));
+  /* The run cut short is not recorded as done: the next start runs it. */
+  {
+    g_autofree char *jobs = g_build_filename (f->dir, "state", "jobs.json", NULL);
+    g_autofree char *jobs_text = NULL;
+    if (g_file_get_contents (jobs, &jobs_text, NULL, NULL))
+      g_assert_null (strstr (jobs_text, "inventory"));
+  }
+  /* A half-collected inventory is not sent. */
+  dir = g_dir_open (spool, 0, NULL);
+  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
+    g_assert_false (g_str_has_suffix (name, ".json"));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -486,6 +593,7 @@ main (int argc, char **argv)
   ADD ("/esad/bad-config", test_esad_bad_config);
   ADD ("/esad/keepalive-fds", test_esad_keepalive_fds);
   ADD ("/esad/broken-config-on-disk", test_esad_broken_config_on_disk);
+  ADD ("/esad/stop-mid-job", test_esad_stop_mid_job);
 #undef ADD
   return g_test_run ();
 }
