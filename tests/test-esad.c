@@ -6,6 +6,7 @@
 
 #include <gio/gunixsocketaddress.h>
 #include <json-glib/json-glib.h>
+#include <fcntl.h>
 #include <glib/gstdio.h>
 #include <signal.h>
 #include <string.h>
@@ -368,6 +369,117 @@ test_esad_bad_config (Fixture *f, gconstpointer user_data)
   g_assert_false (g_file_test (f->pid_file, G_FILE_TEST_EXISTS));
 }
 
+/* One HTTP/1.1 exchange on the control socket; returns the whole answer. */
+static char *
+control_http (const char *sock, const char *method, const char *path, const char *body)
+{
+  g_autoptr (GSocketClient) client = g_socket_client_new ();
+  g_autoptr (GSocketAddress) addr = g_unix_socket_address_new (sock);
+  g_autoptr (GSocketConnection) conn = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GString) answer = g_string_new (NULL);
+  g_autofree char *req = g_strdup_printf ("%s %s HTTP/1.1\r\nHost: esad\r\nConnection: close\r\n"
+                                          "Content-Type: application/json\r\nContent-Length: %zu\r\n\r\n%s",
+                                          method, path, body ? strlen (body) : 0, body ? body : "");
+  char buf[4096];
+  gssize n;
+  conn = g_socket_client_connect (client, G_SOCKET_CONNECTABLE (addr), NULL, &error);
+  g_assert_no_error (error);
+  g_output_stream_write_all (g_io_stream_get_output_stream (G_IO_STREAM (conn)), req, strlen (req), NULL, NULL,
+                             &error);
+  g_assert_no_error (error);
+  while ((n = g_input_stream_read (g_io_stream_get_input_stream (G_IO_STREAM (conn)), buf, sizeof buf, NULL,
+                                   &error)) > 0)
+    g_string_append_len (answer, buf, n);
+  g_assert_no_error (error);
+  return g_string_free (g_steal_pointer (&answer), FALSE);
+}
+
+typedef struct {
+  const char *sock;
+  char *body;
+  char *answer;
+} JobCall;
+
+static gpointer
+job_call_thread (gpointer user_data)
+{
+  JobCall *jc = user_data;
+  jc->answer = control_http (jc->sock, "POST", "/v1/jobs/good/run", jc->body);
+  return NULL;
+}
+
+static guint
+count_dir (const char *dir)
+{
+  g_autoptr (GDir) d = g_dir_open (dir, 0, NULL);
+  guint n = 0;
+  while (d != NULL && g_dir_read_name (d) != NULL)
+    n++;
+  return n;
+}
+
+/* Issue 9 item 5: while a job enqueues a 200 MiB attachment (copied,
+ * hashed and fsynced into the spool), the control socket keeps answering
+ * status and queue listing within 100 ms (a correctness bound, not a
+ * benchmark: before, both waited for the whole copy on the queue's mutex). */
+static void
+test_esad_enqueue_does_not_stall (Fixture *f, gconstpointer user_data)
+{
+  g_autofree char *plugins = g_build_filename (f->dir, "plugins", NULL);
+  g_autofree char *big = g_build_filename (f->dir, "big.bin", NULL);
+  g_autofree char *tmp = g_build_filename (f->dir, "state", "spool", "tmp", NULL);
+  g_autofree char *text = g_strdup_printf (
+      "[agent]\nstate-dir=%s/state\nplugin-dir=%s/plugins\npid-file=%s\nlog-level=info\n\n"
+      "[plugins]\nenabled=good\n",
+      f->dir, f->dir, f->pid_file);
+  JobCall jc = { f->sock, NULL, NULL };
+  GThread *thread;
+  gint64 worst = 0;
+  guint during_copy = 0, samples = 0;
+  int fd;
+
+  copy_module ("tests/plugins/.libs/good.so", plugins, "good.so");
+  esa_test_write_file (f->conf, text, 0644);
+  /* Zeros on disk: written for real by the spool copy. */
+  fd = g_open (big, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  g_assert_cmpint (fd, >=, 0);
+  g_assert_cmpint (ftruncate (fd, 200 * 1024 * 1024), ==, 0);
+  close (fd);
+  start_esad (f);
+
+  jc.body = g_strdup_printf ("{\"event\": \"good-event\", \"data\": {\"what\": \"big\", \"attach\": \"%s\"}}", big);
+  thread = g_thread_new ("job", job_call_thread, &jc);
+  while (g_atomic_pointer_get (&jc.answer) == NULL)
+    {
+      const char *paths[] = { "/v1/status", "/v1/queue?limit=5" };
+      for (guint i = 0; i < G_N_ELEMENTS (paths); i++)
+        {
+          gboolean copying = count_dir (tmp) > 0;
+          gint64 t0 = g_get_monotonic_time ();
+          g_autofree char *answer = control_http (f->sock, "GET", paths[i], NULL);
+          gint64 dt = g_get_monotonic_time () - t0;
+          g_assert_true (g_str_has_prefix (answer, "HTTP/1.1 200"));
+          /* Only samples that began and ended during the copy count. */
+          if (copying && count_dir (tmp) > 0)
+            {
+              during_copy++;
+              worst = MAX (worst, dt);
+            }
+          samples++;
+        }
+      g_usleep (5000);
+    }
+  g_thread_join (thread);
+  g_test_message ("%u samples, %u during the copy, slowest answer then %" G_GINT64_FORMAT " us", samples,
+                  during_copy, worst);
+  g_assert_true (g_str_has_prefix (jc.answer, "HTTP/1.1 200"));
+  g_assert_cmpuint (during_copy, >=, 3);
+  g_assert_cmpint (worst, <, 100 * 1000);
+  g_free (jc.body);
+  g_free (jc.answer);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -376,6 +488,7 @@ main (int argc, char **argv)
   ADD ("/esad/lifecycle", test_esad_lifecycle);
   ADD ("/esad/stale-socket", test_esad_stale_socket);
   ADD ("/esad/bad-config", test_esad_bad_config);
+  ADD ("/esad/enqueue-does-not-stall", test_esad_enqueue_does_not_stall);
 #undef ADD
   return g_test_run ();
 }
