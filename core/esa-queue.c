@@ -283,7 +283,9 @@ read_at (int dirfd, const char *folder, const char *name, gsize max, gsize *len_
   if (fd < 0)
     {
       int e = errno;
-      g_set_error (error, ESA_ERROR, e == ENOENT ? ESA_ERROR_NOT_FOUND : ESA_ERROR_FAILED,
+      /* ELOOP: a link where a report should be is not a report (quarantined). */
+      g_set_error (error, ESA_ERROR,
+                   e == ENOENT ? ESA_ERROR_NOT_FOUND : e == ELOOP ? ESA_ERROR_INVALID_DATA : ESA_ERROR_FAILED,
                    "%s/%s: %s", folder, name, g_strerror (e));
       return NULL;
     }

@@ -7,6 +7,7 @@
 #include <glib/gstdio.h>
 #include <signal.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "esa-queue.h"
 #include "esa-test-util.h"
@@ -556,6 +557,91 @@ test_queue_corrupt_while_open (Fixture *f, gconstpointer user_data)
     }
 }
 
+/* Issue 9 item 2: symlinks planted where the spool writes or deletes never
+ * redirect the operation: the link itself goes, its target is untouched. */
+static void
+test_queue_symlinks (Fixture *f, gconstpointer user_data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (EsaQueue) queue = NULL;
+  g_autofree char *victim = g_build_filename (f->dir, "victim", NULL);
+  g_autofree char *victim_file = g_build_filename (victim, "keep.txt", NULL);
+  g_autofree char *victim2 = g_build_filename (f->dir, "victim2", NULL);
+  g_autofree char *tmp = g_build_filename (f->spool, "tmp", NULL);
+  g_autofree char *orphan_uuid = g_uuid_string_random ();
+  g_autofree char *orphan = g_strdup_printf ("%s/%s.d", f->spool, orphan_uuid);
+  g_autoptr (EsaReport) r = report_with_attachments (f, "planted-tmp");
+  g_autoptr (EsaReport) r2 = report_with_attachments (f, "planted-remove");
+  g_autoptr (EsaReport) r3 = report_with_attachments (f, "planted-fail");
+  g_autofree char *planted_tmp = NULL;
+  g_autofree char *r2_att = NULL;
+  g_autofree char *r3_failed_att = NULL;
+
+  esa_test_write_file (victim_file, "not esad's to delete", 0600);
+  g_assert_cmpint (g_mkdir (victim2, 0700), ==, 0);
+  queue = esa_queue_open (f->spool, &error);
+  g_assert_no_error (error);
+  g_clear_pointer (&queue, esa_queue_free);
+
+  /* At open: tmp/ is emptied and orphan folders removed — here both links. */
+  esa_test_rmtree (tmp);
+  g_assert_cmpint (symlink (victim, tmp), ==, 0);
+  g_assert_cmpint (symlink (victim, orphan), ==, 0);
+  queue = esa_queue_open (f->spool, &error);
+  g_assert_no_error (error);
+  g_assert_true (g_file_test (victim_file, G_FILE_TEST_IS_REGULAR));
+  g_assert_false (g_file_test (orphan, G_FILE_TEST_EXISTS));
+  g_assert_false (g_file_test (tmp, G_FILE_TEST_IS_SYMLINK));
+
+  /* Enqueue: a link where the attachments are copied first. */
+  planted_tmp = g_strdup_printf ("%s/%s.d", tmp, esa_report_get_uuid (r));
+  g_assert_cmpint (symlink (victim2, planted_tmp), ==, 0);
+  g_assert_true (esa_queue_enqueue (queue, r, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (count_entries (victim2), ==, 0);
+
+  /* Remove: its attachment folder swapped for a link. */
+  g_assert_true (esa_queue_enqueue (queue, r2, &error));
+  r2_att = g_strdup_printf ("%s/%s.d", f->spool, esa_report_get_uuid (r2));
+  esa_test_rmtree (r2_att);
+  g_assert_cmpint (symlink (victim, r2_att), ==, 0);
+  g_assert_true (esa_queue_remove (queue, esa_report_get_uuid (r2), &error));
+  g_assert_no_error (error);
+  g_assert_true (g_file_test (victim_file, G_FILE_TEST_IS_REGULAR));
+  g_assert_false (g_file_test (r2_att, G_FILE_TEST_EXISTS));
+
+  /* Fail: a link waiting in failed/ where the folder moves to. */
+  g_assert_true (esa_queue_enqueue (queue, r3, &error));
+  r3_failed_att = g_strdup_printf ("%s/failed/%s.d", f->spool, esa_report_get_uuid (r3));
+  g_assert_cmpint (symlink (victim, r3_failed_att), ==, 0);
+  g_assert_true (esa_queue_fail (queue, esa_report_get_uuid (r3), "SDC: 422", &error));
+  g_assert_no_error (error);
+  g_assert_true (g_file_test (victim_file, G_FILE_TEST_IS_REGULAR));
+  g_assert_cmpuint (count_entries (victim), ==, 1);
+  g_assert_true (g_file_test (r3_failed_att, G_FILE_TEST_IS_DIR));
+  g_assert_false (g_file_test (r3_failed_att, G_FILE_TEST_IS_SYMLINK));
+
+  /* A report file swapped for a link is not read through it. */
+  {
+    g_autofree char *json = g_strdup_printf ("%s/%s.json", f->spool, esa_report_get_uuid (r));
+    g_autofree char *elsewhere = g_build_filename (f->dir, "elsewhere.json", NULL);
+    g_assert_cmpint (g_rename (json, elsewhere), ==, 0);
+    g_autofree char *text = read_file (elsewhere);
+    g_assert_cmpint (symlink (elsewhere, json), ==, 0);
+    g_test_expect_message ("esa", G_LOG_LEVEL_WARNING, "spool: *.json: *symbolic links*; moved to */failed/*.json.corrupt");
+    g_assert_null (esa_queue_load (queue, esa_report_get_uuid (r), NULL, &error));
+    g_test_assert_expected_messages ();
+    g_assert_error (error, ESA_ERROR, ESA_ERROR_INVALID_DATA);
+    g_test_message ("%s", error->message);
+    g_clear_error (&error);
+    /* The link was moved aside, its target left as it was. */
+    {
+      g_autofree char *after = read_file (elsewhere);
+      g_assert_cmpstr (after, ==, text);
+    }
+  }
+}
+
 typedef struct {
   EsaQueue *queue;
   GPtrArray *uuids; /* filled by the thread */
@@ -754,6 +840,7 @@ main (int argc, char **argv)
   ADD ("/queue/stray-file", test_queue_stray_file);
   ADD ("/queue/corrupt-while-open", test_queue_corrupt_while_open);
   ADD ("/queue/corrupt-quarantine-retry", test_queue_corrupt_quarantine_retry);
+  ADD ("/queue/symlinks", test_queue_symlinks);
   ADD ("/queue/threads", test_queue_threads);
   ADD ("/queue/kill9", test_queue_kill9);
 #undef ADD
