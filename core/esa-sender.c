@@ -24,6 +24,7 @@ struct _EsaSender {
 };
 
 typedef struct {
+  EsaEngine *engine;
   EsaConfig *config;
   EsaQueue *queue;
   JsonArray *delivered;    /* {uuid, kind, plugin, answer, route} */
@@ -172,14 +173,23 @@ pass_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *can
       p->not_activated = g_error_matches (error, ESA_ERROR, ESA_ERROR_NOT_ACTIVATED);
       p->message = g_strdup_printf ("%u report(s) kept: %s", queued, error->message);
       /* Kept, not rescheduled: activation kicks the queue. Anyone waiting
-       * for one of these learns why now, not at their timeout. */
-      for (;;)
+       * for one of these learns why now, not at their timeout. (Only those
+       * and the oldest few are listed: not a record per report of 100,000.) */
+      for (guint seen = 0;;)
         {
           g_autoptr (GPtrArray) batch = esa_queue_list_brief (p->queue, cursor, PASS_BATCH);
           if (batch->len == 0)
             break;
-          for (guint i = 0; i < batch->len; i++)
-            record_failure (p, g_ptr_array_index (batch, i), error->message, FALSE);
+          for (guint i = 0; i < batch->len; i++, seen++)
+            {
+              EsaQueueEntry *e = g_ptr_array_index (batch, i);
+              gboolean waited;
+              g_mutex_lock (&p->engine->waiters_lock);
+              waited = g_hash_table_contains (p->engine->waiters, e->uuid);
+              g_mutex_unlock (&p->engine->waiters_lock);
+              if (waited || seen < PASS_BATCH)
+                record_failure (p, e, error->message, FALSE);
+            }
           g_clear_pointer (&cursor, esa_queue_entry_free);
           cursor = g_ptr_array_steal_index (batch, batch->len - 1);
         }
@@ -335,6 +345,7 @@ start_pass (EsaSender *self)
       return;
     }
   p = g_new0 (Pass, 1);
+  p->engine = self->engine;
   p->config = esa_config_ref (self->engine->config);
   p->queue = self->engine->queue;
   p->delivered = json_array_new ();
