@@ -49,7 +49,7 @@ sdc_start () {
   sdc_dir=$1
   [ -d "$sdc_dir" ] || "$BUILD/sdc/esa-sdc" init "$sdc_dir" >/dev/null
   sdc_port=$(free_port)
-  "$BUILD/sdc/esa-sdc" serve --dir="$sdc_dir" --listen="127.0.0.1:$sdc_port" 2>"$sdc_dir.log" &
+  "$BUILD/sdc/esa-sdc" serve --dir="$sdc_dir" --listen="127.0.0.1:$sdc_port" >/dev/null 2>"$sdc_dir.log" &
   sdc_pid=$!; bench_pids="$bench_pids $sdc_pid"
   wait_port "$sdc_port"
 }
@@ -120,4 +120,15 @@ fill () {
     -I"$top/core" -I"$top/protocol" $(pkg-config --cflags glib-2.0 json-glib-1.0) \
     "$fb/core/.libs/libesa.so" -Wl,-rpath,"$fb/core/.libs" $(pkg-config --libs glib-2.0 json-glib-1.0)
   "$work/queue-fill" "$1" "$2"
+}
+
+# queued_states N: two activated esads whose SDC is gone, $work/A with an
+# empty spool and $work/B with N reports queued.
+queued_states () {
+  sdc_start "$work/sdc"
+  activated_state "$work/A"
+  activated_state "$work/B"
+  kill "$sdc_pid"; wait "$sdc_pid" 2>/dev/null || true
+  t0=$(now); fill "$work/B/state/spool" "$1"; tfill=$(since "$t0")
+  echo "filled $1 reports in $tfill s: $(echo "$1 $tfill" | awk '{ printf "%.0f", $1 / $2 }') enqueues/s (${FILL_BUILD:-$BUILD})"
 }

@@ -12,12 +12,7 @@ need "$BUILD/daemon/esad" "$BUILD/cli/esactl" "$BUILD/sdc/esa-sdc"
 N=${N:-100000}
 ROUNDS=${ROUNDS:-3}
 
-sdc_start "$work/sdc"
-activated_state "$work/A"
-activated_state "$work/B"
-kill "$sdc_pid"; wait "$sdc_pid" 2>/dev/null || true
-t0=$(now); fill "$work/B/state/spool" "$N"; tfill=$(since "$t0")
-echo "filled $N reports in $tfill s: $(echo "$N $tfill" | awk '{ printf "%.0f", $1 / $2 }') enqueues/s ($BUILD)"
+queued_states "$N"
 
 page="--limit 50 --offset $((N - 50))"
 conf_dir=$work/A

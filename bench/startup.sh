@@ -11,12 +11,7 @@ need "$BUILD/daemon/esad" "$BUILD/cli/esactl" "$BUILD/sdc/esa-sdc"
 N=${N:-100000}
 ROUNDS=${ROUNDS:-3}
 
-sdc_start "$work/sdc"
-activated_state "$work/A"
-activated_state "$work/B"
-kill "$sdc_pid"; wait "$sdc_pid" 2>/dev/null || true
-t0=$(now); fill "$work/B/state/spool" "$N"
-echo "filled $N reports in $(since "$t0") s ($BUILD)"
+queued_states "$N"
 
 : > "$work/A.t"; : > "$work/B.t"
 for r in $(seq "$ROUNDS"); do

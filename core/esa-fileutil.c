@@ -269,44 +269,33 @@ esa_fileutil_write_at (int dirfd, const char *what, const char *name, int tmp_di
 }
 
 static char *
-digest_hex (gnutls_hash_hd_t h)
+digest_hex (const guint8 digest[32])
 {
-  guint8 digest[32];
   char *hex = g_malloc (65);
-  gnutls_hash_deinit (h, digest);
-  for (guint i = 0; i < sizeof digest; i++)
+  for (guint i = 0; i < 32; i++)
     g_snprintf (hex + 2 * i, 3, "%02x", digest[i]);
   return hex;
 }
 
-gboolean
-esa_fileutil_copy_hash_at (const char *src, int dst_dirfd, const char *what, const char *dst_name,
-                           int mode, guint64 *size_out, char **sha256_out, GError **error)
+/* Reads @in to the end, hashing, and (@out >= 0) writes and fsyncs a copy.
+ * The one loop behind both the spool's copy and a plain hash. */
+static gboolean
+hash_stream (int in, const char *src, int out, const char *what, const char *dst_name,
+             guint64 *size_out, char **sha256_out, GError **error)
 {
-  g_autofree char *buf = NULL;
+  g_autofree char *buf = g_malloc (COPY_CHUNK);
   gnutls_hash_hd_t h = NULL;
+  guint8 digest[32];
   guint64 total = 0, flushed = 0;
-  int in, out;
-  in = open (src, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-  if (in < 0)
-    return set_io_error (error, "cannot open", src);
-  out = esa_fileutil_create_at (dst_dirfd, what, dst_name, mode, error);
-  if (out < 0)
-    {
-      close (in);
-      return FALSE;
-    }
+  gboolean ok = FALSE;
   if (gnutls_hash_init (&h, GNUTLS_DIG_SHA256) < 0)
     {
-      close (in);
-      close (out);
       g_set_error (error, ESA_ERROR, ESA_ERROR_FAILED, "cannot start a SHA-256");
       return FALSE;
     }
 #ifdef POSIX_FADV_SEQUENTIAL
   posix_fadvise (in, 0, 0, POSIX_FADV_SEQUENTIAL);
 #endif
-  buf = g_malloc (COPY_CHUNK);
   for (;;)
     {
       ssize_t n = read (in, buf, COPY_CHUNK);
@@ -319,19 +308,18 @@ esa_fileutil_copy_hash_at (const char *src, int dst_dirfd, const char *what, con
         }
       if (n == 0)
         {
-          if (fsync (out) != 0)
-            set_errno_error_at (error, "cannot sync", what, dst_name);
+          ok = out < 0 || fsync (out) == 0 || set_errno_error_at (error, "cannot sync", what, dst_name);
           break;
         }
       gnutls_hash (h, buf, (size_t) n);
-      if (!write_all (out, buf, (gsize) n))
+      if (out >= 0 && !write_all (out, buf, (gsize) n))
         {
           set_errno_error_at (error, "cannot write", what, dst_name);
           break;
         }
       total += (guint64) n;
 #ifdef SYNC_FILE_RANGE_WRITE
-      if (total - flushed >= WRITEBACK_STEP)
+      if (out >= 0 && total - flushed >= WRITEBACK_STEP)
         {
           sync_file_range (out, (off_t) flushed, (off_t) (total - flushed), SYNC_FILE_RANGE_WRITE);
           flushed = total;
@@ -340,66 +328,53 @@ esa_fileutil_copy_hash_at (const char *src, int dst_dirfd, const char *what, con
       (void) flushed;
 #endif
     }
-  close (in);
-  if (close (out) != 0 && (error == NULL || *error == NULL))
-    set_errno_error_at (error, "cannot write", what, dst_name);
-  if (error != NULL && *error != NULL)
-    {
-      guint8 scratch[32];
-      gnutls_hash_deinit (h, scratch);
-      return FALSE;
-    }
+  gnutls_hash_deinit (h, digest);
+  if (!ok)
+    return FALSE;
   if (size_out != NULL)
     *size_out = total;
   if (sha256_out != NULL)
-    *sha256_out = digest_hex (h);
-  else
-    {
-      guint8 scratch[32];
-      gnutls_hash_deinit (h, scratch);
-    }
+    *sha256_out = digest_hex (digest);
   return TRUE;
+}
+
+gboolean
+esa_fileutil_copy_hash_at (const char *src, int dst_dirfd, const char *what, const char *dst_name,
+                           int mode, guint64 *size_out, char **sha256_out, GError **error)
+{
+  gboolean ok;
+  int in, out;
+  in = open (src, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+  if (in < 0)
+    return set_io_error (error, "cannot open", src);
+  out = esa_fileutil_create_at (dst_dirfd, what, dst_name, mode, error);
+  if (out < 0)
+    {
+      close (in);
+      return FALSE;
+    }
+  ok = hash_stream (in, src, out, what, dst_name, size_out, sha256_out, error);
+  close (in);
+  if (close (out) != 0 && ok)
+    {
+      set_errno_error_at (error, "cannot write", what, dst_name);
+      g_clear_pointer (sha256_out, g_free);
+      return FALSE;
+    }
+  return ok;
 }
 
 char *
 esa_fileutil_sha256_file (const char *path, guint64 *size_out, GError **error)
 {
-  g_autofree char *buf = NULL;
-  gnutls_hash_hd_t h = NULL;
-  guint64 total = 0;
+  char *sha256 = NULL;
   int in = open (path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
   if (in < 0)
     {
       set_io_error (error, "cannot open", path);
       return NULL;
     }
-  if (gnutls_hash_init (&h, GNUTLS_DIG_SHA256) < 0)
-    {
-      close (in);
-      g_set_error (error, ESA_ERROR, ESA_ERROR_FAILED, "cannot start a SHA-256");
-      return NULL;
-    }
-  buf = g_malloc (COPY_CHUNK);
-  for (;;)
-    {
-      ssize_t n = read (in, buf, COPY_CHUNK);
-      if (n < 0 && errno == EINTR)
-        continue;
-      if (n < 0)
-        {
-          guint8 scratch[32];
-          set_io_error (error, "cannot read", path);
-          gnutls_hash_deinit (h, scratch);
-          close (in);
-          return NULL;
-        }
-      if (n == 0)
-        break;
-      gnutls_hash (h, buf, (size_t) n);
-      total += (guint64) n;
-    }
+  hash_stream (in, path, -1, NULL, NULL, size_out, &sha256, error);
   close (in);
-  if (size_out != NULL)
-    *size_out = total;
-  return digest_hex (h);
+  return sha256;
 }
