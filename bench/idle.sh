@@ -21,6 +21,7 @@ activated_state "$d" "diag heartbeat snap sysinfo uak"
 for r in $(seq "$ROUNDS"); do
   esad_start "$d"; esad_wait "$(now)" >/dev/null
   esactl heartbeat >/dev/null
+  rm -f "$work/ref.sock"
   "$work/idle-ref" "$work/ref.sock" & ref_pid=$!; bench_pids="$bench_pids $ref_pid"
   sleep "$IDLE_S"
   rss_kib "$esad_pid" | awk '{ printf "%.1f\n", $1 / 1024 }' >> "$work/esad.rss"; threads "$esad_pid" >> "$work/esad.thr"

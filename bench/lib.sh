@@ -43,13 +43,13 @@ rss_kib () { awk '/VmRSS/ { print $2 }' "/proc/$1/status"; }
 hwm_kib () { awk '/VmHWM/ { print $2 }' "/proc/$1/status"; }
 threads () { awk '/Threads/ { print $2 }' "/proc/$1/status"; }
 
-# sdc_start DIR: an esa-sdc (created on first use) on a free loopback port;
-# sets sdc_port, sdc_pid.
+# sdc_start DIR: an esa-sdc (created on first use) on a free loopback port,
+# with $SDC_ARGS; sets sdc_port, sdc_pid.
 sdc_start () {
   sdc_dir=$1
   [ -d "$sdc_dir" ] || "$BUILD/sdc/esa-sdc" init "$sdc_dir" >/dev/null
   sdc_port=$(free_port)
-  "$BUILD/sdc/esa-sdc" serve --dir="$sdc_dir" --listen="127.0.0.1:$sdc_port" >/dev/null 2>"$sdc_dir.log" &
+  "$BUILD/sdc/esa-sdc" serve --dir="$sdc_dir" --listen="127.0.0.1:$sdc_port" ${SDC_ARGS:-} >/dev/null 2>"$sdc_dir.log" &
   sdc_pid=$!; bench_pids="$bench_pids $sdc_pid"
   wait_port "$sdc_port"
 }

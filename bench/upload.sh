@@ -4,22 +4,25 @@
 # PUT the file, to the same esa-sdc with the same credentials. Interleaved
 # A B A B rounds, min and median of MiB/s, esad's peak RSS while uploading.
 # Loopback only; stops all it starts. Needs the test plugin (make check):
-# tests/plugins/.libs/good.so submits a report with the file it is given.
+# tests/plugins/.libs/good.so submits a report with the file it is given
+# (GOOD_SO= another build's, to measure an older esad with it).
 #
 #   BUILD=_build SIZE_MIB=512 ROUNDS=3 bench/upload.sh
 # Targets (issue 13): >= 0.95x curl end to end; esad peak RSS <= 16 MiB.
 . "$(dirname "$0")/lib.sh"
 need "$BUILD/daemon/esad" "$BUILD/cli/esactl" "$BUILD/sdc/esa-sdc"
-[ -f "$BUILD/tests/plugins/.libs/good.so" ] || { echo "bench/upload.sh: build the tests first (make check)" >&2; exit 1; }
+GOOD_SO=${GOOD_SO:-$BUILD/tests/plugins/.libs/good.so}
+[ -f "$GOOD_SO" ] || { echo "bench/upload.sh: build the tests first (make check) or set GOOD_SO" >&2; exit 1; }
 command -v curl >/dev/null || { echo "bench/upload.sh: curl not installed" >&2; exit 1; }
 SIZE_MIB=${SIZE_MIB:-512}
 ROUNDS=${ROUNDS:-3}
 
+SDC_ARGS="--max-attachment=$(((SIZE_MIB + 1) * 1048576))"
 sdc_start "$work/sdc"
 d=$work/agent
 activated_state "$d"
 sed -i 's/^enabled=.*/enabled=heartbeat;good/' "$d/esa.conf"
-cp "$BUILD/tests/plugins/.libs/good.so" "$d/plugins/good.so"; chmod 0755 "$d/plugins/good.so"
+cp "$GOOD_SO" "$d/plugins/good.so"; chmod 0755 "$d/plugins/good.so"
 sid=$(python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['system_id'])" "$d/state/credentials")
 pw=$(python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['password'])" "$d/state/credentials")
 sock=$(python3 -c "

@@ -8,6 +8,9 @@
 #include "esa/esa-json.h"
 
 #include <string.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 
 static void
 get_status (EsaControl *ctl, SoupServerMessage *msg, const char *rest, JsonObject *body,
@@ -110,6 +113,11 @@ list_data_free (ListData *ld)
 {
   g_object_unref (ld->msg);
   g_free (ld);
+#ifdef __GLIBC__
+  /* An unpaged listing of a big queue builds a big answer once: give the
+   * memory back rather than keep it for good. */
+  malloc_trim (0);
+#endif
 }
 
 /* ?limit=N&offset=M, each optional (no limit: everything). */

@@ -409,6 +409,12 @@ job_call_thread (gpointer user_data)
   return NULL;
 }
 
+static gint
+cmp_gint64 (const gint64 *a, const gint64 *b)
+{
+  return *a < *b ? -1 : *a > *b;
+}
+
 static guint
 count_dir (const char *dir)
 {
@@ -435,8 +441,9 @@ test_esad_enqueue_does_not_stall (Fixture *f, gconstpointer user_data)
       f->dir, f->dir, f->pid_file);
   JobCall jc = { f->sock, NULL, NULL };
   GThread *thread;
-  gint64 worst = 0;
-  guint during_copy = 0, samples = 0;
+  g_autoptr (GArray) during = g_array_new (FALSE, FALSE, sizeof (gint64));
+  gint64 worst = 0, median;
+  guint samples = 0;
   int fd;
 
   copy_module ("tests/plugins/.libs/good.so", plugins, "good.so");
@@ -460,10 +467,11 @@ test_esad_enqueue_does_not_stall (Fixture *f, gconstpointer user_data)
           g_autofree char *answer = control_http (f->sock, "GET", paths[i], NULL);
           gint64 dt = g_get_monotonic_time () - t0;
           g_assert_true (g_str_has_prefix (answer, "HTTP/1.1 200"));
-          /* Only samples that began and ended during the copy count. */
-          if (copying && count_dir (tmp) > 0)
+          /* Samples asked while the copy ran. Before the fix there were at
+           * most one or two (each waited for the whole copy). */
+          if (copying)
             {
-              during_copy++;
+              g_array_append_val (during, dt);
               worst = MAX (worst, dt);
             }
           samples++;
@@ -471,11 +479,15 @@ test_esad_enqueue_does_not_stall (Fixture *f, gconstpointer user_data)
       g_usleep (5000);
     }
   g_thread_join (thread);
-  g_test_message ("%u samples, %u during the copy, slowest answer then %" G_GINT64_FORMAT " us", samples,
-                  during_copy, worst);
   g_assert_true (g_str_has_prefix (jc.answer, "HTTP/1.1 200"));
-  g_assert_cmpuint (during_copy, >=, 3);
-  g_assert_cmpint (worst, <, 100 * 1000);
+  g_assert_cmpuint (during->len, >=, 5);
+  g_array_sort (during, (GCompareFunc) cmp_gint64);
+  median = g_array_index (during, gint64, during->len / 2);
+  g_test_message ("%u samples, %u during the copy: median %" G_GINT64_FORMAT " us, slowest %" G_GINT64_FORMAT " us",
+                  samples, during->len, median, worst);
+  /* The median, not the slowest: on a shared 2-core machine at load 15 the
+   * scheduler alone can delay one answer past 100 ms. */
+  g_assert_cmpint (median, <, 100 * 1000);
   g_free (jc.body);
   g_free (jc.answer);
 }
