@@ -492,6 +492,60 @@ test_esad_enqueue_does_not_stall (Fixture *f, gconstpointer user_data)
   g_free (jc.answer);
 }
 
+/* Issue 10 item 7 through the control socket: a truncated report file is
+ * counted in `status` ("failed"), listed by `queue list` with its reason,
+ * and `queue retry` sees it (and says it is still corrupt). */
+static void
+test_esad_corrupt_report_listed (Fixture *f, gconstpointer user_data)
+{
+  g_autofree char *spool = g_build_filename (f->dir, "state", "spool", NULL);
+  g_autofree char *uuid = g_uuid_string_random ();
+  g_autofree char *path = g_strdup_printf ("%s/%s.json", spool, uuid);
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+  g_autoptr (JsonNode) list = NULL;
+  JsonArray *failed;
+  gint64 deadline;
+  int rc;
+
+  g_assert_cmpint (g_mkdir_with_parents (spool, 0700), ==, 0);
+  esa_test_write_file (path, "{\"report\": {\"uuid\": \"trunc", 0600);
+  start_esad (f);
+  /* The spool's index thread quarantines it shortly after the start. */
+  deadline = g_get_monotonic_time () + 10 * G_USEC_PER_SEC;
+  for (;;)
+    {
+      g_autoptr (JsonNode) status = esactl_json (f, "status", NULL);
+      JsonObject *o = json_node_get_object (status);
+      if (json_object_get_int_member (o, "failed") == 1)
+        break;
+      g_assert_cmpint (g_get_monotonic_time (), <, deadline);
+      g_usleep (20 * 1000);
+    }
+  list = esactl_json (f, "queue", "list", NULL);
+  failed = json_object_get_array_member (json_node_get_object (list), "failed");
+  g_assert_cmpuint (json_array_get_length (failed), ==, 1);
+  {
+    /* Not among the queued ones (the heartbeat job may have queued its own). */
+    g_autofree char *queued = json_to_string (json_object_get_member (json_node_get_object (list), "queued"), FALSE);
+    g_assert_null (strstr (queued, uuid));
+  }
+  {
+    JsonObject *e = json_array_get_object_element (failed, 0);
+    g_assert_cmpstr (json_object_get_string_member (e, "uuid"), ==, uuid);
+    g_assert_true (json_object_get_boolean_member (e, "corrupt"));
+    g_assert_true (g_str_has_prefix (json_object_get_string_member (e, "failed_reason"), "spool file corrupt: "));
+  }
+  rc = esactl (f, &out, &err, "queue", "list", NULL);
+  g_assert_cmpint (rc, ==, 0);
+  g_assert_nonnull (strstr (out, "spool file corrupt"));
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+  rc = esactl (f, &out, &err, "queue", "retry", uuid, NULL);
+  g_assert_cmpint (rc, !=, 0);
+  g_assert_nonnull (strstr (err, "still corrupt"));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -501,6 +555,7 @@ main (int argc, char **argv)
   ADD ("/esad/stale-socket", test_esad_stale_socket);
   ADD ("/esad/bad-config", test_esad_bad_config);
   ADD ("/esad/enqueue-does-not-stall", test_esad_enqueue_does_not_stall);
+  ADD ("/esad/corrupt-report-listed", test_esad_corrupt_report_listed);
 #undef ADD
   return g_test_run ();
 }
