@@ -4,6 +4,7 @@
 #include "esactl-private.h"
 #include "esa-config.h"
 #include "esa/esa-error.h"
+#include "esa/esa-json.h"
 #include "esa-plugin-loader.h"
 
 static int
@@ -135,9 +136,28 @@ print_entries (JsonArray *a, gboolean failed)
 static int
 cmd_queue_list (EsactlOptions *opts, int argc, char **argv)
 {
+  gint limit = -1, offset = 0;
+  GOptionEntry entries[] = {
+    { "limit", 'n', 0, G_OPTION_ARG_INT, &limit, "Show at most N reports of each list", "N" },
+    { "offset", 0, 0, G_OPTION_ARG_INT, &offset, "Skip the first M (oldest) reports of each list", "M" },
+    { NULL },
+  };
+  g_auto (GStrv) av = esactl_with_arg0 ("queue list", argc, argv);
   g_autoptr (JsonNode) reply = NULL;
+  g_autoptr (GString) path = g_string_new ("/v1/queue");
   JsonObject *o;
-  int rc = esactl_call (opts, "GET", "/v1/queue", NULL, &reply);
+  int rc;
+  if (!esactl_parse_options ("queue list", &av, entries))
+    return ESACTL_EXIT_USAGE;
+  if (g_strv_length (av) != 1 || limit < -1 || offset < 0)
+    {
+      g_printerr ("esactl queue list: expected [--limit N] [--offset M], N and M >= 0\n");
+      return ESACTL_EXIT_USAGE;
+    }
+  g_string_append_printf (path, "?offset=%d", offset);
+  if (limit >= 0)
+    g_string_append_printf (path, "&limit=%d", limit);
+  rc = esactl_call (opts, "GET", path->str, NULL, &reply);
   if (rc != 0)
     return rc;
   if (opts->json)
@@ -146,11 +166,12 @@ cmd_queue_list (EsactlOptions *opts, int argc, char **argv)
       return 0;
     }
   o = json_node_get_object (reply);
-  g_print ("Waiting to be sent:\n");
+  g_print ("Waiting to be sent (%" G_GINT64_FORMAT " in all):\n", esa_json_peek_int (o, "total_queued", 0));
   print_entries (json_object_get_array_member (o, "queued"), FALSE);
   if (json_array_get_length (json_object_get_array_member (o, "failed")) > 0)
     {
-      g_print ("\nRejected by the SDC (in failed/):\n");
+      g_print ("\nRejected by the SDC or unreadable (in failed/, %" G_GINT64_FORMAT " in all):\n",
+               esa_json_peek_int (o, "total_failed", 0));
       print_entries (json_object_get_array_member (o, "failed"), TRUE);
     }
   return 0;
@@ -211,7 +232,7 @@ cmd_config_check (EsactlOptions *opts, int argc, char **argv)
 const EsactlCommand esactl_core_commands[] = {
   { NULL, "status", "", "show the agent, its jobs and its queue", cmd_status },
   { "plugin", "list", "", "list plugins: enabled, loaded, disabled or refused (and why)", cmd_plugin_list },
-  { "queue", "list", "", "list reports waiting to be sent and those the SDC rejected", cmd_queue_list },
+  { "queue", "list", "[--limit N] [--offset M]", "list reports waiting to be sent and those the SDC rejected", cmd_queue_list },
   { "config", "check", "[FILE]", "validate a config file", cmd_config_check },
   { NULL, NULL, NULL, NULL, NULL },
 };

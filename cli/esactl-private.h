@@ -42,6 +42,10 @@ char *esactl_socket_path (EsactlOptions *opts);
 
 /* Prints @node as pretty JSON to stdout. */
 void  esactl_print_json (JsonNode *node);
+/* A command's options: GOption over @argv (argv[0] first, see esactl_with_arg0). */
+gboolean esactl_parse_options (const char *cmd, char ***argv, GOptionEntry *entries);
+/* GOption wants argv[0]; command functions get the words after the command. */
+char   **esactl_with_arg0    (const char *name, int argc, char **argv);
 
 /* A simple text table: columns sized to content, header underlined. */
 typedef struct _EsactlTable EsactlTable;

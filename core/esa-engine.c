@@ -372,8 +372,9 @@ JsonNode *
 esa_engine_status_to_json (EsaEngine *self)
 {
   g_autoptr (JsonBuilder) b = json_builder_new ();
-  g_autoptr (GPtrArray) queued = esa_queue_list (self->queue);
-  g_autoptr (GPtrArray) failed = esa_queue_list_failed (self->queue);
+  guint failed = 0;
+  /* Counts from the queue's index: status never reads the spool. */
+  guint queued = esa_queue_count (self->queue, &failed);
   g_autofree char *started = g_date_time_format_iso8601 (self->started);
   guint loaded = 0;
   for (guint i = 0; i < self->plugins->len; i++)
@@ -392,9 +393,9 @@ esa_engine_status_to_json (EsaEngine *self)
   json_builder_set_member_name (b, "plugins_loaded");
   json_builder_add_int_value (b, loaded);
   json_builder_set_member_name (b, "queued");
-  json_builder_add_int_value (b, queued->len);
+  json_builder_add_int_value (b, queued);
   json_builder_set_member_name (b, "failed");
-  json_builder_add_int_value (b, failed->len);
+  json_builder_add_int_value (b, failed);
   json_builder_set_member_name (b, "platform");
   {
     JsonNode *pn = json_node_new (JSON_NODE_OBJECT);

@@ -25,6 +25,7 @@ struct _EsaSender {
 };
 
 typedef struct {
+  EsaEngine *engine;
   EsaConfig *config;
   EsaQueue *queue;
   JsonArray *delivered;    /* {uuid, kind, plugin, answer, route} */
@@ -93,9 +94,14 @@ send_one (Pass *p, EsaTransport *transport, EsaQueueEntry *e, GCancellable *canc
 
   if (report == NULL)
     {
-      g_warning ("spool: %s", error->message);
-      if (!esa_queue_fail (p->queue, e->uuid, error->message, NULL))
-        g_warning ("spool: cannot move %s aside", e->uuid);
+      /* A file that no longer reads as a report is already quarantined
+       * (with a warning); anything else is moved aside here. */
+      if (!g_error_matches (error, ESA_ERROR, ESA_ERROR_INVALID_DATA))
+        {
+          g_warning ("spool: %s", error->message);
+          if (!esa_queue_fail (p->queue, e->uuid, error->message, NULL))
+            g_warning ("spool: cannot move %s aside", e->uuid);
+        }
       record_failure (p, e, error->message, TRUE);
       return TRUE;
     }
@@ -170,16 +176,24 @@ clamp_next_attempt (Pass *p, EsaQueueEntry *e, gint64 now)
   return *held;
 }
 
+/* The queue is walked in pieces from its index: a pass over 100,000 reports
+ * never holds them all in memory nor reads a file it does not send. */
+#define PASS_BATCH 256
+
 static void
 pass_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
 {
   Pass *p = task_data;
   g_autoptr (GError) error = NULL;
   g_autoptr (EsaTransport) transport = NULL;
-  g_autoptr (GPtrArray) entries = esa_queue_list (p->queue);
+  g_autoptr (EsaQueueEntry) cursor = NULL;
+  guint queued;
   gint64 now = g_get_real_time () / G_USEC_PER_SEC;
+  gboolean stop = FALSE;
 
-  if (entries->len == 0)
+  esa_queue_wait_ready (p->queue);
+  queued = esa_queue_count (p->queue, NULL);
+  if (queued == 0)
     {
       p->message = g_strdup ("queue empty");
       g_task_return_boolean (task, TRUE);
@@ -189,29 +203,52 @@ pass_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *can
   if (transport == NULL || !esa_transport_open (transport, p->config, &error))
     {
       p->not_activated = g_error_matches (error, ESA_ERROR, ESA_ERROR_NOT_ACTIVATED);
-      p->message = g_strdup_printf ("%u report(s) kept: %s", entries->len, error->message);
+      p->message = g_strdup_printf ("%u report(s) kept: %s", queued, error->message);
       /* Kept, not rescheduled: activation kicks the queue. Anyone waiting
-       * for one of these learns why now, not at their timeout. */
-      for (guint i = 0; i < entries->len; i++)
-        record_failure (p, g_ptr_array_index (entries, i), error->message, FALSE);
+       * for one of these learns why now, not at their timeout. (Only those
+       * and the oldest few are listed: not a record per report of 100,000.) */
+      for (guint seen = 0;;)
+        {
+          g_autoptr (GPtrArray) batch = esa_queue_list_brief (p->queue, cursor, PASS_BATCH);
+          if (batch->len == 0)
+            break;
+          for (guint i = 0; i < batch->len; i++, seen++)
+            {
+              EsaQueueEntry *e = g_ptr_array_index (batch, i);
+              gboolean waited;
+              g_mutex_lock (&p->engine->waiters_lock);
+              waited = g_hash_table_contains (p->engine->waiters, e->uuid);
+              g_mutex_unlock (&p->engine->waiters_lock);
+              if (waited || seen < PASS_BATCH)
+                record_failure (p, e, error->message, FALSE);
+            }
+          g_clear_pointer (&cursor, esa_queue_entry_free);
+          cursor = g_ptr_array_steal_index (batch, batch->len - 1);
+        }
       g_task_return_boolean (task, TRUE);
       return;
     }
-  for (guint i = 0; i < entries->len; i++)
+  while (!stop)
     {
-      EsaQueueEntry *e = g_ptr_array_index (entries, i);
-      gint64 next_attempt = clamp_next_attempt (p, e, now);
-      if (!p->force && next_attempt > now)
+      g_autoptr (GPtrArray) batch = esa_queue_list_brief (p->queue, cursor, PASS_BATCH);
+      if (batch->len == 0)
+        break;
+      for (guint i = 0; i < batch->len && !stop; i++)
         {
-          if (p->next_due == 0 || next_attempt < p->next_due)
-            p->next_due = next_attempt;
-          continue;
-        }
-      if (g_cancellable_is_cancelled (cancellable) || !send_one (p, transport, e, cancellable))
-        {
+          EsaQueueEntry *e = g_ptr_array_index (batch, i);
+          gint64 next_attempt = clamp_next_attempt (p, e, now);
+          if (!p->force && next_attempt > now)
+            {
+              if (p->next_due == 0 || next_attempt < p->next_due)
+                p->next_due = next_attempt;
+              continue;
+            }
           /* The others wait for the retry of this one; they are not due sooner. */
-          break;
+          if (g_cancellable_is_cancelled (cancellable) || !send_one (p, transport, e, cancellable))
+            stop = TRUE;
         }
+      g_clear_pointer (&cursor, esa_queue_entry_free);
+      cursor = g_ptr_array_steal_index (batch, batch->len - 1);
     }
   g_task_return_boolean (task, TRUE);
 }
@@ -259,12 +296,12 @@ accumulate (GTask *caller, Pass *p)
 static JsonNode *
 pass_result (Seen *seen, Pass *p, EsaQueue *queue)
 {
-  g_autoptr (GPtrArray) left = esa_queue_list (queue);
+  guint left = esa_queue_count (queue, NULL);
   JsonObject *o = json_object_new ();
   JsonNode *n = json_node_new (JSON_NODE_OBJECT);
   json_object_set_array_member (o, "delivered", json_array_ref (seen->delivered));
   json_object_set_array_member (o, "failed", json_array_ref (seen->failed));
-  json_object_set_int_member (o, "pending", left->len);
+  json_object_set_int_member (o, "pending", left);
   if (p->message != NULL && json_array_get_length (seen->delivered) == 0)
     json_object_set_string_member (o, "message", p->message);
   json_node_take_object (n, o);
@@ -341,6 +378,7 @@ start_pass (EsaSender *self)
       return;
     }
   p = g_new0 (Pass, 1);
+  p->engine = self->engine;
   p->config = esa_config_ref (self->engine->config);
   p->queue = self->engine->queue;
   p->delivered = json_array_new ();
