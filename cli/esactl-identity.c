@@ -4,16 +4,15 @@
 
 #include "esactl-private.h"
 
-#include <glib/gi18n.h>
-
 void
 esactl_print_partition (JsonObject *platform)
 {
   JsonNode *id = json_object_get_member (platform, "lpar_id");
+  JsonNode *os_uuid = json_object_get_member (platform, "os_uuid");
   if (id != NULL && JSON_NODE_HOLDS_VALUE (id) && json_node_get_int (id) >= 0)
     g_print ("partition:  LPAR %" G_GINT64_FORMAT " %s, os_uuid %s\n", json_node_get_int (id),
              esactl_str (platform, "lpar_name"), esactl_str (platform, "os_uuid"));
-  else if (json_object_get_member (platform, "os_uuid") != NULL)
+  else if (os_uuid != NULL && JSON_NODE_HOLDS_VALUE (os_uuid))
     g_print ("os_uuid:    %s\n", esactl_str (platform, "os_uuid"));
 }
 
@@ -65,9 +64,9 @@ cmd_contact_set (EsactlOptions *opts, int argc, char **argv)
 {
   g_autofree char *name = NULL, *email = NULL, *phone = NULL;
   GOptionEntry entries[] = {
-    { "name", 0, 0, G_OPTION_ARG_STRING, &name, N_("Contact person (\"\" clears it)"), "NAME" },
-    { "email", 0, 0, G_OPTION_ARG_STRING, &email, N_("Contact e-mail"), "EMAIL" },
-    { "phone", 0, 0, G_OPTION_ARG_STRING, &phone, N_("Contact phone"), "PHONE" },
+    { "name", 0, 0, G_OPTION_ARG_STRING, &name, "Contact person (\"\" clears it)", "NAME" },
+    { "email", 0, 0, G_OPTION_ARG_STRING, &email, "Contact e-mail", "EMAIL" },
+    { "phone", 0, 0, G_OPTION_ARG_STRING, &phone, "Contact phone", "PHONE" },
     { NULL },
   };
   g_autoptr (GOptionContext) octx = g_option_context_new ("contact set");
