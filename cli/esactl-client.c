@@ -17,12 +17,20 @@ esactl_socket_path (EsactlOptions *opts)
   if (env != NULL && *env != '\0')
     return g_strdup (env);
   config = esa_config_load (opts->config_path, &error);
-  if (config == NULL)
+  if (config == NULL && !g_error_matches (error, ESA_ERROR, ESA_ERROR_NOT_FOUND))
     {
-      if (!g_error_matches (error, ESA_ERROR, ESA_ERROR_NOT_FOUND))
-        return NULL;
-      config = esa_config_new_default ();
+      /* A broken esa.conf on disk must not cut the admin off a running esad
+       * (which still runs on the config it loaded). */
+      static gboolean warned;
+      char *guess = esa_config_guess_socket_path (opts->config_path);
+      if (!warned && !opts->quiet)
+        g_printerr ("esactl: warning: %s has errors (see esactl config check); trying the control socket %s\n",
+                    opts->config_path, guess);
+      warned = TRUE;
+      return guess;
     }
+  if (config == NULL)
+    config = esa_config_new_default ();
   return g_strdup (esa_config_get_socket_path (config));
 }
 
@@ -56,8 +64,7 @@ esactl_call (EsactlOptions *opts, const char *method, const char *path, JsonNode
 
   if (socket_path == NULL)
     {
-      g_autoptr (EsaConfig) config = esa_config_load (opts->config_path, &error);
-      g_printerr ("esactl: %s\n", error ? error->message : "no control socket configured");
+      g_printerr ("esactl: no control socket configured\n");
       return ESACTL_EXIT_CONFIG;
     }
   if (!g_file_test (socket_path, G_FILE_TEST_EXISTS))

@@ -35,8 +35,11 @@ cmd_status (EsactlOptions *opts, int argc, char **argv)
            json_object_get_boolean_member_with_default (p, "is_lpar", FALSE) ? " (LPAR)" : "");
   esactl_print_partition (p);
   g_print ("plugins:    %" G_GINT64_FORMAT " loaded\n", json_object_get_int_member (o, "plugins_loaded"));
-  g_print ("queue:      %" G_GINT64_FORMAT " waiting, %" G_GINT64_FORMAT " failed\n\n",
+  g_print ("queue:      %" G_GINT64_FORMAT " waiting, %" G_GINT64_FORMAT " failed\n",
            json_object_get_int_member (o, "queued"), json_object_get_int_member (o, "failed"));
+  if (json_object_has_member (o, "delivery_blocked"))
+    g_print ("delivery:   BLOCKED, reports kept: %s\n", esactl_str (o, "delivery_blocked"));
+  g_print ("\n");
   jobs = json_object_get_array_member (o, "jobs");
   {
     g_autoptr (EsactlTable) t = esactl_table_new ("JOB", "PLUGIN", "SCHEDULE", "LAST RUN", "NEXT RUN", "LAST RESULT", NULL);
@@ -67,7 +70,7 @@ print_plugins (EsactlOptions *opts, JsonNode *list)
     {
       JsonObject *p = json_array_get_object_element (a, i);
       const char *state = esactl_str (p, "state");
-      gboolean ok = g_str_equal (state, "loaded") || g_str_equal (state, "disabled");
+      gboolean ok = g_str_equal (state, "loaded") || g_str_equal (state, "disabled") || g_str_equal (state, "checked");
       g_autofree char *text = ok ? g_strdup (esactl_str (p, "summary"))
                                  : g_strdup_printf ("%s", esactl_str (p, "reason"));
       esactl_table_add (t, esactl_str (p, "name"), esactl_str (p, "version"),
@@ -76,7 +79,8 @@ print_plugins (EsactlOptions *opts, JsonNode *list)
   esactl_table_print (t);
 }
 
-/* Works without esad: scans the plugin folder itself (read-only; no init). */
+/* Works without esad: checks the plugin folder itself, never loading a
+ * module (that would run plugin code as the caller); details need esad. */
 static int
 cmd_plugin_list (EsactlOptions *opts, int argc, char **argv)
 {
@@ -101,7 +105,8 @@ cmd_plugin_list (EsactlOptions *opts, int argc, char **argv)
       }
     if (!opts->json && !opts->quiet)
       g_printerr ("esactl: esad is not running; scanning %s directly\n", esa_config_get_plugin_dir (config));
-    records = esa_plugin_scan (esa_config_get_plugin_dir (config), esa_config_get_enabled_plugins (config));
+    records = esa_plugin_scan (esa_config_get_plugin_dir (config), esa_config_get_enabled_plugins (config),
+                               ESA_PLUGIN_SCAN_CHECK_ONLY);
     reply = esa_plugin_records_to_json (records);
     print_plugins (opts, reply);
   }
@@ -162,17 +167,24 @@ cmd_config_check (EsactlOptions *opts, int argc, char **argv)
   config = esa_config_load (path, &error);
   if (config == NULL)
     {
+      /* One line per error, every error of the file. */
+      g_auto (GStrv) lines = g_strsplit (error->message, "\n", -1);
       if (opts->json)
         {
           g_autoptr (JsonObject) o = json_object_new ();
           g_autoptr (JsonNode) n = json_node_new (JSON_NODE_OBJECT);
+          JsonArray *errors = json_array_new ();
+          for (guint i = 0; lines[i] != NULL; i++)
+            json_array_add_string_element (errors, lines[i]);
           json_object_set_boolean_member (o, "valid", FALSE);
-          json_object_set_string_member (o, "error", error->message);
+          json_object_set_string_member (o, "error", lines[0]);
+          json_object_set_array_member (o, "errors", errors);
           json_node_set_object (n, o);
           esactl_print_json (n);
         }
       else
-        g_printerr ("esactl: %s\n", error->message);
+        for (guint i = 0; lines[i] != NULL; i++)
+          g_printerr ("esactl: %s\n", lines[i]);
       return ESACTL_EXIT_CONFIG;
     }
   if (opts->json)

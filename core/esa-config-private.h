@@ -56,6 +56,7 @@ struct _EsaConfig {
   char *outbox;         /* for the file transport */
 
   GPtrArray *warnings;  /* char*: unknown groups/keys, each naming file:line */
+  GPtrArray *errors;    /* char*: every problem found while loading, one line each */
 };
 
 G_END_DECLS

@@ -1,5 +1,6 @@
 /* esa-config.c: loads esa.conf (GKeyFile) and validates every core key.
- * Errors name file:line, group, key, value and what was expected; unknown
+ * Errors name file:line, group, key, value and what was expected, one line
+ * each, and every error of a file is reported, not only the first; unknown
  * groups and keys are warnings so a newer config still loads. */
 #include "config.h"
 
@@ -7,9 +8,22 @@
 #include "esa-schedule-private.h"
 #include "esa/esa-error.h"
 
+#include <errno.h>
+#include <fcntl.h>
+#include <glib/gstdio.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
 
 #define DEFAULT_STATE_DIR LOCALSTATEDIR "/esa"
+/* A config is a few KiB; anything this big is not one (/dev/zero …). */
+#define CONFIG_MAX_BYTES (1024 * 1024)
+/* The longest [sdc] timeout= that makes sense for one request. */
+#define TIMEOUT_MAX_S 3600
+/* No duration in esa.conf means more than a year. */
+#define DURATION_MAX_S (366 * 86400)
 
 typedef gboolean (*KeyCheck) (EsaConfig *self, const char *group, const char *key,
                               const char *value, GError **error);
@@ -58,9 +72,12 @@ esa_config_describe_key (EsaConfig *self, const char *group, const char *key)
 {
   guint line = find_line (self, group, key);
   const char *file = self->path != NULL ? self->path : "(defaults)";
+  const char *sep = key != NULL ? " " : "";
+  if (key == NULL)
+    key = "";
   if (line > 0)
-    return g_strdup_printf ("%s:%u: [%s] %s", file, line, group, key);
-  return g_strdup_printf ("%s: [%s] %s", file, group, key);
+    return g_strdup_printf ("%s:%u: [%s]%s%s", file, line, group, sep, key);
+  return g_strdup_printf ("%s: [%s]%s%s", file, group, sep, key);
 }
 
 static gboolean
@@ -77,8 +94,9 @@ fail (EsaConfig *self, const char *group, const char *key, const char *value,
   va_start (args, fmt);
   why = g_strdup_vprintf (fmt, args);
   va_end (args);
-  g_set_error (error, ESA_ERROR, ESA_ERROR_INVALID_CONFIG, "%s: \"%s\": %s", where,
-               value != NULL ? value : "", why);
+  /* Recorded, not thrown: the load goes on, so that `esactl config check`
+   * shows every error at once; esa_config_load reports them all. */
+  g_ptr_array_add (self->errors, g_strdup_printf ("%s: \"%s\": %s", where, value != NULL ? value : "", why));
   return FALSE;
 }
 
@@ -165,7 +183,14 @@ check_proxy_url (EsaConfig *self, const char *group, const char *key, const char
                  GError **error)
 {
   const char *schemes[] = { "http", NULL };
-  return check_url (self, group, key, value, schemes, "http://host:port", error);
+  g_autoptr (GUri) uri = NULL;
+  if (!check_url (self, group, key, value, schemes, "http://host:port", error))
+    return FALSE;
+  /* There is no default proxy port: without one libsoup would try 80. */
+  uri = g_uri_parse (value, G_URI_FLAGS_NONE, NULL);
+  if (g_uri_get_port (uri) <= 0)
+    return fail (self, group, key, value, error, "no port (expected http://host:port)");
+  return TRUE;
 }
 
 static gboolean
@@ -176,6 +201,21 @@ check_duration (EsaConfig *self, const char *group, const char *key, const char 
   g_autoptr (GError) local = NULL;
   if (!esa_duration_parse (value, &s, &local))
     return fail (self, group, key, value, error, "%s", local->message);
+  if (s > DURATION_MAX_S)
+    return fail (self, group, key, value, error, "too long (expected at most 366d)");
+  return TRUE;
+}
+
+static gboolean
+check_timeout (EsaConfig *self, const char *group, const char *key, const char *value,
+               GError **error)
+{
+  guint64 s = 0;
+  if (!check_duration (self, group, key, value, error))
+    return FALSE;
+  esa_duration_parse (value, &s, NULL);
+  if (s > TIMEOUT_MAX_S)
+    return fail (self, group, key, value, error, "too long for one request (expected at most 1h)");
   return TRUE;
 }
 
@@ -218,7 +258,7 @@ static const KeySpec agent_keys[] = {
 static const KeySpec plugins_keys[] = { { "enabled", NULL }, { NULL, NULL } };
 static const KeySpec sdc_keys[] = {
   { "servers", NULL }, { "config-url", check_config_url }, { "ca-file", NULL },
-  { "timeout", check_duration }, { "direct", check_bool }, { NULL, NULL },
+  { "timeout", check_timeout }, { "direct", check_bool }, { NULL, NULL },
 };
 static const KeySpec proxy_keys[] = {
   { "url", check_proxy_url }, { "user", NULL }, { "password-file", NULL }, { NULL, NULL },
@@ -272,16 +312,30 @@ validate_keys (EsaConfig *self, GError **error)
       const KeySpec *spec;
       g_auto (GStrv) keys = NULL;
       if (g_str_has_prefix (group, "plugin."))
-        continue; /* each plugin validates its own group when it reads it */
+        {
+          /* Each plugin validates its values when it reads them; the name
+           * can be checked here. */
+          const char *name = group + strlen ("plugin.");
+          g_auto (GStrv) enabled = g_key_file_get_string_list (self->keyfile, "plugins", "enabled", NULL, NULL);
+          g_autofree char *what = NULL;
+          if (!check_name (self, group, NULL, name, error))
+            continue;
+          if (enabled != NULL && !g_strv_contains ((const char *const *) enabled, name))
+            {
+              what = g_strdup_printf ("plugin %s is not in [plugins] enabled=, its settings are not used", name);
+              warn (self, group, NULL, what);
+            }
+          continue;
+        }
       spec = group_spec (group);
       if (spec == NULL)
         {
           if (g_str_has_prefix (group, "proxy."))
             {
-              g_set_error (error, ESA_ERROR, ESA_ERROR_INVALID_CONFIG,
-                           "%s:%u: [%s]: at most three proxies (expected [proxy.1], [proxy.2] or [proxy.3])",
-                           self->path, find_line (self, group, NULL), group);
-              return FALSE;
+              g_ptr_array_add (self->errors, g_strdup_printf (
+                  "%s:%u: [%s]: at most three proxies (expected [proxy.1], [proxy.2] or [proxy.3])",
+                  self->path, find_line (self, group, NULL), group));
+              continue;
             }
           warn (self, group, NULL, "unknown group, ignored");
           continue;
@@ -302,11 +356,11 @@ validate_keys (EsaConfig *self, GError **error)
           value = g_key_file_get_string (self->keyfile, group, keys[k], NULL);
           if (value == NULL)
             value = g_key_file_get_value (self->keyfile, group, keys[k], NULL);
-          if (ks->check != NULL && !ks->check (self, group, keys[k], value, error))
-            return FALSE;
+          if (ks->check != NULL)
+            ks->check (self, group, keys[k], value, error);
         }
     }
-  return TRUE;
+  return self->errors->len == 0;
 }
 
 static char *
@@ -366,6 +420,114 @@ absolute_from_config (EsaConfig *self, const char *value)
   return g_canonicalize_filename (value, dir);
 }
 
+/* A file the agent will read later (ca-file=, password-file=): it must be
+ * there now, so that `esactl config check` says so, not the first upload. */
+static gboolean
+check_file_exists (EsaConfig *self, const char *group, const char *key, const char *shown,
+                   const char *path, GStatBuf *st)
+{
+  if (g_stat (path, st) != 0)
+    return fail (self, group, key, shown, NULL, "cannot read %s: %s", path, g_strerror (errno));
+  if (!S_ISREG (st->st_mode))
+    return fail (self, group, key, shown, NULL, "%s is not a regular file", path);
+  return TRUE;
+}
+
+/* ca-file=: PEM certificates (what GTlsFileDatabase reads). */
+static void
+check_ca_file (EsaConfig *self, const char *shown)
+{
+  GStatBuf st;
+  g_autofree char *text = NULL;
+  gsize len = 0;
+  if (!check_file_exists (self, "sdc", "ca-file", shown, self->ca_file, &st))
+    return;
+  if (st.st_size > CONFIG_MAX_BYTES)
+    {
+      fail (self, "sdc", "ca-file", shown, NULL, "too large for a CA file (expected PEM certificates)");
+      return;
+    }
+  if (!g_file_get_contents (self->ca_file, &text, &len, NULL))
+    {
+      fail (self, "sdc", "ca-file", shown, NULL, "cannot read %s", self->ca_file);
+      return;
+    }
+  if (g_strstr_len (text, (gssize) len, "-----BEGIN CERTIFICATE-----") == NULL ||
+      g_strstr_len (text, (gssize) len, "-----END CERTIFICATE-----") == NULL)
+    fail (self, "sdc", "ca-file", shown, NULL,
+          "no PEM certificate in it (expected -----BEGIN CERTIFICATE----- blocks)");
+}
+
+/* password-file=: there, and not readable by everyone. */
+static void
+check_password_file (EsaConfig *self, const char *group, const char *shown, const char *path)
+{
+  GStatBuf st;
+  if (!check_file_exists (self, group, "password-file", shown, path, &st))
+    return;
+  if ((st.st_mode & S_IROTH) != 0)
+    fail (self, group, "password-file", shown, NULL,
+          "readable by everyone (mode %04o; expected 0600 or 0640)", (guint) (st.st_mode & 07777));
+}
+
+/* GKeyFile keeps the last of two equal keys without a word; an admin who
+ * adds a line below an old one should hear about it. */
+static void
+check_duplicate_keys (EsaConfig *self)
+{
+  g_auto (GStrv) lines = g_strsplit (self->raw, "\n", -1);
+  g_autoptr (GHashTable) seen = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  g_autofree char *group = NULL;
+  for (guint i = 0; lines[i] != NULL; i++)
+    {
+      g_autofree char *line = g_strstrip (g_strdup (lines[i]));
+      g_autofree char *key = NULL;
+      g_autofree char *id = NULL;
+      const char *eq;
+      gpointer first;
+      if (line[0] == '\0' || line[0] == '#')
+        continue;
+      if (line[0] == '[')
+        {
+          g_free (group);
+          group = g_strndup (line + 1, strlen (line) > 1 ? strlen (line) - 2 : 0);
+          continue;
+        }
+      if (group == NULL || (eq = strchr (line, '=')) == NULL)
+        continue;
+      key = g_strstrip (g_strndup (line, (gsize) (eq - line)));
+      id = g_strdup_printf ("%s\n%s", group, key);
+      if (g_hash_table_lookup_extended (seen, id, NULL, &first))
+        g_ptr_array_add (self->errors, g_strdup_printf (
+            "%s:%u: [%s] %s: \"%s\": duplicate key (already set at line %u; expected each key once)",
+            self->path, i + 1, group, key, g_strstrip ((char *) eq + 1), GPOINTER_TO_UINT (first)));
+      else
+        g_hash_table_insert (seen, g_steal_pointer (&id), GUINT_TO_POINTER (i + 1));
+    }
+}
+
+/* A Unix socket path longer than sun_path is cut short by bind (): esad
+ * would listen somewhere else than esactl looks. */
+static void
+check_socket_length (EsaConfig *self)
+{
+  const gsize max = sizeof (((struct sockaddr_un *) NULL)->sun_path) - 1;
+  gsize len = strlen (self->socket_path);
+  g_autofree char *set = NULL;
+  if (len <= max)
+    return;
+  set = g_key_file_get_string (self->keyfile, "agent", "socket", NULL);
+  if (set != NULL && *set != '\0')
+    fail (self, "agent", "socket", self->socket_path, NULL,
+          "%" G_GSIZE_FORMAT " bytes long, a Unix socket path holds at most %" G_GSIZE_FORMAT " (expected a shorter path)",
+          len, max);
+  else
+    fail (self, "agent", "state-dir", self->state_dir, NULL,
+          "the control socket %s would be %" G_GSIZE_FORMAT " bytes long, a Unix socket path holds at most %"
+          G_GSIZE_FORMAT " (expected a shorter state-dir, or socket=)", self->socket_path, len, max);
+}
+
+/* Reads every value; problems go to self->errors and the reading goes on. */
 static gboolean
 load_values (EsaConfig *self, GError **error)
 {
@@ -376,9 +538,11 @@ load_values (EsaConfig *self, GError **error)
   self->state_dir = get_str (self, "agent", "state-dir", DEFAULT_STATE_DIR);
   g_free (self->socket_path);
   {
-    g_autofree char *def = g_build_filename (self->state_dir, "esad.sock", NULL);
+    /* In its own 0750 folder, which esad gives to the control group. */
+    g_autofree char *def = g_build_filename (self->state_dir, "run", "esad.sock", NULL);
     self->socket_path = get_str (self, "agent", "socket", def);
   }
+  check_socket_length (self);
   g_free (self->plugin_dir);
   self->plugin_dir = get_str (self, "agent", "plugin-dir", PLUGINDIR);
   self->pid_file = get_str (self, "agent", "pid-file", NULL);
@@ -390,23 +554,23 @@ load_values (EsaConfig *self, GError **error)
   g_strfreev (self->enabled_plugins);
   self->enabled_plugins = get_list (self, "plugins", "enabled", no_plugins);
   for (guint i = 0; self->enabled_plugins[i] != NULL; i++)
-    if (!check_name (self, "plugins", "enabled", self->enabled_plugins[i], error))
-      return FALSE;
+    check_name (self, "plugins", "enabled", self->enabled_plugins[i], error);
 
   self->servers = get_list (self, "sdc", "servers", NULL);
   if (self->servers == NULL)
     self->servers = g_new0 (char *, 1);
   for (guint i = 0; self->servers[i] != NULL; i++)
-    if (!check_upload_url (self, "sdc", "servers", self->servers[i], error))
-      return FALSE;
+    check_upload_url (self, "sdc", "servers", self->servers[i], error);
   self->config_url = get_str (self, "sdc", "config-url", NULL);
   {
     g_autofree char *ca = get_str (self, "sdc", "ca-file", NULL);
     self->ca_file = absolute_from_config (self, ca);
+    if (self->ca_file != NULL)
+      check_ca_file (self, ca);
   }
   self->timeout_s = get_duration (self, "sdc", "timeout", 60);
   if (self->timeout_s == 0)
-    return fail (self, "sdc", "timeout", "0", error, "must be at least 1s");
+    fail (self, "sdc", "timeout", "0", error, "must be at least 1s");
   {
     g_autofree char *direct = get_str (self, "sdc", "direct", NULL);
     self->n_proxies = 0;
@@ -417,21 +581,22 @@ load_values (EsaConfig *self, GError **error)
         g_autofree char *pwfile = NULL;
         if (!g_key_file_has_group (self->keyfile, group))
           continue; /* "not configured": the next one is used */
-        p = &self->proxies[self->n_proxies];
+        p = &self->proxies[self->n_proxies++];
         p->url = get_str (self, group, "url", NULL);
         if (p->url == NULL)
-          return fail (self, group, "url", "", error, "missing (expected http://host:port)");
+          fail (self, group, "url", "", error, "missing (expected http://host:port)");
         p->user = get_str (self, group, "user", NULL);
         pwfile = get_str (self, group, "password-file", NULL);
         p->password_file = absolute_from_config (self, pwfile);
         /* Name the key that is there, with its value, not the missing one. */
         if (p->user != NULL && p->password_file == NULL)
-          return fail (self, group, "user", p->user, error,
-                       "user= and password-file= go together (expected password-file= too)");
-        if (p->user == NULL && p->password_file != NULL)
-          return fail (self, group, "password-file", pwfile, error,
-                       "user= and password-file= go together (expected user= too)");
-        self->n_proxies++;
+          fail (self, group, "user", p->user, error,
+                "user= and password-file= go together (expected password-file= too)");
+        else if (p->user == NULL && p->password_file != NULL)
+          fail (self, group, "password-file", pwfile, error,
+                "user= and password-file= go together (expected user= too)");
+        else if (p->password_file != NULL)
+          check_password_file (self, group, pwfile, p->password_file);
       }
     /* Without proxies the route is direct; with proxies, direct only if asked. */
     self->direct = direct != NULL ? g_str_equal (direct, "true") : self->n_proxies == 0;
@@ -448,15 +613,62 @@ load_values (EsaConfig *self, GError **error)
   if (self->backoff_min_s == 0 || self->backoff_min_s > self->backoff_max_s)
     {
       g_autofree char *v = get_str (self, "queue", "backoff-min", "");
-      return fail (self, "queue", "backoff-min", v, error,
-                   "must be at least 1s and not above backoff-max");
+      fail (self, "queue", "backoff-min", v, error, "must be at least 1s and not above backoff-max");
     }
   g_free (self->transport);
   self->transport = get_str (self, "transport", "type", "https");
   self->outbox = get_str (self, "transport", "outbox", NULL);
   if (g_str_equal (self->transport, "file") && self->outbox == NULL)
-    return fail (self, "transport", "outbox", "", error,
-                 "missing (the file transport needs an absolute outbox folder)");
+    fail (self, "transport", "outbox", "", error,
+          "missing (the file transport needs an absolute outbox folder)");
+  return self->errors->len == 0;
+}
+
+/* The file's text: a regular file (a FIFO would block, /dev/zero never
+ * ends) of at most CONFIG_MAX_BYTES. */
+static gboolean
+read_config_file (const char *path, char **text, gsize *len, GError **error)
+{
+  struct stat st;
+  g_autoptr (GString) buf = NULL;
+  int fd = open (path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+  char chunk[8192];
+  ssize_t n;
+  if (fd < 0)
+    {
+      g_set_error (error, ESA_ERROR, errno == ENOENT ? ESA_ERROR_NOT_FOUND : ESA_ERROR_INVALID_CONFIG,
+                   "%s: cannot read: %s", path, g_strerror (errno));
+      return FALSE;
+    }
+  if (fstat (fd, &st) != 0 || !S_ISREG (st.st_mode))
+    {
+      g_set_error (error, ESA_ERROR, ESA_ERROR_INVALID_CONFIG,
+                   "%s: cannot read: not a regular file (expected a config file)", path);
+      close (fd);
+      return FALSE;
+    }
+  buf = g_string_sized_new (MIN ((gsize) st.st_size, (gsize) CONFIG_MAX_BYTES) + 1);
+  while ((n = read (fd, chunk, sizeof chunk)) > 0 || (n < 0 && errno == EINTR))
+    {
+      if (n > 0)
+        g_string_append_len (buf, chunk, n);
+      if (buf->len > CONFIG_MAX_BYTES)
+        break;
+    }
+  close (fd);
+  if (n < 0)
+    {
+      g_set_error (error, ESA_ERROR, ESA_ERROR_INVALID_CONFIG, "%s: cannot read: %s", path, g_strerror (errno));
+      return FALSE;
+    }
+  if (buf->len > CONFIG_MAX_BYTES)
+    {
+      g_set_error (error, ESA_ERROR, ESA_ERROR_INVALID_CONFIG,
+                   "%s: too large (more than %u bytes; expected a config file)", path, CONFIG_MAX_BYTES);
+      return FALSE;
+    }
+  *len = buf->len;
+  *text = g_string_free (g_steal_pointer (&buf), FALSE);
   return TRUE;
 }
 
@@ -501,8 +713,10 @@ esa_config_new_default (void)
   self->ref = 1;
   self->keyfile = g_key_file_new ();
   self->warnings = g_ptr_array_new_with_free_func (g_free);
-  if (!load_values (self, NULL))
-    g_assert_not_reached (); /* the built-in defaults are valid */
+  self->errors = g_ptr_array_new_with_free_func (g_free);
+  load_values (self, NULL);
+  /* The built-in defaults are valid (unless LOCALSTATEDIR makes the socket
+   * path too long, which `esactl config check` then names). */
   return self;
 }
 
@@ -518,14 +732,9 @@ esa_config_load (const char *path, GError **error)
   self->path = g_strdup (path);
   self->keyfile = g_key_file_new ();
   self->warnings = g_ptr_array_new_with_free_func (g_free);
-  if (!g_file_get_contents (path, &self->raw, &len, &local))
-    {
-      g_set_error (error, ESA_ERROR,
-                   g_error_matches (local, G_FILE_ERROR, G_FILE_ERROR_NOENT)
-                       ? ESA_ERROR_NOT_FOUND : ESA_ERROR_INVALID_CONFIG,
-                   "%s: cannot read: %s", path, local->message);
-      return NULL;
-    }
+  self->errors = g_ptr_array_new_with_free_func (g_free);
+  if (!read_config_file (path, &self->raw, &len, error))
+    return NULL;
   if (!g_utf8_validate (self->raw, len, &bad))
     {
       g_set_error (error, ESA_ERROR, ESA_ERROR_INVALID_CONFIG,
@@ -544,9 +753,39 @@ esa_config_load (const char *path, GError **error)
         g_set_error (error, ESA_ERROR, ESA_ERROR_INVALID_CONFIG, "%s: %s", path, local->message);
       return NULL;
     }
-  if (!validate_keys (self, error) || !load_values (self, error))
-    return NULL;
+  check_duplicate_keys (self);
+  validate_keys (self, NULL);
+  load_values (self, NULL);
+  if (self->errors->len > 0)
+    {
+      /* Every error, one line each, in the order of the checks. */
+      g_autofree char *all = NULL;
+      g_ptr_array_add (self->errors, NULL);
+      all = g_strjoinv ("\n", (char **) self->errors->pdata);
+      g_set_error_literal (error, ESA_ERROR, ESA_ERROR_INVALID_CONFIG, all);
+      return NULL;
+    }
   return g_steal_pointer (&self);
+}
+
+char *
+esa_config_guess_socket_path (const char *path)
+{
+  g_autoptr (GKeyFile) kf = g_key_file_new ();
+  g_autofree char *raw = NULL;
+  g_autofree char *socket = NULL;
+  g_autofree char *state = NULL;
+  gsize len = 0;
+  if (read_config_file (path, &raw, &len, NULL) &&
+      g_key_file_load_from_data (kf, raw, len, G_KEY_FILE_NONE, NULL))
+    {
+      socket = g_key_file_get_string (kf, "agent", "socket", NULL);
+      state = g_key_file_get_string (kf, "agent", "state-dir", NULL);
+    }
+  if (socket != NULL && g_path_is_absolute (socket))
+    return g_steal_pointer (&socket);
+  return g_build_filename (state != NULL && g_path_is_absolute (state) ? state : DEFAULT_STATE_DIR,
+                           "run", "esad.sock", NULL);
 }
 
 EsaConfig *
@@ -587,6 +826,7 @@ esa_config_unref (EsaConfig *self)
   g_free (self->transport);
   g_free (self->outbox);
   g_ptr_array_unref (self->warnings);
+  g_ptr_array_unref (self->errors);
   g_free (self);
 }
 

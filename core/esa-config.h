@@ -13,8 +13,14 @@ typedef struct _EsaConfig EsaConfig;
 
 EsaConfig *esa_config_new_default (void);
 /* Loads and validates @path. Errors: ESA_ERROR_INVALID_CONFIG (or NOT_FOUND),
- * message "FILE:LINE: [group] key: "value": problem (expected …)". */
+ * message "FILE:LINE: [group] key: "value": problem (expected …)" — one
+ * such line per problem found, joined by "\n" (every error, not the first).
+ * Only regular files of at most 1 MiB are read. */
 EsaConfig *esa_config_load        (const char *path, GError **error);
+/* The control socket a config at @path names, read as leniently as possible
+ * (for esactl, to reach a running esad while the file on disk is broken):
+ * [agent] socket=, else <state-dir>/run/esad.sock, else the default. */
+char      *esa_config_guess_socket_path (const char *path);
 /* Configs are shared with the sender thread across a SIGHUP: refcounted. */
 EsaConfig *esa_config_ref         (EsaConfig *self);
 void       esa_config_unref        (EsaConfig *self); /* drops one reference */

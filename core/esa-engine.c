@@ -118,7 +118,8 @@ esa_engine_load_plugins (EsaEngine *self)
   g_ptr_array_set_size (self->plugins, 0);
   g_ptr_array_unref (self->plugins);
   self->plugins = esa_plugin_scan (self->config->plugin_dir,
-                                   (const char *const *) self->config->enabled_plugins);
+                                   (const char *const *) self->config->enabled_plugins,
+                                   ESA_PLUGIN_SCAN_LOAD);
   for (guint i = 0; i < self->plugins->len; i++)
     {
       EsaPluginRecord *rec = g_ptr_array_index (self->plugins, i);

@@ -152,12 +152,24 @@ esa_child_setup (gpointer user_data)
   setpgid (0, 0);
 }
 
+/* ESA_COMMAND_PATH, the test suite's fake commands: compiled in only with
+ * configure --enable-test-hooks; an installed esad (root) never reads it. */
+static const char *
+esa_command_path_hook (void)
+{
+#ifdef ESA_ENABLE_TEST_HOOKS
+  return g_getenv ("ESA_COMMAND_PATH");
+#else
+  return NULL;
+#endif
+}
+
 /* argv[0] without a slash: ESA_COMMAND_PATH first (the test hook), then the
  * safe PATH. The caller's PATH is deliberately ignored. */
 static char *
 esa_subprocess_find (const char *name)
 {
-  const char *override = g_getenv ("ESA_COMMAND_PATH");
+  const char *override = esa_command_path_hook ();
   g_autofree char *search = NULL;
   g_auto (GStrv) dirs = NULL;
 
@@ -195,7 +207,7 @@ esa_subprocess_is_aix (void)
 static GStrv
 esa_subprocess_environ (void)
 {
-  const char *override = g_getenv ("ESA_COMMAND_PATH");
+  const char *override = esa_command_path_hook ();
   g_autoptr (GStrvBuilder) env = g_strv_builder_new ();
   g_auto (GStrv) parent = g_get_environ ();
   g_autofree char *path = NULL;
@@ -281,6 +293,7 @@ esa_subprocess_run (const char *const *argv, const EsaSubprocessOptions *options
   g_autofree EsaReader *err = g_new0 (EsaReader, 1);
   g_autoptr (GByteArray) out_buf = g_byte_array_new ();
   g_autoptr (GByteArray) err_buf = g_byte_array_new ();
+  g_autofree char *err_text = NULL;
   guint timeout_ms = options != NULL && options->timeout_ms > 0 ? options->timeout_ms
                                                                 : ESA_SUBPROCESS_DEFAULT_MS;
   gsize cap = options != NULL && options->max_output > 0 ? options->max_output
@@ -297,8 +310,8 @@ esa_subprocess_run (const char *const *argv, const EsaSubprocessOptions *options
     {
       g_set_error (error, ESA_ERROR, ESA_ERROR_NOT_FOUND,
                    "%s: command not found (searched %s%s%s)", argv[0],
-                   g_getenv ("ESA_COMMAND_PATH") != NULL ? g_getenv ("ESA_COMMAND_PATH") : "",
-                   g_getenv ("ESA_COMMAND_PATH") != NULL ? ":" : "", ESA_SUBPROCESS_SAFE_PATH);
+                   esa_command_path_hook () != NULL ? esa_command_path_hook () : "",
+                   esa_command_path_hook () != NULL ? ":" : "", ESA_SUBPROCESS_SAFE_PATH);
       return NULL;
     }
   if (g_cancellable_set_error_if_cancelled (cancellable, error))
@@ -363,8 +376,9 @@ esa_subprocess_run (const char *const *argv, const EsaSubprocessOptions *options
   g_main_context_pop_thread_default (ctx);
 
   g_byte_array_append (err_buf, (const guint8 *) "", 1);
+  err_text = esa_text_make_valid ((const char *) err_buf->data, (gssize) err_buf->len - 1);
   if (err_out != NULL)
-    *err_out = g_strdup ((const char *) err_buf->data);
+    *err_out = g_strdup (err_text);
   if (run.error != NULL)
     {
       g_propagate_error (error, run.error);
@@ -379,7 +393,7 @@ esa_subprocess_run (const char *const *argv, const EsaSubprocessOptions *options
     *exit_status = status;
   if (status != 0 && (options == NULL || !options->allow_failure))
     {
-      g_autofree char *why = esa_first_line ((const char *) err_buf->data);
+      g_autofree char *why = esa_first_line (err_text);
       if (g_subprocess_get_if_exited (proc))
         g_set_error (error, ESA_ERROR, ESA_ERROR_FAILED, "%s: exited with status %d: %s", argv[0],
                      status, why);
@@ -388,8 +402,19 @@ esa_subprocess_run (const char *const *argv, const EsaSubprocessOptions *options
                      g_subprocess_get_term_sig (proc));
       return NULL;
     }
+  /* the one place every command's output passes: no parser sees invalid UTF-8 */
   g_byte_array_append (out_buf, (const guint8 *) "", 1);
-  return (char *) g_byte_array_free (g_steal_pointer (&out_buf), FALSE);
+  return esa_text_make_valid ((const char *) out_buf->data, (gssize) out_buf->len - 1);
+}
+
+char *
+esa_text_make_valid (const char *data, gssize len)
+{
+  gsize n = len < 0 ? strlen (data) : (gsize) len;
+  /* g_utf8_validate_len refuses a NUL inside the first n bytes too */
+  if (g_utf8_validate_len (data, n, NULL))
+    return g_strndup (data, n);
+  return g_utf8_make_valid (data, (gssize) n);
 }
 
 char *

@@ -8,6 +8,7 @@ core_libesa_la_SOURCES = \
 	core/esa-contact.c \
 	core/esa-queue.c \
 	core/esa-plugin-loader.c \
+	core/esa-plugin-loader-elf.c \
 	core/esa-dispatcher.c \
 	core/esa-context.c \
 	core/esa-engine.c \

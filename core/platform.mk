@@ -16,6 +16,13 @@ core_libesa_la_SOURCES += \
 check_PROGRAMS += tests/test-subprocess tests/test-platform
 TESTS += tests/test-subprocess tests/test-platform
 
+# Runs in every build, with or without --enable-test-hooks (see the test).
+check_PROGRAMS += tests/test-hooks
+TESTS += tests/test-hooks
+tests_test_hooks_SOURCES = tests/test-hooks.c
+tests_test_hooks_LDADD = $(ESA_TEST_LIBS)
+EXTRA_tests_test_hooks_DEPENDENCIES = sdc/esa-sdc
+
 tests_test_subprocess_SOURCES = tests/test-subprocess.c
 tests_test_subprocess_LDADD = $(ESA_TEST_LIBS)
 tests_test_platform_SOURCES = tests/test-platform.c

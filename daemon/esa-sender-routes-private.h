@@ -4,8 +4,16 @@
 #include "esa-control-private.h"
 #include "esa-sender.h"
 
+#include <sys/types.h>
+
 G_BEGIN_DECLS
 
 void esa_sender_add_routes (EsaControl *ctl, EsaSender *sender);
+
+/* May a control peer of uid @peer export the queue to @dir? esad writes
+ * there as its own user (root), so only root or esad's own user (@self) may
+ * name any folder; a member of the control group only the configured
+ * [transport] outbox= (docs/security.md). ESA_ERROR_REFUSED says so. */
+gboolean esa_export_dir_allowed (EsaConfig *config, uid_t peer, uid_t self, const char *dir, GError **error);
 
 G_END_DECLS

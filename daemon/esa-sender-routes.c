@@ -6,6 +6,7 @@
 #include "esa-sender-routes-private.h"
 #include "esa-identity-routes-private.h"
 #include "esa-contact.h"
+#include "esa-peercred-private.h"
 #include "esa-credentials.h"
 #include "esa-deliver.h"
 #include "esa-outbox.h"
@@ -14,6 +15,7 @@
 #include "esa/esa-protocol.h"
 
 #include <string.h>
+#include <unistd.h>
 
 typedef struct {
   EsaControl *ctl;
@@ -411,10 +413,40 @@ export_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *c
   g_task_return_pointer (task, n, (GDestroyNotify) json_node_unref);
 }
 
+gboolean
+esa_export_dir_allowed (EsaConfig *config, uid_t peer, uid_t self, const char *dir, GError **error)
+{
+  const char *outbox = esa_config_get_outbox (config);
+  g_autofree char *want = NULL;
+  g_autofree char *have = NULL;
+  if (peer == 0 || peer == self)
+    return TRUE;
+  want = outbox ? g_canonicalize_filename (outbox, "/") : NULL;
+  have = dir ? g_canonicalize_filename (dir, "/") : NULL;
+  if (want != NULL && have != NULL && g_str_equal (want, have))
+    return TRUE;
+  g_set_error (error, ESA_ERROR, ESA_ERROR_REFUSED,
+               "export to \"%s\" refused: members of the control group may export only to [transport] outbox=%s; "
+               "any other folder needs root", dir ? dir : "", outbox ? outbox : " (not set)");
+  return FALSE;
+}
+
 static void
 post_export (EsaControl *ctl, SoupServerMessage *msg, const char *rest, JsonObject *body, gpointer user_data)
 {
-  Call *c = call_new (ctl, msg, body, user_data);
+  g_autoptr (GError) error = NULL;
+  uid_t uid = (uid_t) -1;
+  gid_t gid = (gid_t) -1;
+  Call *c;
+  /* esad writes the folder as root: a group member must not choose where. */
+  if (!esa_peer_credentials (soup_server_message_get_socket (msg), &uid, &gid, &error) ||
+      !esa_export_dir_allowed (esa_engine_get_config (esa_control_get_engine (ctl)), uid, geteuid (),
+                               esa_json_peek_string (body, "dir"), &error))
+    {
+      esa_control_reply_error (ctl, msg, error);
+      return;
+    }
+  c = call_new (ctl, msg, body, user_data);
   g_autoptr (GTask) task = g_task_new (NULL, NULL, call_done, c);
   g_object_set_data (G_OBJECT (task), "queue", esa_engine_get_queue (esa_control_get_engine (ctl)));
   g_task_set_task_data (task, c, (GDestroyNotify) call_free);
@@ -458,6 +490,16 @@ status_extra (EsaEngine *engine, JsonBuilder *b, gpointer user_data)
   esa_identity_status_extra (esa_config_get_state_dir (esa_engine_get_config (engine)), b);
   json_builder_set_member_name (b, "transport");
   json_builder_add_string_value (b, esa_config_get_transport (esa_engine_get_config (engine)));
+  /* Why nothing can go out, when the reason is local (issue 10 item 8). */
+  if (creds != NULL && g_str_equal (esa_config_get_transport (esa_engine_get_config (engine)), "https"))
+    {
+      g_autoptr (GError) error = NULL;
+      if (!esa_deliverer_check_config (esa_engine_get_config (engine), creds, &error))
+        {
+          json_builder_set_member_name (b, "delivery_blocked");
+          json_builder_add_string_value (b, error->message);
+        }
+    }
 }
 
 void

@@ -77,7 +77,11 @@ cmd_init (int argc, char **argv)
     { "hostname", 0, 0, G_OPTION_ARG_STRING_ARRAY, &hostnames, "Extra subjectAltName (DNS name or IP)", "NAME" },
     { "days", 0, 0, G_OPTION_ARG_INT, &days, "Server certificate validity (default 365)", "N" },
     { "db", 0, 0, G_OPTION_ARG_STRING, &db, "Also create the schema in this database (postgresql://...)", "URL" },
+#ifdef ESA_ENABLE_TEST_HOOKS
+    /* A server that hands out SHA-1 certificates has no place in an
+     * installed build: compiled in only with configure --enable-test-hooks. */
     { "weak-sha1", 0, 0, G_OPTION_ARG_NONE, &weak_sha1, "FOR TESTS ONLY: sign the server certificate with SHA-1", NULL },
+#endif
     { "self-signed", 0, 0, G_OPTION_ARG_NONE, &self_signed, "FOR TESTS ONLY: self-signed server certificate", NULL },
     { NULL },
   };

@@ -561,6 +561,7 @@ sdc_api_uak (SdcServer *self, SdcStore *store, SdcRequest *req, JsonObject *obj,
   const char *machine_type;
   const char *serial;
   const char *current;
+  const char *kind;
   gboolean replayed = FALSE;
   gboolean inserted = FALSE;
   gboolean ok;
@@ -585,6 +586,18 @@ sdc_api_uak (SdcServer *self, SdcStore *store, SdcRequest *req, JsonObject *obj,
                            "current_expiry: expected a date YYYYMMDD");
       return FALSE;
     }
+  /* which key: the firmware's (default) or, on POWER10, the AIX (OS) key */
+  kind = esa_json_get_string (obj, NULL, "key", ESA_JSON_OPTIONAL, &local);
+  if (local != NULL)
+    {
+      g_propagate_error (error, g_steal_pointer (&local));
+      return FALSE;
+    }
+  if (kind != NULL && !g_str_equal (kind, "firmware") && !g_str_equal (kind, "aix"))
+    {
+      g_set_error_literal (error, SDC_ERROR, SDC_ERROR_INVALID_FIELD, "key: expected \"firmware\" or \"aix\"");
+      return FALSE;
+    }
   /* a system gets keys for its own machine only */
   if (!sdc_store_get_machine (store, req->system_id, &reg_type, &reg_serial, error))
     return FALSE;
@@ -601,7 +614,7 @@ sdc_api_uak (SdcServer *self, SdcStore *store, SdcRequest *req, JsonObject *obj,
     return TRUE;
 
   g_mutex_lock (&self->uak_lock);
-  ok = sdc_uak_issue (self->uak, machine_type, serial, current, now_dt, &key_data, &signature, error);
+  ok = sdc_uak_issue (self->uak, kind, machine_type, serial, current, now_dt, &key_data, &signature, error);
   g_mutex_unlock (&self->uak_lock);
   if (!ok)
     return FALSE;

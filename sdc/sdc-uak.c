@@ -86,7 +86,7 @@ sdc_uak_parse_date (const char *s, GDateTime **out)
 }
 
 gboolean
-sdc_uak_issue (SdcUak *uak, const char *machine_type, const char *serial, const char *current_expiry,
+sdc_uak_issue (SdcUak *uak, const char *kind, const char *machine_type, const char *serial, const char *current_expiry,
                GDateTime *now, char **key_data, char **signature, GError **error)
 {
   g_autoptr (GDateTime) today = g_date_time_new_utc (g_date_time_get_year (now),
@@ -129,8 +129,9 @@ sdc_uak_issue (SdcUak *uak, const char *machine_type, const char *serial, const 
     }
   expires_s = g_date_time_format (expires, "%Y%m%d");
   issued_s = g_date_time_format (now, "%Y%m%dT%H%M%SZ");
-  text = g_strdup_printf ("UAK1;machine_type=%s;serial=%s;expires=%s;issued=%s", machine_type,
-                          serial, expires_s, issued_s);
+  text = g_strdup_printf ("UAK1;%smachine_type=%s;serial=%s;expires=%s;issued=%s",
+                          g_strcmp0 (kind, "aix") == 0 ? "key=aix;" : "", machine_type, serial, expires_s,
+                          issued_s);
 
   data.data = (unsigned char *) text;
   data.size = (unsigned) strlen (text);

@@ -25,10 +25,12 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (SdcUak, sdc_uak_free)
 /* TRUE if @s is YYYYMMDD naming a real date; *out (if not NULL) gets it at 00:00 UTC. */
 gboolean  sdc_uak_parse_date (const char *s, GDateTime **out);
 
-/* key_data = "UAK1;machine_type=..;serial=..;expires=YYYYMMDD;issued=YYYYMMDDTHHMMSSZ";
+/* key_data = "UAK1;machine_type=..;serial=..;expires=YYYYMMDD;issued=YYYYMMDDTHHMMSSZ",
+ * with "key=aix;" after "UAK1;" for the AIX (OS) key (@kind "aix"; NULL or
+ * "firmware": the firmware key, whose data names no kind);
  * signature = base64 of the DER ECDSA signature over exactly those bytes.
  * @current_expiry may be NULL (no key yet). */
-gboolean  sdc_uak_issue (SdcUak *uak, const char *machine_type, const char *serial,
+gboolean  sdc_uak_issue (SdcUak *uak, const char *kind, const char *machine_type, const char *serial,
                          const char *current_expiry, GDateTime *now,
                          char **key_data, char **signature, GError **error);
 

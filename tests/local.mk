@@ -78,7 +78,9 @@ ESA_TEST_PLUGINS = \
 	tests/plugins/wrong-abi.la \
 	tests/plugins/no-symbol.la \
 	tests/plugins/no-query.la \
-	tests/plugins/init-fails.la
+	tests/plugins/init-fails.la \
+	tests/plugins/constructor.la \
+	tests/plugins/ctor-abi.la
 check_LTLIBRARIES += $(ESA_TEST_PLUGINS)
 ESA_TEST_PLUGIN_LDFLAGS = $(ESA_PLUGIN_LINK_FLAGS) -rpath /nowhere
 ESA_TEST_PLUGIN_LIBADD = core/libesa.la $(GLIB_LIBS) $(JSON_LIBS)
@@ -109,6 +111,16 @@ tests_plugins_init_fails_la_SOURCES = tests/plugins/init-fails.c
 tests_plugins_init_fails_la_CFLAGS = $(AM_CFLAGS) -DG_LOG_DOMAIN=\"esa-init-fails\"
 tests_plugins_init_fails_la_LIBADD = $(ESA_TEST_PLUGIN_LIBADD)
 tests_plugins_init_fails_la_LDFLAGS = $(ESA_TEST_PLUGIN_LDFLAGS)
+
+tests_plugins_constructor_la_SOURCES = tests/plugins/constructor.c
+tests_plugins_constructor_la_CFLAGS = $(AM_CFLAGS) -DG_LOG_DOMAIN=\"esa-constructor\"
+# Exports nothing (its code is its ELF constructor), like no-symbol.
+tests_plugins_constructor_la_LDFLAGS = -module -avoid-version -shared -no-undefined -rpath /nowhere
+
+tests_plugins_ctor_abi_la_SOURCES = tests/plugins/constructor.c
+tests_plugins_ctor_abi_la_CFLAGS = $(AM_CFLAGS) -DG_LOG_DOMAIN=\"esa-ctor-abi\" -DESA_TEST_CTOR_ABI
+tests_plugins_ctor_abi_la_LIBADD = $(ESA_TEST_PLUGIN_LIBADD)
+tests_plugins_ctor_abi_la_LDFLAGS = $(ESA_TEST_PLUGIN_LDFLAGS)
 
 # Packaging: the installp image read back by an independent reader, and the
 # AIX configuration scripts against fake AIX administration commands.

@@ -1,10 +1,15 @@
 /* test-config.c: esa.conf loading — a valid file, every kind of invalid
  * value (each error names file:line, [group] key, the value and what was
- * expected), unknown groups and keys as warnings, and `esactl config check`. */
+ * expected), every error of a file reported at once, files that are not
+ * config files (/dev/zero, a FIFO, 2 MiB), unknown groups and keys as
+ * warnings, and `esactl config check`. */
 #include "config.h"
 
+#include <glib/gstdio.h>
 #include <json-glib/json-glib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "esa-config-private.h"
 #include "esa-test-util.h"
@@ -16,12 +21,33 @@ fixture (const char *name)
   return g_test_build_filename (G_TEST_DIST, "fixtures", "config", name, NULL);
 }
 
+#define FAKE_PEM "-----BEGIN CERTIFICATE-----\nMIIBfake\n-----END CERTIFICATE-----\n"
+
+/* valid.conf beside the files it names: ca.pem and a 0600 proxy1.pass
+ * (git cannot keep a 0600 file in the fixtures). Returns the folder. */
+static char *
+valid_copy (char **path)
+{
+  g_autofree char *src = fixture ("valid.conf");
+  g_autofree char *text = NULL;
+  char *dir = esa_test_mkdtemp ("esa-config-valid");
+  g_autofree char *ca = g_build_filename (dir, "ca.pem", NULL);
+  g_autofree char *pass = g_build_filename (dir, "proxy1.pass", NULL);
+  g_assert_true (g_file_get_contents (src, &text, NULL, NULL));
+  *path = g_build_filename (dir, "valid.conf", NULL);
+  esa_test_write_file (*path, text, 0644);
+  esa_test_write_file (ca, FAKE_PEM, 0644);
+  esa_test_write_file (pass, "secret\n", 0600);
+  return dir;
+}
+
 static void
 test_config_valid (void)
 {
-  g_autofree char *path = fixture ("valid.conf");
-  g_autofree char *dir = g_path_get_dirname (path);
+  g_autofree char *path = NULL;
+  g_autofree char *dir = valid_copy (&path);
   g_autofree char *ca = g_canonicalize_filename ("ca.pem", dir);
+  g_autofree char *pass = g_canonicalize_filename ("proxy1.pass", dir);
   g_autoptr (GError) error = NULL;
   g_autoptr (EsaConfig) config = esa_config_load (path, &error);
   g_autofree char *sched = NULL;
@@ -53,7 +79,7 @@ test_config_valid (void)
   g_assert_cmpuint (config->n_proxies, ==, 2);
   g_assert_cmpstr (config->proxies[0].url, ==, "http://proxy.example.com:3128");
   g_assert_cmpstr (config->proxies[0].user, ==, "alice");
-  g_assert_cmpstr (config->proxies[0].password_file, ==, "/etc/esa/proxy1.pass");
+  g_assert_cmpstr (config->proxies[0].password_file, ==, pass);
   g_assert_cmpstr (config->proxies[1].url, ==, "http://[::1]:8080");
   g_assert_null (config->proxies[1].user);
   g_assert_null (config->proxies[1].password_file);
@@ -81,6 +107,7 @@ test_config_valid (void)
     g_autofree char *want = g_strdup_printf ("%s:17: [sdc] timeout", path);
     g_assert_cmpstr (where, ==, want);
   }
+  esa_test_rmtree (dir);
 }
 
 static void
@@ -148,6 +175,24 @@ static const BadCase bad_cases[] = {
   { "bad-plugin-name.conf", 2, "[plugins] enabled", "../evil", "bad character '.'" },
 };
 
+/* @message is one line "PATH:LINE: WHERE: "VALUE": …EXPECTED…". */
+static void
+assert_config_error (const char *message, const char *path, guint line, const char *where,
+                     const char *value, const char *expected)
+{
+  g_autofree char *prefix = g_strdup_printf ("%s:%u: %s", path, line, where);
+  g_test_message ("%s", message);
+  g_assert_true (g_str_has_prefix (message, prefix));
+  if (value != NULL)
+    {
+      g_autofree char *quoted = g_strdup_printf ("%s: \"%s\": ", prefix, value);
+      g_assert_true (g_str_has_prefix (message, quoted));
+    }
+  g_assert_nonnull (strstr (message, expected));
+  /* One line, for logs and for esactl. */
+  g_assert_null (strchr (message, '\n'));
+}
+
 static void
 test_config_invalid (gconstpointer user_data)
 {
@@ -155,21 +200,10 @@ test_config_invalid (gconstpointer user_data)
   g_autofree char *path = fixture (bc->file);
   g_autoptr (GError) error = NULL;
   g_autoptr (EsaConfig) config = esa_config_load (path, &error);
-  g_autofree char *prefix = NULL;
 
   g_assert_null (config);
   g_assert_error (error, ESA_ERROR, ESA_ERROR_INVALID_CONFIG);
-  g_test_message ("%s", error->message);
-  prefix = g_strdup_printf ("%s:%u: %s", path, bc->line, bc->where);
-  g_assert_true (g_str_has_prefix (error->message, prefix));
-  if (bc->value != NULL)
-    {
-      g_autofree char *quoted = g_strdup_printf ("%s: \"%s\": ", prefix, bc->value);
-      g_assert_true (g_str_has_prefix (error->message, quoted));
-    }
-  g_assert_nonnull (strstr (error->message, bc->expected));
-  /* One line, for logs and for esactl. */
-  g_assert_null (strchr (error->message, '\n'));
+  assert_config_error (error->message, path, bc->line, bc->where, bc->value, bc->expected);
 }
 
 static void
@@ -279,6 +313,210 @@ test_config_unreadable (void)
   esa_test_rmtree (dir);
 }
 
+/* ---- cases written at run time (they name files that must exist or not) ---- */
+
+typedef struct {
+  const char *name;
+  const char *text;     /* "@DIR@": the case's folder */
+  guint line;
+  const char *where;
+  const char *value;    /* "@DIR@" allowed; NULL: not checked */
+  const char *expected;
+} TmpCase;
+
+static const TmpCase tmp_cases[] = {
+  { "ca-file-missing", "[sdc]\nca-file=@DIR@/nosuch.pem\n", 2, "[sdc] ca-file", "@DIR@/nosuch.pem",
+    "cannot read @DIR@/nosuch.pem: No such file or directory" },
+  { "ca-file-not-pem", "[sdc]\nca-file=notpem.txt\n", 2, "[sdc] ca-file", "notpem.txt",
+    "no PEM certificate in it (expected -----BEGIN CERTIFICATE----- blocks)" },
+  { "password-file-missing", "[proxy.1]\nurl=http://proxy:3128\nuser=esa\npassword-file=@DIR@/nosuch.pass\n",
+    4, "[proxy.1] password-file", "@DIR@/nosuch.pass", "cannot read @DIR@/nosuch.pass: No such file" },
+  { "password-file-world-readable", "[proxy.1]\nurl=http://proxy:3128\nuser=esa\npassword-file=open.pass\n",
+    4, "[proxy.1] password-file", "open.pass", "readable by everyone (mode 0644; expected 0600 or 0640)" },
+  { "proxy-no-port", "[proxy.1]\nurl=http://proxy.example.com\n", 2, "[proxy.1] url",
+    "http://proxy.example.com", "no port (expected http://host:port)" },
+  { "duplicate-key", "[agent]\nlog-level=info\n# later\nlog-level=debug\n", 4, "[agent] log-level", "debug",
+    "duplicate key (already set at line 2; expected each key once)" },
+  { "timeout-huge", "[sdc]\ntimeout=100000d\n", 2, "[sdc] timeout", "100000d", "too long (expected at most 366d)" },
+  { "timeout-too-long", "[sdc]\ntimeout=2h\n", 2, "[sdc] timeout", "2h", "too long for one request (expected at most 1h)" },
+  { "backoff-huge", "[queue]\nbackoff-max=100000d\n", 2, "[queue] backoff-max", "100000d", "too long" },
+  { "socket-too-long",
+    "[agent]\nsocket=/run/esa/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.sock\n",
+    2, "[agent] socket", NULL, "126 bytes long, a Unix socket path holds at most 107 (expected a shorter path)" },
+  { "state-dir-too-long",
+    "[agent]\nstate-dir=/var/lib/bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb\n",
+    2, "[agent] state-dir", NULL, "/run/esad.sock would be 121 bytes long, a Unix socket path holds at most 107 (expected a shorter state-dir, or socket=)" },
+  { "plugin-group-name", "[plugin.Bad]\nx=1\n", 1, "[plugin.Bad]", "Bad", "bad character 'B' (expected [a-z0-9_-]+)" },
+};
+
+/* @pattern with every @DIR@ replaced by @dir. */
+static char *
+with_dir (const char *pattern, const char *dir)
+{
+  g_auto (GStrv) parts = g_strsplit (pattern, "@DIR@", -1);
+  return g_strjoinv (dir, parts);
+}
+
+static char *
+tmp_case_dir (const TmpCase *tc, char **path)
+{
+  char *dir = esa_test_mkdtemp ("esa-config-case");
+  g_autofree char *text = with_dir (tc->text, dir);
+  g_autofree char *notpem = g_build_filename (dir, "notpem.txt", NULL);
+  g_autofree char *open_pass = g_build_filename (dir, "open.pass", NULL);
+  *path = g_build_filename (dir, "esa.conf", NULL);
+  esa_test_write_file (*path, text, 0644);
+  esa_test_write_file (notpem, "just some text, no certificate\n", 0644);
+  esa_test_write_file (open_pass, "secret\n", 0644);
+  return dir;
+}
+
+static void
+test_config_tmp_case (gconstpointer user_data)
+{
+  const TmpCase *tc = user_data;
+  g_autofree char *path = NULL;
+  g_autofree char *dir = tmp_case_dir (tc, &path);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (EsaConfig) config = esa_config_load (path, &error);
+  g_autofree char *expected = with_dir (tc->expected, dir);
+  g_autofree char *value = tc->value != NULL ? with_dir (tc->value, dir) : NULL;
+
+  g_assert_null (config);
+  g_assert_error (error, ESA_ERROR, ESA_ERROR_INVALID_CONFIG);
+  assert_config_error (error->message, path, tc->line, tc->where, value, expected);
+  esa_test_rmtree (dir);
+}
+
+/* A [plugin.NAME] group for a plugin that is not enabled: a warning. */
+static void
+test_config_plugin_group_not_enabled (void)
+{
+  g_autofree char *dir = esa_test_mkdtemp ("esa-config");
+  g_autofree char *path = g_build_filename (dir, "esa.conf", NULL);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (EsaConfig) config = NULL;
+  esa_test_write_file (path, "[plugins]\nenabled=heartbeat\n\n[plugin.uak]\nbackend=file\n", 0644);
+  config = esa_config_load (path, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (config->warnings->len, ==, 1);
+  g_test_message ("%s", (char *) g_ptr_array_index (config->warnings, 0));
+  g_assert_nonnull (strstr (g_ptr_array_index (config->warnings, 0),
+                            ":4: [plugin.uak]: plugin uak is not in [plugins] enabled=, its settings are not used"));
+  esa_test_rmtree (dir);
+}
+
+/* Every error of a file, one line each — not only the first. */
+static const char many_errors[] =
+  "[agent]\n"
+  "log-level=verbose\n"
+  "log-level=info\n"
+  "[sdc]\n"
+  "timeout=100000d\n"
+  "direct=yes\n"
+  "[proxy.1]\n"
+  "url=http://proxy.example.com\n";
+
+static void
+test_config_every_error (void)
+{
+  g_autofree char *dir = esa_test_mkdtemp ("esa-config");
+  g_autofree char *path = g_build_filename (dir, "esa.conf", NULL);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (EsaConfig) config = NULL;
+  g_auto (GStrv) lines = NULL;
+  const char *expect[] = {
+    ":3: [agent] log-level: \"info\": duplicate key",
+    ":5: [sdc] timeout: \"100000d\": too long",
+    ":6: [sdc] direct: \"yes\": not a boolean",
+    ":8: [proxy.1] url: \"http://proxy.example.com\": no port",
+  };
+  esa_test_write_file (path, many_errors, 0644);
+  config = esa_config_load (path, &error);
+  g_assert_null (config);
+  g_test_message ("%s", error->message);
+  lines = g_strsplit (error->message, "\n", -1);
+  /* Duplicates, then each key's check (GKeyFile keeps the last
+   * log-level, info, which is valid). */
+  g_assert_cmpuint (g_strv_length (lines), ==, G_N_ELEMENTS (expect));
+  for (guint i = 0; i < G_N_ELEMENTS (expect); i++)
+    g_assert_nonnull (strstr (lines[i], expect[i]));
+  for (guint i = 0; lines[i] != NULL; i++)
+    g_assert_true (g_str_has_prefix (lines[i], path));
+  esa_test_rmtree (dir);
+}
+
+typedef struct {
+  char *path;
+  GError *error;
+  gint done;
+} LoadJob;
+
+static gpointer
+load_thread (gpointer data)
+{
+  LoadJob *job = data;
+  EsaConfig *config = esa_config_load (job->path, &job->error);
+  g_assert_null (config);
+  g_atomic_int_set (&job->done, 1);
+  return NULL;
+}
+
+/* Loads @path in a thread: a config read that blocks (a FIFO) or never
+ * ends (/dev/zero) fails the test after 10 s instead of hanging it. */
+static GError *
+load_bounded (const char *path)
+{
+  LoadJob *job = g_new0 (LoadJob, 1);
+  GThread *thread;
+  gint64 deadline = g_get_monotonic_time () + 10 * G_USEC_PER_SEC;
+  GError *error;
+  job->path = g_strdup (path);
+  thread = g_thread_new ("load", load_thread, job);
+  while (!g_atomic_int_get (&job->done) && g_get_monotonic_time () < deadline)
+    g_usleep (10 * 1000);
+  if (!g_atomic_int_get (&job->done))
+    g_error ("loading %s did not return within 10 s", path);
+  g_thread_join (thread);
+  error = job->error;
+  g_free (job->path);
+  g_free (job);
+  return error;
+}
+
+static void
+test_config_not_a_file (void)
+{
+  g_autofree char *dir = esa_test_mkdtemp ("esa-config");
+  g_autofree char *fifo = g_build_filename (dir, "fifo.conf", NULL);
+  g_autofree char *big = g_build_filename (dir, "big.conf", NULL);
+  g_autofree char *text = NULL;
+  GError *error;
+
+  error = load_bounded ("/dev/zero");
+  g_test_message ("%s", error->message);
+  g_assert_error (error, ESA_ERROR, ESA_ERROR_INVALID_CONFIG);
+  g_assert_cmpstr (error->message, ==, "/dev/zero: cannot read: not a regular file (expected a config file)");
+  g_clear_error (&error);
+
+  g_assert_cmpint (mkfifo (fifo, 0600), ==, 0);
+  error = load_bounded (fifo);
+  g_test_message ("%s", error->message);
+  g_assert_error (error, ESA_ERROR, ESA_ERROR_INVALID_CONFIG);
+  g_assert_nonnull (strstr (error->message, "not a regular file"));
+  g_clear_error (&error);
+
+  /* 2 MiB of comments: a regular file, but no config is that big. */
+  text = g_strnfill (2 * 1024 * 1024, '#');
+  esa_test_write_file (big, text, 0644);
+  error = load_bounded (big);
+  g_test_message ("%s", error->message);
+  g_assert_error (error, ESA_ERROR, ESA_ERROR_INVALID_CONFIG);
+  g_assert_nonnull (strstr (error->message, "too large (more than 1048576 bytes; expected a config file)"));
+  g_clear_error (&error);
+  esa_test_rmtree (dir);
+}
+
 /* ---- esactl config check ---- */
 
 static int
@@ -312,7 +550,8 @@ count_lines (const char *text)
 static void
 test_esactl_config_check (void)
 {
-  g_autofree char *valid = fixture ("valid.conf");
+  g_autofree char *valid = NULL;
+  g_autofree char *valid_dir = valid_copy (&valid);
   g_autofree char *bad = fixture ("bad-scheme.conf");
   g_autofree char *unknown = fixture ("unknown.conf");
   g_autofree char *out = NULL;
@@ -379,6 +618,43 @@ test_esactl_config_check (void)
   o = json_node_get_object (json_parser_get_root (parser));
   g_assert_true (json_object_get_boolean_member (o, "valid"));
   g_assert_cmpuint (json_array_get_length (json_object_get_array_member (o, "warnings")), ==, 2);
+  esa_test_rmtree (valid_dir);
+}
+
+/* esactl config check prints every error, one line each (and all in --json). */
+static void
+test_esactl_config_check_every_error (void)
+{
+  g_autofree char *dir = esa_test_mkdtemp ("esa-config");
+  g_autofree char *path = g_build_filename (dir, "esa.conf", NULL);
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  JsonObject *o;
+  int rc;
+  esa_test_write_file (path, many_errors, 0644);
+  rc = run_esactl (&out, &err, "config", "check", path, NULL);
+  g_test_message ("%s", err);
+  g_assert_cmpint (rc, ==, 3);
+  g_assert_cmpuint (count_lines (err), ==, 4);
+  g_assert_nonnull (strstr (err, "duplicate key"));
+  g_assert_nonnull (strstr (err, "too long"));
+  g_assert_nonnull (strstr (err, "not a boolean"));
+  g_assert_nonnull (strstr (err, "no port"));
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+  rc = run_esactl (&out, &err, "--json", "config", "check", path, NULL);
+  g_assert_cmpint (rc, ==, 3);
+  g_assert_true (json_parser_load_from_data (parser, out, -1, NULL));
+  o = json_node_get_object (json_parser_get_root (parser));
+  g_assert_cmpuint (json_array_get_length (json_object_get_array_member (o, "errors")), ==, 4);
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+  /* And /dev/zero: refused at once, not read forever. */
+  rc = run_esactl (&out, &err, "config", "check", "/dev/zero", NULL);
+  g_assert_cmpint (rc, ==, 3);
+  g_assert_cmpstr (err, ==, "esactl: /dev/zero: cannot read: not a regular file (expected a config file)\n");
+  esa_test_rmtree (dir);
 }
 
 int
@@ -393,6 +669,14 @@ main (int argc, char **argv)
       g_autofree char *name = g_strdup_printf ("/config/invalid/%s", bad_cases[i].file);
       g_test_add_data_func (name, &bad_cases[i], test_config_invalid);
     }
+  for (guint i = 0; i < G_N_ELEMENTS (tmp_cases); i++)
+    {
+      g_autofree char *name = g_strdup_printf ("/config/invalid/%s", tmp_cases[i].name);
+      g_test_add_data_func (name, &tmp_cases[i], test_config_tmp_case);
+    }
+  g_test_add_func ("/config/invalid/every-error", test_config_every_error);
+  g_test_add_func ("/config/invalid/not-a-file", test_config_not_a_file);
+  g_test_add_func ("/config/plugin-group-not-enabled", test_config_plugin_group_not_enabled);
   g_test_add_func ("/config/invalid/proxy-credentials", test_config_proxy_credentials);
   g_test_add_func ("/config/invalid/garbage", test_config_garbage);
   g_test_add_func ("/config/invalid/not-a-keyfile", test_config_binary_garbage);
@@ -401,5 +685,6 @@ main (int argc, char **argv)
   g_test_add_func ("/config/missing", test_config_missing);
   g_test_add_func ("/config/unreadable", test_config_unreadable);
   g_test_add_func ("/config/esactl-check", test_esactl_config_check);
+  g_test_add_func ("/config/esactl-check-every-error", test_esactl_config_check_every_error);
   return g_test_run ();
 }

@@ -8,6 +8,7 @@
 #include "test-transport-util.h"
 
 #include <glib/gstdio.h>
+#include <stdio.h>
 #include <string.h>
 
 /* An SDC, the plugins, a config enabling @plugins, esad with @env, activated. */
@@ -174,6 +175,110 @@ test_aix_standalone (void)
   }
 }
 
+/* Issue 10 item 3, a kill between the two steps: esad died after writing the
+ * pending entry and before the report reached the queue. The next occurrence
+ * must be reported, not taken for a duplicate of a report that never left. */
+static void
+test_pending_left_by_crash (void)
+{
+  const char *env[] = { NULL };
+  g_autoptr (EtWorld) w = world_up ("diag", NULL, env);
+  g_autofree char *log_path = g_build_filename (w->state_dir, "plugins", "diag", "problems.json", NULL);
+  g_autofree char *left = g_strdup_printf (
+      "{\"version\": 1, \"next_id\": 2, \"problems\": [{\"id\": 1, \"status\": \"pending\", "
+      "\"key\": \"2D02-127\", \"srn\": \"2D02-127\", \"resource\": \"hdisk1\", "
+      "\"uuid\": \"0b5e3f7c-1111-4222-8333-944455556666\", \"test\": false, "
+      "\"time_unix\": %" G_GINT64_FORMAT "}]}",
+      g_get_real_time () / G_USEC_PER_SEC);
+  g_autoptr (JsonObject) p = NULL;
+  et_esad_stop (w);
+  esa_test_write_file (log_path, left, 0600);
+  et_esad_start (w, env);
+  notify_disk (w);
+  p = wait_problem (w, 2);
+  g_assert_cmpstr (json_object_get_string_member (p, "status"), ==, "reported");
+  g_assert_cmpuint (sdc_count_kind (w, "problem", NULL), ==, 1);
+  {
+    g_autoptr (JsonNode) keep = NULL;
+    JsonObject *first = json_array_get_object_element (problem_list (w, &keep), 0);
+    g_assert_cmpstr (json_object_get_string_member (first, "status"), ==, "failed");
+  }
+}
+
+static gboolean
+log_has (EtWorld *w, const char *needle)
+{
+  g_autofree char *log = NULL;
+  return g_file_get_contents (w->esad_log, &log, NULL, NULL) && strstr (log, needle) != NULL;
+}
+
+/* Fills the file system holding @path; returns how many bytes were written. */
+static gsize
+fill_disk (const char *path)
+{
+  static char chunk[4096];
+  gsize total = 0;
+  FILE *f = fopen (path, "w");
+  g_assert_nonnull (f);
+  setvbuf (f, NULL, _IONBF, 0);
+  while (fwrite (chunk, 1, sizeof chunk, f) == sizeof chunk)
+    total += sizeof chunk;
+  while (fwrite (chunk, 1, 1, f) == 1)
+    total++;
+  fclose (f);
+  return total;
+}
+
+/* Issue 10 item 3, enqueue failure: the state folder is full when a problem
+ * comes (neither the problem log nor the spool can be written). Once there is
+ * room again, the next occurrence must be reported. Needs a small tmpfs, so
+ * root (CI runs as root). */
+static void
+test_enqueue_fails_disk_full (void)
+{
+  const char *env[] = { NULL };
+  g_autoptr (EtWorld) w = world_up ("diag", NULL, env);
+  g_autofree char *saved = g_strconcat (w->state_dir, ".saved", NULL);
+  g_autofree char *filler = g_build_filename (w->state_dir, "filler", NULL);
+  g_autofree char *copy_from = g_strconcat (saved, "/.", NULL);
+  g_autoptr (JsonObject) p = NULL;
+  const char *mount_argv[] = { "mount", "-t", "tmpfs", "-o", "size=2m,mode=0700", "tmpfs", w->state_dir, NULL };
+  const char *umount_argv[] = { "umount", "-l", w->state_dir, NULL };
+  const char *cp_argv[] = { "cp", "-a", copy_from, w->state_dir, NULL };
+  g_autofree char *err = NULL;
+  gint64 deadline;
+
+  et_esad_stop (w);
+  g_assert_cmpint (g_rename (w->state_dir, saved), ==, 0);
+  g_assert_cmpint (g_mkdir (w->state_dir, 0700), ==, 0);
+  if (esa_test_run (mount_argv, NULL, &err) != 0)
+    {
+      g_autofree char *msg = g_strdup_printf ("cannot mount a small tmpfs (needs root): %s", err);
+      g_test_skip (msg);
+      return;
+    }
+  g_assert_cmpint (esa_test_run (cp_argv, NULL, NULL), ==, 0);
+  et_esad_start (w, env);
+
+  g_assert_cmpuint (fill_disk (filler), >, 0);
+  notify_disk (w);
+  deadline = g_get_monotonic_time () + 30 * G_USEC_PER_SEC;
+  while (!log_has (w, "not reported") && g_get_monotonic_time () < deadline)
+    g_usleep (100 * 1000);
+  g_assert_true (log_has (w, "not reported"));
+  g_assert_cmpuint (sdc_count_kind (w, "problem", NULL), ==, 0);
+
+  /* room again: the next occurrence goes out */
+  g_assert_cmpint (g_unlink (filler), ==, 0);
+  notify_disk (w);
+  p = wait_problem (w, 1);
+  g_assert_cmpstr (json_object_get_string_member (p, "status"), ==, "reported");
+  g_assert_cmpuint (sdc_count_kind (w, "problem", NULL), ==, 1);
+
+  et_esad_stop (w);
+  g_assert_cmpint (esa_test_run (umount_argv, NULL, NULL), ==, 0);
+}
+
 static void
 test_aix_window (void)
 {
@@ -300,6 +405,8 @@ main (int argc, char **argv)
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/diag-e2e/aix-standalone", test_aix_standalone);
   g_test_add_func ("/diag-e2e/aix-window", test_aix_window);
+  g_test_add_func ("/diag-e2e/pending-left-by-crash", test_pending_left_by_crash);
+  g_test_add_func ("/diag-e2e/enqueue-fails-disk-full", test_enqueue_fails_disk_full);
   g_test_add_func ("/diag-e2e/aix-lpar", test_aix_lpar);
   g_test_add_func ("/diag-e2e/problem-test", test_problem_test);
   g_test_add_func ("/diag-e2e/linux-edac", test_linux_edac);

@@ -10,6 +10,7 @@
 #include "diag-problem-log.h"
 
 #include <esa/esa-error.h>
+#include <glib/gstdio.h>
 #include <string.h>
 
 static JsonObject *
@@ -118,6 +119,96 @@ test_log_dedup (void)
     g_assert_nonnull (strstr (table, "reported SR00000001"));
     /* ids keep counting */
     g_assert_cmpuint (diag_problem_log_add (again, pending ("X", "y"), 0, now, &error), ==, 7);
+  }
+  esa_test_rmtree (dir);
+}
+
+static const char *
+status_of (DiagProblemLog *log, guint id)
+{
+  g_autoptr (JsonObject) e = diag_problem_log_get (log, id);
+  static char buf[32];
+  g_assert_nonnull (e);
+  g_strlcpy (buf, json_object_get_string_member (e, "status"), sizeof buf);
+  return buf;
+}
+
+/* Issue 10 item 3: a pending entry whose report never reached the queue
+ * (esad killed between the two steps, enqueue or log write failed) must not
+ * suppress the next occurrence for the dedup window. */
+static void
+test_log_pending_not_original (void)
+{
+  g_autofree char *dir = esa_test_mkdtemp ("test-diag");
+  g_autofree char *path = g_build_filename (dir, "problems.json", NULL);
+  g_autoptr (DiagProblemLog) log = diag_problem_log_new (path);
+  g_autoptr (GError) error = NULL;
+  gint64 now = 1700000000;
+  guint a, b, c;
+
+  /* while this process is still reporting a, a second occurrence is a duplicate */
+  a = diag_problem_log_add (log, pending ("2D02-127", "hdisk1"), 3600, now, &error);
+  g_assert_no_error (error);
+  b = diag_problem_log_add (log, pending ("2D02-127", "hdisk1"), 3600, now + 1, &error);
+  g_assert_cmpstr (status_of (log, b), ==, DIAG_STATUS_DUPLICATE);
+  /* its reporter ended without recording an outcome: failed, no longer an original */
+  diag_problem_log_settle (log, a);
+  g_assert_cmpstr (status_of (log, a), ==, DIAG_STATUS_FAILED);
+  c = diag_problem_log_add (log, pending ("2D02-127", "hdisk1"), 3600, now + 2, &error);
+  g_assert_cmpstr (status_of (log, c), ==, DIAG_STATUS_PENDING);
+
+  /* esad killed after writing the pending entry c: at the next start it is
+   * reconciled to failed and the next occurrence is reported */
+  {
+    g_autoptr (DiagProblemLog) again = diag_problem_log_new (path);
+    g_autoptr (JsonObject) e = diag_problem_log_get (again, c);
+    guint d;
+    g_assert_cmpstr (json_object_get_string_member (e, "status"), ==, DIAG_STATUS_FAILED);
+    g_assert_cmpstr (json_object_get_string_member (e, "reason"), ==, DIAG_REASON_INTERRUPTED);
+    d = diag_problem_log_add (again, pending ("2D02-127", "hdisk1"), 3600, now + 3, &error);
+    g_assert_no_error (error);
+    g_assert_cmpstr (status_of (again, d), ==, DIAG_STATUS_PENDING);
+    /* a pending entry written by hand (no reconcile ran in this process) is not
+     * an original either: only in-flight ones are */
+  }
+  {
+    g_autofree char *handmade = g_strdup_printf (
+        "{\"version\": 1, \"next_id\": 2, \"problems\": [{\"id\": 1, \"status\": \"pending\", "
+        "\"key\": \"2D02-127\", \"resource\": \"hdisk1\", \"uuid\": \"u-1\", \"time_unix\": %" G_GINT64_FORMAT "}]}",
+        now);
+    g_autoptr (DiagProblemLog) fresh = NULL;
+    guint e;
+    esa_test_write_file (path, handmade, 0600);
+    fresh = diag_problem_log_new (path);
+    g_assert_cmpstr (status_of (fresh, 1), ==, DIAG_STATUS_FAILED);
+    e = diag_problem_log_add (fresh, pending ("2D02-127", "hdisk1"), 3600, now + 10, &error);
+    g_assert_cmpuint (e, ==, 2);
+    g_assert_cmpstr (status_of (fresh, e), ==, DIAG_STATUS_PENDING);
+    /* the report was queued after all: its delivery still finds the entry */
+    g_assert_true (diag_problem_log_delivered (fresh, "u-1", "SR00000009", &error));
+    g_assert_cmpstr (status_of (fresh, 1), ==, DIAG_STATUS_REPORTED);
+  }
+
+  /* the log cannot be written (disk full, folder gone): the entry is not kept
+   * in memory as an original either */
+  {
+    g_autofree char *gone = g_build_filename (dir, "gone", NULL);
+    g_autofree char *gone_path = g_build_filename (gone, "problems.json", NULL);
+    g_autoptr (DiagProblemLog) full = NULL;
+    g_autoptr (JsonArray) list = NULL;
+    guint f;
+    g_assert_cmpint (g_mkdir (gone, 0700), ==, 0);
+    full = diag_problem_log_new (gone_path);
+    g_assert_cmpint (g_rmdir (gone), ==, 0);
+    g_assert_cmpuint (diag_problem_log_add (full, pending ("2D02-127", "hdisk1"), 3600, now, &error), ==, 0);
+    g_assert_error (error, ESA_ERROR, ESA_ERROR_FAILED);
+    g_clear_error (&error);
+    list = diag_problem_log_list (full);
+    g_assert_cmpuint (json_array_get_length (list), ==, 0);
+    g_assert_cmpint (g_mkdir (gone, 0700), ==, 0);
+    f = diag_problem_log_add (full, pending ("2D02-127", "hdisk1"), 3600, now + 1, &error);
+    g_assert_no_error (error);
+    g_assert_cmpstr (status_of (full, f), ==, DIAG_STATUS_PENDING);
   }
   esa_test_rmtree (dir);
 }
@@ -310,6 +401,13 @@ test_aix_diag (void)
   g_assert_cmpuint (problems->len, ==, 0);
   g_clear_pointer (&problems, g_ptr_array_unref);
 
+  /* issue 10 item 10: invalid UTF-8 from the command is refused cleanly */
+  problems = diag_aix_run_diag ("hdisk7", NULL, &error);
+  g_assert_null (problems);
+  g_assert_error (error, ESA_ERROR, ESA_ERROR_INVALID_DATA);
+  g_assert_true (g_utf8_validate (error->message, -1, NULL));
+  g_clear_error (&error);
+
   problems = diag_aix_run_diag ("hdisk99", NULL, &error);
   g_assert_null (problems);
   g_assert_nonnull (error);
@@ -329,6 +427,10 @@ test_aix_diag_malformed (void)
     "",
     "garbage\nmore garbage\n",
     "DIAGNOSTIC ANALYSIS 801014\nA PROBLEM WAS DETECTED ON Tue Aug 26 10:20:31 CDT 2025\n\n  FRU: 00E1234 85% hdisk1\n",
+    /* issue 10 item 10: this crashed PCRE2's JIT; other invalid UTF-8 */
+    "651-204\xff\x16\xff",
+    "SRN: 2D02-127\xff\n\xc0\x80 85% hdisk1\n",
+    "\xed\xa0\x80\xf4\x90\x80\x80",
     NULL,
   };
   for (guint i = 0; bad[i] != NULL; i++)
@@ -364,6 +466,7 @@ main (int argc, char **argv)
   g_unsetenv ("ESA_FAKE_AIX_MACHINE");
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/diag/log/dedup", test_log_dedup);
+  g_test_add_func ("/diag/log/pending-not-original", test_log_pending_not_original);
   g_test_add_func ("/diag/log/damaged", test_log_damaged);
   g_test_add_func ("/diag/edac/count-malformed", test_edac_count);
   g_test_add_func ("/diag/edac/read-compare", test_edac_read_compare);

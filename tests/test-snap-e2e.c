@@ -162,7 +162,7 @@ test_aix (void)
 static void
 post_event_raw (EtWorld *w, const char *json)
 {
-  g_autofree char *sock = g_build_filename (w->state_dir, "esad.sock", NULL);
+  g_autofree char *sock = g_build_filename (w->state_dir, "run", "esad.sock", NULL);
   g_autoptr (GSocketClient) client = g_socket_client_new ();
   g_autoptr (GSocketAddress) addr = g_unix_socket_address_new (sock);
   g_autoptr (GSocketConnection) conn = NULL;
@@ -321,12 +321,136 @@ test_linux_cap_fails (void)
   esa_test_rmtree (tmp);
 }
 
+/* Every extended-data report with its attachment uploaded, oldest first. */
+static GPtrArray *
+wait_extended_n (EtWorld *w, guint n, guint seconds)
+{
+  gint64 deadline = g_get_monotonic_time () + (gint64) seconds * G_USEC_PER_SEC;
+  for (;;)
+    {
+      g_autoptr (JsonNode) reports = et_sdc_reports (w);
+      JsonArray *a = json_node_get_array (reports);
+      GPtrArray *found = g_ptr_array_new_with_free_func ((GDestroyNotify) json_object_unref);
+      for (guint i = 0; i < json_array_get_length (a); i++)
+        {
+          JsonObject *o = json_array_get_object_element (a, i);
+          JsonArray *atts;
+          if (g_strcmp0 (json_object_get_string_member (o, "kind"), "extended-data") != 0)
+            continue;
+          atts = json_object_get_array_member (o, "attachments");
+          if (json_array_get_length (atts) == 1 &&
+              json_object_get_string_member_with_default (json_array_get_object_element (atts, 0), "path", NULL) != NULL)
+            g_ptr_array_add (found, json_object_ref (o));
+        }
+      if (found->len >= n || g_get_monotonic_time () > deadline)
+        return found;
+      g_ptr_array_unref (found);
+      g_usleep (200 * 1000);
+    }
+}
+
+/* All members of an archive joined, to look for what must not be there. */
+static char *
+all_text (GHashTable *files)
+{
+  GString *s = g_string_new (NULL);
+  GHashTableIter iter;
+  gpointer k, v;
+  g_hash_table_iter_init (&iter, files);
+  while (g_hash_table_iter_next (&iter, &k, &v))
+    g_string_append_printf (s, "== %s\n%s\n", (const char *) k, (const char *) v);
+  return g_string_free (s, FALSE);
+}
+
+/* Issue 12, redaction on AIX too: snap's archive is sent redacted, the
+ * machine's host name and address as tokens that stay the same from one
+ * run (and esad) to the next; the map stays in the state folder, 0600,
+ * and is not in the archive. */
+static void
+test_aix_redacted (void)
+{
+  const char *env[] = { NULL };
+  g_autoptr (EtWorld) w = world_up (NULL, env);
+  g_autofree char *map = g_build_filename (w->state_dir, "plugins", "snap", "redaction-map.json", NULL);
+  g_autoptr (GPtrArray) xs = NULL;
+  g_autoptr (GHashTable) first = NULL;
+  g_autoptr (GHashTable) second = NULL;
+  g_autofree char *text1 = NULL, *text2 = NULL, *map_text = NULL, *p1 = NULL, *p2 = NULL;
+  g_autofree char *problem1 = NULL, *problem2 = NULL;
+  const char *name, *ctype;
+  const char *host1, *host2, *snap1;
+  GStatBuf st;
+
+  problem1 = problem_test (w);
+  xs = wait_extended_n (w, 1, 60);
+  if (xs->len < 1)
+    dump_log (w);
+  g_assert_cmpuint (xs->len, ==, 1);
+  p1 = attachment_path (w, g_ptr_array_index (xs, 0), &name, &ctype);
+  g_assert_cmpstr (name, ==, "snap.pax.Z");
+  g_assert_cmpstr (ctype, ==, "application/x-compress");
+  first = esa_test_read_archive (p1);
+  text1 = all_text (first);
+  /* nothing of the machine's identity or secrets left */
+  g_assert_null (strstr (text1, "aixp9"));
+  g_assert_null (strstr (text1, "10.1.2.9"));
+  g_assert_null (strstr (text1, "fd00:10:1::53"));
+  g_assert_null (strstr (text1, "s3cr3t-bind"));
+  g_assert_nonnull (strstr (text1, "bindpassword:***"));
+  host1 = g_hash_table_lookup (first, "general/hostname.out");
+  g_assert_nonnull (host1);
+  g_assert_true (g_str_has_prefix (host1, "host-"));
+  snap1 = g_hash_table_lookup (first, "general/prtconf.out");
+  g_assert_nonnull (strstr (snap1, "IP Address: ip-"));
+  /* what is not identifying stays: software levels, the machine type */
+  g_assert_nonnull (strstr (text1, "9009-42A"));
+  g_assert_nonnull (strstr (g_hash_table_lookup (first, "general/general.snap"), "7.3."));
+
+  /* the map: local, 0600, holds the values, and is not in the archive */
+  g_assert_cmpint (g_stat (map, &st), ==, 0);
+  g_assert_cmpint (st.st_mode & 0777, ==, 0600);
+  g_assert_true (g_file_get_contents (map, &map_text, NULL, NULL));
+  g_assert_nonnull (strstr (map_text, "\"aixp9\""));
+  g_assert_nonnull (strstr (map_text, "\"10.1.2.9\""));
+  g_assert_null (strstr (text1, "redaction-map"));
+  g_assert_null (strstr (text1, "\"aixp9\""));
+
+  /* another run, by another esad: the same tokens */
+  et_esad_stop (w);
+  et_esad_start (w, env);
+  problem2 = g_strdup (problem1);
+  {
+    g_autofree char *out = NULL, *err = NULL;
+    g_assert_cmpint (et_esactl (w, &out, &err, "problem", "test", NULL), ==, 0);
+  }
+  g_clear_pointer (&xs, g_ptr_array_unref);
+  xs = wait_extended_n (w, 2, 60);
+  if (xs->len < 2)
+    dump_log (w);
+  g_assert_cmpuint (xs->len, ==, 2);
+  p2 = attachment_path (w, g_ptr_array_index (xs, 1), &name, &ctype);
+  second = esa_test_read_archive (p2);
+  text2 = all_text (second);
+  host2 = g_hash_table_lookup (second, "general/hostname.out");
+  g_assert_cmpstr (host1, ==, host2);
+  {
+    const char *a = strstr (snap1, "IP Address: ");
+    const char *b = strstr (g_hash_table_lookup (second, "general/prtconf.out"), "IP Address: ");
+    g_autofree char *la = g_strndup (a, strcspn (a, "\n"));
+    g_autofree char *lb = g_strndup (b, strcspn (b, "\n"));
+    g_assert_cmpstr (la, ==, lb);
+  }
+  g_assert_null (strstr (text2, "aixp9"));
+  assert_temp_clean (w);
+}
+
 int
 main (int argc, char **argv)
 {
   et_init_env ();
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/snap-e2e/aix", test_aix);
+  g_test_add_func ("/snap-e2e/aix-redacted", test_aix_redacted);
   g_test_add_func ("/snap-e2e/aix-snap-fails", test_aix_snap_fails);
   g_test_add_func ("/snap-e2e/event-test-not-boolean", test_event_test_not_boolean);
   g_test_add_func ("/snap-e2e/linux", test_linux);

@@ -8,8 +8,13 @@
 #include "snap-collect.h"
 #include "snap-job.h"
 #include "snap-redact.h"
+#include "snap-repack.h"
+#include "snap-tokens.h"
 
+#include <archive.h>
+#include <archive_entry.h>
 #include <esa/esa-error.h>
+#include <glib/gstdio.h>
 #include <string.h>
 
 static void
@@ -58,6 +63,118 @@ bytes_of (gsize n, char c)
   char *buf = g_malloc (n);
   memset (buf, c, n);
   return g_bytes_new_take (buf, n);
+}
+
+/* Issue 12: host names and addresses become per-system tokens, the same
+ * ones after the map is saved and opened again; what identifies nothing
+ * stays; the map file is 0600. */
+static void
+test_tokens (void)
+{
+  g_autofree char *dir = esa_test_mkdtemp ("test-snap");
+  g_autofree char *path = g_build_filename (dir, "redaction-map.json", NULL);
+  const char *in = "Host Name: aixp9.example.com\nnode AIXP9 up; peer aixp9x\n"
+                   "IP Address: 10.1.2.9 gw 192.168.7.1, again 10.1.2.9\n"
+                   "ns fe80::1:2 and 2001:db8:0:0:0:0:0:1\n"
+                   "keep 127.0.0.1 0.0.0.0 255.255.255.0 ::1 bos.rte 7.3.1.0 at 10:20:31 mac 00:11:22:33:44:55 v1.2.3.4\n";
+  g_autoptr (GError) error = NULL;
+  g_autofree char *out1 = NULL, *out2 = NULL;
+  GStatBuf st;
+  guint n = 0;
+  {
+    g_autoptr (SnapTokens) t = snap_tokens_open (path);
+    snap_tokens_add_host (t, "aixp9.example.com");
+    out1 = snap_tokenize (t, in, strlen (in), &n);
+    g_assert_true (snap_tokens_save (t, &error));
+    g_assert_no_error (error);
+  }
+  g_assert_cmpstr (out1, ==,
+                   "Host Name: host-1\nnode host-2 up; peer aixp9x\n"
+                   "IP Address: ip-1 gw ip-2, again ip-1\n"
+                   "ns ip-3 and ip-4\n"
+                   "keep 127.0.0.1 0.0.0.0 255.255.255.0 ::1 bos.rte 7.3.1.0 at 10:20:31 mac 00:11:22:33:44:55 v1.2.3.4\n");
+  g_assert_cmpuint (n, ==, 7);
+  g_assert_cmpint (g_stat (path, &st), ==, 0);
+  g_assert_cmpint (st.st_mode & 0777, ==, 0600);
+  /* another run: the same tokens, new values get new numbers */
+  {
+    g_autoptr (SnapTokens) t = snap_tokens_open (path);
+    const char *more = "10.9.9.9 then 192.168.7.1 on aixp9\n";
+    snap_tokens_add_host (t, "aixp9.example.com");
+    out2 = snap_tokenize (t, more, strlen (more), NULL);
+    g_assert_cmpstr (out2, ==, "ip-5 then ip-2 on host-2\n");
+  }
+  /* a damaged map is moved aside, not fatal */
+  esa_test_write_file (path, "{not json", 0600);
+  g_test_expect_message ("esa-snap", G_LOG_LEVEL_WARNING, "*moved to*");
+  {
+    g_autoptr (SnapTokens) t = snap_tokens_open (path);
+    g_autofree char *tok = snap_tokens_get (t, "ip", "10.1.2.9");
+    g_assert_cmpstr (tok, ==, "ip-1");
+  }
+  g_test_assert_expected_messages ();
+  esa_test_rmtree (dir);
+}
+
+/* Issue 12: an AIX snap archive (here gzip'ed ustar, as the fake writes
+ * without compress(1)) is rewritten with its text members redacted and
+ * binary ones untouched. */
+static void
+test_repack (void)
+{
+  g_autofree char *dir = esa_test_mkdtemp ("test-snap");
+  g_autofree char *in = g_build_filename (dir, "snap.pax.gz", NULL);
+  g_autofree char *out = g_build_filename (dir, "out.pax.gz", NULL);
+  g_autofree char *outz = g_build_filename (dir, "out.pax.Z", NULL);
+  g_autofree char *map = g_build_filename (dir, "map.json", NULL);
+  g_autoptr (SnapTokens) t = snap_tokens_open (map);
+  g_autoptr (JsonArray) notes = json_array_new ();
+  g_autoptr (GHashTable) files = NULL;
+  g_autoptr (GError) error = NULL;
+  const char bin[] = "\x01\x00" "aixp9 10.1.2.9";
+  struct archive *a = archive_write_new ();
+  struct archive_entry *e;
+  const struct { const char *name; const char *data; gsize len; } members[] = {
+    { "general/general.snap", "uname -a\nAIX aixp9 3 7\nbindpassword:s3cr3t\nIP 10.1.2.9\n", 0 },
+    { "general/blob.bin", bin, sizeof bin - 1 },
+  };
+  snap_tokens_add_host (t, "aixp9");
+  g_assert_cmpint (archive_write_add_filter_gzip (a), ==, ARCHIVE_OK);
+  g_assert_cmpint (archive_write_set_format_ustar (a), ==, ARCHIVE_OK);
+  g_assert_cmpint (archive_write_open_filename (a, in), ==, ARCHIVE_OK);
+  for (guint i = 0; i < G_N_ELEMENTS (members); i++)
+    {
+      gsize len = members[i].len ? members[i].len : strlen (members[i].data);
+      e = archive_entry_new ();
+      archive_entry_set_pathname (e, members[i].name);
+      archive_entry_set_size (e, (la_int64_t) len);
+      archive_entry_set_filetype (e, AE_IFREG);
+      archive_entry_set_perm (e, 0644);
+      g_assert_cmpint (archive_write_header (a, e), ==, ARCHIVE_OK);
+      g_assert_cmpint (archive_write_data (a, members[i].data, len), ==, (la_ssize_t) len);
+      archive_entry_free (e);
+    }
+  archive_write_close (a);
+  archive_write_free (a);
+
+  g_assert_true (snap_repack_redacted (in, out, t, notes, &error));
+  g_assert_no_error (error);
+  files = esa_test_read_archive (out);
+  g_assert_cmpstr (g_hash_table_lookup (files, "general/general.snap"), ==,
+                   "uname -a\nAIX host-1 3 7\nbindpassword:***\nIP ip-1\n");
+  g_assert_cmpmem (g_hash_table_lookup (files, "general/blob.bin"), sizeof bin - 1, bin, sizeof bin - 1);
+  g_assert_cmpuint (json_array_get_length (notes), ==, 1);
+  /* .Z out: compress(1) format, read back by libarchive */
+  g_assert_true (snap_repack_redacted (in, outz, t, NULL, &error));
+  g_clear_pointer (&files, g_hash_table_unref);
+  files = esa_test_read_archive (outz);
+  g_assert_nonnull (strstr (g_hash_table_lookup (files, "general/general.snap"), "host-1"));
+  /* not an archive: a clear error naming the file */
+  esa_test_write_file (in, "garbage", 0600);
+  g_assert_false (snap_repack_redacted (in, out, t, NULL, &error));
+  g_assert_error (error, ESA_ERROR, ESA_ERROR_INVALID_DATA);
+  g_assert_nonnull (strstr (error->message, in));
+  esa_test_rmtree (dir);
 }
 
 static void
@@ -171,6 +288,8 @@ main (int argc, char **argv)
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/snap/redact", test_redact);
   g_test_add_func ("/snap/fit-and-write", test_fit_and_write);
+  g_test_add_func ("/snap/tokens", test_tokens);
+  g_test_add_func ("/snap/repack", test_repack);
   g_test_add_func ("/snap/collect-linux", test_collect_linux);
   g_test_add_func ("/snap/rmtree", test_rmtree);
   return g_test_run ();

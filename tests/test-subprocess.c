@@ -271,6 +271,24 @@ test_subprocess_threads (void)
     g_thread_join (threads[i]);
 }
 
+/* Issue 10 item 10: the one place every command's output passes makes it
+ * valid UTF-8 (invalid bytes and NULs become U+FFFD), stdout and stderr. */
+static void
+test_subprocess_invalid_utf8 (void)
+{
+  const char *argv[] = { "sh", "-c", "printf '651-204\\377\\026\\377\\0end'; printf 'bad \\300\\200' >&2", NULL };
+  EsaSubprocessOptions opts = { .allow_failure = TRUE };
+  g_autoptr (GError) error = NULL;
+  g_autofree char *err = NULL;
+  g_autofree char *out = esa_subprocess_run (argv, &opts, NULL, &err, NULL, &error);
+  g_autofree char *valid = esa_text_make_valid ("ok \xc3\xa9", -1);
+  g_assert_no_error (error);
+  g_assert_cmpstr (out, ==, "651-204\xef\xbf\xbd\x16\xef\xbf\xbd\xef\xbf\xbd" "end");
+  g_assert_true (g_utf8_validate (err, -1, NULL));
+  g_assert_true (g_str_has_prefix (err, "bad "));
+  g_assert_cmpstr (valid, ==, "ok \xc3\xa9");
+}
+
 int
 main (int argc, char **argv)
 {
@@ -289,5 +307,6 @@ main (int argc, char **argv)
   g_test_add_func ("/esa-subprocess/cancel", test_subprocess_cancel);
   g_test_add_func ("/esa-subprocess/cancel-running", test_subprocess_cancel_running);
   g_test_add_func ("/esa-subprocess/threads", test_subprocess_threads);
+  g_test_add_func ("/esa-subprocess/invalid-utf8", test_subprocess_invalid_utf8);
   return g_test_run ();
 }

@@ -259,6 +259,30 @@ test_linux_archive (void)
   esa_sysinfo_rmtree (dir);
 }
 
+/* Issue 10 item 10: invalid UTF-8 anywhere in dpkg/rpm output; the error
+ * quotes the line, so it must be valid UTF-8 too. */
+static void
+test_packages_invalid_utf8 (void)
+{
+  const char *inputs[] = { "651-204\xff\x16\xff", "\xff\xfe\n\xc0\x80\n", "bash\xed\xa0\x80 5 x\n" };
+  for (guint i = 0; i < G_N_ELEMENTS (inputs); i++)
+    {
+      g_autoptr (GPtrArray) warnings = g_ptr_array_new_with_free_func (g_free);
+      g_autoptr (GError) error = NULL;
+      g_autoptr (GPtrArray) list = esa_sysinfo_parse_rpm (inputs[i], warnings, &error);
+      g_assert_null (list);
+      g_assert_error (error, ESA_ERROR, ESA_ERROR_INVALID_DATA);
+      g_assert_true (g_utf8_validate (error->message, -1, NULL));
+      for (guint k = 0; k < warnings->len; k++)
+        g_assert_true (g_utf8_validate (g_ptr_array_index (warnings, k), -1, NULL));
+    }
+  {
+    g_autoptr (GPtrArray) list = esa_sysinfo_parse_rpm ("bash\t5.1\xff\tx86_64\n\xf4\x90\x80\x80\n", NULL, NULL);
+    g_assert_cmpuint (list->len, ==, 1);
+    g_assert_true (g_utf8_validate (json_object_get_string_member (g_ptr_array_index (list, 0), "version"), -1, NULL));
+  }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -270,5 +294,6 @@ main (int argc, char **argv)
   g_test_add_func ("/sysinfo/aix-lslpp-malformed", test_aix_lslpp_malformed);
   g_test_add_func ("/sysinfo/aix-snap", test_aix_snap);
   g_test_add_func ("/sysinfo/linux-archive", test_linux_archive);
+  g_test_add_func ("/sysinfo/packages-invalid-utf8", test_packages_invalid_utf8);
   return g_test_run ();
 }

@@ -1,10 +1,12 @@
 /* test-transport-deliver.c: what esa_deliverer_send decides before any
  * network: an attachment that is gone is final, one that cannot be read
- * right now is retried. */
+ * right now is retried; malformed credentials files are one clear error
+ * (never a json-glib critical); a misroute is a local config problem. */
 #include "config.h"
 
 #include "esa-deliver.h"
 #include "esa-test-util.h"
+#include "esa/esa-error.h"
 
 #include <glib/gstdio.h>
 #include <string.h>
@@ -51,11 +53,59 @@ test_attachment_unreadable_is_retried (void)
   esa_test_rmtree (dir);
 }
 
+/* Each malformed credentials file is refused with the file and the member
+ * named; G_DEBUG=fatal-criticals (the suite's) turns any critical into a crash. */
+static void
+test_credentials_malformed (void)
+{
+  const struct { const char *text; const char *want; } cases[] = {
+    { "{\"system_id\": {}, \"password\": \"pw\"}", "system_id: expected string, got object" },
+    { "{\"system_id\": \"ESA-1\", \"password\": [1]}", "password: expected string, got array" },
+    { "{\"system_id\": \"ESA-1\", \"password\": \"pw\", \"server\": {\"a\": 1}}", "server: expected string, got object" },
+    { "{\"system_id\": \"ESA-1\", \"password\": \"pw\", \"activated\": 17}", "activated: expected string, got number" },
+    { "{\"system_id\": \"ESA-1\"}", "password: required string is missing" },
+    { "{\"system_id\": \"\", \"password\": \"pw\"}", "system_id" },
+    { "[\"ESA-1\", \"pw\"]", "expected a JSON object, got array" },
+    { "{\"system_id\": ", "not valid JSON" },
+    { "", "" },
+    { "\xff\xfe{}", "not UTF-8" },
+  };
+  g_autofree char *dir = esa_test_mkdtemp ("esa-creds");
+  g_autofree char *path = g_build_filename (dir, "credentials", NULL);
+  g_autofree char *deep = g_strnfill (60000, '['); /* under the size cap, over the depth cap */
+  for (guint i = 0; i <= G_N_ELEMENTS (cases); i++)
+    {
+      const char *text = i < G_N_ELEMENTS (cases) ? cases[i].text : deep;
+      const char *want = i < G_N_ELEMENTS (cases) ? cases[i].want : "nested deeper";
+      g_autoptr (GError) error = NULL;
+      g_autoptr (EsaCredentials) creds = NULL;
+      esa_test_write_file (path, text, 0600);
+      creds = esa_credentials_load (dir, &error);
+      g_assert_null (creds);
+      g_assert_error (error, ESA_ERROR, ESA_ERROR_INVALID_DATA);
+      g_test_message ("%s", error->message);
+      g_assert_nonnull (strstr (error->message, path));
+      g_assert_nonnull (strstr (error->message, want));
+    }
+  /* And the good one still loads. */
+  {
+    g_autoptr (GError) error = NULL;
+    g_autoptr (EsaCredentials) creds = NULL;
+    esa_test_write_file (path, "{\"system_id\": \"ESA-1\", \"password\": \"pw\", \"server\": null}", 0600);
+    creds = esa_credentials_load (dir, &error);
+    g_assert_no_error (error);
+    g_assert_cmpstr (creds->system_id, ==, "ESA-1");
+    g_assert_null (creds->server);
+  }
+  esa_test_rmtree (dir);
+}
+
 int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/transport/deliver/attachment-gone-is-final", test_attachment_gone_is_final);
   g_test_add_func ("/transport/deliver/attachment-unreadable-is-retried", test_attachment_unreadable_is_retried);
+  g_test_add_func ("/transport/credentials/malformed", test_credentials_malformed);
   return g_test_run ();
 }

@@ -10,6 +10,7 @@
 #include <gio/gunixsocketaddress.h>
 #include <glib/gstdio.h>
 #include <string.h>
+#include <unistd.h>
 #include <sys/stat.h>
 
 typedef struct {
@@ -330,6 +331,169 @@ test_queue_export (Fixture *f, gconstpointer data)
   g_assert_cmpuint (json_array_get_length (json_object_get_array_member (json_node_get_object (list2), "queued")), ==, 0);
 }
 
+/* One heartbeat queued (not activated); returns its uuid. */
+static char *
+queue_one (EtWorld *w)
+{
+  g_autofree char *out = NULL, *err = NULL;
+  g_autoptr (JsonNode) list = NULL;
+  g_assert_cmpint (et_esactl (w, &out, &err, "heartbeat", NULL), !=, 0);
+  list = et_queue_list (w);
+  return g_strdup (json_object_get_string_member (only_entry (list, "queued"), "uuid"));
+}
+
+static guint
+count_entries (const char *dir)
+{
+  g_autoptr (GDir) d = g_dir_open (dir, 0, NULL);
+  guint n = 0;
+  g_assert_nonnull (d);
+  while (g_dir_read_name (d) != NULL)
+    n++;
+  return n;
+}
+
+/* A planted DIR/.tmp-<uuid> symlink to a victim's folder: the export removes
+ * the symlink itself, never the victim's files, and writes nothing there. */
+static void
+test_export_tmp_symlink (Fixture *f, gconstpointer data)
+{
+  EtWorld *w = f->w;
+  g_autofree char *server = good_server (w);
+  g_autofree char *export = g_build_filename (w->dir, "export", NULL);
+  g_autofree char *victim = g_build_filename (w->dir, "victim", NULL);
+  g_autofree char *precious = g_build_filename (victim, "precious", NULL);
+  g_autofree char *uuid = NULL, *tmp = NULL, *out = NULL, *err = NULL;
+  g_autoptr (JsonNode) list = NULL;
+  int rc;
+
+  write_conf (w, server, NULL);
+  et_esad_start (w, NULL);
+  uuid = queue_one (w);
+  g_assert_cmpint (g_mkdir_with_parents (victim, 0755), ==, 0);
+  g_assert_cmpint (g_mkdir_with_parents (export, 0755), ==, 0);
+  esa_test_write_file (precious, "mine\n", 0644);
+  tmp = g_strdup_printf ("%s/.tmp-%s", export, uuid);
+  g_assert_cmpint (symlink (victim, tmp), ==, 0);
+  rc = et_esactl (w, &out, &err, "queue", "export", export, NULL);
+  if (rc != 0)
+    g_printerr ("export: %s%s", out, err);
+  g_assert_cmpint (rc, ==, 0);
+  g_assert_true (g_file_test (precious, G_FILE_TEST_IS_REGULAR));
+  g_assert_cmpuint (count_entries (victim), ==, 1);
+  g_assert_false (g_file_test (tmp, G_FILE_TEST_EXISTS));
+  assert_outbox_report (export, uuid);
+  list = et_queue_list (w);
+  g_assert_cmpuint (json_array_get_length (json_object_get_array_member (json_node_get_object (list), "queued")), ==, 0);
+}
+
+/* A symlinked DIR/<uuid>: not "exported before" — the export fails, says
+ * why, writes nothing through it, and the report stays queued. */
+static void
+test_export_final_symlink (Fixture *f, gconstpointer data)
+{
+  EtWorld *w = f->w;
+  g_autofree char *server = good_server (w);
+  g_autofree char *export = g_build_filename (w->dir, "export", NULL);
+  g_autofree char *elsewhere = g_build_filename (w->dir, "elsewhere", NULL);
+  g_autofree char *uuid = NULL, *final = NULL, *out = NULL, *err = NULL;
+  g_autoptr (JsonNode) list = NULL;
+  int rc;
+
+  write_conf (w, server, NULL);
+  et_esad_start (w, NULL);
+  uuid = queue_one (w);
+  g_assert_cmpint (g_mkdir_with_parents (elsewhere, 0755), ==, 0);
+  g_assert_cmpint (g_mkdir_with_parents (export, 0755), ==, 0);
+  final = g_build_filename (export, uuid, NULL);
+  g_assert_cmpint (symlink (elsewhere, final), ==, 0);
+  rc = et_esactl (w, &out, &err, "queue", "export", export, NULL);
+  if (rc == 0 || strstr (err, "symlink") == NULL)
+    g_printerr ("export (%d): %s%s", rc, out, err);
+  g_assert_cmpint (rc, !=, 0);
+  g_assert_nonnull (strstr (err, "symlink"));
+  g_assert_cmpuint (count_entries (elsewhere), ==, 0);
+  list = et_queue_list (w);
+  g_assert_cmpstr (json_object_get_string_member (only_entry (list, "queued"), "uuid"), ==, uuid);
+  /* Once the admin removes it, the export works. */
+  g_assert_cmpint (g_unlink (final), ==, 0);
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+  g_assert_cmpint (et_esactl (w, &out, &err, "queue", "export", export, NULL), ==, 0);
+  assert_outbox_report (export, uuid);
+}
+
+/* Credentials naming an http:// server and no [sdc] servers=: a local
+ * misroute. Every report stays queued (none "rejected" into failed/), esactl
+ * status says why, and fixing the config delivers them. */
+static void
+test_misroute_kept (Fixture *f, gconstpointer data)
+{
+  EtWorld *w = f->w;
+  g_autofree char *ca = g_strdup_printf ("[sdc]\nca-file=%s/ca.pem\ntimeout=20s\n", w->sdc_dir);
+  g_autofree char *creds_path = g_build_filename (w->state_dir, "credentials", NULL);
+  g_autofree char *http = g_strdup_printf ("http://127.0.0.1:%u/", w->http_port);
+  g_autofree char *server = good_server (w);
+  g_autofree char *text = NULL, *out = NULL, *err = NULL;
+  g_autoptr (JsonParser) p = json_parser_new ();
+  g_autoptr (JsonNode) list = NULL;
+  g_autoptr (GError) error = NULL;
+  JsonArray *queued;
+  int rc;
+
+  et_sdc_start (w, NULL);
+  et_write_conf (w, ca);
+  et_esad_start (w, NULL);
+  et_activate (w);
+  et_esad_stop (w);
+  g_assert_true (g_file_get_contents (creds_path, &text, NULL, &error));
+  g_assert_true (json_parser_load_from_data (p, text, -1, &error));
+  json_object_set_string_member (json_node_get_object (json_parser_get_root (p)), "server", http);
+  g_free (text);
+  text = json_to_string (json_parser_get_root (p), TRUE);
+  esa_test_write_file (creds_path, text, 0600);
+
+  et_esad_start (w, NULL);
+  for (guint i = 0; i < 2; i++)
+    {
+      g_autofree char *hout = NULL, *herr = NULL;
+      rc = et_esactl (w, &hout, &herr, "heartbeat", NULL);
+      if (rc != 6 || strstr (herr, "not https://") == NULL)
+        g_printerr ("heartbeat (%d): %s%s", rc, hout, herr);
+      g_assert_cmpint (rc, ==, 6);
+      g_assert_nonnull (strstr (herr, "kept in queue"));
+      g_assert_nonnull (strstr (herr, "not https://"));
+    }
+  list = et_queue_list (w);
+  queued = json_object_get_array_member (json_node_get_object (list), "queued");
+  g_assert_cmpuint (json_array_get_length (queued), ==, 2);
+  g_assert_cmpuint (json_array_get_length (json_object_get_array_member (json_node_get_object (list), "failed")), ==, 0);
+  rc = et_esactl (w, &out, &err, "status", NULL);
+  g_assert_cmpint (rc, ==, 0);
+  if (strstr (out, "BLOCKED") == NULL)
+    g_printerr ("status: %s", out);
+  g_assert_nonnull (strstr (out, "delivery:   BLOCKED"));
+  g_assert_nonnull (strstr (out, http));
+  g_assert_nonnull (strstr (out, "[sdc] servers="));
+  g_assert_cmpuint (et_sdc_log_count (w, "method=POST", "path=/esa/v1/heartbeat", NULL), ==, 0);
+  et_esad_stop (w);
+
+  /* The admin fixes the config: everything goes out, once. */
+  write_conf (w, server, NULL);
+  et_esad_start (w, NULL);
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+  rc = et_esactl (w, &out, &err, "queue", "send", NULL);
+  if (rc != 0)
+    g_printerr ("queue send (%d): %s%s", rc, out, err);
+  g_assert_cmpint (rc, ==, 0);
+  g_assert_cmpuint (et_sdc_count_all (w), ==, 2);
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+  g_assert_cmpint (et_esactl (w, &out, &err, "status", NULL), ==, 0);
+  g_assert_null (strstr (out, "BLOCKED"));
+}
+
 /* A vendor outside [activation] vendors= (default IBM) is not activated. */
 static void
 test_activation_vendor (Fixture *f, gconstpointer data)
@@ -458,7 +622,7 @@ fake_sdc_thread (gpointer user_data)
 static char *
 control_raw (EtWorld *w, const char *path, const char *body)
 {
-  g_autofree char *sock = g_build_filename (w->state_dir, "esad.sock", NULL);
+  g_autofree char *sock = g_build_filename (w->state_dir, "run", "esad.sock", NULL);
   g_autoptr (GSocketClient) client = g_socket_client_new ();
   g_autoptr (GSocketAddress) addr = g_unix_socket_address_new (sock);
   g_autoptr (GSocketConnection) conn = NULL;
@@ -576,6 +740,11 @@ main (int argc, char **argv)
   g_test_add ("/transport/queue/file-transport", Fixture, NULL, fixture_setup, test_file_transport,
               fixture_teardown);
   g_test_add ("/transport/queue/export", Fixture, NULL, fixture_setup, test_queue_export, fixture_teardown);
+  g_test_add ("/transport/queue/export-tmp-symlink", Fixture, NULL, fixture_setup, test_export_tmp_symlink,
+              fixture_teardown);
+  g_test_add ("/transport/queue/export-final-symlink", Fixture, NULL, fixture_setup, test_export_final_symlink,
+              fixture_teardown);
+  g_test_add ("/transport/queue/misroute-kept", Fixture, NULL, fixture_setup, test_misroute_kept, fixture_teardown);
   g_test_add ("/transport/activation/vendor", Fixture, NULL, fixture_setup, test_activation_vendor,
               fixture_teardown);
   g_test_add ("/transport/activation/credentials", Fixture, NULL, fixture_setup, test_activation_credentials,

@@ -1,6 +1,9 @@
 /* test-transport-tls.c: HTTPS delivery over IPv4 and IPv6 loopback, and the
- * TLS refusals of DESIGN.md (wrong host name, unknown CA, TLS 1.0, SHA-1):
- * each refused with a reason the admin can read, and nothing delivered. */
+ * TLS refusals of DESIGN.md (wrong host name, unknown CA, TLS 1.0, SHA-1,
+ * short keys, CBC-SHA1 and static-RSA suites): each refused with the exact
+ * reason the admin reads, and nothing delivered. The policy's own checks
+ * (transports/https/esa-tls-policy.c) are tested with chains GnuTLS itself
+ * accepts, so they cannot pass on GnuTLS's refusal. */
 #include "config.h"
 
 #include "esa-test-util.h"
@@ -92,6 +95,7 @@ check_refused (EtWorld *w, BreakFunc break_tls, const char *const *extra, const 
   rc = et_esactl (w, &out, &err, "test", NULL);
   g_assert_cmpint (rc, ==, 6);
   all = g_strconcat (out, err, NULL);
+  g_test_message ("esactl test said: %s", all);
   for (guint i = 0; why[i] != NULL; i++)
     found |= strstr (all, why[i]) != NULL;
   if (!found)
@@ -209,10 +213,91 @@ static void
 test_tls10 (Fixture *f, gconstpointer data)
 {
   const char *extra[] = { "--tls-max-version=1.0", NULL };
-  /* Either our policy (after the handshake) or GnuTLS's own priority (no
-   * common version) refuses; both say so. */
-  const char *why[] = { "TLS 1.0 (expected TLS 1.2 or newer)", "protocol version", "TLS", NULL };
+  /* The handshake succeeds (GnuTLS's client still speaks TLS 1.0): the
+   * policy's own check is what refuses, and says exactly that. */
+  const char *why[] = { "TLS policy: server negotiated TLS 1.0 (expected TLS 1.2 or newer)", NULL };
   check_refused (f->w, NULL, extra, why);
+}
+
+/* A certificate for localhost and 127.0.0.1 with the key @key, signed by
+ * @ca/@ca_key with @hash; @is_ca makes it an intermediate CA instead. */
+static void
+make_cert (EtWorld *w, const char *key, const char *ca, const char *ca_key, const char *hash, gboolean is_ca,
+           const char *out)
+{
+  g_autofree char *tmpl = g_build_filename (w->dir, "cert.tmpl", NULL);
+  const char *argv[] = { "/usr/bin/certtool", "--generate-certificate", "--load-privkey", key,
+                         "--load-ca-certificate", ca, "--load-ca-privkey", ca_key, "--hash", hash,
+                         "--template", tmpl, "--outfile", out, NULL };
+  esa_test_write_file (tmpl, is_ca ? "cn = OpenESA test intermediate\nexpiration_days = 30\nca\ncert_signing_key\n"
+                                   : "cn = localhost\ndns_name = localhost\nip_address = 127.0.0.1\n"
+                                     "expiration_days = 30\ntls_www_server\nsigning_key\nencryption_key\n",
+                       0600);
+  et_certtool (argv);
+}
+
+static void
+make_rsa_key (const char *out, const char *bits)
+{
+  const char *argv[] = { "/usr/bin/certtool", "--generate-privkey", "--rsa", "--bits", bits, "--outfile", out, NULL };
+  et_certtool (argv);
+}
+
+/* An RSA-1024 server key, its certificate signed with SHA-256 by the CA the
+ * agent trusts: GnuTLS's default verification accepts it, the policy must
+ * refuse the key size. */
+static void
+break_rsa1024 (EtWorld *w)
+{
+  g_autofree char *key = g_build_filename (w->sdc_dir, "server-key.pem", NULL);
+  g_autofree char *cert = g_build_filename (w->sdc_dir, "server.pem", NULL);
+  g_autofree char *ca = g_build_filename (w->sdc_dir, "ca.pem", NULL);
+  g_autofree char *ca_key = g_build_filename (w->sdc_dir, "ca-key.pem", NULL);
+  make_rsa_key (key, "1024");
+  make_cert (w, key, ca, ca_key, "SHA256", FALSE, cert);
+}
+
+static void
+test_rsa1024 (Fixture *f, gconstpointer data)
+{
+  const char *why[] = { "TLS policy: CN=localhost has a 1024-bit RSA key (expected at least 2048 bits)", NULL };
+  check_refused (f->w, break_rsa1024, NULL, why);
+}
+
+/* A chain CA -> intermediate (signed with SHA-1) -> server (SHA-256), where
+ * the admin's ca-file also lists the intermediate: an allowed setup in which
+ * GnuTLS trusts the intermediate as an anchor and never looks at its SHA-1
+ * signature. The policy walks the chain the server sent and must refuse. */
+static void
+break_sha1_intermediate (EtWorld *w)
+{
+  g_autofree char *key = g_build_filename (w->sdc_dir, "server-key.pem", NULL);
+  g_autofree char *cert = g_build_filename (w->sdc_dir, "server.pem", NULL);
+  g_autofree char *ca = g_build_filename (w->sdc_dir, "ca.pem", NULL);
+  g_autofree char *ca_key = g_build_filename (w->sdc_dir, "ca-key.pem", NULL);
+  g_autofree char *int_key = g_build_filename (w->dir, "int-key.pem", NULL);
+  g_autofree char *int_cert = g_build_filename (w->dir, "int.pem", NULL);
+  g_autofree char *leaf = g_build_filename (w->dir, "leaf.pem", NULL);
+  g_autofree char *a = NULL, *b = NULL, *c = NULL, *chain = NULL, *bundle = NULL;
+  make_rsa_key (int_key, "2048");
+  make_cert (w, int_key, ca, ca_key, "SHA1", TRUE, int_cert);
+  make_cert (w, key, int_cert, int_key, "SHA256", FALSE, leaf);
+  g_assert_true (g_file_get_contents (leaf, &a, NULL, NULL));
+  g_assert_true (g_file_get_contents (int_cert, &b, NULL, NULL));
+  g_assert_true (g_file_get_contents (ca, &c, NULL, NULL));
+  chain = g_strconcat (a, b, NULL);
+  bundle = g_strconcat (c, b, NULL);
+  esa_test_write_file (cert, chain, 0644);
+  esa_test_write_file (ca, bundle, 0644);
+}
+
+static void
+test_sha1_intermediate (Fixture *f, gconstpointer data)
+{
+  /* esa-sdc's CA key is ECDSA: the intermediate's signature is ECDSA-SHA1. */
+  const char *why[] = { "TLS policy: CN=OpenESA test intermediate is signed with ECDSA-SHA1 (expected SHA-256 or "
+                        "stronger, NIST SP 800-131A)", NULL };
+  check_refused (f->w, break_sha1_intermediate, NULL, why);
 }
 
 /* A SHA-1-signed server certificate under a CA we trust (ca-file= is
@@ -232,31 +317,25 @@ test_sha1 (Fixture *f, gconstpointer data)
   check_refused (f->w, break_sha1, NULL, why);
 }
 
-/* A TLS 1.2 server that offers only CBC suites with SHA-1 MACs (gnutls-serv,
- * from gnutls-bin like certtool). GnuTLS's default client priority accepts
- * them; our policy must not, whatever the name format of the suite. */
+/* gnutls-serv (gnutls-bin, like certtool) with @cert/@key and only the
+ * suites of @priority: `esactl test` must fail with @want (all of them in
+ * the output), and no application data may reach the server (its debug log
+ * counts every record it decrypts). */
 static void
-test_cbc_sha1 (Fixture *f, gconstpointer data)
+check_gnutls_serv_refused (EtWorld *w, const char *cert, const char *key, const char *priority,
+                           const char *const *want)
 {
-  EtWorld *w = f->w;
   g_autofree char *conf = servers_conf (w, "127.0.0.1");
-  g_autofree char *cert = g_build_filename (w->sdc_dir, "server.pem", NULL);
-  g_autofree char *key = g_build_filename (w->sdc_dir, "server-key.pem", NULL);
   g_autofree char *log = g_build_filename (w->dir, "gnutls-serv.log", NULL);
   g_autofree char *port = g_strdup_printf ("%u", w->port);
   g_autofree char *out = NULL, *err = NULL;
-  g_autofree char *all = NULL;
-  const char *argv[] = { "/usr/bin/gnutls-serv", "--http", "-p", port, "--x509certfile", cert,
-                         "--x509keyfile", key, "--priority",
-                         "NORMAL:-VERS-TLS1.3:-AEAD:-CIPHER-ALL:+AES-128-CBC:+AES-256-CBC:-MAC-ALL:+SHA1", NULL };
+  g_autofree char *all = NULL, *slog = NULL;
+  const char *argv[] = { "/usr/bin/gnutls-serv", "--http", "-d", "6", "-p", port, "--x509certfile", cert,
+                         "--x509keyfile", key, "--priority", priority, NULL };
   GSubprocess *serv;
+  gboolean found = TRUE;
   int rc;
 
-  if (!g_file_test (argv[0], G_FILE_TEST_IS_EXECUTABLE))
-    {
-      g_test_skip ("gnutls-serv (gnutls-bin) is not installed");
-      return;
-    }
   serv = esa_test_spawn (log, argv);
   g_ptr_array_add (w->procs, serv);
   g_assert_true (esa_test_wait_for_port ("127.0.0.1", w->port, 10000));
@@ -264,11 +343,64 @@ test_cbc_sha1 (Fixture *f, gconstpointer data)
   et_esad_start (w, NULL);
   rc = et_esactl (w, &out, &err, "test", NULL);
   all = g_strconcat (out, err, NULL);
-  if (rc != 6 || strstr (all, "CBC") == NULL || strstr (all, "is not allowed") == NULL)
+  g_test_message ("esactl test said: %s", all);
+  for (guint i = 0; want[i] != NULL; i++)
+    found &= strstr (all, want[i]) != NULL;
+  if (rc != 6 || !found)
     g_printerr ("esactl test said (%d):\n%s\n", rc, all);
   g_assert_cmpint (rc, ==, 6);
-  g_assert_nonnull (strstr (all, "is not allowed"));
+  g_assert_true (found);
   g_assert_nonnull (strstr (all, "connectivity FAILED"));
+  /* The handshake happened (the policy had something to refuse) … */
+  g_assert_true (g_file_get_contents (log, &slog, NULL, NULL));
+  g_assert_nonnull (strstr (slog, "- Description: (TLS1.2-X.509)"));
+  /* … and not one byte of a request followed it. */
+  g_assert_null (strstr (slog, "Received Packet Application Data"));
+}
+
+static gboolean
+have_gnutls_serv (void)
+{
+  if (g_file_test ("/usr/bin/gnutls-serv", G_FILE_TEST_IS_EXECUTABLE))
+    return TRUE;
+  g_test_skip ("gnutls-serv (gnutls-bin) is not installed");
+  return FALSE;
+}
+
+/* A TLS 1.2 server that offers only CBC suites with SHA-1 MACs. GnuTLS's
+ * default client priority accepts them; our policy must not, whatever the
+ * name format of the suite. */
+static void
+test_cbc_sha1 (Fixture *f, gconstpointer data)
+{
+  EtWorld *w = f->w;
+  g_autofree char *cert = g_build_filename (w->sdc_dir, "server.pem", NULL);
+  g_autofree char *key = g_build_filename (w->sdc_dir, "server-key.pem", NULL);
+  const char *want[] = { "TLS policy: cipher suite TLS_", "_CBC_SHA is not allowed (expected an AEAD suite)", NULL };
+  if (!have_gnutls_serv ())
+    return;
+  check_gnutls_serv_refused (w, cert, key,
+                             "NORMAL:-VERS-TLS1.3:-AEAD:-CIPHER-ALL:+AES-128-CBC:+AES-256-CBC:-MAC-ALL:+SHA1", want);
+}
+
+/* A TLS 1.2 server that offers only static-RSA key exchange (AES-GCM, so
+ * only the missing forward secrecy is wrong). */
+static void
+test_static_rsa (Fixture *f, gconstpointer data)
+{
+  EtWorld *w = f->w;
+  g_autofree char *key = g_build_filename (w->dir, "rsa-key.pem", NULL);
+  g_autofree char *cert = g_build_filename (w->dir, "rsa-cert.pem", NULL);
+  g_autofree char *ca = g_build_filename (w->sdc_dir, "ca.pem", NULL);
+  g_autofree char *ca_key = g_build_filename (w->sdc_dir, "ca-key.pem", NULL);
+  const char *want[] = { "TLS policy: cipher suite TLS_RSA_WITH_AES_",
+                         "has no forward secrecy (expected an ECDHE or DHE key exchange)", NULL };
+  if (!have_gnutls_serv ())
+    return;
+  make_rsa_key (key, "2048");
+  make_cert (w, key, ca, ca_key, "SHA256", FALSE, cert);
+  check_gnutls_serv_refused (w, cert, key, "NORMAL:-VERS-TLS1.3:-KX-ALL:+RSA:-CIPHER-ALL:+AES-128-GCM:+AES-256-GCM",
+                             want);
 }
 
 int
@@ -282,5 +414,9 @@ main (int argc, char **argv)
   g_test_add ("/transport/tls/tls10", Fixture, NULL, fixture_setup, test_tls10, fixture_teardown);
   g_test_add ("/transport/tls/sha1", Fixture, NULL, fixture_setup, test_sha1, fixture_teardown);
   g_test_add ("/transport/tls/cbc-sha1", Fixture, NULL, fixture_setup, test_cbc_sha1, fixture_teardown);
+  g_test_add ("/transport/tls/static-rsa", Fixture, NULL, fixture_setup, test_static_rsa, fixture_teardown);
+  g_test_add ("/transport/tls/rsa1024", Fixture, NULL, fixture_setup, test_rsa1024, fixture_teardown);
+  g_test_add ("/transport/tls/sha1-intermediate", Fixture, NULL, fixture_setup, test_sha1_intermediate,
+              fixture_teardown);
   return g_test_run ();
 }

@@ -389,3 +389,155 @@ et_certtool (const char *const *argv)
     g_printerr ("certtool: %s%s", out, err);
   g_assert_cmpint (rc, ==, 0);
 }
+
+/* ---- a stand-in server (see et_stub_start) ---- */
+
+struct _EtStub {
+  GSocketListener *listener;
+  GCancellable *cancel;
+  GTlsCertificate *cert;   /* NULL: plain HTTP */
+  char *response;
+  guint16 port;
+  GThread *thread;
+  gint requests;           /* atomic */
+  gint64 bytes;            /* under lock */
+  GMutex lock;
+};
+
+static void
+stub_add_bytes (EtStub *stub, gsize n)
+{
+  g_mutex_lock (&stub->lock);
+  stub->bytes += (gint64) n;
+  g_mutex_unlock (&stub->lock);
+}
+
+/* Reads one request (head, then a Content-Length body unless the client
+ * waits for 100-continue) and answers it. */
+static void
+stub_serve (EtStub *stub, GIOStream *io)
+{
+  GInputStream *in = g_io_stream_get_input_stream (io);
+  g_autoptr (GString) head = g_string_new (NULL);
+  char buf[16384];
+  gssize n;
+  const char *end;
+  g_autofree char *lower = NULL;
+  const char *cl;
+  gint64 want = 0, have;
+
+  while ((end = strstr (head->str, "\r\n\r\n")) == NULL)
+    {
+      n = g_input_stream_read (in, buf, sizeof buf - 1, stub->cancel, NULL);
+      if (n <= 0)
+        return;
+      stub_add_bytes (stub, (gsize) n);
+      g_string_append_len (head, buf, n);
+    }
+  g_atomic_int_inc (&stub->requests);
+  lower = g_ascii_strdown (head->str, (gssize) (end - head->str));
+  cl = strstr (lower, "\ncontent-length:");
+  if (cl != NULL && strstr (lower, "\nexpect: 100-continue") == NULL)
+    want = g_ascii_strtoll (cl + strlen ("\ncontent-length:"), NULL, 10);
+  have = (gint64) head->len - (gint64) (end + 4 - head->str);
+  while (have < want && (n = g_input_stream_read (in, buf, sizeof buf, stub->cancel, NULL)) > 0)
+    {
+      stub_add_bytes (stub, (gsize) n);
+      have += n;
+    }
+  g_output_stream_write_all (g_io_stream_get_output_stream (io), stub->response, strlen (stub->response), NULL,
+                             stub->cancel, NULL);
+}
+
+static gpointer
+stub_thread (gpointer data)
+{
+  EtStub *stub = data;
+  for (;;)
+    {
+      g_autoptr (GSocketConnection) conn = g_socket_listener_accept (stub->listener, NULL, stub->cancel, NULL);
+      g_autoptr (GIOStream) io = NULL;
+      if (conn == NULL)
+        {
+          if (g_cancellable_is_cancelled (stub->cancel))
+            return NULL;
+          continue;
+        }
+      if (stub->cert != NULL)
+        {
+          io = g_tls_server_connection_new (G_IO_STREAM (conn), stub->cert, NULL);
+          if (io == NULL || !g_tls_connection_handshake (G_TLS_CONNECTION (io), stub->cancel, NULL))
+            continue;
+        }
+      else
+        io = G_IO_STREAM (g_object_ref (conn));
+      stub_serve (stub, io);
+      g_io_stream_close (io, NULL, NULL);
+    }
+}
+
+EtStub *
+et_stub_start (EtWorld *w, gboolean tls, const char *response)
+{
+  EtStub *stub = g_new0 (EtStub, 1);
+  g_autoptr (GInetAddress) lo = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
+  g_autoptr (GSocketAddress) addr = g_inet_socket_address_new (lo, 0);
+  g_autoptr (GSocketAddress) bound = NULL;
+  g_autoptr (GError) error = NULL;
+
+  g_mutex_init (&stub->lock);
+  stub->listener = g_socket_listener_new ();
+  stub->cancel = g_cancellable_new ();
+  stub->response = g_strdup (response);
+  g_socket_listener_add_address (stub->listener, addr, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, NULL,
+                                 &bound, &error);
+  g_assert_no_error (error);
+  stub->port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound));
+  if (tls)
+    {
+      g_autofree char *cert = g_build_filename (w->sdc_dir, "server.pem", NULL);
+      g_autofree char *key = g_build_filename (w->sdc_dir, "server-key.pem", NULL);
+      stub->cert = g_tls_certificate_new_from_files (cert, key, &error);
+      g_assert_no_error (error);
+    }
+  stub->thread = g_thread_new ("et-stub", stub_thread, stub);
+  return stub;
+}
+
+guint16
+et_stub_port (EtStub *stub)
+{
+  return stub->port;
+}
+
+guint
+et_stub_requests (EtStub *stub)
+{
+  return (guint) g_atomic_int_get (&stub->requests);
+}
+
+guint64
+et_stub_bytes (EtStub *stub)
+{
+  gint64 n;
+  g_mutex_lock (&stub->lock);
+  n = stub->bytes;
+  g_mutex_unlock (&stub->lock);
+  return (guint64) n;
+}
+
+void
+et_stub_stop (EtStub *stub)
+{
+  if (stub == NULL)
+    return;
+  g_cancellable_cancel (stub->cancel);
+  g_thread_join (stub->thread);
+  g_socket_listener_close (stub->listener);
+  g_object_unref (stub->listener);
+  g_object_unref (stub->cancel);
+  g_clear_object (&stub->cert);
+  g_mutex_clear (&stub->lock);
+  g_free (stub->response);
+  g_free (stub);
+}

@@ -59,6 +59,19 @@ char      *et_write_secret    (EtWorld *w, const char *name, const char *text);
 guint      et_sdc_log_count   (EtWorld *w, ...) G_GNUC_NULL_TERMINATED;
 /* Runs certtool (gnutls-bin) with args; asserts success. */
 void       et_certtool        (const char *const *argv);
+/* A stand-in for a wrong or broken server on 127.0.0.1 (its own thread):
+ * answers every request with @response, verbatim, and closes. With @tls it
+ * speaks HTTPS with the world's SDC certificate (valid for localhost and
+ * 127.0.0.1), so only what it answers is wrong. It counts what arrives. */
+typedef struct _EtStub EtStub;
+EtStub    *et_stub_start      (EtWorld *w, gboolean tls, const char *response);
+guint16    et_stub_port       (EtStub *stub);
+/* Request heads received so far, and every byte received (heads and bodies). */
+guint      et_stub_requests   (EtStub *stub);
+guint64    et_stub_bytes      (EtStub *stub);
+void       et_stub_stop       (EtStub *stub);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (EtStub, et_stub_stop)
+
 /* Binaries. */
 char      *et_bin             (const char *rel);
 

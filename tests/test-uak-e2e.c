@@ -82,6 +82,18 @@ wait_uak_status (Fixture *f, guint n)
     }
 }
 
+/* `esactl uak WHAT` must succeed; its output. */
+static char *
+uak_ok (Fixture *f, const char *what)
+{
+  g_autofree char *err = NULL;
+  char *out = NULL;
+  int rc = et_esactl (f->w, &out, &err, "uak", what, NULL);
+  g_test_message ("uak %s: %s%s", what, out, err);
+  g_assert_cmpint (rc, ==, 0);
+  return out;
+}
+
 static char *
 read_file (const char *path)
 {
@@ -223,7 +235,6 @@ test_aix_expired (void)
   g_autoptr (JsonArray) reports = NULL;
   const char *env[3] = { NULL };
   JsonObject *body;
-  int rc;
 
   f.w = et_world_new (NULL);
   f.fake_uak = g_build_filename (f.w->dir, "fake-uak", NULL);
@@ -237,10 +248,17 @@ test_aix_expired (void)
   et_esad_start (f.w, env);
   et_activate (f.w);
 
-  rc = et_esactl (f.w, &out, &err, "uak", "check", NULL);
-  g_test_message ("uak check: %s%s", out, err);
-  g_assert_cmpint (rc, ==, 0);
+  /* issue 12: a key that expired long ago says so, not "-2827 days left" */
+  out = uak_ok (&f, "status");
+  g_assert_nonnull (strstr (out, "expiry:       20190301 (expired on 2019-03-01)"));
+  g_assert_null (strstr (out, "days left"));
+  /* POWER8: no AIX key to keep */
+  g_assert_null (strstr (out, "AIX key"));
+  g_clear_pointer (&out, g_free);
+
+  out = uak_ok (&f, "check");
   g_assert_true (g_str_has_prefix (out, "applied:"));
+  g_assert_null (strstr (out, "AIX key"));
   state = read_file (f.fake_uak);
   g_assert_true (g_str_has_prefix (state, expect));
   reports = wait_uak_status (&f, 1);
@@ -251,6 +269,75 @@ test_aix_expired (void)
   g_assert_cmpstr (json_object_get_string_member (body, "expires"), ==, expect);
   g_assert_cmpstr (json_object_get_string_member (body, "machine_type"), ==, "8286");
   g_assert_cmpstr (json_object_get_string_member (body, "backend"), ==, "aix");
+  teardown (&f);
+}
+
+/* Issue 12, seed feature: the POWER10 AIX Update Access Key (lparstat -u
+ * "AIX Update Access Key Expiration") is checked and renewed like the
+ * firmware key, on its own expiry, with a key the SDC marks key=aix. */
+static void
+test_aix_key_p10 (void)
+{
+  Fixture f = { 0 };
+  g_autofree char *env_uak = NULL;
+  g_autofree char *out = NULL, *err = NULL;
+  g_autofree char *far = days_from_today (200);
+  g_autofree char *soon = days_from_today (10);
+  g_autofree char *expect = days_from_today (10 + 365);
+  g_autofree char *aix_file = NULL, *aix_key = NULL, *aix_state = NULL, *fw_state = NULL;
+  g_autoptr (JsonArray) reports = NULL;
+  const char *env[3] = { "ESA_FAKE_AIX_MACHINE=p10-lpar", NULL, NULL };
+  JsonObject *body;
+
+  f.w = et_world_new (NULL);
+  f.fake_uak = g_build_filename (f.w->dir, "fake-uak", NULL);
+  aix_file = g_strconcat (f.fake_uak, ".aix", NULL);
+  env_uak = g_strdup_printf ("ESA_FAKE_UAK_FILE=%s", f.fake_uak);
+  env[1] = env_uak;
+  /* the firmware key is far from expiry, the AIX key expires in 10 days */
+  esa_test_write_file (f.fake_uak, far, 0600);
+  esa_test_write_file (aix_file, soon, 0600);
+  et_install_plugin (f.w, "uak");
+  et_sdc_start (f.w, NULL);
+  write_conf (&f, "backend=aix\n");
+  et_esad_start (f.w, env);
+  et_activate (f.w);
+
+  out = uak_ok (&f, "status");
+  {
+    g_autofree char *line = g_strdup_printf ("AIX key:      %s (10 days left)", soon);
+    g_assert_nonnull (strstr (out, line));
+  }
+  g_clear_pointer (&out, g_free);
+
+  out = uak_ok (&f, "check");
+  g_assert_true (g_str_has_prefix (out, "not-due:"));
+  g_assert_nonnull (strstr (out, "\nAIX key applied: new AIX key applied: expires"));
+  /* only the AIX key changed, and uak_update got a key marked key=aix */
+  fw_state = read_file (f.fake_uak);
+  aix_state = read_file (aix_file);
+  g_assert_true (g_str_has_prefix (fw_state, far));
+  g_assert_true (g_str_has_prefix (aix_state, expect));
+  aix_key = g_strconcat (aix_file, ".key", NULL);
+  g_clear_pointer (&fw_state, g_free);
+  fw_state = read_file (aix_key);
+  g_assert_true (g_str_has_prefix (fw_state, "UAK1;key=aix;machine_type=9105;serial=78A1B2C;"));
+
+  reports = wait_uak_status (&f, 1);
+  g_assert_cmpuint (json_array_get_length (reports), ==, 1);
+  body = json_object_get_object_member (json_array_get_object_element (reports, 0), "body");
+  g_assert_cmpstr (json_object_get_string_member (body, "key"), ==, "aix");
+  g_assert_cmpstr (json_object_get_string_member (body, "status"), ==, "applied");
+  g_assert_cmpstr (json_object_get_string_member (body, "previous_expiry"), ==, soon);
+  g_assert_cmpstr (json_object_get_string_member (body, "expires"), ==, expect);
+
+  g_clear_pointer (&out, g_free);
+  out = uak_ok (&f, "status");
+  {
+    g_autofree char *line = g_strdup_printf ("AIX key:      %s (375 days left)", expect);
+    g_assert_nonnull (strstr (out, line));
+    g_assert_nonnull (strstr (out, "AIX key last: applied"));
+  }
   teardown (&f);
 }
 
@@ -304,6 +391,7 @@ main (int argc, char **argv)
   g_test_add_func ("/uak-e2e/bad-signature", test_bad_signature);
   g_test_add_func ("/uak-e2e/older-key", test_older);
   g_test_add_func ("/uak-e2e/aix-expired", test_aix_expired);
+  g_test_add_func ("/uak-e2e/aix-key-p10", test_aix_key_p10);
   g_test_add_func ("/uak-e2e/not-due", test_not_due);
   return g_test_run ();
 }

@@ -448,6 +448,99 @@ test_backend_aix (void)
   g_unsetenv ("ESA_COMMAND_PATH");
 }
 
+/* Issue 10 item 10: a key file with invalid UTF-8 gives a clean error. */
+static void
+test_key_file_invalid_utf8 (void)
+{
+  const char *inputs[] = { "651-204\xff\x16\xff", "2027\xff" "1201\n", "UAK1;machine_type=\xc0\x80;serial=1;expires=20271201\n" };
+  for (guint i = 0; i < G_N_ELEMENTS (inputs); i++)
+    {
+      g_autoptr (GError) error = NULL;
+      g_autofree char *expiry = NULL;
+      g_autoptr (EsaUakKey) key = NULL;
+      g_assert_false (esa_uak_parse_key_file ("key.txt", inputs[i], &expiry, &key, &error));
+      g_assert_error (error, ESA_ERROR, ESA_ERROR_INVALID_DATA);
+      g_assert_true (g_utf8_validate (error->message, -1, NULL));
+      g_assert_nonnull (strstr (error->message, "key.txt:1:"));
+    }
+}
+
+/* Issue 9 item 9: the curve is pinned to P-256. A P-384 public key is
+ * refused as configuration, and its (otherwise valid ECDSA-SHA256)
+ * signature over a key is never accepted. */
+static void
+test_verifier_p384_refused (void)
+{
+  gnutls_privkey_t priv = NULL;
+  gnutls_pubkey_t pub = NULL;
+  gnutls_datum_t pem = { NULL, 0 };
+  gnutls_datum_t sig = { NULL, 0 };
+  const char *key_data = "UAK1;machine_type=9009;serial=78ABCDE;expires=20291201;issued=20261126";
+  gnutls_datum_t data = { (unsigned char *) key_data, (unsigned) strlen (key_data) };
+  g_autofree char *path = g_build_filename (keys.dir, "p384-pub.pem", NULL);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (EsaUakVerifier) v = NULL;
+  g_assert_cmpint (gnutls_privkey_init (&priv), ==, 0);
+  g_assert_cmpint (gnutls_privkey_generate (priv, GNUTLS_PK_ECDSA,
+                                            GNUTLS_CURVE_TO_BITS (GNUTLS_ECC_CURVE_SECP384R1), 0), ==, 0);
+  g_assert_cmpint (gnutls_pubkey_init (&pub), ==, 0);
+  g_assert_cmpint (gnutls_pubkey_import_privkey (pub, priv, 0, 0), ==, 0);
+  g_assert_cmpint (gnutls_pubkey_export2 (pub, GNUTLS_X509_FMT_PEM, &pem), ==, 0);
+  /* the signature itself is good: GnuTLS alone would accept it */
+  g_assert_cmpint (gnutls_privkey_sign_data (priv, GNUTLS_DIG_SHA256, 0, &data, &sig), ==, 0);
+  g_assert_cmpint (gnutls_pubkey_verify_data2 (pub, GNUTLS_SIGN_ECDSA_SHA256, 0, &data, &sig), >=, 0);
+  esa_test_write_file (path, (const char *) pem.data, 0644);
+  v = esa_uak_verifier_new_from_file (path, &error);
+  g_assert_null (v);
+  g_assert_error (error, ESA_ERROR, ESA_ERROR_INVALID_CONFIG);
+  g_assert_nonnull (strstr (error->message, path));
+  g_assert_nonnull (strstr (error->message, "expected P-256"));
+  gnutls_free (sig.data);
+  gnutls_free (pem.data);
+  gnutls_pubkey_deinit (pub);
+  gnutls_privkey_deinit (priv);
+}
+
+/* Issue 12, the POWER10 AIX key: a key is applied only as the kind asked for,
+ * and only POWER10 and later keep an AIX key. */
+static void
+test_key_kind (void)
+{
+  const char *reason = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (EsaUakKey) fw = esa_uak_key_parse ("UAK1;machine_type=9105;serial=78A1B2C;expires=20271201", &error);
+  g_autoptr (EsaUakKey) aix = esa_uak_key_parse ("UAK1;key=aix;machine_type=9105;serial=78A1B2C;expires=20271201", &error);
+  g_autoptr (EsaUakKey) odd = esa_uak_key_parse ("UAK1;key=hmc;machine_type=9105;serial=78A1B2C;expires=20271201", &error);
+  g_assert_no_error (error);
+  g_assert_null (fw->kind);
+  g_assert_cmpstr (aix->kind, ==, "aix");
+  g_assert_true (esa_uak_key_check_kind (fw, ESA_UAK_KEY_FIRMWARE, &reason, &error));
+  g_assert_true (esa_uak_key_check_kind (aix, ESA_UAK_KEY_AIX, &reason, &error));
+  g_assert_no_error (error);
+  g_assert_false (esa_uak_key_check_kind (fw, ESA_UAK_KEY_AIX, &reason, &error));
+  g_assert_error (error, ESA_ERROR, ESA_ERROR_REFUSED);
+  g_assert_cmpstr (reason, ==, ESA_UAK_REASON_OTHER_KEY);
+  g_assert_nonnull (strstr (error->message, "a firmware key, the AIX key was asked for"));
+  g_clear_error (&error);
+  g_assert_false (esa_uak_key_check_kind (aix, ESA_UAK_KEY_FIRMWARE, &reason, &error));
+  g_assert_nonnull (strstr (error->message, "an AIX key, the firmware key was asked for"));
+  g_clear_error (&error);
+  g_assert_false (esa_uak_key_check_kind (odd, ESA_UAK_KEY_FIRMWARE, &reason, &error));
+  g_clear_error (&error);
+  /* twice is refused like any field */
+  g_assert_null (esa_uak_key_parse ("UAK1;key=aix;key=aix;machine_type=9105;serial=1;expires=20271201", &error));
+  g_clear_error (&error);
+
+  g_assert_true (esa_uak_processor_has_aix_key ("PowerPC_POWER10"));
+  g_assert_true (esa_uak_processor_has_aix_key ("PowerPC_POWER11"));
+  g_assert_false (esa_uak_processor_has_aix_key ("PowerPC_POWER9"));
+  g_assert_false (esa_uak_processor_has_aix_key ("PowerPC_POWER8"));
+  g_assert_false (esa_uak_processor_has_aix_key ("POWER"));
+  g_assert_false (esa_uak_processor_has_aix_key (NULL));
+  g_assert_cmpstr (esa_uak_key_kind_name (ESA_UAK_KEY_AIX), ==, "aix");
+  g_assert_cmpstr (esa_uak_key_kind_name (ESA_UAK_KEY_FIRMWARE), ==, "firmware");
+}
+
 int
 main (int argc, char **argv)
 {
@@ -460,9 +553,12 @@ main (int argc, char **argv)
   g_test_add_func ("/uak/base64", test_base64);
   g_test_add_func ("/uak/answer-malformed", test_offer_malformed);
   g_test_add_func ("/uak/public-key-files", test_verifier_files);
+  g_test_add_func ("/uak/public-key-p384-refused", test_verifier_p384_refused);
   g_test_add_func ("/uak/accept", test_accept);
+  g_test_add_func ("/uak/key-kind", test_key_kind);
   g_test_add_func ("/uak/backend-file", test_backend_file);
   g_test_add_func ("/uak/backend-aix", test_backend_aix);
+  g_test_add_func ("/uak/key-file-invalid-utf8", test_key_file_invalid_utf8);
   rc = g_test_run ();
   gnutls_privkey_deinit (keys.key);
   esa_test_rmtree (keys.dir);

@@ -12,6 +12,9 @@
 #include <string.h>
 #include <sys/stat.h>
 
+/* A credentials file is four short strings; anything bigger is not one. */
+#define ESA_CREDENTIALS_MAX_BYTES (64 * 1024)
+
 char *
 esa_credentials_path (const char *state_dir)
 {
@@ -32,14 +35,31 @@ esa_credentials_free (EsaCredentials *creds)
   g_free (creds);
 }
 
+/* Reads one member as a string; a member of another type is one clear error
+ * naming the file and the member (never a json-glib critical). */
+static gboolean
+read_member (JsonObject *o, const char *path, const char *name, EsaJsonFlags flags, char **out, GError **error)
+{
+  g_autoptr (GError) local = NULL;
+  const char *value = esa_json_get_string (o, NULL, name, flags, &local);
+  if (local != NULL)
+    {
+      g_set_error (error, ESA_ERROR, ESA_ERROR_INVALID_DATA, "%s: %s (activate again)", path, local->message);
+      return FALSE;
+    }
+  *out = g_strdup (value);
+  return TRUE;
+}
+
 EsaCredentials *
 esa_credentials_load (const char *state_dir, GError **error)
 {
   g_autofree char *path = esa_credentials_path (state_dir);
-  g_autoptr (JsonParser) parser = json_parser_new ();
   g_autoptr (GError) local = NULL;
   g_autoptr (EsaCredentials) creds = NULL;
-  JsonNode *root;
+  g_autoptr (JsonNode) root = NULL;
+  g_autofree char *text = NULL;
+  gsize len = 0;
   JsonObject *o;
   GStatBuf st;
 
@@ -56,29 +76,38 @@ esa_credentials_load (const char *state_dir, GError **error)
                    (guint) (st.st_mode & 07777));
       return NULL;
     }
-  if (!json_parser_load_from_file (parser, path, &local))
+  if (!S_ISREG (st.st_mode) || st.st_size > ESA_CREDENTIALS_MAX_BYTES)
+    {
+      g_set_error (error, ESA_ERROR, ESA_ERROR_INVALID_DATA,
+                   "%s: expected a regular file of at most %d bytes (activate again)", path,
+                   ESA_CREDENTIALS_MAX_BYTES);
+      return NULL;
+    }
+  if (!g_file_get_contents (path, &text, &len, &local))
     {
       g_set_error (error, ESA_ERROR, ESA_ERROR_INVALID_DATA, "%s: %s", path, local->message);
       return NULL;
     }
-  root = json_parser_get_root (parser);
-  if (root == NULL || !JSON_NODE_HOLDS_OBJECT (root))
+  root = esa_json_parse (text, (gssize) len, ESA_CREDENTIALS_MAX_BYTES, ESA_JSON_MAX_DEPTH_DEFAULT, &local);
+  memset (text, 0, len);
+  if (root == NULL)
     {
-      g_set_error (error, ESA_ERROR, ESA_ERROR_INVALID_DATA, "%s: expected a JSON object", path);
+      g_set_error (error, ESA_ERROR, ESA_ERROR_INVALID_DATA, "%s: %s (activate again)", path, local->message);
+      return NULL;
+    }
+  if (!JSON_NODE_HOLDS_OBJECT (root))
+    {
+      g_set_error (error, ESA_ERROR, ESA_ERROR_INVALID_DATA, "%s: expected a JSON object, got %s", path,
+                   esa_json_node_type_name (root));
       return NULL;
     }
   o = json_node_get_object (root);
   creds = g_new0 (EsaCredentials, 1);
-  creds->system_id = g_strdup (json_object_get_string_member_with_default (o, "system_id", NULL));
-  creds->password = g_strdup (json_object_get_string_member_with_default (o, "password", NULL));
-  creds->server = g_strdup (json_object_get_string_member_with_default (o, "server", NULL));
-  creds->activated = g_strdup (json_object_get_string_member_with_default (o, "activated", NULL));
-  if (creds->system_id == NULL || creds->password == NULL)
-    {
-      g_set_error (error, ESA_ERROR, ESA_ERROR_INVALID_DATA,
-                   "%s: system_id or password missing (activate again)", path);
-      return NULL;
-    }
+  if (!read_member (o, path, "system_id", ESA_JSON_REQUIRED | ESA_JSON_NON_EMPTY, &creds->system_id, error) ||
+      !read_member (o, path, "password", ESA_JSON_REQUIRED | ESA_JSON_NON_EMPTY, &creds->password, error) ||
+      !read_member (o, path, "server", ESA_JSON_OPTIONAL, &creds->server, error) ||
+      !read_member (o, path, "activated", ESA_JSON_OPTIONAL, &creds->activated, error))
+    return NULL;
   return g_steal_pointer (&creds);
 }
 

@@ -5,6 +5,7 @@
 
 #include "esa-deliver.h"
 #include "esa/esa-error.h"
+#include "esa/esa-json.h"
 #include "esa/esa-protocol.h"
 
 #include <string.h>
@@ -45,6 +46,31 @@ esa_deliverer_new (EsaConfig *config, const EsaCredentials *creds, const char *c
   g_ptr_array_set_size (self->sessions, self->routes->len);
   self->dead_proxies = g_hash_table_new_full (g_direct_hash, g_direct_equal, NULL, g_free);
   return self;
+}
+
+gboolean
+esa_deliverer_check_config (EsaConfig *config, const EsaCredentials *creds, GError **error)
+{
+  const char *const *servers = esa_config_get_servers (config);
+  const char *server = servers[0] != NULL ? NULL : creds ? creds->server : NULL;
+  if (servers[0] != NULL)
+    return TRUE; /* esa.conf's own servers are checked when it is read (https:// only) */
+  if (server == NULL)
+    {
+      g_set_error (error, ESA_ERROR, ESA_ERROR_INVALID_CONFIG,
+                   "no SDC server: [sdc] servers= is empty and the credentials name none "
+                   "(set [sdc] servers= or activate again with --server https://…)");
+      return FALSE;
+    }
+  if (!g_str_has_prefix (server, "https://"))
+    {
+      g_set_error (error, ESA_ERROR, ESA_ERROR_INVALID_CONFIG,
+                   "the credentials name server \"%s\", which is not https://, and [sdc] servers= is empty: "
+                   "data is only ever sent over https:// (set [sdc] servers= or activate again with "
+                   "--server https://…)", server);
+      return FALSE;
+    }
+  return TRUE;
 }
 
 void
@@ -205,6 +231,42 @@ typedef struct {
   JsonNode *envelope;
 } SendData;
 
+/* Does the 2xx in @ex acknowledge @uuid (and attachment @name) the way
+ * docs/protocol.md says: {"status": "stored", "uuid": "<uuid>", ...}? Any
+ * other 2xx (a captive portal, a misconfigured load balancer, a server that
+ * is not an SDC) stores nothing we know of: the report stays queued, the
+ * next server is tried, and the message says why. */
+static gboolean
+acknowledged (EsaExchange *ex, const char *uuid, const char *name)
+{
+  JsonObject *o = ex->answer && JSON_NODE_HOLDS_OBJECT (ex->answer) ? json_node_get_object (ex->answer) : NULL;
+  const char *status = esa_json_peek_string (o, "status");
+  const char *got = esa_json_peek_string (o, "uuid");
+  const char *got_name = esa_json_peek_string (o, "name");
+  g_autofree char *why = NULL;
+  char *old;
+  if (o == NULL)
+    why = g_strdup_printf ("the answer is not a JSON object (%s)",
+                           ex->answer_error ? ex->answer_error
+                           : ex->answer     ? esa_json_node_type_name (ex->answer)
+                                            : "no answer");
+  else if (g_strcmp0 (status, "stored") != 0)
+    why = g_strdup_printf ("status is %s%s%s", status ? "\"" : "", status ? status : "missing", status ? "\"" : "");
+  else if (got == NULL || g_ascii_strcasecmp (got, uuid) != 0)
+    why = g_strdup_printf ("it acknowledges %s", got ? got : "no uuid");
+  else if (name != NULL && g_strcmp0 (got_name, name) != 0)
+    why = g_strdup_printf ("it acknowledges attachment %s", got_name ? got_name : "(no name)");
+  if (why == NULL)
+    return TRUE;
+  ex->outcome = ESA_OUTCOME_NEXT_SERVER;
+  old = ex->message;
+  ex->message = g_strdup_printf ("%s, but not an acknowledgement of %s%s%s: %s (expected {\"status\": \"stored\", "
+                                 "\"uuid\": \"%s\"}); kept in the queue", old ? old : "answer", uuid,
+                                 name ? "/" : "", name ? name : "", why, uuid);
+  g_free (old);
+  return FALSE;
+}
+
 static gboolean
 attempt_report (EsaDeliverer *self, EsaHttps *https, gpointer data, GCancellable *cancellable,
                 EsaExchange *ex)
@@ -217,7 +279,7 @@ attempt_report (EsaDeliverer *self, EsaHttps *https, gpointer data, GCancellable
   g_autoptr (JsonNode) answer = NULL;
 
   esa_https_json (https, "POST", path, sd->envelope, self->system_id, self->password, uuid, cancellable, ex);
-  if (ex->outcome != ESA_OUTCOME_OK)
+  if (ex->outcome != ESA_OUTCOME_OK || !acknowledged (ex, uuid, NULL))
     return FALSE;
   answer = g_steal_pointer (&ex->answer);
   /* Attachments after the report: the SDC knows their names and checksums. */
@@ -230,7 +292,7 @@ attempt_report (EsaDeliverer *self, EsaHttps *https, gpointer data, GCancellable
       esa_https_put_file (https, apath, att->path, att->content_type,
                           json_object_get_string_member (a, "sha256"), self->system_id, self->password,
                           cancellable, ex);
-      if (ex->outcome != ESA_OUTCOME_OK)
+      if (ex->outcome != ESA_OUTCOME_OK || !acknowledged (ex, uuid, att->name))
         return FALSE;
     }
   g_clear_pointer (&ex->answer, json_node_unref);

@@ -23,6 +23,11 @@ void          esa_delivery_clear   (EsaDelivery *d);
 EsaDeliverer *esa_deliverer_new    (EsaConfig *config, const EsaCredentials *creds,
                                     const char *const *servers);
 void          esa_deliverer_free   (EsaDeliverer *self);
+/* A local configuration problem that leaves no usable route (no server, or
+ * only the credentials' server and it is not https://): ESA_ERROR_INVALID_CONFIG
+ * naming what to fix. Such a problem keeps reports queued; it is never the
+ * SDC's verdict on them. */
+gboolean      esa_deliverer_check_config (EsaConfig *config, const EsaCredentials *creds, GError **error);
 /* Sends @report and its attachments. */
 void          esa_deliverer_send   (EsaDeliverer *self, EsaReport *report,
                                     GCancellable *cancellable, EsaDelivery *out);

@@ -7,12 +7,14 @@ check_PROGRAMS += \
 	tests/test-transport-tls \
 	tests/test-transport-proxy \
 	tests/test-transport-queue \
-	tests/test-transport-backoff
+	tests/test-transport-backoff \
+	tests/test-transport-answers
 TESTS += \
 	tests/test-transport-tls \
 	tests/test-transport-proxy \
 	tests/test-transport-queue \
-	tests/test-transport-backoff
+	tests/test-transport-backoff \
+	tests/test-transport-answers
 
 tests_test_transport_tls_SOURCES = tests/test-transport-tls.c
 tests_test_transport_tls_CFLAGS = $(ESA_TRANSPORT_TEST_CFLAGS)
@@ -28,6 +30,11 @@ tests_test_transport_queue_SOURCES = tests/test-transport-queue.c
 tests_test_transport_queue_CFLAGS = $(ESA_TRANSPORT_TEST_CFLAGS)
 tests_test_transport_queue_LDADD = $(ESA_TEST_LIBS)
 EXTRA_tests_test_transport_queue_DEPENDENCIES = $(ESA_TRANSPORT_TEST_DEPS)
+
+tests_test_transport_answers_SOURCES = tests/test-transport-answers.c
+tests_test_transport_answers_CFLAGS = $(ESA_TRANSPORT_TEST_CFLAGS)
+tests_test_transport_answers_LDADD = $(ESA_TEST_LIBS)
+EXTRA_tests_test_transport_answers_DEPENDENCIES = $(ESA_TRANSPORT_TEST_DEPS)
 
 # Unit test of the sender's backoff: links the transport library itself.
 tests_test_transport_backoff_SOURCES = tests/test-transport-backoff.c

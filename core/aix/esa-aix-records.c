@@ -6,6 +6,7 @@
 
 #include "esa/esa-aix-records.h"
 #include "esa/esa-error.h"
+#include "esa/esa-subprocess.h"
 
 #include <stdarg.h>
 #include <string.h>
@@ -96,7 +97,9 @@ esa_aix_set_unusable (GError **error, const char *command, GStrv lines, int firs
 GStrv
 esa_aix_lines (const char *text)
 {
-  GStrv lines = g_strsplit (text != NULL ? text : "", "\n", -1);
+  /* parsers run GRegex on these lines: never hand them invalid UTF-8 */
+  g_autofree char *valid = esa_text_make_valid (text != NULL ? text : "", -1);
+  GStrv lines = g_strsplit (valid, "\n", -1);
   for (guint i = 0; lines[i] != NULL; i++)
     {
       gsize len = strlen (lines[i]);

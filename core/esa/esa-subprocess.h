@@ -14,7 +14,8 @@ typedef struct {
 } EsaSubprocessOptions;
 
 /* Runs argv (argv[0] is looked up in ESA_COMMAND_PATH, then in the safe PATH).
- * Returns stdout as a NUL-terminated string (stderr goes to *err_out if given).
+ * Returns stdout as a NUL-terminated string (stderr goes to *err_out if given),
+ * both made valid UTF-8 by esa_text_make_valid ().
  * Fails with ESA_ERROR_TIMEOUT, ESA_ERROR_NOT_FOUND, ESA_ERROR_INVALID_DATA
  * (output over the cap), or ESA_ERROR_FAILED (non-zero exit, unless allowed). */
 char *esa_subprocess_run (const char *const *argv,
@@ -23,6 +24,12 @@ char *esa_subprocess_run (const char *const *argv,
                           char **err_out,                      /* nullable */
                           GCancellable *cancellable,
                           GError **error);
+
+/* Outside text made safe to parse: every invalid UTF-8 sequence and every NUL
+ * byte becomes U+FFFD. Parsers assume valid UTF-8 (GRegex/PCRE2 reads out of
+ * bounds on invalid input), so text from commands and files passes here
+ * first. @len -1: up to the first NUL. Returns the input copied when valid. */
+char *esa_text_make_valid (const char *data, gssize len);
 
 /* Convenience: esa_subprocess_run (argv, NULL, ...) with a NULL-terminated list. */
 char *esa_subprocess_run_simple (GError **error, const char *arg0, ...) G_GNUC_NULL_TERMINATED;

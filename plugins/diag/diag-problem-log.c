@@ -1,6 +1,11 @@
 /* diag-problem-log.c: the problem log, a JSON array in one file written
  * atomically (temp file + rename). Every public call takes the lock: jobs,
- * esactl commands and the delivered callback use it from different threads. */
+ * esactl commands and the delivered callback use it from different threads.
+ *
+ * A "pending" entry only suppresses duplicates while this process is still
+ * reporting it (in_flight): one left on disk by a crash, or whose enqueue
+ * failed, says nothing about what reached the queue, and letting it count
+ * would hide a real hardware problem for the whole dedup window. */
 #include "config.h"
 
 #include "diag-problem-log.h"
@@ -14,6 +19,7 @@ struct _DiagProblemLog {
   char *path;
   JsonArray *entries; /* JsonObject*, oldest first */
   guint next_id;
+  GHashTable *in_flight; /* ids of pending entries this process is reporting */
 };
 
 static const char *
@@ -44,6 +50,36 @@ entry_valid (JsonNode *node)
     return FALSE;
   o = json_node_get_object (node);
   return int_member (o, "id", 0) > 0 && str_member (o, "status") != NULL;
+}
+
+static gboolean save (DiagProblemLog *self, GError **error);
+
+/* Start-up: a pending entry is one whose reporter died (esad killed, or the
+ * disk full when its outcome was to be written). Whether its report reached
+ * the queue is unknown here, so it becomes failed, which never suppresses
+ * the next occurrence; if the report was queued after all, its delivery
+ * still finds the entry by uuid and marks it reported. */
+static void
+reconcile (DiagProblemLog *self)
+{
+  g_autoptr (GError) error = NULL;
+  guint n = 0;
+  for (guint i = 0; i < json_array_get_length (self->entries); i++)
+    {
+      JsonObject *o = json_array_get_object_element (self->entries, i);
+      if (g_strcmp0 (str_member (o, "status"), DIAG_STATUS_PENDING) != 0)
+        continue;
+      json_object_set_string_member (o, "status", DIAG_STATUS_FAILED);
+      json_object_set_string_member (o, "reason", DIAG_REASON_INTERRUPTED);
+      n++;
+    }
+  if (n > 0)
+    {
+      g_message ("%s: %u problem%s interrupted while being reported; the next occurrence is reported again",
+                 self->path, n, n == 1 ? "" : "s");
+      if (!save (self, &error))
+        g_warning ("%s", error->message);
+    }
 }
 
 static void
@@ -77,6 +113,7 @@ load (DiagProblemLog *self)
                                        (guint) int_member (json_node_get_object (e), "id", 0) + 1);
                 }
               self->next_id = MAX (self->next_id, (guint) int_member (o, "next_id", 1));
+              reconcile (self);
               return;
             }
         }
@@ -98,6 +135,7 @@ diag_problem_log_new (const char *path)
   self->path = g_strdup (path);
   self->entries = json_array_new ();
   self->next_id = 1;
+  self->in_flight = g_hash_table_new (NULL, NULL);
   load (self);
   return self;
 }
@@ -110,6 +148,7 @@ diag_problem_log_free (DiagProblemLog *self)
   g_mutex_clear (&self->lock);
   g_free (self->path);
   json_array_unref (self->entries);
+  g_hash_table_unref (self->in_flight);
   g_free (self);
 }
 
@@ -148,11 +187,20 @@ find_locked (DiagProblemLog *self, guint id)
 }
 
 static gboolean
-is_original (JsonObject *o)
+is_original (DiagProblemLog *self, JsonObject *o)
 {
   const char *status = str_member (o, "status");
-  return g_strcmp0 (status, DIAG_STATUS_REPORTED) == 0 || g_strcmp0 (status, DIAG_STATUS_QUEUED) == 0 ||
-         g_strcmp0 (status, DIAG_STATUS_PENDING) == 0;
+  if (g_strcmp0 (status, DIAG_STATUS_PENDING) == 0)
+    return g_hash_table_contains (self->in_flight, GUINT_TO_POINTER ((guint) int_member (o, "id", 0)));
+  return g_strcmp0 (status, DIAG_STATUS_REPORTED) == 0 || g_strcmp0 (status, DIAG_STATUS_QUEUED) == 0;
+}
+
+/* Entry @o got a new status: it is no longer in flight once not pending. */
+static void
+status_changed (DiagProblemLog *self, JsonObject *o)
+{
+  if (g_strcmp0 (str_member (o, "status"), DIAG_STATUS_PENDING) != 0)
+    g_hash_table_remove (self->in_flight, GUINT_TO_POINTER ((guint) int_member (o, "id", 0)));
 }
 
 guint
@@ -178,7 +226,7 @@ diag_problem_log_add (DiagProblemLog *self, JsonObject *entry, guint64 window_s,
         {
           JsonObject *o = json_array_get_object_element (self->entries, i - 1);
           gint64 t = int_member (o, "time_unix", 0);
-          if (!is_original (o) || json_object_get_boolean_member_with_default (o, "test", FALSE))
+          if (!is_original (self, o) || json_object_get_boolean_member_with_default (o, "test", FALSE))
             continue;
           if (g_strcmp0 (str_member (o, "key"), key) != 0 || g_strcmp0 (str_member (o, "resource"), resource) != 0)
             continue;
@@ -189,11 +237,25 @@ diag_problem_log_add (DiagProblemLog *self, JsonObject *entry, guint64 window_s,
           break;
         }
     }
+  if (g_strcmp0 (str_member (e, "status"), DIAG_STATUS_PENDING) == 0)
+    g_hash_table_add (self->in_flight, GUINT_TO_POINTER (id));
   json_array_add_object_element (self->entries, g_steal_pointer (&e));
   while (json_array_get_length (self->entries) > DIAG_PROBLEM_LOG_MAX)
-    json_array_remove_element (self->entries, 0);
+    {
+      JsonObject *oldest = json_array_get_object_element (self->entries, 0);
+      g_hash_table_remove (self->in_flight, GUINT_TO_POINTER ((guint) int_member (oldest, "id", 0)));
+      json_array_remove_element (self->entries, 0);
+    }
   if (!save (self, error))
-    id = 0;
+    {
+      /* An entry that is not on disk is not kept in memory either: the
+       * caller reports without one, and nothing here may suppress the next
+       * occurrence (the disk may be full for the enqueue as well). */
+      guint last = json_array_get_length (self->entries) - 1;
+      g_hash_table_remove (self->in_flight, GUINT_TO_POINTER (id));
+      json_array_remove_element (self->entries, last);
+      id = 0;
+    }
   g_mutex_unlock (&self->lock);
   return id;
 }
@@ -228,6 +290,7 @@ diag_problem_log_update_if_status (DiagProblemLog *self, guint id, const char *s
     for (GList *l = members; l != NULL; l = l->next)
       json_object_set_member (o, l->data, json_node_copy (json_object_get_member (changes, l->data)));
   }
+  status_changed (self, o);
   ok = save (self, error);
   g_mutex_unlock (&self->lock);
   return ok;
@@ -252,11 +315,31 @@ diag_problem_log_delivered (DiagProblemLog *self, const char *uuid, const char *
       if (service_request != NULL)
         json_object_set_string_member (o, "service_request", service_request);
       json_object_remove_member (o, "reason");
+      status_changed (self, o);
       ok = save (self, error);
       break;
     }
   g_mutex_unlock (&self->lock);
   return found && ok;
+}
+
+void
+diag_problem_log_settle (DiagProblemLog *self, guint id)
+{
+  g_autoptr (GError) error = NULL;
+  JsonObject *o;
+  g_mutex_lock (&self->lock);
+  o = find_locked (self, id);
+  if (o != NULL && g_hash_table_contains (self->in_flight, GUINT_TO_POINTER (id)) &&
+      g_strcmp0 (str_member (o, "status"), DIAG_STATUS_PENDING) == 0)
+    {
+      json_object_set_string_member (o, "status", DIAG_STATUS_FAILED);
+      json_object_set_string_member (o, "reason", DIAG_REASON_INTERRUPTED);
+      if (!save (self, &error))
+        g_warning ("%s", error->message);
+    }
+  g_hash_table_remove (self->in_flight, GUINT_TO_POINTER (id));
+  g_mutex_unlock (&self->lock);
 }
 
 JsonArray *

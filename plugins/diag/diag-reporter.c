@@ -202,6 +202,8 @@ diag_report_finding (DiagPlugin *self, JsonObject *finding, gboolean test, GCanc
         record_change (self, id, DIAG_STATUS_FAILED, "reason", error->message);
       g_warning ("problem %u not reported: %s", id, error->message);
     }
+  if (id != 0)
+    diag_problem_log_settle (self->log, id);
 
   if (queued)
     {

@@ -4,7 +4,9 @@ noinst_LTLIBRARIES += plugins/snap/libesa-snap.la
 plugins_snap_libesa_snap_la_SOURCES = \
 	plugins/snap/snap-collect.c plugins/snap/snap-collect.h \
 	plugins/snap/snap-job.c plugins/snap/snap-job.h \
-	plugins/snap/snap-redact.c plugins/snap/snap-redact.h
+	plugins/snap/snap-redact.c plugins/snap/snap-redact.h \
+	plugins/snap/snap-repack.c plugins/snap/snap-repack.h \
+	plugins/snap/snap-tokens.c plugins/snap/snap-tokens.h
 plugins_snap_libesa_snap_la_CFLAGS = $(AM_CFLAGS) $(ARCHIVE_CFLAGS) -DG_LOG_DOMAIN=\"esa-snap\"
 plugins_snap_libesa_snap_la_LIBADD = $(ARCHIVE_LIBS)
 

@@ -4,6 +4,7 @@
 
 #include "snap-job.h"
 #include "snap-collect.h"
+#include "snap-repack.h"
 #include "esa/esa-json.h"
 
 #include <errno.h>
@@ -29,6 +30,12 @@ snap_plugin_new (EsaContext *ctx, GError **error)
       return NULL;
     }
   self->max_size = (guint64) max_size;
+  {
+    g_autofree char *map = g_build_filename (esa_context_get_state_dir (ctx), SNAP_REDACTION_MAP, NULL);
+    self->tokens = snap_tokens_open (map);
+    snap_tokens_add_host (self->tokens, esa_context_get_platform (ctx)->hostname);
+    snap_tokens_add_host (self->tokens, g_get_host_name ());
+  }
   return self;
 }
 
@@ -39,6 +46,7 @@ snap_plugin_free (SnapPlugin *self)
     return;
   g_strfreev (self->config_files);
   g_free (self->sysroot);
+  snap_tokens_free (self->tokens);
   g_free (self);
 }
 
@@ -113,6 +121,33 @@ file_size (const char *path)
   return g_stat (path, &st) == 0 ? (guint64) st.st_size : 0;
 }
 
+/* snap's archive, redacted like the Linux collection (snap-repack.h): the
+ * copy in DIR/redacted/ is what is sent. */
+static char *
+redact_aix (SnapPlugin *self, const char *dir, const char *archive, const char *name, JsonObject *body,
+            GError **error)
+{
+  g_autofree char *out_dir = g_build_filename (dir, "redacted", NULL);
+  g_autofree char *out = g_build_filename (out_dir, name, NULL);
+  g_autoptr (GError) local = NULL;
+  JsonArray *notes = json_array_new ();
+  json_object_set_array_member (body, "notes", notes);
+  if (g_mkdir (out_dir, 0700) != 0)
+    {
+      g_set_error (error, ESA_ERROR, ESA_ERROR_FAILED, "%s: %s", out_dir, g_strerror (errno));
+      return NULL;
+    }
+  if (!snap_repack_redacted (archive, out, self->tokens, notes, error))
+    {
+      g_prefix_error (error, "redacting %s: ", name);
+      return NULL;
+    }
+  if (!snap_tokens_save (self->tokens, &local))
+    g_warning ("%s", local->message);
+  json_object_set_string_member (body, "redaction", "members redacted, values as per-system tokens");
+  return g_steal_pointer (&out);
+}
+
 /* AIX: snap -g -c -d DIR → DIR/snap.pax.Z (or .pax.gz on newer levels). */
 static char *
 collect_aix (SnapPlugin *self, const char *dir, JsonObject *body, const char **content_type,
@@ -147,7 +182,7 @@ collect_aix (SnapPlugin *self, const char *dir, JsonObject *body, const char **c
                            names[i], size, self->max_size);
               return NULL;
             }
-          return g_steal_pointer (&path);
+          return redact_aix (self, dir, path, names[i], body, error);
         }
     }
   g_set_error (error, ESA_ERROR, ESA_ERROR_NOT_FOUND, "snap -g -c -d %s: finished but wrote no snap.pax.Z", dir);
@@ -161,7 +196,24 @@ collect_linux (SnapPlugin *self, const char *dir, JsonObject *body, const char *
   g_autoptr (SnapCollection) c = snap_collect_linux (self->sysroot, (const char *const *) self->config_files, cancellable);
   g_autoptr (JsonObject) manifest = json_object_new ();
   g_autofree char *path = g_build_filename (dir, "openesa-snap.tar.gz", NULL);
+  g_autoptr (GError) local = NULL;
   guint64 size;
+  /* host names and addresses become tokens in every text item */
+  for (guint i = 0; i < c->items->len; i++)
+    {
+      SnapItem *item = g_ptr_array_index (c->items, i);
+      gsize len = 0;
+      const char *data = g_bytes_get_data (item->data, &len);
+      guint n = 0;
+      char *clean;
+      if (len == 0 || memchr (data, '\0', len) != NULL)
+        continue;
+      clean = snap_tokenize (self->tokens, data, len, &n);
+      g_bytes_unref (item->data);
+      item->data = g_bytes_new_take (clean, strlen (clean));
+    }
+  if (!snap_tokens_save (self->tokens, &local))
+    g_warning ("%s", local->message);
   if (!snap_collection_fit (c, self->max_size, error))
     return NULL;
   json_object_set_string_member (manifest, "problem", esa_json_peek_string (body, "problem"));

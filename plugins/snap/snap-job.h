@@ -5,6 +5,8 @@
 
 #include <esa/esa-plugin.h>
 
+#include "snap-tokens.h"
+
 G_BEGIN_DECLS
 
 #define SNAP_DEFAULT_MAX_SIZE (64 * 1024 * 1024)
@@ -17,7 +19,10 @@ typedef struct {
   guint64 timeout_s;
   char **config_files;
   char *sysroot;
+  SnapTokens *tokens;  /* <state-dir>/plugins/snap/redaction-map.json, never sent */
 } SnapPlugin;
+
+#define SNAP_REDACTION_MAP "redaction-map.json"
 
 SnapPlugin *snap_plugin_new  (EsaContext *ctx, GError **error);
 void        snap_plugin_free (SnapPlugin *self);

@@ -52,7 +52,9 @@ static GPtrArray *
 sysinfo_parse_tabbed (const char *command, const char *third, const char *text,
                       GPtrArray *warnings, GError **error)
 {
-  g_auto (GStrv) lines = g_strsplit (text != NULL ? text : "", "\n", -1);
+  /* the error below quotes a line: it must be valid UTF-8 */
+  g_autofree char *valid = esa_text_make_valid (text != NULL ? text : "", -1);
+  g_auto (GStrv) lines = g_strsplit (valid, "\n", -1);
   g_autoptr (GPtrArray) list = g_ptr_array_new_with_free_func ((GDestroyNotify) json_object_unref);
   guint n_warn = 0;
   int first_bad = -1;
@@ -86,7 +88,7 @@ sysinfo_parse_tabbed (const char *command, const char *third, const char *text,
     g_ptr_array_add (warnings, g_strdup_printf ("%s: %u more odd lines", command, n_warn - SYSINFO_MAX_WARNINGS));
   if (list->len == 0 && first_bad >= 0)
     {
-      g_autofree char *shown = g_strndup (lines[first_bad], 60);
+      g_autofree char *shown = g_utf8_substring (lines[first_bad], 0, MIN (60, g_utf8_strlen (lines[first_bad], -1)));
       g_set_error (error, ESA_ERROR, ESA_ERROR_INVALID_DATA, "%s: line %d: \"%s\": no package found",
                    command, first_bad + 1, shown);
       return NULL;

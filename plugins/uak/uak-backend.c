@@ -150,6 +150,44 @@ uak_aix_read (char **expiry, char **source, GError **error)
 }
 
 gboolean
+esa_uak_backend_read_aix (const EsaUakBackend *self, char **expiry, char **source, GError **error)
+{
+  static const char *const lparstat[] = { "lparstat", "-u", NULL };
+  static const char *const uak_aix_expiry[] = { "uak_aix_expiry", NULL };
+  g_autoptr (GError) local = NULL;
+  g_autofree char *out = NULL;
+  *expiry = NULL;
+  *source = NULL;
+  if (self->kind != ESA_UAK_BACKEND_AIX)
+    return TRUE;
+  out = esa_subprocess_run (lparstat, NULL, NULL, NULL, NULL, &local);
+  if (out != NULL)
+    {
+      g_autoptr (GPtrArray) warnings = g_ptr_array_new_with_free_func (g_free);
+      g_autoptr (EsaAixUak) uak = esa_aix_parse_lparstat_u (out, warnings, &local);
+      if (uak != NULL)
+        {
+          *expiry = g_strdup (uak->aix_expiry);
+          *source = g_strdup ("lparstat -u");
+          return TRUE;
+        }
+    }
+  /* before AIX 7.3 (no lparstat -u) */
+  g_debug ("AIX key expiry: %s", local->message);
+  g_clear_error (&local);
+  g_clear_pointer (&out, g_free);
+  out = esa_subprocess_run (uak_aix_expiry, NULL, NULL, NULL, NULL, &local);
+  if (out == NULL || !esa_aix_parse_yyyymmdd ("uak_aix_expiry", out, expiry, &local))
+    {
+      g_set_error (error, ESA_ERROR, ESA_ERROR_NOT_FOUND, "cannot read the AIX Update Access Key expiry: %s",
+                   local->message);
+      return FALSE;
+    }
+  *source = g_strdup ("uak_aix_expiry");
+  return TRUE;
+}
+
+gboolean
 esa_uak_backend_read (const EsaUakBackend *self, char **expiry, char **key_data, char **source,
                       GError **error)
 {

@@ -8,6 +8,7 @@
 
 #include <esa/esa-error.h>
 #include <esa/esa-json.h>
+#include <esa/esa-subprocess.h>
 #include <string.h>
 
 #define UAK_KEY_DATA_MAX 4096
@@ -64,6 +65,7 @@ esa_uak_key_free (EsaUakKey *self)
   g_free (self->serial);
   g_free (self->expires);
   g_free (self->issued);
+  g_free (self->kind);
   g_free (self);
 }
 
@@ -137,6 +139,8 @@ esa_uak_key_parse (const char *key_data, GError **error)
         slot = &key->expires;
       else if (g_str_equal (name, "issued"))
         slot = &key->issued;
+      else if (g_str_equal (name, "key"))
+        slot = &key->kind;
       else
         continue; /* later key versions may add fields; the signature covers them anyway */
       if (*slot != NULL)
@@ -175,7 +179,8 @@ gboolean
 esa_uak_parse_key_file (const char *where, const char *text, char **expiry, EsaUakKey **key,
                         GError **error)
 {
-  g_auto (GStrv) lines = g_strsplit (text != NULL ? text : "", "\n", -1);
+  g_autofree char *valid = esa_text_make_valid (text != NULL ? text : "", -1);
+  g_auto (GStrv) lines = g_strsplit (valid, "\n", -1);
   *expiry = NULL;
   if (key != NULL)
     *key = NULL;
@@ -362,4 +367,34 @@ esa_uak_accept_offer (EsaUakVerifier *verifier, EsaUakOffer *offer, const char *
       return NULL;
     }
   return g_steal_pointer (&key);
+}
+
+const char *
+esa_uak_key_kind_name (EsaUakKeyKind kind)
+{
+  return kind == ESA_UAK_KEY_AIX ? "aix" : "firmware";
+}
+
+gboolean
+esa_uak_processor_has_aix_key (const char *processor)
+{
+  const char *p = processor != NULL ? strstr (processor, "POWER") : NULL;
+  guint64 gen = 0;
+  if (p == NULL || !g_ascii_isdigit (p[5]))
+    return FALSE;
+  gen = g_ascii_strtoull (p + 5, NULL, 10);
+  return gen >= 10;
+}
+
+gboolean
+esa_uak_key_check_kind (const EsaUakKey *key, EsaUakKeyKind kind, const char **reason, GError **error)
+{
+  const char *want = kind == ESA_UAK_KEY_AIX ? "aix" : NULL;
+  if (g_strcmp0 (key->kind, want) == 0)
+    return TRUE;
+  *reason = ESA_UAK_REASON_OTHER_KEY;
+  g_set_error (error, ESA_ERROR, ESA_ERROR_REFUSED, "key refused: it is %s key, the %s key was asked for",
+               key->kind == NULL ? "a firmware" : g_str_equal (key->kind, "aix") ? "an AIX" : "an unknown kind of",
+               kind == ESA_UAK_KEY_AIX ? "AIX" : "firmware");
+  return FALSE;
 }

@@ -18,7 +18,20 @@ typedef struct {
   char *serial;
   char *expires;      /* YYYYMMDD */
   char *issued;       /* YYYYMMDDTHHMMSSZ as sent, NULL when absent */
+  char *kind;         /* "aix" for the AIX key ("key=aix"); NULL: the firmware key */
 } EsaUakKey;
+
+/* The two keys: the firmware's (every POWER8 and later) and, from POWER10
+ * on, the AIX (OS) key, each with its own expiry. */
+typedef enum {
+  ESA_UAK_KEY_FIRMWARE,
+  ESA_UAK_KEY_AIX,
+} EsaUakKeyKind;
+
+/* "firmware" / "aix": the request's "key" and the report's "key" */
+const char *esa_uak_key_kind_name (EsaUakKeyKind kind);
+/* TRUE for "PowerPC_POWER10" and later: the machine has an AIX key to keep. */
+gboolean    esa_uak_processor_has_aix_key (const char *processor);
 
 /* TRUE when @s is YYYYMMDD naming a real date (1970 or later). */
 gboolean   esa_uak_date_valid        (const char *s);
@@ -73,6 +86,7 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (EsaUakVerifier, esa_uak_verifier_free)
 #define ESA_UAK_REASON_OTHER_MACHINE "other-machine"
 #define ESA_UAK_REASON_NOT_NEWER     "not-newer"
 #define ESA_UAK_REASON_APPLY_FAILED  "apply-failed"
+#define ESA_UAK_REASON_OTHER_KEY     "other-key"
 
 /* Everything a key must pass before it is applied, in this order: answer
  * well-formed, algorithm, signature, key data, machine, newer than
@@ -82,6 +96,12 @@ EsaUakKey *esa_uak_accept_offer (EsaUakVerifier *verifier, EsaUakOffer *offer,
                                  const char *machine_type, const char *serial,
                                  const char *current_expiry, const char **reason,
                                  GError **error);
+
+/* A key that passed esa_uak_accept_offer must also be of the kind asked for:
+ * a firmware key offered as the AIX key (or the reverse) is refused with
+ * reason ESA_UAK_REASON_OTHER_KEY. */
+gboolean   esa_uak_key_check_kind (const EsaUakKey *key, EsaUakKeyKind kind, const char **reason,
+                                   GError **error);
 
 /* ---- backends: where the current key lives and how a new one is applied -------- */
 
@@ -102,7 +122,13 @@ const char *esa_uak_backend_kind_name (EsaUakBackendKind kind);
  * data; *source says where it was read ("lparstat -u", "/path/key"). */
 gboolean esa_uak_backend_read  (const EsaUakBackend *self, char **expiry, char **key_data,
                                 char **source, GError **error);
-/* Applies a key that passed esa_uak_accept_offer. */
+/* The AIX key's expiry (lparstat -u "AIX Update Access Key Expiration", else
+ * uak_aix_expiry); NULL when there is none ("-"). The file backend keeps no
+ * AIX key: TRUE, *expiry and *source NULL. */
+gboolean esa_uak_backend_read_aix (const EsaUakBackend *self, char **expiry, char **source,
+                                   GError **error);
+/* Applies a key that passed esa_uak_accept_offer (either kind: uak_update
+ * tells them apart by the key data). */
 gboolean esa_uak_backend_apply (const EsaUakBackend *self, const EsaUakKey *key,
                                 const char *signature_b64, GError **error);
 

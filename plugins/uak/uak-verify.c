@@ -62,6 +62,22 @@ esa_uak_verifier_new_from_data (const char *where, const char *pem, gsize len, G
                    "%s: not an ECDSA public key (the SDC signs keys with %s)", where, ESA_UAK_ALGORITHM);
       return NULL;
     }
+  /* and only P-256: GnuTLS verifies an ECDSA-SHA256 signature made on any
+   * curve, so without this pin a P-384 (or weaker) key would be accepted */
+  {
+    gnutls_ecc_curve_t curve = GNUTLS_ECC_CURVE_INVALID;
+    gnutls_datum_t x = { NULL, 0 }, y = { NULL, 0 };
+    rc = gnutls_pubkey_export_ecc_raw2 (self->pub, &curve, &x, &y, 0);
+    gnutls_free (x.data);
+    gnutls_free (y.data);
+    if (rc < 0 || curve != GNUTLS_ECC_CURVE_SECP256R1)
+      {
+        g_set_error (error, ESA_ERROR, ESA_ERROR_INVALID_CONFIG,
+                     "%s: ECDSA key on curve %s (expected P-256: the SDC signs keys with %s)", where,
+                     rc < 0 ? gnutls_strerror (rc) : gnutls_ecc_curve_get_name (curve), ESA_UAK_ALGORITHM);
+        return NULL;
+      }
+  }
   return g_steal_pointer (&self);
 }
 

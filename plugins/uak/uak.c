@@ -83,6 +83,7 @@ uak_set_str (JsonObject *o, const char *member, const char *value)
 /* ---- one check ---------------------------------------------------------------- */
 
 typedef struct {
+  EsaUakKeyKind kind;
   const char *status;   /* applied, refused, failed, not-due */
   const char *reason;   /* ESA_UAK_REASON_* when refused */
   char *message;
@@ -108,6 +109,7 @@ uak_outcome_to_json (Uak *self, const UakOutcome *o, const char *trigger)
 {
   const EsaPlatform *pf = esa_context_get_platform (self->ctx);
   JsonObject *body = json_object_new ();
+  json_object_set_string_member (body, "key", esa_uak_key_kind_name (o->kind));
   json_object_set_string_member (body, "status", o->status);
   uak_set_str (body, "reason", o->reason);
   uak_set_str (body, "message", o->message);
@@ -165,6 +167,8 @@ uak_renew (Uak *self, const char *current, GDateTime *now, UakOutcome *o)
   json_object_set_string_member (request, "serial", pf->serial);
   if (current != NULL)
     json_object_set_string_member (request, "current_expiry", current);
+  if (o->kind == ESA_UAK_KEY_AIX)
+    json_object_set_string_member (request, "key", esa_uak_key_kind_name (o->kind));
   o->requested = TRUE;
   if (!esa_context_call_sdc (self->ctx, "uak", request, &answer, &error))
     {
@@ -181,6 +185,8 @@ uak_renew (Uak *self, const char *current, GDateTime *now, UakOutcome *o)
       return;
     }
   key = esa_uak_accept_offer (verifier, offer, pf->machine_type, pf->serial, current, &reason, &error);
+  if (key != NULL && !esa_uak_key_check_kind (key, o->kind, &reason, &error))
+    g_clear_pointer (&key, esa_uak_key_free);
   if (key == NULL)
     {
       o->status = "refused";
@@ -196,7 +202,9 @@ uak_renew (Uak *self, const char *current, GDateTime *now, UakOutcome *o)
       return;
     }
   /* read it back: the firmware has the last word on what it took */
-  if (!esa_uak_backend_read (&self->backend, &after, &after_key, &after_source, &error))
+  if (!(o->kind == ESA_UAK_KEY_AIX
+            ? esa_uak_backend_read_aix (&self->backend, &after, &after_source, &error)
+            : esa_uak_backend_read (&self->backend, &after, &after_key, &after_source, &error)))
     g_warning ("UAK applied, but reading it back failed: %s", error->message);
   else if (g_strcmp0 (after, key->expires) != 0)
     g_warning ("UAK applied with expiry %s, but %s now says %s", key->expires, after_source,
@@ -204,32 +212,56 @@ uak_renew (Uak *self, const char *current, GDateTime *now, UakOutcome *o)
   o->status = "applied";
   o->new_expiry = g_strdup (key->expires);
   o->key_data = g_strdup (key->key_data);
-  o->message = g_strdup_printf ("new key applied: expires %s (was %s)", key->expires,
-                                current ? current : "no key");
+  o->message = g_strdup_printf ("new %skey applied: expires %s (was %s)", o->kind == ESA_UAK_KEY_AIX ? "AIX " : "",
+                                key->expires, current ? current : "no key");
   uak_days_left (key->expires, now, o);
 }
 
-/* The whole check. @force: renew whatever the expiry (esactl uak update).
- * Returns the outcome as JSON (also stored as state, and reported). */
-static JsonObject *
-uak_check (Uak *self, gboolean force, const char *trigger)
+/* "20270825 (272 days left)", "20190301 (expired on 2019-03-01)" */
+static char *
+uak_expiry_text (const char *expiry, gint64 days_left)
 {
-  g_autoptr (GDateTime) now = g_date_time_new_now_utc ();
+  if (days_left < 0)
+    return g_strdup_printf ("%s (expired on %.4s-%.2s-%.2s)", expiry, expiry, expiry + 4, expiry + 6);
+  if (days_left == 0)
+    return g_strdup_printf ("%s (expires today)", expiry);
+  return g_strdup_printf ("%s (%" G_GINT64_FORMAT " day%s left)", expiry, days_left, days_left == 1 ? "" : "s");
+}
+
+/* One key's check. @state: where its state members go (the top level for
+ * the firmware key, "aix" for the AIX key). NULL when @kind is the AIX key
+ * and this machine has none to keep (before POWER10). */
+static JsonObject *
+uak_check_key (Uak *self, EsaUakKeyKind kind, gboolean force, const char *trigger, GDateTime *now,
+               const char *now_s, JsonObject *state)
+{
+  const EsaPlatform *pf = esa_context_get_platform (self->ctx);
   g_autoptr (GError) error = NULL;
-  g_autoptr (JsonObject) state = NULL;
-  g_autofree char *key_data = NULL, *source = NULL, *now_s = NULL;
+  g_autofree char *key_data = NULL, *source = NULL;
   UakOutcome o = { 0 };
   JsonObject *result;
-  gboolean due = TRUE;
+  gboolean due = TRUE, read_ok;
 
-  g_mutex_lock (&self->lock);
-  state = uak_state_load (self);
-  now_s = g_date_time_format_iso8601 (now);
+  o.kind = kind;
+  if (kind == ESA_UAK_KEY_AIX)
+    {
+      read_ok = esa_uak_backend_read_aix (&self->backend, &o.previous_expiry, &source, &error);
+      /* no AIX key and no POWER10: nothing to keep */
+      if (self->backend.kind != ESA_UAK_BACKEND_AIX ||
+          (read_ok && o.previous_expiry == NULL && !esa_uak_processor_has_aix_key (pf->processor)))
+        {
+          uak_outcome_clear (&o);
+          return NULL;
+        }
+    }
+  else
+    read_ok = esa_uak_backend_read (&self->backend, &o.previous_expiry, &key_data, &source, &error);
 
-  if (!esa_uak_backend_read (&self->backend, &o.previous_expiry, &key_data, &source, &error))
+  if (!read_ok)
     {
       o.status = "failed";
-      o.message = g_strdup_printf ("reading the current key: %s", error->message);
+      o.message = g_strdup_printf ("reading the current %skey: %s", kind == ESA_UAK_KEY_AIX ? "AIX " : "",
+                                   error->message);
     }
   else
     {
@@ -238,8 +270,8 @@ uak_check (Uak *self, gboolean force, const char *trigger)
       if (!force && !due)
         {
           o.status = "not-due";
-          o.message = g_strdup_printf ("the key expires %s, in %" G_GINT64_FORMAT " days: not yet due",
-                                       o.previous_expiry, o.days_left);
+          o.message = g_strdup_printf ("the %skey expires %s, in %" G_GINT64_FORMAT " days: not yet due",
+                                       kind == ESA_UAK_KEY_AIX ? "AIX " : "", o.previous_expiry, o.days_left);
         }
       else
         uak_renew (self, o.previous_expiry, now, &o);
@@ -253,10 +285,13 @@ uak_check (Uak *self, gboolean force, const char *trigger)
   if (g_str_equal (o.status, "refused") || g_str_equal (o.status, "failed"))
     {
       if (due && o.previous_expiry != NULL)
-        g_warning ("Update Access Key expires %s (%" G_GINT64_FORMAT " days) and renewal failed: %s",
-                   o.previous_expiry, o.days_left, o.message);
+        {
+          g_autofree char *when = uak_expiry_text (o.previous_expiry, o.days_left);
+          g_warning ("%s Update Access Key %s and renewal failed: %s", kind == ESA_UAK_KEY_AIX ? "AIX" : "Firmware",
+                     when, o.message);
+        }
       else
-        g_warning ("Update Access Key: %s", o.message);
+        g_warning ("%s Update Access Key: %s", kind == ESA_UAK_KEY_AIX ? "AIX" : "Firmware", o.message);
       json_object_set_string_member (state, "last_error", o.message);
       json_object_set_string_member (state, "last_error_time", now_s);
     }
@@ -277,27 +312,80 @@ uak_check (Uak *self, gboolean force, const char *trigger)
   uak_set_str (state, "expiry", o.new_expiry != NULL ? o.new_expiry : o.previous_expiry);
   uak_set_str (state, "key_data", o.key_data);
   uak_set_str (state, "source", source);
-  json_object_set_string_member (state, "backend", esa_uak_backend_kind_name (self->backend.kind));
-  uak_state_save (self, state);
-  g_mutex_unlock (&self->lock);
   uak_outcome_clear (&o);
   return result;
 }
 
+/* The whole check: the firmware key, then (POWER10 and later) the AIX key.
+ * @force: renew whatever the expiry (esactl uak update). Returns the
+ * firmware key's outcome as JSON, the AIX key's as its "aix" member (also
+ * stored as state, and reported). */
+static JsonObject *
+uak_check (Uak *self, gboolean force, const char *trigger)
+{
+  g_autoptr (GDateTime) now = g_date_time_new_now_utc ();
+  g_autoptr (JsonObject) state = NULL;
+  g_autoptr (JsonObject) aix_state = json_object_new ();
+  g_autofree char *now_s = NULL;
+  JsonObject *result, *aix;
+
+  g_mutex_lock (&self->lock);
+  state = uak_state_load (self);
+  now_s = g_date_time_format_iso8601 (now);
+  if (json_object_has_member (state, "aix") && JSON_NODE_HOLDS_OBJECT (json_object_get_member (state, "aix")))
+    {
+      g_clear_pointer (&aix_state, json_object_unref);
+      aix_state = json_object_ref (json_object_get_object_member (state, "aix"));
+    }
+  result = uak_check_key (self, ESA_UAK_KEY_FIRMWARE, force, trigger, now, now_s, state);
+  aix = uak_check_key (self, ESA_UAK_KEY_AIX, force, trigger, now, now_s, aix_state);
+  if (aix != NULL)
+    {
+      json_object_set_object_member (result, "aix", aix);
+      json_object_set_object_member (state, "aix", json_object_ref (aix_state));
+    }
+  else
+    json_object_remove_member (state, "aix");
+  json_object_set_string_member (state, "backend", esa_uak_backend_kind_name (self->backend.kind));
+  uak_state_save (self, state);
+  g_mutex_unlock (&self->lock);
+  return result;
+}
+
 /* ---- job and commands ------------------------------------------------------------ */
+
+static JsonObject *
+uak_aix_result (JsonObject *result)
+{
+  JsonNode *n = json_object_get_member (result, "aix");
+  return n != NULL && JSON_NODE_HOLDS_OBJECT (n) ? json_node_get_object (n) : NULL;
+}
+
+/* esactl's exit code for one key's outcome: 5 refused, 1 failed, else 0 */
+static int
+uak_exit_code (JsonObject *result)
+{
+  const char *status = result != NULL ? uak_str (result, "status") : NULL;
+  return g_strcmp0 (status, "refused") == 0 ? 5 : g_strcmp0 (status, "failed") == 0 ? 1 : 0;
+}
 
 static gboolean
 uak_job (EsaJobRun *run, gpointer user_data, GError **error)
 {
   Uak *self = user_data;
   g_autoptr (JsonObject) result = uak_check (self, FALSE, esa_job_run_get_event (run) ? "event" : "scheduled");
-  const char *status = uak_str (result, "status");
-  g_autofree char *summary = g_strdup_printf ("%s: %s", status, uak_str (result, "message"));
+  JsonObject *aix = uak_aix_result (result);
+  JsonObject *worst = uak_exit_code (aix) > uak_exit_code (result) ? aix : result;
+  const char *status = uak_str (worst, "status");
+  g_autofree char *summary = aix == NULL ? g_strdup_printf ("%s: %s", status, uak_str (result, "message"))
+                                         : g_strdup_printf ("%s: %s; AIX key %s: %s", uak_str (result, "status"),
+                                                            uak_str (result, "message"), uak_str (aix, "status"),
+                                                            uak_str (aix, "message"));
   esa_job_run_set_summary (run, summary);
   if (g_strcmp0 (status, "failed") == 0 || g_strcmp0 (status, "refused") == 0)
     {
       g_set_error (error, ESA_ERROR, g_str_equal (status, "refused") ? ESA_ERROR_REFUSED : ESA_ERROR_FAILED,
-                   "%s", uak_str (result, "message"));
+                   "%s", uak_str (worst, "message"));
       return FALSE;
     }
   return TRUE;
@@ -312,6 +400,52 @@ uak_command_result (JsonObject *data, char *text, int exit_code)
   json_object_set_int_member (r, "exit", exit_code);
   g_free (text);
   return r;
+}
+
+/* The AIX key's lines of `uak status` (read live, like the firmware key's),
+ * and data["aix"] for --json. Nothing on a machine without an AIX key. */
+static void
+uak_status_aix (Uak *self, JsonObject *data, GDateTime *now, GString *text)
+{
+  const EsaPlatform *pf = esa_context_get_platform (self->ctx);
+  g_autoptr (GError) local = NULL;
+  g_autofree char *expiry = NULL, *source = NULL;
+  JsonNode *n = json_object_get_member (data, "aix");
+  JsonObject *aix = n != NULL && JSON_NODE_HOLDS_OBJECT (n) ? json_node_get_object (n) : NULL;
+  gboolean ok = esa_uak_backend_read_aix (&self->backend, &expiry, &source, &local);
+  if (self->backend.kind != ESA_UAK_BACKEND_AIX ||
+      (ok && expiry == NULL && !esa_uak_processor_has_aix_key (pf->processor)))
+    return;
+  if (aix == NULL)
+    {
+      aix = json_object_new ();
+      json_object_set_object_member (data, "aix", aix);
+    }
+  if (!ok)
+    {
+      json_object_set_string_member (aix, "read_error", local->message);
+      g_string_append_printf (text, "AIX key:      unreadable: %s\n", local->message);
+    }
+  else if (expiry == NULL)
+    {
+      json_object_set_null_member (aix, "expiry");
+      json_object_set_null_member (aix, "days_left");
+      g_string_append (text, "AIX key:      none\n");
+    }
+  else
+    {
+      g_autofree char *today = esa_uak_today (now);
+      gint64 days = esa_uak_days_between (today, expiry);
+      g_autofree char *when = uak_expiry_text (expiry, days);
+      json_object_set_string_member (aix, "expiry", expiry);
+      json_object_set_int_member (aix, "days_left", days);
+      json_object_set_string_member (aix, "source", source);
+      g_string_append_printf (text, "AIX key:      %s\n", when);
+    }
+  if (uak_str (aix, "last_result") != NULL)
+    g_string_append_printf (text, "AIX key last: %s%s%s\n", uak_str (aix, "last_result"),
+                            uak_str (aix, "last_message") ? ": " : "",
+                            uak_str (aix, "last_message") ? uak_str (aix, "last_message") : "");
 }
 
 static JsonObject *
@@ -355,10 +489,13 @@ uak_cmd_status (EsaContext *ctx, const char *const *args, gpointer user_data, GE
     g_string_append_printf (text, "current key:  %s\n",
                             key_data ? key_data : expiry ? "(expiry date only)" : "none");
   if (expiry != NULL)
-    g_string_append_printf (text, "expiry:       %s (%" G_GINT64_FORMAT " days left)\n", expiry,
-                            json_object_get_int_member (data, "days_left"));
+    {
+      g_autofree char *when = uak_expiry_text (expiry, json_object_get_int_member (data, "days_left"));
+      g_string_append_printf (text, "expiry:       %s\n", when);
+    }
   else
     g_string_append (text, "expiry:       -\n");
+  uak_status_aix (self, data, now, text);
   g_string_append_printf (text, "renew window: %" G_GUINT64_FORMAT " days\n", self->window_s / 86400);
   g_string_append_printf (text, "last check:   %s\n", uak_str (data, "last_check") ? uak_str (data, "last_check") : "never");
   g_string_append_printf (text, "last result:  %s%s%s\n",
@@ -377,9 +514,15 @@ static JsonObject *
 uak_cmd_run (Uak *self, gboolean force)
 {
   JsonObject *result = uak_check (self, force, "requested");
-  const char *status = uak_str (result, "status");
-  int code = g_strcmp0 (status, "refused") == 0 ? 5 : g_strcmp0 (status, "failed") == 0 ? 1 : 0;
-  char *text = g_strdup_printf ("%s: %s\n", status, uak_str (result, "message"));
+  JsonObject *aix = uak_aix_result (result);
+  int code = MAX (uak_exit_code (result), uak_exit_code (aix));
+  char *text = aix == NULL ? g_strdup_printf ("%s: %s\n", uak_str (result, "status"), uak_str (result, "message"))
+                           : g_strdup_printf ("%s: %s\nAIX key %s: %s\n", uak_str (result, "status"),
+                                              uak_str (result, "message"), uak_str (aix, "status"),
+                                              uak_str (aix, "message"));
+  /* refused (5) outranks failed (1) */
+  if (uak_exit_code (result) == 5 || uak_exit_code (aix) == 5)
+    code = 5;
   return uak_command_result (result, text, code);
 }
 

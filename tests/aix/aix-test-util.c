@@ -63,3 +63,48 @@ aix_test_init (int *argc, char ***argv)
   g_setenv ("ESA_FAKE_AIX_MACHINE", "p9-standalone", TRUE);
   g_unsetenv ("ESA_FAKE_UAK_FILE");
 }
+
+const char *const aix_invalid_utf8[] = {
+  "651-204\xff\x16\xff",
+  "\xff\xfe\xfd\n\xff",
+  "2D02-127\xc0\x80: overlong NUL",
+  "SRN: \xed\xa0\x80 surrogate\n",
+  "FRU: \xf4\x90\x80\x80 beyond U+10FFFF\n",
+  "Description: cut short \xe2\x82",
+  "\x80\x80\x80: \xbf",
+  NULL,
+};
+
+static void
+check_one (AixParseFunc parse, GDestroyNotify free_func, const char *text)
+{
+  g_autoptr (GPtrArray) warnings = warnings_new ();
+  g_autoptr (GError) error = NULL;
+  gpointer result = parse (text, warnings, &error);
+  g_assert_true (result != NULL || error != NULL);
+  if (error != NULL)
+    g_assert_true (g_utf8_validate (error->message, -1, NULL));
+  for (guint i = 0; i < warnings->len; i++)
+    g_assert_true (g_utf8_validate (g_ptr_array_index (warnings, i), -1, NULL));
+  if (result != NULL)
+    free_func (result);
+}
+
+void
+check_invalid_utf8 (AixParseFunc parse, GDestroyNotify free_func, const char *sample)
+{
+  for (guint i = 0; aix_invalid_utf8[i] != NULL; i++)
+    {
+      check_one (parse, free_func, aix_invalid_utf8[i]);
+      if (sample != NULL)
+        {
+          /* after the first line, and in the middle of a line */
+          const char *nl = strchr (sample, '\n');
+          gsize cut = nl != NULL ? (gsize) (nl - sample) + 1 : strlen (sample);
+          g_autofree char *spliced = g_strdup_printf ("%.*s%s\n%s", (int) cut, sample, aix_invalid_utf8[i], sample + cut);
+          g_autofree char *mid = g_strdup_printf ("%.*s%s%s", (int) (cut / 2), sample, aix_invalid_utf8[i], sample + cut / 2);
+          check_one (parse, free_func, spliced);
+          check_one (parse, free_func, mid);
+        }
+    }
+}

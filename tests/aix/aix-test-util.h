@@ -17,3 +17,16 @@ GPtrArray *warnings_new (void);
 gboolean warned (GPtrArray *warnings, const char *needle);
 /* error is ESA_ERROR_INVALID_DATA and its message starts with prefix */
 void assert_invalid (GError *error, const char *prefix);
+
+/* A parser of the "(text, warnings, error)" shape. */
+typedef gpointer (*AixParseFunc) (const char *text, GPtrArray *warnings, GError **error);
+
+/* Invalid UTF-8, the diag crash of issue 10 item 10 ("651-204" then
+ * \xff\x16\xff) first, NULL-terminated. */
+extern const char *const aix_invalid_utf8[];
+
+/* Feeds parse every aix_invalid_utf8 input, alone and spliced into @sample
+ * (good output of the command, may be NULL): it must not crash (run the
+ * suite under ASan too), and every warning and error message must be valid
+ * UTF-8. Results are freed with free_func. */
+void check_invalid_utf8 (AixParseFunc parse, GDestroyNotify free_func, const char *sample);

@@ -140,11 +140,20 @@ test_parse_diag_malformed (void)
   assert_invalid (error, "diag: empty output");
 }
 
+/* Issue 10 item 10: invalid UTF-8 never reaches a regex or a message. */
+static void
+test_parse_diag_srn_invalid_utf8 (void)
+{
+  g_autofree char *sample0 = fake ("p9-standalone", "diag", "-c", "-e", "-d", "hdisk1", NULL);
+  check_invalid_utf8 ((AixParseFunc) esa_aix_parse_diag, (GDestroyNotify) esa_aix_diag_free, sample0);
+}
+
 int
 main (int argc, char **argv)
 {
   aix_test_init (&argc, &argv);
   g_test_add_func ("/aix-parse/diag", test_parse_diag);
   g_test_add_func ("/aix-parse/diag-malformed", test_parse_diag_malformed);
+  g_test_add_func ("/aix-parse/diag-srn-invalid-utf8", test_parse_diag_srn_invalid_utf8);
   return g_test_run ();
 }

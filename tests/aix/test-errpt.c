@@ -188,6 +188,16 @@ test_parse_errpt_a_malformed (void)
   assert_invalid (error, "errpt -a: line 1: \"Usage: errpt [-a]\"");
 }
 
+/* Issue 10 item 10: invalid UTF-8 never reaches a regex or a message. */
+static void
+test_parse_errpt_invalid_utf8 (void)
+{
+  g_autofree char *sample0 = fake ("p9-standalone", "errpt", NULL);
+  g_autofree char *sample1 = fake ("p9-standalone", "errpt", "-a", NULL);
+  check_invalid_utf8 ((AixParseFunc) esa_aix_parse_errpt_summary, (GDestroyNotify) g_ptr_array_unref, sample0);
+  check_invalid_utf8 ((AixParseFunc) esa_aix_parse_errpt_a, (GDestroyNotify) g_ptr_array_unref, sample1);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -195,5 +205,6 @@ main (int argc, char **argv)
   g_test_add_func ("/aix-parse/errpt-summary", test_parse_errpt_summary);
   g_test_add_func ("/aix-parse/errpt-a", test_parse_errpt_a);
   g_test_add_func ("/aix-parse/errpt-a-malformed", test_parse_errpt_a_malformed);
+  g_test_add_func ("/aix-parse/errpt-invalid-utf8", test_parse_errpt_invalid_utf8);
   return g_test_run ();
 }

@@ -60,11 +60,20 @@ test_parse_lparstat (void)
   assert_invalid (error, "lparstat -u: line 1: \"lparstat: illegal option -- u\"");
 }
 
+/* Issue 10 item 10: invalid UTF-8 never reaches a regex or a message. */
+static void
+test_parse_lparstat_invalid_utf8 (void)
+{
+  g_autofree char *sample0 = fake ("p10-lpar", "lparstat", "-u", NULL);
+  check_invalid_utf8 ((AixParseFunc) esa_aix_parse_lparstat_u, (GDestroyNotify) esa_aix_uak_free, sample0);
+}
+
 int
 main (int argc, char **argv)
 {
   aix_test_init (&argc, &argv);
   g_test_add_func ("/aix-parse/yyyymmdd", test_parse_yyyymmdd);
   g_test_add_func ("/aix-parse/lparstat", test_parse_lparstat);
+  g_test_add_func ("/aix-parse/lparstat-invalid-utf8", test_parse_lparstat_invalid_utf8);
   return g_test_run ();
 }

@@ -118,6 +118,16 @@ test_parse_lsattr_fake_forms (void)
   g_assert_cmpstr (esa_aix_attrs_lookup (attrs, "systemid"), ==, "IBM,0278ABCDE");
 }
 
+/* Issue 10 item 10: invalid UTF-8 never reaches a regex or a message. */
+static void
+test_parse_lsattr_invalid_utf8 (void)
+{
+  g_autofree char *sample0 = fake ("p9-standalone", "lsattr", "-El", "sys0", NULL);
+  g_autofree char *sample1 = g_strdup ("modelname:IBM,9009-42A\nfwversion:IBM,FW940.00 (27)\n");
+  check_invalid_utf8 ((AixParseFunc) esa_aix_parse_lsattr, (GDestroyNotify) g_ptr_array_unref, sample0);
+  check_invalid_utf8 ((AixParseFunc) esa_aix_parse_lsattr_colon, (GDestroyNotify) g_ptr_array_unref, sample1);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -125,5 +135,6 @@ main (int argc, char **argv)
   g_test_add_func ("/aix-parse/lsattr", test_parse_lsattr);
   g_test_add_func ("/aix-parse/lsattr-malformed", test_parse_lsattr_malformed);
   g_test_add_func ("/aix-parse/lsattr-fake-forms", test_parse_lsattr_fake_forms);
+  g_test_add_func ("/aix-parse/lsattr-invalid-utf8", test_parse_lsattr_invalid_utf8);
   return g_test_run ();
 }

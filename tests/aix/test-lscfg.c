@@ -38,10 +38,19 @@ test_parse_lscfg (void)
   assert_invalid (error, "lscfg: line 1");
 }
 
+/* Issue 10 item 10: invalid UTF-8 never reaches a regex or a message. */
+static void
+test_parse_lscfg_invalid_utf8 (void)
+{
+  g_autofree char *sample0 = fake ("p9-standalone", "lscfg", "-vpl", "sysplanar0", NULL);
+  check_invalid_utf8 ((AixParseFunc) esa_aix_parse_lscfg_vpd, (GDestroyNotify) g_ptr_array_unref, sample0);
+}
+
 int
 main (int argc, char **argv)
 {
   aix_test_init (&argc, &argv);
   g_test_add_func ("/aix-parse/lscfg", test_parse_lscfg);
+  g_test_add_func ("/aix-parse/lscfg-invalid-utf8", test_parse_lscfg_invalid_utf8);
   return g_test_run ();
 }

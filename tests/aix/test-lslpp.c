@@ -141,11 +141,24 @@ test_parse_lslpp_colon (void)
   assert_invalid (error, "lslpp -lc: line 1");
 }
 
+/* Issue 10 item 10: invalid UTF-8 never reaches a regex or a message. */
+static void
+test_parse_lslpp_invalid_utf8 (void)
+{
+  g_autofree char *sample0 = fake ("p9-standalone", "lslpp", "-l", NULL);
+  g_autofree char *sample1 = fake ("p9-standalone", "lslpp", "-lc", NULL);
+  g_autofree char *sample2 = fake ("p9-standalone", "lslpp", "-Lc", NULL);
+  check_invalid_utf8 ((AixParseFunc) esa_aix_parse_lslpp_l, (GDestroyNotify) g_ptr_array_unref, sample0);
+  check_invalid_utf8 ((AixParseFunc) esa_aix_parse_lslpp_lc, (GDestroyNotify) g_ptr_array_unref, sample1);
+  check_invalid_utf8 ((AixParseFunc) esa_aix_parse_lslpp_Lc, (GDestroyNotify) g_ptr_array_unref, sample2);
+}
+
 int
 main (int argc, char **argv)
 {
   aix_test_init (&argc, &argv);
   g_test_add_func ("/aix-parse/lslpp-l", test_parse_lslpp_l);
   g_test_add_func ("/aix-parse/lslpp-colon", test_parse_lslpp_colon);
+  g_test_add_func ("/aix-parse/lslpp-invalid-utf8", test_parse_lslpp_invalid_utf8);
   return g_test_run ();
 }

@@ -73,10 +73,21 @@ test_parse_lsmcode (void)
   assert_invalid (error, "lsmcode -A: line 1");
 }
 
+/* Issue 10 item 10: invalid UTF-8 never reaches a regex or a message. */
+static void
+test_parse_lsmcode_invalid_utf8 (void)
+{
+  g_autofree char *sample0 = fake ("p9-standalone", "lsmcode", "-c", NULL);
+  g_autofree char *sample1 = fake ("p9-standalone", "lsmcode", "-A", NULL);
+  check_invalid_utf8 ((AixParseFunc) esa_aix_parse_lsmcode_c, (GDestroyNotify) esa_aix_mcode_free, sample0);
+  check_invalid_utf8 ((AixParseFunc) esa_aix_parse_lsmcode_A, (GDestroyNotify) g_ptr_array_unref, sample1);
+}
+
 int
 main (int argc, char **argv)
 {
   aix_test_init (&argc, &argv);
   g_test_add_func ("/aix-parse/lsmcode", test_parse_lsmcode);
+  g_test_add_func ("/aix-parse/lsmcode-invalid-utf8", test_parse_lsmcode_invalid_utf8);
   return g_test_run ();
 }

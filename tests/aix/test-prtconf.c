@@ -91,11 +91,20 @@ test_parse_prtconf_malformed (void)
   assert_invalid (error, "prtconf: empty output");
 }
 
+/* Issue 10 item 10: invalid UTF-8 never reaches a regex or a message. */
+static void
+test_parse_prtconf_invalid_utf8 (void)
+{
+  g_autofree char *sample0 = fake ("p9-standalone", "prtconf", NULL);
+  check_invalid_utf8 ((AixParseFunc) esa_aix_parse_prtconf, (GDestroyNotify) esa_aix_prtconf_free, sample0);
+}
+
 int
 main (int argc, char **argv)
 {
   aix_test_init (&argc, &argv);
   g_test_add_func ("/aix-parse/prtconf", test_parse_prtconf);
   g_test_add_func ("/aix-parse/prtconf-malformed", test_parse_prtconf_malformed);
+  g_test_add_func ("/aix-parse/prtconf-invalid-utf8", test_parse_prtconf_invalid_utf8);
   return g_test_run ();
 }

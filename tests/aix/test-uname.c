@@ -90,11 +90,20 @@ test_parse_uname (void)
   assert_invalid (error, "uname -a: line 1: \"\\x01\\x02garbage\"");
 }
 
+/* Issue 10 item 10: invalid UTF-8 never reaches a regex or a message. */
+static void
+test_parse_uname_invalid_utf8 (void)
+{
+  g_autofree char *sample0 = fake ("p10-lpar", "uname", "-a", NULL);
+  check_invalid_utf8 ((AixParseFunc) esa_aix_parse_uname_a, (GDestroyNotify) esa_aix_uname_free, sample0);
+}
+
 int
 main (int argc, char **argv)
 {
   aix_test_init (&argc, &argv);
   g_test_add_func ("/aix-parse/helpers", test_parse_helpers);
   g_test_add_func ("/aix-parse/uname", test_parse_uname);
+  g_test_add_func ("/aix-parse/uname-invalid-utf8", test_parse_uname_invalid_utf8);
   return g_test_run ();
 }

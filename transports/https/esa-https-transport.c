@@ -27,7 +27,9 @@ esa_https_transport_open (EsaTransport *transport, EsaConfig *config, GError **e
 {
   EsaHttpsTransport *self = ESA_HTTPS_TRANSPORT (transport);
   self->creds = esa_credentials_load (esa_config_get_state_dir (config), error);
-  if (self->creds == NULL)
+  /* A misroute is ours to fix, not the SDC's: every report stays queued
+   * (esactl status says why) instead of being "rejected" one by one. */
+  if (self->creds == NULL || !esa_deliverer_check_config (config, self->creds, error))
     return FALSE;
   self->config = esa_config_ref (config);
   self->deliverer = esa_deliverer_new (self->config, self->creds, NULL);

@@ -6,6 +6,7 @@
 #include "esa-https.h"
 #include "esa-tls-policy-private.h"
 #include "esa/esa-error.h"
+#include "esa/esa-json.h"
 #include "esa/esa-protocol.h"
 
 #include <string.h>
@@ -33,6 +34,7 @@ void
 esa_exchange_clear (EsaExchange *ex)
 {
   g_clear_pointer (&ex->answer, json_node_unref);
+  g_clear_pointer (&ex->answer_error, g_free);
   g_clear_pointer (&ex->message, g_free);
   g_clear_pointer (&ex->tls_version, g_free);
   g_clear_pointer (&ex->tls_cipher, g_free);
@@ -260,12 +262,16 @@ classify (Request *req, SoupMessage *msg, GBytes *body, GError *error)
   ex->status = status;
   if (body != NULL && g_bytes_get_size (body) > 0)
     {
-      g_autoptr (JsonParser) parser = json_parser_new ();
-      if (json_parser_load_from_data (parser, g_bytes_get_data (body, NULL),
-                                      (gssize) g_bytes_get_size (body), NULL) &&
-          json_parser_get_root (parser) != NULL)
-        ex->answer = json_node_copy (json_parser_get_root (parser));
+      /* The answer is outside input: json-glib's recursive parser must never
+       * see an unbounded nesting (300,000 '[' overflow its stack). */
+      g_autoptr (GError) parse_error = NULL;
+      ex->answer = esa_json_parse (g_bytes_get_data (body, NULL), (gssize) g_bytes_get_size (body),
+                                   ESA_HTTPS_ANSWER_MAX_BYTES, ESA_JSON_MAX_DEPTH_DEFAULT, &parse_error);
+      if (ex->answer == NULL)
+        ex->answer_error = g_strdup (parse_error->message);
     }
+  else
+    ex->answer_error = g_strdup ("empty body");
 
   if (req->policy_error != NULL)
     {
@@ -313,6 +319,18 @@ classify (Request *req, SoupMessage *msg, GBytes *body, GError *error)
     }
   if (proxied && !req->tls_done)
     ex->proxy_status = 200;
+  /* Redirects are never followed (SOUP_MESSAGE_NO_REDIRECT): data goes only
+   * to the servers esa.conf names, and never in clear text. A 3xx means this
+   * server is the wrong one; another may be right. */
+  if (SOUP_STATUS_IS_REDIRECTION (status))
+    {
+      const char *location = soup_message_headers_get_one (soup_message_get_response_headers (msg), "Location");
+      ex->outcome = ESA_OUTCOME_NEXT_SERVER;
+      ex->message = g_strdup_printf ("%s: SDC answered %u %s (redirect%s%s not followed: reports go only to "
+                                     "the servers in esa.conf)", where, status, soup_status_get_phrase (status),
+                                     location ? " to " : "", location ? location : "");
+      return;
+    }
   if (SOUP_STATUS_IS_SUCCESSFUL (status))
     {
       ex->outcome = ESA_OUTCOME_OK;
@@ -396,7 +414,13 @@ static void
 on_restarted (SoupMessage *msg, gpointer user_data)
 {
   Body *b = g_object_get_data (G_OBJECT (msg), "esa-body");
+  const char *origin = g_object_get_data (G_OBJECT (msg), "esa-origin");
+  g_autofree char *now = g_uri_to_string (soup_message_get_uri (msg));
   g_autoptr (GError) error = NULL;
+  /* The body belongs to the original https:// request only: a restart to
+   * any other URI (a redirect, were one ever followed) gets none. */
+  if (origin == NULL || !g_str_equal (origin, now))
+    return;
   if (b != NULL && !set_body (msg, b, &error))
     g_warning ("%s: %s", b->file, error->message);
 }
@@ -428,8 +452,10 @@ run_request (EsaHttps *self, SoupMessage *msg, GCancellable *cancellable, EsaExc
   g_signal_connect (msg, "network-event", G_CALLBACK (on_network_event), &req);
   g_signal_connect (msg, "accept-certificate", G_CALLBACK (on_accept_certificate), &req);
   g_signal_connect (msg, "authenticate", G_CALLBACK (on_authenticate), &req);
-  /* Reports are never sent again by libsoup behind our back. */
-  soup_message_add_flags (msg, SOUP_MESSAGE_IDEMPOTENT);
+  /* Reports are never sent again by libsoup behind our back, and never to
+   * another URL: a redirect is classified, not followed. */
+  soup_message_add_flags (msg, SOUP_MESSAGE_IDEMPOTENT | SOUP_MESSAGE_NO_REDIRECT);
+  g_object_set_data_full (G_OBJECT (msg), "esa-origin", g_uri_to_string (soup_message_get_uri (msg)), g_free);
   body = soup_session_send_and_read (self->session, msg, req.cancel, &error);
   classify (&req, msg, body, error);
   g_signal_handlers_disconnect_by_data (msg, &req);
@@ -448,8 +474,11 @@ refuse_plain_http (EsaHttps *self, EsaExchange *ex)
 {
   if (g_str_has_prefix (self->route->server, "https://"))
     return FALSE;
-  ex->outcome = ESA_OUTCOME_REJECTED;
-  ex->message = g_strdup_printf ("%s: refused: data is only ever sent over https://", self->route->server);
+  /* A local configuration problem (an http:// server from the credentials,
+   * say), not the SDC's verdict on the report: the report stays queued. */
+  ex->outcome = ESA_OUTCOME_NEXT_SERVER;
+  ex->message = g_strdup_printf ("%s: refused: data is only ever sent over https:// (fix [sdc] servers= or "
+                                 "activate again with --server https://…)", self->route->server);
   return TRUE;
 }
 
@@ -465,7 +494,7 @@ esa_https_json (EsaHttps *self, const char *method, const char *path, JsonNode *
   msg = soup_message_new (method, url);
   if (msg == NULL)
     {
-      ex->outcome = ESA_OUTCOME_REJECTED;
+      ex->outcome = ESA_OUTCOME_NEXT_SERVER; /* the configured URL, not the report */
       ex->message = g_strdup_printf ("%s: not a valid URL", url);
       return;
     }

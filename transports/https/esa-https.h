@@ -25,10 +25,14 @@ char      *esa_route_describe  (const EsaRoute *route);
  * file cannot be read is skipped with a warning in @warnings. */
 GPtrArray *esa_routes_build    (EsaConfig *config, const char *const *servers, GPtrArray *warnings);
 
+/* An SDC's answer is a small JSON object; anything bigger is not one. */
+#define ESA_HTTPS_ANSWER_MAX_BYTES (1024 * 1024)
+
 /* What one attempt says about the route and the report. */
 typedef enum {
   ESA_OUTCOME_OK,           /* 2xx */
-  ESA_OUTCOME_NEXT_SERVER,  /* this server failed (TCP, TLS, 5xx, timeout): try the next server */
+  ESA_OUTCOME_NEXT_SERVER,  /* this server failed (TCP, TLS, 3xx, 5xx, timeout, no
+                             * acknowledgement): try the next server */
   ESA_OUTCOME_NEXT_PROXY,   /* this proxy failed (down, 503, 407, timeout): skip its other servers */
   ESA_OUTCOME_REJECTED,     /* the SDC said 4xx about the report: don't retry */
   ESA_OUTCOME_AUTH,         /* the SDC refused our credentials (401) */
@@ -38,6 +42,7 @@ typedef struct {
   EsaOutcome outcome;
   guint status;          /* HTTP status, 0 if none */
   JsonNode *answer;      /* JSON body of the answer, or NULL */
+  char *answer_error;    /* why answer is NULL: "empty body", "not valid JSON: …" */
   char *message;         /* one line: what happened */
   /* Diagnostics for esactl test. */
   char *tls_version;

@@ -1,5 +1,6 @@
 /* esa-tls-policy.c: refuses weak TLS after the handshake (version, suite,
- * certificate signature algorithms and key sizes, read with GnuTLS). */
+ * forward secrecy, certificate signature algorithms and key sizes, read
+ * with GnuTLS). */
 #include "config.h"
 
 #include "esa-tls-policy-private.h"
@@ -118,6 +119,20 @@ esa_tls_policy_check (GTlsConnection *conn, GError **error)
     {
       g_set_error (error, ESA_ERROR, ESA_ERROR_TLS,
                    "TLS policy: cipher suite %s is not allowed (expected an AEAD suite)", cipher);
+      return FALSE;
+    }
+  /* TLS 1.2 suites without an ephemeral key exchange (static RSA, static
+   * (EC)DH, plain PSK): whoever gets the server's key later reads every
+   * recorded session. TLS 1.3 suites are all forward-secret. IANA names
+   * (TLS_RSA_WITH_…) and GnuTLS's older ones (RSA_AES_…) both. */
+  if (cipher != NULL && version == G_TLS_PROTOCOL_VERSION_TLS_1_2 &&
+      (g_str_has_prefix (cipher, "TLS_RSA_") || g_str_has_prefix (cipher, "TLS_DH_") ||
+       g_str_has_prefix (cipher, "TLS_ECDH_") || g_str_has_prefix (cipher, "TLS_PSK_") ||
+       g_str_has_prefix (cipher, "RSA_") || g_str_has_prefix (cipher, "PSK_")))
+    {
+      g_set_error (error, ESA_ERROR, ESA_ERROR_TLS,
+                   "TLS policy: cipher suite %s has no forward secrecy (expected an ECDHE or DHE key exchange)",
+                   cipher);
       return FALSE;
     }
   for (; cert != NULL; cert = g_tls_certificate_get_issuer (cert), depth++)
