@@ -29,10 +29,12 @@ cmd_status (EsactlOptions *opts, int argc, char **argv)
   if (json_object_has_member (o, "activated"))
     g_print ("activated:  %s\n", json_object_get_boolean_member (o, "activated")
                                      ? esactl_str (o, "system_id") : "no");
+  esactl_print_credentials_refused (o);
   g_print ("system:     %s %s-%s serial %s, %s %s%s\n", esactl_str (p, "vendor"),
            esactl_str (p, "machine_type"), esactl_str (p, "model"), esactl_str (p, "serial"),
            esactl_str (p, "os"), esactl_str (p, "os_version"),
            json_object_get_boolean_member_with_default (p, "is_lpar", FALSE) ? " (LPAR)" : "");
+  esactl_print_partition (p);
   g_print ("plugins:    %" G_GINT64_FORMAT " loaded\n", json_object_get_int_member (o, "plugins_loaded"));
   g_print ("queue:      %" G_GINT64_FORMAT " waiting, %" G_GINT64_FORMAT " failed\n",
            json_object_get_int_member (o, "queued"), json_object_get_int_member (o, "failed"));

@@ -62,6 +62,11 @@ const char *esactl_str (JsonObject *o, const char *member);
 extern const EsactlCommand esactl_core_commands[];
 extern const EsactlCommand esactl_connect_commands[];
 extern const EsactlCommand esactl_plugin_commands[];
+extern const EsactlCommand esactl_identity_commands[];
+
+/* esactl-identity.c: status lines about the identity (the partition, a 401). */
+void  esactl_print_partition           (JsonObject *platform);
+void  esactl_print_credentials_refused (JsonObject *status);
 
 /* Passes a command esactl doesn't know to esad, where plugins serve it. */
 int   esactl_run_plugin_command   (EsactlOptions *opts, int argc, char **argv);

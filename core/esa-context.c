@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include "esa-context-private.h"
+#include "esa-contact.h"
 #include "esa-engine-private.h"
 #include "esa-fileutil.h"
 #include "esa-schedule-private.h"
@@ -109,6 +110,24 @@ esa_context_get_global (EsaContext *ctx, const char *group, const char *key)
 {
   g_autoptr (EsaConfig) config = esa_engine_ref_config (ctx->engine); /* jobs run in worker threads */
   return g_key_file_get_string (config->keyfile, group, key, NULL);
+}
+
+gboolean
+esa_context_get_contact (EsaContext *ctx, char **name, char **email, char **phone)
+{
+  g_autoptr (EsaConfig) config = esa_engine_ref_config (ctx->engine); /* jobs run in worker threads */
+  g_autoptr (GError) error = NULL;
+  g_autoptr (EsaContact) contact = esa_contact_load (config, &error);
+  *name = *email = *phone = NULL;
+  if (contact == NULL)
+    {
+      g_warning ("contact: %s", error->message);
+      return FALSE;
+    }
+  *name = g_steal_pointer (&contact->name);
+  *email = g_steal_pointer (&contact->email);
+  *phone = g_steal_pointer (&contact->phone);
+  return TRUE;
 }
 
 static gboolean

@@ -5,6 +5,7 @@ core_libesa_la_SOURCES = \
 	core/esa-report.c \
 	core/esa-config.c \
 	core/esa-fileutil.c \
+	core/esa-contact.c \
 	core/esa-queue.c \
 	core/esa-plugin-loader.c \
 	core/esa-plugin-loader-elf.c \

@@ -57,6 +57,11 @@ gboolean     esa_context_get_bool         (EsaContext *ctx, const char *key, gbo
                                            gboolean *out, GError **error);
 /* Any group/key of esa.conf, for the few shared settings (contact, vendors). */
 char        *esa_context_get_global       (EsaContext *ctx, const char *group, const char *key);
+/* The system's contact as the admin last gave it (esactl activate / contact set, kept
+ * in the state dir), else esa.conf's [activation] contact-*. Each out value is newly
+ * allocated, NULL when not set. FALSE (with a warning logged) when the state dir's
+ * contact file is unreadable: then all three are NULL. */
+gboolean     esa_context_get_contact      (EsaContext *ctx, char **name, char **email, char **phone);
 
 /* The platform as detected at start-up (never NULL; fields may be NULL). */
 const EsaPlatform *esa_context_get_platform (EsaContext *ctx);

@@ -21,6 +21,9 @@ typedef struct {
   int   lpar_id;       /* -1 when not partitioned */
   char *lpar_name;
   GPtrArray *warnings; /* char*: fields that could not be read, and why */
+  /* Added after warnings so plugins built against the older layout still read
+   * every field at the same offset. */
+  char *os_uuid;       /* this OS instance: AIX sys0 os_uuid, Linux /etc/machine-id */
 } EsaPlatform;
 
 /* Reads the platform: AIX commands on AIX (or when ESA_PLATFORM=aix, for the

@@ -26,9 +26,8 @@ sysinfo_input (EsaContext *ctx, EsaSysinfoInput *in, char **name, char **email, 
   in->aix = g_strcmp0 (pf->os, "AIX") == 0;
   /* the platform layer's test hook: a fake /etc and /proc tree */
   in->sysroot = sysroot != NULL && sysroot[0] != '\0' ? sysroot : "/";
-  *name = esa_context_get_global (ctx, "activation", "contact-name");
-  *email = esa_context_get_global (ctx, "activation", "contact-email");
-  *phone = esa_context_get_global (ctx, "activation", "contact-phone");
+  /* the admin's latest contact (esactl contact set), not only esa.conf's */
+  esa_context_get_contact (ctx, name, email, phone);
   in->contact_name = *name;
   in->contact_email = *email;
   in->contact_phone = *phone;
