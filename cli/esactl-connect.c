@@ -5,8 +5,8 @@
 
 #include <glib/gi18n.h>
 
-static gboolean
-parse_options (const char *cmd, char ***argv, GOptionEntry *entries)
+gboolean
+esactl_parse_options (const char *cmd, char ***argv, GOptionEntry *entries)
 {
   g_autoptr (GOptionContext) octx = g_option_context_new (cmd);
   g_autoptr (GError) error = NULL;
@@ -20,8 +20,8 @@ parse_options (const char *cmd, char ***argv, GOptionEntry *entries)
 }
 
 /* GOption wants argv[0]; our command functions get the words after the command. */
-static char **
-with_arg0 (const char *name, int argc, char **argv)
+char **
+esactl_with_arg0 (const char *name, int argc, char **argv)
 {
   char **v = g_new0 (char *, argc + 2);
   v[0] = g_strdup (name);
@@ -41,12 +41,12 @@ cmd_activate (EsactlOptions *opts, int argc, char **argv)
     { "contact-phone", 0, 0, G_OPTION_ARG_STRING, &phone, "Contact phone", "PHONE" },
     { NULL },
   };
-  g_auto (GStrv) av = with_arg0 ("activate", argc, argv);
+  g_auto (GStrv) av = esactl_with_arg0 ("activate", argc, argv);
   g_autoptr (JsonObject) o = json_object_new ();
   g_autoptr (JsonNode) body = json_node_new (JSON_NODE_OBJECT);
   g_autoptr (JsonNode) reply = NULL;
   int rc;
-  if (!parse_options ("activate", &av, entries))
+  if (!esactl_parse_options ("activate", &av, entries))
     return ESACTL_EXIT_USAGE;
   if (server) json_object_set_string_member (o, "server", server);
   if (name) json_object_set_string_member (o, "contact_name", name);
@@ -67,14 +67,27 @@ cmd_activate (EsactlOptions *opts, int argc, char **argv)
 static int
 cmd_deactivate (EsactlOptions *opts, int argc, char **argv)
 {
+  gboolean local = FALSE;
+  GOptionEntry entries[] = {
+    { "local", 0, 0, G_OPTION_ARG_NONE, &local, "Forget the credentials without telling the SDC", NULL },
+    { NULL },
+  };
+  g_auto (GStrv) av = with_arg0 ("deactivate", argc, argv);
+  g_autoptr (JsonObject) o = json_object_new ();
+  g_autoptr (JsonNode) body = json_node_new (JSON_NODE_OBJECT);
   g_autoptr (JsonNode) reply = NULL;
-  int rc = esactl_call (opts, "POST", "/v1/deactivate", NULL, &reply);
+  int rc;
+  if (!parse_options ("deactivate", &av, entries))
+    return ESACTL_EXIT_USAGE;
+  json_object_set_boolean_member (o, "local", local);
+  json_node_set_object (body, o);
+  rc = esactl_call (opts, "POST", "/v1/deactivate", body, &reply);
   if (rc != 0)
     return rc;
   if (opts->json)
     esactl_print_json (reply);
   else
-    g_print ("deactivated: credentials removed\n");
+    g_print ("deactivated: credentials removed; SDC: %s\n", esactl_str (json_node_get_object (reply), "sdc"));
   return 0;
 }
 
@@ -190,13 +203,13 @@ cmd_queue_export (EsactlOptions *opts, int argc, char **argv)
     { "keep", 'k', 0, G_OPTION_ARG_NONE, &keep, "Leave the reports in the queue too", NULL },
     { NULL },
   };
-  g_auto (GStrv) av = with_arg0 ("queue export", argc, argv);
+  g_auto (GStrv) av = esactl_with_arg0 ("queue export", argc, argv);
   g_autoptr (JsonObject) o = json_object_new ();
   g_autoptr (JsonNode) body = json_node_new (JSON_NODE_OBJECT);
   g_autoptr (JsonNode) reply = NULL;
   g_autofree char *dir = NULL;
   int rc;
-  if (!parse_options ("queue export DIR", &av, entries))
+  if (!esactl_parse_options ("queue export DIR", &av, entries))
     return ESACTL_EXIT_USAGE;
   if (g_strv_length (av) != 2)
     {
@@ -244,7 +257,7 @@ cmd_queue_retry (EsactlOptions *opts, int argc, char **argv)
 const EsactlCommand esactl_connect_commands[] = {
   { NULL, "activate", "--server URL [--contact-name N --contact-email E --contact-phone P]",
     "register this system with the SDC", cmd_activate },
-  { NULL, "deactivate", "", "forget the activation credentials", cmd_deactivate },
+  { NULL, "deactivate", "[--local]", "tell the SDC, then forget the activation credentials", cmd_deactivate },
   { NULL, "test", "", "try every route to the SDC and show what worked", cmd_test },
   { NULL, "heartbeat", "", "send a heartbeat now and print the SDC's answer", cmd_heartbeat },
   { "queue", "send", "", "try to send everything queued now", cmd_queue_send },

@@ -4,6 +4,7 @@
 #include "esactl-private.h"
 #include "esa-config.h"
 #include "esa/esa-error.h"
+#include "esa/esa-json.h"
 #include "esa-plugin-loader.h"
 
 static int
@@ -28,10 +29,12 @@ cmd_status (EsactlOptions *opts, int argc, char **argv)
   if (json_object_has_member (o, "activated"))
     g_print ("activated:  %s\n", json_object_get_boolean_member (o, "activated")
                                      ? esactl_str (o, "system_id") : "no");
+  esactl_print_credentials_refused (o);
   g_print ("system:     %s %s-%s serial %s, %s %s%s\n", esactl_str (p, "vendor"),
            esactl_str (p, "machine_type"), esactl_str (p, "model"), esactl_str (p, "serial"),
            esactl_str (p, "os"), esactl_str (p, "os_version"),
            json_object_get_boolean_member_with_default (p, "is_lpar", FALSE) ? " (LPAR)" : "");
+  esactl_print_partition (p);
   g_print ("plugins:    %" G_GINT64_FORMAT " loaded\n", json_object_get_int_member (o, "plugins_loaded"));
   g_print ("queue:      %" G_GINT64_FORMAT " waiting, %" G_GINT64_FORMAT " failed\n",
            json_object_get_int_member (o, "queued"), json_object_get_int_member (o, "failed"));
@@ -117,9 +120,28 @@ print_entries (JsonArray *a, gboolean failed)
 static int
 cmd_queue_list (EsactlOptions *opts, int argc, char **argv)
 {
+  gint limit = -1, offset = 0;
+  GOptionEntry entries[] = {
+    { "limit", 'n', 0, G_OPTION_ARG_INT, &limit, "Show at most N reports of each list", "N" },
+    { "offset", 0, 0, G_OPTION_ARG_INT, &offset, "Skip the first M (oldest) reports of each list", "M" },
+    { NULL },
+  };
+  g_auto (GStrv) av = esactl_with_arg0 ("queue list", argc, argv);
   g_autoptr (JsonNode) reply = NULL;
+  g_autoptr (GString) path = g_string_new ("/v1/queue");
   JsonObject *o;
-  int rc = esactl_call (opts, "GET", "/v1/queue", NULL, &reply);
+  int rc;
+  if (!esactl_parse_options ("queue list", &av, entries))
+    return ESACTL_EXIT_USAGE;
+  if (g_strv_length (av) != 1 || limit < -1 || offset < 0)
+    {
+      g_printerr ("esactl queue list: expected [--limit N] [--offset M], N and M >= 0\n");
+      return ESACTL_EXIT_USAGE;
+    }
+  g_string_append_printf (path, "?offset=%d", offset);
+  if (limit >= 0)
+    g_string_append_printf (path, "&limit=%d", limit);
+  rc = esactl_call (opts, "GET", path->str, NULL, &reply);
   if (rc != 0)
     return rc;
   if (opts->json)
@@ -128,11 +150,12 @@ cmd_queue_list (EsactlOptions *opts, int argc, char **argv)
       return 0;
     }
   o = json_node_get_object (reply);
-  g_print ("Waiting to be sent:\n");
+  g_print ("Waiting to be sent (%" G_GINT64_FORMAT " in all):\n", esa_json_peek_int (o, "total_queued", 0));
   print_entries (json_object_get_array_member (o, "queued"), FALSE);
   if (json_array_get_length (json_object_get_array_member (o, "failed")) > 0)
     {
-      g_print ("\nRejected by the SDC (in failed/):\n");
+      g_print ("\nRejected by the SDC or unreadable (in failed/, %" G_GINT64_FORMAT " in all):\n",
+               esa_json_peek_int (o, "total_failed", 0));
       print_entries (json_object_get_array_member (o, "failed"), TRUE);
     }
   return 0;
@@ -193,7 +216,7 @@ cmd_config_check (EsactlOptions *opts, int argc, char **argv)
 const EsactlCommand esactl_core_commands[] = {
   { NULL, "status", "", "show the agent, its jobs and its queue", cmd_status },
   { "plugin", "list", "", "list plugins: enabled, loaded, disabled or refused (and why)", cmd_plugin_list },
-  { "queue", "list", "", "list reports waiting to be sent and those the SDC rejected", cmd_queue_list },
+  { "queue", "list", "[--limit N] [--offset M]", "list reports waiting to be sent and those the SDC rejected", cmd_queue_list },
   { "config", "check", "[FILE]", "validate a config file", cmd_config_check },
   { NULL, NULL, NULL, NULL, NULL },
 };

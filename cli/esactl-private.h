@@ -42,6 +42,10 @@ char *esactl_socket_path (EsactlOptions *opts);
 
 /* Prints @node as pretty JSON to stdout. */
 void  esactl_print_json (JsonNode *node);
+/* A command's options: GOption over @argv (argv[0] first, see esactl_with_arg0). */
+gboolean esactl_parse_options (const char *cmd, char ***argv, GOptionEntry *entries);
+/* GOption wants argv[0]; command functions get the words after the command. */
+char   **esactl_with_arg0    (const char *name, int argc, char **argv);
 
 /* A simple text table: columns sized to content, header underlined. */
 typedef struct _EsactlTable EsactlTable;
@@ -58,7 +62,12 @@ const char *esactl_str (JsonObject *o, const char *member);
 extern const EsactlCommand esactl_core_commands[];
 extern const EsactlCommand esactl_connect_commands[];
 extern const EsactlCommand esactl_plugin_commands[];
+extern const EsactlCommand esactl_identity_commands[];
 extern const EsactlCommand esactl_plugin_admin_commands[];
+
+/* esactl-identity.c: status lines about the identity (the partition, a 401). */
+void  esactl_print_partition           (JsonObject *platform);
+void  esactl_print_credentials_refused (JsonObject *status);
 
 /* The plugin records as JSON: from esad, or (esad not running) from the
  * plugin folder's checks, never loading a module. Returns an exit code. */

@@ -9,6 +9,7 @@
 static const EsactlCommand *const command_tables[] = {
   esactl_core_commands,
   esactl_connect_commands,
+  esactl_identity_commands,
   esactl_plugin_commands,
   esactl_plugin_admin_commands,
   NULL,

@@ -7,6 +7,7 @@ cli_esactl_SOURCES = \
 	cli/esactl-table.c \
 	cli/esactl-core.c \
 	cli/esactl-connect.c \
+	cli/esactl-identity.c \
 	cli/esactl-plugins.c \
 	cli/esactl-plugin-admin.c
 cli_esactl_CFLAGS = $(AM_CFLAGS) $(SOUP_CFLAGS) -I$(top_srcdir)/cli

@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include "esa-context-private.h"
+#include "esa-contact.h"
 #include "esa-engine-private.h"
 #include "esa-fileutil.h"
 #include "esa-schedule-private.h"
@@ -111,6 +112,24 @@ esa_context_get_global (EsaContext *ctx, const char *group, const char *key)
   return g_key_file_get_string (config->keyfile, group, key, NULL);
 }
 
+gboolean
+esa_context_get_contact (EsaContext *ctx, char **name, char **email, char **phone)
+{
+  g_autoptr (EsaConfig) config = esa_engine_ref_config (ctx->engine); /* jobs run in worker threads */
+  g_autoptr (GError) error = NULL;
+  g_autoptr (EsaContact) contact = esa_contact_load (config, &error);
+  *name = *email = *phone = NULL;
+  if (contact == NULL)
+    {
+      g_warning ("contact: %s", error->message);
+      return FALSE;
+    }
+  *name = g_steal_pointer (&contact->name);
+  *email = g_steal_pointer (&contact->email);
+  *phone = g_steal_pointer (&contact->phone);
+  return TRUE;
+}
+
 static gboolean
 bad_value (EsaContext *ctx, const char *key, const char *value, GError **error,
            const char *expected)
@@ -182,6 +201,12 @@ const EsaPlatform *
 esa_context_get_platform (EsaContext *ctx)
 {
   return ctx->engine->platform;
+}
+
+GCancellable *
+esa_context_get_cancellable (EsaContext *ctx)
+{
+  return esa_dispatcher_get_cancellable (ctx->engine->dispatcher);
 }
 
 gboolean

@@ -1,6 +1,8 @@
 /* esa-dispatcher.c: the job scheduler. Each run is a GTask in a worker thread
  * so a collector blocked on a slow command never stalls the main loop; the
- * last run of every job is written to a state file after it ends. */
+ * last run of every job is written to a state file after it ends, and every
+ * run an event asked for is a file in <state>/events/ from the moment the
+ * event is emitted until the run has finished, so a crash never loses one. */
 #include "config.h"
 
 #include "esa-dispatcher.h"
@@ -10,16 +12,30 @@
 #include "esa/esa-error.h"
 #include "esa/esa-json.h"
 
+#include <errno.h>
+#include <glib/gstdio.h>
 #include <string.h>
+
+/* A pending event run's file: small JSON, written by us, read at start-up. */
+#define EVENT_RECORD_MAX_BYTES (4 * 1024 * 1024)
+#define EVENT_RECORD_MAX_DEPTH 64
 
 /* The timer wakes at least this often, so a stepped clock or a suspend is
  * noticed within a minute without any polling in between. */
 #define MAX_SLEEP_S 60
 
+/* A failing scheduled run is retried after BACKOFF_MIN_S, doubling per
+ * consecutive failure up to BACKOFF_MAX_S, each delay jittered by ±25 % so
+ * a fleet failing together does not retry together; never later than the
+ * job's next regular slot, which runs anyway (docs/reliability.md). */
+#define BACKOFF_MIN_S 60
+#define BACKOFF_MAX_S 3600
+
 typedef struct {
   char *event;
   JsonObject *data;
   GTask *waiter; /* run_now caller, or NULL */
+  char *record;  /* <state>/events/ file of an emitted event, or NULL */
 } PendingRun;
 
 typedef struct {
@@ -34,6 +50,7 @@ typedef struct {
   GDateTime *last_run;
   GDateTime *next_run;   /* NULL for on-event jobs */
   char *last_result;     /* "ok: summary" or the error */
+  guint failures;        /* consecutive failed scheduled runs (persisted) */
   gboolean running;
   GQueue pending;        /* PendingRun*: events that arrived while running */
 } Job;
@@ -42,6 +59,7 @@ struct _EsaJobRun {
   Job *job;
   char *event;
   JsonObject *data;
+  char *record;         /* removed once the run has finished */
   GCancellable *cancellable;
   char *summary;
   GDateTime *started;
@@ -49,6 +67,7 @@ struct _EsaJobRun {
 
 struct _EsaDispatcher {
   char *state_file;
+  char *events_dir;     /* pending event runs, one file each */
   char *seed;
   GPtrArray *jobs;      /* Job* */
   GTimeZone *tz;
@@ -65,6 +84,7 @@ static void pending_free (PendingRun *p)
   if (p->data != NULL)
     json_object_unref (p->data);
   g_clear_object (&p->waiter);
+  g_free (p->record);
   g_free (p);
 }
 
@@ -88,6 +108,7 @@ run_free (EsaJobRun *run)
   g_free (run->event);
   if (run->data != NULL)
     json_object_unref (run->data);
+  g_free (run->record);
   g_clear_object (&run->cancellable);
   g_free (run->summary);
   g_clear_pointer (&run->started, g_date_time_unref);
@@ -149,6 +170,7 @@ load_state (EsaDispatcher *self)
         }
       g_free (job->last_result);
       job->last_result = g_strdup (esa_json_peek_string (jo, "last_result"));
+      job->failures = (guint) CLAMP (esa_json_peek_int (jo, "failures", 0), 0, 1000);
     }
 }
 
@@ -171,6 +193,8 @@ save_state (EsaDispatcher *self)
       json_object_set_string_member (jo, "last_run", last);
       if (job->last_result != NULL)
         json_object_set_string_member (jo, "last_result", job->last_result);
+      if (job->failures > 0)
+        json_object_set_int_member (jo, "failures", job->failures);
       json_object_set_object_member (root, job->name, jo);
     }
   json_node_set_object (node, root);
@@ -183,24 +207,95 @@ save_state (EsaDispatcher *self)
 
 static void arm_timer (EsaDispatcher *self);
 static void start_run (EsaDispatcher *self, Job *job, PendingRun *p);
+static void resume_event_runs (EsaDispatcher *self);
+
+/* The job's first regular slot after @from (splay included), or NULL. */
+static GDateTime *
+slot_after (EsaDispatcher *self, Job *job, GDateTime *from)
+{
+  g_autoptr (GDateTime) next = NULL;
+  if (!job->enabled || esa_schedule_get_kind (job->schedule) == ESA_SCHEDULE_ON_EVENT)
+    return NULL;
+  next = esa_schedule_next (job->schedule, from, self->tz);
+  if (next == NULL)
+    return NULL;
+  if (job->splay_s > 0 && esa_schedule_get_kind (job->schedule) != ESA_SCHEDULE_EVERY)
+    {
+      g_autofree char *seed = g_strdup_printf ("%s/%s", self->seed, job->name);
+      return g_date_time_add_seconds (next, (gdouble) esa_splay_offset (seed, job->splay_s));
+    }
+  return g_steal_pointer (&next);
+}
 
 static void
 compute_next (EsaDispatcher *self, Job *job, GDateTime *from)
 {
-  g_autoptr (GDateTime) next = NULL;
   g_clear_pointer (&job->next_run, g_date_time_unref);
-  if (!job->enabled || esa_schedule_get_kind (job->schedule) == ESA_SCHEDULE_ON_EVENT)
-    return;
-  next = esa_schedule_next (job->schedule, from, self->tz);
-  if (next == NULL)
-    return;
-  if (job->splay_s > 0 && esa_schedule_get_kind (job->schedule) != ESA_SCHEDULE_EVERY)
+  job->next_run = slot_after (self, job, from);
+}
+
+/* A next run computed by this dispatcher is never later than the job's
+ * first slot after now plus its splay (a retry only comes sooner, a catch-up
+ * waits less than the splay). One that is later was computed while the wall clock was ahead — a year, say, then
+ * set back — and would stall the job for that long: it is recomputed from
+ * now. Runs at every timer wake-up (at least once a minute) and status read. */
+static void
+recheck_clock (EsaDispatcher *self)
+{
+  g_autoptr (GDateTime) now = g_date_time_new_now (self->tz);
+  for (guint i = 0; i < self->jobs->len; i++)
     {
-      g_autofree char *seed = g_strdup_printf ("%s/%s", self->seed, job->name);
-      job->next_run = g_date_time_add_seconds (next, (gdouble) esa_splay_offset (seed, job->splay_s));
+      Job *job = g_ptr_array_index (self->jobs, i);
+      g_autoptr (GDateTime) fresh = NULL;
+      g_autofree char *was = NULL;
+      if (job->next_run == NULL || job->running)
+        continue;
+      fresh = slot_after (self, job, now);
+      /* The splay allowance: a catch-up run waits up to the splay. */
+      if (fresh == NULL ||
+          g_date_time_difference (job->next_run, fresh) <= (GTimeSpan) (job->splay_s + 60) * G_TIME_SPAN_SECOND)
+        continue;
+      was = g_date_time_format_iso8601 (job->next_run);
+      g_message ("job %s: next run %s is past its next slot: the clock went back; rescheduled", job->name, was);
+      g_clear_pointer (&job->next_run, g_date_time_unref);
+      job->next_run = g_steal_pointer (&fresh);
+      /* A last run "in the future" would make a restart think so too. */
+      if (job->last_run != NULL && g_date_time_compare (job->last_run, now) > 0)
+        {
+          g_clear_pointer (&job->last_run, g_date_time_unref);
+          job->last_run = g_date_time_ref (now);
+          save_state (self);
+        }
     }
-  else
-    job->next_run = g_steal_pointer (&next);
+}
+
+/* The delay before retrying a job that failed @failures times in a row. */
+static gint64
+backoff_delay_s (guint failures, gboolean jitter)
+{
+  gint64 delay = BACKOFF_MIN_S;
+  for (guint i = 1; i < failures && delay < BACKOFF_MAX_S; i++)
+    delay *= 2;
+  delay = MIN (delay, BACKOFF_MAX_S);
+  if (jitter)
+    delay = (gint64) ((gdouble) delay * g_random_double_range (0.75, 1.25));
+  return MAX (delay, 1);
+}
+
+/* After a failed scheduled run: retry at @from + backoff, unless the next
+ * regular slot (already in ->next_run) comes first. */
+static void
+apply_backoff (Job *job, GDateTime *from, gboolean jitter)
+{
+  g_autoptr (GDateTime) retry = NULL;
+  if (job->failures == 0 || !job->enabled || esa_schedule_get_kind (job->schedule) == ESA_SCHEDULE_ON_EVENT)
+    return;
+  retry = g_date_time_add_seconds (from, (gdouble) backoff_delay_s (job->failures, jitter));
+  if (job->next_run == NULL || g_date_time_compare (retry, job->next_run) < 0)
+    {
+      g_clear_pointer (&job->next_run, g_date_time_unref);
+      job->next_run = g_steal_pointer (&retry);
+    }
 }
 
 static gboolean
@@ -209,6 +304,7 @@ on_timer (gpointer user_data)
   EsaDispatcher *self = user_data;
   g_autoptr (GDateTime) now = g_date_time_new_now (self->tz);
   self->timer_id = 0;
+  recheck_clock (self);
   for (guint i = 0; i < self->jobs->len; i++)
     {
       Job *job = g_ptr_array_index (self->jobs, i);
@@ -256,6 +352,16 @@ run_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *canc
                   run->job->name);
       error = g_error_new (ESA_ERROR, ESA_ERROR_FAILED, "internal error: job returned FALSE without an error");
     }
+  /* The run has finished: its event is done with. Removed here, not on the
+   * main thread later, so a crash right after the job queued its report
+   * repeats the run only in that instant. A run cut short by esad stopping
+   * keeps its file and is resumed at the next start. */
+  if (run->record != NULL && !(error != NULL && g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED)))
+    {
+      if (g_unlink (run->record) != 0)
+        g_warning ("%s: cannot remove the finished event run: %s", run->record, g_strerror (errno));
+      g_clear_pointer (&run->record, g_free);
+    }
   if (!ok)
     g_task_return_error (task, error);
   else
@@ -278,6 +384,8 @@ run_done (GObject *source, GAsyncResult *res, gpointer user_data)
   g_free (job->last_result);
   if (g_task_propagate_boolean (task, &error))
     {
+      if (run->event == NULL)
+        job->failures = 0;
       job->last_result = g_strdup_printf ("ok%s%s", run->summary ? ": " : "", run->summary ? run->summary : "");
       g_info ("%s: job %s done%s%s", plugin, job->name, run->summary ? ": " : "", run->summary ? run->summary : "");
       if (waiter != NULL)
@@ -285,18 +393,33 @@ run_done (GObject *source, GAsyncResult *res, gpointer user_data)
     }
   else
     {
-      job->last_result = g_strdup_printf ("error: %s", error->message);
+      /* A run cut short by esad stopping is not the job's failure. */
+      if (run->event == NULL && !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        job->failures++;
+      if (job->failures > 1 && run->event == NULL)
+        job->last_result = g_strdup_printf ("error (%u failures in a row, retrying with backoff): %s",
+                                            job->failures, error->message);
+      else
+        job->last_result = g_strdup_printf ("error: %s", error->message);
       g_warning ("failed to run %s/%s: %s", plugin, job->name, error->message);
       if (waiter != NULL)
         g_task_return_new_error (waiter, error->domain, error->code, "%s: %s", plugin, error->message);
     }
-  /* Scheduled runs move the clock; event runs are recorded but don't. */
-  if (run->event == NULL)
+  /* Scheduled runs move the clock; event runs are recorded but don't. A
+   * run esad's stop cut short did not happen: the next start runs it. */
+  if (run->event == NULL &&
+      !(error != NULL && g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED) &&
+        g_cancellable_is_cancelled (self->cancellable)))
     {
       g_clear_pointer (&job->last_run, g_date_time_unref);
       job->last_run = g_date_time_ref (run->started);
       save_state (self);
       compute_next (self, job, run->started);
+      /* Backoff counts from the end of the failed run, not its start. */
+      {
+        g_autoptr (GDateTime) ended = g_date_time_new_now (self->tz);
+        apply_backoff (job, ended, TRUE);
+      }
     }
   if (!g_queue_is_empty (&job->pending) && self->started)
     start_run (self, job, g_queue_pop_head (&job->pending));
@@ -324,6 +447,7 @@ start_run (EsaDispatcher *self, Job *job, PendingRun *p)
     {
       run->event = g_steal_pointer (&p->event);
       run->data = g_steal_pointer (&p->data);
+      run->record = g_steal_pointer (&p->record);
     }
   task = g_task_new (NULL, self->cancellable, run_done, self);
   g_task_set_task_data (task, run, (GDestroyNotify) run_free);
@@ -346,6 +470,10 @@ esa_dispatcher_new (const char *state_file, const char *seed)
 {
   EsaDispatcher *self = g_new0 (EsaDispatcher, 1);
   self->state_file = g_strdup (state_file);
+  {
+    g_autofree char *dir = g_path_get_dirname (state_file);
+    self->events_dir = g_build_filename (dir, "events", NULL);
+  }
   self->seed = g_strdup (seed != NULL ? seed : "");
   self->jobs = g_ptr_array_new_with_free_func ((GDestroyNotify) job_free);
   self->tz = g_time_zone_new_local ();
@@ -366,6 +494,7 @@ esa_dispatcher_free (EsaDispatcher *self)
   g_object_unref (self->cancellable);
   g_main_context_unref (self->main_context);
   g_free (self->state_file);
+  g_free (self->events_dir);
   g_free (self->seed);
   g_free (self);
 }
@@ -440,20 +569,40 @@ esa_dispatcher_start (EsaDispatcher *self)
   g_autoptr (GDateTime) now = g_date_time_new_now (self->tz);
   load_state (self);
   self->started = TRUE;
+  resume_event_runs (self);
   for (guint i = 0; i < self->jobs->len; i++)
     {
       Job *job = g_ptr_array_index (self->jobs, i);
       if (!job->enabled)
         continue;
-      if (esa_schedule_is_due (job->schedule, job->last_run, now, self->tz))
+      compute_next (self, job, job->last_run != NULL && g_date_time_compare (job->last_run, now) > 0
+                                   ? now : (job->last_run ? job->last_run : now));
+      /* The last run failed: its retry (without jitter: the same on every
+       * restart) may come before the next slot. */
+      if (job->last_run != NULL && g_date_time_compare (job->last_run, now) <= 0)
+        apply_backoff (job, job->last_run, FALSE);
+      if (esa_schedule_is_due (job->schedule, job->last_run, now, self->tz) ||
+          (job->next_run != NULL && g_date_time_compare (job->next_run, now) <= 0))
         {
-          g_info ("job %s: %s, running it now", job->name,
-                  job->last_run ? "a run was missed while the agent was down" : "never ran");
-          start_run (self, job, NULL);
+          g_autofree char *seed = g_strdup_printf ("%s/%s", self->seed, job->name);
+          /* Like their slots: the splay spreads daily and weekly jobs only. */
+          guint64 offset = esa_schedule_get_kind (job->schedule) == ESA_SCHEDULE_EVERY
+                               ? 0 : esa_splay_offset (seed, job->splay_s);
+          const char *why = job->last_run == NULL ? "never ran"
+                            : job->failures > 0   ? "its retry fell due while the agent was down"
+                                                  : "a run was missed while the agent was down";
+          g_clear_pointer (&job->next_run, g_date_time_unref);
+          if (offset == 0)
+            {
+              g_info ("job %s: %s, running it now", job->name, why);
+              start_run (self, job, NULL);
+              continue;
+            }
+          /* A fleet rebooted together must not call home together: the
+           * catch-up run waits the job's stable per-host splay offset. */
+          g_info ("job %s: %s, running it in %" G_GUINT64_FORMAT " s (splay)", job->name, why, offset);
+          job->next_run = g_date_time_add_seconds (now, (gdouble) offset);
         }
-      else
-        compute_next (self, job, job->last_run != NULL && g_date_time_compare (job->last_run, now) > 0
-                                     ? now : (job->last_run ? job->last_run : now));
     }
   arm_timer (self);
 }
@@ -487,6 +636,58 @@ esa_dispatcher_get_running (EsaDispatcher *self)
   return self->running;
 }
 
+GCancellable *
+esa_dispatcher_get_cancellable (EsaDispatcher *self)
+{
+  return self->cancellable;
+}
+
+static gboolean
+wait_idle_tick (gpointer user_data)
+{
+  return G_SOURCE_REMOVE;
+}
+
+gboolean
+esa_dispatcher_wait_idle (EsaDispatcher *self, guint timeout_s)
+{
+  gint64 start = g_get_monotonic_time ();
+  gint64 deadline = start + (gint64) timeout_s * G_USEC_PER_SEC;
+  gint64 next_note = start + 5 * G_USEC_PER_SEC;
+  while (self->running > 0)
+    {
+      gint64 now = g_get_monotonic_time ();
+      if (now >= deadline || now >= next_note)
+        {
+          g_autoptr (GString) names = g_string_new (NULL);
+          for (guint i = 0; i < self->jobs->len; i++)
+            {
+              Job *job = g_ptr_array_index (self->jobs, i);
+              if (job->running)
+                g_string_append_printf (names, "%s%s", names->len > 0 ? ", " : "", job->name);
+            }
+          if (now >= deadline)
+            {
+              g_warning ("%u job(s) still running after %u s: %s", self->running, timeout_s, names->str);
+              return FALSE;
+            }
+          g_message ("waiting for %u running job(s) to end: %s", self->running, names->str);
+          next_note = now + 5 * G_USEC_PER_SEC;
+        }
+      /* run_done () arrives as a source on this context; the tick bounds
+       * each wait so the deadline is checked even when nothing happens. */
+      {
+        GSource *tick = g_timeout_source_new (100);
+        g_source_set_callback (tick, wait_idle_tick, NULL, NULL);
+        g_source_attach (tick, self->main_context);
+        g_main_context_iteration (self->main_context, TRUE);
+        g_source_destroy (tick);
+        g_source_unref (tick);
+      }
+    }
+  return TRUE;
+}
+
 gboolean
 esa_dispatcher_run_now (EsaDispatcher *self, const char *name, const char *event,
                         JsonObject *data, GAsyncReadyCallback callback, gpointer user_data,
@@ -497,6 +698,11 @@ esa_dispatcher_run_now (EsaDispatcher *self, const char *name, const char *event
   if (job == NULL)
     {
       g_set_error (error, ESA_ERROR, ESA_ERROR_NOT_FOUND, "no job named \"%s\"", name);
+      return FALSE;
+    }
+  if (g_cancellable_is_cancelled (self->cancellable))
+    {
+      g_set_error (error, ESA_ERROR, ESA_ERROR_FAILED, "job %s not run: esad is stopping", name);
       return FALSE;
     }
   p = g_new0 (PendingRun, 1);
@@ -514,38 +720,74 @@ esa_dispatcher_run_finish (EsaDispatcher *self, GAsyncResult *res, GError **erro
   return g_task_propagate_pointer (G_TASK (res), error);
 }
 
+static gboolean
+job_waits_for (Job *job, const char *event)
+{
+  const char *want;
+  if (esa_schedule_get_kind (job->schedule) != ESA_SCHEDULE_ON_EVENT || !job->enabled)
+    return FALSE;
+  want = esa_schedule_get_event (job->schedule);
+  return g_strcmp0 (want != NULL ? want : job->name, event) == 0;
+}
+
+/* Writes the pending run of @job for @event to <state>/events/ (atomically:
+ * a crash leaves the whole file or none). Names sort in emission order. */
+static char *
+write_event_record (EsaDispatcher *self, Job *job, const char *event, JsonObject *data, GError **error)
+{
+  g_autoptr (JsonObject) o = json_object_new ();
+  g_autoptr (JsonNode) node = json_node_new (JSON_NODE_OBJECT);
+  g_autoptr (GDateTime) now = g_date_time_new_now_utc ();
+  g_autofree char *emitted = g_date_time_format_iso8601 (now);
+  g_autofree char *uuid = g_uuid_string_random ();
+  g_autofree char *name = g_strdup_printf ("%020" G_GINT64_FORMAT "-%s.json", g_get_real_time (), uuid);
+  g_autofree char *path = g_build_filename (self->events_dir, name, NULL);
+  g_autofree char *text = NULL;
+  if (!esa_mkdir_p (self->events_dir, 0700, error))
+    return NULL;
+  json_object_set_string_member (o, "job", job->name);
+  json_object_set_string_member (o, "event", event);
+  json_object_set_string_member (o, "emitted", emitted);
+  if (data != NULL)
+    json_object_set_object_member (o, "data", json_object_ref (data));
+  json_node_set_object (node, o);
+  text = json_to_string (node, FALSE);
+  if (!esa_file_write_atomic (path, NULL, text, strlen (text), 0600, error))
+    return NULL;
+  return g_steal_pointer (&path);
+}
+
 typedef struct {
   EsaDispatcher *self;
   char *event;
   JsonObject *data;
+  GPtrArray *jobs;      /* Job* waiting for the event */
+  GPtrArray *records;   /* char*: its file per job, or NULL when it could not be written */
+  gboolean was_started; /* emitted before start: esa_dispatcher_start () resumes it from its file */
 } EmitData;
 
 static gboolean
 emit_in_main (gpointer user_data)
 {
   EmitData *ed = user_data;
-  guint matched = 0;
-  for (guint i = 0; i < ed->self->jobs->len && ed->self->started; i++)
+  for (guint i = 0; i < ed->jobs->len; i++)
     {
-      Job *job = g_ptr_array_index (ed->self->jobs, i);
-      const char *want;
+      Job *job = g_ptr_array_index (ed->jobs, i);
       PendingRun *p;
-      if (esa_schedule_get_kind (job->schedule) != ESA_SCHEDULE_ON_EVENT || !job->enabled)
-        continue;
-      want = esa_schedule_get_event (job->schedule);
-      if (g_strcmp0 (want != NULL ? want : job->name, ed->event) != 0)
+      /* Stopping: the file (if any) is run at the next start. */
+      if (!ed->self->started || (!ed->was_started && g_ptr_array_index (ed->records, i) != NULL))
         continue;
       p = g_new0 (PendingRun, 1);
       p->event = g_strdup (ed->event);
       p->data = ed->data ? json_object_ref (ed->data) : NULL;
+      p->record = g_strdup (g_ptr_array_index (ed->records, i));
       start_run (ed->self, job, p);
-      matched++;
     }
-  if (matched == 0)
-    g_info ("event %s: no job is waiting for it", ed->event);
   g_free (ed->event);
   if (ed->data != NULL)
     json_object_unref (ed->data);
+  g_ptr_array_unref (ed->jobs);
+  g_ptr_array_unref (ed->records);
   g_free (ed);
   return G_SOURCE_REMOVE;
 }
@@ -557,7 +799,92 @@ esa_dispatcher_emit (EsaDispatcher *self, const char *event, JsonObject *data)
   ed->self = self;
   ed->event = g_strdup (event);
   ed->data = data ? json_object_ref (data) : NULL;
+  ed->jobs = g_ptr_array_new ();
+  ed->records = g_ptr_array_new_with_free_func (g_free);
+  ed->was_started = self->started;
+  /* The job list is fixed once started, so it is read here, in the
+   * emitter's thread: the run is on disk before this returns. */
+  for (guint i = 0; i < self->jobs->len; i++)
+    {
+      Job *job = g_ptr_array_index (self->jobs, i);
+      g_autoptr (GError) error = NULL;
+      char *record;
+      if (!job_waits_for (job, event))
+        continue;
+      record = write_event_record (self, job, event, data, &error);
+      if (record == NULL)
+        g_warning ("event %s: job %s runs, but would be lost in a crash: %s", event, job->name, error->message);
+      g_ptr_array_add (ed->jobs, job);
+      g_ptr_array_add (ed->records, record);
+    }
+  if (ed->jobs->len == 0)
+    g_info ("event %s: no job is waiting for it", event);
   g_main_context_invoke (self->main_context, emit_in_main, ed);
+}
+
+static gint
+compare_names (gconstpointer a, gconstpointer b)
+{
+  return strcmp (*(const char *const *) a, *(const char *const *) b);
+}
+
+/* Runs the event runs a crash or a stop left in <state>/events/, oldest
+ * first. A file that is not ours is set aside as NAME.bad, not retried. */
+static void
+resume_event_runs (EsaDispatcher *self)
+{
+  g_autoptr (GDir) dir = g_dir_open (self->events_dir, 0, NULL);
+  g_autoptr (GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
+  const char *name;
+  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
+    if (g_str_has_suffix (name, ".json") && name[0] != '.')
+      g_ptr_array_add (names, g_strdup (name));
+  g_ptr_array_sort (names, compare_names);
+  for (guint i = 0; i < names->len; i++)
+    {
+      g_autofree char *path = g_build_filename (self->events_dir, g_ptr_array_index (names, i), NULL);
+      g_autofree char *text = NULL;
+      g_autoptr (GError) error = NULL;
+      g_autoptr (JsonNode) root = NULL;
+      JsonObject *o = NULL;
+      const char *job_name = NULL, *event = NULL;
+      Job *job = NULL;
+      PendingRun *p;
+      gsize len = 0;
+      if (g_file_get_contents (path, &text, &len, &error))
+        root = esa_json_parse (text, (gssize) len, EVENT_RECORD_MAX_BYTES, EVENT_RECORD_MAX_DEPTH, &error);
+      if (root != NULL && JSON_NODE_HOLDS_OBJECT (root))
+        {
+          o = json_node_get_object (root);
+          job_name = esa_json_peek_string (o, "job");
+          event = esa_json_peek_string (o, "event");
+        }
+      if (job_name == NULL || event == NULL)
+        {
+          g_autofree char *bad = g_strconcat (path, ".bad", NULL);
+          g_warning ("%s: %s; set aside as %s", path,
+                     error != NULL ? error->message : "not a pending event run (expected an object with \"job\" and \"event\" strings)",
+                     bad);
+          if (g_rename (path, bad) != 0)
+            g_warning ("%s: %s", bad, g_strerror (errno));
+          continue;
+        }
+      for (guint j = 0; j < self->jobs->len && job == NULL; j++)
+        if (g_str_equal (((Job *) g_ptr_array_index (self->jobs, j))->name, job_name))
+          job = g_ptr_array_index (self->jobs, j);
+      if (job == NULL || !job->enabled)
+        {
+          /* Its plugin may be enabled again: kept, not dropped. */
+          g_warning ("%s: job %s is not loaded; the %s run waits for it", path, job_name, event);
+          continue;
+        }
+      g_info ("job %s: resuming the run for event %s (esad stopped before it finished)", job->name, event);
+      p = g_new0 (PendingRun, 1);
+      p->event = g_strdup (event);
+      p->data = esa_json_peek_object (o, "data") != NULL ? json_object_ref (esa_json_peek_object (o, "data")) : NULL;
+      p->record = g_steal_pointer (&path);
+      start_run (self, job, p);
+    }
 }
 
 static void
@@ -577,6 +904,12 @@ JsonNode *
 esa_dispatcher_to_json (EsaDispatcher *self)
 {
   g_autoptr (JsonBuilder) b = json_builder_new ();
+  /* Status must not show a next run a stepped-back clock left a year away. */
+  if (self->started)
+    {
+      recheck_clock (self);
+      arm_timer (self);
+    }
   json_builder_begin_array (b);
   for (guint i = 0; i < self->jobs->len; i++)
     {
@@ -595,6 +928,8 @@ esa_dispatcher_to_json (EsaDispatcher *self)
       json_builder_add_boolean_value (b, job->running);
       add_time (b, "last_run", job->last_run);
       add_time (b, "next_run", job->next_run);
+      json_builder_set_member_name (b, "failures");
+      json_builder_add_int_value (b, job->failures);
       json_builder_set_member_name (b, "last_result");
       if (job->last_result)
         json_builder_add_string_value (b, job->last_result);

@@ -27,8 +27,16 @@ gboolean       esa_dispatcher_set_splay (EsaDispatcher *self, EsaContext *ctx, c
 void           esa_dispatcher_remove_jobs_of (EsaDispatcher *self, EsaContext *ctx);
 /* Runs the jobs missed while the agent was down, then arms the timer. */
 void           esa_dispatcher_start    (EsaDispatcher *self);
-/* Cancels running jobs and disarms timers; running threads finish on their own. */
+/* Cancels running jobs and disarms timers; running threads finish on their
+ * own (their subprocesses are killed by the cancellation), and their ends
+ * are handled in the main context: see esa_dispatcher_wait_idle (). */
 void           esa_dispatcher_stop     (EsaDispatcher *self);
+/* Iterates the main context until no run is in progress or @timeout_s
+ * passed (FALSE then, naming the jobs still running in a warning). */
+gboolean       esa_dispatcher_wait_idle (EsaDispatcher *self, guint timeout_s);
+/* Cancelled by esa_dispatcher_stop (): every run's cancellable, and the one
+ * plugin commands get from esa_context_get_cancellable (). */
+GCancellable  *esa_dispatcher_get_cancellable (EsaDispatcher *self);
 
 /* Runs @name now (main thread); @callback gets the run's outcome via
  * esa_dispatcher_run_finish (). @data is the event data, or NULL. */

@@ -67,6 +67,18 @@ esa_engine_free (EsaEngine *self)
 {
   if (self == NULL)
     return;
+  /* Plugin shutdown frees the state their jobs use: only once none runs.
+   * A job that outlived esa_engine_wait_jobs () keeps everything it may
+   * touch; the process is exiting anyway. */
+  if (self->dispatcher != NULL)
+    {
+      esa_dispatcher_stop (self->dispatcher);
+      if (esa_dispatcher_get_running (self->dispatcher) > 0 && !esa_dispatcher_wait_idle (self->dispatcher, 0))
+        {
+          g_warning ("jobs still running: the engine is left allocated");
+          return;
+        }
+    }
   if (self->contexts != NULL)
     for (guint i = 0; i < self->contexts->len; i++)
       {
@@ -165,6 +177,12 @@ esa_engine_stop (EsaEngine *self)
   /* Jobs blocked in submit_and_wait would otherwise wait out their timeout
    * (minutes) while esad frees the engine under them after a few seconds. */
   wake_all_waiters (self, "esad is stopping; the report stays queued");
+}
+
+gboolean
+esa_engine_wait_jobs (EsaEngine *self, guint timeout_s)
+{
+  return esa_dispatcher_wait_idle (self->dispatcher, timeout_s);
 }
 
 void
@@ -354,8 +372,9 @@ JsonNode *
 esa_engine_status_to_json (EsaEngine *self)
 {
   g_autoptr (JsonBuilder) b = json_builder_new ();
-  g_autoptr (GPtrArray) queued = esa_queue_list (self->queue);
-  g_autoptr (GPtrArray) failed = esa_queue_list_failed (self->queue);
+  guint failed = 0;
+  /* Counts from the queue's index: status never reads the spool. */
+  guint queued = esa_queue_count (self->queue, &failed);
   g_autofree char *started = g_date_time_format_iso8601 (self->started);
   guint loaded = 0;
   for (guint i = 0; i < self->plugins->len; i++)
@@ -374,9 +393,9 @@ esa_engine_status_to_json (EsaEngine *self)
   json_builder_set_member_name (b, "plugins_loaded");
   json_builder_add_int_value (b, loaded);
   json_builder_set_member_name (b, "queued");
-  json_builder_add_int_value (b, queued->len);
+  json_builder_add_int_value (b, queued);
   json_builder_set_member_name (b, "failed");
-  json_builder_add_int_value (b, failed->len);
+  json_builder_add_int_value (b, failed);
   json_builder_set_member_name (b, "platform");
   {
     JsonNode *pn = json_node_new (JSON_NODE_OBJECT);

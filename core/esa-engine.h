@@ -40,7 +40,13 @@ void       esa_engine_free         (EsaEngine *self);
  * refusal is kept in ->plugins with its reason. */
 void       esa_engine_load_plugins (EsaEngine *self);
 void       esa_engine_start        (EsaEngine *self);
+/* Cancels the running jobs (their commands are killed) and wakes jobs
+ * waiting for a delivery; then call esa_engine_wait_jobs () before freeing. */
 void       esa_engine_stop         (EsaEngine *self);
+/* Runs the main context until every job run has ended, at most @timeout_s;
+ * FALSE when some still run (then esa_engine_free () must not be called:
+ * their threads use the engine, the contexts and the plugins' state). */
+gboolean   esa_engine_wait_jobs    (EsaEngine *self, guint timeout_s);
 /* Swaps in a new config for what can change live (sender, schedules stay). */
 void       esa_engine_set_config   (EsaEngine *self, EsaConfig *config);
 /* A reference to the current config, safe in any thread (SIGHUP may swap

@@ -1,15 +1,27 @@
-/* esa-fileutil.c: durable writes (temp + fsync + rename + fsync dir). */
+/* esa-fileutil.c: durable writes (temp + fsync + rename + fsync dir), by path
+ * and relative to folder fds (openat/renameat/unlinkat, never following a
+ * symlink at the name), and the copy that hashes while it copies. */
 #include "config.h"
 
 #include "esa-fileutil.h"
 #include "esa/esa-error.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <gio/gio.h>
 #include <glib/gstdio.h>
+#include <gnutls/crypto.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+/* Big enough that a 512 MiB copy is a few thousand system calls; small
+ * enough to stay off the daemon's resident size. */
+#define COPY_CHUNK (256 * 1024)
+/* Start write-back every this many bytes so the final fsync of a big
+ * attachment does not wait for all of it (and dirty pages do not pile up). */
+#define WRITEBACK_STEP (8 * 1024 * 1024)
 
 static gboolean
 set_errno_error (GError **error, const char *what, const char *path)
@@ -159,23 +171,7 @@ esa_file_copy_durable (const char *src, const char *dst, int mode, GError **erro
 void
 esa_rm_rf (const char *path)
 {
-  GDir *dir = g_dir_open (path, 0, NULL);
-  if (dir != NULL)
-    {
-      const char *name;
-      while ((name = g_dir_read_name (dir)) != NULL)
-        {
-          g_autofree char *child = g_build_filename (path, name, NULL);
-          if (g_file_test (child, G_FILE_TEST_IS_DIR) && !g_file_test (child, G_FILE_TEST_IS_SYMLINK))
-            esa_rm_rf (child);
-          else
-            g_unlink (child);
-        }
-      g_dir_close (dir);
-      g_rmdir (path);
-    }
-  else
-    g_unlink (path);
+  esa_fileutil_rmtree_at (AT_FDCWD, path);
 }
 
 gboolean
@@ -184,4 +180,233 @@ esa_mkdir_p (const char *path, int mode, GError **error)
   if (g_mkdir_with_parents (path, mode) != 0)
     return set_errno_error (error, "cannot create folder", path);
   return TRUE;
+}
+
+/* G_IO_ERROR: callers tell "gone" (G_IO_ERROR_NOT_FOUND) from "not now". */
+static gboolean
+set_io_error (GError **error, const char *what, const char *path)
+{
+  int e = errno;
+  g_set_error (error, G_IO_ERROR, g_io_error_from_errno (e), "%s %s: %s", what, path, g_strerror (e));
+  return FALSE;
+}
+
+static gboolean
+set_errno_error_at (GError **error, const char *what, const char *folder, const char *name)
+{
+  int e = errno;
+  g_set_error (error, G_IO_ERROR, g_io_error_from_errno (e), "%s %s/%s: %s", what, folder, name,
+               g_strerror (e));
+  return FALSE;
+}
+
+int
+esa_fileutil_open_dir_at (int dirfd, const char *what, const char *name, gboolean create, int mode,
+                          GError **error)
+{
+  int fd;
+  if (create && mkdirat (dirfd, name, (mode_t) mode) != 0 && errno != EEXIST)
+    {
+      set_errno_error_at (error, "cannot create folder", what, name);
+      return -1;
+    }
+  fd = openat (dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0)
+    set_errno_error_at (error, "cannot open folder", what, name);
+  return fd;
+}
+
+gboolean
+esa_fileutil_rmtree_at (int parent, const char *name)
+{
+  struct stat st;
+  int fd;
+  DIR *d;
+  struct dirent *de;
+  gboolean ok = TRUE;
+  if (fstatat (parent, name, &st, AT_SYMLINK_NOFOLLOW) != 0)
+    return errno == ENOENT;
+  if (!S_ISDIR (st.st_mode))
+    return unlinkat (parent, name, 0) == 0 || errno == ENOENT;
+  /* O_NOFOLLOW: a folder swapped for a link after the fstatat is refused, not entered. */
+  fd = openat (parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0)
+    return unlinkat (parent, name, 0) == 0;
+  d = fdopendir (fd);
+  if (d == NULL)
+    {
+      close (fd);
+      return FALSE;
+    }
+  while ((de = readdir (d)) != NULL)
+    {
+      if (g_str_equal (de->d_name, ".") || g_str_equal (de->d_name, ".."))
+        continue;
+      if (!esa_fileutil_rmtree_at (dirfd (d), de->d_name))
+        ok = FALSE;
+    }
+  closedir (d);
+  if (unlinkat (parent, name, AT_REMOVEDIR) != 0 && errno != ENOENT)
+    ok = FALSE;
+  return ok;
+}
+
+gboolean
+esa_fileutil_fsync_fd (int dirfd, const char *what, GError **error)
+{
+  if (fsync (dirfd) != 0 && errno != EINVAL)
+    return set_errno_error (error, "cannot sync folder", what);
+  return TRUE;
+}
+
+int
+esa_fileutil_create_at (int dirfd, const char *what, const char *name, int mode, GError **error)
+{
+  int fd = openat (dirfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, (mode_t) mode);
+  if (fd < 0)
+    set_errno_error_at (error, "cannot create", what, name);
+  return fd;
+}
+
+gboolean
+esa_fileutil_write_at (int dirfd, const char *what, const char *name, int tmp_dirfd,
+                       const char *data, gsize len, int mode, gboolean sync_dir, GError **error)
+{
+  g_autofree char *rnd = g_uuid_string_random ();
+  g_autofree char *tmp_name = g_strdup_printf (".%s.%s", name, rnd);
+  int fd = esa_fileutil_create_at (tmp_dirfd, what, tmp_name, mode, error);
+  if (fd < 0)
+    return FALSE;
+  if (!write_all (fd, data, len) || fsync (fd) != 0)
+    {
+      set_errno_error_at (error, "cannot write", what, tmp_name);
+      close (fd);
+      unlinkat (tmp_dirfd, tmp_name, 0);
+      return FALSE;
+    }
+  if (close (fd) != 0)
+    {
+      set_errno_error_at (error, "cannot write", what, tmp_name);
+      unlinkat (tmp_dirfd, tmp_name, 0);
+      return FALSE;
+    }
+  /* renameat replaces a planted symlink at @name itself; it never writes through it. */
+  if (renameat (tmp_dirfd, tmp_name, dirfd, name) != 0)
+    {
+      set_errno_error_at (error, "cannot rename into", what, name);
+      unlinkat (tmp_dirfd, tmp_name, 0);
+      return FALSE;
+    }
+  return !sync_dir || esa_fileutil_fsync_fd (dirfd, what, error);
+}
+
+static char *
+digest_hex (const guint8 digest[32])
+{
+  char *hex = g_malloc (65);
+  for (guint i = 0; i < 32; i++)
+    g_snprintf (hex + 2 * i, 3, "%02x", digest[i]);
+  return hex;
+}
+
+/* Reads @in to the end, hashing, and (@out >= 0) writes and fsyncs a copy.
+ * The one loop behind both the spool's copy and a plain hash. */
+static gboolean
+hash_stream (int in, const char *src, int out, const char *what, const char *dst_name,
+             guint64 *size_out, char **sha256_out, GError **error)
+{
+  g_autofree char *buf = g_malloc (COPY_CHUNK);
+  gnutls_hash_hd_t h = NULL;
+  guint8 digest[32];
+  guint64 total = 0, flushed = 0;
+  gboolean ok = FALSE;
+  if (gnutls_hash_init (&h, GNUTLS_DIG_SHA256) < 0)
+    {
+      g_set_error (error, ESA_ERROR, ESA_ERROR_FAILED, "cannot start a SHA-256");
+      return FALSE;
+    }
+#ifdef POSIX_FADV_SEQUENTIAL
+  posix_fadvise (in, 0, 0, POSIX_FADV_SEQUENTIAL);
+#endif
+  for (;;)
+    {
+      ssize_t n = read (in, buf, COPY_CHUNK);
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n < 0)
+        {
+          set_io_error (error, "cannot read", src);
+          break;
+        }
+      if (n == 0)
+        {
+          ok = out < 0 || fsync (out) == 0 || set_errno_error_at (error, "cannot sync", what, dst_name);
+          break;
+        }
+      gnutls_hash (h, buf, (size_t) n);
+      if (out >= 0 && !write_all (out, buf, (gsize) n))
+        {
+          set_errno_error_at (error, "cannot write", what, dst_name);
+          break;
+        }
+      total += (guint64) n;
+#ifdef SYNC_FILE_RANGE_WRITE
+      if (out >= 0 && total - flushed >= WRITEBACK_STEP)
+        {
+          sync_file_range (out, (off_t) flushed, (off_t) (total - flushed), SYNC_FILE_RANGE_WRITE);
+          flushed = total;
+        }
+#else
+      (void) flushed;
+#endif
+    }
+  gnutls_hash_deinit (h, digest);
+  if (!ok)
+    return FALSE;
+  if (size_out != NULL)
+    *size_out = total;
+  if (sha256_out != NULL)
+    *sha256_out = digest_hex (digest);
+  return TRUE;
+}
+
+gboolean
+esa_fileutil_copy_hash_at (const char *src, int dst_dirfd, const char *what, const char *dst_name,
+                           int mode, guint64 *size_out, char **sha256_out, GError **error)
+{
+  gboolean ok;
+  int in, out;
+  in = open (src, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+  if (in < 0)
+    return set_io_error (error, "cannot open", src);
+  out = esa_fileutil_create_at (dst_dirfd, what, dst_name, mode, error);
+  if (out < 0)
+    {
+      close (in);
+      return FALSE;
+    }
+  ok = hash_stream (in, src, out, what, dst_name, size_out, sha256_out, error);
+  close (in);
+  if (close (out) != 0 && ok)
+    {
+      set_errno_error_at (error, "cannot write", what, dst_name);
+      g_clear_pointer (sha256_out, g_free);
+      return FALSE;
+    }
+  return ok;
+}
+
+char *
+esa_fileutil_sha256_file (const char *path, guint64 *size_out, GError **error)
+{
+  char *sha256 = NULL;
+  int in = open (path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+  if (in < 0)
+    {
+      set_io_error (error, "cannot open", path);
+      return NULL;
+    }
+  hash_stream (in, path, -1, NULL, NULL, size_out, &sha256, error);
+  close (in);
+  return sha256;
 }

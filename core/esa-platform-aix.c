@@ -116,6 +116,9 @@ esa_platform_detect_aix (EsaPlatform *self, GError **error)
   /* prtconf walks every device: give it time on big machines */
   g_autofree char *out_prtconf = esa_aix_run (&run, 300000, "prtconf", NULL);
   g_autofree char *out_mcode = esa_aix_run (&run, 60000, "lsmcode", "-c", NULL);
+  /* its own call: a 36-character value can touch the description column of
+   * lsattr -El, and values may hold blanks, so the columns cannot tell */
+  g_autofree char *out_uuid = esa_aix_run (&run, 30000, "lsattr", "-El", "sys0", "-a", "os_uuid", "-F", "value", NULL);
 
   first_error = run.first_error;
   if (run.answered == 0)
@@ -216,6 +219,13 @@ esa_platform_detect_aix (EsaPlatform *self, GError **error)
       self->lpar_name = g_strdup (prtconf->lpar_name);
       self->is_lpar = prtconf->is_lpar;
     }
+
+  /* the OS instance: tells apart partitions the firmware cannot (and a
+   * reinstall from the system it replaced) */
+  if (out_uuid != NULL)
+    self->os_uuid = esa_aix_parse_single_line ("lsattr -a os_uuid", out_uuid, NULL);
+  if (self->os_uuid == NULL)
+    esa_platform_warn (self, "os_uuid: not found");
 
   if (self->vendor == NULL)
     esa_platform_warn (self, "vendor: not found");

@@ -308,6 +308,7 @@ esa_platform_detect_linux (EsaPlatform *self, const char *sysroot, GError **erro
           esa_platform_warn (self, "machine type: not in the firmware; using the architecture %s", u.machine);
         }
     }
+  self->os_uuid = esa_linux_read (&rd, "etc/machine-id");
   if (self->serial == NULL)
     {
       self->serial = esa_linux_read (&rd, "etc/machine-id");

@@ -33,6 +33,7 @@ esa_platform_free (EsaPlatform *self)
   g_free (self->system_id);
   g_free (self->processor);
   g_free (self->lpar_name);
+  g_free (self->os_uuid);
   g_ptr_array_unref (self->warnings);
   g_free (self);
 }
@@ -119,6 +120,7 @@ esa_platform_to_json (const EsaPlatform *self)
   json_object_set_boolean_member (obj, "is_lpar", self->is_lpar);
   json_object_set_int_member (obj, "lpar_id", self->lpar_id);
   esa_json_string (obj, "lpar_name", self->lpar_name);
+  esa_json_string (obj, "os_uuid", self->os_uuid);
   for (guint i = 0; self->warnings != NULL && i < self->warnings->len; i++)
     json_array_add_string_element (warnings, g_ptr_array_index (self->warnings, i));
   json_object_set_array_member (obj, "warnings", warnings);

@@ -18,25 +18,47 @@ typedef struct {
   char *last_error;    /* NULL if never tried */
   guint64 size;        /* bytes on disk, attachments included */
   char *failed_reason; /* only for entries of failed/ */
+  gint64 created_us;   /* the listing order (with the uuid) */
+  gboolean corrupt;    /* failed/ only: a spool file that could not be read */
 } EsaQueueEntry;
 
 void       esa_queue_entry_free   (EsaQueueEntry *entry);
 
 /* Opens (creating) DIR with tmp/ and failed/ beside the reports, and recovers
- * from a crash: half-written files are removed, unreadable reports are moved
- * into failed/ with a warning. */
+ * from a crash: half-written files are removed at once; the reports are read
+ * by a thread (the index), which moves unreadable ones into failed/ with a
+ * warning and their reason. What needs the index waits for it; counts and
+ * enqueue do not. */
 EsaQueue  *esa_queue_open         (const char *dir, GError **error);
+void       esa_queue_wait_ready   (EsaQueue *self);
+/* Reports waiting (and in failed/, quarantined ones included), without reading
+ * the spool: cheap enough for the main loop. */
+guint      esa_queue_count        (EsaQueue *self, guint *failed_out);
 void       esa_queue_free         (EsaQueue *self);
 const char *esa_queue_get_dir     (EsaQueue *self);
 
 /* Writes the report and copies its attachments into the spool, durably
- * (temp file, fsync, rename, fsync dir). Thread-safe. */
+ * (temp file, fsync, rename, fsync dir), keeping each attachment's size and
+ * SHA-256 (computed while copying) in the report. Thread-safe; no lock is held
+ * while attachments are copied. */
 gboolean   esa_queue_enqueue      (EsaQueue *self, EsaReport *report, GError **error);
 
-/* Entries waiting, oldest first (EsaQueueEntry*). */
+/* Entries waiting, oldest first (EsaQueueEntry*), read from their files.
+ * These read every report: use the page or the brief form for big queues. */
 GPtrArray *esa_queue_list         (EsaQueue *self);
 GPtrArray *esa_queue_list_failed  (EsaQueue *self);
-/* The entry's report; attachment paths point into the spool. */
+/* Entries [offset, offset + limit) of the queue (or failed/), read from their
+ * files; @total_out gets the count of all. A queued file found corrupt is
+ * quarantined (warning) and left out. Blocks until the index is ready. */
+GPtrArray *esa_queue_list_page    (EsaQueue *self, gboolean failed, guint offset, guint limit,
+                                   guint *total_out);
+/* Up to @limit queued entries after @after (NULL: from the oldest), from the
+ * index alone: uuid, kind, plugin, created, attempts, next_attempt (no
+ * last_error, size 0). For walking a big queue in pieces. */
+GPtrArray *esa_queue_list_brief   (EsaQueue *self, const EsaQueueEntry *after, guint limit);
+/* The entry's report; attachment paths point into the spool. A file that no
+ * longer reads as a report is quarantined (warning) and ESA_ERROR_INVALID_DATA
+ * returned. */
 EsaReport *esa_queue_load         (EsaQueue *self, const char *uuid,
                                    EsaQueueEntry **entry_out, GError **error);
 /* Delivered: removes the report and its attachments. */
@@ -47,7 +69,8 @@ gboolean   esa_queue_reschedule   (EsaQueue *self, const char *uuid, const char 
 /* Rejected by the SDC: moves it to failed/ with the reason. */
 gboolean   esa_queue_fail         (EsaQueue *self, const char *uuid, const char *reason,
                                    GError **error);
-/* Puts a failed report back in the queue (after the admin fixed the cause). */
+/* Puts a failed report back in the queue (after the admin fixed the cause);
+ * a quarantined one only once it reads as a whole report again. */
 gboolean   esa_queue_retry_failed (EsaQueue *self, const char *uuid, GError **error);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (EsaQueue, esa_queue_free)

@@ -5,6 +5,8 @@
 #include "esa/esa-json.h"
 #include "esa/esa-report.h"
 
+#include <string.h>
+
 struct _EsaReport {
   gatomicrefcount ref;
   char *uuid;
@@ -22,6 +24,7 @@ attachment_free (EsaAttachment *att)
   g_free (att->name);
   g_free (att->path);
   g_free (att->content_type);
+  g_free (att->sha256);
   g_free (att);
 }
 
@@ -91,6 +94,18 @@ esa_report_set_parent (EsaReport *self, const char *parent_uuid)
 {
   g_free (self->parent);
   self->parent = g_strdup (parent_uuid);
+}
+
+/* 64 lower-case hex digits. */
+static gboolean
+sha256_valid (const char *hex)
+{
+  if (hex == NULL || strlen (hex) != 64)
+    return FALSE;
+  for (const char *p = hex; *p; p++)
+    if (!g_ascii_isdigit (*p) && !(*p >= 'a' && *p <= 'f'))
+      return FALSE;
+  return TRUE;
 }
 
 /* A name the SDC and the spool can both use as a plain file name. */
@@ -174,6 +189,13 @@ esa_report_to_json (EsaReport *self)
       json_builder_add_string_value (b, att->path);
       json_builder_set_member_name (b, "content_type");
       json_builder_add_string_value (b, att->content_type);
+      if (att->sha256 != NULL)
+        {
+          json_builder_set_member_name (b, "size");
+          json_builder_add_int_value (b, (gint64) att->size);
+          json_builder_set_member_name (b, "sha256");
+          json_builder_add_string_value (b, att->sha256);
+        }
       json_builder_end_object (b);
     }
   json_builder_end_array (b);
@@ -245,7 +267,8 @@ esa_report_new_from_json (JsonNode *node, GError **error)
     {
       JsonNode *an = json_array_get_element (json_node_get_array (atts), i);
       JsonObject *ao;
-      const char *name, *path, *ctype;
+      const char *name, *path, *ctype, *sha256 = NULL;
+      gint64 size = 0;
       EsaAttachment *att;
       if (!JSON_NODE_HOLDS_OBJECT (an))
         {
@@ -257,6 +280,15 @@ esa_report_new_from_json (JsonNode *node, GError **error)
       name = esa_json_get_string (ao, NULL, "name", ESA_JSON_REQUIRED, &local);
       path = local ? NULL : esa_json_get_string (ao, NULL, "path", ESA_JSON_REQUIRED, &local);
       ctype = local ? NULL : esa_json_get_string (ao, NULL, "content_type", ESA_JSON_OPTIONAL, &local);
+      sha256 = local ? NULL : esa_json_get_string (ao, NULL, "sha256", ESA_JSON_OPTIONAL, &local);
+      if (local == NULL && sha256 != NULL)
+        {
+          esa_json_get_int (ao, NULL, "size", ESA_JSON_REQUIRED, &size, &local);
+          if (local == NULL && (!sha256_valid (sha256) || size < 0))
+            g_set_error (&local, ESA_ERROR, ESA_ERROR_INVALID_DATA,
+                         "sha256 \"%s\" / size %" G_GINT64_FORMAT
+                         ": expected 64 lower-case hex digits and a size >= 0", sha256, size);
+        }
       if (local != NULL || !attachment_name_valid (name))
         {
           g_set_error (error, ESA_ERROR, ESA_ERROR_INVALID_DATA,
@@ -269,6 +301,8 @@ esa_report_new_from_json (JsonNode *node, GError **error)
       att->name = g_strdup (name);
       att->path = g_strdup (path);
       att->content_type = g_strdup (ctype != NULL ? ctype : "application/octet-stream");
+      att->sha256 = g_strdup (sha256);
+      att->size = (guint64) size;
       g_ptr_array_add (self->attachments, att);
     }
   return g_steal_pointer (&self);

@@ -21,9 +21,11 @@ struct _EsaSender {
   guint timer_id;
   GCancellable *cancellable;
   gboolean warned_not_activated;
+  GHashTable *clamped;     /* uuid -> gint64*: retry time given to a report whose own was too far */
 };
 
 typedef struct {
+  EsaEngine *engine;
   EsaConfig *config;
   EsaQueue *queue;
   JsonArray *delivered;    /* {uuid, kind, plugin, answer, route} */
@@ -32,6 +34,7 @@ typedef struct {
   gint64 next_due;         /* unix seconds of the earliest retry, 0 = none */
   gboolean not_activated;
   gboolean force;          /* someone asked (esactl queue send …): backoff does not apply */
+  GHashTable *clamped;     /* the sender's; only the pass in progress touches it */
 } Pass;
 
 static void
@@ -91,9 +94,14 @@ send_one (Pass *p, EsaTransport *transport, EsaQueueEntry *e, GCancellable *canc
 
   if (report == NULL)
     {
-      g_warning ("spool: %s", error->message);
-      if (!esa_queue_fail (p->queue, e->uuid, error->message, NULL))
-        g_warning ("spool: cannot move %s aside", e->uuid);
+      /* A file that no longer reads as a report is already quarantined
+       * (with a warning); anything else is moved aside here. */
+      if (!g_error_matches (error, ESA_ERROR, ESA_ERROR_INVALID_DATA))
+        {
+          g_warning ("spool: %s", error->message);
+          if (!esa_queue_fail (p->queue, e->uuid, error->message, NULL))
+            g_warning ("spool: cannot move %s aside", e->uuid);
+        }
       record_failure (p, e, error->message, TRUE);
       return TRUE;
     }
@@ -138,16 +146,54 @@ send_one (Pass *p, EsaTransport *transport, EsaQueueEntry *e, GCancellable *canc
   return go_on;
 }
 
+/* A retry time is never further away than backoff-max: one written while
+ * the clock was wrong (a year ahead, then corrected) would otherwise hold
+ * the report for that long. The first pass that sees it gives it now +
+ * backoff-max and remembers that, so later passes do not push it on again;
+ * the spool keeps its value until the next attempt rewrites it. */
+static gint64
+clamp_next_attempt (Pass *p, EsaQueueEntry *e, gint64 now)
+{
+  gint64 cap = now + (gint64) MIN (p->config->backoff_max_s, (guint64) G_MAXINT32);
+  gint64 *held;
+  if (e->next_attempt <= cap)
+    {
+      g_hash_table_remove (p->clamped, e->uuid);
+      return e->next_attempt;
+    }
+  held = g_hash_table_lookup (p->clamped, e->uuid);
+  if (held == NULL)
+    {
+      g_autoptr (GDateTime) far = g_date_time_new_from_unix_utc (e->next_attempt);
+      g_autofree char *far_text = far != NULL ? g_date_time_format_iso8601 (far) : g_strdup ("?");
+      g_message ("report %s: next attempt %s is further away than backoff-max (the clock went back?); "
+                 "retrying within %" G_GUINT64_FORMAT " s", e->uuid, far_text, p->config->backoff_max_s);
+      held = g_new (gint64, 1);
+      *held = cap;
+      g_hash_table_insert (p->clamped, g_strdup (e->uuid), held);
+    }
+  *held = MIN (*held, cap);
+  return *held;
+}
+
+/* The queue is walked in pieces from its index: a pass over 100,000 reports
+ * never holds them all in memory nor reads a file it does not send. */
+#define PASS_BATCH 256
+
 static void
 pass_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
 {
   Pass *p = task_data;
   g_autoptr (GError) error = NULL;
   g_autoptr (EsaTransport) transport = NULL;
-  g_autoptr (GPtrArray) entries = esa_queue_list (p->queue);
+  g_autoptr (EsaQueueEntry) cursor = NULL;
+  guint queued;
   gint64 now = g_get_real_time () / G_USEC_PER_SEC;
+  gboolean stop = FALSE;
 
-  if (entries->len == 0)
+  esa_queue_wait_ready (p->queue);
+  queued = esa_queue_count (p->queue, NULL);
+  if (queued == 0)
     {
       p->message = g_strdup ("queue empty");
       g_task_return_boolean (task, TRUE);
@@ -157,28 +203,52 @@ pass_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *can
   if (transport == NULL || !esa_transport_open (transport, p->config, &error))
     {
       p->not_activated = g_error_matches (error, ESA_ERROR, ESA_ERROR_NOT_ACTIVATED);
-      p->message = g_strdup_printf ("%u report(s) kept: %s", entries->len, error->message);
+      p->message = g_strdup_printf ("%u report(s) kept: %s", queued, error->message);
       /* Kept, not rescheduled: activation kicks the queue. Anyone waiting
-       * for one of these learns why now, not at their timeout. */
-      for (guint i = 0; i < entries->len; i++)
-        record_failure (p, g_ptr_array_index (entries, i), error->message, FALSE);
+       * for one of these learns why now, not at their timeout. (Only those
+       * and the oldest few are listed: not a record per report of 100,000.) */
+      for (guint seen = 0;;)
+        {
+          g_autoptr (GPtrArray) batch = esa_queue_list_brief (p->queue, cursor, PASS_BATCH);
+          if (batch->len == 0)
+            break;
+          for (guint i = 0; i < batch->len; i++, seen++)
+            {
+              EsaQueueEntry *e = g_ptr_array_index (batch, i);
+              gboolean waited;
+              g_mutex_lock (&p->engine->waiters_lock);
+              waited = g_hash_table_contains (p->engine->waiters, e->uuid);
+              g_mutex_unlock (&p->engine->waiters_lock);
+              if (waited || seen < PASS_BATCH)
+                record_failure (p, e, error->message, FALSE);
+            }
+          g_clear_pointer (&cursor, esa_queue_entry_free);
+          cursor = g_ptr_array_steal_index (batch, batch->len - 1);
+        }
       g_task_return_boolean (task, TRUE);
       return;
     }
-  for (guint i = 0; i < entries->len; i++)
+  while (!stop)
     {
-      EsaQueueEntry *e = g_ptr_array_index (entries, i);
-      if (!p->force && e->next_attempt > now)
+      g_autoptr (GPtrArray) batch = esa_queue_list_brief (p->queue, cursor, PASS_BATCH);
+      if (batch->len == 0)
+        break;
+      for (guint i = 0; i < batch->len && !stop; i++)
         {
-          if (p->next_due == 0 || e->next_attempt < p->next_due)
-            p->next_due = e->next_attempt;
-          continue;
-        }
-      if (g_cancellable_is_cancelled (cancellable) || !send_one (p, transport, e, cancellable))
-        {
+          EsaQueueEntry *e = g_ptr_array_index (batch, i);
+          gint64 next_attempt = clamp_next_attempt (p, e, now);
+          if (!p->force && next_attempt > now)
+            {
+              if (p->next_due == 0 || next_attempt < p->next_due)
+                p->next_due = next_attempt;
+              continue;
+            }
           /* The others wait for the retry of this one; they are not due sooner. */
-          break;
+          if (g_cancellable_is_cancelled (cancellable) || !send_one (p, transport, e, cancellable))
+            stop = TRUE;
         }
+      g_clear_pointer (&cursor, esa_queue_entry_free);
+      cursor = g_ptr_array_steal_index (batch, batch->len - 1);
     }
   g_task_return_boolean (task, TRUE);
 }
@@ -226,12 +296,12 @@ accumulate (GTask *caller, Pass *p)
 static JsonNode *
 pass_result (Seen *seen, Pass *p, EsaQueue *queue)
 {
-  g_autoptr (GPtrArray) left = esa_queue_list (queue);
+  guint left = esa_queue_count (queue, NULL);
   JsonObject *o = json_object_new ();
   JsonNode *n = json_node_new (JSON_NODE_OBJECT);
   json_object_set_array_member (o, "delivered", json_array_ref (seen->delivered));
   json_object_set_array_member (o, "failed", json_array_ref (seen->failed));
-  json_object_set_int_member (o, "pending", left->len);
+  json_object_set_int_member (o, "pending", left);
   if (p->message != NULL && json_array_get_length (seen->delivered) == 0)
     json_object_set_string_member (o, "message", p->message);
   json_node_take_object (n, o);
@@ -308,10 +378,12 @@ start_pass (EsaSender *self)
       return;
     }
   p = g_new0 (Pass, 1);
+  p->engine = self->engine;
   p->config = esa_config_ref (self->engine->config);
   p->queue = self->engine->queue;
   p->delivered = json_array_new ();
   p->failed = json_array_new ();
+  p->clamped = self->clamped;
   self->running = TRUE;
   self->current = g_steal_pointer (&self->waiters);
   self->waiters = g_ptr_array_new_with_free_func (g_object_unref);
@@ -364,6 +436,7 @@ esa_sender_new (EsaEngine *engine)
   self->engine = engine;
   self->waiters = g_ptr_array_new_with_free_func (g_object_unref);
   self->cancellable = g_cancellable_new ();
+  self->clamped = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   engine->queue_changed = on_queue_changed;
   engine->queue_changed_data = self;
   return self;
@@ -384,5 +457,6 @@ esa_sender_free (EsaSender *self)
   g_ptr_array_unref (self->waiters);
   g_clear_pointer (&self->current, g_ptr_array_unref);
   g_object_unref (self->cancellable);
+  g_hash_table_unref (self->clamped);
   g_free (self);
 }

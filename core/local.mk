@@ -13,6 +13,7 @@ core_libesa_internal_la_SOURCES = \
 	core/esa-report.c \
 	core/esa-config.c \
 	core/esa-fileutil.c \
+	core/esa-contact.c \
 	core/esa-queue.c \
 	core/esa-plugin-loader.c \
 	core/esa-plugin-loader-elf.c \
@@ -32,13 +33,14 @@ core_libesa_internal_la_SOURCES = \
 	core/esa-plugin-loader-private.h \
 	core/esa-queue.h \
 	core/esa-sender.h \
-	core/esa-transport.h
-core_libesa_internal_la_CFLAGS = $(AM_CFLAGS) -DG_LOG_DOMAIN=\"esa\"
-core_libesa_internal_la_LIBADD = protocol/libesa-protocol.la $(GLIB_LIBS) $(JSON_LIBS) -lm
+	core/esa-transport.h \
+	core/esa-contact.h
+core_libesa_internal_la_CFLAGS = $(AM_CFLAGS) $(GNUTLS_CFLAGS) -DG_LOG_DOMAIN=\"esa\"
+core_libesa_internal_la_LIBADD = protocol/libesa-protocol.la $(GLIB_LIBS) $(JSON_LIBS) $(GNUTLS_LIBS) -lm
 
 lib_LTLIBRARIES += core/libesa.la
 core_libesa_la_SOURCES =
-core_libesa_la_LIBADD = core/libesa-internal.la $(GLIB_LIBS) $(JSON_LIBS) -lm
+core_libesa_la_LIBADD = core/libesa-internal.la $(GLIB_LIBS) $(JSON_LIBS) $(GNUTLS_LIBS) -lm
 core_libesa_la_LDFLAGS = -version-info 0:0:0 -no-undefined \
 	-Wl,--version-script=$(srcdir)/core/libesa.map
 EXTRA_core_libesa_la_DEPENDENCIES = core/libesa.map

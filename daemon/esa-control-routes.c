@@ -8,6 +8,9 @@
 #include "esa/esa-json.h"
 
 #include <string.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 
 static void
 get_status (EsaControl *ctl, SoupServerMessage *msg, const char *rest, JsonObject *body,
@@ -56,9 +59,83 @@ add_entries (JsonBuilder *b, const char *member, GPtrArray *entries)
           json_builder_set_member_name (b, "failed_reason");
           json_builder_add_string_value (b, e->failed_reason);
         }
+      if (e->corrupt)
+        {
+          json_builder_set_member_name (b, "corrupt");
+          json_builder_add_boolean_value (b, TRUE);
+        }
       json_builder_end_object (b);
     }
   json_builder_end_array (b);
+}
+
+typedef struct {
+  EsaControl *ctl;
+  SoupServerMessage *msg;
+  EsaQueue *queue;
+  guint offset;
+  guint limit;
+} ListData;
+
+/* In a worker: reading a page of report files (and, right after start, waiting
+ * for the spool's index) never stalls the main loop. */
+static void
+list_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
+{
+  ListData *ld = task_data;
+  guint total_queued = 0, total_failed = 0;
+  g_autoptr (GPtrArray) queued = esa_queue_list_page (ld->queue, FALSE, ld->offset, ld->limit, &total_queued);
+  g_autoptr (GPtrArray) failed = esa_queue_list_page (ld->queue, TRUE, ld->offset, ld->limit, &total_failed);
+  g_autoptr (JsonBuilder) b = json_builder_new ();
+  json_builder_begin_object (b);
+  add_entries (b, "queued", queued);
+  add_entries (b, "failed", failed);
+  json_builder_set_member_name (b, "total_queued");
+  json_builder_add_int_value (b, total_queued);
+  json_builder_set_member_name (b, "total_failed");
+  json_builder_add_int_value (b, total_failed);
+  json_builder_set_member_name (b, "offset");
+  json_builder_add_int_value (b, ld->offset);
+  json_builder_end_object (b);
+  g_task_return_pointer (task, json_builder_get_root (b), (GDestroyNotify) json_node_unref);
+}
+
+static void
+list_done (GObject *source, GAsyncResult *res, gpointer user_data)
+{
+  ListData *ld = g_task_get_task_data (G_TASK (res));
+  JsonNode *node = g_task_propagate_pointer (G_TASK (res), NULL);
+  esa_control_reply (ld->ctl, ld->msg, node);
+}
+
+static void
+list_data_free (ListData *ld)
+{
+  g_object_unref (ld->msg);
+  g_free (ld);
+#ifdef __GLIBC__
+  /* An unpaged listing of a big queue builds a big answer once: give the
+   * memory back rather than keep it for good. */
+  malloc_trim (0);
+#endif
+}
+
+/* ?limit=N&offset=M, each optional (no limit: everything). */
+static gboolean
+page_param (GHashTable *query, const char *name, guint *out, GError **error)
+{
+  const char *text = query ? g_hash_table_lookup (query, name) : NULL;
+  guint64 v = 0;
+  if (text == NULL)
+    return TRUE;
+  if (!g_ascii_string_to_unsigned (text, 10, 0, G_MAXUINT, &v, NULL))
+    {
+      g_set_error (error, ESA_ERROR, ESA_ERROR_INVALID_DATA, "%s \"%s\": expected a whole number >= 0",
+                   name, text);
+      return FALSE;
+    }
+  *out = (guint) v;
+  return TRUE;
 }
 
 static void
@@ -66,14 +143,26 @@ get_queue (EsaControl *ctl, SoupServerMessage *msg, const char *rest, JsonObject
            gpointer user_data)
 {
   EsaEngine *engine = esa_control_get_engine (ctl);
-  g_autoptr (GPtrArray) queued = esa_queue_list (esa_engine_get_queue (engine));
-  g_autoptr (GPtrArray) failed = esa_queue_list_failed (esa_engine_get_queue (engine));
-  g_autoptr (JsonBuilder) b = json_builder_new ();
-  json_builder_begin_object (b);
-  add_entries (b, "queued", queued);
-  add_entries (b, "failed", failed);
-  json_builder_end_object (b);
-  esa_control_reply (ctl, msg, json_builder_get_root (b));
+  const char *qs = g_uri_get_query (soup_server_message_get_uri (msg));
+  g_autoptr (GHashTable) query = qs ? g_uri_parse_params (qs, -1, "&", G_URI_PARAMS_NONE, NULL) : NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GTask) task = NULL;
+  ListData *ld = g_new0 (ListData, 1);
+  ld->limit = G_MAXUINT;
+  if (!page_param (query, "limit", &ld->limit, &error) || !page_param (query, "offset", &ld->offset, &error))
+    {
+      g_free (ld);
+      esa_control_reply_error (ctl, msg, error);
+      return;
+    }
+  ld->ctl = ctl;
+  ld->msg = g_object_ref (msg);
+  ld->queue = esa_engine_get_queue (engine);
+  esa_control_hold (ctl, msg);
+  task = g_task_new (NULL, NULL, list_done, NULL);
+  g_task_set_task_data (task, ld, (GDestroyNotify) list_data_free);
+  g_task_set_name (task, "esa-queue-list");
+  g_task_run_in_thread (task, list_thread);
 }
 
 typedef struct {

@@ -1,9 +1,11 @@
 /* esa-sender-routes.c: control calls that reach the SDC — activate,
- * deactivate, test, send (heartbeat now …), queue export/retry. Network work
+ * test, send (heartbeat now …), queue export/retry. Network work
  * runs in worker threads; the control message waits, the main loop doesn't. */
 #include "config.h"
 
 #include "esa-sender-routes-private.h"
+#include "esa-identity-routes-private.h"
+#include "esa-contact.h"
 #include "esa-peercred-private.h"
 #include "esa-credentials.h"
 #include "esa-deliver.h"
@@ -103,12 +105,9 @@ activate_thread (GTask *task, gpointer source, gpointer task_data, GCancellable 
   Call *c = task_data;
   const EsaPlatform *pf = c->platform_copy;
   const char *server = esa_json_peek_string (c->body, "server");
-  const char *servers[] = { server, NULL };
   g_autoptr (JsonObject) req = json_object_new ();
   g_autoptr (JsonObject) contact = json_object_new ();
-  g_autoptr (JsonNode) node = json_node_new (JSON_NODE_OBJECT);
-  g_autoptr (EsaDeliverer) deliverer = NULL;
-  g_autofree char *uuid = g_uuid_string_random ();
+  g_autofree char *pending = NULL;
   g_autoptr (GDateTime) now = g_date_time_new_now_utc ();
   EsaDelivery d = { 0 };
   EsaCredentials creds = { 0 };
@@ -136,7 +135,6 @@ activate_thread (GTask *task, gpointer source, gpointer task_data, GCancellable 
       return;
     }
   json_object_set_int_member (req, "version", ESA_PROTOCOL_VERSION);
-  json_object_set_string_member (req, "uuid", uuid);
   add_str (req, "vendor", pf->vendor);
   add_str (req, "machine_type", pf->machine_type);
   add_str (req, "model", pf->model);
@@ -146,14 +144,24 @@ activate_thread (GTask *task, gpointer source, gpointer task_data, GCancellable 
   add_str (req, "os", pf->os);
   add_str (req, "os_version", pf->os_version);
   json_object_set_boolean_member (req, "is_lpar", pf->is_lpar);
-  add_str (contact, "name", esa_json_peek_string (c->body, "contact_name") ?: esa_config_get_contact_name (c->config));
-  add_str (contact, "email", esa_json_peek_string (c->body, "contact_email") ?: esa_config_get_contact_email (c->config));
-  add_str (contact, "phone", esa_json_peek_string (c->body, "contact_phone") ?: esa_config_get_contact_phone (c->config));
+  esa_identity_add_partition (req, pf);
+  {
+    /* the admin's latest contact (state dir), else esa.conf's */
+    g_autoptr (EsaContact) kept = esa_contact_load (c->config, NULL);
+    add_str (contact, "name", esa_json_peek_string (c->body, "contact_name") ?: (kept ? kept->name : NULL));
+    add_str (contact, "email", esa_json_peek_string (c->body, "contact_email") ?: (kept ? kept->email : NULL));
+    add_str (contact, "phone", esa_json_peek_string (c->body, "contact_phone") ?: (kept ? kept->phone : NULL));
+  }
   json_object_set_object_member (req, "contact", g_steal_pointer (&contact));
-  json_node_set_object (node, req);
 
-  deliverer = esa_deliverer_new (c->config, NULL, server != NULL ? servers : NULL);
-  esa_deliverer_call (deliverer, "POST", ESA_PROTOCOL_PATH_REGISTER, node, FALSE, uuid, cancellable, &d);
+  esa_identity_register (c->config, c->state_dir, server, req, cancellable, &d, &pending);
+  if (d.outcome == ESA_OUTCOME_OK && pending != NULL)
+    {
+      g_task_return_new_error (task, ESA_ERROR, ESA_ERROR_REFUSED,
+                               "activation pending: %s; run esactl activate again once approved", pending);
+      esa_delivery_clear (&d);
+      return;
+    }
   if (d.outcome != ESA_OUTCOME_OK)
     {
       g_task_return_new_error (task, ESA_ERROR,
@@ -174,7 +182,8 @@ activate_thread (GTask *task, gpointer source, gpointer task_data, GCancellable 
       g_task_return_new_error (task, ESA_ERROR, ESA_ERROR_INVALID_DATA,
                                "activation failed: the SDC's answer has no system_id/password");
     }
-  else if (!esa_credentials_save (c->state_dir, &creds, &error))
+  else if (!esa_credentials_save (c->state_dir, &creds, &error) ||
+           !esa_identity_activated (c->state_dir, c->body, &error))
     g_task_return_error (task, g_steal_pointer (&error));
   else
     {
@@ -198,25 +207,6 @@ post_activate (EsaControl *ctl, SoupServerMessage *msg, const char *rest, JsonOb
   c->platform_copy = esa_engine_get_platform (esa_control_get_engine (ctl)); /* read-only, lives as long as esad */
   c->kick_after = TRUE;
   run_call (c, activate_thread);
-}
-
-static void
-post_deactivate (EsaControl *ctl, SoupServerMessage *msg, const char *rest, JsonObject *body, gpointer user_data)
-{
-  EsaEngine *engine = esa_control_get_engine (ctl);
-  g_autoptr (GError) error = NULL;
-  g_autoptr (JsonObject) o = json_object_new ();
-  JsonNode *n;
-  if (!esa_credentials_remove (esa_config_get_state_dir (esa_engine_get_config (engine)), &error))
-    {
-      esa_control_reply_error (ctl, msg, error);
-      return;
-    }
-  json_object_set_boolean_member (o, "activated", FALSE);
-  n = json_node_new (JSON_NODE_OBJECT);
-  json_node_set_object (n, o);
-  g_message ("deactivated: credentials removed");
-  esa_control_reply (ctl, msg, n);
 }
 
 /* ---- test ---- */
@@ -497,6 +487,7 @@ status_extra (EsaEngine *engine, JsonBuilder *b, gpointer user_data)
     json_builder_add_string_value (b, creds->system_id);
   else
     json_builder_add_null_value (b);
+  esa_identity_status_extra (esa_config_get_state_dir (esa_engine_get_config (engine)), b);
   json_builder_set_member_name (b, "transport");
   json_builder_add_string_value (b, esa_config_get_transport (esa_engine_get_config (engine)));
   /* Why nothing can go out, when the reason is local (issue 10 item 8). */
@@ -517,7 +508,7 @@ esa_sender_add_routes (EsaControl *ctl, EsaSender *sender)
   EsaEngine *engine = esa_control_get_engine (ctl);
   esa_engine_set_status_extra (engine, status_extra, NULL);
   esa_control_add_route (ctl, "POST", "/v1/activate", post_activate, sender);
-  esa_control_add_route (ctl, "POST", "/v1/deactivate", post_deactivate, sender);
+  esa_identity_add_routes (ctl);
   esa_control_add_route (ctl, "POST", "/v1/test", post_test, sender);
   esa_control_add_route (ctl, "POST", "/v1/send", post_send, sender);
   esa_control_add_route (ctl, "POST", "/v1/queue/export", post_export, sender);

@@ -19,6 +19,9 @@
 #include <string.h>
 #include <unistd.h>
 
+/* The longest esad waits at stop for jobs that ignore cancellation. */
+#define ESAD_STOP_WAIT_S 300
+
 typedef struct {
   GMainLoop *loop;
   char *config_path;
@@ -252,15 +255,19 @@ main (int argc, char **argv)
              d.config_path, esa_config_get_socket_path (esa_engine_get_config (d.engine)));
   g_main_loop_run (d.loop);
 
+  /* Cancelling kills the jobs' commands, so they end within moments; the
+   * engine, the plugins' state and the transports (call_sdc) are freed only
+   * after the last one did. A job that ignores its cancellable is waited for
+   * up to ESAD_STOP_WAIT_S, then esad exits without freeing what it uses. */
   esa_engine_stop (d.engine);
-  esad_transports_shutdown (&d.transports);
-  /* Let running jobs finish their current step; they were cancelled. */
-  for (int i = 0; i < 300 && esa_dispatcher_get_running (esa_engine_get_dispatcher (d.engine)) > 0; i++)
+  if (!esa_engine_wait_jobs (d.engine, ESAD_STOP_WAIT_S))
     {
-      while (g_main_context_iteration (NULL, FALSE))
-        ;
-      g_usleep (10000);
+      g_warning ("exiting with jobs still running");
+      if (d.pid_file != NULL)
+        g_unlink (d.pid_file);
+      _exit (1);
     }
+  esad_transports_shutdown (&d.transports);
   esa_control_free (d.control);
   esa_engine_free (d.engine);
   if (d.pid_file != NULL)

@@ -13,6 +13,7 @@
 #include "sdc-server.h"
 #include "sdc-store.h"
 #include "sdc-tls-legacy.h"
+#include "sdc-approve.h"
 
 #define USAGE \
   "Usage:\n" \
@@ -22,6 +23,8 @@
   "                [--max-body BYTES] [--max-attachment BYTES] [--uak-days N]\n" \
   "                [--login-failures N] [--login-window SECONDS]\n" \
   "  esa-sdc systems (--dir DIR | --db postgresql://...) [--json]\n" \
+  "  esa-sdc systems pending (--dir DIR | --db postgresql://...) [--json]\n" \
+  "  esa-sdc systems approve REG-ID (--dir DIR | --db postgresql://...)\n" \
   "  esa-sdc reports (--dir DIR | --db postgresql://...) [--system ID] [--json]\n" \
   "  esa-sdc migrate (--dir DIR | --db postgresql://...)\n" \
   "Run `esa-sdc COMMAND --help` for every option.\n"
@@ -240,6 +243,24 @@ cmd_serve (int argc, char **argv)
   return 0;
 }
 
+/* esa-sdc systems pending | approve REG-ID */
+static int
+cmd_registrations (const char *dir, const char *db, gboolean json, int argc, char **argv)
+{
+  g_autoptr (GError) error = NULL;
+  gboolean ok;
+  if (g_str_equal (argv[0], "pending") && argc == 1)
+    ok = sdc_registrations_list (dir, db, json, &error);
+  else if (g_str_equal (argv[0], "approve") && argc == 2)
+    ok = sdc_registrations_approve (dir, db, argv[1], &error);
+  else
+    {
+      g_printerr ("esa-sdc systems: expected \"pending\" or \"approve REG-ID\", got \"%s\"\n", argv[0]);
+      return 2;
+    }
+  return ok ? 0 : fail (error);
+}
+
 static int
 cmd_list (int argc, char **argv, gboolean reports)
 {
@@ -260,9 +281,16 @@ cmd_list (int argc, char **argv, gboolean reports)
   g_option_context_add_main_entries (ctx, entries, NULL);
   if (!g_option_context_parse (ctx, &argc, &argv, &error))
     return fail (error);
-  if ((dir == NULL && db == NULL) || argc != 1)
+  if (dir == NULL && db == NULL)
     {
       g_printerr ("esa-sdc %s: --dir DIR or --db URL is required\n", reports ? "reports" : "systems");
+      return 2;
+    }
+  if (!reports && argc > 1)
+    return cmd_registrations (dir, db, json, argc - 1, argv + 1);
+  if (argc != 1)
+    {
+      g_printerr ("esa-sdc %s: unexpected \"%s\"\n", reports ? "reports" : "systems", argv[1]);
       return 2;
     }
   if (!(reports ? sdc_list_reports (dir, db, system, json, &error) : sdc_list_systems (dir, db, json, &error)))

@@ -4,12 +4,14 @@
 noinst_LTLIBRARIES += sdc/libesa-sdc.la
 sdc_libesa_sdc_la_SOURCES = \
 	sdc/sdc-api.c \
+	sdc/sdc-api-system.c \
 	sdc/sdc-auth.c sdc/sdc-auth.h \
 	sdc/sdc-auth-cache.c sdc/sdc-auth-cache.h \
 	sdc/sdc-ca.c sdc/sdc-ca.h \
 	sdc/sdc-error.c sdc/sdc-error.h \
 	sdc/sdc-json.c sdc/sdc-json.h \
 	sdc/sdc-list.c sdc/sdc-list.h \
+	sdc/sdc-approve.c sdc/sdc-approve.h \
 	sdc/sdc-server.c sdc/sdc-server.h sdc/sdc-server-private.h \
 	sdc/sdc-store.c sdc/sdc-store.h \
 	sdc/sdc-store-sqlite.c \

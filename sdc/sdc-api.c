@@ -65,6 +65,113 @@ get_uuid (JsonObject *obj, const char *name, gboolean required, GError **error)
   return uuid;
 }
 
+/* The contact object of a request: optional string name, email, phone; its JSON text. */
+gboolean
+sdc_api_contact_json (JsonObject *obj, char **contact_json, GError **error)
+{
+  g_autoptr (GError) local = NULL;
+  JsonObject *contact = esa_json_get_object (obj, NULL, "contact", ESA_JSON_OPTIONAL, &local);
+  const char *const keys[] = { "name", "email", "phone" };
+  *contact_json = NULL;
+  if (local != NULL)
+    {
+      g_propagate_error (error, g_steal_pointer (&local));
+      return FALSE;
+    }
+  if (contact == NULL)
+    return TRUE;
+  for (guint i = 0; i < G_N_ELEMENTS (keys); i++)
+    if (esa_json_get_string (contact, "contact.", keys[i], ESA_JSON_OPTIONAL, &local) == NULL && local != NULL)
+      {
+        g_propagate_error (error, g_steal_pointer (&local));
+        return FALSE;
+      }
+  *contact_json = sdc_json_object_to_string (contact);
+  return TRUE;
+}
+
+/* The partition fields of a registration (docs/protocol.md, "Identity"). */
+static gboolean
+parse_partition (JsonObject *obj, SdcSystemInfo *info, GError **error)
+{
+  g_autoptr (GError) local = NULL;
+  info->lpar_id = -1;
+  if (!esa_json_get_int (obj, NULL, "lpar_id", ESA_JSON_OPTIONAL, &info->lpar_id, error))
+    return FALSE;
+  if (info->lpar_id < -1 || info->lpar_id > G_MAXINT32)
+    {
+      g_set_error (error, SDC_ERROR, SDC_ERROR_INVALID_FIELD,
+                   "lpar_id: %" G_GINT64_FORMAT ": expected the partition number (0 or more) or -1",
+                   info->lpar_id);
+      return FALSE;
+    }
+  info->lpar_name = esa_json_get_string (obj, NULL, "lpar_name", ESA_JSON_OPTIONAL, &local);
+  if (local == NULL)
+    info->os_uuid = get_token (obj, "os_uuid", FALSE, &local);
+  if (local != NULL)
+    {
+      g_propagate_error (error, g_steal_pointer (&local));
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* A system that already exists is re-registered only by its own agent (HTTP Basic
+ * with the current credentials) or after the admin approved this request
+ * (esa-sdc systems approve REG-…); anyone else gets a pending registration (202) and
+ * the working agent keeps its password. */
+static gboolean
+register_existing (SdcStore *store, SdcRequest *req, const char *uuid, const char *existing,
+                   gboolean *proven, char **registration, GError **error)
+{
+  g_autofree char *reg = NULL;
+  g_autofree char *reg_system = NULL;
+  g_autofree char *state = NULL;
+  g_autofree char *now = now_string ();
+
+  *proven = FALSE;
+  if (req->system_id != NULL && g_str_equal (req->system_id, existing))
+    {
+      *proven = TRUE;
+      return TRUE;
+    }
+  if (!sdc_store_get_registration (store, uuid, &reg, &reg_system, &state, error))
+    return FALSE;
+  if (reg != NULL && !g_str_equal (reg_system, existing))
+    {
+      g_set_error (error, SDC_ERROR, SDC_ERROR_DUPLICATE, "uuid: already used by registration %s of another system", reg);
+      return FALSE;
+    }
+  if (reg != NULL && g_str_equal (state, "approved"))
+    {
+      if (!sdc_store_set_registration_state (store, reg, "approved", "done", now, error))
+        return FALSE;
+      *proven = TRUE;
+      return TRUE;
+    }
+  if (reg != NULL && g_str_equal (state, "done"))
+    {
+      g_set_error (error, SDC_ERROR, SDC_ERROR_DUPLICATE,
+                   "registration %s was approved and its credentials issued already; register again with a new uuid", reg);
+      return FALSE;
+    }
+  if (reg == NULL)
+    {
+      g_autofree char *id = sdc_auth_new_system_id (); /* "ESA-" + 16 random hex digits */
+      if (id == NULL)
+        {
+          g_set_error_literal (error, SDC_ERROR, SDC_ERROR_INTERNAL, "random number generator failed");
+          return FALSE;
+        }
+      reg = g_strconcat ("REG-", id + 4, NULL);
+      if (!sdc_store_add_registration (store, reg, uuid, existing,
+                                       esa_json_peek_string (req->obj, "hostname"), now, error))
+        return FALSE;
+    }
+  *registration = g_steal_pointer (&reg);
+  return TRUE;
+}
+
 gboolean
 sdc_api_register (SdcStore *store, SdcRequest *req, JsonObject *obj, guint *status, char **answer,
                   GError **error)
@@ -73,13 +180,16 @@ sdc_api_register (SdcStore *store, SdcRequest *req, JsonObject *obj, guint *stat
   g_autofree char *uuid = NULL;
   g_autofree char *password = NULL;
   g_autofree char *system_id = NULL;
+  g_autofree char *existing = NULL;
+  g_autofree char *registration = NULL;
   g_autofree char *contact_json = NULL;
+  g_autofree char *partition = NULL;
   g_autofree char *now = now_string ();
   g_autoptr (SdcPasswordHash) pw = NULL;
   g_autoptr (JsonObject) out = NULL;
   SdcSystemInfo info = { 0 };
-  JsonObject *contact;
-  gboolean created = FALSE;
+  gboolean deactivated = FALSE;
+  gboolean proven = TRUE;
 
   uuid = get_uuid (obj, "uuid", TRUE, error);
   if (uuid == NULL)
@@ -99,29 +209,18 @@ sdc_api_register (SdcStore *store, SdcRequest *req, JsonObject *obj, guint *stat
     info.os_version = esa_json_get_string (obj, NULL, "os_version", ESA_JSON_OPTIONAL, &local);
   if (local == NULL)
     esa_json_get_boolean (obj, NULL, "is_lpar", ESA_JSON_OPTIONAL, &info.is_lpar, &local);
+  if (local == NULL)
+    parse_partition (obj, &info, &local);
+  if (local == NULL)
+    sdc_api_contact_json (obj, &contact_json, &local);
   if (local != NULL)
     {
       g_propagate_error (error, g_steal_pointer (&local));
       return FALSE;
-    }
-  contact = esa_json_get_object (obj, NULL, "contact", ESA_JSON_OPTIONAL, &local);
-  if (local != NULL)
-    {
-      g_propagate_error (error, g_steal_pointer (&local));
-      return FALSE;
-    }
-  if (contact != NULL)
-    {
-      const char *const keys[] = { "name", "email", "phone" };
-      for (guint i = 0; i < G_N_ELEMENTS (keys); i++)
-        if (esa_json_get_string (contact, "contact.", keys[i], ESA_JSON_OPTIONAL, &local) == NULL && local != NULL)
-          {
-            g_propagate_error (error, g_steal_pointer (&local));
-            return FALSE;
-          }
-      contact_json = sdc_json_object_to_string (contact);
     }
   info.contact_json = contact_json;
+  partition = sdc_store_partition_key (info.is_lpar, info.lpar_id, info.os_uuid);
+  info.partition = partition;
 
   password = sdc_auth_new_password ();
   if (password == NULL)
@@ -132,19 +231,36 @@ sdc_api_register (SdcStore *store, SdcRequest *req, JsonObject *obj, guint *stat
   pw = sdc_auth_hash_password (password, error);
   if (pw == NULL)
     return FALSE;
-  /* its own transaction: a concurrent registration of the same machine (another
-   * thread or instance) waits, then finds the row and reuses its system id */
+  /* its own transaction: a concurrent registration of the same partition (another
+   * thread or instance) waits, or loses the insert and is told so */
   if (!sdc_store_begin (store, error))
     return FALSE;
-  system_id = sdc_store_register_system (store, &info, pw, now, &created, error);
-  if (system_id == NULL || !sdc_store_commit (store, error))
+  if (!sdc_store_find_system (store, info.machine_type, info.serial, partition, &existing, &deactivated, error) ||
+      (existing != NULL && !deactivated &&
+       !register_existing (store, req, uuid, existing, &proven, &registration, error)) ||
+      (proven && (system_id = sdc_store_register_system (store, &info, pw, now, existing, error)) == NULL) ||
+      !sdc_store_commit (store, error))
     {
       sdc_store_rollback (store);
       return FALSE;
     }
-  req->system_id = g_strdup (system_id);
 
   out = json_object_new ();
+  if (!proven)
+    {
+      g_autofree char *msg = g_strdup_printf ("this machine and partition are registered already; "
+                                              "waiting for the SDC's admin to approve %s "
+                                              "(esa-sdc systems approve %s), or register with the "
+                                              "current credentials", registration, registration);
+      json_object_set_string_member (out, "status", "pending");
+      json_object_set_string_member (out, "registration", registration);
+      json_object_set_string_member (out, "message", msg);
+      *answer = sdc_json_object_to_string (out);
+      *status = 202;
+      return TRUE;
+    }
+  g_free (req->system_id);
+  req->system_id = g_strdup (system_id);
   json_object_set_string_member (out, "system_id", system_id);
   json_object_set_string_member (out, "password", password);
   *answer = sdc_json_object_to_string (out);

@@ -105,9 +105,16 @@ sdc_list_systems (const char *dir, const char *db, gboolean json, GError **error
       cells[2] = g_strdup (str_or_dash (o, "serial"));
       cells[3] = g_strdup (str_or_dash (o, "hostname"));
       cells[4] = g_strdup_printf ("%s %s", str_or_dash (o, "os"), str_or_dash (o, "os_version"));
-      cells[5] = g_strdup (json_object_get_boolean_member (o, "is_lpar") ? "yes" : "no");
+      /* every LPAR of a frame is its own system: the frame is MACHINE + SERIAL */
+      if (json_object_get_member (o, "lpar_id") != NULL && !json_object_get_null_member (o, "lpar_id"))
+        cells[5] = g_strdup_printf ("%" G_GINT64_FORMAT " %s", json_object_get_int_member (o, "lpar_id"),
+                                    str_or_dash (o, "lpar_name"));
+      else
+        cells[5] = g_strdup (json_object_get_boolean_member (o, "is_lpar") ? "yes" : "no");
       cells[6] = g_strdup (str_or_dash (o, "registered"));
-      cells[7] = g_strdup (str_or_dash (o, "last_seen"));
+      cells[7] = json_object_get_member (o, "deactivated") != NULL && !json_object_get_null_member (o, "deactivated")
+                     ? g_strdup_printf ("deactivated %s", str_or_dash (o, "deactivated"))
+                     : g_strdup (str_or_dash (o, "last_seen"));
       cells[8] = g_strdup_printf ("%" G_GINT64_FORMAT, json_object_get_int_member (o, "reports"));
       g_ptr_array_add (rows, cells);
     }

@@ -31,6 +31,7 @@ typedef enum {
   SDC_ROUTE_UAK,
   SDC_ROUTE_CONFIG,
   SDC_ROUTE_ATTACHMENT,
+  SDC_ROUTE_SYSTEM,   /* contact, deactivate: report_kind names which */
 } SdcRouteKind;
 
 typedef struct {
@@ -97,6 +98,11 @@ SdcReportJob *sdc_api_report_prepare (SdcRequest *req, SoupServerMessage *msg, J
 gboolean sdc_api_uak      (SdcServer *self, SdcStore *store, SdcRequest *req, JsonObject *obj,
                            guint *status, char **answer, GError **error);
 char    *sdc_api_config   (SdcServer *self);
+/* sdc-api-system.c: contact and deactivate, in a storage thread. */
+gboolean sdc_api_system   (SdcStore *store, SdcRequest *req, JsonObject *obj, guint *status,
+                           char **answer, GError **error);
+/* The request's optional "contact" object as JSON text (*contact_json NULL when absent). */
+gboolean sdc_api_contact_json (JsonObject *obj, char **contact_json, GError **error);
 /* Stores one validated report inside the caller's transaction (any thread, any engine):
  * exactly once by uuid; a duplicate gets the stored answer and *duplicate TRUE. */
 gboolean sdc_api_store_report (SdcStore *store, const SdcReportRow *row, GPtrArray *attachments,

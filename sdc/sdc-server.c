@@ -40,6 +40,8 @@ static const SdcRoute routes[] = {
   { ESA_PROTOCOL_BASE_PATH ESA_REPORT_KIND_UAK_STATUS, "POST", TRUE, SDC_ROUTE_REPORT, ESA_REPORT_KIND_UAK_STATUS },
   { ESA_PROTOCOL_BASE_PATH ESA_REPORT_KIND_EXTENDED_DATA, "POST", TRUE, SDC_ROUTE_REPORT, ESA_REPORT_KIND_EXTENDED_DATA },
   { ESA_PROTOCOL_PATH_UAK, "POST", TRUE, SDC_ROUTE_UAK, NULL },
+  { ESA_PROTOCOL_PATH_CONTACT, "POST", TRUE, SDC_ROUTE_SYSTEM, "contact" },
+  { ESA_PROTOCOL_PATH_DEACTIVATE, "POST", TRUE, SDC_ROUTE_SYSTEM, "deactivate" },
   { ESA_PROTOCOL_PATH_CONFIG, "GET", FALSE, SDC_ROUTE_CONFIG, NULL },
   { ESA_PROTOCOL_PATH_ATTACHMENT, "PUT", TRUE, SDC_ROUTE_ATTACHMENT, NULL },
 };
@@ -407,6 +409,16 @@ attachment_got_chunk_cb (SoupServerMessage *msg, GBytes *chunk, SdcRequest *req)
     g_clear_pointer (&req->upload, sdc_upload_free);
 }
 
+/* Registration takes credentials when they come: re-registering a system needs its
+ * current ones (sdc-api.c), and a wrong pair is refused like anywhere else. */
+static gboolean
+needs_authentication (SdcRequest *req, SoupServerMessage *msg)
+{
+  if (req->route->kind == SDC_ROUTE_REGISTER)
+    return soup_message_headers_get_one (soup_server_message_get_request_headers (msg), "Authorization") != NULL;
+  return req->route->auth;
+}
+
 static void
 early_handler (SoupServer *soup, SoupServerMessage *msg, const char *path, GHashTable *query,
                gpointer user_data)
@@ -452,7 +464,7 @@ early_handler (SoupServer *soup, SoupServerMessage *msg, const char *path, GHash
       respond_error_literal (msg, req, SDC_ERROR_METHOD_NOT_ALLOWED, m);
       return;
     }
-  if (req->route->auth && !authenticate (self, msg, req, &error))
+  if (needs_authentication (req, msg) && !authenticate (self, msg, req, &error))
     {
       respond_early_error (msg, req, error);
       return;
@@ -530,14 +542,34 @@ report_func (SdcStore *store, gpointer data, GError **error)
                                &job->duplicate, error);
 }
 
+static gboolean
+system_func (SdcStore *store, gpointer data, GError **error)
+{
+  SdcRequest *req = data;
+  return sdc_api_system (store, req, req->obj, &req->status, &req->answer, error);
+}
+
+static void
+system_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  SdcRequest *req = user_data;
+  g_autoptr (GError) error = NULL;
+  gboolean ok = sdc_writer_finish (result, &error);
+  /* deactivated: the remembered credential must stop working now, not at its TTL */
+  if (ok && g_str_equal (req->route->report_kind, "deactivate"))
+    sdc_auth_cache_forget (req->server->auth_cache, req->system_id);
+  finish_paused (req, ok, error);
+}
+
 static void
 register_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   SdcRequest *req = user_data;
   g_autoptr (GError) error = NULL;
   gboolean ok = sdc_writer_finish (result, &error);
-  /* the machine's password just changed: whatever was remembered for it is stale */
-  if (ok)
+  /* the machine's password just changed: whatever was remembered for it is stale
+   * (a pending registration changed nothing, and may come from no system at all) */
+  if (ok && req->status == 201 && req->system_id != NULL)
     sdc_auth_cache_forget (req->server->auth_cache, req->system_id);
   finish_paused (req, ok, error);
 }
@@ -587,6 +619,9 @@ dispatch (SdcServer *self, SdcRequest *req)
       return;
     case SDC_ROUTE_UAK:
       sdc_writer_run (self->writer, uak_func, req, NULL, stored_cb, req);
+      return;
+    case SDC_ROUTE_SYSTEM:
+      sdc_writer_run (self->writer, system_func, req, NULL, system_done_cb, req);
       return;
     case SDC_ROUTE_REPORT:
       job = sdc_api_report_prepare (req, req->msg, req->obj, &error);
@@ -655,6 +690,7 @@ handler (SoupServer *soup, SoupServerMessage *msg, const char *path, GHashTable 
     case SDC_ROUTE_REGISTER:
     case SDC_ROUTE_REPORT:
     case SDC_ROUTE_UAK:
+    case SDC_ROUTE_SYSTEM:
       if (req->too_large)
         {
           g_autofree char *m = g_strdup_printf ("body exceeds the limit of %" G_GUINT64_FORMAT " bytes",

@@ -4,8 +4,9 @@
  * What makes that hold is in the SQL, not in any one process: a report's uuid is its
  * primary key and is written with INSERT … ON CONFLICT DO NOTHING (a concurrent duplicate
  * from another instance waits for the first transaction, then inserts nothing and reads
- * the first answer); a machine's registration is one upsert on UNIQUE (machine_type,
- * serial); service request numbers come from an identity column. The schema version
+ * the first answer); a new system is one INSERT … ON CONFLICT DO NOTHING on UNIQUE
+ * (machine_type, serial, partition), so two instances registering the same partition at
+ * once end with one row and the second learns it lost; service request numbers come from an identity column. The schema version
  * lives in table sdc_schema; migrations run under an advisory lock so two instances
  * starting together apply each step once. */
 #include "config.h"
@@ -59,6 +60,16 @@ static const char *const migrations[] = {
   "  system_id TEXT NOT NULL, created TEXT NOT NULL);",
   "CREATE INDEX reports_by_system ON reports (system_id, received);",
   "CREATE TABLE settings (name TEXT PRIMARY KEY, value TEXT NOT NULL);",
+  /* 3 -> 4: a system is a machine and a partition of it; deactivation; registrations
+   * waiting for the admin (the same step as SQLite's, without its table rebuild) */
+  "ALTER TABLE systems ADD COLUMN lpar_id BIGINT, ADD COLUMN lpar_name TEXT, ADD COLUMN os_uuid TEXT,"
+  "  ADD COLUMN partition TEXT NOT NULL DEFAULT '', ADD COLUMN deactivated TEXT;"
+  "ALTER TABLE systems DROP CONSTRAINT systems_machine_type_serial_key;"
+  "ALTER TABLE systems ADD CONSTRAINT systems_machine_partition_key UNIQUE (machine_type, serial, partition);"
+  "CREATE TABLE registrations ("
+  "  registration TEXT PRIMARY KEY, uuid TEXT NOT NULL UNIQUE,"
+  "  system_id TEXT NOT NULL REFERENCES systems(system_id), hostname TEXT,"
+  "  requested TEXT NOT NULL, state TEXT NOT NULL DEFAULT 'pending', decided TEXT);",
 };
 
 G_STATIC_ASSERT (G_N_ELEMENTS (migrations) == SDC_STORE_SCHEMA_VERSION);
@@ -231,38 +242,153 @@ pg_begin (SdcStore *self, GError **error)
 
 static char *
 pg_register_system (SdcStore *self, const SdcSystemInfo *info, const SdcPasswordHash *pw,
-                    const char *now, gboolean *created, GError **error)
+                    const char *now, const char *system_id, GError **error)
 {
   SdcStorePg *store = SDC_STORE_PG (self);
-  g_autofree char *new_id = sdc_auth_new_system_id ();
+  g_autofree char *new_id = system_id == NULL ? sdc_auth_new_system_id () : g_strdup (system_id);
   g_autofree char *iterations = g_strdup_printf ("%u", pw->iterations);
+  g_autofree char *lpar_id = info->lpar_id >= 0 ? g_strdup_printf ("%" G_GINT64_FORMAT, info->lpar_id) : NULL;
   g_autoptr (PGresult) res = NULL;
   const char *params[] = { new_id, pw->hash_hex, pw->salt_hex, iterations, info->platform_id,
                            info->vendor, info->machine_type, info->model, info->serial,
                            info->hostname, info->os, info->os_version, info->is_lpar ? "true" : "false",
-                           info->contact_json, now };
+                           info->contact_json, now, lpar_id, info->lpar_name, info->os_uuid,
+                           info->partition != NULL ? info->partition : "" };
   if (new_id == NULL)
     {
       g_set_error_literal (error, SDC_ERROR, SDC_ERROR_INTERNAL, "random number generator failed");
       return NULL;
     }
-  /* one statement, so two instances registering the same machine at once end with one
-   * row: the second updates the first's (xmax = 0 only for a freshly inserted row) */
-  res = pg_query (store, "registering system",
-                  "INSERT INTO systems (system_id, pw_hash, pw_salt, pw_iterations, platform_id, vendor,"
-                  " machine_type, model, serial, hostname, os, os_version, is_lpar, contact, registered)"
-                  " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)"
-                  " ON CONFLICT (machine_type, serial) DO UPDATE SET pw_hash = EXCLUDED.pw_hash,"
-                  " pw_salt = EXCLUDED.pw_salt, pw_iterations = EXCLUDED.pw_iterations,"
-                  " platform_id = EXCLUDED.platform_id, vendor = EXCLUDED.vendor, model = EXCLUDED.model,"
-                  " hostname = EXCLUDED.hostname, os = EXCLUDED.os, os_version = EXCLUDED.os_version,"
-                  " is_lpar = EXCLUDED.is_lpar, contact = EXCLUDED.contact"
-                  " RETURNING system_id, (xmax = 0) AS created",
-                  G_N_ELEMENTS (params), params, error);
+  if (system_id != NULL)
+    {
+      const char *up[] = { system_id, pw->hash_hex, pw->salt_hex, iterations, info->platform_id,
+                           info->vendor, info->model, info->hostname, info->os, info->os_version,
+                           info->is_lpar ? "true" : "false", info->contact_json, lpar_id,
+                           info->lpar_name, info->os_uuid };
+      res = pg_query (store, "re-registering system",
+                      "UPDATE systems SET pw_hash = $2, pw_salt = $3, pw_iterations = $4, platform_id = $5,"
+                      " vendor = $6, model = $7, hostname = $8, os = $9, os_version = $10, is_lpar = $11,"
+                      " contact = $12, lpar_id = $13, lpar_name = $14, os_uuid = $15, deactivated = NULL"
+                      " WHERE system_id = $1 RETURNING system_id",
+                      G_N_ELEMENTS (up), up, error);
+    }
+  else
+    res = pg_query (store, "registering system",
+                    "INSERT INTO systems (system_id, pw_hash, pw_salt, pw_iterations, platform_id, vendor,"
+                    " machine_type, model, serial, hostname, os, os_version, is_lpar, contact, registered,"
+                    " lpar_id, lpar_name, os_uuid, partition)"
+                    " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)"
+                    " ON CONFLICT (machine_type, serial, partition) DO NOTHING RETURNING system_id",
+                    G_N_ELEMENTS (params), params, error);
   if (res == NULL)
     return NULL;
-  *created = g_str_equal (PQgetvalue (res, 0, 1), "t");
-  return col_text (res, 0, 0);
+  if (PQntuples (res) == 0)
+    {
+      if (system_id != NULL)
+        g_set_error (error, SDC_ERROR, SDC_ERROR_NOT_FOUND, "unknown system id %s", system_id);
+      else
+        g_set_error_literal (error, SDC_ERROR, SDC_ERROR_DUPLICATE,
+                             "this machine and partition were registered by another request meanwhile");
+      return NULL;
+    }
+  return g_steal_pointer (&new_id);
+}
+
+static gboolean
+pg_find_system (SdcStore *self, const char *machine_type, const char *serial, const char *partition,
+                char **system_id, gboolean *deactivated, GError **error)
+{
+  const char *params[] = { machine_type, serial, partition != NULL ? partition : "" };
+  g_autoptr (PGresult) res = pg_query (SDC_STORE_PG (self), "looking up machine",
+                                       "SELECT system_id, deactivated IS NOT NULL FROM systems"
+                                       " WHERE machine_type = $1 AND serial = $2 AND partition = $3",
+                                       3, params, error);
+  *system_id = NULL;
+  *deactivated = FALSE;
+  if (res == NULL)
+    return FALSE;
+  if (PQntuples (res) > 0)
+    {
+      *system_id = col_text (res, 0, 0);
+      *deactivated = g_str_equal (PQgetvalue (res, 0, 1), "t");
+    }
+  return TRUE;
+}
+
+/* An UPDATE/INSERT … RETURNING 1; NOT_FOUND with @not_found when it touched no row. */
+static gboolean
+pg_update (SdcStorePg *store, const char *sql, int n, const char *const *params, const char *not_found,
+           GError **error)
+{
+  g_autoptr (PGresult) res = pg_query (store, not_found, sql, n, params, error);
+  if (res == NULL)
+    return FALSE;
+  if (PQntuples (res) == 0)
+    {
+      g_set_error_literal (error, SDC_ERROR, SDC_ERROR_NOT_FOUND, not_found);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static gboolean
+pg_deactivate_system (SdcStore *self, const char *system_id, const char *now, GError **error)
+{
+  const char *params[] = { now, system_id };
+  return pg_update (SDC_STORE_PG (self),
+                    "UPDATE systems SET deactivated = $1 WHERE system_id = $2 AND deactivated IS NULL RETURNING 1",
+                    2, params, "unknown or deactivated system id", error);
+}
+
+static gboolean
+pg_set_contact (SdcStore *self, const char *system_id, const char *contact_json, GError **error)
+{
+  const char *params[] = { contact_json, system_id };
+  return pg_update (SDC_STORE_PG (self), "UPDATE systems SET contact = $1 WHERE system_id = $2 RETURNING 1",
+                    2, params, "unknown system id", error);
+}
+
+static gboolean
+pg_get_registration (SdcStore *self, const char *uuid, char **registration, char **system_id,
+                     char **state, GError **error)
+{
+  const char *params[] = { uuid };
+  g_autoptr (PGresult) res = pg_query (SDC_STORE_PG (self), "looking up registration",
+                                       "SELECT registration, system_id, state FROM registrations WHERE uuid = $1",
+                                       1, params, error);
+  *registration = NULL;
+  if (res == NULL)
+    return FALSE;
+  if (PQntuples (res) > 0)
+    {
+      *registration = col_text (res, 0, 0);
+      *system_id = col_text (res, 0, 1);
+      *state = col_text (res, 0, 2);
+    }
+  return TRUE;
+}
+
+static gboolean
+pg_add_registration (SdcStore *self, const char *registration, const char *uuid, const char *system_id,
+                     const char *hostname, const char *now, GError **error)
+{
+  const char *params[] = { registration, uuid, system_id, hostname, now };
+  return pg_update (SDC_STORE_PG (self),
+                    "INSERT INTO registrations (registration, uuid, system_id, hostname, requested)"
+                    " VALUES ($1, $2, $3, $4, $5) RETURNING 1",
+                    5, params, "registration not stored", error);
+}
+
+static gboolean
+pg_set_registration_state (SdcStore *self, const char *registration, const char *from_state,
+                           const char *to_state, const char *now, GError **error)
+{
+  const char *params[] = { to_state, now, registration, from_state };
+  g_autofree char *msg = g_strdup_printf ("no %s registration %s", from_state, registration);
+  return pg_update (SDC_STORE_PG (self),
+                    "UPDATE registrations SET state = $1, decided = $2 WHERE registration = $3 AND state = $4"
+                    " RETURNING 1",
+                    4, params, msg, error);
 }
 
 static PGresult *
@@ -284,7 +410,8 @@ pg_get_credentials (SdcStore *self, const char *system_id, char **salt_hex, char
                     guint *iterations, GError **error)
 {
   g_autoptr (PGresult) res = system_row (SDC_STORE_PG (self),
-                                         "SELECT pw_salt, pw_hash, pw_iterations FROM systems WHERE system_id = $1",
+                                         "SELECT pw_salt, pw_hash, pw_iterations FROM systems"
+                                         " WHERE system_id = $1 AND deactivated IS NULL",
                                          system_id, "reading credentials", error);
   if (res == NULL)
     return FALSE;
@@ -505,10 +632,21 @@ pg_list_systems (SdcStore *self, GError **error)
 {
   g_autoptr (PGresult) res = pg_query (SDC_STORE_PG (self), "listing systems",
                                        "SELECT system_id, platform_id, vendor, machine_type, model, serial,"
+                                       " partition, lpar_id, lpar_name, os_uuid,"
                                        " hostname, os, os_version, is_lpar, contact AS contact_json,"
-                                       " registered, last_seen,"
+                                       " registered, last_seen, deactivated,"
                                        " (SELECT COUNT(*) FROM reports r WHERE r.system_id = s.system_id) AS reports"
                                        " FROM systems s ORDER BY registered, system_id",
+                                       0, NULL, error);
+  return res != NULL ? rows_to_array (res) : NULL;
+}
+
+static JsonArray *
+pg_list_registrations (SdcStore *self, GError **error)
+{
+  g_autoptr (PGresult) res = pg_query (SDC_STORE_PG (self), "listing registrations",
+                                       "SELECT registration, system_id, hostname, requested, state, decided"
+                                       " FROM registrations ORDER BY requested, registration",
                                        0, NULL, error);
   return res != NULL ? rows_to_array (res) : NULL;
 }
@@ -565,4 +703,11 @@ sdc_store_pg_iface_init (SdcStoreInterface *iface)
   iface->get_setting = pg_get_setting;
   iface->list_systems = pg_list_systems;
   iface->list_reports = pg_list_reports;
+  iface->find_system = pg_find_system;
+  iface->deactivate_system = pg_deactivate_system;
+  iface->set_contact = pg_set_contact;
+  iface->get_registration = pg_get_registration;
+  iface->add_registration = pg_add_registration;
+  iface->set_registration_state = pg_set_registration_state;
+  iface->list_registrations = pg_list_registrations;
 }

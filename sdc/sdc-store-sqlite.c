@@ -10,6 +10,7 @@
 #include "sdc-error.h"
 
 #include <sqlite3.h>
+#include <stdarg.h>
 #include <string.h>
 
 #define SDC_TYPE_STORE_SQLITE (sdc_store_sqlite_get_type ())
@@ -58,6 +59,29 @@ static const char *const migrations[] = {
   "CREATE INDEX reports_by_system ON reports (system_id, received);",
   /* 2 -> 3: values every instance shares (the UAK signing key) */
   "CREATE TABLE settings (name TEXT PRIMARY KEY, value TEXT NOT NULL);",
+  /* 3 -> 4: a system is a machine *and a partition* of it (every LPAR of a frame is
+   * its own system); deactivation; registrations waiting for the admin. SQLite cannot
+   * drop a UNIQUE constraint: the table is rebuilt (foreign keys are off while
+   * migrating, see sdc_store_sqlite_open) and every row keeps its system id. */
+  "CREATE TABLE systems_v4 ("
+  "  system_id TEXT PRIMARY KEY,"
+  "  pw_hash TEXT NOT NULL, pw_salt TEXT NOT NULL, pw_iterations INTEGER NOT NULL,"
+  "  platform_id TEXT, vendor TEXT NOT NULL, machine_type TEXT NOT NULL, model TEXT, serial TEXT NOT NULL,"
+  "  hostname TEXT NOT NULL, os TEXT, os_version TEXT, is_lpar INTEGER NOT NULL DEFAULT 0,"
+  "  contact TEXT, registered TEXT NOT NULL, last_seen TEXT,"
+  "  lpar_id INTEGER, lpar_name TEXT, os_uuid TEXT, partition TEXT NOT NULL DEFAULT '',"
+  "  deactivated TEXT,"
+  "  UNIQUE (machine_type, serial, partition));"
+  "INSERT INTO systems_v4 (system_id, pw_hash, pw_salt, pw_iterations, platform_id, vendor,"
+  "  machine_type, model, serial, hostname, os, os_version, is_lpar, contact, registered, last_seen)"
+  "  SELECT system_id, pw_hash, pw_salt, pw_iterations, platform_id, vendor, machine_type, model,"
+  "  serial, hostname, os, os_version, is_lpar, contact, registered, last_seen FROM systems;"
+  "DROP TABLE systems;"
+  "ALTER TABLE systems_v4 RENAME TO systems;"
+  "CREATE TABLE registrations ("
+  "  registration TEXT PRIMARY KEY, uuid TEXT NOT NULL UNIQUE,"
+  "  system_id TEXT NOT NULL REFERENCES systems(system_id), hostname TEXT,"
+  "  requested TEXT NOT NULL, state TEXT NOT NULL DEFAULT 'pending', decided TEXT);",
 };
 
 G_STATIC_ASSERT (G_N_ELEMENTS (migrations) == SDC_STORE_SCHEMA_VERSION);
@@ -204,9 +228,10 @@ sdc_store_sqlite_open (const char *path, GError **error)
     }
   /* the server's connections and the CLI may touch the file at the same time */
   sqlite3_busy_timeout (store->db, 10000);
-  if (!db_exec (store, "PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; "
-                       "PRAGMA synchronous = FULL;", error) ||
-      !migrate (store, error))
+  /* migrations first, with foreign keys still off: a step that rebuilds a table
+   * (SQLite's documented way to change a constraint) drops the referenced original */
+  if (!db_exec (store, "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;", error) ||
+      !migrate (store, error) || !db_exec (store, "PRAGMA foreign_keys = ON;", error))
     return NULL;
   return SDC_STORE (g_steal_pointer (&store));
 }
@@ -233,60 +258,44 @@ sdc_store_sqlite_init (SdcStoreSqlite *store)
 
 static char *
 sqlite_register_system (SdcStore *self, const SdcSystemInfo *info, const SdcPasswordHash *pw,
-                           const char *now, gboolean *created, GError **error)
+                        const char *now, const char *system_id, GError **error)
 {
   Sqlite *store = SDC_STORE_SQLITE (self);
-  g_auto (SdcStmt) find = NULL;
   g_auto (SdcStmt) stmt = NULL;
-  g_autofree char *system_id = NULL;
-  int rc;
+  g_autofree char *id = g_strdup (system_id);
 
-  find = db_prepare (store, "SELECT system_id FROM systems WHERE machine_type = ? AND serial = ?", error);
-  if (find == NULL)
-    return NULL;
-  bind_text (find, 1, info->machine_type);
-  bind_text (find, 2, info->serial);
-  rc = sqlite3_step (find);
-  if (rc == SQLITE_ROW)
-    system_id = col_text (find, 0);
-  else if (rc != SQLITE_DONE)
-    {
-      db_error (store, "looking up machine", error);
-      return NULL;
-    }
-
-  if (system_id != NULL)
-    {
-      stmt = db_prepare (store,
-                         "UPDATE systems SET pw_hash = ?, pw_salt = ?, pw_iterations = ?, vendor = ?,"
-                         " model = ?, hostname = ?, os = ?, os_version = ?, is_lpar = ?, contact = ?,"
-                         " platform_id = ? WHERE system_id = ?",
-                         error);
-      if (stmt == NULL)
-        return NULL;
-      *created = FALSE;
-    }
+  if (id != NULL)
+    stmt = db_prepare (store,
+                       "UPDATE systems SET pw_hash = ?, pw_salt = ?, pw_iterations = ?, vendor = ?,"
+                       " model = ?, hostname = ?, os = ?, os_version = ?, is_lpar = ?, contact = ?,"
+                       " platform_id = ?, lpar_id = ?, lpar_name = ?, os_uuid = ?, deactivated = NULL"
+                       " WHERE system_id = ?",
+                       error);
   else
     {
-      g_autofree char *new_id = sdc_auth_new_system_id ();
-      if (new_id == NULL)
+      id = sdc_auth_new_system_id ();
+      if (id == NULL)
         {
           g_set_error_literal (error, SDC_ERROR, SDC_ERROR_INTERNAL, "random number generator failed");
           return NULL;
         }
-      system_id = g_steal_pointer (&new_id);
       stmt = db_prepare (store,
                          "INSERT INTO systems (pw_hash, pw_salt, pw_iterations, vendor, model, hostname,"
-                         " os, os_version, is_lpar, contact, platform_id, system_id, machine_type, serial,"
-                         " registered) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                         " os, os_version, is_lpar, contact, platform_id, lpar_id, lpar_name, os_uuid,"
+                         " system_id, machine_type, serial, partition, registered)"
+                         " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                         " ON CONFLICT (machine_type, serial, partition) DO NOTHING",
                          error);
-      if (stmt == NULL)
-        return NULL;
-      bind_text (stmt, 13, info->machine_type);
-      bind_text (stmt, 14, info->serial);
-      bind_text (stmt, 15, now);
-      *created = TRUE;
+      if (stmt != NULL)
+        {
+          bind_text (stmt, 16, info->machine_type);
+          bind_text (stmt, 17, info->serial);
+          bind_text (stmt, 18, info->partition != NULL ? info->partition : "");
+          bind_text (stmt, 19, now);
+        }
     }
+  if (stmt == NULL)
+    return NULL;
   bind_text (stmt, 1, pw->hash_hex);
   bind_text (stmt, 2, pw->salt_hex);
   sqlite3_bind_int (stmt, 3, (int) pw->iterations);
@@ -298,10 +307,134 @@ sqlite_register_system (SdcStore *self, const SdcSystemInfo *info, const SdcPass
   sqlite3_bind_int (stmt, 9, info->is_lpar ? 1 : 0);
   bind_text (stmt, 10, info->contact_json);
   bind_text (stmt, 11, info->platform_id);
-  bind_text (stmt, 12, system_id);
+  if (info->lpar_id >= 0)
+    sqlite3_bind_int64 (stmt, 12, info->lpar_id);
+  else
+    sqlite3_bind_null (stmt, 12);
+  bind_text (stmt, 13, info->lpar_name);
+  bind_text (stmt, 14, info->os_uuid);
+  bind_text (stmt, 15, id);
   if (!db_step_done (store, stmt, error))
     return NULL;
-  return g_steal_pointer (&system_id);
+  if (sqlite3_changes (store->db) == 0)
+    {
+      if (system_id != NULL)
+        g_set_error (error, SDC_ERROR, SDC_ERROR_NOT_FOUND, "unknown system id %s", system_id);
+      else
+        g_set_error_literal (error, SDC_ERROR, SDC_ERROR_DUPLICATE,
+                             "this machine and partition were registered by another request meanwhile");
+      return NULL;
+    }
+  return g_steal_pointer (&id);
+}
+
+static gboolean
+sqlite_find_system (SdcStore *self, const char *machine_type, const char *serial, const char *partition,
+                    char **system_id, gboolean *deactivated, GError **error)
+{
+  Sqlite *store = SDC_STORE_SQLITE (self);
+  g_auto (SdcStmt) stmt = db_prepare (store,
+                                      "SELECT system_id, deactivated IS NOT NULL FROM systems"
+                                      " WHERE machine_type = ? AND serial = ? AND partition = ?",
+                                      error);
+  int rc;
+  *system_id = NULL;
+  *deactivated = FALSE;
+  if (stmt == NULL)
+    return FALSE;
+  bind_text (stmt, 1, machine_type);
+  bind_text (stmt, 2, serial);
+  bind_text (stmt, 3, partition != NULL ? partition : "");
+  rc = sqlite3_step (stmt);
+  if (rc == SQLITE_DONE)
+    return TRUE;
+  if (rc != SQLITE_ROW)
+    return db_error (store, "looking up machine", error);
+  *system_id = col_text (stmt, 0);
+  *deactivated = sqlite3_column_int (stmt, 1) != 0;
+  return TRUE;
+}
+
+/* Runs @sql with one text argument per "?"; NOT_FOUND with @not_found when
+ * it changed no row. */
+static gboolean
+sqlite_update (Sqlite *store, const char *sql, const char *not_found, GError **error, ...)
+{
+  g_auto (SdcStmt) stmt = db_prepare (store, sql, error);
+  va_list ap;
+  if (stmt == NULL)
+    return FALSE;
+  /* exactly one argument per "?" (values may be NULL, so no terminator) */
+  va_start (ap, error);
+  for (int i = 1; i <= sqlite3_bind_parameter_count (stmt); i++)
+    bind_text (stmt, i, va_arg (ap, const char *));
+  va_end (ap);
+  if (!db_step_done (store, stmt, error))
+    return FALSE;
+  if (sqlite3_changes (store->db) == 0)
+    {
+      g_set_error_literal (error, SDC_ERROR, SDC_ERROR_NOT_FOUND, not_found);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static gboolean
+sqlite_deactivate_system (SdcStore *self, const char *system_id, const char *now, GError **error)
+{
+  return sqlite_update (SDC_STORE_SQLITE (self),
+                        "UPDATE systems SET deactivated = ? WHERE system_id = ? AND deactivated IS NULL",
+                        "unknown or deactivated system id", error, now, system_id);
+}
+
+static gboolean
+sqlite_set_contact (SdcStore *self, const char *system_id, const char *contact_json, GError **error)
+{
+  return sqlite_update (SDC_STORE_SQLITE (self), "UPDATE systems SET contact = ? WHERE system_id = ?",
+                        "unknown system id", error, contact_json, system_id);
+}
+
+static gboolean
+sqlite_get_registration (SdcStore *self, const char *uuid, char **registration, char **system_id,
+                         char **state, GError **error)
+{
+  Sqlite *store = SDC_STORE_SQLITE (self);
+  g_auto (SdcStmt) stmt =
+      db_prepare (store, "SELECT registration, system_id, state FROM registrations WHERE uuid = ?", error);
+  int rc;
+  *registration = NULL;
+  if (stmt == NULL)
+    return FALSE;
+  bind_text (stmt, 1, uuid);
+  rc = sqlite3_step (stmt);
+  if (rc == SQLITE_DONE)
+    return TRUE;
+  if (rc != SQLITE_ROW)
+    return db_error (store, "looking up registration", error);
+  *registration = col_text (stmt, 0);
+  *system_id = col_text (stmt, 1);
+  *state = col_text (stmt, 2);
+  return TRUE;
+}
+
+static gboolean
+sqlite_add_registration (SdcStore *self, const char *registration, const char *uuid,
+                         const char *system_id, const char *hostname, const char *now, GError **error)
+{
+  return sqlite_update (SDC_STORE_SQLITE (self),
+                        "INSERT INTO registrations (registration, uuid, system_id, hostname, requested)"
+                        " VALUES (?, ?, ?, ?, ?)",
+                        "registration not stored", error, registration, uuid, system_id, hostname, now);
+}
+
+static gboolean
+sqlite_set_registration_state (SdcStore *self, const char *registration, const char *from_state,
+                               const char *to_state, const char *now, GError **error)
+{
+  g_autofree char *msg = g_strdup_printf ("no %s registration %s", from_state, registration);
+  return sqlite_update (SDC_STORE_SQLITE (self),
+                        "UPDATE registrations SET state = ?, decided = ? WHERE registration = ? AND state = ?",
+                        msg, error, to_state, now, registration, from_state);
 }
 
 /* Runs @sql (one "?" for the system id) and leaves the statement on the
@@ -335,7 +468,7 @@ sqlite_get_credentials (SdcStore *self, const char *system_id, char **salt_hex, 
 {
   Sqlite *store = SDC_STORE_SQLITE (self);
   g_auto (SdcStmt) stmt = select_system_row (
-      store, "SELECT pw_salt, pw_hash, pw_iterations FROM systems WHERE system_id = ?", system_id,
+      store, "SELECT pw_salt, pw_hash, pw_iterations FROM systems WHERE system_id = ? AND deactivated IS NULL", system_id,
       "reading credentials", error);
   if (stmt == NULL)
     return FALSE;
@@ -571,8 +704,9 @@ sqlite_list_systems (SdcStore *self, GError **error)
   g_auto (SdcStmt) stmt = NULL;
   g_autoptr (JsonArray) arr = NULL;
   stmt = db_prepare (store,
-                     "SELECT system_id, platform_id, vendor, machine_type, model, serial, hostname, os, os_version,"
-                     " is_lpar, contact AS contact_json, registered, last_seen,"
+                     "SELECT system_id, platform_id, vendor, machine_type, model, serial, partition, lpar_id,"
+                     " lpar_name, os_uuid, hostname, os, os_version,"
+                     " is_lpar, contact AS contact_json, registered, last_seen, deactivated,"
                      " (SELECT COUNT(*) FROM reports r WHERE r.system_id = s.system_id) AS reports"
                      " FROM systems s ORDER BY registered, system_id",
                      error);
@@ -628,6 +762,19 @@ sqlite_list_reports (SdcStore *self, const char *system_id, GError **error)
       json_object_set_array_member (o, "attachments", list);
     }
   return g_steal_pointer (&arr);
+}
+
+static JsonArray *
+sqlite_list_registrations (SdcStore *self, GError **error)
+{
+  Sqlite *store = SDC_STORE_SQLITE (self);
+  g_auto (SdcStmt) stmt = db_prepare (store,
+                                      "SELECT registration, system_id, hostname, requested, state, decided"
+                                      " FROM registrations ORDER BY requested, registration",
+                                      error);
+  if (stmt == NULL)
+    return NULL;
+  return rows_to_array (store, stmt, error);
 }
 
 static gboolean
@@ -699,4 +846,11 @@ sdc_store_sqlite_iface_init (SdcStoreInterface *iface)
   iface->get_setting = sqlite_get_setting;
   iface->list_systems = sqlite_list_systems;
   iface->list_reports = sqlite_list_reports;
+  iface->find_system = sqlite_find_system;
+  iface->deactivate_system = sqlite_deactivate_system;
+  iface->set_contact = sqlite_set_contact;
+  iface->get_registration = sqlite_get_registration;
+  iface->add_registration = sqlite_add_registration;
+  iface->set_registration_state = sqlite_set_registration_state;
+  iface->list_registrations = sqlite_list_registrations;
 }

@@ -91,9 +91,67 @@ sdc_store_rollback_to (SdcStore *store)
 
 char *
 sdc_store_register_system (SdcStore *store, const SdcSystemInfo *info, const SdcPasswordHash *pw,
-                           const char *now, gboolean *created, GError **error)
+                           const char *now, const char *system_id, GError **error)
 {
-  return IFACE (store)->register_system (store, info, pw, now, created, error);
+  return IFACE (store)->register_system (store, info, pw, now, system_id, error);
+}
+
+char *
+sdc_store_partition_key (gboolean is_lpar, gint64 lpar_id, const char *os_uuid)
+{
+  /* The LPAR number is what the HMC knows a partition by and survives a reinstall;
+   * a virtual machine without one is told apart by its OS instance. */
+  if (lpar_id >= 0)
+    return g_strdup_printf ("lpar:%" G_GINT64_FORMAT, lpar_id);
+  if (is_lpar && os_uuid != NULL && os_uuid[0] != '\0')
+    return g_strdup_printf ("os:%s", os_uuid);
+  return g_strdup ("");
+}
+
+gboolean
+sdc_store_find_system (SdcStore *store, const char *machine_type, const char *serial,
+                       const char *partition, char **system_id, gboolean *deactivated, GError **error)
+{
+  return IFACE (store)->find_system (store, machine_type, serial, partition, system_id, deactivated, error);
+}
+
+gboolean
+sdc_store_deactivate_system (SdcStore *store, const char *system_id, const char *now, GError **error)
+{
+  return IFACE (store)->deactivate_system (store, system_id, now, error);
+}
+
+gboolean
+sdc_store_set_contact (SdcStore *store, const char *system_id, const char *contact_json, GError **error)
+{
+  return IFACE (store)->set_contact (store, system_id, contact_json, error);
+}
+
+gboolean
+sdc_store_get_registration (SdcStore *store, const char *uuid, char **registration, char **system_id,
+                            char **state, GError **error)
+{
+  return IFACE (store)->get_registration (store, uuid, registration, system_id, state, error);
+}
+
+gboolean
+sdc_store_add_registration (SdcStore *store, const char *registration, const char *uuid,
+                            const char *system_id, const char *hostname, const char *now, GError **error)
+{
+  return IFACE (store)->add_registration (store, registration, uuid, system_id, hostname, now, error);
+}
+
+gboolean
+sdc_store_set_registration_state (SdcStore *store, const char *registration, const char *from_state,
+                                  const char *to_state, const char *now, GError **error)
+{
+  return IFACE (store)->set_registration_state (store, registration, from_state, to_state, now, error);
+}
+
+JsonArray *
+sdc_store_list_registrations (SdcStore *store, GError **error)
+{
+  return IFACE (store)->list_registrations (store, error);
 }
 
 gboolean

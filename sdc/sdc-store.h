@@ -15,7 +15,7 @@
 G_BEGIN_DECLS
 
 /* Schema version after all migrations (every engine keeps its own list of steps). */
-#define SDC_STORE_SCHEMA_VERSION 3
+#define SDC_STORE_SCHEMA_VERSION 4
 
 typedef struct {
   const char *vendor;
@@ -28,6 +28,10 @@ typedef struct {
   const char *os_version;
   gboolean is_lpar;
   const char *contact_json;
+  gint64 lpar_id;          /* -1: not a partition, or its number is unknown */
+  const char *lpar_name;
+  const char *os_uuid;     /* the OS instance (AIX os_uuid, Linux machine-id) */
+  const char *partition;   /* the partition part of the identity: sdc_store_partition_key() */
 } SdcSystemInfo;
 
 typedef struct {
@@ -75,7 +79,7 @@ struct _SdcStoreInterface {
   gboolean    (*begin)            (SdcStore *store, GError **error);
   char       *(*register_system)  (SdcStore *store, const SdcSystemInfo *info,
                                    const SdcPasswordHash *pw, const char *now,
-                                   gboolean *created, GError **error);
+                                   const char *system_id, GError **error);
   gboolean    (*get_credentials)  (SdcStore *store, const char *system_id, char **salt_hex,
                                    char **hash_hex, guint *iterations, GError **error);
   gboolean    (*get_machine)      (SdcStore *store, const char *system_id, char **machine_type,
@@ -100,6 +104,23 @@ struct _SdcStoreInterface {
                                    GError **error);
   JsonArray  *(*list_systems)     (SdcStore *store, GError **error);
   JsonArray  *(*list_reports)     (SdcStore *store, const char *system_id, GError **error);
+  /* identity per partition, re-registration, deactivation (docs/protocol.md) */
+  gboolean    (*find_system)      (SdcStore *store, const char *machine_type, const char *serial,
+                                   const char *partition, char **system_id, gboolean *deactivated,
+                                   GError **error);
+  gboolean    (*deactivate_system) (SdcStore *store, const char *system_id, const char *now,
+                                    GError **error);
+  gboolean    (*set_contact)      (SdcStore *store, const char *system_id, const char *contact_json,
+                                   GError **error);
+  gboolean    (*get_registration) (SdcStore *store, const char *uuid, char **registration,
+                                   char **system_id, char **state, GError **error);
+  gboolean    (*add_registration) (SdcStore *store, const char *registration, const char *uuid,
+                                   const char *system_id, const char *hostname, const char *now,
+                                   GError **error);
+  gboolean    (*set_registration_state) (SdcStore *store, const char *registration,
+                                         const char *from_state, const char *to_state,
+                                         const char *now, GError **error);
+  JsonArray  *(*list_registrations) (SdcStore *store, GError **error);
 };
 
 /* @location: "postgresql://…" or "postgres://…" (libpq connection URI) for PostgreSQL,
@@ -121,11 +142,43 @@ gboolean    sdc_store_savepoint      (SdcStore *store, GError **error);
 gboolean    sdc_store_release        (SdcStore *store, GError **error);
 void        sdc_store_rollback_to    (SdcStore *store);
 
-/* Same machine (machine_type + serial) keeps its system id; the password is replaced. */
+/* A system is one machine (machine_type + serial) and one partition of it: "lpar:N" for a
+ * partition with a number, "os:<os_uuid>" for a virtual machine known only by its OS
+ * instance, "" for a whole machine. Newly allocated. */
+char       *sdc_store_partition_key   (gboolean is_lpar, gint64 lpar_id, const char *os_uuid);
+
+/* The system registered for that machine and partition: *system_id NULL when none;
+ * *deactivated TRUE when its agent deactivated it. */
+gboolean    sdc_store_find_system     (SdcStore *store, const char *machine_type, const char *serial,
+                                       const char *partition, char **system_id,
+                                       gboolean *deactivated, GError **error);
+/* @system_id NULL: a new system (SDC_ERROR_DUPLICATE when the machine and partition were
+ * registered meanwhile, by another connection). Else that system gets the new password
+ * and description and is active again. Returns the system id. */
 char       *sdc_store_register_system (SdcStore *store, const SdcSystemInfo *info,
                                        const SdcPasswordHash *pw, const char *now,
-                                       gboolean *created, GError **error);
-/* SDC_ERROR_NOT_FOUND for an unknown system id. */
+                                       const char *system_id, GError **error);
+/* From now on the system's credentials are refused (get_credentials: NOT_FOUND). */
+gboolean    sdc_store_deactivate_system (SdcStore *store, const char *system_id, const char *now,
+                                         GError **error);
+gboolean    sdc_store_set_contact     (SdcStore *store, const char *system_id,
+                                       const char *contact_json, GError **error);
+
+/* Registrations waiting for the admin (a re-registration without the current
+ * credentials): keyed by the request's uuid, named by @registration ("REG-…"); states
+ * "pending" -> "approved" (esa-sdc systems approve) -> "done" (credentials issued). */
+gboolean    sdc_store_get_registration (SdcStore *store, const char *uuid, char **registration,
+                                        char **system_id, char **state, GError **error);
+gboolean    sdc_store_add_registration (SdcStore *store, const char *registration,
+                                        const char *uuid, const char *system_id,
+                                        const char *hostname, const char *now, GError **error);
+/* SDC_ERROR_NOT_FOUND unless @registration exists in @from_state. */
+gboolean    sdc_store_set_registration_state (SdcStore *store, const char *registration,
+                                              const char *from_state, const char *to_state,
+                                              const char *now, GError **error);
+JsonArray  *sdc_store_list_registrations (SdcStore *store, GError **error);
+
+/* SDC_ERROR_NOT_FOUND for an unknown (or deactivated) system id. */
 gboolean    sdc_store_get_credentials (SdcStore *store, const char *system_id,
                                        char **salt_hex, char **hash_hex, guint *iterations,
                                        GError **error);

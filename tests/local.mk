@@ -159,3 +159,11 @@ EXTRA_DIST += tests/test-man.sh tests/test-completion.sh
 # Translations: esactl with LANGUAGE=de / ja.
 TESTS += tests/test-i18n.sh
 EXTRA_DIST += tests/test-i18n.sh
+
+# A wall clock set ahead and back (issue 10 item 6): esad under libfaketime.
+check_PROGRAMS += tests/test-clock
+TESTS += tests/test-clock
+tests_test_clock_SOURCES = tests/test-clock.c
+tests_test_clock_CFLAGS = $(ESA_CORE_TEST_CFLAGS)
+tests_test_clock_LDADD = $(ESA_CORE_TEST_LIBS)
+EXTRA_tests_test_clock_DEPENDENCIES = daemon/esad cli/esactl sdc/esa-sdc plugins/heartbeat/heartbeat.la

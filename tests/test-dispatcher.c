@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "esa-engine-private.h"
+#include "esa-schedule-private.h"
 #include "esa-test-util.h"
 #include "esa/esa-error.h"
 
@@ -126,6 +127,8 @@ record_job (EsaJobRun *run, gpointer user_data, GError **error)
     }
   rec->holding = FALSE;
   g_mutex_unlock (&rec->lock);
+  if (g_cancellable_set_error_if_cancelled (esa_job_run_get_cancellable (run), error))
+    return FALSE; /* what a job whose command was killed by a stop returns */
   g_assert_true (esa_job_run_get_context (run) != NULL);
   g_assert_nonnull (esa_job_run_get_cancellable (run));
   if (rec->fail_with != NULL && *rec->fail_with == '\0')
@@ -262,21 +265,30 @@ test_dispatcher_persistence (Fixture *f, gconstpointer user_data)
   free_dispatcher (d);
 }
 
-static void
-test_dispatcher_catch_up (Fixture *f, gconstpointer user_data)
+/* A job "report" that last ran two days ago, due daily an hour ago:
+ * writes its state file and returns the schedule. */
+static char *
+write_missed_daily (Fixture *f)
 {
   g_autoptr (GDateTime) now = g_date_time_new_now_local ();
   g_autoptr (GDateTime) slot = g_date_time_add_hours (now, -1);
   g_autoptr (GDateTime) two_days = g_date_time_add_days (now, -2);
-  g_autofree char *schedule = g_date_time_format (slot, "daily %H:%M");
   g_autofree char *last = g_date_time_format_iso8601 (two_days);
   g_autofree char *state = g_strdup_printf ("{\"report\": {\"last_run\": \"%s\", \"last_result\": \"ok\"}}", last);
+  esa_test_write_file (f->state_file, state, 0600);
+  return g_date_time_format (slot, "daily %H:%M");
+}
+
+static void
+test_dispatcher_catch_up (Fixture *f, gconstpointer user_data)
+{
+  g_autoptr (GDateTime) now = g_date_time_new_now_local ();
+  g_autofree char *schedule = write_missed_daily (f);
   EsaDispatcher *d;
   g_autoptr (JsonNode) holder = NULL;
   g_autoptr (GDateTime) next = NULL;
   JsonObject *o;
 
-  esa_test_write_file (f->state_file, state, 0600);
   d = new_dispatcher (f, "report", schedule);
   esa_dispatcher_start (d);
   /* Down across two slots: one run at start, not two. */
@@ -620,6 +632,236 @@ test_dispatcher_config_reload_race (Fixture *f, gconstpointer user_data)
   g_test_message ("%u reloads during the reads", swaps);
 }
 
+
+static GDateTime *
+next_run_of (EsaDispatcher *d, const char *job)
+{
+  g_autoptr (JsonNode) holder = NULL;
+  JsonObject *o = job_json (d, &holder, job);
+  const char *text = json_object_get_string_member (o, "next_run");
+  g_assert_nonnull (text);
+  return g_date_time_new_from_iso8601 (text, NULL);
+}
+
+static gint64
+failures_of (EsaDispatcher *d, const char *job)
+{
+  g_autoptr (JsonNode) holder = NULL;
+  return json_object_get_int_member (job_json (d, &holder, job), "failures");
+}
+
+static void
+run_and_wait (EsaDispatcher *d, const char *job)
+{
+  RunResult rr = { FALSE, NULL, NULL, d };
+  g_autoptr (GError) error = NULL;
+  g_assert_true (esa_dispatcher_run_now (d, job, NULL, NULL, run_cb, &rr, &error));
+  ESA_TEST_WAIT_UNTIL (rr.done && esa_dispatcher_get_running (d) == 0);
+  g_clear_error (&rr.error);
+  g_free (rr.summary);
+}
+
+/* Seconds from now to @t. */
+static gint64
+secs_until (GDateTime *t)
+{
+  g_autoptr (GDateTime) now = g_date_time_new_now_local ();
+  return g_date_time_difference (t, now) / G_TIME_SPAN_SECOND;
+}
+
+/* A failing job is retried after 1 min, then 2, 4 … (±25 %), not at its
+ * next slot; a success resets it; the count survives a restart and shows in
+ * the status (issue 9 item 6). */
+static void
+test_dispatcher_backoff (Fixture *f, gconstpointer user_data)
+{
+  EsaDispatcher *d = new_dispatcher (f, "collect", "every 1d");
+  g_autoptr (GDateTime) n1 = NULL;
+  g_autoptr (GDateTime) n2 = NULL;
+  g_autoptr (GDateTime) n3 = NULL;
+  g_autoptr (GDateTime) n4 = NULL;
+  g_autoptr (GDateTime) n5 = NULL;
+  g_autoptr (JsonNode) holder = NULL;
+
+  f->rec.fail_with = "disk on fire";
+  esa_dispatcher_start (d); /* never ran: runs at once, fails */
+  ESA_TEST_WAIT_UNTIL (rec_runs (&f->rec) == 1 && esa_dispatcher_get_running (d) == 0);
+  g_assert_cmpint (failures_of (d, "collect"), ==, 1);
+  n1 = next_run_of (d, "collect");
+  g_assert_cmpint (secs_until (n1), >=, 44);
+  g_assert_cmpint (secs_until (n1), <=, 76);
+
+  run_and_wait (d, "collect");
+  g_assert_cmpint (failures_of (d, "collect"), ==, 2);
+  n2 = next_run_of (d, "collect");
+  g_assert_cmpint (secs_until (n2), >=, 89);
+  g_assert_cmpint (secs_until (n2), <=, 151);
+  g_assert_nonnull (strstr (json_object_get_string_member (job_json (d, &holder, "collect"), "last_result"),
+                            "2 failures in a row"));
+
+  run_and_wait (d, "collect");
+  run_and_wait (d, "collect");
+  g_assert_cmpint (failures_of (d, "collect"), ==, 4);
+  n3 = next_run_of (d, "collect");
+  g_assert_cmpint (secs_until (n3), >=, 359);
+  g_assert_cmpint (secs_until (n3), <=, 601);
+  free_dispatcher (d);
+
+  /* Restarted: the count is kept, and the retry is not forgotten. */
+  d = new_dispatcher (f, "collect", "every 1d");
+  esa_dispatcher_start (d);
+  g_assert_cmpint (failures_of (d, "collect"), ==, 4);
+  n4 = next_run_of (d, "collect");
+  g_assert_cmpint (secs_until (n4), <=, 481);
+  g_assert_cmpint (secs_until (n4), >=, 400);
+
+  /* Many failures: capped at an hour (±25 %). */
+  for (guint i = 0; i < 4; i++)
+    run_and_wait (d, "collect");
+  g_assert_cmpint (failures_of (d, "collect"), ==, 8);
+  g_clear_pointer (&n4, g_date_time_unref);
+  n4 = next_run_of (d, "collect");
+  g_assert_cmpint (secs_until (n4), >=, 2699);
+  g_assert_cmpint (secs_until (n4), <=, 4501);
+
+  /* Success: back to the regular slot, count reset. */
+  f->rec.fail_with = NULL;
+  run_and_wait (d, "collect");
+  g_assert_cmpint (failures_of (d, "collect"), ==, 0);
+  n5 = next_run_of (d, "collect");
+  g_assert_cmpint (secs_until (n5), >=, 86000);
+  free_dispatcher (d);
+}
+
+/* Backoff never delays past the regular slot: an "every 90s" job retries
+ * at its slot, not after 2 min. */
+static void
+test_dispatcher_backoff_slot_first (Fixture *f, gconstpointer user_data)
+{
+  EsaDispatcher *d = new_dispatcher (f, "collect", "every 90s");
+  g_autoptr (GDateTime) next = NULL;
+  f->rec.fail_with = "disk on fire";
+  esa_dispatcher_start (d);
+  ESA_TEST_WAIT_UNTIL (rec_runs (&f->rec) == 1 && esa_dispatcher_get_running (d) == 0);
+  for (guint i = 0; i < 3; i++)
+    run_and_wait (d, "collect");
+  g_assert_cmpint (failures_of (d, "collect"), ==, 4);
+  next = next_run_of (d, "collect");
+  g_assert_cmpint (secs_until (next), <=, 91);
+  free_dispatcher (d);
+}
+
+/* A run missed while the agent was down waits its stable per-host splay
+ * offset after start-up, not due at once on every host (issue 9 item 6). */
+static void
+test_dispatcher_catch_up_splay (Fixture *f, gconstpointer user_data)
+{
+  g_autofree char *schedule = write_missed_daily (f);
+  guint64 offset = esa_splay_offset ("test-host/report", 7200);
+  g_autoptr (GDateTime) next = NULL;
+  g_autoptr (GDateTime) next_other = NULL;
+  EsaDispatcher *d;
+  g_autoptr (GError) error = NULL;
+
+  g_assert_cmpuint (offset, >, 2);
+  d = new_dispatcher (f, "report", schedule);
+  g_assert_true (esa_dispatcher_set_splay (d, f->ctx, "report", 7200, &error));
+  esa_dispatcher_start (d);
+  spin (300);
+  g_assert_cmpuint (rec_runs (&f->rec), ==, 0);
+  next = next_run_of (d, "report");
+  g_assert_cmpint (secs_until (next), >=, (gint64) offset - 2);
+  g_assert_cmpint (secs_until (next), <=, (gint64) offset + 1);
+  free_dispatcher (d);
+
+  /* Another host: another offset. */
+  d = esa_dispatcher_new (f->state_file, "other-host");
+  g_assert_true (esa_dispatcher_add_job (d, f->ctx, "report", schedule, 7200, TRUE, record_job, &f->rec, NULL, &error));
+  esa_dispatcher_start (d);
+  next_other = next_run_of (d, "report");
+  g_assert_cmpint (g_date_time_compare (next, next_other), !=, 0);
+  free_dispatcher (d);
+}
+
+
+static guint
+count_files (const char *dir, const char *suffix)
+{
+  g_autoptr (GDir) d = g_dir_open (dir, 0, NULL);
+  const char *name;
+  guint n = 0;
+  while (d != NULL && (name = g_dir_read_name (d)) != NULL)
+    n += g_str_has_suffix (name, suffix);
+  return n;
+}
+
+/* What a crash leaves in <state>/events/ is run at the next start, in order,
+ * with its data, and removed once it ran; files that are not pending runs
+ * are set aside as .bad with a warning naming them (issue 10 item 5). */
+static void
+test_dispatcher_event_records_resumed (Fixture *f, gconstpointer user_data)
+{
+  g_autofree char *events = g_build_filename (f->dir, "events", NULL);
+  g_autofree char *a = g_build_filename (events, "00000000000000000001-a.json", NULL);
+  g_autofree char *b = g_build_filename (events, "00000000000000000002-b.json", NULL);
+  g_autofree char *bad1 = g_build_filename (events, "00000000000000000003-c.json", NULL);
+  g_autofree char *bad2 = g_build_filename (events, "00000000000000000004-d.json", NULL);
+  g_autofree char *other = g_build_filename (events, "00000000000000000005-e.json", NULL);
+  EsaDispatcher *d;
+
+  esa_test_write_file (a, "{\"job\": \"diag\", \"event\": \"disk-error\", \"data\": {\"what\": \"hdisk1\"}}", 0600);
+  esa_test_write_file (b, "{\"job\": \"diag\", \"event\": \"disk-error\", \"data\": {\"what\": \"hdisk2\"}}", 0600);
+  esa_test_write_file (bad1, "{\"job\": \"diag\", \"event\": ", 0600);
+  esa_test_write_file (bad2, "{\"job\": 7, \"event\": \"disk-error\"}", 0600);
+  esa_test_write_file (other, "{\"job\": \"not-loaded\", \"event\": \"x\"}", 0600);
+  d = new_dispatcher (f, "diag", "on-event:disk-error");
+  esa_dispatcher_start (d);
+  ESA_TEST_WAIT_UNTIL (rec_runs (&f->rec) == 2 && esa_dispatcher_get_running (d) == 0);
+  g_assert_cmpstr (g_ptr_array_index (f->rec.events, 0), ==, "disk-error:hdisk1");
+  g_assert_cmpstr (g_ptr_array_index (f->rec.events, 1), ==, "disk-error:hdisk2");
+  g_assert_false (g_file_test (a, G_FILE_TEST_EXISTS));
+  g_assert_false (g_file_test (b, G_FILE_TEST_EXISTS));
+  g_assert_cmpuint (count_files (events, ".bad"), ==, 2);
+  g_assert_true (logged_match ("WARNING: *00000000000000000003-c.json: *set aside as*"));
+  g_assert_true (logged_match ("WARNING: *00000000000000000004-d.json: not a pending event run (expected an object with \"job\" and \"event\" strings)*"));
+  /* a job that is not loaded keeps its run for later */
+  g_assert_true (g_file_test (other, G_FILE_TEST_EXISTS));
+  spin (100);
+  g_assert_cmpuint (rec_runs (&f->rec), ==, 2);
+  free_dispatcher (d);
+}
+
+/* An emitted event is on disk before the run starts, stays while it runs
+ * and when esad stops in the middle (cancelled), and is gone after the run
+ * that finished — the next start runs it exactly then. */
+static void
+test_dispatcher_event_record_lifecycle (Fixture *f, gconstpointer user_data)
+{
+  g_autofree char *events = g_build_filename (f->dir, "events", NULL);
+  EsaDispatcher *d = new_dispatcher (f, "diag", "on-event:disk-error");
+  esa_dispatcher_start (d);
+  f->rec.hold = TRUE;
+  emit (d, "disk-error", "hdisk0");
+  g_assert_cmpuint (count_files (events, ".json"), ==, 1); /* before it even started */
+  ESA_TEST_WAIT_UNTIL (rec_holding (&f->rec));
+  emit (d, "disk-error", "hdisk1"); /* queued behind the running one */
+  g_assert_cmpuint (count_files (events, ".json"), ==, 2);
+  esa_dispatcher_stop (d);
+  rec_release (&f->rec);
+  ESA_TEST_WAIT_UNTIL (esa_dispatcher_get_running (d) == 0);
+  esa_dispatcher_free (d);
+  g_assert_cmpuint (rec_runs (&f->rec), ==, 1);
+  g_assert_cmpuint (count_files (events, ".json"), ==, 2);
+
+  d = new_dispatcher (f, "diag", "on-event:disk-error");
+  esa_dispatcher_start (d);
+  ESA_TEST_WAIT_UNTIL (rec_runs (&f->rec) == 3 && esa_dispatcher_get_running (d) == 0);
+  g_assert_cmpstr (g_ptr_array_index (f->rec.events, 1), ==, "disk-error:hdisk0");
+  g_assert_cmpstr (g_ptr_array_index (f->rec.events, 2), ==, "disk-error:hdisk1");
+  g_assert_cmpuint (count_files (events, ".json"), ==, 0);
+  free_dispatcher (d);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -640,6 +882,11 @@ main (int argc, char **argv)
   ADD ("/dispatcher/fail-without-error", test_dispatcher_fail_without_error);
   ADD ("/dispatcher/config-reload-race", test_dispatcher_config_reload_race);
   ADD ("/dispatcher/stop-wakes-waiters", test_dispatcher_stop_wakes_waiters);
+  ADD ("/dispatcher/backoff", test_dispatcher_backoff);
+  ADD ("/dispatcher/backoff-slot-first", test_dispatcher_backoff_slot_first);
+  ADD ("/dispatcher/catch-up-splay", test_dispatcher_catch_up_splay);
+  ADD ("/dispatcher/event-records-resumed", test_dispatcher_event_records_resumed);
+  ADD ("/dispatcher/event-record-lifecycle", test_dispatcher_event_record_lifecycle);
 #undef ADD
   return g_test_run ();
 }

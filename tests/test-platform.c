@@ -58,6 +58,7 @@ test_platform_aix_p9 (void)
   g_assert_false (p->is_lpar);
   g_assert_cmpint (p->lpar_id, ==, -1);
   g_assert_null (p->lpar_name);
+  g_assert_cmpstr (p->os_uuid, ==, "1b7f3c52-4d1e-4a0b-9a61-00F812344C00");
   g_assert_cmpuint (p->warnings->len, ==, 0);
 }
 
@@ -75,6 +76,7 @@ test_platform_aix_p10_lpar (void)
   g_assert_true (p->is_lpar);
   g_assert_cmpint (p->lpar_id, ==, 5);
   g_assert_cmpstr (p->lpar_name, ==, "lpar05");
+  g_assert_cmpstr (p->os_uuid, ==, "1b7f3c52-4d1e-4a0b-9a61-00C9A1B24C00");
   g_assert_cmpuint (p->warnings->len, ==, 0);
 }
 
@@ -209,6 +211,7 @@ test_platform_linux_power (void)
   g_assert_true (p->is_lpar);
   g_assert_cmpint (p->lpar_id, ==, 3);
   g_assert_cmpstr (p->lpar_name, ==, "lnxlpar3");
+  g_assert_cmpstr (p->os_uuid, ==, "5f1e2d3c4b5a69788796a5b4c3d2e1f0");
   g_assert_cmpuint (p->warnings->len, ==, 0);
 }
 
@@ -300,7 +303,7 @@ test_platform_json (void)
 {
   const char *keys[] = { "os", "os_version", "hostname", "vendor", "machine_type", "model", "serial",
                          "firmware", "system_id", "processor", "is_lpar", "lpar_id", "lpar_name",
-                         "warnings" };
+                         "os_uuid", "warnings" };
   g_autoptr (EsaPlatform) p = detect_aix ("p10-lpar");
   g_autoptr (EsaPlatform) p8 = detect_aix ("p9-standalone");
   g_autoptr (JsonObject) obj = esa_platform_to_json (p);

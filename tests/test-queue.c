@@ -7,6 +7,7 @@
 #include <glib/gstdio.h>
 #include <signal.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "esa-queue.h"
 #include "esa-test-util.h"
@@ -366,9 +367,11 @@ test_queue_recovery (Fixture *f, gconstpointer user_data)
   g_test_expect_message ("esa", G_LOG_LEVEL_WARNING, "spool: *: *; moved to */failed/*.corrupt");
   g_test_expect_message ("esa", G_LOG_LEVEL_WARNING, "spool: *: *; moved to */failed/*.corrupt");
   queue = esa_queue_open (f->spool, &error);
-  g_test_assert_expected_messages ();
   g_assert_no_error (error);
   g_assert_nonnull (queue);
+  /* The reports are read by the index's thread; the quarantine is its work. */
+  esa_queue_wait_ready (queue);
+  g_test_assert_expected_messages ();
 
   /* The two good reports are intact; the bad ones moved aside, not deleted. */
   list = esa_queue_list (queue);
@@ -395,9 +398,109 @@ test_queue_recovery (Fixture *f, gconstpointer user_data)
   g_assert_false (g_file_test (orphan_dir, G_FILE_TEST_EXISTS));
   g_assert_true (g_file_test (tmp, G_FILE_TEST_IS_DIR));
   g_assert_cmpuint (count_entries (tmp), ==, 0);
-  /* Quarantined files are not failed reports to retry. */
+  /* Quarantined files are counted and listed in failed/ with their reason
+   * (issue 10 item 7: they used to be invisible, "0 failed"). */
+  {
+    guint nfailed = 0;
+    g_assert_cmpuint (esa_queue_count (queue, &nfailed), ==, 2);
+    g_assert_cmpuint (nfailed, ==, 3);
+  }
   failed = esa_queue_list_failed (queue);
-  g_assert_cmpuint (failed->len, ==, 0);
+  g_assert_cmpuint (failed->len, ==, 3);
+  for (guint i = 0; i < failed->len; i++)
+    {
+      EsaQueueEntry *e = g_ptr_array_index (failed, i);
+      g_assert_true (e->corrupt);
+      g_assert_true (g_str_has_prefix (e->failed_reason, "spool file corrupt: "));
+      g_test_message ("%s: %s", e->uuid, e->failed_reason);
+      if (g_str_equal (e->uuid, wrong_uuid))
+        g_assert_nonnull (strstr (e->failed_reason, "file name and report uuid differ"));
+    }
+  /* The reason survives a restart. */
+  g_clear_pointer (&queue, esa_queue_free);
+  queue = esa_queue_open (f->spool, &error);
+  g_assert_no_error (error);
+  g_clear_pointer (&failed, g_ptr_array_unref);
+  failed = esa_queue_list_failed (queue);
+  g_assert_cmpuint (failed->len, ==, 3);
+  for (guint i = 0; i < failed->len; i++)
+    g_assert_null (strstr (((EsaQueueEntry *) g_ptr_array_index (failed, i))->failed_reason, "not recorded"));
+}
+
+/* A report file truncated (or otherwise broken) while the queue runs: the
+ * listing and the sender's load do not skip it silently — a warning, the
+ * file in failed/ with its reason, counted; `queue retry` sees it and puts
+ * it back once it is repaired. */
+static void
+test_queue_corrupt_quarantine_retry (Fixture *f, gconstpointer user_data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (EsaQueue) queue = esa_queue_open (f->spool, &error);
+  g_autoptr (EsaReport) r = report_with_attachments (f, "truncated");
+  g_autoptr (EsaReport) other = esa_report_new (ESA_REPORT_KIND_HEARTBEAT, "heartbeat");
+  const char *uuid = esa_report_get_uuid (r);
+  g_autofree char *path = g_strdup_printf ("%s/%s.json", f->spool, uuid);
+  g_autofree char *text = NULL;
+  g_autofree char *half = NULL;
+  g_autoptr (GPtrArray) list = NULL;
+  g_autoptr (GPtrArray) failed = NULL;
+  g_autoptr (EsaReport) loaded = NULL;
+  guint nfailed = 0;
+
+  g_assert_true (esa_queue_enqueue (queue, r, &error));
+  g_assert_true (esa_queue_enqueue (queue, other, &error));
+  g_assert_no_error (error);
+  text = read_file (path);
+  half = g_strndup (text, strlen (text) / 2);
+  esa_test_write_file (path, half, 0600);
+
+  g_test_expect_message ("esa", G_LOG_LEVEL_WARNING, "spool: *.json: *; moved to */failed/*.json.corrupt");
+  list = esa_queue_list (queue);
+  g_test_assert_expected_messages ();
+  g_assert_cmpuint (list->len, ==, 1);
+  g_assert_cmpuint (esa_queue_count (queue, &nfailed), ==, 1);
+  g_assert_cmpuint (nfailed, ==, 1);
+  failed = esa_queue_list_failed (queue);
+  g_assert_cmpuint (failed->len, ==, 1);
+  {
+    EsaQueueEntry *e = g_ptr_array_index (failed, 0);
+    g_assert_cmpstr (e->uuid, ==, uuid);
+    g_assert_true (e->corrupt);
+    g_assert_true (g_str_has_prefix (e->failed_reason, "spool file corrupt: "));
+    g_assert_cmpuint (e->size, >, 0);
+  }
+
+  /* Still broken: retry says so and leaves it. */
+  g_assert_false (esa_queue_retry_failed (queue, uuid, &error));
+  g_assert_error (error, ESA_ERROR, ESA_ERROR_INVALID_DATA);
+  g_assert_nonnull (strstr (error->message, "still corrupt"));
+  g_clear_error (&error);
+  /* Repaired by the admin: retry puts it back, attachments and all. */
+  {
+    g_autofree char *corrupt = g_strdup_printf ("%s/failed/%s.json.corrupt", f->spool, uuid);
+    esa_test_write_file (corrupt, text, 0600);
+  }
+  g_assert_true (esa_queue_retry_failed (queue, uuid, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (esa_queue_count (queue, &nfailed), ==, 2);
+  g_assert_cmpuint (nfailed, ==, 0);
+  loaded = esa_queue_load (queue, uuid, NULL, &error);
+  g_assert_no_error (error);
+  {
+    EsaAttachment *one = g_ptr_array_index (esa_report_get_attachments (loaded), 0);
+    g_autofree char *one_text = read_file (one->path);
+    g_assert_cmpstr (one_text, ==, "first attachment of truncated\n");
+  }
+
+  /* The sender's load finds it broken again: same quarantine, not a silent skip. */
+  esa_test_write_file (path, "{\"report\": {\"uuid\": \"tr", 0600);
+  g_clear_pointer (&loaded, esa_report_unref);
+  g_test_expect_message ("esa", G_LOG_LEVEL_WARNING, "spool: *.json: *; moved to */failed/*.json.corrupt");
+  g_assert_null (esa_queue_load (queue, uuid, NULL, &error));
+  g_test_assert_expected_messages ();
+  g_assert_error (error, ESA_ERROR, ESA_ERROR_INVALID_DATA);
+  g_assert_cmpuint (esa_queue_count (queue, &nfailed), ==, 1);
+  g_assert_cmpuint (nfailed, ==, 1);
 }
 
 static void
@@ -442,13 +545,101 @@ test_queue_corrupt_while_open (Fixture *f, gconstpointer user_data)
       esa_test_write_file (path, bodies[i], 0600);
       list = esa_queue_list (queue);
       g_assert_cmpuint (list->len, >=, 1);
+      /* Refused, and moved aside with a warning (never skipped silently). */
+      g_test_expect_message ("esa", G_LOG_LEVEL_WARNING, "spool: *; moved to */failed/*.json.corrupt");
       r = esa_queue_load (queue, uuid, NULL, &error);
+      g_test_assert_expected_messages ();
       g_assert_null (r);
       g_assert_error (error, ESA_ERROR, ESA_ERROR_INVALID_DATA);
       g_test_message ("%s", error->message);
       g_clear_error (&error);
-      g_unlink (path);
+      g_assert_false (g_file_test (path, G_FILE_TEST_EXISTS));
     }
+}
+
+/* Issue 9 item 2: symlinks planted where the spool writes or deletes never
+ * redirect the operation: the link itself goes, its target is untouched. */
+static void
+test_queue_symlinks (Fixture *f, gconstpointer user_data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (EsaQueue) queue = NULL;
+  g_autofree char *victim = g_build_filename (f->dir, "victim", NULL);
+  g_autofree char *victim_file = g_build_filename (victim, "keep.txt", NULL);
+  g_autofree char *victim2 = g_build_filename (f->dir, "victim2", NULL);
+  g_autofree char *tmp = g_build_filename (f->spool, "tmp", NULL);
+  g_autofree char *orphan_uuid = g_uuid_string_random ();
+  g_autofree char *orphan = g_strdup_printf ("%s/%s.d", f->spool, orphan_uuid);
+  g_autoptr (EsaReport) r = report_with_attachments (f, "planted-tmp");
+  g_autoptr (EsaReport) r2 = report_with_attachments (f, "planted-remove");
+  g_autoptr (EsaReport) r3 = report_with_attachments (f, "planted-fail");
+  g_autofree char *planted_tmp = NULL;
+  g_autofree char *r2_att = NULL;
+  g_autofree char *r3_failed_att = NULL;
+
+  esa_test_write_file (victim_file, "not esad's to delete", 0600);
+  g_assert_cmpint (g_mkdir (victim2, 0700), ==, 0);
+  queue = esa_queue_open (f->spool, &error);
+  g_assert_no_error (error);
+  g_clear_pointer (&queue, esa_queue_free);
+
+  /* At open: tmp/ is emptied and orphan folders removed — here both links. */
+  esa_test_rmtree (tmp);
+  g_assert_cmpint (symlink (victim, tmp), ==, 0);
+  g_assert_cmpint (symlink (victim, orphan), ==, 0);
+  queue = esa_queue_open (f->spool, &error);
+  g_assert_no_error (error);
+  g_assert_true (g_file_test (victim_file, G_FILE_TEST_IS_REGULAR));
+  g_assert_false (g_file_test (orphan, G_FILE_TEST_EXISTS));
+  g_assert_false (g_file_test (tmp, G_FILE_TEST_IS_SYMLINK));
+
+  /* Enqueue: a link where the attachments are copied first. */
+  planted_tmp = g_strdup_printf ("%s/%s.d", tmp, esa_report_get_uuid (r));
+  g_assert_cmpint (symlink (victim2, planted_tmp), ==, 0);
+  g_assert_true (esa_queue_enqueue (queue, r, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (count_entries (victim2), ==, 0);
+
+  /* Remove: its attachment folder swapped for a link. */
+  g_assert_true (esa_queue_enqueue (queue, r2, &error));
+  r2_att = g_strdup_printf ("%s/%s.d", f->spool, esa_report_get_uuid (r2));
+  esa_test_rmtree (r2_att);
+  g_assert_cmpint (symlink (victim, r2_att), ==, 0);
+  g_assert_true (esa_queue_remove (queue, esa_report_get_uuid (r2), &error));
+  g_assert_no_error (error);
+  g_assert_true (g_file_test (victim_file, G_FILE_TEST_IS_REGULAR));
+  g_assert_false (g_file_test (r2_att, G_FILE_TEST_EXISTS));
+
+  /* Fail: a link waiting in failed/ where the folder moves to. */
+  g_assert_true (esa_queue_enqueue (queue, r3, &error));
+  r3_failed_att = g_strdup_printf ("%s/failed/%s.d", f->spool, esa_report_get_uuid (r3));
+  g_assert_cmpint (symlink (victim, r3_failed_att), ==, 0);
+  g_assert_true (esa_queue_fail (queue, esa_report_get_uuid (r3), "SDC: 422", &error));
+  g_assert_no_error (error);
+  g_assert_true (g_file_test (victim_file, G_FILE_TEST_IS_REGULAR));
+  g_assert_cmpuint (count_entries (victim), ==, 1);
+  g_assert_true (g_file_test (r3_failed_att, G_FILE_TEST_IS_DIR));
+  g_assert_false (g_file_test (r3_failed_att, G_FILE_TEST_IS_SYMLINK));
+
+  /* A report file swapped for a link is not read through it. */
+  {
+    g_autofree char *json = g_strdup_printf ("%s/%s.json", f->spool, esa_report_get_uuid (r));
+    g_autofree char *elsewhere = g_build_filename (f->dir, "elsewhere.json", NULL);
+    g_assert_cmpint (g_rename (json, elsewhere), ==, 0);
+    g_autofree char *text = read_file (elsewhere);
+    g_assert_cmpint (symlink (elsewhere, json), ==, 0);
+    g_test_expect_message ("esa", G_LOG_LEVEL_WARNING, "spool: *.json: *symbolic links*; moved to */failed/*.json.corrupt");
+    g_assert_null (esa_queue_load (queue, esa_report_get_uuid (r), NULL, &error));
+    g_test_assert_expected_messages ();
+    g_assert_error (error, ESA_ERROR, ESA_ERROR_INVALID_DATA);
+    g_test_message ("%s", error->message);
+    g_clear_error (&error);
+    /* The link was moved aside, its target left as it was. */
+    {
+      g_autofree char *after = read_file (elsewhere);
+      g_assert_cmpstr (after, ==, text);
+    }
+  }
 }
 
 typedef struct {
@@ -648,6 +839,8 @@ main (int argc, char **argv)
   ADD ("/queue/recovery", test_queue_recovery);
   ADD ("/queue/stray-file", test_queue_stray_file);
   ADD ("/queue/corrupt-while-open", test_queue_corrupt_while_open);
+  ADD ("/queue/corrupt-quarantine-retry", test_queue_corrupt_quarantine_retry);
+  ADD ("/queue/symlinks", test_queue_symlinks);
   ADD ("/queue/threads", test_queue_threads);
   ADD ("/queue/kill9", test_queue_kill9);
 #undef ADD

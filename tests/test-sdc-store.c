@@ -106,11 +106,16 @@ register_one (SdcStore *store, const char *serial, const char *password, gboolea
 {
   g_autoptr (GError) error = NULL;
   g_autoptr (SdcPasswordHash) pw = sdc_auth_hash_password (password, &error);
-  SdcSystemInfo info = { .vendor = "IBM", .machine_type = "9009", .serial = serial, .hostname = "h" };
+  SdcSystemInfo info = { .vendor = "IBM", .machine_type = "9009", .serial = serial, .hostname = "h",
+                         .lpar_id = -1, .partition = "" };
+  g_autofree char *existing = NULL;
+  gboolean deactivated = FALSE;
   char *id;
   g_assert_no_error (error);
-  id = sdc_store_register_system (store, &info, pw, "2026-11-25T09:00:00Z", created, &error);
+  g_assert_true (sdc_store_find_system (store, "9009", serial, "", &existing, &deactivated, &error));
+  id = sdc_store_register_system (store, &info, pw, "2026-11-25T09:00:00Z", existing, &error);
   g_assert_no_error (error);
+  *created = existing == NULL;
   return id;
 }
 
@@ -468,7 +473,112 @@ test_store_group_commit (Fixture *f, gconstpointer data)
   g_main_loop_unref (st.loop);
 }
 
-/* SQLite only: a version-2 database (as an older esa-sdc left it) is upgraded in place. */
+/* A system per machine *and partition* (schema 4): two LPARs of one frame are two
+ * systems; deactivation refuses the credentials; pending registrations. */
+static void
+test_store_partitions (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (SdcStore) store = NULL;
+  g_autoptr (SdcPasswordHash) pw = sdc_auth_hash_password ("pw", NULL);
+  g_autofree char *lpar5 = NULL;
+  g_autofree char *lpar6 = NULL;
+  g_autofree char *found = NULL;
+  g_autofree char *salt = NULL;
+  g_autofree char *hash = NULL;
+  g_autofree char *reg = NULL;
+  g_autofree char *reg_sys = NULL;
+  g_autofree char *state = NULL;
+  g_autoptr (JsonArray) list = NULL;
+  g_autofree char *k5 = sdc_store_partition_key (TRUE, 5, "uuid-5");
+  g_autofree char *k6 = sdc_store_partition_key (TRUE, 6, "uuid-6");
+  g_autofree char *kvm = sdc_store_partition_key (TRUE, -1, "machine-id");
+  g_autofree char *kwhole = sdc_store_partition_key (FALSE, -1, "machine-id");
+  SdcSystemInfo info = { .vendor = "IBM", .machine_type = "9105", .serial = "78A1B2C", .hostname = "lpar05",
+                         .is_lpar = TRUE, .lpar_id = 5, .lpar_name = "lpar05", .os_uuid = "uuid-5" };
+  gboolean deactivated = TRUE;
+  guint iterations;
+
+  if (f->location == NULL)
+    return;
+  g_assert_cmpstr (k5, ==, "lpar:5");
+  g_assert_cmpstr (kvm, ==, "os:machine-id");
+  g_assert_cmpstr (kwhole, ==, "");
+  store = open_store (f);
+  info.partition = k5;
+  lpar5 = sdc_store_register_system (store, &info, pw, "2026-11-25T09:00:00Z", NULL, &error);
+  g_assert_no_error (error);
+  /* the same partition again as a new system: refused, the first keeps its row */
+  g_assert_null (sdc_store_register_system (store, &info, pw, "2026-11-25T09:00:00Z", NULL, &error));
+  g_assert_error (error, SDC_ERROR, SDC_ERROR_DUPLICATE);
+  g_clear_error (&error);
+  info.partition = k6;
+  info.lpar_id = 6;
+  info.lpar_name = "lpar06";
+  info.hostname = "lpar06";
+  lpar6 = sdc_store_register_system (store, &info, pw, "2026-11-25T09:00:00Z", NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (lpar5, !=, lpar6);
+  g_assert_true (sdc_store_find_system (store, "9105", "78A1B2C", "lpar:5", &found, &deactivated, &error));
+  g_assert_cmpstr (found, ==, lpar5);
+  g_assert_false (deactivated);
+  g_clear_pointer (&found, g_free);
+  g_assert_true (sdc_store_find_system (store, "9105", "78A1B2C", "", &found, &deactivated, &error));
+  g_assert_null (found);
+  /* the listing still shows the frame, and which partition */
+  list = sdc_store_list_systems (store, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (json_array_get_length (list), ==, 2);
+  for (guint i = 0; i < 2; i++)
+    {
+      JsonObject *o = json_array_get_object_element (list, i);
+      gboolean first = g_str_equal (json_object_get_string_member (o, "system_id"), lpar5);
+      g_assert_cmpstr (json_object_get_string_member (o, "serial"), ==, "78A1B2C");
+      g_assert_cmpint (json_object_get_int_member (o, "lpar_id"), ==, first ? 5 : 6);
+      g_assert_cmpstr (json_object_get_string_member (o, "lpar_name"), ==, first ? "lpar05" : "lpar06");
+      g_assert_cmpstr (json_object_get_string_member (o, "partition"), ==, first ? "lpar:5" : "lpar:6");
+    }
+  g_clear_pointer (&list, json_array_unref);
+
+  /* contact */
+  g_assert_true (sdc_store_set_contact (store, lpar5, "{\"name\":\"Grace\"}", &error));
+  g_assert_false (sdc_store_set_contact (store, "ESA-0000000000000000", "{}", &error));
+  g_assert_error (error, SDC_ERROR, SDC_ERROR_NOT_FOUND);
+  g_clear_error (&error);
+
+  /* pending registration: pending -> approved -> done, each once */
+  g_assert_true (sdc_store_get_registration (store, "u-1", &reg, &reg_sys, &state, &error));
+  g_assert_null (reg);
+  g_assert_true (sdc_store_add_registration (store, "REG-1", "u-1", lpar5, "stranger", "2026-11-25T09:00:00Z", &error));
+  g_assert_true (sdc_store_get_registration (store, "u-1", &reg, &reg_sys, &state, &error));
+  g_assert_cmpstr (reg, ==, "REG-1");
+  g_assert_cmpstr (reg_sys, ==, lpar5);
+  g_assert_cmpstr (state, ==, "pending");
+  g_assert_true (sdc_store_set_registration_state (store, "REG-1", "pending", "approved", "2026-11-25T09:01:00Z", &error));
+  g_assert_false (sdc_store_set_registration_state (store, "REG-1", "pending", "approved", "2026-11-25T09:01:00Z", &error));
+  g_assert_error (error, SDC_ERROR, SDC_ERROR_NOT_FOUND);
+  g_clear_error (&error);
+  list = sdc_store_list_registrations (store, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (json_array_get_length (list), ==, 1);
+  g_assert_cmpstr (json_object_get_string_member (json_array_get_object_element (list, 0), "state"), ==, "approved");
+
+  /* deactivated: its credentials are refused; registering again reactivates it */
+  g_assert_true (sdc_store_deactivate_system (store, lpar6, "2026-11-25T10:00:00Z", &error));
+  g_assert_false (sdc_store_get_credentials (store, lpar6, &salt, &hash, &iterations, &error));
+  g_assert_error (error, SDC_ERROR, SDC_ERROR_NOT_FOUND);
+  g_clear_error (&error);
+  g_clear_pointer (&found, g_free);
+  g_assert_true (sdc_store_find_system (store, "9105", "78A1B2C", "lpar:6", &found, &deactivated, &error));
+  g_assert_cmpstr (found, ==, lpar6);
+  g_assert_true (deactivated);
+  g_free (sdc_store_register_system (store, &info, pw, "2026-11-25T11:00:00Z", lpar6, &error));
+  g_assert_no_error (error);
+  g_assert_true (sdc_store_get_credentials (store, lpar6, &salt, &hash, &iterations, &error));
+}
+
+/* SQLite only: a version-1 database (as an older esa-sdc left it, one system per
+ * machine) is upgraded in place; its systems and reports stay. */
 static void
 test_sqlite_upgrade (void)
 {
@@ -481,14 +591,45 @@ test_sqlite_upgrade (void)
     g_assert_no_error (error);
     id = register_one (store, "SER1", "pw", &created);
   }
-  sqlite_exec_raw (path, "DROP TABLE settings; DROP INDEX reports_by_system; PRAGMA user_version = 1;");
+  /* back to the schema of version 1 */
+  sqlite_exec_raw (path,
+                   "DROP TABLE registrations;"
+                   "CREATE TABLE s1 (system_id TEXT PRIMARY KEY,"
+                   "  pw_hash TEXT NOT NULL, pw_salt TEXT NOT NULL, pw_iterations INTEGER NOT NULL,"
+                   "  platform_id TEXT, vendor TEXT NOT NULL, machine_type TEXT NOT NULL, model TEXT,"
+                   "  serial TEXT NOT NULL, hostname TEXT NOT NULL, os TEXT, os_version TEXT,"
+                   "  is_lpar INTEGER NOT NULL DEFAULT 0, contact TEXT, registered TEXT NOT NULL, last_seen TEXT,"
+                   "  UNIQUE (machine_type, serial));"
+                   "INSERT INTO s1 SELECT system_id, pw_hash, pw_salt, pw_iterations, platform_id, vendor,"
+                   "  machine_type, model, serial, hostname, os, os_version, is_lpar, contact, registered,"
+                   "  last_seen FROM systems;"
+                   "DROP TABLE systems; ALTER TABLE s1 RENAME TO systems;"
+                   "INSERT INTO reports (uuid, system_id, kind, received, body, answer)"
+                   "  SELECT '0b7e8c1e-5f4a-4c1e-9a4e-1d2c3b4a5f61', system_id, 'heartbeat', 'now', '{}', '{}'"
+                   "  FROM systems;"
+                   "DROP TABLE settings; DROP INDEX reports_by_system; PRAGMA user_version = 1;");
   {
     g_autoptr (SdcStore) store = sdc_store_open (path, &error);
+    g_autoptr (SdcPasswordHash) pw = sdc_auth_hash_password ("pw", NULL);
+    g_autoptr (JsonArray) reports = NULL;
     g_autofree char *v = NULL;
+    g_autofree char *salt = NULL;
+    g_autofree char *hash = NULL;
+    g_autofree char *lpar = NULL;
+    guint iterations;
+    SdcSystemInfo info = { .vendor = "IBM", .machine_type = "9009", .serial = "SER1", .hostname = "h2",
+                           .is_lpar = TRUE, .lpar_id = 2, .partition = "lpar:2" };
     g_assert_no_error (error);
     g_assert_cmpint (sdc_store_schema_version (store), ==, SDC_STORE_SCHEMA_VERSION);
     v = sdc_store_get_setting (store, "x", "y", &error);
     g_assert_cmpstr (v, ==, "y");
+    g_assert_true (sdc_store_get_credentials (store, id, &salt, &hash, &iterations, &error));
+    reports = sdc_store_list_reports (store, id, &error);
+    g_assert_cmpuint (json_array_get_length (reports), ==, 1);
+    /* another partition of the same machine is a system of its own now */
+    lpar = sdc_store_register_system (store, &info, pw, "2026-11-25T09:00:00Z", NULL, &error);
+    g_assert_no_error (error);
+    g_assert_cmpstr (lpar, !=, id);
   }
 }
 
@@ -685,6 +826,7 @@ main (int argc, char **argv)
         { "settings", test_store_settings },
         { "concurrent-duplicates", test_store_concurrent_duplicates },
         { "group-commit", test_store_group_commit },
+        { "partitions", test_store_partitions },
       };
       for (guint j = 0; j < G_N_ELEMENTS (suite); j++)
         {

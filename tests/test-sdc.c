@@ -8,6 +8,7 @@
 #include <json-glib/json-glib.h>
 #include <libsoup/soup.h>
 #include <stdlib.h>
+#include <stdarg.h>
 #include <string.h>
 
 #include "esa-test-util.h"
@@ -230,18 +231,25 @@ register_json (const char *machine_type, const char *serial)
                           uuid, machine_type, serial, serial);
 }
 
+/* Registers; @proof (the system's current credentials) when it is registered already. */
 static void
-sdc_register (Sdc *sdc, Creds *c, const char *machine_type, const char *serial)
+sdc_register_as (Sdc *sdc, Creds *c, const char *machine_type, const char *serial, const Creds *proof)
 {
   g_auto (Reply) r = { 0 };
   g_autofree char *json = register_json (machine_type, serial);
-  sdc_post (sdc, &r, "/esa/v1/register", NULL, NULL, json);
+  sdc_post (sdc, &r, "/esa/v1/register", proof ? proof->id : NULL, proof ? proof->password : NULL, json);
   g_assert_cmpuint (r.status, ==, 201);
   c->id = g_strdup (json_object_get_string_member (r.json, "system_id"));
   c->password = g_strdup (json_object_get_string_member (r.json, "password"));
   g_assert_true (g_str_has_prefix (c->id, "ESA-"));
   g_assert_cmpuint (strlen (c->id), ==, 20);
   g_assert_cmpuint (strlen (c->password), ==, 32);
+}
+
+static void
+sdc_register (Sdc *sdc, Creds *c, const char *machine_type, const char *serial)
+{
+  sdc_register_as (sdc, c, machine_type, serial, NULL);
 }
 
 static char *
@@ -403,8 +411,9 @@ test_register (void)
     dt = g_date_time_new_from_iso8601 (json_object_get_string_member (r.json, "last_seen"), NULL);
     g_assert_nonnull (dt);
   }
-  /* the same machine again: same system id, new password, the old one stops working */
-  sdc_register (&main_sdc, &again, "9009", "REG00001");
+  /* the same machine again, proving its credentials: same system id, new password,
+   * the old one stops working */
+  sdc_register_as (&main_sdc, &again, "9009", "REG00001", &c);
   g_assert_cmpstr (again.id, ==, c.id);
   g_assert_cmpstr (again.password, !=, c.password);
   {
@@ -792,6 +801,12 @@ test_malformed (void)
     { "/esa/v1/register", "{\"version\":1,\"uuid\":\"@U\",\"vendor\":\"IBM\",\"machine_type\":\"9009\",\"serial\":\"a;b=c\",\"hostname\":\"h\"}", 400, "invalid_field", "serial" },
     { "/esa/v1/register", "{\"version\":1,\"uuid\":\"@U\",\"vendor\":\"IBM\",\"machine_type\":\"9009\",\"serial\":\"X\",\"hostname\":\"h\",\"is_lpar\":\"no\"}", 400, "invalid_field", "is_lpar: expected boolean" },
     { "/esa/v1/register", "{\"version\":1,\"uuid\":\"@U\",\"vendor\":\"IBM\",\"machine_type\":\"9009\",\"serial\":\"X\",\"hostname\":\"h\",\"contact\":{\"email\":[]}}", 400, "invalid_field", "contact.email" },
+    { "/esa/v1/register", "{\"version\":1,\"uuid\":\"@U\",\"vendor\":\"IBM\",\"machine_type\":\"9009\",\"serial\":\"X\",\"hostname\":\"h\",\"lpar_id\":\"5\"}", 400, "invalid_field", "lpar_id: expected integer" },
+    { "/esa/v1/register", "{\"version\":1,\"uuid\":\"@U\",\"vendor\":\"IBM\",\"machine_type\":\"9009\",\"serial\":\"X\",\"hostname\":\"h\",\"lpar_id\":-7}", 400, "invalid_field", "lpar_id: -7" },
+    { "/esa/v1/register", "{\"version\":1,\"uuid\":\"@U\",\"vendor\":\"IBM\",\"machine_type\":\"9009\",\"serial\":\"X\",\"hostname\":\"h\",\"lpar_name\":[]}", 400, "invalid_field", "lpar_name" },
+    { "/esa/v1/register", "{\"version\":1,\"uuid\":\"@U\",\"vendor\":\"IBM\",\"machine_type\":\"9009\",\"serial\":\"X\",\"hostname\":\"h\",\"os_uuid\":\"a b;c\"}", 400, "invalid_field", "os_uuid" },
+    { "/esa/v1/contact", "{\"version\":1}", 400, "invalid_field", "contact: required" },
+    { "/esa/v1/contact", "{\"version\":1,\"contact\":\"Ada\"}", 400, "invalid_field", "contact" },
     { "/esa/v1/uak", "{\"version\":1,\"uuid\":\"@U\",\"machine_type\":\"9009\",\"serial\":\"MAL00001\",\"current_expiry\":\"2026-12-01\"}", 400, "invalid_field", "current_expiry" },
     { "/esa/v1/uak", "{\"version\":1,\"uuid\":\"@U\",\"machine_type\":\"9009\",\"serial\":\"MAL00001\",\"current_expiry\":\"99991231\"}", 400, "invalid_field", "current_expiry" },
     { "/esa/v1/uak", "{\"version\":1,\"uuid\":\"@U\",\"machine_type\":\"9009\",\"serial\":\"OTHER\"}", 400, "invalid_field", "serial" },
@@ -1031,7 +1046,7 @@ test_credential_cache (void)
       heartbeat_as (&main_sdc, &r, first.id, first.password);
       g_assert_cmpuint (r.status, ==, 200);
     }
-  sdc_register (&main_sdc, &second, "9009", "CACHE0001");
+  sdc_register_as (&main_sdc, &second, "9009", "CACHE0001", &first);
   g_assert_cmpstr (second.id, ==, first.id);
   {
     g_auto (Reply) r = { 0 };
@@ -1349,6 +1364,181 @@ test_stale_parts_removed (void)
   esa_test_rmtree (tmp);
 }
 
+static char *
+register_partition_json (const char *uuid, const char *serial, int lpar_id, const char *os_uuid)
+{
+  return g_strdup_printf ("{\"version\":1,\"uuid\":\"%s\",\"vendor\":\"IBM\",\"machine_type\":\"9105\","
+                          "\"serial\":\"%s\",\"hostname\":\"lpar%02d\",\"is_lpar\":true,\"lpar_id\":%d,"
+                          "\"lpar_name\":\"lpar%02d\",\"os_uuid\":\"%s\"}",
+                          uuid, serial, lpar_id, lpar_id, lpar_id, os_uuid);
+}
+
+static void
+register_partition (Creds *c, const char *serial, int lpar_id, const char *os_uuid)
+{
+  g_auto (Reply) r = { 0 };
+  g_autofree char *uuid = g_uuid_string_random ();
+  g_autofree char *json = register_partition_json (uuid, serial, lpar_id, os_uuid);
+  sdc_post (&main_sdc, &r, "/esa/v1/register", NULL, NULL, json);
+  g_assert_cmpuint (r.status, ==, 201);
+  c->id = g_strdup (json_object_get_string_member (r.json, "system_id"));
+  c->password = g_strdup (json_object_get_string_member (r.json, "password"));
+}
+
+static int
+run_sdc (char **out, ...)
+{
+  g_autofree char *bin = esa_test_build_path ("sdc/esa-sdc");
+  g_autoptr (GPtrArray) argv = g_ptr_array_new ();
+  g_autofree char *err = NULL;
+  va_list ap;
+  int rc;
+  g_ptr_array_add (argv, bin);
+  va_start (ap, out);
+  for (const char *a = va_arg (ap, const char *); a != NULL; a = va_arg (ap, const char *))
+    g_ptr_array_add (argv, (gpointer) a);
+  va_end (ap);
+  g_ptr_array_add (argv, NULL);
+  rc = esa_test_run ((const char *const *) argv->pdata, out, &err);
+  if (rc != 0)
+    g_test_message ("esa-sdc: %s", err);
+  return rc;
+}
+
+/* Two LPARs of one frame are two systems: both registered, both deliver. */
+static void
+test_register_partitions (void)
+{
+  g_auto (Creds) a = { 0 };
+  g_auto (Creds) b = { 0 };
+  g_autofree char *out = NULL;
+  register_partition (&a, "PART0001", 5, "os-uuid-5");
+  register_partition (&b, "PART0001", 6, "os-uuid-6");
+  g_assert_cmpstr (a.id, !=, b.id);
+  for (guint i = 0; i < 2; i++)
+    {
+      g_auto (Reply) r = { 0 };
+      heartbeat_as (&main_sdc, &r, i == 0 ? a.id : b.id, i == 0 ? a.password : b.password);
+      g_assert_cmpuint (r.status, ==, 200);
+    }
+  /* the listing shows the frame (machine and serial) and the partition */
+  g_assert_cmpint (run_sdc (&out, "systems", "--dir", main_sdc.dir, NULL), ==, 0);
+  g_assert_nonnull (strstr (out, "5 lpar05"));
+  g_assert_nonnull (strstr (out, "6 lpar06"));
+}
+
+/* Re-registering an existing system without its credentials is not a takeover: the
+ * stranger waits for the admin (202), the real agent keeps working; once the admin
+ * approves, the same request gets the credentials, once. */
+static void
+test_register_stranger (void)
+{
+  g_auto (Creds) real = { 0 };
+  g_autofree char *uuid = g_uuid_string_random ();
+  g_autofree char *json = NULL;
+  g_autofree char *registration = NULL;
+  g_autofree char *out = NULL;
+  register_partition (&real, "STRG0001", 3, "os-uuid-3");
+  json = register_partition_json (uuid, "STRG0001", 3, "os-uuid-3");
+  {
+    g_auto (Reply) r = { 0 };
+    sdc_post (&main_sdc, &r, "/esa/v1/register", NULL, NULL, json);
+    g_assert_cmpuint (r.status, ==, 202);
+    g_assert_cmpstr (json_object_get_string_member (r.json, "status"), ==, "pending");
+    g_assert_false (json_object_has_member (r.json, "password"));
+    registration = g_strdup (json_object_get_string_member (r.json, "registration"));
+    g_assert_true (g_str_has_prefix (registration, "REG-"));
+  }
+  /* wrong credentials are refused outright */
+  {
+    g_auto (Reply) r = { 0 };
+    g_autofree char *u2 = g_uuid_string_random ();
+    g_autofree char *j2 = register_partition_json (u2, "STRG0001", 3, "os-uuid-3");
+    sdc_post (&main_sdc, &r, "/esa/v1/register", real.id, "not-the-password", j2);
+    assert_error (&r, 401, "unauthorized", NULL);
+  }
+  /* the real agent still works, and a retry of the stranger still waits */
+  {
+    g_auto (Reply) r = { 0 };
+    heartbeat_as (&main_sdc, &r, real.id, real.password);
+    g_assert_cmpuint (r.status, ==, 200);
+  }
+  {
+    g_auto (Reply) r = { 0 };
+    sdc_post (&main_sdc, &r, "/esa/v1/register", NULL, NULL, json);
+    g_assert_cmpuint (r.status, ==, 202);
+    g_assert_cmpstr (json_object_get_string_member (r.json, "registration"), ==, registration);
+  }
+  g_assert_cmpint (run_sdc (&out, "systems", "pending", "--dir", main_sdc.dir, NULL), ==, 0);
+  g_assert_nonnull (strstr (out, registration));
+  g_assert_cmpint (run_sdc (NULL, "systems", "approve", "REG-0000000000000000", "--dir", main_sdc.dir, NULL), !=, 0);
+  g_assert_cmpint (run_sdc (NULL, "systems", "approve", registration, "--dir", main_sdc.dir, NULL), ==, 0);
+  {
+    g_auto (Reply) r = { 0 };
+    sdc_post (&main_sdc, &r, "/esa/v1/register", NULL, NULL, json);
+    g_assert_cmpuint (r.status, ==, 201);
+    g_assert_cmpstr (json_object_get_string_member (r.json, "system_id"), ==, real.id);
+  }
+  /* approved once: the same request cannot collect a second password */
+  {
+    g_auto (Reply) r = { 0 };
+    sdc_post (&main_sdc, &r, "/esa/v1/register", NULL, NULL, json);
+    assert_error (&r, 409, "duplicate", registration);
+  }
+}
+
+/* Contact and deactivation: authenticated, no re-registration; a deactivated system's
+ * credentials are refused at once (also when remembered by the auth cache). */
+static void
+test_contact_deactivate (void)
+{
+  g_auto (Creds) c = { 0 };
+  g_autofree char *out = NULL;
+  register_partition (&c, "DEAC0001", 2, "os-uuid-2");
+  {
+    g_auto (Reply) r = { 0 };
+    sdc_post (&main_sdc, &r, "/esa/v1/contact", NULL, NULL,
+              "{\"version\":1,\"contact\":{\"name\":\"Grace\",\"email\":\"grace@example.com\"}}");
+    assert_error (&r, 401, "unauthorized", NULL);
+  }
+  {
+    g_auto (Reply) r = { 0 };
+    sdc_post (&main_sdc, &r, "/esa/v1/contact", c.id, c.password, "{\"version\":1,\"contact\":{\"name\":7}}");
+    assert_error (&r, 400, "invalid_field", "contact.name");
+  }
+  {
+    g_auto (Reply) r = { 0 };
+    sdc_post (&main_sdc, &r, "/esa/v1/contact", c.id, c.password,
+              "{\"version\":1,\"contact\":{\"name\":\"Grace\",\"email\":\"grace@example.com\"}}");
+    g_assert_cmpuint (r.status, ==, 200);
+    g_assert_cmpstr (json_object_get_string_member (r.json, "status"), ==, "stored");
+  }
+  g_assert_cmpint (run_sdc (&out, "systems", "--dir", main_sdc.dir, "--json", NULL), ==, 0);
+  g_assert_nonnull (strstr (out, "grace@example.com"));
+  {
+    g_auto (Reply) r = { 0 };
+    heartbeat_as (&main_sdc, &r, c.id, c.password); /* now in the auth cache */
+    g_assert_cmpuint (r.status, ==, 200);
+  }
+  {
+    g_auto (Reply) r = { 0 };
+    sdc_post (&main_sdc, &r, "/esa/v1/deactivate", c.id, c.password, "{\"version\":1}");
+    g_assert_cmpuint (r.status, ==, 200);
+    g_assert_cmpstr (json_object_get_string_member (r.json, "status"), ==, "deactivated");
+  }
+  {
+    g_auto (Reply) r = { 0 };
+    heartbeat_as (&main_sdc, &r, c.id, c.password);
+    assert_error (&r, 401, "unauthorized", NULL);
+  }
+  /* a deactivated system may be activated again, without the old credentials */
+  {
+    g_auto (Creds) again = { 0 };
+    register_partition (&again, "DEAC0001", 2, "os-uuid-2");
+    g_assert_cmpstr (again.id, ==, c.id);
+  }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -1360,6 +1550,9 @@ main (int argc, char **argv)
   g_test_add_func ("/sdc/config", test_config);
   g_test_add_func ("/sdc/http-refuses-uploads", test_http_refuses_uploads);
   g_test_add_func ("/sdc/register", test_register);
+  g_test_add_func ("/sdc/register-partitions", test_register_partitions);
+  g_test_add_func ("/sdc/register-stranger", test_register_stranger);
+  g_test_add_func ("/sdc/contact-deactivate", test_contact_deactivate);
   g_test_add_func ("/sdc/reports-stored", test_reports_stored);
   g_test_add_func ("/sdc/exactly-once", test_exactly_once);
   g_test_add_func ("/sdc/attachment", test_attachment);

@@ -11,6 +11,7 @@
 
 #include <gio/gunixsocketaddress.h>
 #include <glib/gstdio.h>
+#include <signal.h>
 #include <string.h>
 
 static EtWorld *
@@ -246,6 +247,83 @@ linux_world (const char *extra_conf, guint journal_bytes, char **tmp_out)
   return w;
 }
 
+
+static guint
+count_kind (EtWorld *w, const char *kind)
+{
+  g_autoptr (JsonNode) reports = et_sdc_reports (w);
+  JsonArray *a = json_node_get_array (reports);
+  guint n = 0;
+  for (guint i = 0; i < json_array_get_length (a); i++)
+    n += g_strcmp0 (json_object_get_string_member (json_array_get_object_element (a, i), "kind"), kind) == 0;
+  return n;
+}
+
+/* esad is killed (SIGKILL) while snap collects for a reported problem: the
+ * pending run was written to <state>/events/ when the event was emitted, so
+ * the restarted esad runs it and the extended data arrives, once (issue 10
+ * item 5). */
+static void
+test_aix_killed_mid_snap (void)
+{
+  g_autoptr (EtWorld) w = NULL;
+  g_autofree char *pid_file = NULL;
+  g_autofree char *pid_env = NULL;
+  g_autofree char *pid_text = NULL;
+  g_autofree char *problem = NULL;
+  g_autofree char *events = NULL;
+  g_autoptr (JsonObject) x = NULL;
+  gint64 deadline;
+  gint64 snap_pid;
+  g_autofree char *tmp = esa_test_mkdtemp ("esa-slow");
+
+  pid_file = g_build_filename (tmp, "snap.pid", NULL);
+  pid_env = g_strdup_printf ("ESA_FAKE_SLOW_PIDFILE=%s", pid_file);
+  {
+    const char *env[] = { "ESA_FAKE_SLOW=snap:30", pid_env, NULL };
+    w = world_up (NULL, env);
+  }
+  problem = problem_test (w);
+  /* snap is collecting (asleep in the fake command) */
+  deadline = g_get_monotonic_time () + 30 * G_USEC_PER_SEC;
+  while (!g_file_get_contents (pid_file, &pid_text, NULL, NULL))
+    {
+      if (g_get_monotonic_time () > deadline)
+        dump_log (w);
+      g_assert_cmpint (g_get_monotonic_time (), <, deadline);
+      g_usleep (50 * 1000);
+    }
+  snap_pid = g_ascii_strtoll (pid_text, NULL, 10);
+  events = g_build_filename (w->state_dir, "events", NULL);
+  g_assert_true (g_file_test (events, G_FILE_TEST_IS_DIR));
+
+  g_subprocess_force_exit (w->esad);
+  g_subprocess_wait (w->esad, NULL, NULL);
+  g_clear_object (&w->esad);
+  /* the orphaned fake snap (its own process group) goes too */
+  g_assert_cmpint (snap_pid, >, 1);
+  kill (-(pid_t) snap_pid, SIGKILL);
+  g_assert_cmpuint (count_kind (w, "extended-data"), ==, 0);
+
+  et_esad_start (w, NULL);
+  x = wait_extended (w, 60);
+  if (x == NULL)
+    dump_log (w);
+  g_assert_nonnull (x);
+  g_assert_cmpstr (json_object_get_string_member (x, "parent"), ==, problem);
+  /* once: nothing more comes */
+  g_usleep (2 * G_USEC_PER_SEC);
+  g_assert_cmpuint (count_kind (w, "extended-data"), ==, 1);
+  g_assert_cmpuint (count_kind (w, "problem"), ==, 1);
+  /* and the finished run left nothing pending */
+  {
+    g_autoptr (GDir) dir = g_dir_open (events, 0, NULL);
+    g_assert_nonnull (dir);
+    g_assert_null (g_dir_read_name (dir));
+  }
+  esa_test_rmtree (tmp);
+}
+
 static void
 test_linux (void)
 {
@@ -452,6 +530,7 @@ main (int argc, char **argv)
   g_test_add_func ("/snap-e2e/aix", test_aix);
   g_test_add_func ("/snap-e2e/aix-redacted", test_aix_redacted);
   g_test_add_func ("/snap-e2e/aix-snap-fails", test_aix_snap_fails);
+  g_test_add_func ("/snap-e2e/aix-killed-mid-snap", test_aix_killed_mid_snap);
   g_test_add_func ("/snap-e2e/event-test-not-boolean", test_event_test_not_boolean);
   g_test_add_func ("/snap-e2e/linux", test_linux);
   g_test_add_func ("/snap-e2e/linux-cap", test_linux_cap);

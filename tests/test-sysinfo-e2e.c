@@ -231,6 +231,23 @@ test_collect_not_activated (void)
   g_assert_cmpuint (et_sdc_log_count (w, "path=/esa/v1/inventory", NULL), ==, 0);
 }
 
+/* The contact the admin set with esactl (kept in the state dir) is the one the
+ * inventory carries from then on, not esa.conf's. */
+static void
+test_contact_from_state (void)
+{
+  const char *env[] = { "ESA_FAKE_AIX_MACHINE=p9-standalone", NULL };
+  g_autoptr (EtWorld) w = world (env, TRUE);
+  g_autoptr (JsonObject) report = NULL;
+  g_autofree char *out = NULL, *err = NULL;
+  JsonObject *contact;
+  g_assert_cmpint (et_esactl (w, &out, &err, "contact", "set", "--name", "Grace Hopper", NULL), ==, 0);
+  report = send_inventory (w);
+  contact = json_object_get_object_member (json_object_get_object_member (report, "body"), "contact");
+  g_assert_cmpstr (json_object_get_string_member (contact, "name"), ==, "Grace Hopper");
+  g_assert_cmpstr (json_object_get_string_member (contact, "email"), ==, "ada@example.com");
+}
+
 int
 main (int argc, char **argv)
 {
@@ -241,5 +258,6 @@ main (int argc, char **argv)
   g_test_add_func ("/sysinfo-e2e/linux-dpkg", test_linux_dpkg);
   g_test_add_func ("/sysinfo-e2e/lslpp-malformed", test_lslpp_malformed);
   g_test_add_func ("/sysinfo-e2e/collect-not-activated", test_collect_not_activated);
+  g_test_add_func ("/sysinfo-e2e/contact-from-state", test_contact_from_state);
   return g_test_run ();
 }

@@ -4,6 +4,7 @@
  * activation (vendor check, credentials file). */
 #include "config.h"
 
+#include "esa-queue.h"
 #include "esa-test-util.h"
 #include "test-transport-util.h"
 
@@ -183,9 +184,13 @@ test_duplicate_delivery (Fixture *f, gconstpointer data)
       g_autofree char *o = NULL, *e = NULL;
       if (i == 1)
         {
-          /* As if the agent died before removing it from the spool. */
+          /* As if the agent died before removing it from the spool (the
+           * spool's index is built at start: a file put back behind a
+           * running esad's back is not one it promised to send). */
           g_assert_false (g_file_test (spool, G_FILE_TEST_EXISTS));
+          et_esad_stop (w);
           g_assert_true (g_file_set_contents (spool, saved, (gssize) len, NULL));
+          et_esad_start (w, NULL);
         }
       rc = et_esactl (w, &o, &e, "queue", "send", NULL);
       if (rc != 0)
@@ -255,6 +260,86 @@ test_rejected_then_retry (Fixture *f, gconstpointer data)
   g_assert_cmpuint (json_array_get_length (json_object_get_array_member (json_node_get_object (list2), "failed")), ==, 0);
   g_assert_cmpuint (json_array_get_length (json_object_get_array_member (json_node_get_object (list2), "queued")), ==, 0);
   g_assert_cmpuint (et_sdc_count_uuid (w, uuid), ==, 1);
+}
+
+/* Puts a problem report with one attachment (@len bytes of 'x') straight
+ * into esad's spool, as the queue does; returns its uuid. */
+static char *
+spool_report_with_attachment (EtWorld *w, gsize len)
+{
+  g_autofree char *spool = g_build_filename (w->state_dir, "spool", NULL);
+  g_autofree char *src = g_build_filename (w->dir, "snap.bin", NULL);
+  g_autofree char *data = g_malloc (len);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (EsaQueue) queue = NULL;
+  g_autoptr (EsaReport) r = esa_report_new (ESA_REPORT_KIND_PROBLEM, "diag");
+  memset (data, 'x', len);
+  g_assert_true (g_file_set_contents (src, data, (gssize) len, &error));
+  queue = esa_queue_open (spool, &error);
+  g_assert_no_error (error);
+  g_assert_true (esa_report_add_attachment (r, src, NULL, &error));
+  g_assert_true (esa_queue_enqueue (queue, r, &error));
+  g_assert_no_error (error);
+  return g_strdup (esa_report_get_uuid (r));
+}
+
+/* Issue 10 item 7: the SHA-256 is kept at enqueue and the spool copy is
+ * checked against it before sending. A truncated copy goes to failed/ with
+ * the reason and nothing reaches the SDC; a same-size change is refused by
+ * the SDC on the stored checksum, so it is never stored as complete. */
+static void
+test_changed_attachment_not_sent (Fixture *f, gconstpointer data)
+{
+  EtWorld *w = f->w;
+  g_autofree char *server = good_server (w);
+  g_autofree char *out = NULL, *err = NULL;
+  g_autofree char *truncated = NULL, *changed = NULL;
+  g_autoptr (JsonNode) list = NULL;
+  JsonArray *failed;
+
+  et_sdc_start (w, NULL);
+  write_conf (w, server, NULL);
+  et_esad_start (w, NULL);
+  et_activate (w);
+  et_esad_stop (w);
+
+  truncated = spool_report_with_attachment (w, 100000);
+  changed = spool_report_with_attachment (w, 100000);
+  {
+    g_autofree char *t = g_strdup_printf ("%s/spool/%s.d/snap.bin", w->state_dir, truncated);
+    g_autofree char *c = g_strdup_printf ("%s/spool/%s.d/snap.bin", w->state_dir, changed);
+    g_autofree char *same_size = g_malloc (100000);
+    memset (same_size, 'y', 100000);
+    g_assert_true (g_file_set_contents (t, "xxxx", 4, NULL));
+    g_assert_true (g_file_set_contents (c, same_size, 100000, NULL));
+  }
+  et_esad_start (w, NULL);
+  et_esactl (w, &out, &err, "queue", "send", NULL);
+  g_test_message ("queue send: %s%s", out, err);
+  list = et_queue_list (w);
+  g_assert_cmpuint (json_array_get_length (json_object_get_array_member (json_node_get_object (list), "queued")), ==, 0);
+  failed = json_object_get_array_member (json_node_get_object (list), "failed");
+  g_assert_cmpuint (json_array_get_length (failed), ==, 2);
+  for (guint i = 0; i < 2; i++)
+    {
+      JsonObject *e = json_array_get_object_element (failed, i);
+      const char *reason = json_object_get_string_member (e, "failed_reason");
+      g_test_message ("%s: %s", json_object_get_string_member (e, "uuid"), reason);
+      if (g_str_equal (json_object_get_string_member (e, "uuid"), truncated))
+        g_assert_nonnull (strstr (reason, "4 bytes in the spool, 100000 when it was queued"));
+      else
+        g_assert_nonnull (strstr (reason, "SHA-256"));
+    }
+  /* The truncated one never left; neither attachment is stored at the SDC. */
+  g_assert_cmpuint (et_sdc_count_uuid (w, truncated), ==, 0);
+  {
+    g_autoptr (JsonNode) reports = et_sdc_reports (w);
+    g_autofree char *text = json_to_string (reports, FALSE);
+    g_test_message ("sdc: %s", text);
+    /* The one report that reached it has its attachment announced, never received. */
+    g_assert_nonnull (strstr (text, "\"received_sha256\":null"));
+    g_assert_null (strstr (text, "\"received_sha256\":\""));
+  }
 }
 
 static void
@@ -745,6 +830,8 @@ main (int argc, char **argv)
   g_test_add ("/transport/queue/export-final-symlink", Fixture, NULL, fixture_setup, test_export_final_symlink,
               fixture_teardown);
   g_test_add ("/transport/queue/misroute-kept", Fixture, NULL, fixture_setup, test_misroute_kept, fixture_teardown);
+  g_test_add ("/transport/queue/changed-attachment-not-sent", Fixture, NULL, fixture_setup,
+              test_changed_attachment_not_sent, fixture_teardown);
   g_test_add ("/transport/activation/vendor", Fixture, NULL, fixture_setup, test_activation_vendor,
               fixture_teardown);
   g_test_add ("/transport/activation/credentials", Fixture, NULL, fixture_setup, test_activation_credentials,

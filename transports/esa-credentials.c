@@ -147,3 +147,74 @@ esa_credentials_remove (const char *state_dir, GError **error)
     }
   return TRUE;
 }
+
+static char *
+refused_path (const char *state_dir)
+{
+  return g_build_filename (state_dir, "credentials-refused", NULL);
+}
+
+gboolean
+esa_credentials_mark_refused (const char *state_dir, const EsaCredentials *creds, const char *message,
+                              GError **error)
+{
+  g_autofree char *path = refused_path (state_dir);
+  g_autoptr (JsonObject) old = esa_credentials_get_refused (state_dir, creds);
+  g_autoptr (JsonBuilder) b = json_builder_new ();
+  g_autoptr (JsonNode) root = NULL;
+  g_autoptr (GDateTime) now = g_date_time_new_now_utc ();
+  g_autofree char *since = g_date_time_format_iso8601 (now);
+  g_autofree char *text = NULL;
+  /* the first refusal is the one that tells the admin how long reports have waited */
+  if (old != NULL && json_object_get_string_member_with_default (old, "since", NULL) != NULL)
+    {
+      g_free (since);
+      since = g_strdup (json_object_get_string_member (old, "since"));
+    }
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "system_id");
+  json_builder_add_string_value (b, creds->system_id);
+  json_builder_set_member_name (b, "activated");
+  json_builder_add_string_value (b, creds->activated);
+  json_builder_set_member_name (b, "since");
+  json_builder_add_string_value (b, since);
+  json_builder_set_member_name (b, "message");
+  json_builder_add_string_value (b, message);
+  json_builder_end_object (b);
+  root = json_builder_get_root (b);
+  text = json_to_string (root, TRUE);
+  return esa_file_write_atomic (path, NULL, text, strlen (text), 0600, error);
+}
+
+void
+esa_credentials_clear_refused (const char *state_dir)
+{
+  g_autofree char *path = refused_path (state_dir);
+  if (g_unlink (path) != 0 && errno != ENOENT)
+    g_warning ("cannot remove %s: %s", path, g_strerror (errno));
+}
+
+JsonObject *
+esa_credentials_get_refused (const char *state_dir, const EsaCredentials *creds)
+{
+  g_autofree char *path = refused_path (state_dir);
+  g_autofree char *text = NULL;
+  g_autoptr (JsonNode) root = NULL;
+  gsize len = 0;
+  JsonObject *o;
+  JsonObject *out;
+  if (creds == NULL || !g_file_get_contents (path, &text, &len, NULL))
+    return NULL;
+  root = esa_json_parse (text, (gssize) len, 64 * 1024, 4, NULL);
+  if (root == NULL || !JSON_NODE_HOLDS_OBJECT (root))
+    return NULL;
+  o = json_node_get_object (root);
+  if (g_strcmp0 (esa_json_peek_string (o, "system_id"), creds->system_id) != 0 ||
+      g_strcmp0 (esa_json_peek_string (o, "activated"), creds->activated) != 0 ||
+      esa_json_peek_string (o, "since") == NULL)
+    return NULL;
+  out = json_object_new ();
+  json_object_set_string_member (out, "since", esa_json_peek_string (o, "since"));
+  json_object_set_string_member (out, "message", esa_json_peek_string (o, "message") ?: "");
+  return out;
+}

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <glib.h>
+#include <json-glib/json-glib.h>
 
 G_BEGIN_DECLS
 
@@ -19,6 +20,17 @@ EsaCredentials *esa_credentials_load (const char *state_dir, GError **error);
 gboolean        esa_credentials_save (const char *state_dir, const EsaCredentials *creds, GError **error);
 gboolean        esa_credentials_remove (const char *state_dir, GError **error);
 void            esa_credentials_free (EsaCredentials *creds);
+
+/* The SDC answered 401 to these credentials: <state-dir>/credentials-refused keeps
+ * since when and the SDC's words, so `esactl status` can say so; reports stay queued.
+ * The mark names the activation it is about: a new activation is never shown as
+ * refused because of the old one's answer. */
+gboolean        esa_credentials_mark_refused  (const char *state_dir, const EsaCredentials *creds,
+                                               const char *message, GError **error);
+/* Any delivery that worked, or a new activation, clears it. */
+void            esa_credentials_clear_refused (const char *state_dir);
+/* {"since": ISO 8601, "message": …} when @creds (the current ones) were refused. */
+JsonObject     *esa_credentials_get_refused   (const char *state_dir, const EsaCredentials *creds);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (EsaCredentials, esa_credentials_free)
 

@@ -4,11 +4,17 @@
 #include "config.h"
 
 #include "esa-deliver.h"
+#include "esa-fileutil.h"
 #include "esa/esa-error.h"
 #include "esa/esa-json.h"
 #include "esa/esa-protocol.h"
 
+#include <errno.h>
+#include <fcntl.h>
+#include <gio/gio.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 struct _EsaDeliverer {
   EsaConfig *config;         /* borrowed */
@@ -108,26 +114,48 @@ session_for (EsaDeliverer *self, guint i, GError **error)
   return https;
 }
 
-/* SHA-256 of a file, streamed. */
+/* The attachment as the queue recorded it, checked against the spool copy
+ * without reading it again (the queue hashed it while copying it in): a copy
+ * whose size changed is truncated or replaced, and is never sent as whole.
+ * Same-size changes are caught by the SDC, which checks the stored SHA-256
+ * we send with the body. Reports spooled before the hash was kept are hashed
+ * here once (GnuTLS, streamed). */
 static char *
-file_sha256 (const char *path, guint64 *size, GError **error)
+attachment_sha256 (EsaAttachment *att, guint64 *size, GError **error)
 {
-  g_autoptr (GFile) file = g_file_new_for_path (path);
-  g_autoptr (GFileInputStream) in = g_file_read (file, NULL, error);
-  g_autoptr (GChecksum) sum = g_checksum_new (G_CHECKSUM_SHA256);
-  guchar buf[64 * 1024];
-  gssize n;
-  *size = 0;
-  if (in == NULL)
-    return NULL;
-  while ((n = g_input_stream_read (G_INPUT_STREAM (in), buf, sizeof buf, NULL, error)) > 0)
+  struct stat st;
+  int fd;
+  if (att->sha256 == NULL)
+    return esa_fileutil_sha256_file (att->path, size, error);
+  /* Opened, not only stat'ed: one that cannot be read now stays queued. */
+  fd = open (att->path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+  if (fd < 0 || fstat (fd, &st) != 0)
     {
-      g_checksum_update (sum, buf, (gsize) n);
-      *size += (guint64) n;
+      int e = errno;
+      if (fd >= 0)
+        close (fd);
+      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (e), "attachment %s: %s", att->path,
+                   g_strerror (e));
+      return NULL;
     }
-  if (n < 0)
-    return NULL;
-  return g_strdup (g_checksum_get_string (sum));
+  close (fd);
+  if (!S_ISREG (st.st_mode))
+    {
+      /* Not what the queue put there; may be an admin at work: retry later. */
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_REGULAR_FILE, "attachment %s: not a regular file",
+                   att->path);
+      return NULL;
+    }
+  if ((guint64) st.st_size != att->size)
+    {
+      g_set_error (error, ESA_ERROR, ESA_ERROR_INVALID_DATA,
+                   "attachment %s: %" G_GUINT64_FORMAT " bytes in the spool, %" G_GUINT64_FORMAT
+                   " when it was queued (truncated or changed since): not sent",
+                   att->path, (guint64) st.st_size, att->size);
+      return NULL;
+    }
+  *size = att->size;
+  return g_strdup (att->sha256);
 }
 
 JsonNode *
@@ -141,7 +169,7 @@ esa_report_envelope (EsaReport *report, GError **error)
       EsaAttachment *att = g_ptr_array_index (list, i);
       JsonObject *a = json_array_get_object_element (atts, i);
       guint64 size = 0;
-      g_autofree char *sha = file_sha256 (att->path, &size, error);
+      g_autofree char *sha = attachment_sha256 (att, &size, error);
       if (sha == NULL)
         return NULL;
       json_object_remove_member (a, "path");
@@ -316,11 +344,14 @@ esa_deliverer_send (EsaDeliverer *self, EsaReport *report, GCancellable *cancell
   if (sd.envelope == NULL)
     {
       out->attempts = g_ptr_array_new_with_free_func (g_free);
-      /* A missing attachment can never be sent: failed/ keeps the report for
-       * the admin. Anything else (out of descriptors, I/O error) may pass:
-       * keep it queued and retry. */
-      out->outcome = g_error_matches (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND) ? ESA_OUTCOME_REJECTED
-                                                                              : ESA_OUTCOME_NEXT_SERVER;
+      /* A missing attachment, or one that no longer matches what was queued,
+       * can never be sent: failed/ keeps the report for the admin, with the
+       * reason. Anything else (out of descriptors, I/O error) may pass: keep
+       * it queued and retry. */
+      out->outcome = g_error_matches (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND) ||
+                             g_error_matches (error, ESA_ERROR, ESA_ERROR_INVALID_DATA)
+                         ? ESA_OUTCOME_REJECTED
+                         : ESA_OUTCOME_NEXT_SERVER;
       out->message = g_strdup_printf ("report %s: %s", esa_report_get_uuid (report), error->message);
       return;
     }

@@ -49,3 +49,11 @@ TESTS += tests/test-transport-deliver
 tests_test_transport_deliver_SOURCES = tests/test-transport-deliver.c
 tests_test_transport_deliver_CFLAGS = $(tests_test_transport_backoff_CFLAGS)
 tests_test_transport_deliver_LDADD = $(tests_test_transport_backoff_LDADD)
+
+# Identity per partition, re-registration, contact, deactivation (issue 12), end to end.
+check_PROGRAMS += tests/test-identity-e2e
+TESTS += tests/test-identity-e2e
+tests_test_identity_e2e_SOURCES = tests/test-identity-e2e.c
+tests_test_identity_e2e_CFLAGS = $(ESA_TRANSPORT_TEST_CFLAGS)
+tests_test_identity_e2e_LDADD = $(ESA_TEST_LIBS)
+EXTRA_tests_test_identity_e2e_DEPENDENCIES = $(ESA_TRANSPORT_TEST_DEPS)

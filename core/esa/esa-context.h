@@ -13,7 +13,9 @@ typedef struct _EsaJobRun  EsaJobRun;  /* one per run of a job */
 
 /* A job body. It runs in a worker thread (a GTask), so it may block on
  * commands and files, never on the main loop. Return FALSE with @error set on
- * failure; the dispatcher logs it with the plugin's name and backs off. */
+ * failure; the dispatcher logs it with the plugin's name and retries a
+ * failed scheduled run with backoff (1 min doubling to 1 h, never later
+ * than the next slot; docs/reliability.md). */
 typedef gboolean (*EsaJobFunc) (EsaJobRun *run, gpointer user_data, GError **error);
 
 /* Called in the main thread when the SDC accepted a report of this plugin;
@@ -55,9 +57,18 @@ gboolean     esa_context_get_bool         (EsaContext *ctx, const char *key, gbo
                                            gboolean *out, GError **error);
 /* Any group/key of esa.conf, for the few shared settings (contact, vendors). */
 char        *esa_context_get_global       (EsaContext *ctx, const char *group, const char *key);
+/* The system's contact as the admin last gave it (esactl activate / contact set, kept
+ * in the state dir), else esa.conf's [activation] contact-*. Each out value is newly
+ * allocated, NULL when not set. FALSE (with a warning logged) when the state dir's
+ * contact file is unreadable: then all three are NULL. */
+gboolean     esa_context_get_contact      (EsaContext *ctx, char **name, char **email, char **phone);
 
 /* The platform as detected at start-up (never NULL; fields may be NULL). */
 const EsaPlatform *esa_context_get_platform (EsaContext *ctx);
+/* Cancelled when esad stops. Plugin commands pass it to every
+ * esa_subprocess_run () (jobs use esa_job_run_get_cancellable ()), so a
+ * stop kills their commands instead of waiting them out. */
+GCancellable *esa_context_get_cancellable (EsaContext *ctx);
 
 /* Hands a report to the persistent queue (thread-safe). When this returns TRUE
  * the report and its attachments are on disk and will be delivered. */

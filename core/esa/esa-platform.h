@@ -21,6 +21,9 @@ typedef struct {
   int   lpar_id;       /* -1 when not partitioned */
   char *lpar_name;
   GPtrArray *warnings; /* char*: fields that could not be read, and why */
+  /* Added after warnings so plugins built against the older layout still read
+   * every field at the same offset. */
+  char *os_uuid;       /* this OS instance: AIX sys0 os_uuid, Linux /etc/machine-id */
   gpointer padding[4]; /* reserved (ABI 2): later fields take its place, zero meaning
                         * "as before"; keep it zero (designated initializers do) */
 } EsaPlatform;

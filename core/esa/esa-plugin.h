@@ -17,8 +17,9 @@ G_BEGIN_DECLS
 
 /* Bump when EsaPluginInfo, a public struct or any function a plugin may call
  * changes incompatibly (docs/plugin-sdk.md lists the history).
- * 2: padding at the end of every public struct (EsaSubprocessOptions,
- *    EsaPlatform, EsaAttachment, the AIX parse results and EsaAixReader). */
+ * 2: EsaPlatform.os_uuid, EsaAttachment.size/sha256, and padding at the
+ *    end of every public struct (EsaSubprocessOptions, EsaPlatform,
+ *    EsaAttachment, the AIX parse results and EsaAixReader). */
 #define ESA_PLUGIN_ABI_VERSION 2
 
 typedef struct {

@@ -15,6 +15,11 @@ typedef struct {
   char *name;         /* file name inside the report, no slashes */
   char *path;         /* where the bytes are on disk */
   char *content_type; /* e.g. application/gzip */
+  /* Set by the queue when it copies the file into the spool (the bytes are
+   * read once, there); NULL/0 before. The transports send these and check
+   * the spool copy against them, so a changed copy is never sent as whole. */
+  char *sha256;       /* lower-case hex */
+  guint64 size;
   gpointer padding[4]; /* reserved (ABI 2): later fields take its place, zero meaning
                         * "as before"; keep it zero (designated initializers do) */
 } EsaAttachment;

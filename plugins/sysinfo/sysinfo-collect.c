@@ -45,12 +45,12 @@ esa_sysinfo_rmtree (const char *path)
 /* ---- packages ---------------------------------------------------------------- */
 
 static JsonArray *
-sysinfo_packages_aix (JsonObject *body, GPtrArray *warnings)
+sysinfo_packages_aix (JsonObject *body, GPtrArray *warnings, GCancellable *cancellable)
 {
   g_autoptr (GError) error = NULL;
   EsaSubprocessOptions opts = { .timeout_ms = 300000 };
   const char *argv[] = { "lslpp", "-Lc", NULL };
-  g_autofree char *out = esa_subprocess_run (argv, &opts, NULL, NULL, NULL, &error);
+  g_autofree char *out = esa_subprocess_run (argv, &opts, NULL, NULL, cancellable, &error);
   g_autoptr (GPtrArray) filesets = NULL;
   JsonArray *array = json_array_new ();
 
@@ -80,7 +80,7 @@ sysinfo_packages_aix (JsonObject *body, GPtrArray *warnings)
 /* dpkg-query first (Debian, Ubuntu), then rpm (RHEL, SLES). The raw output
  * goes into @raw for the Linux archive. */
 static JsonArray *
-sysinfo_packages_linux (JsonObject *body, GPtrArray *warnings, char **raw)
+sysinfo_packages_linux (JsonObject *body, GPtrArray *warnings, char **raw, GCancellable *cancellable)
 {
   const char *dpkg[] = { "dpkg-query", "-W", "-f", "${Package}\t${Version}\t${Status}\n", NULL };
   const char *rpm[] = { "rpm", "-qa", "--qf", "%{NAME}\t%{VERSION}-%{RELEASE}\t%{ARCH}\n", NULL };
@@ -91,14 +91,14 @@ sysinfo_packages_linux (JsonObject *body, GPtrArray *warnings, char **raw)
   JsonArray *array = json_array_new ();
   const char *source = "dpkg-query";
 
-  out = esa_subprocess_run (dpkg, &opts, NULL, NULL, NULL, &error);
+  out = esa_subprocess_run (dpkg, &opts, NULL, NULL, cancellable, &error);
   if (out != NULL)
     list = esa_sysinfo_parse_dpkg (out, warnings, &error);
   else if (g_error_matches (error, ESA_ERROR, ESA_ERROR_NOT_FOUND))
     {
       g_clear_error (&error);
       source = "rpm -qa";
-      out = esa_subprocess_run (rpm, &opts, NULL, NULL, NULL, &error);
+      out = esa_subprocess_run (rpm, &opts, NULL, NULL, cancellable, &error);
       if (out != NULL)
         list = esa_sysinfo_parse_rpm (out, warnings, &error);
     }
@@ -126,10 +126,11 @@ sysinfo_packages_linux (JsonObject *body, GPtrArray *warnings, char **raw)
 /* ---- body ---------------------------------------------------------------------- */
 
 static void
-sysinfo_firmware_aix (JsonObject *body, GPtrArray *warnings)
+sysinfo_firmware_aix (JsonObject *body, GPtrArray *warnings, GCancellable *cancellable)
 {
   g_autoptr (GError) error = NULL;
-  g_autofree char *out = esa_subprocess_run_simple (&error, "lsmcode", "-c", NULL);
+  const char *argv[] = { "lsmcode", "-c", NULL };
+  g_autofree char *out = esa_subprocess_run (argv, NULL, NULL, NULL, cancellable, &error);
   g_autoptr (EsaAixMcode) mcode = NULL;
   JsonObject *fw;
   if (out != NULL)
@@ -178,11 +179,11 @@ esa_sysinfo_collect_body (const EsaSysinfoInput *in, GPtrArray *warnings, GError
 
   if (in->aix)
     {
-      sysinfo_firmware_aix (body, warnings);
-      packages = sysinfo_packages_aix (body, warnings);
+      sysinfo_firmware_aix (body, warnings, in->cancellable);
+      packages = sysinfo_packages_aix (body, warnings, in->cancellable);
     }
   else
-    packages = sysinfo_packages_linux (body, warnings, NULL);
+    packages = sysinfo_packages_linux (body, warnings, NULL, in->cancellable);
   if (!json_object_has_member (body, "agent_package"))
     json_object_set_null_member (body, "agent_package");
   json_object_set_int_member (body, "package_count", json_array_get_length (packages));
@@ -203,7 +204,7 @@ esa_sysinfo_collect_body (const EsaSysinfoInput *in, GPtrArray *warnings, GError
 /* ---- configuration archive ---------------------------------------------------------- */
 
 static char *
-sysinfo_snap (const char *work_dir, char **content_type, GError **error)
+sysinfo_snap (const char *work_dir, char **content_type, GCancellable *cancellable, GError **error)
 {
   g_autofree char *dir = g_build_filename (work_dir, "snap", NULL);
   g_autofree char *out = NULL, *err = NULL;
@@ -219,7 +220,7 @@ sysinfo_snap (const char *work_dir, char **content_type, GError **error)
       g_set_error (error, ESA_ERROR, ESA_ERROR_FAILED, "%s: %s", dir, g_strerror (errno));
       return NULL;
     }
-  out = esa_subprocess_run (argv, &opts, &status, &err, NULL, &local);
+  out = esa_subprocess_run (argv, &opts, &status, &err, cancellable, &local);
   if (out == NULL)
     {
       g_set_error (error, ESA_ERROR, ESA_ERROR_FAILED, "snap -g -c: %s", local->message);
@@ -301,11 +302,11 @@ sysinfo_linux_archive (const EsaSysinfoInput *in, const char *work_dir, char **c
     g_ptr_array_add (warnings, g_strdup_printf ("configuration: %s", local->message));
   g_clear_error (&local);
   /* the package list again, raw: the body has it parsed */
-  pkgs = sysinfo_packages_linux (scratch, pkg_warnings, &raw);
+  pkgs = sysinfo_packages_linux (scratch, pkg_warnings, &raw, in->cancellable);
   if (raw != NULL && !g_file_set_contents (pkg_path, raw, -1, &local))
     g_ptr_array_add (warnings, g_strdup_printf ("configuration: %s", local->message));
   g_clear_error (&local);
-  tar_out = esa_subprocess_run (argv, NULL, NULL, NULL, NULL, &local);
+  tar_out = esa_subprocess_run (argv, NULL, NULL, NULL, in->cancellable, &local);
   if (tar_out == NULL)
     {
       g_set_error (error, ESA_ERROR, ESA_ERROR_FAILED, "tar: %s", local->message);
@@ -320,6 +321,6 @@ esa_sysinfo_collect_config (const EsaSysinfoInput *in, const char *work_dir, cha
                             GPtrArray *warnings, GError **error)
 {
   if (in->aix)
-    return sysinfo_snap (work_dir, content_type, error);
+    return sysinfo_snap (work_dir, content_type, in->cancellable, error);
   return sysinfo_linux_archive (in, work_dir, content_type, warnings, error);
 }

@@ -13,6 +13,7 @@ typedef struct {
   const char *contact_name;
   const char *contact_email;
   const char *contact_phone;
+  GCancellable *cancellable; /* cancelled when esad stops: kills the commands */
 } EsaSysinfoInput;
 
 /* The inventory body: agent, OS, machine, firmware, packages, contact.

@@ -26,12 +26,12 @@ sysinfo_input (EsaContext *ctx, EsaSysinfoInput *in, char **name, char **email, 
   in->aix = g_strcmp0 (pf->os, "AIX") == 0;
   /* the platform layer's test hook: a fake /etc and /proc tree */
   in->sysroot = sysroot != NULL && sysroot[0] != '\0' ? sysroot : "/";
-  *name = esa_context_get_global (ctx, "activation", "contact-name");
-  *email = esa_context_get_global (ctx, "activation", "contact-email");
-  *phone = esa_context_get_global (ctx, "activation", "contact-phone");
+  /* the admin's latest contact (esactl contact set), not only esa.conf's */
+  esa_context_get_contact (ctx, name, email, phone);
   in->contact_name = *name;
   in->contact_email = *email;
   in->contact_phone = *phone;
+  in->cancellable = esa_context_get_cancellable (ctx);
 }
 
 /* Builds the report; with @with_config the archive too, made under *work_dir
@@ -109,7 +109,9 @@ sysinfo_job (EsaJobRun *run, gpointer user_data, GError **error)
 
   g_mutex_lock (&self->lock);
   report = sysinfo_build (self, TRUE, &work_dir, error);
-  ok = report != NULL && esa_context_submit (self->ctx, report, error);
+  /* Stopped half-way: the commands were killed, the inventory is partial. */
+  ok = report != NULL && !g_cancellable_set_error_if_cancelled (esa_job_run_get_cancellable (run), error) &&
+       esa_context_submit (self->ctx, report, error);
   sysinfo_cleanup (work_dir);
   g_mutex_unlock (&self->lock);
   if (!ok)

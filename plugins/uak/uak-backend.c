@@ -62,10 +62,11 @@ uak_file_read (const EsaUakBackend *self, char **expiry, char **key_data, GError
 
 /* One of the AIX commands; FALSE (with a debug line) when it has nothing. */
 static gboolean
-uak_aix_try (const char *const *argv, char **expiry, gboolean *no_key, GError **error)
+uak_aix_try (const char *const *argv, char **expiry, gboolean *no_key, GCancellable *cancellable,
+             GError **error)
 {
   g_autoptr (GError) local = NULL;
-  g_autofree char *out = esa_subprocess_run (argv, NULL, NULL, NULL, NULL, &local);
+  g_autofree char *out = esa_subprocess_run (argv, NULL, NULL, NULL, cancellable, &local);
   g_autoptr (GPtrArray) warnings = g_ptr_array_new_with_free_func (g_free);
   *no_key = FALSE;
   if (out == NULL)
@@ -115,7 +116,7 @@ uak_aix_try (const char *const *argv, char **expiry, gboolean *no_key, GError **
 }
 
 static gboolean
-uak_aix_read (char **expiry, char **source, GError **error)
+uak_aix_read (char **expiry, char **source, GCancellable *cancellable, GError **error)
 {
   static const char *const lparstat[] = { "lparstat", "-u", NULL };
   static const char *const lscfg[] = { "lscfg", "-vpl", "sysplanar0", NULL };
@@ -130,7 +131,7 @@ uak_aix_read (char **expiry, char **source, GError **error)
     {
       g_autoptr (GError) local = NULL;
       gboolean no_key = FALSE;
-      if (uak_aix_try (tries[i], expiry, &no_key, &local))
+      if (uak_aix_try (tries[i], expiry, &no_key, cancellable, &local))
         {
           *source = g_strjoinv (" ", (char **) tries[i]);
           return TRUE;
@@ -195,7 +196,7 @@ esa_uak_backend_read (const EsaUakBackend *self, char **expiry, char **key_data,
   *key_data = NULL;
   *source = NULL;
   if (self->kind == ESA_UAK_BACKEND_AIX)
-    return uak_aix_read (expiry, source, error);
+    return uak_aix_read (expiry, source, self->cancellable, error);
   *source = g_strdup (self->key_file);
   return uak_file_read (self, expiry, key_data, error);
 }
@@ -266,7 +267,7 @@ esa_uak_backend_apply (const EsaUakBackend *self, const EsaUakKey *key, const ch
           return FALSE;
         }
       argv[1] = path;
-      out = esa_subprocess_run (argv, &opts, &status, &err, NULL, &local);
+      out = esa_subprocess_run (argv, &opts, &status, &err, self->cancellable, &local);
       g_unlink (path);
       if (out == NULL)
         {

@@ -114,6 +114,7 @@ typedef struct {
   EsaUakBackendKind kind;
   char *key_file;  /* file backend */
   char *temp_dir;  /* aix backend: where the key file for uak_update is written */
+  GCancellable *cancellable; /* not owned; cancelled when esad stops: kills the commands */
 } EsaUakBackend;
 
 gboolean esa_uak_backend_parse_kind (const char *name, EsaUakBackendKind *kind);

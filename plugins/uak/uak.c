@@ -577,6 +577,7 @@ uak_init (EsaContext *ctx, GError **error)
   self->backend.key_file = key_file != NULL ? g_steal_pointer (&key_file)
                                             : g_build_filename (esa_context_get_state_dir (ctx), "current.key", NULL);
   self->backend.temp_dir = g_strdup (esa_context_get_temp_dir (ctx));
+  self->backend.cancellable = esa_context_get_cancellable (ctx);
   self->public_key = esa_context_get_string (ctx, "public-key", SYSCONFDIR "/esa/uak-pub.pem");
   if (!esa_context_get_duration (ctx, "renew-window", UAK_DEFAULT_WINDOW_S, &self->window_s, error))
     {

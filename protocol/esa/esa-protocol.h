@@ -17,6 +17,9 @@ G_BEGIN_DECLS
 
 #define ESA_PROTOCOL_PATH_REGISTER   ESA_PROTOCOL_BASE_PATH "register"
 #define ESA_PROTOCOL_PATH_UAK        ESA_PROTOCOL_BASE_PATH "uak"
+/* An activated agent's own system: new contact, deactivation (authenticated). */
+#define ESA_PROTOCOL_PATH_CONTACT    ESA_PROTOCOL_BASE_PATH "contact"
+#define ESA_PROTOCOL_PATH_DEACTIVATE ESA_PROTOCOL_BASE_PATH "deactivate"
 /* The only path plain HTTP serves, and the only one esa-proxy answers itself. */
 #define ESA_PROTOCOL_PATH_CONFIG     ESA_PROTOCOL_BASE_PATH "config"
 /* Followed by <report-uuid>/<name>. */

@@ -1,5 +1,7 @@
 /* good.c: a well-formed test plugin — one on-event job that records the
- * event data it was given in its summary. */
+ * event data it was given in its summary, and, when the data names a file
+ * ("attach"), submits a report with that file attached (the queue copies it
+ * in the job's thread: test-esad checks the control socket meanwhile). */
 #include "config.h"
 
 #include <esa/esa-plugin.h>
@@ -11,7 +13,15 @@ good_run (EsaJobRun *run, gpointer user_data, GError **error)
   g_autofree char *summary = g_strdup_printf (
       "good ran for %s (%s)", esa_job_run_get_event (run) ? esa_job_run_get_event (run) : "schedule",
       data != NULL ? json_object_get_string_member_with_default (data, "what", "-") : "-");
+  const char *attach = data != NULL ? json_object_get_string_member_with_default (data, "attach", NULL) : NULL;
   esa_job_run_set_summary (run, summary);
+  if (attach != NULL)
+    {
+      g_autoptr (EsaReport) report = esa_report_new (ESA_REPORT_KIND_EXTENDED_DATA, "good");
+      if (!esa_report_add_attachment (report, attach, NULL, error) ||
+          !esa_context_submit (esa_job_run_get_context (run), report, error))
+        return FALSE;
+    }
   return TRUE;
 }
 

@@ -14,6 +14,7 @@ struct _EsaHttpsTransport {
   EsaConfig *config;
   EsaCredentials *creds;
   EsaDeliverer *deliverer;  /* one per pass: shares sessions, remembers dead proxies */
+  int refused_noted;        /* 1: cleared this pass, 2: marked */
 };
 
 static void esa_https_transport_iface_init (EsaTransportInterface *iface);
@@ -35,6 +36,26 @@ esa_https_transport_open (EsaTransport *transport, EsaConfig *config, GError **e
   return TRUE;
 }
 
+/* What the SDC thinks of our credentials, for `esactl status` (a 401 keeps the
+ * reports queued, so without this the admin would see nothing but a growing queue). */
+static void
+esa_https_transport_note_auth (EsaHttpsTransport *self, const EsaDelivery *d)
+{
+  const char *state_dir = esa_config_get_state_dir (self->config);
+  g_autoptr (GError) error = NULL;
+  if (d->outcome == ESA_OUTCOME_OK && self->refused_noted != 1)
+    {
+      esa_credentials_clear_refused (state_dir);
+      self->refused_noted = 1;
+    }
+  else if (d->outcome == ESA_OUTCOME_AUTH)
+    {
+      if (!esa_credentials_mark_refused (state_dir, self->creds, d->message, &error))
+        g_warning ("%s", error->message);
+      self->refused_noted = 2;
+    }
+}
+
 static void
 esa_https_transport_send (EsaTransport *transport, EsaReport *report, GCancellable *cancellable,
                           EsaTransportResult *result)
@@ -42,6 +63,7 @@ esa_https_transport_send (EsaTransport *transport, EsaReport *report, GCancellab
   EsaHttpsTransport *self = ESA_HTTPS_TRANSPORT (transport);
   EsaDelivery d = { 0 };
   esa_deliverer_send (self->deliverer, report, cancellable, &d);
+  esa_https_transport_note_auth (self, &d);
   switch (d.outcome)
     {
     case ESA_OUTCOME_OK:

@@ -89,8 +89,11 @@ esa_https_new (EsaConfig *config, const EsaRoute *route, GError **error)
 
   self->route = g_new0 (EsaRoute, 1);
   copy_route (self->route, route);
-  /* Never the environment's proxy: only what esa.conf says. */
-  resolver = g_simple_proxy_resolver_new (route->proxy_url, NULL);
+  /* Never the environment's proxy: only what esa.conf says. Without one, no
+   * resolver at all: GIO's default would load the libproxy and GNOME modules,
+   * GSettings and dconf (a thread and megabytes) only to say "direct". */
+  if (route->proxy_url != NULL)
+    resolver = g_simple_proxy_resolver_new (route->proxy_url, NULL);
   if (esa_config_get_ca_file (config) != NULL)
     {
       db = g_tls_file_database_new (esa_config_get_ca_file (config), error);
@@ -99,6 +102,11 @@ esa_https_new (EsaConfig *config, const EsaRoute *route, GError **error)
           g_prefix_error (error, "[sdc] ca-file %s: ", esa_config_get_ca_file (config));
           return NULL;
         }
+      /* glib-networking asks for the backend's default database while it
+       * builds each TLS connection, before libsoup hands it ours: unless the
+       * default is this file, the first request parses the whole system CA
+       * bundle (about 8 MiB, for good). esad trusts only the ca-file anyway. */
+      g_tls_backend_set_default_database (g_tls_backend_get_default (), db);
     }
   else
     db = g_tls_backend_get_default_database (g_tls_backend_get_default ());
