@@ -27,8 +27,11 @@ esactl_socket_path (EsactlOptions *opts)
 }
 
 static int
-error_exit_code (guint status, const char *code)
+error_exit_code (const char *path, guint status, const char *code)
 {
+  /* A word no plugin serves is a bad command line, like one esactl doesn't know. */
+  if (g_str_equal (path, "/v1/command") && g_strcmp0 (code, "not_found") == 0)
+    return ESACTL_EXIT_USAGE;
   if (status == 403 || g_strcmp0 (code, "refused") == 0 || g_strcmp0 (code, "not_activated") == 0)
     return ESACTL_EXIT_REFUSED;
   if (g_strcmp0 (code, "network") == 0 || g_strcmp0 (code, "tls") == 0 ||
@@ -57,14 +60,12 @@ esactl_call (EsactlOptions *opts, const char *method, const char *path, JsonNode
   if (socket_path == NULL)
     {
       g_autoptr (EsaConfig) config = esa_config_load (opts->config_path, &error);
-      g_printerr ("esactl: %s\n", error ? error->message : "no control socket configured");
-      return ESACTL_EXIT_CONFIG;
+      return esactl_fail (opts, ESACTL_EXIT_CONFIG, "invalid_config", "%s",
+                          error ? error->message : "no control socket configured");
     }
   if (!g_file_test (socket_path, G_FILE_TEST_EXISTS))
-    {
-      g_printerr ("esactl: esad is not running (no control socket at %s)\n", socket_path);
-      return ESACTL_EXIT_NOT_RUNNING;
-    }
+    return esactl_fail (opts, ESACTL_EXIT_NOT_RUNNING, "not_running",
+                        "esad is not running (no control socket at %s)", socket_path);
   addr = g_unix_socket_address_new (socket_path);
   /* Long calls (a heartbeat through three dead proxies) are bounded by esad. */
   session = soup_session_new_with_options ("remote-connectable", addr, "timeout", 600, NULL);
@@ -76,18 +77,18 @@ esactl_call (EsactlOptions *opts, const char *method, const char *path, JsonNode
       soup_message_set_request_body_from_bytes (msg, "application/json", req);
     }
   bytes = soup_session_send_and_read (session, msg, NULL, &error);
+  if (bytes == NULL && g_error_matches (error, G_IO_ERROR, G_IO_ERROR_PERMISSION_DENIED))
+    /* esad runs; we may not talk to it: a refusal, not "not running". */
+    return esactl_fail (opts, ESACTL_EXIT_REFUSED, "permission_denied",
+                        "permission denied on the control socket %s (run as root or as a member of its group)",
+                        socket_path);
   if (bytes == NULL)
-    {
-      g_printerr ("esactl: esad is not running or not answering on %s: %s\n", socket_path, error->message);
-      return ESACTL_EXIT_NOT_RUNNING;
-    }
+    return esactl_fail (opts, ESACTL_EXIT_NOT_RUNNING, "not_running",
+                        "esad is not running or not answering on %s: %s", socket_path, error->message);
   status = soup_message_get_status (msg);
   if (!json_parser_load_from_data (parser, g_bytes_get_data (bytes, NULL), (gssize) g_bytes_get_size (bytes), &error) ||
       (root = json_parser_get_root (parser)) == NULL)
-    {
-      g_printerr ("esactl: esad answered %u with something that is not JSON\n", status);
-      return ESACTL_EXIT_FAILED;
-    }
+    return esactl_fail (opts, ESACTL_EXIT_FAILED, "failed", "esad answered %u with something that is not JSON", status);
   if (status != 200)
     {
       const char *code = NULL;
@@ -98,11 +99,8 @@ esactl_call (EsactlOptions *opts, const char *method, const char *path, JsonNode
           code = json_object_get_string_member_with_default (e, "code", NULL);
           message = json_object_get_string_member_with_default (e, "message", NULL);
         }
-      if (opts->json)
-        esactl_print_json (root);
-      else
-        g_printerr ("esactl: %s\n", message ? message : soup_status_get_phrase (status));
-      return error_exit_code (status, code);
+      return esactl_fail (opts, error_exit_code (path, status, code), code ? code : "failed", "%s",
+                          message ? message : soup_status_get_phrase (status));
     }
   if (reply != NULL)
     *reply = json_node_copy (root);

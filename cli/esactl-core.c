@@ -12,6 +12,7 @@ cmd_status (EsactlOptions *opts, int argc, char **argv)
   g_autoptr (JsonNode) reply = NULL;
   JsonObject *o, *p;
   JsonArray *jobs;
+  g_autofree char *started = NULL;
   int rc = esactl_call (opts, "GET", "/v1/status", NULL, &reply);
   if (rc != 0)
     return rc;
@@ -22,8 +23,9 @@ cmd_status (EsactlOptions *opts, int argc, char **argv)
     }
   o = json_node_get_object (reply);
   p = json_object_get_object_member (o, "platform");
+  started = esactl_time (esactl_str (o, "started"));
   g_print ("esad %s, pid %" G_GINT64_FORMAT ", running since %s\n", esactl_str (o, "version"),
-           json_object_get_int_member (o, "pid"), esactl_str (o, "started"));
+           json_object_get_int_member (o, "pid"), started);
   g_print ("config:     %s\nstate dir:  %s\n", esactl_str (o, "config"), esactl_str (o, "state_dir"));
   if (json_object_has_member (o, "activated"))
     g_print ("activated:  %s\n", json_object_get_boolean_member (o, "activated")
@@ -35,15 +37,18 @@ cmd_status (EsactlOptions *opts, int argc, char **argv)
   g_print ("plugins:    %" G_GINT64_FORMAT " loaded\n", json_object_get_int_member (o, "plugins_loaded"));
   g_print ("queue:      %" G_GINT64_FORMAT " waiting, %" G_GINT64_FORMAT " failed\n\n",
            json_object_get_int_member (o, "queued"), json_object_get_int_member (o, "failed"));
+  if (opts->quiet)
+    return 0;
   jobs = json_object_get_array_member (o, "jobs");
   {
     g_autoptr (EsactlTable) t = esactl_table_new ("JOB", "PLUGIN", "SCHEDULE", "LAST RUN", "NEXT RUN", "LAST RESULT", NULL);
     for (guint i = 0; i < json_array_get_length (jobs); i++)
       {
         JsonObject *j = json_array_get_object_element (jobs, i);
+        g_autofree char *last = esactl_time (esactl_str (j, "last_run"));
+        g_autofree char *next = esactl_time (esactl_str (j, "next_run"));
         esactl_table_add (t, esactl_str (j, "name"), esactl_str (j, "plugin"),
-                          esactl_str (j, "schedule"), esactl_str (j, "last_run"),
-                          esactl_str (j, "next_run"), esactl_str (j, "last_result"), NULL);
+                          esactl_str (j, "schedule"), last, next, esactl_str (j, "last_result"), NULL);
       }
     esactl_table_print (t);
   }
@@ -115,14 +120,15 @@ print_entries (JsonArray *a, gboolean failed)
   for (guint i = 0; i < json_array_get_length (a); i++)
     {
       JsonObject *e = json_array_get_object_element (a, i);
-      g_autofree char *size = g_format_size ((guint64) json_object_get_int_member (e, "size"));
+      g_autofree char *size = esactl_size ((guint64) json_object_get_int_member (e, "size"));
+      g_autofree char *created = esactl_time (esactl_str (e, "created"));
       g_autofree char *tries = g_strdup_printf ("%" G_GINT64_FORMAT, json_object_get_int_member (e, "attempts"));
       if (failed)
         esactl_table_add (t, esactl_str (e, "uuid"), esactl_str (e, "kind"), esactl_str (e, "plugin"),
-                          esactl_str (e, "created"), esactl_str (e, "failed_reason"), NULL);
+                          created, esactl_str (e, "failed_reason"), NULL);
       else
         esactl_table_add (t, esactl_str (e, "uuid"), esactl_str (e, "kind"), esactl_str (e, "plugin"),
-                          esactl_str (e, "created"), size, tries, esactl_str (e, "last_error"), NULL);
+                          created, size, tries, esactl_str (e, "last_error"), NULL);
     }
   esactl_table_print (t);
 }

@@ -24,6 +24,7 @@ esa_delivery_clear (EsaDelivery *d)
   g_clear_pointer (&d->message, g_free);
   g_clear_pointer (&d->answer, json_node_unref);
   g_clear_pointer (&d->attempts, g_ptr_array_unref);
+  g_clear_pointer (&d->server, g_free);
 }
 
 EsaDeliverer *
@@ -187,6 +188,7 @@ over_routes (EsaDeliverer *self, AttemptFunc attempt, gpointer data, GCancellabl
           note_attempt (out, &ex);
           out->outcome = ESA_OUTCOME_OK;
           out->answer = g_steal_pointer (&ex.answer);
+          out->server = g_strdup (route->server);
           esa_exchange_clear (&ex);
           return;
         }

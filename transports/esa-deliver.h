@@ -14,6 +14,7 @@ typedef struct {
   char *message;        /* the last failure, or the route that worked */
   JsonNode *answer;     /* the SDC's answer to the report */
   GPtrArray *attempts;  /* char*: one line per route tried */
+  char *server;         /* on OK: the server that answered */
 } EsaDelivery;
 
 void          esa_delivery_clear   (EsaDelivery *d);

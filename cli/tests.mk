@@ -1,0 +1,8 @@
+# esactl's own tests (issue 12): help, exit codes, --json shapes, info,
+# history, preview — real esa-sdc, esad and esactl on loopback.
+check_PROGRAMS += tests/test-esactl-cli
+TESTS += tests/test-esactl-cli
+tests_test_esactl_cli_SOURCES = tests/test-esactl-cli.c
+tests_test_esactl_cli_CFLAGS = $(AM_CFLAGS) -I$(top_srcdir)/tests
+tests_test_esactl_cli_LDADD = $(ESA_TEST_LIBS)
+EXTRA_tests_test_esactl_cli_DEPENDENCIES = daemon/esad cli/esactl sdc/esa-sdc plugins/heartbeat/heartbeat.la
