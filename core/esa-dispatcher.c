@@ -566,7 +566,7 @@ add_time (JsonBuilder *b, const char *member, GDateTime *dt)
   json_builder_set_member_name (b, member);
   if (dt != NULL)
     {
-      g_autofree char *s = g_date_time_format_iso8601 (dt);
+      g_autofree char *s = esa_json_time (dt);
       json_builder_add_string_value (b, s);
     }
   else

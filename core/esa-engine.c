@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include "esa-engine-private.h"
+#include "esa/esa-json.h"
 #include "esa-fileutil.h"
 #include "esa/esa-error.h"
 
@@ -355,7 +356,7 @@ esa_engine_status_to_json (EsaEngine *self)
   g_autoptr (JsonBuilder) b = json_builder_new ();
   g_autoptr (GPtrArray) queued = esa_queue_list (self->queue);
   g_autoptr (GPtrArray) failed = esa_queue_list_failed (self->queue);
-  g_autofree char *started = g_date_time_format_iso8601 (self->started);
+  g_autofree char *started = esa_json_time (self->started);
   guint loaded = 0;
   for (guint i = 0; i < self->plugins->len; i++)
     loaded += ((EsaPluginRecord *) g_ptr_array_index (self->plugins, i))->state == ESA_PLUGIN_STATE_LOADED;
