@@ -64,8 +64,12 @@ esactl_time_now (void)
 char *
 esactl_size (guint64 bytes)
 {
-  /* g_format_size: SI units ("1.2 kB"), bytes spelled out below 1 kB. */
-  return g_format_size (bytes);
+  /* g_format_size: SI units ("1.2 kB"), bytes spelled out below 1 kB; a
+   * plain space instead of its no-break one, so columns and grep line up. */
+  g_autofree char *s = g_format_size (bytes);
+  g_autoptr (GString) out = g_string_new (s);
+  g_string_replace (out, "\u00a0", " ", 0);
+  return g_string_free (g_steal_pointer (&out), FALSE);
 }
 
 static const GOptionEntry global_entries[] = {

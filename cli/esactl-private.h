@@ -83,6 +83,7 @@ const char *esactl_str (JsonObject *o, const char *member);
 extern const EsactlCommand esactl_core_commands[];
 extern const EsactlCommand esactl_connect_commands[];
 extern const EsactlCommand esactl_plugin_commands[];
+extern const EsactlCommand esactl_history_commands[];
 
 /* Passes a command esactl doesn't know to esad, where plugins serve it. */
 int   esactl_run_plugin_command   (EsactlOptions *opts, int argc, char **argv);

@@ -11,6 +11,7 @@ static const EsactlCommand *const command_tables[] = {
   esactl_core_commands,
   esactl_connect_commands,
   esactl_plugin_commands,
+  esactl_history_commands,
   NULL,
 };
 

@@ -5,7 +5,7 @@ TESTS += tests/test-esactl-cli
 tests_test_esactl_cli_SOURCES = tests/test-esactl-cli.c
 tests_test_esactl_cli_CFLAGS = $(AM_CFLAGS) -I$(top_srcdir)/tests
 tests_test_esactl_cli_LDADD = $(ESA_TEST_LIBS)
-EXTRA_tests_test_esactl_cli_DEPENDENCIES = daemon/esad cli/esactl sdc/esa-sdc plugins/heartbeat/heartbeat.la
+EXTRA_tests_test_esactl_cli_DEPENDENCIES = daemon/esad cli/esactl sdc/esa-sdc plugins/heartbeat/heartbeat.la plugins/sysinfo/sysinfo.la
 
 # Every --json shape against its schema in docs/schemas/ (python3 checker).
 check_PROGRAMS += tests/test-esactl-json

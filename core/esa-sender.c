@@ -8,6 +8,7 @@
 #include "esa-sender.h"
 #include "esa-engine-private.h"
 #include "esa-transport.h"
+#include "esa-history.h"
 #include "esa/esa-error.h"
 #include "esa/esa-json.h"
 
@@ -99,6 +100,7 @@ send_one (Pass *p, EsaTransport *transport, EsaQueueEntry *e, GCancellable *canc
       return TRUE;
     }
   esa_transport_send (transport, report, cancellable, &d);
+  esa_history_note (p->config, report, esa_config_get_transport (p->config), &d);
 
   switch (d.outcome)
     {

@@ -7,6 +7,7 @@
 
 #include "esa-test-util.h"
 #include "test-transport-util.h"
+#include "esa-history.h"
 
 #include <gio/gunixsocketaddress.h>
 #include <glib/gstdio.h>
@@ -287,6 +288,159 @@ test_unknown_plugin_word (Fixture *f, gconstpointer data)
   g_assert_nonnull (strstr (err, "unknown command"));
 }
 
+/* The delivery history lists what the SDC stored: each report once as
+ * delivered, attachment sizes and SHA-256 equal to the SDC's; `history show`
+ * prints the manifest; --kind and --since filter; a torn line is skipped. */
+static void
+test_history (void)
+{
+  g_autoptr (EtWorld) w = et_world_new (NULL);
+  g_autofree char *text = NULL, *out = NULL, *err = NULL;
+  g_autoptr (JsonNode) hist = NULL, stored = NULL;
+  JsonArray *records, *reports;
+  g_autofree char *inventory = NULL, *sha = NULL;
+  guint delivered = 0;
+  int rc;
+  et_install_plugin (w, "sysinfo");
+  et_sdc_start (w, NULL);
+  text = g_strdup_printf ("[agent]\nstate-dir=%s\nplugin-dir=%s/plugins\n"
+                          "[plugins]\nenabled=heartbeat;sysinfo\n[activation]\nvendors=*\n"
+                          "[sdc]\nservers=https://localhost:%u/\nca-file=%s/ca.pem\n",
+                          w->state_dir, w->dir, w->port, w->sdc_dir);
+  esa_test_write_file (w->conf, text, 0644);
+  et_esad_start (w, NULL);
+  et_activate (w);
+  g_assert_cmpint (et_esactl (w, NULL, NULL, "heartbeat", NULL), ==, 0);
+  g_assert_cmpint (et_esactl (w, NULL, NULL, "inventory", "send", NULL), ==, 0);
+  rc = et_esactl (w, &out, &err, "--json", "history", NULL);
+  g_assert_cmpint (rc, ==, 0);
+  hist = parse (out);
+  records = json_object_get_array_member (json_node_get_object (hist), "records");
+  stored = et_sdc_reports (w);
+  reports = json_node_get_array (stored);
+  g_test_message ("history: %s", out);
+  for (guint i = 0; i < json_array_get_length (records); i++)
+    {
+      JsonObject *r = json_array_get_object_element (records, i);
+      const char *uuid = json_object_get_string_member (r, "uuid");
+      JsonObject *rep = NULL;
+      JsonArray *ratts, *satts;
+      if (!json_object_get_boolean_member (r, "delivered"))
+        continue;
+      delivered++;
+      for (guint j = 0; j < json_array_get_length (reports); j++)
+        if (g_strcmp0 (json_object_get_string_member (json_array_get_object_element (reports, j), "uuid"), uuid) == 0)
+          rep = json_array_get_object_element (reports, j);
+      g_assert_nonnull (rep);
+      g_assert_cmpstr (json_object_get_string_member (r, "kind"), ==, json_object_get_string_member (rep, "kind"));
+      ratts = json_object_get_array_member (r, "attachments");
+      satts = json_object_get_array_member (rep, "attachments");
+      g_assert_cmpuint (json_array_get_length (ratts), ==, json_array_get_length (satts));
+      for (guint j = 0; j < json_array_get_length (ratts); j++)
+        {
+          JsonObject *a = json_array_get_object_element (ratts, j);
+          JsonObject *s = json_array_get_object_element (satts, j);
+          g_assert_cmpstr (json_object_get_string_member (a, "name"), ==, json_object_get_string_member (s, "name"));
+          g_assert_cmpint (json_object_get_int_member (a, "size"), ==, json_object_get_int_member (s, "size"));
+          g_assert_cmpstr (json_object_get_string_member (a, "sha256"), ==, json_object_get_string_member (s, "sha256"));
+          /* what the SDC computed over the bytes it received */
+          g_assert_cmpstr (json_object_get_string_member (a, "sha256"), ==,
+                           json_object_get_string_member (s, "received_sha256"));
+          g_assert_cmpint (json_object_get_int_member (r, "bytes"), ==,
+                           json_object_get_int_member (r, "body_bytes") + json_object_get_int_member (a, "size"));
+          inventory = g_strdup (uuid);
+          sha = g_strdup (json_object_get_string_member (a, "sha256"));
+        }
+    }
+  g_assert_cmpuint (delivered, ==, json_array_get_length (reports));
+  g_assert_cmpuint (delivered, ==, 2);
+  g_assert_nonnull (inventory);
+
+  /* the manifest of the inventory: body and attachment with size and hash */
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+  rc = et_esactl (w, &out, &err, "history", "show", inventory, NULL);
+  g_assert_cmpint (rc, ==, 0);
+  g_test_message ("%s", out);
+  g_assert_nonnull (strstr (out, sha));
+  g_assert_nonnull (strstr (out, "attachment: snap.pax.Z"));
+  g_assert_nonnull (strstr (out, "body: "));
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+  rc = et_esactl (w, &out, &err, "history", "show", "0b6f2c7e-4c1e-4f5a-9d55-0a8e2b1c3d4e", NULL);
+  g_assert_cmpint (rc, ==, 1);
+
+  /* filters; the human table */
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+  rc = et_esactl (w, &out, &err, "history", "--kind", "inventory", NULL);
+  g_assert_cmpint (rc, ==, 0);
+  g_assert_nonnull (strstr (out, inventory));
+  g_assert_null (strstr (out, "heartbeat"));
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+  rc = et_esactl (w, &out, &err, "history", "--since", "2999-01-01", NULL);
+  g_assert_cmpint (rc, ==, 0);
+  g_assert_cmpstr (out, ==, "no transmissions match\n");
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+  rc = et_esactl (w, &out, &err, "history", "--since", "yesterday", NULL);
+  g_assert_cmpint (rc, ==, 2);
+
+  /* a torn last line (crash mid-write) is named and skipped; the rest stays */
+  {
+    g_autofree char *path = g_build_filename (w->state_dir, "history.jsonl", NULL);
+    g_autofree char *old = NULL, *torn = NULL;
+    g_assert_true (g_file_get_contents (path, &old, NULL, NULL));
+    torn = g_strconcat (old, "{\"time\":\"2026-", NULL);
+    esa_test_write_file (path, torn, 0600);
+    g_clear_pointer (&out, g_free);
+    g_clear_pointer (&err, g_free);
+    rc = et_esactl (w, &out, &err, "history", NULL);
+    g_assert_cmpint (rc, ==, 0);
+    g_assert_nonnull (strstr (err, "history.jsonl:3: not a history record"));
+    g_assert_nonnull (strstr (out, inventory));
+  }
+}
+
+/* Rotation by size renames; no file is rewritten; reading spans them, oldest first. */
+static void
+test_history_rotation (void)
+{
+  g_autofree char *dir = esa_test_mkdtemp ("test-history");
+  g_autofree char *main_file = g_build_filename (dir, ESA_HISTORY_FILE, NULL);
+  g_autofree char *first = g_build_filename (dir, ESA_HISTORY_FILE ".1", NULL);
+  g_autofree char *before = NULL, *after = NULL;
+  g_autoptr (JsonArray) all = NULL;
+  g_autoptr (GError) error = NULL;
+  for (guint i = 0; i < 40; i++)
+    {
+      g_autoptr (JsonObject) r = json_object_new ();
+      json_object_set_int_member (r, "n", i);
+      json_object_set_string_member (r, "pad", "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx");
+      g_assert_true (esa_history_append (dir, r, 400, &error));
+      g_assert_no_error (error);
+      if (i == 3)
+        g_assert_true (g_file_get_contents (main_file, &before, NULL, NULL));
+    }
+  /* 40 records of ~70 bytes in files of 400: the oldest fell off */
+  all = esa_history_read (dir, NULL, &error);
+  g_assert_cmpuint (json_array_get_length (all), <, 40);
+  g_assert_cmpuint (json_array_get_length (all), >=, 20);
+  for (guint i = 1; i < json_array_get_length (all); i++)
+    g_assert_cmpint (json_object_get_int_member (json_array_get_object_element (all, i), "n"), ==,
+                     json_object_get_int_member (json_array_get_object_element (all, i - 1), "n") + 1);
+  g_assert_cmpint (json_object_get_int_member (json_array_get_object_element (all, json_array_get_length (all) - 1), "n"),
+                   ==, 39);
+  g_assert_true (g_file_test (first, G_FILE_TEST_EXISTS));
+  {
+    g_autofree char *fifth = g_build_filename (dir, ESA_HISTORY_FILE ".5", NULL);
+    g_assert_false (g_file_test (fifth, G_FILE_TEST_EXISTS));
+  }
+  g_assert_nonnull (before);
+  esa_test_rmtree (dir);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -296,6 +450,8 @@ main (int argc, char **argv)
   g_test_add_func ("/esactl-cli/usage-exit", test_usage_exit);
   g_test_add_func ("/esactl-cli/json-errors", test_json_errors);
   g_test_add_func ("/esactl-cli/permission-denied", test_permission_denied);
+  g_test_add_func ("/esactl-cli/history", test_history);
+  g_test_add_func ("/esactl-cli/history-rotation", test_history_rotation);
 #define ADD(path, fn) g_test_add (path, Fixture, NULL, fixture_setup, fn, fixture_teardown)
   ADD ("/esactl-cli/quiet-words-times", test_quiet_words_times);
   ADD ("/esactl-cli/failed-once", test_failed_once);

@@ -134,6 +134,8 @@ test_shapes (void)
   check (w, 0, "queue-export.json", "queue", "export", export, "--keep", NULL);
   check (w, 2, "error.json", "queue", "retry", NULL);
   check (w, 1, "error.json", "queue", "retry", "0b6f2c7e-4c1e-4f5a-9d55-0a8e2b1c3d4e", NULL);
+  check (w, 0, "history.json", "history", NULL);
+  check (w, 0, "history.json", "history", "--kind", "heartbeat", NULL);
   check (w, 0, "deactivate.json", "deactivate", NULL);
   check (w, 2, "error.json", "frobnicate", NULL);
 }

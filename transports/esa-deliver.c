@@ -25,6 +25,7 @@ esa_delivery_clear (EsaDelivery *d)
   g_clear_pointer (&d->answer, json_node_unref);
   g_clear_pointer (&d->attempts, g_ptr_array_unref);
   g_clear_pointer (&d->server, g_free);
+  g_clear_pointer (&d->manifest, json_object_unref);
 }
 
 EsaDeliverer *
@@ -124,6 +125,33 @@ esa_report_envelope (EsaReport *report, GError **error)
       json_object_set_string_member (a, "sha256", sha);
     }
   return g_steal_pointer (&node);
+}
+
+JsonObject *
+esa_envelope_manifest (JsonNode *envelope)
+{
+  /* The body exactly as esa_https_json sends it. */
+  g_autofree char *body = json_to_string (envelope, FALSE);
+  g_autofree char *sha = g_compute_checksum_for_string (G_CHECKSUM_SHA256, body, -1);
+  JsonObject *m = json_object_new ();
+  JsonArray *out = json_array_new ();
+  JsonArray *atts = json_object_get_array_member (json_node_get_object (envelope), "attachments");
+  gint64 total = (gint64) strlen (body);
+  json_object_set_int_member (m, "body_bytes", (gint64) strlen (body));
+  json_object_set_string_member (m, "body_sha256", sha);
+  for (guint i = 0; atts != NULL && i < json_array_get_length (atts); i++)
+    {
+      JsonObject *a = json_array_get_object_element (atts, i);
+      JsonObject *o = json_object_new ();
+      json_object_set_string_member (o, "name", json_object_get_string_member (a, "name"));
+      json_object_set_int_member (o, "size", json_object_get_int_member (a, "size"));
+      json_object_set_string_member (o, "sha256", json_object_get_string_member (a, "sha256"));
+      total += json_object_get_int_member (a, "size");
+      json_array_add_object_element (out, o);
+    }
+  json_object_set_array_member (m, "attachments", out);
+  json_object_set_int_member (m, "bytes", total);
+  return m;
 }
 
 static void
@@ -264,7 +292,10 @@ esa_deliverer_send (EsaDeliverer *self, EsaReport *report, GCancellable *cancell
       out->message = g_strdup_printf ("report %s: %s", esa_report_get_uuid (report), error->message);
       return;
     }
+  out->manifest = esa_envelope_manifest (sd.envelope);
   over_routes (self, attempt_report, &sd, cancellable, out);
+  if (out->server != NULL)
+    json_object_set_string_member (out->manifest, "server", out->server);
   json_node_unref (sd.envelope);
 }
 
