@@ -16,6 +16,8 @@ esactl_fail (EsactlOptions *opts, int exit_code, const char *code, const char *f
   va_start (args, format);
   message = g_strdup_vprintf (format, args);
   va_end (args);
+  if (opts != NULL && opts->silent)
+    return exit_code;
   if (opts != NULL && opts->json)
     {
       /* The shape of esad's own errors (docs/json.md), plus the exit code. */

@@ -26,6 +26,7 @@ typedef struct {
   gboolean help;                 /* COMMAND --help: show its help, run nothing */
   const EsactlCommand *command;  /* the command being run */
   char **rest;                   /* words left by esactl_parse_options */
+  gboolean silent;               /* an optional call: its failure prints nothing */
 } EsactlOptions;
 
 typedef int (*EsactlCommandFunc) (EsactlOptions *opts, int argc, char **argv);
@@ -84,6 +85,7 @@ extern const EsactlCommand esactl_core_commands[];
 extern const EsactlCommand esactl_connect_commands[];
 extern const EsactlCommand esactl_plugin_commands[];
 extern const EsactlCommand esactl_history_commands[];
+extern const EsactlCommand esactl_info_commands[];
 
 /* Passes a command esactl doesn't know to esad, where plugins serve it. */
 int   esactl_run_plugin_command   (EsactlOptions *opts, int argc, char **argv);

@@ -12,6 +12,7 @@ static const EsactlCommand *const command_tables[] = {
   esactl_connect_commands,
   esactl_plugin_commands,
   esactl_history_commands,
+  esactl_info_commands,
   NULL,
 };
 

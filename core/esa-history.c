@@ -172,6 +172,8 @@ esa_history_note (EsaConfig *config, EsaReport *report, const char *transport, c
       json_object_set_int_member (r, "body_bytes", esa_json_peek_int (m, "body_bytes", 0));
       json_object_set_string_member (r, "body_sha256", esa_json_peek_string (m, "body_sha256"));
       json_object_set_member (r, "attachments", json_node_copy (json_object_get_member (m, "attachments")));
+      if (json_object_has_member (m, "attempts"))
+        json_object_set_member (r, "attempts", json_node_copy (json_object_get_member (m, "attempts")));
     }
   if (!esa_history_append (esa_config_get_state_dir (config), r, ESA_HISTORY_MAX_BYTES, &error))
     g_warning ("delivery history: %s", error->message);

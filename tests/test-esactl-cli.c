@@ -441,6 +441,77 @@ test_history_rotation (void)
   esa_test_rmtree (dir);
 }
 
+/* esactl info: servers and proxies in order with what each last said, the
+ * activation, the contact, plugins, jobs, queue, last contact. */
+static void
+test_info (Fixture *f, gconstpointer data)
+{
+  EtWorld *w = f->w;
+  guint16 dead = esa_test_free_port (), dead_proxy = esa_test_free_port ();
+  g_autofree char *good = g_strdup_printf ("https://localhost:%u/", w->port);
+  g_autofree char *bad = g_strdup_printf ("https://localhost:%u/", dead);
+  g_autofree char *proxy = g_strdup_printf ("http://127.0.0.1:%u", dead_proxy);
+  g_autofree char *text = g_strdup_printf ("[sdc]\nservers=%s;%s\nca-file=%s/ca.pem\ntimeout=10s\ndirect=true\n"
+                                           "[proxy.1]\nurl=%s\n[activation]\nvendors=*\ncontact-name=Ada Admin\n"
+                                           "contact-email=ada@example.com\n", bad, good, w->sdc_dir, proxy);
+  g_autofree char *out = NULL, *err = NULL;
+  g_autoptr (JsonNode) n = NULL;
+  JsonObject *o, *s0, *s1, *p0;
+  int rc;
+  et_sdc_start (w, NULL);
+  et_write_conf (w, text);
+  et_esad_start (w, NULL);
+  rc = et_esactl (w, &out, &err, "--json", "info", NULL);
+  g_assert_cmpint (rc, ==, 0);
+  n = parse (out);
+  o = json_node_get_object (n);
+  g_assert_false (json_object_get_boolean_member (json_object_get_object_member (o, "activation"), "activated"));
+  g_assert_true (json_object_get_null_member (o, "last_contact"));
+  g_clear_pointer (&n, json_node_unref);
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+
+  et_activate (w);
+  g_assert_cmpint (et_esactl (w, NULL, NULL, "heartbeat", NULL), ==, 0);
+  rc = et_esactl (w, &out, &err, "--json", "info", NULL);
+  g_assert_cmpint (rc, ==, 0);
+  g_test_message ("%s", out);
+  n = parse (out);
+  o = json_node_get_object (n);
+  g_assert_true (json_object_get_boolean_member (json_object_get_object_member (o, "activation"), "activated"));
+  g_assert_true (is_iso_utc (json_object_get_string_member (o, "last_contact")));
+  g_assert_cmpstr (json_object_get_string_member (json_object_get_object_member (o, "contact"), "name"), ==, "Ada Admin");
+  {
+    JsonObject *sdc = json_object_get_object_member (o, "sdc");
+    JsonArray *servers = json_object_get_array_member (sdc, "servers");
+    JsonArray *proxies = json_object_get_array_member (sdc, "proxies");
+    g_assert_cmpuint (json_array_get_length (servers), ==, 2);
+    s0 = json_array_get_object_element (servers, 0);
+    s1 = json_array_get_object_element (servers, 1);
+    p0 = json_array_get_object_element (proxies, 0);
+    /* in order; the dead server and the dead proxy failed, the good server worked */
+    g_assert_cmpstr (json_object_get_string_member (s0, "url"), ==, bad);
+    g_assert_false (json_object_get_boolean_member (s0, "last_ok"));
+    g_assert_cmpstr (json_object_get_string_member (s1, "url"), ==, good);
+    g_assert_true (json_object_get_boolean_member (s1, "last_ok"));
+    g_assert_cmpstr (json_object_get_string_member (p0, "url"), ==, proxy);
+    g_assert_false (json_object_get_boolean_member (p0, "last_ok"));
+    g_assert_nonnull (strstr (json_object_get_string_member (p0, "last_result"), "proxy"));
+  }
+  g_assert_cmpuint (json_array_get_length (json_object_get_array_member (o, "jobs")), ==, 1);
+  g_assert_cmpint (json_object_get_int_member (json_object_get_object_member (o, "queue"), "queued"), ==, 0);
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+  rc = et_esactl (w, &out, &err, "info", NULL);
+  g_assert_cmpint (rc, ==, 0);
+  g_test_message ("%s", out);
+  g_assert_nonnull (strstr (out, "activation:    ESA-"));
+  g_assert_nonnull (strstr (out, "Ada Admin, ada@example.com"));
+  g_assert_nonnull (strstr (out, "heartbeat (loaded)"));
+  g_assert_nonnull (strstr (out, "UAK:           - (no uak plugin loaded)"));
+  g_assert_null (strchr (out, '{'));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -455,6 +526,7 @@ main (int argc, char **argv)
 #define ADD(path, fn) g_test_add (path, Fixture, NULL, fixture_setup, fn, fixture_teardown)
   ADD ("/esactl-cli/quiet-words-times", test_quiet_words_times);
   ADD ("/esactl-cli/failed-once", test_failed_once);
+  ADD ("/esactl-cli/info", test_info);
   ADD ("/esactl-cli/unknown-plugin-word", test_unknown_plugin_word);
   return g_test_run ();
 }

@@ -118,6 +118,7 @@ test_shapes (void)
   check (w, 2, "error.json", "queue", NULL);
   et_esad_start (w, NULL);
   check (w, 0, "status.json", "status", NULL);
+  check (w, 0, "info.json", "info", NULL);
   check (w, 0, "plugin-list.json", "plugin", "list", NULL);
   check (w, 0, "activate.json", "activate", "--server", server, NULL);
   check (w, 0, "test.json", "test", NULL);
@@ -134,6 +135,7 @@ test_shapes (void)
   check (w, 0, "queue-export.json", "queue", "export", export, "--keep", NULL);
   check (w, 2, "error.json", "queue", "retry", NULL);
   check (w, 1, "error.json", "queue", "retry", "0b6f2c7e-4c1e-4f5a-9d55-0a8e2b1c3d4e", NULL);
+  check (w, 0, "info.json", "info", NULL);
   check (w, 0, "history.json", "history", NULL);
   check (w, 0, "history.json", "history", "--kind", "heartbeat", NULL);
   check (w, 0, "deactivate.json", "deactivate", NULL);

@@ -296,6 +296,13 @@ esa_deliverer_send (EsaDeliverer *self, EsaReport *report, GCancellable *cancell
   over_routes (self, attempt_report, &sd, cancellable, out);
   if (out->server != NULL)
     json_object_set_string_member (out->manifest, "server", out->server);
+  /* every route tried, in order: the history keeps what each one said */
+  {
+    JsonArray *tried = json_array_new ();
+    for (guint i = 0; out->attempts != NULL && i < out->attempts->len; i++)
+      json_array_add_string_element (tried, g_ptr_array_index (out->attempts, i));
+    json_object_set_array_member (out->manifest, "attempts", tried);
+  }
   json_node_unref (sd.envelope);
 }
 
