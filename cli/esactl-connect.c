@@ -5,6 +5,7 @@
 #include "esa/esa-json.h"
 
 #include <glib/gi18n.h>
+#include <string.h>
 
 static int
 cmd_activate (EsactlOptions *opts, int argc, char **argv)
@@ -87,8 +88,13 @@ cmd_test (EsactlOptions *opts, int argc, char **argv)
       g_autofree char *ms = g_strdup_printf ("%" G_GINT64_FORMAT, json_object_get_int_member (r, "elapsed_ms"));
       g_autofree char *route = g_strdup_printf ("%s%s", g_str_equal (esactl_str (r, "kind"), "https") ? "" : "[http config] ",
                                                 esactl_str (r, "route"));
+      /* the result line starts with the route, which the first column shows */
+      const char *result = esactl_str (r, "result");
+      g_autofree char *prefix = g_strdup_printf ("%s: ", esactl_str (r, "route"));
+      if (g_str_has_prefix (result, prefix))
+        result += strlen (prefix);
       esactl_table_add (t, route, dns, tcp, proxy, tls, esactl_str (r, "tls_peer"), http, ms,
-                        json_object_get_boolean_member (r, "ok") ? "OK" : esactl_str (r, "result"), NULL);
+                        json_object_get_boolean_member (r, "ok") ? "OK" : result, NULL);
     }
   if (!opts->quiet)
     {

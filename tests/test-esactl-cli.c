@@ -512,6 +512,57 @@ test_info (Fixture *f, gconstpointer data)
   g_assert_null (strchr (out, '{'));
 }
 
+/* esactl test through proxies: the PROXY column is the proxy's answer (200
+ * for a tunnel, its 401/407 when it refused us), a refused route says why in
+ * words, never "Operation was cancelled". */
+static void
+test_test_proxy_answer (Fixture *f, gconstpointer data)
+{
+  EtWorld *w = f->w;
+  guint16 good = esa_test_free_port (), strict = esa_test_free_port ();
+  g_autofree char *pass = et_write_secret (w, "proxy.pass", "wrong\n");
+  g_autofree char *text = NULL, *out = NULL, *err = NULL;
+  g_autoptr (JsonNode) n = NULL;
+  JsonArray *routes;
+  int rc;
+  if (!g_find_program_in_path ("tinyproxy"))
+    {
+      g_test_skip ("tinyproxy is not installed");
+      return;
+    }
+  et_sdc_start (w, NULL);
+  et_tinyproxy_start (w, strict, w->port, 0, "esa", "s3cret");
+  et_tinyproxy_start (w, good, w->port, 0, NULL, NULL);
+  text = g_strdup_printf ("[sdc]\nservers=https://localhost:%u/\nca-file=%s/ca.pem\ntimeout=10s\n"
+                          "[proxy.1]\nurl=http://127.0.0.1:%u\nuser=esa\npassword-file=%s\n"
+                          "[proxy.2]\nurl=http://127.0.0.1:%u\n", w->port, w->sdc_dir, strict, pass, good);
+  et_write_conf (w, text);
+  et_esad_start (w, NULL);
+  rc = et_esactl (w, &out, &err, "--json", "test", NULL);
+  g_test_message ("%s%s", out, err);
+  g_assert_cmpint (rc, ==, 0);
+  n = parse (out);
+  routes = json_object_get_array_member (json_node_get_object (n), "routes");
+  g_assert_cmpuint (json_array_get_length (routes), ==, 2);
+  {
+    JsonObject *refused = json_array_get_object_element (routes, 0);
+    JsonObject *tunnel = json_array_get_object_element (routes, 1);
+    gint64 st = json_object_get_int_member (refused, "proxy_status");
+    g_assert_false (json_object_get_boolean_member (refused, "ok"));
+    g_assert_true (st == 401 || st == 407);
+    g_assert_null (strstr (json_object_get_string_member (refused, "result"), "cancelled"));
+    g_assert_nonnull (strstr (json_object_get_string_member (refused, "result"), "proxy refused"));
+    g_assert_true (json_object_get_boolean_member (tunnel, "ok"));
+    g_assert_cmpint (json_object_get_int_member (tunnel, "proxy_status"), ==, 200);
+  }
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+  rc = et_esactl (w, &out, &err, "test", NULL);
+  g_test_message ("%s%s", out, err);
+  g_assert_cmpint (rc, ==, 0);
+  g_assert_null (strstr (out, "cancelled"));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -527,6 +578,7 @@ main (int argc, char **argv)
   ADD ("/esactl-cli/quiet-words-times", test_quiet_words_times);
   ADD ("/esactl-cli/failed-once", test_failed_once);
   ADD ("/esactl-cli/info", test_info);
+  ADD ("/esactl-cli/test-proxy-answer", test_test_proxy_answer);
   ADD ("/esactl-cli/unknown-plugin-word", test_unknown_plugin_word);
   return g_test_run ();
 }
