@@ -86,6 +86,7 @@ extern const EsactlCommand esactl_connect_commands[];
 extern const EsactlCommand esactl_plugin_commands[];
 extern const EsactlCommand esactl_history_commands[];
 extern const EsactlCommand esactl_info_commands[];
+extern const EsactlCommand esactl_preview_commands[];
 
 /* Passes a command esactl doesn't know to esad, where plugins serve it. */
 int   esactl_run_plugin_command   (EsactlOptions *opts, int argc, char **argv);

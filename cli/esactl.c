@@ -13,6 +13,7 @@ static const EsactlCommand *const command_tables[] = {
   esactl_plugin_commands,
   esactl_history_commands,
   esactl_info_commands,
+  esactl_preview_commands,
   NULL,
 };
 

@@ -10,7 +10,8 @@ cli_esactl_SOURCES = \
 	cli/esactl-connect.c \
 	cli/esactl-plugins.c \
 	cli/esactl-history.c \
-	cli/esactl-info.c
+	cli/esactl-info.c \
+	cli/esactl-preview.c
 cli_esactl_CFLAGS = $(AM_CFLAGS) $(SOUP_CFLAGS) -I$(top_srcdir)/cli
 cli_esactl_LDADD = core/libesa.la $(GLIB_LIBS) $(JSON_LIBS) $(SOUP_LIBS)
 include $(srcdir)/cli/tests.mk

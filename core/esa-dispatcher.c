@@ -9,6 +9,7 @@
 #include "esa-schedule-private.h"
 #include "esa/esa-error.h"
 #include "esa/esa-json.h"
+#include "esa-preview.h"
 
 #include <string.h>
 
@@ -20,6 +21,7 @@ typedef struct {
   char *event;
   JsonObject *data;
   GTask *waiter; /* run_now caller, or NULL */
+  EsaQueue *preview; /* esa_dispatcher_preview: where its reports go (borrowed) */
 } PendingRun;
 
 typedef struct {
@@ -45,6 +47,7 @@ struct _EsaJobRun {
   GCancellable *cancellable;
   char *summary;
   GDateTime *started;
+  EsaQueue *preview;     /* a preview run: its reports go here, not to the queue */
 };
 
 struct _EsaDispatcher {
@@ -248,7 +251,10 @@ run_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *canc
 {
   EsaJobRun *run = task_data;
   GError *error = NULL;
-  gboolean ok = run->job->func (run, run->job->user_data, &error);
+  gboolean ok;
+  esa_preview_set_sink (run->preview);
+  ok = run->job->func (run, run->job->user_data, &error);
+  esa_preview_set_sink (NULL);
   if (!ok && error == NULL)
     {
       /* fwupd's runner rule: FALSE without an error is a plugin bug, said loudly. */
@@ -275,17 +281,20 @@ run_done (GObject *source, GAsyncResult *res, gpointer user_data)
 
   job->running = FALSE;
   self->running--;
-  g_free (job->last_result);
+  if (run->preview == NULL)
+    g_free (job->last_result);
   if (g_task_propagate_boolean (task, &error))
     {
-      job->last_result = g_strdup_printf ("ok%s%s", run->summary ? ": " : "", run->summary ? run->summary : "");
+      if (run->preview == NULL)
+        job->last_result = g_strdup_printf ("ok%s%s", run->summary ? ": " : "", run->summary ? run->summary : "");
       g_info ("%s: job %s done%s%s", plugin, job->name, run->summary ? ": " : "", run->summary ? run->summary : "");
       if (waiter != NULL)
         g_task_return_pointer (waiter, g_strdup (run->summary ? run->summary : "done"), g_free);
     }
   else
     {
-      job->last_result = g_strdup_printf ("error: %s", error->message);
+      if (run->preview == NULL)
+        job->last_result = g_strdup_printf ("error: %s", error->message);
       g_warning ("failed to run %s/%s: %s", plugin, job->name, error->message);
       if (waiter != NULL)
         g_task_return_new_error (waiter, error->domain, error->code, "%s: %s", plugin, error->message);
@@ -324,6 +333,7 @@ start_run (EsaDispatcher *self, Job *job, PendingRun *p)
     {
       run->event = g_steal_pointer (&p->event);
       run->data = g_steal_pointer (&p->data);
+      run->preview = p->preview;
     }
   task = g_task_new (NULL, self->cancellable, run_done, self);
   g_task_set_task_data (task, run, (GDestroyNotify) run_free);
@@ -504,6 +514,27 @@ esa_dispatcher_run_now (EsaDispatcher *self, const char *name, const char *event
   p->data = data ? json_object_ref (data) : NULL;
   if (callback != NULL)
     p->waiter = g_task_new (NULL, NULL, callback, user_data);
+  start_run (self, job, p);
+  return TRUE;
+}
+
+gboolean
+esa_dispatcher_preview (EsaDispatcher *self, const char *name, EsaQueue *sink,
+                        GAsyncReadyCallback callback, gpointer user_data, GError **error)
+{
+  Job *job = find_job (self, name);
+  PendingRun *p;
+  if (job == NULL)
+    {
+      g_set_error (error, ESA_ERROR, ESA_ERROR_NOT_FOUND, "no job named \"%s\"", name);
+      return FALSE;
+    }
+  p = g_new0 (PendingRun, 1);
+  /* what `esactl heartbeat` (run_now) would send; an event run, so a
+   * preview does not move the job's clock */
+  p->event = g_strdup ("requested");
+  p->preview = sink;
+  p->waiter = g_task_new (NULL, NULL, callback, user_data);
   start_run (self, job, p);
   return TRUE;
 }

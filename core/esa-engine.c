@@ -3,6 +3,7 @@
 
 #include "esa-engine-private.h"
 #include "esa/esa-json.h"
+#include "esa-preview.h"
 #include "esa-fileutil.h"
 #include "esa/esa-error.h"
 
@@ -207,6 +208,14 @@ notify_queue_changed (gpointer user_data)
 gboolean
 esa_engine_submit (EsaEngine *self, EsaReport *report, GError **error)
 {
+  EsaQueue *preview = esa_preview_get_sink ();
+  if (preview != NULL)
+    {
+      /* esactl preview: built, kept aside, never sent */
+      g_info ("preview: built %s report %s from %s (not queued)", esa_report_get_kind (report),
+              esa_report_get_uuid (report), esa_report_get_plugin (report));
+      return esa_queue_enqueue (preview, report, error);
+    }
   if (!esa_queue_enqueue (self->queue, report, error))
     return FALSE;
   g_info ("queued %s report %s from %s", esa_report_get_kind (report),
@@ -273,6 +282,15 @@ esa_engine_submit_and_wait (EsaEngine *self, EsaReport *report, guint timeout_s,
 
   /* Waiting in the main thread would wait for ourselves: the sender answers there. */
   g_return_val_if_fail (!g_main_context_is_owner (self->main_context), FALSE);
+  if (esa_preview_get_sink () != NULL)
+    {
+      /* a preview sends nothing, so there is no answer to wait for */
+      if (!esa_engine_submit (self, report, error))
+        return FALSE;
+      g_set_error (error, ESA_ERROR, ESA_ERROR_FAILED, "preview: report %s built, not sent",
+                   esa_report_get_uuid (report));
+      return FALSE;
+    }
   g_cond_init (&w.cond);
   g_mutex_lock (&self->waiters_lock);
   g_hash_table_insert (self->waiters, (gpointer) uuid, &w);

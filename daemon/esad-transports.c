@@ -8,6 +8,7 @@
 #include "esa-https-transport.h"
 #include "esa-sender-routes-private.h"
 #include "esa-info-routes-private.h"
+#include "esa-preview-routes-private.h"
 
 gboolean
 esad_transports_init (EsadTransports *self, EsaEngine *engine, EsaControl *control, GError **error)
@@ -20,6 +21,7 @@ esad_transports_init (EsadTransports *self, EsaEngine *engine, EsaControl *contr
   esa_engine_set_call_sdc (engine, esa_https_transport_call_sdc, NULL);
   esa_sender_add_routes (control, self->sender);
   esa_info_add_routes (control);
+  esa_preview_add_routes (control);
   return TRUE;
 }
 

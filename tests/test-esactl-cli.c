@@ -563,6 +563,109 @@ test_test_proxy_answer (Fixture *f, gconstpointer data)
   g_assert_null (strstr (out, "cancelled"));
 }
 
+/* esactl preview builds exactly what is then sent (but for the report's own
+ * UUID and time) and sends nothing; --output holds the body byte for byte. */
+static void
+test_preview (void)
+{
+  g_autoptr (EtWorld) w = et_world_new (NULL);
+  g_autofree char *text = NULL, *out = NULL, *err = NULL, *dir = NULL;
+  g_autoptr (JsonNode) prev = NULL, inv = NULL, stored = NULL, q = NULL;
+  JsonObject *hb, *in;
+  int rc;
+  et_install_plugin (w, "sysinfo");
+  et_sdc_start (w, NULL);
+  text = g_strdup_printf ("[agent]\nstate-dir=%s\nplugin-dir=%s/plugins\n"
+                          "[plugins]\nenabled=heartbeat;sysinfo\n[activation]\nvendors=*\n"
+                          "[sdc]\nservers=https://localhost:%u/\nca-file=%s/ca.pem\n",
+                          w->state_dir, w->dir, w->port, w->sdc_dir);
+  esa_test_write_file (w->conf, text, 0644);
+  et_esad_start (w, NULL);
+  et_activate (w);
+  dir = g_build_filename (w->dir, "preview-out", NULL);
+
+  rc = et_esactl (w, &out, &err, "--json", "preview", "heartbeat", NULL);
+  g_assert_cmpint (rc, ==, 0);
+  prev = parse (out);
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+  rc = et_esactl (w, &out, &err, "--json", "preview", "inventory", "--output", dir, NULL);
+  g_assert_cmpint (rc, ==, 0);
+  inv = parse (out);
+  /* nothing sent, nothing queued */
+  g_assert_cmpuint (et_sdc_count_all (w), ==, 0);
+  q = et_queue_list (w);
+  g_assert_cmpuint (json_array_get_length (json_object_get_array_member (json_node_get_object (q), "queued")), ==, 0);
+  hb = json_array_get_object_element (json_object_get_array_member (json_node_get_object (prev), "reports"), 0);
+  in = json_array_get_object_element (json_object_get_array_member (json_node_get_object (inv), "reports"), 0);
+  g_assert_cmpstr (json_object_get_string_member (hb, "kind"), ==, "heartbeat");
+  g_assert_cmpstr (json_object_get_string_member (in, "kind"), ==, "inventory");
+  /* --output: the body byte for byte (its SHA-256 is the manifest's), the attachment */
+  {
+    g_autofree char *name = g_strdup_printf ("%s.json", json_object_get_string_member (in, "uuid"));
+    g_autofree char *path = g_build_filename (dir, name, NULL);
+    g_autofree char *data = NULL;
+    g_autofree char *sha = NULL;
+    gsize len = 0;
+    JsonObject *a = json_array_get_object_element (json_object_get_array_member (in, "attachments"), 0);
+    g_autofree char *apath = g_build_filename (dir, json_object_get_string_member (in, "uuid"),
+                                               json_object_get_string_member (a, "name"), NULL);
+    g_assert_true (g_file_get_contents (path, &data, &len, NULL));
+    sha = g_compute_checksum_for_data (G_CHECKSUM_SHA256, (const guchar *) data, len);
+    g_assert_cmpstr (sha, ==, json_object_get_string_member (in, "body_sha256"));
+    g_assert_cmpint ((gint64) len, ==, json_object_get_int_member (in, "body_bytes"));
+    g_clear_pointer (&data, g_free);
+    g_assert_true (g_file_get_contents (apath, &data, &len, NULL));
+    g_assert_cmpint ((gint64) len, ==, json_object_get_int_member (a, "size"));
+  }
+
+  /* the scratch queue of the preview is gone */
+  {
+    g_autoptr (GDir) d = g_dir_open (w->state_dir, 0, NULL);
+    const char *name;
+    while ((name = g_dir_read_name (d)) != NULL)
+      g_assert_false (g_str_has_prefix (name, "preview-"));
+  }
+
+  /* now send for real: the SDC stores the same bodies */
+  g_assert_cmpint (et_esactl (w, NULL, NULL, "heartbeat", NULL), ==, 0);
+  g_assert_cmpint (et_esactl (w, NULL, NULL, "inventory", "send", NULL), ==, 0);
+  stored = et_sdc_reports (w);
+  for (guint i = 0; i < json_array_get_length (json_node_get_array (stored)); i++)
+    {
+      JsonObject *r = json_array_get_object_element (json_node_get_array (stored), i);
+      JsonObject *p = g_str_equal (json_object_get_string_member (r, "kind"), "heartbeat") ? hb : in;
+      JsonObject *pbody = json_object_get_object_member (p, "body");
+      g_autoptr (JsonNode) a = json_node_init_object (json_node_alloc (), json_object_get_object_member (r, "body"));
+      g_autoptr (JsonNode) b = json_node_init_object (json_node_alloc (), json_object_get_object_member (pbody, "body"));
+      JsonArray *satts = json_object_get_array_member (r, "attachments");
+      JsonArray *patts = json_object_get_array_member (p, "attachments");
+      g_assert_cmpstr (json_object_get_string_member (pbody, "plugin"), ==, json_object_get_string_member (r, "plugin"));
+      g_assert_true (json_node_equal (a, b));
+      g_assert_cmpuint (json_array_get_length (satts), ==, json_array_get_length (patts));
+      for (guint j = 0; j < json_array_get_length (satts); j++)
+        g_assert_cmpstr (json_object_get_string_member (json_array_get_object_element (satts, j), "name"), ==,
+                         json_object_get_string_member (json_array_get_object_element (patts, j), "name"));
+    }
+  g_assert_cmpuint (json_array_get_length (json_node_get_array (stored)), ==, 2);
+
+  /* the human form: the manifest, then the body */
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+  rc = et_esactl (w, &out, &err, "preview", "heartbeat", NULL);
+  g_test_message ("%s", out);
+  g_assert_cmpint (rc, ==, 0);
+  g_assert_nonnull (strstr (out, "nothing sent"));
+  g_assert_nonnull (strstr (out, "  body:       "));
+
+  /* what cannot be previewed says why; a usage error */
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+  rc = et_esactl (w, &out, &err, "preview", "uak-status", NULL);
+  g_assert_cmpint (rc, ==, 2);
+  g_assert_nonnull (strstr (err, "renews the key"));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -574,6 +677,7 @@ main (int argc, char **argv)
   g_test_add_func ("/esactl-cli/permission-denied", test_permission_denied);
   g_test_add_func ("/esactl-cli/history", test_history);
   g_test_add_func ("/esactl-cli/history-rotation", test_history_rotation);
+  g_test_add_func ("/esactl-cli/preview", test_preview);
 #define ADD(path, fn) g_test_add (path, Fixture, NULL, fixture_setup, fn, fixture_teardown)
   ADD ("/esactl-cli/quiet-words-times", test_quiet_words_times);
   ADD ("/esactl-cli/failed-once", test_failed_once);

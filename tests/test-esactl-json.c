@@ -122,6 +122,9 @@ test_shapes (void)
   check (w, 0, "plugin-list.json", "plugin", "list", NULL);
   check (w, 0, "activate.json", "activate", "--server", server, NULL);
   check (w, 0, "test.json", "test", NULL);
+  check (w, 0, "preview.json", "preview", "heartbeat", NULL);
+  check (w, 0, "preview.json", "preview", "inventory", NULL);
+  check (w, 2, "error.json", "preview", "uak-status", NULL);
   check (w, 0, "send.json", "heartbeat", NULL);
   check (w, 0, "send.json", "inventory", "send", NULL);
   check (w, 0, "send.json", "queue", "send", NULL);
