@@ -436,6 +436,42 @@ esa_dispatcher_set_splay (EsaDispatcher *self, EsaContext *ctx, const char *name
   return TRUE;
 }
 
+gboolean
+esa_dispatcher_reconfigure_job (EsaDispatcher *self, const char *name, const char *schedule, guint64 splay_s,
+                                gboolean enabled, GError **error)
+{
+  Job *job = find_job (self, name);
+  EsaSchedule *sched;
+  g_autofree char *before = NULL, *after = NULL;
+  if (job == NULL)
+    {
+      g_set_error (error, ESA_ERROR, ESA_ERROR_NOT_FOUND, "no job named \"%s\"", name);
+      return FALSE;
+    }
+  sched = esa_schedule_parse (schedule, error);
+  if (sched == NULL)
+    return FALSE;
+  before = esa_schedule_to_string (job->schedule);
+  after = esa_schedule_to_string (sched);
+  if (g_str_equal (before, after) && job->splay_s == splay_s && job->enabled == enabled)
+    {
+      esa_schedule_free (sched);
+      return TRUE;
+    }
+  esa_schedule_free (job->schedule);
+  job->schedule = sched;
+  job->splay_s = splay_s;
+  job->enabled = enabled;
+  g_message ("job %s: schedule now %s%s", name, after, enabled ? "" : " (disabled)");
+  if (self->started)
+    {
+      g_autoptr (GDateTime) now = g_date_time_new_now (self->tz);
+      compute_next (self, job, now);
+      arm_timer (self);
+    }
+  return TRUE;
+}
+
 void
 esa_dispatcher_remove_jobs_of (EsaDispatcher *self, EsaContext *ctx)
 {

@@ -180,6 +180,9 @@ esa_engine_set_config (EsaEngine *self, EsaConfig *config)
   self->config = config;
   g_mutex_unlock (&self->config_lock);
   esa_config_unref (old);
+  /* [job.NAME] schedules apply now, not at the next start */
+  for (guint i = 0; self->contexts != NULL && i < self->contexts->len; i++)
+    esa_context_apply_config (g_ptr_array_index (self->contexts, i), config);
 }
 
 EsaConfig *

@@ -11,6 +11,7 @@
 
 #include <gio/gunixsocketaddress.h>
 #include <glib/gstdio.h>
+#include <signal.h>
 #include <unistd.h>
 #include <string.h>
 
@@ -666,6 +667,55 @@ test_preview (void)
   g_assert_nonnull (strstr (err, "renews the key"));
 }
 
+static char *
+job_schedule (EtWorld *w, char **next_run)
+{
+  g_autofree char *out = NULL, *err = NULL;
+  g_autoptr (JsonNode) n = NULL;
+  JsonObject *job;
+  g_assert_cmpint (et_esactl (w, &out, &err, "--json", "status", NULL), ==, 0);
+  n = parse (out);
+  job = json_array_get_object_element (json_object_get_array_member (json_node_get_object (n), "jobs"), 0);
+  if (next_run != NULL)
+    *next_run = g_strdup (json_object_get_string_member (job, "next_run"));
+  return g_strdup (json_object_get_string_member (job, "schedule"));
+}
+
+/* SIGHUP applies [job.NAME] schedule= at once (it used to need a restart). */
+static void
+test_sighup_schedule (Fixture *f, gconstpointer data)
+{
+  EtWorld *w = f->w;
+  g_autofree char *before = NULL, *after = NULL, *next = NULL;
+  g_autoptr (GDateTime) now = NULL, when = NULL;
+  gint64 deadline;
+  write_conf (w, "https://localhost:1/");
+  {
+    g_autofree char *text = g_strdup_printf ("[sdc]\nservers=https://localhost:1/\n[job.heartbeat]\nschedule=weekly sun 03:00\n");
+    et_write_conf (w, text);
+  }
+  et_esad_start (w, NULL);
+  before = job_schedule (w, NULL);
+  g_assert_cmpstr (before, ==, "weekly sun 03:00");
+  et_write_conf (w, "[sdc]\nservers=https://localhost:1/\n[job.heartbeat]\nschedule=every 2h\n");
+  g_subprocess_send_signal (w->esad, SIGHUP);
+  deadline = g_get_monotonic_time () + 10 * G_USEC_PER_SEC;
+  do
+    {
+      g_clear_pointer (&after, g_free);
+      g_clear_pointer (&next, g_free);
+      g_usleep (100 * 1000);
+      after = job_schedule (w, &next);
+    }
+  while (g_strcmp0 (after, "every 2h") != 0 && g_get_monotonic_time () < deadline);
+  g_assert_cmpstr (after, ==, "every 2h");
+  /* the next run follows the new schedule: within two hours from now */
+  now = g_date_time_new_now_utc ();
+  when = g_date_time_new_from_iso8601 (next, NULL);
+  g_assert_nonnull (when);
+  g_assert_cmpint (g_date_time_difference (when, now), <=, 2 * G_TIME_SPAN_HOUR + G_TIME_SPAN_MINUTE);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -682,6 +732,7 @@ main (int argc, char **argv)
   ADD ("/esactl-cli/quiet-words-times", test_quiet_words_times);
   ADD ("/esactl-cli/failed-once", test_failed_once);
   ADD ("/esactl-cli/info", test_info);
+  ADD ("/esactl-cli/sighup-schedule", test_sighup_schedule);
   ADD ("/esactl-cli/test-proxy-answer", test_test_proxy_answer);
   ADD ("/esactl-cli/unknown-plugin-word", test_unknown_plugin_word);
   return g_test_run ();
