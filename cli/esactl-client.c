@@ -17,12 +17,28 @@ esactl_socket_path (EsactlOptions *opts)
   if (env != NULL && *env != '\0')
     return g_strdup (env);
   config = esa_config_load (opts->config_path, &error);
-  if (config == NULL)
+  if (config == NULL && !g_error_matches (error, ESA_ERROR, ESA_ERROR_NOT_FOUND))
     {
-      if (!g_error_matches (error, ESA_ERROR, ESA_ERROR_NOT_FOUND))
-        return NULL;
-      config = esa_config_new_default ();
+      /* An invalid file on disk: esad refused to reload it and still runs
+       * with the config it has. Reach it anyway ([agent] socket=, or
+       * state-dir=/esad.sock, as the file still says, else the default) and
+       * say the two differ. */
+      g_autoptr (GKeyFile) kf = g_key_file_new ();
+      g_autofree char *socket = NULL, *state = NULL;
+      g_free (opts->config_warning);
+      opts->config_warning = g_strdup (error->message);
+      if (g_key_file_load_from_file (kf, opts->config_path, G_KEY_FILE_NONE, NULL))
+        {
+          socket = g_key_file_get_string (kf, "agent", "socket", NULL);
+          state = g_key_file_get_string (kf, "agent", "state-dir", NULL);
+        }
+      if (socket != NULL && g_path_is_absolute (g_strstrip (socket)))
+        return g_steal_pointer (&socket);
+      if (state != NULL && g_path_is_absolute (g_strstrip (state)))
+        return g_build_filename (state, "esad.sock", NULL);
     }
+  if (config == NULL)
+    config = esa_config_new_default ();
   return g_strdup (esa_config_get_socket_path (config));
 }
 

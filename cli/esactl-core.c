@@ -16,6 +16,14 @@ cmd_status (EsactlOptions *opts, int argc, char **argv)
   int rc = esactl_call (opts, "GET", "/v1/status", NULL, &reply);
   if (rc != 0)
     return rc;
+  if (opts->config_warning != NULL)
+    {
+      /* what esad runs with is not what the file says */
+      json_object_set_string_member (json_node_get_object (reply), "config_on_disk_error", opts->config_warning);
+      if (!opts->json)
+        g_printerr ("warning: the config file on disk is invalid and esad runs with the one it loaded before: %s\n",
+                    opts->config_warning);
+    }
   if (opts->json)
     {
       esactl_print_json (reply);

@@ -27,6 +27,7 @@ typedef struct {
   const EsactlCommand *command;  /* the command being run */
   char **rest;                   /* words left by esactl_parse_options */
   gboolean silent;               /* an optional call: its failure prints nothing */
+  char *config_warning;          /* the config file on disk is invalid: why */
 } EsactlOptions;
 
 typedef int (*EsactlCommandFunc) (EsactlOptions *opts, int argc, char **argv);

@@ -194,6 +194,7 @@ main (int argc, char **argv)
   else
     rc = cmd->func (&opts, argc - 1 - consumed, argv + 1 + consumed);
   g_free (opts.config_path);
+  g_free (opts.config_warning);
   g_strfreev (opts.rest);
   return rc;
 }

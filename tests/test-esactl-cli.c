@@ -716,6 +716,34 @@ test_sighup_schedule (Fixture *f, gconstpointer data)
   g_assert_cmpint (g_date_time_difference (when, now), <=, 2 * G_TIME_SPAN_HOUR + G_TIME_SPAN_MINUTE);
 }
 
+/* The file on disk turned invalid under a running esad: status still
+ * answers and warns that what runs differs from the file. */
+static void
+test_status_invalid_config (Fixture *f, gconstpointer data)
+{
+  EtWorld *w = f->w;
+  g_autofree char *out = NULL, *err = NULL, *broken = NULL, *text = NULL;
+  g_autoptr (JsonNode) n = NULL;
+  int rc;
+  write_conf (w, "https://localhost:1/");
+  et_esad_start (w, NULL);
+  g_assert_true (g_file_get_contents (w->conf, &text, NULL, NULL));
+  broken = g_strconcat (text, "[sdc]\ntimeout=soon\n", NULL);
+  esa_test_write_file (w->conf, broken, 0644);
+  rc = et_esactl (w, &out, &err, "status", NULL);
+  g_test_message ("%s%s", out, err);
+  g_assert_cmpint (rc, ==, 0);
+  g_assert_nonnull (strstr (out, "running since"));
+  g_assert_nonnull (strstr (err, "warning: the config file on disk is invalid"));
+  g_assert_nonnull (strstr (err, "timeout"));
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+  rc = et_esactl (w, &out, &err, "--json", "status", NULL);
+  g_assert_cmpint (rc, ==, 0);
+  n = parse (out);
+  g_assert_nonnull (json_object_get_string_member (json_node_get_object (n), "config_on_disk_error"));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -733,6 +761,7 @@ main (int argc, char **argv)
   ADD ("/esactl-cli/failed-once", test_failed_once);
   ADD ("/esactl-cli/info", test_info);
   ADD ("/esactl-cli/sighup-schedule", test_sighup_schedule);
+  ADD ("/esactl-cli/status-invalid-config", test_status_invalid_config);
   ADD ("/esactl-cli/test-proxy-answer", test_test_proxy_answer);
   ADD ("/esactl-cli/unknown-plugin-word", test_unknown_plugin_word);
   return g_test_run ();
