@@ -92,7 +92,23 @@ esactl_call (EsactlOptions *opts, const char *method, const char *path, JsonNode
       g_autoptr (GBytes) req = g_bytes_new_take (text, strlen (text));
       soup_message_set_request_body_from_bytes (msg, "application/json", req);
     }
-  bytes = soup_session_send_and_read (session, msg, NULL, &error);
+  {
+    /* the long calls: a send through dead proxies, a snap, a route test */
+    EsactlProgress *progress = NULL;
+    if (g_str_equal (method, "POST") && opts->command != NULL)
+      {
+        g_autofree char *what = g_strdup_printf ("esactl %s%s%s: %s", opts->command->group ? opts->command->group : "",
+                                                 opts->command->group ? " " : "", opts->command->name,
+                                                 g_str_equal (path, "/v1/test") ? "trying every route"
+                                                 : g_str_equal (path, "/v1/preview") ? "building, sending nothing"
+                                                 : "esad is working, the SDC may take a while");
+        progress = esactl_progress_start (opts, what);
+      }
+    else if (g_str_equal (method, "POST") && g_str_equal (path, "/v1/command"))
+      progress = esactl_progress_start (opts, "esactl: the plugin is working (collecting, sending)");
+    bytes = soup_session_send_and_read (session, msg, NULL, &error);
+    esactl_progress_stop (progress);
+  }
   if (bytes == NULL && g_error_matches (error, G_IO_ERROR, G_IO_ERROR_PERMISSION_DENIED))
     /* esad runs; we may not talk to it: a refusal, not "not running". */
     return esactl_fail (opts, ESACTL_EXIT_REFUSED, "permission_denied",

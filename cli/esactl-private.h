@@ -65,6 +65,11 @@ char *esactl_size       (guint64 bytes);
 gboolean esactl_parse_options (EsactlOptions *opts, const char *cmd, int *argc, char ***argv,
                                const GOptionEntry *entries, int *exit_code);
 void  esactl_print_command_help  (const EsactlCommand *cmd, const GOptionEntry *entries);
+/* A line on stderr saying what a long call is doing and for how long, on a
+ * terminal only: NULL (nothing shown) under --json or -q or without a TTY. */
+typedef struct _EsactlProgress EsactlProgress;
+EsactlProgress *esactl_progress_start (EsactlOptions *opts, const char *what);
+void            esactl_progress_stop  (EsactlProgress *p);
 void  esactl_print_global_options (void);
 
 /* Prints @node as pretty JSON to stdout. */

@@ -744,6 +744,47 @@ test_status_invalid_config (Fixture *f, gconstpointer data)
   g_assert_nonnull (json_object_get_string_member (json_node_get_object (n), "config_on_disk_error"));
 }
 
+/* Runs esactl on a terminal (script(1) gives it a pty); stdout and stderr together. */
+static char *
+esactl_on_tty (EtWorld *w, const char *args)
+{
+  g_autofree char *esactl = et_bin ("cli/esactl");
+  g_autofree char *cmd = g_strdup_printf ("%s -c %s %s", esactl, w->conf, args);
+  const char *argv[] = { "script", "-qec", cmd, "/dev/null", NULL };
+  char *out = NULL;
+  g_assert_cmpint (esa_test_run (argv, &out, NULL), ==, 0);
+  return out;
+}
+
+/* On a terminal a long call says what it is doing; never under --json or
+ * -q, never when the output is not a terminal. */
+static void
+test_progress (Fixture *f, gconstpointer data)
+{
+  EtWorld *w = f->w;
+  g_autofree char *tty = NULL, *quiet = NULL, *json = NULL, *out = NULL, *err = NULL;
+  g_autofree char *good = g_strdup_printf ("https://localhost:%u/", w->port);
+  if (!g_find_program_in_path ("script"))
+    {
+      g_test_skip ("script(1) is needed for a pty");
+      return;
+    }
+  et_sdc_start (w, NULL);
+  write_conf (w, good);
+  et_esad_start (w, NULL);
+  et_activate (w);
+  tty = esactl_on_tty (w, "heartbeat");
+  g_test_message ("%s", tty);
+  g_assert_nonnull (strstr (tty, "esactl heartbeat: esad is working"));
+  g_assert_nonnull (strstr (tty, "sent heartbeat"));
+  quiet = esactl_on_tty (w, "-q heartbeat");
+  g_assert_null (strstr (quiet, "esad is working"));
+  json = esactl_on_tty (w, "--json heartbeat");
+  g_assert_null (strstr (json, "esad is working"));
+  g_assert_cmpint (et_esactl (w, &out, &err, "heartbeat", NULL), ==, 0);
+  g_assert_null (strstr (err, "esad is working"));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -760,6 +801,7 @@ main (int argc, char **argv)
   ADD ("/esactl-cli/quiet-words-times", test_quiet_words_times);
   ADD ("/esactl-cli/failed-once", test_failed_once);
   ADD ("/esactl-cli/info", test_info);
+  ADD ("/esactl-cli/progress", test_progress);
   ADD ("/esactl-cli/sighup-schedule", test_sighup_schedule);
   ADD ("/esactl-cli/status-invalid-config", test_status_invalid_config);
   ADD ("/esactl-cli/test-proxy-answer", test_test_proxy_answer);
