@@ -115,6 +115,11 @@ cmd_info (EsactlOptions *opts, int argc, char **argv)
   g_print ("transport:     %s%s%s\n", esactl_str (sdc, "transport"),
            esa_json_peek_string (sdc, "config_url") ? ", config-url " : "",
            esa_json_peek_string (sdc, "config_url") ? esactl_str (sdc, "config_url") : "");
+  {
+    JsonObject *fb = esa_json_peek_object (sdc, "config_url_fallback");
+    if (esa_json_peek_string (fb, "last_result") != NULL)
+      g_print ("fallback:      %s %s\n", esactl_str (fb, "last_time"), esactl_str (fb, "last_result"));
+  }
   g_print ("contact:       %s, %s, %s\n", esactl_str (contact, "name"), esactl_str (contact, "email"),
            esactl_str (contact, "phone"));
   plugins = json_object_has_member (o, "plugins") ? json_object_get_array_member (o, "plugins") : NULL;

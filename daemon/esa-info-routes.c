@@ -134,6 +134,19 @@ get_info (EsaControl *ctl, SoupServerMessage *msg, const char *rest, JsonObject 
   json_object_set_array_member (sdc, "proxies", proxies);
   json_object_set_boolean_member (sdc, "direct", esa_config_get_direct (config));
   set_str_or_null (sdc, "config_url", esa_config_get_config_url (config));
+  /* the last time every https route failed and the config-url was asked */
+  {
+    JsonObject *fb = json_object_new ();
+    if (esa_config_get_config_url (config) != NULL)
+      add_last_result (fb, history, "config-url ", TRUE);
+    else
+      {
+        json_object_set_null_member (fb, "last_time");
+        json_object_set_null_member (fb, "last_result");
+      }
+    json_object_remove_member (fb, "last_ok");
+    json_object_set_object_member (sdc, "config_url_fallback", fb);
+  }
   json_object_set_string_member (sdc, "transport", esa_config_get_transport (config));
   json_object_set_object_member (o, "sdc", sdc);
 

@@ -785,6 +785,43 @@ test_progress (Fixture *f, gconstpointer data)
   g_assert_null (strstr (err, "esad is working"));
 }
 
+/* config-url fallback: of the servers the HTTP config names, only https://
+ * ones are tried (an http:// one is skipped: nothing is uploaded over HTTP). */
+static void
+test_config_url_https_only (Fixture *f, gconstpointer data)
+{
+  EtWorld *w = f->w;
+  guint16 dead = esa_test_free_port ();
+  g_autofree char *plain = g_strdup_printf ("http://127.0.0.1:%u/", w->http_port);
+  g_autofree char *good = g_strdup_printf ("https://localhost:%u/", w->port);
+  const char *extra[] = { "--public-url", plain, "--public-url", good, NULL };
+  g_autofree char *text = g_strdup_printf ("[sdc]\nservers=https://localhost:%u/\nca-file=%s/ca.pem\ntimeout=10s\n"
+                                           "config-url=http://127.0.0.1:%u/esa/v1/config\n",
+                                           dead, w->sdc_dir, w->http_port);
+  g_autofree char *out = NULL, *err = NULL;
+  int rc;
+  et_sdc_start (w, extra);
+  et_write_conf (w, text);
+  et_esad_start (w, NULL);
+  {
+    g_autofree char *server = g_strdup_printf ("--server=%s", good);
+    g_assert_cmpint (et_esactl (w, NULL, NULL, "activate", server, NULL), ==, 0);
+  }
+  rc = et_esactl (w, &out, &err, "heartbeat", NULL);
+  g_test_message ("%s%s", out, err);
+  g_assert_cmpint (rc, ==, 0);
+  g_assert_cmpuint (et_sdc_count_all (w), ==, 1);
+  g_assert_cmpuint (et_sdc_log_count (w, "scheme=http ", "method=POST", NULL), ==, 0);
+  g_assert_cmpuint (et_sdc_log_count (w, "scheme=http ", "method=PUT", NULL), ==, 0);
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+  g_assert_cmpint (et_esactl (w, &out, &err, "history", "--json", NULL), ==, 0);
+  /* the history names what the fallback tried: the https server only */
+  g_assert_nonnull (strstr (out, "trying https://localhost"));
+  g_assert_null (strstr (out, "trying http://"));
+  g_assert_null (strstr (out, ", http://"));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -801,6 +838,7 @@ main (int argc, char **argv)
   ADD ("/esactl-cli/quiet-words-times", test_quiet_words_times);
   ADD ("/esactl-cli/failed-once", test_failed_once);
   ADD ("/esactl-cli/info", test_info);
+  ADD ("/esactl-cli/config-url-https-only", test_config_url_https_only);
   ADD ("/esactl-cli/progress", test_progress);
   ADD ("/esactl-cli/sighup-schedule", test_sighup_schedule);
   ADD ("/esactl-cli/status-invalid-config", test_status_invalid_config);

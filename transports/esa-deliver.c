@@ -16,6 +16,7 @@ struct _EsaDeliverer {
   GPtrArray *routes;         /* EsaRoute* */
   GPtrArray *sessions;       /* EsaHttps*, same index as routes, created lazily */
   GHashTable *dead_proxies;  /* proxy index -> reason, for this pass */
+  gboolean fallback_tried;   /* config-url fetched once per pass */
 };
 
 void
@@ -177,6 +178,76 @@ route_failed (EsaDeliverer *self, const EsaRoute *route, EsaExchange *ex, EsaDel
 typedef gboolean (*AttemptFunc) (EsaDeliverer *self, EsaHttps *https, gpointer data,
                                  GCancellable *cancellable, EsaExchange *ex);
 
+static gboolean
+has_server (EsaDeliverer *self, const char *server)
+{
+  for (guint i = 0; i < self->routes->len; i++)
+    if (g_strcmp0 (((EsaRoute *) g_ptr_array_index (self->routes, i))->server, server) == 0)
+      return TRUE;
+  return FALSE;
+}
+
+/* Every HTTPS route failed: [sdc] config-url (plain HTTP, GET only, no
+ * credentials) may name other servers. Their https:// URLs become routes of
+ * this pass (never an http:// one: nothing is uploaded over HTTP). Returns
+ * the number of routes added; the attempt is noted for the history. */
+static guint
+config_url_fallback (EsaDeliverer *self, GCancellable *cancellable, EsaDelivery *out)
+{
+  const char *url = esa_config_get_config_url (self->config);
+  EsaRoute direct = { 0 };
+  EsaExchange ex = { 0 };
+  g_autoptr (GStrvBuilder) fresh = g_strv_builder_new ();
+  g_auto (GStrv) servers = NULL;
+  g_autoptr (GString) line = NULL;
+  JsonArray *list = NULL;
+  guint before = self->routes->len;
+  if (url == NULL || self->fallback_tried)
+    return 0;
+  self->fallback_tried = TRUE;
+  direct.server = (char *) url;
+  /* the same way out as esactl test: through the first proxy, if any */
+  if (esa_config_get_n_proxies (self->config) > 0)
+    {
+      esa_config_get_proxy (self->config, 0, (const char **) &direct.proxy_url, NULL, NULL);
+      direct.proxy_index = 1;
+    }
+  esa_http_get_config (self->config, &direct, url, cancellable, &ex);
+  line = g_string_new (NULL);
+  g_string_printf (line, "config-url %s: ", url);
+  if (ex.outcome == ESA_OUTCOME_OK && ex.answer != NULL && JSON_NODE_HOLDS_OBJECT (ex.answer))
+    {
+      JsonNode *n = json_object_get_member (json_node_get_object (ex.answer), "servers");
+      list = n != NULL && JSON_NODE_HOLDS_ARRAY (n) ? json_node_get_array (n) : NULL;
+    }
+  for (guint i = 0; list != NULL && i < json_array_get_length (list); i++)
+    {
+      JsonNode *e = json_array_get_element (list, i);
+      const char *s = JSON_NODE_HOLDS_VALUE (e) && json_node_get_value_type (e) == G_TYPE_STRING
+                          ? json_node_get_string (e) : NULL;
+      if (s != NULL && g_str_has_prefix (s, "https://") && !has_server (self, s))
+        g_strv_builder_add (fresh, s);
+    }
+  servers = g_strv_builder_end (fresh);
+  if (list == NULL)
+    g_string_append_printf (line, "no server list (%s)", ex.message ? ex.message : "no answer");
+  else if (servers[0] == NULL)
+    g_string_append (line, "no other https:// server");
+  else
+    {
+      g_autoptr (GPtrArray) warnings = g_ptr_array_new_with_free_func (g_free);
+      g_autoptr (GPtrArray) more = esa_routes_build (self->config, (const char *const *) servers, warnings);
+      g_autofree char *joined = g_strjoinv (", ", servers);
+      g_ptr_array_extend_and_steal (self->routes, g_steal_pointer (&more));
+      g_ptr_array_set_size (self->sessions, self->routes->len);
+      g_string_append_printf (line, "trying %s", joined);
+    }
+  g_warning ("every https route failed; %s", line->str);
+  g_ptr_array_add (out->attempts, g_string_free (g_steal_pointer (&line), FALSE));
+  esa_exchange_clear (&ex);
+  return self->routes->len - before;
+}
+
 static void
 over_routes (EsaDeliverer *self, AttemptFunc attempt, gpointer data, GCancellable *cancellable,
              EsaDelivery *out)
@@ -188,12 +259,16 @@ over_routes (EsaDeliverer *self, AttemptFunc attempt, gpointer data, GCancellabl
       out->message = g_strdup ("no route to an SDC: set [sdc] servers= or activate with --server");
       return;
     }
-  for (guint i = 0; i < self->routes->len; i++)
+  for (guint i = 0;; i++)
     {
-      const EsaRoute *route = g_ptr_array_index (self->routes, i);
+      const EsaRoute *route;
       EsaExchange ex = { 0 };
       g_autoptr (GError) error = NULL;
       EsaHttps *https;
+      /* the configured routes all failed: those the config-url names come next */
+      if (i == self->routes->len && config_url_fallback (self, cancellable, out) == 0)
+        return;
+      route = g_ptr_array_index (self->routes, i);
       if (g_cancellable_is_cancelled (cancellable))
         {
           g_free (out->message);
