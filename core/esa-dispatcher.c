@@ -533,10 +533,10 @@ esa_dispatcher_get_running (EsaDispatcher *self)
   return self->running;
 }
 
-gboolean
-esa_dispatcher_run_now (EsaDispatcher *self, const char *name, const char *event,
-                        JsonObject *data, GAsyncReadyCallback callback, gpointer user_data,
-                        GError **error)
+/* run_now and preview: a run of job @name now, answered through @callback. */
+static gboolean
+run_job_now (EsaDispatcher *self, const char *name, const char *event, JsonObject *data, EsaQueue *preview,
+             GAsyncReadyCallback callback, gpointer user_data, GError **error)
 {
   Job *job = find_job (self, name);
   PendingRun *p;
@@ -548,6 +548,7 @@ esa_dispatcher_run_now (EsaDispatcher *self, const char *name, const char *event
   p = g_new0 (PendingRun, 1);
   p->event = g_strdup (event);
   p->data = data ? json_object_ref (data) : NULL;
+  p->preview = preview;
   if (callback != NULL)
     p->waiter = g_task_new (NULL, NULL, callback, user_data);
   start_run (self, job, p);
@@ -555,24 +556,20 @@ esa_dispatcher_run_now (EsaDispatcher *self, const char *name, const char *event
 }
 
 gboolean
+esa_dispatcher_run_now (EsaDispatcher *self, const char *name, const char *event,
+                        JsonObject *data, GAsyncReadyCallback callback, gpointer user_data,
+                        GError **error)
+{
+  return run_job_now (self, name, event, data, NULL, callback, user_data, error);
+}
+
+gboolean
 esa_dispatcher_preview (EsaDispatcher *self, const char *name, EsaQueue *sink,
                         GAsyncReadyCallback callback, gpointer user_data, GError **error)
 {
-  Job *job = find_job (self, name);
-  PendingRun *p;
-  if (job == NULL)
-    {
-      g_set_error (error, ESA_ERROR, ESA_ERROR_NOT_FOUND, "no job named \"%s\"", name);
-      return FALSE;
-    }
-  p = g_new0 (PendingRun, 1);
-  /* what `esactl heartbeat` (run_now) would send; an event run, so a
-   * preview does not move the job's clock */
-  p->event = g_strdup ("requested");
-  p->preview = sink;
-  p->waiter = g_task_new (NULL, NULL, callback, user_data);
-  start_run (self, job, p);
-  return TRUE;
+  /* what `esactl heartbeat` (run_now, "requested") would send; an event run,
+   * so a preview does not move the job's clock */
+  return run_job_now (self, name, "requested", NULL, sink, callback, user_data, error);
 }
 
 char *

@@ -289,19 +289,11 @@ test_unknown_plugin_word (Fixture *f, gconstpointer data)
   g_assert_nonnull (strstr (err, "unknown command"));
 }
 
-/* The delivery history lists what the SDC stored: each report once as
- * delivered, attachment sizes and SHA-256 equal to the SDC's; `history show`
- * prints the manifest; --kind and --since filter; a torn line is skipped. */
+/* An SDC, an esad with the heartbeat and sysinfo plugins, activated. */
 static void
-test_history (void)
+start_activated_with_sysinfo (EtWorld *w)
 {
-  g_autoptr (EtWorld) w = et_world_new (NULL);
-  g_autofree char *text = NULL, *out = NULL, *err = NULL;
-  g_autoptr (JsonNode) hist = NULL, stored = NULL;
-  JsonArray *records, *reports;
-  g_autofree char *inventory = NULL, *sha = NULL;
-  guint delivered = 0;
-  int rc;
+  g_autofree char *text = NULL;
   et_install_plugin (w, "sysinfo");
   et_sdc_start (w, NULL);
   text = g_strdup_printf ("[agent]\nstate-dir=%s\nplugin-dir=%s/plugins\n"
@@ -311,6 +303,22 @@ test_history (void)
   esa_test_write_file (w->conf, text, 0644);
   et_esad_start (w, NULL);
   et_activate (w);
+}
+
+/* The delivery history lists what the SDC stored: each report once as
+ * delivered, attachment sizes and SHA-256 equal to the SDC's; `history show`
+ * prints the manifest; --kind and --since filter; a torn line is skipped. */
+static void
+test_history (void)
+{
+  g_autoptr (EtWorld) w = et_world_new (NULL);
+  g_autofree char *out = NULL, *err = NULL;
+  g_autoptr (JsonNode) hist = NULL, stored = NULL;
+  JsonArray *records, *reports;
+  g_autofree char *inventory = NULL, *sha = NULL;
+  guint delivered = 0;
+  int rc;
+  start_activated_with_sysinfo (w);
   g_assert_cmpint (et_esactl (w, NULL, NULL, "heartbeat", NULL), ==, 0);
   g_assert_cmpint (et_esactl (w, NULL, NULL, "inventory", "send", NULL), ==, 0);
   rc = et_esactl (w, &out, &err, "--json", "history", NULL);
@@ -570,19 +578,11 @@ static void
 test_preview (void)
 {
   g_autoptr (EtWorld) w = et_world_new (NULL);
-  g_autofree char *text = NULL, *out = NULL, *err = NULL, *dir = NULL;
+  g_autofree char *out = NULL, *err = NULL, *dir = NULL;
   g_autoptr (JsonNode) prev = NULL, inv = NULL, stored = NULL, q = NULL;
   JsonObject *hb, *in;
   int rc;
-  et_install_plugin (w, "sysinfo");
-  et_sdc_start (w, NULL);
-  text = g_strdup_printf ("[agent]\nstate-dir=%s\nplugin-dir=%s/plugins\n"
-                          "[plugins]\nenabled=heartbeat;sysinfo\n[activation]\nvendors=*\n"
-                          "[sdc]\nservers=https://localhost:%u/\nca-file=%s/ca.pem\n",
-                          w->state_dir, w->dir, w->port, w->sdc_dir);
-  esa_test_write_file (w->conf, text, 0644);
-  et_esad_start (w, NULL);
-  et_activate (w);
+  start_activated_with_sysinfo (w);
   dir = g_build_filename (w->dir, "preview-out", NULL);
 
   rc = et_esactl (w, &out, &err, "--json", "preview", "heartbeat", NULL);
