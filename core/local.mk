@@ -13,7 +13,9 @@ core_libesa_la_SOURCES = \
 	core/esa-context.c \
 	core/esa-engine.c \
 	core/esa-transport.c \
-	core/esa-sender.c
+	core/esa-sender.c \
+	core/esa-history.c \
+	core/esa-preview.c
 core_libesa_la_CFLAGS = $(AM_CFLAGS) $(GNUTLS_CFLAGS) -DG_LOG_DOMAIN=\"esa\"
 core_libesa_la_LIBADD = protocol/libesa-protocol.la $(GLIB_LIBS) $(JSON_LIBS) $(GNUTLS_LIBS) -lm
 core_libesa_la_LDFLAGS = -version-info 0:0:0 -no-undefined -export-symbols-regex '^_?esa_'
