@@ -1,6 +1,8 @@
 /* esactl-client.c: calls esad over its control socket (HTTP+JSON). */
 #include "config.h"
 
+#include <string.h>
+
 #include "esactl-private.h"
 #include "esa-config.h"
 #include "esa/esa-error.h"
@@ -20,12 +22,20 @@ esactl_socket_path (EsactlOptions *opts)
   if (config == NULL && !g_error_matches (error, ESA_ERROR, ESA_ERROR_NOT_FOUND))
     {
       /* A broken esa.conf on disk must not cut the admin off a running esad
-       * (which still runs on the config it loaded). */
+       * (which still runs on the config it loaded): reach it anyway, and say
+       * the two differ. */
       static gboolean warned;
       char *guess = esa_config_guess_socket_path (opts->config_path);
-      if (!warned && !opts->quiet)
-        g_printerr ("esactl: warning: %s has errors (see esactl config check); trying the control socket %s\n",
-                    opts->config_path, guess);
+      g_free (opts->config_warning);
+      opts->config_warning = g_strdup (error->message);
+      if (!warned && !opts->quiet && !opts->json)
+        {
+          /* one line: the first error names what is wrong, config check lists them all */
+          g_autofree char *first = g_strndup (error->message, strcspn (error->message, "\n"));
+          g_printerr ("esactl: warning: the config file on disk is invalid and esad runs with the one it loaded "
+                      "before: %s has errors (see esactl config check: %s); trying the control socket %s\n",
+                      opts->config_path, first, guess);
+        }
       warned = TRUE;
       return guess;
     }
@@ -35,8 +45,11 @@ esactl_socket_path (EsactlOptions *opts)
 }
 
 static int
-error_exit_code (guint status, const char *code)
+error_exit_code (const char *path, guint status, const char *code)
 {
+  /* A word no plugin serves is a bad command line, like one esactl doesn't know. */
+  if (g_str_equal (path, "/v1/command") && g_strcmp0 (code, "not_found") == 0)
+    return ESACTL_EXIT_USAGE;
   if (status == 403 || g_strcmp0 (code, "refused") == 0 || g_strcmp0 (code, "not_activated") == 0)
     return ESACTL_EXIT_REFUSED;
   if (g_strcmp0 (code, "network") == 0 || g_strcmp0 (code, "tls") == 0 ||
@@ -64,14 +77,13 @@ esactl_call (EsactlOptions *opts, const char *method, const char *path, JsonNode
 
   if (socket_path == NULL)
     {
-      g_printerr ("esactl: no control socket configured\n");
-      return ESACTL_EXIT_CONFIG;
+      g_autoptr (EsaConfig) config = esa_config_load (opts->config_path, &error);
+      return esactl_fail (opts, ESACTL_EXIT_CONFIG, "invalid_config", "%s",
+                          error ? error->message : "no control socket configured");
     }
   if (!g_file_test (socket_path, G_FILE_TEST_EXISTS))
-    {
-      g_printerr ("esactl: esad is not running (no control socket at %s)\n", socket_path);
-      return ESACTL_EXIT_NOT_RUNNING;
-    }
+    return esactl_fail (opts, ESACTL_EXIT_NOT_RUNNING, "not_running",
+                        "esad is not running (no control socket at %s)", socket_path);
   addr = g_unix_socket_address_new (socket_path);
   /* Long calls (a heartbeat through three dead proxies) are bounded by esad. */
   session = soup_session_new_with_options ("remote-connectable", addr, "timeout", 600, NULL);
@@ -82,19 +94,35 @@ esactl_call (EsactlOptions *opts, const char *method, const char *path, JsonNode
       g_autoptr (GBytes) req = g_bytes_new_take (text, strlen (text));
       soup_message_set_request_body_from_bytes (msg, "application/json", req);
     }
-  bytes = soup_session_send_and_read (session, msg, NULL, &error);
+  {
+    /* the long calls: a send through dead proxies, a snap, a route test */
+    EsactlProgress *progress = NULL;
+    if (g_str_equal (method, "POST") && opts->command != NULL)
+      {
+        g_autofree char *what = g_strdup_printf ("esactl %s%s%s: %s", opts->command->group ? opts->command->group : "",
+                                                 opts->command->group ? " " : "", opts->command->name,
+                                                 g_str_equal (path, "/v1/test") ? "trying every route"
+                                                 : g_str_equal (path, "/v1/preview") ? "building, sending nothing"
+                                                 : "esad is working, the SDC may take a while");
+        progress = esactl_progress_start (opts, what);
+      }
+    else if (g_str_equal (method, "POST") && g_str_equal (path, "/v1/command"))
+      progress = esactl_progress_start (opts, "esactl: the plugin is working (collecting, sending)");
+    bytes = soup_session_send_and_read (session, msg, NULL, &error);
+    esactl_progress_stop (progress);
+  }
+  if (bytes == NULL && g_error_matches (error, G_IO_ERROR, G_IO_ERROR_PERMISSION_DENIED))
+    /* esad runs; we may not talk to it: a refusal, not "not running". */
+    return esactl_fail (opts, ESACTL_EXIT_REFUSED, "permission_denied",
+                        "permission denied on the control socket %s (run as root or as a member of its group)",
+                        socket_path);
   if (bytes == NULL)
-    {
-      g_printerr ("esactl: esad is not running or not answering on %s: %s\n", socket_path, error->message);
-      return ESACTL_EXIT_NOT_RUNNING;
-    }
+    return esactl_fail (opts, ESACTL_EXIT_NOT_RUNNING, "not_running",
+                        "esad is not running or not answering on %s: %s", socket_path, error->message);
   status = soup_message_get_status (msg);
   if (!json_parser_load_from_data (parser, g_bytes_get_data (bytes, NULL), (gssize) g_bytes_get_size (bytes), &error) ||
       (root = json_parser_get_root (parser)) == NULL)
-    {
-      g_printerr ("esactl: esad answered %u with something that is not JSON\n", status);
-      return ESACTL_EXIT_FAILED;
-    }
+    return esactl_fail (opts, ESACTL_EXIT_FAILED, "failed", "esad answered %u with something that is not JSON", status);
   if (status != 200)
     {
       const char *code = NULL;
@@ -105,11 +133,8 @@ esactl_call (EsactlOptions *opts, const char *method, const char *path, JsonNode
           code = json_object_get_string_member_with_default (e, "code", NULL);
           message = json_object_get_string_member_with_default (e, "message", NULL);
         }
-      if (opts->json)
-        esactl_print_json (root);
-      else
-        g_printerr ("esactl: %s\n", message ? message : soup_status_get_phrase (status));
-      return error_exit_code (status, code);
+      return esactl_fail (opts, error_exit_code (path, status, code), code ? code : "failed", "%s",
+                          message ? message : soup_status_get_phrase (status));
     }
   if (reply != NULL)
     *reply = json_node_copy (root);

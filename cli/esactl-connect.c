@@ -2,33 +2,10 @@
 #include "config.h"
 
 #include "esactl-private.h"
+#include "esa/esa-json.h"
 
 #include <glib/gi18n.h>
-
-gboolean
-esactl_parse_options (const char *cmd, char ***argv, GOptionEntry *entries)
-{
-  g_autoptr (GOptionContext) octx = g_option_context_new (cmd);
-  g_autoptr (GError) error = NULL;
-  g_option_context_add_main_entries (octx, entries, GETTEXT_PACKAGE);
-  if (!g_option_context_parse_strv (octx, argv, &error))
-    {
-      g_printerr ("esactl %s: %s\n", cmd, error->message);
-      return FALSE;
-    }
-  return TRUE;
-}
-
-/* GOption wants argv[0]; our command functions get the words after the command. */
-char **
-esactl_with_arg0 (const char *name, int argc, char **argv)
-{
-  char **v = g_new0 (char *, argc + 2);
-  v[0] = g_strdup (name);
-  for (int i = 0; i < argc; i++)
-    v[i + 1] = g_strdup (argv[i]);
-  return v;
-}
+#include <string.h>
 
 static int
 cmd_activate (EsactlOptions *opts, int argc, char **argv)
@@ -41,13 +18,14 @@ cmd_activate (EsactlOptions *opts, int argc, char **argv)
     { "contact-phone", 0, 0, G_OPTION_ARG_STRING, &phone, "Contact phone", "PHONE" },
     { NULL },
   };
-  g_auto (GStrv) av = esactl_with_arg0 ("activate", argc, argv);
   g_autoptr (JsonObject) o = json_object_new ();
   g_autoptr (JsonNode) body = json_node_new (JSON_NODE_OBJECT);
   g_autoptr (JsonNode) reply = NULL;
   int rc;
-  if (!esactl_parse_options ("activate", &av, entries))
-    return ESACTL_EXIT_USAGE;
+  if (!esactl_parse_options (opts, "activate", &argc, &argv, entries, &rc))
+    return rc;
+  if (argc > 0)
+    return esactl_fail (opts, ESACTL_EXIT_USAGE, "usage", "activate: unexpected \"%s\" (see esactl activate --help)", argv[0]);
   if (server) json_object_set_string_member (o, "server", server);
   if (name) json_object_set_string_member (o, "contact_name", name);
   if (email) json_object_set_string_member (o, "contact_email", email);
@@ -58,7 +36,8 @@ cmd_activate (EsactlOptions *opts, int argc, char **argv)
     return rc;
   if (opts->json)
     esactl_print_json (reply);
-  else
+  else if (!opts->quiet)
+    /* "server" is the one that answered, not the first one configured. */
     g_print ("activated: system id %s at %s\n", esactl_str (json_node_get_object (reply), "system_id"),
              esactl_str (json_node_get_object (reply), "server"));
   return 0;
@@ -72,13 +51,14 @@ cmd_deactivate (EsactlOptions *opts, int argc, char **argv)
     { "local", 0, 0, G_OPTION_ARG_NONE, &local, "Forget the credentials without telling the SDC", NULL },
     { NULL },
   };
-  g_auto (GStrv) av = with_arg0 ("deactivate", argc, argv);
   g_autoptr (JsonObject) o = json_object_new ();
   g_autoptr (JsonNode) body = json_node_new (JSON_NODE_OBJECT);
   g_autoptr (JsonNode) reply = NULL;
   int rc;
-  if (!parse_options ("deactivate", &av, entries))
-    return ESACTL_EXIT_USAGE;
+  if (!esactl_parse_options (opts, "deactivate", &argc, &argv, entries, &rc))
+    return rc;
+  if (argc > 0)
+    return esactl_fail (opts, ESACTL_EXIT_USAGE, "usage", "deactivate: unexpected \"%s\" (see esactl deactivate --help)", argv[0]);
   json_object_set_boolean_member (o, "local", local);
   json_node_set_object (body, o);
   rc = esactl_call (opts, "POST", "/v1/deactivate", body, &reply);
@@ -86,7 +66,7 @@ cmd_deactivate (EsactlOptions *opts, int argc, char **argv)
     return rc;
   if (opts->json)
     esactl_print_json (reply);
-  else
+  else if (!opts->quiet)
     g_print ("deactivated: credentials removed; SDC: %s\n", esactl_str (json_node_get_object (reply), "sdc"));
   return 0;
 }
@@ -122,15 +102,37 @@ cmd_test (EsactlOptions *opts, int argc, char **argv)
       g_autofree char *ms = g_strdup_printf ("%" G_GINT64_FORMAT, json_object_get_int_member (r, "elapsed_ms"));
       g_autofree char *route = g_strdup_printf ("%s%s", g_str_equal (esactl_str (r, "kind"), "https") ? "" : "[http config] ",
                                                 esactl_str (r, "route"));
+      /* the result line starts with the route, which the first column shows */
+      const char *result = esactl_str (r, "result");
+      g_autofree char *prefix = g_strdup_printf ("%s: ", esactl_str (r, "route"));
+      if (g_str_has_prefix (result, prefix))
+        result += strlen (prefix);
       esactl_table_add (t, route, dns, tcp, proxy, tls, esactl_str (r, "tls_peer"), http, ms,
-                        json_object_get_boolean_member (r, "ok") ? "OK" : esactl_str (r, "result"), NULL);
+                        json_object_get_boolean_member (r, "ok") ? "OK" : result, NULL);
     }
-  esactl_table_print (t);
-  g_print ("\n%s\n", ok ? "connectivity OK: at least one route works" : "connectivity FAILED: no route works");
+  if (!opts->quiet)
+    {
+      esactl_table_print (t);
+      g_print ("\n");
+    }
+  g_print ("%s\n", ok ? "connectivity OK: at least one route works" : "connectivity FAILED: no route works");
   return ok ? 0 : ESACTL_EXIT_CONNECTIVITY;
 }
 
-/* Prints what a send pass did; exit 0 only when nothing failed. */
+/* What the SDC said about a delivered report, in words (its JSON is for --json). */
+static char *
+answer_words (JsonNode *answer)
+{
+  JsonObject *a = answer != NULL && JSON_NODE_HOLDS_OBJECT (answer) ? json_node_get_object (answer) : NULL;
+  const char *status = a ? esa_json_peek_string (a, "status") : NULL;
+  const char *sr = a ? esa_json_peek_string (a, "service_request") : NULL;
+  if (sr != NULL)
+    return g_strdup_printf ("%s, service request %s", status ? status : "accepted", sr);
+  return g_strdup (status ? status : "accepted");
+}
+
+/* Prints what a send pass did; exit 0 only when nothing failed. A report
+ * appears once: the sender lists each UUID once in delivered[] and failed[]. */
 static int
 print_pass (EsactlOptions *opts, JsonNode *reply, const char *want_kind)
 {
@@ -143,10 +145,9 @@ print_pass (EsactlOptions *opts, JsonNode *reply, const char *want_kind)
   for (guint i = 0; i < json_array_get_length (delivered); i++)
     {
       JsonObject *d = json_array_get_object_element (delivered, i);
-      JsonNode *answer = json_object_get_member (d, "answer");
-      g_autofree char *text = answer ? json_to_string (answer, FALSE) : g_strdup ("{}");
+      g_autofree char *text = answer_words (json_object_get_member (d, "answer"));
       found |= g_strcmp0 (want_kind, esactl_str (d, "kind")) == 0;
-      if (!opts->json)
+      if (!opts->json && !opts->quiet)
         g_print ("sent %s %s: %s\n  via %s\n", esactl_str (d, "kind"), esactl_str (d, "uuid"), text,
                  esactl_str (d, "route"));
     }
@@ -158,9 +159,11 @@ print_pass (EsactlOptions *opts, JsonNode *reply, const char *want_kind)
                     json_object_get_boolean_member (f, "final") ? "rejected, in failed/" : "kept in queue, will retry",
                     esactl_str (f, "reason"));
     }
-  if (!opts->json && json_object_has_member (o, "message") && json_array_get_length (delivered) == 0)
+  /* The pass's message says why nothing went; the failure lines said it already. */
+  if (!opts->json && json_object_has_member (o, "message") && json_array_get_length (delivered) == 0 &&
+      json_array_get_length (failed) == 0)
     g_printerr ("%s\n", esactl_str (o, "message"));
-  if (!opts->json)
+  if (!opts->json && !opts->quiet)
     g_print ("%" G_GINT64_FORMAT " report(s) still queued\n", json_object_get_int_member (o, "pending"));
   if (json_array_get_length (failed) > 0 || !found)
     return ESACTL_EXIT_CONNECTIVITY;
@@ -203,20 +206,16 @@ cmd_queue_export (EsactlOptions *opts, int argc, char **argv)
     { "keep", 'k', 0, G_OPTION_ARG_NONE, &keep, "Leave the reports in the queue too", NULL },
     { NULL },
   };
-  g_auto (GStrv) av = esactl_with_arg0 ("queue export", argc, argv);
   g_autoptr (JsonObject) o = json_object_new ();
   g_autoptr (JsonNode) body = json_node_new (JSON_NODE_OBJECT);
   g_autoptr (JsonNode) reply = NULL;
   g_autofree char *dir = NULL;
   int rc;
-  if (!esactl_parse_options ("queue export DIR", &av, entries))
-    return ESACTL_EXIT_USAGE;
-  if (g_strv_length (av) != 2)
-    {
-      g_printerr ("esactl queue export: expected one folder (esactl queue export DIR)\n");
-      return ESACTL_EXIT_USAGE;
-    }
-  dir = g_canonicalize_filename (av[1], NULL);
+  if (!esactl_parse_options (opts, "queue export", &argc, &argv, entries, &rc))
+    return rc;
+  if (argc != 1)
+    return esactl_fail (opts, ESACTL_EXIT_USAGE, "usage", "queue export: expected one folder (esactl queue export DIR)");
+  dir = g_canonicalize_filename (argv[0], NULL);
   json_object_set_string_member (o, "dir", dir);
   json_object_set_boolean_member (o, "keep", keep);
   json_node_set_object (body, o);
@@ -225,7 +224,7 @@ cmd_queue_export (EsactlOptions *opts, int argc, char **argv)
     return rc;
   if (opts->json)
     esactl_print_json (reply);
-  else
+  else if (!opts->quiet)
     g_print ("exported %u report(s) to %s%s\n",
              json_array_get_length (json_object_get_array_member (json_node_get_object (reply), "exported")), dir,
              keep ? " (kept in the queue)" : "");
@@ -240,17 +239,14 @@ cmd_queue_retry (EsactlOptions *opts, int argc, char **argv)
   g_autoptr (JsonNode) reply = NULL;
   int rc;
   if (argc != 1)
-    {
-      g_printerr ("esactl queue retry: expected the UUID of a failed report\n");
-      return ESACTL_EXIT_USAGE;
-    }
+    return esactl_fail (opts, ESACTL_EXIT_USAGE, "usage", "queue retry: expected the UUID of a failed report");
   json_object_set_string_member (o, "uuid", argv[0]);
   json_node_set_object (body, o);
   rc = esactl_call (opts, "POST", "/v1/queue/retry", body, &reply);
-  if (rc == 0 && !opts->json)
-    g_print ("requeued %s\n", argv[0]);
-  else if (rc == 0)
+  if (rc == 0 && opts->json)
     esactl_print_json (reply);
+  else if (rc == 0 && !opts->quiet)
+    g_print ("requeued %s\n", argv[0]);
   return rc;
 }
 

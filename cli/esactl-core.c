@@ -13,9 +13,16 @@ cmd_status (EsactlOptions *opts, int argc, char **argv)
   g_autoptr (JsonNode) reply = NULL;
   JsonObject *o, *p;
   JsonArray *jobs;
+  g_autofree char *started = NULL;
   int rc = esactl_call (opts, "GET", "/v1/status", NULL, &reply);
   if (rc != 0)
     return rc;
+  if (opts->config_warning != NULL)
+    {
+      /* what esad runs with is not what the file says */
+      /* (the client warned on stderr when it fell back to the socket) */
+      json_object_set_string_member (json_node_get_object (reply), "config_on_disk_error", opts->config_warning);
+    }
   if (opts->json)
     {
       esactl_print_json (reply);
@@ -23,8 +30,9 @@ cmd_status (EsactlOptions *opts, int argc, char **argv)
     }
   o = json_node_get_object (reply);
   p = json_object_get_object_member (o, "platform");
+  started = esactl_time (esactl_str (o, "started"));
   g_print ("esad %s, pid %" G_GINT64_FORMAT ", running since %s\n", esactl_str (o, "version"),
-           json_object_get_int_member (o, "pid"), esactl_str (o, "started"));
+           json_object_get_int_member (o, "pid"), started);
   g_print ("config:     %s\nstate dir:  %s\n", esactl_str (o, "config"), esactl_str (o, "state_dir"));
   if (json_object_has_member (o, "activated"))
     g_print ("activated:  %s\n", json_object_get_boolean_member (o, "activated")
@@ -40,6 +48,8 @@ cmd_status (EsactlOptions *opts, int argc, char **argv)
            json_object_get_int_member (o, "queued"), json_object_get_int_member (o, "failed"));
   if (json_object_has_member (o, "delivery_blocked"))
     g_print ("delivery:   BLOCKED, reports kept: %s\n", esactl_str (o, "delivery_blocked"));
+  if (opts->quiet)
+    return 0;
   g_print ("\n");
   jobs = json_object_get_array_member (o, "jobs");
   {
@@ -47,9 +57,10 @@ cmd_status (EsactlOptions *opts, int argc, char **argv)
     for (guint i = 0; i < json_array_get_length (jobs); i++)
       {
         JsonObject *j = json_array_get_object_element (jobs, i);
+        g_autofree char *last = esactl_time (esactl_str (j, "last_run"));
+        g_autofree char *next = esactl_time (esactl_str (j, "next_run"));
         esactl_table_add (t, esactl_str (j, "name"), esactl_str (j, "plugin"),
-                          esactl_str (j, "schedule"), esactl_str (j, "last_run"),
-                          esactl_str (j, "next_run"), esactl_str (j, "last_result"), NULL);
+                          esactl_str (j, "schedule"), last, next, esactl_str (j, "last_result"), NULL);
       }
     esactl_table_print (t);
   }
@@ -105,14 +116,15 @@ print_entries (JsonArray *a, gboolean failed)
   for (guint i = 0; i < json_array_get_length (a); i++)
     {
       JsonObject *e = json_array_get_object_element (a, i);
-      g_autofree char *size = g_format_size ((guint64) json_object_get_int_member (e, "size"));
+      g_autofree char *size = esactl_size ((guint64) json_object_get_int_member (e, "size"));
+      g_autofree char *created = esactl_time (esactl_str (e, "created"));
       g_autofree char *tries = g_strdup_printf ("%" G_GINT64_FORMAT, json_object_get_int_member (e, "attempts"));
       if (failed)
         esactl_table_add (t, esactl_str (e, "uuid"), esactl_str (e, "kind"), esactl_str (e, "plugin"),
-                          esactl_str (e, "created"), esactl_str (e, "failed_reason"), NULL);
+                          created, esactl_str (e, "failed_reason"), NULL);
       else
         esactl_table_add (t, esactl_str (e, "uuid"), esactl_str (e, "kind"), esactl_str (e, "plugin"),
-                          esactl_str (e, "created"), size, tries, esactl_str (e, "last_error"), NULL);
+                          created, size, tries, esactl_str (e, "last_error"), NULL);
     }
   esactl_table_print (t);
 }
@@ -126,18 +138,15 @@ cmd_queue_list (EsactlOptions *opts, int argc, char **argv)
     { "offset", 0, 0, G_OPTION_ARG_INT, &offset, "Skip the first M (oldest) reports of each list", "M" },
     { NULL },
   };
-  g_auto (GStrv) av = esactl_with_arg0 ("queue list", argc, argv);
   g_autoptr (JsonNode) reply = NULL;
   g_autoptr (GString) path = g_string_new ("/v1/queue");
   JsonObject *o;
   int rc;
-  if (!esactl_parse_options ("queue list", &av, entries))
-    return ESACTL_EXIT_USAGE;
-  if (g_strv_length (av) != 1 || limit < -1 || offset < 0)
-    {
-      g_printerr ("esactl queue list: expected [--limit N] [--offset M], N and M >= 0\n");
-      return ESACTL_EXIT_USAGE;
-    }
+  if (!esactl_parse_options (opts, "queue list", &argc, &argv, entries, &rc))
+    return rc;
+  if (argc != 0 || limit < -1 || offset < 0)
+    return esactl_fail (opts, ESACTL_EXIT_USAGE, "usage",
+                        "queue list: expected [--limit N] [--offset M], N and M >= 0");
   g_string_append_printf (path, "?offset=%d", offset);
   if (limit >= 0)
     g_string_append_printf (path, "&limit=%d", limit);

@@ -82,28 +82,16 @@ cmd_notify (EsactlOptions *opts, int argc, char **argv)
     { "event", 0, 0, G_OPTION_ARG_STRING, &event, "Event name (default errlog)", "NAME" },
     { NULL },
   };
-  g_autoptr (GOptionContext) octx = g_option_context_new ("notify");
-  g_autoptr (GError) error = NULL;
   g_autoptr (JsonObject) o = json_object_new ();
   g_autoptr (JsonObject) data = json_object_new ();
   g_autoptr (JsonNode) body = json_node_new (JSON_NODE_OBJECT);
   g_autoptr (JsonNode) reply = NULL;
-  g_auto (GStrv) av = g_new0 (char *, argc + 2);
   int rc;
-  av[0] = g_strdup ("notify");
-  for (int i = 0; i < argc; i++)
-    av[i + 1] = g_strdup (argv[i]);
-  g_option_context_add_main_entries (octx, entries, NULL);
-  if (!g_option_context_parse_strv (octx, &av, &error))
-    {
-      g_printerr ("esactl notify: %s\n", error->message);
-      return ESACTL_EXIT_USAGE;
-    }
+  if (!esactl_parse_options (opts, "notify", &argc, &argv, entries, &rc))
+    return rc;
   if (seq < 0 && label == NULL && source == NULL)
-    {
-      g_printerr ("esactl notify: expected --errlog-seq N (as the errnotify stanza passes $1)\n");
-      return ESACTL_EXIT_USAGE;
-    }
+    return esactl_fail (opts, ESACTL_EXIT_USAGE, "usage",
+                        "notify: expected --errlog-seq N (as the errnotify stanza passes $1)");
   if (seq >= 0)
     json_object_set_int_member (data, "sequence", seq);
 #define SET(member, v) if (v) json_object_set_string_member (data, member, v)

@@ -17,21 +17,31 @@ enum {
   ESACTL_EXIT_CONNECTIVITY = 6,  /* no route to the SDC worked */
 };
 
+typedef struct _EsactlCommand EsactlCommand;
+
 typedef struct {
   char *config_path;
   gboolean json;
   gboolean quiet;
+  gboolean help;                 /* COMMAND --help: show its help, run nothing */
+  const EsactlCommand *command;  /* the command being run */
+  char **rest;                   /* words left by esactl_parse_options */
+  gboolean silent;               /* an optional call: its failure prints nothing */
+  char *config_warning;          /* the config file on disk is invalid: why */
 } EsactlOptions;
 
 typedef int (*EsactlCommandFunc) (EsactlOptions *opts, int argc, char **argv);
 
-typedef struct {
+/* A command whose args name options ("--server URL") parses them with
+ * esactl_parse_options, which prints them for `esactl COMMAND --help`;
+ * main prints the help of every other command itself and runs nothing. */
+struct _EsactlCommand {
   const char *group;   /* "plugin", "queue", … or NULL for one-word commands */
   const char *name;
   const char *args;    /* usage text after the command */
   const char *summary;
   EsactlCommandFunc func;
-} EsactlCommand;
+};
 
 /* Calls esad: METHOD /v1/PATH with an optional JSON body; *reply gets the
  * JSON answer. Returns an exit code; on failure prints one line to stderr. */
@@ -40,12 +50,30 @@ int   esactl_call       (EsactlOptions *opts, const char *method, const char *pa
 /* The socket path from the config (or ESA_SOCKET). */
 char *esactl_socket_path (EsactlOptions *opts);
 
+/* A failure, said once: "esactl: MESSAGE" on stderr, or under --json
+ * {"error": {"code", "message", "exit"}} on stdout. Returns @exit_code. */
+int   esactl_fail       (EsactlOptions *opts, int exit_code, const char *code,
+                         const char *format, ...) G_GNUC_PRINTF (4, 5);
+/* Times for people: ISO 8601 in UTC ("2026-11-26T15:01:11Z"), "-" for none. */
+char *esactl_time       (const char *iso);
+char *esactl_time_now   (void);
+/* Sizes for people: one style everywhere (SI, "1.2 kB"). */
+char *esactl_size       (guint64 bytes);
+/* Parses a command's own options; FALSE when the command must stop with
+ * *exit_code (bad option: 2; --help shown: 0). On TRUE, argc and argv are the
+ * words left. */
+gboolean esactl_parse_options (EsactlOptions *opts, const char *cmd, int *argc, char ***argv,
+                               const GOptionEntry *entries, int *exit_code);
+void  esactl_print_command_help  (const EsactlCommand *cmd, const GOptionEntry *entries);
+/* A line on stderr saying what a long call is doing and for how long, on a
+ * terminal only: NULL (nothing shown) under --json or -q or without a TTY. */
+typedef struct _EsactlProgress EsactlProgress;
+EsactlProgress *esactl_progress_start (EsactlOptions *opts, const char *what);
+void            esactl_progress_stop  (EsactlProgress *p);
+void  esactl_print_global_options (void);
+
 /* Prints @node as pretty JSON to stdout. */
 void  esactl_print_json (JsonNode *node);
-/* A command's options: GOption over @argv (argv[0] first, see esactl_with_arg0). */
-gboolean esactl_parse_options (const char *cmd, char ***argv, GOptionEntry *entries);
-/* GOption wants argv[0]; command functions get the words after the command. */
-char   **esactl_with_arg0    (const char *name, int argc, char **argv);
 
 /* A simple text table: columns sized to content, header underlined. */
 typedef struct _EsactlTable EsactlTable;
@@ -68,6 +96,9 @@ extern const EsactlCommand esactl_plugin_admin_commands[];
 /* esactl-identity.c: status lines about the identity (the partition, a 401). */
 void  esactl_print_partition           (JsonObject *platform);
 void  esactl_print_credentials_refused (JsonObject *status);
+extern const EsactlCommand esactl_history_commands[];
+extern const EsactlCommand esactl_info_commands[];
+extern const EsactlCommand esactl_preview_commands[];
 
 /* The plugin records as JSON: from esad, or (esad not running) from the
  * plugin folder's checks, never loading a module. Returns an exit code. */

@@ -3,6 +3,7 @@
 
 #include "esa/esa-context.h"
 #include "esa-plugin-loader.h"
+#include "esa-config.h"
 
 G_BEGIN_DECLS
 
@@ -17,9 +18,14 @@ struct _EsaContext {
   gboolean in_init;        /* jobs may be added only during init */
   EsaDeliveredFunc delivered;
   gpointer delivered_data;
+  GHashTable *job_schedules; /* job name -> the plugin's own schedule (before [job.NAME]) */
+  GHashTable *job_splays;    /* job name -> the plugin's own splay, seconds (gsize) */
 };
 
 EsaContext *esa_context_new  (EsaEngine *engine, EsaPluginRecord *record, const char *name);
 void        esa_context_free (EsaContext *ctx);
+/* SIGHUP: applies [job.NAME] schedule= / splay= / enabled= of @config to the
+ * plugin's jobs (main thread). */
+void        esa_context_apply_config (EsaContext *ctx, EsaConfig *config);
 
 G_END_DECLS

@@ -17,6 +17,8 @@ esa_context_new (EsaEngine *engine, EsaPluginRecord *record, const char *name)
   ctx->name = g_strdup (name);
   ctx->state_dir = g_build_filename (engine->config->state_dir, "plugins", name, NULL);
   ctx->temp_dir = g_build_filename (engine->config->state_dir, "temp", NULL);
+  ctx->job_schedules = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  ctx->job_splays = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   return ctx;
 }
 
@@ -28,6 +30,8 @@ esa_context_free (EsaContext *ctx)
   g_free (ctx->name);
   g_free (ctx->state_dir);
   g_free (ctx->temp_dir);
+  g_hash_table_unref (ctx->job_schedules);
+  g_hash_table_unref (ctx->job_splays);
   g_free (ctx);
 }
 
@@ -68,6 +72,8 @@ esa_context_add_job (EsaContext *ctx, const char *job_name, const char *default_
       return FALSE;
     }
   schedule = esa_config_get_job_schedule (config, job_name, default_schedule);
+  /* kept: a reload resolves [job.NAME] against them again */
+  g_hash_table_replace (ctx->job_schedules, g_strdup (job_name), g_strdup (default_schedule));
   return esa_dispatcher_add_job (ctx->engine->dispatcher, ctx, job_name, schedule,
                                  esa_config_get_job_splay (config, job_name, 0),
                                  esa_config_get_job_enabled (config, job_name),
@@ -78,6 +84,7 @@ gboolean
 esa_context_set_job_splay (EsaContext *ctx, const char *job_name, guint64 splay_s, GError **error)
 {
   guint64 effective = esa_config_get_job_splay (ctx->engine->config, job_name, splay_s);
+  g_hash_table_replace (ctx->job_splays, g_strdup (job_name), GSIZE_TO_POINTER ((gsize) splay_s));
   return esa_dispatcher_set_splay (ctx->engine->dispatcher, ctx, job_name, effective, error);
 }
 
@@ -281,4 +288,22 @@ esa_context_add_command (EsaContext *ctx, const char *words, const char *usage, 
   cmd->user_data = user_data;
   g_ptr_array_add (ctx->engine->commands, cmd);
   return TRUE;
+}
+
+void
+esa_context_apply_config (EsaContext *ctx, EsaConfig *config)
+{
+  GHashTableIter iter;
+  gpointer name, fallback;
+  g_hash_table_iter_init (&iter, ctx->job_schedules);
+  while (g_hash_table_iter_next (&iter, &name, &fallback))
+    {
+      g_autofree char *schedule = esa_config_get_job_schedule (config, name, fallback);
+      guint64 splay = esa_config_get_job_splay (config, name,
+                                                GPOINTER_TO_SIZE (g_hash_table_lookup (ctx->job_splays, name)));
+      g_autoptr (GError) error = NULL;
+      if (!esa_dispatcher_reconfigure_job (ctx->engine->dispatcher, name, schedule, splay,
+                                           esa_config_get_job_enabled (config, name), &error))
+        g_warning ("%s: job %s keeps its schedule: %s", ctx->name, (const char *) name, error->message);
+    }
 }

@@ -11,6 +11,7 @@
 #include "esa-schedule-private.h"
 #include "esa/esa-error.h"
 #include "esa/esa-json.h"
+#include "esa-preview.h"
 
 #include <errno.h>
 #include <glib/gstdio.h>
@@ -36,6 +37,7 @@ typedef struct {
   JsonObject *data;
   GTask *waiter; /* run_now caller, or NULL */
   char *record;  /* <state>/events/ file of an emitted event, or NULL */
+  EsaQueue *preview; /* esa_dispatcher_preview: where its reports go (borrowed) */
 } PendingRun;
 
 typedef struct {
@@ -63,6 +65,7 @@ struct _EsaJobRun {
   GCancellable *cancellable;
   char *summary;
   GDateTime *started;
+  EsaQueue *preview;     /* a preview run: its reports go here, not to the queue */
 };
 
 struct _EsaDispatcher {
@@ -344,7 +347,10 @@ run_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *canc
 {
   EsaJobRun *run = task_data;
   GError *error = NULL;
-  gboolean ok = run->job->func (run, run->job->user_data, &error);
+  gboolean ok;
+  esa_preview_set_sink (run->preview);
+  ok = run->job->func (run, run->job->user_data, &error);
+  esa_preview_set_sink (NULL);
   if (!ok && error == NULL)
     {
       /* fwupd's runner rule: FALSE without an error is a plugin bug, said loudly. */
@@ -381,22 +387,29 @@ run_done (GObject *source, GAsyncResult *res, gpointer user_data)
 
   job->running = FALSE;
   self->running--;
-  g_free (job->last_result);
+  if (run->preview == NULL)
+    g_free (job->last_result);
   if (g_task_propagate_boolean (task, &error))
     {
-      if (run->event == NULL)
-        job->failures = 0;
-      job->last_result = g_strdup_printf ("ok%s%s", run->summary ? ": " : "", run->summary ? run->summary : "");
+      if (run->preview == NULL)
+        {
+          if (run->event == NULL)
+            job->failures = 0;
+          job->last_result = g_strdup_printf ("ok%s%s", run->summary ? ": " : "", run->summary ? run->summary : "");
+        }
       g_info ("%s: job %s done%s%s", plugin, job->name, run->summary ? ": " : "", run->summary ? run->summary : "");
       if (waiter != NULL)
         g_task_return_pointer (waiter, g_strdup (run->summary ? run->summary : "done"), g_free);
     }
   else
     {
-      /* A run cut short by esad stopping is not the job's failure. */
-      if (run->event == NULL && !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+      /* A run cut short by esad stopping is not the job's failure; a preview
+       * leaves the job's record alone. */
+      if (run->preview == NULL && run->event == NULL && !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
         job->failures++;
-      if (job->failures > 1 && run->event == NULL)
+      if (run->preview != NULL)
+        ;
+      else if (job->failures > 1 && run->event == NULL)
         job->last_result = g_strdup_printf ("error (%u failures in a row, retrying with backoff): %s",
                                             job->failures, error->message);
       else
@@ -448,6 +461,7 @@ start_run (EsaDispatcher *self, Job *job, PendingRun *p)
       run->event = g_steal_pointer (&p->event);
       run->data = g_steal_pointer (&p->data);
       run->record = g_steal_pointer (&p->record);
+      run->preview = p->preview;
     }
   task = g_task_new (NULL, self->cancellable, run_done, self);
   g_task_set_task_data (task, run, (GDestroyNotify) run_free);
@@ -552,6 +566,42 @@ esa_dispatcher_set_splay (EsaDispatcher *self, EsaContext *ctx, const char *name
       return FALSE;
     }
   job->splay_s = splay_s;
+  return TRUE;
+}
+
+gboolean
+esa_dispatcher_reconfigure_job (EsaDispatcher *self, const char *name, const char *schedule, guint64 splay_s,
+                                gboolean enabled, GError **error)
+{
+  Job *job = find_job (self, name);
+  EsaSchedule *sched;
+  g_autofree char *before = NULL, *after = NULL;
+  if (job == NULL)
+    {
+      g_set_error (error, ESA_ERROR, ESA_ERROR_NOT_FOUND, "no job named \"%s\"", name);
+      return FALSE;
+    }
+  sched = esa_schedule_parse (schedule, error);
+  if (sched == NULL)
+    return FALSE;
+  before = esa_schedule_to_string (job->schedule);
+  after = esa_schedule_to_string (sched);
+  if (g_str_equal (before, after) && job->splay_s == splay_s && job->enabled == enabled)
+    {
+      esa_schedule_free (sched);
+      return TRUE;
+    }
+  esa_schedule_free (job->schedule);
+  job->schedule = sched;
+  job->splay_s = splay_s;
+  job->enabled = enabled;
+  g_message ("job %s: schedule now %s%s", name, after, enabled ? "" : " (disabled)");
+  if (self->started)
+    {
+      g_autoptr (GDateTime) now = g_date_time_new_now (self->tz);
+      compute_next (self, job, now);
+      arm_timer (self);
+    }
   return TRUE;
 }
 
@@ -688,10 +738,10 @@ esa_dispatcher_wait_idle (EsaDispatcher *self, guint timeout_s)
   return TRUE;
 }
 
-gboolean
-esa_dispatcher_run_now (EsaDispatcher *self, const char *name, const char *event,
-                        JsonObject *data, GAsyncReadyCallback callback, gpointer user_data,
-                        GError **error)
+/* run_now and preview: a run of job @name now, answered through @callback. */
+static gboolean
+run_job_now (EsaDispatcher *self, const char *name, const char *event, JsonObject *data, EsaQueue *preview,
+             GAsyncReadyCallback callback, gpointer user_data, GError **error)
 {
   Job *job = find_job (self, name);
   PendingRun *p;
@@ -708,10 +758,28 @@ esa_dispatcher_run_now (EsaDispatcher *self, const char *name, const char *event
   p = g_new0 (PendingRun, 1);
   p->event = g_strdup (event);
   p->data = data ? json_object_ref (data) : NULL;
+  p->preview = preview;
   if (callback != NULL)
     p->waiter = g_task_new (NULL, NULL, callback, user_data);
   start_run (self, job, p);
   return TRUE;
+}
+
+gboolean
+esa_dispatcher_run_now (EsaDispatcher *self, const char *name, const char *event,
+                        JsonObject *data, GAsyncReadyCallback callback, gpointer user_data,
+                        GError **error)
+{
+  return run_job_now (self, name, event, data, NULL, callback, user_data, error);
+}
+
+gboolean
+esa_dispatcher_preview (EsaDispatcher *self, const char *name, EsaQueue *sink,
+                        GAsyncReadyCallback callback, gpointer user_data, GError **error)
+{
+  /* what `esactl heartbeat` (run_now, "requested") would send; an event run,
+   * so a preview does not move the job's clock */
+  return run_job_now (self, name, "requested", NULL, sink, callback, user_data, error);
 }
 
 char *
@@ -893,7 +961,7 @@ add_time (JsonBuilder *b, const char *member, GDateTime *dt)
   json_builder_set_member_name (b, member);
   if (dt != NULL)
     {
-      g_autofree char *s = g_date_time_format_iso8601 (dt);
+      g_autofree char *s = esa_json_time (dt);
       json_builder_add_string_value (b, s);
     }
   else

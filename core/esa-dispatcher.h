@@ -3,6 +3,7 @@
 
 #include <gio/gio.h>
 #include "esa/esa-context.h"
+#include "esa-queue.h"
 
 G_BEGIN_DECLS
 
@@ -46,6 +47,16 @@ gboolean       esa_dispatcher_run_now  (EsaDispatcher *self, const char *name,
                                         GError **error);
 /* The run's summary (esa_job_run_set_summary) or its error. */
 char          *esa_dispatcher_run_finish (EsaDispatcher *self, GAsyncResult *res, GError **error);
+/* A reload: the job's schedule, splay and enabled from the new config; the
+ * next run is computed again from now. */
+gboolean       esa_dispatcher_reconfigure_job (EsaDispatcher *self, const char *name, const char *schedule,
+                                               guint64 splay_s, gboolean enabled, GError **error);
+/* Runs job @name now as a preview (esa-preview.h): what it submits from its
+ * run goes to @sink (which must outlive the run), nothing to the queue; its
+ * clock and last result stay. Finish with esa_dispatcher_run_finish (). */
+gboolean       esa_dispatcher_preview  (EsaDispatcher *self, const char *name, EsaQueue *sink,
+                                        GAsyncReadyCallback callback, gpointer user_data,
+                                        GError **error);
 
 /* Runs every job waiting for @event (thread-safe: hops to the main context). */
 void           esa_dispatcher_emit     (EsaDispatcher *self, const char *event, JsonObject *data);

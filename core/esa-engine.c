@@ -2,6 +2,8 @@
 #include "config.h"
 
 #include "esa-engine-private.h"
+#include "esa/esa-json.h"
+#include "esa-preview.h"
 #include "esa-fileutil.h"
 #include "esa/esa-error.h"
 
@@ -197,6 +199,9 @@ esa_engine_set_config (EsaEngine *self, EsaConfig *config)
   self->config = config;
   g_mutex_unlock (&self->config_lock);
   esa_config_unref (old);
+  /* [job.NAME] schedules apply now, not at the next start */
+  for (guint i = 0; self->contexts != NULL && i < self->contexts->len; i++)
+    esa_context_apply_config (g_ptr_array_index (self->contexts, i), config);
 }
 
 EsaConfig *
@@ -225,6 +230,14 @@ notify_queue_changed (gpointer user_data)
 gboolean
 esa_engine_submit (EsaEngine *self, EsaReport *report, GError **error)
 {
+  EsaQueue *preview = esa_preview_get_sink ();
+  if (preview != NULL)
+    {
+      /* esactl preview: built, kept aside, never sent */
+      g_info ("preview: built %s report %s from %s (not queued)", esa_report_get_kind (report),
+              esa_report_get_uuid (report), esa_report_get_plugin (report));
+      return esa_queue_enqueue (preview, report, error);
+    }
   if (!esa_queue_enqueue (self->queue, report, error))
     return FALSE;
   g_info ("queued %s report %s from %s", esa_report_get_kind (report),
@@ -291,6 +304,15 @@ esa_engine_submit_and_wait (EsaEngine *self, EsaReport *report, guint timeout_s,
 
   /* Waiting in the main thread would wait for ourselves: the sender answers there. */
   g_return_val_if_fail (!g_main_context_is_owner (self->main_context), FALSE);
+  if (esa_preview_get_sink () != NULL)
+    {
+      /* a preview sends nothing, so there is no answer to wait for */
+      if (!esa_engine_submit (self, report, error))
+        return FALSE;
+      g_set_error (error, ESA_ERROR, ESA_ERROR_FAILED, "preview: report %s built, not sent",
+                   esa_report_get_uuid (report));
+      return FALSE;
+    }
   g_cond_init (&w.cond);
   g_mutex_lock (&self->waiters_lock);
   g_hash_table_insert (self->waiters, (gpointer) uuid, &w);
@@ -375,7 +397,7 @@ esa_engine_status_to_json (EsaEngine *self)
   guint failed = 0;
   /* Counts from the queue's index: status never reads the spool. */
   guint queued = esa_queue_count (self->queue, &failed);
-  g_autofree char *started = g_date_time_format_iso8601 (self->started);
+  g_autofree char *started = esa_json_time (self->started);
   guint loaded = 0;
   for (guint i = 0; i < self->plugins->len; i++)
     loaded += ((EsaPluginRecord *) g_ptr_array_index (self->plugins, i))->state == ESA_PLUGIN_STATE_LOADED;

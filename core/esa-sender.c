@@ -8,7 +8,9 @@
 #include "esa-sender.h"
 #include "esa-engine-private.h"
 #include "esa-transport.h"
+#include "esa-history.h"
 #include "esa/esa-error.h"
+#include "esa/esa-json.h"
 
 #include <math.h>
 
@@ -106,6 +108,7 @@ send_one (Pass *p, EsaTransport *transport, EsaQueueEntry *e, GCancellable *canc
       return TRUE;
     }
   esa_transport_send (transport, report, cancellable, &d);
+  esa_history_note (p->config, report, esa_config_get_transport (p->config), &d);
 
   switch (d.outcome)
     {
@@ -278,11 +281,19 @@ seen_free (Seen *seen)
   g_free (seen);
 }
 
+/* A report tried in both passes is listed once, with what the last pass said. */
 static void
 append_all (JsonArray *dst, JsonArray *src)
 {
   for (guint i = 0; i < json_array_get_length (src); i++)
-    json_array_add_element (dst, json_node_copy (json_array_get_element (src, i)));
+    {
+      JsonNode *n = json_array_get_element (src, i);
+      const char *uuid = esa_json_peek_string (json_node_get_object (n), "uuid");
+      for (guint j = json_array_get_length (dst); j > 0; j--)
+        if (g_strcmp0 (esa_json_peek_string (json_array_get_object_element (dst, j - 1), "uuid"), uuid) == 0)
+          json_array_remove_element (dst, j - 1);
+      json_array_add_element (dst, json_node_copy (n));
+    }
 }
 
 static void
@@ -291,6 +302,14 @@ accumulate (GTask *caller, Pass *p)
   Seen *seen = g_task_get_task_data (caller);
   append_all (seen->delivered, p->delivered);
   append_all (seen->failed, p->failed);
+  /* Failed in the first pass, delivered in the second: it was delivered. */
+  for (guint i = 0; i < json_array_get_length (p->delivered); i++)
+    {
+      const char *uuid = esa_json_peek_string (json_array_get_object_element (p->delivered, i), "uuid");
+      for (guint j = json_array_get_length (seen->failed); j > 0; j--)
+        if (g_strcmp0 (esa_json_peek_string (json_array_get_object_element (seen->failed, j - 1), "uuid"), uuid) == 0)
+          json_array_remove_element (seen->failed, j - 1);
+    }
 }
 
 static JsonNode *

@@ -20,6 +20,7 @@ esa_transport_result_clear (EsaTransportResult *result)
 {
   g_clear_pointer (&result->message, g_free);
   g_clear_pointer (&result->answer, json_node_unref);
+  g_clear_pointer (&result->manifest, json_object_unref);
 }
 
 gboolean

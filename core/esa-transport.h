@@ -27,6 +27,9 @@ typedef struct {
   EsaTransportOutcome outcome;
   char *message;           /* one line: the route that worked, or what failed */
   JsonNode *answer;        /* the receiver's answer to the report, or NULL */
+  JsonObject *manifest;    /* what left the machine, for the history: server,
+                            * body_bytes, body_sha256, attachments [{name, size,
+                            * sha256}]; NULL when the transport cannot say */
 } EsaTransportResult;
 
 void esa_transport_result_clear (EsaTransportResult *result);

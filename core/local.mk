@@ -22,6 +22,8 @@ core_libesa_internal_la_SOURCES = \
 	core/esa-engine.c \
 	core/esa-transport.c \
 	core/esa-sender.c \
+	core/esa-history.c \
+	core/esa-preview.c \
 	core/esa-config.h \
 	core/esa-config-private.h \
 	core/esa-context-private.h \
@@ -34,7 +36,9 @@ core_libesa_internal_la_SOURCES = \
 	core/esa-queue.h \
 	core/esa-sender.h \
 	core/esa-transport.h \
-	core/esa-contact.h
+	core/esa-contact.h \
+	core/esa-history.h \
+	core/esa-preview.h
 core_libesa_internal_la_CFLAGS = $(AM_CFLAGS) $(GNUTLS_CFLAGS) -DG_LOG_DOMAIN=\"esa\"
 core_libesa_internal_la_LIBADD = protocol/libesa-protocol.la $(GLIB_LIBS) $(JSON_LIBS) $(GNUTLS_LIBS) -lm
 

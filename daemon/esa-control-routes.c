@@ -34,6 +34,10 @@ add_entries (JsonBuilder *b, const char *member, GPtrArray *entries)
   for (guint i = 0; i < entries->len; i++)
     {
       EsaQueueEntry *e = g_ptr_array_index (entries, i);
+      /* Times in one format (docs/json.md), never epoch seconds. */
+      g_autofree char *created = esa_json_time_iso (e->created);
+      g_autoptr (GDateTime) next_dt = e->next_attempt > 0 ? g_date_time_new_from_unix_utc (e->next_attempt) : NULL;
+      g_autofree char *next = next_dt != NULL ? esa_json_time (next_dt) : NULL;
       json_builder_begin_object (b);
       json_builder_set_member_name (b, "uuid");
       json_builder_add_string_value (b, e->uuid);
@@ -42,11 +46,14 @@ add_entries (JsonBuilder *b, const char *member, GPtrArray *entries)
       json_builder_set_member_name (b, "plugin");
       json_builder_add_string_value (b, e->plugin);
       json_builder_set_member_name (b, "created");
-      json_builder_add_string_value (b, e->created);
+      json_builder_add_string_value (b, created);
       json_builder_set_member_name (b, "attempts");
       json_builder_add_int_value (b, e->attempts);
       json_builder_set_member_name (b, "next_attempt");
-      json_builder_add_int_value (b, e->next_attempt);
+      if (next != NULL)
+        json_builder_add_string_value (b, next);
+      else
+        json_builder_add_null_value (b);
       json_builder_set_member_name (b, "size");
       json_builder_add_int_value (b, (gint64) e->size);
       json_builder_set_member_name (b, "last_error");

@@ -175,7 +175,8 @@ activate_thread (GTask *task, gpointer source, gpointer task_data, GCancellable 
    * (json-glib's _with_default getters raise a critical on objects/arrays). */
   creds.system_id = (char *) (answer ? esa_json_peek_string (answer, "system_id") : NULL);
   creds.password = (char *) (answer ? esa_json_peek_string (answer, "password") : NULL);
-  creds.server = (char *) (server ? server : esa_config_get_servers (c->config)[0]);
+  /* The server that answered: with failover it may not be the first one. */
+  creds.server = d.server;
   creds.activated = g_date_time_format_iso8601 (now);
   if (creds.system_id == NULL || creds.password == NULL)
     {

@@ -7,6 +7,8 @@
 #include "esa-file-transport.h"
 #include "esa-https-transport.h"
 #include "esa-sender-routes-private.h"
+#include "esa-info-routes-private.h"
+#include "esa-preview-routes-private.h"
 
 gboolean
 esad_transports_init (EsadTransports *self, EsaEngine *engine, EsaControl *control, GError **error)
@@ -18,6 +20,8 @@ esad_transports_init (EsadTransports *self, EsaEngine *engine, EsaControl *contr
   /* A plugin's question to the SDC goes over HTTPS whatever the queue uses. */
   esa_engine_set_call_sdc (engine, esa_https_transport_call_sdc, NULL);
   esa_sender_add_routes (control, self->sender);
+  esa_info_add_routes (control);
+  esa_preview_add_routes (control);
   return TRUE;
 }
 

@@ -15,6 +15,10 @@ daemon_libesad_la_SOURCES = \
 	daemon/esa-sender-routes-private.h \
 	daemon/esa-identity-routes.c \
 	daemon/esa-identity-routes-private.h \
+	daemon/esa-info-routes.c \
+	daemon/esa-info-routes-private.h \
+	daemon/esa-preview-routes.c \
+	daemon/esa-preview-routes-private.h \
 	daemon/esad-transports.c \
 	daemon/esad-transports.h
 daemon_libesad_la_CFLAGS = $(AM_CFLAGS) $(SOUP_CFLAGS) -I$(top_srcdir)/daemon \

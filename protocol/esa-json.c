@@ -247,3 +247,19 @@ esa_json_parse (const char *data, gssize len, gsize max_bytes, guint max_depth, 
     }
   return json_node_copy (root);
 }
+
+char *
+esa_json_time (GDateTime *dt)
+{
+  g_autoptr (GDateTime) utc = g_date_time_to_utc (dt);
+  return g_date_time_format (utc, "%Y-%m-%dT%H:%M:%SZ");
+}
+
+char *
+esa_json_time_iso (const char *iso)
+{
+  g_autoptr (GDateTime) dt = iso != NULL ? g_date_time_new_from_iso8601 (iso, NULL) : NULL;
+  if (dt == NULL)
+    return g_strdup (iso);
+  return esa_json_time (dt);
+}

@@ -23,6 +23,7 @@ struct _EsaDeliverer {
   GPtrArray *routes;         /* EsaRoute* */
   GPtrArray *sessions;       /* EsaHttps*, same index as routes, created lazily */
   GHashTable *dead_proxies;  /* proxy index -> reason, for this pass */
+  gboolean fallback_tried;   /* config-url fetched once per pass */
 };
 
 void
@@ -31,6 +32,8 @@ esa_delivery_clear (EsaDelivery *d)
   g_clear_pointer (&d->message, g_free);
   g_clear_pointer (&d->answer, json_node_unref);
   g_clear_pointer (&d->attempts, g_ptr_array_unref);
+  g_clear_pointer (&d->server, g_free);
+  g_clear_pointer (&d->manifest, json_object_unref);
 }
 
 EsaDeliverer *
@@ -179,6 +182,33 @@ esa_report_envelope (EsaReport *report, GError **error)
   return g_steal_pointer (&node);
 }
 
+JsonObject *
+esa_envelope_manifest (JsonNode *envelope)
+{
+  /* The body exactly as esa_https_json sends it. */
+  g_autofree char *body = json_to_string (envelope, FALSE);
+  g_autofree char *sha = g_compute_checksum_for_string (G_CHECKSUM_SHA256, body, -1);
+  JsonObject *m = json_object_new ();
+  JsonArray *out = json_array_new ();
+  JsonArray *atts = json_object_get_array_member (json_node_get_object (envelope), "attachments");
+  gint64 total = (gint64) strlen (body);
+  json_object_set_int_member (m, "body_bytes", (gint64) strlen (body));
+  json_object_set_string_member (m, "body_sha256", sha);
+  for (guint i = 0; atts != NULL && i < json_array_get_length (atts); i++)
+    {
+      JsonObject *a = json_array_get_object_element (atts, i);
+      JsonObject *o = json_object_new ();
+      json_object_set_string_member (o, "name", json_object_get_string_member (a, "name"));
+      json_object_set_int_member (o, "size", json_object_get_int_member (a, "size"));
+      json_object_set_string_member (o, "sha256", json_object_get_string_member (a, "sha256"));
+      total += json_object_get_int_member (a, "size");
+      json_array_add_object_element (out, o);
+    }
+  json_object_set_array_member (m, "attachments", out);
+  json_object_set_int_member (m, "bytes", total);
+  return m;
+}
+
 static void
 note_attempt (EsaDelivery *out, const EsaExchange *ex)
 {
@@ -202,6 +232,76 @@ route_failed (EsaDeliverer *self, const EsaRoute *route, EsaExchange *ex, EsaDel
 typedef gboolean (*AttemptFunc) (EsaDeliverer *self, EsaHttps *https, gpointer data,
                                  GCancellable *cancellable, EsaExchange *ex);
 
+static gboolean
+has_server (EsaDeliverer *self, const char *server)
+{
+  for (guint i = 0; i < self->routes->len; i++)
+    if (g_strcmp0 (((EsaRoute *) g_ptr_array_index (self->routes, i))->server, server) == 0)
+      return TRUE;
+  return FALSE;
+}
+
+/* Every HTTPS route failed: [sdc] config-url (plain HTTP, GET only, no
+ * credentials) may name other servers. Their https:// URLs become routes of
+ * this pass (never an http:// one: nothing is uploaded over HTTP). Returns
+ * the number of routes added; the attempt is noted for the history. */
+static guint
+config_url_fallback (EsaDeliverer *self, GCancellable *cancellable, EsaDelivery *out)
+{
+  const char *url = esa_config_get_config_url (self->config);
+  EsaRoute direct = { 0 };
+  EsaExchange ex = { 0 };
+  g_autoptr (GStrvBuilder) fresh = g_strv_builder_new ();
+  g_auto (GStrv) servers = NULL;
+  g_autoptr (GString) line = NULL;
+  JsonArray *list = NULL;
+  guint before = self->routes->len;
+  if (url == NULL || self->fallback_tried)
+    return 0;
+  self->fallback_tried = TRUE;
+  direct.server = (char *) url;
+  /* the same way out as esactl test: through the first proxy, if any */
+  if (esa_config_get_n_proxies (self->config) > 0)
+    {
+      esa_config_get_proxy (self->config, 0, (const char **) &direct.proxy_url, NULL, NULL);
+      direct.proxy_index = 1;
+    }
+  esa_http_get_config (self->config, &direct, url, cancellable, &ex);
+  line = g_string_new (NULL);
+  g_string_printf (line, "config-url %s: ", url);
+  if (ex.outcome == ESA_OUTCOME_OK && ex.answer != NULL && JSON_NODE_HOLDS_OBJECT (ex.answer))
+    {
+      JsonNode *n = json_object_get_member (json_node_get_object (ex.answer), "servers");
+      list = n != NULL && JSON_NODE_HOLDS_ARRAY (n) ? json_node_get_array (n) : NULL;
+    }
+  for (guint i = 0; list != NULL && i < json_array_get_length (list); i++)
+    {
+      JsonNode *e = json_array_get_element (list, i);
+      const char *s = JSON_NODE_HOLDS_VALUE (e) && json_node_get_value_type (e) == G_TYPE_STRING
+                          ? json_node_get_string (e) : NULL;
+      if (s != NULL && g_str_has_prefix (s, "https://") && !has_server (self, s))
+        g_strv_builder_add (fresh, s);
+    }
+  servers = g_strv_builder_end (fresh);
+  if (list == NULL)
+    g_string_append_printf (line, "no server list (%s)", ex.message ? ex.message : "no answer");
+  else if (servers[0] == NULL)
+    g_string_append (line, "no other https:// server");
+  else
+    {
+      g_autoptr (GPtrArray) warnings = g_ptr_array_new_with_free_func (g_free);
+      g_autoptr (GPtrArray) more = esa_routes_build (self->config, (const char *const *) servers, warnings);
+      g_autofree char *joined = g_strjoinv (", ", servers);
+      g_ptr_array_extend_and_steal (self->routes, g_steal_pointer (&more));
+      g_ptr_array_set_size (self->sessions, self->routes->len);
+      g_string_append_printf (line, "trying %s", joined);
+    }
+  g_warning ("every https route failed; %s", line->str);
+  g_ptr_array_add (out->attempts, g_string_free (g_steal_pointer (&line), FALSE));
+  esa_exchange_clear (&ex);
+  return self->routes->len - before;
+}
+
 static void
 over_routes (EsaDeliverer *self, AttemptFunc attempt, gpointer data, GCancellable *cancellable,
              EsaDelivery *out)
@@ -213,12 +313,16 @@ over_routes (EsaDeliverer *self, AttemptFunc attempt, gpointer data, GCancellabl
       out->message = g_strdup ("no route to an SDC: set [sdc] servers= or activate with --server");
       return;
     }
-  for (guint i = 0; i < self->routes->len; i++)
+  for (guint i = 0;; i++)
     {
-      const EsaRoute *route = g_ptr_array_index (self->routes, i);
+      const EsaRoute *route;
       EsaExchange ex = { 0 };
       g_autoptr (GError) error = NULL;
       EsaHttps *https;
+      /* the configured routes all failed: those the config-url names come next */
+      if (i == self->routes->len && config_url_fallback (self, cancellable, out) == 0)
+        return;
+      route = g_ptr_array_index (self->routes, i);
       if (g_cancellable_is_cancelled (cancellable))
         {
           g_free (out->message);
@@ -241,6 +345,7 @@ over_routes (EsaDeliverer *self, AttemptFunc attempt, gpointer data, GCancellabl
           note_attempt (out, &ex);
           out->outcome = ESA_OUTCOME_OK;
           out->answer = g_steal_pointer (&ex.answer);
+          out->server = g_strdup (route->server);
           esa_exchange_clear (&ex);
           return;
         }
@@ -355,7 +460,17 @@ esa_deliverer_send (EsaDeliverer *self, EsaReport *report, GCancellable *cancell
       out->message = g_strdup_printf ("report %s: %s", esa_report_get_uuid (report), error->message);
       return;
     }
+  out->manifest = esa_envelope_manifest (sd.envelope);
   over_routes (self, attempt_report, &sd, cancellable, out);
+  if (out->server != NULL)
+    json_object_set_string_member (out->manifest, "server", out->server);
+  /* every route tried, in order: the history keeps what each one said */
+  {
+    JsonArray *tried = json_array_new ();
+    for (guint i = 0; out->attempts != NULL && i < out->attempts->len; i++)
+      json_array_add_string_element (tried, g_ptr_array_index (out->attempts, i));
+    json_object_set_array_member (out->manifest, "attempts", tried);
+  }
   json_node_unref (sd.envelope);
 }
 

@@ -14,6 +14,8 @@ typedef struct {
   char *message;        /* the last failure, or the route that worked */
   JsonNode *answer;     /* the SDC's answer to the report */
   GPtrArray *attempts;  /* char*: one line per route tried */
+  char *server;         /* on OK: the server that answered */
+  JsonObject *manifest; /* esa_deliverer_send: what was (to be) sent, see EsaTransportResult */
 } EsaDelivery;
 
 void          esa_delivery_clear   (EsaDelivery *d);
@@ -42,6 +44,9 @@ GPtrArray    *esa_deliverer_get_routes (EsaDeliverer *self);
 /* The envelope sent for a report: its JSON with size and sha256 of each
  * attachment instead of local paths. */
 JsonNode     *esa_report_envelope  (EsaReport *report, GError **error);
+/* What an envelope puts on the wire: body_bytes and body_sha256 of the JSON
+ * body as sent, each attachment's name, size and sha256, and bytes (all). */
+JsonObject   *esa_envelope_manifest (JsonNode *envelope);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (EsaDeliverer, esa_deliverer_free)
 

@@ -3,6 +3,7 @@
 #include "config.h"
 
 #include "diag-commands.h"
+#include "esa/esa-json.h"
 
 #include <string.h>
 
@@ -15,12 +16,34 @@ get_str (JsonObject *o, const char *name)
   return json_node_get_string (n);
 }
 
+/* One time format for people and scripts: ISO 8601 UTC (docs/json.md). */
 static char *
 local_time (JsonObject *e)
 {
-  gint64 t = json_object_get_int_member_with_default (e, "time_unix", 0);
-  g_autoptr (GDateTime) dt = g_date_time_new_from_unix_local (t);
-  return dt != NULL ? g_date_time_format (dt, "%Y-%m-%d %H:%M") : g_strdup ("-");
+  g_autoptr (GDateTime) dt = NULL;
+  if (get_str (e, "time") != NULL)
+    return esa_json_time_iso (get_str (e, "time"));
+  dt = g_date_time_new_from_unix_utc (json_object_get_int_member_with_default (e, "time_unix", 0));
+  return dt != NULL ? esa_json_time (dt) : g_strdup ("-");
+}
+
+/* What scripts see of a log entry: its members (the log's copy is shared,
+ * so a new object), with the status in words and the time in the one format
+ * ("time"), without the log's epoch copy. */
+static JsonObject *
+public_entry (JsonObject *e)
+{
+  JsonObject *o = json_object_new ();
+  g_autofree char *st = diag_problem_status_text (e);
+  JsonObjectIter iter;
+  const char *name;
+  JsonNode *value;
+  json_object_iter_init (&iter, e);
+  while (json_object_iter_next (&iter, &name, &value))
+    if (!g_str_equal (name, "time_unix"))
+      json_object_set_member (o, name, json_node_copy (value));
+  json_object_set_string_member (o, "status_text", st);
+  return o;
 }
 
 static char *
@@ -104,13 +127,12 @@ cmd_list (EsaContext *ctx, const char *const *args, gpointer user_data, GError *
       return NULL;
     }
   /* the status text too, so scripts need not rebuild it */
-  for (guint i = 0; i < json_array_get_length (entries); i++)
-    {
-      JsonObject *e = json_array_get_object_element (entries, i);
-      g_autofree char *st = diag_problem_status_text (e);
-      json_object_set_string_member (e, "status_text", st);
-    }
-  json_node_set_array (data, entries);
+  {
+    JsonArray *shown = json_array_new ();
+    for (guint i = 0; i < json_array_get_length (entries); i++)
+      json_array_add_object_element (shown, public_entry (json_array_get_object_element (entries, i)));
+    json_node_take_array (data, shown);
+  }
   return answer (diag_commands_format_list (entries), data, 0);
 }
 
@@ -174,9 +196,8 @@ cmd_show (EsaContext *ctx, const char *const *args, gpointer user_data, GError *
                               get_str (f, "description") ? "  " : "",
                               get_str (f, "description") ? get_str (f, "description") : "");
     }
-  json_object_set_string_member (e, "status_text", status);
   data = json_node_new (JSON_NODE_OBJECT);
-  json_node_set_object (data, e);
+  json_node_take_object (data, public_entry (e));
   return answer (g_string_free (g_steal_pointer (&text), FALSE), data, 0);
 }
 

@@ -5,6 +5,7 @@
 #include "config.h"
 
 #include <esa/esa-plugin.h>
+#include <esa/esa-json.h>
 
 #include "sysinfo-private.h"
 
@@ -218,21 +219,38 @@ sysinfo_cmd_send (EsaContext *ctx, const char *const *args, gpointer user_data, 
   sysinfo_cleanup (work_dir);
   g_mutex_unlock (&self->lock);
 
+  /* The shape of every send (docs/json.md, docs/schemas/send.json): what
+   * `esactl heartbeat` and `esactl queue send` print too. */
   data = json_object_new ();
-  json_object_set_string_member (data, "uuid", esa_report_get_uuid (report));
-  json_object_set_boolean_member (data, "delivered", ok);
+  {
+    JsonArray *delivered = json_array_new ();
+    JsonArray *failed = json_array_new ();
+    JsonObject *entry = json_object_new ();
+    json_object_set_string_member (entry, "uuid", esa_report_get_uuid (report));
+    json_object_set_string_member (entry, "kind", esa_report_get_kind (report));
+    if (ok)
+      {
+        json_object_set_object_member (entry, "answer", json_object_ref (answer));
+        json_array_add_object_element (delivered, entry);
+      }
+    else
+      {
+        json_object_set_string_member (entry, "reason", local->message);
+        /* not delivered in time: the report stays queued and is retried */
+        json_object_set_boolean_member (entry, "final", FALSE);
+        json_array_add_object_element (failed, entry);
+      }
+    json_object_set_array_member (data, "delivered", delivered);
+    json_object_set_array_member (data, "failed", failed);
+  }
   if (ok)
     {
-      g_autoptr (JsonNode) n = json_node_new (JSON_NODE_OBJECT);
-      g_autofree char *a = NULL;
-      json_node_set_object (n, answer);
-      a = json_to_string (n, FALSE);
-      json_object_set_object_member (data, "answer", json_object_ref (answer));
-      text = g_strdup_printf ("inventory %s delivered; SDC answered %s\n", esa_report_get_uuid (report), a);
+      const char *status = esa_json_peek_string (answer, "status");
+      text = g_strdup_printf ("sent inventory %s: %s\n", esa_report_get_uuid (report), status ? status : "accepted");
       return sysinfo_result (text, data, 0);
     }
-  json_object_set_string_member (data, "error", local->message);
-  text = g_strdup_printf ("inventory %s not delivered: %s\n", esa_report_get_uuid (report), local->message);
+  text = g_strdup_printf ("not sent inventory %s (kept in queue, will retry): %s\n", esa_report_get_uuid (report),
+                          local->message);
   return sysinfo_result (text, data,
                          g_error_matches (local, ESA_ERROR, ESA_ERROR_TIMEOUT) ||
                                  g_error_matches (local, ESA_ERROR, ESA_ERROR_NETWORK)

@@ -51,6 +51,12 @@ gint64      esa_json_peek_int     (JsonObject *obj, const char *name, gint64 fal
 gboolean    esa_json_peek_boolean (JsonObject *obj, const char *name, gboolean fallback);
 JsonObject *esa_json_peek_object  (JsonObject *obj, const char *name);
 
+/* A time as esad and esactl write it for people and scripts (docs/json.md):
+ * ISO 8601 in UTC to the second, "2026-11-26T15:01:11Z". The _iso form
+ * rewrites any ISO 8601 text so; text that is not a time comes back as is. */
+char       *esa_json_time         (GDateTime *dt);
+char       *esa_json_time_iso     (const char *iso);
+
 /* Parses @len bytes of @data (-1: up to the NUL) as JSON text. Refuses, before
  * json-glib sees it, text over @max_bytes, text that is not UTF-8 or holds a NUL,
  * and arrays/objects nested deeper than @max_depth. Returns the root (never NULL

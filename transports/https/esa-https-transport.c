@@ -83,6 +83,7 @@ esa_https_transport_send (EsaTransport *transport, EsaReport *report, GCancellab
     }
   result->message = g_steal_pointer (&d.message);
   result->answer = g_steal_pointer (&d.answer);
+  result->manifest = g_steal_pointer (&d.manifest);
   esa_delivery_clear (&d);
 }
 

@@ -27,6 +27,7 @@ typedef struct {
   gboolean proxy_done;
   gboolean connected;
   guint proxy_auth_tries;
+  guint proxy_refused;      /* the proxy's 401/407 to CONNECT when we gave up on it */
   gint64 start;
 } Request;
 
@@ -214,8 +215,15 @@ on_authenticate (SoupMessage *msg, SoupAuth *auth, gboolean retrying, gpointer u
   if (!soup_auth_is_for_proxy (auth) || retrying || route->proxy_user == NULL ||
       ++req->proxy_auth_tries > 1)
     {
-      if (!soup_auth_is_for_proxy (auth) && route->proxy_url != NULL && !tls_up (req, msg))
-        g_cancellable_cancel (req->cancel); /* a 401 on CONNECT: the proxy refused us */
+      if (route->proxy_url != NULL && !tls_up (req, msg))
+        {
+          /* a 401 on CONNECT, or a 407 to our credentials: the proxy refused us */
+          /* the message holds no status yet: the challenge says which it was */
+          req->proxy_refused = soup_message_get_status (msg) != 0 ? soup_message_get_status (msg)
+                               : soup_auth_is_for_proxy (auth)    ? SOUP_STATUS_PROXY_AUTHENTICATION_REQUIRED
+                                                                  : SOUP_STATUS_UNAUTHORIZED;
+          g_cancellable_cancel (req->cancel);
+        }
       return FALSE;
     }
   soup_auth_authenticate (auth, route->proxy_user, route->proxy_password);
@@ -311,12 +319,26 @@ classify (Request *req, SoupMessage *msg, GBytes *body, GError *error)
       ex->message = g_strdup_printf ("%s: proxy answered %u %s", where, status, soup_status_get_phrase (status));
       return;
     }
+  /* The proxy's answer to CONNECT, for esactl test: 200 once the tunnel is up. */
+  if (proxied && (req->proxy_done || tunnel))
+    ex->proxy_status = 200;
   if (error != NULL)
     {
       const char *what = error->message;
-      if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED) && req->proxy_auth_tries == 0 &&
-          proxied && !tunnel && status == 0)
+      g_autofree char *why = NULL;
+      gboolean cancelled = g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+      if (cancelled && proxied && !tunnel && req->proxy_refused != 0)
+        {
+          ex->proxy_status = req->proxy_refused;
+          why = g_strdup_printf ("proxy refused the tunnel (%u %s)%s", req->proxy_refused,
+                                 soup_status_get_phrase (req->proxy_refused),
+                                 req->proxy_auth_tries > 0 ? ": user or password not accepted" : "");
+          what = why;
+        }
+      else if (cancelled && proxied && !tunnel && status == 0)
         what = "proxy refused the tunnel";
+      else if (cancelled)
+        what = "stopped before an answer (esad is stopping or the call was cancelled)";
       ex->outcome = (proxied && !req->proxy_done && !tunnel) ? ESA_OUTCOME_NEXT_PROXY
                                                                : ESA_OUTCOME_NEXT_SERVER;
       if (proxied && !req->connected && !tunnel)
@@ -325,8 +347,6 @@ classify (Request *req, SoupMessage *msg, GBytes *body, GError *error)
         ex->message = g_strdup_printf ("%s: %s", where, what);
       return;
     }
-  if (proxied && !req->tls_done)
-    ex->proxy_status = 200;
   /* Redirects are never followed (SOUP_MESSAGE_NO_REDIRECT): data goes only
    * to the servers esa.conf names, and never in clear text. A 3xx means this
    * server is the wrong one; another may be right. */
