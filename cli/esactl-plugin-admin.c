@@ -34,10 +34,7 @@ esactl_plugins_json (EsactlOptions *opts, JsonNode **out, gboolean *from_esad)
   if (config == NULL && g_error_matches (error, ESA_ERROR, ESA_ERROR_NOT_FOUND))
     config = esa_config_new_default ();
   else if (config == NULL)
-    {
-      g_printerr ("esactl: %s\n", error->message);
-      return ESACTL_EXIT_CONFIG;
-    }
+    return esactl_fail (opts, ESACTL_EXIT_CONFIG, "invalid_config", "%s", error->message);
   if (!opts->json && !opts->quiet)
     g_printerr ("esactl: esad is not running; scanning %s directly\n", esa_config_get_plugin_dir (config));
   records = esa_plugin_scan (esa_config_get_plugin_dir (config), esa_config_get_enabled_plugins (config),
@@ -81,19 +78,13 @@ cmd_plugin_info (EsactlOptions *opts, int argc, char **argv)
   JsonObject *p;
   int rc;
   if (argc != 1)
-    {
-      g_printerr ("usage: esactl plugin info NAME\n");
-      return ESACTL_EXIT_USAGE;
-    }
+    return esactl_fail (opts, ESACTL_EXIT_USAGE, "usage", "plugin info: expected NAME");
   rc = esactl_plugins_json (opts, &list, &from_esad);
   if (rc != 0)
     return rc;
   p = find_plugin (list, argv[0]);
   if (p == NULL)
-    {
-      g_printerr ("esactl: no plugin %s (see esactl plugin list)\n", argv[0]);
-      return ESACTL_EXIT_FAILED;
-    }
+    return esactl_fail (opts, ESACTL_EXIT_FAILED, "not_found", "no plugin %s (see esactl plugin list)", argv[0]);
   if (from_esad && esactl_call (opts, "GET", "/v1/status", NULL, &status) == 0)
     {
       JsonNode *jn = json_object_get_member (json_node_get_object (status), "jobs");
@@ -279,55 +270,54 @@ set_enabled (EsactlOptions *opts, int argc, char **argv, gboolean enable)
   g_autofree char *edited = NULL;
   g_autofree char *socket_path = NULL;
   g_autoptr (JsonNode) reply = NULL;
-  gboolean changed = FALSE;
+  gboolean changed = FALSE, running = FALSE, restart_needed = FALSE;
   gsize len = 0;
   if (argc != 1)
-    {
-      g_printerr ("usage: esactl plugin %s NAME\n", verb);
-      return ESACTL_EXIT_USAGE;
-    }
+    return esactl_fail (opts, ESACTL_EXIT_USAGE, "usage", "plugin %s: expected NAME", verb);
   if (!esa_plugin_name_is_valid (argv[0]))
-    {
-      g_printerr ("esactl: \"%s\" is not a plugin name (expected [a-z0-9_-]+)\n", argv[0]);
-      return ESACTL_EXIT_USAGE;
-    }
+    return esactl_fail (opts, ESACTL_EXIT_USAGE, "usage", "\"%s\" is not a plugin name (expected [a-z0-9_-]+)",
+                        argv[0]);
   if (!g_file_get_contents (opts->config_path, &text, &len, &error))
-    {
-      g_printerr ("esactl: %s\n", error->message);
-      return ESACTL_EXIT_CONFIG;
-    }
+    return esactl_fail (opts, ESACTL_EXIT_CONFIG, "invalid_config", "%s", error->message);
   edited = esactl_conf_set_plugin (text, argv[0], enable, &changed);
-  if (!changed)
+  if (changed)
     {
-      if (!opts->quiet)
-        g_print ("plugin %s is already %sd in %s\n", argv[0], verb, opts->config_path);
-      return 0;
+      if (!edited_config_loads (opts->config_path, edited, &error))
+        return esactl_fail (opts, ESACTL_EXIT_CONFIG, "invalid_config", "%s not changed: %s", opts->config_path,
+                            error->message);
+      if (!esa_file_replace (opts->config_path, edited, strlen (edited), &error))
+        return esactl_fail (opts, ESACTL_EXIT_FAILED, "failed", "%s", error->message);
+      socket_path = esactl_socket_path (opts);
+      running = socket_path != NULL && g_file_test (socket_path, G_FILE_TEST_EXISTS);
     }
-  if (!edited_config_loads (opts->config_path, edited, &error))
-    {
-      g_printerr ("esactl: %s not changed: %s\n", opts->config_path, error->message);
-      return ESACTL_EXIT_CONFIG;
-    }
-  if (!esa_file_replace (opts->config_path, edited, strlen (edited), &error))
-    {
-      g_printerr ("esactl: %s\n", error->message);
-      return ESACTL_EXIT_FAILED;
-    }
-  if (!opts->quiet)
-    g_print ("plugin %s %sd in %s\n", argv[0], verb, opts->config_path);
-  socket_path = esactl_socket_path (opts);
-  if (socket_path == NULL || !g_file_test (socket_path, G_FILE_TEST_EXISTS))
-    {
-      if (!opts->quiet)
-        g_print ("esad is not running: the change applies when it starts\n");
-      return 0;
-    }
-  if (esactl_call (opts, "POST", "/v1/reload", NULL, &reply) != 0)
+  if (running && esactl_call (opts, "POST", "/v1/reload", NULL, &reply) != 0)
     return ESACTL_EXIT_FAILED;
   /* esad loads plugins once, at start (modules are never unloaded). */
-  if (!opts->quiet &&
-      json_object_get_boolean_member_with_default (json_node_get_object (reply), "restart_needed", FALSE))
-    g_print ("esad reloaded its configuration; restart esad to %s the plugin\n", enable ? "load" : "unload");
+  restart_needed = reply != NULL &&
+                   json_object_get_boolean_member_with_default (json_node_get_object (reply), "restart_needed", FALSE);
+  if (opts->json)
+    {
+      g_autoptr (JsonObject) o = json_object_new ();
+      g_autoptr (JsonNode) node = json_node_new (JSON_NODE_OBJECT);
+      json_object_set_string_member (o, "plugin", argv[0]);
+      json_object_set_boolean_member (o, "enabled", enable);
+      json_object_set_boolean_member (o, "changed", changed);
+      json_object_set_string_member (o, "config", opts->config_path);
+      json_object_set_boolean_member (o, "reloaded", reply != NULL);
+      json_object_set_boolean_member (o, "restart_needed", restart_needed);
+      json_node_set_object (node, o);
+      esactl_print_json (node);
+    }
+  else if (!opts->quiet && !changed)
+    g_print ("plugin %s is already %sd in %s\n", argv[0], verb, opts->config_path);
+  else if (!opts->quiet)
+    {
+      g_print ("plugin %s %sd in %s\n", argv[0], verb, opts->config_path);
+      if (!running)
+        g_print ("esad is not running: the change applies when it starts\n");
+      else if (restart_needed)
+        g_print ("esad reloaded its configuration; restart esad to %s the plugin\n", enable ? "load" : "unload");
+    }
   return 0;
 }
 

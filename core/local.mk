@@ -7,7 +7,8 @@
 # public API (core/libesa.map, checked against the headers by tests/test-abi.sh),
 # so a plugin cannot link an internal function. esad exports that same list
 # from its own copy (ESA_HOST_LINK_FLAGS) so plugins share esad's core.
-# New core sources go in core_libesa_internal_la_SOURCES.
+# New core sources go in core_libesa_internal_la_SOURCES; a new function of
+# core/esa/*.h or protocol/esa/*.h also goes in core/libesa.map.
 noinst_LTLIBRARIES += core/libesa-internal.la
 core_libesa_internal_la_SOURCES = \
 	core/esa-report.c \
