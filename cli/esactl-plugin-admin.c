@@ -143,8 +143,10 @@ cmd_plugin_info (EsactlOptions *opts, int argc, char **argv)
       for (guint i = 0; i < json_array_get_length (jobs); i++)
         {
           JsonObject *j = json_array_get_object_element (jobs, i);
-          esactl_table_add (t, esactl_str (j, "name"), esactl_str (j, "schedule"), esactl_str (j, "last_run"),
-                            esactl_str (j, "last_result"), esactl_str (j, "next_run"), NULL);
+          g_autofree char *last = esactl_time (esactl_str (j, "last_run"));
+          g_autofree char *next = esactl_time (esactl_str (j, "next_run"));
+          esactl_table_add (t, esactl_str (j, "name"), esactl_str (j, "schedule"), last,
+                            esactl_str (j, "last_result"), next, NULL);
         }
       esactl_table_print (t);
     }
