@@ -1,6 +1,7 @@
 /* bench/fleet.c: load generator for esa-sdc: N simulated systems (registered first),
- * C concurrent TLS keep-alive connections sending heartbeats (and every tenth a small
- * problem report) for S seconds. Prints one line:
+ * C concurrent TLS keep-alive connections (one session each, like C agents) sending
+ * heartbeats (and every tenth a small problem report) for S seconds, measured once
+ * every connection is up. Prints one line:
  *   reports/s=… p50_ms=… p99_ms=… errors=… rss_kib=…
  * Built by bench/sdc.sh: cc -O2 fleet.c $(pkg-config --cflags --libs libsoup-3.0).
  *
@@ -16,7 +17,8 @@ typedef struct {
   char *auth;
 } System;
 
-static SoupSession *session;
+static SoupSession *session;   /* registration */
+static SoupSession **sessions; /* one per connection, as one per agent */
 static char *base;
 static GPtrArray *systems;
 static GArray *latencies; /* µs */
@@ -27,9 +29,14 @@ static gboolean static_mode;
 static GMainLoop *loop;
 static guint64 seq;
 /* the first request of each system pays one PBKDF2 (then its credential is cached, as
- * for an agent in steady state): measuring starts once every system has been seen */
+ * for an agent in steady state), and each connection's first request its TLS handshake
+ * (GLib runs handshakes on its small GTask thread pool, so 64 at once take a while):
+ * measuring starts once every system and every connection has been seen */
 static gboolean warm;
 static guint warm_done;
+static guint warm_workers;
+static guint8 *worker_seen;
+static guint conns;
 static gint64 t0;
 static guint seconds;
 
@@ -47,12 +54,19 @@ typedef struct {
   SoupMessage *msg;
 } Req;
 
+static gboolean
+send_next (gpointer worker)
+{
+  send_one (GPOINTER_TO_UINT (worker));
+  return G_SOURCE_REMOVE;
+}
+
 static void
 done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   Req *r = user_data;
   g_autoptr (GError) error = NULL;
-  g_autoptr (GBytes) body = soup_session_send_and_read_finish (session, result, &error);
+  g_autoptr (GBytes) body = soup_session_send_and_read_finish (SOUP_SESSION (source), result, &error);
   gint64 now = g_get_monotonic_time ();
   guint status = soup_message_get_status (r->msg);
   if (body == NULL || status < 200 || status >= 300)
@@ -62,7 +76,12 @@ done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
       gint64 us = now - r->start;
       g_array_append_val (latencies, us);
     }
-  if (!warm && (static_mode || ++warm_done >= systems->len + 64))
+  if (!warm && !worker_seen[r->worker])
+    {
+      worker_seen[r->worker] = 1;
+      warm_workers++;
+    }
+  if (!warm && ++warm_done >= systems->len + conns && warm_workers == conns)
     {
       warm = TRUE;
       errors = 0;
@@ -71,8 +90,10 @@ done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
       end_time = now + (gint64) seconds * G_USEC_PER_SEC;
     }
   g_object_unref (r->msg);
+  /* the next request once libsoup has put this connection back in its pool (after this
+   * callback), so it goes out at once rather than waiting in the session's queue */
   if (now < end_time)
-    send_one (r->worker);
+    g_idle_add_full (G_PRIORITY_DEFAULT_IDLE, send_next, GUINT_TO_POINTER (r->worker), NULL);
   else if (--running == 0)
     g_main_loop_quit (loop);
   g_free (r);
@@ -101,10 +122,14 @@ send_one (guint worker)
           problem ? "\"srn\":\"651-204\",\"description\":\"bench\"" : "\"uptime\":12345");
       g_autoptr (GBytes) bytes = g_bytes_new (json, strlen (json));
       r->msg = soup_message_new ("POST", url);
+      /* as the agent does (transports/https): without this flag libsoup opens a new
+       * connection, with a new TLS handshake, for every POST, so nothing is kept alive;
+       * a report is idempotent by its uuid */
+      soup_message_add_flags (r->msg, SOUP_MESSAGE_IDEMPOTENT);
       soup_message_headers_replace (soup_message_get_request_headers (r->msg), "Authorization", s->auth);
       soup_message_set_request_body_from_bytes (r->msg, "application/json", bytes);
     }
-  soup_session_send_and_read_async (session, r->msg, G_PRIORITY_DEFAULT, NULL, done_cb, r);
+  soup_session_send_and_read_async (sessions[worker], r->msg, G_PRIORITY_DEFAULT, NULL, done_cb, r);
 }
 
 static gboolean
@@ -168,7 +193,7 @@ main (int argc, char **argv)
 {
   g_autoptr (GTlsDatabase) db = NULL;
   g_autoptr (GError) error = NULL;
-  guint n_systems, conns;
+  guint n_systems;
   double elapsed;
   const char *pid = NULL;
 
@@ -192,13 +217,17 @@ main (int argc, char **argv)
       fprintf (stderr, "fleet: %s\n", error->message);
       return 1;
     }
-  session = soup_session_new_with_options ("tls-database", db, "max-conns", conns, "max-conns-per-host", conns,
-                                           "timeout", 30, NULL);
+  session = soup_session_new_with_options ("tls-database", db, "timeout", 30, NULL);
+  sessions = g_new0 (SoupSession *, conns);
+  for (guint w = 0; w < conns; w++)
+    sessions[w] = soup_session_new_with_options ("tls-database", db, "max-conns", 1, "max-conns-per-host", 1,
+                                                 "timeout", 30, NULL);
   systems = g_ptr_array_new ();
   latencies = g_array_sized_new (FALSE, FALSE, sizeof (gint64), 1 << 20);
   if (!static_mode && !register_all (n_systems))
     return 1;
   loop = g_main_loop_new (NULL, FALSE);
+  worker_seen = g_new0 (guint8, conns);
   t0 = G_MAXINT64; /* nothing measured during the warm-up */
   end_time = G_MAXINT64;
   for (guint w = 0; w < conns; w++, running++)
