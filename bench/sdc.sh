@@ -3,7 +3,8 @@
 # C TLS keep-alive connections, heartbeats and every tenth a problem report), on SQLite,
 # on PostgreSQL with one instance and with two (load split over both), and nginx
 # answering a static 200 on the same certificate (the ceiling) when nginx is installed.
-# Loopback only. Prints one table and the ratios.
+# Loopback only. Prints one table and the ratios. Each connection is its own client
+# (one keep-alive TLS connection); measuring starts once all are connected.
 #
 #   bench/sdc.sh [BUILDDIR]     (default: _build; SYSTEMS=200 CONNS=64 SECONDS=10)
 #
@@ -96,8 +97,11 @@ else
   row "postgresql" "skipped: PostgreSQL not installed"
 fi
 
-# nginx ceiling: a static 200 on the same certificate
+# nginx ceiling: a static 200 on the same certificate (nginx-light installed when missing)
 ceiling=""
+if ! command -v nginx >/dev/null 2>&1 && [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -q nginx-light >/dev/null 2>&1 || true
+fi
 if command -v nginx >/dev/null 2>&1; then
   p=$(port)
   mkdir -p "$work/nginx"
