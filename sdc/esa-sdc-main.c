@@ -21,6 +21,7 @@
   "                [--http-listen ADDR:PORT]...\n" \
   "                [--max-body BYTES] [--max-attachment BYTES] [--uak-days N]\n" \
   "                [--login-failures N] [--login-window SECONDS]\n" \
+  "                [--max-pending-per-client N] [--header-timeout SECONDS]\n" \
   "  esa-sdc systems (--dir DIR | --db postgresql://...) [--json]\n" \
   "  esa-sdc reports (--dir DIR | --db postgresql://...) [--system ID] [--json]\n" \
   "  esa-sdc migrate (--dir DIR | --db postgresql://...)\n" \
@@ -149,6 +150,8 @@ cmd_serve (int argc, char **argv)
   int uak_days = 365;
   int login_failures = 10;
   int login_window = 60;
+  int max_pending = 8;
+  int header_timeout = 10;
   gboolean uak_bad_sig = FALSE;
   gboolean uak_older = FALSE;
   g_autoptr (GError) error = NULL;
@@ -165,6 +168,8 @@ cmd_serve (int argc, char **argv)
     { "heartbeat", 0, 0, G_OPTION_ARG_STRING, &heartbeat, "Heartbeat schedule advertised in /config", "SCHEDULE" },
     { "login-failures", 0, 0, G_OPTION_ARG_INT, &login_failures, "Failed logins per address or system id before 429 (default 10)", "N" },
     { "login-window", 0, 0, G_OPTION_ARG_INT, &login_window, "Seconds failed logins are counted over (default 60)", "S" },
+    { "max-pending-per-client", 0, 0, G_OPTION_ARG_INT, &max_pending, "Connections per client address still in TLS handshake or first request head (default 8)", "N" },
+    { "header-timeout", 0, 0, G_OPTION_ARG_INT, &header_timeout, "Seconds a new connection has for its TLS handshake and first request head (default 10)", "S" },
     { "tls-max-version", 0, 0, G_OPTION_ARG_STRING, &tls_max, "FOR TESTS ONLY: highest TLS version offered (1.0-1.3)", "V" },
     { "uak-bad-signature", 0, 0, G_OPTION_ARG_NONE, &uak_bad_sig, "FOR TESTS ONLY: issue UAKs whose signature does not verify", NULL },
     { "uak-older", 0, 0, G_OPTION_ARG_NONE, &uak_older, "FOR TESTS ONLY: issue UAKs expiring before the current one", NULL },
@@ -196,6 +201,13 @@ cmd_serve (int argc, char **argv)
       g_printerr ("esa-sdc serve: --login-failures expects 1-1000000, --login-window 1-86400\n");
       return 2;
     }
+  if (max_pending < 1 || max_pending > 100000 || header_timeout < 1 || header_timeout > 3600)
+    {
+      g_printerr ("esa-sdc serve: --max-pending-per-client expects 1-100000, --header-timeout 1-3600\n");
+      return 2;
+    }
+  opts.max_pending_per_client = (guint) max_pending;
+  opts.header_timeout = (guint) header_timeout;
   opts.login_failures = (guint) login_failures;
   opts.login_window = (guint) login_window;
   opts.dir = dir;

@@ -4,6 +4,7 @@
 #include <libsoup/soup.h>
 
 #include "sdc-auth-cache.h"
+#include "sdc-guard.h"
 #include "sdc-server.h"
 #include "sdc-store.h"
 #include "sdc-throttle.h"
@@ -18,6 +19,7 @@ struct _SdcServer {
   SdcWriter *writer;   /* everything else: group commits and the storage pool */
   SdcAuthCache *auth_cache;
   SdcThrottle *throttle;
+  SdcGuard *guard;     /* connections still in TLS handshake or first head */
   SdcUak *uak;
   GMutex uak_lock;
   SoupServer *https;

@@ -31,6 +31,10 @@
 #define SDC_SERVER_THROTTLE_FAILURES 10
 #define SDC_SERVER_THROTTLE_WINDOW 60
 #define SDC_SERVER_THROTTLE_KEYS 65536
+/* Connections per client address still in TLS handshake or first request head, and the
+ * seconds they get (sdc-guard.c): fewer than GLib's ten handshake threads. */
+#define SDC_SERVER_MAX_PENDING 8
+#define SDC_SERVER_HEADER_TIMEOUT 10
 
 static const SdcRoute routes[] = {
   { ESA_PROTOCOL_PATH_REGISTER, "POST", FALSE, SDC_ROUTE_REGISTER, NULL },
@@ -419,6 +423,7 @@ early_handler (SoupServer *soup, SoupServerMessage *msg, const char *path, GHash
   g_autoptr (GError) error = NULL;
   goffset length;
 
+  sdc_guard_head_done (self->guard, msg);
   req->server = self;
   req->https = (soup == self->https);
   {
@@ -744,6 +749,13 @@ watch_idle_connection (SoupServerMessage *msg)
 }
 
 static void
+request_started_cb (SoupServer *soup, SoupServerMessage *msg, gpointer user_data)
+{
+  SdcServer *self = user_data;
+  sdc_guard_started (self->guard, msg);
+}
+
+static void
 request_finished_cb (SoupServer *soup, SoupServerMessage *msg, gpointer user_data)
 {
   watch_idle_connection (msg);
@@ -825,6 +837,7 @@ new_soup_server (SdcServer *self, GTlsCertificate *cert)
                                       "tls-certificate", cert, NULL);
   soup_server_add_early_handler (soup, NULL, early_handler, self, NULL);
   soup_server_add_handler (soup, NULL, handler, self, NULL);
+  g_signal_connect (soup, "request-started", G_CALLBACK (request_started_cb), self);
   g_signal_connect (soup, "request-finished", G_CALLBACK (request_finished_cb), self);
   g_signal_connect (soup, "request-aborted", G_CALLBACK (request_aborted_cb), self);
   return soup;
@@ -920,6 +933,8 @@ sdc_server_new (const SdcServerOptions *opts, GError **error)
   self->throttle = sdc_throttle_new (opts->login_failures > 0 ? opts->login_failures : SDC_SERVER_THROTTLE_FAILURES,
                                      opts->login_window > 0 ? opts->login_window : SDC_SERVER_THROTTLE_WINDOW,
                                      SDC_SERVER_THROTTLE_KEYS);
+  self->guard = sdc_guard_new (opts->max_pending_per_client > 0 ? opts->max_pending_per_client : SDC_SERVER_MAX_PENDING,
+                               opts->header_timeout > 0 ? opts->header_timeout : SDC_SERVER_HEADER_TIMEOUT);
   self->https = new_soup_server (self, cert);
   if (opts->http_listen != NULL && opts->http_listen->len > 0)
     self->http = new_soup_server (self, NULL);
@@ -999,6 +1014,7 @@ sdc_server_free (SdcServer *self)
   g_clear_object (&self->store);
   sdc_auth_cache_free (self->auth_cache);
   sdc_throttle_free (self->throttle);
+  sdc_guard_unref (self->guard);
   g_mutex_clear (&self->uak_lock);
   sdc_uak_free (self->uak);
   if (self->https_urls != NULL)
