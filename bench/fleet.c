@@ -2,7 +2,9 @@
  * C concurrent TLS keep-alive connections (one session each, like C agents) sending
  * heartbeats (and every tenth a small problem report) for S seconds, measured once
  * every connection is up. Prints one line:
- *   reports/s=… p50_ms=… p99_ms=… errors=… rss_kib=…
+ *   reports/s=… p50_ms=… p99_ms=… errors=… rss_kib=… sdc_cpu_us=… fleet_cpu_us=…
+ * (the CPU time, user + system, the server and this client spent per report while
+ * measuring: on a shared machine the steady figure, and what bounds the rate).
  * Built by bench/sdc.sh: cc -O2 fleet.c $(pkg-config --cflags --libs libsoup-3.0).
  *
  *   fleet URL CA-FILE SYSTEMS CONNECTIONS SECONDS [SERVER-PID] [--static]
@@ -12,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 typedef struct {
   char *auth;
@@ -37,10 +40,19 @@ static guint warm_done;
 static guint warm_workers;
 static guint8 *worker_seen;
 static guint conns;
+/* connections are opened a few at a time, as separate agents would (one process opening
+ * 64 at once queues their handshakes in its own small thread pool for seconds, which
+ * esa-sdc rightly takes for stalled clients) */
+#define FLEET_OPENING 4
+static guint started;
 static gint64 t0;
 static guint seconds;
+static const char *server_pid;
+static gint64 server_cpu0;
+static gint64 own_cpu0;
 
 static void send_one (guint worker);
+static gint64 cpu_us (const char *pid);
 
 static char *
 uuid_new (void)
@@ -80,6 +92,11 @@ done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
     {
       worker_seen[r->worker] = 1;
       warm_workers++;
+      if (started < conns)
+        {
+          running++;
+          send_one (started++);
+        }
     }
   if (!warm && ++warm_done >= systems->len + conns && warm_workers == conns)
     {
@@ -87,6 +104,8 @@ done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
       errors = 0;
       g_array_set_size (latencies, 0);
       t0 = now;
+      server_cpu0 = server_pid != NULL ? cpu_us (server_pid) : -1;
+      own_cpu0 = cpu_us (NULL);
       end_time = now + (gint64) seconds * G_USEC_PER_SEC;
     }
   g_object_unref (r->msg);
@@ -170,6 +189,24 @@ register_all (guint n)
   return TRUE;
 }
 
+/* user + system CPU of process @pid (NULL: this one), in µs */
+static gint64
+cpu_us (const char *pid)
+{
+  g_autofree char *path = g_strdup_printf ("/proc/%s/stat", pid != NULL ? pid : "self");
+  g_autofree char *text = NULL;
+  g_auto (GStrv) f = NULL;
+  const char *p;
+  if (!g_file_get_contents (path, &text, NULL, NULL) || (p = strrchr (text, ')')) == NULL)
+    return -1;
+  f = g_strsplit (p + 2, " ", 0);
+  if (g_strv_length (f) < 13)
+    return -1;
+  /* fields 14 and 15 (utime, stime) are 11 and 12 after the ")" */
+  return (g_ascii_strtoll (f[11], NULL, 10) + g_ascii_strtoll (f[12], NULL, 10)) * G_USEC_PER_SEC /
+         sysconf (_SC_CLK_TCK);
+}
+
 static int
 cmp_i64 (gconstpointer a, gconstpointer b)
 {
@@ -209,7 +246,7 @@ main (int argc, char **argv)
     if (g_str_equal (argv[i], "--static"))
       static_mode = TRUE;
     else
-      pid = argv[i];
+      pid = server_pid = argv[i];
   base = static_mode || g_str_has_suffix (argv[1], "/") ? g_strdup (argv[1]) : g_strconcat (argv[1], "/", NULL);
   db = g_tls_file_database_new (argv[2], &error);
   if (db == NULL)
@@ -230,8 +267,11 @@ main (int argc, char **argv)
   worker_seen = g_new0 (guint8, conns);
   t0 = G_MAXINT64; /* nothing measured during the warm-up */
   end_time = G_MAXINT64;
-  for (guint w = 0; w < conns; w++, running++)
-    send_one (w);
+  while (started < MIN (conns, FLEET_OPENING))
+    {
+      running++;
+      send_one (started++);
+    }
   g_main_loop_run (loop);
   elapsed = (g_get_monotonic_time () - t0) / 1e6;
   g_array_sort (latencies, cmp_i64);
@@ -239,8 +279,12 @@ main (int argc, char **argv)
     guint n = latencies->len;
     double p50 = n ? g_array_index (latencies, gint64, n / 2) / 1000.0 : 0;
     double p99 = n ? g_array_index (latencies, gint64, MIN (n - 1, n * 99 / 100)) / 1000.0 : 0;
-    printf ("reports/s=%.0f p50_ms=%.1f p99_ms=%.1f errors=%" G_GUINT64_FORMAT " rss_kib=%ld\n", n / elapsed, p50,
-            p99, errors, rss_kib (pid));
+    gint64 server_cpu = server_cpu0 >= 0 ? cpu_us (server_pid) - server_cpu0 : -1;
+    gint64 own_cpu = cpu_us (NULL) - own_cpu0;
+    printf ("reports/s=%.0f p50_ms=%.1f p99_ms=%.1f errors=%" G_GUINT64_FORMAT " rss_kib=%ld sdc_cpu_us=%.0f "
+            "fleet_cpu_us=%.0f\n",
+            n / elapsed, p50, p99, errors, rss_kib (pid), n && server_cpu >= 0 ? (double) server_cpu / n : -1.0,
+            n ? (double) own_cpu / n : -1.0);
   }
   return 0;
 }

@@ -7,8 +7,8 @@
  * connections kept every other client waiting for up to 20 s.
  *
  * So a connection is "pending" from its acceptance until its first request head is in,
- * and "stalled" once it has been pending for a second (a real client finishes its
- * handshake in milliseconds). An address may have only so many stalled connections:
+ * and "stalled" once it has been pending for a second while the server waits for the
+ * client (nothing unread on the socket; a real client answers within milliseconds). An address may have only so many stalled connections:
  * beyond that, its connections are shut down as they stall, and new ones from it at
  * once, so a burst of many real clients behind one address (a NAT, a proxy) is never
  * refused while a client that stalls loses its threads within a second. Every pending
@@ -45,6 +45,7 @@ typedef struct {
   GSocket *sock; /* not a reference: the entry dies with the socket */
   char *addr;
   gboolean stalled;
+  gint64 deadline; /* monotonic: the header timeout */
   guint timer;
 } Pending;
 
@@ -159,11 +160,20 @@ static gboolean
 pending_stalled_cb (gpointer data)
 {
   Pending *p = data;
-  guint left_ms = p->guard->timeout_s * 1000 > SDC_GUARD_GRACE_MS ? p->guard->timeout_s * 1000 - SDC_GUARD_GRACE_MS : 1;
+  gint64 left_ms = (p->deadline - g_get_monotonic_time ()) / 1000;
   /* the client went away by itself */
   if (g_socket_is_closed (p->sock))
     {
       pending_release (p);
+      return G_SOURCE_REMOVE;
+    }
+  /* bytes the server has not read yet: the wait is ours (every handshake thread busy),
+   * not the client's */
+  if (g_socket_condition_check (p->sock, G_IO_IN) != 0)
+    {
+      if (g_get_monotonic_time () >= p->deadline)
+        return pending_expired_cb (p);
+      p->timer = g_timeout_add (SDC_GUARD_GRACE_MS, pending_stalled_cb, p);
       return G_SOURCE_REMOVE;
     }
   if (stalled_count (p->guard, p->addr) >= p->guard->max_stalled)
@@ -175,7 +185,7 @@ pending_stalled_cb (gpointer data)
   p->timer = 0;
   p->stalled = TRUE;
   stalled_add (p->guard, p->addr, 1);
-  p->timer = g_timeout_add (left_ms, pending_expired_cb, p);
+  p->timer = g_timeout_add ((guint) CLAMP (left_ms, 1, G_MAXINT), pending_expired_cb, p);
   return G_SOURCE_REMOVE;
 }
 
@@ -199,6 +209,7 @@ sdc_guard_started (SdcGuard *guard, SoupServerMessage *msg)
   p->guard = sdc_guard_ref (guard);
   p->sock = sock;
   p->addr = g_strdup (addr);
+  p->deadline = g_get_monotonic_time () + (gint64) guard->timeout_s * G_USEC_PER_SEC;
   p->timer = g_timeout_add (MIN (SDC_GUARD_GRACE_MS, guard->timeout_s * 1000), pending_stalled_cb, p);
   g_object_set_data_full (G_OBJECT (sock), "sdc-guard", p, pending_free);
 }
