@@ -7,12 +7,14 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "sdc-ca.h"
 #include "sdc-list.h"
 #include "sdc-server.h"
 #include "sdc-store.h"
 #include "sdc-tls-legacy.h"
+#include "sdc-ui.h"
 
 #define USAGE \
   "Usage:\n" \
@@ -25,6 +27,7 @@
   "  esa-sdc systems (--dir DIR | --db postgresql://...) [--json]\n" \
   "  esa-sdc reports (--dir DIR | --db postgresql://...) [--system ID] [--json]\n" \
   "  esa-sdc migrate (--dir DIR | --db postgresql://...)\n" \
+  "  esa-sdc admin-password --dir DIR    (reads the password from standard input)\n" \
   "Run `esa-sdc COMMAND --help` for every option.\n"
 
 /* the whole command line, for --tls-max-version's re-exec */
@@ -310,6 +313,59 @@ cmd_migrate (int argc, char **argv)
   return 0;
 }
 
+/* The web view's administrator password, read from the first line of stdin (so it never
+ * shows in `ps`), hashed into DIR/admin-password. */
+static int
+cmd_admin_password (int argc, char **argv)
+{
+  g_autofree char *dir = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GOptionContext) ctx = g_option_context_new ("- set the web view's administrator password (from stdin)");
+  const GOptionEntry entries[] = {
+    { "dir", 0, 0, G_OPTION_ARG_FILENAME, &dir, "SDC directory", "DIR" },
+    { NULL },
+  };
+  char line[1024];
+  gsize len;
+
+  g_option_context_add_main_entries (ctx, entries, NULL);
+  if (!g_option_context_parse (ctx, &argc, &argv, &error))
+    return fail (error);
+  if (dir == NULL || argc != 1)
+    {
+      g_printerr ("esa-sdc admin-password: --dir DIR is required (the password comes from stdin)\n");
+      return 2;
+    }
+  if (!g_file_test (dir, G_FILE_TEST_IS_DIR))
+    {
+      g_printerr ("esa-sdc admin-password: %s: no such directory (run `esa-sdc init` first)\n", dir);
+      return 1;
+    }
+  if (isatty (STDIN_FILENO))
+    fputs ("New administrator password (echoed): ", stderr);
+  if (fgets (line, sizeof line, stdin) == NULL)
+    {
+      g_printerr ("esa-sdc admin-password: no password on standard input\n");
+      return 1;
+    }
+  len = strlen (line);
+  while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
+    line[--len] = '\0';
+  if (!g_utf8_validate (line, -1, NULL))
+    {
+      g_printerr ("esa-sdc admin-password: the password is not UTF-8\n");
+      return 1;
+    }
+  if (!sdc_ui_set_admin_password (dir, line, &error))
+    {
+      memset (line, 0, sizeof line);
+      return fail (error);
+    }
+  memset (line, 0, sizeof line);
+  printf ("administrator password set (%s/admin-password)\n", dir);
+  return 0;
+}
+
 int
 main (int argc, char **argv)
 {
@@ -340,6 +396,8 @@ main (int argc, char **argv)
     return cmd_list (argc - 1, argv + 1, TRUE);
   if (g_strcmp0 (cmd, "migrate") == 0)
     return cmd_migrate (argc - 1, argv + 1);
+  if (g_strcmp0 (cmd, "admin-password") == 0)
+    return cmd_admin_password (argc - 1, argv + 1);
   g_printerr ("esa-sdc: unknown command \"%s\"\n%s", cmd, USAGE);
   return 2;
 }

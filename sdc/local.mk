@@ -17,6 +17,8 @@ sdc_libesa_sdc_la_SOURCES = \
 	sdc/sdc-guard.c sdc/sdc-guard.h \
 	sdc/sdc-tls-legacy.c sdc/sdc-tls-legacy.h \
 	sdc/sdc-uak.c sdc/sdc-uak.h \
+	sdc/sdc-ui.c sdc/sdc-ui.h \
+	sdc/sdc-ui-pages.c sdc/sdc-ui-pages.h \
 	sdc/sdc-upload.c sdc/sdc-upload.h \
 	sdc/sdc-writer.c sdc/sdc-writer.h
 if HAVE_LIBPQ

@@ -8,6 +8,7 @@
 #include "sdc-server.h"
 #include "sdc-store.h"
 #include "sdc-throttle.h"
+#include "sdc-ui.h"
 #include "sdc-upload.h"
 #include "sdc-writer.h"
 
@@ -20,6 +21,7 @@ struct _SdcServer {
   SdcAuthCache *auth_cache;
   SdcThrottle *throttle;
   SdcGuard *guard;     /* connections still in TLS handshake or first head */
+  SdcUi *ui;           /* the web view under /ui/ */
   SdcUak *uak;
   GMutex uak_lock;
   SoupServer *https;
@@ -33,6 +35,7 @@ typedef enum {
   SDC_ROUTE_UAK,
   SDC_ROUTE_CONFIG,
   SDC_ROUTE_ATTACHMENT,
+  SDC_ROUTE_UI,
 } SdcRouteKind;
 
 typedef struct {

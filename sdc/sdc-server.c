@@ -48,6 +48,10 @@ static const SdcRoute routes[] = {
   { ESA_PROTOCOL_PATH_ATTACHMENT, "PUT", TRUE, SDC_ROUTE_ATTACHMENT, NULL },
 };
 
+/* the web view (sdc-ui.c) checks its own methods; its bodies are small login forms */
+static const SdcRoute ui_route = { "/ui/", "GET", FALSE, SDC_ROUTE_UI, NULL };
+#define SDC_UI_MAX_BODY 8192
+
 static void log_request (SdcServer *self, SoupServerMessage *msg, const char *outcome);
 
 static void
@@ -435,6 +439,16 @@ early_handler (SoupServer *soup, SoupServerMessage *msg, const char *path, GHash
   }
   g_object_set_data_full (G_OBJECT (msg), "sdc-request", req, (GDestroyNotify) sdc_request_free);
 
+  if (sdc_ui_is_path (path))
+    {
+      req->route = &ui_route;
+      if (!req->https)
+        respond_error_literal (msg, req, SDC_ERROR_NOT_FOUND, "the web view is served over HTTPS only");
+      else if (soup_message_headers_get_encoding (hdrs) == SOUP_ENCODING_CHUNKED ||
+               soup_message_headers_get_content_length (hdrs) > SDC_UI_MAX_BODY)
+        respond_error_literal (msg, req, SDC_ERROR_TOO_LARGE, "web view forms are at most 8 KiB");
+      return;
+    }
   req->route = find_route (path, &tail);
   if (req->route == NULL)
     {
@@ -650,6 +664,9 @@ handler (SoupServer *soup, SoupServerMessage *msg, const char *path, GHashTable 
     }
   switch (req->route->kind)
     {
+    case SDC_ROUTE_UI:
+      sdc_ui_handle (self, msg, path, query);
+      return;
     case SDC_ROUTE_CONFIG:
       answer = sdc_api_config (self);
       sdc_server_respond_json (msg, 200, answer);
@@ -935,6 +952,7 @@ sdc_server_new (const SdcServerOptions *opts, GError **error)
                                      SDC_SERVER_THROTTLE_KEYS);
   self->guard = sdc_guard_new (opts->max_pending_per_client > 0 ? opts->max_pending_per_client : SDC_SERVER_MAX_PENDING,
                                opts->header_timeout > 0 ? opts->header_timeout : SDC_SERVER_HEADER_TIMEOUT);
+  self->ui = sdc_ui_new (opts->dir);
   self->https = new_soup_server (self, cert);
   if (opts->http_listen != NULL && opts->http_listen->len > 0)
     self->http = new_soup_server (self, NULL);
@@ -1015,6 +1033,7 @@ sdc_server_free (SdcServer *self)
   sdc_auth_cache_free (self->auth_cache);
   sdc_throttle_free (self->throttle);
   sdc_guard_unref (self->guard);
+  sdc_ui_free (self->ui);
   g_mutex_clear (&self->uak_lock);
   sdc_uak_free (self->uak);
   if (self->https_urls != NULL)
