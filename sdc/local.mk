@@ -66,3 +66,7 @@ tests_test_sdc_fleet_CFLAGS = $(AM_CFLAGS) -I$(top_srcdir)/tests $(LIBPQ_CFLAGS)
 tests_test_sdc_fleet_LDADD = $(ESA_TEST_LIBS) $(LIBPQ_LIBS)
 EXTRA_tests_test_sdc_fleet_DEPENDENCIES = daemon/esad cli/esactl sdc/esa-sdc plugins/heartbeat/heartbeat.la tests/queue-writer
 endif
+
+# The web view in headless chromium over the DevTools protocol (skipped without it).
+TESTS += tests/test-sdc-ui.py
+EXTRA_DIST += tests/test-sdc-ui.py
