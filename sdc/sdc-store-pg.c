@@ -567,20 +567,21 @@ pg_ui_systems (SdcStore *self, const char *system_id, guint offset, guint limit,
   if (!pg_count (store, "SELECT COUNT(*) FROM systems WHERE ($1::text IS NULL OR system_id = $1)", 1, params,
                  total, error))
     return NULL;
+  /* the same SQL as SQLite's (sdc-store-sqlite.c says why it is shaped so) */
   res = pg_query (store, "listing systems for the web view",
-                  "SELECT s.system_id, s.machine_type, s.model, s.serial, s.hostname, s.is_lpar, s.os,"
-                  " s.os_version, s.registered, s.last_seen,"
-                  " (SELECT MAX(r.received) FROM reports r WHERE r.system_id = s.system_id AND r.kind = 'heartbeat')"
-                  "   AS last_heartbeat,"
-                  " (SELECT r.answer FROM reports r WHERE r.system_id = s.system_id AND r.kind = 'uak'"
-                  "   ORDER BY r.received DESC LIMIT 1) AS uak_answer_json,"
-                  " (SELECT COUNT(*) FROM reports r WHERE r.system_id = s.system_id AND r.kind = 'problem') AS problems,"
-                  " (SELECT COUNT(*) FROM reports r WHERE r.system_id = s.system_id AND r.kind = 'inventory')"
-                  "   AS inventories,"
-                  " (SELECT COUNT(*) FROM reports r WHERE r.system_id = s.system_id AND r.kind = 'heartbeat')"
-                  "   AS heartbeats"
+                  "SELECT s.system_id, s.machine_type, s.model, s.serial, s.hostname, s.is_lpar, s.os, s.os_version,"
+                  " s.registered, s.last_seen,"
+                  " MAX(CASE WHEN r.kind = 'heartbeat' THEN r.received END) AS last_heartbeat,"
+                  " (SELECT u.answer FROM reports u WHERE u.system_id = s.system_id AND u.kind = 'uak'"
+                  "   ORDER BY u.received DESC LIMIT 1) AS uak_answer_json,"
+                  " COALESCE(SUM(CASE WHEN r.kind = 'problem' THEN 1 ELSE 0 END), 0) AS problems,"
+                  " COALESCE(SUM(CASE WHEN r.kind = 'inventory' THEN 1 ELSE 0 END), 0) AS inventories,"
+                  " COALESCE(SUM(CASE WHEN r.kind = 'heartbeat' THEN 1 ELSE 0 END), 0) AS heartbeats"
                   " FROM (SELECT * FROM systems WHERE ($1::text IS NULL OR system_id = $1)"
                   "   ORDER BY last_seen IS NULL, last_seen DESC, system_id LIMIT $2::bigint OFFSET $3::bigint) s"
+                  " LEFT JOIN reports r ON r.system_id = s.system_id"
+                  " GROUP BY s.system_id, s.machine_type, s.model, s.serial, s.hostname, s.is_lpar, s.os,"
+                  " s.os_version, s.registered, s.last_seen"
                   " ORDER BY s.last_seen IS NULL, s.last_seen DESC, s.system_id",
                   3, params, error);
   return res != NULL ? rows_to_array (res) : NULL;

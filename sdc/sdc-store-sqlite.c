@@ -679,19 +679,24 @@ sqlite_get_setting (SdcStore *self, const char *name, const char *value_if_absen
     }
 }
 
-/* The web view's queries (sdc-ui.c): the same SQL as PostgreSQL's but for printf. */
-#define SDC_UI_SYSTEM_COLUMNS                                                                          \
-  "SELECT s.system_id, s.machine_type, s.model, s.serial, s.hostname, s.is_lpar, s.os, s.os_version," \
-  " s.registered, s.last_seen,"                                                                      \
-  " (SELECT MAX(r.received) FROM reports r WHERE r.system_id = s.system_id AND r.kind = 'heartbeat')" \
-  "   AS last_heartbeat,"                                                                            \
-  " (SELECT r.answer FROM reports r WHERE r.system_id = s.system_id AND r.kind = 'uak'"              \
-  "   ORDER BY r.received DESC LIMIT 1) AS uak_answer_json,"                                          \
-  " (SELECT COUNT(*) FROM reports r WHERE r.system_id = s.system_id AND r.kind = 'problem') AS problems," \
-  " (SELECT COUNT(*) FROM reports r WHERE r.system_id = s.system_id AND r.kind = 'inventory')"       \
-  "   AS inventories,"                                                                               \
-  " (SELECT COUNT(*) FROM reports r WHERE r.system_id = s.system_id AND r.kind = 'heartbeat')"       \
-  "   AS heartbeats"
+/* The web view's systems page (sdc-ui.c; the same SQL as PostgreSQL's): the page is
+ * picked from systems alone, then its reports are read once, grouped, for the counts
+ * and the last heartbeat; the newest UAK per system is one index lookup. */
+#define SDC_UI_SYSTEMS_SQL                                                                              \
+  "SELECT s.system_id, s.machine_type, s.model, s.serial, s.hostname, s.is_lpar, s.os, s.os_version,"  \
+  " s.registered, s.last_seen,"                                                                       \
+  " MAX(CASE WHEN r.kind = 'heartbeat' THEN r.received END) AS last_heartbeat,"                       \
+  " (SELECT u.answer FROM reports u WHERE u.system_id = s.system_id AND u.kind = 'uak'"               \
+  "   ORDER BY u.received DESC LIMIT 1) AS uak_answer_json,"                                           \
+  " COALESCE(SUM(CASE WHEN r.kind = 'problem' THEN 1 ELSE 0 END), 0) AS problems,"                     \
+  " COALESCE(SUM(CASE WHEN r.kind = 'inventory' THEN 1 ELSE 0 END), 0) AS inventories,"                \
+  " COALESCE(SUM(CASE WHEN r.kind = 'heartbeat' THEN 1 ELSE 0 END), 0) AS heartbeats"                  \
+  " FROM (SELECT * FROM systems WHERE (?1 IS NULL OR system_id = ?1)"                                  \
+  "   ORDER BY last_seen IS NULL, last_seen DESC, system_id LIMIT ?2 OFFSET ?3) s"                     \
+  " LEFT JOIN reports r ON r.system_id = s.system_id"                                                  \
+  " GROUP BY s.system_id, s.machine_type, s.model, s.serial, s.hostname, s.is_lpar, s.os, s.os_version," \
+  " s.registered, s.last_seen"                                                                         \
+  " ORDER BY s.last_seen IS NULL, s.last_seen DESC, s.system_id"
 
 static gboolean
 sqlite_count (Sqlite *store, const char *sql, const char *a, const char *b, guint *total, GError **error)
@@ -716,13 +721,7 @@ sqlite_ui_systems (SdcStore *self, const char *system_id, guint offset, guint li
   if (!sqlite_count (store, "SELECT COUNT(*) FROM systems WHERE (?1 IS NULL OR system_id = ?1)", system_id, NULL,
                      total, error))
     return NULL;
-  /* the page is picked from systems alone, so the per-system subqueries run for it only */
-  stmt = db_prepare (store,
-                     SDC_UI_SYSTEM_COLUMNS
-                     " FROM (SELECT * FROM systems WHERE (?1 IS NULL OR system_id = ?1)"
-                     "   ORDER BY last_seen IS NULL, last_seen DESC, system_id LIMIT ?2 OFFSET ?3) s"
-                     " ORDER BY s.last_seen IS NULL, s.last_seen DESC, s.system_id",
-                     error);
+  stmt = db_prepare (store, SDC_UI_SYSTEMS_SQL, error);
   if (stmt == NULL)
     return NULL;
   bind_text (stmt, 1, system_id);
