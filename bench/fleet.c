@@ -2,12 +2,12 @@
  * C concurrent TLS keep-alive connections (one session each, like C agents) sending
  * heartbeats (and every tenth a small problem report) for S seconds, measured once
  * every connection is up. Prints one line:
- *   reports/s=… p50_ms=… p99_ms=… errors=… rss_kib=… sdc_cpu_us=… fleet_cpu_us=…
+ *   reports/s=… p50_ms=… p99_ms=… errors=… rss_kib=… server_cpu_us=… client_cpu_us=…
  * (the CPU time, user + system, the server and this client spent per report while
  * measuring: on a shared machine the steady figure, and what bounds the rate).
  * Built by bench/sdc.sh: cc -O2 fleet.c $(pkg-config --cflags --libs libsoup-3.0).
  *
- *   fleet URL CA-FILE SYSTEMS CONNECTIONS SECONDS [SERVER-PID] [--static]
+ *   fleet URL CA-FILE SYSTEMS CONNECTIONS SECONDS [SERVER-PID[,PID...]] [--static]
  * --static: only GET URL (no registration), for the nginx ceiling. */
 #include <json-glib/json-glib.h>
 #include <libsoup/soup.h>
@@ -191,7 +191,7 @@ register_all (guint n)
 
 /* user + system CPU of process @pid (NULL: this one), in µs */
 static gint64
-cpu_us (const char *pid)
+cpu_us_one (const char *pid)
 {
   g_autofree char *path = g_strdup_printf ("/proc/%s/stat", pid != NULL ? pid : "self");
   g_autofree char *text = NULL;
@@ -205,6 +205,25 @@ cpu_us (const char *pid)
   /* fields 14 and 15 (utime, stime) are 11 and 12 after the ")" */
   return (g_ascii_strtoll (f[11], NULL, 10) + g_ascii_strtoll (f[12], NULL, 10)) * G_USEC_PER_SEC /
          sysconf (_SC_CLK_TCK);
+}
+
+/* @pids: one pid, or several separated by commas (nginx's workers), summed */
+static gint64
+cpu_us (const char *pids)
+{
+  g_auto (GStrv) list = NULL;
+  gint64 sum = 0;
+  if (pids == NULL)
+    return cpu_us_one (NULL);
+  list = g_strsplit (pids, ",", 0);
+  for (guint i = 0; list[i] != NULL; i++)
+    {
+      gint64 t = cpu_us_one (list[i]);
+      if (t < 0)
+        return -1;
+      sum += t;
+    }
+  return sum;
 }
 
 static int
@@ -236,7 +255,7 @@ main (int argc, char **argv)
 
   if (argc < 6)
     {
-      fprintf (stderr, "usage: fleet URL CA-FILE SYSTEMS CONNECTIONS SECONDS [SERVER-PID] [--static]\n");
+      fprintf (stderr, "usage: fleet URL CA-FILE SYSTEMS CONNECTIONS SECONDS [SERVER-PID[,PID...]] [--static]\n");
       return 2;
     }
   n_systems = (guint) atoi (argv[3]);
@@ -281,8 +300,8 @@ main (int argc, char **argv)
     double p99 = n ? g_array_index (latencies, gint64, MIN (n - 1, n * 99 / 100)) / 1000.0 : 0;
     gint64 server_cpu = server_cpu0 >= 0 ? cpu_us (server_pid) - server_cpu0 : -1;
     gint64 own_cpu = cpu_us (NULL) - own_cpu0;
-    printf ("reports/s=%.0f p50_ms=%.1f p99_ms=%.1f errors=%" G_GUINT64_FORMAT " rss_kib=%ld sdc_cpu_us=%.0f "
-            "fleet_cpu_us=%.0f\n",
+    printf ("reports/s=%.0f p50_ms=%.1f p99_ms=%.1f errors=%" G_GUINT64_FORMAT " rss_kib=%ld server_cpu_us=%.0f "
+            "client_cpu_us=%.0f\n",
             n / elapsed, p50, p99, errors, rss_kib (pid), n && server_cpu >= 0 ? (double) server_cpu / n : -1.0,
             n ? (double) own_cpu / n : -1.0);
   }
