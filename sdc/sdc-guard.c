@@ -31,8 +31,6 @@ struct _SdcGuard {
   guint max_stalled;
   guint timeout_s;
   GHashTable *stalled; /* client address -> stalled connections of it */
-  guint64 refused;
-  guint64 timed_out;
   gint64 refused_logged_at;
   guint64 refused_unlogged;
   gint64 timeout_logged_at;
@@ -124,7 +122,6 @@ pending_free (gpointer data)
 static void
 refuse (SdcGuard *guard, GSocket *sock, const char *addr)
 {
-  guard->refused++;
   note (&guard->refused_logged_at, &guard->refused_unlogged, "refused", addr,
         "too many connections from one address stalled in TLS handshake or request head "
         "(--max-pending-per-client)");
@@ -147,7 +144,6 @@ pending_expired_cb (gpointer data)
   Pending *p = data;
   if (!g_socket_is_closed (p->sock))
     {
-      p->guard->timed_out++;
       note (&p->guard->timeout_logged_at, &p->guard->timeout_unlogged, "closed", p->addr,
             "TLS handshake or first request head not finished in time (--header-timeout)");
       g_socket_shutdown (p->sock, TRUE, TRUE, NULL);
@@ -221,11 +217,4 @@ sdc_guard_head_done (SdcGuard *guard, SoupServerMessage *msg)
   (void) guard;
   if (sock != NULL && g_object_get_data (G_OBJECT (sock), "sdc-guard") != NULL)
     g_object_set_data (G_OBJECT (sock), "sdc-guard", NULL);
-}
-
-void
-sdc_guard_get_stats (SdcGuard *guard, guint64 *refused, guint64 *timed_out)
-{
-  *refused = guard->refused;
-  *timed_out = guard->timed_out;
 }

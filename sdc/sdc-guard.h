@@ -22,7 +22,4 @@ void      sdc_guard_started   (SdcGuard *guard, SoupServerMessage *msg);
 /* The request head is in (the early handler): the connection no longer counts. */
 void      sdc_guard_head_done (SdcGuard *guard, SoupServerMessage *msg);
 
-/* Connections refused over the cap and closed by the timeout, for tests and the log. */
-void      sdc_guard_get_stats (SdcGuard *guard, guint64 *refused, guint64 *timed_out);
-
 G_END_DECLS

@@ -500,6 +500,25 @@ rows_to_array (PGresult *res)
   return arr;
 }
 
+/* Each report object of @arr gets its "attachments" (an array, maybe empty). */
+static gboolean
+add_attachments (SdcStorePg *store, JsonArray *arr, GError **error)
+{
+  for (guint i = 0; i < json_array_get_length (arr); i++)
+    {
+      JsonObject *o = json_array_get_object_element (arr, i);
+      const char *ap[] = { json_object_get_string_member (o, "uuid") };
+      g_autoptr (PGresult) att = pg_query (store, "listing attachments",
+                                           "SELECT name, size, sha256, content_type, path, received_sha256,"
+                                           " received FROM attachments WHERE report_uuid = $1 ORDER BY name",
+                                           1, ap, error);
+      if (att == NULL)
+        return FALSE;
+      json_object_set_array_member (o, "attachments", rows_to_array (att));
+    }
+  return TRUE;
+}
+
 static JsonArray *
 pg_list_systems (SdcStore *self, GError **error)
 {
@@ -530,18 +549,8 @@ pg_list_reports (SdcStore *self, const char *system_id, GError **error)
   if (res == NULL)
     return NULL;
   arr = rows_to_array (res);
-  for (guint i = 0; i < json_array_get_length (arr); i++)
-    {
-      JsonObject *o = json_array_get_object_element (arr, i);
-      const char *ap[] = { json_object_get_string_member (o, "uuid") };
-      g_autoptr (PGresult) att = pg_query (store, "listing attachments",
-                                           "SELECT name, size, sha256, content_type, path, received_sha256,"
-                                           " received FROM attachments WHERE report_uuid = $1 ORDER BY name",
-                                           1, ap, error);
-      if (att == NULL)
-        return NULL;
-      json_object_set_array_member (o, "attachments", rows_to_array (att));
-    }
+  if (!add_attachments (store, arr, error))
+    return NULL;
   return g_steal_pointer (&arr);
 }
 
@@ -610,18 +619,8 @@ pg_ui_reports (SdcStore *self, const char *system_id, const char *kind, guint of
   if (res == NULL)
     return NULL;
   arr = rows_to_array (res);
-  for (guint i = 0; i < json_array_get_length (arr); i++)
-    {
-      JsonObject *o = json_array_get_object_element (arr, i);
-      const char *ap[] = { json_object_get_string_member (o, "uuid") };
-      g_autoptr (PGresult) att = pg_query (store, "listing attachments",
-                                           "SELECT name, size, sha256, received_sha256, received FROM attachments"
-                                           " WHERE report_uuid = $1 ORDER BY name",
-                                           1, ap, error);
-      if (att == NULL)
-        return NULL;
-      json_object_set_array_member (o, "attachments", rows_to_array (att));
-    }
+  if (!add_attachments (store, arr, error))
+    return NULL;
   return g_steal_pointer (&arr);
 }
 

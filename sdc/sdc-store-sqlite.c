@@ -564,6 +564,30 @@ rows_to_array (Sqlite *store, sqlite3_stmt *stmt, GError **error)
   return g_steal_pointer (&arr);
 }
 
+/* Each report object of @arr gets its "attachments" (an array, maybe empty). */
+static gboolean
+add_attachments (Sqlite *store, JsonArray *arr, GError **error)
+{
+  for (guint i = 0; i < json_array_get_length (arr); i++)
+    {
+      JsonObject *o = json_array_get_object_element (arr, i);
+      g_auto (SdcStmt) att = db_prepare (store,
+                                         "SELECT name, size, sha256, content_type, path,"
+                                         " received_sha256, received FROM attachments"
+                                         " WHERE report_uuid = ? ORDER BY name",
+                                         error);
+      JsonArray *list;
+      if (att == NULL)
+        return FALSE;
+      bind_text (att, 1, json_object_get_string_member (o, "uuid"));
+      list = rows_to_array (store, att, error);
+      if (list == NULL)
+        return FALSE;
+      json_object_set_array_member (o, "attachments", list);
+    }
+  return TRUE;
+}
+
 static JsonArray *
 sqlite_list_systems (SdcStore *self, GError **error)
 {
@@ -608,25 +632,8 @@ sqlite_list_reports (SdcStore *self, const char *system_id, GError **error)
     return NULL;
   bind_text (stmt, 1, system_id);
   arr = rows_to_array (store, stmt, error);
-  if (arr == NULL)
+  if (arr == NULL || !add_attachments (store, arr, error))
     return NULL;
-  for (guint i = 0; i < json_array_get_length (arr); i++)
-    {
-      JsonObject *o = json_array_get_object_element (arr, i);
-      g_auto (SdcStmt) att = db_prepare (store,
-                                              "SELECT name, size, sha256, content_type, path,"
-                                              " received_sha256, received FROM attachments"
-                                              " WHERE report_uuid = ? ORDER BY name",
-                                              error);
-      JsonArray *list;
-      if (att == NULL)
-        return NULL;
-      bind_text (att, 1, json_object_get_string_member (o, "uuid"));
-      list = rows_to_array (store, att, error);
-      if (list == NULL)
-        return NULL;
-      json_object_set_array_member (o, "attachments", list);
-    }
   return g_steal_pointer (&arr);
 }
 
@@ -755,24 +762,8 @@ sqlite_ui_reports (SdcStore *self, const char *system_id, const char *kind, guin
   sqlite3_bind_int64 (stmt, 3, limit);
   sqlite3_bind_int64 (stmt, 4, offset);
   arr = rows_to_array (store, stmt, error);
-  if (arr == NULL)
+  if (arr == NULL || !add_attachments (store, arr, error))
     return NULL;
-  for (guint i = 0; i < json_array_get_length (arr); i++)
-    {
-      JsonObject *o = json_array_get_object_element (arr, i);
-      g_auto (SdcStmt) att = db_prepare (store,
-                                         "SELECT name, size, sha256, received_sha256, received FROM attachments"
-                                         " WHERE report_uuid = ? ORDER BY name",
-                                         error);
-      JsonArray *list;
-      if (att == NULL)
-        return NULL;
-      bind_text (att, 1, json_object_get_string_member (o, "uuid"));
-      list = rows_to_array (store, att, error);
-      if (list == NULL)
-        return NULL;
-      json_object_set_array_member (o, "attachments", list);
-    }
   return g_steal_pointer (&arr);
 }
 
