@@ -232,6 +232,27 @@ def main():
         status, _, body = sdc.request("GET", "/ui/", headers={"Cookie": "esa_sdc_session=" + "0" * 64})
         check("a made-up session: no data", status == 303 and serial.encode() not in body, str(status))
 
+        # malformed input: each gets a clear answer and no data
+        form = {"Content-Type": "application/x-www-form-urlencoded"}
+        status, _, body = sdc.request("POST", "/ui/login", b"password", form)
+        check("login without a password value: 400", status == 400 and b"Enter the password" in body, str(status))
+        status, _, _ = sdc.request("POST", "/ui/login", b"p=" + b"x" * 9000, form)
+        check("an oversized login form: 413", status == 413, str(status))
+        status, _, body = sdc.request("GET", "/ui/", headers={"Cookie": "=;;esa_sdc_session;=x; esa_sdc_session=\""})
+        check("a garbled cookie: a redirect, no data", status == 303 and serial.encode() not in body, str(status))
+        session = {"Cookie": cookie.split(";")[0]}
+        status, _, body = sdc.request("GET", "/ui/?page=-3", headers=session)
+        check("a bad page number: page 1", status == 200 and b"page 1 of" in body and serial.encode() in body,
+              str(status))
+        status, _, body = sdc.request("GET", "/ui/?page=99999999999999999999", headers=session)
+        check("a huge page number: page 1", status == 200 and b"page 1 of" in body, str(status))
+        status, _, _ = sdc.request("GET", "/ui/system?id=ESA-%3Cnone%3E", headers=session)
+        check("an unknown system: 404", status == 404, str(status))
+        status, _, _ = sdc.request("GET", "/ui/system", headers=session)
+        check("a system page without id: 404", status == 404, str(status))
+        status, _, _ = sdc.request("DELETE", "/ui/", headers=session)
+        check("another method: 405", status == 405, str(status))
+
         browser = Browser(exe, tmp, spki_pin(os.path.join(sdc.dir, "server.pem")))
         base = "https://127.0.0.1:%d" % sdc.port
         browser.navigate(base + "/ui/")
