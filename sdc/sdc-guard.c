@@ -7,11 +7,13 @@
  * connections kept every other client waiting for up to 20 s.
  *
  * So a connection is "pending" from its acceptance until its first request head is in,
- * and "stalled" once it has been pending for a second while the server waits for the
- * client (nothing unread on the socket; a real client answers within milliseconds). An address may have only so many stalled connections:
- * beyond that, its connections are shut down as they stall, and new ones from it at
- * once, so a burst of many real clients behind one address (a NAT, a proxy) is never
- * refused while a client that stalls loses its threads within a second. Every pending
+ * and "stalled" once it has been pending for a while (1-3 s, a third of the header
+ * timeout) with the server waiting for the client (nothing unread on the socket; a real
+ * client answers within milliseconds, or a few seconds on a machine it overloads). An
+ * address may have only so many stalled connections: beyond that, its connections are
+ * shut down as they stall, and new ones from it at once, so a burst of many real
+ * clients behind one address (a NAT, a proxy) is not refused while a client that
+ * stalls loses its threads within seconds. Every pending
  * connection must also reach its first head within the header timeout. shutdown(2),
  * not close, ends them: it also wakes a pool thread blocked in the handshake. Once
  * the first head is in, a connection holds no thread and is left alone. */
@@ -21,8 +23,13 @@
 
 #include <stdio.h>
 
-/* how long a connection may be pending before it counts as stalled */
-#define SDC_GUARD_GRACE_MS 1000
+/* How long a connection may be pending before it counts as stalled: a third of the
+ * header timeout, within these bounds. A real client may be slow to start its handshake
+ * when it opens many connections at once on a loaded machine (its own handshake threads
+ * queue too), so not less than a second, nor so long that stalled connections hold the
+ * handshake threads for more than three. */
+#define SDC_GUARD_GRACE_MIN_MS 1000
+#define SDC_GUARD_GRACE_MAX_MS 3000
 /* at most one log line per this many seconds for refusals and timeouts each */
 #define SDC_GUARD_LOG_INTERVAL 10
 
@@ -30,6 +37,7 @@ struct _SdcGuard {
   gint ref_count;
   guint max_stalled;
   guint timeout_s;
+  guint grace_ms;
   GHashTable *stalled; /* client address -> stalled connections of it */
   gint64 refused_logged_at;
   guint64 refused_unlogged;
@@ -70,6 +78,7 @@ sdc_guard_new (guint max_stalled, guint timeout_s)
   guard->ref_count = 1;
   guard->max_stalled = MAX (1, max_stalled);
   guard->timeout_s = MAX (1, timeout_s);
+  guard->grace_ms = CLAMP (guard->timeout_s * 1000 / 3, SDC_GUARD_GRACE_MIN_MS, SDC_GUARD_GRACE_MAX_MS);
   guard->stalled = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   return guard;
 }
@@ -169,7 +178,7 @@ pending_stalled_cb (gpointer data)
     {
       if (g_get_monotonic_time () >= p->deadline)
         return pending_expired_cb (p);
-      p->timer = g_timeout_add (SDC_GUARD_GRACE_MS, pending_stalled_cb, p);
+      p->timer = g_timeout_add (p->guard->grace_ms, pending_stalled_cb, p);
       return G_SOURCE_REMOVE;
     }
   if (stalled_count (p->guard, p->addr) >= p->guard->max_stalled)
@@ -206,7 +215,7 @@ sdc_guard_started (SdcGuard *guard, SoupServerMessage *msg)
   p->sock = sock;
   p->addr = g_strdup (addr);
   p->deadline = g_get_monotonic_time () + (gint64) guard->timeout_s * G_USEC_PER_SEC;
-  p->timer = g_timeout_add (MIN (SDC_GUARD_GRACE_MS, guard->timeout_s * 1000), pending_stalled_cb, p);
+  p->timer = g_timeout_add (MIN (guard->grace_ms, guard->timeout_s * 1000), pending_stalled_cb, p);
   g_object_set_data_full (G_OBJECT (sock), "sdc-guard", p, pending_free);
 }
 

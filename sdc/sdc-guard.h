@@ -9,8 +9,9 @@ G_BEGIN_DECLS
 
 typedef struct _SdcGuard SdcGuard;
 
-/* At most @max_stalled connections per client address pending for over a second
- * before their first request head is in; each must get there within @timeout_s. */
+/* At most @max_stalled connections per client address pending for over a third of
+ * @timeout_s (1-3 s) before their first request head is in; each must get there
+ * within @timeout_s. */
 SdcGuard *sdc_guard_new       (guint max_stalled, guint timeout_s);
 void      sdc_guard_unref     (SdcGuard *guard);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SdcGuard, sdc_guard_unref)
