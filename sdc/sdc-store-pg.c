@@ -716,8 +716,8 @@ pg_ui_systems (SdcStore *self, const char *system_id, guint offset, guint limit,
     return NULL;
   /* the same SQL as SQLite's (sdc-store-sqlite.c says why it is shaped so) */
   res = pg_query (store, "listing systems for the web view",
-                  "SELECT s.system_id, s.machine_type, s.model, s.serial, s.hostname, s.is_lpar, s.os, s.os_version,"
-                  " s.registered, s.last_seen,"
+                  "SELECT s.system_id, s.machine_type, s.model, s.serial, s.hostname, s.is_lpar, s.lpar_id,"
+                  " s.lpar_name, s.os, s.os_version, s.registered, s.last_seen,"
                   " MAX(CASE WHEN r.kind = 'heartbeat' THEN r.received END) AS last_heartbeat,"
                   " (SELECT u.answer FROM reports u WHERE u.system_id = s.system_id AND u.kind = 'uak'"
                   "   ORDER BY u.received DESC LIMIT 1) AS uak_answer_json,"
@@ -727,7 +727,8 @@ pg_ui_systems (SdcStore *self, const char *system_id, guint offset, guint limit,
                   " FROM (SELECT * FROM systems WHERE ($1::text IS NULL OR system_id = $1)"
                   "   ORDER BY last_seen IS NULL, last_seen DESC, system_id LIMIT $2::bigint OFFSET $3::bigint) s"
                   " LEFT JOIN reports r ON r.system_id = s.system_id"
-                  " GROUP BY s.system_id, s.machine_type, s.model, s.serial, s.hostname, s.is_lpar, s.os,"
+                  " GROUP BY s.system_id, s.machine_type, s.model, s.serial, s.hostname, s.is_lpar, s.lpar_id,"
+                  " s.lpar_name, s.os,"
                   " s.os_version, s.registered, s.last_seen"
                   " ORDER BY s.last_seen IS NULL, s.last_seen DESC, s.system_id",
                   3, params, error);

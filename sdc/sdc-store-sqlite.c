@@ -837,8 +837,8 @@ sqlite_get_setting (SdcStore *self, const char *name, const char *value_if_absen
  * picked from systems alone, then its reports are read once, grouped, for the counts
  * and the last heartbeat; the newest UAK per system is one index lookup. */
 #define SDC_UI_SYSTEMS_SQL                                                                              \
-  "SELECT s.system_id, s.machine_type, s.model, s.serial, s.hostname, s.is_lpar, s.os, s.os_version,"  \
-  " s.registered, s.last_seen,"                                                                       \
+  "SELECT s.system_id, s.machine_type, s.model, s.serial, s.hostname, s.is_lpar, s.lpar_id,"           \
+  " s.lpar_name, s.os, s.os_version, s.registered, s.last_seen,"                                      \
   " MAX(CASE WHEN r.kind = 'heartbeat' THEN r.received END) AS last_heartbeat,"                       \
   " (SELECT u.answer FROM reports u WHERE u.system_id = s.system_id AND u.kind = 'uak'"               \
   "   ORDER BY u.received DESC LIMIT 1) AS uak_answer_json,"                                           \

@@ -127,6 +127,21 @@ is_lpar (JsonObject *s)
   return json_node_get_int (n) != 0;
 }
 
+/* The partition as the admin knows it: "5 (lpar05)" for an LPAR whose number
+ * the agent sent, "yes"/"no" otherwise. */
+static char *
+lpar_text (JsonObject *s)
+{
+  gint64 id = esa_json_peek_int (s, "lpar_id", -1);
+  const char *name = esa_json_peek_string (s, "lpar_name");
+  if (!is_lpar (s))
+    return g_strdup ("no");
+  if (id < 0)
+    return g_strdup ("yes");
+  return name != NULL && *name != '\0' ? g_strdup_printf ("%" G_GINT64_FORMAT " (%s)", id, name)
+                                        : g_strdup_printf ("%" G_GINT64_FORMAT, id);
+}
+
 /* "Page 2 of 7" with links to the neighbours; @link is the URL up to the page value. */
 static void
 pager (GString *out, const char *link, guint page, guint total, guint per_page)
@@ -197,7 +212,10 @@ sdc_ui_page_systems (JsonArray *systems, guint page, guint total)
       cell (out, str (s, "hostname"));
       cell (out, tm);
       cell (out, str (s, "serial"));
-      cell (out, is_lpar (s) ? "yes" : "no");
+      {
+        g_autofree char *lpar = lpar_text (s);
+        cell (out, lpar);
+      }
       cell (out, str (s, "last_heartbeat"));
       cell (out, uak);
       cell_num (out, esa_json_peek_int (s, "problems", 0));
@@ -300,7 +318,12 @@ sdc_ui_page_system (JsonObject *s, JsonArray *problems, guint problems_page, gui
   esc (out, tm);
   g_string_append (out, "</dd><dt>Serial</dt><dd>");
   esc (out, str (s, "serial"));
-  g_string_append_printf (out, "</dd><dt>LPAR</dt><dd>%s</dd><dt>OS</dt><dd>", is_lpar (s) ? "yes" : "no");
+  g_string_append (out, "</dd><dt>LPAR</dt><dd>");
+  {
+    g_autofree char *lpar = lpar_text (s);
+    esc (out, lpar);
+  }
+  g_string_append (out, "</dd><dt>OS</dt><dd>");
   esc (out, str (s, "os"));
   g_string_append (out, " ");
   esc (out, str (s, "os_version"));

@@ -702,6 +702,27 @@ test_ui_escape (void)
   g_assert_null (strstr (page, "<i>"));
 }
 
+/* Every LPAR of a frame is its own system: the pages say which partition. */
+static void
+test_ui_partition (void)
+{
+  g_autoptr (JsonArray) systems = json_array_new ();
+  g_autoptr (JsonArray) empty = json_array_new ();
+  JsonObject *s = json_object_new ();
+  g_autofree char *list = NULL;
+  g_autofree char *page = NULL;
+  json_object_set_string_member (s, "system_id", "ESA-1");
+  json_object_set_string_member (s, "serial", "78A1B2C");
+  json_object_set_boolean_member (s, "is_lpar", TRUE);
+  json_object_set_int_member (s, "lpar_id", 5);
+  json_object_set_string_member (s, "lpar_name", "lpar<05>");
+  json_array_add_object_element (systems, s);
+  list = sdc_ui_page_systems (systems, 1, 1);
+  g_assert_nonnull (strstr (list, "5 (lpar&lt;05&gt;)"));
+  page = sdc_ui_page_system (s, empty, 1, 0, empty, 1, 0, empty, 1, 0);
+  g_assert_nonnull (strstr (page, "<dt>LPAR</dt><dd>5 (lpar&lt;05&gt;)</dd>"));
+}
+
 /* SQLite only: a version-1 database (as an older esa-sdc left it, one system per
  * machine) is upgraded in place; its systems and reports stay. */
 static void
@@ -962,6 +983,7 @@ main (int argc, char **argv)
     }
   g_test_add_func ("/sdc-store/sqlite/upgrade", test_sqlite_upgrade);
   g_test_add_func ("/sdc-ui/escape", test_ui_escape);
+  g_test_add_func ("/sdc-ui/partition", test_ui_partition);
   g_test_add_func ("/sdc-auth/cache", test_auth_cache);
   g_test_add_func ("/sdc-auth/throttle", test_throttle);
   g_test_add_func ("/sdc-store/auth-basic", test_auth_basic);
