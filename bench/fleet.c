@@ -1,22 +1,27 @@
 /* bench/fleet.c: load generator for esa-sdc: N simulated systems (registered first),
- * C concurrent TLS keep-alive connections sending heartbeats (and every tenth a small
- * problem report) for S seconds. Prints one line:
- *   reports/s=… p50_ms=… p99_ms=… errors=… rss_kib=…
+ * C concurrent TLS keep-alive connections (one session each, like C agents) sending
+ * heartbeats (and every tenth a small problem report) for S seconds, measured once
+ * every connection is up. Prints one line:
+ *   reports/s=… p50_ms=… p99_ms=… errors=… rss_kib=… server_cpu_us=… client_cpu_us=…
+ * (the CPU time, user + system, the server and this client spent per report while
+ * measuring: on a shared machine the steady figure, and what bounds the rate).
  * Built by bench/sdc.sh: cc -O2 fleet.c $(pkg-config --cflags --libs libsoup-3.0).
  *
- *   fleet URL CA-FILE SYSTEMS CONNECTIONS SECONDS [SERVER-PID] [--static]
+ *   fleet URL CA-FILE SYSTEMS CONNECTIONS SECONDS [SERVER-PID[,PID...]] [--static]
  * --static: only GET URL (no registration), for the nginx ceiling. */
 #include <json-glib/json-glib.h>
 #include <libsoup/soup.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 typedef struct {
   char *auth;
 } System;
 
-static SoupSession *session;
+static SoupSession *session;   /* registration */
+static SoupSession **sessions; /* one per connection, as one per agent */
 static char *base;
 static GPtrArray *systems;
 static GArray *latencies; /* µs */
@@ -27,13 +32,27 @@ static gboolean static_mode;
 static GMainLoop *loop;
 static guint64 seq;
 /* the first request of each system pays one PBKDF2 (then its credential is cached, as
- * for an agent in steady state): measuring starts once every system has been seen */
+ * for an agent in steady state), and each connection's first request its TLS handshake
+ * (GLib runs handshakes on its small GTask thread pool, so 64 at once take a while):
+ * measuring starts once every system and every connection has been seen */
 static gboolean warm;
 static guint warm_done;
+static guint warm_workers;
+static guint8 *worker_seen;
+static guint conns;
+/* connections are opened a few at a time, as separate agents would (one process opening
+ * 64 at once queues their handshakes in its own small thread pool for seconds, which
+ * esa-sdc rightly takes for stalled clients) */
+#define FLEET_OPENING 4
+static guint started;
 static gint64 t0;
 static guint seconds;
+static const char *server_pid;
+static gint64 server_cpu0;
+static gint64 own_cpu0;
 
 static void send_one (guint worker);
+static gint64 cpu_us (const char *pid);
 
 static char *
 uuid_new (void)
@@ -47,12 +66,19 @@ typedef struct {
   SoupMessage *msg;
 } Req;
 
+static gboolean
+send_next (gpointer worker)
+{
+  send_one (GPOINTER_TO_UINT (worker));
+  return G_SOURCE_REMOVE;
+}
+
 static void
 done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   Req *r = user_data;
   g_autoptr (GError) error = NULL;
-  g_autoptr (GBytes) body = soup_session_send_and_read_finish (session, result, &error);
+  g_autoptr (GBytes) body = soup_session_send_and_read_finish (SOUP_SESSION (source), result, &error);
   gint64 now = g_get_monotonic_time ();
   guint status = soup_message_get_status (r->msg);
   if (body == NULL || status < 200 || status >= 300)
@@ -62,17 +88,31 @@ done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
       gint64 us = now - r->start;
       g_array_append_val (latencies, us);
     }
-  if (!warm && (static_mode || ++warm_done >= systems->len + 64))
+  if (!warm && !worker_seen[r->worker])
+    {
+      worker_seen[r->worker] = 1;
+      warm_workers++;
+      if (started < conns)
+        {
+          running++;
+          send_one (started++);
+        }
+    }
+  if (!warm && ++warm_done >= systems->len + conns && warm_workers == conns)
     {
       warm = TRUE;
       errors = 0;
       g_array_set_size (latencies, 0);
       t0 = now;
+      server_cpu0 = server_pid != NULL ? cpu_us (server_pid) : -1;
+      own_cpu0 = cpu_us (NULL);
       end_time = now + (gint64) seconds * G_USEC_PER_SEC;
     }
   g_object_unref (r->msg);
+  /* the next request once libsoup has put this connection back in its pool (after this
+   * callback), so it goes out at once rather than waiting in the session's queue */
   if (now < end_time)
-    send_one (r->worker);
+    g_idle_add_full (G_PRIORITY_DEFAULT_IDLE, send_next, GUINT_TO_POINTER (r->worker), NULL);
   else if (--running == 0)
     g_main_loop_quit (loop);
   g_free (r);
@@ -101,10 +141,14 @@ send_one (guint worker)
           problem ? "\"srn\":\"651-204\",\"description\":\"bench\"" : "\"uptime\":12345");
       g_autoptr (GBytes) bytes = g_bytes_new (json, strlen (json));
       r->msg = soup_message_new ("POST", url);
+      /* as the agent does (transports/https): without this flag libsoup opens a new
+       * connection, with a new TLS handshake, for every POST, so nothing is kept alive;
+       * a report is idempotent by its uuid */
+      soup_message_add_flags (r->msg, SOUP_MESSAGE_IDEMPOTENT);
       soup_message_headers_replace (soup_message_get_request_headers (r->msg), "Authorization", s->auth);
       soup_message_set_request_body_from_bytes (r->msg, "application/json", bytes);
     }
-  soup_session_send_and_read_async (session, r->msg, G_PRIORITY_DEFAULT, NULL, done_cb, r);
+  soup_session_send_and_read_async (sessions[worker], r->msg, G_PRIORITY_DEFAULT, NULL, done_cb, r);
 }
 
 static gboolean
@@ -145,6 +189,43 @@ register_all (guint n)
   return TRUE;
 }
 
+/* user + system CPU of process @pid (NULL: this one), in µs */
+static gint64
+cpu_us_one (const char *pid)
+{
+  g_autofree char *path = g_strdup_printf ("/proc/%s/stat", pid != NULL ? pid : "self");
+  g_autofree char *text = NULL;
+  g_auto (GStrv) f = NULL;
+  const char *p;
+  if (!g_file_get_contents (path, &text, NULL, NULL) || (p = strrchr (text, ')')) == NULL)
+    return -1;
+  f = g_strsplit (p + 2, " ", 0);
+  if (g_strv_length (f) < 13)
+    return -1;
+  /* fields 14 and 15 (utime, stime) are 11 and 12 after the ")" */
+  return (g_ascii_strtoll (f[11], NULL, 10) + g_ascii_strtoll (f[12], NULL, 10)) * G_USEC_PER_SEC /
+         sysconf (_SC_CLK_TCK);
+}
+
+/* @pids: one pid, or several separated by commas (nginx's workers), summed */
+static gint64
+cpu_us (const char *pids)
+{
+  g_auto (GStrv) list = NULL;
+  gint64 sum = 0;
+  if (pids == NULL)
+    return cpu_us_one (NULL);
+  list = g_strsplit (pids, ",", 0);
+  for (guint i = 0; list[i] != NULL; i++)
+    {
+      gint64 t = cpu_us_one (list[i]);
+      if (t < 0)
+        return -1;
+      sum += t;
+    }
+  return sum;
+}
+
 static int
 cmp_i64 (gconstpointer a, gconstpointer b)
 {
@@ -168,13 +249,13 @@ main (int argc, char **argv)
 {
   g_autoptr (GTlsDatabase) db = NULL;
   g_autoptr (GError) error = NULL;
-  guint n_systems, conns;
+  guint n_systems;
   double elapsed;
   const char *pid = NULL;
 
   if (argc < 6)
     {
-      fprintf (stderr, "usage: fleet URL CA-FILE SYSTEMS CONNECTIONS SECONDS [SERVER-PID] [--static]\n");
+      fprintf (stderr, "usage: fleet URL CA-FILE SYSTEMS CONNECTIONS SECONDS [SERVER-PID[,PID...]] [--static]\n");
       return 2;
     }
   n_systems = (guint) atoi (argv[3]);
@@ -184,7 +265,7 @@ main (int argc, char **argv)
     if (g_str_equal (argv[i], "--static"))
       static_mode = TRUE;
     else
-      pid = argv[i];
+      pid = server_pid = argv[i];
   base = static_mode || g_str_has_suffix (argv[1], "/") ? g_strdup (argv[1]) : g_strconcat (argv[1], "/", NULL);
   db = g_tls_file_database_new (argv[2], &error);
   if (db == NULL)
@@ -192,17 +273,24 @@ main (int argc, char **argv)
       fprintf (stderr, "fleet: %s\n", error->message);
       return 1;
     }
-  session = soup_session_new_with_options ("tls-database", db, "max-conns", conns, "max-conns-per-host", conns,
-                                           "timeout", 30, NULL);
+  session = soup_session_new_with_options ("tls-database", db, "timeout", 30, NULL);
+  sessions = g_new0 (SoupSession *, conns);
+  for (guint w = 0; w < conns; w++)
+    sessions[w] = soup_session_new_with_options ("tls-database", db, "max-conns", 1, "max-conns-per-host", 1,
+                                                 "timeout", 30, NULL);
   systems = g_ptr_array_new ();
   latencies = g_array_sized_new (FALSE, FALSE, sizeof (gint64), 1 << 20);
   if (!static_mode && !register_all (n_systems))
     return 1;
   loop = g_main_loop_new (NULL, FALSE);
+  worker_seen = g_new0 (guint8, conns);
   t0 = G_MAXINT64; /* nothing measured during the warm-up */
   end_time = G_MAXINT64;
-  for (guint w = 0; w < conns; w++, running++)
-    send_one (w);
+  while (started < MIN (conns, FLEET_OPENING))
+    {
+      running++;
+      send_one (started++);
+    }
   g_main_loop_run (loop);
   elapsed = (g_get_monotonic_time () - t0) / 1e6;
   g_array_sort (latencies, cmp_i64);
@@ -210,8 +298,12 @@ main (int argc, char **argv)
     guint n = latencies->len;
     double p50 = n ? g_array_index (latencies, gint64, n / 2) / 1000.0 : 0;
     double p99 = n ? g_array_index (latencies, gint64, MIN (n - 1, n * 99 / 100)) / 1000.0 : 0;
-    printf ("reports/s=%.0f p50_ms=%.1f p99_ms=%.1f errors=%" G_GUINT64_FORMAT " rss_kib=%ld\n", n / elapsed, p50,
-            p99, errors, rss_kib (pid));
+    gint64 server_cpu = server_cpu0 >= 0 ? cpu_us (server_pid) - server_cpu0 : -1;
+    gint64 own_cpu = cpu_us (NULL) - own_cpu0;
+    printf ("reports/s=%.0f p50_ms=%.1f p99_ms=%.1f errors=%" G_GUINT64_FORMAT " rss_kib=%ld server_cpu_us=%.0f "
+            "client_cpu_us=%.0f\n",
+            n / elapsed, p50, p99, errors, rss_kib (pid), n && server_cpu >= 0 ? (double) server_cpu / n : -1.0,
+            n ? (double) own_cpu / n : -1.0);
   }
   return 0;
 }

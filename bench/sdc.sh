@@ -3,7 +3,8 @@
 # C TLS keep-alive connections, heartbeats and every tenth a problem report), on SQLite,
 # on PostgreSQL with one instance and with two (load split over both), and nginx
 # answering a static 200 on the same certificate (the ceiling) when nginx is installed.
-# Loopback only. Prints one table and the ratios.
+# Loopback only. Prints one table and the ratios. Each connection is its own client
+# (one keep-alive TLS connection); measuring starts once all are connected.
 #
 #   bench/sdc.sh [BUILDDIR]     (default: _build; SYSTEMS=200 CONNS=64 SECONDS=10)
 #
@@ -31,6 +32,45 @@ ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 
 cc -O2 -o "$work/fleet" "$top/bench/fleet.c" $(pkg-config --cflags --libs libsoup-3.0 json-glib-1.0)
 "$sdc" init "$work/dir" >/dev/null
+echo "bench admin password" | "$sdc" admin-password --dir "$work/dir" >/dev/null
+
+# The web view with 10,000 more systems (10 heartbeats each) in the database: the
+# systems list, first and last page, over one keep-alive connection (target <= 200 ms).
+# The rows go in with SQL (PBKDF2 for 10,000 registrations would take minutes); the
+# same statements for both engines.
+UI_SYSTEMS=${UI_SYSTEMS:-10000}
+ui_sql () {
+  cat <<SQL
+WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < $UI_SYSTEMS)
+INSERT INTO systems (system_id, pw_hash, pw_salt, pw_iterations, vendor, machine_type, model, serial, hostname,
+                     os, os_version, is_lpar, registered, last_seen)
+SELECT 'ESA-ui' || i, 'x', 'x', 1, 'IBM', '9009', '42A', 'UI' || i, 'lpar' || i, 'AIX', '7.3', (i % 2 = 0),
+       '2026-11-26T00:00:00Z', '2026-11-26T01:00:00Z' FROM n;
+WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < $UI_SYSTEMS * 10 - 1)
+INSERT INTO reports (uuid, system_id, kind, plugin, created, received, body, answer)
+SELECT 'ui-report-' || i, 'ESA-ui' || (i % $UI_SYSTEMS + 1), 'heartbeat', 'bench', '2026-11-26T01:00:00Z',
+       '2026-11-26T01:00:00Z', '{}', '{}' FROM n;
+SQL
+}
+ui_time () { # PORT -> "ui_list_ms p50=… max=… last_page_ms=… systems=…"
+  python3 - "$1" "$work/dir/ca.pem" <<'PY'
+import http.client, re, ssl, statistics, sys, time
+ctx = ssl.create_default_context(cafile=sys.argv[2])
+c = http.client.HTTPSConnection("127.0.0.1", int(sys.argv[1]), context=ctx, timeout=60)
+c.request("POST", "/ui/login", "password=bench+admin+password", {"Content-Type": "application/x-www-form-urlencoded"})
+r = c.getresponse(); r.read()
+cookie = {"Cookie": r.getheader("Set-Cookie").split(";")[0]}
+def get(path):
+    t = time.perf_counter(); c.request("GET", path, headers=cookie); r = c.getresponse(); body = r.read()
+    return (time.perf_counter() - t) * 1000, body.decode()
+first = [get("/ui/") for _ in range(20)]
+total = int(re.search(r"\((\d+) in all\)", first[0][1]).group(1))
+last = [get("/ui/?page=%d" % ((total + 49) // 50))[0] for _ in range(5)]
+ms = [t for t, _ in first]
+print("ui_list_ms p50=%.1f max=%.1f last_page_p50=%.1f systems=%d" % (statistics.median(ms), max(ms),
+      statistics.median(last), total))
+PY
+}
 
 port () { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 wait_port () {
@@ -62,6 +102,8 @@ printf '%-26s %s\n' "setup" "result"
 p=$(port); pid=$(serve "$p"); pids="$pids $pid"; wait_port "$p"
 sqlite=$("$work/fleet" "https://127.0.0.1:$p/" "$work/dir/ca.pem" "$SYSTEMS" "$CONNS" "$SECONDS_" "$pid")
 row "sqlite, 1 instance" "$sqlite"
+ui_sql | python3 -c 'import sqlite3, sys; db = sqlite3.connect(sys.argv[1]); db.executescript(sys.stdin.read()); db.commit()' "$work/dir/sdc.db"
+row "sqlite, web view" "$(ui_time "$p")"
 kill "$pid"; wait "$pid" 2>/dev/null || true
 
 # PostgreSQL: a throw-away cluster (as nobody when root), Unix socket only
@@ -82,6 +124,8 @@ if [ -n "$bindir" ]; then
   p=$(port); pid=$(serve "$p" --db "$db"); pids="$pids $pid"; wait_port "$p"
   pg=$("$work/fleet" "https://127.0.0.1:$p/" "$work/dir/ca.pem" "$SYSTEMS" "$CONNS" "$SECONDS_" "$pid")
   row "postgresql, 1 instance" "$pg"
+  ui_sql | "$bindir/psql" -q -h "$work/pg/sock" -U postgres -d sdc >/dev/null
+  row "postgresql, web view" "$(ui_time "$p")"
   p2=$(port); pid2=$(serve "$p2" --db "$db"); pids="$pids $pid2"; wait_port "$p2"
   half=$((CONNS / 2))
   "$work/fleet" "https://127.0.0.1:$p/" "$work/dir/ca.pem" "$((SYSTEMS / 2))" "$half" "$SECONDS_" "$pid" >"$work/a.out" &
@@ -96,8 +140,11 @@ else
   row "postgresql" "skipped: PostgreSQL not installed"
 fi
 
-# nginx ceiling: a static 200 on the same certificate
+# nginx ceiling: a static 200 on the same certificate (nginx-light installed when missing)
 ceiling=""
+if ! command -v nginx >/dev/null 2>&1 && [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -q nginx-light >/dev/null 2>&1 || true
+fi
 if command -v nginx >/dev/null 2>&1; then
   p=$(port)
   mkdir -p "$work/nginx"
@@ -108,9 +155,11 @@ http { access_log off;
   server { listen 127.0.0.1:$p ssl; ssl_certificate $work/dir/server.pem; ssl_certificate_key $work/dir/server-key.pem;
     keepalive_requests 1000000; location / { return 200 '{}'; } } }
 CONF
-  nginx -c "$work/nginx/nginx.conf" -p "$work/nginx" & pids="$pids $!"
+  nginx -c "$work/nginx/nginx.conf" -p "$work/nginx" & master=$!; pids="$pids $master"
   wait_port "$p"
-  ceiling=$("$work/fleet" "https://127.0.0.1:$p/" "$work/dir/ca.pem" 0 "$CONNS" "$SECONDS_" --static)
+  # the CPU of the master and its workers
+  npids=$(echo "$master" $(pgrep -P "$master") | tr ' ' ',')
+  ceiling=$("$work/fleet" "https://127.0.0.1:$p/" "$work/dir/ca.pem" 0 "$CONNS" "$SECONDS_" "$npids" --static)
   row "nginx static 200 (ceiling)" "$ceiling"
 else
   row "nginx static 200 (ceiling)" "skipped: nginx not installed (apt-get install nginx-light)"
@@ -122,4 +171,18 @@ if [ -n "$ceiling" ]; then
   echo "ratios to the ceiling: sqlite $(python3 -c "print(round($(rate "$sqlite")/$c,3))")" \
        "${pg:+postgresql-1 $(python3 -c "print(round($(rate "$pg")/$c,3))")}" \
        "${pg2:+postgresql-2 $(python3 -c "print(round($pg2/$c,3))")}"
+fi
+# What the machine allows at best: every core busy with esa-sdc and the load generator
+# alone, at the CPU time per report both were measured to spend.
+bound () {
+  echo "$1" | python3 -c 'import os, re, sys
+t = sys.stdin.read(); a = re.search(r"server_cpu_us=(\d+)", t); b = re.search(r"client_cpu_us=(\d+)", t)
+print(int(os.cpu_count() * 1e6 / (float(a.group(1)) + float(b.group(1)))) if a and b else "-")'
+}
+echo "cpu bound ($(nproc) cores for server + load generator only): sqlite $(bound "$sqlite")/s" \
+     "${pg:+postgresql-1 $(bound "$pg")/s}" "${ceiling:+nginx $(bound "$ceiling")/s}"
+# the same ratio from CPU time (steadier than rates on a shared machine)
+if [ -n "$ceiling" ] && [ "$(bound "$ceiling")" != "-" ]; then
+  echo "cpu-bound ratios to nginx: sqlite $(python3 -c "print(round($(bound "$sqlite")/$(bound "$ceiling"),3))")" \
+       "${pg:+postgresql-1 $(python3 -c "print(round($(bound "$pg")/$(bound "$ceiling"),3))")}"
 fi

@@ -201,10 +201,47 @@ activate_thread (GTask *task, gpointer source, gpointer task_data, GCancellable 
   esa_delivery_clear (&d);
 }
 
+gboolean
+esa_activate_server_allowed (EsaConfig *config, uid_t peer, uid_t self, const char *server, GError **error)
+{
+  const char *const *servers = esa_config_get_servers (config);
+  g_autofree char *want = NULL;
+  if (peer == 0 || peer == self || server == NULL)
+    return TRUE;
+  /* "https://sdc.example/" and "https://sdc.example" name the same server */
+  want = g_strdup (server);
+  while (g_str_has_suffix (want, "/"))
+    want[strlen (want) - 1] = '\0';
+  for (guint i = 0; servers != NULL && servers[i] != NULL; i++)
+    {
+      g_autofree char *have = g_strdup (servers[i]);
+      while (g_str_has_suffix (have, "/"))
+        have[strlen (have) - 1] = '\0';
+      if (g_str_equal (have, want))
+        return TRUE;
+    }
+  g_set_error (error, ESA_ERROR, ESA_ERROR_REFUSED,
+               "activation with \"%s\" refused: members of the control group may activate only against a server "
+               "[sdc] servers= lists; any other server needs root", server);
+  return FALSE;
+}
+
 static void
 post_activate (EsaControl *ctl, SoupServerMessage *msg, const char *rest, JsonObject *body, gpointer user_data)
 {
-  Call *c = call_new (ctl, msg, body, user_data);
+  g_autoptr (GError) error = NULL;
+  uid_t uid = (uid_t) -1;
+  gid_t gid = (gid_t) -1;
+  Call *c;
+  /* where reports go is root's choice: a group member must not pick the SDC */
+  if (!esa_peer_credentials (soup_server_message_get_socket (msg), &uid, &gid, &error) ||
+      !esa_activate_server_allowed (esa_engine_get_config (esa_control_get_engine (ctl)), uid, geteuid (),
+                                    esa_json_peek_string (body, "server"), &error))
+    {
+      esa_control_reply_error (ctl, msg, error);
+      return;
+    }
+  c = call_new (ctl, msg, body, user_data);
   c->platform_copy = esa_engine_get_platform (esa_control_get_engine (ctl)); /* read-only, lives as long as esad */
   c->kick_after = TRUE;
   run_call (c, activate_thread);

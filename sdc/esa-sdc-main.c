@@ -7,6 +7,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "sdc-ca.h"
 #include "sdc-list.h"
@@ -14,6 +15,7 @@
 #include "sdc-store.h"
 #include "sdc-tls-legacy.h"
 #include "sdc-approve.h"
+#include "sdc-ui.h"
 
 #define USAGE \
   "Usage:\n" \
@@ -22,11 +24,13 @@
   "                [--http-listen ADDR:PORT]...\n" \
   "                [--max-body BYTES] [--max-attachment BYTES] [--uak-days N]\n" \
   "                [--login-failures N] [--login-window SECONDS]\n" \
+  "                [--max-pending-per-client N] [--header-timeout SECONDS]\n" \
   "  esa-sdc systems (--dir DIR | --db postgresql://...) [--json]\n" \
   "  esa-sdc systems pending (--dir DIR | --db postgresql://...) [--json]\n" \
   "  esa-sdc systems approve REG-ID (--dir DIR | --db postgresql://...)\n" \
   "  esa-sdc reports (--dir DIR | --db postgresql://...) [--system ID] [--json]\n" \
   "  esa-sdc migrate (--dir DIR | --db postgresql://...)\n" \
+  "  esa-sdc admin-password --dir DIR    (reads the password from standard input)\n" \
   "Run `esa-sdc COMMAND --help` for every option.\n"
 
 /* the whole command line, for --tls-max-version's re-exec */
@@ -156,6 +160,8 @@ cmd_serve (int argc, char **argv)
   int uak_days = 365;
   int login_failures = 10;
   int login_window = 60;
+  int max_pending = 8;
+  int header_timeout = 10;
   gboolean uak_bad_sig = FALSE;
   gboolean uak_older = FALSE;
   g_autoptr (GError) error = NULL;
@@ -172,6 +178,8 @@ cmd_serve (int argc, char **argv)
     { "heartbeat", 0, 0, G_OPTION_ARG_STRING, &heartbeat, "Heartbeat schedule advertised in /config", "SCHEDULE" },
     { "login-failures", 0, 0, G_OPTION_ARG_INT, &login_failures, "Failed logins per address or system id before 429 (default 10)", "N" },
     { "login-window", 0, 0, G_OPTION_ARG_INT, &login_window, "Seconds failed logins are counted over (default 60)", "S" },
+    { "max-pending-per-client", 0, 0, G_OPTION_ARG_INT, &max_pending, "Connections per client address still in TLS handshake or first request head (default 8)", "N" },
+    { "header-timeout", 0, 0, G_OPTION_ARG_INT, &header_timeout, "Seconds a new connection has for its TLS handshake and first request head (default 10)", "S" },
     { "tls-max-version", 0, 0, G_OPTION_ARG_STRING, &tls_max, "FOR TESTS ONLY: highest TLS version offered (1.0-1.3)", "V" },
     { "uak-bad-signature", 0, 0, G_OPTION_ARG_NONE, &uak_bad_sig, "FOR TESTS ONLY: issue UAKs whose signature does not verify", NULL },
     { "uak-older", 0, 0, G_OPTION_ARG_NONE, &uak_older, "FOR TESTS ONLY: issue UAKs expiring before the current one", NULL },
@@ -203,6 +211,13 @@ cmd_serve (int argc, char **argv)
       g_printerr ("esa-sdc serve: --login-failures expects 1-1000000, --login-window 1-86400\n");
       return 2;
     }
+  if (max_pending < 1 || max_pending > 100000 || header_timeout < 1 || header_timeout > 3600)
+    {
+      g_printerr ("esa-sdc serve: --max-pending-per-client expects 1-100000, --header-timeout 1-3600\n");
+      return 2;
+    }
+  opts.max_pending_per_client = (guint) max_pending;
+  opts.header_timeout = (guint) header_timeout;
   opts.login_failures = (guint) login_failures;
   opts.login_window = (guint) login_window;
   opts.dir = dir;
@@ -330,6 +345,59 @@ cmd_migrate (int argc, char **argv)
   return 0;
 }
 
+/* The web view's administrator password, read from the first line of stdin (so it never
+ * shows in `ps`), hashed into DIR/admin-password. */
+static int
+cmd_admin_password (int argc, char **argv)
+{
+  g_autofree char *dir = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GOptionContext) ctx = g_option_context_new ("- set the web view's administrator password (from stdin)");
+  const GOptionEntry entries[] = {
+    { "dir", 0, 0, G_OPTION_ARG_FILENAME, &dir, "SDC directory", "DIR" },
+    { NULL },
+  };
+  char line[1024];
+  gsize len;
+
+  g_option_context_add_main_entries (ctx, entries, NULL);
+  if (!g_option_context_parse (ctx, &argc, &argv, &error))
+    return fail (error);
+  if (dir == NULL || argc != 1)
+    {
+      g_printerr ("esa-sdc admin-password: --dir DIR is required (the password comes from stdin)\n");
+      return 2;
+    }
+  if (!g_file_test (dir, G_FILE_TEST_IS_DIR))
+    {
+      g_printerr ("esa-sdc admin-password: %s: no such directory (run `esa-sdc init` first)\n", dir);
+      return 1;
+    }
+  if (isatty (STDIN_FILENO))
+    fputs ("New administrator password (echoed): ", stderr);
+  if (fgets (line, sizeof line, stdin) == NULL)
+    {
+      g_printerr ("esa-sdc admin-password: no password on standard input\n");
+      return 1;
+    }
+  len = strlen (line);
+  while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
+    line[--len] = '\0';
+  if (!g_utf8_validate (line, -1, NULL))
+    {
+      g_printerr ("esa-sdc admin-password: the password is not UTF-8\n");
+      return 1;
+    }
+  if (!sdc_ui_set_admin_password (dir, line, &error))
+    {
+      memset (line, 0, sizeof line);
+      return fail (error);
+    }
+  memset (line, 0, sizeof line);
+  printf ("administrator password set (%s/admin-password)\n", dir);
+  return 0;
+}
+
 int
 main (int argc, char **argv)
 {
@@ -360,6 +428,8 @@ main (int argc, char **argv)
     return cmd_list (argc - 1, argv + 1, TRUE);
   if (g_strcmp0 (cmd, "migrate") == 0)
     return cmd_migrate (argc - 1, argv + 1);
+  if (g_strcmp0 (cmd, "admin-password") == 0)
+    return cmd_admin_password (argc - 1, argv + 1);
   g_printerr ("esa-sdc: unknown command \"%s\"\n%s", cmd, USAGE);
   return 2;
 }

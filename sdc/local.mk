@@ -16,8 +16,11 @@ sdc_libesa_sdc_la_SOURCES = \
 	sdc/sdc-store.c sdc/sdc-store.h \
 	sdc/sdc-store-sqlite.c \
 	sdc/sdc-throttle.c sdc/sdc-throttle.h \
+	sdc/sdc-guard.c sdc/sdc-guard.h \
 	sdc/sdc-tls-legacy.c sdc/sdc-tls-legacy.h \
 	sdc/sdc-uak.c sdc/sdc-uak.h \
+	sdc/sdc-ui.c sdc/sdc-ui.h \
+	sdc/sdc-ui-pages.c sdc/sdc-ui-pages.h \
 	sdc/sdc-upload.c sdc/sdc-upload.h \
 	sdc/sdc-writer.c sdc/sdc-writer.h
 if HAVE_LIBPQ
@@ -65,3 +68,7 @@ tests_test_sdc_fleet_CFLAGS = $(AM_CFLAGS) -I$(top_srcdir)/tests $(LIBPQ_CFLAGS)
 tests_test_sdc_fleet_LDADD = $(ESA_TEST_LIBS) $(LIBPQ_LIBS)
 EXTRA_tests_test_sdc_fleet_DEPENDENCIES = daemon/esad cli/esactl sdc/esa-sdc plugins/heartbeat/heartbeat.la tests/queue-writer
 endif
+
+# The web view in headless chromium over the DevTools protocol (skipped without it).
+TESTS += tests/test-sdc-ui.py
+EXTRA_DIST += tests/test-sdc-ui.py

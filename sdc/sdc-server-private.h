@@ -4,9 +4,11 @@
 #include <libsoup/soup.h>
 
 #include "sdc-auth-cache.h"
+#include "sdc-guard.h"
 #include "sdc-server.h"
 #include "sdc-store.h"
 #include "sdc-throttle.h"
+#include "sdc-ui.h"
 #include "sdc-upload.h"
 #include "sdc-writer.h"
 
@@ -18,6 +20,8 @@ struct _SdcServer {
   SdcWriter *writer;   /* everything else: group commits and the storage pool */
   SdcAuthCache *auth_cache;
   SdcThrottle *throttle;
+  SdcGuard *guard;     /* connections still in TLS handshake or first head */
+  SdcUi *ui;           /* the web view under /ui/ */
   SdcUak *uak;
   GMutex uak_lock;
   SoupServer *https;
@@ -32,6 +36,7 @@ typedef enum {
   SDC_ROUTE_CONFIG,
   SDC_ROUTE_ATTACHMENT,
   SDC_ROUTE_SYSTEM,   /* contact, deactivate: report_kind names which */
+  SDC_ROUTE_UI,
 } SdcRouteKind;
 
 typedef struct {

@@ -31,6 +31,10 @@
 #define SDC_SERVER_THROTTLE_FAILURES 10
 #define SDC_SERVER_THROTTLE_WINDOW 60
 #define SDC_SERVER_THROTTLE_KEYS 65536
+/* Connections per client address still in TLS handshake or first request head, and the
+ * seconds they get (sdc-guard.c): fewer than GLib's ten handshake threads. */
+#define SDC_SERVER_MAX_PENDING 8
+#define SDC_SERVER_HEADER_TIMEOUT 10
 
 static const SdcRoute routes[] = {
   { ESA_PROTOCOL_PATH_REGISTER, "POST", FALSE, SDC_ROUTE_REGISTER, NULL },
@@ -45,6 +49,10 @@ static const SdcRoute routes[] = {
   { ESA_PROTOCOL_PATH_CONFIG, "GET", FALSE, SDC_ROUTE_CONFIG, NULL },
   { ESA_PROTOCOL_PATH_ATTACHMENT, "PUT", TRUE, SDC_ROUTE_ATTACHMENT, NULL },
 };
+
+/* the web view (sdc-ui.c) checks its own methods; its bodies are small login forms */
+static const SdcRoute ui_route = { "/ui/", "GET", FALSE, SDC_ROUTE_UI, NULL };
+#define SDC_UI_MAX_BODY 8192
 
 static void log_request (SdcServer *self, SoupServerMessage *msg, const char *outcome);
 
@@ -431,6 +439,7 @@ early_handler (SoupServer *soup, SoupServerMessage *msg, const char *path, GHash
   g_autoptr (GError) error = NULL;
   goffset length;
 
+  sdc_guard_head_done (self->guard, msg);
   req->server = self;
   req->https = (soup == self->https);
   {
@@ -442,6 +451,16 @@ early_handler (SoupServer *soup, SoupServerMessage *msg, const char *path, GHash
   }
   g_object_set_data_full (G_OBJECT (msg), "sdc-request", req, (GDestroyNotify) sdc_request_free);
 
+  if (sdc_ui_is_path (path))
+    {
+      req->route = &ui_route;
+      if (!req->https)
+        respond_error_literal (msg, req, SDC_ERROR_NOT_FOUND, "the web view is served over HTTPS only");
+      else if (soup_message_headers_get_encoding (hdrs) == SOUP_ENCODING_CHUNKED ||
+               soup_message_headers_get_content_length (hdrs) > SDC_UI_MAX_BODY)
+        respond_error_literal (msg, req, SDC_ERROR_TOO_LARGE, "web view forms are at most 8 KiB");
+      return;
+    }
   req->route = find_route (path, &tail);
   if (req->route == NULL)
     {
@@ -680,6 +699,9 @@ handler (SoupServer *soup, SoupServerMessage *msg, const char *path, GHashTable 
     }
   switch (req->route->kind)
     {
+    case SDC_ROUTE_UI:
+      sdc_ui_handle (self, msg, path, query);
+      return;
     case SDC_ROUTE_CONFIG:
       answer = sdc_api_config (self);
       sdc_server_respond_json (msg, 200, answer);
@@ -780,6 +802,13 @@ watch_idle_connection (SoupServerMessage *msg)
 }
 
 static void
+request_started_cb (SoupServer *soup, SoupServerMessage *msg, gpointer user_data)
+{
+  SdcServer *self = user_data;
+  sdc_guard_started (self->guard, msg);
+}
+
+static void
 request_finished_cb (SoupServer *soup, SoupServerMessage *msg, gpointer user_data)
 {
   watch_idle_connection (msg);
@@ -861,6 +890,7 @@ new_soup_server (SdcServer *self, GTlsCertificate *cert)
                                       "tls-certificate", cert, NULL);
   soup_server_add_early_handler (soup, NULL, early_handler, self, NULL);
   soup_server_add_handler (soup, NULL, handler, self, NULL);
+  g_signal_connect (soup, "request-started", G_CALLBACK (request_started_cb), self);
   g_signal_connect (soup, "request-finished", G_CALLBACK (request_finished_cb), self);
   g_signal_connect (soup, "request-aborted", G_CALLBACK (request_aborted_cb), self);
   return soup;
@@ -956,6 +986,9 @@ sdc_server_new (const SdcServerOptions *opts, GError **error)
   self->throttle = sdc_throttle_new (opts->login_failures > 0 ? opts->login_failures : SDC_SERVER_THROTTLE_FAILURES,
                                      opts->login_window > 0 ? opts->login_window : SDC_SERVER_THROTTLE_WINDOW,
                                      SDC_SERVER_THROTTLE_KEYS);
+  self->guard = sdc_guard_new (opts->max_pending_per_client > 0 ? opts->max_pending_per_client : SDC_SERVER_MAX_PENDING,
+                               opts->header_timeout > 0 ? opts->header_timeout : SDC_SERVER_HEADER_TIMEOUT);
+  self->ui = sdc_ui_new (opts->dir);
   self->https = new_soup_server (self, cert);
   if (opts->http_listen != NULL && opts->http_listen->len > 0)
     self->http = new_soup_server (self, NULL);
@@ -1035,6 +1068,8 @@ sdc_server_free (SdcServer *self)
   g_clear_object (&self->store);
   sdc_auth_cache_free (self->auth_cache);
   sdc_throttle_free (self->throttle);
+  sdc_guard_unref (self->guard);
+  sdc_ui_free (self->ui);
   g_mutex_clear (&self->uak_lock);
   sdc_uak_free (self->uak);
   if (self->https_urls != NULL)

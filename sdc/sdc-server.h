@@ -21,6 +21,8 @@ typedef struct {
   char *heartbeat;         /* schedule advertised by /config */
   guint login_failures;    /* failed logins per address / system id before 429 */
   guint login_window;      /* seconds those failures are counted over */
+  guint max_pending_per_client; /* connections per address before their first head */
+  guint header_timeout;    /* seconds for the TLS handshake and first request head */
 } SdcServerOptions;
 
 typedef struct _SdcServer SdcServer;

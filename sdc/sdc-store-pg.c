@@ -627,6 +627,25 @@ rows_to_array (PGresult *res)
   return arr;
 }
 
+/* Each report object of @arr gets its "attachments" (an array, maybe empty). */
+static gboolean
+add_attachments (SdcStorePg *store, JsonArray *arr, GError **error)
+{
+  for (guint i = 0; i < json_array_get_length (arr); i++)
+    {
+      JsonObject *o = json_array_get_object_element (arr, i);
+      const char *ap[] = { json_object_get_string_member (o, "uuid") };
+      g_autoptr (PGresult) att = pg_query (store, "listing attachments",
+                                           "SELECT name, size, sha256, content_type, path, received_sha256,"
+                                           " received FROM attachments WHERE report_uuid = $1 ORDER BY name",
+                                           1, ap, error);
+      if (att == NULL)
+        return FALSE;
+      json_object_set_array_member (o, "attachments", rows_to_array (att));
+    }
+  return TRUE;
+}
+
 static JsonArray *
 pg_list_systems (SdcStore *self, GError **error)
 {
@@ -668,18 +687,79 @@ pg_list_reports (SdcStore *self, const char *system_id, GError **error)
   if (res == NULL)
     return NULL;
   arr = rows_to_array (res);
-  for (guint i = 0; i < json_array_get_length (arr); i++)
-    {
-      JsonObject *o = json_array_get_object_element (arr, i);
-      const char *ap[] = { json_object_get_string_member (o, "uuid") };
-      g_autoptr (PGresult) att = pg_query (store, "listing attachments",
-                                           "SELECT name, size, sha256, content_type, path, received_sha256,"
-                                           " received FROM attachments WHERE report_uuid = $1 ORDER BY name",
-                                           1, ap, error);
-      if (att == NULL)
-        return NULL;
-      json_object_set_array_member (o, "attachments", rows_to_array (att));
-    }
+  if (!add_attachments (store, arr, error))
+    return NULL;
+  return g_steal_pointer (&arr);
+}
+
+/* The web view's queries (sdc-ui.c): the same SQL as SQLite's but for lpad. */
+static gboolean
+pg_count (SdcStorePg *store, const char *sql, int n, const char *const *params, guint *total, GError **error)
+{
+  g_autoptr (PGresult) res = pg_query (store, "counting", sql, n, params, error);
+  if (res == NULL)
+    return FALSE;
+  *total = (guint) g_ascii_strtoull (PQgetvalue (res, 0, 0), NULL, 10);
+  return TRUE;
+}
+
+static JsonArray *
+pg_ui_systems (SdcStore *self, const char *system_id, guint offset, guint limit, guint *total, GError **error)
+{
+  SdcStorePg *store = SDC_STORE_PG (self);
+  g_autofree char *lim = g_strdup_printf ("%u", limit);
+  g_autofree char *off = g_strdup_printf ("%u", offset);
+  const char *params[] = { system_id, lim, off };
+  g_autoptr (PGresult) res = NULL;
+  if (!pg_count (store, "SELECT COUNT(*) FROM systems WHERE ($1::text IS NULL OR system_id = $1)", 1, params,
+                 total, error))
+    return NULL;
+  /* the same SQL as SQLite's (sdc-store-sqlite.c says why it is shaped so) */
+  res = pg_query (store, "listing systems for the web view",
+                  "SELECT s.system_id, s.machine_type, s.model, s.serial, s.hostname, s.is_lpar, s.lpar_id,"
+                  " s.lpar_name, s.os, s.os_version, s.registered, s.last_seen,"
+                  " MAX(CASE WHEN r.kind = 'heartbeat' THEN r.received END) AS last_heartbeat,"
+                  " (SELECT u.answer FROM reports u WHERE u.system_id = s.system_id AND u.kind = 'uak'"
+                  "   ORDER BY u.received DESC LIMIT 1) AS uak_answer_json,"
+                  " COALESCE(SUM(CASE WHEN r.kind = 'problem' THEN 1 ELSE 0 END), 0) AS problems,"
+                  " COALESCE(SUM(CASE WHEN r.kind = 'inventory' THEN 1 ELSE 0 END), 0) AS inventories,"
+                  " COALESCE(SUM(CASE WHEN r.kind = 'heartbeat' THEN 1 ELSE 0 END), 0) AS heartbeats"
+                  " FROM (SELECT * FROM systems WHERE ($1::text IS NULL OR system_id = $1)"
+                  "   ORDER BY last_seen IS NULL, last_seen DESC, system_id LIMIT $2::bigint OFFSET $3::bigint) s"
+                  " LEFT JOIN reports r ON r.system_id = s.system_id"
+                  " GROUP BY s.system_id, s.machine_type, s.model, s.serial, s.hostname, s.is_lpar, s.lpar_id,"
+                  " s.lpar_name, s.os,"
+                  " s.os_version, s.registered, s.last_seen"
+                  " ORDER BY s.last_seen IS NULL, s.last_seen DESC, s.system_id",
+                  3, params, error);
+  return res != NULL ? rows_to_array (res) : NULL;
+}
+
+static JsonArray *
+pg_ui_reports (SdcStore *self, const char *system_id, const char *kind, guint offset, guint limit, guint *total,
+               GError **error)
+{
+  SdcStorePg *store = SDC_STORE_PG (self);
+  g_autofree char *lim = g_strdup_printf ("%u", limit);
+  g_autofree char *off = g_strdup_printf ("%u", offset);
+  const char *params[] = { system_id, kind, lim, off };
+  g_autoptr (PGresult) res = NULL;
+  g_autoptr (JsonArray) arr = NULL;
+  if (!pg_count (store, "SELECT COUNT(*) FROM reports WHERE system_id = $1 AND kind = $2", 2, params, total, error))
+    return NULL;
+  res = pg_query (store, "listing reports for the web view",
+                  "SELECT r.uuid, r.kind, r.plugin, r.created, r.received, r.parent,"
+                  " (SELECT 'SR' || lpad(number::text, 8, '0') FROM service_requests sr"
+                  "   WHERE sr.report_uuid = r.uuid) AS service_request,"
+                  " r.body AS body_json"
+                  " FROM reports r WHERE r.system_id = $1 AND r.kind = $2"
+                  " ORDER BY r.received DESC, r.seq DESC LIMIT $3::bigint OFFSET $4::bigint",
+                  4, params, error);
+  if (res == NULL)
+    return NULL;
+  arr = rows_to_array (res);
+  if (!add_attachments (store, arr, error))
+    return NULL;
   return g_steal_pointer (&arr);
 }
 
@@ -710,4 +790,6 @@ sdc_store_pg_iface_init (SdcStoreInterface *iface)
   iface->add_registration = pg_add_registration;
   iface->set_registration_state = pg_set_registration_state;
   iface->list_registrations = pg_list_registrations;
+  iface->ui_systems = pg_ui_systems;
+  iface->ui_reports = pg_ui_reports;
 }

@@ -697,6 +697,30 @@ rows_to_array (Sqlite *store, sqlite3_stmt *stmt, GError **error)
   return g_steal_pointer (&arr);
 }
 
+/* Each report object of @arr gets its "attachments" (an array, maybe empty). */
+static gboolean
+add_attachments (Sqlite *store, JsonArray *arr, GError **error)
+{
+  for (guint i = 0; i < json_array_get_length (arr); i++)
+    {
+      JsonObject *o = json_array_get_object_element (arr, i);
+      g_auto (SdcStmt) att = db_prepare (store,
+                                         "SELECT name, size, sha256, content_type, path,"
+                                         " received_sha256, received FROM attachments"
+                                         " WHERE report_uuid = ? ORDER BY name",
+                                         error);
+      JsonArray *list;
+      if (att == NULL)
+        return FALSE;
+      bind_text (att, 1, json_object_get_string_member (o, "uuid"));
+      list = rows_to_array (store, att, error);
+      if (list == NULL)
+        return FALSE;
+      json_object_set_array_member (o, "attachments", list);
+    }
+  return TRUE;
+}
+
 static JsonArray *
 sqlite_list_systems (SdcStore *self, GError **error)
 {
@@ -742,25 +766,8 @@ sqlite_list_reports (SdcStore *self, const char *system_id, GError **error)
     return NULL;
   bind_text (stmt, 1, system_id);
   arr = rows_to_array (store, stmt, error);
-  if (arr == NULL)
+  if (arr == NULL || !add_attachments (store, arr, error))
     return NULL;
-  for (guint i = 0; i < json_array_get_length (arr); i++)
-    {
-      JsonObject *o = json_array_get_object_element (arr, i);
-      g_auto (SdcStmt) att = db_prepare (store,
-                                              "SELECT name, size, sha256, content_type, path,"
-                                              " received_sha256, received FROM attachments"
-                                              " WHERE report_uuid = ? ORDER BY name",
-                                              error);
-      JsonArray *list;
-      if (att == NULL)
-        return NULL;
-      bind_text (att, 1, json_object_get_string_member (o, "uuid"));
-      list = rows_to_array (store, att, error);
-      if (list == NULL)
-        return NULL;
-      json_object_set_array_member (o, "attachments", list);
-    }
   return g_steal_pointer (&arr);
 }
 
@@ -826,6 +833,87 @@ sqlite_get_setting (SdcStore *self, const char *name, const char *value_if_absen
     }
 }
 
+/* The web view's systems page (sdc-ui.c; the same SQL as PostgreSQL's): the page is
+ * picked from systems alone, then its reports are read once, grouped, for the counts
+ * and the last heartbeat; the newest UAK per system is one index lookup. */
+#define SDC_UI_SYSTEMS_SQL                                                                              \
+  "SELECT s.system_id, s.machine_type, s.model, s.serial, s.hostname, s.is_lpar, s.lpar_id,"           \
+  " s.lpar_name, s.os, s.os_version, s.registered, s.last_seen,"                                      \
+  " MAX(CASE WHEN r.kind = 'heartbeat' THEN r.received END) AS last_heartbeat,"                       \
+  " (SELECT u.answer FROM reports u WHERE u.system_id = s.system_id AND u.kind = 'uak'"               \
+  "   ORDER BY u.received DESC LIMIT 1) AS uak_answer_json,"                                           \
+  " COALESCE(SUM(CASE WHEN r.kind = 'problem' THEN 1 ELSE 0 END), 0) AS problems,"                     \
+  " COALESCE(SUM(CASE WHEN r.kind = 'inventory' THEN 1 ELSE 0 END), 0) AS inventories,"                \
+  " COALESCE(SUM(CASE WHEN r.kind = 'heartbeat' THEN 1 ELSE 0 END), 0) AS heartbeats"                  \
+  " FROM (SELECT * FROM systems WHERE (?1 IS NULL OR system_id = ?1)"                                  \
+  "   ORDER BY last_seen IS NULL, last_seen DESC, system_id LIMIT ?2 OFFSET ?3) s"                     \
+  " LEFT JOIN reports r ON r.system_id = s.system_id"                                                  \
+  " GROUP BY s.system_id, s.machine_type, s.model, s.serial, s.hostname, s.is_lpar, s.os, s.os_version," \
+  " s.registered, s.last_seen"                                                                         \
+  " ORDER BY s.last_seen IS NULL, s.last_seen DESC, s.system_id"
+
+static gboolean
+sqlite_count (Sqlite *store, const char *sql, const char *a, const char *b, guint *total, GError **error)
+{
+  g_auto (SdcStmt) stmt = db_prepare (store, sql, error);
+  if (stmt == NULL)
+    return FALSE;
+  bind_text (stmt, 1, a);
+  bind_text (stmt, 2, b);
+  if (sqlite3_step (stmt) != SQLITE_ROW)
+    return db_error (store, "counting", error);
+  *total = (guint) sqlite3_column_int64 (stmt, 0);
+  return TRUE;
+}
+
+static JsonArray *
+sqlite_ui_systems (SdcStore *self, const char *system_id, guint offset, guint limit, guint *total,
+                   GError **error)
+{
+  Sqlite *store = SDC_STORE_SQLITE (self);
+  g_auto (SdcStmt) stmt = NULL;
+  if (!sqlite_count (store, "SELECT COUNT(*) FROM systems WHERE (?1 IS NULL OR system_id = ?1)", system_id, NULL,
+                     total, error))
+    return NULL;
+  stmt = db_prepare (store, SDC_UI_SYSTEMS_SQL, error);
+  if (stmt == NULL)
+    return NULL;
+  bind_text (stmt, 1, system_id);
+  sqlite3_bind_int64 (stmt, 2, limit);
+  sqlite3_bind_int64 (stmt, 3, offset);
+  return rows_to_array (store, stmt, error);
+}
+
+static JsonArray *
+sqlite_ui_reports (SdcStore *self, const char *system_id, const char *kind, guint offset, guint limit,
+                   guint *total, GError **error)
+{
+  Sqlite *store = SDC_STORE_SQLITE (self);
+  g_auto (SdcStmt) stmt = NULL;
+  g_autoptr (JsonArray) arr = NULL;
+  if (!sqlite_count (store, "SELECT COUNT(*) FROM reports WHERE system_id = ?1 AND kind = ?2", system_id, kind,
+                     total, error))
+    return NULL;
+  stmt = db_prepare (store,
+                     "SELECT r.uuid, r.kind, r.plugin, r.created, r.received, r.parent,"
+                     " (SELECT 'SR' || printf('%08d', number) FROM service_requests sr"
+                     "   WHERE sr.report_uuid = r.uuid) AS service_request,"
+                     " r.body AS body_json"
+                     " FROM reports r WHERE r.system_id = ?1 AND r.kind = ?2"
+                     " ORDER BY r.received DESC, r.rowid DESC LIMIT ?3 OFFSET ?4",
+                     error);
+  if (stmt == NULL)
+    return NULL;
+  bind_text (stmt, 1, system_id);
+  bind_text (stmt, 2, kind);
+  sqlite3_bind_int64 (stmt, 3, limit);
+  sqlite3_bind_int64 (stmt, 4, offset);
+  arr = rows_to_array (store, stmt, error);
+  if (arr == NULL || !add_attachments (store, arr, error))
+    return NULL;
+  return g_steal_pointer (&arr);
+}
+
 static void
 sdc_store_sqlite_iface_init (SdcStoreInterface *iface)
 {
@@ -853,4 +941,6 @@ sdc_store_sqlite_iface_init (SdcStoreInterface *iface)
   iface->add_registration = sqlite_add_registration;
   iface->set_registration_state = sqlite_set_registration_state;
   iface->list_registrations = sqlite_list_registrations;
+  iface->ui_systems = sqlite_ui_systems;
+  iface->ui_reports = sqlite_ui_reports;
 }

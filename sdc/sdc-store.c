@@ -234,6 +234,20 @@ sdc_store_list_reports (SdcStore *store, const char *system_id, GError **error)
   return IFACE (store)->list_reports (store, system_id, error);
 }
 
+JsonArray *
+sdc_store_ui_systems (SdcStore *store, const char *system_id, guint offset, guint limit, guint *total,
+                      GError **error)
+{
+  return IFACE (store)->ui_systems (store, system_id, offset, limit, total, error);
+}
+
+JsonArray *
+sdc_store_ui_reports (SdcStore *store, const char *system_id, const char *kind, guint offset, guint limit,
+                      guint *total, GError **error)
+{
+  return IFACE (store)->ui_reports (store, system_id, kind, offset, limit, total, error);
+}
+
 void
 sdc_attachment_decl_free (SdcAttachmentDecl *a)
 {

@@ -121,6 +121,10 @@ struct _SdcStoreInterface {
                                          const char *from_state, const char *to_state,
                                          const char *now, GError **error);
   JsonArray  *(*list_registrations) (SdcStore *store, GError **error);
+  JsonArray  *(*ui_systems)       (SdcStore *store, const char *system_id, guint offset,
+                                   guint limit, guint *total, GError **error);
+  JsonArray  *(*ui_reports)       (SdcStore *store, const char *system_id, const char *kind,
+                                   guint offset, guint limit, guint *total, GError **error);
 };
 
 /* @location: "postgresql://…" or "postgres://…" (libpq connection URI) for PostgreSQL,
@@ -222,5 +226,16 @@ char       *sdc_store_get_setting     (SdcStore *store, const char *name,
 /* Arrays of objects, for `esa-sdc systems/reports` (both --json and tables). */
 JsonArray  *sdc_store_list_systems    (SdcStore *store, GError **error);
 JsonArray  *sdc_store_list_reports    (SdcStore *store, const char *system_id, GError **error);
+
+/* The web view (read only, one page at a time). Systems, the most recently seen first,
+ * each with last_heartbeat, uak_answer (the newest UAK issued, as JSON) and the counts
+ * problems/inventories/heartbeats; @system_id non-NULL: that one only. *total: how many
+ * systems there are (matching @system_id). */
+JsonArray  *sdc_store_ui_systems      (SdcStore *store, const char *system_id, guint offset,
+                                       guint limit, guint *total, GError **error);
+/* A system's reports of @kind, newest first, each with service_request, body (JSON) and
+ * attachments (name, size, sha256, received_sha256, received). *total: all of them. */
+JsonArray  *sdc_store_ui_reports      (SdcStore *store, const char *system_id, const char *kind,
+                                       guint offset, guint limit, guint *total, GError **error);
 
 G_END_DECLS

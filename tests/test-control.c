@@ -322,6 +322,31 @@ test_export_dir_policy (Fixture *f, gconstpointer user_data)
   g_clear_error (&error);
 }
 
+/* Activation decides where every report goes: a control-group member may only
+ * name a server esa.conf already lists (a hostile member could otherwise send
+ * the machine's reports to an SDC of their own with any CA-signed certificate). */
+static void
+test_activate_server_policy (Fixture *f, gconstpointer user_data)
+{
+  g_autofree char *conf = g_build_filename (f->dir, "activate.conf", NULL);
+  g_autofree char *text = g_strdup_printf ("[agent]\nstate-dir=%s/state\n[sdc]\nservers=https://sdc.example:8443/\n",
+                                           f->dir);
+  g_autoptr (EsaConfig) config = NULL;
+  g_autoptr (GError) error = NULL;
+  esa_test_write_file (conf, text, 0644);
+  config = esa_config_load (conf, &error);
+  g_assert_no_error (error);
+  /* root and esad's own user: any server */
+  g_assert_true (esa_activate_server_allowed (config, 0, 1000, "https://elsewhere.example/", NULL));
+  g_assert_true (esa_activate_server_allowed (config, 1000, 1000, "https://elsewhere.example/", NULL));
+  /* a control-group member: the configured servers (or none named) only */
+  g_assert_true (esa_activate_server_allowed (config, 1001, 0, NULL, NULL));
+  g_assert_true (esa_activate_server_allowed (config, 1001, 0, "https://sdc.example:8443", NULL));
+  g_assert_false (esa_activate_server_allowed (config, 1001, 0, "https://elsewhere.example/", &error));
+  g_assert_error (error, ESA_ERROR, ESA_ERROR_REFUSED);
+  g_assert_nonnull (strstr (error->message, "servers="));
+}
+
 static void
 test_control_socket_claim (Fixture *f, gconstpointer user_data)
 {
@@ -516,6 +541,7 @@ main (int argc, char **argv)
   ADD ("/control/group-member", test_control_group_member);
   ADD ("/control/socket-folder-refused", test_control_socket_folder_refused);
   ADD ("/control/export-dir-policy", test_export_dir_policy);
+  ADD ("/control/activate-server-policy", test_activate_server_policy);
 #undef ADD
   return g_test_run ();
 }

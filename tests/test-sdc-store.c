@@ -15,6 +15,7 @@
 #include "sdc-error.h"
 #include "sdc-json.h"
 #include "sdc-store.h"
+#include "sdc-ui-pages.h"
 #include "sdc-uak.h"
 #include "sdc-writer.h"
 
@@ -577,6 +578,151 @@ test_store_partitions (Fixture *f, gconstpointer data)
   g_assert_true (sdc_store_get_credentials (store, lpar6, &salt, &hash, &iterations, &error));
 }
 
+/* The web view's read-only queries: paging, newest first, counts, the newest UAK. */
+static void
+insert_at (SdcStore *store, const char *id, const char *uuid, const char *kind, const char *received,
+           GPtrArray *atts, const char *answer)
+{
+  g_autoptr (GError) error = NULL;
+  gboolean inserted = FALSE;
+  SdcReportRow row = { .uuid = uuid, .system_id = id, .kind = kind, .created = received, .received = received,
+                       .body_json = "{\"srn\":\"651-204\",\"frus\":[]}" };
+  g_assert_true (sdc_store_begin (store, &error));
+  g_assert_true (sdc_store_insert_report (store, &row, atts, 200, answer != NULL ? answer : "{}", &inserted, &error));
+  g_assert_true (inserted);
+  if (g_str_equal (kind, "problem"))
+    g_free (sdc_store_new_service_request (store, uuid, id, received, &error));
+  g_assert_no_error (error);
+  g_assert_true (sdc_store_touch_system (store, id, received, &error));
+  g_assert_true (sdc_store_commit (store, &error));
+}
+
+static void
+test_store_web_view (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (SdcStore) store = NULL;
+  g_autofree char *a = NULL;
+  g_autofree char *b = NULL;
+  g_autofree char *c = NULL;
+  g_autoptr (JsonArray) page = NULL;
+  g_autoptr (JsonArray) rest = NULL;
+  g_autoptr (JsonArray) one = NULL;
+  g_autoptr (JsonArray) hb = NULL;
+  g_autoptr (JsonArray) problems = NULL;
+  g_autoptr (GPtrArray) atts = g_ptr_array_new_with_free_func ((GDestroyNotify) sdc_attachment_decl_free);
+  SdcAttachmentDecl *decl = g_new0 (SdcAttachmentDecl, 1);
+  JsonObject *o;
+  JsonArray *list;
+  guint total = 0;
+  gboolean created;
+
+  if (f->location == NULL)
+    return;
+  store = open_store (f);
+  a = register_one (store, "WEB1", "pw", &created);
+  b = register_one (store, "WEB2", "pw", &created);
+  c = register_one (store, "WEB3", "pw", &created); /* never seen */
+  decl->name = g_strdup ("snap.tar.gz");
+  decl->size = 1234;
+  decl->sha256 = g_strnfill (64, 'b');
+  g_ptr_array_add (atts, decl);
+  insert_at (store, a, "a0000000-0000-4000-8000-000000000001", "heartbeat", "2026-11-25T10:00:00Z", NULL, NULL);
+  insert_at (store, a, "a0000000-0000-4000-8000-000000000002", "heartbeat", "2026-11-25T11:00:00Z", NULL, NULL);
+  insert_at (store, a, "a0000000-0000-4000-8000-000000000003", "heartbeat", "2026-11-25T12:00:00Z", NULL, NULL);
+  insert_at (store, a, "a0000000-0000-4000-8000-000000000004", "problem", "2026-11-25T12:30:00Z", atts, NULL);
+  insert_at (store, a, "a0000000-0000-4000-8000-000000000005", "uak", "2026-11-25T08:00:00Z", NULL,
+             "{\"key_data\":\"UAK1;expires=20271201\"}");
+  insert_at (store, b, "b0000000-0000-4000-8000-000000000001", "inventory", "2026-11-25T13:00:00Z", NULL, NULL);
+
+  /* b was seen last, then a; c never: it comes last */
+  page = sdc_store_ui_systems (store, NULL, 0, 2, &total, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (total, ==, 3);
+  g_assert_cmpuint (json_array_get_length (page), ==, 2);
+  g_assert_cmpstr (json_object_get_string_member (json_array_get_object_element (page, 0), "system_id"), ==, b);
+  o = json_array_get_object_element (page, 1);
+  g_assert_cmpstr (json_object_get_string_member (o, "system_id"), ==, a);
+  g_assert_cmpstr (json_object_get_string_member (o, "last_heartbeat"), ==, "2026-11-25T12:00:00Z");
+  g_assert_cmpint (json_object_get_int_member (o, "heartbeats"), ==, 3);
+  g_assert_cmpint (json_object_get_int_member (o, "problems"), ==, 1);
+  g_assert_cmpint (json_object_get_int_member (o, "inventories"), ==, 0);
+  g_assert_cmpstr (json_object_get_string_member (json_object_get_object_member (o, "uak_answer"), "key_data"), ==,
+                   "UAK1;expires=20271201");
+  rest = sdc_store_ui_systems (store, NULL, 2, 2, &total, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (json_array_get_length (rest), ==, 1);
+  g_assert_cmpstr (json_object_get_string_member (json_array_get_object_element (rest, 0), "system_id"), ==, c);
+  one = sdc_store_ui_systems (store, b, 0, 1, &total, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (total, ==, 1);
+  g_assert_cmpint (json_object_get_int_member (json_array_get_object_element (one, 0), "inventories"), ==, 1);
+
+  /* a's heartbeats, newest first, two to a page */
+  hb = sdc_store_ui_reports (store, a, "heartbeat", 1, 2, &total, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (total, ==, 3);
+  g_assert_cmpuint (json_array_get_length (hb), ==, 2);
+  g_assert_cmpstr (json_object_get_string_member (json_array_get_object_element (hb, 0), "received"), ==,
+                   "2026-11-25T11:00:00Z");
+  problems = sdc_store_ui_reports (store, a, "problem", 0, 20, &total, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (total, ==, 1);
+  o = json_array_get_object_element (problems, 0);
+  g_assert_true (g_str_has_prefix (json_object_get_string_member (o, "service_request"), "SR"));
+  g_assert_cmpstr (json_object_get_string_member (json_object_get_object_member (o, "body"), "srn"), ==, "651-204");
+  list = json_object_get_array_member (o, "attachments");
+  g_assert_cmpuint (json_array_get_length (list), ==, 1);
+  g_assert_cmpint (json_object_get_int_member (json_array_get_object_element (list, 0), "size"), ==, 1234);
+}
+
+/* Every value an agent chose is escaped in the pages (the browser test checks the same
+ * in chromium; this one runs without it). */
+static void
+test_ui_escape (void)
+{
+  g_autoptr (JsonArray) systems = json_array_new ();
+  g_autoptr (JsonArray) empty = json_array_new ();
+  JsonObject *s = json_object_new ();
+  g_autofree char *list = NULL;
+  g_autofree char *page = NULL;
+  json_object_set_string_member (s, "system_id", "ESA-<i>\"x");
+  json_object_set_string_member (s, "hostname", "<script>alert(1)</script>");
+  json_object_set_string_member (s, "serial", "S&N'");
+  json_array_add_object_element (systems, s);
+  list = sdc_ui_page_systems (systems, 1, 1);
+  g_assert_null (strstr (list, "<script>"));
+  g_assert_nonnull (strstr (list, "&lt;script&gt;alert(1)&lt;/script&gt;"));
+  g_assert_nonnull (strstr (list, "S&amp;N"));
+  g_assert_null (strstr (list, "S&amp;N'"));
+  g_assert_nonnull (strstr (list, "/ui/system?id=ESA-%3Ci%3E%22x"));
+  g_assert_null (strstr (list, "<i>"));
+  page = sdc_ui_page_system (s, empty, 1, 0, empty, 1, 0, empty, 1, 0);
+  g_assert_null (strstr (page, "<script>"));
+  g_assert_null (strstr (page, "<i>"));
+}
+
+/* Every LPAR of a frame is its own system: the pages say which partition. */
+static void
+test_ui_partition (void)
+{
+  g_autoptr (JsonArray) systems = json_array_new ();
+  g_autoptr (JsonArray) empty = json_array_new ();
+  JsonObject *s = json_object_new ();
+  g_autofree char *list = NULL;
+  g_autofree char *page = NULL;
+  json_object_set_string_member (s, "system_id", "ESA-1");
+  json_object_set_string_member (s, "serial", "78A1B2C");
+  json_object_set_boolean_member (s, "is_lpar", TRUE);
+  json_object_set_int_member (s, "lpar_id", 5);
+  json_object_set_string_member (s, "lpar_name", "lpar<05>");
+  json_array_add_object_element (systems, s);
+  list = sdc_ui_page_systems (systems, 1, 1);
+  g_assert_nonnull (strstr (list, "5 (lpar&lt;05&gt;)"));
+  page = sdc_ui_page_system (s, empty, 1, 0, empty, 1, 0, empty, 1, 0);
+  g_assert_nonnull (strstr (page, "<dt>LPAR</dt><dd>5 (lpar&lt;05&gt;)</dd>"));
+}
+
 /* SQLite only: a version-1 database (as an older esa-sdc left it, one system per
  * machine) is upgraded in place; its systems and reports stay. */
 static void
@@ -827,6 +973,7 @@ main (int argc, char **argv)
         { "concurrent-duplicates", test_store_concurrent_duplicates },
         { "group-commit", test_store_group_commit },
         { "partitions", test_store_partitions },
+        { "web-view", test_store_web_view },
       };
       for (guint j = 0; j < G_N_ELEMENTS (suite); j++)
         {
@@ -835,6 +982,8 @@ main (int argc, char **argv)
         }
     }
   g_test_add_func ("/sdc-store/sqlite/upgrade", test_sqlite_upgrade);
+  g_test_add_func ("/sdc-ui/escape", test_ui_escape);
+  g_test_add_func ("/sdc-ui/partition", test_ui_partition);
   g_test_add_func ("/sdc-auth/cache", test_auth_cache);
   g_test_add_func ("/sdc-auth/throttle", test_throttle);
   g_test_add_func ("/sdc-store/auth-basic", test_auth_basic);

@@ -1284,6 +1284,76 @@ raw_https (Sdc *sdc, const char *request, gsize len)
   return g_string_free (g_steal_pointer (&out), FALSE);
 }
 
+/* Issue 10, item 9: a client on 127.0.0.1 holding 100 connections that never start
+ * their TLS handshake (each once held one of GLib's few handshake threads, so every
+ * other client waited up to 20 s) while a client on 127.0.0.2 keeps being served; the
+ * stalled connections the cap let in are closed after --header-timeout. */
+static void
+test_stalled_handshakes (void)
+{
+  Sdc sdc = { 0 };
+  const char *extra[] = { "--header-timeout", "3", NULL };
+  g_autoptr (GPtrArray) stalled = g_ptr_array_new_with_free_func (g_object_unref);
+  g_autoptr (GInetAddress) lo = g_inet_address_new_from_string ("127.0.0.1");
+  g_autoptr (GInetAddress) lo2 = g_inet_address_new_from_string ("127.0.0.2");
+  g_autoptr (GSocketAddress) target = NULL;
+  g_autoptr (GSocketAddress) legit_addr = g_inet_socket_address_new (lo2, 0);
+  g_autofree char *url = NULL;
+  g_autofree char *ca = NULL;
+  g_autofree char *log = NULL;
+  g_autoptr (GTlsDatabase) db = NULL;
+  gint64 deadline;
+  guint closed = 0;
+
+  sdc_start (&sdc, extra);
+  target = g_inet_socket_address_new (lo, sdc.port);
+  url = sdc_url (&sdc, FALSE, "/esa/v1/config");
+  ca = g_build_filename (sdc.dir, "ca.pem", NULL);
+  db = g_tls_file_database_new (ca, NULL);
+  for (guint i = 0; i < 100; i++)
+    {
+      g_autoptr (GError) error = NULL;
+      GSocket *s = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, &error);
+      g_assert_no_error (error);
+      g_socket_connect (s, target, NULL, &error);
+      g_assert_no_error (error);
+      g_ptr_array_add (stalled, s);
+    }
+  g_usleep (300000);
+  for (guint round = 0; round < 3; round++)
+    {
+      /* a new session each time: a new connection and handshake */
+      g_autoptr (SoupSession) session = soup_session_new_with_options ("tls-database", db, "timeout", 5,
+                                                                       "local-address", legit_addr, NULL);
+      g_autoptr (SoupMessage) msg = soup_message_new ("GET", url);
+      g_autoptr (GError) error = NULL;
+      g_autoptr (GBytes) body = soup_session_send_and_read (session, msg, NULL, &error);
+      g_assert_no_error (error);
+      g_assert_cmpuint (soup_message_get_status (msg), ==, 200);
+    }
+  /* every stalled connection ends: refused at once, or closed after 3 s */
+  deadline = g_get_monotonic_time () + 20 * G_USEC_PER_SEC;
+  while (closed < stalled->len && g_get_monotonic_time () < deadline)
+    {
+      closed = 0;
+      for (guint i = 0; i < stalled->len; i++)
+        {
+          GSocket *s = g_ptr_array_index (stalled, i);
+          char byte;
+          if (g_socket_condition_check (s, G_IO_IN | G_IO_HUP | G_IO_ERR) != 0 &&
+              g_socket_receive (s, &byte, 1, NULL, NULL) <= 0)
+            closed++;
+        }
+      if (closed < stalled->len)
+        g_usleep (200000);
+    }
+  g_assert_cmpuint (closed, ==, stalled->len);
+  log = read_log (&sdc);
+  g_assert_nonnull (strstr (log, "connection(s) (the last from 127.0.0.1): too many connections"));
+  g_assert_nonnull (strstr (log, "first request head not finished in time"));
+  sdc_stop (&sdc);
+}
+
 /* Outside input that once crashed or held esa-sdc: each gets a clear 4xx. */
 static void
 test_hostile_bodies (void)
@@ -1566,6 +1636,7 @@ main (int argc, char **argv)
   g_test_add_func ("/sdc/concurrent-duplicates", test_concurrent_duplicates);
   g_test_add_func ("/sdc/fd-keepalive-closed", test_fd_keepalive_closed);
   g_test_add_func ("/sdc/hostile-bodies", test_hostile_bodies);
+  g_test_add_func ("/sdc/stalled-handshakes", test_stalled_handshakes);
   g_test_add_func ("/sdc/stale-parts-removed", test_stale_parts_removed);
   rc = g_test_run ();
   sdc_stop (&main_sdc);
