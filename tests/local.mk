@@ -132,3 +132,9 @@ EXTRA_DIST += tests/test-man.sh tests/test-completion.sh
 # Translations: esactl with LANGUAGE=de / ja.
 TESTS += tests/test-i18n.sh
 EXTRA_DIST += tests/test-i18n.sh
+
+# Issue 10's proofs: the crash soak (fast variant; bench/soak.sh is the long
+# one), the fault matrix, and esad's/esa-sdc's fds after 1,000 requests.
+# Python drivers around the real programs (tests/soak/soak.py has the world).
+TESTS += tests/soak/test-soak-fast.sh tests/soak/test-faults.py tests/soak/test-fds.py
+EXTRA_DIST += tests/soak/soak.py tests/soak/test-soak-fast.sh tests/soak/test-faults.py tests/soak/test-fds.py
