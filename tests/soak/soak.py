@@ -414,6 +414,8 @@ def main():
                     help="mark missing-extended-data as a known failure (TAP TODO) with this reason")
     a = ap.parse_args()
     faulthandler.register(signal.SIGUSR1)  # kill -USR1 shows where a stuck soak waits
+    # SIGTERM (run-test's time limit, ^C of bench/soak.sh) ends our esad/esa-sdc too.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
     seed = a.seed if a.seed is not None else random.randrange(1 << 30)
     random.seed(seed)
     print("1..4")
