@@ -68,6 +68,34 @@ def wait_port(port, seconds):
     return False
 
 
+def read_http_message(s):
+    """One HTTP message from socket @s: the head, then a Content-Length body
+    (unless the client waits for 100-continue) or a chunked one. Returns the
+    head, b"" when the peer closed before a whole head arrived."""
+    buf = b""
+    while b"\r\n\r\n" not in buf:
+        chunk = s.recv(65536)
+        if not chunk:
+            return b""
+        buf += chunk
+    head, _, body = buf.partition(b"\r\n\r\n")
+    lower = head.lower()
+    if b"content-length:" in lower and b"expect: 100-continue" not in lower:
+        n = int(lower.split(b"content-length:")[1].split(b"\r\n")[0])
+        while len(body) < n:
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            body += chunk
+    elif b"transfer-encoding: chunked" in lower:
+        while not body.endswith(b"0\r\n\r\n"):
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            body += chunk
+    return head
+
+
 class World:
     """esa-sdc + esad in a temp dir; every process is ours and is ended by pid."""
 

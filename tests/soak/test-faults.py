@@ -99,7 +99,7 @@ class Front:
         try:
             c.settimeout(30)
             if self.role == "proxy":
-                head = read_head(c)
+                head = soak.read_http_message(c)
                 if mode == "hang":
                     self.held.append(c)
                     return
@@ -134,7 +134,7 @@ class Front:
                 t.close()
                 return
             t = self.tls.wrap_socket(c, server_side=True)
-            read_request(t)
+            soak.read_http_message(t)
             answers = {
                 "500": b"HTTP/1.1 500 Internal Server Error\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
                 "503": b"HTTP/1.1 503 Service Unavailable\r\nRetry-After: 1\r\nContent-Length: 0\r\n"
@@ -152,29 +152,6 @@ class Front:
                 c.close()
             except OSError:
                 pass
-
-
-def read_head(c):
-    buf = b""
-    while b"\r\n\r\n" not in buf:
-        chunk = c.recv(65536)
-        if not chunk:
-            break
-        buf += chunk
-    return buf
-
-
-def read_request(c):
-    buf = read_head(c)
-    head, _, body = buf.partition(b"\r\n\r\n")
-    lower = head.lower()
-    if b"content-length:" in lower and b"expect: 100-continue" not in lower:
-        n = int(lower.split(b"content-length:")[1].split(b"\r\n")[0])
-        while len(body) < n:
-            chunk = c.recv(65536)
-            if not chunk:
-                break
-            body += chunk
 
 
 def relay(a, b):

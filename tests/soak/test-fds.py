@@ -45,37 +45,14 @@ def unix_request(path, target, keep):
     n = 0
     for _ in range(keep):
         s.sendall(("GET %s HTTP/1.1\r\nHost: esad\r\nConnection: keep-alive\r\n\r\n" % target).encode())
-        head = read_response(s)
+        head = soak.read_http_message(s)
+        if not head:
+            raise RuntimeError("esad closed the connection before its answer")
         n += 1
         if b"connection: close" in head.lower():
             break
     s.close()
     return n
-
-
-def read_response(s):
-    buf = b""
-    while b"\r\n\r\n" not in buf:
-        chunk = s.recv(65536)
-        if not chunk:
-            raise RuntimeError("connection closed before the answer's head")
-        buf += chunk
-    head, _, body = buf.partition(b"\r\n\r\n")
-    lower = head.lower()
-    if b"content-length:" in lower:
-        n = int(lower.split(b"content-length:")[1].split(b"\r\n")[0])
-        while len(body) < n:
-            chunk = s.recv(65536)
-            if not chunk:
-                break
-            body += chunk
-    elif b"chunked" in lower:
-        while not body.endswith(b"0\r\n\r\n"):
-            chunk = s.recv(65536)
-            if not chunk:
-                break
-            body += chunk
-    return head
 
 
 def half_request_unix(path):
