@@ -263,7 +263,7 @@ class Row:
         self.check(len(acked) == N_REPORTS, "every submission acknowledged with its UUID (%d)" % len(acked))
         self.during_fault(acked)
         self.fault_off()
-        ok = self.delivered_once(acked, 45)
+        ok = self.delivered_once(acked, 30)
         self.check(ok, "delivery resumes after the fault: each acknowledged report stored exactly once")
         counts = self.stored()
         self.check(all(c == 1 for c in counts.values()), "nothing doubled at the SDC (%d stored)" % len(counts))
@@ -395,7 +395,7 @@ class DiskFullRow(Row):
         self.check(st.get("queued", 0) >= len(self.before), "esactl status still counts the queued reports")
         os.unlink(os.path.join(self.mnt, "filler"))
         self.front.set_mode("forward")
-        self.check(self.delivered_once(acked, 45), "delivery resumes: each acknowledged report stored exactly once")
+        self.check(self.delivered_once(acked, 30), "delivery resumes: each acknowledged report stored exactly once")
         d = self.submit()
         self.check(d is not None and self.delivered_once([d["uuid"]], 30), "new submissions work again")
 
