@@ -168,7 +168,10 @@ esa_json_peek_object (JsonObject *obj, const char *name)
 /* json-glib's parser recurses once per level: 100,000 '[' would run it out of stack.
  * Count the nesting first, outside strings, so deep input never reaches it. It also
  * keeps a "\u0000" escape as a NUL inside the string, which every C string then cuts
- * short (a stored value or file name silently truncated): refused here too. */
+ * short (a stored value or file name silently truncated): refused here too. And its
+ * scanner (GScanner) takes escapes JSON does not have: "\351" becomes the byte 0xE9,
+ * a string that is not UTF-8 after the text was checked to be (found by
+ * tests/fuzz/fuzz-sdc-request): only JSON's escapes pass. */
 static gboolean
 check_shape (const char *data, gsize len, guint max_depth, GError **error)
 {
@@ -185,6 +188,13 @@ check_shape (const char *data, gsize len, guint max_depth, GError **error)
                 {
                   g_set_error (error, ESA_ERROR, ESA_ERROR_INVALID_DATA,
                                "a JSON string holds \\u0000 (NUL) at byte %" G_GSIZE_FORMAT, i);
+                  return FALSE;
+                }
+              if (i + 1 >= len || strchr ("\"\\/bfnrtu", data[i + 1]) == NULL)
+                {
+                  g_set_error (error, ESA_ERROR, ESA_ERROR_INVALID_DATA,
+                               "a JSON string holds an escape JSON does not have at byte %" G_GSIZE_FORMAT
+                               " (expected one of \\\" \\\\ \\/ \\b \\f \\n \\r \\t \\uXXXX)", i);
                   return FALSE;
                 }
               i++;

@@ -165,6 +165,12 @@ test_parse_malformed (void)
   assert_refused ("", -1, 4096, 16, "empty JSON text");
   assert_refused ("{\"a\": 1}\0x", 10, 4096, 16, "not UTF-8 JSON text");
   assert_refused ("{\"a\": \"\xff\"}", -1, 4096, 16, "not UTF-8 JSON text");
+  /* json-glib would take these: "\351" as the byte 0xE9 (a string that is not UTF-8),
+   * "\x41" as "x41", "\0" as a NUL */
+  assert_refused ("[\"\\351\"]", -1, 4096, 16, "an escape JSON does not have at byte 2");
+  assert_refused ("[\"a\\x41\"]", -1, 4096, 16, "an escape JSON does not have at byte 3");
+  assert_refused ("[\"\\0\"]", -1, 4096, 16, "an escape JSON does not have");
+  assert_refused ("[\"\\", -1, 4096, 16, "an escape JSON does not have");
 }
 
 static void

@@ -32,7 +32,8 @@ check_error_body (const GError *error)
   g_assert_nonnull (error);
   g_assert_true (error->message != NULL && error->message[0] != '\0');
   body = sdc_json_error_body (error);
-  g_assert_true (json_parser_load_from_data (parser, body, -1, NULL));
+  if (!json_parser_load_from_data (parser, body, -1, NULL))
+    g_error ("the error body is not JSON: %s", body);
   g_assert_true (JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)));
 }
 
@@ -49,6 +50,8 @@ check_strings (JsonObject *obj)
       if (!JSON_NODE_HOLDS_VALUE (n) || json_node_get_value_type (n) != G_TYPE_STRING)
         continue;
       s = json_node_get_string (n);
+      /* what the SDC stores and echoes is UTF-8 */
+      g_assert_true (g_utf8_validate (s, -1, NULL));
       uuid = sdc_json_canonical_uuid (s);
       if (uuid != NULL)
         g_assert_cmpuint (strlen (uuid), ==, 36);
