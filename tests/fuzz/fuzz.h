@@ -17,10 +17,9 @@ int LLVMFuzzerTestOneInput (const uint8_t *data, size_t size);
 static inline GLogWriterOutput
 fuzz_drop_log (GLogLevelFlags level, const GLogField *fields, gsize n_fields, gpointer user_data)
 {
-  (void) level;
-  (void) fields;
-  (void) n_fields;
-  (void) user_data;
+  /* what ends the run is shown */
+  if (level & (G_LOG_FLAG_FATAL | G_LOG_LEVEL_ERROR | G_LOG_LEVEL_CRITICAL))
+    return g_log_writer_standard_streams (level, fields, n_fields, user_data);
   return G_LOG_WRITER_HANDLED;
 }
 
