@@ -41,8 +41,9 @@ check_member (JsonObject *body, const char *name)
   g_assert_true ((e4 != NULL) == (!is_null && !JSON_NODE_HOLDS_OBJECT (n)));
   (void) esa_json_get_array (body, NULL, name, ESA_JSON_REQUIRED | ESA_JSON_NON_EMPTY, &e5);
   g_assert_true ((e5 != NULL) == (is_null || !JSON_NODE_HOLDS_ARRAY (n)));
-  for (GError *e = e1; e != NULL; e = NULL)
-    g_assert_null (strchr (e->message, '\n'));
+  /* one line (the routes ask for names of their own; a name from the input may hold one) */
+  if (e1 != NULL && strchr (name, '\n') == NULL)
+    g_assert_null (strchr (e1->message, '\n'));
   (void) esa_json_peek_string (body, name);
   (void) esa_json_peek_int (body, name, -1);
   (void) esa_json_peek_boolean (body, name, FALSE);
