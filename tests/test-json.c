@@ -171,6 +171,24 @@ test_parse_malformed (void)
   assert_refused ("[\"a\\x41\"]", -1, 4096, 16, "an escape JSON does not have at byte 3");
   assert_refused ("[\"\\0\"]", -1, 4096, 16, "an escape JSON does not have");
   assert_refused ("[\"\\", -1, 4096, 16, "an escape JSON does not have");
+  /* json-glib would keep the last value and leak the others */
+  assert_refused ("{} {}", -1, 4096, 16, "more than one JSON value (the second at byte 3)");
+  assert_refused ("\"a\" [1]", -1, 4096, 16, "more than one JSON value (the second at byte 4)");
+  assert_refused ("[1]2", -1, 4096, 16, "more than one JSON value (the second at byte 3)");
+  assert_refused ("1 2", -1, 4096, 16, "more than one JSON value (the second at byte 2)");
+}
+
+static void
+test_parse_one_value (void)
+{
+  const char *ok[] = { " {\"a\": [1, {}]}\r\n", "\t-12.5e3 ", "true", "\"}{\"", "[]" };
+  for (guint i = 0; i < G_N_ELEMENTS (ok); i++)
+    {
+      g_autoptr (GError) error = NULL;
+      g_autoptr (JsonNode) root = esa_json_parse (ok[i], -1, 4096, 16, &error);
+      g_assert_no_error (error);
+      g_assert_nonnull (root);
+    }
 }
 
 static void
@@ -217,5 +235,6 @@ main (int argc, char **argv)
   g_test_add_func ("/json/peek", test_peek);
   g_test_add_func ("/json/parse/malformed", test_parse_malformed);
   g_test_add_func ("/json/parse/limits", test_parse_limits);
+  g_test_add_func ("/json/parse/one-value", test_parse_one_value);
   return g_test_run ();
 }
