@@ -37,8 +37,9 @@ for n in $names; do
   # The seeds, but not the xfail-* inputs of known bugs fixed elsewhere (tests/fuzz/replay.c):
   # libFuzzer would stop at the first.
   find "$top/tests/fuzz/corpus/$n" -type f ! -name 'xfail-*' -exec cp -n {} "$build/fuzz-corpus/$n/" \;
-  # UBSan findings abort like crashes; leaks count too.
-  UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 ASAN_OPTIONS=detect_leaks=1 \
+  # UBSan findings abort like crashes; leaks count too (G_SLICE: GLib's slice allocator would
+  # hide leaked JSON nodes from LeakSanitizer).
+  G_SLICE=always-malloc UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 ASAN_OPTIONS=detect_leaks=1 \
     "$build/tests/fuzz/fuzz-$n" -max_total_time="$seconds" -print_final_stats=1 -timeout=10 \
     -rss_limit_mb=2048 -artifact_prefix="$build/fuzz-crashes/$n-" \
     "$build/fuzz-corpus/$n" >"$build/fuzz-$n.log" 2>&1 &

@@ -212,7 +212,11 @@ check_shape (const char *data, gsize len, guint max_depth, GError **error)
                                "a JSON string holds \\u0000 (NUL) at byte %" G_GSIZE_FORMAT, i);
                   return FALSE;
                 }
-              if (i + 1 >= len || strchr ("\"\\/bfnrtu", data[i + 1]) == NULL)
+              /* "\u" wants four hex digits: on "\uuid" json-glib also leaks */
+              if (i + 1 >= len || strchr ("\"\\/bfnrtu", data[i + 1]) == NULL ||
+                  (data[i + 1] == 'u' && (i + 5 >= len || !g_ascii_isxdigit (data[i + 2]) ||
+                                          !g_ascii_isxdigit (data[i + 3]) || !g_ascii_isxdigit (data[i + 4]) ||
+                                          !g_ascii_isxdigit (data[i + 5]))))
                 {
                   g_set_error (error, ESA_ERROR, ESA_ERROR_INVALID_DATA,
                                "a JSON string holds an escape JSON does not have at byte %" G_GSIZE_FORMAT

@@ -171,6 +171,8 @@ test_parse_malformed (void)
   assert_refused ("[\"a\\x41\"]", -1, 4096, 16, "an escape JSON does not have at byte 3");
   assert_refused ("[\"\\0\"]", -1, 4096, 16, "an escape JSON does not have");
   assert_refused ("[\"\\", -1, 4096, 16, "an escape JSON does not have");
+  assert_refused ("[\"\\uuid\"]", -1, 4096, 16, "an escape JSON does not have at byte 2");
+  assert_refused ("[\"\\u12\"]", -1, 4096, 16, "an escape JSON does not have at byte 2");
   /* json-glib would keep the last value and leak the others */
   assert_refused ("{} {}", -1, 4096, 16, "more than one JSON value (the second at byte 3)");
   assert_refused ("\"a\" [1]", -1, 4096, 16, "more than one JSON value (the second at byte 4)");
@@ -181,7 +183,7 @@ test_parse_malformed (void)
 static void
 test_parse_one_value (void)
 {
-  const char *ok[] = { " {\"a\": [1, {}]}\r\n", "\t-12.5e3 ", "true", "\"}{\"", "[]" };
+  const char *ok[] = { " {\"a\": [1, {}]}\r\n", "\t-12.5e3 ", "true", "\"}{\"", "[]", "[\"\\u00e9\\uD83D\\ude00\\/\"]" };
   for (guint i = 0; i < G_N_ELEMENTS (ok); i++)
     {
       g_autoptr (GError) error = NULL;
