@@ -167,3 +167,9 @@ tests_test_clock_SOURCES = tests/test-clock.c
 tests_test_clock_CFLAGS = $(ESA_CORE_TEST_CFLAGS)
 tests_test_clock_LDADD = $(ESA_CORE_TEST_LIBS)
 EXTRA_tests_test_clock_DEPENDENCIES = daemon/esad cli/esactl sdc/esa-sdc plugins/heartbeat/heartbeat.la
+
+# Issue 10's proofs: the crash soak (fast variant; bench/soak.sh is the long
+# one), the fault matrix, and esad's/esa-sdc's fds after 1,000 requests.
+# Python drivers around the real programs (tests/soak/soak.py has the world).
+TESTS += tests/soak/test-soak-fast.sh tests/soak/test-faults.py tests/soak/test-fds.py
+EXTRA_DIST += tests/soak/soak.py tests/soak/test-soak-fast.sh tests/soak/test-faults.py tests/soak/test-fds.py

@@ -165,6 +165,32 @@ test_parse_malformed (void)
   assert_refused ("", -1, 4096, 16, "empty JSON text");
   assert_refused ("{\"a\": 1}\0x", 10, 4096, 16, "not UTF-8 JSON text");
   assert_refused ("{\"a\": \"\xff\"}", -1, 4096, 16, "not UTF-8 JSON text");
+  /* json-glib would take these: "\351" as the byte 0xE9 (a string that is not UTF-8),
+   * "\x41" as "x41", "\0" as a NUL */
+  assert_refused ("[\"\\351\"]", -1, 4096, 16, "an escape JSON does not have at byte 2");
+  assert_refused ("[\"a\\x41\"]", -1, 4096, 16, "an escape JSON does not have at byte 3");
+  assert_refused ("[\"\\0\"]", -1, 4096, 16, "an escape JSON does not have");
+  assert_refused ("[\"\\", -1, 4096, 16, "an escape JSON does not have");
+  assert_refused ("[\"\\uuid\"]", -1, 4096, 16, "an escape JSON does not have at byte 2");
+  assert_refused ("[\"\\u12\"]", -1, 4096, 16, "an escape JSON does not have at byte 2");
+  /* json-glib would keep the last value and leak the others */
+  assert_refused ("{} {}", -1, 4096, 16, "more than one JSON value (the second at byte 3)");
+  assert_refused ("\"a\" [1]", -1, 4096, 16, "more than one JSON value (the second at byte 4)");
+  assert_refused ("[1]2", -1, 4096, 16, "more than one JSON value (the second at byte 3)");
+  assert_refused ("1 2", -1, 4096, 16, "more than one JSON value (the second at byte 2)");
+}
+
+static void
+test_parse_one_value (void)
+{
+  const char *ok[] = { " {\"a\": [1, {}]}\r\n", "\t-12.5e3 ", "true", "\"}{\"", "[]", "[\"\\u00e9\\uD83D\\ude00\\/\"]" };
+  for (guint i = 0; i < G_N_ELEMENTS (ok); i++)
+    {
+      g_autoptr (GError) error = NULL;
+      g_autoptr (JsonNode) root = esa_json_parse (ok[i], -1, 4096, 16, &error);
+      g_assert_no_error (error);
+      g_assert_nonnull (root);
+    }
 }
 
 static void
@@ -211,5 +237,6 @@ main (int argc, char **argv)
   g_test_add_func ("/json/peek", test_peek);
   g_test_add_func ("/json/parse/malformed", test_parse_malformed);
   g_test_add_func ("/json/parse/limits", test_parse_limits);
+  g_test_add_func ("/json/parse/one-value", test_parse_one_value);
   return g_test_run ();
 }

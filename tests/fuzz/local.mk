@@ -14,6 +14,30 @@ tests_fuzz_replay_proxy_config_SOURCES = tests/fuzz/replay.c tests/fuzz/fuzz-pro
 tests_fuzz_replay_proxy_config_CFLAGS = $(FUZZ_PROXY_CFLAGS) -DFUZZ_NAME=\"proxy-config\"
 tests_fuzz_replay_proxy_config_LDADD = $(ESA_PROXY_TEST_LIBS)
 
+# The agent's parsers (issue 10): esa.conf, AIX command output, the SDC's request bodies,
+# the spool's records, the control API's request bodies.
+FUZZ_CORE_CFLAGS = $(AM_CFLAGS) -I$(top_srcdir)/tests/fuzz
+FUZZ_AIX_CFLAGS = $(FUZZ_CORE_CFLAGS) -I$(top_srcdir)/plugins/diag -I$(top_srcdir)/plugins/uak
+FUZZ_SDC_CFLAGS = $(SDC_CFLAGS) -I$(top_srcdir)/sdc -I$(top_srcdir)/tests/fuzz
+
+check_PROGRAMS += tests/fuzz/replay-config tests/fuzz/replay-aix tests/fuzz/replay-sdc-request tests/fuzz/replay-spool tests/fuzz/replay-control
+TESTS += tests/fuzz/replay-config tests/fuzz/replay-aix tests/fuzz/replay-sdc-request tests/fuzz/replay-spool tests/fuzz/replay-control
+tests_fuzz_replay_config_SOURCES = tests/fuzz/replay.c tests/fuzz/fuzz-config.c
+tests_fuzz_replay_config_CFLAGS = $(FUZZ_CORE_CFLAGS) -DFUZZ_NAME=\"config\"
+tests_fuzz_replay_config_LDADD = $(ESA_TEST_LIBS)
+tests_fuzz_replay_aix_SOURCES = tests/fuzz/replay.c tests/fuzz/fuzz-aix.c
+tests_fuzz_replay_aix_CFLAGS = $(FUZZ_AIX_CFLAGS) -DFUZZ_NAME=\"aix\"
+tests_fuzz_replay_aix_LDADD = plugins/diag/libesa-diag.la plugins/uak/libesa-uak.la $(ESA_TEST_LIBS) $(GNUTLS_LIBS)
+tests_fuzz_replay_sdc_request_SOURCES = tests/fuzz/replay.c tests/fuzz/fuzz-sdc-request.c
+tests_fuzz_replay_sdc_request_CFLAGS = $(FUZZ_SDC_CFLAGS) -DFUZZ_NAME=\"sdc-request\"
+tests_fuzz_replay_sdc_request_LDADD = $(SDC_TEST_LIBS)
+tests_fuzz_replay_spool_SOURCES = tests/fuzz/replay.c tests/fuzz/fuzz-spool.c
+tests_fuzz_replay_spool_CFLAGS = $(FUZZ_CORE_CFLAGS) -DFUZZ_NAME=\"spool\"
+tests_fuzz_replay_spool_LDADD = $(ESA_TEST_LIBS)
+tests_fuzz_replay_control_SOURCES = tests/fuzz/replay.c tests/fuzz/fuzz-control.c
+tests_fuzz_replay_control_CFLAGS = $(FUZZ_CORE_CFLAGS) -DFUZZ_NAME=\"control\"
+tests_fuzz_replay_control_LDADD = $(ESA_TEST_LIBS)
+
 if FUZZING
 # Built by make (not installed, not run by make check: bench/fuzz.sh runs them).
 noinst_PROGRAMS += tests/fuzz/fuzz-proxy-request tests/fuzz/fuzz-proxy-config
@@ -25,4 +49,25 @@ tests_fuzz_fuzz_proxy_config_SOURCES = tests/fuzz/fuzz-proxy-config.c
 tests_fuzz_fuzz_proxy_config_CFLAGS = $(FUZZ_PROXY_CFLAGS)
 tests_fuzz_fuzz_proxy_config_LDFLAGS = $(FUZZ_LDFLAGS)
 tests_fuzz_fuzz_proxy_config_LDADD = $(ESA_PROXY_TEST_LIBS)
+noinst_PROGRAMS += tests/fuzz/fuzz-config tests/fuzz/fuzz-aix tests/fuzz/fuzz-sdc-request tests/fuzz/fuzz-spool tests/fuzz/fuzz-control
+tests_fuzz_fuzz_config_SOURCES = tests/fuzz/fuzz-config.c
+tests_fuzz_fuzz_config_CFLAGS = $(FUZZ_CORE_CFLAGS)
+tests_fuzz_fuzz_config_LDFLAGS = $(FUZZ_LDFLAGS)
+tests_fuzz_fuzz_config_LDADD = $(ESA_TEST_LIBS)
+tests_fuzz_fuzz_aix_SOURCES = tests/fuzz/fuzz-aix.c
+tests_fuzz_fuzz_aix_CFLAGS = $(FUZZ_AIX_CFLAGS)
+tests_fuzz_fuzz_aix_LDFLAGS = $(FUZZ_LDFLAGS)
+tests_fuzz_fuzz_aix_LDADD = plugins/diag/libesa-diag.la plugins/uak/libesa-uak.la $(ESA_TEST_LIBS) $(GNUTLS_LIBS)
+tests_fuzz_fuzz_sdc_request_SOURCES = tests/fuzz/fuzz-sdc-request.c
+tests_fuzz_fuzz_sdc_request_CFLAGS = $(FUZZ_SDC_CFLAGS)
+tests_fuzz_fuzz_sdc_request_LDFLAGS = $(FUZZ_LDFLAGS)
+tests_fuzz_fuzz_sdc_request_LDADD = $(SDC_TEST_LIBS)
+tests_fuzz_fuzz_spool_SOURCES = tests/fuzz/fuzz-spool.c
+tests_fuzz_fuzz_spool_CFLAGS = $(FUZZ_CORE_CFLAGS)
+tests_fuzz_fuzz_spool_LDFLAGS = $(FUZZ_LDFLAGS)
+tests_fuzz_fuzz_spool_LDADD = $(ESA_TEST_LIBS)
+tests_fuzz_fuzz_control_SOURCES = tests/fuzz/fuzz-control.c
+tests_fuzz_fuzz_control_CFLAGS = $(FUZZ_CORE_CFLAGS)
+tests_fuzz_fuzz_control_LDFLAGS = $(FUZZ_LDFLAGS)
+tests_fuzz_fuzz_control_LDADD = $(ESA_TEST_LIBS)
 endif
