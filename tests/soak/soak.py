@@ -144,6 +144,9 @@ class World:
             "queue": {"backoff-min": "1s", "backoff-max": "3s"},
             "plugin.diag": {"wait": "3s"},
             "plugin.sysinfo": {"send-timeout": "3s"},
+            # esa-sdc init writes the UAK signing key pair; without the public
+            # key `uak update` fails (exit 1) and its reports go unacknowledged.
+            "plugin.uak": {"public-key": os.path.join(self.sdc_dir, "uak-pub.pem")},
         }
         for g, kv in (sections or {}).items():
             groups.setdefault(g, {}).update(kv)
@@ -258,10 +261,9 @@ class Soak:
             self.ack(d["uuid"], "problem-test")
 
     def inventory(self):
+        # docs/schemas/send.json, like heartbeat
         rc, out, _ = self.w.esactl("--json", "inventory", "send")
-        d = self.json_of(out) if rc in (0, 6) else None
-        if isinstance(d, dict) and d.get("uuid"):
-            self.ack(d["uuid"], "inventory")
+        self.pass_result(rc, out)
 
     def pass_result(self, rc, out):
         d = self.json_of(out) if rc in (0, 6) else None
