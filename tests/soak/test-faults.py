@@ -213,14 +213,35 @@ class Row:
         self.check(self.submit() is not None and self.delivered_once([self.last]), "delivers before the fault")
 
     def submit(self):
+        """`esactl --json inventory send` (docs/schemas/send.json): the report
+        is acknowledged when its UUID is in delivered[] or in failed[] with
+        "final": false (kept in the queue). Returns {uuid, delivered, error}
+        or None (not acknowledged; self.last_err says why: error.json)."""
         rc, out, err = self.w.esactl("--json", "inventory", "send", timeout=90)
         self.last_err = err.strip()
+        self.last = None
         try:
             d = json.loads(out)
         except ValueError:
             return None
-        self.last = d.get("uuid")
-        return d if rc in (0, 6, 1) and self.last else None
+        if not isinstance(d, dict):
+            return None
+        if isinstance(d.get("error"), dict):
+            self.last_err = d["error"].get("message", "") or self.last_err
+            return None
+        if rc not in (0, 6, 1):
+            return None
+        for e in d.get("delivered", []):
+            if e.get("kind") == "inventory" and e.get("uuid"):
+                self.last = e["uuid"]
+                return {"uuid": e["uuid"], "delivered": True, "error": ""}
+        for e in d.get("failed", []):
+            if e.get("kind") == "inventory" and e.get("uuid") and not e.get("final"):
+                self.last = e["uuid"]
+                return {"uuid": e["uuid"], "delivered": False, "error": e.get("reason", "")}
+        self.last_err = "; ".join(e.get("reason", "") for e in d.get("failed", [])) or d.get("message", "") \
+            or self.last_err
+        return None
 
     def stored(self):
         counts = {}
@@ -263,7 +284,7 @@ class Row:
         self.check(len(acked) == N_REPORTS, "every submission acknowledged with its UUID (%d)" % len(acked))
         self.during_fault(acked)
         self.fault_off()
-        ok = self.delivered_once(acked, 30)
+        ok = bool(acked) and self.delivered_once(acked, 30)
         self.check(ok, "delivery resumes after the fault: each acknowledged report stored exactly once")
         counts = self.stored()
         self.check(all(c == 1 for c in counts.values()), "nothing doubled at the SDC (%d stored)" % len(counts))
