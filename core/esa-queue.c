@@ -40,6 +40,7 @@
 #include <unistd.h>
 
 /* A spooled report is JSON written by us; anything bigger is not ours. */
+#define SPOOL_LOCK_NAME ".lock"
 #define MAX_ENVELOPE_BYTES ESA_JSON_MAX_BYTES_DEFAULT
 
 typedef struct {
@@ -64,6 +65,7 @@ struct _EsaQueue {
   char *tmp_dir;
   char *failed_dir;
   int dir_fd;
+  int lock_fd;           /* holds the spool's lock (lock_spool) */
   int tmp_fd;
   int failed_fd;
   GMutex lock;            /* the index, counts, ready */
@@ -664,7 +666,7 @@ recover (EsaQueue *self, GError **error)
     {
       const char *n = g_ptr_array_index (names, i);
       char *uuid = NULL;
-      if (g_str_equal (n, "tmp") || g_str_equal (n, "failed"))
+      if (g_str_equal (n, "tmp") || g_str_equal (n, "failed") || g_str_equal (n, SPOOL_LOCK_NAME))
         continue;
       if (is_uuid_name (n, ".d", &uuid))
         g_ptr_array_add (orphans, uuid);
@@ -709,6 +711,42 @@ recover (EsaQueue *self, GError **error)
   return TRUE;
 }
 
+/* One process owns a spool: recover () removes tmp/ and uncommitted attachment
+ * folders, which would pull the ground from under another process enqueueing
+ * into the same folder (its later enqueues fail, its reports lose their
+ * attachments). A POSIX record lock on <spool>/.lock says who owns it; the
+ * kernel drops it when the owner dies, so a SIGKILL leaves nothing stale. */
+static gboolean
+lock_spool (EsaQueue *self, GError **error)
+{
+  struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
+  self->lock_fd = openat (self->dir_fd, SPOOL_LOCK_NAME, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+  if (self->lock_fd < 0)
+    {
+      int saved = errno;
+      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved), "%s/%s: %s", self->dir, SPOOL_LOCK_NAME,
+                   g_strerror (saved));
+      return FALSE;
+    }
+  if (fcntl (self->lock_fd, F_SETLK, &fl) == 0)
+    return TRUE;
+  if (errno == EAGAIN || errno == EACCES)
+    {
+      struct flock who = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
+      if (fcntl (self->lock_fd, F_GETLK, &who) == 0 && who.l_type != F_UNLCK)
+        g_set_error (error, ESA_ERROR, ESA_ERROR_FAILED,
+                     "spool %s is in use by another process (pid %ld); one esad per spool", self->dir,
+                     (long) who.l_pid);
+      else
+        g_set_error (error, ESA_ERROR, ESA_ERROR_FAILED, "spool %s is in use by another process; one esad per spool",
+                     self->dir);
+      return FALSE;
+    }
+  g_set_error (error, G_IO_ERROR, g_io_error_from_errno (errno), "%s/%s: cannot lock: %s", self->dir,
+               SPOOL_LOCK_NAME, g_strerror (errno));
+  return FALSE;
+}
+
 EsaQueue *
 esa_queue_open (const char *dir, GError **error)
 {
@@ -718,7 +756,7 @@ esa_queue_open (const char *dir, GError **error)
   g_cond_init (&self->ready_cond);
   index_init (&self->queued);
   index_init (&self->failed);
-  self->dir_fd = self->tmp_fd = self->failed_fd = -1;
+  self->dir_fd = self->tmp_fd = self->failed_fd = self->lock_fd = -1;
   self->dir = g_strdup (dir);
   self->tmp_dir = g_build_filename (dir, "tmp", NULL);
   self->failed_dir = g_build_filename (dir, "failed", NULL);
@@ -726,7 +764,7 @@ esa_queue_open (const char *dir, GError **error)
     return NULL;
   /* The spool itself is given by the admin; below it nothing is followed. */
   self->dir_fd = esa_fileutil_open_dir_at (AT_FDCWD, ".", dir, FALSE, 0700, error);
-  if (self->dir_fd < 0)
+  if (self->dir_fd < 0 || !lock_spool (self, error))
     return NULL;
   self->failed_fd = esa_fileutil_open_dir_at (self->dir_fd, dir, "failed", TRUE, 0700, error);
   if (self->failed_fd < 0 || !recover (self, error))
@@ -751,9 +789,14 @@ esa_queue_free (EsaQueue *self)
   g_mutex_clear (&self->lock);
   g_mutex_clear (&self->io_lock);
   g_cond_clear (&self->ready_cond);
-  for (int *fd = &self->dir_fd; fd <= &self->failed_fd; fd++)
+  /* the lock goes with its fd: closed last, once nothing touches the spool */
+  for (int *fd = &self->tmp_fd; fd <= &self->failed_fd; fd++)
     if (*fd >= 0)
       close (*fd);
+  if (self->dir_fd >= 0)
+    close (self->dir_fd);
+  if (self->lock_fd >= 0)
+    close (self->lock_fd);
   g_free (self->dir);
   g_free (self->tmp_dir);
   g_free (self->failed_dir);

@@ -47,9 +47,11 @@ static guint
 count_entries (const char *dir)
 {
   g_autoptr (GDir) d = g_dir_open (dir, 0, NULL);
+  const char *name;
   guint n = 0;
-  while (d != NULL && g_dir_read_name (d) != NULL)
-    n++;
+  /* the owner's lock file (.lock) is no entry */
+  while (d != NULL && (name = g_dir_read_name (d)) != NULL)
+    n += !g_str_equal (name, ".lock");
   return n;
 }
 
@@ -714,6 +716,30 @@ check_writer_report (EsaReport *r)
   g_assert_cmpmem (b, b_len, b_bytes, sizeof b_bytes);
 }
 
+/* One process per spool: a second one (queue-writer) opening a spool this
+ * process holds is refused with a clear reason, before it can remove tmp/ or
+ * uncommitted attachment folders under the owner; once the owner is gone the
+ * lock is gone with it. */
+static void
+test_queue_single_owner (Fixture *f, gconstpointer user_data)
+{
+  g_autofree char *writer = esa_test_build_path ("tests/queue-writer");
+  g_autofree char *scratch = g_build_filename (f->dir, "scratch", NULL);
+  g_autofree char *tmp = g_build_filename (f->spool, "tmp", NULL);
+  g_autofree char *err = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (EsaQueue) queue = esa_queue_open (f->spool, &error);
+  const char *argv[] = { writer, f->spool, scratch, NULL };
+  g_assert_no_error (error);
+  g_assert_cmpint (g_mkdir_with_parents (scratch, 0700), ==, 0);
+  g_assert_cmpint (esa_test_run (argv, NULL, &err), ==, 1);
+  g_test_message ("queue-writer: %s", err);
+  g_assert_nonnull (strstr (err, "is in use by another process (pid "));
+  g_assert_true (g_file_test (tmp, G_FILE_TEST_IS_DIR));
+  /* a lock file is not a report */
+  g_assert_cmpuint (esa_queue_count (queue, NULL), ==, 0);
+}
+
 static void
 test_queue_kill9 (Fixture *f, gconstpointer user_data)
 {
@@ -842,6 +868,7 @@ main (int argc, char **argv)
   ADD ("/queue/corrupt-quarantine-retry", test_queue_corrupt_quarantine_retry);
   ADD ("/queue/symlinks", test_queue_symlinks);
   ADD ("/queue/threads", test_queue_threads);
+  ADD ("/queue/single-owner", test_queue_single_owner);
   ADD ("/queue/kill9", test_queue_kill9);
 #undef ADD
   return g_test_run ();
