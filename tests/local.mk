@@ -173,3 +173,11 @@ EXTRA_tests_test_clock_DEPENDENCIES = daemon/esad cli/esactl sdc/esa-sdc plugins
 # Python drivers around the real programs (tests/soak/soak.py has the world).
 TESTS += tests/soak/test-soak-fast.sh tests/soak/test-faults.py tests/soak/test-fds.py
 EXTRA_DIST += tests/soak/soak.py tests/soak/test-soak-fast.sh tests/soak/test-faults.py tests/soak/test-fds.py
+
+# A loopback-only TLS server for tests/test-transport-tls (in place of
+# gnutls-serv, which listens on every address): logs each handshake's suite
+# and every application-data record.
+check_PROGRAMS += tests/tls-test-server
+tests_tls_test_server_SOURCES = tests/tls-test-server.c
+tests_tls_test_server_CFLAGS = $(AM_CFLAGS) $(GNUTLS_CFLAGS)
+tests_tls_test_server_LDADD = $(GLIB_LIBS) $(GNUTLS_LIBS)

@@ -19,7 +19,7 @@ TESTS += \
 tests_test_transport_tls_SOURCES = tests/test-transport-tls.c
 tests_test_transport_tls_CFLAGS = $(ESA_TRANSPORT_TEST_CFLAGS)
 tests_test_transport_tls_LDADD = $(ESA_TEST_LIBS)
-EXTRA_tests_test_transport_tls_DEPENDENCIES = $(ESA_TRANSPORT_TEST_DEPS)
+EXTRA_tests_test_transport_tls_DEPENDENCIES = $(ESA_TRANSPORT_TEST_DEPS) tests/tls-test-server
 
 tests_test_transport_proxy_SOURCES = tests/test-transport-proxy.c
 tests_test_transport_proxy_CFLAGS = $(ESA_TRANSPORT_TEST_CFLAGS)
