@@ -8,6 +8,7 @@
 #
 #   bench/fuzz.sh [SECONDS] [BUILDDIR]        (default 60 seconds)
 #   FUZZ_JOBS=7 bench/fuzz.sh 600             (all seven at once, on a machine with 7 cores)
+#   FUZZ_ONLY="proxy-request proxy-config" bench/fuzz.sh 600   (only these harnesses)
 set -eu
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -22,7 +23,7 @@ if [ ! -f "$build/Makefile" ] || ! grep -q 'enable-fuzzing' "$build/config.statu
   [ -x "$top/configure" ] || (cd "$top" && autoreconf -fi >/dev/null)
   (cd "$build" && CC=clang CFLAGS="-g -O1 -Wno-unknown-warning-option" "$top/configure" -q --enable-fuzzing >/dev/null)
 fi
-names=$(cd "$top/tests/fuzz" && ls fuzz-*.c | sed 's/^fuzz-//; s/\.c$//')
+names=${FUZZ_ONLY:-$(cd "$top/tests/fuzz" && ls fuzz-*.c | sed 's/^fuzz-//; s/\.c$//')}
 targets=$(for n in $names; do printf 'tests/fuzz/fuzz-%s ' "$n"; done)
 make -C "$build" -j2 -s $targets >/dev/null
 
