@@ -34,6 +34,7 @@ esa_platform_free (EsaPlatform *self)
   g_free (self->processor);
   g_free (self->lpar_name);
   g_free (self->os_uuid);
+  g_free (self->sysroot);
   g_ptr_array_unref (self->warnings);
   g_free (self);
 }
@@ -50,14 +51,29 @@ esa_platform_warn (EsaPlatform *self, const char *fmt, ...)
   g_ptr_array_add (self->warnings, msg);
 }
 
+/* ESA_PLATFORM and ESA_SYSROOT, the test suite's simulated machine: compiled
+ * in only with configure --enable-test-hooks; an installed esad (root) reads
+ * the machine it runs on, whatever its environment says. */
+static const char *
+esa_platform_hook (const char *name)
+{
+#ifdef ESA_ENABLE_TEST_HOOKS
+  const char *value = g_getenv (name);
+  return value != NULL && value[0] != '\0' ? value : NULL;
+#else
+  (void) name;
+  return NULL;
+#endif
+}
+
 /* ESA_PLATFORM=aix|linux forces a back-end (tests run the AIX one on Linux
  * with fake commands); otherwise the kernel's own name decides. */
 static gboolean
 esa_platform_is_aix (void)
 {
-  const char *forced = g_getenv ("ESA_PLATFORM");
+  const char *forced = esa_platform_hook ("ESA_PLATFORM");
   struct utsname u;
-  if (forced != NULL && forced[0] != '\0')
+  if (forced != NULL)
     return g_ascii_strcasecmp (forced, "aix") == 0;
   if (uname (&u) != 0)
     return FALSE;
@@ -68,9 +84,11 @@ EsaPlatform *
 esa_platform_detect (GError **error)
 {
   g_autoptr (EsaPlatform) self = esa_platform_new ();
-  const char *forced = g_getenv ("ESA_PLATFORM");
+  const char *forced = esa_platform_hook ("ESA_PLATFORM");
+  const char *sysroot = esa_platform_hook ("ESA_SYSROOT");
 
-  if (forced != NULL && forced[0] != '\0' && g_ascii_strcasecmp (forced, "aix") != 0
+  self->sysroot = g_strdup (sysroot != NULL ? sysroot : "/");
+  if (forced != NULL && g_ascii_strcasecmp (forced, "aix") != 0
       && g_ascii_strcasecmp (forced, "linux") != 0)
     {
       g_set_error (error, ESA_ERROR, ESA_ERROR_INVALID_CONFIG,
@@ -84,9 +102,7 @@ esa_platform_detect (GError **error)
     }
   else
     {
-      const char *sysroot = g_getenv ("ESA_SYSROOT");
-      if (!esa_platform_detect_linux (self, sysroot != NULL && sysroot[0] != '\0' ? sysroot : "/",
-                                      error))
+      if (!esa_platform_detect_linux (self, self->sysroot, error))
         return NULL;
     }
   return g_steal_pointer (&self);

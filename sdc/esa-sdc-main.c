@@ -85,8 +85,8 @@ cmd_init (int argc, char **argv)
     /* A server that hands out SHA-1 certificates has no place in an
      * installed build: compiled in only with configure --enable-test-hooks. */
     { "weak-sha1", 0, 0, G_OPTION_ARG_NONE, &weak_sha1, "FOR TESTS ONLY: sign the server certificate with SHA-1", NULL },
-#endif
     { "self-signed", 0, 0, G_OPTION_ARG_NONE, &self_signed, "FOR TESTS ONLY: self-signed server certificate", NULL },
+#endif
     { NULL },
   };
   SdcCaOptions opts = { 0 };
@@ -180,9 +180,13 @@ cmd_serve (int argc, char **argv)
     { "login-window", 0, 0, G_OPTION_ARG_INT, &login_window, "Seconds failed logins are counted over (default 60)", "S" },
     { "max-pending-per-client", 0, 0, G_OPTION_ARG_INT, &max_pending, "Connections per client address still in TLS handshake or first request head (default 8)", "N" },
     { "header-timeout", 0, 0, G_OPTION_ARG_INT, &header_timeout, "Seconds a new connection has for its TLS handshake and first request head (default 10)", "S" },
+#ifdef ESA_ENABLE_TEST_HOOKS
+    /* servers that misbehave on purpose, for the agent's tests: not in an
+     * installed build (configure --enable-test-hooks) */
     { "tls-max-version", 0, 0, G_OPTION_ARG_STRING, &tls_max, "FOR TESTS ONLY: highest TLS version offered (1.0-1.3)", "V" },
     { "uak-bad-signature", 0, 0, G_OPTION_ARG_NONE, &uak_bad_sig, "FOR TESTS ONLY: issue UAKs whose signature does not verify", NULL },
     { "uak-older", 0, 0, G_OPTION_ARG_NONE, &uak_older, "FOR TESTS ONLY: issue UAKs expiring before the current one", NULL },
+#endif
     { NULL },
   };
   g_autoptr (GPtrArray) listen_arr = NULL;

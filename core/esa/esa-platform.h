@@ -24,7 +24,9 @@ typedef struct {
   /* Added after warnings so plugins built against the older layout still read
    * every field at the same offset. */
   char *os_uuid;       /* this OS instance: AIX sys0 os_uuid, Linux /etc/machine-id */
-  gpointer padding[4]; /* reserved (ABI 2): later fields take its place, zero meaning
+  char *sysroot;       /* the root the platform's files are read from: "/" except in
+                        * the test suite (ESA_SYSROOT, a build with --enable-test-hooks) */
+  gpointer padding[3]; /* reserved (ABI 2): later fields take its place, zero meaning
                         * "as before"; keep it zero (designated initializers do) */
 } EsaPlatform;
 

@@ -22,10 +22,10 @@ diag_plugin_new (EsaContext *ctx, GError **error)
   g_autoptr (GError) local = NULL;
   DiagPlugin *self = g_new0 (DiagPlugin, 1);
   g_autofree char *path = NULL;
-  const char *sysroot = g_getenv ("ESA_SYSROOT");
+  const char *sysroot = esa_context_get_platform (ctx)->sysroot; /* "/" but in tests */
   self->ctx = ctx;
   g_mutex_init (&self->edac_lock);
-  self->sysroot = g_strdup (sysroot != NULL && *sysroot != '\0' ? sysroot : "/");
+  self->sysroot = g_strdup (sysroot != NULL ? sysroot : "/");
   if (!esa_context_get_duration (ctx, "dedup-window", DIAG_DEFAULT_DEDUP_WINDOW, &self->dedup_window_s, error) ||
       !esa_context_get_duration (ctx, "wait", DIAG_DEFAULT_WAIT, &self->wait_s, error))
     {

@@ -17,9 +17,9 @@ snap_plugin_new (EsaContext *ctx, GError **error)
   SnapPlugin *self = g_new0 (SnapPlugin, 1);
   gint64 max_size = 0;
   g_autofree char *files = esa_context_get_string (ctx, "config-files", SNAP_DEFAULT_CONFIG_FILES);
-  const char *sysroot = g_getenv ("ESA_SYSROOT");
+  const char *sysroot = esa_context_get_platform (ctx)->sysroot; /* "/" but in tests */
   self->ctx = ctx;
-  self->sysroot = g_strdup (sysroot != NULL && *sysroot != '\0' ? sysroot : "/");
+  self->sysroot = g_strdup (sysroot != NULL ? sysroot : "/");
   self->config_files = g_strsplit (files, ";", -1);
   for (guint i = 0; self->config_files[i] != NULL; i++)
     g_strstrip (self->config_files[i]);

@@ -22,11 +22,10 @@ static void
 sysinfo_input (EsaContext *ctx, EsaSysinfoInput *in, char **name, char **email, char **phone)
 {
   const EsaPlatform *pf = esa_context_get_platform (ctx);
-  const char *sysroot = g_getenv ("ESA_SYSROOT");
   in->platform = pf;
   in->aix = g_strcmp0 (pf->os, "AIX") == 0;
-  /* the platform layer's test hook: a fake /etc and /proc tree */
-  in->sysroot = sysroot != NULL && sysroot[0] != '\0' ? sysroot : "/";
+  /* "/" but in the test suite's fake /etc and /proc tree */
+  in->sysroot = pf->sysroot != NULL ? pf->sysroot : "/";
   /* the admin's latest contact (esactl contact set), not only esa.conf's */
   esa_context_get_contact (ctx, name, email, phone);
   in->contact_name = *name;
