@@ -298,6 +298,68 @@ section_begin (GString *out, const char *id, const char *title, const char *syst
   pager (out, l, page, total, SDC_UI_REPORTS_PER_PAGE);
 }
 
+/* The system page's three report tables: one <table> each, a header row and
+ * one row per report drawn by the table's own function. */
+typedef void (*ReportRowFunc) (GString *out, JsonObject *report);
+
+static void
+report_table (GString *out, const char *class, const char *const *headers, JsonArray *reports,
+              ReportRowFunc row)
+{
+  g_string_append_printf (out, "<table class=\"%s\"><thead><tr>", class);
+  for (guint i = 0; headers[i] != NULL; i++)
+    g_string_append_printf (out, "<th>%s</th>", headers[i]);
+  g_string_append (out, "</tr></thead><tbody>");
+  for (guint i = 0; i < json_array_get_length (reports); i++)
+    {
+      g_string_append (out, "<tr>");
+      row (out, json_array_get_object_element (reports, i));
+      g_string_append (out, "</tr>");
+    }
+  g_string_append (out, "</tbody></table>");
+}
+
+static const char *const problem_headers[] = {
+  "Received", "SRN / SRC", "Description", "FRUs", "Service request", "Attachments", NULL
+};
+
+static void
+problem_row (GString *out, JsonObject *r)
+{
+  JsonObject *body = esa_json_peek_object (r, "body");
+  const char *srn = str (body, "srn");
+  const char *src = str (body, "src");
+  g_autofree char *code = srn != NULL && src != NULL ? g_strdup_printf ("%s / %s", srn, src)
+                                                     : g_strdup (srn != NULL ? srn : src);
+  cell (out, str (r, "received"));
+  cell (out, code);
+  cell (out, str (body, "description"));
+  frus_cell (out, body);
+  cell (out, str (r, "service_request"));
+  attachments_cell (out, r);
+}
+
+static const char *const inventory_headers[] = { "Received", "Plugin", "Report", "Attachments", NULL };
+
+static void
+inventory_row (GString *out, JsonObject *r)
+{
+  cell (out, str (r, "received"));
+  cell (out, str (r, "plugin"));
+  cell (out, str (r, "uuid"));
+  attachments_cell (out, r);
+}
+
+static const char *const heartbeat_headers[] = { "Received", "Created by the agent", "Report", NULL };
+
+static void
+heartbeat_row (GString *out, JsonObject *r)
+{
+  cell (out, str (r, "received"));
+  cell (out, str (r, "created"));
+  cell (out, str (r, "uuid"));
+}
+
 char *
 sdc_ui_page_system (JsonObject *s, JsonArray *problems, guint problems_page, guint problems_total,
                     JsonArray *inventories, guint inventories_page, guint inventories_total,
@@ -338,55 +400,10 @@ sdc_ui_page_system (JsonObject *s, JsonArray *problems, guint problems_page, gui
   g_string_append (out, "</dd></dl>");
 
   section_begin (out, "problems", "Problems", id, "problems", problems_page, problems_total);
-  g_string_append (out, "<table class=\"problems\"><thead><tr><th>Received</th><th>SRN / SRC</th>"
-                        "<th>Description</th><th>FRUs</th><th>Service request</th><th>Attachments</th>"
-                        "</tr></thead><tbody>");
-  for (guint i = 0; i < json_array_get_length (problems); i++)
-    {
-      JsonObject *r = json_array_get_object_element (problems, i);
-      JsonObject *body = esa_json_peek_object (r, "body");
-      const char *srn = str (body, "srn");
-      const char *src = str (body, "src");
-      g_autofree char *code = srn != NULL && src != NULL ? g_strdup_printf ("%s / %s", srn, src)
-                                                         : g_strdup (srn != NULL ? srn : src);
-      g_string_append (out, "<tr>");
-      cell (out, str (r, "received"));
-      cell (out, code);
-      cell (out, str (body, "description"));
-      frus_cell (out, body);
-      cell (out, str (r, "service_request"));
-      attachments_cell (out, r);
-      g_string_append (out, "</tr>");
-    }
-  g_string_append (out, "</tbody></table>");
-
+  report_table (out, "problems", problem_headers, problems, problem_row);
   section_begin (out, "inventories", "Inventories", id, "inventories", inventories_page, inventories_total);
-  g_string_append (out, "<table class=\"inventories\"><thead><tr><th>Received</th><th>Plugin</th><th>Report</th>"
-                        "<th>Attachments</th></tr></thead><tbody>");
-  for (guint i = 0; i < json_array_get_length (inventories); i++)
-    {
-      JsonObject *r = json_array_get_object_element (inventories, i);
-      g_string_append (out, "<tr>");
-      cell (out, str (r, "received"));
-      cell (out, str (r, "plugin"));
-      cell (out, str (r, "uuid"));
-      attachments_cell (out, r);
-      g_string_append (out, "</tr>");
-    }
-  g_string_append (out, "</tbody></table>");
-
+  report_table (out, "inventories", inventory_headers, inventories, inventory_row);
   section_begin (out, "heartbeats", "Heartbeats", id, "heartbeats", heartbeats_page, heartbeats_total);
-  g_string_append (out, "<table class=\"heartbeats\"><thead><tr><th>Received</th><th>Created by the agent</th>"
-                        "<th>Report</th></tr></thead><tbody>");
-  for (guint i = 0; i < json_array_get_length (heartbeats); i++)
-    {
-      JsonObject *r = json_array_get_object_element (heartbeats, i);
-      g_string_append (out, "<tr>");
-      cell (out, str (r, "received"));
-      cell (out, str (r, "created"));
-      cell (out, str (r, "uuid"));
-      g_string_append (out, "</tr>");
-    }
-  g_string_append (out, "</tbody></table>");
+  report_table (out, "heartbeats", heartbeat_headers, heartbeats, heartbeat_row);
   return page_end (out);
 }
