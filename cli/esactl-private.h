@@ -68,7 +68,8 @@ void  esactl_print_command_help  (const EsactlCommand *cmd, const GOptionEntry *
 /* A line on stderr saying what a long call is doing and for how long, on a
  * terminal only: NULL (nothing shown) under --json or -q or without a TTY. */
 typedef struct _EsactlProgress EsactlProgress;
-EsactlProgress *esactl_progress_start (EsactlOptions *opts, const char *what);
+/* @socket_path: esad's, to show the bytes of a report being sent (NULL: only the time). */
+EsactlProgress *esactl_progress_start (EsactlOptions *opts, const char *what, const char *socket_path);
 void            esactl_progress_stop  (EsactlProgress *p);
 void  esactl_print_global_options (void);
 

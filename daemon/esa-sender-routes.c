@@ -10,6 +10,7 @@
 #include "esa-credentials.h"
 #include "esa-deliver.h"
 #include "esa-outbox.h"
+#include "esa-upload-progress.h"
 #include "esa/esa-error.h"
 #include "esa/esa-json.h"
 #include "esa/esa-protocol.h"
@@ -540,6 +541,15 @@ status_extra (EsaEngine *engine, JsonBuilder *b, gpointer user_data)
     }
 }
 
+/* GET /v1/progress: the transmission in progress, polled by esactl while it
+ * waits for a send (its progress bar): {"active": false} or {"active": true,
+ * "uuid", "kind", "sent", "total"} (bytes). */
+static void
+get_progress (EsaControl *ctl, SoupServerMessage *msg, const char *rest, JsonObject *body, gpointer user_data)
+{
+  esa_control_reply (ctl, msg, esa_upload_progress_to_json ());
+}
+
 void
 esa_sender_add_routes (EsaControl *ctl, EsaSender *sender)
 {
@@ -549,6 +559,7 @@ esa_sender_add_routes (EsaControl *ctl, EsaSender *sender)
   esa_identity_add_routes (ctl);
   esa_control_add_route (ctl, "POST", "/v1/test", post_test, sender);
   esa_control_add_route (ctl, "POST", "/v1/send", post_send, sender);
+  esa_control_add_route (ctl, "GET", "/v1/progress", get_progress, NULL);
   esa_control_add_route (ctl, "POST", "/v1/queue/export", post_export, sender);
   esa_control_add_route (ctl, "POST", "/v1/queue/retry", post_retry, sender);
 }
