@@ -97,6 +97,9 @@ extern const EsactlCommand esactl_plugin_admin_commands[];
 /* esactl-identity.c: status lines about the identity (the partition, a 401). */
 void  esactl_print_partition           (JsonObject *platform);
 void  esactl_print_credentials_refused (JsonObject *status);
+/* "registration pending approval since …" (@pending: status's "registration_pending",
+ * info's activation "pending"; NULL prints nothing). */
+void  esactl_print_registration_pending (JsonObject *pending, const char *indent);
 extern const EsactlCommand esactl_history_commands[];
 extern const EsactlCommand esactl_info_commands[];
 extern const EsactlCommand esactl_preview_commands[];

@@ -291,8 +291,9 @@ test_unknown_plugin_word (Fixture *f, gconstpointer data)
 }
 
 /* An SDC, an esad with the heartbeat and sysinfo plugins, activated. */
+/* esad with @env (NULL-terminated, or NULL) */
 static void
-start_activated_with_sysinfo (EtWorld *w)
+start_activated_with_sysinfo_env (EtWorld *w, const char *const *env)
 {
   g_autofree char *text = NULL;
   et_install_plugin (w, "sysinfo");
@@ -302,8 +303,14 @@ start_activated_with_sysinfo (EtWorld *w)
                           "[sdc]\nservers=https://localhost:%u/\nca-file=%s/ca.pem\n",
                           w->state_dir, w->dir, w->port, w->sdc_dir);
   esa_test_write_file (w->conf, text, 0644);
-  et_esad_start (w, NULL);
+  et_esad_start (w, env);
   et_activate (w);
+}
+
+static void
+start_activated_with_sysinfo (EtWorld *w)
+{
+  start_activated_with_sysinfo_env (w, NULL);
 }
 
 /* The delivery history lists what the SDC stored: each report once as
@@ -816,7 +823,7 @@ test_progress_bytes (Fixture *f, gconstpointer data)
 {
   EtWorld *w = f->w;
   const char *env[] = { "ESA_FAKE_SNAP_PAD_BYTES=4194304", "ESA_FAKE_UPLOAD_DELAY_MS=4", NULL };
-  g_autofree char *tty = NULL, *quiet = NULL, *json = NULL, *out = NULL, *err = NULL, *text = NULL;
+  g_autofree char *tty = NULL, *quiet = NULL, *json = NULL, *out = NULL, *err = NULL;
   g_autoptr (GArray) seen = NULL;
   guint distinct = 0;
   if (!g_find_program_in_path ("script"))
@@ -824,15 +831,7 @@ test_progress_bytes (Fixture *f, gconstpointer data)
       g_test_skip ("script(1) is needed for a pty");
       return;
     }
-  et_install_plugin (w, "sysinfo");
-  et_sdc_start (w, NULL);
-  text = g_strdup_printf ("[agent]\nstate-dir=%s\nplugin-dir=%s/plugins\n"
-                          "[plugins]\nenabled=heartbeat;sysinfo\n[activation]\nvendors=*\n"
-                          "[sdc]\nservers=https://localhost:%u/\nca-file=%s/ca.pem\n",
-                          w->state_dir, w->dir, w->port, w->sdc_dir);
-  esa_test_write_file (w->conf, text, 0644);
-  et_esad_start (w, env);
-  et_activate (w);
+  start_activated_with_sysinfo_env (w, env);
 
   tty = esactl_on_tty (w, "inventory send");
   seen = bar_percents (tty, "inventory");
@@ -844,7 +843,8 @@ test_progress_bytes (Fixture *f, gconstpointer data)
       if (i == 0 || g_array_index (seen, guint, i) != g_array_index (seen, guint, i - 1))
         distinct++;
     }
-  g_test_message ("%s", tty);
+  if (distinct < 3)
+    g_test_message ("%s", tty);
   g_assert_cmpuint (distinct, >=, 3);
   g_assert_nonnull (strstr (tty, " of 4.2 MB"));
   g_assert_nonnull (strstr (tty, "sent inventory"));
