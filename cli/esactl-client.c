@@ -104,10 +104,13 @@ esactl_call (EsactlOptions *opts, const char *method, const char *path, JsonNode
                                                  g_str_equal (path, "/v1/test") ? "trying every route"
                                                  : g_str_equal (path, "/v1/preview") ? "building, sending nothing"
                                                  : "esad is working, the SDC may take a while");
-        progress = esactl_progress_start (opts, what);
+        /* bytes only where something is sent: not for a preview or a route test */
+        progress = esactl_progress_start (opts, what,
+                                          g_str_equal (path, "/v1/test") || g_str_equal (path, "/v1/preview")
+                                              ? NULL : socket_path);
       }
     else if (g_str_equal (method, "POST") && g_str_equal (path, "/v1/command"))
-      progress = esactl_progress_start (opts, "esactl: the plugin is working (collecting, sending)");
+      progress = esactl_progress_start (opts, "esactl: the plugin is working (collecting, sending)", socket_path);
     bytes = soup_session_send_and_read (session, msg, NULL, &error);
     esactl_progress_stop (progress);
   }

@@ -38,6 +38,7 @@ cmd_status (EsactlOptions *opts, int argc, char **argv)
     g_print ("activated:  %s\n", json_object_get_boolean_member (o, "activated")
                                      ? esactl_str (o, "system_id") : "no");
   esactl_print_credentials_refused (o);
+  esactl_print_registration_pending (esa_json_peek_object (o, "registration_pending"), "            ");
   g_print ("system:     %s %s-%s serial %s, %s %s%s\n", esactl_str (p, "vendor"),
            esactl_str (p, "machine_type"), esactl_str (p, "model"), esactl_str (p, "serial"),
            esactl_str (p, "os"), esactl_str (p, "os_version"),

@@ -3,6 +3,7 @@
 #include "config.h"
 
 #include "esactl-private.h"
+#include "esa/esa-json.h"
 
 void
 esactl_print_partition (JsonObject *platform)
@@ -27,6 +28,23 @@ esactl_print_credentials_refused (JsonObject *status)
   g_print ("            credentials refused by the SDC since %s; run esactl activate "
            "(reports stay queued)\n            last answer: %s\n",
            esactl_str (r, "since"), esactl_str (r, "message"));
+}
+
+void
+esactl_print_registration_pending (JsonObject *r, const char *indent)
+{
+  g_autofree char *since = NULL, *last = NULL;
+  if (r == NULL)
+    return;
+  since = esactl_time (esactl_str (r, "since"));
+  last = esactl_time (esactl_str (r, "last_attempt"));
+  if (esa_json_peek_string (r, "stopped") != NULL)
+    g_print ("%sregistration %s pending approval since %s, no longer asked: %s\n", indent, esactl_str (r, "registration"),
+             since, esactl_str (r, "stopped"));
+  else
+    g_print ("%sregistration pending approval since %s (%s; the SDC's admin runs esa-sdc systems approve %s); "
+             "esad asks again by itself, last at %s, and delivers the queue once approved\n",
+             indent, since, esactl_str (r, "registration"), esactl_str (r, "registration"), last);
 }
 
 static void

@@ -110,6 +110,7 @@ cmd_info (EsactlOptions *opts, int argc, char **argv)
              esactl_str (act, "since"));
   else
     g_print ("activation:    not activated (esactl activate --server URL)\n");
+  esactl_print_registration_pending (esa_json_peek_object (act, "pending"), "               ");
   g_print ("last contact:  %s\n", esa_json_peek_string (o, "last_contact") ? esactl_str (o, "last_contact")
                                                                             : "never (no report delivered yet)");
   g_print ("transport:     %s%s%s\n", esactl_str (sdc, "transport"),

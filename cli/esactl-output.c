@@ -8,7 +8,6 @@
 #include <glib/gi18n.h>
 #include <stdarg.h>
 #include <stdio.h>
-#include <unistd.h>
 
 int
 esactl_fail (EsactlOptions *opts, int exit_code, const char *code, const char *format, ...)
@@ -153,66 +152,4 @@ esactl_parse_options (EsactlOptions *opts, const char *cmd, int *argc, char ***a
   opts->rest = g_strdupv (av + 1);
   *argv = opts->rest;
   return TRUE;
-}
-
-/* ---- progress: what a long call is doing, on a terminal only ---- */
-
-struct _EsactlProgress {
-  char *what;
-  gint64 start;
-  gint stop;
-  GMutex lock;
-  GCond cond;
-  GThread *thread;
-};
-
-static gpointer
-progress_thread (gpointer data)
-{
-  EsactlProgress *p = data;
-  g_mutex_lock (&p->lock);
-  while (!g_atomic_int_get (&p->stop))
-    {
-      gint64 s = (g_get_monotonic_time () - p->start) / G_USEC_PER_SEC;
-      fprintf (stderr, "\r\033[K%s … %" G_GINT64_FORMAT "s", p->what, s);
-      fflush (stderr);
-      g_cond_wait_until (&p->cond, &p->lock, g_get_monotonic_time () + G_USEC_PER_SEC / 4);
-    }
-  g_mutex_unlock (&p->lock);
-  /* the line goes away: what follows is the answer */
-  fprintf (stderr, "\r\033[K");
-  fflush (stderr);
-  return NULL;
-}
-
-EsactlProgress *
-esactl_progress_start (EsactlOptions *opts, const char *what)
-{
-  EsactlProgress *p;
-  /* never for scripts: not under --json or -q, not when stderr is no terminal */
-  if (opts->json || opts->quiet || opts->silent || !isatty (STDERR_FILENO))
-    return NULL;
-  p = g_new0 (EsactlProgress, 1);
-  p->what = g_strdup (what);
-  p->start = g_get_monotonic_time ();
-  g_mutex_init (&p->lock);
-  g_cond_init (&p->cond);
-  p->thread = g_thread_new ("esactl-progress", progress_thread, p);
-  return p;
-}
-
-void
-esactl_progress_stop (EsactlProgress *p)
-{
-  if (p == NULL)
-    return;
-  g_mutex_lock (&p->lock);
-  g_atomic_int_set (&p->stop, 1);
-  g_cond_signal (&p->cond);
-  g_mutex_unlock (&p->lock);
-  g_thread_join (p->thread);
-  g_mutex_clear (&p->lock);
-  g_cond_clear (&p->cond);
-  g_free (p->what);
-  g_free (p);
 }

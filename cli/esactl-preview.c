@@ -1,4 +1,5 @@
-/* esactl-preview.c: `esactl preview heartbeat|inventory [--output DIR]` —
+/* esactl-preview.c: `esactl preview heartbeat|inventory|problem-test|uak-status
+ * [--output DIR]` —
  * exactly what would be sent (the JSON body as it goes on the wire and the
  * manifest of attachments with sizes and SHA-256), sending nothing (like
  * insights-client --no-upload). esad runs the job as a preview: its report
@@ -8,20 +9,20 @@
 #include "esactl-private.h"
 #include "esa/esa-json.h"
 
-/* What can be previewed: the jobs whose run only builds a report. The uak
- * check renews the key and the problem test waits for the SDC: previewing
- * them would act, so they are refused with the reason. */
+/* What can be previewed, and how esad builds it: a job run as a preview, or
+ * a plugin's command run as one. Either way the plugin sees that it builds a
+ * preview (esa_context_is_preview) and acts on nothing: the problem test
+ * writes no problem log and waits for no SDC, the UAK check reads the key
+ * but asks for no renewal and writes no key. */
 static const struct {
   const char *what;
   const char *job;
-  const char *why_not;
+  const char *command;
 } previews[] = {
   { "heartbeat", "heartbeat", NULL },
   { "inventory", "inventory", NULL },
-  { "problem-test", NULL, "the problem test is a round trip with the SDC (esactl problem test); its report is the "
-                          "one `esactl history show UUID` prints afterwards" },
-  { "uak-status", NULL, "the UAK check renews the key when it is due; `esactl uak status` shows the key without "
-                        "sending anything" },
+  { "problem-test", NULL, "problem test" },
+  { "uak-status", "uak", NULL },
 };
 
 static int
@@ -42,18 +43,19 @@ cmd_preview (EsactlOptions *opts, int argc, char **argv)
     return rc;
   if (argc != 1)
     return esactl_fail (opts, ESACTL_EXIT_USAGE, "usage",
-                        "preview: expected what to preview: heartbeat or inventory (see esactl preview --help)");
+                        "preview: expected what to preview: heartbeat, inventory, problem-test or uak-status (see esactl preview --help)");
   for (guint i = 0; i < G_N_ELEMENTS (previews); i++)
     if (g_str_equal (argv[0], previews[i].what))
       {
-        if (previews[i].job == NULL)
-          return esactl_fail (opts, ESACTL_EXIT_USAGE, "usage", "preview %s: not available: %s", argv[0],
-                              previews[i].why_not);
-        job = previews[i].job;
+        if (previews[i].job != NULL)
+          json_object_set_string_member (o, "job", previews[i].job);
+        else
+          json_object_set_string_member (o, "command", previews[i].command);
+        job = previews[i].job != NULL ? previews[i].job : previews[i].command;
       }
   if (job == NULL)
-    return esactl_fail (opts, ESACTL_EXIT_USAGE, "usage", "preview \"%s\": expected heartbeat or inventory", argv[0]);
-  json_object_set_string_member (o, "job", job);
+    return esactl_fail (opts, ESACTL_EXIT_USAGE, "usage",
+                        "preview \"%s\": expected heartbeat, inventory, problem-test or uak-status", argv[0]);
   if (output != NULL)
     {
       g_autofree char *abs = g_canonicalize_filename (output, NULL);
@@ -69,7 +71,9 @@ cmd_preview (EsactlOptions *opts, int argc, char **argv)
     }
   reports = json_object_get_array_member (json_node_get_object (reply), "reports");
   if (json_array_get_length (reports) == 0)
-    g_print ("the %s job built no report\n", job);
+    g_print ("%s would send nothing now%s%s\n", argv[0],
+             esa_json_peek_string (json_node_get_object (reply), "summary") ? ": " : "",
+             esa_json_peek_string (json_node_get_object (reply), "summary") ? esa_json_peek_string (json_node_get_object (reply), "summary") : "");
   for (guint i = 0; i < json_array_get_length (reports); i++)
     {
       JsonObject *r = json_array_get_object_element (reports, i);
@@ -100,6 +104,6 @@ cmd_preview (EsactlOptions *opts, int argc, char **argv)
 }
 
 const EsactlCommand esactl_preview_commands[] = {
-  { NULL, "preview", "WHAT [--output DIR]", "build what would be sent for WHAT (heartbeat, inventory): body, attachments with size and SHA-256; sends nothing", cmd_preview },
+  { NULL, "preview", "WHAT [--output DIR]", "build what would be sent for WHAT (heartbeat, inventory, problem-test, uak-status): body, attachments with size and SHA-256; sends, queues, renews nothing", cmd_preview },
   { NULL, NULL, NULL, NULL, NULL },
 };

@@ -68,7 +68,8 @@ void  esactl_print_command_help  (const EsactlCommand *cmd, const GOptionEntry *
 /* A line on stderr saying what a long call is doing and for how long, on a
  * terminal only: NULL (nothing shown) under --json or -q or without a TTY. */
 typedef struct _EsactlProgress EsactlProgress;
-EsactlProgress *esactl_progress_start (EsactlOptions *opts, const char *what);
+/* @socket_path: esad's, to show the bytes of a report being sent (NULL: only the time). */
+EsactlProgress *esactl_progress_start (EsactlOptions *opts, const char *what, const char *socket_path);
 void            esactl_progress_stop  (EsactlProgress *p);
 void  esactl_print_global_options (void);
 
@@ -96,6 +97,9 @@ extern const EsactlCommand esactl_plugin_admin_commands[];
 /* esactl-identity.c: status lines about the identity (the partition, a 401). */
 void  esactl_print_partition           (JsonObject *platform);
 void  esactl_print_credentials_refused (JsonObject *status);
+/* "registration pending approval since …" (@pending: status's "registration_pending",
+ * info's activation "pending"; NULL prints nothing). */
+void  esactl_print_registration_pending (JsonObject *pending, const char *indent);
 extern const EsactlCommand esactl_history_commands[];
 extern const EsactlCommand esactl_info_commands[];
 extern const EsactlCommand esactl_preview_commands[];

@@ -5,6 +5,7 @@ cli_esactl_SOURCES = \
 	cli/esactl-private.h \
 	cli/esactl-client.c \
 	cli/esactl-output.c \
+	cli/esactl-progress.c \
 	cli/esactl-table.c \
 	cli/esactl-core.c \
 	cli/esactl-connect.c \

@@ -5,6 +5,7 @@
 #include "esa-contact.h"
 #include "esa-engine-private.h"
 #include "esa-fileutil.h"
+#include "esa-preview.h"
 #include "esa-schedule-private.h"
 #include "esa/esa-error.h"
 
@@ -233,6 +234,12 @@ void
 esa_context_emit_event (EsaContext *ctx, const char *event, JsonObject *data)
 {
   esa_dispatcher_emit (ctx->engine->dispatcher, event, data);
+}
+
+gboolean
+esa_context_is_preview (EsaContext *ctx)
+{
+  return esa_preview_get_sink () != NULL;
 }
 
 gboolean

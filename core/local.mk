@@ -25,6 +25,7 @@ core_libesa_internal_la_SOURCES = \
 	core/esa-sender.c \
 	core/esa-history.c \
 	core/esa-preview.c \
+	core/esa-upload-progress.c \
 	core/esa-config.h \
 	core/esa-config-private.h \
 	core/esa-context-private.h \
@@ -39,7 +40,8 @@ core_libesa_internal_la_SOURCES = \
 	core/esa-transport.h \
 	core/esa-contact.h \
 	core/esa-history.h \
-	core/esa-preview.h
+	core/esa-preview.h \
+	core/esa-upload-progress.h
 core_libesa_internal_la_CFLAGS = $(AM_CFLAGS) $(GNUTLS_CFLAGS) -DG_LOG_DOMAIN=\"esa\"
 core_libesa_internal_la_LIBADD = protocol/libesa-protocol.la $(GLIB_LIBS) $(JSON_LIBS) $(GNUTLS_LIBS) -lm
 

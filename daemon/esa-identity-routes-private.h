@@ -21,13 +21,29 @@ void esa_identity_add_partition (JsonObject *req, const EsaPlatform *pf);
  * remembered so the next try repeats its uuid. Sets req's "uuid". On success
  * *pending holds the SDC's message when the registration waits for approval. */
 void esa_identity_register (EsaConfig *config, const char *state_dir, const char *server,
-                            JsonObject *req, GCancellable *cancellable, EsaDelivery *d,
-                            char **pending);
+                            JsonObject *req, JsonObject *activation, GCancellable *cancellable,
+                            EsaDelivery *d, char **pending);
+
+/* The registration the SDC holds for its admin (<state-dir>/registration-pending):
+ * server, uuid, registration (REG-…), message, since, last_attempt, request,
+ * activation (what `esactl activate` was given), stopped (why esad asks no
+ * more); NULL when there is none. */
+JsonObject *esa_identity_pending_load (const char *state_dir);
+/* What status and info show of it: {since, registration, server, message,
+ * last_attempt, stopped}, or a null node. */
+JsonNode   *esa_identity_pending_to_json (const char *state_dir);
+/* esad stops asking (the SDC refused the registration): @why shows in status. */
+void        esa_identity_pending_stop (const char *state_dir, const char *why);
+
+/* The SDC answered a registration with credentials (@d): saves them and what
+ * @activation gave (the contact); {system_id, server, route}. */
+JsonNode *esa_identity_accept (const char *state_dir, JsonObject *activation, EsaDelivery *d, GError **error);
 
 /* After a new activation: the contact given with it is kept, an old refusal forgotten. */
 gboolean esa_identity_activated (const char *state_dir, JsonObject *body, GError **error);
 
-/* `esactl status`: "credentials_refused": {since, message} or null. */
+/* `esactl status`: "registration_pending": {since, registration, server, message,
+ * last_attempt, stopped} or null; "credentials_refused": {since, message} or null. */
 void esa_identity_status_extra (const char *state_dir, JsonBuilder *b);
 
 G_END_DECLS

@@ -36,9 +36,8 @@ pending_path (const char *state_dir)
   return g_build_filename (state_dir, "registration-pending", NULL);
 }
 
-/* The uuid of the registration the SDC holds for its admin, if it went to @server. */
-static char *
-pending_uuid (const char *state_dir, const char *server)
+JsonObject *
+esa_identity_pending_load (const char *state_dir)
 {
   g_autofree char *path = pending_path (state_dir);
   g_autofree char *text = NULL;
@@ -46,33 +45,96 @@ pending_uuid (const char *state_dir, const char *server)
   gsize len = 0;
   if (!g_file_get_contents (path, &text, &len, NULL))
     return NULL;
-  root = esa_json_parse (text, (gssize) len, 64 * 1024, 4, NULL);
-  if (root == NULL || !JSON_NODE_HOLDS_OBJECT (root) ||
-      g_strcmp0 (esa_json_peek_string (json_node_get_object (root), "server"), server) != 0)
+  root = esa_json_parse (text, (gssize) len, 256 * 1024, 8, NULL);
+  if (root == NULL || !JSON_NODE_HOLDS_OBJECT (root) || esa_json_peek_string (json_node_get_object (root), "uuid") == NULL)
     return NULL;
-  return g_strdup (esa_json_peek_string (json_node_get_object (root), "uuid"));
+  return json_object_ref (json_node_get_object (root));
+}
+
+/* The uuid of the registration the SDC holds for its admin, if it went to @server. */
+static char *
+pending_uuid (const char *state_dir, const char *server)
+{
+  g_autoptr (JsonObject) o = esa_identity_pending_load (state_dir);
+  if (o == NULL || g_strcmp0 (esa_json_peek_string (o, "server"), server) != 0)
+    return NULL;
+  return g_strdup (esa_json_peek_string (o, "uuid"));
 }
 
 static void
-pending_save (const char *state_dir, const char *server, const char *uuid, JsonObject *answer)
+pending_write (const char *state_dir, JsonObject *o)
 {
-  g_autoptr (JsonObject) o = json_object_new ();
   g_autoptr (JsonNode) n = json_node_new (JSON_NODE_OBJECT);
   g_autofree char *path = pending_path (state_dir);
   g_autofree char *text = NULL;
   g_autoptr (GError) error = NULL;
-  json_object_set_string_member (o, "server", server != NULL ? server : "");
-  json_object_set_string_member (o, "uuid", uuid);
-  json_object_set_string_member (o, "registration", esa_json_peek_string (answer, "registration") ?: "");
   json_node_set_object (n, o);
   text = json_to_string (n, TRUE);
   if (!esa_file_write_atomic (path, NULL, text, strlen (text), 0600, &error))
     g_warning ("%s", error->message);
 }
 
+/* Everything esad needs to ask again by itself (esa-registration-poll.c): the
+ * request and what `esactl activate` was given, and since when it waits. */
+static void
+pending_save (const char *state_dir, const char *server, const char *uuid, JsonObject *answer, JsonObject *req,
+              JsonObject *activation)
+{
+  g_autoptr (JsonObject) o = json_object_new ();
+  g_autoptr (JsonObject) before = esa_identity_pending_load (state_dir);
+  g_autoptr (GDateTime) now = g_date_time_new_now_utc ();
+  g_autofree char *now_s = esa_json_time (now);
+  const char *since = before != NULL && g_strcmp0 (esa_json_peek_string (before, "uuid"), uuid) == 0
+                          ? esa_json_peek_string (before, "since") : NULL;
+  json_object_set_string_member (o, "server", server != NULL ? server : "");
+  json_object_set_string_member (o, "uuid", uuid);
+  json_object_set_string_member (o, "registration", esa_json_peek_string (answer, "registration") ?: "");
+  json_object_set_string_member (o, "message", esa_json_peek_string (answer, "message") ?: "waiting for the SDC's admin");
+  json_object_set_string_member (o, "since", since != NULL ? since : now_s);
+  json_object_set_string_member (o, "last_attempt", now_s);
+  json_object_set_object_member (o, "request", json_object_ref (req));
+  if (activation != NULL)
+    json_object_set_object_member (o, "activation", json_object_ref (activation));
+  pending_write (state_dir, o);
+}
+
+JsonNode *
+esa_identity_pending_to_json (const char *state_dir)
+{
+  static const char *const members[] = { "since", "registration", "server", "message", "last_attempt", "stopped" };
+  g_autoptr (JsonObject) pending = esa_identity_pending_load (state_dir);
+  JsonObject *o;
+  if (pending == NULL)
+    return json_node_new (JSON_NODE_NULL);
+  o = json_object_new ();
+  for (guint i = 0; i < G_N_ELEMENTS (members); i++)
+    {
+      const char *v = esa_json_peek_string (pending, members[i]);
+      if (v != NULL && *v != '\0')
+        json_object_set_string_member (o, members[i], v);
+      else
+        json_object_set_null_member (o, members[i]);
+    }
+  {
+    JsonNode *n = json_node_new (JSON_NODE_OBJECT);
+    json_node_take_object (n, o);
+    return n;
+  }
+}
+
+void
+esa_identity_pending_stop (const char *state_dir, const char *why)
+{
+  g_autoptr (JsonObject) o = esa_identity_pending_load (state_dir);
+  if (o == NULL)
+    return;
+  json_object_set_string_member (o, "stopped", why);
+  pending_write (state_dir, o);
+}
+
 void
 esa_identity_register (EsaConfig *config, const char *state_dir, const char *server, JsonObject *req,
-                       GCancellable *cancellable, EsaDelivery *d, char **pending)
+                       JsonObject *activation, GCancellable *cancellable, EsaDelivery *d, char **pending)
 {
   const char *servers[] = { server, NULL };
   g_autoptr (EsaCredentials) creds = esa_credentials_load (state_dir, NULL);
@@ -102,7 +164,7 @@ esa_identity_register (EsaConfig *config, const char *state_dir, const char *ser
   answer = d->answer != NULL && JSON_NODE_HOLDS_OBJECT (d->answer) ? json_node_get_object (d->answer) : NULL;
   if (g_strcmp0 (esa_json_peek_string (answer, "status"), "pending") == 0)
     {
-      pending_save (state_dir, server != NULL ? server : "", uuid, answer);
+      pending_save (state_dir, server != NULL ? server : "", uuid, answer, req, activation);
       *pending = g_strdup (esa_json_peek_string (answer, "message") ?: "waiting for the SDC's admin");
       return;
     }
@@ -110,6 +172,39 @@ esa_identity_register (EsaConfig *config, const char *state_dir, const char *ser
     g_autofree char *path = pending_path (state_dir);
     g_unlink (path);
   }
+}
+
+JsonNode *
+esa_identity_accept (const char *state_dir, JsonObject *activation, EsaDelivery *d, GError **error)
+{
+  g_autoptr (GDateTime) now = g_date_time_new_now_utc ();
+  JsonObject *answer = d->answer && JSON_NODE_HOLDS_OBJECT (d->answer) ? json_node_get_object (d->answer) : NULL;
+  EsaCredentials creds = { 0 };
+  g_autofree char *activated = g_date_time_format_iso8601 (now);
+  JsonObject *o;
+  JsonNode *n;
+  /* The SDC's answer is outside input: a member of another type is missing
+   * (json-glib's _with_default getters raise a critical on objects/arrays). */
+  creds.system_id = (char *) esa_json_peek_string (answer, "system_id");
+  creds.password = (char *) esa_json_peek_string (answer, "password");
+  /* The server that answered: with failover it may not be the first one. */
+  creds.server = d->server;
+  creds.activated = activated;
+  if (creds.system_id == NULL || creds.password == NULL)
+    {
+      g_set_error (error, ESA_ERROR, ESA_ERROR_INVALID_DATA, "activation failed: the SDC's answer has no system_id/password");
+      return NULL;
+    }
+  if (!esa_credentials_save (state_dir, &creds, error) || !esa_identity_activated (state_dir, activation, error))
+    return NULL;
+  o = json_object_new ();
+  n = json_node_new (JSON_NODE_OBJECT);
+  json_object_set_string_member (o, "system_id", creds.system_id);
+  json_object_set_string_member (o, "server", creds.server);
+  json_object_set_string_member (o, "route", d->message);
+  json_node_take_object (n, o);
+  g_message ("activated as %s with %s", creds.system_id, creds.server);
+  return n;
 }
 
 gboolean
@@ -134,6 +229,8 @@ esa_identity_status_extra (const char *state_dir, JsonBuilder *b)
 {
   g_autoptr (EsaCredentials) creds = esa_credentials_load (state_dir, NULL);
   g_autoptr (JsonObject) refused = esa_credentials_get_refused (state_dir, creds);
+  json_builder_set_member_name (b, "registration_pending");
+  json_builder_add_value (b, esa_identity_pending_to_json (state_dir));
   json_builder_set_member_name (b, "credentials_refused");
   if (refused == NULL)
     {

@@ -5,6 +5,7 @@
 #include "config.h"
 
 #include "esa-info-routes-private.h"
+#include "esa-identity-routes-private.h"
 #include "esa-credentials.h"
 #include "esa-engine.h"
 #include "esa-history.h"
@@ -101,6 +102,8 @@ get_info (EsaControl *ctl, SoupServerMessage *msg, const char *rest, JsonObject 
     g_autofree char *when = creds && creds->activated ? esa_json_time_iso (creds->activated) : NULL;
     set_str_or_null (act, "since", when);
   }
+  /* a registration the SDC's admin has still to approve (esad asks again) */
+  json_object_set_member (act, "pending", esa_identity_pending_to_json (state_dir));
   json_object_set_object_member (o, "activation", act);
 
   /* Without [sdc] servers= the server of activation is the one used. */

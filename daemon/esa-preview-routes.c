@@ -1,6 +1,8 @@
-/* esa-preview-routes.c: POST /v1/preview {"job": NAME, "output": DIR?} — runs
- * the job as a preview (core/esa-preview.h: its reports go to a scratch queue,
- * never to the SDC), then answers with exactly what would be sent: each
+/* esa-preview-routes.c: POST /v1/preview {"job": NAME | "command": "WORDS",
+ * "output": DIR?} — runs the job (or a plugin's command, e.g. "problem test")
+ * as a preview (core/esa-preview.h: its reports go to a scratch queue, never
+ * to the SDC; the plugin sees esa_context_is_preview () and acts on nothing),
+ * then answers with exactly what would be sent: each
  * report's JSON body as the https transport puts it on the wire and the
  * manifest of its attachments (size, SHA-256). With "output", the body
  * (UUID.json, byte for byte), the manifest (UUID.manifest.json) and the
@@ -12,6 +14,7 @@
 #include "esa-dispatcher.h"
 #include "esa-engine.h"
 #include "esa-fileutil.h"
+#include "esa-preview.h"
 #include "esa/esa-error.h"
 #include "esa/esa-json.h"
 
@@ -20,7 +23,9 @@
 typedef struct {
   EsaControl *ctl;
   SoupServerMessage *msg;
-  char *job;
+  char *job;       /* the job, or the command's words */
+  EsaCommand *cmd; /* a command's preview: the command */
+  char *summary;   /* what the run said (job summary, command text) */
   char *output;    /* absolute, or NULL */
   char *scratch;   /* the scratch queue's folder */
   EsaQueue *sink;
@@ -31,6 +36,7 @@ preview_free (Preview *p)
 {
   g_clear_object (&p->msg);
   g_free (p->job);
+  g_free (p->summary);
   g_free (p->output);
   g_clear_pointer (&p->sink, esa_queue_free);
   if (p->scratch != NULL)
@@ -98,6 +104,10 @@ collect_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *
     }
   json_object_set_string_member (o, "job", p->job);
   json_object_set_array_member (o, "reports", reports);
+  if (p->summary != NULL)
+    json_object_set_string_member (o, "summary", p->summary);
+  else
+    json_object_set_null_member (o, "summary");
   if (p->output != NULL)
     json_object_set_string_member (o, "output", p->output);
   else
@@ -118,6 +128,30 @@ collect_done (GObject *source, GAsyncResult *res, gpointer user_data)
     esa_control_reply (p->ctl, p->msg, node);
 }
 
+/* Worker thread of a command's preview: the command runs with the sink set
+ * on this thread (what it submits is kept aside), then the collection. */
+static void
+command_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
+{
+  Preview *p = task_data;
+  const char *const no_args[] = { NULL };
+  g_autoptr (GError) error = NULL;
+  g_autoptr (JsonObject) result = NULL;
+  esa_preview_set_sink (p->sink);
+  result = p->cmd->func (p->cmd->ctx, no_args, p->cmd->user_data, &error);
+  esa_preview_set_sink (NULL);
+  if (result == NULL)
+    {
+      g_task_return_new_error (task, ESA_ERROR, ESA_ERROR_FAILED, "preview of %s: %s", p->job,
+                               error != NULL ? error->message : "the command failed without a reason");
+      return;
+    }
+  p->summary = g_strdup (esa_json_peek_string (result, "text"));
+  if (p->summary != NULL)
+    g_strchomp (p->summary);
+  collect_thread (task, source, task_data, cancellable);
+}
+
 static void
 run_done (GObject *source, GAsyncResult *res, gpointer user_data)
 {
@@ -126,6 +160,7 @@ run_done (GObject *source, GAsyncResult *res, gpointer user_data)
   g_autoptr (GError) error = NULL;
   g_autofree char *summary = esa_dispatcher_run_finish (esa_engine_get_dispatcher (engine), res, &error);
   g_autoptr (GTask) task = NULL;
+  p->summary = g_strdup (summary);
   if (summary == NULL)
     {
       esa_control_reply_error (p->ctl, p->msg, error);
@@ -142,21 +177,35 @@ post_preview (EsaControl *ctl, SoupServerMessage *msg, const char *rest, JsonObj
 {
   EsaEngine *engine = esa_control_get_engine (ctl);
   const char *job = esa_json_peek_string (body, "job");
+  const char *command = esa_json_peek_string (body, "command");
   const char *output = esa_json_peek_string (body, "output");
   g_autoptr (GError) error = NULL;
   g_autofree char *template = NULL;
+  g_auto (GStrv) words = command != NULL ? g_strsplit (command, " ", -1) : NULL;
+  EsaCommand *cmd = NULL;
+  guint used = 0;
   Preview *p;
-  if (job == NULL || (output != NULL && !g_path_is_absolute (output)))
+  if ((job == NULL) == (command == NULL) || (output != NULL && !g_path_is_absolute (output)))
     {
       g_set_error (&error, ESA_ERROR, ESA_ERROR_INVALID_DATA,
-                   job == NULL ? "job: missing" : "output \"%s\": expected an absolute folder", output);
+                   job == NULL && command == NULL ? "job: missing (or command)"
+                   : job != NULL && command != NULL ? "job and command: expected one of them"
+                                                    : "output \"%s\": expected an absolute folder", output);
+      esa_control_reply_error (ctl, msg, error);
+      return;
+    }
+  if (command != NULL &&
+      ((cmd = esa_engine_find_command (engine, (const char *const *) words, &used)) == NULL || words[used] != NULL))
+    {
+      g_set_error (&error, ESA_ERROR, ESA_ERROR_NOT_FOUND, "command \"%s\": no loaded plugin provides it", command);
       esa_control_reply_error (ctl, msg, error);
       return;
     }
   p = g_new0 (Preview, 1);
+  p->cmd = cmd;
   p->ctl = ctl;
   p->msg = g_object_ref (msg);
-  p->job = g_strdup (job);
+  p->job = g_strdup (job != NULL ? job : command);
   p->output = g_strdup (output);
   /* the scratch queue lives beside the real one: same owner, same 0700 */
   template = g_build_filename (esa_config_get_state_dir (esa_engine_get_config (engine)), "preview-XXXXXX", NULL);
@@ -170,6 +219,13 @@ post_preview (EsaControl *ctl, SoupServerMessage *msg, const char *rest, JsonObj
       return;
     }
   esa_control_hold (ctl, msg);
+  if (cmd != NULL)
+    {
+      g_autoptr (GTask) task = g_task_new (NULL, NULL, collect_done, NULL);
+      g_task_set_task_data (task, p, (GDestroyNotify) preview_free);
+      g_task_run_in_thread (task, command_thread);
+      return;
+    }
   if (!esa_dispatcher_preview (esa_engine_get_dispatcher (engine), job, p->sink, run_done, p, &error))
     {
       esa_control_reply_error (ctl, msg, error);

@@ -3,12 +3,14 @@
 
 #include "esa-control-private.h"
 #include "esa-sender.h"
+#include "esa-registration-poll-private.h"
 
 #include <sys/types.h>
 
 G_BEGIN_DECLS
 
-void esa_sender_add_routes (EsaControl *ctl, EsaSender *sender);
+/* @poll: told after each activation (a pending one is asked again by esad). */
+void esa_sender_add_routes (EsaControl *ctl, EsaSender *sender, EsaRegistrationPoll *poll);
 
 /* May a control peer of uid @peer export the queue to @dir? esad writes
  * there as its own user (root), so only root or esad's own user (@self) may

@@ -10,6 +10,7 @@
 #include "esa-credentials.h"
 #include "esa-deliver.h"
 #include "esa-outbox.h"
+#include "esa-upload-progress.h"
 #include "esa/esa-error.h"
 #include "esa/esa-json.h"
 #include "esa/esa-protocol.h"
@@ -28,6 +29,7 @@ typedef struct {
   char *job;
   char *summary;
   gboolean kick_after;     /* new credentials: the queue may go out now */
+  EsaRegistrationPoll *poll; /* activate: told of the outcome (pending or not) */
 } Call;
 
 static void
@@ -71,6 +73,8 @@ call_done (GObject *source, GAsyncResult *res, gpointer user_data)
     esa_control_reply (c->ctl, c->msg, node);
   if (node != NULL && c->kick_after)
     esa_sender_kick (c->sender);
+  if (c->poll != NULL)
+    esa_registration_poll_update (c->poll);
 }
 
 static void
@@ -82,6 +86,9 @@ run_call (Call *c, GTaskThreadFunc func)
 }
 
 /* ---- activate ---- */
+
+/* esad's one poller of a pending registration (esa_sender_add_routes) */
+static EsaRegistrationPoll *registration_poll;
 
 static gboolean
 vendor_allowed (const char *const *vendors, const char *vendor)
@@ -108,11 +115,8 @@ activate_thread (GTask *task, gpointer source, gpointer task_data, GCancellable 
   g_autoptr (JsonObject) req = json_object_new ();
   g_autoptr (JsonObject) contact = json_object_new ();
   g_autofree char *pending = NULL;
-  g_autoptr (GDateTime) now = g_date_time_new_now_utc ();
   EsaDelivery d = { 0 };
-  EsaCredentials creds = { 0 };
   g_autoptr (GError) error = NULL;
-  JsonObject *answer;
 
   if (!vendor_allowed (esa_config_get_vendors (c->config), pf->vendor))
     {
@@ -154,11 +158,12 @@ activate_thread (GTask *task, gpointer source, gpointer task_data, GCancellable 
   }
   json_object_set_object_member (req, "contact", g_steal_pointer (&contact));
 
-  esa_identity_register (c->config, c->state_dir, server, req, cancellable, &d, &pending);
+  esa_identity_register (c->config, c->state_dir, server, req, c->body, cancellable, &d, &pending);
   if (d.outcome == ESA_OUTCOME_OK && pending != NULL)
     {
       g_task_return_new_error (task, ESA_ERROR, ESA_ERROR_REFUSED,
-                               "activation pending: %s; run esactl activate again once approved", pending);
+                               "activation pending: %s; esad asks again by itself (esactl status shows it) and "
+                               "delivers the queue once approved", pending);
       esa_delivery_clear (&d);
       return;
     }
@@ -170,34 +175,13 @@ activate_thread (GTask *task, gpointer source, gpointer task_data, GCancellable 
       esa_delivery_clear (&d);
       return;
     }
-  answer = d.answer && JSON_NODE_HOLDS_OBJECT (d.answer) ? json_node_get_object (d.answer) : NULL;
-  /* The SDC's answer is outside input: a member of another type is missing
-   * (json-glib's _with_default getters raise a critical on objects/arrays). */
-  creds.system_id = (char *) (answer ? esa_json_peek_string (answer, "system_id") : NULL);
-  creds.password = (char *) (answer ? esa_json_peek_string (answer, "password") : NULL);
-  /* The server that answered: with failover it may not be the first one. */
-  creds.server = d.server;
-  creds.activated = g_date_time_format_iso8601 (now);
-  if (creds.system_id == NULL || creds.password == NULL)
-    {
-      g_task_return_new_error (task, ESA_ERROR, ESA_ERROR_INVALID_DATA,
-                               "activation failed: the SDC's answer has no system_id/password");
-    }
-  else if (!esa_credentials_save (c->state_dir, &creds, &error) ||
-           !esa_identity_activated (c->state_dir, c->body, &error))
-    g_task_return_error (task, g_steal_pointer (&error));
-  else
-    {
-      JsonObject *o = json_object_new ();
-      JsonNode *n = json_node_new (JSON_NODE_OBJECT);
-      json_object_set_string_member (o, "system_id", creds.system_id);
-      json_object_set_string_member (o, "server", creds.server);
-      json_object_set_string_member (o, "route", d.message);
-      json_node_take_object (n, o);
-      g_message ("activated as %s with %s", creds.system_id, creds.server);
+  {
+    JsonNode *n = esa_identity_accept (c->state_dir, c->body, &d, &error);
+    if (n == NULL)
+      g_task_return_error (task, g_steal_pointer (&error));
+    else
       g_task_return_pointer (task, n, (GDestroyNotify) json_node_unref);
-    }
-  g_free (creds.activated);
+  }
   esa_delivery_clear (&d);
 }
 
@@ -244,6 +228,7 @@ post_activate (EsaControl *ctl, SoupServerMessage *msg, const char *rest, JsonOb
   c = call_new (ctl, msg, body, user_data);
   c->platform_copy = esa_engine_get_platform (esa_control_get_engine (ctl)); /* read-only, lives as long as esad */
   c->kick_after = TRUE;
+  c->poll = registration_poll;
   run_call (c, activate_thread);
 }
 
@@ -540,15 +525,26 @@ status_extra (EsaEngine *engine, JsonBuilder *b, gpointer user_data)
     }
 }
 
-void
-esa_sender_add_routes (EsaControl *ctl, EsaSender *sender)
+/* GET /v1/progress: the transmission in progress, polled by esactl while it
+ * waits for a send (its progress bar): {"active": false} or {"active": true,
+ * "uuid", "kind", "sent", "total"} (bytes). */
+static void
+get_progress (EsaControl *ctl, SoupServerMessage *msg, const char *rest, JsonObject *body, gpointer user_data)
 {
+  esa_control_reply (ctl, msg, esa_upload_progress_to_json ());
+}
+
+void
+esa_sender_add_routes (EsaControl *ctl, EsaSender *sender, EsaRegistrationPoll *poll)
+{
+  registration_poll = poll;
   EsaEngine *engine = esa_control_get_engine (ctl);
   esa_engine_set_status_extra (engine, status_extra, NULL);
   esa_control_add_route (ctl, "POST", "/v1/activate", post_activate, sender);
   esa_identity_add_routes (ctl);
   esa_control_add_route (ctl, "POST", "/v1/test", post_test, sender);
   esa_control_add_route (ctl, "POST", "/v1/send", post_send, sender);
+  esa_control_add_route (ctl, "GET", "/v1/progress", get_progress, NULL);
   esa_control_add_route (ctl, "POST", "/v1/queue/export", post_export, sender);
   esa_control_add_route (ctl, "POST", "/v1/queue/retry", post_retry, sender);
 }

@@ -19,7 +19,9 @@ esad_transports_init (EsadTransports *self, EsaEngine *engine, EsaControl *contr
   self->sender = esa_sender_new (engine);
   /* A plugin's question to the SDC goes over HTTPS whatever the queue uses. */
   esa_engine_set_call_sdc (engine, esa_https_transport_call_sdc, NULL);
-  esa_sender_add_routes (control, self->sender);
+  self->registration_poll = esa_registration_poll_new (engine, self->sender);
+  esa_registration_poll_update (self->registration_poll);
+  esa_sender_add_routes (control, self->sender, self->registration_poll);
   esa_info_add_routes (control);
   esa_preview_add_routes (control);
   return TRUE;
@@ -37,5 +39,6 @@ esad_transports_shutdown (EsadTransports *self)
 {
   if (self->engine != NULL)
     esa_engine_set_call_sdc (self->engine, NULL, NULL);
+  g_clear_pointer (&self->registration_poll, esa_registration_poll_free);
   g_clear_pointer (&self->sender, esa_sender_free);
 }

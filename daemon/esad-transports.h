@@ -7,12 +7,14 @@
 #include "esa-control-private.h"
 #include "esa-engine.h"
 #include "esa-sender.h"
+#include "esa-registration-poll-private.h"
 
 G_BEGIN_DECLS
 
 typedef struct {
   EsaEngine *engine;
   EsaSender *sender;
+  EsaRegistrationPoll *registration_poll; /* a registration pending approval, asked again */
 } EsadTransports;
 
 gboolean esad_transports_init     (EsadTransports *self, EsaEngine *engine, EsaControl *control,

@@ -19,6 +19,8 @@ daemon_libesad_la_SOURCES = \
 	daemon/esa-info-routes-private.h \
 	daemon/esa-preview-routes.c \
 	daemon/esa-preview-routes-private.h \
+	daemon/esa-registration-poll.c \
+	daemon/esa-registration-poll-private.h \
 	daemon/esad-transports.c \
 	daemon/esad-transports.h
 daemon_libesad_la_CFLAGS = $(AM_CFLAGS) $(SOUP_CFLAGS) -I$(top_srcdir)/daemon \

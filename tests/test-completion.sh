@@ -31,7 +31,7 @@ expect "esactl plugin " "list info enable disable"
 expect "esactl plugin info s" "sysinfo"
 expect "esactl notify " ""
 expect "esactl history " "show --since --kind"
-expect "esactl preview " "heartbeat inventory --output"
+expect "esactl preview " "heartbeat inventory problem-test uak-status --output"
 expect "esactl history --kind inv" "inventory"
 n=$((n + 1))
 if complete -p esactl | grep -q _esactl; then echo "ok $n - registered for esactl"; else echo "not ok $n - not registered"; failed=1; fi

@@ -339,6 +339,58 @@ test_problem_test (void)
   g_assert_nonnull (strstr (out, "not delivered"));
 }
 
+/* esactl preview problem-test: the body `esactl problem test` then sends,
+ * member for member but local_id (the preview writes no problem log, so it
+ * has no number), built without acting: no problem log entry, nothing
+ * queued, nothing at the SDC. */
+static void
+test_preview_problem_test (void)
+{
+  const char *env[] = { NULL };
+  g_autoptr (EtWorld) w = world_up ("diag", "[plugin.diag]\nwait=5s\n", env);
+  g_autofree char *out = NULL, *err = NULL;
+  g_autoptr (JsonNode) prev = NULL, q = NULL, keep = NULL;
+  g_autoptr (JsonObject) rep = NULL;
+  g_autoptr (JsonNode) a = NULL, b = NULL;
+  JsonObject *r, *pbody, *sbody;
+  JsonArray *reports;
+  int rc = et_esactl (w, &out, &err, "--json", "preview", "problem-test", NULL);
+  g_test_message ("preview problem-test: %s%s", out, err);
+  g_assert_cmpint (rc, ==, 0);
+  prev = parse (out);
+  reports = json_object_get_array_member (json_node_get_object (prev), "reports");
+  g_assert_cmpuint (json_array_get_length (reports), ==, 1);
+  r = json_array_get_object_element (reports, 0);
+  g_assert_cmpstr (json_object_get_string_member (r, "kind"), ==, "problem");
+  g_assert_cmpuint (json_array_get_length (json_object_get_array_member (r, "attachments")), ==, 0);
+  pbody = json_object_get_object_member (json_object_get_object_member (r, "body"), "body");
+  g_assert_true (json_object_get_boolean_member (pbody, "test"));
+  g_assert_false (json_object_has_member (pbody, "local_id"));
+  /* it changed nothing */
+  g_assert_cmpuint (json_array_get_length (problem_list (w, &keep)), ==, 0);
+  g_assert_cmpuint (et_sdc_count_all (w), ==, 0);
+  q = et_queue_list (w);
+  g_assert_cmpuint (json_array_get_length (json_object_get_array_member (json_node_get_object (q), "queued")), ==, 0);
+
+  /* now for real: the SDC stores the same body */
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+  g_assert_cmpint (et_esactl (w, &out, &err, "problem", "test", NULL), ==, 0);
+  g_assert_cmpuint (sdc_count_kind (w, "problem", &rep), ==, 1);
+  sbody = json_object_get_object_member (rep, "body");
+  g_assert_cmpint (json_object_get_int_member (sbody, "local_id"), ==, 1);
+  json_object_remove_member (sbody, "local_id");
+  a = json_node_init_object (json_node_alloc (), sbody);
+  b = json_node_init_object (json_node_alloc (), pbody);
+  if (!json_node_equal (a, b))
+    {
+      g_autofree char *ta = json_to_string (a, TRUE), *tb = json_to_string (b, TRUE);
+      g_error ("stored %s\npreview %s", ta, tb);
+    }
+  g_assert_cmpstr (json_object_get_string_member (rep, "plugin"),
+                   ==, json_object_get_string_member (json_object_get_object_member (r, "body"), "plugin"));
+}
+
 static char *
 copy_tree (const char *name, const char *into)
 {
@@ -409,6 +461,7 @@ main (int argc, char **argv)
   g_test_add_func ("/diag-e2e/enqueue-fails-disk-full", test_enqueue_fails_disk_full);
   g_test_add_func ("/diag-e2e/aix-lpar", test_aix_lpar);
   g_test_add_func ("/diag-e2e/problem-test", test_problem_test);
+  g_test_add_func ("/diag-e2e/preview-problem-test", test_preview_problem_test);
   g_test_add_func ("/diag-e2e/linux-edac", test_linux_edac);
   return g_test_run ();
 }

@@ -13,6 +13,7 @@
 #include <glib/gstdio.h>
 #include <signal.h>
 #include <unistd.h>
+#include <stdlib.h>
 #include <string.h>
 
 typedef struct {
@@ -290,8 +291,9 @@ test_unknown_plugin_word (Fixture *f, gconstpointer data)
 }
 
 /* An SDC, an esad with the heartbeat and sysinfo plugins, activated. */
+/* esad with @env (NULL-terminated, or NULL) */
 static void
-start_activated_with_sysinfo (EtWorld *w)
+start_activated_with_sysinfo_env (EtWorld *w, const char *const *env)
 {
   g_autofree char *text = NULL;
   et_install_plugin (w, "sysinfo");
@@ -301,8 +303,14 @@ start_activated_with_sysinfo (EtWorld *w)
                           "[sdc]\nservers=https://localhost:%u/\nca-file=%s/ca.pem\n",
                           w->state_dir, w->dir, w->port, w->sdc_dir);
   esa_test_write_file (w->conf, text, 0644);
-  et_esad_start (w, NULL);
+  et_esad_start (w, env);
   et_activate (w);
+}
+
+static void
+start_activated_with_sysinfo (EtWorld *w)
+{
+  start_activated_with_sysinfo_env (w, NULL);
 }
 
 /* The delivery history lists what the SDC stored: each report once as
@@ -659,12 +667,12 @@ test_preview (void)
   g_assert_nonnull (strstr (out, "nothing sent"));
   g_assert_nonnull (strstr (out, "  body:       "));
 
-  /* what cannot be previewed says why; a usage error */
+  /* what cannot be previewed: a usage error naming what can */
   g_clear_pointer (&out, g_free);
   g_clear_pointer (&err, g_free);
-  rc = et_esactl (w, &out, &err, "preview", "uak-status", NULL);
+  rc = et_esactl (w, &out, &err, "preview", "snap", NULL);
   g_assert_cmpint (rc, ==, 2);
-  g_assert_nonnull (strstr (err, "renews the key"));
+  g_assert_nonnull (strstr (err, "expected heartbeat, inventory, problem-test or uak-status"));
 }
 
 static char *
@@ -785,6 +793,73 @@ test_progress (Fixture *f, gconstpointer data)
   g_assert_null (strstr (err, "esad is working"));
 }
 
+/* The percentages of the progress bar in @tty, in order ("sending KIND UUID
+ * [###...]  42%  1.8 MB of 4.2 MB"). */
+static GArray *
+bar_percents (const char *tty, const char *kind)
+{
+  g_autofree char *pattern = g_strdup_printf ("sending %s [0-9a-f]{8} \\[[#.]{24}\\] +([0-9]+)%%  [0-9.]+ [kMG]?B of "
+                                              "[0-9.]+ MB", kind);
+  g_autoptr (GRegex) re = g_regex_new (pattern, 0, 0, NULL);
+  g_autoptr (GMatchInfo) m = NULL;
+  GArray *a = g_array_new (FALSE, FALSE, sizeof (guint));
+  g_regex_match (re, tty, 0, &m);
+  while (g_match_info_matches (m))
+    {
+      g_autofree char *p = g_match_info_fetch (m, 1);
+      guint v = (guint) atoi (p);
+      g_array_append_val (a, v);
+      g_match_info_next (m, NULL);
+    }
+  return a;
+}
+
+/* On a terminal, `inventory send` of a report with a 4 MiB attachment (the
+ * fake snap padded, esad's upload slowed by the test hook) shows a bar with
+ * the bytes sent of the total, growing; never under --json or -q, never
+ * when the output is not a terminal. */
+static void
+test_progress_bytes (Fixture *f, gconstpointer data)
+{
+  EtWorld *w = f->w;
+  const char *env[] = { "ESA_FAKE_SNAP_PAD_BYTES=4194304", "ESA_FAKE_UPLOAD_DELAY_MS=4", NULL };
+  g_autofree char *tty = NULL, *quiet = NULL, *json = NULL, *out = NULL, *err = NULL;
+  g_autoptr (GArray) seen = NULL;
+  guint distinct = 0;
+  if (!g_find_program_in_path ("script"))
+    {
+      g_test_skip ("script(1) is needed for a pty");
+      return;
+    }
+  start_activated_with_sysinfo_env (w, env);
+
+  tty = esactl_on_tty (w, "inventory send");
+  seen = bar_percents (tty, "inventory");
+  for (guint i = 0; i < seen->len; i++)
+    {
+      g_test_message ("bar: %u%%", g_array_index (seen, guint, i));
+      if (i > 0)
+        g_assert_cmpuint (g_array_index (seen, guint, i), >=, g_array_index (seen, guint, i - 1));
+      if (i == 0 || g_array_index (seen, guint, i) != g_array_index (seen, guint, i - 1))
+        distinct++;
+    }
+  if (distinct < 3)
+    g_test_message ("%s", tty);
+  g_assert_cmpuint (distinct, >=, 3);
+  g_assert_nonnull (strstr (tty, " of 4.2 MB"));
+  g_assert_nonnull (strstr (tty, "sent inventory"));
+
+  quiet = esactl_on_tty (w, "-q inventory send");
+  g_assert_null (strstr (quiet, "sending inventory"));
+  g_assert_null (strstr (quiet, "[#"));
+  json = esactl_on_tty (w, "--json inventory send");
+  g_assert_null (strstr (json, "sending inventory"));
+  g_assert_null (strstr (json, "[#"));
+  g_assert_cmpint (et_esactl (w, &out, &err, "inventory", "send", NULL), ==, 0);
+  g_assert_null (strstr (out, "sending inventory"));
+  g_assert_null (strstr (err, "sending inventory"));
+}
+
 /* config-url fallback: of the servers the HTTP config names, only https://
  * ones are tried (an http:// one is skipped: nothing is uploaded over HTTP). */
 static void
@@ -840,6 +915,7 @@ main (int argc, char **argv)
   ADD ("/esactl-cli/info", test_info);
   ADD ("/esactl-cli/config-url-https-only", test_config_url_https_only);
   ADD ("/esactl-cli/progress", test_progress);
+  ADD ("/esactl-cli/progress-bytes", test_progress_bytes);
   ADD ("/esactl-cli/sighup-schedule", test_sighup_schedule);
   ADD ("/esactl-cli/status-invalid-config", test_status_invalid_config);
   ADD ("/esactl-cli/test-proxy-answer", test_test_proxy_answer);

@@ -124,7 +124,8 @@ test_shapes (void)
   check (w, 0, "test.json", "test", NULL);
   check (w, 0, "preview.json", "preview", "heartbeat", NULL);
   check (w, 0, "preview.json", "preview", "inventory", NULL);
-  check (w, 2, "error.json", "preview", "uak-status", NULL);
+  check (w, 2, "error.json", "preview", "snap", NULL);
+  check (w, 1, "error.json", "preview", "uak-status", NULL); /* no uak plugin here: no job named uak */
   check (w, 0, "send.json", "heartbeat", NULL);
   check (w, 0, "send.json", "inventory", "send", NULL);
   check (w, 0, "send.json", "queue", "send", NULL);

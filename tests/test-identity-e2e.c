@@ -12,17 +12,24 @@
 #include "test-transport-util.h"
 
 /* An esad of its own (@lpar "N NAME" of the p10-lpar frame) that reaches @sdc's SDC. */
+/* @extra_env: one more NAME=VALUE for esad, or NULL */
 static EtWorld *
-agent_of (EtWorld *sdc, const char *lpar)
+agent_of_env (EtWorld *sdc, const char *lpar, const char *extra_env)
 {
   EtWorld *w = et_world_new (NULL);
   g_autofree char *lpar_env = g_strdup_printf ("ESA_FAKE_AIX_LPAR=%s", lpar);
-  const char *env[] = { "ESA_FAKE_AIX_MACHINE=p10-lpar", lpar_env, NULL };
+  const char *env[] = { "ESA_FAKE_AIX_MACHINE=p10-lpar", lpar_env, extra_env, NULL };
   g_autofree char *text = g_strdup_printf ("[sdc]\nservers=https://localhost:%u/\nca-file=%s/ca.pem\ntimeout=20s\n",
                                            sdc->port, sdc->sdc_dir);
   et_write_conf (w, text);
   et_esad_start (w, env);
   return w;
+}
+
+static EtWorld *
+agent_of (EtWorld *sdc, const char *lpar)
+{
+  return agent_of_env (sdc, lpar, NULL);
 }
 
 static int
@@ -188,6 +195,92 @@ test_refused_credentials (void)
   g_assert_cmpuint (json_array_get_length (json_object_get_array_member (json_node_get_object (queue), "queued")), ==, 0);
 }
 
+/* A registration the SDC holds for its admin is asked again by esad itself
+ * (backoff; ESA_FAKE_REGISTRATION_POLL_MS makes the first wait 200 ms):
+ * status and info say "registration pending approval since …" meanwhile;
+ * once `esa-sdc systems approve` ran, esad is activated (the same system) and
+ * delivers the queued report — nobody runs esactl activate again. */
+static void
+test_pending_polled (void)
+{
+  g_autoptr (EtWorld) sdc = et_world_new (NULL);
+  g_autoptr (EtWorld) w = NULL;
+  g_autofree char *id = NULL, *creds_path = NULL, *creds = NULL, *reg = NULL;
+  g_autofree char *out = NULL, *err = NULL;
+  g_autofree char *bin = et_bin ("sdc/esa-sdc");
+  g_autoptr (GRegex) re = g_regex_new ("\"password\" : \"[^\"]*\"", 0, 0, NULL);
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  JsonObject *pending;
+  gint64 deadline;
+  guint asked;
+  const char *p;
+
+  et_sdc_start (sdc, NULL);
+  w = agent_of_env (sdc, "8 lpar08", "ESA_FAKE_REGISTRATION_POLL_MS=200");
+  id = activated_id (w, sdc);
+  creds_path = g_build_filename (w->state_dir, "credentials", NULL);
+  g_assert_true (g_file_get_contents (creds_path, &creds, NULL, NULL));
+  {
+    g_autofree char *bad = g_regex_replace_literal (re, creds, -1, 0, "\"password\" : \"wrong\"", 0, NULL);
+    esa_test_write_file (creds_path, bad, 0600);
+  }
+  g_assert_cmpint (heartbeat (w), !=, 0); /* refused: stays queued */
+  g_assert_cmpint (activate (w, sdc, &out, &err), ==, 5);
+  g_assert_nonnull (strstr (err, "esad asks again by itself"));
+  p = strstr (err, "approve REG-");
+  g_assert_nonnull (p);
+  reg = g_strndup (p + strlen ("approve "), 20);
+
+  /* meanwhile: status and info say so, and esad asks again by itself */
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+  g_assert_cmpint (et_esactl (w, &out, &err, "status", NULL), ==, 0);
+  g_test_message ("status: %s", out);
+  g_assert_nonnull (strstr (out, "registration pending approval since "));
+  g_assert_nonnull (strstr (out, reg));
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+  g_assert_cmpint (et_esactl (w, &out, &err, "info", NULL), ==, 0);
+  g_assert_nonnull (strstr (out, "registration pending approval since "));
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+  g_assert_cmpint (et_esactl (w, &out, &err, "--json", "status", NULL), ==, 0);
+  g_assert_true (json_parser_load_from_data (parser, out, -1, NULL));
+  pending = json_object_get_object_member (json_node_get_object (json_parser_get_root (parser)), "registration_pending");
+  g_assert_cmpstr (json_object_get_string_member (pending, "registration"), ==, reg);
+  g_assert_nonnull (json_object_get_string_member (pending, "since"));
+  deadline = g_get_monotonic_time () + 20 * G_USEC_PER_SEC;
+  while ((asked = et_sdc_log_count (sdc, "path=/esa/v1/register", NULL)) < 4 && g_get_monotonic_time () < deadline)
+    g_usleep (100 * 1000);
+  g_test_message ("registrations asked: %u", asked);
+  g_assert_cmpuint (asked, >=, 4); /* the first, the one with the wrong password, then esad's */
+  g_assert_cmpuint (et_sdc_count_all (sdc), ==, 0);
+
+  {
+    const char *argv[] = { bin, "systems", "approve", reg, "--dir", sdc->sdc_dir, NULL };
+    g_assert_cmpint (esa_test_run (argv, NULL, NULL), ==, 0);
+  }
+  /* approved: esad takes the credentials and the queue goes out */
+  deadline = g_get_monotonic_time () + 30 * G_USEC_PER_SEC;
+  while (et_sdc_count_all (sdc) < 1 && g_get_monotonic_time () < deadline)
+    g_usleep (100 * 1000);
+  if (et_sdc_count_all (sdc) != 1)
+    {
+      g_autofree char *log = NULL;
+      g_file_get_contents (w->esad_log, &log, NULL, NULL);
+      g_test_message ("esad log:\n%s", log);
+    }
+  g_assert_cmpuint (et_sdc_count_all (sdc), ==, 1);
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+  g_assert_cmpint (et_esactl (w, &out, &err, "status", NULL), ==, 0);
+  g_test_message ("status: %s", out);
+  g_assert_null (strstr (out, "registration pending"));
+  g_assert_null (strstr (out, "credentials refused"));
+  g_assert_nonnull (strstr (out, id)); /* the same system */
+  g_assert_nonnull (strstr (out, "queue:      0 waiting"));
+}
+
 /* The contact given at activation is kept; `contact set` reaches the SDC at once. */
 static void
 test_contact (void)
@@ -295,6 +388,7 @@ main (int argc, char **argv)
   et_init_env ();
   g_test_add_func ("/identity-e2e/two-lpars", test_two_lpars);
   g_test_add_func ("/identity-e2e/refused-credentials", test_refused_credentials);
+  g_test_add_func ("/identity-e2e/pending-polled", test_pending_polled);
   g_test_add_func ("/identity-e2e/contact", test_contact);
   g_test_add_func ("/identity-e2e/deactivate", test_deactivate);
   return g_test_run ();

@@ -382,6 +382,104 @@ test_not_due (void)
   teardown (&f);
 }
 
+/* esactl preview uak-status: the report the check sends, read the way the
+ * plugin reads the key (the fake lscfg on a POWER8 whose key expired in
+ * 2019), but no renewal asked, no key written, no state changed, nothing
+ * queued or at the SDC. It equals what `esactl uak check` then sends but for
+ * the outcome of the renewal (status, reason, message, expires, days_left)
+ * and trigger. A key that is not due: no report, and the reason. */
+static void
+test_preview (void)
+{
+  Fixture f = { 0 };
+  g_autofree char *env_machine = g_strdup ("ESA_FAKE_AIX_MACHINE=p8-old");
+  g_autofree char *env_uak = NULL;
+  g_autofree char *out = NULL, *err = NULL, *state_path = NULL, *after = NULL;
+  g_autoptr (JsonNode) prev = NULL, q = NULL;
+  g_autoptr (JsonArray) reports = NULL;
+  const char *env[3] = { NULL };
+  const char *outcome[] = { "status", "reason", "message", "expires", "days_left", "trigger" };
+  JsonObject *r, *pbody, *sbody;
+  JsonArray *built;
+  int rc;
+
+  f.w = et_world_new (NULL);
+  f.fake_uak = g_build_filename (f.w->dir, "fake-uak", NULL);
+  env_uak = g_strdup_printf ("ESA_FAKE_UAK_FILE=%s", f.fake_uak);
+  env[0] = env_machine;
+  env[1] = env_uak;
+  esa_test_write_file (f.fake_uak, "", 0600);
+  et_install_plugin (f.w, "uak");
+  et_sdc_start (f.w, NULL);
+  write_conf (&f, "backend=aix\n");
+  et_esad_start (f.w, env);
+  et_activate (f.w);
+  state_path = g_build_filename (f.w->state_dir, "plugins", "uak", "state.json", NULL);
+
+  rc = et_esactl (f.w, &out, &err, "--json", "preview", "uak-status", NULL);
+  g_test_message ("preview uak-status: %s%s", out, err);
+  g_assert_cmpint (rc, ==, 0);
+  {
+    g_autoptr (JsonParser) p = json_parser_new ();
+    g_assert_true (json_parser_load_from_data (p, out, -1, NULL));
+    prev = json_node_copy (json_parser_get_root (p));
+  }
+  built = json_object_get_array_member (json_node_get_object (prev), "reports");
+  g_assert_cmpuint (json_array_get_length (built), ==, 1);
+  r = json_array_get_object_element (built, 0);
+  g_assert_cmpstr (json_object_get_string_member (r, "kind"), ==, "uak-status");
+  pbody = json_object_get_object_member (json_object_get_object_member (r, "body"), "body");
+  g_assert_cmpstr (json_object_get_string_member (pbody, "status"), ==, "due");
+  g_assert_cmpstr (json_object_get_string_member (pbody, "previous_expiry"), ==, "20190301");
+  g_assert_cmpstr (json_object_get_string_member (pbody, "trigger"), ==, "scheduled");
+  /* it changed nothing: no renewal asked, the key as it was, no state, nothing queued or stored */
+  after = read_file (f.fake_uak);
+  g_assert_cmpstr (after, ==, "");
+  g_assert_cmpuint (et_sdc_log_count (f.w, "path=/esa/v1/uak ", NULL), ==, 0);
+  g_assert_false (g_file_test (state_path, G_FILE_TEST_EXISTS));
+  g_assert_cmpuint (et_sdc_count_all (f.w), ==, 0);
+  q = et_queue_list (f.w);
+  g_assert_cmpuint (json_array_get_length (json_object_get_array_member (json_node_get_object (q), "queued")), ==, 0);
+
+  /* the human form: the manifest, then the body */
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+  g_assert_cmpint (et_esactl (f.w, &out, &err, "preview", "uak-status", NULL), ==, 0);
+  g_test_message ("preview uak-status (human): %s", out);
+  g_assert_true (g_str_has_prefix (out, "uak-status report "));
+  g_assert_nonnull (strstr (out, "nothing sent"));
+  g_assert_nonnull (strstr (out, "\"status\" : \"due\""));
+
+  /* now for real */
+  g_clear_pointer (&out, g_free);
+  out = uak_ok (&f, "check");
+  g_assert_true (g_str_has_prefix (out, "applied:"));
+  reports = wait_uak_status (&f, 1);
+  g_assert_cmpuint (json_array_get_length (reports), ==, 1);
+  sbody = json_object_get_object_member (json_array_get_object_element (reports, 0), "body");
+  g_assert_cmpstr (json_object_get_string_member (sbody, "status"), ==, "applied");
+  for (guint i = 0; i < G_N_ELEMENTS (outcome); i++)
+    {
+      json_object_remove_member (sbody, outcome[i]);
+      json_object_remove_member (pbody, outcome[i]);
+    }
+  {
+    g_autoptr (JsonNode) a = json_node_init_object (json_node_alloc (), sbody);
+    g_autoptr (JsonNode) b = json_node_init_object (json_node_alloc (), pbody);
+    g_autofree char *ta = json_to_string (a, TRUE), *tb = json_to_string (b, TRUE);
+    g_assert_cmpstr (ta, ==, tb);
+  }
+
+  /* the key is now far from expiry: the check would send nothing, and says why */
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+  rc = et_esactl (f.w, &out, &err, "preview", "uak-status", NULL);
+  g_test_message ("preview uak-status: %s%s", out, err);
+  g_assert_cmpint (rc, ==, 0);
+  g_assert_true (g_str_has_prefix (out, "uak-status would send nothing now: not-due: the key expires"));
+  teardown (&f);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -393,5 +491,6 @@ main (int argc, char **argv)
   g_test_add_func ("/uak-e2e/aix-expired", test_aix_expired);
   g_test_add_func ("/uak-e2e/aix-key-p10", test_aix_key_p10);
   g_test_add_func ("/uak-e2e/not-due", test_not_due);
+  g_test_add_func ("/uak-e2e/preview", test_preview);
   return g_test_run ();
 }

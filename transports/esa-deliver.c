@@ -4,6 +4,7 @@
 #include "config.h"
 
 #include "esa-deliver.h"
+#include "esa-upload-progress.h"
 #include "esa-fileutil.h"
 #include "esa/esa-error.h"
 #include "esa/esa-json.h"
@@ -411,6 +412,8 @@ attempt_report (EsaDeliverer *self, EsaHttps *https, gpointer data, GCancellable
   GPtrArray *files = esa_report_get_attachments (sd->report);
   g_autoptr (JsonNode) answer = NULL;
 
+  /* over this route, from the first byte */
+  esa_upload_progress_restart ();
   esa_https_json (https, "POST", path, sd->envelope, self->system_id, self->password, uuid, cancellable, ex);
   if (ex->outcome != ESA_OUTCOME_OK || !acknowledged (ex, uuid, NULL))
     return FALSE;
@@ -461,7 +464,10 @@ esa_deliverer_send (EsaDeliverer *self, EsaReport *report, GCancellable *cancell
       return;
     }
   out->manifest = esa_envelope_manifest (sd.envelope);
+  esa_upload_progress_begin (esa_report_get_uuid (report), esa_report_get_kind (report),
+                             (guint64) json_object_get_int_member (out->manifest, "bytes"));
   over_routes (self, attempt_report, &sd, cancellable, out);
+  esa_upload_progress_end ();
   if (out->server != NULL)
     json_object_set_string_member (out->manifest, "server", out->server);
   /* every route tried, in order: the history keeps what each one said */

@@ -86,6 +86,11 @@ void         esa_context_emit_event       (EsaContext *ctx, const char *event, J
 gboolean     esa_context_submit_and_wait  (EsaContext *ctx, EsaReport *report, guint timeout_s,
                                            JsonObject **answer, GError **error);
 
+/* TRUE while the calling thread builds a preview (esactl preview): what it
+ * submits is kept aside and never sent, so the plugin must act on nothing
+ * either — no request to the SDC, no key written, no log or state updated. */
+gboolean     esa_context_is_preview       (EsaContext *ctx);
+
 /* One request/answer with the SDC outside the queue (e.g. asking for a
  * renewed UAK): POST /esa/v1/@endpoint with @request, over the same routes,
  * proxies and TLS policy as reports. Worker threads only. */

@@ -119,6 +119,7 @@ diag_report_finding (DiagPlugin *self, JsonObject *finding, gboolean test, GCanc
   JsonObject *body;
   const char *uuid;
   gboolean queued = FALSE;
+  gboolean preview = esa_context_is_preview (self->ctx);
   guint id;
 
   (void) cancellable;
@@ -135,9 +136,11 @@ diag_report_finding (DiagPlugin *self, JsonObject *finding, gboolean test, GCanc
   report = esa_report_new (ESA_REPORT_KIND_PROBLEM, esa_context_get_plugin_name (self->ctx));
   uuid = esa_report_get_uuid (report);
 
-  id = diag_problem_log_add (self->log, g_steal_pointer (&entry), self->dedup_window_s,
-                             g_get_real_time () / G_USEC_PER_SEC, &error);
-  if (id == 0)
+  /* a preview (esactl preview problem-test) writes nothing to the problem log */
+  if (preview)
+    id = 0;
+  else if ((id = diag_problem_log_add (self->log, g_steal_pointer (&entry), self->dedup_window_s,
+                                       g_get_real_time () / G_USEC_PER_SEC, &error)) == 0)
     {
       /* not being able to write the log must not stop a report */
       g_warning ("%s", error->message);
@@ -169,6 +172,16 @@ diag_report_finding (DiagPlugin *self, JsonObject *finding, gboolean test, GCanc
     json_object_set_int_member (body, "local_id", id);
   json_object_set_object_member (body, "platform", esa_platform_to_json (platform));
 
+  if (preview)
+    {
+      /* built and kept aside by the core; nothing waits for an answer */
+      DiagOutcome *out = g_new0 (DiagOutcome, 1);
+      if (!esa_context_submit (self->ctx, report, &error))
+        g_warning ("preview of the problem report: %s", error->message);
+      out->uuid = g_strdup (uuid);
+      out->status_text = g_strdup ("preview: built, not sent");
+      return out;
+    }
   if (esa_context_submit_and_wait (self->ctx, report, (guint) self->wait_s, &answer, &error))
     {
       const char *sr = esa_json_peek_string (answer, "service_request");

@@ -241,6 +241,7 @@ uak_check_key (Uak *self, EsaUakKeyKind kind, gboolean force, const char *trigge
   UakOutcome o = { 0 };
   JsonObject *result;
   gboolean due = TRUE, read_ok;
+  gboolean preview = esa_context_is_preview (self->ctx);
 
   o.kind = kind;
   if (kind == ESA_UAK_KEY_AIX)
@@ -273,6 +274,17 @@ uak_check_key (Uak *self, EsaUakKeyKind kind, gboolean force, const char *trigge
           o.message = g_strdup_printf ("the %skey expires %s, in %" G_GINT64_FORMAT " days: not yet due",
                                        kind == ESA_UAK_KEY_AIX ? "AIX " : "", o.previous_expiry, o.days_left);
         }
+      else if (preview)
+        {
+          /* esactl preview uak-status: the report the check would send, up to
+           * the renewal; asking the SDC and writing the key would act */
+          o.status = "due";
+          o.requested = TRUE;
+          o.message = g_strdup_printf ("the %skey %s is due for renewal: the check would ask the SDC for a new key "
+                                       "(preview: not asked)",
+                                       kind == ESA_UAK_KEY_AIX ? "AIX " : "",
+                                       o.previous_expiry ? o.previous_expiry : "(none)");
+        }
       else
         uak_renew (self, o.previous_expiry, now, &o);
     }
@@ -282,7 +294,7 @@ uak_check_key (Uak *self, EsaUakKeyKind kind, gboolean force, const char *trigge
   result = uak_outcome_to_json (self, &o, trigger);
 
   /* the admin has to see a refusal or a failing renewal: log, state, report */
-  if (g_str_equal (o.status, "refused") || g_str_equal (o.status, "failed"))
+  if (!preview && (g_str_equal (o.status, "refused") || g_str_equal (o.status, "failed")))
     {
       if (due && o.previous_expiry != NULL)
         {
@@ -347,7 +359,9 @@ uak_check (Uak *self, gboolean force, const char *trigger)
   else
     json_object_remove_member (state, "aix");
   json_object_set_string_member (state, "backend", esa_uak_backend_kind_name (self->backend.kind));
-  uak_state_save (self, state);
+  /* a preview leaves `esactl uak status` as it was */
+  if (!esa_context_is_preview (self->ctx))
+    uak_state_save (self, state);
   g_mutex_unlock (&self->lock);
   return result;
 }
@@ -373,7 +387,9 @@ static gboolean
 uak_job (EsaJobRun *run, gpointer user_data, GError **error)
 {
   Uak *self = user_data;
-  g_autoptr (JsonObject) result = uak_check (self, FALSE, esa_job_run_get_event (run) ? "event" : "scheduled");
+  /* a preview shows what the daily check would send: its trigger is "scheduled" */
+  const char *trigger = esa_job_run_get_event (run) != NULL && !esa_context_is_preview (self->ctx) ? "event" : "scheduled";
+  g_autoptr (JsonObject) result = uak_check (self, FALSE, trigger);
   JsonObject *aix = uak_aix_result (result);
   JsonObject *worst = uak_exit_code (aix) > uak_exit_code (result) ? aix : result;
   const char *status = uak_str (worst, "status");

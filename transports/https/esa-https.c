@@ -5,6 +5,7 @@
 
 #include "esa-https.h"
 #include "esa-tls-policy-private.h"
+#include "esa-upload-progress.h"
 #include "esa/esa-error.h"
 #include "esa/esa-json.h"
 #include "esa/esa-protocol.h"
@@ -462,6 +463,13 @@ attach_body (SoupMessage *msg, Body *b, GError **error)
   return set_body (msg, b, error);
 }
 
+/* Body bytes on their way to the SDC: esactl's progress bar. */
+static void
+on_wrote_body_data (SoupMessage *msg, guint chunk_size, gpointer user_data)
+{
+  esa_upload_progress_add (chunk_size);
+}
+
 static void
 run_request (EsaHttps *self, SoupMessage *msg, GCancellable *cancellable, EsaExchange *ex)
 {
@@ -480,6 +488,7 @@ run_request (EsaHttps *self, SoupMessage *msg, GCancellable *cancellable, EsaExc
   g_signal_connect (msg, "network-event", G_CALLBACK (on_network_event), &req);
   g_signal_connect (msg, "accept-certificate", G_CALLBACK (on_accept_certificate), &req);
   g_signal_connect (msg, "authenticate", G_CALLBACK (on_authenticate), &req);
+  g_signal_connect (msg, "wrote-body-data", G_CALLBACK (on_wrote_body_data), &req);
   /* Reports are never sent again by libsoup behind our back, and never to
    * another URL: a redirect is classified, not followed. */
   soup_message_add_flags (msg, SOUP_MESSAGE_IDEMPOTENT | SOUP_MESSAGE_NO_REDIRECT);
