@@ -355,6 +355,8 @@ arm_timer (EsaDispatcher *self)
   g_source_unref (source);
 }
 
+static void test_hook_stall (EsaJobRun *run, const char *point);
+
 static void
 run_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
 {
@@ -366,6 +368,8 @@ run_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *canc
   ok = run->job->func (run, run->job->user_data, &error);
   g_private_set (&current_run, NULL);
   esa_preview_set_sink (NULL);
+  if (run->record != NULL)
+    test_hook_stall (run, "event-run-returned");
   if (!ok && error == NULL)
     {
       /* fwupd's runner rule: FALSE without an error is a plugin bug, said loudly. */
@@ -1015,7 +1019,6 @@ esa_job_run_enqueue (EsaJobRun *run, EsaQueue *queue, EsaReport *report, gboolea
   JsonArray *reports;
   JsonObject *entry = NULL;
   CommitNote note;
-  gboolean ok;
 
   *already = FALSE;
   if (run == NULL || run->record == NULL || parent == NULL)
@@ -1071,10 +1074,7 @@ esa_job_run_enqueue (EsaJobRun *run, EsaQueue *queue, EsaReport *report, gboolea
   test_hook_stall (run, "event-run-intent");
   note.run = run;
   note.entry = entry;
-  ok = esa_queue_enqueue_full (queue, report, note_queued, &note, error);
-  if (ok)
-    test_hook_stall (run, "event-run-queued");
-  return ok;
+  return esa_queue_enqueue_full (queue, report, note_queued, &note, error);
 }
 
 /* At start, before the sender runs: a report an event record lists as
