@@ -248,6 +248,15 @@ linux_world (const char *extra_conf, guint journal_bytes, char **tmp_out)
 }
 
 
+/* SIGKILL: no shutdown, whatever the run was doing stays as it was. */
+static void
+kill_esad (EtWorld *w)
+{
+  g_subprocess_force_exit (w->esad);
+  g_subprocess_wait (w->esad, NULL, NULL);
+  g_clear_object (&w->esad);
+}
+
 static guint
 count_kind (EtWorld *w, const char *kind)
 {
@@ -297,9 +306,7 @@ test_aix_killed_mid_snap (void)
   events = g_build_filename (w->state_dir, "events", NULL);
   g_assert_true (g_file_test (events, G_FILE_TEST_IS_DIR));
 
-  g_subprocess_force_exit (w->esad);
-  g_subprocess_wait (w->esad, NULL, NULL);
-  g_clear_object (&w->esad);
+  kill_esad (w);
   /* the orphaned fake snap (its own process group) goes too */
   g_assert_cmpint (snap_pid, >, 1);
   kill (-(pid_t) snap_pid, SIGKILL);
@@ -385,9 +392,7 @@ killed_at (const char *point, gboolean delivered)
     g_assert_nonnull (dir);
     g_assert_nonnull (g_dir_read_name (dir));
   }
-  g_subprocess_force_exit (w->esad);
-  g_subprocess_wait (w->esad, NULL, NULL);
-  g_clear_object (&w->esad);
+  kill_esad (w);
 
   et_esad_start (w, NULL);
   x = wait_extended (w, 60);
