@@ -244,7 +244,8 @@ esa_engine_submit (EsaEngine *self, EsaReport *report, GError **error)
     return FALSE;
   if (already)
     {
-      g_info ("%s report %s from %s: queued by this run before esad stopped; not queued again",
+      /* worth a line at the default level: it says a crash was survived */
+      g_message ("%s report %s from %s: queued by this run before esad stopped; not queued again",
               esa_report_get_kind (report), esa_report_get_uuid (report), esa_report_get_plugin (report));
       return TRUE;
     }

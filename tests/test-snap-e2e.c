@@ -359,7 +359,7 @@ spool_reports (EtWorld *w)
  * problem reaches the SDC, nothing stays in the spool (not in failed/
  * either: no second upload was refused), and the record is gone. */
 static void
-killed_at (const char *point, gboolean delivered)
+killed_at (const char *point, gboolean delivered, const char *noted, gboolean again)
 {
   g_autofree char *stall = g_strdup_printf ("ESA_TEST_STALL=%s", point);
   g_autofree char *needle = g_strdup_printf ("stalled at %s", point);
@@ -368,6 +368,7 @@ killed_at (const char *point, gboolean delivered)
   g_autofree char *first = NULL;
   g_autoptr (EtWorld) w = NULL;
   g_autoptr (JsonObject) x = NULL;
+  g_autofree char *record = NULL;
   gint64 deadline;
   {
     const char *env[] = { stall, NULL };
@@ -389,8 +390,14 @@ killed_at (const char *point, gboolean delivered)
   events = g_build_filename (w->state_dir, "events", NULL);
   {
     g_autoptr (GDir) dir = g_dir_open (events, 0, NULL);
+    const char *name;
     g_assert_nonnull (dir);
-    g_assert_nonnull (g_dir_read_name (dir));
+    name = g_dir_read_name (dir);
+    g_assert_nonnull (name);
+    {
+      g_autofree char *path = g_build_filename (events, name, NULL);
+      g_assert_true (g_file_get_contents (path, &record, NULL, NULL));
+    }
   }
   kill_esad (w);
 
@@ -421,24 +428,41 @@ killed_at (const char *point, gboolean delivered)
   g_assert_cmpuint (count_kind (w, "extended-data"), ==, 1);
   g_assert_cmpuint (count_kind (w, "problem"), ==, 1);
   g_assert_cmpuint (spool_reports (w), ==, 0);
+  /* the resumed run knew its report was queued (committed: found in the
+   * spool at start, before the sender could deliver it and the run queue it
+   * again) — or, before the enqueue, that it was not */
+  {
+    g_autofree char *log = NULL;
+    g_assert_true (g_file_get_contents (w->esad_log, &log, NULL, NULL));
+    if ((strstr (log, "not queued again") != NULL) != again)
+      dump_log (w);
+    g_assert_cmpint (strstr (log, "not queued again") != NULL, ==, again);
+  }
+  /* the record said how far the report had come when esad died */
+  {
+    g_autofree char *state = g_strdup_printf ("\"parent\":\"%s\",\"state\":\"%s\"", problem, noted);
+    if (strstr (record, state) == NULL)
+      g_printerr ("record: %s\n", record);
+    g_assert_nonnull (strstr (record, state));
+  }
 }
 
 static void
 test_killed_before_enqueue (void)
 {
-  killed_at ("event-run-intent", FALSE);
+  killed_at ("event-run-intent", FALSE, "intent", FALSE);
 }
 
 static void
 test_killed_committed (void)
 {
-  killed_at ("event-run-committed", FALSE);
+  killed_at ("event-run-committed", FALSE, "intent", TRUE);
 }
 
 static void
 test_killed_after_queued (void)
 {
-  killed_at ("event-run-returned", TRUE);
+  killed_at ("event-run-returned", TRUE, "queued", TRUE);
 }
 
 static void
