@@ -12,6 +12,7 @@
 #include "esa/esa-error.h"
 #include "esa/esa-json.h"
 #include "esa-preview.h"
+#include "esa-report-private.h"
 
 #include <errno.h>
 #include <glib/gstdio.h>
@@ -37,6 +38,7 @@ typedef struct {
   JsonObject *data;
   GTask *waiter; /* run_now caller, or NULL */
   char *record;  /* <state>/events/ file of an emitted event, or NULL */
+  JsonObject *record_obj; /* its content, when read at start-up */
   EsaQueue *preview; /* esa_dispatcher_preview: where its reports go (borrowed) */
 } PendingRun;
 
@@ -62,6 +64,8 @@ struct _EsaJobRun {
   char *event;
   JsonObject *data;
   char *record;         /* removed once the run has finished */
+  JsonObject *record_obj; /* its content, read at the first report with a parent */
+  GHashTable *claimed;  /* uuids of the record's reports this attempt submitted */
   GCancellable *cancellable;
   char *summary;
   GDateTime *started;
@@ -79,7 +83,11 @@ struct _EsaDispatcher {
   guint running;
   gboolean started;
   GMainContext *main_context;
+  EsaQueue *queue;      /* the spool, for reconciling event records at start */
 };
+
+/* The run whose job body this worker thread is executing (esa_engine_submit). */
+static GPrivate current_run;
 
 static void pending_free (PendingRun *p)
 {
@@ -88,6 +96,8 @@ static void pending_free (PendingRun *p)
     json_object_unref (p->data);
   g_clear_object (&p->waiter);
   g_free (p->record);
+  if (p->record_obj != NULL)
+    json_object_unref (p->record_obj);
   g_free (p);
 }
 
@@ -112,6 +122,9 @@ run_free (EsaJobRun *run)
   if (run->data != NULL)
     json_object_unref (run->data);
   g_free (run->record);
+  if (run->record_obj != NULL)
+    json_object_unref (run->record_obj);
+  g_hash_table_unref (run->claimed);
   g_clear_object (&run->cancellable);
   g_free (run->summary);
   g_clear_pointer (&run->started, g_date_time_unref);
@@ -342,6 +355,8 @@ arm_timer (EsaDispatcher *self)
   g_source_unref (source);
 }
 
+static void test_hook_stall (EsaJobRun *run, const char *point);
+
 static void
 run_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
 {
@@ -349,8 +364,12 @@ run_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *canc
   GError *error = NULL;
   gboolean ok;
   esa_preview_set_sink (run->preview);
+  g_private_set (&current_run, run);
   ok = run->job->func (run, run->job->user_data, &error);
+  g_private_set (&current_run, NULL);
   esa_preview_set_sink (NULL);
+  if (run->record != NULL)
+    test_hook_stall (run, "event-run-returned");
   if (!ok && error == NULL)
     {
       /* fwupd's runner rule: FALSE without an error is a plugin bug, said loudly. */
@@ -456,11 +475,13 @@ start_run (EsaDispatcher *self, Job *job, PendingRun *p)
   run->job = job;
   run->cancellable = g_object_ref (self->cancellable);
   run->started = g_date_time_new_now (self->tz);
+  run->claimed = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   if (p != NULL)
     {
       run->event = g_steal_pointer (&p->event);
       run->data = g_steal_pointer (&p->data);
       run->record = g_steal_pointer (&p->record);
+      run->record_obj = g_steal_pointer (&p->record_obj);
       run->preview = p->preview;
     }
   task = g_task_new (NULL, self->cancellable, run_done, self);
@@ -798,19 +819,47 @@ job_waits_for (Job *job, const char *event)
   return g_strcmp0 (want != NULL ? want : job->name, event) == 0;
 }
 
+/* An event record, whole or not at all (atomic replace). */
+static gboolean
+write_record (const char *path, JsonObject *o, GError **error)
+{
+  g_autoptr (JsonNode) node = json_node_new (JSON_NODE_OBJECT);
+  g_autofree char *text = NULL;
+  json_node_set_object (node, o);
+  text = json_to_string (node, FALSE);
+  return esa_file_write_atomic (path, NULL, text, strlen (text), 0600, error);
+}
+
+static JsonObject *
+read_record (const char *path, GError **error)
+{
+  g_autofree char *text = NULL;
+  g_autoptr (JsonNode) root = NULL;
+  gsize len = 0;
+  if (!g_file_get_contents (path, &text, &len, error))
+    return NULL;
+  root = esa_json_parse (text, (gssize) len, EVENT_RECORD_MAX_BYTES, EVENT_RECORD_MAX_DEPTH, error);
+  if (root == NULL)
+    return NULL;
+  if (!JSON_NODE_HOLDS_OBJECT (root))
+    {
+      g_set_error (error, ESA_ERROR, ESA_ERROR_INVALID_DATA, "%s: not a JSON object", path);
+      return NULL;
+    }
+  return json_object_ref (json_node_get_object (root));
+}
+
 /* Writes the pending run of @job for @event to <state>/events/ (atomically:
  * a crash leaves the whole file or none). Names sort in emission order. */
 static char *
 write_event_record (EsaDispatcher *self, Job *job, const char *event, JsonObject *data, GError **error)
 {
   g_autoptr (JsonObject) o = json_object_new ();
-  g_autoptr (JsonNode) node = json_node_new (JSON_NODE_OBJECT);
   g_autoptr (GDateTime) now = g_date_time_new_now_utc ();
   g_autofree char *emitted = g_date_time_format_iso8601 (now);
   g_autofree char *uuid = g_uuid_string_random ();
   g_autofree char *name = g_strdup_printf ("%020" G_GINT64_FORMAT "-%s.json", g_get_real_time (), uuid);
   g_autofree char *path = g_build_filename (self->events_dir, name, NULL);
-  g_autofree char *text = NULL;
   if (!esa_mkdir_p (self->events_dir, 0700, error))
     return NULL;
   json_object_set_string_member (o, "job", job->name);
@@ -818,9 +867,7 @@ write_event_record (EsaDispatcher *self, Job *job, const char *event, JsonObject
   json_object_set_string_member (o, "emitted", emitted);
   if (data != NULL)
     json_object_set_object_member (o, "data", json_object_ref (data));
-  json_node_set_object (node, o);
-  text = json_to_string (node, FALSE);
-  if (!esa_file_write_atomic (path, NULL, text, strlen (text), 0600, error))
+  if (!write_record (path, o, error))
     return NULL;
   return g_steal_pointer (&path);
 }
@@ -890,6 +937,176 @@ esa_dispatcher_emit (EsaDispatcher *self, const char *event, JsonObject *data)
   g_main_context_invoke (self->main_context, emit_in_main, ed);
 }
 
+/* ---- the reports of an event run ----
+ *
+ * A resumed run does its work again (snap collects again); what it submits
+ * must not become a second report at the SDC. So the run's record lists each
+ * report with a parent (extended data for a problem) it submits, as
+ * {"uuid", "kind", "parent", "state"}: "intent" is written before the
+ * enqueue, "queued" once the report is committed and before the sender can
+ * see it (esa_queue_enqueue_full). When a resumed run submits a report of
+ * the same kind and parent, it takes the listed UUID; a "queued" one is not
+ * queued again (it is waiting, or was delivered), an "intent" one is (it was
+ * never committed: esa_dispatcher_start checked the spool before the sender
+ * started). Reports without a parent are queued as they come: nothing says
+ * which earlier one they would repeat. */
+
+static JsonArray *
+record_reports (JsonObject *o, gboolean create)
+{
+  JsonNode *n = json_object_get_member (o, "reports");
+  if (n != NULL && JSON_NODE_HOLDS_ARRAY (n))
+    return json_node_get_array (n);
+  if (!create)
+    return NULL;
+  json_object_set_array_member (o, "reports", json_array_new ());
+  return json_object_get_array_member (o, "reports");
+}
+
+static JsonObject *
+record_report_at (JsonArray *reports, guint i)
+{
+  JsonNode *n = json_array_get_element (reports, i);
+  return JSON_NODE_HOLDS_OBJECT (n) ? json_node_get_object (n) : NULL;
+}
+
+/* Test hook (configure --enable-test-hooks): ESA_TEST_STALL=POINT stops an
+ * event run's worker at POINT, saying so in the log, until esad stops; the
+ * tests SIGKILL esad there (tests/test-snap-e2e). */
+static void
+test_hook_stall (EsaJobRun *run, const char *point)
+{
+#ifdef ESA_ENABLE_TEST_HOOKS
+  if (g_strcmp0 (g_getenv ("ESA_TEST_STALL"), point) != 0)
+    return;
+  g_message ("test hook: job %s stalled at %s", run->job->name, point);
+  while (!g_cancellable_is_cancelled (run->cancellable))
+    g_usleep (50 * 1000);
+#else
+  (void) run;
+  (void) point;
+#endif
+}
+
+EsaJobRun *
+esa_dispatcher_get_current_run (void)
+{
+  return g_private_get (&current_run);
+}
+
+typedef struct {
+  EsaJobRun *run;
+  JsonObject *entry;
+} CommitNote;
+
+static void
+note_queued (EsaQueue *queue, const char *uuid, gpointer user_data)
+{
+  CommitNote *c = user_data;
+  g_autoptr (GError) error = NULL;
+  test_hook_stall (c->run, "event-run-committed");
+  json_object_set_string_member (c->entry, "state", "queued");
+  if (!write_record (c->run->record, c->run->record_obj, &error))
+    g_warning ("%s: report %s is queued, but if esad dies before the run ends the resumed run may queue it "
+               "again: %s", c->run->record, uuid, error->message);
+}
+
+gboolean
+esa_job_run_enqueue (EsaJobRun *run, EsaQueue *queue, EsaReport *report, gboolean *already, GError **error)
+{
+  const char *kind = esa_report_get_kind (report);
+  const char *parent = esa_report_get_parent (report);
+  JsonArray *reports;
+  JsonObject *entry = NULL;
+  CommitNote note;
+
+  *already = FALSE;
+  if (run == NULL || run->record == NULL || parent == NULL)
+    return esa_queue_enqueue (queue, report, error);
+  if (run->record_obj == NULL)
+    {
+      g_autoptr (GError) local = NULL;
+      run->record_obj = read_record (run->record, &local);
+      if (run->record_obj == NULL)
+        {
+          g_warning ("%s: %s; report %s is queued without a note in it", run->record, local->message,
+                     esa_report_get_uuid (report));
+          return esa_queue_enqueue (queue, report, error);
+        }
+    }
+  reports = record_reports (run->record_obj, TRUE);
+  for (guint i = 0; i < json_array_get_length (reports) && entry == NULL; i++)
+    {
+      JsonObject *e = record_report_at (reports, i);
+      const char *uuid = esa_json_peek_string (e, "uuid");
+      if (uuid != NULL && g_uuid_string_is_valid (uuid) && !g_hash_table_contains (run->claimed, uuid) &&
+          g_strcmp0 (esa_json_peek_string (e, "kind"), kind) == 0 &&
+          g_strcmp0 (esa_json_peek_string (e, "parent"), parent) == 0)
+        entry = e;
+    }
+  if (entry != NULL)
+    {
+      const char *uuid = esa_json_peek_string (entry, "uuid");
+      g_hash_table_add (run->claimed, g_strdup (uuid));
+      esa_report_set_uuid (report, uuid);
+      if (g_strcmp0 (esa_json_peek_string (entry, "state"), "queued") == 0)
+        {
+          *already = TRUE;
+          return TRUE;
+        }
+    }
+  else
+    {
+      g_autoptr (GError) local = NULL;
+      entry = json_object_new ();
+      json_object_set_string_member (entry, "uuid", esa_report_get_uuid (report));
+      json_object_set_string_member (entry, "kind", kind);
+      json_object_set_string_member (entry, "parent", parent);
+      json_object_set_string_member (entry, "state", "intent");
+      json_array_add_object_element (reports, entry);
+      g_hash_table_add (run->claimed, g_strdup (esa_report_get_uuid (report)));
+      /* Not fatal: the report matters more than the note (at worst a crash
+       * then repeats it, as without the note). */
+      if (!write_record (run->record, run->record_obj, &local))
+        g_warning ("%s: %s; report %s is queued without a note in it", run->record, local->message,
+                   esa_report_get_uuid (report));
+    }
+  test_hook_stall (run, "event-run-intent");
+  note.run = run;
+  note.entry = entry;
+  return esa_queue_enqueue_full (queue, report, note_queued, &note, error);
+}
+
+/* At start, before the sender runs: a report an event record lists as
+ * "intent" that the spool holds was committed just before esad died; it is
+ * "queued" from now on (the sender may deliver it before the run resumes). */
+static void
+reconcile_record (EsaDispatcher *self, const char *path, JsonObject *o)
+{
+  JsonArray *reports = record_reports (o, FALSE);
+  gboolean changed = FALSE;
+  g_autoptr (GError) error = NULL;
+  for (guint i = 0; self->queue != NULL && reports != NULL && i < json_array_get_length (reports); i++)
+    {
+      JsonObject *e = record_report_at (reports, i);
+      const char *uuid = esa_json_peek_string (e, "uuid");
+      if (uuid != NULL && g_uuid_string_is_valid (uuid) &&
+          g_strcmp0 (esa_json_peek_string (e, "state"), "intent") == 0 && esa_queue_holds (self->queue, uuid))
+        {
+          json_object_set_string_member (e, "state", "queued");
+          changed = TRUE;
+        }
+    }
+  if (changed && !write_record (path, o, &error))
+    g_warning ("%s: %s", path, error->message);
+}
+
+void
+esa_dispatcher_set_queue (EsaDispatcher *self, EsaQueue *queue)
+{
+  self->queue = queue;
+}
+
 static gint
 compare_names (gconstpointer a, gconstpointer b)
 {
@@ -937,6 +1154,8 @@ resume_event_runs (EsaDispatcher *self)
             g_warning ("%s: %s", bad, g_strerror (errno));
           continue;
         }
+      /* every record, the job loaded or not: the sender starts after this */
+      reconcile_record (self, path, o);
       for (guint j = 0; j < self->jobs->len && job == NULL; j++)
         if (g_str_equal (((Job *) g_ptr_array_index (self->jobs, j))->name, job_name))
           job = g_ptr_array_index (self->jobs, j);
@@ -951,6 +1170,7 @@ resume_event_runs (EsaDispatcher *self)
       p->event = g_strdup (event);
       p->data = esa_json_peek_object (o, "data") != NULL ? json_object_ref (esa_json_peek_object (o, "data")) : NULL;
       p->record = g_steal_pointer (&path);
+      p->record_obj = json_object_ref (o);
       start_run (self, job, p);
     }
 }

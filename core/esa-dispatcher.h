@@ -58,6 +58,19 @@ gboolean       esa_dispatcher_preview  (EsaDispatcher *self, const char *name, E
                                         GAsyncReadyCallback callback, gpointer user_data,
                                         GError **error);
 
+/* The spool: at start, reports an event record lists as being queued are
+ * checked against it (esa_job_run_enqueue). Set before start. */
+void           esa_dispatcher_set_queue (EsaDispatcher *self, EsaQueue *queue);
+/* The run whose job body the calling thread executes, or NULL. */
+EsaJobRun     *esa_dispatcher_get_current_run (void);
+/* Queues @report submitted by @run (may be NULL: just queued). For an event
+ * run, a report with a parent is noted in the run's record so that the run,
+ * resumed after a crash, submits the same report rather than a second one:
+ * it gets the earlier attempt's UUID and, if that one was queued already,
+ * is not queued again (TRUE with *@already set). */
+gboolean       esa_job_run_enqueue     (EsaJobRun *run, EsaQueue *queue, EsaReport *report,
+                                        gboolean *already, GError **error);
+
 /* Runs every job waiting for @event (thread-safe: hops to the main context). */
 void           esa_dispatcher_emit     (EsaDispatcher *self, const char *event, JsonObject *data);
 

@@ -61,6 +61,7 @@ esa_engine_new (EsaConfig *config, GError **error)
     }
   jobs_state = g_build_filename (config->state_dir, "jobs.json", NULL);
   self->dispatcher = esa_dispatcher_new (jobs_state, self->platform->hostname);
+  esa_dispatcher_set_queue (self->dispatcher, self->queue);
   return g_steal_pointer (&self);
 }
 
@@ -231,6 +232,7 @@ gboolean
 esa_engine_submit (EsaEngine *self, EsaReport *report, GError **error)
 {
   EsaQueue *preview = esa_preview_get_sink ();
+  gboolean already = FALSE;
   if (preview != NULL)
     {
       /* esactl preview: built, kept aside, never sent */
@@ -238,8 +240,15 @@ esa_engine_submit (EsaEngine *self, EsaReport *report, GError **error)
               esa_report_get_uuid (report), esa_report_get_plugin (report));
       return esa_queue_enqueue (preview, report, error);
     }
-  if (!esa_queue_enqueue (self->queue, report, error))
+  if (!esa_job_run_enqueue (esa_dispatcher_get_current_run (), self->queue, report, &already, error))
     return FALSE;
+  if (already)
+    {
+      /* worth a line at the default level: it says a crash was survived */
+      g_message ("%s report %s from %s: queued by this run before esad stopped; not queued again",
+              esa_report_get_kind (report), esa_report_get_uuid (report), esa_report_get_plugin (report));
+      return TRUE;
+    }
   g_info ("queued %s report %s from %s", esa_report_get_kind (report),
           esa_report_get_uuid (report), esa_report_get_plugin (report));
   g_main_context_invoke (self->main_context, notify_queue_changed, self);

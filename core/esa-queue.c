@@ -866,7 +866,22 @@ copy_attachments (EsaQueue *self, GPtrArray *atts, const char *tmp_att, JsonArra
 }
 
 gboolean
+esa_queue_holds (EsaQueue *self, const char *uuid)
+{
+  g_autofree char *name = json_name (uuid);
+  g_autofree char *corrupt = g_strconcat (name, ".corrupt", NULL);
+  return committed (self, uuid) || exists_at (self->failed_fd, name) || exists_at (self->failed_fd, corrupt);
+}
+
+gboolean
 esa_queue_enqueue (EsaQueue *self, EsaReport *report, GError **error)
+{
+  return esa_queue_enqueue_full (self, report, NULL, NULL, error);
+}
+
+gboolean
+esa_queue_enqueue_full (EsaQueue *self, EsaReport *report, EsaQueueCommittedFunc on_committed,
+                        gpointer user_data, GError **error)
 {
   const char *uuid = esa_report_get_uuid (report);
   GPtrArray *atts = esa_report_get_attachments (report);
@@ -883,7 +898,12 @@ esa_queue_enqueue (EsaQueue *self, EsaReport *report, GError **error)
   Rec *r;
 
   if (committed (self, uuid))
-    return TRUE; /* enqueue is idempotent */
+    {
+      /* enqueue is idempotent */
+      if (on_committed != NULL)
+        on_committed (self, uuid, user_data);
+      return TRUE;
+    }
 
   /* Everything slow happens in tmp/ under names of our own, with no lock
    * held: status and listing answer while a 200 MiB snap is copied. */
@@ -917,6 +937,8 @@ esa_queue_enqueue (EsaQueue *self, EsaReport *report, GError **error)
   g_mutex_lock (&self->io_lock);
   if (committed (self, uuid))
     {
+      if (on_committed != NULL)
+        on_committed (self, uuid, user_data);
       g_mutex_unlock (&self->io_lock);
       esa_fileutil_rmtree_at (self->tmp_fd, tmp_att);
       unlinkat (self->tmp_fd, tmp_json, 0);
@@ -934,6 +956,17 @@ esa_queue_enqueue (EsaQueue *self, EsaReport *report, GError **error)
       unlinkat (self->tmp_fd, tmp_json, 0);
       g_mutex_unlock (&self->io_lock);
       return FALSE;
+    }
+  /* Committed, not yet visible to the sender: the caller's note of it
+   * (an event run's record) is on disk before the report can be sent. */
+  if (on_committed != NULL)
+    {
+      /* durable first: a note saying "queued" must never outlive its report */
+      g_autoptr (GError) local = NULL;
+      if (esa_fileutil_fsync_fd (self->dir_fd, self->dir, &local))
+        on_committed (self, uuid, user_data);
+      else
+        g_warning ("report %s: %s", uuid, local->message);
     }
   r = rec_from_envelope (uuid, env);
   g_mutex_lock (&self->lock);

@@ -42,6 +42,17 @@ const char *esa_queue_get_dir     (EsaQueue *self);
  * SHA-256 (computed while copying) in the report. Thread-safe; no lock is held
  * while attachments are copied. */
 gboolean   esa_queue_enqueue      (EsaQueue *self, EsaReport *report, GError **error);
+/* Called by esa_queue_enqueue_full () once the report is committed (on disk,
+ * whole) and before it is published to the sender (the index): whatever it
+ * records about the report is durable before the report can be delivered.
+ * Also called when the report was committed already (enqueue is idempotent). */
+typedef void (*EsaQueueCommittedFunc) (EsaQueue *queue, const char *uuid, gpointer user_data);
+gboolean   esa_queue_enqueue_full (EsaQueue *self, EsaReport *report, EsaQueueCommittedFunc committed,
+                                   gpointer user_data, GError **error);
+/* Whether a report with @uuid is in the spool, waiting or in failed/
+ * (quarantined ones included), read from the files: the index need not be
+ * ready. */
+gboolean   esa_queue_holds        (EsaQueue *self, const char *uuid);
 
 /* Entries waiting, oldest first (EsaQueueEntry*), read from their files.
  * These read every report: use the page or the brief form for big queues. */

@@ -4,6 +4,7 @@
 #include "esa/esa-error.h"
 #include "esa/esa-json.h"
 #include "esa/esa-report.h"
+#include "esa-report-private.h"
 
 #include <string.h>
 
@@ -87,6 +88,14 @@ esa_report_set_body (EsaReport *self, JsonObject *body)
   json_object_ref (body);
   json_object_unref (self->body);
   self->body = body;
+}
+
+void
+esa_report_set_uuid (EsaReport *self, const char *uuid)
+{
+  g_return_if_fail (uuid != NULL && g_uuid_string_is_valid (uuid));
+  g_free (self->uuid);
+  self->uuid = g_strdup (uuid);
 }
 
 void

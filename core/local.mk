@@ -41,7 +41,8 @@ core_libesa_internal_la_SOURCES = \
 	core/esa-contact.h \
 	core/esa-history.h \
 	core/esa-preview.h \
-	core/esa-upload-progress.h
+	core/esa-upload-progress.h \
+	core/esa-report-private.h
 core_libesa_internal_la_CFLAGS = $(AM_CFLAGS) $(GNUTLS_CFLAGS) -DG_LOG_DOMAIN=\"esa\"
 core_libesa_internal_la_LIBADD = protocol/libesa-protocol.la $(GLIB_LIBS) $(JSON_LIBS) $(GNUTLS_LIBS) -lm
 

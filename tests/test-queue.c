@@ -693,6 +693,66 @@ test_queue_threads (Fixture *f, gconstpointer user_data)
     }
 }
 
+/* What the committed callback of esa_queue_enqueue_full () sees. */
+typedef struct {
+  guint calls;
+  gboolean file_there;  /* <uuid>.json on disk: committed */
+  guint listed;         /* esa_queue_list_brief (): what the sender would see */
+} CommittedSeen;
+
+static void
+on_committed (EsaQueue *queue, const char *uuid, gpointer user_data)
+{
+  CommittedSeen *seen = user_data;
+  g_autofree char *name = g_strconcat (uuid, ".json", NULL);
+  g_autofree char *path = g_build_filename (esa_queue_get_dir (queue), name, NULL);
+  g_autoptr (GPtrArray) brief = esa_queue_list_brief (queue, NULL, 100);
+  seen->calls++;
+  seen->file_there = g_file_test (path, G_FILE_TEST_IS_REGULAR);
+  seen->listed = brief->len;
+}
+
+/* An event run notes "queued" in its record from the committed callback
+ * (core/esa-dispatcher.c): it must run once the report is on disk and before
+ * the sender can see it; again when the same UUID is enqueued once more
+ * (nothing doubled); and esa_queue_holds () finds the report waiting or in
+ * failed/, and nothing else. */
+static void
+test_queue_committed_before_published (Fixture *f, gconstpointer user_data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (EsaQueue) queue = esa_queue_open (f->spool, &error);
+  g_autoptr (EsaReport) report = report_with_attachments (f, "committed");
+  g_autoptr (GPtrArray) list = NULL;
+  g_autofree char *other = g_uuid_string_random ();
+  const char *uuid = esa_report_get_uuid (report);
+  CommittedSeen seen = { 0 };
+  g_assert_no_error (error);
+  esa_queue_wait_ready (queue);
+  g_assert_false (esa_queue_holds (queue, uuid));
+  g_assert_true (esa_queue_enqueue_full (queue, report, on_committed, &seen, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (seen.calls, ==, 1);
+  g_assert_true (seen.file_there);
+  g_assert_cmpuint (seen.listed, ==, 0);
+  g_assert_true (esa_queue_holds (queue, uuid));
+  g_assert_false (esa_queue_holds (queue, other));
+  /* the same report again: committed already, said so, not doubled */
+  g_assert_true (esa_queue_enqueue_full (queue, report, on_committed, &seen, &error));
+  g_assert_cmpuint (seen.calls, ==, 2);
+  list = esa_queue_list (queue);
+  g_assert_cmpuint (list->len, ==, 1);
+  /* rejected: still held (in failed/) */
+  g_assert_true (esa_queue_fail (queue, uuid, "rejected by the test", &error));
+  g_assert_no_error (error);
+  g_assert_true (esa_queue_holds (queue, uuid));
+  /* delivered: gone */
+  g_assert_true (esa_queue_retry_failed (queue, uuid, &error));
+  g_assert_true (esa_queue_remove (queue, uuid, &error));
+  g_assert_no_error (error);
+  g_assert_false (esa_queue_holds (queue, uuid));
+}
+
 /* ---- crash test ---- */
 
 /* Every attachment of @r is whole: a.txt is its UUID repeated "lines" times. */
@@ -868,6 +928,7 @@ main (int argc, char **argv)
   ADD ("/queue/corrupt-quarantine-retry", test_queue_corrupt_quarantine_retry);
   ADD ("/queue/symlinks", test_queue_symlinks);
   ADD ("/queue/threads", test_queue_threads);
+  ADD ("/queue/committed-before-published", test_queue_committed_before_published);
   ADD ("/queue/single-owner", test_queue_single_owner);
   ADD ("/queue/kill9", test_queue_kill9);
 #undef ADD

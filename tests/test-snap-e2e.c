@@ -248,6 +248,15 @@ linux_world (const char *extra_conf, guint journal_bytes, char **tmp_out)
 }
 
 
+/* SIGKILL: no shutdown, whatever the run was doing stays as it was. */
+static void
+kill_esad (EtWorld *w)
+{
+  g_subprocess_force_exit (w->esad);
+  g_subprocess_wait (w->esad, NULL, NULL);
+  g_clear_object (&w->esad);
+}
+
 static guint
 count_kind (EtWorld *w, const char *kind)
 {
@@ -297,9 +306,7 @@ test_aix_killed_mid_snap (void)
   events = g_build_filename (w->state_dir, "events", NULL);
   g_assert_true (g_file_test (events, G_FILE_TEST_IS_DIR));
 
-  g_subprocess_force_exit (w->esad);
-  g_subprocess_wait (w->esad, NULL, NULL);
-  g_clear_object (&w->esad);
+  kill_esad (w);
   /* the orphaned fake snap (its own process group) goes too */
   g_assert_cmpint (snap_pid, >, 1);
   kill (-(pid_t) snap_pid, SIGKILL);
@@ -322,6 +329,140 @@ test_aix_killed_mid_snap (void)
     g_assert_null (g_dir_read_name (dir));
   }
   esa_test_rmtree (tmp);
+}
+
+/* The report files waiting in @w's spool (queued or in failed/). */
+static guint
+spool_reports (EtWorld *w)
+{
+  const char *const folders[] = { "spool", "spool/failed", NULL };
+  guint n = 0;
+  for (guint i = 0; folders[i] != NULL; i++)
+    {
+      g_autofree char *path = g_build_filename (w->state_dir, folders[i], NULL);
+      g_autoptr (GDir) dir = g_dir_open (path, 0, NULL);
+      const char *name;
+      while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
+        n += strstr (name, ".json") != NULL;
+    }
+  return n;
+}
+
+/* esad SIGKILLed while the snap run for a reported problem stands at @point
+ * (test hook ESA_TEST_STALL, core/esa-dispatcher.c), its event record still
+ * in <state>/events/: before the enqueue ("event-run-intent"), with the
+ * report committed to the spool but not yet noted as queued
+ * ("event-run-committed"), or after the job returned — its report queued
+ * and, @delivered, already stored at the SDC — but before its record was
+ * removed ("event-run-returned", the window of issue 10's soak). The restarted
+ * esad resumes the run, and exactly one extended-data report for the
+ * problem reaches the SDC, nothing stays in the spool (not in failed/
+ * either: no second upload was refused), and the record is gone. */
+static void
+killed_at (const char *point, gboolean delivered, const char *noted, gboolean again)
+{
+  g_autofree char *stall = g_strdup_printf ("ESA_TEST_STALL=%s", point);
+  g_autofree char *needle = g_strdup_printf ("stalled at %s", point);
+  g_autofree char *events = NULL;
+  g_autofree char *problem = NULL;
+  g_autofree char *first = NULL;
+  g_autoptr (EtWorld) w = NULL;
+  g_autoptr (JsonObject) x = NULL;
+  g_autofree char *record = NULL;
+  gint64 deadline;
+  {
+    const char *env[] = { stall, NULL };
+    w = world_up (NULL, env);
+  }
+  problem = problem_test (w);
+  if (!wait_log (w, needle, 60))
+    dump_log (w);
+  g_assert_true (wait_log (w, needle, 60));
+  if (delivered)
+    {
+      x = wait_extended (w, 60);
+      g_assert_nonnull (x);
+      first = g_strdup (json_object_get_string_member (x, "uuid"));
+      g_clear_pointer (&x, json_object_unref);
+    }
+  else
+    g_assert_cmpuint (count_kind (w, "extended-data"), ==, 0);
+  events = g_build_filename (w->state_dir, "events", NULL);
+  {
+    g_autoptr (GDir) dir = g_dir_open (events, 0, NULL);
+    const char *name;
+    g_assert_nonnull (dir);
+    name = g_dir_read_name (dir);
+    g_assert_nonnull (name);
+    {
+      g_autofree char *path = g_build_filename (events, name, NULL);
+      g_assert_true (g_file_get_contents (path, &record, NULL, NULL));
+    }
+  }
+  kill_esad (w);
+
+  et_esad_start (w, NULL);
+  x = wait_extended (w, 60);
+  if (x == NULL)
+    dump_log (w);
+  g_assert_nonnull (x);
+  g_assert_cmpstr (json_object_get_string_member (x, "parent"), ==, problem);
+  if (first != NULL)
+    g_assert_cmpstr (json_object_get_string_member (x, "uuid"), ==, first);
+  /* the resumed run has finished: its record is gone */
+  deadline = g_get_monotonic_time () + 60 * G_USEC_PER_SEC;
+  for (;;)
+    {
+      g_autoptr (GDir) dir = g_dir_open (events, 0, NULL);
+      if (dir == NULL || g_dir_read_name (dir) == NULL)
+        break;
+      if (g_get_monotonic_time () > deadline)
+        dump_log (w);
+      g_assert_cmpint (g_get_monotonic_time (), <, deadline);
+      g_usleep (100 * 1000);
+    }
+  /* whatever the resumed run queued would be sent at once: give it time */
+  g_usleep (2 * G_USEC_PER_SEC);
+  if (count_kind (w, "extended-data") != 1 || spool_reports (w) != 0)
+    dump_log (w);
+  g_assert_cmpuint (count_kind (w, "extended-data"), ==, 1);
+  g_assert_cmpuint (count_kind (w, "problem"), ==, 1);
+  g_assert_cmpuint (spool_reports (w), ==, 0);
+  /* the resumed run knew its report was queued (committed: found in the
+   * spool at start, before the sender could deliver it and the run queue it
+   * again) — or, before the enqueue, that it was not */
+  {
+    g_autofree char *log = NULL;
+    g_assert_true (g_file_get_contents (w->esad_log, &log, NULL, NULL));
+    if ((strstr (log, "not queued again") != NULL) != again)
+      dump_log (w);
+    g_assert_cmpint (strstr (log, "not queued again") != NULL, ==, again);
+  }
+  /* the record said how far the report had come when esad died */
+  {
+    g_autofree char *state = g_strdup_printf ("\"parent\":\"%s\",\"state\":\"%s\"", problem, noted);
+    if (strstr (record, state) == NULL)
+      g_printerr ("record: %s\n", record);
+    g_assert_nonnull (strstr (record, state));
+  }
+}
+
+static void
+test_killed_before_enqueue (void)
+{
+  killed_at ("event-run-intent", FALSE, "intent", FALSE);
+}
+
+static void
+test_killed_committed (void)
+{
+  killed_at ("event-run-committed", FALSE, "intent", TRUE);
+}
+
+static void
+test_killed_after_queued (void)
+{
+  killed_at ("event-run-returned", TRUE, "queued", TRUE);
 }
 
 static void
@@ -531,6 +672,9 @@ main (int argc, char **argv)
   g_test_add_func ("/snap-e2e/aix-redacted", test_aix_redacted);
   g_test_add_func ("/snap-e2e/aix-snap-fails", test_aix_snap_fails);
   g_test_add_func ("/snap-e2e/aix-killed-mid-snap", test_aix_killed_mid_snap);
+  g_test_add_func ("/snap-e2e/killed-before-enqueue", test_killed_before_enqueue);
+  g_test_add_func ("/snap-e2e/killed-committed", test_killed_committed);
+  g_test_add_func ("/snap-e2e/killed-after-queued", test_killed_after_queued);
   g_test_add_func ("/snap-e2e/event-test-not-boolean", test_event_test_not_boolean);
   g_test_add_func ("/snap-e2e/linux", test_linux);
   g_test_add_func ("/snap-e2e/linux-cap", test_linux_cap);

@@ -14,8 +14,8 @@ database is read (`esa-sdc reports --json` and the sqlite3 file):
 
   lost                  acknowledged UUIDs the SDC never stored
   duplicated            a UUID stored twice (in the answer or the SQLite file)
-  extended-data-twice   two extended-data reports for one problem (a known
-                        bug, TAP TODO when it happens: see XD_TWICE_TODO)
+  extended-data-twice   extended-data reports beyond one per problem (a
+                        resumed snap run must not queue a second one)
   missing-extended-data acknowledged problems (from `problem test`) with no
                         complete extended-data report whose parent is the problem
   stuck-pending         reports still queued, or diag problems still "pending",
@@ -410,11 +410,6 @@ class Soak:
         }
 
 
-XD_TWICE_TODO = ("a snap run resumed after esad was killed between queueing its extended-data report and "
-                 "the run's end queues a second one (core/esa-dispatcher.c resume_event_runs, "
-                 "plugins/snap/snap-job.c)")
-
-
 def complete(report):
     """Every attachment of the report arrived (the SDC gives it a path)."""
     atts = report.get("attachments") or []
@@ -491,18 +486,14 @@ def main():
               % ("ok" if r["missing_xd"] == 0 and r["problems"] > 0 else "not ok", r["missing_xd"], r["problems"],
                  todo))
         print("%s 4 - nothing stuck pending (%d)" % ("ok" if r["stuck"] == 0 else "not ok", r["stuck"]))
-        # Known bug, marked only when it happens (a run without it is plain ok):
         # esad killed after the snap run queued its extended-data report but
         # before the run finished leaves the run's <state>/events/ file; the
-        # resumed run collects again and queues a second extended-data report
-        # with a new UUID for the same problem (at least once, not exactly
-        # once). A UUID derived from the event does not do: esa-sdc answers
-        # 409 to a known UUID with a different body, and the archive differs.
-        twice_todo = " # TODO %s" % XD_TWICE_TODO if r["xd_extra"] else ""
-        print("%s 5 - one extended-data report per problem (%d extra)%s"
-              % ("ok" if r["xd_extra"] == 0 else "not ok", r["xd_extra"], twice_todo))
+        # resumed run collects again, and its report must be the one already
+        # queued (the record notes it: core/esa-dispatcher.c esa_job_run_enqueue).
+        print("%s 5 - one extended-data report per problem (%d extra)"
+              % ("ok" if r["xd_extra"] == 0 else "not ok", r["xd_extra"]))
         ok = r["lost"] == 0 and healthy and r["duplicated"] == 0 and r["stuck"] == 0 and \
-            (r["missing_xd"] == 0 or a.xfail_extended_data)
+            r["xd_extra"] == 0 and (r["missing_xd"] == 0 or a.xfail_extended_data)
         if not ok:
             w.keep = True
     except Exception as e:  # noqa: BLE001 - any failure of the harness is a failed soak, with its reason
