@@ -670,6 +670,7 @@ test_queue_symlinks (Fixture *f, gconstpointer user_data)
 
 typedef struct {
   EsaQueue *queue;
+  guint count;      /* reports to enqueue */
   GPtrArray *uuids; /* filled by the thread */
 } ThreadData;
 
@@ -677,7 +678,7 @@ static gpointer
 enqueue_thread (gpointer user_data)
 {
   ThreadData *td = user_data;
-  for (guint i = 0; i < 25; i++)
+  for (guint i = 0; i < td->count; i++)
     {
       g_autoptr (EsaReport) r = esa_report_new (ESA_REPORT_KIND_INVENTORY, "sysinfo");
       g_autoptr (GError) error = NULL;
@@ -688,6 +689,22 @@ enqueue_thread (gpointer user_data)
   return NULL;
 }
 
+/* Four threads enqueueing @each reports each, as plugins do. */
+static void
+enqueue_in_threads (EsaQueue *queue, guint each, ThreadData td[4])
+{
+  GThread *threads[4];
+  for (guint i = 0; i < 4; i++)
+    {
+      td[i].queue = queue;
+      td[i].count = each;
+      td[i].uuids = g_ptr_array_new_with_free_func (g_free);
+      threads[i] = g_thread_new ("enqueue", enqueue_thread, &td[i]);
+    }
+  for (guint i = 0; i < 4; i++)
+    g_thread_join (threads[i]);
+}
+
 static void
 test_queue_threads (Fixture *f, gconstpointer user_data)
 {
@@ -695,15 +712,7 @@ test_queue_threads (Fixture *f, gconstpointer user_data)
   g_autoptr (EsaQueue) queue = esa_queue_open (f->spool, &error);
   g_autoptr (GPtrArray) list = NULL;
   ThreadData td[4];
-  GThread *threads[4];
-  for (guint i = 0; i < 4; i++)
-    {
-      td[i].queue = queue;
-      td[i].uuids = g_ptr_array_new_with_free_func (g_free);
-      threads[i] = g_thread_new ("enqueue", enqueue_thread, &td[i]);
-    }
-  for (guint i = 0; i < 4; i++)
-    g_thread_join (threads[i]);
+  enqueue_in_threads (queue, 25, td);
   list = esa_queue_list (queue);
   g_assert_cmpuint (list->len, ==, 100);
   for (guint i = 0; i < 4; i++)
@@ -723,20 +732,6 @@ test_queue_threads (Fixture *f, gconstpointer user_data)
  * older reports keep esa_queue_held_records () bounded, and the walk still
  * sees every report once, oldest first, across the window's refills. */
 #define MANY 2000
-
-static gpointer
-enqueue_many_thread (gpointer user_data)
-{
-  ThreadData *td = user_data;
-  for (guint i = 0; i < MANY / 4; i++)
-    {
-      g_autoptr (EsaReport) r = esa_report_new (ESA_REPORT_KIND_HEARTBEAT, "heartbeat");
-      g_autoptr (GError) error = NULL;
-      g_assert_true (esa_queue_enqueue (td->queue, r, &error));
-      g_ptr_array_add (td->uuids, g_strdup (esa_report_get_uuid (r)));
-    }
-  return NULL;
-}
 
 /* A report created @ago_s seconds ago (the queue sends it before newer ones). */
 static EsaReport *
@@ -795,17 +790,9 @@ test_queue_memory_bounded (Fixture *f, gconstpointer user_data)
   g_autoptr (EsaReport) older = report_created_ago (7200);
   g_autoptr (GHashTable) all = g_hash_table_new (g_str_hash, g_str_equal);
   ThreadData td[4];
-  GThread *threads[4];
   guint total = 0;
 
-  for (guint i = 0; i < 4; i++)
-    {
-      td[i].queue = queue;
-      td[i].uuids = g_ptr_array_new_with_free_func (g_free);
-      threads[i] = g_thread_new ("enqueue", enqueue_many_thread, &td[i]);
-    }
-  for (guint i = 0; i < 4; i++)
-    g_thread_join (threads[i]);
+  enqueue_in_threads (queue, MANY / 4, td);
   g_assert_cmpuint (esa_queue_count (queue, NULL), ==, MANY);
 
   /* Reopened: the counts come from the names, nothing is indexed. */
