@@ -726,6 +726,51 @@ test_queue_threads (Fixture *f, gconstpointer user_data)
     }
 }
 
+/* A spool written by an esad before issue 13 (<uuid>.json): its reports are
+ * counted, listed, loaded and sent in order at once, and renamed to the
+ * sortable form by the thread open () starts. */
+static void
+test_queue_old_names (Fixture *f, gconstpointer user_data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (EsaQueue) queue = esa_queue_open (f->spool, &error);
+  g_autoptr (EsaReport) r1 = report_with_attachments (f, "old-1");
+  g_autoptr (EsaReport) r2 = esa_report_new (ESA_REPORT_KIND_HEARTBEAT, "heartbeat");
+  g_autoptr (GPtrArray) list = NULL;
+  g_autoptr (EsaReport) loaded = NULL;
+  g_autofree char *new1 = NULL;
+  g_autofree char *new2 = NULL;
+  g_autofree char *old1 = g_strdup_printf ("%s/%s.json", f->spool, esa_report_get_uuid (r1));
+  g_autofree char *old2 = g_strdup_printf ("%s/%s.json", f->spool, esa_report_get_uuid (r2));
+
+  g_assert_true (esa_queue_enqueue (queue, r1, &error));
+  g_assert_true (esa_queue_enqueue (queue, r2, &error));
+  g_assert_no_error (error);
+  g_clear_pointer (&queue, esa_queue_free);
+  new1 = spooled_json (f, esa_report_get_uuid (r1));
+  new2 = spooled_json (f, esa_report_get_uuid (r2));
+  g_assert_cmpint (g_rename (new1, old1), ==, 0);
+  g_assert_cmpint (g_rename (new2, old2), ==, 0);
+
+  queue = esa_queue_open (f->spool, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (esa_queue_count (queue, NULL), ==, 2);
+  list = esa_queue_list (queue);
+  g_assert_cmpuint (list->len, ==, 2);
+  g_assert_cmpstr (((EsaQueueEntry *) g_ptr_array_index (list, 0))->uuid, ==, esa_report_get_uuid (r1));
+  g_assert_cmpstr (((EsaQueueEntry *) g_ptr_array_index (list, 1))->uuid, ==, esa_report_get_uuid (r2));
+  esa_queue_wait_ready (queue);
+  g_assert_false (g_file_test (old1, G_FILE_TEST_EXISTS));
+  g_assert_true (g_file_test (new1, G_FILE_TEST_IS_REGULAR));
+  g_assert_true (g_file_test (new2, G_FILE_TEST_IS_REGULAR));
+  loaded = esa_queue_load (queue, esa_report_get_uuid (r1), NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (esa_report_get_attachments (loaded)->len, ==, 2);
+  g_assert_true (esa_queue_remove (queue, esa_report_get_uuid (r1), &error));
+  g_assert_cmpuint (esa_queue_count (queue, NULL), ==, 1);
+  g_assert_false (g_file_test (new1, G_FILE_TEST_EXISTS));
+}
+
 /* Issue 13: what the queue keeps in memory does not grow with the queue.
  * 2,000 reports (more than the window and the recent names together): the
  * sender's walk, listing pages at both ends, loads, removes and enqueues of
@@ -1038,6 +1083,7 @@ main (int argc, char **argv)
   ADD ("/queue/symlinks", test_queue_symlinks);
   ADD ("/queue/threads", test_queue_threads);
   ADD ("/queue/memory-bounded", test_queue_memory_bounded);
+  ADD ("/queue/old-names", test_queue_old_names);
   ADD ("/queue/single-owner", test_queue_single_owner);
   ADD ("/queue/kill9", test_queue_kill9);
 #undef ADD
