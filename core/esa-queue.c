@@ -1369,6 +1369,12 @@ esa_queue_list_brief (EsaQueue *self, const EsaQueueEntry *after, guint limit)
       g_autoptr (GArray) slots = window_take (self, cursor, limit);
       if (slots->len == 0)
         break;
+      /* Found again when the caller loads or removes them, even if another
+       * walk (an export beside the sender) has moved the window meanwhile. */
+      g_mutex_lock (&self->lock);
+      for (guint i = 0; i < slots->len; i++)
+        recent_add_locked (self, g_array_index (slots, Slot, i).key);
+      g_mutex_unlock (&self->lock);
       for (guint i = 0; i < slots->len; i++)
         {
           const Slot *s = &g_array_index (slots, Slot, i);
