@@ -116,9 +116,12 @@ timeout=5s"
 # FILL_BUILD, default BUILD: an old build's serial enqueue takes minutes).
 fill () {
   fb=$(cd "${FILL_BUILD:-$BUILD}" && pwd)
+  # The queue is internal (libesa.so exports the plugin API only): link the
+  # build's convenience libraries, as the tests do.
   [ -x "$work/queue-fill" ] || cc -O2 -o "$work/queue-fill" "$top/bench/queue-fill.c" \
     -I"$top/core" -I"$top/protocol" $(pkg-config --cflags glib-2.0 json-glib-1.0) \
-    "$fb/core/.libs/libesa.so" -Wl,-rpath,"$fb/core/.libs" $(pkg-config --libs glib-2.0 json-glib-1.0)
+    "$fb/core/.libs/libesa-internal.a" "$fb/protocol/.libs/libesa-protocol.a" \
+    $(pkg-config --libs gio-2.0 json-glib-1.0 gnutls) -lm
   "$work/queue-fill" "$1" "$2"
 }
 
@@ -127,7 +130,10 @@ fill () {
 queued_states () {
   sdc_start "$work/sdc"
   activated_state "$work/A"
-  activated_state "$work/B"
+  # One machine registers once (a second registration waits for the SDC
+  # admin's approval): B gets a copy of A's activated state.
+  esad_conf "$work/B" heartbeat "$(sed -n '/^\[sdc\]/,$p' "$work/A/esa.conf")"
+  cp -a "$work/A/state" "$work/B/"
   kill "$sdc_pid"; wait "$sdc_pid" 2>/dev/null || true
   t0=$(now); fill "$work/B/state/spool" "$1"; tfill=$(since "$t0")
   echo "filled $1 reports in $tfill s: $(echo "$1 $tfill" | awk '{ printf "%.0f", $1 / $2 }') enqueues/s (${FILL_BUILD:-$BUILD})"

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 typedef struct {
   EsaQueue *queue;
@@ -64,7 +65,16 @@ main (int argc, char **argv)
       fprintf (stderr, "queue-fill: %s\n", error->message);
       return 1;
     }
-  att = g_build_filename (g_get_tmp_dir (), "queue-fill-errpt.txt", NULL);
+  /* A name of its own: benches of other builds may fill at the same time. */
+  {
+    int fd = g_file_open_tmp ("queue-fill-errpt-XXXXXX.txt", &att, &error);
+    if (fd < 0)
+      {
+        fprintf (stderr, "queue-fill: %s\n", error->message);
+        return 1;
+      }
+    close (fd);
+  }
   memset (blob, 'e', sizeof blob);
   if (!g_file_set_contents (att, blob, sizeof blob, &error))
     {

@@ -21,7 +21,7 @@ for v in A B; do : > "$work/$v.start"; : > "$work/$v.list"; : > "$work/$v.rss"; 
 for r in $(seq "$ROUNDS"); do
   for v in A B; do
     t0=$(now); esad_start "$work/$v"; esad_wait "$t0" >> "$work/$v.start"; echo >> "$work/$v.start"
-    # The first listing may wait for the spool's index: time a second one too.
+    # The first listing after a start may be slower (cold caches): time a second one.
     esactl queue list $page > /dev/null
     t0=$(now); esactl queue list $page > /dev/null; since "$t0" >> "$work/$v.list"; echo >> "$work/$v.list"
     rss_kib "$esad_pid" | awk '{ printf "%.1f\n", $1 / 1024 }' >> "$work/$v.rss"

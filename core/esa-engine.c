@@ -404,7 +404,7 @@ esa_engine_status_to_json (EsaEngine *self)
 {
   g_autoptr (JsonBuilder) b = json_builder_new ();
   guint failed = 0;
-  /* Counts from the queue's index: status never reads the spool. */
+  /* Counts the queue keeps on every change: status never reads the spool. */
   guint queued = esa_queue_count (self->queue, &failed);
   g_autofree char *started = esa_json_time (self->started);
   guint loaded = 0;

@@ -1,25 +1,38 @@
 /* esa-queue.c: the persistent spool (DESIGN.md "Queue").
  *
  * Layout under the spool folder:
- *   <uuid>.json    the report plus its delivery state; its presence commits the report
- *   <uuid>.d/      its attachments (renamed in place before the .json is written)
- *   tmp/           half-written files; emptied at open
- *   failed/        reports the SDC rejected, with the reason; and reports that could
- *                  not be read: <uuid>.json.corrupt (+ .d.corrupt) with <uuid>.reason
+ *   <key>-<uuid>.json  the report plus its delivery state; its presence commits the
+ *                      report. <key> is the report's creation time in UTC to the
+ *                      microsecond (20261126T171449.123456Z): the names sort in
+ *                      sending order, oldest first
+ *   <uuid>.json        the same, as esad wrote it before issue 13 (renamed at open)
+ *   <uuid>.d/          its attachments (renamed in place before the .json is written)
+ *   tmp/               half-written files; emptied at open
+ *   failed/            reports the SDC rejected, with the reason (<uuid>.json); and
+ *                      reports that could not be read: <uuid>.json.corrupt
+ *                      (+ .d.corrupt) with <uuid>.reason
  * A crash at any point leaves each report either whole or absent.
  *
  * Every file operation is relative to the folders' fds and never follows a
  * symlink at a name (esa-fileutil.h): whoever can plant a link in the spool
  * cannot turn esad's writes or deletes elsewhere.
  *
- * Memory and locks (issue 13): an index of small records (uuid, created,
- * attempts, next attempt, kind, plugin) answers counts, listing order and the
- * sender's walk without reading the spool; the files are read only for the
- * entries a caller asks for. The index is built by a thread started at open,
- * so esad's control socket is up before 100,000 reports are parsed; whatever
- * needs the whole index waits for it (counts do not). Copying attachments
- * never holds a lock: @lock guards only the index (never held across I/O),
- * @io_lock serialises the renames that change a report's files. */
+ * Memory (issue 13): nothing held in memory grows with the queue. The counts
+ * come from one pass over the names at open and are kept on every change.
+ * The sender walks a window: every queued name in (lo, hi], at most
+ * WINDOW_MAX of them, found by a pass over the folder's names that keeps the
+ * smallest in a bounded heap, refilled the same way when the walk passes hi.
+ * A listing page is such a pass with a heap of offset + limit, in the
+ * caller's thread. Files are read only for the entries returned. An id
+ * given alone (load, remove …) is found from the window, a small cache of
+ * the names listed last, the old name, or else a pass over the names.
+ * Opening reads names only; a thread then removes attachment folders whose
+ * report never committed and renames reports of the old form.
+ *
+ * Locks: @io_lock serialises the renames that add, move or remove a report's
+ * files (and is held over a window refill, so the window misses none of
+ * them); @lock guards counts, window and cache, never held across I/O.
+ * Copying attachments holds neither. */
 #include "config.h"
 
 #include "esa-queue.h"
@@ -37,28 +50,32 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 /* A spooled report is JSON written by us; anything bigger is not ours. */
 #define SPOOL_LOCK_NAME ".lock"
 #define MAX_ENVELOPE_BYTES ESA_JSON_MAX_BYTES_DEFAULT
 
-typedef struct {
-  char uuid[37];          /* first: the hash set's key is the record itself */
-  guint8 dead;            /* left the index; freed when the order is compacted */
-  guint8 corrupt;         /* failed/ only: a quarantined file, not a rejected report */
-  guint32 attempts;
-  gint64 created_us;
-  gint64 next_attempt;
-  const char *kind;       /* interned */
-  const char *plugin;     /* interned */
-} Rec;
+/* "20261126T171449.123456Z-" then the uuid. */
+#define KEY_STAMP_LEN 24
+#define KEY_LEN (KEY_STAMP_LEN + 36)
+/* The sender's window: 512 names, ~35 KiB; a refill is one pass over the
+ * folder's names (about 20 ms for 100,000 here). */
+#define WINDOW_MAX 512
+/* Names of entries listed last (a listing page, a sender's batch): the ids
+ * a caller asks for next. Emptied when full. */
+#define RECENT_MAX 1024
+/* Attachment folders checked for their report per pass at open. */
+#define ORPHAN_CHUNK 8192
 
 typedef struct {
-  GHashTable *by_uuid;    /* set of Rec*, looked up by uuid string */
-  GPtrArray *order;       /* Rec*, by (created, uuid); dead ones until compaction */
-  guint n_dead;
-} Index;
+  char key[KEY_LEN + 1];  /* the sort key: <stamp>-<uuid> */
+  guint8 legacy;          /* the file is <uuid>.json (the old form; failed/ always) */
+  guint8 corrupt;         /* failed/ only: <uuid>.json.corrupt */
+} Slot;
+
+#define SLOT_UUID(s) ((s)->key + KEY_STAMP_LEN)
 
 struct _EsaQueue {
   char *dir;
@@ -68,19 +85,22 @@ struct _EsaQueue {
   int lock_fd;           /* holds the spool's lock (lock_spool) */
   int tmp_fd;
   int failed_fd;
-  GMutex lock;            /* the index, counts, ready */
+  GMutex lock;            /* counts, window, recent, ready */
   GMutex io_lock;         /* renames and rewrites of report files */
   GCond ready_cond;
-  gboolean ready;         /* the scan at open has finished */
+  gboolean ready;         /* the tidying after open has finished */
   gint closing;
-  guint pending_queued;   /* counts before the scan ends */
-  guint pending_failed;
-  Index queued;
-  Index failed;
-  GThread *scanner;
-  GPtrArray *scan_queued; /* uuids found at open, for the scanner */
-  GPtrArray *scan_failed;
-  GPtrArray *scan_corrupt;
+  guint n_queued;
+  guint n_failed;
+  gboolean has_legacy;    /* reports of the old form were found at open */
+  gboolean has_folders;   /* attachment folders were found at open */
+  GArray *window;         /* Slot: every queued report with lo < key <= hi, ascending */
+  gboolean window_valid;
+  gboolean window_to_end; /* hi is past the last report */
+  char window_lo[KEY_LEN + 1];
+  char window_hi[KEY_LEN + 1];
+  GHashTable *recent;     /* uuid (inside the value) -> key */
+  GThread *tidier;
 };
 
 void
@@ -103,104 +123,7 @@ esa_queue_get_dir (EsaQueue *self)
   return self->dir;
 }
 
-/* ---- the index ---- */
-
-static void
-index_init (Index *idx)
-{
-  idx->by_uuid = g_hash_table_new (g_str_hash, g_str_equal);
-  idx->order = g_ptr_array_new_with_free_func (g_free);
-}
-
-static void
-index_clear (Index *idx)
-{
-  g_clear_pointer (&idx->by_uuid, g_hash_table_unref);
-  g_clear_pointer (&idx->order, g_ptr_array_unref);
-}
-
-static gint
-rec_key_cmp (gint64 created_a, const char *uuid_a, gint64 created_b, const char *uuid_b)
-{
-  if (created_a != created_b)
-    return created_a < created_b ? -1 : 1;
-  return strcmp (uuid_a, uuid_b);
-}
-
-static gint
-rec_cmp (gconstpointer a, gconstpointer b)
-{
-  const Rec *ra = *(Rec *const *) a;
-  const Rec *rb = *(Rec *const *) b;
-  return rec_key_cmp (ra->created_us, ra->uuid, rb->created_us, rb->uuid);
-}
-
-/* First position whose record sorts after (created, uuid). */
-static guint
-index_upper_bound (Index *idx, gint64 created_us, const char *uuid)
-{
-  guint lo = 0, hi = idx->order->len;
-  while (lo < hi)
-    {
-      guint mid = lo + (hi - lo) / 2;
-      const Rec *r = g_ptr_array_index (idx->order, mid);
-      if (rec_key_cmp (r->created_us, r->uuid, created_us, uuid) <= 0)
-        lo = mid + 1;
-      else
-        hi = mid;
-    }
-  return lo;
-}
-
-static void
-index_compact (Index *idx)
-{
-  guint j = 0;
-  for (guint i = 0; i < idx->order->len; i++)
-    {
-      Rec *r = idx->order->pdata[i];
-      if (r->dead)
-        g_free (r);
-      else
-        idx->order->pdata[j++] = r;
-    }
-  /* The dead are freed above: shrink without the free function. */
-  idx->order->len = j;
-  idx->n_dead = 0;
-}
-
-static void
-index_remove (Index *idx, const char *uuid)
-{
-  Rec *r = g_hash_table_lookup (idx->by_uuid, uuid);
-  if (r == NULL)
-    return;
-  g_hash_table_remove (idx->by_uuid, uuid);
-  r->dead = TRUE;
-  idx->n_dead++;
-  /* Lazily: the sender removes the oldest one by one; moving every pointer
-   * each time would make draining quadratic. */
-  if (idx->n_dead > 1024 && idx->n_dead * 2 > idx->order->len)
-    index_compact (idx);
-}
-
-static void
-index_insert (Index *idx, Rec *r)
-{
-  index_remove (idx, r->uuid);
-  g_ptr_array_insert (idx->order, (gint) index_upper_bound (idx, r->created_us, r->uuid), r);
-  g_hash_table_add (idx->by_uuid, r);
-}
-
-static Rec *
-rec_new (const char *uuid)
-{
-  Rec *r = g_new0 (Rec, 1);
-  g_strlcpy (r->uuid, uuid, sizeof r->uuid);
-  r->kind = g_intern_static_string ("?");
-  r->plugin = r->kind;
-  return r;
-}
+/* ---- keys ---- */
 
 static gint64
 parse_created_us (const char *created)
@@ -219,34 +142,78 @@ format_created (gint64 created_us)
   return exact ? g_date_time_format_iso8601 (exact) : g_strdup ("");
 }
 
-/* The index's view of an envelope (a parsed, valid one). */
-static Rec *
-rec_from_envelope (const char *uuid, JsonNode *env)
+/* The sort key of the report created at @created_us: a fixed-width UTC stamp,
+ * so that names compare as times (then as uuids). */
+static void
+make_key (gint64 created_us, const char *uuid, char key[KEY_LEN + 1])
 {
-  JsonObject *root = json_node_get_object (env);
-  JsonObject *report = esa_json_peek_object (root, "report");
-  JsonObject *delivery = esa_json_peek_object (root, "delivery");
-  Rec *r = rec_new (uuid);
-  r->kind = g_intern_string (esa_json_peek_string (report, "kind") ?: "?");
-  r->plugin = g_intern_string (esa_json_peek_string (report, "plugin") ?: "?");
-  r->created_us = parse_created_us (esa_json_peek_string (report, "created"));
-  r->attempts = (guint32) CLAMP (esa_json_peek_int (delivery, "attempts", 0), 0, G_MAXUINT32);
-  r->next_attempt = esa_json_peek_int (delivery, "next_attempt", 0);
-  return r;
+  /* 9999-12-31T23:59:59.999999Z: the last time four digits of year can write */
+  gint64 us = CLAMP (created_us, 0, G_GINT64_CONSTANT (253402300799999999));
+  time_t secs = (time_t) (us / G_USEC_PER_SEC);
+  struct tm tm;
+  gmtime_r (&secs, &tm);
+  g_snprintf (key, KEY_LEN + 1, "%04d%02d%02dT%02d%02d%02d.%06dZ-%.36s", tm.tm_year + 1900, tm.tm_mon + 1,
+              tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int) (us % G_USEC_PER_SEC), uuid);
 }
 
-static EsaQueueEntry *
-entry_from_rec (const Rec *r)
+/* The time a key stands for (for an entry whose file cannot say). */
+static gint64
+key_created_us (const char *key)
 {
-  EsaQueueEntry *e = g_new0 (EsaQueueEntry, 1);
-  e->uuid = g_strdup (r->uuid);
-  e->kind = g_strdup (r->kind);
-  e->plugin = g_strdup (r->plugin);
-  e->created = format_created (r->created_us);
-  e->created_us = r->created_us;
-  e->attempts = r->attempts;
-  e->next_attempt = r->next_attempt;
-  return e;
+  int y, mo, d, h, mi, s, us;
+  g_autoptr (GDateTime) dt = NULL;
+  if (sscanf (key, "%4d%2d%2dT%2d%2d%2d.%6dZ", &y, &mo, &d, &h, &mi, &s, &us) != 7 ||
+      (dt = g_date_time_new_utc (y, mo, d, h, mi, s)) == NULL)
+    return 0;
+  return g_date_time_to_unix (dt) * G_USEC_PER_SEC + us;
+}
+
+/* g_uuid_string_is_valid () for the first 36 bytes of @s, inline: a pass
+ * over 100,000 names spent a quarter of its time in the GLib one. */
+static gboolean
+uuid_prefix_valid (const char *s)
+{
+  for (guint i = 0; i < 36; i++)
+    if ((i == 8 || i == 13 || i == 18 || i == 23) ? s[i] != '-' : !g_ascii_isxdigit (s[i]))
+      return FALSE;
+  return TRUE;
+}
+
+/* @name is <key><suffix> (a report's file in the new form): the key into @key. */
+static gboolean
+is_key_name (const char *name, const char *suffix, char key[KEY_LEN + 1])
+{
+  gsize len = strlen (name);
+  if (len != KEY_LEN + strlen (suffix) || strcmp (name + KEY_LEN, suffix) != 0)
+    return FALSE;
+  for (guint i = 0; i < KEY_STAMP_LEN; i++)
+    {
+      char c = name[i];
+      gboolean ok = i == 8 ? c == 'T' : i == 15 ? c == '.' : i == 22 ? c == 'Z' : i == 23 ? c == '-'
+                                                                                         : g_ascii_isdigit (c);
+      if (!ok)
+        return FALSE;
+    }
+  if (!uuid_prefix_valid (name + KEY_STAMP_LEN))
+    return FALSE;
+  if (key != NULL)
+    {
+      memcpy (key, name, KEY_LEN);
+      key[KEY_LEN] = '\0';
+    }
+  return TRUE;
+}
+
+static char *
+key_json_name (const char *key)
+{
+  return g_strdup_printf ("%s.json", key);
+}
+
+static gint
+slot_cmp (gconstpointer a, gconstpointer b)
+{
+  return strcmp (((const Slot *) a)->key, ((const Slot *) b)->key);
 }
 
 /* ---- files ---- */
@@ -353,12 +320,12 @@ read_envelope_at (int dirfd, const char *folder, const char *name, GError **erro
   return g_steal_pointer (&root);
 }
 
-/* The envelope of a queued report, checked as a whole report (what the
- * sender will need): a file that passes this can be sent. */
+/* The envelope of queued report @uuid in the file @name, checked as a whole
+ * report (what the sender will need): a file that passes this can be sent. */
 static JsonNode *
-read_report_envelope (EsaQueue *self, const char *uuid, EsaReport **report_out, GError **error)
+read_report_envelope (EsaQueue *self, const char *name, const char *uuid, EsaReport **report_out,
+                      GError **error)
 {
-  g_autofree char *name = json_name (uuid);
   g_autoptr (JsonNode) env = read_envelope_at (self->dir_fd, self->dir, name, error);
   g_autoptr (EsaReport) report = NULL;
   g_autoptr (GError) local = NULL;
@@ -383,10 +350,9 @@ read_report_envelope (EsaQueue *self, const char *uuid, EsaReport **report_out, 
 }
 
 static gboolean
-write_envelope (EsaQueue *self, int dirfd, const char *folder, const char *uuid, JsonNode *env,
+write_envelope (EsaQueue *self, int dirfd, const char *folder, const char *name, JsonNode *env,
                 GError **error)
 {
-  g_autofree char *name = json_name (uuid);
   g_autofree char *text = json_to_string (env, FALSE);
   return esa_fileutil_write_at (dirfd, folder, name, self->tmp_fd, text, strlen (text), 0600, TRUE,
                                 error);
@@ -455,74 +421,317 @@ is_uuid_name (const char *name, const char *suffix, char **uuid_out)
   return TRUE;
 }
 
-/* Names in the folder open as @dirfd (its own fd: the caller's stays open). */
-static GPtrArray *
-list_names (int dirfd)
+/* A folder of the spool read from its start through a new open file
+ * description (a dup () would share the offset with every other reader). */
+static DIR *
+open_stream (int dirfd)
 {
-  GPtrArray *names = g_ptr_array_new_with_free_func (g_free);
-  int fd = dup (dirfd);
+  int fd = openat (dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   DIR *d = fd >= 0 ? fdopendir (fd) : NULL;
-  struct dirent *de;
-  if (d == NULL)
-    {
-      if (fd >= 0)
-        close (fd);
-      return names;
-    }
-  rewinddir (d);
-  while ((de = readdir (d)) != NULL)
-    if (!g_str_equal (de->d_name, ".") && !g_str_equal (de->d_name, ".."))
-      g_ptr_array_add (names, g_strdup (de->d_name));
-  closedir (d);
-  return names;
+  if (d == NULL && fd >= 0)
+    close (fd);
+  return d;
 }
 
-/* ---- waiting for the index ---- */
+static gboolean
+is_dot (const char *name)
+{
+  return g_str_equal (name, ".") || g_str_equal (name, "..");
+}
+
+/* ---- the window, the recent names, the counts (under @lock) ---- */
+
+/* The first window position whose key sorts after @key. */
+static guint
+window_after (EsaQueue *self, const char *key)
+{
+  guint lo = 0, hi = self->window->len;
+  while (lo < hi)
+    {
+      guint mid = lo + (hi - lo) / 2;
+      if (strcmp (g_array_index (self->window, Slot, mid).key, key) <= 0)
+        lo = mid + 1;
+      else
+        hi = mid;
+    }
+  return lo;
+}
+
+/* A report came into the queue: into the window if its key is in the range
+ * the window covers (which shrinks by its last name when it is full). */
+static void
+window_add_locked (EsaQueue *self, const char *key)
+{
+  Slot s = { 0 };
+  guint at;
+  if (!self->window_valid || strcmp (key, self->window_lo) <= 0 ||
+      (!self->window_to_end && strcmp (key, self->window_hi) > 0))
+    return;
+  at = window_after (self, key);
+  if (at > 0 && g_str_equal (g_array_index (self->window, Slot, at - 1).key, key))
+    return;
+  g_strlcpy (s.key, key, sizeof s.key);
+  g_array_insert_vals (self->window, at, &s, 1);
+  if (self->window->len > WINDOW_MAX)
+    {
+      g_array_set_size (self->window, WINDOW_MAX);
+      self->window_to_end = FALSE;
+      g_strlcpy (self->window_hi, g_array_index (self->window, Slot, WINDOW_MAX - 1).key,
+                 sizeof self->window_hi);
+    }
+}
 
 static void
-wait_ready_locked (EsaQueue *self)
+recent_add_locked (EsaQueue *self, const char *key)
 {
-  while (!self->ready)
-    g_cond_wait (&self->ready_cond, &self->lock);
+  char *v;
+  if (g_hash_table_size (self->recent) >= RECENT_MAX)
+    g_hash_table_remove_all (self->recent);
+  v = g_strdup (key);
+  g_hash_table_replace (self->recent, v + KEY_STAMP_LEN, v);
 }
+
+/* A report left the queue (delivered, failed, quarantined). */
+static void
+forget_locked (EsaQueue *self, const char *uuid)
+{
+  for (guint i = 0; i < self->window->len; i++)
+    if (g_str_equal (SLOT_UUID (&g_array_index (self->window, Slot, i)), uuid))
+      {
+        g_array_remove_index (self->window, i);
+        break;
+      }
+  g_hash_table_remove (self->recent, uuid);
+}
+
+/* The key of queued report @uuid if the window or the recent names know it. */
+static gboolean
+known_key (EsaQueue *self, const char *uuid, char key[KEY_LEN + 1])
+{
+  const char *k = NULL;
+  g_mutex_lock (&self->lock);
+  for (guint i = 0; i < self->window->len && k == NULL; i++)
+    if (g_str_equal (SLOT_UUID (&g_array_index (self->window, Slot, i)), uuid))
+      k = g_array_index (self->window, Slot, i).key;
+  if (k == NULL)
+    k = g_hash_table_lookup (self->recent, uuid);
+  if (k != NULL)
+    g_strlcpy (key, k, KEY_LEN + 1);
+  g_mutex_unlock (&self->lock);
+  return k != NULL;
+}
+
+static void
+count_move (EsaQueue *self, int queued, int failed)
+{
+  g_mutex_lock (&self->lock);
+  /* Files planted by hand were never counted: never below zero. */
+  self->n_queued = queued < 0 && self->n_queued == 0 ? 0 : self->n_queued + (guint) queued;
+  self->n_failed = failed < 0 && self->n_failed == 0 ? 0 : self->n_failed + (guint) failed;
+  g_mutex_unlock (&self->lock);
+}
+
+guint
+esa_queue_held_records (EsaQueue *self)
+{
+  guint n;
+  g_mutex_lock (&self->lock);
+  n = self->window->len + g_hash_table_size (self->recent);
+  g_mutex_unlock (&self->lock);
+  return n;
+}
+
+/* ---- finding a report's file ---- */
+
+/* The key of the report in @name of @folder_fd, read from the file; its
+ * modification time when it cannot be read (it is listed, and quarantined
+ * when its turn comes). */
+static void
+key_from_file (int folder_fd, const char *folder, const char *name, const char *uuid, char key[KEY_LEN + 1])
+{
+  g_autoptr (JsonNode) env = read_envelope_at (folder_fd, folder, name, NULL);
+  struct stat st;
+  gint64 created_us = 0;
+  if (env != NULL)
+    created_us = parse_created_us (
+        esa_json_peek_string (esa_json_peek_object (json_node_get_object (env), "report"), "created"));
+  else if (fstatat (folder_fd, name, &st, AT_SYMLINK_NOFOLLOW) == 0)
+    created_us = (gint64) st.st_mtime * G_USEC_PER_SEC;
+  make_key (created_us, uuid, key);
+}
+
+/* Is @name a report of the queue (or of failed/)? Its slot into @s. */
+static gboolean
+slot_of_name (EsaQueue *self, gboolean failed, const char *name, Slot *s)
+{
+  g_autofree char *uuid = NULL;
+  int folder_fd = failed ? self->failed_fd : self->dir_fd;
+  const char *folder = failed ? self->failed_dir : self->dir;
+  memset (s, 0, sizeof *s);
+  if (!failed && is_key_name (name, ".json", s->key))
+    return TRUE;
+  if (is_uuid_name (name, ".json", &uuid))
+    {
+      s->legacy = TRUE;
+      key_from_file (folder_fd, folder, name, uuid, s->key);
+      return TRUE;
+    }
+  if (failed && is_uuid_name (name, ".json.corrupt", &uuid))
+    {
+      struct stat st;
+      s->corrupt = TRUE;
+      make_key (fstatat (folder_fd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 ? (gint64) st.st_mtime * G_USEC_PER_SEC : 0,
+                uuid, s->key);
+      return TRUE;
+    }
+  return FALSE;
+}
+
+static char *
+slot_file_name (const Slot *s)
+{
+  if (s->corrupt)
+    return g_strdup_printf ("%s.json.corrupt", SLOT_UUID (s));
+  return s->legacy ? json_name (SLOT_UUID (s)) : key_json_name (s->key);
+}
+
+/* One heap step: keeps the @max smallest slots offered (@sign 1: a max-heap)
+ * or the @max largest (@sign -1: a min-heap). */
+static void
+heap_offer (GArray *heap, guint max, const Slot *s, int sign)
+{
+  Slot *h;
+  guint i;
+  if (max == 0)
+    return;
+  if (heap->len < max)
+    {
+      g_array_append_vals (heap, s, 1);
+      h = (Slot *) (void *) heap->data;
+      for (i = heap->len - 1; i > 0 && sign * strcmp (h[(i - 1) / 2].key, h[i].key) < 0; i = (i - 1) / 2)
+        {
+          Slot t = h[i];
+          h[i] = h[(i - 1) / 2];
+          h[(i - 1) / 2] = t;
+        }
+      return;
+    }
+  h = (Slot *) (void *) heap->data;
+  if (sign * strcmp (s->key, h[0].key) >= 0)
+    return;
+  h[0] = *s;
+  for (i = 0;;)
+    {
+      guint l = 2 * i + 1, r = l + 1, top = i;
+      if (l < heap->len && sign * strcmp (h[l].key, h[top].key) > 0)
+        top = l;
+      if (r < heap->len && sign * strcmp (h[r].key, h[top].key) > 0)
+        top = r;
+      if (top == i)
+        break;
+      Slot t = h[i];
+      h[i] = h[top];
+      h[top] = t;
+      i = top;
+    }
+}
+
+/* One pass over the names of the queue (or failed/): the @max smallest keys
+ * after @after ("" = from the first), or with @largest the @max largest,
+ * ascending; @total_out gets the number of reports. Memory: the heap, never
+ * the folder. */
+static GArray *
+scan_keys (EsaQueue *self, gboolean failed, const char *after, guint max, gboolean largest, guint *total_out)
+{
+  GArray *heap = g_array_new (FALSE, FALSE, sizeof (Slot));
+  DIR *d = open_stream (failed ? self->failed_fd : self->dir_fd);
+  struct dirent *de;
+  guint total = 0;
+  while (d != NULL && (de = readdir (d)) != NULL)
+    {
+      Slot s;
+      if (is_dot (de->d_name) || !slot_of_name (self, failed, de->d_name, &s))
+        continue;
+      total++;
+      if (strcmp (s.key, after) > 0)
+        heap_offer (heap, max, &s, largest ? -1 : 1);
+    }
+  if (d != NULL)
+    closedir (d);
+  g_array_sort (heap, slot_cmp);
+  if (total_out != NULL)
+    *total_out = total;
+  return heap;
+}
+
+/* The name of queued report @uuid's file, NULL if it is not in the queue. */
+static char *
+queued_name (EsaQueue *self, const char *uuid)
+{
+  char key[KEY_LEN + 1];
+  g_autofree char *legacy = json_name (uuid);
+  DIR *d;
+  struct dirent *de;
+  char *found = NULL;
+  if (known_key (self, uuid, key))
+    {
+      g_autofree char *name = key_json_name (key);
+      if (exists_at (self->dir_fd, name))
+        return g_steal_pointer (&name);
+    }
+  if (exists_at (self->dir_fd, legacy))
+    return g_steal_pointer (&legacy);
+  /* Not one of the names listed last: look for it. */
+  d = open_stream (self->dir_fd);
+  while (d != NULL && found == NULL && (de = readdir (d)) != NULL)
+    if (is_key_name (de->d_name, ".json", key) && g_str_equal (key + KEY_STAMP_LEN, uuid))
+      found = g_strdup (de->d_name);
+  if (d != NULL)
+    closedir (d);
+  if (found != NULL)
+    {
+      g_mutex_lock (&self->lock);
+      recent_add_locked (self, key);
+      g_mutex_unlock (&self->lock);
+    }
+  return found;
+}
+
+/* ---- waiting for the tidying after open ---- */
 
 static void
 wait_ready (EsaQueue *self)
 {
   g_mutex_lock (&self->lock);
-  wait_ready_locked (self);
+  while (!self->ready)
+    g_cond_wait (&self->ready_cond, &self->lock);
   g_mutex_unlock (&self->lock);
 }
 
 /* ---- quarantine ---- */
 
-/* Moves a queued report that cannot be read into failed/ (with the reason
- * beside it) so it never blocks the queue and never vanishes silently.
- * Called with io_lock held. */
+/* Moves a queued report that cannot be read (the file @name) into failed/
+ * (with the reason beside it) so it never blocks the queue and never
+ * vanishes silently. Called with io_lock held. */
 static void
-quarantine_locked (EsaQueue *self, const char *uuid, const char *why)
+quarantine_locked (EsaQueue *self, const char *name, const char *uuid, const char *why)
 {
-  g_autofree char *name = json_name (uuid);
   g_autofree char *dst = g_strdup_printf ("%s.json.corrupt", uuid);
   g_autofree char *att = att_name (uuid);
   g_autofree char *att_dst = g_strdup_printf ("%s.d.corrupt", uuid);
   g_autofree char *reason_name = g_strdup_printf ("%s.reason", uuid);
   g_autoptr (GError) error = NULL;
-  struct stat st;
-  Rec *r = rec_new (uuid);
+  gboolean moved;
   if (!exists_at (self->dir_fd, name))
-    {
-      g_free (r);
-      return;
-    }
+    return;
   g_warning ("spool: %s/%s: %s; moved to %s/%s", self->dir, name, why, self->failed_dir, dst);
-  r->corrupt = TRUE;
   /* The reason first: a crash between leaves a reason without a file, which
    * the next open ignores, never a quarantined file without its reason. */
   if (!esa_fileutil_write_at (self->failed_fd, self->failed_dir, reason_name, self->tmp_fd, why,
                               strlen (why), 0600, FALSE, &error))
     g_warning ("spool: %s", error->message);
-  if (renameat (self->dir_fd, name, self->failed_fd, dst) != 0)
+  moved = renameat (self->dir_fd, name, self->failed_fd, dst) == 0;
+  if (!moved)
     unlinkat (self->dir_fd, name, 0);
   /* Its attachments go with it, for whoever investigates. */
   if (is_dir_at (self->dir_fd, att))
@@ -533,181 +742,177 @@ quarantine_locked (EsaQueue *self, const char *uuid, const char *why)
     }
   esa_fileutil_fsync_fd (self->failed_fd, self->failed_dir, NULL);
   esa_fileutil_fsync_fd (self->dir_fd, self->dir, NULL);
-  if (fstatat (self->failed_fd, dst, &st, AT_SYMLINK_NOFOLLOW) == 0)
-    r->created_us = (gint64) st.st_mtime * G_USEC_PER_SEC;
+  count_move (self, -1, moved ? 1 : 0);
   g_mutex_lock (&self->lock);
-  index_remove (&self->queued, uuid);
-  index_insert (&self->failed, r);
-  if (!self->ready)
-    {
-      /* The scanner's merge keeps this record (it skips uuids already in). */
-      self->pending_queued--;
-      self->pending_failed++;
-    }
+  forget_locked (self, uuid);
   g_mutex_unlock (&self->lock);
 }
 
 static void
-quarantine (EsaQueue *self, const char *uuid, const char *why)
+quarantine (EsaQueue *self, const char *name, const char *uuid, const char *why)
 {
   g_mutex_lock (&self->io_lock);
-  quarantine_locked (self, uuid, why);
+  quarantine_locked (self, name, uuid, why);
   g_mutex_unlock (&self->io_lock);
 }
 
-/* ---- open: cheap recovery now, the index in a thread ---- */
+/* ---- open: names only now, the tidying in a thread ---- */
+
+/* Attachment folders whose report never committed (enqueue died between the
+ * two renames) are removed; a folder whose report is in failed/ (a retry
+ * died between them) goes back there. Checked ORPHAN_CHUNK folders at a
+ * time against one pass over the names, under io_lock: a commit renames the
+ * folder and the report under it, so a folder seen without a report then is
+ * an orphan. */
+static void
+sweep_orphans (EsaQueue *self)
+{
+  DIR *d = open_stream (self->dir_fd);
+  gboolean more = d != NULL;
+  while (more && !g_atomic_int_get (&self->closing))
+    {
+      g_autoptr (GHashTable) folders = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+      struct dirent *de = NULL;
+      DIR *names;
+      GHashTableIter iter;
+      gpointer uuid;
+      while (g_hash_table_size (folders) < ORPHAN_CHUNK && (de = readdir (d)) != NULL)
+        {
+          char *u = NULL;
+          if (is_uuid_name (de->d_name, ".d", &u))
+            g_hash_table_add (folders, u);
+        }
+      more = de != NULL;
+      if (g_hash_table_size (folders) == 0)
+        break;
+      g_mutex_lock (&self->io_lock);
+      names = open_stream (self->dir_fd);
+      while (names != NULL && (de = readdir (names)) != NULL)
+        {
+          char key[KEY_LEN + 1];
+          g_autofree char *u = NULL;
+          if (is_key_name (de->d_name, ".json", key))
+            g_hash_table_remove (folders, key + KEY_STAMP_LEN);
+          else if (is_uuid_name (de->d_name, ".json", &u))
+            g_hash_table_remove (folders, u);
+        }
+      if (names != NULL)
+        closedir (names);
+      g_hash_table_iter_init (&iter, folders);
+      while (g_hash_table_iter_next (&iter, &uuid, NULL))
+        {
+          g_autofree char *att = att_name (uuid);
+          g_autofree char *failed_json = json_name (uuid);
+          if (exists_at (self->failed_fd, failed_json) && !exists_at (self->failed_fd, att) &&
+              renameat (self->dir_fd, att, self->failed_fd, att) == 0)
+            g_warning ("spool: %s/%s: moved back to %s/%s (an interrupted retry)", self->dir, att,
+                       self->failed_dir, att);
+          else
+            esa_fileutil_rmtree_at (self->dir_fd, att); /* enqueue died before the commit */
+        }
+      g_mutex_unlock (&self->io_lock);
+    }
+  if (d != NULL)
+    closedir (d);
+}
+
+/* Reports of the old form (<uuid>.json) get their sortable name; one that
+ * does not read as a report is quarantined. */
+static void
+rename_legacy (EsaQueue *self)
+{
+  DIR *d = open_stream (self->dir_fd);
+  struct dirent *de;
+  gboolean renamed = FALSE;
+  while (d != NULL && !g_atomic_int_get (&self->closing) && (de = readdir (d)) != NULL)
+    {
+      g_autofree char *uuid = NULL;
+      g_autofree char *name = NULL;
+      g_autofree char *new_name = NULL;
+      g_autoptr (GError) error = NULL;
+      g_autoptr (JsonNode) env = NULL;
+      char key[KEY_LEN + 1];
+      if (!is_uuid_name (de->d_name, ".json", &uuid))
+        continue;
+      name = g_strdup (de->d_name);
+      env = read_report_envelope (self, name, uuid, NULL, &error);
+      if (env == NULL)
+        {
+          if (g_error_matches (error, ESA_ERROR, ESA_ERROR_INVALID_DATA))
+            quarantine (self, name, uuid, reason_of (error->message, uuid));
+          continue; /* gone since (a remove that did not wait for us) */
+        }
+      make_key (parse_created_us (esa_json_peek_string (
+                    esa_json_peek_object (json_node_get_object (env), "report"), "created")),
+                uuid, key);
+      new_name = key_json_name (key);
+      g_mutex_lock (&self->io_lock);
+      if (exists_at (self->dir_fd, name) && !exists_at (self->dir_fd, new_name))
+        renamed |= renameat (self->dir_fd, name, self->dir_fd, new_name) == 0;
+      g_mutex_unlock (&self->io_lock);
+    }
+  if (d != NULL)
+    closedir (d);
+  if (renamed)
+    esa_fileutil_fsync_fd (self->dir_fd, self->dir, NULL);
+}
 
 static gpointer
-scan_thread (gpointer user_data)
+tidy_thread (gpointer user_data)
 {
   EsaQueue *self = user_data;
-  g_autoptr (GPtrArray) queued = g_ptr_array_new ();
-  g_autoptr (GPtrArray) failed = g_ptr_array_new ();
-
-  for (guint i = 0; i < self->scan_queued->len && !g_atomic_int_get (&self->closing); i++)
-    {
-      const char *uuid = g_ptr_array_index (self->scan_queued, i);
-      g_autoptr (GError) error = NULL;
-      g_autoptr (JsonNode) env = read_report_envelope (self, uuid, NULL, &error);
-      if (env != NULL)
-        g_ptr_array_add (queued, rec_from_envelope (uuid, env));
-      else if (g_error_matches (error, ESA_ERROR, ESA_ERROR_INVALID_DATA))
-        {
-quarantine (self, uuid, reason_of (error->message, uuid));
-        }
-      /* Gone since open (a remove that did not wait for us): nothing to index. */
-    }
-  for (guint i = 0; i < self->scan_failed->len && !g_atomic_int_get (&self->closing); i++)
-    {
-      const char *uuid = g_ptr_array_index (self->scan_failed, i);
-      g_autofree char *name = json_name (uuid);
-      g_autoptr (JsonNode) env = read_envelope_at (self->failed_fd, self->failed_dir, name, NULL);
-      Rec *r;
-      if (env != NULL)
-        r = rec_from_envelope (uuid, env);
-      else
-        r = rec_new (uuid); /* listed (a "?" entry) rather than hidden */
-      g_ptr_array_add (failed, r);
-    }
-  for (guint i = 0; i < self->scan_corrupt->len && !g_atomic_int_get (&self->closing); i++)
-    {
-      const char *uuid = g_ptr_array_index (self->scan_corrupt, i);
-      g_autofree char *name = g_strdup_printf ("%s.json.corrupt", uuid);
-      struct stat st;
-      Rec *r = rec_new (uuid);
-      r->corrupt = TRUE;
-      if (fstatat (self->failed_fd, name, &st, AT_SYMLINK_NOFOLLOW) == 0)
-        r->created_us = (gint64) st.st_mtime * G_USEC_PER_SEC;
-      g_ptr_array_add (failed, r);
-    }
-
+  if (self->has_folders)
+    sweep_orphans (self);
+  if (self->has_legacy)
+    rename_legacy (self);
   g_mutex_lock (&self->lock);
-  /* Reports enqueued while we scanned are already in; a scanned uuid that is
-   * there too is the same report. Then one sort, not 100,000 inserts. */
-  for (guint i = 0; i < queued->len; i++)
-    {
-      Rec *r = g_ptr_array_index (queued, i);
-      if (g_hash_table_contains (self->queued.by_uuid, r->uuid))
-        g_free (r);
-      else
-        {
-          g_ptr_array_add (self->queued.order, r);
-          g_hash_table_add (self->queued.by_uuid, r);
-        }
-    }
-  for (guint i = 0; i < failed->len; i++)
-    {
-      Rec *r = g_ptr_array_index (failed, i);
-      if (g_hash_table_contains (self->failed.by_uuid, r->uuid))
-        g_free (r);
-      else
-        {
-          g_ptr_array_add (self->failed.order, r);
-          g_hash_table_add (self->failed.by_uuid, r);
-        }
-    }
-  index_compact (&self->queued);
-  index_compact (&self->failed);
-  g_ptr_array_sort (self->queued.order, rec_cmp);
-  g_ptr_array_sort (self->failed.order, rec_cmp);
   self->ready = TRUE;
   g_cond_broadcast (&self->ready_cond);
   g_mutex_unlock (&self->lock);
-  g_clear_pointer (&self->scan_queued, g_ptr_array_unref);
-  g_clear_pointer (&self->scan_failed, g_ptr_array_unref);
-  g_clear_pointer (&self->scan_corrupt, g_ptr_array_unref);
 #ifdef __GLIBC__
-  /* Parsing 100,000 files leaves freed memory between the index's records:
-   * give it back, so esad's size does not remember the scan. */
+  /* The passes over a big folder leave freed memory behind: give it back. */
   malloc_trim (0);
 #endif
   return NULL;
 }
 
-/* After a crash: clear tmp/, drop attachment folders whose report never
- * committed, and list what the scanner will read. Names only: cheap. */
+/* After a crash: clear tmp/ and count the reports. Names only: cheap. */
 static gboolean
 recover (EsaQueue *self, GError **error)
 {
-  g_autoptr (GPtrArray) names = NULL;
-  g_autoptr (GHashTable) committed = g_hash_table_new (g_str_hash, g_str_equal);
-  g_autoptr (GPtrArray) orphans = g_ptr_array_new_with_free_func (g_free);
+  DIR *d;
+  struct dirent *de;
 
   esa_fileutil_rmtree_at (self->dir_fd, "tmp");
   self->tmp_fd = esa_fileutil_open_dir_at (self->dir_fd, self->dir, "tmp", TRUE, 0700, error);
   if (self->tmp_fd < 0)
     return FALSE;
 
-  self->scan_queued = g_ptr_array_new_with_free_func (g_free);
-  self->scan_failed = g_ptr_array_new_with_free_func (g_free);
-  self->scan_corrupt = g_ptr_array_new_with_free_func (g_free);
-  names = list_names (self->dir_fd);
-  for (guint i = 0; i < names->len; i++)
+  d = open_stream (self->dir_fd);
+  while (d != NULL && (de = readdir (d)) != NULL)
     {
-      const char *n = g_ptr_array_index (names, i);
-      char *uuid = NULL;
-      if (g_str_equal (n, "tmp") || g_str_equal (n, "failed") || g_str_equal (n, SPOOL_LOCK_NAME))
+      const char *n = de->d_name;
+      if (is_dot (n) || g_str_equal (n, "tmp") || g_str_equal (n, "failed") || g_str_equal (n, SPOOL_LOCK_NAME))
         continue;
-      if (is_uuid_name (n, ".d", &uuid))
-        g_ptr_array_add (orphans, uuid);
-      else if (is_uuid_name (n, ".json", &uuid))
+      if (is_key_name (n, ".json", NULL))
+        self->n_queued++;
+      else if (is_uuid_name (n, ".json", NULL))
         {
-          g_ptr_array_add (self->scan_queued, uuid);
-          g_hash_table_add (committed, uuid);
+          self->n_queued++;
+          self->has_legacy = TRUE;
         }
+      else if (is_uuid_name (n, ".d", NULL))
+        self->has_folders = TRUE;
       else
         g_warning ("spool: %s/%s: not a report, ignored", self->dir, n);
     }
-  for (guint i = 0; i < orphans->len; i++)
-    {
-      const char *uuid = g_ptr_array_index (orphans, i);
-      g_autofree char *att = att_name (uuid);
-      g_autofree char *failed_json = json_name (uuid);
-      if (g_hash_table_contains (committed, uuid))
-        continue;
-      /* retry_failed () moves the folder before the report: a crash in
-       * between leaves it here while its report is still in failed/. */
-      if (exists_at (self->failed_fd, failed_json) && !exists_at (self->failed_fd, att) &&
-          renameat (self->dir_fd, att, self->failed_fd, att) == 0)
-        g_warning ("spool: %s/%s: moved back to %s/%s (an interrupted retry)", self->dir, att,
-                   self->failed_dir, att);
-      else
-        esa_fileutil_rmtree_at (self->dir_fd, att); /* enqueue died before the commit */
-    }
-
-  g_clear_pointer (&names, g_ptr_array_unref);
-  names = list_names (self->failed_fd);
-  for (guint i = 0; i < names->len; i++)
-    {
-      const char *n = g_ptr_array_index (names, i);
-      char *uuid = NULL;
-      if (is_uuid_name (n, ".json", &uuid))
-        g_ptr_array_add (self->scan_failed, uuid);
-      else if (is_uuid_name (n, ".json.corrupt", &uuid))
-        g_ptr_array_add (self->scan_corrupt, uuid);
-    }
-  self->pending_queued = self->scan_queued->len;
-  self->pending_failed = self->scan_failed->len + self->scan_corrupt->len;
+  if (d != NULL)
+    closedir (d);
+  d = open_stream (self->failed_fd);
+  while (d != NULL && (de = readdir (d)) != NULL)
+    self->n_failed += is_uuid_name (de->d_name, ".json", NULL) || is_uuid_name (de->d_name, ".json.corrupt", NULL);
+  if (d != NULL)
+    closedir (d);
   return TRUE;
 }
 
@@ -754,8 +959,8 @@ esa_queue_open (const char *dir, GError **error)
   g_mutex_init (&self->lock);
   g_mutex_init (&self->io_lock);
   g_cond_init (&self->ready_cond);
-  index_init (&self->queued);
-  index_init (&self->failed);
+  self->window = g_array_new (FALSE, FALSE, sizeof (Slot));
+  self->recent = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, g_free);
   self->dir_fd = self->tmp_fd = self->failed_fd = self->lock_fd = -1;
   self->dir = g_strdup (dir);
   self->tmp_dir = g_build_filename (dir, "tmp", NULL);
@@ -769,7 +974,7 @@ esa_queue_open (const char *dir, GError **error)
   self->failed_fd = esa_fileutil_open_dir_at (self->dir_fd, dir, "failed", TRUE, 0700, error);
   if (self->failed_fd < 0 || !recover (self, error))
     return NULL;
-  self->scanner = g_thread_new ("esa-spool-scan", scan_thread, self);
+  self->tidier = g_thread_new ("esa-spool-tidy", tidy_thread, self);
   return g_steal_pointer (&self);
 }
 
@@ -779,13 +984,10 @@ esa_queue_free (EsaQueue *self)
   if (self == NULL)
     return;
   g_atomic_int_set (&self->closing, 1);
-  if (self->scanner != NULL)
-    g_thread_join (self->scanner);
-  g_clear_pointer (&self->scan_queued, g_ptr_array_unref);
-  g_clear_pointer (&self->scan_failed, g_ptr_array_unref);
-  g_clear_pointer (&self->scan_corrupt, g_ptr_array_unref);
-  index_clear (&self->queued);
-  index_clear (&self->failed);
+  if (self->tidier != NULL)
+    g_thread_join (self->tidier);
+  g_clear_pointer (&self->window, g_array_unref);
+  g_clear_pointer (&self->recent, g_hash_table_unref);
   g_mutex_clear (&self->lock);
   g_mutex_clear (&self->io_lock);
   g_cond_clear (&self->ready_cond);
@@ -814,8 +1016,8 @@ esa_queue_count (EsaQueue *self, guint *failed_out)
 {
   guint queued, failed;
   g_mutex_lock (&self->lock);
-  queued = self->ready ? g_hash_table_size (self->queued.by_uuid) : self->pending_queued;
-  failed = self->ready ? g_hash_table_size (self->failed.by_uuid) : self->pending_failed;
+  queued = self->n_queued;
+  failed = self->n_failed;
   g_mutex_unlock (&self->lock);
   if (failed_out != NULL)
     *failed_out = failed;
@@ -824,15 +1026,20 @@ esa_queue_count (EsaQueue *self, guint *failed_out)
 
 /* ---- enqueue ---- */
 
+/* Is the report already in the queue, under its name or the old form's? */
 static gboolean
-committed (EsaQueue *self, const char *uuid)
+committed (EsaQueue *self, const char *uuid, const char *name)
 {
-  g_autofree char *name = json_name (uuid);
-  gboolean in_index;
-  g_mutex_lock (&self->lock);
-  in_index = g_hash_table_contains (self->queued.by_uuid, uuid);
-  g_mutex_unlock (&self->lock);
-  return in_index || exists_at (self->dir_fd, name);
+  g_autofree char *legacy = json_name (uuid);
+  return exists_at (self->dir_fd, name) || exists_at (self->dir_fd, legacy);
+}
+
+/* The report's sort key, exactly as a pass over the names will read it back. */
+static void
+report_key (EsaReport *report, char key[KEY_LEN + 1])
+{
+  g_autofree char *created = g_date_time_format_iso8601 (esa_report_get_created (report));
+  make_key (parse_created_us (created), esa_report_get_uuid (report), key);
 }
 
 /* Copies the attachments into tmp/<tmp_att>/, hashing them on the way, and
@@ -870,7 +1077,8 @@ esa_queue_holds (EsaQueue *self, const char *uuid)
 {
   g_autofree char *name = json_name (uuid);
   g_autofree char *corrupt = g_strconcat (name, ".corrupt", NULL);
-  return committed (self, uuid) || exists_at (self->failed_fd, name) || exists_at (self->failed_fd, corrupt);
+  g_autofree char *queued = queued_name (self, uuid);
+  return queued != NULL || exists_at (self->failed_fd, name) || exists_at (self->failed_fd, corrupt);
 }
 
 gboolean
@@ -890,14 +1098,16 @@ esa_queue_enqueue_full (EsaQueue *self, EsaReport *report, EsaQueueCommittedFunc
   g_autofree char *rnd = g_uuid_string_random ();
   g_autofree char *tmp_att = g_strdup_printf ("%s.d.%s", uuid, rnd);
   g_autofree char *tmp_json = g_strdup_printf ("%s.json.%s", uuid, rnd);
-  g_autofree char *final_json = json_name (uuid);
+  g_autofree char *final_json = NULL;
   g_autofree char *final_att = att_name (uuid);
   g_autofree char *text = NULL;
   JsonObject *root;
   JsonArray *ratts;
-  Rec *r;
+  char key[KEY_LEN + 1];
 
-  if (committed (self, uuid))
+  report_key (report, key);
+  final_json = key_json_name (key);
+  if (committed (self, uuid, final_json))
     {
       /* enqueue is idempotent */
       if (on_committed != NULL)
@@ -935,7 +1145,7 @@ esa_queue_enqueue_full (EsaQueue *self, EsaReport *report, EsaQueueCommittedFunc
 
   /* The commit: two renames. */
   g_mutex_lock (&self->io_lock);
-  if (committed (self, uuid))
+  if (committed (self, uuid, final_json))
     {
       if (on_committed != NULL)
         on_committed (self, uuid, user_data);
@@ -968,11 +1178,9 @@ esa_queue_enqueue_full (EsaQueue *self, EsaReport *report, EsaQueueCommittedFunc
       else
         g_warning ("report %s: %s", uuid, local->message);
     }
-  r = rec_from_envelope (uuid, env);
   g_mutex_lock (&self->lock);
-  index_insert (&self->queued, r);
-  if (!self->ready)
-    self->pending_queued++;
+  self->n_queued++;
+  window_add_locked (self, key);
   g_mutex_unlock (&self->lock);
   g_mutex_unlock (&self->io_lock);
   return esa_fileutil_fsync_fd (self->dir_fd, self->dir, error);
@@ -980,104 +1188,155 @@ esa_queue_enqueue_full (EsaQueue *self, EsaReport *report, EsaQueueCommittedFunc
 
 /* ---- listing ---- */
 
+static EsaQueueEntry *
+entry_new (const char *uuid, const char *kind, const char *plugin)
+{
+  EsaQueueEntry *e = g_new0 (EsaQueueEntry, 1);
+  e->uuid = g_strdup (uuid);
+  e->kind = g_strdup (kind ?: "?");
+  e->plugin = g_strdup (plugin ?: "?");
+  return e;
+}
+
+/* The index's view of an envelope: no last_error, no size. */
+static EsaQueueEntry *
+brief_from_envelope (const char *uuid, JsonNode *env)
+{
+  JsonObject *root = json_node_get_object (env);
+  JsonObject *report = esa_json_peek_object (root, "report");
+  JsonObject *delivery = esa_json_peek_object (root, "delivery");
+  /* Spool files are outside input too: a member of the wrong type reads as absent. */
+  EsaQueueEntry *e = entry_new (uuid, esa_json_peek_string (report, "kind"), esa_json_peek_string (report, "plugin"));
+  e->created = g_strdup (esa_json_peek_string (report, "created") ?: "");
+  e->created_us = parse_created_us (e->created);
+  e->attempts = (guint) CLAMP (esa_json_peek_int (delivery, "attempts", 0), 0, G_MAXUINT);
+  e->next_attempt = esa_json_peek_int (delivery, "next_attempt", 0);
+  return e;
+}
+
+/* Reads the envelope of a queued report listed as @s, checked as the sender
+ * will need it; NOT_FOUND if it went, under either of its names (the old
+ * form is renamed at open). */
+static JsonNode *
+read_listed (EsaQueue *self, const Slot *s, char **name_out, GError **error)
+{
+  g_autofree char *name = slot_file_name (s);
+  g_autoptr (GError) local = NULL;
+  JsonNode *env = read_report_envelope (self, name, SLOT_UUID (s), NULL, &local);
+  if (env == NULL && g_error_matches (local, ESA_ERROR, ESA_ERROR_NOT_FOUND) && s->legacy)
+    {
+      g_clear_error (&local);
+      g_free (name);
+      name = key_json_name (s->key);
+      env = read_report_envelope (self, name, SLOT_UUID (s), NULL, &local);
+    }
+  if (env == NULL)
+    g_propagate_error (error, g_steal_pointer (&local));
+  *name_out = g_steal_pointer (&name);
+  return env;
+}
+
 /* The whole entry, read from its file: NULL if it is gone (or was found
  * corrupt and quarantined, with a warning). */
 static EsaQueueEntry *
-read_entry (EsaQueue *self, gboolean failed, const Rec *snapshot)
+read_entry (EsaQueue *self, gboolean failed, const Slot *s)
 {
   int folder_fd = failed ? self->failed_fd : self->dir_fd;
   const char *folder = failed ? self->failed_dir : self->dir;
-  const char *uuid = snapshot->uuid;
+  const char *uuid = SLOT_UUID (s);
   g_autofree char *name = NULL;
   g_autofree char *att = NULL;
   g_autoptr (JsonNode) env = NULL;
   g_autoptr (GError) error = NULL;
   EsaQueueEntry *e;
 
-  if (snapshot->corrupt)
+  if (s->corrupt)
     {
       g_autofree char *reason_name = g_strdup_printf ("%s.reason", uuid);
       gsize len = 0;
       g_autofree char *why = read_at (self->failed_fd, folder, reason_name, 4096, &len, NULL);
-      name = g_strdup_printf ("%s.json.corrupt", uuid);
+      name = slot_file_name (s);
       att = g_strdup_printf ("%s.d.corrupt", uuid);
       if (!exists_at (folder_fd, name))
         return NULL;
-      e = entry_from_rec (snapshot);
+      e = entry_new (uuid, NULL, NULL);
+      e->created_us = key_created_us (s->key);
+      e->created = format_created (e->created_us);
       e->corrupt = TRUE;
       e->failed_reason = g_strdup_printf ("spool file corrupt: %s", why ? g_strstrip (why) : "reason not recorded");
       e->size = tree_size_at (folder_fd, name) + tree_size_at (folder_fd, att);
       return e;
     }
-  name = json_name (uuid);
   att = att_name (uuid);
-  env = read_envelope_at (folder_fd, folder, name, &error);
+  if (failed)
+    {
+      name = slot_file_name (s);
+      env = read_envelope_at (folder_fd, folder, name, &error);
+    }
+  else
+    env = read_listed (self, s, &name, &error);
   if (env == NULL)
     {
       if (!failed && g_error_matches (error, ESA_ERROR, ESA_ERROR_INVALID_DATA))
-        quarantine (self, uuid, reason_of (error->message, uuid));
+        quarantine (self, name, uuid, reason_of (error->message, uuid));
       else if (g_error_matches (error, ESA_ERROR, ESA_ERROR_INVALID_DATA))
         {
           /* A rejected report whose file went bad: listed, with what is wrong. */
-          e = entry_from_rec (snapshot);
+          e = entry_new (uuid, NULL, NULL);
+          e->created_us = key_created_us (s->key);
+          e->created = format_created (e->created_us);
           e->failed_reason = g_strdup (error->message);
           return e;
         }
       return NULL;
     }
-  {
-    JsonObject *root = json_node_get_object (env);
-    JsonObject *report = json_object_get_object_member (root, "report");
-    JsonObject *delivery = delivery_of (env);
-    JsonObject *f = esa_json_peek_object (root, "failed");
-    e = g_new0 (EsaQueueEntry, 1);
-    e->uuid = g_strdup (uuid);
-    /* Spool files are outside input too: a member of the wrong type reads as absent. */
-    e->kind = g_strdup (esa_json_peek_string (report, "kind") ?: "?");
-    e->plugin = g_strdup (esa_json_peek_string (report, "plugin") ?: "?");
-    e->created = g_strdup (esa_json_peek_string (report, "created") ?: "");
-    e->created_us = snapshot->created_us;
-    e->attempts = (guint) CLAMP (esa_json_peek_int (delivery, "attempts", 0), 0, G_MAXUINT);
-    e->next_attempt = esa_json_peek_int (delivery, "next_attempt", 0);
-    e->last_error = g_strdup (esa_json_peek_string (delivery, "last_error"));
-    e->failed_reason = g_strdup (esa_json_peek_string (f, "reason"));
-    e->size = tree_size_at (folder_fd, name) + tree_size_at (folder_fd, att);
-  }
+  e = brief_from_envelope (uuid, env);
+  e->last_error = g_strdup (esa_json_peek_string (esa_json_peek_object (json_node_get_object (env), "delivery"),
+                                                  "last_error"));
+  e->failed_reason = g_strdup (
+      esa_json_peek_string (esa_json_peek_object (json_node_get_object (env), "failed"), "reason"));
+  e->size = tree_size_at (folder_fd, name) + tree_size_at (folder_fd, att);
   return e;
-}
-
-/* Copies of the records at [offset, offset + limit) of @idx (live ones). */
-static GArray *
-snapshot_page (EsaQueue *self, Index *idx, guint offset, guint limit, guint *total_out)
-{
-  GArray *out = g_array_new (FALSE, FALSE, sizeof (Rec));
-  guint seen = 0;
-  g_mutex_lock (&self->lock);
-  wait_ready_locked (self);
-  for (guint i = 0; i < idx->order->len && out->len < limit; i++)
-    {
-      const Rec *r = g_ptr_array_index (idx->order, i);
-      if (r->dead)
-        continue;
-      if (seen++ >= offset)
-        g_array_append_vals (out, r, 1);
-    }
-  if (total_out != NULL)
-    *total_out = g_hash_table_size (idx->by_uuid);
-  g_mutex_unlock (&self->lock);
-  return out;
 }
 
 GPtrArray *
 esa_queue_list_page (EsaQueue *self, gboolean failed, guint offset, guint limit, guint *total_out)
 {
-  g_autoptr (GArray) page = snapshot_page (self, failed ? &self->failed : &self->queued, offset, limit,
-                                           total_out);
+  guint want = offset > G_MAXUINT - limit ? G_MAXUINT : offset + limit;
+  guint count, failed_count, total = 0;
+  g_autoptr (GArray) slots = NULL;
   GPtrArray *out = g_ptr_array_new_with_free_func ((GDestroyNotify) esa_queue_entry_free);
-  /* The files are read with no lock held. */
-  for (guint i = 0; i < page->len; i++)
+  count = esa_queue_count (self, &failed_count);
+  count = failed ? failed_count : count;
+  /* A page near the end (the newest): keep the last count - offset names
+   * rather than the first offset + limit, if the count was right. */
+  if (offset < count && count - offset < want)
     {
-      EsaQueueEntry *e = read_entry (self, failed, &g_array_index (page, Rec, i));
+      slots = scan_keys (self, failed, "", count - offset, TRUE, &total);
+      if (total == count)
+        {
+          g_array_set_size (slots, MIN (slots->len, limit));
+          offset = 0;
+        }
+      else
+        g_clear_pointer (&slots, g_array_unref);
+    }
+  if (slots == NULL)
+    slots = scan_keys (self, failed, "", want, FALSE, &total);
+  if (total_out != NULL)
+    *total_out = total;
+  /* The ids of a page are the ones asked for next (load, remove …). */
+  if (!failed && slots->len > offset && slots->len - offset <= RECENT_MAX)
+    {
+      g_mutex_lock (&self->lock);
+      for (guint i = offset; i < slots->len; i++)
+        recent_add_locked (self, g_array_index (slots, Slot, i).key);
+      g_mutex_unlock (&self->lock);
+    }
+  /* The files are read with no lock held. */
+  for (guint i = offset; i < slots->len; i++)
+    {
+      EsaQueueEntry *e = read_entry (self, failed, &g_array_index (slots, Slot, i));
       if (e != NULL)
         g_ptr_array_add (out, e);
     }
@@ -1096,21 +1355,73 @@ esa_queue_list_failed (EsaQueue *self)
   return esa_queue_list_page (self, TRUE, 0, G_MAXUINT, NULL);
 }
 
+/* Up to @limit names of the window after @cursor; the window is refilled
+ * from the folder first when it cannot give them. */
+static GArray *
+window_take (EsaQueue *self, const char *cursor, guint limit)
+{
+  GArray *out = g_array_new (FALSE, FALSE, sizeof (Slot));
+  guint at;
+  g_mutex_lock (&self->lock);
+  at = self->window_valid ? window_after (self, cursor) : 0;
+  if (!self->window_valid || strcmp (self->window_lo, cursor) > 0 ||
+      (!self->window_to_end && self->window->len - at < limit))
+    {
+      g_autoptr (GArray) slots = NULL;
+      g_mutex_unlock (&self->lock);
+      /* No report comes or goes during the pass: the window misses none. */
+      g_mutex_lock (&self->io_lock);
+      slots = scan_keys (self, FALSE, cursor, WINDOW_MAX, FALSE, NULL);
+      g_mutex_lock (&self->lock);
+      g_array_set_size (self->window, 0);
+      g_array_append_vals (self->window, slots->data, slots->len);
+      self->window_valid = TRUE;
+      self->window_to_end = slots->len < WINDOW_MAX;
+      g_strlcpy (self->window_lo, cursor, sizeof self->window_lo);
+      g_strlcpy (self->window_hi, slots->len > 0 ? g_array_index (slots, Slot, slots->len - 1).key : cursor,
+                 sizeof self->window_hi);
+      g_mutex_unlock (&self->io_lock);
+      at = 0;
+    }
+  for (guint i = at; i < self->window->len && out->len < limit; i++)
+    g_array_append_vals (out, &g_array_index (self->window, Slot, i), 1);
+  g_mutex_unlock (&self->lock);
+  return out;
+}
+
 GPtrArray *
 esa_queue_list_brief (EsaQueue *self, const EsaQueueEntry *after, guint limit)
 {
   GPtrArray *out = g_ptr_array_new_with_free_func ((GDestroyNotify) esa_queue_entry_free);
-  guint i;
-  g_mutex_lock (&self->lock);
-  wait_ready_locked (self);
-  i = after != NULL ? index_upper_bound (&self->queued, after->created_us, after->uuid) : 0;
-  for (; i < self->queued.order->len && out->len < limit; i++)
+  char cursor[KEY_LEN + 1] = "";
+  if (after != NULL)
+    make_key (after->created_us, after->uuid, cursor);
+  /* Reports gone or quarantined since the window saw them are skipped; an
+   * empty answer means the end of the queue. */
+  while (out->len == 0 && limit > 0)
     {
-      const Rec *r = g_ptr_array_index (self->queued.order, i);
-      if (!r->dead)
-        g_ptr_array_add (out, entry_from_rec (r));
+      g_autoptr (GArray) slots = window_take (self, cursor, limit);
+      if (slots->len == 0)
+        break;
+      /* Found again when the caller loads or removes them, even if another
+       * walk (an export beside the sender) has moved the window meanwhile. */
+      g_mutex_lock (&self->lock);
+      for (guint i = 0; i < slots->len; i++)
+        recent_add_locked (self, g_array_index (slots, Slot, i).key);
+      g_mutex_unlock (&self->lock);
+      for (guint i = 0; i < slots->len; i++)
+        {
+          const Slot *s = &g_array_index (slots, Slot, i);
+          g_autofree char *name = NULL;
+          g_autoptr (GError) error = NULL;
+          g_autoptr (JsonNode) env = read_listed (self, s, &name, &error);
+          if (env != NULL)
+            g_ptr_array_add (out, brief_from_envelope (SLOT_UUID (s), env));
+          else if (g_error_matches (error, ESA_ERROR, ESA_ERROR_INVALID_DATA))
+            quarantine (self, name, SLOT_UUID (s), reason_of (error->message, SLOT_UUID (s)));
+        }
+      g_strlcpy (cursor, g_array_index (slots, Slot, slots->len - 1).key, sizeof cursor);
     }
-  g_mutex_unlock (&self->lock);
   return out;
 }
 
@@ -1125,27 +1436,47 @@ check_uuid (const char *uuid, GError **error)
   return FALSE;
 }
 
-/* Reads a queued report's envelope for a change; a bad file is quarantined.
- * Called with io_lock held. */
+/* Reads a queued report's envelope for a change (its file's name into
+ * @name_out); a bad file is quarantined. Called with io_lock held. */
 static JsonNode *
-load_queued_locked (EsaQueue *self, const char *uuid, EsaReport **report_out, GError **error)
+load_queued_locked (EsaQueue *self, const char *uuid, char **name_out, EsaReport **report_out,
+                    GError **error)
 {
   g_autoptr (GError) local = NULL;
+  g_autofree char *name = NULL;
   JsonNode *env;
   if (!check_uuid (uuid, error))
     return NULL;
-  env = read_report_envelope (self, uuid, report_out, &local);
+  name = queued_name (self, uuid);
+  if (name == NULL)
+    {
+      g_set_error (error, ESA_ERROR, ESA_ERROR_NOT_FOUND, "report %s is not in %s", uuid, self->dir);
+      return NULL;
+    }
+  env = read_report_envelope (self, name, uuid, report_out, &local);
   if (env != NULL)
-    return env;
+    {
+      if (name_out != NULL)
+        *name_out = g_steal_pointer (&name);
+      return env;
+    }
   if (g_error_matches (local, ESA_ERROR, ESA_ERROR_NOT_FOUND))
     g_set_error (error, ESA_ERROR, ESA_ERROR_NOT_FOUND, "report %s is not in %s", uuid, self->dir);
   else
     {
       if (g_error_matches (local, ESA_ERROR, ESA_ERROR_INVALID_DATA))
-        quarantine_locked (self, uuid, reason_of (local->message, uuid));
+        quarantine_locked (self, name, uuid, reason_of (local->message, uuid));
       g_propagate_error (error, g_steal_pointer (&local));
     }
   return NULL;
+}
+
+/* The sort key of the report in @env (its file's name in the queue). */
+static void
+envelope_key (JsonNode *env, const char *uuid, char key[KEY_LEN + 1])
+{
+  JsonObject *report = esa_json_peek_object (json_node_get_object (env), "report");
+  make_key (parse_created_us (esa_json_peek_string (report, "created")), uuid, key);
 }
 
 EsaReport *
@@ -1153,11 +1484,11 @@ esa_queue_load (EsaQueue *self, const char *uuid, EsaQueueEntry **entry_out, GEr
 {
   g_autoptr (JsonNode) env = NULL;
   g_autofree char *adir = NULL;
+  g_autofree char *name = NULL;
   EsaReport *report = NULL;
   GPtrArray *atts;
-  wait_ready (self);
   g_mutex_lock (&self->io_lock);
-  env = load_queued_locked (self, uuid, &report, error);
+  env = load_queued_locked (self, uuid, &name, &report, error);
   g_mutex_unlock (&self->io_lock);
   if (env == NULL)
     return NULL;
@@ -1171,12 +1502,12 @@ esa_queue_load (EsaQueue *self, const char *uuid, EsaQueueEntry **entry_out, GEr
     }
   if (entry_out != NULL)
     {
-      Rec *r = rec_from_envelope (uuid, env);
-      Rec snapshot = *r;
-      g_free (r);
-      *entry_out = read_entry (self, FALSE, &snapshot);
+      Slot s = { 0 };
+      envelope_key (env, uuid, s.key);
+      s.legacy = !is_key_name (name, ".json", NULL);
+      *entry_out = read_entry (self, FALSE, &s);
       if (*entry_out == NULL)
-        *entry_out = entry_from_rec (&snapshot);
+        *entry_out = brief_from_envelope (uuid, env);
     }
   return report;
 }
@@ -1189,12 +1520,11 @@ esa_queue_remove (EsaQueue *self, const char *uuid, GError **error)
   /* Only ever a name inside the spool ("../x" would delete outside it). */
   if (!check_uuid (uuid, error))
     return FALSE;
-  wait_ready (self);
-  json = json_name (uuid);
   adir = att_name (uuid);
   g_mutex_lock (&self->io_lock);
+  json = queued_name (self, uuid);
   /* The .json goes first: without it the folder is an orphan that open () clears. */
-  if (unlinkat (self->dir_fd, json, 0) != 0 && errno != ENOENT)
+  if (json != NULL && unlinkat (self->dir_fd, json, 0) != 0 && errno != ENOENT)
     {
       int e = errno;
       g_mutex_unlock (&self->io_lock);
@@ -1203,8 +1533,10 @@ esa_queue_remove (EsaQueue *self, const char *uuid, GError **error)
       return FALSE;
     }
   esa_fileutil_rmtree_at (self->dir_fd, adir);
+  if (json != NULL)
+    count_move (self, -1, 0);
   g_mutex_lock (&self->lock);
-  index_remove (&self->queued, uuid);
+  forget_locked (self, uuid);
   g_mutex_unlock (&self->lock);
   g_mutex_unlock (&self->io_lock);
   return esa_fileutil_fsync_fd (self->dir_fd, self->dir, error);
@@ -1215,11 +1547,11 @@ esa_queue_reschedule (EsaQueue *self, const char *uuid, const char *reason, gint
                       GError **error)
 {
   g_autoptr (JsonNode) env = NULL;
+  g_autofree char *name = NULL;
   JsonObject *d;
   gboolean ok;
-  wait_ready (self);
   g_mutex_lock (&self->io_lock);
-  env = load_queued_locked (self, uuid, NULL, error);
+  env = load_queued_locked (self, uuid, &name, NULL, error);
   if (env == NULL)
     {
       g_mutex_unlock (&self->io_lock);
@@ -1229,25 +1561,18 @@ esa_queue_reschedule (EsaQueue *self, const char *uuid, const char *reason, gint
   json_object_set_int_member (d, "attempts", esa_json_peek_int (d, "attempts", 0) + 1);
   json_object_set_int_member (d, "next_attempt", next_attempt);
   json_object_set_string_member (d, "last_error", reason);
-  ok = write_envelope (self, self->dir_fd, self->dir, uuid, env, error);
-  if (ok)
-    {
-      g_mutex_lock (&self->lock);
-      index_insert (&self->queued, rec_from_envelope (uuid, env));
-      g_mutex_unlock (&self->lock);
-    }
+  ok = write_envelope (self, self->dir_fd, self->dir, name, env, error);
   g_mutex_unlock (&self->io_lock);
   return ok;
 }
 
-/* Moves <uuid>.json (+ .d) from one folder to another, folder first.
- * Called with io_lock held. */
+/* Moves the report @from_name of one folder to @to_name of another, its
+ * attachment folder first. Called with io_lock held. */
 static gboolean
-move_report (EsaQueue *self, int from_fd, const char *from, int to_fd, const char *to,
-             const char *uuid, JsonNode *env, GError **error)
+move_report (EsaQueue *self, int from_fd, const char *from, const char *from_name, int to_fd,
+             const char *to, const char *to_name, const char *uuid, JsonNode *env, GError **error)
 {
   g_autofree char *att = att_name (uuid);
-  g_autofree char *json = json_name (uuid);
   if (is_dir_at (from_fd, att))
     {
       esa_fileutil_rmtree_at (to_fd, att);
@@ -1258,9 +1583,9 @@ move_report (EsaQueue *self, int from_fd, const char *from, int to_fd, const cha
           return FALSE;
         }
     }
-  if (!write_envelope (self, to_fd, to, uuid, env, error))
+  if (!write_envelope (self, to_fd, to, to_name, env, error))
     return FALSE;
-  unlinkat (from_fd, json, 0);
+  unlinkat (from_fd, from_name, 0);
   return esa_fileutil_fsync_fd (from_fd, from, error);
 }
 
@@ -1271,10 +1596,11 @@ esa_queue_fail (EsaQueue *self, const char *uuid, const char *reason, GError **e
   g_autoptr (JsonObject) failed = json_object_new ();
   g_autoptr (GDateTime) now = g_date_time_new_now_utc ();
   g_autofree char *at = g_date_time_format_iso8601 (now);
+  g_autofree char *name = NULL;
+  g_autofree char *failed_name = NULL;
   gboolean ok;
-  wait_ready (self);
   g_mutex_lock (&self->io_lock);
-  env = load_queued_locked (self, uuid, NULL, error);
+  env = load_queued_locked (self, uuid, &name, NULL, error);
   if (env == NULL)
     {
       g_mutex_unlock (&self->io_lock);
@@ -1283,16 +1609,28 @@ esa_queue_fail (EsaQueue *self, const char *uuid, const char *reason, GError **e
   json_object_set_string_member (failed, "reason", reason);
   json_object_set_string_member (failed, "at", at);
   json_object_set_object_member (json_node_get_object (env), "failed", g_steal_pointer (&failed));
-  ok = move_report (self, self->dir_fd, self->dir, self->failed_fd, self->failed_dir, uuid, env, error);
+  failed_name = json_name (uuid);
+  ok = move_report (self, self->dir_fd, self->dir, name, self->failed_fd, self->failed_dir, failed_name, uuid,
+                    env, error);
   if (ok)
     {
+      count_move (self, -1, 1);
       g_mutex_lock (&self->lock);
-      index_remove (&self->queued, uuid);
-      index_insert (&self->failed, rec_from_envelope (uuid, env));
+      forget_locked (self, uuid);
       g_mutex_unlock (&self->lock);
     }
   g_mutex_unlock (&self->io_lock);
   return ok;
+}
+
+/* Back in the queue (from failed/): counted, and in the window if it falls in it. */
+static void
+requeued (EsaQueue *self, const char *key)
+{
+  count_move (self, 1, -1);
+  g_mutex_lock (&self->lock);
+  window_add_locked (self, key);
+  g_mutex_unlock (&self->lock);
 }
 
 /* A quarantined file put back: only once it reads as a whole report again
@@ -1304,9 +1642,11 @@ retry_corrupt_locked (EsaQueue *self, const char *uuid, GError **error)
   g_autofree char *att = g_strdup_printf ("%s.d.corrupt", uuid);
   g_autofree char *reason_name = g_strdup_printf ("%s.reason", uuid);
   g_autofree char *final_att = att_name (uuid);
+  g_autofree char *final_json = NULL;
   g_autoptr (GError) local = NULL;
   g_autoptr (JsonNode) env = read_envelope_at (self->failed_fd, self->failed_dir, name, &local);
   g_autoptr (EsaReport) report = NULL;
+  char key[KEY_LEN + 1];
   if (env != NULL)
     report = esa_report_new_from_json (json_object_get_member (json_node_get_object (env), "report"), &local);
   if (report != NULL && g_strcmp0 (esa_report_get_uuid (report), uuid) != 0)
@@ -1331,14 +1671,13 @@ retry_corrupt_locked (EsaQueue *self, const char *uuid, GError **error)
     }
   json_object_remove_member (json_node_get_object (env), "failed");
   json_object_set_object_member (json_node_get_object (env), "delivery", json_object_new ());
-  if (!write_envelope (self, self->dir_fd, self->dir, uuid, env, error))
+  envelope_key (env, uuid, key);
+  final_json = key_json_name (key);
+  if (!write_envelope (self, self->dir_fd, self->dir, final_json, env, error))
     return FALSE;
   unlinkat (self->failed_fd, name, 0);
   unlinkat (self->failed_fd, reason_name, 0);
-  g_mutex_lock (&self->lock);
-  index_remove (&self->failed, uuid);
-  index_insert (&self->queued, rec_from_envelope (uuid, env));
-  g_mutex_unlock (&self->lock);
+  requeued (self, key);
   return esa_fileutil_fsync_fd (self->failed_fd, self->failed_dir, error);
 }
 
@@ -1348,11 +1687,12 @@ esa_queue_retry_failed (EsaQueue *self, const char *uuid, GError **error)
   g_autoptr (JsonNode) env = NULL;
   g_autofree char *name = NULL;
   g_autofree char *corrupt = NULL;
+  g_autofree char *queued = NULL;
   g_autoptr (GError) local = NULL;
+  char key[KEY_LEN + 1];
   gboolean ok;
   if (!check_uuid (uuid, error))
     return FALSE;
-  wait_ready (self);
   name = json_name (uuid);
   corrupt = g_strdup_printf ("%s.json.corrupt", uuid);
   g_mutex_lock (&self->io_lock);
@@ -1374,14 +1714,12 @@ esa_queue_retry_failed (EsaQueue *self, const char *uuid, GError **error)
     }
   json_object_remove_member (json_node_get_object (env), "failed");
   json_object_set_object_member (json_node_get_object (env), "delivery", json_object_new ());
-  ok = move_report (self, self->failed_fd, self->failed_dir, self->dir_fd, self->dir, uuid, env, error);
+  envelope_key (env, uuid, key);
+  queued = key_json_name (key);
+  ok = move_report (self, self->failed_fd, self->failed_dir, name, self->dir_fd, self->dir, queued, uuid, env,
+                    error);
   if (ok)
-    {
-      g_mutex_lock (&self->lock);
-      index_remove (&self->failed, uuid);
-      index_insert (&self->queued, rec_from_envelope (uuid, env));
-      g_mutex_unlock (&self->lock);
-    }
+    requeued (self, key);
   g_mutex_unlock (&self->io_lock);
   return ok;
 }

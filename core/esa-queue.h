@@ -25,15 +25,19 @@ typedef struct {
 void       esa_queue_entry_free   (EsaQueueEntry *entry);
 
 /* Opens (creating) DIR with tmp/ and failed/ beside the reports, and recovers
- * from a crash: half-written files are removed at once; the reports are read
- * by a thread (the index), which moves unreadable ones into failed/ with a
- * warning and their reason. What needs the index waits for it; counts and
- * enqueue do not. */
+ * from a crash: half-written files are removed at once and the reports
+ * counted, by their names only; a thread then removes attachment folders whose
+ * report never committed and renames reports spooled by an older esad (one
+ * that is unreadable goes into failed/ with a warning and its reason).
+ * esa_queue_wait_ready () waits for that thread; nothing else needs to. */
 EsaQueue  *esa_queue_open         (const char *dir, GError **error);
 void       esa_queue_wait_ready   (EsaQueue *self);
-/* Reports waiting (and in failed/, quarantined ones included), without reading
- * the spool: cheap enough for the main loop. */
+/* Reports waiting (and in failed/, quarantined ones included), kept on every
+ * change: cheap enough for the main loop. */
 guint      esa_queue_count        (EsaQueue *self, guint *failed_out);
+/* How many reports' records the queue holds in memory (the sender's window
+ * and the names listed last): bounded, whatever the queue's length. */
+guint      esa_queue_held_records (EsaQueue *self);
 void       esa_queue_free         (EsaQueue *self);
 const char *esa_queue_get_dir     (EsaQueue *self);
 
@@ -59,13 +63,16 @@ gboolean   esa_queue_holds        (EsaQueue *self, const char *uuid);
 GPtrArray *esa_queue_list         (EsaQueue *self);
 GPtrArray *esa_queue_list_failed  (EsaQueue *self);
 /* Entries [offset, offset + limit) of the queue (or failed/), read from their
- * files; @total_out gets the count of all. A queued file found corrupt is
- * quarantined (warning) and left out. Blocks until the index is ready. */
+ * files; @total_out gets the count of all. One pass over the folder's names
+ * keeping offset + limit of them: call it from a worker thread. A queued file
+ * found corrupt is quarantined (warning) and left out. */
 GPtrArray *esa_queue_list_page    (EsaQueue *self, gboolean failed, guint offset, guint limit,
                                    guint *total_out);
-/* Up to @limit queued entries after @after (NULL: from the oldest), from the
- * index alone: uuid, kind, plugin, created, attempts, next_attempt (no
- * last_error, size 0). For walking a big queue in pieces. */
+/* Up to @limit queued entries after @after (NULL: from the oldest): uuid,
+ * kind, plugin, created, attempts, next_attempt (no last_error, size 0), read
+ * from their files; the names come from a bounded window of the queue's
+ * oldest, refilled from the folder as the walk goes on. An empty array is the
+ * end of the queue. For walking a big queue in pieces. */
 GPtrArray *esa_queue_list_brief   (EsaQueue *self, const EsaQueueEntry *after, guint limit);
 /* The entry's report; attachment paths point into the spool. A file that no
  * longer reads as a report is quarantined (warning) and ESA_ERROR_INVALID_DATA

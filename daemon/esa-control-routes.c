@@ -84,8 +84,8 @@ typedef struct {
   guint limit;
 } ListData;
 
-/* In a worker: reading a page of report files (and, right after start, waiting
- * for the spool's index) never stalls the main loop. */
+/* In a worker: the pass over the spool's names and reading the page's report
+ * files never stall the main loop. */
 static void
 list_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
 {

@@ -387,7 +387,7 @@ export_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *c
   const char *dir = esa_json_peek_string (c->body, "dir");
   gboolean keep = FALSE;
   GError *keep_error = NULL;
-  g_autoptr (GPtrArray) entries = esa_queue_list (queue);
+  g_autoptr (EsaQueueEntry) cursor = NULL;
   JsonArray *done = json_array_new ();
   JsonObject *o = json_object_new ();
   JsonNode *n = json_node_new (JSON_NODE_OBJECT);
@@ -410,24 +410,33 @@ export_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *c
                                "dir \"%s\": expected an absolute folder", dir ? dir : "");
       return;
     }
-  for (guint i = 0; i < entries->len; i++)
+  /* In pieces, oldest first: 100,000 queued reports are never all in memory. */
+  for (;;)
     {
-      EsaQueueEntry *e = g_ptr_array_index (entries, i);
-      g_autoptr (GError) error = NULL;
-      g_autoptr (EsaReport) report = esa_queue_load (queue, e->uuid, NULL, &error);
-      if (report == NULL || !esa_outbox_write (dir, report, &error))
+      g_autoptr (GPtrArray) entries = esa_queue_list_brief (queue, cursor, 256);
+      if (entries->len == 0)
+        break;
+      for (guint i = 0; i < entries->len; i++)
         {
-          json_array_unref (done);
-          json_object_unref (o);
-          json_node_free (n);
-          g_task_return_new_error (task, ESA_ERROR, ESA_ERROR_FAILED, "export stopped at %s: %s", e->uuid,
-                                   error->message);
-          return;
+          EsaQueueEntry *e = g_ptr_array_index (entries, i);
+          g_autoptr (GError) error = NULL;
+          g_autoptr (EsaReport) report = esa_queue_load (queue, e->uuid, NULL, &error);
+          if (report == NULL || !esa_outbox_write (dir, report, &error))
+            {
+              json_array_unref (done);
+              json_object_unref (o);
+              json_node_free (n);
+              g_task_return_new_error (task, ESA_ERROR, ESA_ERROR_FAILED, "export stopped at %s: %s", e->uuid,
+                                       error->message);
+              return;
+            }
+          /* Exported reports left the machine the offline way: they are delivered. */
+          if (!keep)
+            esa_queue_remove (queue, e->uuid, NULL);
+          json_array_add_string_element (done, e->uuid);
         }
-      /* Exported reports left the machine the offline way: they are delivered. */
-      if (!keep)
-        esa_queue_remove (queue, e->uuid, NULL);
-      json_array_add_string_element (done, e->uuid);
+      g_clear_pointer (&cursor, esa_queue_entry_free);
+      cursor = g_ptr_array_steal_index (entries, entries->len - 1);
     }
   json_object_set_string_member (o, "dir", dir);
   json_object_set_array_member (o, "exported", done);

@@ -573,10 +573,8 @@ test_dispatcher_stop_wakes_waiters (Fixture *f, gconstpointer user_data)
   g_autoptr (EsaReport) report = esa_report_new ("heartbeat", "testplug");
   WaitArgs a = { f->engine, report, NULL, TRUE };
   GThread *t = g_thread_new ("waiter", submit_and_wait_thread, &a);
-  g_autofree char *spooled = NULL;
   /* Stop once the report is queued (the waiter is registered before that). */
-  spooled = g_strdup_printf ("%s/state/spool/%s.json", f->dir, esa_report_get_uuid (report));
-  ESA_TEST_WAIT_UNTIL (g_file_test (spooled, G_FILE_TEST_EXISTS));
+  ESA_TEST_WAIT_UNTIL (esa_queue_count (esa_engine_get_queue (f->engine), NULL) == 1);
   esa_engine_stop (f->engine);
   g_thread_join (t);
   g_assert_false (a.ok);

@@ -727,7 +727,7 @@ test_esad_corrupt_report_listed (Fixture *f, gconstpointer user_data)
   g_assert_cmpint (g_mkdir_with_parents (spool, 0700), ==, 0);
   esa_test_write_file (path, "{\"report\": {\"uuid\": \"trunc", 0600);
   start_esad (f);
-  /* The spool's index thread quarantines it shortly after the start. */
+  /* The spool's thread started at open quarantines it shortly after the start. */
   deadline = g_get_monotonic_time () + 10 * G_USEC_PER_SEC;
   for (;;)
     {

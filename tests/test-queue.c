@@ -55,6 +55,20 @@ count_entries (const char *dir)
   return n;
 }
 
+/* The path of queued report @uuid's file: <stamp>-<uuid>.json (the stamp is
+ * its creation time, so that the names sort in sending order). */
+static char *
+spooled_json (Fixture *f, const char *uuid)
+{
+  g_autoptr (GDir) d = g_dir_open (f->spool, 0, NULL);
+  g_autofree char *suffix = g_strdup_printf ("-%s.json", uuid);
+  const char *name;
+  while (d != NULL && (name = g_dir_read_name (d)) != NULL)
+    if (g_str_has_suffix (name, suffix))
+      return g_build_filename (f->spool, name, NULL);
+  g_assert_not_reached ();
+}
+
 /* A report with attachments "one.txt" and "two.bin" written in @f->dir. */
 static EsaReport *
 report_with_attachments (Fixture *f, const char *tag)
@@ -356,7 +370,7 @@ test_queue_recovery (Fixture *f, gconstpointer user_data)
 
   /* A crash and a disk full later: */
   esa_test_write_file (garbage, "{\"report\": {\"uuid\": \"trunc", 0600);
-  good_json = g_strdup_printf ("%s/%s.json", f->spool, esa_report_get_uuid (good));
+  good_json = spooled_json (f, esa_report_get_uuid (good));
   good_text = read_file (good_json);
   /* A copy of a valid report under another report's name. */
   esa_test_write_file (wrong, good_text, 0600);
@@ -441,7 +455,7 @@ test_queue_corrupt_quarantine_retry (Fixture *f, gconstpointer user_data)
   g_autoptr (EsaReport) r = report_with_attachments (f, "truncated");
   g_autoptr (EsaReport) other = esa_report_new (ESA_REPORT_KIND_HEARTBEAT, "heartbeat");
   const char *uuid = esa_report_get_uuid (r);
-  g_autofree char *path = g_strdup_printf ("%s/%s.json", f->spool, uuid);
+  g_autofree char *path = NULL;
   g_autofree char *text = NULL;
   g_autofree char *half = NULL;
   g_autoptr (GPtrArray) list = NULL;
@@ -452,6 +466,7 @@ test_queue_corrupt_quarantine_retry (Fixture *f, gconstpointer user_data)
   g_assert_true (esa_queue_enqueue (queue, r, &error));
   g_assert_true (esa_queue_enqueue (queue, other, &error));
   g_assert_no_error (error);
+  path = spooled_json (f, uuid);
   text = read_file (path);
   half = g_strndup (text, strlen (text) / 2);
   esa_test_write_file (path, half, 0600);
@@ -542,11 +557,11 @@ test_queue_corrupt_while_open (Fixture *f, gconstpointer user_data)
     {
       g_autofree char *uuid = g_uuid_string_random ();
       g_autofree char *path = g_strdup_printf ("%s/%s.json", f->spool, uuid);
+      g_autofree char *uuid2 = g_uuid_string_random ();
+      g_autofree char *path2 = g_strdup_printf ("%s/%s.json", f->spool, uuid2);
       g_autoptr (GPtrArray) list = NULL;
       g_autoptr (EsaReport) r = NULL;
       esa_test_write_file (path, bodies[i], 0600);
-      list = esa_queue_list (queue);
-      g_assert_cmpuint (list->len, >=, 1);
       /* Refused, and moved aside with a warning (never skipped silently). */
       g_test_expect_message ("esa", G_LOG_LEVEL_WARNING, "spool: *; moved to */failed/*.json.corrupt");
       r = esa_queue_load (queue, uuid, NULL, &error);
@@ -556,6 +571,14 @@ test_queue_corrupt_while_open (Fixture *f, gconstpointer user_data)
       g_test_message ("%s", error->message);
       g_clear_error (&error);
       g_assert_false (g_file_test (path, G_FILE_TEST_EXISTS));
+      /* The listing reads the folder: it finds one the same way. */
+      esa_test_write_file (path2, bodies[i], 0600);
+      g_test_expect_message ("esa", G_LOG_LEVEL_WARNING, "spool: *; moved to */failed/*.json.corrupt");
+      list = esa_queue_list (queue);
+      g_test_assert_expected_messages ();
+      g_assert_cmpuint (list->len, ==, 1);
+      g_assert_cmpstr (((EsaQueueEntry *) g_ptr_array_index (list, 0))->uuid, ==, esa_report_get_uuid (good));
+      g_assert_false (g_file_test (path2, G_FILE_TEST_EXISTS));
     }
 }
 
@@ -591,6 +614,7 @@ test_queue_symlinks (Fixture *f, gconstpointer user_data)
   g_assert_cmpint (symlink (victim, orphan), ==, 0);
   queue = esa_queue_open (f->spool, &error);
   g_assert_no_error (error);
+  esa_queue_wait_ready (queue); /* orphan folders go in the thread open () starts */
   g_assert_true (g_file_test (victim_file, G_FILE_TEST_IS_REGULAR));
   g_assert_false (g_file_test (orphan, G_FILE_TEST_EXISTS));
   g_assert_false (g_file_test (tmp, G_FILE_TEST_IS_SYMLINK));
@@ -625,7 +649,7 @@ test_queue_symlinks (Fixture *f, gconstpointer user_data)
 
   /* A report file swapped for a link is not read through it. */
   {
-    g_autofree char *json = g_strdup_printf ("%s/%s.json", f->spool, esa_report_get_uuid (r));
+    g_autofree char *json = spooled_json (f, esa_report_get_uuid (r));
     g_autofree char *elsewhere = g_build_filename (f->dir, "elsewhere.json", NULL);
     g_assert_cmpint (g_rename (json, elsewhere), ==, 0);
     g_autofree char *text = read_file (elsewhere);
@@ -646,6 +670,7 @@ test_queue_symlinks (Fixture *f, gconstpointer user_data)
 
 typedef struct {
   EsaQueue *queue;
+  guint count;      /* reports to enqueue */
   GPtrArray *uuids; /* filled by the thread */
 } ThreadData;
 
@@ -653,7 +678,7 @@ static gpointer
 enqueue_thread (gpointer user_data)
 {
   ThreadData *td = user_data;
-  for (guint i = 0; i < 25; i++)
+  for (guint i = 0; i < td->count; i++)
     {
       g_autoptr (EsaReport) r = esa_report_new (ESA_REPORT_KIND_INVENTORY, "sysinfo");
       g_autoptr (GError) error = NULL;
@@ -664,6 +689,22 @@ enqueue_thread (gpointer user_data)
   return NULL;
 }
 
+/* Four threads enqueueing @each reports each, as plugins do. */
+static void
+enqueue_in_threads (EsaQueue *queue, guint each, ThreadData td[4])
+{
+  GThread *threads[4];
+  for (guint i = 0; i < 4; i++)
+    {
+      td[i].queue = queue;
+      td[i].count = each;
+      td[i].uuids = g_ptr_array_new_with_free_func (g_free);
+      threads[i] = g_thread_new ("enqueue", enqueue_thread, &td[i]);
+    }
+  for (guint i = 0; i < 4; i++)
+    g_thread_join (threads[i]);
+}
+
 static void
 test_queue_threads (Fixture *f, gconstpointer user_data)
 {
@@ -671,15 +712,7 @@ test_queue_threads (Fixture *f, gconstpointer user_data)
   g_autoptr (EsaQueue) queue = esa_queue_open (f->spool, &error);
   g_autoptr (GPtrArray) list = NULL;
   ThreadData td[4];
-  GThread *threads[4];
-  for (guint i = 0; i < 4; i++)
-    {
-      td[i].queue = queue;
-      td[i].uuids = g_ptr_array_new_with_free_func (g_free);
-      threads[i] = g_thread_new ("enqueue", enqueue_thread, &td[i]);
-    }
-  for (guint i = 0; i < 4; i++)
-    g_thread_join (threads[i]);
+  enqueue_in_threads (queue, 25, td);
   list = esa_queue_list (queue);
   g_assert_cmpuint (list->len, ==, 100);
   for (guint i = 0; i < 4; i++)
@@ -693,23 +726,51 @@ test_queue_threads (Fixture *f, gconstpointer user_data)
     }
 }
 
-/* What the committed callback of esa_queue_enqueue_full () sees. */
+/* What the committed callback of esa_queue_enqueue_full () sees. The sender's
+ * view is asked from another thread (as the sender does): the callback runs
+ * with the spool's commit lock held, so the answer may only come after it. */
+typedef struct {
+  EsaQueue *queue;
+  guint listed;
+  gint done;
+} SenderView;
+
 typedef struct {
   guint calls;
-  gboolean file_there;  /* <uuid>.json on disk: committed */
-  guint listed;         /* esa_queue_list_brief (): what the sender would see */
+  gboolean file_there;  /* the report's file on disk: committed */
+  guint listed;         /* esa_queue_list_brief () while the callback ran */
+  GThread *sender;
+  SenderView view;
 } CommittedSeen;
+
+static gpointer
+sender_view_thread (gpointer data)
+{
+  SenderView *view = data;
+  g_autoptr (GPtrArray) brief = esa_queue_list_brief (view->queue, NULL, 100);
+  view->listed = brief->len;
+  g_atomic_int_set (&view->done, 1);
+  return NULL;
+}
 
 static void
 on_committed (EsaQueue *queue, const char *uuid, gpointer user_data)
 {
   CommittedSeen *seen = user_data;
-  g_autofree char *name = g_strconcat (uuid, ".json", NULL);
-  g_autofree char *path = g_build_filename (esa_queue_get_dir (queue), name, NULL);
-  g_autoptr (GPtrArray) brief = esa_queue_list_brief (queue, NULL, 100);
+  g_autofree char *suffix = g_strconcat ("-", uuid, ".json", NULL);
+  g_autoptr (GDir) dir = g_dir_open (esa_queue_get_dir (queue), 0, NULL);
+  const char *name;
   seen->calls++;
-  seen->file_there = g_file_test (path, G_FILE_TEST_IS_REGULAR);
-  seen->listed = brief->len;
+  seen->file_there = FALSE; /* <stamp>-<uuid>.json on disk: committed */
+  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
+    seen->file_there |= g_str_has_suffix (name, suffix);
+  if (seen->calls == 1)
+    {
+      seen->view.queue = queue;
+      seen->sender = g_thread_new ("sender-view", sender_view_thread, &seen->view);
+      g_usleep (200 * 1000);
+      seen->listed = g_atomic_int_get (&seen->view.done) ? seen->view.listed : 0;
+    }
 }
 
 /* An event run notes "queued" in its record from the committed callback
@@ -735,6 +796,8 @@ test_queue_committed_before_published (Fixture *f, gconstpointer user_data)
   g_assert_cmpuint (seen.calls, ==, 1);
   g_assert_true (seen.file_there);
   g_assert_cmpuint (seen.listed, ==, 0);
+  g_thread_join (seen.sender);
+  g_assert_cmpuint (seen.view.listed, ==, 1); /* and once the callback returned */
   g_assert_true (esa_queue_holds (queue, uuid));
   g_assert_false (esa_queue_holds (queue, other));
   /* the same report again: committed already, said so, not doubled */
@@ -751,6 +814,187 @@ test_queue_committed_before_published (Fixture *f, gconstpointer user_data)
   g_assert_true (esa_queue_remove (queue, uuid, &error));
   g_assert_no_error (error);
   g_assert_false (esa_queue_holds (queue, uuid));
+}
+
+/* A spool written by an esad before issue 13 (<uuid>.json): its reports are
+ * counted, listed, loaded and sent in order at once, and renamed to the
+ * sortable form by the thread open () starts. */
+static void
+test_queue_old_names (Fixture *f, gconstpointer user_data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (EsaQueue) queue = esa_queue_open (f->spool, &error);
+  g_autoptr (EsaReport) r1 = report_with_attachments (f, "old-1");
+  g_autoptr (EsaReport) r2 = esa_report_new (ESA_REPORT_KIND_HEARTBEAT, "heartbeat");
+  g_autoptr (GPtrArray) list = NULL;
+  g_autoptr (EsaReport) loaded = NULL;
+  g_autofree char *new1 = NULL;
+  g_autofree char *new2 = NULL;
+  g_autofree char *old1 = g_strdup_printf ("%s/%s.json", f->spool, esa_report_get_uuid (r1));
+  g_autofree char *old2 = g_strdup_printf ("%s/%s.json", f->spool, esa_report_get_uuid (r2));
+
+  g_assert_true (esa_queue_enqueue (queue, r1, &error));
+  g_assert_true (esa_queue_enqueue (queue, r2, &error));
+  g_assert_no_error (error);
+  g_clear_pointer (&queue, esa_queue_free);
+  new1 = spooled_json (f, esa_report_get_uuid (r1));
+  new2 = spooled_json (f, esa_report_get_uuid (r2));
+  g_assert_cmpint (g_rename (new1, old1), ==, 0);
+  g_assert_cmpint (g_rename (new2, old2), ==, 0);
+
+  queue = esa_queue_open (f->spool, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (esa_queue_count (queue, NULL), ==, 2);
+  list = esa_queue_list (queue);
+  g_assert_cmpuint (list->len, ==, 2);
+  g_assert_cmpstr (((EsaQueueEntry *) g_ptr_array_index (list, 0))->uuid, ==, esa_report_get_uuid (r1));
+  g_assert_cmpstr (((EsaQueueEntry *) g_ptr_array_index (list, 1))->uuid, ==, esa_report_get_uuid (r2));
+  esa_queue_wait_ready (queue);
+  g_assert_false (g_file_test (old1, G_FILE_TEST_EXISTS));
+  g_assert_true (g_file_test (new1, G_FILE_TEST_IS_REGULAR));
+  g_assert_true (g_file_test (new2, G_FILE_TEST_IS_REGULAR));
+  loaded = esa_queue_load (queue, esa_report_get_uuid (r1), NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (esa_report_get_attachments (loaded)->len, ==, 2);
+  g_assert_true (esa_queue_remove (queue, esa_report_get_uuid (r1), &error));
+  g_assert_cmpuint (esa_queue_count (queue, NULL), ==, 1);
+  g_assert_false (g_file_test (new1, G_FILE_TEST_EXISTS));
+}
+
+/* Issue 13: what the queue keeps in memory does not grow with the queue.
+ * 2,000 reports (more than the window and the recent names together): the
+ * sender's walk, listing pages at both ends, loads, removes and enqueues of
+ * older reports keep esa_queue_held_records () bounded, and the walk still
+ * sees every report once, oldest first, across the window's refills. */
+#define MANY 2000
+/* core/esa-queue.c: WINDOW_MAX (512) + RECENT_MAX (1,024), below MANY */
+#define HELD_MAX 1536
+
+/* A report created @ago_s seconds ago (the queue sends it before newer ones). */
+static EsaReport *
+report_created_ago (gint64 ago_s)
+{
+  g_autoptr (EsaReport) r = esa_report_new (ESA_REPORT_KIND_HEARTBEAT, "heartbeat");
+  g_autoptr (JsonNode) node = esa_report_to_json (r);
+  g_autoptr (GDateTime) now = g_date_time_new_now_utc ();
+  g_autoptr (GDateTime) then = g_date_time_add_seconds (now, (gdouble) -ago_s);
+  g_autofree char *created = g_date_time_format_iso8601 (then);
+  g_autoptr (GError) error = NULL;
+  EsaReport *old;
+  json_object_set_string_member (json_node_get_object (node), "created", created);
+  old = esa_report_new_from_json (node, &error);
+  g_assert_no_error (error);
+  return old;
+}
+
+/* Walks the whole queue as the sender does; checks the order; returns the uuids. */
+static GPtrArray *
+walk (EsaQueue *queue, guint batch)
+{
+  GPtrArray *seen = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (EsaQueueEntry) cursor = NULL;
+  for (;;)
+    {
+      g_autoptr (GPtrArray) entries = esa_queue_list_brief (queue, cursor, batch);
+      if (entries->len == 0)
+        break;
+      for (guint i = 0; i < entries->len; i++)
+        {
+          EsaQueueEntry *e = g_ptr_array_index (entries, i);
+          if (cursor != NULL || i > 0)
+            {
+              EsaQueueEntry *prev = i > 0 ? g_ptr_array_index (entries, i - 1) : cursor;
+              g_assert_true (prev->created_us < e->created_us ||
+                             (prev->created_us == e->created_us && strcmp (prev->uuid, e->uuid) < 0));
+            }
+          g_ptr_array_add (seen, g_strdup (e->uuid));
+        }
+      g_clear_pointer (&cursor, esa_queue_entry_free);
+      cursor = g_ptr_array_steal_index (entries, entries->len - 1);
+      g_assert_cmpuint (esa_queue_held_records (queue), <=, HELD_MAX);
+    }
+  return seen;
+}
+
+static void
+test_queue_memory_bounded (Fixture *f, gconstpointer user_data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (EsaQueue) queue = esa_queue_open (f->spool, &error);
+  g_autoptr (GPtrArray) seen = NULL;
+  g_autoptr (GPtrArray) page = NULL;
+  g_autoptr (EsaReport) old = report_created_ago (3600);
+  g_autoptr (EsaReport) older = report_created_ago (7200);
+  g_autoptr (GHashTable) all = g_hash_table_new (g_str_hash, g_str_equal);
+  ThreadData td[4];
+  guint total = 0;
+
+  enqueue_in_threads (queue, MANY / 4, td);
+  g_assert_cmpuint (esa_queue_count (queue, NULL), ==, MANY);
+
+  /* Reopened: the counts come from the names, nothing is indexed. */
+  g_clear_pointer (&queue, esa_queue_free);
+  queue = esa_queue_open (f->spool, &error);
+  g_assert_no_error (error);
+  esa_queue_wait_ready (queue);
+  g_assert_cmpuint (esa_queue_count (queue, NULL), ==, MANY);
+  g_assert_cmpuint (esa_queue_held_records (queue), ==, 0);
+
+  /* The sender's walk, in batches smaller and larger than the window. */
+  seen = walk (queue, 100);
+  g_assert_cmpuint (seen->len, ==, MANY);
+  for (guint i = 0; i < seen->len; i++)
+    g_hash_table_add (all, g_ptr_array_index (seen, i));
+  g_assert_cmpuint (g_hash_table_size (all), ==, MANY);
+  for (guint i = 0; i < 4; i++)
+    for (guint j = 0; j < td[i].uuids->len; j++)
+      g_assert_true (g_hash_table_contains (all, g_ptr_array_index (td[i].uuids, j)));
+  g_clear_pointer (&seen, g_ptr_array_unref);
+  seen = walk (queue, 1000);
+  g_assert_cmpuint (seen->len, ==, MANY);
+  g_clear_pointer (&seen, g_ptr_array_unref);
+
+  /* Pages at both ends, then a load and a remove of each of the last page. */
+  page = esa_queue_list_page (queue, FALSE, 0, 50, &total);
+  g_assert_cmpuint (total, ==, MANY);
+  g_assert_cmpuint (page->len, ==, 50);
+  g_clear_pointer (&page, g_ptr_array_unref);
+  page = esa_queue_list_page (queue, FALSE, MANY - 50, 50, &total);
+  g_assert_cmpuint (page->len, ==, 50);
+  for (guint i = 0; i < page->len; i++)
+    {
+      EsaQueueEntry *e = g_ptr_array_index (page, i);
+      g_autoptr (EsaReport) r = esa_queue_load (queue, e->uuid, NULL, &error);
+      g_assert_no_error (error);
+      g_assert_true (esa_queue_remove (queue, e->uuid, &error));
+    }
+  g_assert_cmpuint (esa_queue_count (queue, NULL), ==, MANY - 50);
+  g_assert_cmpuint (esa_queue_held_records (queue), <=, HELD_MAX);
+
+  /* Half way through a walk, a report older than all comes in (the window
+   * starts before it: a new walk sees it first), and one in the window's
+   * range is removed. */
+  {
+    g_autoptr (GPtrArray) first = esa_queue_list_brief (queue, NULL, 10);
+    EsaQueueEntry *gone = g_ptr_array_index (first, 5);
+    g_assert_true (esa_queue_enqueue (queue, old, &error));
+    g_assert_true (esa_queue_remove (queue, gone->uuid, &error));
+    g_assert_no_error (error);
+    g_clear_pointer (&first, g_ptr_array_unref);
+    first = esa_queue_list_brief (queue, NULL, 10);
+    g_assert_cmpstr (((EsaQueueEntry *) g_ptr_array_index (first, 0))->uuid, ==, esa_report_get_uuid (old));
+    g_assert_true (esa_queue_enqueue (queue, older, &error));
+    g_clear_pointer (&first, g_ptr_array_unref);
+    first = esa_queue_list_brief (queue, NULL, 10);
+    g_assert_cmpstr (((EsaQueueEntry *) g_ptr_array_index (first, 0))->uuid, ==, esa_report_get_uuid (older));
+    g_assert_cmpstr (((EsaQueueEntry *) g_ptr_array_index (first, 1))->uuid, ==, esa_report_get_uuid (old));
+  }
+  seen = walk (queue, 256);
+  g_assert_cmpuint (seen->len, ==, MANY - 50 - 1 + 2);
+  g_assert_cmpuint (esa_queue_count (queue, NULL), ==, MANY - 50 - 1 + 2);
+  g_assert_cmpuint (esa_queue_held_records (queue), <=, HELD_MAX);
+  for (guint i = 0; i < 4; i++)
+    g_ptr_array_unref (td[i].uuids);
 }
 
 /* ---- crash test ---- */
@@ -894,6 +1138,8 @@ test_queue_interrupted_retry (Fixture *f, gconstpointer user_data)
   g_assert_cmpint (g_rename (failed_d, spool_d), ==, 0);
   g_test_expect_message ("esa", G_LOG_LEVEL_WARNING, "spool: *.d: moved back to */failed/*.d (an interrupted retry)");
   queue = esa_queue_open (f->spool, &error);
+  /* Attachment folders are checked by the thread open () starts. */
+  esa_queue_wait_ready (queue);
   g_test_assert_expected_messages ();
   g_assert_no_error (error);
   g_assert_true (g_file_test (failed_att, G_FILE_TEST_IS_REGULAR));
@@ -929,6 +1175,8 @@ main (int argc, char **argv)
   ADD ("/queue/symlinks", test_queue_symlinks);
   ADD ("/queue/threads", test_queue_threads);
   ADD ("/queue/committed-before-published", test_queue_committed_before_published);
+  ADD ("/queue/memory-bounded", test_queue_memory_bounded);
+  ADD ("/queue/old-names", test_queue_old_names);
   ADD ("/queue/single-owner", test_queue_single_owner);
   ADD ("/queue/kill9", test_queue_kill9);
 #undef ADD
