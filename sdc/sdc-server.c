@@ -557,6 +557,9 @@ static gboolean
 report_func (SdcStore *store, gpointer data, GError **error)
 {
   SdcReportJob *job = data;
+  /* the writer may run a job again after rolling its group back */
+  g_clear_pointer (&job->answer, g_free);
+  job->duplicate = FALSE;
   return sdc_api_store_report (store, &job->row, job->attachments, &job->status, &job->answer,
                                &job->duplicate, error);
 }

@@ -1,7 +1,8 @@
 /* sdc-store-sqlite.c: the "sqlite" engine of SdcStore, the embedded default.
  *
  * One file, DIR/sdc.db, in WAL mode so `esa-sdc reports` can read while `serve` writes.
- * The schema version lives in PRAGMA user_version and every start applies the missing
+ * Every statement is compiled once per connection and kept (a report's INSERT compiled
+ * anew each time cost more CPU than running it). The schema version lives in PRAGMA user_version and every start applies the missing
  * migrations in order, each in its own transaction, so an old database is upgraded in
  * place and a half-applied step never sticks. */
 #include "config.h"
@@ -20,6 +21,7 @@ struct _SdcStoreSqlite {
   GObject parent;
   sqlite3 *db;
   char *path;
+  GHashTable *stmts; /* SQL text -> its compiled statement, kept for the connection */
 };
 
 static void sdc_store_sqlite_iface_init (SdcStoreInterface *iface);
@@ -29,8 +31,22 @@ G_DEFINE_TYPE_WITH_CODE (SdcStoreSqlite, sdc_store_sqlite, G_TYPE_OBJECT,
 /* the functions below were written against the old struct name */
 typedef SdcStoreSqlite Sqlite;
 
+/* A statement from db_prepare(): it belongs to the connection's cache, so leaving the
+ * scope resets it (and drops its bindings) for the next use instead of freeing it. */
 typedef sqlite3_stmt *SdcStmt;
-G_DEFINE_AUTO_CLEANUP_FREE_FUNC (SdcStmt, sqlite3_finalize, NULL)
+static void
+stmt_release (sqlite3_stmt *stmt)
+{
+  sqlite3_reset (stmt);
+  sqlite3_clear_bindings (stmt);
+}
+G_DEFINE_AUTO_CLEANUP_FREE_FUNC (SdcStmt, stmt_release, NULL)
+
+static void
+stmt_finalize (gpointer stmt)
+{
+  sqlite3_finalize (stmt);
+}
 
 /* Index i holds the step from version i to i + 1. */
 static const char *const migrations[] = {
@@ -108,15 +124,24 @@ db_exec (Sqlite *store, const char *sql, GError **error)
   return TRUE;
 }
 
+/* The connection's compiled statement for @sql (hold it in a g_auto (SdcStmt)); SQLite
+ * compiles it again by itself should the schema change. */
 static sqlite3_stmt *
 db_prepare (Sqlite *store, const char *sql, GError **error)
 {
-  sqlite3_stmt *stmt = NULL;
-  if (sqlite3_prepare_v2 (store->db, sql, -1, &stmt, NULL) != SQLITE_OK)
+  sqlite3_stmt *stmt = g_hash_table_lookup (store->stmts, sql);
+  if (stmt != NULL)
+    {
+      /* a caller still stepping it would have its rows pulled from under it */
+      g_return_val_if_fail (!sqlite3_stmt_busy (stmt), NULL);
+      return stmt;
+    }
+  if (sqlite3_prepare_v3 (store->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &stmt, NULL) != SQLITE_OK)
     {
       db_error (store, "prepare", error);
       return NULL;
     }
+  g_hash_table_insert (store->stmts, g_strdup (sql), stmt);
   return stmt;
 }
 
@@ -147,9 +172,8 @@ db_step_done (Sqlite *store, sqlite3_stmt *stmt, GError **error)
 static int
 user_version (Sqlite *store)
 {
-  g_auto (SdcStmt) stmt = NULL;
-  if (sqlite3_prepare_v2 (store->db, "PRAGMA user_version", -1, &stmt, NULL) != SQLITE_OK ||
-      sqlite3_step (stmt) != SQLITE_ROW)
+  g_auto (SdcStmt) stmt = db_prepare (store, "PRAGMA user_version", NULL);
+  if (stmt == NULL || sqlite3_step (stmt) != SQLITE_ROW)
     return -1;
   return sqlite3_column_int (stmt, 0);
 }
@@ -197,14 +221,21 @@ sqlite_engine_name (SdcStore *self)
   return "sqlite";
 }
 
+/* One statement (the transaction and savepoint commands of sdc-store.c), compiled once. */
 static gboolean
 sqlite_exec (SdcStore *self, const char *sql, GError **error)
 {
   Sqlite *store = SDC_STORE_SQLITE (self);
+  g_auto (SdcStmt) stmt = NULL;
   /* ROLLBACK outside a transaction is not an error worth reporting */
   if (g_str_equal (sql, "ROLLBACK") && sqlite3_get_autocommit (store->db))
     return TRUE;
-  return db_exec (store, sql, error);
+  stmt = db_prepare (store, sql, error);
+  if (stmt == NULL)
+    return FALSE;
+  if (sqlite3_step (stmt) != SQLITE_DONE)
+    return db_error (store, sql, error);
+  return TRUE;
 }
 
 static gboolean
@@ -212,7 +243,7 @@ sqlite_begin (SdcStore *self, GError **error)
 {
   /* IMMEDIATE: take the write lock now, not at the first write, so two writers wait
    * for each other (busy timeout) instead of one failing with SQLITE_BUSY mid-way */
-  return db_exec (SDC_STORE_SQLITE (self), "BEGIN IMMEDIATE;", error);
+  return sqlite_exec (self, "BEGIN IMMEDIATE", error);
 }
 
 SdcStore *
@@ -220,6 +251,7 @@ sdc_store_sqlite_open (const char *path, GError **error)
 {
   g_autoptr (SdcStoreSqlite) store = g_object_new (SDC_TYPE_STORE_SQLITE, NULL);
   store->path = g_strdup (path);
+  store->stmts = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, stmt_finalize);
   if (sqlite3_open_v2 (path, &store->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
                        NULL) != SQLITE_OK)
     {
@@ -240,6 +272,8 @@ static void
 sdc_store_sqlite_finalize (GObject *object)
 {
   SdcStoreSqlite *store = SDC_STORE_SQLITE (object);
+  /* the statements first: a connection with statements left does not close */
+  g_clear_pointer (&store->stmts, g_hash_table_unref);
   sqlite3_close (store->db);
   g_free (store->path);
   G_OBJECT_CLASS (sdc_store_sqlite_parent_class)->finalize (object);
