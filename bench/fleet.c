@@ -50,6 +50,11 @@ static guint seconds;
 static const char *server_pid;
 static gint64 server_cpu0;
 static gint64 own_cpu0;
+/* the load generator shares the cores with the server: per request it parses no URL
+ * and formats the time once a second */
+static GUri *heartbeat_uri;
+static GUri *problem_uri;
+static GUri *static_uri;
 
 static void send_one (guint worker);
 static gint64 cpu_us (const char *pid);
@@ -58,6 +63,22 @@ static char *
 uuid_new (void)
 {
   return g_uuid_string_random ();
+}
+
+static const char *
+now_text (void)
+{
+  static gint64 second = -1;
+  static char text[32];
+  gint64 now = g_get_real_time () / G_USEC_PER_SEC;
+  if (now != second)
+    {
+      g_autoptr (GDateTime) dt = g_date_time_new_from_unix_utc (now);
+      g_autofree char *s = g_date_time_format (dt, "%Y-%m-%dT%H:%M:%SZ");
+      g_strlcpy (text, s, sizeof text);
+      second = now;
+    }
+  return text;
 }
 
 typedef struct {
@@ -128,22 +149,21 @@ send_one (guint worker)
   r->worker = worker;
   r->start = g_get_monotonic_time ();
   if (static_mode)
-    r->msg = soup_message_new ("GET", base);
+    r->msg = soup_message_new_from_uri ("GET", static_uri);
   else
     {
       System *s = g_ptr_array_index (systems, (seq++) % systems->len);
       gboolean problem = seq % 10 == 0;
-      g_autofree char *url = g_strconcat (base, problem ? "esa/v1/problem" : "esa/v1/heartbeat", NULL);
       g_autofree char *uuid = uuid_new ();
-      g_autoptr (GDateTime) now = g_date_time_new_now_utc ();
-      g_autofree char *ts = g_date_time_format (now, "%Y-%m-%dT%H:%M:%SZ");
+      const char *ts = now_text ();
       g_autofree char *json = g_strdup_printf (
           "{\"version\":1,\"uuid\":\"%s\",\"kind\":\"%s\",\"plugin\":\"bench\",\"created\":\"%s\","
           "\"body\":{%s}}",
           uuid, problem ? "problem" : "heartbeat", ts,
           problem ? "\"srn\":\"651-204\",\"description\":\"bench\"" : "\"uptime\":12345");
-      g_autoptr (GBytes) bytes = g_bytes_new (json, strlen (json));
-      r->msg = soup_message_new ("POST", url);
+      gsize len = strlen (json);
+      g_autoptr (GBytes) bytes = g_bytes_new_take (g_steal_pointer (&json), len);
+      r->msg = soup_message_new_from_uri ("POST", problem ? problem_uri : heartbeat_uri);
       /* as the agent does (transports/https): without this flag libsoup opens a new
        * connection, with a new TLS handshake, for every POST, so nothing is kept alive;
        * a report is idempotent by its uuid */
@@ -270,6 +290,18 @@ main (int argc, char **argv)
     else
       pid = server_pid = argv[i];
   base = static_mode || g_str_has_suffix (argv[1], "/") ? g_strdup (argv[1]) : g_strconcat (argv[1], "/", NULL);
+  {
+    g_autofree char *hb = g_strconcat (base, "esa/v1/heartbeat", NULL);
+    g_autofree char *pr = g_strconcat (base, "esa/v1/problem", NULL);
+    heartbeat_uri = g_uri_parse (hb, SOUP_HTTP_URI_FLAGS, NULL);
+    problem_uri = g_uri_parse (pr, SOUP_HTTP_URI_FLAGS, NULL);
+    static_uri = g_uri_parse (base, SOUP_HTTP_URI_FLAGS, NULL);
+    if (heartbeat_uri == NULL || problem_uri == NULL || static_uri == NULL)
+      {
+        fprintf (stderr, "fleet: %s: not a URL\n", argv[1]);
+        return 2;
+      }
+  }
   db = g_tls_file_database_new (argv[2], &error);
   if (db == NULL)
     {

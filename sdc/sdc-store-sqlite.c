@@ -592,6 +592,8 @@ sqlite_insert_report (SdcStore *self, const SdcReportRow *row, GPtrArray *attach
   if (sqlite3_changes (store->db) == 0)
     return TRUE;
   *inserted = TRUE;
+  if (row->touch && !sqlite_touch_system (self, row->system_id, row->received, error))
+    return FALSE;
 
   for (guint i = 0; attachments != NULL && i < attachments->len; i++)
     {
