@@ -134,6 +134,21 @@ pg_query_prepared (SdcStorePg *store, const char *what, const char *sql, int n, 
   return res;
 }
 
+/* Looks up one row by key: *row holds the result when @sql returned a row, NULL when it
+ * returned none; FALSE with @error when it failed. */
+static gboolean
+pg_select_row (SdcStorePg *store, const char *what, const char *sql, int n, const char *const *params,
+               PGresult **row, GError **error)
+{
+  g_autoptr (PGresult) res = pg_query (store, what, sql, n, params, error);
+  *row = NULL;
+  if (res == NULL)
+    return FALSE;
+  if (PQntuples (res) > 0)
+    *row = g_steal_pointer (&res);
+  return TRUE;
+}
+
 static gboolean
 pg_command (SdcStorePg *store, const char *what, const char *sql, int n, const char *const *params,
             GError **error)
@@ -336,15 +351,15 @@ pg_find_system (SdcStore *self, const char *machine_type, const char *serial, co
                 char **system_id, gboolean *deactivated, GError **error)
 {
   const char *params[] = { machine_type, serial, partition != NULL ? partition : "" };
-  g_autoptr (PGresult) res = pg_query (SDC_STORE_PG (self), "looking up machine",
-                                       "SELECT system_id, deactivated IS NOT NULL FROM systems"
-                                       " WHERE machine_type = $1 AND serial = $2 AND partition = $3",
-                                       3, params, error);
+  g_autoptr (PGresult) res = NULL;
   *system_id = NULL;
   *deactivated = FALSE;
-  if (res == NULL)
+  if (!pg_select_row (SDC_STORE_PG (self), "looking up machine",
+                      "SELECT system_id, deactivated IS NOT NULL FROM systems"
+                      " WHERE machine_type = $1 AND serial = $2 AND partition = $3",
+                      3, params, &res, error))
     return FALSE;
-  if (PQntuples (res) > 0)
+  if (res != NULL)
     {
       *system_id = col_text (res, 0, 0);
       *deactivated = g_str_equal (PQgetvalue (res, 0, 1), "t");
@@ -390,13 +405,13 @@ pg_get_registration (SdcStore *self, const char *uuid, char **registration, char
                      char **state, GError **error)
 {
   const char *params[] = { uuid };
-  g_autoptr (PGresult) res = pg_query (SDC_STORE_PG (self), "looking up registration",
-                                       "SELECT registration, system_id, state FROM registrations WHERE uuid = $1",
-                                       1, params, error);
+  g_autoptr (PGresult) res = NULL;
   *registration = NULL;
-  if (res == NULL)
+  if (!pg_select_row (SDC_STORE_PG (self), "looking up registration",
+                      "SELECT registration, system_id, state FROM registrations WHERE uuid = $1", 1, params, &res,
+                      error))
     return FALSE;
-  if (PQntuples (res) > 0)
+  if (res != NULL)
     {
       *registration = col_text (res, 0, 0);
       *system_id = col_text (res, 0, 1);
@@ -432,13 +447,9 @@ static PGresult *
 system_row (SdcStorePg *store, const char *sql, const char *system_id, const char *what, GError **error)
 {
   const char *params[] = { system_id };
-  PGresult *res = pg_query (store, what, sql, 1, params, error);
-  if (res != NULL && PQntuples (res) == 0)
-    {
-      PQclear (res);
-      g_set_error (error, SDC_ERROR, SDC_ERROR_NOT_FOUND, "unknown system id");
-      return NULL;
-    }
+  PGresult *res = NULL;
+  if (pg_select_row (store, what, sql, 1, params, &res, error) && res == NULL)
+    g_set_error (error, SDC_ERROR, SDC_ERROR_NOT_FOUND, "unknown system id");
   return res;
 }
 
@@ -575,15 +586,15 @@ static SdcAttachmentRow *
 pg_get_attachment (SdcStore *self, const char *report_uuid, const char *name, GError **error)
 {
   const char *params[] = { report_uuid, name };
-  g_autoptr (PGresult) res = pg_query (SDC_STORE_PG (self), "looking up attachment",
-                                       "SELECT r.system_id, a.size, a.sha256, a.path, a.received_sha256"
-                                       " FROM attachments a JOIN reports r ON r.uuid = a.report_uuid"
-                                       " WHERE a.report_uuid = $1 AND a.name = $2",
-                                       2, params, error);
+  g_autoptr (PGresult) res = NULL;
   SdcAttachmentRow *a;
-  if (res == NULL)
+  if (!pg_select_row (SDC_STORE_PG (self), "looking up attachment",
+                      "SELECT r.system_id, a.size, a.sha256, a.path, a.received_sha256"
+                      " FROM attachments a JOIN reports r ON r.uuid = a.report_uuid"
+                      " WHERE a.report_uuid = $1 AND a.name = $2",
+                      2, params, &res, error))
     return NULL;
-  if (PQntuples (res) == 0)
+  if (res == NULL)
     {
       g_set_error (error, SDC_ERROR, SDC_ERROR_NOT_FOUND,
                    "report %s does not exist or does not list an attachment \"%s\"", report_uuid, name);
@@ -623,10 +634,9 @@ pg_get_setting (SdcStore *self, const char *name, const char *value_if_absent, G
                    "INSERT INTO settings (name, value) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING",
                    2, params, error))
     return NULL;
-  res = pg_query (store, "reading setting", "SELECT value FROM settings WHERE name = $1", 1, params, error);
-  if (res == NULL)
+  if (!pg_select_row (store, "reading setting", "SELECT value FROM settings WHERE name = $1", 1, params, &res, error))
     return NULL;
-  if (PQntuples (res) == 0)
+  if (res == NULL)
     {
       g_set_error (error, SDC_ERROR, SDC_ERROR_NOT_FOUND, "PostgreSQL: no setting \"%s\"", name);
       return NULL;

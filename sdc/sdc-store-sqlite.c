@@ -169,6 +169,39 @@ db_step_done (Sqlite *store, sqlite3_stmt *stmt, GError **error)
   return TRUE;
 }
 
+/* Binds one text argument from @ap (NULL allowed) per "?" of @stmt: exactly one per "?",
+ * since values may be NULL there is no terminator. */
+static void
+bind_texts (sqlite3_stmt *stmt, va_list ap)
+{
+  for (int i = 1; i <= sqlite3_bind_parameter_count (stmt); i++)
+    bind_text (stmt, i, va_arg (ap, const char *));
+}
+
+/* Looks up one row by key: runs @sql with one text argument (NULL allowed) per "?" and
+ * leaves *row on the first row it returns, for the caller to copy its columns and reset
+ * (g_auto (SdcStmt)); *row NULL when there is none. FALSE with an error naming @what. */
+static gboolean
+select_row (Sqlite *store, const char *sql, const char *what, sqlite3_stmt **row, GError **error, ...)
+{
+  g_auto (SdcStmt) stmt = db_prepare (store, sql, error);
+  va_list ap;
+  int rc;
+  *row = NULL;
+  if (stmt == NULL)
+    return FALSE;
+  va_start (ap, error);
+  bind_texts (stmt, ap);
+  va_end (ap);
+  rc = sqlite3_step (stmt);
+  if (rc == SQLITE_DONE)
+    return TRUE;
+  if (rc != SQLITE_ROW)
+    return db_error (store, what, error);
+  *row = g_steal_pointer (&stmt);
+  return TRUE;
+}
+
 static int
 user_version (Sqlite *store)
 {
@@ -366,24 +399,16 @@ static gboolean
 sqlite_find_system (SdcStore *self, const char *machine_type, const char *serial, const char *partition,
                     char **system_id, gboolean *deactivated, GError **error)
 {
-  Sqlite *store = SDC_STORE_SQLITE (self);
-  g_auto (SdcStmt) stmt = db_prepare (store,
-                                      "SELECT system_id, deactivated IS NOT NULL FROM systems"
-                                      " WHERE machine_type = ? AND serial = ? AND partition = ?",
-                                      error);
-  int rc;
+  g_auto (SdcStmt) stmt = NULL;
   *system_id = NULL;
   *deactivated = FALSE;
-  if (stmt == NULL)
+  if (!select_row (SDC_STORE_SQLITE (self),
+                   "SELECT system_id, deactivated IS NOT NULL FROM systems"
+                   " WHERE machine_type = ? AND serial = ? AND partition = ?",
+                   "looking up machine", &stmt, error, machine_type, serial, partition != NULL ? partition : ""))
     return FALSE;
-  bind_text (stmt, 1, machine_type);
-  bind_text (stmt, 2, serial);
-  bind_text (stmt, 3, partition != NULL ? partition : "");
-  rc = sqlite3_step (stmt);
-  if (rc == SQLITE_DONE)
+  if (stmt == NULL)
     return TRUE;
-  if (rc != SQLITE_ROW)
-    return db_error (store, "looking up machine", error);
   *system_id = col_text (stmt, 0);
   *deactivated = sqlite3_column_int (stmt, 1) != 0;
   return TRUE;
@@ -398,10 +423,8 @@ sqlite_update (Sqlite *store, const char *sql, const char *not_found, GError **e
   va_list ap;
   if (stmt == NULL)
     return FALSE;
-  /* exactly one argument per "?" (values may be NULL, so no terminator) */
   va_start (ap, error);
-  for (int i = 1; i <= sqlite3_bind_parameter_count (stmt); i++)
-    bind_text (stmt, i, va_arg (ap, const char *));
+  bind_texts (stmt, ap);
   va_end (ap);
   if (!db_step_done (store, stmt, error))
     return FALSE;
@@ -432,19 +455,13 @@ static gboolean
 sqlite_get_registration (SdcStore *self, const char *uuid, char **registration, char **system_id,
                          char **state, GError **error)
 {
-  Sqlite *store = SDC_STORE_SQLITE (self);
-  g_auto (SdcStmt) stmt =
-      db_prepare (store, "SELECT registration, system_id, state FROM registrations WHERE uuid = ?", error);
-  int rc;
+  g_auto (SdcStmt) stmt = NULL;
   *registration = NULL;
-  if (stmt == NULL)
+  if (!select_row (SDC_STORE_SQLITE (self), "SELECT registration, system_id, state FROM registrations WHERE uuid = ?",
+                   "looking up registration", &stmt, error, uuid))
     return FALSE;
-  bind_text (stmt, 1, uuid);
-  rc = sqlite3_step (stmt);
-  if (rc == SQLITE_DONE)
+  if (stmt == NULL)
     return TRUE;
-  if (rc != SQLITE_ROW)
-    return db_error (store, "looking up registration", error);
   *registration = col_text (stmt, 0);
   *system_id = col_text (stmt, 1);
   *state = col_text (stmt, 2);
@@ -477,23 +494,12 @@ static sqlite3_stmt *
 select_system_row (Sqlite *store, const char *sql, const char *system_id, const char *what,
                    GError **error)
 {
-  g_auto (SdcStmt) stmt = db_prepare (store, sql, error);
-  int rc;
-  if (stmt == NULL)
+  sqlite3_stmt *stmt = NULL;
+  if (!select_row (store, sql, what, &stmt, error, system_id))
     return NULL;
-  bind_text (stmt, 1, system_id);
-  rc = sqlite3_step (stmt);
-  if (rc == SQLITE_DONE)
-    {
-      g_set_error (error, SDC_ERROR, SDC_ERROR_NOT_FOUND, "unknown system id");
-      return NULL;
-    }
-  if (rc != SQLITE_ROW)
-    {
-      db_error (store, what, error);
-      return NULL;
-    }
-  return g_steal_pointer (&stmt);
+  if (stmt == NULL)
+    g_set_error (error, SDC_ERROR, SDC_ERROR_NOT_FOUND, "unknown system id");
+  return stmt;
 }
 
 static gboolean
@@ -543,19 +549,13 @@ static gboolean
 sqlite_lookup_report (SdcStore *self, const char *uuid, char **system_id, char **kind,
                          guint *status, char **answer_json, GError **error)
 {
-  Sqlite *store = SDC_STORE_SQLITE (self);
-  g_auto (SdcStmt) stmt =
-      db_prepare (store, "SELECT system_id, kind, answer_status, answer FROM reports WHERE uuid = ?", error);
-  int rc;
+  g_auto (SdcStmt) stmt = NULL;
   *answer_json = NULL;
-  if (stmt == NULL)
+  if (!select_row (SDC_STORE_SQLITE (self), "SELECT system_id, kind, answer_status, answer FROM reports WHERE uuid = ?",
+                   "looking up report", &stmt, error, uuid))
     return FALSE;
-  bind_text (stmt, 1, uuid);
-  rc = sqlite3_step (stmt);
-  if (rc == SQLITE_DONE)
+  if (stmt == NULL)
     return TRUE;
-  if (rc != SQLITE_ROW)
-    return db_error (store, "looking up report", error);
   *system_id = col_text (stmt, 0);
   *kind = col_text (stmt, 1);
   *status = (guint) sqlite3_column_int (stmt, 2);
@@ -635,29 +635,18 @@ sqlite_new_service_request (SdcStore *self, const char *report_uuid, const char 
 static SdcAttachmentRow *
 sqlite_get_attachment (SdcStore *self, const char *report_uuid, const char *name, GError **error)
 {
-  Sqlite *store = SDC_STORE_SQLITE (self);
   g_auto (SdcStmt) stmt = NULL;
   SdcAttachmentRow *a;
-  int rc;
-  stmt = db_prepare (store,
-                     "SELECT r.system_id, a.size, a.sha256, a.path, a.received_sha256"
-                     " FROM attachments a JOIN reports r ON r.uuid = a.report_uuid"
-                     " WHERE a.report_uuid = ? AND a.name = ?",
-                     error);
-  if (stmt == NULL)
+  if (!select_row (SDC_STORE_SQLITE (self),
+                   "SELECT r.system_id, a.size, a.sha256, a.path, a.received_sha256"
+                   " FROM attachments a JOIN reports r ON r.uuid = a.report_uuid"
+                   " WHERE a.report_uuid = ? AND a.name = ?",
+                   "looking up attachment", &stmt, error, report_uuid, name))
     return NULL;
-  bind_text (stmt, 1, report_uuid);
-  bind_text (stmt, 2, name);
-  rc = sqlite3_step (stmt);
-  if (rc == SQLITE_DONE)
+  if (stmt == NULL)
     {
       g_set_error (error, SDC_ERROR, SDC_ERROR_NOT_FOUND,
                    "report %s does not exist or does not list an attachment \"%s\"", report_uuid, name);
-      return NULL;
-    }
-  if (rc != SQLITE_ROW)
-    {
-      db_error (store, "looking up attachment", error);
       return NULL;
     }
   a = g_new0 (SdcAttachmentRow, 1);
@@ -852,21 +841,14 @@ sqlite_get_setting (SdcStore *self, const char *name, const char *value_if_absen
       if (!db_step_done (store, ins, error))
         return NULL;
     }
-  sel = db_prepare (store, "SELECT value FROM settings WHERE name = ?", error);
-  if (sel == NULL)
+  if (!select_row (store, "SELECT value FROM settings WHERE name = ?", "reading setting", &sel, error, name))
     return NULL;
-  bind_text (sel, 1, name);
-  switch (sqlite3_step (sel))
+  if (sel == NULL)
     {
-    case SQLITE_ROW:
-      return col_text (sel, 0);
-    case SQLITE_DONE:
       g_set_error (error, SDC_ERROR, SDC_ERROR_NOT_FOUND, "%s: no setting \"%s\"", store->path, name);
       return NULL;
-    default:
-      db_error (store, "reading setting", error);
-      return NULL;
     }
+  return col_text (sel, 0);
 }
 
 /* The web view's systems page (sdc-ui.c; the same SQL as PostgreSQL's): the page is
