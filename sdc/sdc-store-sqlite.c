@@ -133,7 +133,11 @@ db_prepare (Sqlite *store, const char *sql, GError **error)
   if (stmt != NULL)
     {
       /* a caller still stepping it would have its rows pulled from under it */
-      g_return_val_if_fail (!sqlite3_stmt_busy (stmt), NULL);
+      if (sqlite3_stmt_busy (stmt))
+        {
+          g_set_error (error, SDC_ERROR, SDC_ERROR_INTERNAL, "%s: statement already in use: %s", store->path, sql);
+          return NULL;
+        }
       return stmt;
     }
   if (sqlite3_prepare_v3 (store->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &stmt, NULL) != SQLITE_OK)
