@@ -5,6 +5,8 @@
  *   reports/s=… p50_ms=… p99_ms=… errors=… rss_kib=… server_cpu_us=… client_cpu_us=…
  * (the CPU time, user + system, the server and this client spent per report while
  * measuring: on a shared machine the steady figure, and what bounds the rate).
+ * FLEET_DB_PID=PID (the postmaster) adds db_cpu_us=…: the CPU the database server and
+ * its backends spent per report, which shares the same cores.
  * Built by bench/sdc.sh: cc -O2 fleet.c $(pkg-config --cflags --libs libsoup-3.0).
  *
  *   fleet URL CA-FILE SYSTEMS CONNECTIONS SECONDS [SERVER-PID[,PID...]] [--static]
@@ -50,14 +52,37 @@ static guint seconds;
 static const char *server_pid;
 static gint64 server_cpu0;
 static gint64 own_cpu0;
+static gint64 db_cpu0 = -1;
+/* the load generator shares the cores with the server: per request it parses no URL
+ * and formats the time once a second */
+static GUri *heartbeat_uri;
+static GUri *problem_uri;
+static GUri *static_uri;
 
 static void send_one (guint worker);
 static gint64 cpu_us (const char *pid);
+static gint64 db_cpu_us (void);
 
 static char *
 uuid_new (void)
 {
   return g_uuid_string_random ();
+}
+
+static const char *
+now_text (void)
+{
+  static gint64 second = -1;
+  static char text[32];
+  gint64 now = g_get_real_time () / G_USEC_PER_SEC;
+  if (now != second)
+    {
+      g_autoptr (GDateTime) dt = g_date_time_new_from_unix_utc (now);
+      g_autofree char *s = g_date_time_format (dt, "%Y-%m-%dT%H:%M:%SZ");
+      g_strlcpy (text, s, sizeof text);
+      second = now;
+    }
+  return text;
 }
 
 typedef struct {
@@ -106,7 +131,11 @@ done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
       t0 = now;
       server_cpu0 = server_pid != NULL ? cpu_us (server_pid) : -1;
       own_cpu0 = cpu_us (NULL);
+      db_cpu0 = db_cpu_us ();
       end_time = now + (gint64) seconds * G_USEC_PER_SEC;
+      /* for a profiler started only for the measured part (FLEET_WARM_FILE=path) */
+      if (g_getenv ("FLEET_WARM_FILE") != NULL)
+        g_file_set_contents (g_getenv ("FLEET_WARM_FILE"), "warm\n", -1, NULL);
     }
   g_object_unref (r->msg);
   /* the next request once libsoup has put this connection back in its pool (after this
@@ -125,22 +154,21 @@ send_one (guint worker)
   r->worker = worker;
   r->start = g_get_monotonic_time ();
   if (static_mode)
-    r->msg = soup_message_new ("GET", base);
+    r->msg = soup_message_new_from_uri ("GET", static_uri);
   else
     {
       System *s = g_ptr_array_index (systems, (seq++) % systems->len);
       gboolean problem = seq % 10 == 0;
-      g_autofree char *url = g_strconcat (base, problem ? "esa/v1/problem" : "esa/v1/heartbeat", NULL);
       g_autofree char *uuid = uuid_new ();
-      g_autoptr (GDateTime) now = g_date_time_new_now_utc ();
-      g_autofree char *ts = g_date_time_format (now, "%Y-%m-%dT%H:%M:%SZ");
+      const char *ts = now_text ();
       g_autofree char *json = g_strdup_printf (
           "{\"version\":1,\"uuid\":\"%s\",\"kind\":\"%s\",\"plugin\":\"bench\",\"created\":\"%s\","
           "\"body\":{%s}}",
           uuid, problem ? "problem" : "heartbeat", ts,
           problem ? "\"srn\":\"651-204\",\"description\":\"bench\"" : "\"uptime\":12345");
-      g_autoptr (GBytes) bytes = g_bytes_new (json, strlen (json));
-      r->msg = soup_message_new ("POST", url);
+      gsize len = strlen (json);
+      g_autoptr (GBytes) bytes = g_bytes_new_take (g_steal_pointer (&json), len);
+      r->msg = soup_message_new_from_uri ("POST", problem ? problem_uri : heartbeat_uri);
       /* as the agent does (transports/https): without this flag libsoup opens a new
        * connection, with a new TLS handshake, for every POST, so nothing is kept alive;
        * a report is idempotent by its uuid */
@@ -226,6 +254,34 @@ cpu_us (const char *pids)
   return sum;
 }
 
+/* FLEET_DB_PID and every process whose parent it is (PostgreSQL's backends); -1 unset */
+static gint64
+db_cpu_us (void)
+{
+  const char *pm = g_getenv ("FLEET_DB_PID");
+  g_autoptr (GDir) proc = NULL;
+  const char *name;
+  gint64 sum;
+  if (pm == NULL || (sum = cpu_us_one (pm)) < 0 || (proc = g_dir_open ("/proc", 0, NULL)) == NULL)
+    return -1;
+  while ((name = g_dir_read_name (proc)) != NULL)
+    {
+      g_autofree char *path = g_strdup_printf ("/proc/%s/stat", name);
+      g_autofree char *text = NULL;
+      const char *p;
+      if (!g_ascii_isdigit (name[0]) || !g_file_get_contents (path, &text, NULL, NULL) ||
+          (p = strrchr (text, ')')) == NULL)
+        continue;
+      /* ") S PPID ..." */
+      if (g_ascii_strtoll (p + 4, NULL, 10) == g_ascii_strtoll (pm, NULL, 10))
+        {
+          gint64 t = cpu_us_one (name);
+          sum += t > 0 ? t : 0;
+        }
+    }
+  return sum;
+}
+
 static int
 cmp_i64 (gconstpointer a, gconstpointer b)
 {
@@ -267,6 +323,18 @@ main (int argc, char **argv)
     else
       pid = server_pid = argv[i];
   base = static_mode || g_str_has_suffix (argv[1], "/") ? g_strdup (argv[1]) : g_strconcat (argv[1], "/", NULL);
+  {
+    g_autofree char *hb = g_strconcat (base, "esa/v1/heartbeat", NULL);
+    g_autofree char *pr = g_strconcat (base, "esa/v1/problem", NULL);
+    heartbeat_uri = g_uri_parse (hb, SOUP_HTTP_URI_FLAGS, NULL);
+    problem_uri = g_uri_parse (pr, SOUP_HTTP_URI_FLAGS, NULL);
+    static_uri = g_uri_parse (base, SOUP_HTTP_URI_FLAGS, NULL);
+    if (heartbeat_uri == NULL || problem_uri == NULL || static_uri == NULL)
+      {
+        fprintf (stderr, "fleet: %s: not a URL\n", argv[1]);
+        return 2;
+      }
+  }
   db = g_tls_file_database_new (argv[2], &error);
   if (db == NULL)
     {
@@ -300,10 +368,14 @@ main (int argc, char **argv)
     double p99 = n ? g_array_index (latencies, gint64, MIN (n - 1, n * 99 / 100)) / 1000.0 : 0;
     gint64 server_cpu = server_cpu0 >= 0 ? cpu_us (server_pid) - server_cpu0 : -1;
     gint64 own_cpu = cpu_us (NULL) - own_cpu0;
+    gint64 db_cpu = db_cpu0 >= 0 ? db_cpu_us () - db_cpu0 : -1;
     printf ("reports/s=%.0f p50_ms=%.1f p99_ms=%.1f errors=%" G_GUINT64_FORMAT " rss_kib=%ld server_cpu_us=%.0f "
-            "client_cpu_us=%.0f\n",
+            "client_cpu_us=%.0f",
             n / elapsed, p50, p99, errors, rss_kib (pid), n && server_cpu >= 0 ? (double) server_cpu / n : -1.0,
             n ? (double) own_cpu / n : -1.0);
+    if (db_cpu >= 0 && n > 0)
+      printf (" db_cpu_us=%.0f", (double) db_cpu / n);
+    printf ("\n");
   }
   return 0;
 }

@@ -122,7 +122,9 @@ if [ -n "$bindir" ]; then
   db="postgresql:///sdc?host=$work/pg/sock&user=postgres"
   "$sdc" migrate --db "$db" >/dev/null
   p=$(port); pid=$(serve "$p" --db "$db"); pids="$pids $pid"; wait_port "$p"
-  pg=$("$work/fleet" "https://127.0.0.1:$p/" "$work/dir/ca.pem" "$SYSTEMS" "$CONNS" "$SECONDS_" "$pid")
+  # db_cpu_us: the postmaster and its backends, on the same cores
+  pg=$(FLEET_DB_PID=$(head -1 "$work/pg/data/postmaster.pid") \
+       "$work/fleet" "https://127.0.0.1:$p/" "$work/dir/ca.pem" "$SYSTEMS" "$CONNS" "$SECONDS_" "$pid")
   row "postgresql, 1 instance" "$pg"
   ui_sql | "$bindir/psql" -q -h "$work/pg/sock" -U postgres -d sdc >/dev/null
   row "postgresql, web view" "$(ui_time "$p")"
@@ -172,14 +174,16 @@ if [ -n "$ceiling" ]; then
        "${pg:+postgresql-1 $(python3 -c "print(round($(rate "$pg")/$c,3))")}" \
        "${pg2:+postgresql-2 $(python3 -c "print(round($pg2/$c,3))")}"
 fi
-# What the machine allows at best: every core busy with esa-sdc and the load generator
-# alone, at the CPU time per report both were measured to spend.
+# What the machine allows at best: every core busy with esa-sdc (and PostgreSQL) and the
+# load generator alone, at the CPU time per report they were measured to spend.
 bound () {
   echo "$1" | python3 -c 'import os, re, sys
 t = sys.stdin.read(); a = re.search(r"server_cpu_us=(\d+)", t); b = re.search(r"client_cpu_us=(\d+)", t)
-print(int(os.cpu_count() * 1e6 / (float(a.group(1)) + float(b.group(1)))) if a and b else "-")'
+d = re.search(r"db_cpu_us=(\d+)", t)
+print(int(os.cpu_count() * 1e6 / (float(a.group(1)) + float(b.group(1)) + (float(d.group(1)) if d else 0)))
+      if a and b else "-")'
 }
-echo "cpu bound ($(nproc) cores for server + load generator only): sqlite $(bound "$sqlite")/s" \
+echo "cpu bound ($(nproc) cores for server (+ database) + load generator only): sqlite $(bound "$sqlite")/s" \
      "${pg:+postgresql-1 $(bound "$pg")/s}" "${ceiling:+nginx $(bound "$ceiling")/s}"
 # the same ratio from CPU time (steadier than rates on a shared machine)
 if [ -n "$ceiling" ] && [ "$(bound "$ceiling")" != "-" ]; then

@@ -134,3 +134,21 @@ sdc_json_now (GDateTime *now)
   g_autoptr (GDateTime) utc = g_date_time_to_utc (now);
   return g_date_time_format (utc, "%Y-%m-%dT%H:%M:%SZ");
 }
+
+/* Every report and every log line needs the time, and a GDateTime costs more than the
+ * rest of a log line: it is formatted once per second and thread. */
+const char *
+sdc_json_now_text (void)
+{
+  static _Thread_local gint64 second = G_MININT64;
+  static _Thread_local char text[32];
+  gint64 now = g_get_real_time () / G_USEC_PER_SEC;
+  if (now != second)
+    {
+      g_autoptr (GDateTime) dt = g_date_time_new_from_unix_utc (now);
+      g_autofree char *s = sdc_json_now (dt);
+      g_strlcpy (text, s, sizeof text);
+      second = now;
+    }
+  return text;
+}

@@ -28,5 +28,7 @@ char       *sdc_json_error_body     (const GError *error);
 
 /* The current UTC time as "YYYY-MM-DDTHH:MM:SSZ". */
 char       *sdc_json_now            (GDateTime *now);
+/* sdc_json_now() of this second, owned by the calling thread until its next call. */
+const char *sdc_json_now_text       (void);
 
 G_END_DECLS

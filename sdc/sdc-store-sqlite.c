@@ -1,7 +1,8 @@
 /* sdc-store-sqlite.c: the "sqlite" engine of SdcStore, the embedded default.
  *
  * One file, DIR/sdc.db, in WAL mode so `esa-sdc reports` can read while `serve` writes.
- * The schema version lives in PRAGMA user_version and every start applies the missing
+ * Every statement is compiled once per connection and kept (a report's INSERT compiled
+ * anew each time cost more CPU than running it). The schema version lives in PRAGMA user_version and every start applies the missing
  * migrations in order, each in its own transaction, so an old database is upgraded in
  * place and a half-applied step never sticks. */
 #include "config.h"
@@ -20,6 +21,7 @@ struct _SdcStoreSqlite {
   GObject parent;
   sqlite3 *db;
   char *path;
+  GHashTable *stmts; /* SQL text -> its compiled statement, kept for the connection */
 };
 
 static void sdc_store_sqlite_iface_init (SdcStoreInterface *iface);
@@ -29,8 +31,22 @@ G_DEFINE_TYPE_WITH_CODE (SdcStoreSqlite, sdc_store_sqlite, G_TYPE_OBJECT,
 /* the functions below were written against the old struct name */
 typedef SdcStoreSqlite Sqlite;
 
+/* A statement from db_prepare(): it belongs to the connection's cache, so leaving the
+ * scope resets it (and drops its bindings) for the next use instead of freeing it. */
 typedef sqlite3_stmt *SdcStmt;
-G_DEFINE_AUTO_CLEANUP_FREE_FUNC (SdcStmt, sqlite3_finalize, NULL)
+static void
+stmt_release (sqlite3_stmt *stmt)
+{
+  sqlite3_reset (stmt);
+  sqlite3_clear_bindings (stmt);
+}
+G_DEFINE_AUTO_CLEANUP_FREE_FUNC (SdcStmt, stmt_release, NULL)
+
+static void
+stmt_finalize (gpointer stmt)
+{
+  sqlite3_finalize (stmt);
+}
 
 /* Index i holds the step from version i to i + 1. */
 static const char *const migrations[] = {
@@ -108,15 +124,28 @@ db_exec (Sqlite *store, const char *sql, GError **error)
   return TRUE;
 }
 
+/* The connection's compiled statement for @sql (hold it in a g_auto (SdcStmt)); SQLite
+ * compiles it again by itself should the schema change. */
 static sqlite3_stmt *
 db_prepare (Sqlite *store, const char *sql, GError **error)
 {
-  sqlite3_stmt *stmt = NULL;
-  if (sqlite3_prepare_v2 (store->db, sql, -1, &stmt, NULL) != SQLITE_OK)
+  sqlite3_stmt *stmt = g_hash_table_lookup (store->stmts, sql);
+  if (stmt != NULL)
+    {
+      /* a caller still stepping it would have its rows pulled from under it */
+      if (sqlite3_stmt_busy (stmt))
+        {
+          g_set_error (error, SDC_ERROR, SDC_ERROR_INTERNAL, "%s: statement already in use: %s", store->path, sql);
+          return NULL;
+        }
+      return stmt;
+    }
+  if (sqlite3_prepare_v3 (store->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &stmt, NULL) != SQLITE_OK)
     {
       db_error (store, "prepare", error);
       return NULL;
     }
+  g_hash_table_insert (store->stmts, g_strdup (sql), stmt);
   return stmt;
 }
 
@@ -144,12 +173,44 @@ db_step_done (Sqlite *store, sqlite3_stmt *stmt, GError **error)
   return TRUE;
 }
 
+/* Binds one text argument from @ap (NULL allowed) per "?" of @stmt: exactly one per "?",
+ * since values may be NULL there is no terminator. */
+static void
+bind_texts (sqlite3_stmt *stmt, va_list ap)
+{
+  for (int i = 1; i <= sqlite3_bind_parameter_count (stmt); i++)
+    bind_text (stmt, i, va_arg (ap, const char *));
+}
+
+/* Looks up one row by key: runs @sql with one text argument (NULL allowed) per "?" and
+ * leaves *row on the first row it returns, for the caller to copy its columns and reset
+ * (g_auto (SdcStmt)); *row NULL when there is none. FALSE with an error naming @what. */
+static gboolean
+select_row (Sqlite *store, const char *sql, const char *what, sqlite3_stmt **row, GError **error, ...)
+{
+  g_auto (SdcStmt) stmt = db_prepare (store, sql, error);
+  va_list ap;
+  int rc;
+  *row = NULL;
+  if (stmt == NULL)
+    return FALSE;
+  va_start (ap, error);
+  bind_texts (stmt, ap);
+  va_end (ap);
+  rc = sqlite3_step (stmt);
+  if (rc == SQLITE_DONE)
+    return TRUE;
+  if (rc != SQLITE_ROW)
+    return db_error (store, what, error);
+  *row = g_steal_pointer (&stmt);
+  return TRUE;
+}
+
 static int
 user_version (Sqlite *store)
 {
-  g_auto (SdcStmt) stmt = NULL;
-  if (sqlite3_prepare_v2 (store->db, "PRAGMA user_version", -1, &stmt, NULL) != SQLITE_OK ||
-      sqlite3_step (stmt) != SQLITE_ROW)
+  g_auto (SdcStmt) stmt = db_prepare (store, "PRAGMA user_version", NULL);
+  if (stmt == NULL || sqlite3_step (stmt) != SQLITE_ROW)
     return -1;
   return sqlite3_column_int (stmt, 0);
 }
@@ -197,14 +258,21 @@ sqlite_engine_name (SdcStore *self)
   return "sqlite";
 }
 
+/* One statement (the transaction and savepoint commands of sdc-store.c), compiled once. */
 static gboolean
 sqlite_exec (SdcStore *self, const char *sql, GError **error)
 {
   Sqlite *store = SDC_STORE_SQLITE (self);
+  g_auto (SdcStmt) stmt = NULL;
   /* ROLLBACK outside a transaction is not an error worth reporting */
   if (g_str_equal (sql, "ROLLBACK") && sqlite3_get_autocommit (store->db))
     return TRUE;
-  return db_exec (store, sql, error);
+  stmt = db_prepare (store, sql, error);
+  if (stmt == NULL)
+    return FALSE;
+  if (sqlite3_step (stmt) != SQLITE_DONE)
+    return db_error (store, sql, error);
+  return TRUE;
 }
 
 static gboolean
@@ -212,7 +280,7 @@ sqlite_begin (SdcStore *self, GError **error)
 {
   /* IMMEDIATE: take the write lock now, not at the first write, so two writers wait
    * for each other (busy timeout) instead of one failing with SQLITE_BUSY mid-way */
-  return db_exec (SDC_STORE_SQLITE (self), "BEGIN IMMEDIATE;", error);
+  return sqlite_exec (self, "BEGIN IMMEDIATE", error);
 }
 
 SdcStore *
@@ -220,6 +288,7 @@ sdc_store_sqlite_open (const char *path, GError **error)
 {
   g_autoptr (SdcStoreSqlite) store = g_object_new (SDC_TYPE_STORE_SQLITE, NULL);
   store->path = g_strdup (path);
+  store->stmts = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, stmt_finalize);
   if (sqlite3_open_v2 (path, &store->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
                        NULL) != SQLITE_OK)
     {
@@ -240,6 +309,8 @@ static void
 sdc_store_sqlite_finalize (GObject *object)
 {
   SdcStoreSqlite *store = SDC_STORE_SQLITE (object);
+  /* the statements first: a connection with statements left does not close */
+  g_clear_pointer (&store->stmts, g_hash_table_unref);
   sqlite3_close (store->db);
   g_free (store->path);
   G_OBJECT_CLASS (sdc_store_sqlite_parent_class)->finalize (object);
@@ -332,24 +403,16 @@ static gboolean
 sqlite_find_system (SdcStore *self, const char *machine_type, const char *serial, const char *partition,
                     char **system_id, gboolean *deactivated, GError **error)
 {
-  Sqlite *store = SDC_STORE_SQLITE (self);
-  g_auto (SdcStmt) stmt = db_prepare (store,
-                                      "SELECT system_id, deactivated IS NOT NULL FROM systems"
-                                      " WHERE machine_type = ? AND serial = ? AND partition = ?",
-                                      error);
-  int rc;
+  g_auto (SdcStmt) stmt = NULL;
   *system_id = NULL;
   *deactivated = FALSE;
-  if (stmt == NULL)
+  if (!select_row (SDC_STORE_SQLITE (self),
+                   "SELECT system_id, deactivated IS NOT NULL FROM systems"
+                   " WHERE machine_type = ? AND serial = ? AND partition = ?",
+                   "looking up machine", &stmt, error, machine_type, serial, partition != NULL ? partition : ""))
     return FALSE;
-  bind_text (stmt, 1, machine_type);
-  bind_text (stmt, 2, serial);
-  bind_text (stmt, 3, partition != NULL ? partition : "");
-  rc = sqlite3_step (stmt);
-  if (rc == SQLITE_DONE)
+  if (stmt == NULL)
     return TRUE;
-  if (rc != SQLITE_ROW)
-    return db_error (store, "looking up machine", error);
   *system_id = col_text (stmt, 0);
   *deactivated = sqlite3_column_int (stmt, 1) != 0;
   return TRUE;
@@ -364,10 +427,8 @@ sqlite_update (Sqlite *store, const char *sql, const char *not_found, GError **e
   va_list ap;
   if (stmt == NULL)
     return FALSE;
-  /* exactly one argument per "?" (values may be NULL, so no terminator) */
   va_start (ap, error);
-  for (int i = 1; i <= sqlite3_bind_parameter_count (stmt); i++)
-    bind_text (stmt, i, va_arg (ap, const char *));
+  bind_texts (stmt, ap);
   va_end (ap);
   if (!db_step_done (store, stmt, error))
     return FALSE;
@@ -398,19 +459,13 @@ static gboolean
 sqlite_get_registration (SdcStore *self, const char *uuid, char **registration, char **system_id,
                          char **state, GError **error)
 {
-  Sqlite *store = SDC_STORE_SQLITE (self);
-  g_auto (SdcStmt) stmt =
-      db_prepare (store, "SELECT registration, system_id, state FROM registrations WHERE uuid = ?", error);
-  int rc;
+  g_auto (SdcStmt) stmt = NULL;
   *registration = NULL;
-  if (stmt == NULL)
+  if (!select_row (SDC_STORE_SQLITE (self), "SELECT registration, system_id, state FROM registrations WHERE uuid = ?",
+                   "looking up registration", &stmt, error, uuid))
     return FALSE;
-  bind_text (stmt, 1, uuid);
-  rc = sqlite3_step (stmt);
-  if (rc == SQLITE_DONE)
+  if (stmt == NULL)
     return TRUE;
-  if (rc != SQLITE_ROW)
-    return db_error (store, "looking up registration", error);
   *registration = col_text (stmt, 0);
   *system_id = col_text (stmt, 1);
   *state = col_text (stmt, 2);
@@ -443,23 +498,12 @@ static sqlite3_stmt *
 select_system_row (Sqlite *store, const char *sql, const char *system_id, const char *what,
                    GError **error)
 {
-  g_auto (SdcStmt) stmt = db_prepare (store, sql, error);
-  int rc;
-  if (stmt == NULL)
+  sqlite3_stmt *stmt = NULL;
+  if (!select_row (store, sql, what, &stmt, error, system_id))
     return NULL;
-  bind_text (stmt, 1, system_id);
-  rc = sqlite3_step (stmt);
-  if (rc == SQLITE_DONE)
-    {
-      g_set_error (error, SDC_ERROR, SDC_ERROR_NOT_FOUND, "unknown system id");
-      return NULL;
-    }
-  if (rc != SQLITE_ROW)
-    {
-      db_error (store, what, error);
-      return NULL;
-    }
-  return g_steal_pointer (&stmt);
+  if (stmt == NULL)
+    g_set_error (error, SDC_ERROR, SDC_ERROR_NOT_FOUND, "unknown system id");
+  return stmt;
 }
 
 static gboolean
@@ -509,19 +553,13 @@ static gboolean
 sqlite_lookup_report (SdcStore *self, const char *uuid, char **system_id, char **kind,
                          guint *status, char **answer_json, GError **error)
 {
-  Sqlite *store = SDC_STORE_SQLITE (self);
-  g_auto (SdcStmt) stmt =
-      db_prepare (store, "SELECT system_id, kind, answer_status, answer FROM reports WHERE uuid = ?", error);
-  int rc;
+  g_auto (SdcStmt) stmt = NULL;
   *answer_json = NULL;
-  if (stmt == NULL)
+  if (!select_row (SDC_STORE_SQLITE (self), "SELECT system_id, kind, answer_status, answer FROM reports WHERE uuid = ?",
+                   "looking up report", &stmt, error, uuid))
     return FALSE;
-  bind_text (stmt, 1, uuid);
-  rc = sqlite3_step (stmt);
-  if (rc == SQLITE_DONE)
+  if (stmt == NULL)
     return TRUE;
-  if (rc != SQLITE_ROW)
-    return db_error (store, "looking up report", error);
   *system_id = col_text (stmt, 0);
   *kind = col_text (stmt, 1);
   *status = (guint) sqlite3_column_int (stmt, 2);
@@ -558,6 +596,8 @@ sqlite_insert_report (SdcStore *self, const SdcReportRow *row, GPtrArray *attach
   if (sqlite3_changes (store->db) == 0)
     return TRUE;
   *inserted = TRUE;
+  if (row->touch && !sqlite_touch_system (self, row->system_id, row->received, error))
+    return FALSE;
 
   for (guint i = 0; attachments != NULL && i < attachments->len; i++)
     {
@@ -599,29 +639,18 @@ sqlite_new_service_request (SdcStore *self, const char *report_uuid, const char 
 static SdcAttachmentRow *
 sqlite_get_attachment (SdcStore *self, const char *report_uuid, const char *name, GError **error)
 {
-  Sqlite *store = SDC_STORE_SQLITE (self);
   g_auto (SdcStmt) stmt = NULL;
   SdcAttachmentRow *a;
-  int rc;
-  stmt = db_prepare (store,
-                     "SELECT r.system_id, a.size, a.sha256, a.path, a.received_sha256"
-                     " FROM attachments a JOIN reports r ON r.uuid = a.report_uuid"
-                     " WHERE a.report_uuid = ? AND a.name = ?",
-                     error);
-  if (stmt == NULL)
+  if (!select_row (SDC_STORE_SQLITE (self),
+                   "SELECT r.system_id, a.size, a.sha256, a.path, a.received_sha256"
+                   " FROM attachments a JOIN reports r ON r.uuid = a.report_uuid"
+                   " WHERE a.report_uuid = ? AND a.name = ?",
+                   "looking up attachment", &stmt, error, report_uuid, name))
     return NULL;
-  bind_text (stmt, 1, report_uuid);
-  bind_text (stmt, 2, name);
-  rc = sqlite3_step (stmt);
-  if (rc == SQLITE_DONE)
+  if (stmt == NULL)
     {
       g_set_error (error, SDC_ERROR, SDC_ERROR_NOT_FOUND,
                    "report %s does not exist or does not list an attachment \"%s\"", report_uuid, name);
-      return NULL;
-    }
-  if (rc != SQLITE_ROW)
-    {
-      db_error (store, "looking up attachment", error);
       return NULL;
     }
   a = g_new0 (SdcAttachmentRow, 1);
@@ -816,21 +845,14 @@ sqlite_get_setting (SdcStore *self, const char *name, const char *value_if_absen
       if (!db_step_done (store, ins, error))
         return NULL;
     }
-  sel = db_prepare (store, "SELECT value FROM settings WHERE name = ?", error);
-  if (sel == NULL)
+  if (!select_row (store, "SELECT value FROM settings WHERE name = ?", "reading setting", &sel, error, name))
     return NULL;
-  bind_text (sel, 1, name);
-  switch (sqlite3_step (sel))
+  if (sel == NULL)
     {
-    case SQLITE_ROW:
-      return col_text (sel, 0);
-    case SQLITE_DONE:
       g_set_error (error, SDC_ERROR, SDC_ERROR_NOT_FOUND, "%s: no setting \"%s\"", store->path, name);
       return NULL;
-    default:
-      db_error (store, "reading setting", error);
-      return NULL;
     }
+  return col_text (sel, 0);
 }
 
 /* The web view's systems page (sdc-ui.c; the same SQL as PostgreSQL's): the page is

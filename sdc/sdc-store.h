@@ -43,6 +43,7 @@ typedef struct {
   const char *received;
   const char *parent;
   const char *body_json;
+  gboolean touch;          /* inserting it also sets the system's last_seen to @received */
 } SdcReportRow;
 
 typedef struct {
