@@ -349,7 +349,17 @@ pass_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *can
   lanes = MIN (MIN (MAX (1u, esa_config_get_parallel (p->config)), esa_transport_max_parallel (transport)), queued);
   threads = g_ptr_array_new ();
   for (guint i = 1; i < lanes; i++)
-    g_ptr_array_add (threads, g_thread_new ("esa-sender-lane", lane_run, p));
+    {
+      g_autoptr (GError) thread_error = NULL;
+      GThread *t = g_thread_try_new ("esa-sender-lane", lane_run, p, &thread_error);
+      /* Fewer lanes are slower, not wrong. */
+      if (t == NULL)
+        {
+          g_warning ("sender: %u of %u lanes: %s", i, lanes, thread_error->message);
+          break;
+        }
+      g_ptr_array_add (threads, t);
+    }
   lane_run (p);
   for (guint i = 0; i < threads->len; i++)
     g_thread_join (g_ptr_array_index (threads, i));
