@@ -178,11 +178,11 @@ relay_stop (Relay *r)
 /* ---- helpers ---- */
 
 static void
-write_conf (EtWorld *w, guint16 port, guint parallel)
+write_conf (EtWorld *w, const char *servers, guint parallel)
 {
-  g_autofree char *text = g_strdup_printf ("[sdc]\nservers=https://localhost:%u/\nca-file=%s/ca.pem\ntimeout=30s\n"
+  g_autofree char *text = g_strdup_printf ("[sdc]\nservers=%s\nca-file=%s/ca.pem\ntimeout=30s\n"
                                            "[transport]\nparallel=%u\n",
-                                           port, w->sdc_dir, parallel);
+                                           servers, w->sdc_dir, parallel);
   et_write_conf (w, text);
 }
 
@@ -228,17 +228,26 @@ queued_count (EtWorld *w, guint *failed, guint *attempted)
   return n;
 }
 
-/* Activated, then stopped, with @n reports queued. */
+/* Activated, then stopped, with @n reports queued for @servers. */
 static GPtrArray *
-queued_world (EtWorld *w, guint16 port, guint parallel, guint n)
+queued_world_servers (EtWorld *w, const char *servers, guint parallel, guint n)
 {
-  write_conf (w, w->port, parallel);
+  g_autofree char *sdc = g_strdup_printf ("https://localhost:%u/", w->port);
+  write_conf (w, sdc, parallel);
   et_sdc_start (w, NULL);
   et_esad_start (w, NULL);
   et_activate (w);
   et_esad_stop (w);
-  write_conf (w, port, parallel);
+  write_conf (w, servers, parallel);
   return et_enqueue_reports (w, n);
+}
+
+/* The same, for the one server on @port. */
+static GPtrArray *
+queued_world (EtWorld *w, guint16 port, guint parallel, guint n)
+{
+  g_autofree char *server = g_strdup_printf ("https://localhost:%u/", port);
+  return queued_world_servers (w, server, parallel, n);
 }
 
 static void
@@ -347,6 +356,21 @@ test_kill_mid_drain (void)
   assert_all_stored_once (w, uuids);
 }
 
+/* The first server is down: every lane fails over to the second, and every
+ * report is stored there once. */
+static void
+test_failover (void)
+{
+  g_autoptr (EtWorld) w = et_world_new (NULL);
+  g_autofree char *servers = g_strdup_printf ("https://localhost:%u/;https://localhost:%u/",
+                                              esa_test_free_port (), w->port);
+  g_autoptr (GPtrArray) uuids = queued_world_servers (w, servers, 4, 30);
+  et_esad_start (w, NULL);
+  wait_drained (w, 120);
+  et_esad_stop (w);
+  assert_all_stored_once (w, uuids);
+}
+
 /* The only server answers 503: every report stays queued, none in failed/,
  * and no more reports were tried than were in flight when it failed. */
 static void
@@ -384,6 +408,7 @@ main (int argc, char **argv)
   g_test_add_func ("/transport/parallel/in-flight", test_in_flight);
   g_test_add_func ("/transport/parallel/one-at-a-time", test_one_at_a_time);
   g_test_add_func ("/transport/parallel/kill-mid-drain", test_kill_mid_drain);
+  g_test_add_func ("/transport/parallel/failover", test_failover);
   g_test_add_func ("/transport/parallel/failing-route-keeps-all", test_failing_route_keeps_all);
   return g_test_run ();
 }
