@@ -228,6 +228,40 @@ queued_count (EtWorld *w, guint *failed, guint *attempted)
   return n;
 }
 
+/* The uuids of the spool's reports (char*, owned by the table). */
+static GHashTable *
+spool_names (EtWorld *w)
+{
+  g_autofree char *spool = g_build_filename (w->state_dir, "spool", NULL);
+  g_autoptr (GDir) dir = g_dir_open (spool, 0, NULL);
+  GHashTable *names = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  const char *name;
+  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
+    if (g_str_has_suffix (name, ".json") && strlen (name) == 36 + 5)
+      g_hash_table_add (names, g_strndup (name, 36));
+  return names;
+}
+
+/* The writer's reports as the spool holds them: the uuids it printed and
+ * maybe one more (killed between its enqueue and its printf). */
+static GPtrArray *
+enqueue_writer_reports (EtWorld *w, guint n)
+{
+  g_autoptr (GHashTable) before = spool_names (w);
+  g_autoptr (GPtrArray) printed = et_enqueue_reports (w, n);
+  g_autoptr (GHashTable) after = spool_names (w);
+  GPtrArray *uuids = g_ptr_array_new_with_free_func (g_free);
+  GHashTableIter it;
+  gpointer key;
+  for (guint i = 0; i < printed->len; i++)
+    g_assert_true (g_hash_table_contains (after, g_ptr_array_index (printed, i)));
+  g_hash_table_iter_init (&it, after);
+  while (g_hash_table_iter_next (&it, &key, NULL))
+    if (!g_hash_table_contains (before, key))
+      g_ptr_array_add (uuids, g_strdup (key));
+  return uuids;
+}
+
 /* Activated, then stopped, with @n reports queued for @servers. */
 static GPtrArray *
 queued_world_servers (EtWorld *w, const char *servers, guint parallel, guint n)
@@ -239,7 +273,7 @@ queued_world_servers (EtWorld *w, const char *servers, guint parallel, guint n)
   et_activate (w);
   et_esad_stop (w);
   write_conf (w, servers, parallel);
-  return et_enqueue_reports (w, n);
+  return enqueue_writer_reports (w, n);
 }
 
 /* The same, for the one server on @port. */
