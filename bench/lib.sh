@@ -112,16 +112,23 @@ timeout=5s"
   esad_stop
 }
 
+# The queue's code in build $1: libesa.so exported it until libesa.map kept
+# only the plugin ABI; since then the internal static library has it.
+fill_libs () {
+  if [ -f "$1/core/.libs/libesa-internal.a" ]; then
+    echo "$1/core/.libs/libesa-internal.a $1/protocol/.libs/libesa-protocol.a"
+  else
+    echo "$1/core/.libs/libesa.so -Wl,-rpath,$1/core/.libs"
+  fi
+}
+
 # fill SPOOL N: N reports through the agent's own esa_queue_enqueue (that of
 # FILL_BUILD, default BUILD: an old build's serial enqueue takes minutes).
 fill () {
   fb=$(cd "${FILL_BUILD:-$BUILD}" && pwd)
-  # The queue is internal (libesa.so exports the plugin API only): link the
-  # build's convenience libraries, as the tests do.
   [ -x "$work/queue-fill" ] || cc -O2 -o "$work/queue-fill" "$top/bench/queue-fill.c" \
     -I"$top/core" -I"$top/protocol" $(pkg-config --cflags glib-2.0 json-glib-1.0) \
-    "$fb/core/.libs/libesa-internal.a" "$fb/protocol/.libs/libesa-protocol.a" \
-    $(pkg-config --libs gio-2.0 json-glib-1.0 gnutls) -lm
+    $(fill_libs "$fb") $(pkg-config --libs gio-2.0 json-glib-1.0 gnutls) -lm
   "$work/queue-fill" "$1" "$2"
 }
 

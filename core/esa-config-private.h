@@ -54,6 +54,7 @@ struct _EsaConfig {
   /* [transport] */
   char *transport;      /* "https" or "file" */
   char *outbox;         /* for the file transport */
+  guint parallel;       /* reports in flight at once (1..64) */
 
   GPtrArray *warnings;  /* char*: unknown groups/keys, each naming file:line */
   GPtrArray *errors;    /* char*: every problem found while loading, one line each */

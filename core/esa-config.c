@@ -22,6 +22,10 @@
 #define CONFIG_MAX_BYTES (1024 * 1024)
 /* The longest [sdc] timeout= that makes sense for one request. */
 #define TIMEOUT_MAX_S 3600
+/* [transport] parallel=: reports in flight at once. Each is a thread and a
+ * connection of esad's, and one more request the SDC holds open. */
+#define PARALLEL_DEFAULT 4
+#define PARALLEL_MAX 64
 /* No duration in esa.conf means more than a year. */
 #define DURATION_MAX_S (366 * 86400)
 
@@ -249,6 +253,17 @@ check_transport (EsaConfig *self, const char *group, const char *key, const char
   return TRUE;
 }
 
+static gboolean
+check_parallel (EsaConfig *self, const char *group, const char *key, const char *value,
+                GError **error)
+{
+  guint64 n = 0;
+  if (!g_ascii_string_to_unsigned (value, 10, 1, PARALLEL_MAX, &n, NULL))
+    return fail (self, group, key, value, error, "not a number from 1 to %d (reports in flight at once)",
+                 PARALLEL_MAX);
+  return TRUE;
+}
+
 static const KeySpec agent_keys[] = {
   { "state-dir", check_abs_path }, { "socket", check_abs_path },
   { "plugin-dir", check_abs_path }, { "pid-file", check_abs_path },
@@ -271,7 +286,8 @@ static const KeySpec queue_keys[] = {
   { "backoff-min", check_duration }, { "backoff-max", check_duration }, { NULL, NULL },
 };
 static const KeySpec transport_keys[] = {
-  { "type", check_transport }, { "outbox", check_abs_path }, { NULL, NULL },
+  { "type", check_transport }, { "outbox", check_abs_path }, { "parallel", check_parallel },
+  { NULL, NULL },
 };
 static const KeySpec job_keys[] = {
   { "schedule", check_schedule }, { "splay", check_duration }, { "enabled", check_bool },
@@ -618,6 +634,13 @@ load_values (EsaConfig *self, GError **error)
   g_free (self->transport);
   self->transport = get_str (self, "transport", "type", "https");
   self->outbox = get_str (self, "transport", "outbox", NULL);
+  {
+    g_autofree char *v = get_str (self, "transport", "parallel", NULL);
+    guint64 n = PARALLEL_DEFAULT;
+    if (v != NULL)
+      g_ascii_string_to_unsigned (v, 10, 1, PARALLEL_MAX, &n, NULL); /* validated already */
+    self->parallel = (guint) n;
+  }
   if (g_str_equal (self->transport, "file") && self->outbox == NULL)
     fail (self, "transport", "outbox", "", error,
           "missing (the file transport needs an absolute outbox folder)");
@@ -1008,4 +1031,10 @@ const char *
 esa_config_get_outbox (EsaConfig *self)
 {
   return self->outbox;
+}
+
+guint
+esa_config_get_parallel (EsaConfig *self)
+{
+  return self->parallel;
 }

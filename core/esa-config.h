@@ -67,6 +67,8 @@ guint64            esa_config_get_backoff_max   (EsaConfig *self);
 /* [transport] */
 const char        *esa_config_get_transport     (EsaConfig *self);
 const char        *esa_config_get_outbox        (EsaConfig *self);
+/* Reports in flight at once (default 4; transports that cannot, 1). */
+guint              esa_config_get_parallel      (EsaConfig *self);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (EsaConfig, esa_config_unref)
 

@@ -2,7 +2,15 @@
  * thread: each due report goes through the transport the config names
  * (esa-transport.h: https, file …); success removes it, a rejection moves it
  * to failed/ with the receiver's message, anything else keeps it with a
- * backoff. Nothing leaves the queue except by delivery or rejection. */
+ * backoff. Nothing leaves the queue except by delivery or rejection.
+ *
+ * Up to [transport] parallel= reports are in flight at once, each in its own
+ * thread ("lane") of the pass: one at a time, the pass would go no faster
+ * than one durable acknowledgement after another, while an SDC that commits
+ * in groups stores four arriving together for about the price of one. Lanes
+ * take reports from one walk of the queue, in its order; each report leaves
+ * the queue on its own answer only, and the first failure that stops a pass
+ * stops every lane from starting another. */
 #include "config.h"
 
 #include "esa-sender.h"
@@ -37,6 +45,14 @@ typedef struct {
   gboolean not_activated;
   gboolean force;          /* someone asked (esactl queue send …): backoff does not apply */
   GHashTable *clamped;     /* the sender's; only the pass in progress touches it */
+  GMutex lock;             /* the lanes share the results above and the walk below */
+  EsaTransport *transport;
+  GCancellable *cancellable;
+  GPtrArray *batch;        /* EsaQueueEntry*: the piece of the queue being walked */
+  guint next;              /* its next entry */
+  EsaQueueEntry *cursor;   /* the last entry of the previous piece */
+  gint64 now;
+  gboolean stop;           /* no lane starts another send */
 } Pass;
 
 static void
@@ -46,6 +62,9 @@ pass_free (Pass *p)
   json_array_unref (p->delivered);
   json_array_unref (p->failed);
   g_free (p->message);
+  g_clear_pointer (&p->batch, g_ptr_array_unref);
+  g_clear_pointer (&p->cursor, esa_queue_entry_free);
+  g_mutex_clear (&p->lock);
   g_free (p);
 }
 
@@ -60,8 +79,9 @@ esa_sender_backoff (guint attempts, guint64 min_s, guint64 max_s, double random0
   return MAX ((guint64) 1, (guint64) delay);
 }
 
+/* Called with p->lock held. */
 static void
-record_failure (Pass *p, EsaQueueEntry *e, const char *reason, gboolean final)
+record_failure_locked (Pass *p, EsaQueueEntry *e, const char *reason, gboolean final)
 {
   JsonObject *o = json_object_new ();
   json_object_set_string_member (o, "uuid", e->uuid);
@@ -69,6 +89,14 @@ record_failure (Pass *p, EsaQueueEntry *e, const char *reason, gboolean final)
   json_object_set_string_member (o, "reason", reason);
   json_object_set_boolean_member (o, "final", final);
   json_array_add_object_element (p->failed, o);
+}
+
+static void
+record_failure (Pass *p, EsaQueueEntry *e, const char *reason, gboolean final)
+{
+  g_mutex_lock (&p->lock);
+  record_failure_locked (p, e, reason, final);
+  g_mutex_unlock (&p->lock);
 }
 
 static void
@@ -80,9 +108,11 @@ reschedule (Pass *p, EsaQueueEntry *e, const char *reason)
   gint64 next = g_get_real_time () / G_USEC_PER_SEC + (gint64) delay;
   if (!esa_queue_reschedule (p->queue, e->uuid, reason, next, &error))
     g_warning ("spool: %s", error->message);
+  g_mutex_lock (&p->lock);
   if (p->next_due == 0 || next < p->next_due)
     p->next_due = next;
-  record_failure (p, e, reason, FALSE);
+  record_failure_locked (p, e, reason, FALSE);
+  g_mutex_unlock (&p->lock);
 }
 
 /* Returns FALSE when the rest of the pass is pointless (no route works). */
@@ -124,7 +154,9 @@ send_one (Pass *p, EsaTransport *transport, EsaQueueEntry *e, GCancellable *canc
         json_object_set_string_member (o, "route", d.message);
         if (d.answer != NULL)
           json_object_set_member (o, "answer", json_node_copy (d.answer));
+        g_mutex_lock (&p->lock);
         json_array_add_object_element (p->delivered, o);
+        g_mutex_unlock (&p->lock);
       }
       break;
     case ESA_TRANSPORT_REJECTED:
@@ -153,7 +185,8 @@ send_one (Pass *p, EsaTransport *transport, EsaQueueEntry *e, GCancellable *canc
  * the clock was wrong (a year ahead, then corrected) would otherwise hold
  * the report for that long. The first pass that sees it gives it now +
  * backoff-max and remembers that, so later passes do not push it on again;
- * the spool keeps its value until the next attempt rewrites it. */
+ * the spool keeps its value until the next attempt rewrites it. Called with
+ * p->lock held. */
 static gint64
 clamp_next_attempt (Pass *p, EsaQueueEntry *e, gint64 now)
 {
@@ -183,6 +216,84 @@ clamp_next_attempt (Pass *p, EsaQueueEntry *e, gint64 now)
  * never holds them all in memory nor reads a file it does not send. */
 #define PASS_BATCH 256
 
+/* A copy of what a lane needs of @e: the piece it came from may be freed
+ * (another lane walks on) while the report is in flight. */
+static EsaQueueEntry *
+entry_copy (const EsaQueueEntry *e)
+{
+  EsaQueueEntry *c = g_new0 (EsaQueueEntry, 1);
+  c->uuid = g_strdup (e->uuid);
+  c->kind = g_strdup (e->kind);
+  c->plugin = g_strdup (e->plugin);
+  c->created = g_strdup (e->created);
+  c->attempts = e->attempts;
+  c->next_attempt = e->next_attempt;
+  c->created_us = e->created_us;
+  return c;
+}
+
+/* The next due report of the walk, in the queue's order, or NULL when the
+ * pass is over (walked through, stopped by a failure, or cancelled). */
+static EsaQueueEntry *
+walk_next (Pass *p)
+{
+  g_autoptr (GMutexLocker) locker = g_mutex_locker_new (&p->lock);
+  for (;;)
+    {
+      EsaQueueEntry *e;
+      gint64 next_attempt;
+      if (p->stop || g_cancellable_is_cancelled (p->cancellable))
+        return NULL;
+      if (p->batch == NULL || p->next == p->batch->len)
+        {
+          if (p->batch != NULL)
+            {
+              if (p->batch->len == 0)
+                return NULL; /* walked through */
+              g_clear_pointer (&p->cursor, esa_queue_entry_free);
+              p->cursor = g_ptr_array_steal_index (p->batch, p->batch->len - 1);
+              g_ptr_array_unref (p->batch);
+            }
+          p->batch = esa_queue_list_brief (p->queue, p->cursor, PASS_BATCH);
+          p->next = 0;
+          continue;
+        }
+      e = g_ptr_array_index (p->batch, p->next++);
+      next_attempt = clamp_next_attempt (p, e, p->now);
+      if (!p->force && next_attempt > p->now)
+        {
+          if (p->next_due == 0 || next_attempt < p->next_due)
+            p->next_due = next_attempt;
+          continue;
+        }
+      return entry_copy (e);
+    }
+}
+
+/* One lane: sends the walk's next report until the pass is over, then lets
+ * the transport drop what this thread holds. */
+static gpointer
+lane_run (gpointer data)
+{
+  Pass *p = data;
+  for (;;)
+    {
+      g_autoptr (EsaQueueEntry) e = walk_next (p);
+      if (e == NULL)
+        break;
+      /* The others wait for the retry of this one; they are not due sooner.
+       * Sends already in flight in other lanes finish on their own answer. */
+      if (!send_one (p, p->transport, e, p->cancellable))
+        {
+          g_mutex_lock (&p->lock);
+          p->stop = TRUE;
+          g_mutex_unlock (&p->lock);
+        }
+    }
+  esa_transport_release_thread (p->transport);
+  return NULL;
+}
+
 static void
 pass_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
 {
@@ -192,7 +303,8 @@ pass_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *can
   g_autoptr (EsaQueueEntry) cursor = NULL;
   guint queued;
   gint64 now = g_get_real_time () / G_USEC_PER_SEC;
-  gboolean stop = FALSE;
+  g_autoptr (GPtrArray) threads = NULL;
+  guint lanes;
 
   esa_queue_wait_ready (p->queue);
   queued = esa_queue_count (p->queue, NULL);
@@ -231,28 +343,27 @@ pass_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *can
       g_task_return_boolean (task, TRUE);
       return;
     }
-  while (!stop)
+  p->transport = transport;
+  p->cancellable = cancellable;
+  p->now = now;
+  lanes = MIN (MIN (MAX (1u, esa_config_get_parallel (p->config)), esa_transport_max_parallel (transport)), queued);
+  threads = g_ptr_array_new ();
+  for (guint i = 1; i < lanes; i++)
     {
-      g_autoptr (GPtrArray) batch = esa_queue_list_brief (p->queue, cursor, PASS_BATCH);
-      if (batch->len == 0)
-        break;
-      for (guint i = 0; i < batch->len && !stop; i++)
+      g_autoptr (GError) thread_error = NULL;
+      GThread *t = g_thread_try_new ("esa-sender-lane", lane_run, p, &thread_error);
+      /* Fewer lanes are slower, not wrong. */
+      if (t == NULL)
         {
-          EsaQueueEntry *e = g_ptr_array_index (batch, i);
-          gint64 next_attempt = clamp_next_attempt (p, e, now);
-          if (!p->force && next_attempt > now)
-            {
-              if (p->next_due == 0 || next_attempt < p->next_due)
-                p->next_due = next_attempt;
-              continue;
-            }
-          /* The others wait for the retry of this one; they are not due sooner. */
-          if (g_cancellable_is_cancelled (cancellable) || !send_one (p, transport, e, cancellable))
-            stop = TRUE;
+          g_warning ("sender: %u of %u lanes: %s", i, lanes, thread_error->message);
+          break;
         }
-      g_clear_pointer (&cursor, esa_queue_entry_free);
-      cursor = g_ptr_array_steal_index (batch, batch->len - 1);
+      g_ptr_array_add (threads, t);
     }
+  lane_run (p);
+  for (guint i = 0; i < threads->len; i++)
+    g_thread_join (g_ptr_array_index (threads, i));
+  p->transport = NULL;
   g_task_return_boolean (task, TRUE);
 }
 
@@ -403,6 +514,7 @@ start_pass (EsaSender *self)
   p->delivered = json_array_new ();
   p->failed = json_array_new ();
   p->clamped = self->clamped;
+  g_mutex_init (&p->lock);
   self->running = TRUE;
   self->current = g_steal_pointer (&self->waiters);
   self->waiters = g_ptr_array_new_with_free_func (g_object_unref);

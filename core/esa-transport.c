@@ -39,6 +39,21 @@ esa_transport_send (EsaTransport *self, EsaReport *report, GCancellable *cancell
   ESA_TRANSPORT_GET_IFACE (self)->send (self, report, cancellable, result);
 }
 
+guint
+esa_transport_max_parallel (EsaTransport *self)
+{
+  EsaTransportInterface *iface = ESA_TRANSPORT_GET_IFACE (self);
+  return iface->max_parallel != NULL ? MAX (1u, iface->max_parallel (self)) : 1;
+}
+
+void
+esa_transport_release_thread (EsaTransport *self)
+{
+  EsaTransportInterface *iface = ESA_TRANSPORT_GET_IFACE (self);
+  if (iface->release_thread != NULL)
+    iface->release_thread (self);
+}
+
 void
 esa_transport_register (const char *name, GType type)
 {

@@ -45,11 +45,20 @@ struct _EsaTransportInterface {
    * The implementation logs what only it can explain (routes tried …). */
   void     (*send)   (EsaTransport *self, EsaReport *report, GCancellable *cancellable,
                       EsaTransportResult *result);
+  /* Optional. How many sends may run at once, each in its own thread of the
+   * pass (the sender takes the smaller of this and [transport] parallel=).
+   * Unset: 1, every send from one thread. */
+  guint    (*max_parallel)   (EsaTransport *self);
+  /* Optional. The calling thread sends nothing more in this pass: drop what
+   * it holds (its connections). Called by each sending thread at its end. */
+  void     (*release_thread) (EsaTransport *self);
 };
 
 gboolean      esa_transport_open     (EsaTransport *self, EsaConfig *config, GError **error);
 void          esa_transport_send     (EsaTransport *self, EsaReport *report,
                                       GCancellable *cancellable, EsaTransportResult *result);
+guint         esa_transport_max_parallel   (EsaTransport *self);
+void          esa_transport_release_thread (EsaTransport *self);
 
 /* Registers @type (implementing EsaTransport) under @name; a second
  * registration of a name replaces the first. Main thread, before the sender starts. */

@@ -90,6 +90,7 @@ test_config_valid (void)
   g_assert_cmpuint (config->backoff_max_s, ==, 7200);
   g_assert_cmpstr (config->transport, ==, "https");
   g_assert_null (config->outbox);
+  g_assert_cmpuint (esa_config_get_parallel (config), ==, 8);
 
   sched = esa_config_get_job_schedule (config, "heartbeat", "daily 02:15");
   g_assert_cmpstr (sched, ==, "every 6h");
@@ -125,6 +126,7 @@ test_config_defaults (void)
   g_assert_true (config->direct);
   g_assert_cmpuint (config->timeout_s, ==, 60);
   g_assert_cmpstr (config->transport, ==, "https");
+  g_assert_cmpuint (esa_config_get_parallel (config), ==, 4);
   g_assert_cmpuint (config->warnings->len, ==, 0);
 }
 
@@ -172,6 +174,9 @@ static const BadCase bad_cases[] = {
   { "backoff-order.conf", 2, "[queue] backoff-min", "2h", "not above backoff-max" },
   { "bad-group-name.conf", 2, "[agent] control-group", "Wheel", "bad character 'W' (expected [a-z0-9_-]+)" },
   { "bad-transport.conf", 2, "[transport] type", "carrier-pigeon", "expected https or file" },
+  { "bad-parallel.conf", 2, "[transport] parallel", "0", "not a number from 1 to 64" },
+  { "bad-parallel-big.conf", 2, "[transport] parallel", "65", "not a number from 1 to 64" },
+  { "bad-parallel-word.conf", 2, "[transport] parallel", "four", "not a number from 1 to 64" },
   { "bad-plugin-name.conf", 2, "[plugins] enabled", "../evil", "bad character '.'" },
 };
 

@@ -32,53 +32,6 @@ parse_array (const char *text)
   return json_array_ref (json_node_get_array (json_parser_get_root (p)));
 }
 
-/* Fills the agent's spool (esad stopped) with problem reports; returns their uuids. */
-static GPtrArray *
-enqueue_reports (EtWorld *w, guint want)
-{
-  g_autofree char *writer = esa_test_build_path ("tests/queue-writer");
-  g_autofree char *spool = g_build_filename (w->state_dir, "spool", NULL);
-  g_autofree char *scratch = g_build_filename (w->dir, "writer", NULL);
-  g_autofree char *out_path = g_build_filename (w->dir, "writer.out", NULL);
-  g_autofree char *out = NULL;
-  g_auto (GStrv) lines = NULL;
-  GPtrArray *uuids = g_ptr_array_new_with_free_func (g_free);
-  const char *argv[] = { writer, spool, scratch, NULL };
-  GSubprocess *proc;
-  gint64 deadline = g_get_monotonic_time () + 60 * G_USEC_PER_SEC;
-
-  g_assert_cmpint (g_mkdir_with_parents (scratch, 0700), ==, 0);
-  {
-    g_autoptr (GSubprocessLauncher) l = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_NONE);
-    g_autoptr (GError) error = NULL;
-    g_subprocess_launcher_set_stdout_file_path (l, out_path);
-    proc = g_subprocess_launcher_spawnv (l, argv, &error);
-    g_assert_no_error (error);
-  }
-  for (;;)
-    {
-      g_autofree char *text = NULL;
-      g_file_get_contents (out_path, &text, NULL, NULL);
-      if ((text != NULL && g_strv_length (lines = g_strsplit (text, "\n", -1)) > want) ||
-          g_get_monotonic_time () > deadline)
-        break;
-      g_clear_pointer (&lines, g_strfreev);
-      g_usleep (20000);
-    }
-  g_subprocess_force_exit (proc);
-  g_subprocess_wait (proc, NULL, NULL);
-  g_object_unref (proc);
-  g_clear_pointer (&lines, g_strfreev);
-  g_assert_true (g_file_get_contents (out_path, &out, NULL, NULL));
-  lines = g_strsplit (out, "\n", -1);
-  /* only complete lines: each is a report the queue promised to keep */
-  for (guint i = 0; lines[i] != NULL && lines[i + 1] != NULL; i++)
-    if (strlen (lines[i]) == 36)
-      g_ptr_array_add (uuids, g_strdup (lines[i]));
-  g_assert_cmpuint (uuids->len, >=, want);
-  return uuids;
-}
-
 static void
 test_two_instances (void)
 {
@@ -149,7 +102,7 @@ test_two_instances (void)
   et_esad_start (w, NULL);
   et_activate (w);
   et_esad_stop (w);
-  uuids = enqueue_reports (w, 40);
+  uuids = et_enqueue_reports (w, 40);
 
   /* deliver, and kill A once it has stored some of the queue */
   et_esad_start (w, NULL);

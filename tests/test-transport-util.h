@@ -74,6 +74,11 @@ guint64    et_stub_bytes      (EtStub *stub);
 void       et_stub_stop       (EtStub *stub);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (EtStub, et_stub_stop)
 
+/* Fills the spool (esad stopped) with at least @want problem reports of
+ * tests/queue-writer (two attachments each, up to ~150 KiB); returns their
+ * uuids (char*), each one the queue promised to keep. */
+GPtrArray *et_enqueue_reports (EtWorld *w, guint want);
+
 /* Binaries. */
 char      *et_bin             (const char *rel);
 

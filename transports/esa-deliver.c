@@ -1,6 +1,11 @@
 /* esa-deliver.c: failover across routes for one report. Proxies fail as a
  * whole (a dead proxy is not retried for every server); servers fail one by
- * one; a 4xx about the report stops at once (retrying cannot fix it). */
+ * one; a 4xx about the report stops at once (retrying cannot fix it).
+ *
+ * The sender's lanes send through one deliverer at once: what a pass learns
+ * (dead proxies, the config-url's servers) is shared under a lock, while each
+ * thread has sessions of its own (libsoup connections belong to the thread
+ * that made them: one keep-alive connection per lane and route). */
 #include "config.h"
 
 #include "esa-deliver.h"
@@ -21,8 +26,9 @@ struct _EsaDeliverer {
   EsaConfig *config;         /* borrowed */
   char *system_id;
   char *password;
-  GPtrArray *routes;         /* EsaRoute* */
-  GPtrArray *sessions;       /* EsaHttps*, same index as routes, created lazily */
+  GMutex lock;               /* the four below */
+  GPtrArray *routes;         /* EsaRoute*; grows (config-url), never shrinks */
+  GHashTable *sessions;      /* GThread* -> GPtrArray of EsaHttps*, same index as routes, lazily */
   GHashTable *dead_proxies;  /* proxy index -> reason, for this pass */
   gboolean fallback_tried;   /* config-url fetched once per pass */
 };
@@ -52,8 +58,8 @@ esa_deliverer_new (EsaConfig *config, const EsaCredentials *creds, const char *c
   self->routes = esa_routes_build (config, servers, warnings);
   for (guint i = 0; i < warnings->len; i++)
     g_warning ("%s", (const char *) g_ptr_array_index (warnings, i));
-  self->sessions = g_ptr_array_new_with_free_func ((GDestroyNotify) esa_https_free);
-  g_ptr_array_set_size (self->sessions, self->routes->len);
+  g_mutex_init (&self->lock);
+  self->sessions = g_hash_table_new_full (g_direct_hash, g_direct_equal, NULL, (GDestroyNotify) g_ptr_array_unref);
   self->dead_proxies = g_hash_table_new_full (g_direct_hash, g_direct_equal, NULL, g_free);
   return self;
 }
@@ -88,8 +94,9 @@ esa_deliverer_free (EsaDeliverer *self)
 {
   if (self == NULL)
     return;
-  g_ptr_array_unref (self->sessions);
+  g_hash_table_unref (self->sessions);
   g_ptr_array_unref (self->routes);
+  g_mutex_clear (&self->lock);
   g_hash_table_unref (self->dead_proxies);
   g_free (self->system_id);
   if (self->password != NULL)
@@ -104,16 +111,47 @@ esa_deliverer_get_routes (EsaDeliverer *self)
   return self->routes;
 }
 
+void
+esa_deliverer_release_thread (EsaDeliverer *self)
+{
+  g_autoptr (GPtrArray) mine = NULL;
+  g_mutex_lock (&self->lock);
+  g_hash_table_steal_extended (self->sessions, g_thread_self (), NULL, (gpointer *) &mine);
+  g_mutex_unlock (&self->lock);
+}
+
+/* Route @i, or NULL past the last one (another thread may add routes). */
+static const EsaRoute *
+route_at (EsaDeliverer *self, guint i)
+{
+  g_autoptr (GMutexLocker) locker = g_mutex_locker_new (&self->lock);
+  return i < self->routes->len ? g_ptr_array_index (self->routes, i) : NULL;
+}
+
+/* This thread's session for route @i. */
 static EsaHttps *
 session_for (EsaDeliverer *self, guint i, GError **error)
 {
-  EsaHttps *https = g_ptr_array_index (self->sessions, i);
+  GPtrArray *mine;
+  EsaHttps *https;
+  g_mutex_lock (&self->lock);
+  mine = g_hash_table_lookup (self->sessions, g_thread_self ());
+  if (mine == NULL)
+    {
+      mine = g_ptr_array_new_with_free_func ((GDestroyNotify) esa_https_free);
+      g_hash_table_insert (self->sessions, g_thread_self (), mine);
+    }
+  if (mine->len < self->routes->len)
+    g_ptr_array_set_size (mine, self->routes->len);
+  g_mutex_unlock (&self->lock);
+  /* Only this thread touches its own array, and routes never move. */
+  https = g_ptr_array_index (mine, i);
   if (https == NULL)
     {
-      https = esa_https_new (self->config, g_ptr_array_index (self->routes, i), error);
+      https = esa_https_new (self->config, route_at (self, i), error);
       if (https == NULL)
         return NULL;
-      self->sessions->pdata[i] = https;
+      mine->pdata[i] = https;
     }
   return https;
 }
@@ -225,7 +263,11 @@ route_failed (EsaDeliverer *self, const EsaRoute *route, EsaExchange *ex, EsaDel
   note_attempt (out, ex);
   out->outcome = ex->outcome;
   if (ex->outcome == ESA_OUTCOME_NEXT_PROXY && route->proxy_index > 0)
-    g_hash_table_replace (self->dead_proxies, GUINT_TO_POINTER (route->proxy_index), g_strdup (ex->message));
+    {
+      g_mutex_lock (&self->lock);
+      g_hash_table_replace (self->dead_proxies, GUINT_TO_POINTER (route->proxy_index), g_strdup (ex->message));
+      g_mutex_unlock (&self->lock);
+    }
   /* REJECTED and AUTH are the SDC's final word; other routes reach the same SDC. */
   return ex->outcome == ESA_OUTCOME_REJECTED || ex->outcome == ESA_OUTCOME_AUTH;
 }
@@ -233,8 +275,9 @@ route_failed (EsaDeliverer *self, const EsaRoute *route, EsaExchange *ex, EsaDel
 typedef gboolean (*AttemptFunc) (EsaDeliverer *self, EsaHttps *https, gpointer data,
                                  GCancellable *cancellable, EsaExchange *ex);
 
+/* Called with the lock held. */
 static gboolean
-has_server (EsaDeliverer *self, const char *server)
+has_server_locked (EsaDeliverer *self, const char *server)
 {
   for (guint i = 0; i < self->routes->len; i++)
     if (g_strcmp0 (((EsaRoute *) g_ptr_array_index (self->routes, i))->server, server) == 0)
@@ -256,10 +299,14 @@ config_url_fallback (EsaDeliverer *self, GCancellable *cancellable, EsaDelivery 
   g_auto (GStrv) servers = NULL;
   g_autoptr (GString) line = NULL;
   JsonArray *list = NULL;
-  guint before = self->routes->len;
-  if (url == NULL || self->fallback_tried)
-    return 0;
-  self->fallback_tried = TRUE;
+  guint before, added;
+  {
+    g_autoptr (GMutexLocker) locker = g_mutex_locker_new (&self->lock);
+    /* Once per pass: another lane that got here first already added them. */
+    if (url == NULL || self->fallback_tried)
+      return 0;
+    self->fallback_tried = TRUE;
+  }
   direct.server = (char *) url;
   /* the same way out as esactl test: through the first proxy, if any */
   if (esa_config_get_n_proxies (self->config) > 0)
@@ -275,12 +322,14 @@ config_url_fallback (EsaDeliverer *self, GCancellable *cancellable, EsaDelivery 
       JsonNode *n = json_object_get_member (json_node_get_object (ex.answer), "servers");
       list = n != NULL && JSON_NODE_HOLDS_ARRAY (n) ? json_node_get_array (n) : NULL;
     }
+  g_mutex_lock (&self->lock);
+  before = self->routes->len;
   for (guint i = 0; list != NULL && i < json_array_get_length (list); i++)
     {
       JsonNode *e = json_array_get_element (list, i);
       const char *s = JSON_NODE_HOLDS_VALUE (e) && json_node_get_value_type (e) == G_TYPE_STRING
                           ? json_node_get_string (e) : NULL;
-      if (s != NULL && g_str_has_prefix (s, "https://") && !has_server (self, s))
+      if (s != NULL && g_str_has_prefix (s, "https://") && !has_server_locked (self, s))
         g_strv_builder_add (fresh, s);
     }
   servers = g_strv_builder_end (fresh);
@@ -294,13 +343,14 @@ config_url_fallback (EsaDeliverer *self, GCancellable *cancellable, EsaDelivery 
       g_autoptr (GPtrArray) more = esa_routes_build (self->config, (const char *const *) servers, warnings);
       g_autofree char *joined = g_strjoinv (", ", servers);
       g_ptr_array_extend_and_steal (self->routes, g_steal_pointer (&more));
-      g_ptr_array_set_size (self->sessions, self->routes->len);
       g_string_append_printf (line, "trying %s", joined);
     }
+  added = self->routes->len - before;
+  g_mutex_unlock (&self->lock);
   g_warning ("every https route failed; %s", line->str);
   g_ptr_array_add (out->attempts, g_string_free (g_steal_pointer (&line), FALSE));
   esa_exchange_clear (&ex);
-  return self->routes->len - before;
+  return added;
 }
 
 static void
@@ -309,7 +359,7 @@ over_routes (EsaDeliverer *self, AttemptFunc attempt, gpointer data, GCancellabl
 {
   out->attempts = g_ptr_array_new_with_free_func (g_free);
   out->outcome = ESA_OUTCOME_NEXT_SERVER;
-  if (self->routes->len == 0)
+  if (route_at (self, 0) == NULL)
     {
       out->message = g_strdup ("no route to an SDC: set [sdc] servers= or activate with --server");
       return;
@@ -320,17 +370,26 @@ over_routes (EsaDeliverer *self, AttemptFunc attempt, gpointer data, GCancellabl
       EsaExchange ex = { 0 };
       g_autoptr (GError) error = NULL;
       EsaHttps *https;
-      /* the configured routes all failed: those the config-url names come next */
-      if (i == self->routes->len && config_url_fallback (self, cancellable, out) == 0)
-        return;
-      route = g_ptr_array_index (self->routes, i);
+      gboolean dead;
+      route = route_at (self, i);
+      /* the configured routes all failed: those the config-url names come
+       * next (added by this lane, or already by another) */
+      if (route == NULL)
+        {
+          config_url_fallback (self, cancellable, out);
+          if ((route = route_at (self, i)) == NULL)
+            return;
+        }
       if (g_cancellable_is_cancelled (cancellable))
         {
           g_free (out->message);
           out->message = g_strdup ("cancelled");
           return;
         }
-      if (route->proxy_index > 0 && g_hash_table_contains (self->dead_proxies, GUINT_TO_POINTER (route->proxy_index)))
+      g_mutex_lock (&self->lock);
+      dead = route->proxy_index > 0 && g_hash_table_contains (self->dead_proxies, GUINT_TO_POINTER (route->proxy_index));
+      g_mutex_unlock (&self->lock);
+      if (dead)
         continue;
       https = session_for (self, i, &error);
       if (https == NULL)

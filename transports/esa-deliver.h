@@ -20,7 +20,8 @@ typedef struct {
 
 void          esa_delivery_clear   (EsaDelivery *d);
 
-/* One pass over the queue shares sessions and remembers failed proxies. */
+/* One pass over the queue shares sessions and remembers failed proxies.
+ * Several threads may send through it at once (each gets its own sessions). */
 /* @servers overrides the configured list (activation with --server). */
 EsaDeliverer *esa_deliverer_new    (EsaConfig *config, const EsaCredentials *creds,
                                     const char *const *servers);
@@ -38,6 +39,9 @@ void          esa_deliverer_call   (EsaDeliverer *self, const char *method, cons
                                     JsonNode *body, gboolean with_credentials,
                                     const char *idempotency_key,
                                     GCancellable *cancellable, EsaDelivery *out);
+/* The calling thread sends nothing more through @self: its sessions (and
+ * their connections) are freed now, in the thread that made them. */
+void          esa_deliverer_release_thread (EsaDeliverer *self);
 /* The routes it uses, for esactl test. */
 GPtrArray    *esa_deliverer_get_routes (EsaDeliverer *self);
 

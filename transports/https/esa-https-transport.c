@@ -1,6 +1,7 @@
 /* esa-https-transport.c: the "https" EsaTransport. A pass opens it with the
  * credentials of activation (none: the reports wait), then each report goes
- * over the routes in order (esa-deliver.c). */
+ * over the routes in order (esa-deliver.c), from as many of the sender's
+ * threads at once as [transport] parallel= asks. */
 #include "config.h"
 
 #include "esa-https-transport.h"
@@ -14,6 +15,7 @@ struct _EsaHttpsTransport {
   EsaConfig *config;
   EsaCredentials *creds;
   EsaDeliverer *deliverer;  /* one per pass: shares sessions, remembers dead proxies */
+  GMutex lock;              /* refused_noted: the lanes answer at once */
   int refused_noted;        /* 1: cleared this pass, 2: marked */
 };
 
@@ -43,6 +45,7 @@ esa_https_transport_note_auth (EsaHttpsTransport *self, const EsaDelivery *d)
 {
   const char *state_dir = esa_config_get_state_dir (self->config);
   g_autoptr (GError) error = NULL;
+  g_autoptr (GMutexLocker) locker = g_mutex_locker_new (&self->lock);
   if (d->outcome == ESA_OUTCOME_OK && self->refused_noted != 1)
     {
       esa_credentials_clear_refused (state_dir);
@@ -87,6 +90,21 @@ esa_https_transport_send (EsaTransport *transport, EsaReport *report, GCancellab
   esa_delivery_clear (&d);
 }
 
+/* Every lane sends on its own connections: the SDC batches what arrives together. */
+static guint
+esa_https_transport_max_parallel (EsaTransport *transport)
+{
+  return G_MAXUINT;
+}
+
+static void
+esa_https_transport_release_thread (EsaTransport *transport)
+{
+  EsaHttpsTransport *self = ESA_HTTPS_TRANSPORT (transport);
+  if (self->deliverer != NULL)
+    esa_deliverer_release_thread (self->deliverer);
+}
+
 static void
 esa_https_transport_finalize (GObject *object)
 {
@@ -95,6 +113,7 @@ esa_https_transport_finalize (GObject *object)
   g_clear_pointer (&self->deliverer, esa_deliverer_free);
   g_clear_pointer (&self->creds, esa_credentials_free);
   g_clear_pointer (&self->config, esa_config_unref);
+  g_mutex_clear (&self->lock);
   G_OBJECT_CLASS (esa_https_transport_parent_class)->finalize (object);
 }
 
@@ -103,6 +122,8 @@ esa_https_transport_iface_init (EsaTransportInterface *iface)
 {
   iface->open = esa_https_transport_open;
   iface->send = esa_https_transport_send;
+  iface->max_parallel = esa_https_transport_max_parallel;
+  iface->release_thread = esa_https_transport_release_thread;
 }
 
 static void
@@ -114,6 +135,7 @@ esa_https_transport_class_init (EsaHttpsTransportClass *klass)
 static void
 esa_https_transport_init (EsaHttpsTransport *self)
 {
+  g_mutex_init (&self->lock);
 }
 
 gboolean
