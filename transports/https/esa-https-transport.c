@@ -6,7 +6,6 @@
 #include "esa-https-transport.h"
 #include "esa-credentials.h"
 #include "esa-deliver.h"
-#include "esa-memory-private.h"
 #include "esa/esa-error.h"
 #include "esa/esa-protocol.h"
 
@@ -96,8 +95,6 @@ esa_https_transport_finalize (GObject *object)
   g_clear_pointer (&self->deliverer, esa_deliverer_free);
   g_clear_pointer (&self->creds, esa_credentials_free);
   g_clear_pointer (&self->config, esa_config_unref);
-  /* The end of a pass: its sessions, TLS connections and buffers are gone. */
-  esa_memory_trim_soon ();
   G_OBJECT_CLASS (esa_https_transport_parent_class)->finalize (object);
 }
 
