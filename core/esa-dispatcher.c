@@ -8,6 +8,7 @@
 #include "esa-dispatcher.h"
 #include "esa-context-private.h"
 #include "esa-fileutil.h"
+#include "esa-memory-private.h"
 #include "esa-schedule-private.h"
 #include "esa/esa-error.h"
 #include "esa/esa-json.h"
@@ -406,6 +407,7 @@ run_done (GObject *source, GAsyncResult *res, gpointer user_data)
 
   job->running = FALSE;
   self->running--;
+  esa_memory_trim_soon ();
   if (run->preview == NULL)
     g_free (job->last_result);
   if (g_task_propagate_boolean (task, &error))

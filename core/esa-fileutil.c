@@ -309,17 +309,68 @@ digest_hex (const guint8 digest[32])
   return hex;
 }
 
+/* The copy into the spool is written by a second thread while this one
+ * reads and hashes the next piece: on two cores a big attachment's copy takes
+ * about as long as its hash, not hash + write. Both see the same buffer, so
+ * the SHA-256 kept is that of the bytes written. */
+#define COPY_PIECES 3
+
+typedef struct {
+  char *data;
+  gsize len;  /* 0: the end */
+} Piece;
+
+typedef struct {
+  int out;
+  GAsyncQueue *full;   /* pieces to write, in order */
+  GAsyncQueue *empty;  /* pieces to read into */
+  int error;           /* atomic: errno of the first failed write */
+} Writer;
+
+static gpointer
+writer_thread (gpointer user_data)
+{
+  Writer *w = user_data;
+  guint64 total = 0, flushed = 0;
+  for (;;)
+    {
+      Piece *p = g_async_queue_pop (w->full);
+      gsize len = p->len;
+      /* After a failed write the pieces still come back, unwritten. */
+      if (len > 0 && g_atomic_int_get (&w->error) == 0)
+        {
+          if (!write_all (w->out, p->data, len))
+            g_atomic_int_set (&w->error, errno != 0 ? errno : EIO);
+          total += len;
+#ifdef SYNC_FILE_RANGE_WRITE
+          if (total - flushed >= WRITEBACK_STEP)
+            {
+              sync_file_range (w->out, (off_t) flushed, (off_t) (total - flushed), SYNC_FILE_RANGE_WRITE);
+              flushed = total;
+            }
+#else
+          (void) flushed;
+#endif
+        }
+      g_async_queue_push (w->empty, p);
+      if (len == 0)
+        return NULL;
+    }
+}
+
 /* Reads @in to the end, hashing, and (@out >= 0) writes and fsyncs a copy.
  * The one loop behind both the spool's copy and a plain hash. */
 static gboolean
 hash_stream (int in, const char *src, int out, const char *what, const char *dst_name,
              guint64 *size_out, char **sha256_out, GError **error)
 {
-  g_autofree char *buf = g_malloc (COPY_CHUNK);
+  Piece pieces[COPY_PIECES];
+  Writer w = { .out = out };
+  GThread *thread = NULL;
   gnutls_hash_hd_t h = NULL;
   guint8 digest[32];
-  guint64 total = 0, flushed = 0;
-  gboolean ok = FALSE;
+  guint64 total = 0;
+  gboolean ok = FALSE, read_failed = FALSE;
   if (gnutls_hash_init (&h, GNUTLS_DIG_SHA256) < 0)
     {
       g_set_error (error, ESA_ERROR, ESA_ERROR_FAILED, "cannot start a SHA-256");
@@ -328,39 +379,62 @@ hash_stream (int in, const char *src, int out, const char *what, const char *dst
 #ifdef POSIX_FADV_SEQUENTIAL
   posix_fadvise (in, 0, 0, POSIX_FADV_SEQUENTIAL);
 #endif
+  w.full = g_async_queue_new ();
+  w.empty = g_async_queue_new ();
+  for (guint i = 0; i < (out >= 0 ? COPY_PIECES : 1); i++)
+    {
+      pieces[i].data = g_malloc (COPY_CHUNK);
+      g_async_queue_push (w.empty, &pieces[i]);
+    }
+  if (out >= 0)
+    thread = g_thread_new ("esa-copy", writer_thread, &w);
   for (;;)
     {
-      ssize_t n = read (in, buf, COPY_CHUNK);
+      Piece *p = g_async_queue_pop (w.empty);
+      ssize_t n = read (in, p->data, COPY_CHUNK);
       if (n < 0 && errno == EINTR)
-        continue;
-      if (n < 0)
         {
-          set_io_error (error, "cannot read", src);
+          g_async_queue_push_front (w.empty, p);
+          continue;
+        }
+      p->len = n > 0 ? (gsize) n : 0;
+      if (n <= 0 || g_atomic_int_get (&w.error) != 0)
+        {
+          if (n < 0)
+            read_failed = !set_io_error (error, "cannot read", src);
+          else if (n == 0)
+            ok = TRUE;
+          p->len = 0;
+          if (thread != NULL)
+            g_async_queue_push (w.full, p);
           break;
         }
-      if (n == 0)
-        {
-          ok = out < 0 || fsync (out) == 0 || set_errno_error_at (error, "cannot sync", what, dst_name);
-          break;
-        }
-      gnutls_hash (h, buf, (size_t) n);
-      if (out >= 0 && !write_all (out, buf, (gsize) n))
-        {
-          set_errno_error_at (error, "cannot write", what, dst_name);
-          break;
-        }
-      total += (guint64) n;
-#ifdef SYNC_FILE_RANGE_WRITE
-      if (out >= 0 && total - flushed >= WRITEBACK_STEP)
-        {
-          sync_file_range (out, (off_t) flushed, (off_t) (total - flushed), SYNC_FILE_RANGE_WRITE);
-          flushed = total;
-        }
-#else
-      (void) flushed;
-#endif
+      gnutls_hash (h, p->data, p->len);
+      total += p->len;
+      if (thread != NULL)
+        g_async_queue_push (w.full, p);
+      else
+        g_async_queue_push (w.empty, p);
     }
+  if (thread != NULL)
+    g_thread_join (thread);
+  for (guint i = 0; i < (out >= 0 ? COPY_PIECES : 1); i++)
+    g_free (pieces[i].data);
+  g_async_queue_unref (w.full);
+  g_async_queue_unref (w.empty);
   gnutls_hash_deinit (h, digest);
+  if (w.error != 0)
+    {
+      /* a read error, if any, came later and is already set */
+      if (!read_failed)
+        {
+          errno = w.error;
+          set_errno_error_at (error, "cannot write", what, dst_name);
+        }
+      ok = FALSE;
+    }
+  if (ok && out >= 0 && fsync (out) != 0)
+    ok = set_errno_error_at (error, "cannot sync", what, dst_name);
   if (!ok)
     return FALSE;
   if (size_out != NULL)

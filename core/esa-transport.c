@@ -3,6 +3,7 @@
 #include "config.h"
 
 #include "esa-transport.h"
+#include "esa-memory-private.h"
 #include "esa/esa-error.h"
 
 G_DEFINE_INTERFACE (EsaTransport, esa_transport, G_TYPE_OBJECT)
@@ -65,9 +66,18 @@ esa_transport_register (const char *name, GType type)
   g_mutex_unlock (&registry_lock);
 }
 
+/* A transport lives for one sender pass: once it is gone, so are its
+ * sessions, TLS connections and buffers, and the heap they used goes back. */
+static void
+trim_after_pass (gpointer data, GObject *where_the_object_was)
+{
+  esa_memory_trim_soon ();
+}
+
 EsaTransport *
 esa_transport_new (const char *name, GError **error)
 {
+  EsaTransport *transport;
   GType type = G_TYPE_INVALID;
   g_mutex_lock (&registry_lock);
   if (registry != NULL)
@@ -79,5 +89,7 @@ esa_transport_new (const char *name, GError **error)
                    "[transport] type: \"%s\": no such transport in this esad", name);
       return NULL;
     }
-  return g_object_new (type, NULL);
+  transport = g_object_new (type, NULL);
+  g_object_weak_ref (G_OBJECT (transport), trim_after_pass, NULL);
+  return transport;
 }

@@ -26,6 +26,8 @@ core_libesa_internal_la_SOURCES = \
 	core/esa-history.c \
 	core/esa-preview.c \
 	core/esa-upload-progress.c \
+	core/esa-memory.c \
+	core/esa-memory-private.h \
 	core/esa-config.h \
 	core/esa-config-private.h \
 	core/esa-context-private.h \

@@ -6,6 +6,7 @@
 
 #include "esa-control-private.h"
 #include "esa-peercred-private.h"
+#include "esa-memory-private.h"
 #include "esa/esa-error.h"
 #include "esa/esa-json.h"
 
@@ -404,6 +405,9 @@ esa_control_new (EsaEngine *engine, const char *socket_path, GError **error)
   g_chmod (socket_path, 0660);
   self->server = soup_server_new ("server-header", "esad/" ESA_VERSION, NULL);
   soup_server_add_handler (self->server, NULL, handle_request, self, NULL);
+  /* What a request allocated (a send, a job, an answer) is given back once
+   * the answer is out. */
+  g_signal_connect_swapped (self->server, "request-finished", G_CALLBACK (esa_memory_trim_soon), NULL);
   if (!soup_server_listen_socket (self->server, sock, 0, error))
     {
       g_prefix_error (error, "control socket %s: ", socket_path);

@@ -6,6 +6,7 @@
 #include "esa-engine.h"
 #include "esa-fileutil.h"
 #include "esa-log-private.h"
+#include "esa-memory-private.h"
 #include "esad-transports.h"
 
 #include <errno.h>
@@ -167,6 +168,7 @@ main (int argc, char **argv)
     { NULL },
   };
 
+  esa_memory_init ();
   setlocale (LC_ALL, "");
   bindtextdomain (GETTEXT_PACKAGE, LOCALEDIR);
   bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");

@@ -18,6 +18,7 @@ ESA_CORE_TEST_DEPS = daemon/esad cli/esactl plugins/heartbeat/heartbeat.la
 check_PROGRAMS += \
 	tests/test-config \
 	tests/test-report \
+	tests/test-fileutil \
 	tests/test-queue \
 	tests/queue-writer \
 	tests/test-plugin-loader \
@@ -27,6 +28,7 @@ check_PROGRAMS += \
 TESTS += \
 	tests/test-config \
 	tests/test-report \
+	tests/test-fileutil \
 	tests/test-queue \
 	tests/test-plugin-loader \
 	tests/test-dispatcher \
@@ -41,6 +43,10 @@ EXTRA_tests_test_config_DEPENDENCIES = cli/esactl
 tests_test_report_SOURCES = tests/test-report.c
 tests_test_report_CFLAGS = $(ESA_CORE_TEST_CFLAGS)
 tests_test_report_LDADD = $(ESA_CORE_TEST_LIBS)
+
+tests_test_fileutil_SOURCES = tests/test-fileutil.c
+tests_test_fileutil_CFLAGS = $(ESA_CORE_TEST_CFLAGS)
+tests_test_fileutil_LDADD = $(ESA_CORE_TEST_LIBS)
 
 tests_test_queue_SOURCES = tests/test-queue.c
 tests_test_queue_CFLAGS = $(ESA_CORE_TEST_CFLAGS)

@@ -4,12 +4,11 @@
 #include "config.h"
 
 #include "snap-collect.h"
+#include "snap-archive-lib.h"
 #include "snap-redact.h"
 
 #include <esa/esa-plugin.h>
 
-#include <archive.h>
-#include <archive_entry.h>
 #include <string.h>
 
 #define SNAP_FILE_CAP      (16 * 1024 * 1024)
@@ -263,8 +262,8 @@ write_entry (struct archive *a, const char *name, gconstpointer data, gsize len,
   return ok;
 }
 
-gboolean
-snap_collection_write (SnapCollection *self, JsonObject *manifest, const char *path, GError **error)
+static gboolean
+collection_write (SnapCollection *self, JsonObject *manifest, const char *path, GError **error)
 {
   struct archive *a = archive_write_new ();
   g_autoptr (JsonNode) node = json_node_new (JSON_NODE_OBJECT);
@@ -307,5 +306,16 @@ snap_collection_write (SnapCollection *self, JsonObject *manifest, const char *p
       ok = FALSE;
     }
   archive_write_free (a);
+  return ok;
+}
+
+gboolean
+snap_collection_write (SnapCollection *self, JsonObject *manifest, const char *path, GError **error)
+{
+  gboolean ok;
+  if (!snap_archive_lib_open (error))
+    return FALSE;
+  ok = collection_write (self, manifest, path, error);
+  snap_archive_lib_close ();
   return ok;
 }

@@ -4,11 +4,10 @@
 #include "config.h"
 
 #include "snap-repack.h"
+#include "snap-archive-lib.h"
 #include "snap-redact.h"
 
 #include <esa/esa-error.h>
-#include <archive.h>
-#include <archive_entry.h>
 #include <string.h>
 
 char *
@@ -65,9 +64,9 @@ read_member (struct archive *in, const char *path, GByteArray *buf, guint64 *tot
     }
 }
 
-gboolean
-snap_repack_redacted (const char *in_path, const char *out_path, SnapTokens *tokens, JsonArray *notes,
-                      GError **error)
+static gboolean
+repack_redacted (const char *in_path, const char *out_path, SnapTokens *tokens, JsonArray *notes,
+                 GError **error)
 {
   struct archive *in = archive_read_new ();
   struct archive *out = archive_write_new ();
@@ -141,5 +140,17 @@ snap_repack_redacted (const char *in_path, const char *out_path, SnapTokens *tok
     }
   archive_write_free (out);
   archive_read_free (in);
+  return ok;
+}
+
+gboolean
+snap_repack_redacted (const char *in_path, const char *out_path, SnapTokens *tokens, JsonArray *notes,
+                      GError **error)
+{
+  gboolean ok;
+  if (!snap_archive_lib_open (error))
+    return FALSE;
+  ok = repack_redacted (in_path, out_path, tokens, notes, error);
+  snap_archive_lib_close ();
   return ok;
 }
