@@ -228,7 +228,8 @@ queued_count (EtWorld *w, guint *failed, guint *attempted)
   return n;
 }
 
-/* The uuids of the spool's reports (char*, owned by the table). */
+/* The uuids of the spool's reports (char*, owned by the table): files named
+ * <stamp>-<uuid>.json (or <uuid>.json, as an older esad wrote them). */
 static GHashTable *
 spool_names (EtWorld *w)
 {
@@ -237,8 +238,13 @@ spool_names (EtWorld *w)
   GHashTable *names = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   const char *name;
   while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
-    if (g_str_has_suffix (name, ".json") && strlen (name) == 36 + 5)
-      g_hash_table_add (names, g_strndup (name, 36));
+    {
+      gsize len = strlen (name);
+      if (!g_str_has_suffix (name, ".json") || len < 36 + 5)
+        continue;
+      if (len == 36 + 5 || name[len - 5 - 36 - 1] == '-')
+        g_hash_table_add (names, g_strndup (name + len - 5 - 36, 36));
+    }
   return names;
 }
 
