@@ -34,7 +34,8 @@ drain_run () {
   p=$([ "$v" = A ] && echo 1 || echo "${PARALLEL:-}")
   [ -z "$p" ] || sed -i "s/^\[transport\]\$/[transport]\nparallel=$p/" "$d/esa.conf"
   fill "$spool" "$N"
-  ls "$spool" | sed -n 's/\.json$//p' > "$work/uuids"
+  # <stamp>-<uuid>.json: the last 36 characters of the name are the uuid
+  ls "$spool" | sed -n 's/\.json$//p' | awk '{ print substr($0, length($0) - 35) }' > "$work/uuids"
   [ "$(wc -l < "$work/uuids")" -eq "$N" ] || { echo "the fill left $(wc -l < "$work/uuids") reports, not $N" >&2; exit 1; }
   s0=$(cpu_ticks "$sdc_pid")
   t0=$(now); esad_start "$d"
