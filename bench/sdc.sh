@@ -105,6 +105,8 @@ row "sqlite, 1 instance" "$sqlite"
 ui_sql | python3 -c 'import sqlite3, sys; db = sqlite3.connect(sys.argv[1]); db.executescript(sys.stdin.read()); db.commit()' "$work/dir/sdc.db"
 row "sqlite, web view" "$(ui_time "$p")"
 kill "$pid"; wait "$pid" 2>/dev/null || true
+# the writer thread's group sizes and idle share over the whole run (esa-sdc logs it at exit)
+row "sqlite, writer" "$(sed -n 's/^esa-sdc: writer: //p' "$work/sdc-$p.log")"
 
 # PostgreSQL: a throw-away cluster (as nobody when root), Unix socket only
 pg=""; pg2=""

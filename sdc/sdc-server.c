@@ -1067,6 +1067,25 @@ sdc_server_start (SdcServer *self, GError **error)
   return TRUE;
 }
 
+/* One line at the end of serve: how full the groups were and how much of its time the
+ * writer waited for work (mostly idle: the rate is set before the writer, not by it). */
+static void
+log_writer_stats (SdcWriter *writer)
+{
+  guint64 commits, jobs;
+  gint64 idle_us, busy_us;
+  if (writer == NULL)
+    return;
+  sdc_writer_get_stats (writer, &commits, &jobs);
+  sdc_writer_get_times (writer, &idle_us, &busy_us);
+  if (commits == 0 || idle_us + busy_us <= 0)
+    return;
+  g_printerr ("esa-sdc: writer: %" G_GUINT64_FORMAT " reports in %" G_GUINT64_FORMAT
+              " commits (%.1f a commit, %.2f ms a commit), idle %.0f%% of %.1f s\n",
+              jobs, commits, (double) jobs / (double) commits, (double) busy_us / 1000.0 / (double) commits,
+              100.0 * (double) idle_us / (double) (idle_us + busy_us), (double) (idle_us + busy_us) / 1e6);
+}
+
 void
 sdc_server_free (SdcServer *self)
 {
@@ -1082,6 +1101,7 @@ sdc_server_free (SdcServer *self)
       soup_server_disconnect (self->http);
       g_object_unref (self->http);
     }
+  log_writer_stats (self->writer);
   /* joins the writer: every stored report is committed before the process ends */
   sdc_writer_free (self->writer);
   g_clear_object (&self->store);

@@ -41,6 +41,8 @@ struct _SdcWriter {
   GMutex stats_lock;
   guint64 commits;
   guint64 jobs;
+  gint64 idle_us; /* the writer thread waiting for a first job */
+  gint64 busy_us; /* running groups and handing their answers back */
 };
 
 /* a queue item that tells the writer thread to stop */
@@ -201,7 +203,9 @@ writer_thread (gpointer data)
   for (;;)
     {
       g_autoptr (GPtrArray) group = g_ptr_array_new ();
+      gint64 t0 = g_get_monotonic_time ();
       Job *job = g_async_queue_pop (w->queue);
+      gint64 t1 = g_get_monotonic_time ();
       gboolean stop = (job == &stop_job);
       if (!stop)
         g_ptr_array_add (group, job);
@@ -218,6 +222,11 @@ writer_thread (gpointer data)
           run_group (w, group);
           return_group (group);
         }
+      /* whether this thread or the main loop limits the rate (docs/performance.md) */
+      g_mutex_lock (&w->stats_lock);
+      w->idle_us += t1 - t0;
+      w->busy_us += g_get_monotonic_time () - t1;
+      g_mutex_unlock (&w->stats_lock);
       if (stop)
         return NULL;
     }
@@ -325,5 +334,14 @@ sdc_writer_get_stats (SdcWriter *w, guint64 *commits, guint64 *jobs)
   g_mutex_lock (&w->stats_lock);
   *commits = w->commits;
   *jobs = w->jobs;
+  g_mutex_unlock (&w->stats_lock);
+}
+
+void
+sdc_writer_get_times (SdcWriter *w, gint64 *idle_us, gint64 *busy_us)
+{
+  g_mutex_lock (&w->stats_lock);
+  *idle_us = w->idle_us;
+  *busy_us = w->busy_us;
   g_mutex_unlock (&w->stats_lock);
 }

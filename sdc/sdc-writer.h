@@ -34,5 +34,7 @@ gboolean   sdc_writer_finish       (GAsyncResult *result, GError **error);
 
 /* Counters, for tests and the log: transactions committed and jobs they carried. */
 void       sdc_writer_get_stats    (SdcWriter *w, guint64 *commits, guint64 *jobs);
+/* The writer thread's time waiting for work and working (µs), since it started. */
+void       sdc_writer_get_times    (SdcWriter *w, gint64 *idle_us, gint64 *busy_us);
 
 G_END_DECLS
