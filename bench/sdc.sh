@@ -95,6 +95,19 @@ row () { # NAME fleet-output
   printf '%-26s %s\n' "$1" "$2"
 }
 
+# Half the systems and connections from each of two load-generator processes at once:
+# split NAME PORT-A PID-A PORT-B PID-B prints the lines NAME A, NAME B and the total
+# (which it also leaves in $total)
+split () {
+  "$work/fleet" "https://127.0.0.1:$2/" "$work/dir/ca.pem" "$((SYSTEMS / 2))" "$((CONNS / 2))" "$SECONDS_" "$3" >"$work/a.out" &
+  a=$!
+  "$work/fleet" "https://127.0.0.1:$4/" "$work/dir/ca.pem" "$((SYSTEMS / 2))" "$((CONNS / 2))" "$SECONDS_" "$5" >"$work/b.out"
+  wait "$a"
+  total=$(awk -F'[= ]' '{s+=$2} END {printf "%.0f", s}' "$work/a.out" "$work/b.out")
+  row "$1 A" "$(cat "$work/a.out")"
+  row "$1 B" "$(cat "$work/b.out")"
+}
+
 echo "esa-sdc fleet bench: $SYSTEMS systems, $CONNS connections, ${SECONDS_} s each, $(nproc) cores"
 printf '%-26s %s\n' "setup" "result"
 
@@ -105,13 +118,8 @@ row "sqlite, 1 instance" "$sqlite"
 # the same load from two load-generator processes (fleet.c is one thread, and at about
 # 200 µs of CPU a report it is the busiest thread of the run): each line's server_cpu_us
 # divides the server's whole CPU by that process's reports only
-"$work/fleet" "https://127.0.0.1:$p/" "$work/dir/ca.pem" "$((SYSTEMS / 2))" "$((CONNS / 2))" "$SECONDS_" "$pid" >"$work/sa.out" &
-a=$!
-"$work/fleet" "https://127.0.0.1:$p/" "$work/dir/ca.pem" "$((SYSTEMS / 2))" "$((CONNS / 2))" "$SECONDS_" "$pid" >"$work/sb.out"
-wait "$a"
-row "sqlite, 2 generators A" "$(cat "$work/sa.out")"
-row "sqlite, 2 generators B" "$(cat "$work/sb.out")"
-row "sqlite, 2 gen. total" "reports/s=$(awk -F'[= ]' '{s+=$2} END {printf "%.0f", s}' "$work/sa.out" "$work/sb.out")"
+split "sqlite, 2 generators" "$p" "$pid" "$p" "$pid"
+row "sqlite, 2 gen. total" "reports/s=$total"
 ui_sql | python3 -c 'import sqlite3, sys; db = sqlite3.connect(sys.argv[1]); db.executescript(sys.stdin.read()); db.commit()' "$work/dir/sdc.db"
 row "sqlite, web view" "$(ui_time "$p")"
 kill "$pid"
@@ -143,14 +151,8 @@ if [ -n "$bindir" ]; then
   ui_sql | "$bindir/psql" -q -h "$work/pg/sock" -U postgres -d sdc >/dev/null
   row "postgresql, web view" "$(ui_time "$p")"
   p2=$(port); pid2=$(serve "$p2" --db "$db"); pids="$pids $pid2"; wait_port "$p2"
-  half=$((CONNS / 2))
-  "$work/fleet" "https://127.0.0.1:$p/" "$work/dir/ca.pem" "$((SYSTEMS / 2))" "$half" "$SECONDS_" "$pid" >"$work/a.out" &
-  a=$!
-  "$work/fleet" "https://127.0.0.1:$p2/" "$work/dir/ca.pem" "$((SYSTEMS / 2))" "$half" "$SECONDS_" "$pid2" >"$work/b.out"
-  wait "$a"
-  row "postgresql, 2 instances A" "$(cat "$work/a.out")"
-  row "postgresql, 2 instances B" "$(cat "$work/b.out")"
-  pg2=$(awk -F'[= ]' '{s+=$2} END {printf "%.0f", s}' "$work/a.out" "$work/b.out")
+  split "postgresql, 2 instances" "$p" "$pid" "$p2" "$pid2"
+  pg2=$total
   row "postgresql, 2 inst. total" "reports/s=$pg2"
 else
   row "postgresql" "skipped: PostgreSQL not installed"
