@@ -219,6 +219,12 @@ esa_fileutil_open_dir_at (int dirfd, const char *what, const char *name, gboolea
 gboolean
 esa_fileutil_rmtree_at (int parent, const char *name)
 {
+  return esa_fileutil_rmtree_at_depth (parent, name, G_MAXUINT);
+}
+
+gboolean
+esa_fileutil_rmtree_at_depth (int parent, const char *name, guint max_depth)
+{
   struct stat st;
   int fd;
   DIR *d;
@@ -228,6 +234,8 @@ esa_fileutil_rmtree_at (int parent, const char *name)
     return errno == ENOENT;
   if (!S_ISDIR (st.st_mode))
     return unlinkat (parent, name, 0) == 0 || errno == ENOENT;
+  if (max_depth == 0)
+    return FALSE;
   /* O_NOFOLLOW: a folder swapped for a link after the fstatat is refused, not entered. */
   fd = openat (parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
   if (fd < 0)
@@ -242,7 +250,7 @@ esa_fileutil_rmtree_at (int parent, const char *name)
     {
       if (g_str_equal (de->d_name, ".") || g_str_equal (de->d_name, ".."))
         continue;
-      if (!esa_fileutil_rmtree_at (dirfd (d), de->d_name))
+      if (!esa_fileutil_rmtree_at_depth (dirfd (d), de->d_name, max_depth - 1))
         ok = FALSE;
     }
   closedir (d);

@@ -38,6 +38,9 @@ int      esa_fileutil_open_dir_at   (int dirfd, const char *what, const char *na
  * opened O_NOFOLLOW and emptied through their fd, everything else unlinkat'ed.
  * Absent is fine. FALSE (errno set) if something could not be removed. */
 gboolean esa_fileutil_rmtree_at     (int dirfd, const char *name);
+/* The same, refusing (FALSE) to go below @max_depth levels of folders: for a
+ * folder others can write to, where a planted tree could be arbitrarily deep. */
+gboolean esa_fileutil_rmtree_at_depth (int dirfd, const char *name, guint max_depth);
 /* fsync the folder open as @dirfd. */
 gboolean esa_fileutil_fsync_fd      (int dirfd, const char *what, GError **error);
 /* Creates @name inside @dirfd exclusively (O_CREAT | O_EXCL | O_NOFOLLOW);

@@ -1,7 +1,8 @@
 /* test-fileutil.c: the copy that hashes while it copies (the spool's
  * attachment copy, esa_fileutil_copy_hash_at): a writer thread writes while
  * the caller reads and hashes, so the bytes, the size and the SHA-256 must
- * still be those of the source, and a failed write must still fail the copy. */
+ * still be those of the source, and a failed write must still fail the copy.
+ * Also the depth-bounded rm -rf the outbox uses. */
 #include "config.h"
 
 #include "esa-fileutil.h"
@@ -115,6 +116,40 @@ test_copy_read_fails (void)
   esa_test_rmtree (dir);
 }
 
+/* rm -rf through fds with a depth bound (the file transport's outbox, which
+ * others may write to): a symlink is removed, never followed; a tree within the
+ * bound goes; one folder deeper and it is refused and left. */
+static void
+test_rmtree_depth (void)
+{
+  g_autofree char *dir = esa_test_mkdtemp ("esa-fileutil");
+  g_autofree char *outside = g_build_filename (dir, "outside", NULL);
+  g_autofree char *kept = g_build_filename (outside, "kept", NULL);
+  g_autofree char *link = g_build_filename (dir, "t", "link", NULL);
+  g_autoptr (GString) path = g_string_new (dir);
+  int dfd;
+
+  g_assert_cmpint (g_mkdir_with_parents (outside, 0700), ==, 0);
+  esa_test_write_file (kept, "not ours\n", 0600);
+  g_string_append (path, "/t");
+  for (guint i = 0; i < 3; i++)
+    g_string_append_printf (path, "/d%u", i);
+  g_assert_cmpint (g_mkdir_with_parents (path->str, 0700), ==, 0);
+  g_assert_cmpint (symlink (outside, link), ==, 0);
+  dfd = open (dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  g_assert_cmpint (dfd, >=, 0);
+
+  /* t/d0/d1/d2: four levels of folders, one more than a bound of 3 allows */
+  g_assert_false (esa_fileutil_rmtree_at_depth (dfd, "t", 3));
+  g_assert_true (g_file_test (path->str, G_FILE_TEST_IS_DIR));
+  g_assert_true (esa_fileutil_rmtree_at_depth (dfd, "t", 4));
+  g_assert_false (g_file_test (link, G_FILE_TEST_EXISTS));
+  g_assert_true (g_file_test (kept, G_FILE_TEST_IS_REGULAR));
+  g_assert_true (esa_fileutil_rmtree_at_depth (dfd, "t", 4)); /* absent is fine */
+  close (dfd);
+  esa_test_rmtree (dir);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -122,5 +157,6 @@ main (int argc, char **argv)
   g_test_add_func ("/fileutil/copy-hash-big", test_copy_big);
   g_test_add_func ("/fileutil/copy-write-fails", test_copy_write_fails);
   g_test_add_func ("/fileutil/copy-read-fails", test_copy_read_fails);
+  g_test_add_func ("/fileutil/rmtree-depth", test_rmtree_depth);
   return g_test_run ();
 }

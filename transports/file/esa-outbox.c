@@ -38,36 +38,6 @@ open_dir_at (int dfd, const char *name)
   return openat (dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 }
 
-/* Removes @name in @dfd: a symlink or file is unlinked itself (never what it
- * points to), a folder is emptied through its own fd first. */
-static gboolean
-remove_at (int dfd, const char *name, guint depth)
-{
-  struct stat st;
-  int fd;
-  DIR *d;
-  struct dirent *ent;
-  gboolean ok = TRUE;
-
-  if (fstatat (dfd, name, &st, AT_SYMLINK_NOFOLLOW) != 0)
-    return errno == ENOENT;
-  if (!S_ISDIR (st.st_mode))
-    return unlinkat (dfd, name, 0) == 0 || errno == ENOENT;
-  if (depth >= OUTBOX_RM_MAX_DEPTH || (fd = open_dir_at (dfd, name)) < 0)
-    return FALSE;
-  d = fdopendir (fd);
-  if (d == NULL)
-    {
-      close (fd);
-      return FALSE;
-    }
-  while ((ent = readdir (d)) != NULL)
-    if (!g_str_equal (ent->d_name, ".") && !g_str_equal (ent->d_name, ".."))
-      ok &= remove_at (dirfd (d), ent->d_name, depth + 1);
-  closedir (d);
-  return ok && (unlinkat (dfd, name, AT_REMOVEDIR) == 0 || errno == ENOENT);
-}
-
 /* Creates @name in @dfd (never an existing file, never through a symlink)
  * with @len bytes of @data, or the content of @src when @data is NULL;
  * fsynced before it returns. */
@@ -208,11 +178,11 @@ esa_outbox_write (const char *outbox, EsaReport *report, GError **error)
     {
       /* What an interrupted export left, or what someone planted: removed
        * as itself (a symlink's target is never touched). */
-      if (!remove_at (dfd, tmp, 0))
+      if (!esa_fileutil_rmtree_at_depth (dfd, tmp, OUTBOX_RM_MAX_DEPTH))
         ok = set_errno_error (error, errno ? errno : EEXIST, outbox, tmp, "cannot remove");
       else if (!write_tmp (dfd, outbox, tmp, report, error))
         {
-          remove_at (dfd, tmp, 0);
+          esa_fileutil_rmtree_at_depth (dfd, tmp, OUTBOX_RM_MAX_DEPTH);
           ok = FALSE;
         }
       /* A directory never replaces a symlink or file (ENOTDIR), nor a
@@ -220,7 +190,7 @@ esa_outbox_write (const char *outbox, EsaReport *report, GError **error)
       else if (renameat (dfd, tmp, dfd, uuid) != 0)
         {
           ok = set_errno_error (error, errno, outbox, uuid, "cannot move the report folder to");
-          remove_at (dfd, tmp, 0);
+          esa_fileutil_rmtree_at_depth (dfd, tmp, OUTBOX_RM_MAX_DEPTH);
         }
       else if (fsync (dfd) != 0)
         ok = set_errno_error (error, errno, outbox, "", "cannot sync");
