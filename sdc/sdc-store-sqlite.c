@@ -389,11 +389,7 @@ sqlite_register_system (SdcStore *self, const SdcSystemInfo *info, const SdcPass
     return NULL;
   if (sqlite3_changes (store->db) == 0)
     {
-      if (system_id != NULL)
-        g_set_error (error, SDC_ERROR, SDC_ERROR_NOT_FOUND, "unknown system id %s", system_id);
-      else
-        g_set_error_literal (error, SDC_ERROR, SDC_ERROR_DUPLICATE,
-                             "this machine and partition were registered by another request meanwhile");
+      sdc_store_register_missed (system_id, error);
       return NULL;
     }
   return g_steal_pointer (&id);

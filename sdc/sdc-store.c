@@ -39,6 +39,16 @@ sdc_store_open (const char *location, GError **error)
   return sdc_store_sqlite_open (location, error);
 }
 
+void
+sdc_store_register_missed (const char *system_id, GError **error)
+{
+  if (system_id != NULL)
+    g_set_error (error, SDC_ERROR, SDC_ERROR_NOT_FOUND, "unknown system id %s", system_id);
+  else
+    g_set_error_literal (error, SDC_ERROR, SDC_ERROR_DUPLICATE,
+                         "this machine and partition were registered by another request meanwhile");
+}
+
 const char *
 sdc_store_engine_name (SdcStore *store)
 {

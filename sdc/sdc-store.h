@@ -135,6 +135,9 @@ SdcStore   *sdc_store_open           (const char *location, GError **error);
 gboolean    sdc_store_location_is_pg (const char *location);
 SdcStore   *sdc_store_sqlite_open    (const char *path, GError **error);
 SdcStore   *sdc_store_pg_open        (const char *conninfo, GError **error);
+/* For the engines: their register statement changed no row. Sets @error to why
+ * (@system_id gone, or a new system registered meanwhile by another request). */
+void        sdc_store_register_missed (const char *system_id, GError **error);
 
 const char *sdc_store_engine_name    (SdcStore *store);
 int         sdc_store_schema_version (SdcStore *store);
