@@ -8,6 +8,7 @@
 
 #include "esa/esa-aix.h"
 #include "esa-platform-private.h"
+#include "esa-test-hook-private.h"
 #include "esa/esa-error.h"
 #include "esa/esa-subprocess.h"
 
@@ -136,11 +137,7 @@ esa_linux_pretty_name (EsaLinuxRead *rd)
 static gboolean
 esa_linux_command_is_faked (const char *name)
 {
-#ifdef ESA_ENABLE_TEST_HOOKS
-  const char *path = g_getenv ("ESA_COMMAND_PATH");
-#else
-  const char *path = NULL; /* the test hook is not compiled in (configure --enable-test-hooks) */
-#endif
+  const char *path = esa_test_hook_getenv ("ESA_COMMAND_PATH");
   g_auto (GStrv) dirs = NULL;
   if (path == NULL)
     return FALSE;

@@ -3,6 +3,7 @@
 #include "config.h"
 
 #include "esa-platform-private.h"
+#include "esa-test-hook-private.h"
 #include "esa/esa-error.h"
 
 #include <stdarg.h>
@@ -51,19 +52,13 @@ esa_platform_warn (EsaPlatform *self, const char *fmt, ...)
   g_ptr_array_add (self->warnings, msg);
 }
 
-/* ESA_PLATFORM and ESA_SYSROOT, the test suite's simulated machine: compiled
- * in only with configure --enable-test-hooks; an installed esad (root) reads
- * the machine it runs on, whatever its environment says. */
+/* ESA_PLATFORM and ESA_SYSROOT, the test suite's simulated machine (a test
+ * hook: NULL in an installed build); empty counts as unset. */
 static const char *
 esa_platform_hook (const char *name)
 {
-#ifdef ESA_ENABLE_TEST_HOOKS
-  const char *value = g_getenv (name);
+  const char *value = esa_test_hook_getenv (name);
   return value != NULL && value[0] != '\0' ? value : NULL;
-#else
-  (void) name;
-  return NULL;
-#endif
 }
 
 /* ESA_PLATFORM=aix|linux forces a back-end (tests run the AIX one on Linux

@@ -13,6 +13,7 @@
 
 #include "esa/esa-error.h"
 #include "esa/esa-subprocess.h"
+#include "esa-test-hook-private.h"
 
 #include <signal.h>
 #include <stdarg.h>
@@ -152,24 +153,13 @@ esa_child_setup (gpointer user_data)
   setpgid (0, 0);
 }
 
-/* ESA_COMMAND_PATH, the test suite's fake commands: compiled in only with
- * configure --enable-test-hooks; an installed esad (root) never reads it. */
-static const char *
-esa_command_path_hook (void)
-{
-#ifdef ESA_ENABLE_TEST_HOOKS
-  return g_getenv ("ESA_COMMAND_PATH");
-#else
-  return NULL;
-#endif
-}
-
 /* argv[0] without a slash: ESA_COMMAND_PATH first (the test hook), then the
  * safe PATH. The caller's PATH is deliberately ignored. */
 static char *
 esa_subprocess_find (const char *name)
 {
-  const char *override = esa_command_path_hook ();
+  /* the test suite's fake commands (a build with --enable-test-hooks only) */
+  const char *override = esa_test_hook_getenv ("ESA_COMMAND_PATH");
   g_autofree char *search = NULL;
   g_auto (GStrv) dirs = NULL;
 
@@ -199,11 +189,7 @@ esa_subprocess_is_aix (void)
 #ifdef _AIX
   return TRUE;
 #else
-#ifdef ESA_ENABLE_TEST_HOOKS
-  return g_strcmp0 (g_getenv ("ESA_PLATFORM"), "aix") == 0; /* the AIX simulation */
-#else
-  return FALSE;
-#endif
+  return g_strcmp0 (esa_test_hook_getenv ("ESA_PLATFORM"), "aix") == 0; /* the AIX simulation */
 #endif
 }
 
@@ -211,7 +197,7 @@ esa_subprocess_is_aix (void)
 static GStrv
 esa_subprocess_environ (void)
 {
-  const char *override = esa_command_path_hook ();
+  const char *override = esa_test_hook_getenv ("ESA_COMMAND_PATH");
   g_autoptr (GStrvBuilder) env = g_strv_builder_new ();
   g_auto (GStrv) parent = g_get_environ ();
   g_autofree char *path = NULL;
@@ -312,10 +298,10 @@ esa_subprocess_run (const char *const *argv, const EsaSubprocessOptions *options
   path = esa_subprocess_find (argv[0]);
   if (path == NULL)
     {
+      const char *fakes = esa_test_hook_getenv ("ESA_COMMAND_PATH");
       g_set_error (error, ESA_ERROR, ESA_ERROR_NOT_FOUND,
                    "%s: command not found (searched %s%s%s)", argv[0],
-                   esa_command_path_hook () != NULL ? esa_command_path_hook () : "",
-                   esa_command_path_hook () != NULL ? ":" : "", ESA_SUBPROCESS_SAFE_PATH);
+                   fakes != NULL ? fakes : "", fakes != NULL ? ":" : "", ESA_SUBPROCESS_SAFE_PATH);
       return NULL;
     }
   if (g_cancellable_set_error_if_cancelled (cancellable, error))

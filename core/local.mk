@@ -28,6 +28,7 @@ core_libesa_internal_la_SOURCES = \
 	core/esa-upload-progress.c \
 	core/esa-memory.c \
 	core/esa-memory-private.h \
+	core/esa-test-hook-private.h \
 	core/esa-config.h \
 	core/esa-config-private.h \
 	core/esa-context-private.h \
