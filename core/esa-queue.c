@@ -101,6 +101,11 @@ struct _EsaQueue {
   char window_hi[KEY_LEN + 1];
   GHashTable *recent;     /* uuid (inside the value) -> key */
   GThread *tidier;
+  GMutex sync_lock;       /* the removals' folder sync (sync_removal) */
+  GCond sync_cond;
+  guint64 removed;        /* removals unlinked so far */
+  guint64 synced;         /* of those, how many a finished fsync covers */
+  gboolean syncing;       /* an fsync of the folder is running */
 };
 
 void
@@ -959,6 +964,8 @@ esa_queue_open (const char *dir, GError **error)
   g_mutex_init (&self->lock);
   g_mutex_init (&self->io_lock);
   g_cond_init (&self->ready_cond);
+  g_mutex_init (&self->sync_lock);
+  g_cond_init (&self->sync_cond);
   self->window = g_array_new (FALSE, FALSE, sizeof (Slot));
   self->recent = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, g_free);
   self->dir_fd = self->tmp_fd = self->failed_fd = self->lock_fd = -1;
@@ -991,6 +998,8 @@ esa_queue_free (EsaQueue *self)
   g_mutex_clear (&self->lock);
   g_mutex_clear (&self->io_lock);
   g_cond_clear (&self->ready_cond);
+  g_mutex_clear (&self->sync_lock);
+  g_cond_clear (&self->sync_cond);
   /* the lock goes with its fd: closed last, once nothing touches the spool */
   for (int *fd = &self->tmp_fd; fd <= &self->failed_fd; fd++)
     if (*fd >= 0)
@@ -1512,11 +1521,47 @@ esa_queue_load (EsaQueue *self, const char *uuid, EsaQueueEntry **entry_out, GEr
   return report;
 }
 
+/* Makes removal number @ticket durable: returns once an fsync of the
+ * folder that began after that unlink has finished. Lanes removing at the
+ * same time share one fsync (group commit) instead of queueing one each:
+ * every removal is still durable before its caller goes on, so a crash
+ * never brings back a report whose removal was reported done. */
+static gboolean
+sync_removal (EsaQueue *self, guint64 ticket, GError **error)
+{
+  g_autoptr (GMutexLocker) locker = g_mutex_locker_new (&self->sync_lock);
+  for (;;)
+    {
+      guint64 upto;
+      gboolean ok;
+      if (self->synced >= ticket)
+        return TRUE;
+      if (self->syncing)
+        {
+          g_cond_wait (&self->sync_cond, &self->sync_lock);
+          continue;
+        }
+      /* This fsync covers every unlink done before it starts. */
+      upto = self->removed;
+      self->syncing = TRUE;
+      g_mutex_unlock (&self->sync_lock);
+      ok = esa_fileutil_fsync_fd (self->dir_fd, self->dir, error);
+      g_mutex_lock (&self->sync_lock);
+      self->syncing = FALSE;
+      if (ok && upto > self->synced)
+        self->synced = upto;
+      g_cond_broadcast (&self->sync_cond);
+      /* A failed fsync is this caller's error; the waiters try their own. */
+      return ok;
+    }
+}
+
 gboolean
 esa_queue_remove (EsaQueue *self, const char *uuid, GError **error)
 {
   g_autofree char *json = NULL;
   g_autofree char *adir = NULL;
+  guint64 ticket;
   /* Only ever a name inside the spool ("../x" would delete outside it). */
   if (!check_uuid (uuid, error))
     return FALSE;
@@ -1538,8 +1583,11 @@ esa_queue_remove (EsaQueue *self, const char *uuid, GError **error)
   g_mutex_lock (&self->lock);
   forget_locked (self, uuid);
   g_mutex_unlock (&self->lock);
+  g_mutex_lock (&self->sync_lock);
+  ticket = ++self->removed;
+  g_mutex_unlock (&self->sync_lock);
   g_mutex_unlock (&self->io_lock);
-  return esa_fileutil_fsync_fd (self->dir_fd, self->dir, error);
+  return sync_removal (self, ticket, error);
 }
 
 gboolean
