@@ -1399,6 +1399,31 @@ window_take (EsaQueue *self, const char *cursor, guint limit)
 }
 
 GPtrArray *
+esa_queue_list_names (EsaQueue *self, const EsaQueueEntry *after, guint limit)
+{
+  GPtrArray *out = g_ptr_array_new_with_free_func ((GDestroyNotify) esa_queue_entry_free);
+  char cursor[KEY_LEN + 1] = "";
+  g_autoptr (GArray) slots = NULL;
+  if (after != NULL)
+    make_key (after->created_us, after->uuid, cursor);
+  if (limit == 0)
+    return out;
+  slots = window_take (self, cursor, limit);
+  g_mutex_lock (&self->lock);
+  for (guint i = 0; i < slots->len; i++)
+    recent_add_locked (self, g_array_index (slots, Slot, i).key);
+  g_mutex_unlock (&self->lock);
+  for (guint i = 0; i < slots->len; i++)
+    {
+      const Slot *s = &g_array_index (slots, Slot, i);
+      EsaQueueEntry *e = entry_new (SLOT_UUID (s), NULL, NULL);
+      e->created_us = key_created_us (s->key);
+      g_ptr_array_add (out, e);
+    }
+  return out;
+}
+
+GPtrArray *
 esa_queue_list_brief (EsaQueue *self, const EsaQueueEntry *after, guint limit)
 {
   GPtrArray *out = g_ptr_array_new_with_free_func ((GDestroyNotify) esa_queue_entry_free);
@@ -1488,8 +1513,23 @@ envelope_key (JsonNode *env, const char *uuid, char key[KEY_LEN + 1])
   make_key (parse_created_us (esa_json_peek_string (report, "created")), uuid, key);
 }
 
+static EsaReport *load (EsaQueue *self, const char *uuid, EsaQueueEntry **entry_out, gboolean brief,
+                        GError **error);
+
 EsaReport *
 esa_queue_load (EsaQueue *self, const char *uuid, EsaQueueEntry **entry_out, GError **error)
+{
+  return load (self, uuid, entry_out, FALSE, error);
+}
+
+EsaReport *
+esa_queue_load_brief (EsaQueue *self, const char *uuid, EsaQueueEntry **brief_out, GError **error)
+{
+  return load (self, uuid, brief_out, TRUE, error);
+}
+
+static EsaReport *
+load (EsaQueue *self, const char *uuid, EsaQueueEntry **entry_out, gboolean brief, GError **error)
 {
   g_autoptr (JsonNode) env = NULL;
   g_autofree char *adir = NULL;
@@ -1509,7 +1549,9 @@ esa_queue_load (EsaQueue *self, const char *uuid, EsaQueueEntry **entry_out, GEr
       g_free (att->path);
       att->path = g_build_filename (adir, att->name, NULL);
     }
-  if (entry_out != NULL)
+  if (entry_out != NULL && brief)
+    *entry_out = brief_from_envelope (uuid, env);
+  else if (entry_out != NULL)
     {
       Slot s = { 0 };
       envelope_key (env, uuid, s.key);

@@ -116,27 +116,14 @@ reschedule (Pass *p, EsaQueueEntry *e, const char *reason)
 }
 
 /* Returns FALSE when the rest of the pass is pointless (no route works). */
+/* @report is @e's, loaded by the lane. */
 static gboolean
-send_one (Pass *p, EsaTransport *transport, EsaQueueEntry *e, GCancellable *cancellable)
+send_one (Pass *p, EsaTransport *transport, EsaQueueEntry *e, EsaReport *report, GCancellable *cancellable)
 {
   g_autoptr (GError) error = NULL;
-  g_autoptr (EsaReport) report = esa_queue_load (p->queue, e->uuid, NULL, &error);
   EsaTransportResult d = { 0 };
   gboolean go_on = TRUE;
 
-  if (report == NULL)
-    {
-      /* A file that no longer reads as a report is already quarantined
-       * (with a warning); anything else is moved aside here. */
-      if (!g_error_matches (error, ESA_ERROR, ESA_ERROR_INVALID_DATA))
-        {
-          g_warning ("spool: %s", error->message);
-          if (!esa_queue_fail (p->queue, e->uuid, error->message, NULL))
-            g_warning ("spool: cannot move %s aside", e->uuid);
-        }
-      record_failure (p, e, error->message, TRUE);
-      return TRUE;
-    }
   esa_transport_send (transport, report, cancellable, &d);
   esa_history_note (p->config, report, esa_config_get_transport (p->config), &d);
 
@@ -232,16 +219,15 @@ entry_copy (const EsaQueueEntry *e)
   return c;
 }
 
-/* The next due report of the walk, in the queue's order, or NULL when the
- * pass is over (walked through, stopped by a failure, or cancelled). */
+/* The next name of the walk, in the queue's order, or NULL when the pass
+ * is over (walked through, stopped by a failure, or cancelled). Only names:
+ * the lane loads the report once and looks at its retry time then. */
 static EsaQueueEntry *
 walk_next (Pass *p)
 {
   g_autoptr (GMutexLocker) locker = g_mutex_locker_new (&p->lock);
   for (;;)
     {
-      EsaQueueEntry *e;
-      gint64 next_attempt;
       if (p->stop || g_cancellable_is_cancelled (p->cancellable))
         return NULL;
       if (p->batch == NULL || p->next == p->batch->len)
@@ -254,20 +240,53 @@ walk_next (Pass *p)
               p->cursor = g_ptr_array_steal_index (p->batch, p->batch->len - 1);
               g_ptr_array_unref (p->batch);
             }
-          p->batch = esa_queue_list_brief (p->queue, p->cursor, PASS_BATCH);
+          p->batch = esa_queue_list_names (p->queue, p->cursor, PASS_BATCH);
           p->next = 0;
           continue;
         }
-      e = g_ptr_array_index (p->batch, p->next++);
-      next_attempt = clamp_next_attempt (p, e, p->now);
-      if (!p->force && next_attempt > p->now)
-        {
-          if (p->next_due == 0 || next_attempt < p->next_due)
-            p->next_due = next_attempt;
-          continue;
-        }
-      return entry_copy (e);
+      return entry_copy (g_ptr_array_index (p->batch, p->next++));
     }
+}
+
+/* Loads the report named @name; NULL (and nothing to send) when it is gone,
+ * not due yet, or unreadable (then moved aside and recorded as failed).
+ * @e_out gets its entry. */
+static EsaReport *
+load_due (Pass *p, const EsaQueueEntry *name, EsaQueueEntry **e_out)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (EsaQueueEntry) e = NULL;
+  g_autoptr (EsaReport) report = esa_queue_load_brief (p->queue, name->uuid, &e, &error);
+  gint64 next_attempt;
+  if (report == NULL)
+    {
+      /* Gone since the walk listed it (delivered by a send beside this
+       * pass, deleted by the admin): nothing to do. */
+      if (g_error_matches (error, ESA_ERROR, ESA_ERROR_NOT_FOUND))
+        return NULL;
+      /* A file that no longer reads as a report is already quarantined
+       * (with a warning); anything else is moved aside here. */
+      if (!g_error_matches (error, ESA_ERROR, ESA_ERROR_INVALID_DATA))
+        {
+          g_warning ("spool: %s", error->message);
+          if (!esa_queue_fail (p->queue, name->uuid, error->message, NULL))
+            g_warning ("spool: cannot move %s aside", name->uuid);
+        }
+      record_failure (p, (EsaQueueEntry *) name, error->message, TRUE);
+      return NULL;
+    }
+  g_mutex_lock (&p->lock);
+  next_attempt = clamp_next_attempt (p, e, p->now);
+  if (!p->force && next_attempt > p->now)
+    {
+      if (p->next_due == 0 || next_attempt < p->next_due)
+        p->next_due = next_attempt;
+      g_mutex_unlock (&p->lock);
+      return NULL;
+    }
+  g_mutex_unlock (&p->lock);
+  *e_out = g_steal_pointer (&e);
+  return g_steal_pointer (&report);
 }
 
 /* One lane: sends the walk's next report until the pass is over, then lets
@@ -278,12 +297,17 @@ lane_run (gpointer data)
   Pass *p = data;
   for (;;)
     {
-      g_autoptr (EsaQueueEntry) e = walk_next (p);
-      if (e == NULL)
+      g_autoptr (EsaQueueEntry) name = walk_next (p);
+      g_autoptr (EsaQueueEntry) e = NULL;
+      g_autoptr (EsaReport) report = NULL;
+      if (name == NULL)
         break;
+      report = load_due (p, name, &e);
+      if (report == NULL)
+        continue;
       /* The others wait for the retry of this one; they are not due sooner.
        * Sends already in flight in other lanes finish on their own answer. */
-      if (!send_one (p, p->transport, e, p->cancellable))
+      if (!send_one (p, p->transport, e, report, p->cancellable))
         {
           g_mutex_lock (&p->lock);
           p->stop = TRUE;
