@@ -1408,6 +1408,20 @@ window_take (EsaQueue *self, const char *cursor, guint limit)
   return out;
 }
 
+/* window_take (), the names also remembered as recent: found again when the
+ * caller loads or removes them, even if another walk (an export beside the
+ * sender) has moved the window meanwhile. */
+static GArray *
+take_listed (EsaQueue *self, const char *cursor, guint limit)
+{
+  GArray *slots = window_take (self, cursor, limit);
+  g_mutex_lock (&self->lock);
+  for (guint i = 0; i < slots->len; i++)
+    recent_add_locked (self, g_array_index (slots, Slot, i).key);
+  g_mutex_unlock (&self->lock);
+  return slots;
+}
+
 GPtrArray *
 esa_queue_list_names (EsaQueue *self, const EsaQueueEntry *after, guint limit)
 {
@@ -1418,11 +1432,7 @@ esa_queue_list_names (EsaQueue *self, const EsaQueueEntry *after, guint limit)
     make_key (after->created_us, after->uuid, cursor);
   if (limit == 0)
     return out;
-  slots = window_take (self, cursor, limit);
-  g_mutex_lock (&self->lock);
-  for (guint i = 0; i < slots->len; i++)
-    recent_add_locked (self, g_array_index (slots, Slot, i).key);
-  g_mutex_unlock (&self->lock);
+  slots = take_listed (self, cursor, limit);
   for (guint i = 0; i < slots->len; i++)
     {
       const Slot *s = &g_array_index (slots, Slot, i);
@@ -1444,15 +1454,9 @@ esa_queue_list_brief (EsaQueue *self, const EsaQueueEntry *after, guint limit)
    * empty answer means the end of the queue. */
   while (out->len == 0 && limit > 0)
     {
-      g_autoptr (GArray) slots = window_take (self, cursor, limit);
+      g_autoptr (GArray) slots = take_listed (self, cursor, limit);
       if (slots->len == 0)
         break;
-      /* Found again when the caller loads or removes them, even if another
-       * walk (an export beside the sender) has moved the window meanwhile. */
-      g_mutex_lock (&self->lock);
-      for (guint i = 0; i < slots->len; i++)
-        recent_add_locked (self, g_array_index (slots, Slot, i).key);
-      g_mutex_unlock (&self->lock);
       for (guint i = 0; i < slots->len; i++)
         {
           const Slot *s = &g_array_index (slots, Slot, i);
