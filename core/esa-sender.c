@@ -295,6 +295,12 @@ static gpointer
 lane_run (gpointer data)
 {
   Pass *p = data;
+  /* The lane's own main context, never iterated: libsoup attaches its
+   * session's queue source to the thread-default context it was created
+   * in and kicks it twice per request. On esad's main context each kick
+   * woke the main loop, which then walked the session's queue for nothing. */
+  g_autoptr (GMainContext) context = g_main_context_new ();
+  g_main_context_push_thread_default (context);
   for (;;)
     {
       g_autoptr (EsaQueueEntry) name = walk_next (p);
@@ -315,6 +321,7 @@ lane_run (gpointer data)
         }
     }
   esa_transport_release_thread (p->transport);
+  g_main_context_pop_thread_default (context);
   return NULL;
 }
 
