@@ -16,12 +16,49 @@
 #include <unistd.h>
 
 static GMutex history_lock;
+/* The current generation stays open between appends (under history_lock):
+ * a drain writes a line per report, and open + close each time was two
+ * more system calls and a path walk per report. Its device and inode tell
+ * when the name no longer leads to it (rotated, removed by hand). */
+static int held_fd = -1;
+static char *held_path;
+static dev_t held_dev;
+static ino_t held_ino;
+
+static void
+held_close (void)
+{
+  if (held_fd >= 0)
+    close (held_fd);
+  held_fd = -1;
+  g_clear_pointer (&held_path, g_free);
+}
 
 static char *
 generation_path (const char *state_dir, guint n)
 {
   g_autofree char *name = n == 0 ? g_strdup (ESA_HISTORY_FILE) : g_strdup_printf (ESA_HISTORY_FILE ".%u", n);
   return g_build_filename (state_dir, name, NULL);
+}
+
+/* Opens @path for appending as the held file; its status into @st. */
+static gboolean
+held_open (const char *path, struct stat *st, GError **error)
+{
+  int fd = g_open (path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+  if (fd < 0 || fstat (fd, st) != 0)
+    {
+      int saved = errno;
+      if (fd >= 0)
+        close (fd);
+      g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (saved), "%s: %s", path, g_strerror (saved));
+      return FALSE;
+    }
+  held_fd = fd;
+  held_path = g_strdup (path);
+  held_dev = st->st_dev;
+  held_ino = st->st_ino;
+  return TRUE;
 }
 
 /* history.jsonl.N-1 → .N …, history.jsonl → .1; the oldest falls off. */
@@ -61,30 +98,31 @@ esa_history_append (const char *state_dir, JsonObject *record, gsize max_bytes, 
   struct stat st;
   gsize len;
   ssize_t n;
-  int fd;
 
   json_node_set_object (node, record);
   text = json_to_string (node, FALSE);
   line = g_strconcat (text, "\n", NULL);
   len = strlen (line);
-  if (g_stat (path, &st) == 0 && st.st_size > 0 && (gsize) st.st_size + len > max_bytes && !rotate (state_dir, error))
+  if (g_stat (path, &st) != 0 || held_path == NULL || !g_str_equal (held_path, path) ||
+      st.st_dev != held_dev || st.st_ino != held_ino)
+    held_close ();
+  if (held_fd < 0 && !held_open (path, &st, error))
     return FALSE;
-  fd = g_open (path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-  if (fd < 0)
+  if (st.st_size > 0 && (gsize) st.st_size + len > max_bytes)
     {
-      int saved = errno;
-      g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (saved), "%s: %s", path, g_strerror (saved));
-      return FALSE;
+      held_close ();
+      if (!rotate (state_dir, error) || !held_open (path, &st, error))
+        return FALSE;
     }
-  n = write (fd, line, len);
+  n = write (held_fd, line, len);
   if (n != (ssize_t) len)
     {
       int saved = n < 0 ? errno : ENOSPC;
-      close (fd);
+      held_close ();
       g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (saved), "%s: %s", path, g_strerror (saved));
       return FALSE;
     }
-  return close (fd) == 0;
+  return TRUE;
 }
 
 static void

@@ -101,6 +101,11 @@ struct _EsaQueue {
   char window_hi[KEY_LEN + 1];
   GHashTable *recent;     /* uuid (inside the value) -> key */
   GThread *tidier;
+  GMutex sync_lock;       /* the removals' folder sync (sync_removal) */
+  GCond sync_cond;
+  guint64 removed;        /* removals unlinked so far */
+  guint64 synced;         /* of those, how many a finished fsync covers */
+  gboolean syncing;       /* an fsync of the folder is running */
 };
 
 void
@@ -665,6 +670,16 @@ scan_keys (EsaQueue *self, gboolean failed, const char *after, guint max, gboole
 }
 
 /* The name of queued report @uuid's file, NULL if it is not in the queue. */
+/* The name the window or the recent names give @uuid, unchecked: one
+ * system call less per load and removal in a drain; a caller that finds no
+ * such file asks queued_name (). NULL if neither knows it. */
+static char *
+known_name (EsaQueue *self, const char *uuid)
+{
+  char key[KEY_LEN + 1];
+  return known_key (self, uuid, key) ? key_json_name (key) : NULL;
+}
+
 static char *
 queued_name (EsaQueue *self, const char *uuid)
 {
@@ -959,6 +974,8 @@ esa_queue_open (const char *dir, GError **error)
   g_mutex_init (&self->lock);
   g_mutex_init (&self->io_lock);
   g_cond_init (&self->ready_cond);
+  g_mutex_init (&self->sync_lock);
+  g_cond_init (&self->sync_cond);
   self->window = g_array_new (FALSE, FALSE, sizeof (Slot));
   self->recent = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, g_free);
   self->dir_fd = self->tmp_fd = self->failed_fd = self->lock_fd = -1;
@@ -991,6 +1008,8 @@ esa_queue_free (EsaQueue *self)
   g_mutex_clear (&self->lock);
   g_mutex_clear (&self->io_lock);
   g_cond_clear (&self->ready_cond);
+  g_mutex_clear (&self->sync_lock);
+  g_cond_clear (&self->sync_cond);
   /* the lock goes with its fd: closed last, once nothing touches the spool */
   for (int *fd = &self->tmp_fd; fd <= &self->failed_fd; fd++)
     if (*fd >= 0)
@@ -1389,6 +1408,41 @@ window_take (EsaQueue *self, const char *cursor, guint limit)
   return out;
 }
 
+/* window_take (), the names also remembered as recent: found again when the
+ * caller loads or removes them, even if another walk (an export beside the
+ * sender) has moved the window meanwhile. */
+static GArray *
+take_listed (EsaQueue *self, const char *cursor, guint limit)
+{
+  GArray *slots = window_take (self, cursor, limit);
+  g_mutex_lock (&self->lock);
+  for (guint i = 0; i < slots->len; i++)
+    recent_add_locked (self, g_array_index (slots, Slot, i).key);
+  g_mutex_unlock (&self->lock);
+  return slots;
+}
+
+GPtrArray *
+esa_queue_list_names (EsaQueue *self, const EsaQueueEntry *after, guint limit)
+{
+  GPtrArray *out = g_ptr_array_new_with_free_func ((GDestroyNotify) esa_queue_entry_free);
+  char cursor[KEY_LEN + 1] = "";
+  g_autoptr (GArray) slots = NULL;
+  if (after != NULL)
+    make_key (after->created_us, after->uuid, cursor);
+  if (limit == 0)
+    return out;
+  slots = take_listed (self, cursor, limit);
+  for (guint i = 0; i < slots->len; i++)
+    {
+      const Slot *s = &g_array_index (slots, Slot, i);
+      EsaQueueEntry *e = entry_new (SLOT_UUID (s), NULL, NULL);
+      e->created_us = key_created_us (s->key);
+      g_ptr_array_add (out, e);
+    }
+  return out;
+}
+
 GPtrArray *
 esa_queue_list_brief (EsaQueue *self, const EsaQueueEntry *after, guint limit)
 {
@@ -1400,15 +1454,9 @@ esa_queue_list_brief (EsaQueue *self, const EsaQueueEntry *after, guint limit)
    * empty answer means the end of the queue. */
   while (out->len == 0 && limit > 0)
     {
-      g_autoptr (GArray) slots = window_take (self, cursor, limit);
+      g_autoptr (GArray) slots = take_listed (self, cursor, limit);
       if (slots->len == 0)
         break;
-      /* Found again when the caller loads or removes them, even if another
-       * walk (an export beside the sender) has moved the window meanwhile. */
-      g_mutex_lock (&self->lock);
-      for (guint i = 0; i < slots->len; i++)
-        recent_add_locked (self, g_array_index (slots, Slot, i).key);
-      g_mutex_unlock (&self->lock);
       for (guint i = 0; i < slots->len; i++)
         {
           const Slot *s = &g_array_index (slots, Slot, i);
@@ -1447,13 +1495,20 @@ load_queued_locked (EsaQueue *self, const char *uuid, char **name_out, EsaReport
   JsonNode *env;
   if (!check_uuid (uuid, error))
     return NULL;
-  name = queued_name (self, uuid);
-  if (name == NULL)
+  name = known_name (self, uuid);
+  env = name != NULL ? read_report_envelope (self, name, uuid, report_out, &local) : NULL;
+  if (env == NULL && (name == NULL || g_error_matches (local, ESA_ERROR, ESA_ERROR_NOT_FOUND)))
     {
-      g_set_error (error, ESA_ERROR, ESA_ERROR_NOT_FOUND, "report %s is not in %s", uuid, self->dir);
-      return NULL;
+      g_clear_error (&local);
+      g_free (name);
+      name = queued_name (self, uuid);
+      if (name == NULL)
+        {
+          g_set_error (error, ESA_ERROR, ESA_ERROR_NOT_FOUND, "report %s is not in %s", uuid, self->dir);
+          return NULL;
+        }
+      env = read_report_envelope (self, name, uuid, report_out, &local);
     }
-  env = read_report_envelope (self, name, uuid, report_out, &local);
   if (env != NULL)
     {
       if (name_out != NULL)
@@ -1479,8 +1534,23 @@ envelope_key (JsonNode *env, const char *uuid, char key[KEY_LEN + 1])
   make_key (parse_created_us (esa_json_peek_string (report, "created")), uuid, key);
 }
 
+static EsaReport *load (EsaQueue *self, const char *uuid, EsaQueueEntry **entry_out, gboolean brief,
+                        GError **error);
+
 EsaReport *
 esa_queue_load (EsaQueue *self, const char *uuid, EsaQueueEntry **entry_out, GError **error)
+{
+  return load (self, uuid, entry_out, FALSE, error);
+}
+
+EsaReport *
+esa_queue_load_brief (EsaQueue *self, const char *uuid, EsaQueueEntry **brief_out, GError **error)
+{
+  return load (self, uuid, brief_out, TRUE, error);
+}
+
+static EsaReport *
+load (EsaQueue *self, const char *uuid, EsaQueueEntry **entry_out, gboolean brief, GError **error)
 {
   g_autoptr (JsonNode) env = NULL;
   g_autofree char *adir = NULL;
@@ -1500,7 +1570,9 @@ esa_queue_load (EsaQueue *self, const char *uuid, EsaQueueEntry **entry_out, GEr
       g_free (att->path);
       att->path = g_build_filename (adir, att->name, NULL);
     }
-  if (entry_out != NULL)
+  if (entry_out != NULL && brief)
+    *entry_out = brief_from_envelope (uuid, env);
+  else if (entry_out != NULL)
     {
       Slot s = { 0 };
       envelope_key (env, uuid, s.key);
@@ -1512,19 +1584,63 @@ esa_queue_load (EsaQueue *self, const char *uuid, EsaQueueEntry **entry_out, GEr
   return report;
 }
 
+/* Makes removal number @ticket durable: returns once an fsync of the
+ * folder that began after that unlink has finished. Lanes removing at the
+ * same time share one fsync (group commit) instead of queueing one each:
+ * every removal is still durable before its caller goes on, so a crash
+ * never brings back a report whose removal was reported done. */
+static gboolean
+sync_removal (EsaQueue *self, guint64 ticket, GError **error)
+{
+  g_autoptr (GMutexLocker) locker = g_mutex_locker_new (&self->sync_lock);
+  for (;;)
+    {
+      guint64 upto;
+      gboolean ok;
+      if (self->synced >= ticket)
+        return TRUE;
+      if (self->syncing)
+        {
+          g_cond_wait (&self->sync_cond, &self->sync_lock);
+          continue;
+        }
+      /* This fsync covers every unlink done before it starts. */
+      upto = self->removed;
+      self->syncing = TRUE;
+      g_mutex_unlock (&self->sync_lock);
+      ok = esa_fileutil_fsync_fd (self->dir_fd, self->dir, error);
+      g_mutex_lock (&self->sync_lock);
+      self->syncing = FALSE;
+      if (ok && upto > self->synced)
+        self->synced = upto;
+      g_cond_broadcast (&self->sync_cond);
+      /* A failed fsync is this caller's error; the waiters try their own. */
+      return ok;
+    }
+}
+
 gboolean
 esa_queue_remove (EsaQueue *self, const char *uuid, GError **error)
 {
   g_autofree char *json = NULL;
   g_autofree char *adir = NULL;
+  gboolean json_unlinked = FALSE;
+  guint64 ticket;
   /* Only ever a name inside the spool ("../x" would delete outside it). */
   if (!check_uuid (uuid, error))
     return FALSE;
   adir = att_name (uuid);
   g_mutex_lock (&self->io_lock);
-  json = queued_name (self, uuid);
+  json = known_name (self, uuid);
+  if (json == NULL || unlinkat (self->dir_fd, json, 0) != 0)
+    {
+      g_free (json);
+      json = queued_name (self, uuid);
+    }
+  else
+    json_unlinked = TRUE;
   /* The .json goes first: without it the folder is an orphan that open () clears. */
-  if (json != NULL && unlinkat (self->dir_fd, json, 0) != 0 && errno != ENOENT)
+  if (json != NULL && !json_unlinked && unlinkat (self->dir_fd, json, 0) != 0 && errno != ENOENT)
     {
       int e = errno;
       g_mutex_unlock (&self->io_lock);
@@ -1538,8 +1654,11 @@ esa_queue_remove (EsaQueue *self, const char *uuid, GError **error)
   g_mutex_lock (&self->lock);
   forget_locked (self, uuid);
   g_mutex_unlock (&self->lock);
+  g_mutex_lock (&self->sync_lock);
+  ticket = ++self->removed;
+  g_mutex_unlock (&self->sync_lock);
   g_mutex_unlock (&self->io_lock);
-  return esa_fileutil_fsync_fd (self->dir_fd, self->dir, error);
+  return sync_removal (self, ticket, error);
 }
 
 gboolean

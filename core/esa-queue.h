@@ -74,6 +74,15 @@ GPtrArray *esa_queue_list_page    (EsaQueue *self, gboolean failed, guint offset
  * oldest, refilled from the folder as the walk goes on. An empty array is the
  * end of the queue. For walking a big queue in pieces. */
 GPtrArray *esa_queue_list_brief   (EsaQueue *self, const EsaQueueEntry *after, guint limit);
+/* Up to @limit queued names after @after (NULL: from the oldest), from the
+ * same window as esa_queue_list_brief but without reading a file: uuid and
+ * created_us only (kind and plugin "?"). For a walk that loads each report
+ * anyway (the sender: esa_queue_load_brief), so it reads each file once. */
+GPtrArray *esa_queue_list_names   (EsaQueue *self, const EsaQueueEntry *after, guint limit);
+/* esa_queue_load, with @brief_out the entry esa_queue_list_brief would give,
+ * from the same read of the file. */
+EsaReport *esa_queue_load_brief   (EsaQueue *self, const char *uuid, EsaQueueEntry **brief_out,
+                                   GError **error);
 /* The entry's report; attachment paths point into the spool. A file that no
  * longer reads as a report is quarantined (warning) and ESA_ERROR_INVALID_DATA
  * returned. */

@@ -32,10 +32,35 @@ struct _EsaSender {
   GCancellable *cancellable;
   gboolean warned_not_activated;
   GHashTable *clamped;     /* uuid -> gint64*: retry time given to a report whose own was too far */
+  GMainContext *context;   /* the main loop's, where passes report */
+  GMutex pieces_lock;      /* the two below */
+  GPtrArray *pieces;       /* Piece*: records handed over by the pass in progress */
+  GSource *pieces_source;  /* the idle that takes them, when one is pending */
 };
+
+/* What a pass learnt about some reports (delivered and failed records),
+ * handed to the main loop while the pass goes on: plugins and waiting
+ * callers hear of a report soon after its answer, and a drain of 100,000
+ * reports does not keep a record of each (~2 KiB) until it ends. */
+typedef struct {
+  JsonArray *delivered;
+  JsonArray *failed;
+} Piece;
+
+/* Records a pass keeps before handing them over. */
+#define PIECE_RECORDS 64
+
+static void
+piece_free (Piece *piece)
+{
+  json_array_unref (piece->delivered);
+  json_array_unref (piece->failed);
+  g_free (piece);
+}
 
 typedef struct {
   EsaEngine *engine;
+  EsaSender *sender;
   EsaConfig *config;
   EsaQueue *queue;
   JsonArray *delivered;    /* {uuid, kind, plugin, answer, route} */
@@ -79,6 +104,35 @@ esa_sender_backoff (guint attempts, guint64 min_s, guint64 max_s, double random0
   return MAX ((guint64) 1, (guint64) delay);
 }
 
+static gboolean take_pieces (gpointer user_data);
+
+/* Hands the records gathered so far to the main loop once there are
+ * PIECE_RECORDS of them (or, @all, any). Called with p->lock held. */
+static void
+hand_over_locked (Pass *p, gboolean all)
+{
+  EsaSender *self = p->sender;
+  Piece *piece;
+  guint n = json_array_get_length (p->delivered) + json_array_get_length (p->failed);
+  if (n == 0 || (!all && n < PIECE_RECORDS))
+    return;
+  piece = g_new0 (Piece, 1);
+  piece->delivered = g_steal_pointer (&p->delivered);
+  piece->failed = g_steal_pointer (&p->failed);
+  p->delivered = json_array_new ();
+  p->failed = json_array_new ();
+  g_mutex_lock (&self->pieces_lock);
+  g_ptr_array_add (self->pieces, piece);
+  if (self->pieces_source == NULL)
+    {
+      self->pieces_source = g_idle_source_new ();
+      g_source_set_callback (self->pieces_source, take_pieces, self, NULL);
+      g_source_set_name (self->pieces_source, "esa-sender-pieces");
+      g_source_attach (self->pieces_source, self->context);
+    }
+  g_mutex_unlock (&self->pieces_lock);
+}
+
 /* Called with p->lock held. */
 static void
 record_failure_locked (Pass *p, EsaQueueEntry *e, const char *reason, gboolean final)
@@ -89,6 +143,7 @@ record_failure_locked (Pass *p, EsaQueueEntry *e, const char *reason, gboolean f
   json_object_set_string_member (o, "reason", reason);
   json_object_set_boolean_member (o, "final", final);
   json_array_add_object_element (p->failed, o);
+  hand_over_locked (p, FALSE);
 }
 
 static void
@@ -116,27 +171,14 @@ reschedule (Pass *p, EsaQueueEntry *e, const char *reason)
 }
 
 /* Returns FALSE when the rest of the pass is pointless (no route works). */
+/* @report is @e's, loaded by the lane. */
 static gboolean
-send_one (Pass *p, EsaTransport *transport, EsaQueueEntry *e, GCancellable *cancellable)
+send_one (Pass *p, EsaTransport *transport, EsaQueueEntry *e, EsaReport *report, GCancellable *cancellable)
 {
   g_autoptr (GError) error = NULL;
-  g_autoptr (EsaReport) report = esa_queue_load (p->queue, e->uuid, NULL, &error);
   EsaTransportResult d = { 0 };
   gboolean go_on = TRUE;
 
-  if (report == NULL)
-    {
-      /* A file that no longer reads as a report is already quarantined
-       * (with a warning); anything else is moved aside here. */
-      if (!g_error_matches (error, ESA_ERROR, ESA_ERROR_INVALID_DATA))
-        {
-          g_warning ("spool: %s", error->message);
-          if (!esa_queue_fail (p->queue, e->uuid, error->message, NULL))
-            g_warning ("spool: cannot move %s aside", e->uuid);
-        }
-      record_failure (p, e, error->message, TRUE);
-      return TRUE;
-    }
   esa_transport_send (transport, report, cancellable, &d);
   esa_history_note (p->config, report, esa_config_get_transport (p->config), &d);
 
@@ -156,6 +198,7 @@ send_one (Pass *p, EsaTransport *transport, EsaQueueEntry *e, GCancellable *canc
           json_object_set_member (o, "answer", json_node_copy (d.answer));
         g_mutex_lock (&p->lock);
         json_array_add_object_element (p->delivered, o);
+        hand_over_locked (p, FALSE);
         g_mutex_unlock (&p->lock);
       }
       break;
@@ -232,16 +275,15 @@ entry_copy (const EsaQueueEntry *e)
   return c;
 }
 
-/* The next due report of the walk, in the queue's order, or NULL when the
- * pass is over (walked through, stopped by a failure, or cancelled). */
+/* The next name of the walk, in the queue's order, or NULL when the pass
+ * is over (walked through, stopped by a failure, or cancelled). Only names:
+ * the lane loads the report once and looks at its retry time then. */
 static EsaQueueEntry *
 walk_next (Pass *p)
 {
   g_autoptr (GMutexLocker) locker = g_mutex_locker_new (&p->lock);
   for (;;)
     {
-      EsaQueueEntry *e;
-      gint64 next_attempt;
       if (p->stop || g_cancellable_is_cancelled (p->cancellable))
         return NULL;
       if (p->batch == NULL || p->next == p->batch->len)
@@ -254,20 +296,53 @@ walk_next (Pass *p)
               p->cursor = g_ptr_array_steal_index (p->batch, p->batch->len - 1);
               g_ptr_array_unref (p->batch);
             }
-          p->batch = esa_queue_list_brief (p->queue, p->cursor, PASS_BATCH);
+          p->batch = esa_queue_list_names (p->queue, p->cursor, PASS_BATCH);
           p->next = 0;
           continue;
         }
-      e = g_ptr_array_index (p->batch, p->next++);
-      next_attempt = clamp_next_attempt (p, e, p->now);
-      if (!p->force && next_attempt > p->now)
-        {
-          if (p->next_due == 0 || next_attempt < p->next_due)
-            p->next_due = next_attempt;
-          continue;
-        }
-      return entry_copy (e);
+      return entry_copy (g_ptr_array_index (p->batch, p->next++));
     }
+}
+
+/* Loads the report named @name; NULL (and nothing to send) when it is gone,
+ * not due yet, or unreadable (then moved aside and recorded as failed).
+ * @e_out gets its entry. */
+static EsaReport *
+load_due (Pass *p, const EsaQueueEntry *name, EsaQueueEntry **e_out)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (EsaQueueEntry) e = NULL;
+  g_autoptr (EsaReport) report = esa_queue_load_brief (p->queue, name->uuid, &e, &error);
+  gint64 next_attempt;
+  if (report == NULL)
+    {
+      /* Gone since the walk listed it (delivered by a send beside this
+       * pass, deleted by the admin): nothing to do. */
+      if (g_error_matches (error, ESA_ERROR, ESA_ERROR_NOT_FOUND))
+        return NULL;
+      /* A file that no longer reads as a report is already quarantined
+       * (with a warning); anything else is moved aside here. */
+      if (!g_error_matches (error, ESA_ERROR, ESA_ERROR_INVALID_DATA))
+        {
+          g_warning ("spool: %s", error->message);
+          if (!esa_queue_fail (p->queue, name->uuid, error->message, NULL))
+            g_warning ("spool: cannot move %s aside", name->uuid);
+        }
+      record_failure (p, (EsaQueueEntry *) name, error->message, TRUE);
+      return NULL;
+    }
+  g_mutex_lock (&p->lock);
+  next_attempt = clamp_next_attempt (p, e, p->now);
+  if (!p->force && next_attempt > p->now)
+    {
+      if (p->next_due == 0 || next_attempt < p->next_due)
+        p->next_due = next_attempt;
+      g_mutex_unlock (&p->lock);
+      return NULL;
+    }
+  g_mutex_unlock (&p->lock);
+  *e_out = g_steal_pointer (&e);
+  return g_steal_pointer (&report);
 }
 
 /* One lane: sends the walk's next report until the pass is over, then lets
@@ -276,14 +351,25 @@ static gpointer
 lane_run (gpointer data)
 {
   Pass *p = data;
+  /* The lane's own main context, never iterated: libsoup attaches its
+   * session's queue source to the thread-default context it was created
+   * in and kicks it twice per request. On esad's main context each kick
+   * woke the main loop, which then walked the session's queue for nothing. */
+  g_autoptr (GMainContext) context = g_main_context_new ();
+  g_main_context_push_thread_default (context);
   for (;;)
     {
-      g_autoptr (EsaQueueEntry) e = walk_next (p);
-      if (e == NULL)
+      g_autoptr (EsaQueueEntry) name = walk_next (p);
+      g_autoptr (EsaQueueEntry) e = NULL;
+      g_autoptr (EsaReport) report = NULL;
+      if (name == NULL)
         break;
+      report = load_due (p, name, &e);
+      if (report == NULL)
+        continue;
       /* The others wait for the retry of this one; they are not due sooner.
        * Sends already in flight in other lanes finish on their own answer. */
-      if (!send_one (p, p->transport, e, p->cancellable))
+      if (!send_one (p, p->transport, e, report, p->cancellable))
         {
           g_mutex_lock (&p->lock);
           p->stop = TRUE;
@@ -291,6 +377,7 @@ lane_run (gpointer data)
         }
     }
   esa_transport_release_thread (p->transport);
+  g_main_context_pop_thread_default (context);
   return NULL;
 }
 
@@ -408,15 +495,15 @@ append_all (JsonArray *dst, JsonArray *src)
 }
 
 static void
-accumulate (GTask *caller, Pass *p)
+accumulate (GTask *caller, Piece *piece)
 {
   Seen *seen = g_task_get_task_data (caller);
-  append_all (seen->delivered, p->delivered);
-  append_all (seen->failed, p->failed);
+  append_all (seen->delivered, piece->delivered);
+  append_all (seen->failed, piece->failed);
   /* Failed in the first pass, delivered in the second: it was delivered. */
-  for (guint i = 0; i < json_array_get_length (p->delivered); i++)
+  for (guint i = 0; i < json_array_get_length (piece->delivered); i++)
     {
-      const char *uuid = esa_json_peek_string (json_array_get_object_element (p->delivered, i), "uuid");
+      const char *uuid = esa_json_peek_string (json_array_get_object_element (piece->delivered, i), "uuid");
       for (guint j = json_array_get_length (seen->failed); j > 0; j--)
         if (g_strcmp0 (esa_json_peek_string (json_array_get_object_element (seen->failed, j - 1), "uuid"), uuid) == 0)
           json_array_remove_element (seen->failed, j - 1);
@@ -438,13 +525,63 @@ pass_result (Seen *seen, Pass *p, EsaQueue *queue)
   return n;
 }
 
+/* What the pass learnt about @piece's reports: plugins learn the SDC's
+ * answers (service request numbers …), waiters are woken, and the callers
+ * of the pass in progress and those waiting for the next one (their report
+ * may be in this one) count them. On the main loop. */
+static void
+piece_apply (EsaSender *self, Piece *piece)
+{
+  EsaEngine *engine = self->engine;
+  for (guint i = 0; i < json_array_get_length (piece->delivered); i++)
+    {
+      JsonObject *d = json_array_get_object_element (piece->delivered, i);
+      JsonNode *answer = json_object_get_member (d, "answer");
+      esa_engine_report_delivered (engine, json_object_get_string_member (d, "plugin"),
+                                   json_object_get_string_member (d, "uuid"),
+                                   json_object_get_string_member (d, "kind"),
+                                   answer && JSON_NODE_HOLDS_OBJECT (answer) ? json_node_get_object (answer) : NULL);
+    }
+  for (guint i = 0; i < self->waiters->len; i++)
+    accumulate (g_ptr_array_index (self->waiters, i), piece);
+  for (guint i = 0; i < json_array_get_length (piece->failed); i++)
+    {
+      JsonObject *f = json_array_get_object_element (piece->failed, i);
+      esa_engine_report_not_delivered (engine, json_object_get_string_member (f, "uuid"),
+                                       json_object_get_string_member (f, "reason"),
+                                       json_object_get_boolean_member (f, "final"));
+    }
+  for (guint i = 0; self->current != NULL && i < self->current->len; i++)
+    accumulate (g_ptr_array_index (self->current, i), piece);
+}
+
+/* The pieces handed over so far, applied in the order the pass gave them. */
+static gboolean
+take_pieces (gpointer user_data)
+{
+  EsaSender *self = user_data;
+  g_autoptr (GPtrArray) pieces = NULL;
+  g_mutex_lock (&self->pieces_lock);
+  pieces = g_steal_pointer (&self->pieces);
+  self->pieces = g_ptr_array_new_with_free_func ((GDestroyNotify) piece_free);
+  if (self->pieces_source != NULL)
+    {
+      g_source_destroy (self->pieces_source);
+      g_clear_pointer (&self->pieces_source, g_source_unref);
+    }
+  g_mutex_unlock (&self->pieces_lock);
+  for (guint i = 0; i < pieces->len; i++)
+    piece_apply (self, g_ptr_array_index (pieces, i));
+  return G_SOURCE_REMOVE;
+}
+
 static void
 pass_done (GObject *source, GAsyncResult *res, gpointer user_data)
 {
   EsaSender *self = user_data;
   Pass *p = g_task_get_task_data (G_TASK (res));
   EsaEngine *engine = self->engine;
-  g_autoptr (GPtrArray) callers = g_steal_pointer (&self->current);
+  g_autoptr (GPtrArray) callers = NULL;
 
   self->running = FALSE;
   if (p->message != NULL)
@@ -455,31 +592,16 @@ pass_done (GObject *source, GAsyncResult *res, gpointer user_data)
         g_info ("%s", p->message);
     }
   self->warned_not_activated = p->not_activated;
-  /* Plugins learn the SDC's answers (service request numbers …) here. */
-  for (guint i = 0; i < json_array_get_length (p->delivered); i++)
-    {
-      JsonObject *d = json_array_get_object_element (p->delivered, i);
-      JsonNode *answer = json_object_get_member (d, "answer");
-      esa_engine_report_delivered (engine, json_object_get_string_member (d, "plugin"),
-                                   json_object_get_string_member (d, "uuid"),
-                                   json_object_get_string_member (d, "kind"),
-                                   answer && JSON_NODE_HOLDS_OBJECT (answer) ? json_node_get_object (answer) : NULL);
-    }
-  /* Callers who arrived during this pass wait for the next one, but what
-   * this pass delivered counts for them too (their report may be in it). */
-  for (guint i = 0; i < self->waiters->len; i++)
-    accumulate (g_ptr_array_index (self->waiters, i), p);
-  for (guint i = 0; i < json_array_get_length (p->failed); i++)
-    {
-      JsonObject *f = json_array_get_object_element (p->failed, i);
-      esa_engine_report_not_delivered (engine, json_object_get_string_member (f, "uuid"),
-                                       json_object_get_string_member (f, "reason"),
-                                       json_object_get_boolean_member (f, "final"));
-    }
+  /* The rest of the records (the lanes have ended), after those handed
+   * over before them. */
+  g_mutex_lock (&p->lock);
+  hand_over_locked (p, TRUE);
+  g_mutex_unlock (&p->lock);
+  take_pieces (self);
+  callers = g_steal_pointer (&self->current);
   for (guint i = 0; callers != NULL && i < callers->len; i++)
     {
       GTask *caller = g_ptr_array_index (callers, i);
-      accumulate (caller, p);
       g_task_return_pointer (caller, pass_result (g_task_get_task_data (caller), p, engine->queue),
                              (GDestroyNotify) json_node_unref);
     }
@@ -509,6 +631,7 @@ start_pass (EsaSender *self)
     }
   p = g_new0 (Pass, 1);
   p->engine = self->engine;
+  p->sender = self;
   p->config = esa_config_ref (self->engine->config);
   p->queue = self->engine->queue;
   p->delivered = json_array_new ();
@@ -568,6 +691,9 @@ esa_sender_new (EsaEngine *engine)
   self->waiters = g_ptr_array_new_with_free_func (g_object_unref);
   self->cancellable = g_cancellable_new ();
   self->clamped = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  self->context = g_main_context_ref_thread_default ();
+  g_mutex_init (&self->pieces_lock);
+  self->pieces = g_ptr_array_new_with_free_func ((GDestroyNotify) piece_free);
   engine->queue_changed = on_queue_changed;
   engine->queue_changed_data = self;
   return self;
@@ -589,5 +715,14 @@ esa_sender_free (EsaSender *self)
   g_clear_pointer (&self->current, g_ptr_array_unref);
   g_object_unref (self->cancellable);
   g_hash_table_unref (self->clamped);
+  /* The last pass took its pieces in pass_done; none is pending. */
+  if (self->pieces_source != NULL)
+    {
+      g_source_destroy (self->pieces_source);
+      g_source_unref (self->pieces_source);
+    }
+  g_ptr_array_unref (self->pieces);
+  g_mutex_clear (&self->pieces_lock);
+  g_main_context_unref (self->context);
   g_free (self);
 }

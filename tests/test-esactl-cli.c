@@ -420,6 +420,36 @@ test_history (void)
   }
 }
 
+/* The history file is kept open between appends: one moved away or
+ * removed by hand (logrotate, an admin) is noticed, the next record goes
+ * into a new file at the name, none into the old one. */
+static void
+test_history_replaced (void)
+{
+  g_autofree char *dir = esa_test_mkdtemp ("test-history");
+  g_autofree char *main_file = g_build_filename (dir, ESA_HISTORY_FILE, NULL);
+  g_autofree char *moved = g_build_filename (dir, "moved.jsonl", NULL);
+  g_autofree char *text = NULL;
+  g_autoptr (GError) error = NULL;
+  for (guint i = 0; i < 4; i++)
+    {
+      g_autoptr (JsonObject) r = json_object_new ();
+      json_object_set_int_member (r, "n", i);
+      g_assert_true (esa_history_append (dir, r, 1 << 20, &error));
+      g_assert_no_error (error);
+      if (i == 0)
+        g_assert_cmpint (g_rename (main_file, moved), ==, 0);
+      if (i == 2)
+        g_assert_cmpint (g_unlink (main_file), ==, 0);
+    }
+  g_assert_true (g_file_get_contents (moved, &text, NULL, NULL));
+  g_assert_cmpstr (text, ==, "{\"n\":0}\n");
+  g_clear_pointer (&text, g_free);
+  g_assert_true (g_file_get_contents (main_file, &text, NULL, NULL));
+  g_assert_cmpstr (text, ==, "{\"n\":3}\n");
+  esa_test_rmtree (dir);
+}
+
 /* Rotation by size renames; no file is rewritten; reading spans them, oldest first. */
 static void
 test_history_rotation (void)
@@ -908,6 +938,7 @@ main (int argc, char **argv)
   g_test_add_func ("/esactl-cli/permission-denied", test_permission_denied);
   g_test_add_func ("/esactl-cli/history", test_history);
   g_test_add_func ("/esactl-cli/history-rotation", test_history_rotation);
+  g_test_add_func ("/esactl-cli/history-replaced", test_history_replaced);
   g_test_add_func ("/esactl-cli/preview", test_preview);
 #define ADD(path, fn) g_test_add (path, Fixture, NULL, fixture_setup, fn, fixture_teardown)
   ADD ("/esactl-cli/quiet-words-times", test_quiet_words_times);

@@ -1,8 +1,13 @@
 /* test-transport-backoff.c: the sender's retry delay — min * 2^attempts,
- * capped at max, then ±25 % jitter so a fleet does not retry in step. */
+ * capped at max, then ±25 % jitter so a fleet does not retry in step; and
+ * what a pass tells the main loop while it runs (in-process, through the
+ * file transport). */
 #include "config.h"
 
 #include "esa-sender.h"
+#include "esa-engine.h"
+#include "esa-file-transport.h"
+#include "esa-test-util.h"
 
 static void
 test_backoff_growth (void)
@@ -61,6 +66,79 @@ test_backoff_floor (void)
   g_assert_cmpuint (esa_sender_backoff (0, 1, 10, 0.0), >=, 1);
 }
 
+typedef struct {
+  EsaEngine *engine;
+  EsaReport *report;
+  GError *error;
+  gboolean ok;
+  gint done;
+} WaitArgs;
+
+static gpointer
+submit_and_wait_thread (gpointer user_data)
+{
+  WaitArgs *a = user_data;
+  a->ok = esa_engine_submit_and_wait (a->engine, a->report, 120, NULL, &a->error);
+  g_atomic_int_set (&a->done, 1);
+  return NULL;
+}
+
+#define PASS_REPORTS 500
+
+/* A job waiting for its report (the oldest of 500 queued) hears of the
+ * delivery soon after it, not when the pass has sent all 500: a pass hands
+ * what it learns to the main loop in pieces (and so does not hold a record
+ * of every report of a long drain until it ends). */
+static void
+test_answers_during_pass (void)
+{
+  g_autofree char *dir = esa_test_mkdtemp ("esa-sender-pieces");
+  g_autofree char *conf = g_build_filename (dir, "esa.conf", NULL);
+  g_autofree char *text = g_strdup_printf ("[agent]\nstate-dir=%s/state\nplugin-dir=%s/none\n"
+                                           "[transport]\ntype=file\noutbox=%s/outbox\n", dir, dir, dir);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (EsaReport) first = esa_report_new (ESA_REPORT_KIND_HEARTBEAT, "test");
+  WaitArgs a = { NULL, first, NULL, FALSE, 0 };
+  EsaConfig *config;
+  EsaEngine *engine;
+  EsaQueue *queue;
+  EsaSender *sender;
+  GThread *t;
+  guint left_when_told = 0;
+
+  esa_transport_register ("file", ESA_TYPE_FILE_TRANSPORT);
+  esa_test_write_file (conf, text, 0644);
+  config = esa_config_load (conf, &error);
+  g_assert_no_error (error);
+  engine = esa_engine_new (config, &error);
+  g_assert_no_error (error);
+  queue = esa_engine_get_queue (engine);
+  a.engine = engine;
+  t = g_thread_new ("waiter", submit_and_wait_thread, &a);
+  ESA_TEST_WAIT_UNTIL (esa_queue_count (queue, NULL) == 1);
+  for (guint i = 1; i < PASS_REPORTS; i++)
+    {
+      g_autoptr (EsaReport) r = esa_report_new (ESA_REPORT_KIND_HEARTBEAT, "test");
+      g_assert_true (esa_engine_submit (engine, r, &error));
+      g_assert_no_error (error);
+    }
+  sender = esa_sender_new (engine);
+  esa_sender_kick (sender);
+  while (!g_atomic_int_get (&a.done))
+    g_main_context_iteration (NULL, TRUE);
+  left_when_told = esa_queue_count (queue, NULL);
+  g_thread_join (t);
+  g_assert_no_error (a.error);
+  g_assert_true (a.ok);
+  g_test_message ("told with %u of %u reports still queued", left_when_told, PASS_REPORTS);
+  /* Before, at the end of the pass: none left. */
+  g_assert_cmpuint (left_when_told, >, PASS_REPORTS / 2);
+  ESA_TEST_WAIT_UNTIL (esa_queue_count (queue, NULL) == 0);
+  esa_sender_free (sender);
+  esa_engine_free (engine);
+  esa_test_rmtree (dir);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -69,5 +147,6 @@ main (int argc, char **argv)
   g_test_add_func ("/transport/backoff/cap", test_backoff_cap);
   g_test_add_func ("/transport/backoff/jitter", test_backoff_jitter);
   g_test_add_func ("/transport/backoff/floor", test_backoff_floor);
+  g_test_add_func ("/transport/sender/answers-during-pass", test_answers_during_pass);
   return g_test_run ();
 }

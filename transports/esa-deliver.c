@@ -226,12 +226,20 @@ esa_envelope_manifest (JsonNode *envelope)
 {
   /* The body exactly as esa_https_json sends it. */
   g_autofree char *body = json_to_string (envelope, FALSE);
-  g_autofree char *sha = g_compute_checksum_for_string (G_CHECKSUM_SHA256, body, -1);
+  g_autoptr (GBytes) bytes = g_bytes_new_static (body, strlen (body));
+  return esa_envelope_manifest_for_body (envelope, bytes);
+}
+
+JsonObject *
+esa_envelope_manifest_for_body (JsonNode *envelope, GBytes *body)
+{
+  gsize len = g_bytes_get_size (body);
+  g_autofree char *sha = g_compute_checksum_for_data (G_CHECKSUM_SHA256, g_bytes_get_data (body, NULL), len);
   JsonObject *m = json_object_new ();
   JsonArray *out = json_array_new ();
   JsonArray *atts = json_object_get_array_member (json_node_get_object (envelope), "attachments");
-  gint64 total = (gint64) strlen (body);
-  json_object_set_int_member (m, "body_bytes", (gint64) strlen (body));
+  gint64 total = (gint64) len;
+  json_object_set_int_member (m, "body_bytes", (gint64) len);
   json_object_set_string_member (m, "body_sha256", sha);
   for (guint i = 0; atts != NULL && i < json_array_get_length (atts); i++)
     {
@@ -422,6 +430,7 @@ over_routes (EsaDeliverer *self, AttemptFunc attempt, gpointer data, GCancellabl
 typedef struct {
   EsaReport *report;
   JsonNode *envelope;
+  GBytes *body;            /* the envelope serialized once: hashed for the manifest, sent as is */
 } SendData;
 
 /* Does the 2xx in @ex acknowledge @uuid (and attachment @name) the way
@@ -473,7 +482,7 @@ attempt_report (EsaDeliverer *self, EsaHttps *https, gpointer data, GCancellable
 
   /* over this route, from the first byte */
   esa_upload_progress_restart ();
-  esa_https_json (https, "POST", path, sd->envelope, self->system_id, self->password, uuid, cancellable, ex);
+  esa_https_json_bytes (https, "POST", path, sd->body, self->system_id, self->password, uuid, cancellable, ex);
   if (ex->outcome != ESA_OUTCOME_OK || !acknowledged (ex, uuid, NULL))
     return FALSE;
   answer = g_steal_pointer (&ex->answer);
@@ -499,7 +508,8 @@ void
 esa_deliverer_send (EsaDeliverer *self, EsaReport *report, GCancellable *cancellable, EsaDelivery *out)
 {
   g_autoptr (GError) error = NULL;
-  SendData sd = { report, NULL };
+  SendData sd = { report, NULL, NULL };
+  char *text;
   if (self->system_id == NULL)
     {
       out->attempts = g_ptr_array_new_with_free_func (g_free);
@@ -522,7 +532,9 @@ esa_deliverer_send (EsaDeliverer *self, EsaReport *report, GCancellable *cancell
       out->message = g_strdup_printf ("report %s: %s", esa_report_get_uuid (report), error->message);
       return;
     }
-  out->manifest = esa_envelope_manifest (sd.envelope);
+  text = json_to_string (sd.envelope, FALSE);
+  sd.body = g_bytes_new_take (text, strlen (text));
+  out->manifest = esa_envelope_manifest_for_body (sd.envelope, sd.body);
   esa_upload_progress_begin (esa_report_get_uuid (report), esa_report_get_kind (report),
                              (guint64) json_object_get_int_member (out->manifest, "bytes"));
   over_routes (self, attempt_report, &sd, cancellable, out);
@@ -537,6 +549,7 @@ esa_deliverer_send (EsaDeliverer *self, EsaReport *report, GCancellable *cancell
     json_object_set_array_member (out->manifest, "attempts", tried);
   }
   json_node_unref (sd.envelope);
+  g_bytes_unref (sd.body);
 }
 
 typedef struct {

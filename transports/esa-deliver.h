@@ -51,6 +51,8 @@ JsonNode     *esa_report_envelope  (EsaReport *report, GError **error);
 /* What an envelope puts on the wire: body_bytes and body_sha256 of the JSON
  * body as sent, each attachment's name, size and sha256, and bytes (all). */
 JsonObject   *esa_envelope_manifest (JsonNode *envelope);
+/* The same for @body, @envelope as serialized (and sent) by the caller. */
+JsonObject   *esa_envelope_manifest_for_body (JsonNode *envelope, GBytes *body);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (EsaDeliverer, esa_deliverer_free)
 

@@ -46,7 +46,8 @@ EXTRA_tests_test_transport_parallel_DEPENDENCIES = $(ESA_TRANSPORT_TEST_DEPS) te
 # Unit test of the sender's backoff: links the transport library itself.
 tests_test_transport_backoff_SOURCES = tests/test-transport-backoff.c
 tests_test_transport_backoff_CFLAGS = $(AM_CFLAGS) $(SOUP_CFLAGS) $(GNUTLS_CFLAGS) \
-	-I$(top_srcdir)/tests -I$(top_srcdir)/transports -I$(top_srcdir)/transports/https
+	-I$(top_srcdir)/tests -I$(top_srcdir)/transports -I$(top_srcdir)/transports/https \
+	-I$(top_srcdir)/transports/file
 tests_test_transport_backoff_LDADD = transports/libesa-transport.la $(ESA_TEST_LIBS) \
 	$(SOUP_LIBS) $(GNUTLS_LIBS) -lm
 

@@ -16,12 +16,16 @@ struct _EsaHttps {
   SoupSession *session;
   EsaRoute *route;
   char *user_agent;
+  /* Cancels the request in flight only; reset before each one. Kept with
+   * its poll fd held: GIO's blocking socket waits poll a cancellable's fd,
+   * and a fresh cancellable made and closed an eventfd for every request. */
+  GCancellable *cancel;
 };
 
 typedef struct {
   EsaHttps *https;
   EsaExchange *ex;
-  GCancellable *cancel;     /* cancels this request only */
+  GCancellable *cancel;     /* cancels this request only (the EsaHttps's) */
   GError *policy_error;     /* set when the TLS policy refused the peer */
   GTlsCertificateFlags cert_errors;
   gboolean tls_done;
@@ -113,6 +117,12 @@ esa_https_new (EsaConfig *config, const EsaRoute *route, GError **error)
   else
     db = g_tls_backend_get_default_database (g_tls_backend_get_default ());
   self->user_agent = g_strdup_printf ("OpenESA/%s", ESA_VERSION);
+  self->cancel = g_cancellable_new ();
+  {
+    GPollFD pfd;
+    /* Held until esa_https_free: see struct _EsaHttps. */
+    g_cancellable_make_pollfd (self->cancel, &pfd);
+  }
   if (route->proxy_url == NULL)
     addr = ip_literal_connectable (route->server);
   self->session = soup_session_new_with_options ("proxy-resolver", resolver,
@@ -132,6 +142,11 @@ esa_https_free (EsaHttps *self)
   if (self == NULL)
     return;
   g_clear_object (&self->session);
+  if (self->cancel != NULL)
+    {
+      g_cancellable_release_fd (self->cancel);
+      g_object_unref (self->cancel);
+    }
   esa_route_free (self->route);
   g_free (self->user_agent);
   g_free (self);
@@ -470,6 +485,36 @@ on_wrote_body_data (SoupMessage *msg, guint chunk_size, gpointer user_data)
   esa_upload_progress_add (chunk_size);
 }
 
+/* The answer's body, read whole (what soup_session_send_and_read does,
+ * without its memory stream and splice for a body of a few hundred bytes),
+ * then the stream closed so the connection goes back to the pool. NULL
+ * with @error set when the exchange failed. */
+static GBytes *
+send_and_read (SoupSession *session, SoupMessage *msg, GCancellable *cancel, GError **error)
+{
+  g_autoptr (GInputStream) in = soup_session_send (session, msg, cancel, error);
+  g_autoptr (GByteArray) buf = NULL;
+  guint8 chunk[4096];
+  if (in == NULL)
+    return NULL;
+  buf = g_byte_array_new ();
+  for (;;)
+    {
+      gssize n = g_input_stream_read (in, chunk, sizeof chunk, cancel, error);
+      if (n < 0)
+        {
+          g_input_stream_close (in, NULL, NULL);
+          return NULL;
+        }
+      if (n == 0)
+        break;
+      g_byte_array_append (buf, chunk, (guint) n);
+    }
+  if (!g_input_stream_close (in, cancel, error))
+    return NULL;
+  return g_byte_array_free_to_bytes (g_steal_pointer (&buf));
+}
+
 static void
 run_request (EsaHttps *self, SoupMessage *msg, GCancellable *cancellable, EsaExchange *ex)
 {
@@ -480,7 +525,9 @@ run_request (EsaHttps *self, SoupMessage *msg, GCancellable *cancellable, EsaExc
 
   req.https = self;
   req.ex = ex;
-  req.cancel = g_cancellable_new ();
+  /* Not in use between requests; cancelled by the last one, maybe. */
+  g_cancellable_reset (self->cancel);
+  req.cancel = self->cancel;
   req.start = g_get_monotonic_time ();
   if (cancellable != NULL)
     cancel_id = g_cancellable_connect (cancellable, G_CALLBACK (g_cancellable_cancel),
@@ -493,13 +540,12 @@ run_request (EsaHttps *self, SoupMessage *msg, GCancellable *cancellable, EsaExc
    * another URL: a redirect is classified, not followed. */
   soup_message_add_flags (msg, SOUP_MESSAGE_IDEMPOTENT | SOUP_MESSAGE_NO_REDIRECT);
   g_object_set_data_full (G_OBJECT (msg), "esa-origin", g_uri_to_string (soup_message_get_uri (msg)), g_free);
-  body = soup_session_send_and_read (self->session, msg, req.cancel, &error);
+  body = send_and_read (self->session, msg, req.cancel, &error);
   classify (&req, msg, body, error);
   g_signal_handlers_disconnect_by_data (msg, &req);
   if (cancel_id != 0)
     g_cancellable_disconnect (cancellable, cancel_id);
   g_clear_error (&req.policy_error);
-  g_object_unref (req.cancel);
   /* A refused route must not keep a pooled connection to it. */
   if (ex->outcome != ESA_OUTCOME_OK)
     soup_session_abort (self->session);
@@ -524,6 +570,20 @@ esa_https_json (EsaHttps *self, const char *method, const char *path, JsonNode *
                 const char *user, const char *password, const char *idempotency_key,
                 GCancellable *cancellable, EsaExchange *ex)
 {
+  g_autoptr (GBytes) bytes = NULL;
+  if (body != NULL)
+    {
+      char *text = json_to_string (body, FALSE);
+      bytes = g_bytes_new_take (text, strlen (text));
+    }
+  esa_https_json_bytes (self, method, path, bytes, user, password, idempotency_key, cancellable, ex);
+}
+
+void
+esa_https_json_bytes (EsaHttps *self, const char *method, const char *path, GBytes *body,
+                      const char *user, const char *password, const char *idempotency_key,
+                      GCancellable *cancellable, EsaExchange *ex)
+{
   g_autofree char *url = join_url (self->route->server, path);
   g_autoptr (SoupMessage) msg = NULL;
   if (refuse_plain_http (self, ex))
@@ -537,10 +597,9 @@ esa_https_json (EsaHttps *self, const char *method, const char *path, JsonNode *
     }
   if (body != NULL)
     {
-      char *text = json_to_string (body, FALSE);
       Body *b = g_new0 (Body, 1);
       b->content_type = g_strdup ("application/json");
-      b->bytes = g_bytes_new_take (text, strlen (text));
+      b->bytes = g_bytes_ref (body);
       attach_body (msg, b, NULL);
     }
   soup_message_headers_replace (soup_message_get_request_headers (msg), "Accept", "application/json");

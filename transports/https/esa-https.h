@@ -71,6 +71,12 @@ void       esa_https_json      (EsaHttps *self, const char *method, const char *
                                 JsonNode *body, const char *user, const char *password,
                                 const char *idempotency_key, GCancellable *cancellable,
                                 EsaExchange *ex);
+/* esa_https_json with the body already serialized (@body: JSON text, or
+ * NULL for none): a caller that also hashes the body serializes it once. */
+void       esa_https_json_bytes (EsaHttps *self, const char *method, const char *path,
+                                 GBytes *body, const char *user, const char *password,
+                                 const char *idempotency_key, GCancellable *cancellable,
+                                 EsaExchange *ex);
 /* Streams a file as the body of PUT @path (never read whole into memory). */
 void       esa_https_put_file  (EsaHttps *self, const char *path, const char *file,
                                 const char *content_type, const char *sha256,
