@@ -765,17 +765,17 @@ log_request (SdcServer *self, SoupServerMessage *msg, const char *outcome)
   GUri *uri = soup_server_message_get_uri (msg);
   const char *remote = soup_server_message_get_remote_host (msg);
   const char *ts = sdc_json_now_text ();
-  g_autofree char *extra = NULL;
 
   if (req == NULL || g_object_get_data (G_OBJECT (msg), "sdc-logged") != NULL)
     return; /* unrouted: logged below; answered early: logged then */
-  extra = g_strdup_printf ("%s%s%s%s%s%s", req->uuid ? " uuid=" : "", req->uuid ? req->uuid : "",
-                           req->error_code ? " error=" : "", req->error_code ? req->error_code : "",
-                           req->duplicate ? " duplicate=yes" : "", outcome);
-  fprintf (stderr, "%s esa-sdc: request scheme=%s remote=%s method=%s path=%s status=%u system=%s%s\n",
+  /* one format, no string built on the side: this runs for every request */
+  fprintf (stderr, "%s esa-sdc: request scheme=%s remote=%s method=%s path=%s status=%u system=%s%s%s%s%s%s%s\n",
            ts, req->https ? "https" : "http", remote ? remote : "-",
            soup_server_message_get_method (msg), uri ? g_uri_get_path (uri) : "-",
-           soup_server_message_get_status (msg), req->system_id ? req->system_id : "-", extra);
+           soup_server_message_get_status (msg), req->system_id ? req->system_id : "-",
+           req->uuid ? " uuid=" : "", req->uuid ? req->uuid : "",
+           req->error_code ? " error=" : "", req->error_code ? req->error_code : "",
+           req->duplicate ? " duplicate=yes" : "", outcome);
   fflush (stderr);
 }
 

@@ -485,6 +485,16 @@ test_reports_stored (void)
       g_assert_cmpuint (r.status, ==, 200);
       g_assert_cmpstr (json_object_get_string_member (r.json, "status"), ==, "stored");
       g_assert_cmpstr (json_object_get_string_member (r.json, "uuid"), ==, uuid);
+      /* the answer is written without json-glib: the same bytes as its generator's */
+      {
+        g_autoptr (JsonNode) node = json_node_new (JSON_NODE_OBJECT);
+        g_autofree char *generated = NULL;
+        json_node_set_object (node, r.json);
+        generated = json_to_string (node, FALSE);
+        g_assert_cmpstr (r.body, ==, generated);
+        g_assert_cmpuint (json_object_get_size (r.json), ==, g_strcmp0 (kinds[i], "problem") == 0 ||
+                                                                  g_strcmp0 (kinds[i], "heartbeat") == 0 ? 3 : 2);
+      }
       if (g_strcmp0 (kinds[i], "problem") == 0)
         {
           const char *sr = json_object_get_string_member (r.json, "service_request");
