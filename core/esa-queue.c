@@ -1318,6 +1318,27 @@ read_entry (EsaQueue *self, gboolean failed, const Slot *s)
   return e;
 }
 
+/* scan_keys () for a listing page. While the thread open () started still
+ * renames reports of the old form, a pass over the folder could see a report
+ * under both names or under neither (readdir during a rename in the same
+ * folder), so the pass then holds io_lock, as a window refill always does;
+ * afterwards a listing does not hold up enqueues and removals. */
+static GArray *
+scan_keys_for_listing (EsaQueue *self, gboolean failed, guint max, gboolean largest, guint *total_out)
+{
+  gboolean renaming;
+  GArray *slots;
+  g_mutex_lock (&self->lock);
+  renaming = !self->ready;
+  g_mutex_unlock (&self->lock);
+  if (renaming)
+    g_mutex_lock (&self->io_lock);
+  slots = scan_keys (self, failed, "", max, largest, total_out);
+  if (renaming)
+    g_mutex_unlock (&self->io_lock);
+  return slots;
+}
+
 GPtrArray *
 esa_queue_list_page (EsaQueue *self, gboolean failed, guint offset, guint limit, guint *total_out)
 {
@@ -1331,7 +1352,7 @@ esa_queue_list_page (EsaQueue *self, gboolean failed, guint offset, guint limit,
    * rather than the first offset + limit, if the count was right. */
   if (offset < count && count - offset < want)
     {
-      slots = scan_keys (self, failed, "", count - offset, TRUE, &total);
+      slots = scan_keys_for_listing (self, failed, count - offset, TRUE, &total);
       if (total == count)
         {
           g_array_set_size (slots, MIN (slots->len, limit));
@@ -1341,7 +1362,7 @@ esa_queue_list_page (EsaQueue *self, gboolean failed, guint offset, guint limit,
         g_clear_pointer (&slots, g_array_unref);
     }
   if (slots == NULL)
-    slots = scan_keys (self, failed, "", want, FALSE, &total);
+    slots = scan_keys_for_listing (self, failed, want, FALSE, &total);
   if (total_out != NULL)
     *total_out = total;
   /* The ids of a page are the ones asked for next (load, remove …). */

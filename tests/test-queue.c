@@ -868,6 +868,43 @@ test_queue_old_names (Fixture *f, gconstpointer user_data)
   g_assert_false (g_file_test (new1, G_FILE_TEST_EXISTS));
 }
 
+/* A listing made while open ()'s thread renames reports of the old form
+ * sees each report once: not under both names, not under neither. */
+#define LEGACY_MANY 1500
+static void
+test_queue_old_names_listed_while_renaming (Fixture *f, gconstpointer user_data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (EsaQueue) queue = esa_queue_open (f->spool, &error);
+  g_autoptr (GPtrArray) list = NULL;
+  g_autoptr (GHashTable) seen = g_hash_table_new (g_str_hash, g_str_equal);
+
+  for (guint i = 0; i < LEGACY_MANY; i++)
+    {
+      g_autoptr (EsaReport) r = esa_report_new (ESA_REPORT_KIND_HEARTBEAT, "heartbeat");
+      g_autofree char *now = NULL;
+      g_autofree char *old = g_strdup_printf ("%s/%s.json", f->spool, esa_report_get_uuid (r));
+      g_assert_true (esa_queue_enqueue (queue, r, &error));
+      g_assert_no_error (error);
+      now = spooled_json (f, esa_report_get_uuid (r));
+      g_assert_cmpint (g_rename (now, old), ==, 0);
+    }
+  g_clear_pointer (&queue, esa_queue_free);
+
+  queue = esa_queue_open (f->spool, &error);
+  g_assert_no_error (error);
+  list = esa_queue_list (queue);
+  for (guint i = 0; i < list->len; i++)
+    {
+      const char *uuid = ((EsaQueueEntry *) g_ptr_array_index (list, i))->uuid;
+      g_assert_false (g_hash_table_contains (seen, uuid));
+      g_hash_table_add (seen, (gpointer) uuid);
+    }
+  g_assert_cmpuint (list->len, ==, LEGACY_MANY);
+  esa_queue_wait_ready (queue);
+  g_assert_cmpuint (esa_queue_count (queue, NULL), ==, LEGACY_MANY);
+}
+
 /* Issue 13: what the queue keeps in memory does not grow with the queue.
  * 2,000 reports (more than the window and the recent names together): the
  * sender's walk, listing pages at both ends, loads, removes and enqueues of
@@ -1184,6 +1221,7 @@ main (int argc, char **argv)
   ADD ("/queue/committed-before-published", test_queue_committed_before_published);
   ADD ("/queue/memory-bounded", test_queue_memory_bounded);
   ADD ("/queue/old-names", test_queue_old_names);
+  ADD ("/queue/old-names-listed-while-renaming", test_queue_old_names_listed_while_renaming);
   ADD ("/queue/single-owner", test_queue_single_owner);
   ADD ("/queue/kill9", test_queue_kill9);
 #undef ADD
