@@ -30,7 +30,7 @@ cleanup () {
 trap cleanup EXIT INT TERM
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 
-cc -O2 -pthread -o "$work/fleet" "$top/bench/fleet/fleet.c" "$top/bench/fleet/client.c" \
+cc -O2 -pthread -o "$work/fleet" "$top/bench/fleet/fleet.c" "$top/bench/fleet/client.c" "$top/bench/fleet/http.c" \
   $(pkg-config --cflags --libs libsoup-3.0 json-glib-1.0 gnutls)
 "$sdc" init "$work/dir" >/dev/null
 echo "bench admin password" | "$sdc" admin-password --dir "$work/dir" >/dev/null

@@ -3,14 +3,13 @@
  * little. Threads (FleetConfig.threads) each own an epoll set and every threads-th
  * connection; a connection is a nonblocking TCP socket with its own GnuTLS session
  * (the server verified against the CA file), kept alive, one request at a time.
- * Requests are prebuilt bytes per system (request line, Host, Authorization,
- * Content-Type, up to "Content-Length: ") plus the per-request part (uuid, time)
- * formatted into the connection's buffer. An answer is read as status line, headers
- * up to the blank line and Content-Length bytes of body; anything but a 200 (and, for
- * a report, a body with "status":"stored", what esa-sdc answers once it is committed)
- * is an error. A request's latency runs from its first byte sent to its whole answer
- * read, and counts once every connection and every system has been answered (the
- * first answer of each pays a handshake or a PBKDF2). Connections are opened a few at
+ * Requests are prebuilt bytes per system plus the per-request uuid and time, and
+ * answers are read as status line, headers and Content-Length body (http.c); anything
+ * but a 200 (and, for a report, a body with "status":"stored", what esa-sdc answers
+ * once it is committed) is an error. A request's latency runs from just before its
+ * first byte goes out to its whole answer read, and counts once every connection and
+ * every system has been answered (the first answer of each pays a handshake or a
+ * PBKDF2). Connections are opened a few at
  * a time (FLEET_OPENING over all threads), as separate agents would, so esa-sdc's
  * stalled-handshake guard sees no client sitting on a half-open connection. */
 #define _GNU_SOURCE /* memmem */
@@ -71,10 +70,7 @@ struct Worker {
 };
 
 static const FleetConfig *cfg;
-/* per system: the prebuilt heads of its heartbeat and of its problem report */
-static char **heads[2];
-static size_t *head_lens[2];
-static char *static_req;
+static FleetRequests requests;
 static atomic_uint_fast64_t seq;
 static atomic_uint warm_answers, warm_conns;
 static atomic_bool warm;
@@ -130,37 +126,15 @@ now_text (Worker *w)
   return w->ts;
 }
 
-/* The next request into c->req: the system's prebuilt head and the formatted rest. */
+/* The next request into c->req. */
 static void
 request_build (Conn *c)
 {
-  guint64 n, a, b;
-  gboolean problem;
-  char body[512];
-  int body_len, tail;
+  guint64 n = atomic_fetch_add (&seq, 1) + 1;
+  guint64 a = rng_next (c->w), b = rng_next (c->w);
   c->req_off = 0;
   c->resent = FALSE;
-  if (cfg->static_mode)
-    {
-      c->req_len = strlen (static_req);
-      memcpy (c->req, static_req, c->req_len);
-      return;
-    }
-  n = atomic_fetch_add (&seq, 1) + 1;
-  problem = n % 10 == 0;
-  a = rng_next (c->w);
-  b = rng_next (c->w);
-  body_len = snprintf (body, sizeof body,
-                       "{\"version\":1,\"uuid\":\"%08x-%04x-4%03x-%04x-%012" G_GINT64_MODIFIER "x\",\"kind\":\"%s\","
-                       "\"plugin\":\"bench\",\"created\":\"%s\",\"body\":{%s}}",
-                       (guint) (a >> 32), (guint) (a >> 16) & 0xffff, (guint) a & 0xfff,
-                       (guint) (0x8000 | ((b >> 48) & 0x3fff)), b & G_GUINT64_CONSTANT (0xffffffffffff),
-                       problem ? "problem" : "heartbeat", now_text (c->w),
-                       problem ? "\"srn\":\"651-204\",\"description\":\"bench\"" : "\"uptime\":12345");
-  c->req_len = head_lens[problem][n % cfg->n_systems];
-  memcpy (c->req, heads[problem][n % cfg->n_systems], c->req_len);
-  tail = snprintf (c->req + c->req_len, sizeof c->req - c->req_len, "%d\r\n\r\n%s", body_len, body);
-  c->req_len += (size_t) tail;
+  c->req_len = fleet_request_format (&requests, n, a, b, now_text (c->w), c->req, sizeof c->req);
 }
 
 static void
@@ -239,36 +213,13 @@ fail (Conn *c, const char *what, const char *detail)
 static int
 answer_parse (Conn *c, gboolean *ok, gboolean *keep)
 {
-  const char *end = memmem (c->in, c->in_len, "\r\n\r\n", 4);
-  const char *line, *body;
-  long length = -1;
+  const char *body;
+  size_t body_len;
   int status;
-  if (end == NULL)
-    return c->in_len < sizeof c->in ? 0 : -1;
-  if (c->in_len < 12 || memcmp (c->in, "HTTP/1.", 7) != 0 || c->in[8] != ' ' ||
-      !g_ascii_isdigit (c->in[9]) || !g_ascii_isdigit (c->in[10]) || !g_ascii_isdigit (c->in[11]))
-    return -1;
-  status = (c->in[9] - '0') * 100 + (c->in[10] - '0') * 10 + (c->in[11] - '0');
-  *keep = c->in[7] == '1';
-  for (line = memchr (c->in, '\n', (size_t) (end - c->in)) + 1; line < end + 2;
-       line = memchr (line, '\n', (size_t) (end + 4 - line)) + 1)
-    {
-      if (g_ascii_strncasecmp (line, "Content-Length:", 15) == 0)
-        length = strtol (line + 15, NULL, 10);
-      else if (g_ascii_strncasecmp (line, "Transfer-Encoding:", 18) == 0)
-        return -1; /* neither esa-sdc nor nginx chunk these small answers */
-      else if (g_ascii_strncasecmp (line, "Connection:", 11) == 0)
-        *keep = g_ascii_strncasecmp (line + 11 + strspn (line + 11, " "), "close", 5) != 0;
-    }
-  body = end + 4;
-  if (length < 0 || length > (long) sizeof c->in)
-    return -1;
-  if ((size_t) (body - c->in) + (size_t) length > c->in_len)
-    return 0;
-  if ((size_t) (body - c->in) + (size_t) length < c->in_len)
-    return -1; /* bytes after the answer: nothing was pipelined */
-  *ok = status == 200 &&
-        (cfg->static_mode || memmem (body, (size_t) length, "\"status\":\"stored\"", 17) != NULL);
+  int r = fleet_answer_parse (c->in, c->in_len, sizeof c->in, &status, keep, &body, &body_len);
+  if (r <= 0)
+    return r;
+  *ok = status == 200 && (cfg->static_mode || memmem (body, body_len, "\"status\":\"stored\"", 17) != NULL);
   if (!*ok && !atomic_load (&error_said))
     {
       char first[128];
@@ -411,32 +362,13 @@ worker_run (void *data)
   return NULL;
 }
 
-static void
-heads_build (void)
-{
-  static const char *const paths[2] = { "esa/v1/heartbeat", "esa/v1/problem" };
-  static_req = g_strdup_printf ("GET %s HTTP/1.1\r\nHost: %s\r\n\r\n", cfg->path, cfg->host_header);
-  for (int k = 0; k < 2; k++)
-    {
-      heads[k] = g_new0 (char *, cfg->n_systems);
-      head_lens[k] = g_new0 (size_t, cfg->n_systems);
-      for (guint i = 0; i < cfg->n_systems; i++)
-        {
-          heads[k][i] = g_strdup_printf ("POST %s%s HTTP/1.1\r\nHost: %s\r\nAuthorization: %s\r\n"
-                                         "Content-Type: application/json\r\nContent-Length: ",
-                                         cfg->path, paths[k], cfg->host_header, cfg->auth[i]);
-          head_lens[k][i] = strlen (heads[k][i]);
-        }
-    }
-}
-
 void
 fleet_client_run (const FleetConfig *config, FleetResult *result)
 {
   guint threads = MAX (1, MIN (config->threads, config->conns));
   Worker *workers = g_new0 (Worker, threads);
   cfg = config;
-  heads_build ();
+  fleet_requests_init (&requests, cfg);
   for (guint t = 0; t < threads; t++)
     {
       Worker *w = &workers[t];

@@ -8,7 +8,7 @@
  * measuring: on a shared machine the steady figure, and what bounds the rate).
  * FLEET_DB_PID=PID (the postmaster) adds db_cpu_us=…: the CPU the database server and
  * its backends spent per report, which shares the same cores.
- * Built by bench/sdc.sh: cc -O2 -pthread fleet.c client.c
+ * Built by bench/sdc.sh: cc -O2 -pthread fleet.c client.c http.c
  *   $(pkg-config --cflags --libs libsoup-3.0 json-glib-1.0 gnutls).
  *
  *   fleet URL CA-FILE SYSTEMS CONNECTIONS SECONDS [SERVER-PID[,PID...]] [--static]

@@ -1,6 +1,6 @@
 /* bench/fleet/fleet.h: what the load generator's main part (fleet.c: command line,
  * registration, CPU figures, the output line) hands its timed part (client.c: raw
- * HTTP/1.1 over GnuTLS on epoll threads) and gets back. */
+ * HTTP/1.1 over GnuTLS on epoll threads, its bytes in http.c) and gets back. */
 #pragma once
 
 #include <glib.h>
@@ -36,3 +36,21 @@ typedef struct {
 /* Runs the warm-up and the measured part on @cfg->threads threads; returns once every
  * connection has had its last answer (or failed) after @cfg->seconds of measuring. */
 void fleet_client_run (const FleetConfig *cfg, FleetResult *result);
+
+/* http.c: requests prebuilt per system, and answers read */
+typedef struct {
+  guint n_systems; /* 0: the static GET only */
+  char *static_req;
+  char **heads[2]; /* [0] heartbeat, [1] problem report: each system's head */
+  size_t *head_lens[2];
+} FleetRequests;
+
+void fleet_requests_init (FleetRequests *r, const FleetConfig *cfg);
+/* Request number @n (every tenth a problem report; the system n % systems) with the
+ * report uuid from the random bits @a, @b and the time text @now, into @buf; its length. */
+size_t fleet_request_format (const FleetRequests *r, guint64 n, guint64 a, guint64 b, const char *now, char *buf,
+                             size_t size);
+/* The answer in @in (@len bytes read into a buffer of @size): 1 whole (*status,
+ * *keep: the connection stays open, *body), 0 not yet, -1 not HTTP/1.x as expected. */
+int fleet_answer_parse (const char *in, size_t len, size_t size, int *status, gboolean *keep, const char **body,
+                        size_t *body_len);
