@@ -28,6 +28,7 @@
 #include <time.h>
 #include <unistd.h>
 
+/* connections in their handshake at once, over all threads */
 #define FLEET_OPENING 4
 /* a request without its whole answer after this long fails (libsoup's timeout before) */
 #define FLEET_TIMEOUT_US (30 * G_USEC_PER_SEC)
@@ -43,7 +44,7 @@ typedef struct {
   ConnState state;
   gboolean seen;     /* its first answer (or failure) counted for the warm-up */
   guint answered;    /* answers on the current TCP connection */
-  gint64 start;      /* µs, first byte of the request in flight sent */
+  gint64 start;      /* µs, the request in flight built, just before it goes out */
   gboolean resent;   /* the request in flight is a retry on a fresh connection */
   int open_errno;    /* connect(2) failed at once: reported from the event loop */
   size_t req_len, req_off, in_len;
@@ -52,7 +53,6 @@ typedef struct {
 } Conn;
 
 struct Worker {
-  const FleetConfig *cfg;
   pthread_t thread;
   int ep;
   Conn *conns;
@@ -372,7 +372,6 @@ fleet_client_run (const FleetConfig *config, FleetResult *result)
   for (guint t = 0; t < threads; t++)
     {
       Worker *w = &workers[t];
-      w->cfg = cfg;
       w->ep = epoll_create1 (EPOLL_CLOEXEC);
       w->n_conns = cfg->conns / threads + (t < cfg->conns % threads);
       w->active = w->n_conns;
