@@ -1,7 +1,7 @@
 /* test-transport-answers.c: what the agent does with a server's answer when
  * the TLS is right but the answer is not an SDC's acknowledgement — a
  * redirect (to plain HTTP), a 200 with garbage, a 200 naming another report,
- * a 200 nested 300,000 deep. In every case nothing leaves the queue, nothing
+ * a 200 nested 300,000 deep, a 200 of 48 MiB. In every case nothing leaves the queue, nothing
  * reaches the redirect's target, esad says why and lives on, and the report
  * is delivered once when a real SDC is next in line. Real esa-sdc and esad on
  * loopback; the wrong server is a stand-in thread (et_stub_start). */
@@ -244,6 +244,40 @@ test_deep_answer (Fixture *f, gconstpointer data)
   delivered_once (w, uuid);
 }
 
+/* A 200 with a 48 MiB body: esad stops reading past 1 MiB (the most an
+ * answer may be) instead of holding it all, keeps the report, says why,
+ * and delivers it once to the real SDC next in line. */
+#define ENDLESS_BYTES (48u * 1024 * 1024)
+static void
+test_endless_answer (Fixture *f, gconstpointer data)
+{
+  EtWorld *w = f->w;
+  g_autofree char *head = g_strdup_printf ("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+                                           "Content-Length: %u\r\nConnection: close\r\n\r\n", ENDLESS_BYTES);
+  g_autoptr (GString) response = g_string_sized_new (strlen (head) + ENDLESS_BYTES);
+  g_autoptr (EtStub) stub = NULL;
+  g_autofree char *act = g_strdup_printf ("https://localhost:%u/", w->port);
+  g_autofree char *wrong = NULL, *servers = NULL, *uuid = NULL, *aout = NULL, *aerr = NULL;
+
+  g_string_append (response, head);
+  for (guint i = 0; i < ENDLESS_BYTES; i++)
+    g_string_append_c (response, ' ');
+  stub = et_stub_start (w, TRUE, response->str);
+  wrong = g_strdup_printf ("https://127.0.0.1:%u/", et_stub_port (stub));
+  servers = g_strdup_printf ("%s;https://localhost:%u/", wrong, w->port);
+  et_sdc_start (w, NULL);
+  write_conf (w, wrong);
+  et_esad_start (w, NULL);
+  g_assert_cmpint (et_esactl (w, &aout, &aerr, "activate", "--server", act, NULL), ==, 0);
+  uuid = heartbeat_kept (w, "SDC answer larger than 1048576 bytes");
+  /* what esad took: its 1 MiB and whatever the sockets' buffers held */
+  g_assert_cmpuint (et_stub_sent (stub), <, 16u * 1024 * 1024);
+  et_esad_stop (w);
+  write_conf (w, servers);
+  et_esad_start (w, NULL);
+  delivered_once (w, uuid);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -253,5 +287,7 @@ main (int argc, char **argv)
   g_test_add ("/transport/answers/ok-without-ack", Fixture, NULL, fixture_setup, test_ok_without_ack,
               fixture_teardown);
   g_test_add ("/transport/answers/deep-answer", Fixture, NULL, fixture_setup, test_deep_answer, fixture_teardown);
+  g_test_add ("/transport/answers/endless-answer", Fixture, NULL, fixture_setup, test_endless_answer,
+              fixture_teardown);
   return g_test_run ();
 }

@@ -407,6 +407,7 @@ struct _EtStub {
   GThread *thread;
   gint requests;           /* atomic */
   gint64 bytes;            /* under lock */
+  gint64 sent;             /* under lock: bytes of answers written */
   GMutex lock;
 };
 
@@ -451,8 +452,14 @@ stub_serve (EtStub *stub, GIOStream *io)
       stub_add_bytes (stub, (gsize) n);
       have += n;
     }
-  g_output_stream_write_all (g_io_stream_get_output_stream (io), stub->response, strlen (stub->response), NULL,
-                             stub->cancel, NULL);
+  {
+    gsize written = 0;
+    g_output_stream_write_all (g_io_stream_get_output_stream (io), stub->response, strlen (stub->response),
+                               &written, stub->cancel, NULL);
+    g_mutex_lock (&stub->lock);
+    stub->sent += (gint64) written;
+    g_mutex_unlock (&stub->lock);
+  }
 }
 
 static gpointer
@@ -528,6 +535,16 @@ et_stub_bytes (EtStub *stub)
   gint64 n;
   g_mutex_lock (&stub->lock);
   n = stub->bytes;
+  g_mutex_unlock (&stub->lock);
+  return (guint64) n;
+}
+
+guint64
+et_stub_sent (EtStub *stub)
+{
+  gint64 n;
+  g_mutex_lock (&stub->lock);
+  n = stub->sent;
   g_mutex_unlock (&stub->lock);
   return (guint64) n;
 }

@@ -71,6 +71,8 @@ guint16    et_stub_port       (EtStub *stub);
 /* Request heads received so far, and every byte received (heads and bodies). */
 guint      et_stub_requests   (EtStub *stub);
 guint64    et_stub_bytes      (EtStub *stub);
+/* Bytes of its answers the client took (written before it closed). */
+guint64    et_stub_sent       (EtStub *stub);
 void       et_stub_stop       (EtStub *stub);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (EtStub, et_stub_stop)
 

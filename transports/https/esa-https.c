@@ -488,7 +488,9 @@ on_wrote_body_data (SoupMessage *msg, guint chunk_size, gpointer user_data)
 /* The answer's body, read whole (what soup_session_send_and_read does,
  * without its memory stream and splice for a body of a few hundred bytes),
  * then the stream closed so the connection goes back to the pool. NULL
- * with @error set when the exchange failed. */
+ * with @error set when the exchange failed. Reading stops past
+ * ESA_HTTPS_ANSWER_MAX_BYTES: a hostile or broken SDC answering without
+ * end must not fill esad's memory before the parser refuses it. */
 static GBytes *
 send_and_read (SoupSession *session, SoupMessage *msg, GCancellable *cancel, GError **error)
 {
@@ -509,6 +511,13 @@ send_and_read (SoupSession *session, SoupMessage *msg, GCancellable *cancel, GEr
       if (n == 0)
         break;
       g_byte_array_append (buf, chunk, (guint) n);
+      if (buf->len > ESA_HTTPS_ANSWER_MAX_BYTES)
+        {
+          g_input_stream_close (in, NULL, NULL);
+          g_set_error (error, G_IO_ERROR, G_IO_ERROR_MESSAGE_TOO_LARGE,
+                       "SDC answer larger than %u bytes, not read further", ESA_HTTPS_ANSWER_MAX_BYTES);
+          return NULL;
+        }
     }
   if (!g_input_stream_close (in, cancel, error))
     return NULL;
