@@ -1,0 +1,178 @@
+/* sdc-idle.c: keep-alive connections the client closed while idle are ended and
+ * forgotten (issue 11: esa-sdc kept about 24 KB for every one of them).
+ *
+ * libsoup 3.2 reads the next request of a kept-alive connection without anyone to tell
+ * when it fails: a client that closes the connection while it is idle leaves it open
+ * (CLOSE-WAIT, one fd) and listed in the SoupServer, with its TLS connection and GnuTLS
+ * session, for the life of the process (fixed upstream in 3.3.0, "Don't leak idle
+ * connections closed by the client"). Closing the socket, as esa-sdc did first, gave the
+ * fd back but left the rest: about 24 KB a connection, 6.6 MB a bench run.
+ *
+ * The only way to make the SoupServer drop a connection is the connection's own
+ * "disconnected" signal, and SoupServerConnection is not public. So every accepted one
+ * is followed from SoupListener::new-connection (an emission hook: the listeners are
+ * libsoup's too); its GSocket (the "socket" property) carries a weak reference to it.
+ * Between a finished request and the next one the socket is watched; end of stream
+ * there emits "disconnected": the server lets go of the connection, which closes its
+ * TLS stream and socket as it is freed. A connection with a request under way is
+ * never ended this way (the request's own failure ends it, as libsoup does itself), so
+ * libsoup never sees one connection end twice. */
+#include "config.h"
+
+#include "sdc-idle.h"
+
+#include <errno.h>
+#include <sys/socket.h>
+
+#define SDC_IDLE_CONN "sdc-idle-conn"
+#define SDC_IDLE_WATCH "sdc-idle-watch"
+
+static guint64 accepted;
+static guint held;
+
+static void
+conn_freed_cb (gpointer data, GObject *where_the_object_was)
+{
+  (void) data;
+  (void) where_the_object_was;
+  held--;
+}
+
+static void
+weak_ref_free (gpointer data)
+{
+  g_weak_ref_clear (data);
+  g_free (data);
+}
+
+/* libsoup ended the connection itself (an error, Connection: close, shutdown): the
+ * watch, and the socket reference it holds, go with it */
+static void
+conn_disconnected_cb (GObject *conn, gpointer sock)
+{
+  (void) conn;
+  g_object_set_data (G_OBJECT (sock), SDC_IDLE_WATCH, NULL);
+}
+
+static gboolean
+new_connection_hook (GSignalInvocationHint *ihint, guint n_params, const GValue *params, gpointer data)
+{
+  GObject *conn;
+  g_autoptr (GSocket) sock = NULL;
+  GWeakRef *ref;
+
+  (void) ihint;
+  (void) data;
+  if (n_params < 2 || !G_VALUE_HOLDS_OBJECT (&params[1]))
+    return TRUE;
+  conn = g_value_get_object (&params[1]);
+  if (conn == NULL || g_object_class_find_property (G_OBJECT_GET_CLASS (conn), "socket") == NULL)
+    return TRUE;
+  g_object_get (conn, "socket", &sock, NULL);
+  accepted++;
+  held++;
+  g_object_weak_ref (conn, conn_freed_cb, NULL);
+  if (sock == NULL)
+    return TRUE;
+  ref = g_new0 (GWeakRef, 1);
+  g_weak_ref_init (ref, conn);
+  g_object_set_data_full (G_OBJECT (sock), SDC_IDLE_CONN, ref, weak_ref_free);
+  g_signal_connect_object (conn, "disconnected", G_CALLBACK (conn_disconnected_cb), sock, 0);
+  return TRUE;
+}
+
+void
+sdc_idle_track (void)
+{
+  static gsize once = 0;
+  if (g_once_init_enter (&once))
+    {
+      GType listener = g_type_from_name ("SoupListener");
+      guint id = listener != 0 ? g_signal_lookup ("new-connection", listener) : 0;
+      if (id != 0)
+        g_signal_add_emission_hook (id, 0, new_connection_hook, NULL, NULL);
+      else
+        g_printerr ("esa-sdc: warning: this libsoup has no SoupListener::new-connection: "
+                    "closed keep-alive connections are not freed\n");
+      g_once_init_leave (&once, 1);
+    }
+}
+
+/* Ends the connection of @sock as libsoup would: the server drops it from its list and
+ * its last reference, which closes the TLS stream and the socket. Without a connection
+ * to end (not followed), the socket is closed, which at least gives the fd back. */
+static void
+end_connection (GSocket *sock)
+{
+  GWeakRef *ref = g_object_get_data (G_OBJECT (sock), SDC_IDLE_CONN);
+  g_autoptr (GObject) conn = ref != NULL ? g_weak_ref_get (ref) : NULL;
+  if (conn != NULL)
+    g_signal_emit_by_name (conn, "disconnected");
+  else
+    g_socket_close (sock, NULL);
+}
+
+/* The connection is idle: libsoup (at default priority, before this watch) reads what
+ * arrives first. Data it leaves is either a request, which stops the watch through
+ * request-started, or a TLS close_notify before end of stream: watched on. End of stream
+ * or an error ends the connection. */
+static gboolean
+idle_socket_cb (GSocket *sock, GIOCondition cond, gpointer user_data)
+{
+  char byte;
+  gssize n;
+  (void) user_data;
+  if (g_socket_is_closed (sock))
+    {
+      g_object_set_data (G_OBJECT (sock), SDC_IDLE_WATCH, NULL);
+      return G_SOURCE_REMOVE;
+    }
+  n = (cond & (G_IO_IN | G_IO_HUP | G_IO_ERR)) != 0
+          ? recv (g_socket_get_fd (sock), &byte, 1, MSG_PEEK | MSG_DONTWAIT)
+          : 1;
+  if (n < 0 && (errno == EAGAIN || errno == EINTR))
+    return G_SOURCE_CONTINUE;
+  if (n > 0 && (cond & (G_IO_HUP | G_IO_ERR | G_IO_NVAL)) == 0)
+    return G_SOURCE_CONTINUE;
+  g_object_ref (sock);
+  end_connection (sock);
+  g_object_set_data (G_OBJECT (sock), SDC_IDLE_WATCH, NULL);
+  g_object_unref (sock);
+  return G_SOURCE_REMOVE;
+}
+
+void
+sdc_idle_watch (SoupServerMessage *msg)
+{
+  GSocket *sock = soup_server_message_get_socket (msg);
+  GSource *source;
+  if (sock == NULL || g_socket_is_closed (sock) || g_object_get_data (G_OBJECT (sock), SDC_IDLE_WATCH) != NULL)
+    return;
+  source = g_socket_create_source (sock, G_IO_IN | G_IO_HUP | G_IO_ERR, NULL);
+  /* after libsoup's own reader, which gets the next request's bytes first */
+  g_source_set_priority (source, G_PRIORITY_LOW);
+  g_source_set_callback (source, (GSourceFunc) (void (*) (void)) idle_socket_cb, NULL, NULL);
+  g_object_set_data_full (G_OBJECT (sock), SDC_IDLE_WATCH, source, (GDestroyNotify) g_source_destroy);
+  g_source_attach (source, NULL);
+  g_source_unref (source);
+}
+
+void
+sdc_idle_unwatch (SoupServerMessage *msg)
+{
+  GSocket *sock = soup_server_message_get_socket (msg);
+  if (sock != NULL && g_object_get_data (G_OBJECT (sock), SDC_IDLE_WATCH) != NULL)
+    g_object_set_data (G_OBJECT (sock), SDC_IDLE_WATCH, NULL);
+}
+
+guint64
+sdc_idle_accepted (void)
+{
+  return accepted;
+}
+
+guint
+sdc_idle_held (void)
+{
+  return held;
+}
