@@ -18,5 +18,7 @@ void    sdc_idle_unwatch      (SoupServerMessage *msg);
  * closed but not yet freed). */
 guint64 sdc_idle_accepted     (void);
 guint   sdc_idle_held         (void);
+/* Their GSockets still alive (libsoup 3.2 kept each one). */
+guint   sdc_idle_sockets_held (void);
 
 G_END_DECLS

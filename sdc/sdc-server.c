@@ -1055,8 +1055,8 @@ sdc_server_free (SdcServer *self)
     return;
   /* open at exit, or (the leak of issue 11) closed but still held by libsoup */
   if (sdc_idle_accepted () > 0)
-    g_printerr ("esa-sdc: connections: %" G_GUINT64_FORMAT " accepted, %u held at exit\n", sdc_idle_accepted (),
-                sdc_idle_held ());
+    g_printerr ("esa-sdc: connections: %" G_GUINT64_FORMAT " accepted, %u held at exit (%u sockets)\n",
+                sdc_idle_accepted (), sdc_idle_held (), sdc_idle_sockets_held ());
   if (self->https != NULL)
     {
       soup_server_disconnect (self->https);
