@@ -22,7 +22,15 @@
  * it from g_socket_accept and never drops that reference; later versions drop it
  * before announcing the connection): a few hundred bytes a connection, closed or not.
  * That reference is dropped here, on libsoup 3.2 only and only when the count of
- * references shows it (see drop_listener_ref). */
+ * references shows it (see drop_listener_ref).
+ *
+ * And a connection whose client goes away before or during the TLS handshake (a port
+ * probe, a client refusing the certificate): libsoup 3.2 makes its first message before
+ * the handshake and, when the handshake fails, keeps it in the connection while it holds
+ * the connection, so neither is ever freed (about 24 KB with the TLS connection;
+ * upstream drops the message when the connection ends). That reference is dropped here
+ * when the connection ends, libsoup 3.2 only, when the message is alive and has no
+ * other reference (see drop_first_message). */
 #include "config.h"
 
 #include "sdc-idle.h"
@@ -32,6 +40,8 @@
 
 #define SDC_IDLE_CONN "sdc-idle-conn"
 #define SDC_IDLE_WATCH "sdc-idle-watch"
+#define SDC_IDLE_FIRST "sdc-idle-first"
+#define SDC_IDLE_FIRST_SEEN "sdc-idle-first-seen"
 
 static guint64 accepted;
 static guint held;
@@ -60,13 +70,34 @@ weak_ref_free (gpointer data)
   g_free (data);
 }
 
-/* libsoup ended the connection itself (an error, Connection: close, shutdown): the
- * watch, and the socket reference it holds, go with it */
+static gboolean
+is_libsoup_3_2 (void)
+{
+  return soup_get_major_version () == 3 && soup_get_minor_version () == 2;
+}
+
+/* When the connection has ended, libsoup 3.2 has let go of every message of it but the
+ * first one of a failed handshake (its own reference, the only one besides ours);
+ * a later libsoup drops that one too before saying so. */
+static void
+drop_first_message (GSocket *sock)
+{
+  GWeakRef *ref = g_object_get_data (G_OBJECT (sock), SDC_IDLE_FIRST);
+  g_autoptr (GObject) msg = ref != NULL ? g_weak_ref_get (ref) : NULL;
+  if (msg == NULL || !is_libsoup_3_2 () || g_atomic_int_get ((gint *) &msg->ref_count) != 2)
+    return;
+  g_object_set_data (G_OBJECT (sock), SDC_IDLE_FIRST, NULL);
+  g_object_unref (msg);
+}
+
+/* libsoup ended the connection (an error, Connection: close, a failed handshake,
+ * shutdown, or end_connection): the watch, and the socket reference it holds, go with it */
 static void
 conn_disconnected_cb (GObject *conn, gpointer sock)
 {
   (void) conn;
   g_object_set_data (G_OBJECT (sock), SDC_IDLE_WATCH, NULL);
+  drop_first_message (sock);
 }
 
 /* On libsoup 3.2, while SoupListener::new-connection is emitted, @sock has three
@@ -76,7 +107,7 @@ conn_disconnected_cb (GObject *conn, gpointer sock)
 static void
 drop_listener_ref (GSocket *sock)
 {
-  if (soup_get_major_version () == 3 && soup_get_minor_version () == 2 &&
+  if (is_libsoup_3_2 () &&
       g_atomic_int_get ((gint *) &G_OBJECT (sock)->ref_count) == 3)
     g_object_unref (sock);
 }
@@ -191,8 +222,20 @@ void
 sdc_idle_unwatch (SoupServerMessage *msg)
 {
   GSocket *sock = soup_server_message_get_socket (msg);
-  if (sock != NULL && g_object_get_data (G_OBJECT (sock), SDC_IDLE_WATCH) != NULL)
+  if (sock == NULL)
+    return;
+  if (g_object_get_data (G_OBJECT (sock), SDC_IDLE_WATCH) != NULL)
     g_object_set_data (G_OBJECT (sock), SDC_IDLE_WATCH, NULL);
+  /* the first message of a followed connection: made before its TLS handshake */
+  if (g_object_get_data (G_OBJECT (sock), SDC_IDLE_CONN) != NULL &&
+      g_object_get_data (G_OBJECT (sock), SDC_IDLE_FIRST) == NULL &&
+      g_object_get_data (G_OBJECT (sock), SDC_IDLE_FIRST_SEEN) == NULL)
+    {
+      GWeakRef *ref = g_new0 (GWeakRef, 1);
+      g_weak_ref_init (ref, msg);
+      g_object_set_data_full (G_OBJECT (sock), SDC_IDLE_FIRST, ref, weak_ref_free);
+      g_object_set_data (G_OBJECT (sock), SDC_IDLE_FIRST_SEEN, GINT_TO_POINTER (1));
+    }
 }
 
 guint64
