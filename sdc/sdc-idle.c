@@ -1,5 +1,5 @@
-/* sdc-idle.c: keep-alive connections the client closed while idle are ended and
- * forgotten (issue 11: esa-sdc kept about 24 KB for every one of them).
+/* sdc-idle.c: connections that libsoup 3.2 would keep after their end are ended and
+ * freed (issue 11: esa-sdc kept about 24 KB for every keep-alive connection closed).
  *
  * libsoup 3.2 reads the next request of a kept-alive connection without anyone to tell
  * when it fails: a client that closes the connection while it is idle leaves it open
@@ -42,17 +42,19 @@
 #define SDC_IDLE_WATCH "sdc-idle-watch"
 #define SDC_IDLE_FIRST "sdc-idle-first"
 #define SDC_IDLE_FIRST_SEEN "sdc-idle-first-seen"
+#define SDC_IDLE_CONNECTED "sdc-idle-connected"
 
-static guint64 accepted;
-static guint held;
-static guint sockets_held;
+static guint64 accepted; /* main loop only */
+/* atomic: the last reference to a socket may go in a TLS handshake thread */
+static gint held;
+static gint sockets_held;
 
 static void
 conn_freed_cb (gpointer data, GObject *where_the_object_was)
 {
   (void) data;
   (void) where_the_object_was;
-  held--;
+  g_atomic_int_add (&held, -1);
 }
 
 static void
@@ -60,7 +62,7 @@ socket_freed_cb (gpointer data, GObject *where_the_object_was)
 {
   (void) data;
   (void) where_the_object_was;
-  sockets_held--;
+  g_atomic_int_add (&sockets_held, -1);
 }
 
 static void
@@ -76,15 +78,20 @@ is_libsoup_3_2 (void)
   return soup_get_major_version () == 3 && soup_get_minor_version () == 2;
 }
 
-/* When the connection has ended, libsoup 3.2 has let go of every message of it but the
- * first one of a failed handshake (its own reference, the only one besides ours);
- * a later libsoup drops that one too before saying so. */
+/* A connection that never finished its TLS handshake ("connected" never came): libsoup
+ * 3.2 still holds its first message, by the only reference besides ours, and will never
+ * drop it; a later libsoup drops it before saying the connection ended. Once connected,
+ * the first message belongs to the request reading (which may still hold it while the
+ * connection ends) and is left alone. */
 static void
 drop_first_message (GSocket *sock)
 {
   GWeakRef *ref = g_object_get_data (G_OBJECT (sock), SDC_IDLE_FIRST);
-  g_autoptr (GObject) msg = ref != NULL ? g_weak_ref_get (ref) : NULL;
-  if (msg == NULL || !is_libsoup_3_2 () || g_atomic_int_get ((gint *) &msg->ref_count) != 2)
+  g_autoptr (GObject) msg = NULL;
+  if (ref == NULL || g_object_get_data (G_OBJECT (sock), SDC_IDLE_CONNECTED) != NULL || !is_libsoup_3_2 ())
+    return;
+  msg = g_weak_ref_get (ref);
+  if (msg == NULL || g_atomic_int_get ((gint *) &msg->ref_count) != 2)
     return;
   g_object_set_data (G_OBJECT (sock), SDC_IDLE_FIRST, NULL);
   g_object_unref (msg);
@@ -112,6 +119,13 @@ drop_listener_ref (GSocket *sock)
     g_object_unref (sock);
 }
 
+static void
+conn_connected_cb (GObject *conn, gpointer sock)
+{
+  (void) conn;
+  g_object_set_data (G_OBJECT (sock), SDC_IDLE_CONNECTED, GINT_TO_POINTER (1));
+}
+
 static gboolean
 new_connection_hook (GSignalInvocationHint *ihint, guint n_params, const GValue *params, gpointer data)
 {
@@ -128,16 +142,17 @@ new_connection_hook (GSignalInvocationHint *ihint, guint n_params, const GValue 
     return TRUE;
   g_object_get (conn, "socket", &sock, NULL);
   accepted++;
-  held++;
+  g_atomic_int_inc (&held);
   g_object_weak_ref (conn, conn_freed_cb, NULL);
   if (sock == NULL)
     return TRUE;
   drop_listener_ref (sock);
-  sockets_held++;
+  g_atomic_int_inc (&sockets_held);
   g_object_weak_ref (G_OBJECT (sock), socket_freed_cb, NULL);
   ref = g_new0 (GWeakRef, 1);
   g_weak_ref_init (ref, conn);
   g_object_set_data_full (G_OBJECT (sock), SDC_IDLE_CONN, ref, weak_ref_free);
+  g_signal_connect_object (conn, "connected", G_CALLBACK (conn_connected_cb), sock, 0);
   g_signal_connect_object (conn, "disconnected", G_CALLBACK (conn_disconnected_cb), sock, 0);
   return TRUE;
 }
@@ -247,11 +262,11 @@ sdc_idle_accepted (void)
 guint
 sdc_idle_held (void)
 {
-  return held;
+  return (guint) g_atomic_int_get (&held);
 }
 
 guint
 sdc_idle_sockets_held (void)
 {
-  return sockets_held;
+  return (guint) g_atomic_int_get (&sockets_held);
 }

@@ -1,5 +1,6 @@
-/* sdc-idle.h: keep-alive connections the client closed while idle are ended and
- * forgotten (libsoup 3.2 does neither), and a count of the connections libsoup holds. */
+/* sdc-idle.h: connections libsoup 3.2 would keep after their end (closed by the client
+ * while idle, or before the TLS handshake) are ended and freed, and a count of the
+ * connections and sockets libsoup holds. */
 #pragma once
 
 #include <libsoup/soup.h>
