@@ -1235,6 +1235,22 @@ count_fds (GSubprocess *proc)
   return n;
 }
 
+/* Waits (up to 5 s) for @proc's fd count to come back to at most @before + 2 and
+ * returns the last count. */
+static guint
+wait_fds_back (GSubprocess *proc, guint before)
+{
+  guint after = 0;
+  for (guint tries = 0; tries < 100; tries++)
+    {
+      after = count_fds (proc);
+      if (after <= before + 2)
+        break;
+      g_usleep (50000);
+    }
+  return after;
+}
+
 /* libsoup 3.2 kept every keep-alive connection the client closed while idle (CLOSE-WAIT,
  * one fd each): after many of them the fd count must be back where it started. */
 static void
@@ -1260,13 +1276,7 @@ test_fd_keepalive_closed (void)
       g_autoptr (GBytes) body = soup_session_send_and_read (session, msg, NULL, NULL);
       g_assert_cmpuint (soup_message_get_status (msg), ==, 200);
     }
-  for (guint tries = 0; tries < 100; tries++)
-    {
-      after = count_fds (main_sdc.proc);
-      if (after <= before + 2)
-        break;
-      g_usleep (50000);
-    }
+  after = wait_fds_back (main_sdc.proc, before);
   g_test_message ("esa-sdc fds: %u before, %u after 150 closed keep-alive connections", before, after);
   g_assert_cmpuint (after, <=, before + 2);
 }
@@ -1309,13 +1319,7 @@ test_keepalive_closed_freed (void)
         }
     }
   /* every end of stream seen by the server before it stops */
-  for (guint tries = 0; tries < 100; tries++)
-    {
-      after = count_fds (sdc.proc);
-      if (after <= before + 2)
-        break;
-      g_usleep (50000);
-    }
+  after = wait_fds_back (sdc.proc, before);
   g_assert_cmpuint (after, <=, before + 2);
   g_assert_cmpint (esa_test_stop (sdc.proc), ==, 0);
   g_clear_object (&sdc.proc);
