@@ -11,10 +11,10 @@
 #include "sdc-server-private.h"
 #include "sdc-auth.h"
 #include "sdc-error.h"
+#include "sdc-idle.h"
 #include "sdc-json.h"
 #include "esa/esa-protocol.h"
 
-#include <errno.h>
 #include <glib/gstdio.h>
 #include <stdio.h>
 #include <string.h>
@@ -779,58 +779,18 @@ log_request (SdcServer *self, SoupServerMessage *msg, const char *outcome)
   fflush (stderr);
 }
 
-/* libsoup 3.2's SoupServer keeps a keep-alive connection open after the client closed it
- * while idle (fixed upstream in 3.3.0, "Don't leak idle connections closed by the
- * client"): every such connection would leave a socket in CLOSE-WAIT and an fd for good.
- * So each connection that stays open after a request is watched until its next request
- * arrives: end of stream (or an error) there means the client is gone, and the socket is
- * closed here; libsoup then finds it closed and drops the connection. */
-static gboolean
-idle_socket_cb (GSocket *sock, GIOCondition cond, gpointer user_data)
-{
-  char byte;
-  gssize n;
-  if (g_socket_is_closed (sock))
-    return G_SOURCE_REMOVE;
-  n = (cond & (G_IO_IN | G_IO_HUP | G_IO_ERR)) != 0
-          ? recv (g_socket_get_fd (sock), &byte, 1, MSG_PEEK | MSG_DONTWAIT)
-          : 1;
-  if (n < 0 && (errno == EAGAIN || errno == EINTR))
-    return G_SOURCE_CONTINUE;
-  if (n <= 0 || (cond & (G_IO_HUP | G_IO_ERR | G_IO_NVAL)) != 0)
-    g_socket_close (sock, NULL);
-  /* data: the next request (libsoup reads it); watched again once it is answered */
-  g_object_set_data (G_OBJECT (sock), "sdc-idle-watch", NULL);
-  return G_SOURCE_REMOVE;
-}
-
-static void
-watch_idle_connection (SoupServerMessage *msg)
-{
-  GSocket *sock = soup_server_message_get_socket (msg);
-  GSource *source;
-  if (sock == NULL || g_socket_is_closed (sock) || g_object_get_data (G_OBJECT (sock), "sdc-idle-watch") != NULL)
-    return;
-  source = g_socket_create_source (sock, G_IO_IN | G_IO_HUP | G_IO_ERR, NULL);
-  /* after libsoup's own reader, which gets the next request's bytes first */
-  g_source_set_priority (source, G_PRIORITY_LOW);
-  g_source_set_callback (source, (GSourceFunc) (void (*) (void)) idle_socket_cb, NULL, NULL);
-  g_object_set_data_full (G_OBJECT (sock), "sdc-idle-watch", source, (GDestroyNotify) g_source_destroy);
-  g_source_attach (source, NULL);
-  g_source_unref (source);
-}
-
 static void
 request_started_cb (SoupServer *soup, SoupServerMessage *msg, gpointer user_data)
 {
   SdcServer *self = user_data;
+  sdc_idle_unwatch (msg);
   sdc_guard_started (self->guard, msg);
 }
 
 static void
 request_finished_cb (SoupServer *soup, SoupServerMessage *msg, gpointer user_data)
 {
-  watch_idle_connection (msg);
+  sdc_idle_watch (msg);
   if (g_object_get_data (G_OBJECT (msg), "sdc-request") == NULL)
     {
       GUri *uri = soup_server_message_get_uri (msg);
@@ -846,7 +806,7 @@ request_finished_cb (SoupServer *soup, SoupServerMessage *msg, gpointer user_dat
 static void
 request_aborted_cb (SoupServer *soup, SoupServerMessage *msg, gpointer user_data)
 {
-  watch_idle_connection (msg);
+  sdc_idle_watch (msg);
   if (g_object_get_data (G_OBJECT (msg), "sdc-request") != NULL)
     log_request (user_data, msg, " aborted");
 }
@@ -1061,6 +1021,8 @@ sdc_server_start (SdcServer *self, GError **error)
     return FALSE;
   if (self->http != NULL && !listen_all (self->http, self->opts.http_listen, 0, error))
     return FALSE;
+  /* libsoup's listeners exist now: follow the connections they accept */
+  sdc_idle_track ();
   print_uris (self->https, self->https_urls);
   if (self->http != NULL)
     print_uris (self->http, NULL);
@@ -1091,6 +1053,10 @@ sdc_server_free (SdcServer *self)
 {
   if (self == NULL)
     return;
+  /* open at exit, or (the leak of issue 11) closed but still held by libsoup */
+  if (sdc_idle_accepted () > 0)
+    g_printerr ("esa-sdc: connections: %" G_GUINT64_FORMAT " accepted, %u held at exit (%u sockets)\n",
+                sdc_idle_accepted (), sdc_idle_held (), sdc_idle_sockets_held ());
   if (self->https != NULL)
     {
       soup_server_disconnect (self->https);

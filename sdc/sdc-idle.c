@@ -1,0 +1,272 @@
+/* sdc-idle.c: connections that libsoup 3.2 would keep after their end are ended and
+ * freed (issue 11: esa-sdc kept about 24 KB for every keep-alive connection closed).
+ *
+ * libsoup 3.2 reads the next request of a kept-alive connection without anyone to tell
+ * when it fails: a client that closes the connection while it is idle leaves it open
+ * (CLOSE-WAIT, one fd) and listed in the SoupServer, with its TLS connection and GnuTLS
+ * session, for the life of the process (fixed upstream in 3.3.0, "Don't leak idle
+ * connections closed by the client"). Closing the socket, as esa-sdc did first, gave the
+ * fd back but left the rest: about 24 KB a connection, 6.6 MB a bench run.
+ *
+ * The only way to make the SoupServer drop a connection is the connection's own
+ * "disconnected" signal, and SoupServerConnection is not public. So every accepted one
+ * is followed from SoupListener::new-connection (an emission hook: the listeners are
+ * libsoup's too); its GSocket (the "socket" property) carries a weak reference to it.
+ * Between a finished request and the next one the socket is watched; end of stream
+ * there emits "disconnected": the server lets go of the connection, which closes its
+ * TLS stream and socket as it is freed. A connection with a request under way is
+ * never ended this way (the request's own failure ends it, as libsoup does itself), so
+ * libsoup never sees one connection end twice.
+ *
+ * libsoup 3.2 also keeps the GSocket of every accepted connection (SoupListener takes
+ * it from g_socket_accept and never drops that reference; later versions drop it
+ * before announcing the connection): a few hundred bytes a connection, closed or not.
+ * That reference is dropped here, on libsoup 3.2 only and only when the count of
+ * references shows it (see drop_listener_ref).
+ *
+ * And a connection whose client goes away before or during the TLS handshake (a port
+ * probe, a client refusing the certificate): libsoup 3.2 makes its first message before
+ * the handshake and, when the handshake fails, keeps it in the connection while it holds
+ * the connection, so neither is ever freed (about 24 KB with the TLS connection;
+ * upstream drops the message when the connection ends). That reference is dropped here
+ * when the connection ends, libsoup 3.2 only, when the message is alive and has no
+ * other reference (see drop_first_message). */
+#include "config.h"
+
+#include "sdc-idle.h"
+
+#include <errno.h>
+#include <sys/socket.h>
+
+#define SDC_IDLE_CONN "sdc-idle-conn"
+#define SDC_IDLE_WATCH "sdc-idle-watch"
+#define SDC_IDLE_FIRST "sdc-idle-first"
+#define SDC_IDLE_FIRST_SEEN "sdc-idle-first-seen"
+#define SDC_IDLE_CONNECTED "sdc-idle-connected"
+
+static guint64 accepted; /* main loop only */
+/* atomic: the last reference to a socket may go in a TLS handshake thread */
+static gint held;
+static gint sockets_held;
+
+static void
+conn_freed_cb (gpointer data, GObject *where_the_object_was)
+{
+  (void) data;
+  (void) where_the_object_was;
+  g_atomic_int_add (&held, -1);
+}
+
+static void
+socket_freed_cb (gpointer data, GObject *where_the_object_was)
+{
+  (void) data;
+  (void) where_the_object_was;
+  g_atomic_int_add (&sockets_held, -1);
+}
+
+static void
+weak_ref_free (gpointer data)
+{
+  g_weak_ref_clear (data);
+  g_free (data);
+}
+
+static gboolean
+is_libsoup_3_2 (void)
+{
+  return soup_get_major_version () == 3 && soup_get_minor_version () == 2;
+}
+
+/* A connection that never finished its TLS handshake ("connected" never came): libsoup
+ * 3.2 still holds its first message, by the only reference besides ours, and will never
+ * drop it; a later libsoup drops it before saying the connection ended. Once connected,
+ * the first message belongs to the request reading (which may still hold it while the
+ * connection ends) and is left alone. */
+static void
+drop_first_message (GSocket *sock)
+{
+  GWeakRef *ref = g_object_get_data (G_OBJECT (sock), SDC_IDLE_FIRST);
+  g_autoptr (GObject) msg = NULL;
+  if (ref == NULL || g_object_get_data (G_OBJECT (sock), SDC_IDLE_CONNECTED) != NULL || !is_libsoup_3_2 ())
+    return;
+  msg = g_weak_ref_get (ref);
+  if (msg == NULL || g_atomic_int_get ((gint *) &msg->ref_count) != 2)
+    return;
+  g_object_set_data (G_OBJECT (sock), SDC_IDLE_FIRST, NULL);
+  g_object_unref (msg);
+}
+
+/* libsoup ended the connection (an error, Connection: close, a failed handshake,
+ * shutdown, or end_connection): the watch, and the socket reference it holds, go with it */
+static void
+conn_disconnected_cb (GObject *conn, gpointer sock)
+{
+  (void) conn;
+  g_object_set_data (G_OBJECT (sock), SDC_IDLE_WATCH, NULL);
+  drop_first_message (sock);
+}
+
+/* On libsoup 3.2, while SoupListener::new-connection is emitted, @sock has three
+ * references: the listener's own (never dropped), the connection's and the one
+ * new_connection_hook took. A later libsoup drops its own before the signal (two
+ * left), so the count tells, and the version check keeps this to the code read. */
+static void
+drop_listener_ref (GSocket *sock)
+{
+  if (is_libsoup_3_2 () &&
+      g_atomic_int_get ((gint *) &G_OBJECT (sock)->ref_count) == 3)
+    g_object_unref (sock);
+}
+
+static void
+conn_connected_cb (GObject *conn, gpointer sock)
+{
+  (void) conn;
+  g_object_set_data (G_OBJECT (sock), SDC_IDLE_CONNECTED, GINT_TO_POINTER (1));
+}
+
+static gboolean
+new_connection_hook (GSignalInvocationHint *ihint, guint n_params, const GValue *params, gpointer data)
+{
+  GObject *conn;
+  g_autoptr (GSocket) sock = NULL;
+  GWeakRef *ref;
+
+  (void) ihint;
+  (void) data;
+  if (n_params < 2 || !G_VALUE_HOLDS_OBJECT (&params[1]))
+    return TRUE;
+  conn = g_value_get_object (&params[1]);
+  if (conn == NULL || g_object_class_find_property (G_OBJECT_GET_CLASS (conn), "socket") == NULL)
+    return TRUE;
+  g_object_get (conn, "socket", &sock, NULL);
+  accepted++;
+  g_atomic_int_inc (&held);
+  g_object_weak_ref (conn, conn_freed_cb, NULL);
+  if (sock == NULL)
+    return TRUE;
+  drop_listener_ref (sock);
+  g_atomic_int_inc (&sockets_held);
+  g_object_weak_ref (G_OBJECT (sock), socket_freed_cb, NULL);
+  ref = g_new0 (GWeakRef, 1);
+  g_weak_ref_init (ref, conn);
+  g_object_set_data_full (G_OBJECT (sock), SDC_IDLE_CONN, ref, weak_ref_free);
+  g_signal_connect_object (conn, "connected", G_CALLBACK (conn_connected_cb), sock, 0);
+  g_signal_connect_object (conn, "disconnected", G_CALLBACK (conn_disconnected_cb), sock, 0);
+  return TRUE;
+}
+
+void
+sdc_idle_track (void)
+{
+  static gsize once = 0;
+  if (g_once_init_enter (&once))
+    {
+      GType listener = g_type_from_name ("SoupListener");
+      guint id = listener != 0 ? g_signal_lookup ("new-connection", listener) : 0;
+      if (id != 0)
+        g_signal_add_emission_hook (id, 0, new_connection_hook, NULL, NULL);
+      else
+        g_printerr ("esa-sdc: warning: this libsoup has no SoupListener::new-connection: "
+                    "closed keep-alive connections are not freed\n");
+      g_once_init_leave (&once, 1);
+    }
+}
+
+/* Ends the connection of @sock as libsoup would: the server drops it from its list and
+ * its last reference, which closes the TLS stream and the socket. Without a connection
+ * to end (not followed), the socket is closed, which at least gives the fd back. */
+static void
+end_connection (GSocket *sock)
+{
+  GWeakRef *ref = g_object_get_data (G_OBJECT (sock), SDC_IDLE_CONN);
+  g_autoptr (GObject) conn = ref != NULL ? g_weak_ref_get (ref) : NULL;
+  if (conn != NULL)
+    g_signal_emit_by_name (conn, "disconnected");
+  else
+    g_socket_close (sock, NULL);
+}
+
+/* The connection is idle: libsoup (at default priority, before this watch) reads what
+ * arrives first. Data it leaves is either a request, which stops the watch through
+ * request-started, or a TLS close_notify before end of stream: watched on. End of stream
+ * or an error ends the connection. */
+static gboolean
+idle_socket_cb (GSocket *sock, GIOCondition cond, gpointer user_data)
+{
+  char byte;
+  gssize n;
+  (void) user_data;
+  if (g_socket_is_closed (sock))
+    {
+      g_object_set_data (G_OBJECT (sock), SDC_IDLE_WATCH, NULL);
+      return G_SOURCE_REMOVE;
+    }
+  n = (cond & (G_IO_IN | G_IO_HUP | G_IO_ERR)) != 0
+          ? recv (g_socket_get_fd (sock), &byte, 1, MSG_PEEK | MSG_DONTWAIT)
+          : 1;
+  if (n < 0 && (errno == EAGAIN || errno == EINTR))
+    return G_SOURCE_CONTINUE;
+  if (n > 0 && (cond & (G_IO_HUP | G_IO_ERR | G_IO_NVAL)) == 0)
+    return G_SOURCE_CONTINUE;
+  g_object_ref (sock);
+  end_connection (sock);
+  g_object_set_data (G_OBJECT (sock), SDC_IDLE_WATCH, NULL);
+  g_object_unref (sock);
+  return G_SOURCE_REMOVE;
+}
+
+void
+sdc_idle_watch (SoupServerMessage *msg)
+{
+  GSocket *sock = soup_server_message_get_socket (msg);
+  GSource *source;
+  if (sock == NULL || g_socket_is_closed (sock) || g_object_get_data (G_OBJECT (sock), SDC_IDLE_WATCH) != NULL)
+    return;
+  source = g_socket_create_source (sock, G_IO_IN | G_IO_HUP | G_IO_ERR, NULL);
+  /* after libsoup's own reader, which gets the next request's bytes first */
+  g_source_set_priority (source, G_PRIORITY_LOW);
+  g_source_set_callback (source, (GSourceFunc) (void (*) (void)) idle_socket_cb, NULL, NULL);
+  g_object_set_data_full (G_OBJECT (sock), SDC_IDLE_WATCH, source, (GDestroyNotify) g_source_destroy);
+  g_source_attach (source, NULL);
+  g_source_unref (source);
+}
+
+void
+sdc_idle_unwatch (SoupServerMessage *msg)
+{
+  GSocket *sock = soup_server_message_get_socket (msg);
+  if (sock == NULL)
+    return;
+  if (g_object_get_data (G_OBJECT (sock), SDC_IDLE_WATCH) != NULL)
+    g_object_set_data (G_OBJECT (sock), SDC_IDLE_WATCH, NULL);
+  /* the first message of a followed connection: made before its TLS handshake */
+  if (g_object_get_data (G_OBJECT (sock), SDC_IDLE_CONN) != NULL &&
+      g_object_get_data (G_OBJECT (sock), SDC_IDLE_FIRST) == NULL &&
+      g_object_get_data (G_OBJECT (sock), SDC_IDLE_FIRST_SEEN) == NULL)
+    {
+      GWeakRef *ref = g_new0 (GWeakRef, 1);
+      g_weak_ref_init (ref, msg);
+      g_object_set_data_full (G_OBJECT (sock), SDC_IDLE_FIRST, ref, weak_ref_free);
+      g_object_set_data (G_OBJECT (sock), SDC_IDLE_FIRST_SEEN, GINT_TO_POINTER (1));
+    }
+}
+
+guint64
+sdc_idle_accepted (void)
+{
+  return accepted;
+}
+
+guint
+sdc_idle_held (void)
+{
+  return (guint) g_atomic_int_get (&held);
+}
+
+guint
+sdc_idle_sockets_held (void)
+{
+  return (guint) g_atomic_int_get (&sockets_held);
+}

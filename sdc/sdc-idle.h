@@ -1,0 +1,25 @@
+/* sdc-idle.h: connections libsoup 3.2 would keep after their end (closed by the client
+ * while idle, or before the TLS handshake) are ended and freed, and a count of the
+ * connections and sockets libsoup holds. */
+#pragma once
+
+#include <libsoup/soup.h>
+
+G_BEGIN_DECLS
+
+/* Starts following libsoup's connections; call after the servers listen (once is enough,
+ * later calls do nothing). */
+void    sdc_idle_track        (void);
+/* SoupServer::request-finished and ::request-aborted: the connection is watched until
+ * its next request starts; end of stream there ends it. */
+void    sdc_idle_watch        (SoupServerMessage *msg);
+/* SoupServer::request-started: a request is under way, the watch stops. */
+void    sdc_idle_unwatch      (SoupServerMessage *msg);
+/* Connections accepted since sdc_idle_track, and those libsoup still holds (open, or
+ * closed but not yet freed). */
+guint64 sdc_idle_accepted     (void);
+guint   sdc_idle_held         (void);
+/* Their GSockets still alive (libsoup 3.2 kept each one). */
+guint   sdc_idle_sockets_held (void);
+
+G_END_DECLS
