@@ -974,6 +974,26 @@ sdc_server_new (const SdcServerOptions *opts, GError **error)
   return g_steal_pointer (&self);
 }
 
+/* soup_server_listen () listens with GSocket's default backlog of 10: a burst of agents
+ * connecting while the main loop is busy (after an outage every agent tries again) fills
+ * it, and the kernel drops their SYNs for a second or more. So esa-sdc makes its own
+ * listening sockets, as libsoup would (address reused, IPv6 only on an IPv6 address). */
+#define SDC_SERVER_LISTEN_BACKLOG 1024
+
+static gboolean
+listen_address (SoupServer *soup, GSocketAddress *addr, SoupServerListenOptions flags, GError **error)
+{
+  GSocketFamily family = g_socket_address_get_family (addr);
+  g_autoptr (GSocket) sock = g_socket_new (family, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, error);
+  if (sock == NULL)
+    return FALSE;
+  if (family == G_SOCKET_FAMILY_IPV6 && !g_socket_set_option (sock, IPPROTO_IPV6, IPV6_V6ONLY, 1, error))
+    return FALSE;
+  g_socket_set_listen_backlog (sock, SDC_SERVER_LISTEN_BACKLOG);
+  return g_socket_bind (sock, addr, TRUE, error) && g_socket_listen (sock, error) &&
+         soup_server_listen_socket (soup, sock, flags, error);
+}
+
 static gboolean
 listen_all (SoupServer *soup, GPtrArray *specs, SoupServerListenOptions flags, GError **error)
 {
@@ -983,7 +1003,7 @@ listen_all (SoupServer *soup, GPtrArray *specs, SoupServerListenOptions flags, G
       g_autoptr (GSocketAddress) addr = sdc_server_parse_listen (spec, error);
       if (addr == NULL)
         return FALSE;
-      if (!soup_server_listen (soup, addr, flags, error))
+      if (!listen_address (soup, addr, flags, error))
         {
           g_prefix_error (error, "listening on %s: ", spec);
           return FALSE;

@@ -11,6 +11,12 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "esa-test-util.h"
 
@@ -1335,6 +1341,53 @@ test_keepalive_closed_freed (void)
   sdc_stop (&sdc);
 }
 
+/* A burst of connections while esa-sdc's main loop accepts none (stopped here, busy in
+ * life): the kernel completes them all into the listen backlog instead of dropping SYNs
+ * past the 10 of GSocket's default, which cost each agent a second or more of retries. */
+#define BURST 64
+static void
+test_listen_backlog (void)
+{
+  Sdc sdc = { 0 };
+  GPid pid;
+  int fds[BURST];
+  struct pollfd pfd[BURST];
+  guint connected = 0;
+  struct sockaddr_in sa = { 0 };
+
+  sdc_start (&sdc, NULL);
+  pid = (GPid) g_ascii_strtoll (g_subprocess_get_identifier (sdc.proc), NULL, 10);
+  sa.sin_family = AF_INET;
+  sa.sin_port = g_htons (sdc.port);
+  sa.sin_addr.s_addr = g_htonl (INADDR_LOOPBACK);
+  g_assert_cmpint (kill (pid, SIGSTOP), ==, 0);
+  for (guint i = 0; i < BURST; i++)
+    {
+      fds[i] = socket (AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+      g_assert_cmpint (fds[i], >=, 0);
+      if (connect (fds[i], (struct sockaddr *) &sa, sizeof sa) != 0)
+        g_assert_cmpint (errno, ==, EINPROGRESS);
+      pfd[i].fd = fds[i];
+      pfd[i].events = POLLOUT;
+    }
+  /* well under the 1 s after which a dropped SYN is sent again */
+  for (gint64 end = g_get_monotonic_time () + 700 * 1000; g_get_monotonic_time () < end;)
+    {
+      connected = 0;
+      g_assert_cmpint (poll (pfd, BURST, 50), >=, 0);
+      for (guint i = 0; i < BURST; i++)
+        connected += (pfd[i].revents & POLLOUT) != 0;
+      if (connected == BURST)
+        break;
+    }
+  g_assert_cmpint (kill (pid, SIGCONT), ==, 0);
+  for (guint i = 0; i < BURST; i++)
+    close (fds[i]);
+  g_test_message ("%u of %u connections completed while esa-sdc accepted none", connected, BURST);
+  g_assert_cmpuint (connected, ==, BURST);
+  sdc_stop (&sdc);
+}
+
 /* Sends @request as is over TLS and returns everything the server answers until it
  * closes (or 10 s pass). */
 static char *
@@ -1715,6 +1768,7 @@ main (int argc, char **argv)
   g_test_add_func ("/sdc/concurrent-duplicates", test_concurrent_duplicates);
   g_test_add_func ("/sdc/fd-keepalive-closed", test_fd_keepalive_closed);
   g_test_add_func ("/sdc/keepalive-closed-freed", test_keepalive_closed_freed);
+  g_test_add_func ("/sdc/listen-backlog", test_listen_backlog);
   g_test_add_func ("/sdc/hostile-bodies", test_hostile_bodies);
   g_test_add_func ("/sdc/stalled-handshakes", test_stalled_handshakes);
   g_test_add_func ("/sdc/stale-parts-removed", test_stale_parts_removed);
