@@ -20,8 +20,11 @@
  * Memory (issue 13): nothing held in memory grows with the queue. The counts
  * come from one pass over the names at open and are kept on every change.
  * The sender walks a window: every queued name in (lo, hi], at most
- * WINDOW_MAX of them, found by a pass over the folder's names that keeps the
+ * window_cap of them, found by a pass over the folder's names that keeps the
  * smallest in a bounded heap, refilled the same way when the walk passes hi.
+ * The window grows with the queue (a quarter of it, 512 to 4,096 names), so
+ * a drain reads at most ~4 names per report sent up to 16,000 queued, and
+ * n/4,096 beyond (24 at 100,000; it was n/512: 195).
  * A listing page is such a pass with a heap of offset + limit, in the
  * caller's thread. Files are read only for the entries returned. An id
  * given alone (load, remove …) is found from the window, a small cache of
@@ -60,9 +63,14 @@
 /* "20261126T171449.123456Z-" then the uuid. */
 #define KEY_STAMP_LEN 24
 #define KEY_LEN (KEY_STAMP_LEN + 36)
-/* The sender's window: 512 names, ~35 KiB; a refill is one pass over the
- * folder's names (about 20 ms for 100,000 here). */
-#define WINDOW_MAX 512
+/* The sender's window: a quarter of the queue, from 512 names (~31 KiB) to
+ * 4,096 (~250 KiB); a refill is one pass over the folder's names (about
+ * 20 ms for 100,000 here), so a walk reads about queued / window_cap names
+ * per report: at most 4 until the cap, n/4,096 beyond. A window of a fixed
+ * 512 read n/512 names per report: 195 at 100,000. */
+#define WINDOW_MIN 512
+#define WINDOW_MAX 4096
+#define WINDOW_SHARE 4
 /* Names of entries listed last (a listing page, a sender's batch): the ids
  * a caller asks for next. Emptied when full. */
 #define RECENT_MAX 1024
@@ -99,6 +107,8 @@ struct _EsaQueue {
   gboolean window_to_end; /* hi is past the last report */
   char window_lo[KEY_LEN + 1];
   char window_hi[KEY_LEN + 1];
+  guint window_cap;       /* the window's size at its last refill */
+  guint64 names_read;     /* names the passes over the folder have read */
   GHashTable *recent;     /* uuid (inside the value) -> key */
   GThread *tidier;
   GMutex sync_lock;       /* the removals' folder sync (sync_removal) */
@@ -477,11 +487,11 @@ window_add_locked (EsaQueue *self, const char *key)
     return;
   g_strlcpy (s.key, key, sizeof s.key);
   g_array_insert_vals (self->window, at, &s, 1);
-  if (self->window->len > WINDOW_MAX)
+  if (self->window->len > self->window_cap)
     {
-      g_array_set_size (self->window, WINDOW_MAX);
+      g_array_set_size (self->window, self->window_cap);
       self->window_to_end = FALSE;
-      g_strlcpy (self->window_hi, g_array_index (self->window, Slot, WINDOW_MAX - 1).key,
+      g_strlcpy (self->window_hi, g_array_index (self->window, Slot, self->window_cap - 1).key,
                  sizeof self->window_hi);
     }
 }
@@ -534,6 +544,16 @@ count_move (EsaQueue *self, int queued, int failed)
   self->n_queued = queued < 0 && self->n_queued == 0 ? 0 : self->n_queued + (guint) queued;
   self->n_failed = failed < 0 && self->n_failed == 0 ? 0 : self->n_failed + (guint) failed;
   g_mutex_unlock (&self->lock);
+}
+
+guint64
+esa_queue_names_read (EsaQueue *self)
+{
+  guint64 n;
+  g_mutex_lock (&self->lock);
+  n = self->names_read;
+  g_mutex_unlock (&self->lock);
+  return n;
 }
 
 guint
@@ -652,9 +672,11 @@ scan_keys (EsaQueue *self, gboolean failed, const char *after, guint max, gboole
   DIR *d = open_stream (failed ? self->failed_fd : self->dir_fd);
   struct dirent *de;
   guint total = 0;
+  guint64 read = 0;
   while (d != NULL && (de = readdir (d)) != NULL)
     {
       Slot s;
+      read++;
       if (is_dot (de->d_name) || !slot_of_name (self, failed, de->d_name, &s))
         continue;
       total++;
@@ -666,6 +688,9 @@ scan_keys (EsaQueue *self, gboolean failed, const char *after, guint max, gboole
   g_array_sort (heap, slot_cmp);
   if (total_out != NULL)
     *total_out = total;
+  g_mutex_lock (&self->lock);
+  self->names_read += read;
+  g_mutex_unlock (&self->lock);
   return heap;
 }
 
@@ -1408,15 +1433,18 @@ window_take (EsaQueue *self, const char *cursor, guint limit)
       (!self->window_to_end && self->window->len - at < limit))
     {
       g_autoptr (GArray) slots = NULL;
+      /* A bigger queue, a bigger window (bounded): fewer passes over it. */
+      guint cap = CLAMP (self->n_queued / WINDOW_SHARE, WINDOW_MIN, WINDOW_MAX);
       g_mutex_unlock (&self->lock);
       /* No report comes or goes during the pass: the window misses none. */
       g_mutex_lock (&self->io_lock);
-      slots = scan_keys (self, FALSE, cursor, WINDOW_MAX, FALSE, NULL);
+      slots = scan_keys (self, FALSE, cursor, cap, FALSE, NULL);
       g_mutex_lock (&self->lock);
       g_array_set_size (self->window, 0);
       g_array_append_vals (self->window, slots->data, slots->len);
       self->window_valid = TRUE;
-      self->window_to_end = slots->len < WINDOW_MAX;
+      self->window_cap = cap;
+      self->window_to_end = slots->len < cap;
       g_strlcpy (self->window_lo, cursor, sizeof self->window_lo);
       g_strlcpy (self->window_hi, slots->len > 0 ? g_array_index (slots, Slot, slots->len - 1).key : cursor,
                  sizeof self->window_hi);
