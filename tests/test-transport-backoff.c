@@ -84,6 +84,26 @@ submit_and_wait_thread (gpointer user_data)
   return NULL;
 }
 
+/* An engine whose transport writes to <dir>/outbox (the file transport),
+ * its state under <dir>/state, no plugins. */
+static EsaEngine *
+file_engine_new (const char *dir)
+{
+  g_autofree char *conf = g_build_filename (dir, "esa.conf", NULL);
+  g_autofree char *text = g_strdup_printf ("[agent]\nstate-dir=%s/state\nplugin-dir=%s/none\n"
+                                           "[transport]\ntype=file\noutbox=%s/outbox\n", dir, dir, dir);
+  g_autoptr (GError) error = NULL;
+  EsaConfig *config;
+  EsaEngine *engine;
+  esa_transport_register ("file", ESA_TYPE_FILE_TRANSPORT);
+  esa_test_write_file (conf, text, 0644);
+  config = esa_config_load (conf, &error);
+  g_assert_no_error (error);
+  engine = esa_engine_new (config, &error);
+  g_assert_no_error (error);
+  return engine;
+}
+
 #define PASS_REPORTS 500
 
 /* A job waiting for its report (the oldest of 500 queued) hears of the
@@ -94,25 +114,15 @@ static void
 test_answers_during_pass (void)
 {
   g_autofree char *dir = esa_test_mkdtemp ("esa-sender-pieces");
-  g_autofree char *conf = g_build_filename (dir, "esa.conf", NULL);
-  g_autofree char *text = g_strdup_printf ("[agent]\nstate-dir=%s/state\nplugin-dir=%s/none\n"
-                                           "[transport]\ntype=file\noutbox=%s/outbox\n", dir, dir, dir);
   g_autoptr (GError) error = NULL;
   g_autoptr (EsaReport) first = esa_report_new (ESA_REPORT_KIND_HEARTBEAT, "test");
   WaitArgs a = { NULL, first, NULL, FALSE, 0 };
-  EsaConfig *config;
-  EsaEngine *engine;
+  EsaEngine *engine = file_engine_new (dir);
   EsaQueue *queue;
   EsaSender *sender;
   GThread *t;
   guint left_when_told = 0;
 
-  esa_transport_register ("file", ESA_TYPE_FILE_TRANSPORT);
-  esa_test_write_file (conf, text, 0644);
-  config = esa_config_load (conf, &error);
-  g_assert_no_error (error);
-  engine = esa_engine_new (config, &error);
-  g_assert_no_error (error);
   queue = esa_engine_get_queue (engine);
   a.engine = engine;
   t = g_thread_new ("waiter", submit_and_wait_thread, &a);
@@ -159,23 +169,13 @@ static void
 test_merge_linear (void)
 {
   g_autofree char *dir = esa_test_mkdtemp ("esa-sender-merge");
-  g_autofree char *conf = g_build_filename (dir, "esa.conf", NULL);
-  g_autofree char *text = g_strdup_printf ("[agent]\nstate-dir=%s/state\nplugin-dir=%s/none\n"
-                                           "[transport]\ntype=file\noutbox=%s/outbox\n", dir, dir, dir);
   g_autoptr (GError) error = NULL;
   g_autoptr (JsonNode) result = NULL;
   g_autoptr (GHashTable) uuids = g_hash_table_new (g_str_hash, g_str_equal);
-  EsaConfig *config;
-  EsaEngine *engine;
+  EsaEngine *engine = file_engine_new (dir);
   EsaSender *sender;
   JsonArray *delivered;
 
-  esa_transport_register ("file", ESA_TYPE_FILE_TRANSPORT);
-  esa_test_write_file (conf, text, 0644);
-  config = esa_config_load (conf, &error);
-  g_assert_no_error (error);
-  engine = esa_engine_new (config, &error);
-  g_assert_no_error (error);
   for (guint i = 0; i < MERGE_REPORTS; i++)
     {
       g_autoptr (EsaReport) r = esa_report_new (ESA_REPORT_KIND_HEARTBEAT, "test");
