@@ -20,8 +20,11 @@
  * Memory (issue 13): nothing held in memory grows with the queue. The counts
  * come from one pass over the names at open and are kept on every change.
  * The sender walks a window: every queued name in (lo, hi], at most
- * WINDOW_MAX of them, found by a pass over the folder's names that keeps the
+ * window_cap of them, found by a pass over the folder's names that keeps the
  * smallest in a bounded heap, refilled the same way when the walk passes hi.
+ * The window grows with the queue (a quarter of it, 512 to 4,096 names), so
+ * a drain reads ~4 names per report sent up to 16,000 queued and ~13 at
+ * 100,000 (a fixed 512 read n/1,024: 98 at 100,000).
  * A listing page is such a pass with a heap of offset + limit, in the
  * caller's thread. Files are read only for the entries returned. An id
  * given alone (load, remove …) is found from the window, a small cache of
@@ -60,9 +63,14 @@
 /* "20261126T171449.123456Z-" then the uuid. */
 #define KEY_STAMP_LEN 24
 #define KEY_LEN (KEY_STAMP_LEN + 36)
-/* The sender's window: 512 names, ~35 KiB; a refill is one pass over the
- * folder's names (about 20 ms for 100,000 here). */
-#define WINDOW_MAX 512
+/* The sender's window: a quarter of the queue, from 512 names (~31 KiB) to
+ * 4,096 (~250 KiB), chosen at each refill; a refill is one pass over the
+ * folder's names (about 20 ms for 100,000 here), so the names read per
+ * report sent stay about the same until the cap (docs/performance.md,
+ * "drain"). */
+#define WINDOW_MIN 512
+#define WINDOW_MAX 4096
+#define WINDOW_SHARE 4
 /* Names of entries listed last (a listing page, a sender's batch): the ids
  * a caller asks for next. Emptied when full. */
 #define RECENT_MAX 1024
@@ -73,6 +81,7 @@ typedef struct {
   char key[KEY_LEN + 1];  /* the sort key: <stamp>-<uuid> */
   guint8 legacy;          /* the file is <uuid>.json (the old form; failed/ always) */
   guint8 corrupt;         /* failed/ only: <uuid>.json.corrupt */
+  guint8 gone;            /* window only: left the queue (dropped at the next compaction) */
 } Slot;
 
 #define SLOT_UUID(s) ((s)->key + KEY_STAMP_LEN)
@@ -99,6 +108,9 @@ struct _EsaQueue {
   gboolean window_to_end; /* hi is past the last report */
   char window_lo[KEY_LEN + 1];
   char window_hi[KEY_LEN + 1];
+  guint window_cap;       /* the window's size at its last refill */
+  guint window_gone;      /* slots of the window marked gone */
+  guint64 names_read;     /* names the passes over the folder have read */
   GHashTable *recent;     /* uuid (inside the value) -> key */
   GThread *tidier;
   GMutex sync_lock;       /* the removals' folder sync (sync_removal) */
@@ -462,6 +474,20 @@ window_after (EsaQueue *self, const char *key)
   return lo;
 }
 
+/* Drops the slots marked gone: O(window), once per as many removals as
+ * the window has live slots, so a removal costs O(1) amortized (removing
+ * from the front of a 4,096-name array moved ~250 KiB each time). */
+static void
+window_compact_locked (EsaQueue *self)
+{
+  guint w = 0;
+  for (guint i = 0; i < self->window->len; i++)
+    if (!g_array_index (self->window, Slot, i).gone)
+      g_array_index (self->window, Slot, w++) = g_array_index (self->window, Slot, i);
+  g_array_set_size (self->window, w);
+  self->window_gone = 0;
+}
+
 /* A report came into the queue: into the window if its key is in the range
  * the window covers (which shrinks by its last name when it is full). */
 static void
@@ -474,14 +500,24 @@ window_add_locked (EsaQueue *self, const char *key)
     return;
   at = window_after (self, key);
   if (at > 0 && g_str_equal (g_array_index (self->window, Slot, at - 1).key, key))
-    return;
+    {
+      Slot *back = &g_array_index (self->window, Slot, at - 1);
+      if (back->gone)
+        {
+          back->gone = FALSE;
+          self->window_gone--;
+        }
+      return;
+    }
   g_strlcpy (s.key, key, sizeof s.key);
   g_array_insert_vals (self->window, at, &s, 1);
-  if (self->window->len > WINDOW_MAX)
+  if (self->window->len > self->window_cap)
+    window_compact_locked (self);
+  if (self->window->len > self->window_cap)
     {
-      g_array_set_size (self->window, WINDOW_MAX);
+      g_array_set_size (self->window, self->window_cap);
       self->window_to_end = FALSE;
-      g_strlcpy (self->window_hi, g_array_index (self->window, Slot, WINDOW_MAX - 1).key,
+      g_strlcpy (self->window_hi, g_array_index (self->window, Slot, self->window_cap - 1).key,
                  sizeof self->window_hi);
     }
 }
@@ -496,16 +532,42 @@ recent_add_locked (EsaQueue *self, const char *key)
   g_hash_table_replace (self->recent, v + KEY_STAMP_LEN, v);
 }
 
+/* The window's slot of @uuid, NULL if it has none: found by its key when
+ * the recent names know it (the sender's: a binary search, not a scan of up
+ * to 4,096 slots per load and removal). */
+static Slot *
+window_find_locked (EsaQueue *self, const char *uuid)
+{
+  const char *k = g_hash_table_lookup (self->recent, uuid);
+  if (k != NULL)
+    {
+      guint at = window_after (self, k);
+      if (at > 0 && g_str_equal (g_array_index (self->window, Slot, at - 1).key, k))
+        {
+          Slot *s = &g_array_index (self->window, Slot, at - 1);
+          return s->gone ? NULL : s;
+        }
+    }
+  for (guint i = 0; i < self->window->len; i++)
+    {
+      Slot *s = &g_array_index (self->window, Slot, i);
+      if (!s->gone && g_str_equal (SLOT_UUID (s), uuid))
+        return s;
+    }
+  return NULL;
+}
+
 /* A report left the queue (delivered, failed, quarantined). */
 static void
 forget_locked (EsaQueue *self, const char *uuid)
 {
-  for (guint i = 0; i < self->window->len; i++)
-    if (g_str_equal (SLOT_UUID (&g_array_index (self->window, Slot, i)), uuid))
-      {
-        g_array_remove_index (self->window, i);
-        break;
-      }
+  Slot *s = window_find_locked (self, uuid);
+  if (s != NULL)
+    {
+      s->gone = TRUE;
+      if (++self->window_gone > self->window->len / 2)
+        window_compact_locked (self);
+    }
   g_hash_table_remove (self->recent, uuid);
 }
 
@@ -513,13 +575,14 @@ forget_locked (EsaQueue *self, const char *uuid)
 static gboolean
 known_key (EsaQueue *self, const char *uuid, char key[KEY_LEN + 1])
 {
-  const char *k = NULL;
+  const char *k;
   g_mutex_lock (&self->lock);
-  for (guint i = 0; i < self->window->len && k == NULL; i++)
-    if (g_str_equal (SLOT_UUID (&g_array_index (self->window, Slot, i)), uuid))
-      k = g_array_index (self->window, Slot, i).key;
+  k = g_hash_table_lookup (self->recent, uuid);
   if (k == NULL)
-    k = g_hash_table_lookup (self->recent, uuid);
+    {
+      Slot *s = window_find_locked (self, uuid);
+      k = s != NULL ? s->key : NULL;
+    }
   if (k != NULL)
     g_strlcpy (key, k, KEY_LEN + 1);
   g_mutex_unlock (&self->lock);
@@ -534,6 +597,16 @@ count_move (EsaQueue *self, int queued, int failed)
   self->n_queued = queued < 0 && self->n_queued == 0 ? 0 : self->n_queued + (guint) queued;
   self->n_failed = failed < 0 && self->n_failed == 0 ? 0 : self->n_failed + (guint) failed;
   g_mutex_unlock (&self->lock);
+}
+
+guint64
+esa_queue_names_read (EsaQueue *self)
+{
+  guint64 n;
+  g_mutex_lock (&self->lock);
+  n = self->names_read;
+  g_mutex_unlock (&self->lock);
+  return n;
 }
 
 guint
@@ -652,9 +725,11 @@ scan_keys (EsaQueue *self, gboolean failed, const char *after, guint max, gboole
   DIR *d = open_stream (failed ? self->failed_fd : self->dir_fd);
   struct dirent *de;
   guint total = 0;
+  guint64 read = 0;
   while (d != NULL && (de = readdir (d)) != NULL)
     {
       Slot s;
+      read++;
       if (is_dot (de->d_name) || !slot_of_name (self, failed, de->d_name, &s))
         continue;
       total++;
@@ -666,6 +741,9 @@ scan_keys (EsaQueue *self, gboolean failed, const char *after, guint max, gboole
   g_array_sort (heap, slot_cmp);
   if (total_out != NULL)
     *total_out = total;
+  g_mutex_lock (&self->lock);
+  self->names_read += read;
+  g_mutex_unlock (&self->lock);
   return heap;
 }
 
@@ -1395,6 +1473,15 @@ esa_queue_list_failed (EsaQueue *self)
   return esa_queue_list_page (self, TRUE, 0, G_MAXUINT, NULL);
 }
 
+/* Up to @limit live slots of the window from position @at into @out. */
+static void
+window_collect_locked (EsaQueue *self, guint at, guint limit, GArray *out)
+{
+  for (guint i = at; i < self->window->len && out->len < limit; i++)
+    if (!g_array_index (self->window, Slot, i).gone)
+      g_array_append_vals (out, &g_array_index (self->window, Slot, i), 1);
+}
+
 /* Up to @limit names of the window after @cursor; the window is refilled
  * from the folder first when it cannot give them. */
 static GArray *
@@ -1404,27 +1491,32 @@ window_take (EsaQueue *self, const char *cursor, guint limit)
   guint at;
   g_mutex_lock (&self->lock);
   at = self->window_valid ? window_after (self, cursor) : 0;
+  if (self->window_valid && strcmp (self->window_lo, cursor) <= 0)
+    window_collect_locked (self, at, limit, out);
   if (!self->window_valid || strcmp (self->window_lo, cursor) > 0 ||
-      (!self->window_to_end && self->window->len - at < limit))
+      (!self->window_to_end && out->len < limit))
     {
       g_autoptr (GArray) slots = NULL;
+      /* A bigger queue, a bigger window (bounded): fewer passes over it. */
+      guint cap = CLAMP (self->n_queued / WINDOW_SHARE, WINDOW_MIN, WINDOW_MAX);
       g_mutex_unlock (&self->lock);
       /* No report comes or goes during the pass: the window misses none. */
       g_mutex_lock (&self->io_lock);
-      slots = scan_keys (self, FALSE, cursor, WINDOW_MAX, FALSE, NULL);
+      slots = scan_keys (self, FALSE, cursor, cap, FALSE, NULL);
       g_mutex_lock (&self->lock);
       g_array_set_size (self->window, 0);
       g_array_append_vals (self->window, slots->data, slots->len);
+      self->window_gone = 0;
       self->window_valid = TRUE;
-      self->window_to_end = slots->len < WINDOW_MAX;
+      self->window_cap = cap;
+      self->window_to_end = slots->len < cap;
       g_strlcpy (self->window_lo, cursor, sizeof self->window_lo);
       g_strlcpy (self->window_hi, slots->len > 0 ? g_array_index (slots, Slot, slots->len - 1).key : cursor,
                  sizeof self->window_hi);
       g_mutex_unlock (&self->io_lock);
-      at = 0;
+      g_array_set_size (out, 0);
+      window_collect_locked (self, 0, limit, out);
     }
-  for (guint i = at; i < self->window->len && out->len < limit; i++)
-    g_array_append_vals (out, &g_array_index (self->window, Slot, i), 1);
   g_mutex_unlock (&self->lock);
   return out;
 }

@@ -38,6 +38,10 @@ guint      esa_queue_count        (EsaQueue *self, guint *failed_out);
 /* How many reports' records the queue holds in memory (the sender's window
  * and the names listed last): bounded, whatever the queue's length. */
 guint      esa_queue_held_records (EsaQueue *self);
+/* Names the passes over the spool folder have read since open (window
+ * refills and listings); per report a drain sends, about the same whatever
+ * the queue's length up to 16,000 (tests read it). */
+guint64    esa_queue_names_read   (EsaQueue *self);
 void       esa_queue_free         (EsaQueue *self);
 const char *esa_queue_get_dir     (EsaQueue *self);
 

@@ -36,6 +36,7 @@ struct _EsaSender {
   GMutex pieces_lock;      /* the two below */
   GPtrArray *pieces;       /* Piece*: records handed over by the pass in progress */
   GSource *pieces_source;  /* the idle that takes them, when one is pending */
+  guint64 merge_steps;     /* records visited merging pieces for callers (esa_sender_merge_steps) */
 };
 
 /* What a pass learnt about some reports (delivered and failed records),
@@ -465,10 +466,17 @@ on_retry_timer (gpointer user_data)
   return G_SOURCE_REMOVE;
 }
 
-/* What a drain_async caller has seen so far, over one or two passes. */
+/* What a drain_async caller has seen so far, over one or two passes. The
+ * records are appended as they come; @last_delivered and @last_failed name
+ * each report's latest record of each kind (a failed one dropped once the
+ * report is delivered), and the answer keeps only those: linear in the
+ * reports, where looking each record up in the lists was quadratic (a
+ * 100,000-report drain would have frozen the main loop). */
 typedef struct {
   JsonArray *delivered;
   JsonArray *failed;
+  GHashTable *last_delivered;  /* uuid -> JsonNode* (in @delivered) */
+  GHashTable *last_failed;     /* uuid -> JsonNode* (in @failed) */
 } Seen;
 
 static void
@@ -476,50 +484,67 @@ seen_free (Seen *seen)
 {
   json_array_unref (seen->delivered);
   json_array_unref (seen->failed);
+  g_hash_table_unref (seen->last_delivered);
+  g_hash_table_unref (seen->last_failed);
   g_free (seen);
 }
 
 /* A report tried in both passes is listed once, with what the last pass said. */
 static void
-append_all (JsonArray *dst, JsonArray *src)
+append_all (EsaSender *self, JsonArray *dst, GHashTable *last, JsonArray *src)
 {
   for (guint i = 0; i < json_array_get_length (src); i++)
     {
-      JsonNode *n = json_array_get_element (src, i);
+      JsonNode *n = json_node_copy (json_array_get_element (src, i));
       const char *uuid = esa_json_peek_string (json_node_get_object (n), "uuid");
-      for (guint j = json_array_get_length (dst); j > 0; j--)
-        if (g_strcmp0 (esa_json_peek_string (json_array_get_object_element (dst, j - 1), "uuid"), uuid) == 0)
-          json_array_remove_element (dst, j - 1);
-      json_array_add_element (dst, json_node_copy (n));
+      self->merge_steps++;
+      json_array_add_element (dst, n);
+      if (uuid != NULL)
+        g_hash_table_replace (last, g_strdup (uuid), n);
     }
 }
 
 static void
-accumulate (GTask *caller, Piece *piece)
+accumulate (EsaSender *self, GTask *caller, Piece *piece)
 {
   Seen *seen = g_task_get_task_data (caller);
-  append_all (seen->delivered, piece->delivered);
-  append_all (seen->failed, piece->failed);
+  append_all (self, seen->delivered, seen->last_delivered, piece->delivered);
+  append_all (self, seen->failed, seen->last_failed, piece->failed);
   /* Failed in the first pass, delivered in the second: it was delivered. */
-  for (guint i = 0; i < json_array_get_length (piece->delivered); i++)
+  for (guint i = 0; i < json_array_get_length (piece->delivered); i++, self->merge_steps++)
     {
       const char *uuid = esa_json_peek_string (json_array_get_object_element (piece->delivered, i), "uuid");
-      for (guint j = json_array_get_length (seen->failed); j > 0; j--)
-        if (g_strcmp0 (esa_json_peek_string (json_array_get_object_element (seen->failed, j - 1), "uuid"), uuid) == 0)
-          json_array_remove_element (seen->failed, j - 1);
+      if (uuid != NULL)
+        g_hash_table_remove (seen->last_failed, uuid);
     }
 }
 
+/* The records of @all that are their report's latest (@last), in order. */
+static JsonArray *
+latest_only (EsaSender *self, JsonArray *all, GHashTable *last)
+{
+  JsonArray *out = json_array_sized_new (g_hash_table_size (last));
+  for (guint i = 0; i < json_array_get_length (all); i++, self->merge_steps++)
+    {
+      JsonNode *n = json_array_get_element (all, i);
+      const char *uuid = esa_json_peek_string (json_node_get_object (n), "uuid");
+      if (uuid == NULL || g_hash_table_lookup (last, uuid) == n)
+        json_array_add_element (out, json_node_ref (n));
+    }
+  return out;
+}
+
 static JsonNode *
-pass_result (Seen *seen, Pass *p, EsaQueue *queue)
+pass_result (EsaSender *self, Seen *seen, Pass *p, EsaQueue *queue)
 {
   guint left = esa_queue_count (queue, NULL);
   JsonObject *o = json_object_new ();
   JsonNode *n = json_node_new (JSON_NODE_OBJECT);
-  json_object_set_array_member (o, "delivered", json_array_ref (seen->delivered));
-  json_object_set_array_member (o, "failed", json_array_ref (seen->failed));
+  JsonArray *delivered = latest_only (self, seen->delivered, seen->last_delivered);
+  json_object_set_array_member (o, "delivered", delivered);
+  json_object_set_array_member (o, "failed", latest_only (self, seen->failed, seen->last_failed));
   json_object_set_int_member (o, "pending", left);
-  if (p->message != NULL && json_array_get_length (seen->delivered) == 0)
+  if (p->message != NULL && json_array_get_length (delivered) == 0)
     json_object_set_string_member (o, "message", p->message);
   json_node_take_object (n, o);
   return n;
@@ -543,7 +568,7 @@ piece_apply (EsaSender *self, Piece *piece)
                                    answer && JSON_NODE_HOLDS_OBJECT (answer) ? json_node_get_object (answer) : NULL);
     }
   for (guint i = 0; i < self->waiters->len; i++)
-    accumulate (g_ptr_array_index (self->waiters, i), piece);
+    accumulate (self, g_ptr_array_index (self->waiters, i), piece);
   for (guint i = 0; i < json_array_get_length (piece->failed); i++)
     {
       JsonObject *f = json_array_get_object_element (piece->failed, i);
@@ -552,7 +577,7 @@ piece_apply (EsaSender *self, Piece *piece)
                                        json_object_get_boolean_member (f, "final"));
     }
   for (guint i = 0; self->current != NULL && i < self->current->len; i++)
-    accumulate (g_ptr_array_index (self->current, i), piece);
+    accumulate (self, g_ptr_array_index (self->current, i), piece);
 }
 
 /* The pieces handed over so far, applied in the order the pass gave them. */
@@ -602,7 +627,7 @@ pass_done (GObject *source, GAsyncResult *res, gpointer user_data)
   for (guint i = 0; callers != NULL && i < callers->len; i++)
     {
       GTask *caller = g_ptr_array_index (callers, i);
-      g_task_return_pointer (caller, pass_result (g_task_get_task_data (caller), p, engine->queue),
+      g_task_return_pointer (caller, pass_result (self, g_task_get_task_data (caller), p, engine->queue),
                              (GDestroyNotify) json_node_unref);
     }
   if (p->next_due > 0 && !g_cancellable_is_cancelled (self->cancellable))
@@ -665,6 +690,8 @@ esa_sender_drain_async (EsaSender *self, GAsyncReadyCallback callback, gpointer 
   Seen *seen = g_new0 (Seen, 1);
   seen->delivered = json_array_new ();
   seen->failed = json_array_new ();
+  seen->last_delivered = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  seen->last_failed = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   g_task_set_task_data (task, seen, (GDestroyNotify) seen_free);
   g_ptr_array_add (self->waiters, task);
   if (!self->running)
@@ -725,4 +752,10 @@ esa_sender_free (EsaSender *self)
   g_mutex_clear (&self->pieces_lock);
   g_main_context_unref (self->context);
   g_free (self);
+}
+
+guint64
+esa_sender_merge_steps (EsaSender *self)
+{
+  return self->merge_steps;
 }

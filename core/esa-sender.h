@@ -17,6 +17,9 @@ void       esa_sender_kick       (EsaSender *self);
  * {"delivered": [...], "failed": [...], "pending": N, "message": "…"}. */
 void       esa_sender_drain_async  (EsaSender *self, GAsyncReadyCallback callback, gpointer user_data);
 JsonNode  *esa_sender_drain_finish (EsaSender *self, GAsyncResult *res, GError **error);
+/* Records visited so far merging what passes learnt for drain_async
+ * callers: linear in the reports (tests read it). */
+guint64    esa_sender_merge_steps (EsaSender *self);
 /* The delay before the next retry: min * 2^attempts, capped, with jitter. */
 guint64    esa_sender_backoff    (guint attempts, guint64 min_s, guint64 max_s, double random01);
 

@@ -911,7 +911,8 @@ test_queue_old_names_listed_while_renaming (Fixture *f, gconstpointer user_data)
  * older reports keep esa_queue_held_records () bounded, and the walk still
  * sees every report once, oldest first, across the window's refills. */
 #define MANY 2000
-/* core/esa-queue.c: WINDOW_MAX (512) + RECENT_MAX (1,024), below MANY */
+/* core/esa-queue.c: the window (512 names while the queue is under 2,048:
+ * WINDOW_MIN) + RECENT_MAX (1,024), below MANY */
 #define HELD_MAX 1536
 
 /* A report created @ago_s seconds ago (the queue sends it before newer ones). */
@@ -1039,6 +1040,69 @@ test_queue_memory_bounded (Fixture *f, gconstpointer user_data)
   g_assert_cmpuint (esa_queue_held_records (queue), <=, HELD_MAX);
   for (guint i = 0; i < 4; i++)
     g_ptr_array_unref (td[i].uuids);
+}
+
+/* Issue 13: the sender's walk reads about the same number of names per
+ * report whatever the queue's length: 8,000 queued, walked as the sender
+ * does (batches of 256, each report removed once sent). The window was a
+ * fixed 512 names, refilled by a pass over the whole folder: ~8 names per
+ * report here (about 4 now), growing with the queue (n / 1,024: 98 at
+ * 100,000; 13 now). */
+#define LONG_QUEUE 8000
+/* WINDOW_MAX (4,096) + RECENT_MAX (1,024) */
+#define HELD_BOUND 5120
+
+static void
+test_queue_drain_names_linear (Fixture *f, gconstpointer user_data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (EsaQueue) queue = NULL;
+  g_autoptr (EsaQueueEntry) cursor = NULL;
+  g_autofree char *prev = NULL;
+  guint sent = 0;
+  guint64 read_before;
+
+  g_assert_cmpint (g_mkdir_with_parents (f->spool, 0700), ==, 0);
+  /* Names only: the walk reads no file. */
+  for (guint i = 0; i < LONG_QUEUE; i++)
+    {
+      g_autofree char *uuid = g_uuid_string_random ();
+      g_autofree char *name = g_strdup_printf ("20261126T%02u%02u%02u.%06uZ-%s.json", i / 3600, i / 60 % 60, i % 60,
+                                               i % 1000000, uuid);
+      g_autofree char *path = g_build_filename (f->spool, name, NULL);
+      esa_test_write_file (path, "{}", 0600);
+    }
+  queue = esa_queue_open (f->spool, &error);
+  g_assert_no_error (error);
+  esa_queue_wait_ready (queue);
+  g_assert_cmpuint (esa_queue_count (queue, NULL), ==, LONG_QUEUE);
+  read_before = esa_queue_names_read (queue);
+  for (;;)
+    {
+      g_autoptr (GPtrArray) batch = esa_queue_list_names (queue, cursor, 256);
+      if (batch->len == 0)
+        break;
+      for (guint i = 0; i < batch->len; i++)
+        {
+          EsaQueueEntry *e = g_ptr_array_index (batch, i);
+          g_autofree char *key = g_strdup_printf ("%020" G_GINT64_FORMAT "-%s", e->created_us, e->uuid);
+          /* Oldest first, each once. */
+          g_assert_true (prev == NULL || strcmp (prev, key) < 0);
+          g_free (prev);
+          prev = g_steal_pointer (&key);
+          g_assert_true (esa_queue_remove (queue, e->uuid, &error));
+          g_assert_no_error (error);
+          sent++;
+        }
+      g_clear_pointer (&cursor, esa_queue_entry_free);
+      cursor = g_ptr_array_steal_index (batch, batch->len - 1);
+      g_assert_cmpuint (esa_queue_held_records (queue), <=, HELD_BOUND);
+    }
+  g_assert_cmpuint (sent, ==, LONG_QUEUE);
+  g_assert_cmpuint (esa_queue_count (queue, NULL), ==, 0);
+  g_test_message ("%" G_GUINT64_FORMAT " names read for %u reports sent", esa_queue_names_read (queue) - read_before,
+                  sent);
+  g_assert_cmpuint (esa_queue_names_read (queue) - read_before, <=, 5 * (guint64) LONG_QUEUE);
 }
 
 /* ---- crash test ---- */
@@ -1220,6 +1284,7 @@ main (int argc, char **argv)
   ADD ("/queue/threads", test_queue_threads);
   ADD ("/queue/committed-before-published", test_queue_committed_before_published);
   ADD ("/queue/memory-bounded", test_queue_memory_bounded);
+  ADD ("/queue/drain-names-linear", test_queue_drain_names_linear);
   ADD ("/queue/old-names", test_queue_old_names);
   ADD ("/queue/old-names-listed-while-renaming", test_queue_old_names_listed_while_renaming);
   ADD ("/queue/single-owner", test_queue_single_owner);
