@@ -383,7 +383,9 @@ test_store_concurrent_duplicates (Fixture *f, gconstpointer data)
 typedef struct {
   char *uuid;
   const char *system_id;
+  gboolean touch;   /* last_seen too, as a report through the server does */
   gboolean inserted;
+  char *answer;     /* the stored answer (a duplicate reads the first one's) */
 } GroupJob;
 
 typedef struct {
@@ -392,6 +394,7 @@ typedef struct {
   guint ok;
   guint failed;
   guint inserted;
+  guint answers_wrong;
 } GroupState;
 
 static gboolean
@@ -400,13 +403,28 @@ group_job_func (SdcStore *store, gpointer data, GError **error)
   GroupJob *job = data;
   SdcReportRow row = { .uuid = job->uuid, .system_id = job->system_id, .kind = "heartbeat",
                        .created = "2026-11-25T09:00:00Z", .received = "2026-11-25T09:00:01Z",
-                       .body_json = "{}" };
-  return sdc_store_insert_report (store, &row, NULL, 200, "{}", &job->inserted, error);
+                       .body_json = "{}", .touch = job->touch };
+  g_autofree char *answer = g_strdup_printf ("{\"uuid\":\"%s\"}", job->uuid);
+  g_autofree char *sys = NULL;
+  g_autofree char *kind = NULL;
+  guint status = 0;
+  /* the writer may run a job again after rolling its group back */
+  g_clear_pointer (&job->answer, g_free);
+  if (!sdc_store_insert_report (store, &row, NULL, 200, answer, &job->inserted, error))
+    return FALSE;
+  if (job->inserted)
+    {
+      job->answer = g_steal_pointer (&answer);
+      return TRUE;
+    }
+  /* what the API does for a duplicate: the answer the first one stored */
+  return sdc_store_lookup_report (store, job->uuid, &sys, &kind, &status, &job->answer, error);
 }
 
 static void
 group_job_free (GroupJob *job)
 {
+  g_free (job->answer);
   g_free (job->uuid);
   g_free (job);
 }
@@ -419,8 +437,10 @@ group_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
   g_autoptr (GError) error = NULL;
   if (sdc_writer_finish (result, &error))
     {
+      g_autofree char *want = g_strdup_printf ("{\"uuid\":\"%s\"}", job->uuid);
       st->ok++;
       st->inserted += job->inserted ? 1 : 0;
+      st->answers_wrong += g_strcmp0 (job->answer, want) == 0 ? 0 : 1;
     }
   else
     st->failed++;
@@ -447,7 +467,7 @@ test_store_group_commit (Fixture *f, gconstpointer data)
     return;
   store = open_store (f);
   id = register_one (store, "SER4", "pw", &created);
-  writer = sdc_writer_new (f->location, 2, &error);
+  writer = sdc_writer_new (f->location, 1, 2, &error);
   g_assert_no_error (error);
   st.loop = g_main_loop_new (NULL, FALSE);
   for (guint k = 0; k < copies; k++)
@@ -458,7 +478,7 @@ test_store_group_commit (Fixture *f, gconstpointer data)
         /* one job per round names a system that does not exist */
         job->system_id = i == n_uuids ? "ESA-ffffffffffffffff" : id;
         st.pending++;
-        sdc_writer_write (writer, group_job_func, job, (GDestroyNotify) group_job_free, group_done_cb, &st);
+        sdc_writer_write (writer, job->uuid, group_job_func, job, (GDestroyNotify) group_job_free, group_done_cb, &st);
       }
   g_main_loop_run (st.loop);
   g_assert_cmpuint (st.failed, ==, copies);
@@ -472,6 +492,156 @@ test_store_group_commit (Fixture *f, gconstpointer data)
   g_assert_no_error (error);
   g_assert_cmpuint (json_array_get_length (list), ==, n_uuids);
   g_main_loop_unref (st.loop);
+}
+
+/* Several writers (PostgreSQL): jobs pushed by two threads at once, in batches a writer
+ * takes whole, so groups run on both connections at the same time. */
+typedef struct {
+  SdcWriter *writer;
+  GroupState *st;
+  GPtrArray *systems;   /* system ids */
+  gboolean reverse;     /* this pusher's batches run the systems backwards */
+  guint batches;
+  guint uuid_base;      /* 0 for both pushers: the same uuids (duplicates) */
+  gboolean same_uuids;
+} Pusher;
+
+static gpointer
+pusher_thread (gpointer data)
+{
+  Pusher *p = data;
+  guint n = p->systems->len;
+  for (guint b = 0; b < p->batches; b++)
+    {
+      for (guint k = 0; k < n; k++)
+        {
+          guint i = p->reverse ? n - 1 - k : k;
+          GroupJob *job = g_new0 (GroupJob, 1);
+          g_autofree char *key = NULL;
+          job->system_id = g_ptr_array_index (p->systems, i);
+          job->touch = TRUE;
+          job->uuid = g_strdup_printf ("00000000-0000-4000-%04x-%012x", p->same_uuids ? 0 : p->uuid_base, b * n + i);
+          key = g_strconcat (job->system_id, "\t", job->uuid, NULL);
+          sdc_writer_write (p->writer, key, group_job_func, job, (GDestroyNotify) group_job_free,
+                            group_done_cb, p->st);
+        }
+      /* let a writer take this batch as a group before the next one queues */
+      g_usleep (2000);
+    }
+  return NULL;
+}
+
+static GroupState *
+run_pushers (Fixture *f, SdcWriter *writer, GPtrArray *systems, guint batches, gboolean same_uuids)
+{
+  GroupState *st = g_new0 (GroupState, 1);
+  Pusher p[2];
+  GThread *t[2];
+  st->loop = g_main_loop_new (NULL, FALSE);
+  st->pending = 2 * batches * systems->len;
+  for (guint i = 0; i < 2; i++)
+    {
+      p[i] = (Pusher) { .writer = writer, .st = st, .systems = systems, .reverse = i == 1,
+                        .batches = batches, .uuid_base = i, .same_uuids = same_uuids };
+      t[i] = g_thread_new ("pusher", pusher_thread, &p[i]);
+    }
+  g_main_loop_run (st->loop);
+  g_thread_join (t[0]);
+  g_thread_join (t[1]);
+  g_main_loop_unref (st->loop);
+  return st;
+}
+
+static GPtrArray *
+register_many (SdcStore *store, guint n)
+{
+  GPtrArray *ids = g_ptr_array_new_with_free_func (g_free);
+  for (guint i = 0; i < n; i++)
+    {
+      g_autofree char *serial = g_strdup_printf ("W%05u", i);
+      gboolean created;
+      g_ptr_array_add (ids, register_one (store, serial, "pw", &created));
+    }
+  return ids;
+}
+
+static guint
+count_reports (SdcStore *store, GPtrArray *systems)
+{
+  guint total = 0;
+  for (guint i = 0; i < systems->len; i++)
+    {
+      g_autoptr (GError) error = NULL;
+      g_autoptr (JsonArray) list = sdc_store_list_reports (store, g_ptr_array_index (systems, i), &error);
+      g_assert_no_error (error);
+      total += json_array_get_length (list);
+    }
+  return total;
+}
+
+/* The same uuids through two writers at once: each stored once, every copy answered
+ * with the first one's answer, as a duplicate is today. */
+static void
+test_store_writers_duplicates (Fixture *f, gconstpointer data)
+{
+  g_autoptr (SdcStore) store = NULL;
+  g_autoptr (SdcWriter) writer = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) systems = NULL;
+  g_autofree GroupState *st = NULL;
+  const guint batches = 30;
+
+  if (f->location == NULL)
+    return;
+  if (!sdc_store_location_is_pg (f->location))
+    {
+      /* SQLite: one writer only, said in one line */
+      g_assert_null (sdc_writer_new (f->location, 2, 1, &error));
+      g_assert_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT);
+      g_assert_nonnull (strstr (error->message, "SQLite"));
+      g_assert_null (strchr (error->message, '\n'));
+      g_assert_cmpuint (sdc_writer_default_writers (f->location), ==, 1);
+      return;
+    }
+  g_assert_cmpuint (sdc_writer_default_writers (f->location), ==, 2);
+  store = open_store (f);
+  systems = register_many (store, 20);
+  writer = sdc_writer_new (f->location, 2, 1, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (sdc_writer_get_writers (writer), ==, 2);
+  st = run_pushers (f, writer, systems, batches, TRUE);
+  g_assert_cmpuint (st->failed, ==, 0);
+  g_assert_cmpuint (st->ok, ==, 2 * batches * systems->len);
+  g_assert_cmpuint (st->inserted, ==, batches * systems->len);
+  g_assert_cmpuint (st->answers_wrong, ==, 0);
+  g_assert_cmpuint (count_reports (store, systems), ==, batches * systems->len);
+}
+
+/* Two writers, groups touching the same systems' last_seen in opposite orders: sorted
+ * by the key, every group locks the rows in one order, so none is aborted as a deadlock
+ * (no group rolled back and run again) and every report is stored. */
+static void
+test_store_writers_order (Fixture *f, gconstpointer data)
+{
+  g_autoptr (SdcStore) store = NULL;
+  g_autoptr (SdcWriter) writer = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) systems = NULL;
+  g_autofree GroupState *st = NULL;
+  const guint batches = 30;
+
+  if (f->location == NULL || !sdc_store_location_is_pg (f->location))
+    return;
+  store = open_store (f);
+  systems = register_many (store, 40);
+  writer = sdc_writer_new (f->location, 2, 1, &error);
+  g_assert_no_error (error);
+  st = run_pushers (f, writer, systems, batches, FALSE);
+  g_assert_cmpuint (st->failed, ==, 0);
+  g_assert_cmpuint (st->ok, ==, 2 * batches * systems->len);
+  g_assert_cmpuint (st->inserted, ==, 2 * batches * systems->len);
+  g_assert_cmpuint (sdc_writer_get_retries (writer), ==, 0);
+  g_assert_cmpuint (count_reports (store, systems), ==, 2 * batches * systems->len);
 }
 
 /* A system per machine *and partition* (schema 4): two LPARs of one frame are two
@@ -972,6 +1142,8 @@ main (int argc, char **argv)
         { "settings", test_store_settings },
         { "concurrent-duplicates", test_store_concurrent_duplicates },
         { "group-commit", test_store_group_commit },
+        { "writers-duplicates", test_store_writers_duplicates },
+        { "writers-order", test_store_writers_order },
         { "partitions", test_store_partitions },
         { "web-view", test_store_web_view },
       };
