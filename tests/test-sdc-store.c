@@ -386,6 +386,8 @@ typedef struct {
   gboolean touch;   /* last_seen too, as a report through the server does */
   gboolean inserted;
   char *answer;     /* the stored answer (a duplicate reads the first one's) */
+  struct _Gate *gate; /* a job that holds its writer (run_opposite_groups) */
+  gint *started;    /* set when the job runs */
 } GroupJob;
 
 typedef struct {
@@ -410,6 +412,8 @@ group_job_func (SdcStore *store, gpointer data, GError **error)
   guint status = 0;
   /* the writer may run a job again after rolling its group back */
   g_clear_pointer (&job->answer, g_free);
+  if (job->started != NULL)
+    g_atomic_int_set (job->started, 1);
   if (!sdc_store_insert_report (store, &row, NULL, 200, answer, &job->inserted, error))
     return FALSE;
   if (job->inserted)
@@ -439,6 +443,8 @@ group_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
     {
       g_autofree char *want = g_strdup_printf ("{\"uuid\":\"%s\"}", job->uuid);
       st->ok++;
+      if (job->gate != NULL)
+        g_free (job->answer), job->answer = g_strdup (want);
       st->inserted += job->inserted ? 1 : 0;
       st->answers_wrong += g_strcmp0 (job->answer, want) == 0 ? 0 : 1;
     }
@@ -494,62 +500,109 @@ test_store_group_commit (Fixture *f, gconstpointer data)
   g_main_loop_unref (st.loop);
 }
 
-/* Several writers (PostgreSQL): jobs pushed by two threads at once, in batches a writer
- * takes whole, so groups run on both connections at the same time. */
-typedef struct {
-  SdcWriter *writer;
-  GroupState *st;
-  GPtrArray *systems;   /* system ids */
-  gboolean reverse;     /* this pusher's batches run the systems backwards */
-  guint batches;
-  guint uuid_base;      /* 0 for both pushers: the same uuids (duplicates) */
-  gboolean same_uuids;
-} Pusher;
+/* Several writers (PostgreSQL), made to run two groups at once: both writers are held
+ * in a gate job; one is let go to take batch A as its group, and once A's first job runs,
+ * the other takes batch B, which names the same systems in the opposite order. */
+typedef struct _Gate {
+  GMutex lock;
+  GCond cond;
+  guint entered;   /* gate jobs waiting */
+  guint opened;    /* gate jobs allowed to finish */
+} Gate;
 
-static gpointer
-pusher_thread (gpointer data)
+static gboolean
+gate_func (SdcStore *store, gpointer data, GError **error)
 {
-  Pusher *p = data;
-  guint n = p->systems->len;
-  for (guint b = 0; b < p->batches; b++)
-    {
-      for (guint k = 0; k < n; k++)
-        {
-          guint i = p->reverse ? n - 1 - k : k;
-          GroupJob *job = g_new0 (GroupJob, 1);
-          g_autofree char *key = NULL;
-          job->system_id = g_ptr_array_index (p->systems, i);
-          job->touch = TRUE;
-          job->uuid = g_strdup_printf ("00000000-0000-4000-%04x-%012x", p->same_uuids ? 0 : p->uuid_base, b * n + i);
-          key = g_strconcat (job->system_id, "\t", job->uuid, NULL);
-          sdc_writer_write (p->writer, key, group_job_func, job, (GDestroyNotify) group_job_free,
-                            group_done_cb, p->st);
-        }
-      /* let a writer take this batch as a group before the next one queues */
-      g_usleep (2000);
-    }
-  return NULL;
+  Gate *gate = ((GroupJob *) data)->gate;
+  g_mutex_lock (&gate->lock);
+  gate->entered++;
+  g_cond_broadcast (&gate->cond);
+  while (gate->opened == 0)
+    g_cond_wait (&gate->cond, &gate->lock);
+  gate->opened--;
+  g_mutex_unlock (&gate->lock);
+  return TRUE;
 }
 
-static GroupState *
-run_pushers (Fixture *f, SdcWriter *writer, GPtrArray *systems, guint batches, gboolean same_uuids)
+static void
+gate_wait_entered (Gate *gate, guint n)
 {
-  GroupState *st = g_new0 (GroupState, 1);
-  Pusher p[2];
-  GThread *t[2];
-  st->loop = g_main_loop_new (NULL, FALSE);
-  st->pending = 2 * batches * systems->len;
-  for (guint i = 0; i < 2; i++)
+  g_mutex_lock (&gate->lock);
+  while (gate->entered < n)
+    g_cond_wait (&gate->cond, &gate->lock);
+  g_mutex_unlock (&gate->lock);
+}
+
+static void
+gate_open_one (Gate *gate)
+{
+  g_mutex_lock (&gate->lock);
+  gate->opened++;
+  g_cond_broadcast (&gate->cond);
+  g_mutex_unlock (&gate->lock);
+}
+
+static void
+push_job (SdcWriter *writer, GroupState *st, GroupJob *job, SdcStoreFunc func)
+{
+  g_autofree char *key = job->gate != NULL ? g_strdup ("") : g_strconcat (job->system_id, "\t", job->uuid, NULL);
+  st->pending++;
+  sdc_writer_write (writer, key, func, job, (GDestroyNotify) group_job_free, group_done_cb, st);
+}
+
+static void
+push_batch (SdcWriter *writer, GroupState *st, GPtrArray *systems, guint round, guint batch,
+            gboolean reverse, gboolean same_uuids, gint *started)
+{
+  guint n = systems->len;
+  for (guint k = 0; k < n; k++)
     {
-      p[i] = (Pusher) { .writer = writer, .st = st, .systems = systems, .reverse = i == 1,
-                        .batches = batches, .uuid_base = i, .same_uuids = same_uuids };
-      t[i] = g_thread_new ("pusher", pusher_thread, &p[i]);
+      guint i = reverse ? n - 1 - k : k;
+      GroupJob *job = g_new0 (GroupJob, 1);
+      job->system_id = g_ptr_array_index (systems, i);
+      job->touch = TRUE;
+      job->started = started;
+      job->uuid = g_strdup_printf ("00000000-0000-4000-%04x-%012x", same_uuids ? 0 : batch, round * n + i);
+      push_job (writer, st, job, group_job_func);
     }
-  g_main_loop_run (st->loop);
-  g_thread_join (t[0]);
-  g_thread_join (t[1]);
+}
+
+/* @rounds times: batch A forwards and batch B backwards, as two concurrent groups.
+ * Returns the gate jobs' count, which group_done_cb counted as ok too. */
+static guint
+run_opposite_groups (SdcWriter *writer, GroupState *st, GPtrArray *systems, guint rounds,
+                     gboolean same_uuids)
+{
+  Gate gate = { 0 };
+  g_mutex_init (&gate.lock);
+  g_cond_init (&gate.cond);
+  st->loop = g_main_loop_new (NULL, FALSE);
+  for (guint r = 0; r < rounds; r++)
+    {
+      gint started = 0;
+      /* both writers held, each alone in its group */
+      for (guint g = 0; g < 2; g++)
+        {
+          GroupJob *job = g_new0 (GroupJob, 1);
+          job->gate = &gate;
+          job->uuid = g_strdup ("gate");
+          push_job (writer, st, job, gate_func);
+          gate_wait_entered (&gate, 2 * r + g + 1);
+        }
+      push_batch (writer, st, systems, r, 0, FALSE, same_uuids, &started);
+      gate_open_one (&gate);
+      /* A is a group on one connection now, and running */
+      while (!g_atomic_int_get (&started))
+        g_usleep (50);
+      push_batch (writer, st, systems, r, 1, TRUE, same_uuids, NULL);
+      gate_open_one (&gate);
+      /* every answer in before the next round: a gate never joins a group of reports */
+      g_main_loop_run (st->loop);
+    }
   g_main_loop_unref (st->loop);
-  return st;
+  g_mutex_clear (&gate.lock);
+  g_cond_clear (&gate.cond);
+  return 2 * rounds;
 }
 
 static GPtrArray *
@@ -579,8 +632,9 @@ count_reports (SdcStore *store, GPtrArray *systems)
   return total;
 }
 
-/* The same uuids through two writers at once: each stored once, every copy answered
- * with the first one's answer, as a duplicate is today. */
+/* The same uuids through two writers at once (batch B's wait for A's transaction): each
+ * stored once, every copy answered with the first one's answer, as a duplicate is today,
+ * and no group aborted. */
 static void
 test_store_writers_duplicates (Fixture *f, gconstpointer data)
 {
@@ -588,8 +642,9 @@ test_store_writers_duplicates (Fixture *f, gconstpointer data)
   g_autoptr (SdcWriter) writer = NULL;
   g_autoptr (GError) error = NULL;
   g_autoptr (GPtrArray) systems = NULL;
-  g_autofree GroupState *st = NULL;
-  const guint batches = 30;
+  GroupState st = { 0 };
+  const guint rounds = 5;
+  guint gates;
 
   if (f->location == NULL)
     return;
@@ -609,12 +664,13 @@ test_store_writers_duplicates (Fixture *f, gconstpointer data)
   writer = sdc_writer_new (f->location, 2, 1, &error);
   g_assert_no_error (error);
   g_assert_cmpuint (sdc_writer_get_writers (writer), ==, 2);
-  st = run_pushers (f, writer, systems, batches, TRUE);
-  g_assert_cmpuint (st->failed, ==, 0);
-  g_assert_cmpuint (st->ok, ==, 2 * batches * systems->len);
-  g_assert_cmpuint (st->inserted, ==, batches * systems->len);
-  g_assert_cmpuint (st->answers_wrong, ==, 0);
-  g_assert_cmpuint (count_reports (store, systems), ==, batches * systems->len);
+  gates = run_opposite_groups (writer, &st, systems, rounds, TRUE);
+  g_assert_cmpuint (st.failed, ==, 0);
+  g_assert_cmpuint (st.ok, ==, gates + 2 * rounds * systems->len);
+  g_assert_cmpuint (st.inserted, ==, rounds * systems->len);
+  g_assert_cmpuint (st.answers_wrong, ==, 0);
+  g_assert_cmpuint (count_reports (store, systems), ==, rounds * systems->len);
+  g_assert_cmpuint (sdc_writer_get_retries (writer), ==, 0);
 }
 
 /* Two writers, groups touching the same systems' last_seen in opposite orders: sorted
@@ -627,8 +683,9 @@ test_store_writers_order (Fixture *f, gconstpointer data)
   g_autoptr (SdcWriter) writer = NULL;
   g_autoptr (GError) error = NULL;
   g_autoptr (GPtrArray) systems = NULL;
-  g_autofree GroupState *st = NULL;
-  const guint batches = 30;
+  GroupState st = { 0 };
+  const guint rounds = 5;
+  guint gates;
 
   if (f->location == NULL || !sdc_store_location_is_pg (f->location))
     return;
@@ -636,12 +693,13 @@ test_store_writers_order (Fixture *f, gconstpointer data)
   systems = register_many (store, 40);
   writer = sdc_writer_new (f->location, 2, 1, &error);
   g_assert_no_error (error);
-  st = run_pushers (f, writer, systems, batches, FALSE);
-  g_assert_cmpuint (st->failed, ==, 0);
-  g_assert_cmpuint (st->ok, ==, 2 * batches * systems->len);
-  g_assert_cmpuint (st->inserted, ==, 2 * batches * systems->len);
+  gates = run_opposite_groups (writer, &st, systems, rounds, FALSE);
+  g_assert_cmpuint (st.failed, ==, 0);
+  g_assert_cmpuint (st.ok, ==, gates + 2 * rounds * systems->len);
+  g_assert_cmpuint (st.inserted, ==, 2 * rounds * systems->len);
+  g_assert_cmpuint (st.answers_wrong, ==, 0);
   g_assert_cmpuint (sdc_writer_get_retries (writer), ==, 0);
-  g_assert_cmpuint (count_reports (store, systems), ==, 2 * batches * systems->len);
+  g_assert_cmpuint (count_reports (store, systems), ==, 2 * rounds * systems->len);
 }
 
 /* A system per machine *and partition* (schema 4): two LPARs of one frame are two
