@@ -1,7 +1,8 @@
 #!/bin/sh
 # bench/sdc.sh: esa-sdc under a simulated fleet (bench/fleet/: N registered systems,
 # C TLS keep-alive connections, heartbeats and every tenth a problem report), on SQLite,
-# on PostgreSQL with one instance and with two (load split over both), and nginx
+# on PostgreSQL with one instance (default 2 writer connections, then --db-writers 1)
+# and with two (load split over both), and nginx
 # answering a static 200 on the same certificate (the ceiling) when nginx is installed.
 # Loopback only. Prints one table and the ratios. Each connection is its own client
 # (one keep-alive TLS connection); measuring starts once all are connected.
@@ -149,6 +150,13 @@ if [ -n "$bindir" ]; then
   pg=$(FLEET_DB_PID=$(head -1 "$work/pg/data/postmaster.pid") \
        "$work/fleet" "https://127.0.0.1:$p/" "$work/dir/ca.pem" "$SYSTEMS" "$CONNS" "$SECONDS_" "$pid")
   row "postgresql, 1 instance" "$pg"
+  # the same with one writer connection (--db-writers 1) beside the default 2
+  p1=$(port); pid1=$(serve "$p1" --db "$db" --db-writers 1); pids="$pids $pid1"; wait_port "$p1"
+  row "postgresql, 1 writer" "$(FLEET_DB_PID=$(head -1 "$work/pg/data/postmaster.pid") \
+       "$work/fleet" "https://127.0.0.1:$p1/" "$work/dir/ca.pem" "$SYSTEMS" "$CONNS" "$SECONDS_" "$pid1")"
+  kill "$pid1"
+  while kill -0 "$pid1" 2>/dev/null; do sleep 0.1; done
+  row "postgresql, 1 writer, wr." "$(sed -n 's/^esa-sdc: writer: //p' "$work/sdc-$p1.log")"
   ui_sql | "$bindir/psql" -q -h "$work/pg/sock" -U postgres -d sdc >/dev/null
   row "postgresql, web view" "$(ui_time "$p")"
   p2=$(port); pid2=$(serve "$p2" --db "$db"); pids="$pids $pid2"; wait_port "$p2"

@@ -25,6 +25,7 @@
   "                [--max-body BYTES] [--max-attachment BYTES] [--uak-days N]\n" \
   "                [--login-failures N] [--login-window SECONDS]\n" \
   "                [--max-pending-per-client N] [--header-timeout SECONDS]\n" \
+  "                [--db-writers N]  (default 2 on PostgreSQL; 1, the only choice, on SQLite)\n" \
   "  esa-sdc systems (--dir DIR | --db postgresql://...) [--json]\n" \
   "  esa-sdc systems pending (--dir DIR | --db postgresql://...) [--json]\n" \
   "  esa-sdc systems approve REG-ID (--dir DIR | --db postgresql://...)\n" \
@@ -162,6 +163,7 @@ cmd_serve (int argc, char **argv)
   int login_window = 60;
   int max_pending = 8;
   int header_timeout = 10;
+  int db_writers = 0;
   gboolean uak_bad_sig = FALSE;
   gboolean uak_older = FALSE;
   g_autoptr (GError) error = NULL;
@@ -180,6 +182,7 @@ cmd_serve (int argc, char **argv)
     { "login-window", 0, 0, G_OPTION_ARG_INT, &login_window, "Seconds failed logins are counted over (default 60)", "S" },
     { "max-pending-per-client", 0, 0, G_OPTION_ARG_INT, &max_pending, "Connections per client address still in TLS handshake or first request head (default 8)", "N" },
     { "header-timeout", 0, 0, G_OPTION_ARG_INT, &header_timeout, "Seconds a new connection has for its TLS handshake and first request head (default 10)", "S" },
+    { "db-writers", 0, 0, G_OPTION_ARG_INT, &db_writers, "Writer threads, each with its own database connection (default 2 on PostgreSQL; SQLite: 1 only, it has one write lock)", "N" },
 #ifdef ESA_ENABLE_TEST_HOOKS
     /* servers that misbehave on purpose, for the agent's tests: not in an
      * installed build (configure --enable-test-hooks) */
@@ -220,6 +223,12 @@ cmd_serve (int argc, char **argv)
       g_printerr ("esa-sdc serve: --max-pending-per-client expects 1-100000, --header-timeout 1-3600\n");
       return 2;
     }
+  if (db_writers < 0 || db_writers > 64)
+    {
+      g_printerr ("esa-sdc serve: --db-writers %d: expected 1-64\n", db_writers);
+      return 2;
+    }
+  opts.db_writers = (guint) db_writers;
   opts.max_pending_per_client = (guint) max_pending;
   opts.header_timeout = (guint) header_timeout;
   opts.login_failures = (guint) login_failures;

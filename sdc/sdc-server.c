@@ -664,8 +664,12 @@ dispatch (SdcServer *self, SdcRequest *req)
           finish_paused (req, FALSE, error);
           return;
         }
-      sdc_writer_write (self->writer, report_func, job, (GDestroyNotify) sdc_report_job_free,
-                        report_done_cb, req);
+      {
+        /* the group's order: the system's row, then its reports' uuids (sdc-writer.c) */
+        g_autofree char *key = g_strconcat (job->row.system_id, "\t", job->row.uuid, NULL);
+        sdc_writer_write (self->writer, key, report_func, job, (GDestroyNotify) sdc_report_job_free,
+                          report_done_cb, req);
+      }
       return;
     default:
       g_assert_not_reached ();
@@ -958,7 +962,7 @@ sdc_server_new (const SdcServerOptions *opts, GError **error)
   self->uak = sdc_server_load_uak (self->store, opts->dir, opts->uak_days, opts->uak_flags, error);
   if (self->uak == NULL)
     return NULL;
-  self->writer = sdc_writer_new (db, SDC_SERVER_STORAGE_THREADS, error);
+  self->writer = sdc_writer_new (db, opts->db_writers, SDC_SERVER_STORAGE_THREADS, error);
   if (self->writer == NULL)
     return NULL;
   self->auth_cache = sdc_auth_cache_new (SDC_SERVER_AUTH_CACHE_MAX, SDC_SERVER_AUTH_CACHE_TTL);
@@ -1062,10 +1066,13 @@ log_writer_stats (SdcWriter *writer)
   sdc_writer_get_times (writer, &idle_us, &busy_us);
   if (commits == 0 || idle_us + busy_us <= 0)
     return;
+  /* summed over the writers: the seconds are writer-seconds */
   g_printerr ("esa-sdc: writer: %" G_GUINT64_FORMAT " reports in %" G_GUINT64_FORMAT
-              " commits (%.1f a commit, %.2f ms a commit), idle %.0f%% of %.1f s\n",
+              " commits (%.1f a commit, %.2f ms a commit), idle %.0f%% of %.1f s, %u writer(s),"
+              " %" G_GUINT64_FORMAT " groups run again\n",
               jobs, commits, (double) jobs / (double) commits, (double) busy_us / 1000.0 / (double) commits,
-              100.0 * (double) idle_us / (double) (idle_us + busy_us), (double) (idle_us + busy_us) / 1e6);
+              100.0 * (double) idle_us / (double) (idle_us + busy_us), (double) (idle_us + busy_us) / 1e6,
+              sdc_writer_get_writers (writer), sdc_writer_get_retries (writer));
 }
 
 void

@@ -23,6 +23,7 @@ typedef struct {
   guint login_window;      /* seconds those failures are counted over */
   guint max_pending_per_client; /* connections per address before their first head */
   guint header_timeout;    /* seconds for the TLS handshake and first request head */
+  guint db_writers;        /* writer threads/connections; 0: 2 on PostgreSQL, 1 on SQLite */
 } SdcServerOptions;
 
 typedef struct _SdcServer SdcServer;

@@ -79,8 +79,14 @@ static gboolean
 pg_fail (SdcStorePg *store, const char *what, PGresult *res, GError **error)
 {
   const char *msg = res != NULL ? PQresultErrorMessage (res) : PQerrorMessage (store->conn);
+  const char *state = res != NULL ? PQresultErrorField (res, PG_DIAG_SQLSTATE) : NULL;
   g_autofree char *one_line = g_strstrip (g_strdelimit (g_strdup (msg), "\n", ' '));
-  g_set_error (error, SDC_ERROR, SDC_ERROR_INTERNAL, "PostgreSQL: %s: %s", what, one_line);
+  /* deadlock_detected, serialization_failure: nothing wrong with the work, the writer
+   * may run it again (sdc-writer.c); still an internal error to an agent */
+  if (g_strcmp0 (state, "40P01") == 0 || g_strcmp0 (state, "40001") == 0)
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_BUSY, "PostgreSQL: %s: %s", what, one_line);
+  else
+    g_set_error (error, SDC_ERROR, SDC_ERROR_INTERNAL, "PostgreSQL: %s: %s", what, one_line);
   return FALSE;
 }
 
@@ -518,12 +524,18 @@ pg_insert_report (SdcStore *self, const SdcReportRow *row, GPtrArray *attachment
   g_autoptr (PGresult) res = NULL;
 
   *inserted = FALSE;
-  /* with row->touch, last_seen in the same statement: one round trip per report */
+  /* with row->touch, last_seen in the same statement: one round trip per report. The
+   * systems row is locked first (sys, joined before the row is inserted): with several
+   * writers every transaction then takes a system's row before its reports' uuids, the
+   * order the writer sorts a group in, so a duplicate uuid waiting for another writer's
+   * transaction never closes a cycle through the systems row */
   res = pg_query_prepared (store, "storing report",
                            row->touch
-                               ? "WITH ins AS (INSERT INTO reports (uuid, system_id, kind, plugin, created, received,"
+                               ? "WITH sys AS (SELECT system_id FROM systems WHERE system_id = $2 FOR NO KEY UPDATE),"
+                                 " ins AS (INSERT INTO reports (uuid, system_id, kind, plugin, created, received,"
                                  " parent, body, answer, answer_status)"
-                                 " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10::integer)"
+                                 " SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10::integer FROM (SELECT 1) one"
+                                 " LEFT JOIN sys ON TRUE"
                                  " ON CONFLICT (uuid) DO NOTHING RETURNING system_id, received),"
                                  " touched AS (UPDATE systems s SET last_seen = ins.received FROM ins"
                                  " WHERE s.system_id = ins.system_id)"

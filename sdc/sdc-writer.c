@@ -1,8 +1,9 @@
 /* sdc-writer.c: storage off the main loop.
  *
- * TLS and HTTP stay on the main loop; the database never runs there. Reports go to one
- * writer thread that commits in groups: it takes every job that arrived while the
- * previous transaction was committing, runs each inside its own savepoint (one bad
+ * TLS and HTTP stay on the main loop; the database never runs there. Reports go to the
+ * writer threads (one on SQLite, which has one write lock; more on PostgreSQL, each with
+ * its own connection) that commit in groups: a writer takes every job that arrived while
+ * its previous transaction was committing, runs each inside its own savepoint (one bad
  * report rolls back alone), and pays one COMMIT (one fsync) for all of them. A job's
  * callback runs only after its transaction committed, so an agent is acknowledged only
  * for what is durable. Should the group's COMMIT fail, every job of it is run again in
@@ -14,6 +15,14 @@
  * answers go back to the caller's main loop in one batch (one wakeup and one source for
  * the group rather than one per report).
  *
+ * With several writers two groups run at once, so a group runs its jobs sorted by the
+ * key each caller gives (a report's system id, then its uuid): every transaction takes
+ * its row locks (the systems row for last_seen, the uuid's index entry) in the same
+ * order, and two groups wait for each other but never deadlock. A report whose uuid is
+ * in another writer's open transaction waits for it, then is a duplicate (or stored, had
+ * that one rolled back). Should PostgreSQL still abort a job as a deadlock or a
+ * serialization failure (G_IO_ERROR_BUSY from the store), the job is run again alone.
+ *
  * Other store work (credential checks with their PBKDF2, registration, UAK issue) goes
  * to a small GThreadPool; each pool thread opens its own connection on first use. */
 #include "config.h"
@@ -22,27 +31,35 @@
 #include "sdc-error.h"
 
 #define SDC_WRITER_MAX_GROUP 1024
+#define SDC_WRITER_MAX_WRITERS 64
 
 typedef struct {
   SdcStoreFunc func;
+  char *key; /* the group's run order (row locks in one order across writers) */
   gpointer data; /* owned by the task */
   GTask *task;
   gboolean ok;
   GError *error;
 } Job;
 
+typedef struct {
+  SdcWriter *w;
+  SdcStore *store; /* this writer thread's own connection */
+  GThread *thread;
+} WriterThread;
+
 struct _SdcWriter {
   char *location;
-  SdcStore *store; /* the writer thread's */
-  GThread *thread;
+  GPtrArray *writers; /* WriterThread, all taking groups from one queue */
   GAsyncQueue *queue;
   GThreadPool *pool;
   GAsyncQueue *idle_stores; /* the pool's connections, at most one per pool thread */
   GMutex stats_lock;
   guint64 commits;
   guint64 jobs;
-  gint64 idle_us; /* the writer thread waiting for a first job */
-  gint64 busy_us; /* running groups and handing their answers back */
+  guint64 retries; /* groups rolled back and run again */
+  gint64 idle_us; /* the writer threads waiting for a first job (summed) */
+  gint64 busy_us; /* running groups and handing their answers back (summed) */
 };
 
 /* a queue item that tells the writer thread to stop */
@@ -52,6 +69,7 @@ static void
 job_free (Job *job)
 {
   g_clear_object (&job->task);
+  g_free (job->key);
   g_clear_error (&job->error);
   g_free (job);
 }
@@ -68,18 +86,31 @@ job_return (Job *job)
   job_free (job);
 }
 
-/* One job in a transaction of its own. */
+/* A deadlock or serialization failure: the job did nothing wrong, it may run again. */
+static gboolean
+is_transient (const GError *error)
+{
+  return g_error_matches (error, G_IO_ERROR, G_IO_ERROR_BUSY);
+}
+
+/* One job in a transaction of its own (again, a few times, while PostgreSQL aborts it
+ * as the loser of a deadlock). */
 static void
 run_alone (SdcStore *store, Job *job)
 {
-  g_clear_error (&job->error);
-  job->ok = FALSE;
-  if (!sdc_store_begin (store, &job->error))
-    return;
-  if (!job->func (store, job->data, &job->error) || !sdc_store_commit (store, &job->error))
-    sdc_store_rollback (store);
-  else
-    job->ok = TRUE;
+  for (guint attempt = 0; attempt < 3; attempt++)
+    {
+      g_clear_error (&job->error);
+      job->ok = FALSE;
+      if (!sdc_store_begin (store, &job->error))
+        return;
+      if (!job->func (store, job->data, &job->error) || !sdc_store_commit (store, &job->error))
+        sdc_store_rollback (store);
+      else
+        job->ok = TRUE;
+      if (job->ok || !is_transient (job->error))
+        return;
+    }
 }
 
 static void
@@ -95,42 +126,46 @@ count_commit (SdcWriter *w, guint ok)
  * every job's result cleared) as soon as one job or the COMMIT fails. Job functions
  * write their results into their data, so running one again overwrites them. */
 static gboolean
-run_group_optimistic (SdcWriter *w, GPtrArray *group)
+run_group_optimistic (SdcWriter *w, SdcStore *store, GPtrArray *group)
 {
   g_autoptr (GError) error = NULL;
   guint i;
 
-  if (!sdc_store_begin (w->store, &error))
+  if (!sdc_store_begin (store, &error))
     return FALSE;
   for (i = 0; i < group->len; i++)
     {
       Job *job = g_ptr_array_index (group, i);
-      if (!job->func (w->store, job->data, &job->error))
+      if (!job->func (store, job->data, &job->error))
         break;
     }
-  if (i == group->len && sdc_store_commit (w->store, &error))
+  if (i == group->len && sdc_store_commit (store, &error))
     {
       for (i = 0; i < group->len; i++)
         ((Job *) g_ptr_array_index (group, i))->ok = TRUE;
       count_commit (w, group->len);
       return TRUE;
     }
-  sdc_store_rollback (w->store);
+  sdc_store_rollback (store);
   for (i = 0; i < group->len; i++)
     g_clear_error (&((Job *) g_ptr_array_index (group, i))->error);
   return FALSE;
 }
 
 static void
-run_group (SdcWriter *w, GPtrArray *group)
+run_group (SdcWriter *w, SdcStore *store, GPtrArray *group)
 {
   g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) again = g_ptr_array_new ();
   guint ok = 0;
 
-  if (run_group_optimistic (w, group))
+  if (run_group_optimistic (w, store, group))
     return;
+  g_mutex_lock (&w->stats_lock);
+  w->retries++;
+  g_mutex_unlock (&w->stats_lock);
 
-  if (!sdc_store_begin (w->store, &error))
+  if (!sdc_store_begin (store, &error))
     {
       for (guint i = 0; i < group->len; i++)
         ((Job *) g_ptr_array_index (group, i))->error = g_error_copy (error);
@@ -139,29 +174,40 @@ run_group (SdcWriter *w, GPtrArray *group)
   for (guint i = 0; i < group->len; i++)
     {
       Job *job = g_ptr_array_index (group, i);
-      if (!sdc_store_savepoint (w->store, &job->error))
+      if (!sdc_store_savepoint (store, &job->error))
         continue;
-      if (job->func (w->store, job->data, &job->error))
+      if (job->func (store, job->data, &job->error))
         {
-          if (sdc_store_release (w->store, &job->error))
+          if (sdc_store_release (store, &job->error))
             {
               job->ok = TRUE;
               ok++;
             }
         }
       else
-        sdc_store_rollback_to (w->store);
+        {
+          sdc_store_rollback_to (store);
+          /* aborted as the loser of a deadlock: alone once this group is done */
+          if (is_transient (job->error))
+            g_ptr_array_add (again, job);
+        }
     }
-  if (sdc_store_commit (w->store, &error))
+  if (sdc_store_commit (store, &error))
     {
+      for (guint i = 0; i < again->len; i++)
+        {
+          Job *job = g_ptr_array_index (again, i);
+          run_alone (store, job);
+          ok += job->ok ? 1 : 0;
+        }
       count_commit (w, ok);
       return;
     }
   g_printerr ("esa-sdc: group commit of %u reports failed (%s); storing them one by one\n",
               group->len, error->message);
-  sdc_store_rollback (w->store);
+  sdc_store_rollback (store);
   for (guint i = 0; i < group->len; i++)
-    run_alone (w->store, g_ptr_array_index (group, i));
+    run_alone (store, g_ptr_array_index (group, i));
 }
 
 static gboolean
@@ -196,10 +242,19 @@ return_group (GPtrArray *group)
     }
 }
 
+static int
+compare_jobs (gconstpointer a, gconstpointer b)
+{
+  const Job *ja = *(Job *const *) a;
+  const Job *jb = *(Job *const *) b;
+  return g_strcmp0 (ja->key, jb->key);
+}
+
 static gpointer
 writer_thread (gpointer data)
 {
-  SdcWriter *w = data;
+  WriterThread *wt = data;
+  SdcWriter *w = wt->w;
   for (;;)
     {
       g_autoptr (GPtrArray) group = g_ptr_array_new ();
@@ -219,7 +274,9 @@ writer_thread (gpointer data)
         }
       if (group->len > 0)
         {
-          run_group (w, group);
+          /* a stable sort: jobs of one key keep their order of arrival */
+          g_ptr_array_sort (group, compare_jobs);
+          run_group (w, wt->store, group);
           return_group (group);
         }
       /* whether this thread or the main loop limits the rate (docs/performance.md) */
@@ -250,21 +307,63 @@ pool_func (gpointer data, gpointer user_data)
   job_return (job);
 }
 
-SdcWriter *
-sdc_writer_new (const char *location, guint pool_threads, GError **error)
+static void
+writer_thread_free (WriterThread *wt)
 {
-  g_autoptr (SdcWriter) w = g_new0 (SdcWriter, 1);
+  g_clear_object (&wt->store);
+  g_free (wt);
+}
+
+guint
+sdc_writer_default_writers (const char *location)
+{
+  return !sdc_store_location_is_pg (location) ? 1 : 2;
+}
+
+SdcWriter *
+sdc_writer_new (const char *location, guint writers, guint pool_threads, GError **error)
+{
+  g_autoptr (SdcWriter) w = NULL;
+
+  if (writers == 0)
+    writers = sdc_writer_default_writers (location);
+  if (writers > 1 && !sdc_store_location_is_pg (location))
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                   "%u database writers on SQLite: it has one write lock, so more than 1 would only "
+                   "wait for it (more help on PostgreSQL only)", writers);
+      return NULL;
+    }
+  if (writers > SDC_WRITER_MAX_WRITERS)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                   "%u database writers: expected 1-%u", writers, SDC_WRITER_MAX_WRITERS);
+      return NULL;
+    }
+  w = g_new0 (SdcWriter, 1);
   w->location = g_strdup (location);
   g_mutex_init (&w->stats_lock);
   w->queue = g_async_queue_new ();
   w->idle_stores = g_async_queue_new_full (g_object_unref);
-  w->store = sdc_store_open (location, error);
-  if (w->store == NULL)
-    return NULL;
+  w->writers = g_ptr_array_new_with_free_func ((GDestroyNotify) writer_thread_free);
+  /* every connection opened before any thread starts: a bad location fails here */
+  for (guint i = 0; i < writers; i++)
+    {
+      WriterThread *wt = g_new0 (WriterThread, 1);
+      wt->w = w;
+      g_ptr_array_add (w->writers, wt);
+      wt->store = sdc_store_open (location, error);
+      if (wt->store == NULL)
+        return NULL;
+    }
   w->pool = g_thread_pool_new (pool_func, w, (int) MAX (1, pool_threads), FALSE, error);
   if (w->pool == NULL)
     return NULL;
-  w->thread = g_thread_new ("sdc-writer", writer_thread, w);
+  for (guint i = 0; i < w->writers->len; i++)
+    {
+      WriterThread *wt = g_ptr_array_index (w->writers, i);
+      wt->thread = g_thread_new ("sdc-writer", writer_thread, wt);
+    }
   return g_steal_pointer (&w);
 }
 
@@ -273,14 +372,19 @@ sdc_writer_free (SdcWriter *w)
 {
   if (w == NULL)
     return;
-  if (w->thread != NULL)
-    {
+  /* one stop item each, after all work: a writer takes one and ends */
+  for (guint i = 0; w->writers != NULL && i < w->writers->len; i++)
+    if (((WriterThread *) g_ptr_array_index (w->writers, i))->thread != NULL)
       g_async_queue_push (w->queue, &stop_job);
-      g_thread_join (w->thread);
+  for (guint i = 0; w->writers != NULL && i < w->writers->len; i++)
+    {
+      WriterThread *wt = g_ptr_array_index (w->writers, i);
+      if (wt->thread != NULL)
+        g_thread_join (wt->thread);
     }
   if (w->pool != NULL)
     g_thread_pool_free (w->pool, FALSE, TRUE);
-  g_clear_object (&w->store);
+  g_clear_pointer (&w->writers, g_ptr_array_unref);
   g_async_queue_unref (w->queue);
   g_async_queue_unref (w->idle_stores);
   g_mutex_clear (&w->stats_lock);
@@ -303,10 +407,12 @@ job_new (SdcWriter *w, SdcStoreFunc func, gpointer data, GDestroyNotify destroy,
 }
 
 void
-sdc_writer_write (SdcWriter *w, SdcStoreFunc func, gpointer data, GDestroyNotify destroy,
+sdc_writer_write (SdcWriter *w, const char *key, SdcStoreFunc func, gpointer data, GDestroyNotify destroy,
                   GAsyncReadyCallback callback, gpointer user_data)
 {
-  g_async_queue_push (w->queue, job_new (w, func, data, destroy, callback, user_data, sdc_writer_write));
+  Job *job = job_new (w, func, data, destroy, callback, user_data, sdc_writer_write);
+  job->key = g_strdup (key);
+  g_async_queue_push (w->queue, job);
 }
 
 void
@@ -335,6 +441,22 @@ sdc_writer_get_stats (SdcWriter *w, guint64 *commits, guint64 *jobs)
   *commits = w->commits;
   *jobs = w->jobs;
   g_mutex_unlock (&w->stats_lock);
+}
+
+guint
+sdc_writer_get_writers (SdcWriter *w)
+{
+  return w->writers->len;
+}
+
+guint64
+sdc_writer_get_retries (SdcWriter *w)
+{
+  guint64 retries;
+  g_mutex_lock (&w->stats_lock);
+  retries = w->retries;
+  g_mutex_unlock (&w->stats_lock);
+  return retries;
 }
 
 void

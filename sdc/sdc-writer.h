@@ -1,5 +1,6 @@
-/* sdc-writer.h: the storage thread: reports are written there in group commits, and
- * other store work runs on a small pool of threads, each with its own connection. */
+/* sdc-writer.h: the storage threads: reports are written by writer threads in group
+ * commits, and other store work runs on a small pool of threads, each with its own
+ * connection. */
 #pragma once
 
 #include <gio/gio.h>
@@ -15,15 +16,21 @@ typedef struct _SdcWriter SdcWriter;
  * only. */
 typedef gboolean (*SdcStoreFunc) (SdcStore *store, gpointer data, GError **error);
 
-/* Opens @location once per storage thread (1 writer + @pool_threads). */
-SdcWriter *sdc_writer_new          (const char *location, guint pool_threads, GError **error);
+/* Opens @location once per storage thread (@writers + @pool_threads). @writers 0: the
+ * default for the engine (sdc_writer_default_writers); more than 1 is refused on SQLite,
+ * whose single write lock they would only queue for. */
+SdcWriter *sdc_writer_new          (const char *location, guint writers, guint pool_threads,
+                                    GError **error);
+guint      sdc_writer_default_writers (const char *location);
 void       sdc_writer_free         (SdcWriter *w);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SdcWriter, sdc_writer_free)
 
 /* @data (freed with @destroy after @callback) is g_task_get_task_data() in @callback.
  * Group commit: @func joins the next transaction; @callback (in the caller's main
- * context) runs only after that transaction committed (or failed). */
-void       sdc_writer_write        (SdcWriter *w, SdcStoreFunc func, gpointer data,
+ * context) runs only after that transaction committed (or failed). A group runs its
+ * jobs in the order of their @key (copied; for a report "SYSTEM-ID\tUUID"), so that
+ * concurrent groups take their row locks in one order and cannot deadlock. */
+void       sdc_writer_write        (SdcWriter *w, const char *key, SdcStoreFunc func, gpointer data,
                                     GDestroyNotify destroy, GAsyncReadyCallback callback,
                                     gpointer user_data);
 /* Anything else (reads, PBKDF2, registration in its own transaction) on the pool. */
@@ -34,7 +41,10 @@ gboolean   sdc_writer_finish       (GAsyncResult *result, GError **error);
 
 /* Counters, for tests and the log: transactions committed and jobs they carried. */
 void       sdc_writer_get_stats    (SdcWriter *w, guint64 *commits, guint64 *jobs);
-/* The writer thread's time waiting for work and working (µs), since it started. */
+/* Writer threads, and groups rolled back and run again (a job failed, or a deadlock). */
+guint      sdc_writer_get_writers  (SdcWriter *w);
+guint64    sdc_writer_get_retries  (SdcWriter *w);
+/* The writer threads' time (summed over them) waiting for work and working (µs), since it started. */
 void       sdc_writer_get_times    (SdcWriter *w, gint64 *idle_us, gint64 *busy_us);
 
 G_END_DECLS

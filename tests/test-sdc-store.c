@@ -383,7 +383,11 @@ test_store_concurrent_duplicates (Fixture *f, gconstpointer data)
 typedef struct {
   char *uuid;
   const char *system_id;
+  gboolean touch;   /* last_seen too, as a report through the server does */
   gboolean inserted;
+  char *answer;     /* the stored answer (a duplicate reads the first one's) */
+  struct _Gate *gate; /* a job that holds its writer (run_opposite_groups) */
+  gint *started;    /* set when the job runs */
 } GroupJob;
 
 typedef struct {
@@ -392,6 +396,7 @@ typedef struct {
   guint ok;
   guint failed;
   guint inserted;
+  guint answers_wrong;
 } GroupState;
 
 static gboolean
@@ -400,13 +405,30 @@ group_job_func (SdcStore *store, gpointer data, GError **error)
   GroupJob *job = data;
   SdcReportRow row = { .uuid = job->uuid, .system_id = job->system_id, .kind = "heartbeat",
                        .created = "2026-11-25T09:00:00Z", .received = "2026-11-25T09:00:01Z",
-                       .body_json = "{}" };
-  return sdc_store_insert_report (store, &row, NULL, 200, "{}", &job->inserted, error);
+                       .body_json = "{}", .touch = job->touch };
+  g_autofree char *answer = g_strdup_printf ("{\"uuid\":\"%s\"}", job->uuid);
+  g_autofree char *sys = NULL;
+  g_autofree char *kind = NULL;
+  guint status = 0;
+  /* the writer may run a job again after rolling its group back */
+  g_clear_pointer (&job->answer, g_free);
+  if (job->started != NULL)
+    g_atomic_int_set (job->started, 1);
+  if (!sdc_store_insert_report (store, &row, NULL, 200, answer, &job->inserted, error))
+    return FALSE;
+  if (job->inserted)
+    {
+      job->answer = g_steal_pointer (&answer);
+      return TRUE;
+    }
+  /* what the API does for a duplicate: the answer the first one stored */
+  return sdc_store_lookup_report (store, job->uuid, &sys, &kind, &status, &job->answer, error);
 }
 
 static void
 group_job_free (GroupJob *job)
 {
+  g_free (job->answer);
   g_free (job->uuid);
   g_free (job);
 }
@@ -419,8 +441,12 @@ group_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
   g_autoptr (GError) error = NULL;
   if (sdc_writer_finish (result, &error))
     {
+      g_autofree char *want = g_strdup_printf ("{\"uuid\":\"%s\"}", job->uuid);
       st->ok++;
+      if (job->gate != NULL)
+        g_free (job->answer), job->answer = g_strdup (want);
       st->inserted += job->inserted ? 1 : 0;
+      st->answers_wrong += g_strcmp0 (job->answer, want) == 0 ? 0 : 1;
     }
   else
     st->failed++;
@@ -447,7 +473,7 @@ test_store_group_commit (Fixture *f, gconstpointer data)
     return;
   store = open_store (f);
   id = register_one (store, "SER4", "pw", &created);
-  writer = sdc_writer_new (f->location, 2, &error);
+  writer = sdc_writer_new (f->location, 1, 2, &error);
   g_assert_no_error (error);
   st.loop = g_main_loop_new (NULL, FALSE);
   for (guint k = 0; k < copies; k++)
@@ -458,7 +484,7 @@ test_store_group_commit (Fixture *f, gconstpointer data)
         /* one job per round names a system that does not exist */
         job->system_id = i == n_uuids ? "ESA-ffffffffffffffff" : id;
         st.pending++;
-        sdc_writer_write (writer, group_job_func, job, (GDestroyNotify) group_job_free, group_done_cb, &st);
+        sdc_writer_write (writer, job->uuid, group_job_func, job, (GDestroyNotify) group_job_free, group_done_cb, &st);
       }
   g_main_loop_run (st.loop);
   g_assert_cmpuint (st.failed, ==, copies);
@@ -472,6 +498,208 @@ test_store_group_commit (Fixture *f, gconstpointer data)
   g_assert_no_error (error);
   g_assert_cmpuint (json_array_get_length (list), ==, n_uuids);
   g_main_loop_unref (st.loop);
+}
+
+/* Several writers (PostgreSQL), made to run two groups at once: both writers are held
+ * in a gate job; one is let go to take batch A as its group, and once A's first job runs,
+ * the other takes batch B, which names the same systems in the opposite order. */
+typedef struct _Gate {
+  GMutex lock;
+  GCond cond;
+  guint entered;   /* gate jobs waiting */
+  guint opened;    /* gate jobs allowed to finish */
+} Gate;
+
+static gboolean
+gate_func (SdcStore *store, gpointer data, GError **error)
+{
+  Gate *gate = ((GroupJob *) data)->gate;
+  g_mutex_lock (&gate->lock);
+  gate->entered++;
+  g_cond_broadcast (&gate->cond);
+  while (gate->opened == 0)
+    g_cond_wait (&gate->cond, &gate->lock);
+  gate->opened--;
+  g_mutex_unlock (&gate->lock);
+  return TRUE;
+}
+
+static void
+gate_wait_entered (Gate *gate, guint n)
+{
+  g_mutex_lock (&gate->lock);
+  while (gate->entered < n)
+    g_cond_wait (&gate->cond, &gate->lock);
+  g_mutex_unlock (&gate->lock);
+}
+
+static void
+gate_open_one (Gate *gate)
+{
+  g_mutex_lock (&gate->lock);
+  gate->opened++;
+  g_cond_broadcast (&gate->cond);
+  g_mutex_unlock (&gate->lock);
+}
+
+static void
+push_job (SdcWriter *writer, GroupState *st, GroupJob *job, SdcStoreFunc func)
+{
+  g_autofree char *key = job->gate != NULL ? g_strdup ("") : g_strconcat (job->system_id, "\t", job->uuid, NULL);
+  st->pending++;
+  sdc_writer_write (writer, key, func, job, (GDestroyNotify) group_job_free, group_done_cb, st);
+}
+
+static void
+push_batch (SdcWriter *writer, GroupState *st, GPtrArray *systems, guint round, guint batch,
+            gboolean reverse, gboolean same_uuids, gint *started)
+{
+  guint n = systems->len;
+  for (guint k = 0; k < n; k++)
+    {
+      guint i = reverse ? n - 1 - k : k;
+      GroupJob *job = g_new0 (GroupJob, 1);
+      job->system_id = g_ptr_array_index (systems, i);
+      job->touch = TRUE;
+      job->started = started;
+      job->uuid = g_strdup_printf ("00000000-0000-4000-%04x-%012x", same_uuids ? 0 : batch, round * n + i);
+      push_job (writer, st, job, group_job_func);
+    }
+}
+
+/* @rounds times: batch A forwards and batch B backwards, as two concurrent groups.
+ * Returns the gate jobs' count, which group_done_cb counted as ok too. */
+static guint
+run_opposite_groups (SdcWriter *writer, GroupState *st, GPtrArray *systems, guint rounds,
+                     gboolean same_uuids)
+{
+  Gate gate = { 0 };
+  g_mutex_init (&gate.lock);
+  g_cond_init (&gate.cond);
+  st->loop = g_main_loop_new (NULL, FALSE);
+  for (guint r = 0; r < rounds; r++)
+    {
+      gint started = 0;
+      /* both writers held, each alone in its group */
+      for (guint g = 0; g < 2; g++)
+        {
+          GroupJob *job = g_new0 (GroupJob, 1);
+          job->gate = &gate;
+          job->uuid = g_strdup ("gate");
+          push_job (writer, st, job, gate_func);
+          gate_wait_entered (&gate, 2 * r + g + 1);
+        }
+      push_batch (writer, st, systems, r, 0, FALSE, same_uuids, &started);
+      gate_open_one (&gate);
+      /* A is a group on one connection now, and running */
+      while (!g_atomic_int_get (&started))
+        g_usleep (50);
+      push_batch (writer, st, systems, r, 1, TRUE, same_uuids, NULL);
+      gate_open_one (&gate);
+      /* every answer in before the next round: a gate never joins a group of reports */
+      g_main_loop_run (st->loop);
+    }
+  g_main_loop_unref (st->loop);
+  g_mutex_clear (&gate.lock);
+  g_cond_clear (&gate.cond);
+  return 2 * rounds;
+}
+
+static GPtrArray *
+register_many (SdcStore *store, guint n)
+{
+  GPtrArray *ids = g_ptr_array_new_with_free_func (g_free);
+  for (guint i = 0; i < n; i++)
+    {
+      g_autofree char *serial = g_strdup_printf ("W%05u", i);
+      gboolean created;
+      g_ptr_array_add (ids, register_one (store, serial, "pw", &created));
+    }
+  return ids;
+}
+
+static guint
+count_reports (SdcStore *store, GPtrArray *systems)
+{
+  guint total = 0;
+  for (guint i = 0; i < systems->len; i++)
+    {
+      g_autoptr (GError) error = NULL;
+      g_autoptr (JsonArray) list = sdc_store_list_reports (store, g_ptr_array_index (systems, i), &error);
+      g_assert_no_error (error);
+      total += json_array_get_length (list);
+    }
+  return total;
+}
+
+/* The same uuids through two writers at once (batch B's wait for A's transaction): each
+ * stored once, every copy answered with the first one's answer, as a duplicate is today,
+ * and no group aborted. */
+static void
+test_store_writers_duplicates (Fixture *f, gconstpointer data)
+{
+  g_autoptr (SdcStore) store = NULL;
+  g_autoptr (SdcWriter) writer = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) systems = NULL;
+  GroupState st = { 0 };
+  const guint rounds = 5;
+  guint gates;
+
+  if (f->location == NULL)
+    return;
+  if (!sdc_store_location_is_pg (f->location))
+    {
+      /* SQLite: one writer only, said in one line */
+      g_assert_null (sdc_writer_new (f->location, 2, 1, &error));
+      g_assert_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT);
+      g_assert_nonnull (strstr (error->message, "SQLite"));
+      g_assert_null (strchr (error->message, '\n'));
+      g_assert_cmpuint (sdc_writer_default_writers (f->location), ==, 1);
+      return;
+    }
+  g_assert_cmpuint (sdc_writer_default_writers (f->location), ==, 2);
+  store = open_store (f);
+  systems = register_many (store, 20);
+  writer = sdc_writer_new (f->location, 2, 1, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (sdc_writer_get_writers (writer), ==, 2);
+  gates = run_opposite_groups (writer, &st, systems, rounds, TRUE);
+  g_assert_cmpuint (st.failed, ==, 0);
+  g_assert_cmpuint (st.ok, ==, gates + 2 * rounds * systems->len);
+  g_assert_cmpuint (st.inserted, ==, rounds * systems->len);
+  g_assert_cmpuint (st.answers_wrong, ==, 0);
+  g_assert_cmpuint (count_reports (store, systems), ==, rounds * systems->len);
+  g_assert_cmpuint (sdc_writer_get_retries (writer), ==, 0);
+}
+
+/* Two writers, groups touching the same systems' last_seen in opposite orders: sorted
+ * by the key, every group locks the rows in one order, so none is aborted as a deadlock
+ * (no group rolled back and run again) and every report is stored. */
+static void
+test_store_writers_order (Fixture *f, gconstpointer data)
+{
+  g_autoptr (SdcStore) store = NULL;
+  g_autoptr (SdcWriter) writer = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) systems = NULL;
+  GroupState st = { 0 };
+  const guint rounds = 5;
+  guint gates;
+
+  if (f->location == NULL || !sdc_store_location_is_pg (f->location))
+    return;
+  store = open_store (f);
+  systems = register_many (store, 40);
+  writer = sdc_writer_new (f->location, 2, 1, &error);
+  g_assert_no_error (error);
+  gates = run_opposite_groups (writer, &st, systems, rounds, FALSE);
+  g_assert_cmpuint (st.failed, ==, 0);
+  g_assert_cmpuint (st.ok, ==, gates + 2 * rounds * systems->len);
+  g_assert_cmpuint (st.inserted, ==, 2 * rounds * systems->len);
+  g_assert_cmpuint (st.answers_wrong, ==, 0);
+  g_assert_cmpuint (sdc_writer_get_retries (writer), ==, 0);
+  g_assert_cmpuint (count_reports (store, systems), ==, 2 * rounds * systems->len);
 }
 
 /* A system per machine *and partition* (schema 4): two LPARs of one frame are two
@@ -972,6 +1200,8 @@ main (int argc, char **argv)
         { "settings", test_store_settings },
         { "concurrent-duplicates", test_store_concurrent_duplicates },
         { "group-commit", test_store_group_commit },
+        { "writers-duplicates", test_store_writers_duplicates },
+        { "writers-order", test_store_writers_order },
         { "partitions", test_store_partitions },
         { "web-view", test_store_web_view },
       };

@@ -1741,6 +1741,28 @@ test_contact_deactivate (void)
   }
 }
 
+/* SQLite has one write lock: more than one writer connection is refused in one line
+ * naming SQLite, before anything listens. */
+static void
+test_db_writers_sqlite (void)
+{
+  g_autofree char *bin = sdc_bin ();
+  g_autofree char *tmp = esa_test_mkdtemp ("test-sdc-writers");
+  g_autofree char *dir = g_build_filename (tmp, "sdc", NULL);
+  g_autofree char *err = NULL;
+  const char *argv[] = { bin, "serve", "--dir", dir, "--listen", "127.0.0.1:0", "--db-writers", "2", NULL };
+  const char *argv_range[] = { bin, "serve", "--dir", dir, "--listen", "127.0.0.1:0", "--db-writers", "65", NULL };
+  sdc_init_dir (dir, NULL);
+  g_assert_cmpint (esa_test_run (argv, NULL, &err), !=, 0);
+  g_assert_nonnull (strstr (err, "SQLite"));
+  g_assert_null (strstr (err, "listening on"));
+  g_assert_cmpint (strchr (err, '\n') - err, ==, (int) strlen (err) - 1);
+  g_clear_pointer (&err, g_free);
+  g_assert_cmpint (esa_test_run (argv_range, NULL, &err), ==, 2);
+  g_assert_nonnull (strstr (err, "--db-writers 65"));
+  esa_test_rmtree (tmp);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -1772,6 +1794,7 @@ main (int argc, char **argv)
   g_test_add_func ("/sdc/hostile-bodies", test_hostile_bodies);
   g_test_add_func ("/sdc/stalled-handshakes", test_stalled_handshakes);
   g_test_add_func ("/sdc/stale-parts-removed", test_stale_parts_removed);
+  g_test_add_func ("/sdc/db-writers-sqlite", test_db_writers_sqlite);
   rc = g_test_run ();
   sdc_stop (&main_sdc);
   return rc;
