@@ -199,6 +199,24 @@ test_ok_without_ack (Fixture *f, gconstpointer data)
     }
 }
 
+/* A stand-in answering @response first in servers= (esa-sdc running, esad
+ * started with only the stand-in and activated at the real SDC); returns
+ * the stand-in, and in @servers the servers= that puts the real SDC next. */
+static EtStub *
+wrong_first (EtWorld *w, const char *response, char **servers)
+{
+  EtStub *stub = et_stub_start (w, TRUE, response);
+  g_autofree char *act = g_strdup_printf ("https://localhost:%u/", w->port);
+  g_autofree char *wrong = g_strdup_printf ("https://127.0.0.1:%u/", et_stub_port (stub));
+  g_autofree char *aout = NULL, *aerr = NULL;
+  *servers = g_strdup_printf ("%s;https://localhost:%u/", wrong, w->port);
+  et_sdc_start (w, NULL);
+  write_conf (w, wrong);
+  et_esad_start (w, NULL);
+  g_assert_cmpint (et_esactl (w, &aout, &aerr, "activate", "--server", act, NULL), ==, 0);
+  return stub;
+}
+
 /* An answer of 300,000 '[': esad refuses to parse it, keeps the report, and
  * lives — also when it starts again with that report still queued. */
 static void
@@ -210,20 +228,12 @@ test_deep_answer (Fixture *f, gconstpointer data)
                                            "Content-Length: %" G_GSIZE_FORMAT "\r\nConnection: close\r\n\r\n", depth);
   g_autoptr (GString) response = g_string_new (head);
   g_autoptr (EtStub) stub = NULL;
-  g_autofree char *act = g_strdup_printf ("https://localhost:%u/", w->port);
-  g_autofree char *wrong = NULL, *servers = NULL, *uuid = NULL;
-  g_autofree char *aout = NULL, *aerr = NULL, *out = NULL, *err = NULL;
+  g_autofree char *servers = NULL, *uuid = NULL, *out = NULL, *err = NULL;
   int rc;
 
   for (gsize i = 0; i < depth; i++)
     g_string_append_c (response, '[');
-  stub = et_stub_start (w, TRUE, response->str);
-  wrong = g_strdup_printf ("https://127.0.0.1:%u/", et_stub_port (stub));
-  servers = g_strdup_printf ("%s;https://localhost:%u/", wrong, w->port);
-  et_sdc_start (w, NULL);
-  write_conf (w, wrong);
-  et_esad_start (w, NULL);
-  g_assert_cmpint (et_esactl (w, &aout, &aerr, "activate", "--server", act, NULL), ==, 0);
+  stub = wrong_first (w, response->str, &servers);
   uuid = heartbeat_kept (w, "nested");
   g_assert_cmpint (et_esactl (w, &out, &err, "status", NULL), ==, 0);
   et_esad_stop (w);
@@ -256,19 +266,12 @@ test_endless_answer (Fixture *f, gconstpointer data)
                                            "Content-Length: %u\r\nConnection: close\r\n\r\n", ENDLESS_BYTES);
   g_autoptr (GString) response = g_string_sized_new (strlen (head) + ENDLESS_BYTES);
   g_autoptr (EtStub) stub = NULL;
-  g_autofree char *act = g_strdup_printf ("https://localhost:%u/", w->port);
-  g_autofree char *wrong = NULL, *servers = NULL, *uuid = NULL, *aout = NULL, *aerr = NULL;
+  g_autofree char *servers = NULL, *uuid = NULL;
 
   g_string_append (response, head);
   for (guint i = 0; i < ENDLESS_BYTES; i++)
     g_string_append_c (response, ' ');
-  stub = et_stub_start (w, TRUE, response->str);
-  wrong = g_strdup_printf ("https://127.0.0.1:%u/", et_stub_port (stub));
-  servers = g_strdup_printf ("%s;https://localhost:%u/", wrong, w->port);
-  et_sdc_start (w, NULL);
-  write_conf (w, wrong);
-  et_esad_start (w, NULL);
-  g_assert_cmpint (et_esactl (w, &aout, &aerr, "activate", "--server", act, NULL), ==, 0);
+  stub = wrong_first (w, response->str, &servers);
   uuid = heartbeat_kept (w, "SDC answer larger than 1048576 bytes");
   /* what esad took: its 1 MiB and whatever the sockets' buffers held */
   g_assert_cmpuint (et_stub_sent (stub), <, 16u * 1024 * 1024);
