@@ -172,7 +172,8 @@ sdc_batch_run (SdcBatch *batch, SdcServer *server, SdcBatchDone done, gpointer u
       done (batch, user_data);
       return;
     }
-  /* counted first: a callback never runs before this returns, but be plain about it */
+  /* all counted before the first is handed over (callbacks come from the main loop,
+   * never from within sdc_writer_write, but the count must not depend on that) */
   for (guint i = 0; i < batch->n_items; i++)
     if (batch->items[i].job != NULL && !batch->items[i].waiting)
       submit (&batch->items[i]);
