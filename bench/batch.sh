@@ -4,7 +4,8 @@
 # problem) arrive one per request (A) or BATCH to a request (B, default 32), over LANES
 # keep-alive TLS connections at once (default 4, the agent's lanes), each lane one
 # registered system. Interleaved A B A B rounds on one esa-sdc (SQLite; PostgreSQL with
-# DB=postgresql://…), every answer checked ("stored", its own uuid). Prints a row per
+# DB=postgresql://…, and DB_PID=<postmaster pid> adds db_cpu_us, the CPU of the
+# postmaster and its backends per report), every answer checked ("stored", its own uuid). Prints a row per
 # round, then the medians and the ratio A/B. The client is a small Python program: its
 # own cost is not measured, only the server's. Loopback only; stops all it starts.
 #
@@ -28,6 +29,22 @@ ctx = ssl.create_default_context(cafile=ca)
 def cpu_us():
     f = open("/proc/%s/stat" % pid).read().rsplit(")", 1)[1].split()
     return (int(f[11]) + int(f[12])) * 1e6 / os.sysconf("SC_CLK_TCK")
+
+def db_cpu_us():
+    pm = os.environ.get("DB_PID")
+    if not pm:
+        return None
+    total = 0
+    for name in os.listdir("/proc"):
+        if not name.isdigit():
+            continue
+        try:
+            f = open("/proc/%s/stat" % name).read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if name == pm or f[1] == pm:
+            total += (int(f[11]) + int(f[12])) * 1e6 / os.sysconf("SC_CLK_TCK")
+    return total
 
 def conn():
     return http.client.HTTPSConnection("127.0.0.1", port, context=ctx, timeout=60)
@@ -78,16 +95,18 @@ auths = [register(c, i) for i, c in enumerate(conns)]
 for c, a in zip(conns, auths):
     lane(c, a, 1, 0)
 per = n // lanes
-cpu0, t0 = cpu_us(), time.monotonic()
+cpu0, db0, t0 = cpu_us(), db_cpu_us(), time.monotonic()
 ts = [threading.Thread(target=lane, args=(conns[i], auths[i], per, i * per)) for i in range(lanes)]
 for t in ts: t.start()
 for t in ts: t.join()
-t1, cpu1 = time.monotonic(), cpu_us()
+t1, cpu1, db1 = time.monotonic(), cpu_us(), db_cpu_us()
 total = per * lanes
-print("reports=%d errors=%d reports/s=%.0f server_cpu_us=%.1f" % (total, len(errors), total / (t1 - t0), (cpu1 - cpu0) / total))
+print("reports=%d errors=%d reports/s=%.0f%s server_cpu_us=%.1f" % (total, len(errors), total / (t1 - t0),
+      "" if db0 is None else " db_cpu_us=%.1f" % ((db1 - db0) / total), (cpu1 - cpu0) / total))
 PY
 
-echo "esa-sdc batch bench: $N reports a round, $LANES lanes, batch of $BATCH, ${DB:+PostgreSQL}${DB:-SQLite}, $(nproc) cores; $(uptime | sed 's/.*load/load/')"
+echo "esa-sdc batch bench: $N reports a round, $LANES lanes, batch of $BATCH, $([ -n "${DB:-}" ] && echo PostgreSQL || echo SQLite)," \
+  "$(nproc) cores; $(uptime | sed 's/.*load/load/')"
 printf '%-8s %s\n' round result
 : > "$work/a"; : > "$work/b"
 i=1
