@@ -583,6 +583,60 @@ sdc_api_store_report (SdcStore *store, const SdcReportRow *row, GPtrArray *attac
   return TRUE;
 }
 
+/* sdc_api_store_report() for a writer's group of reports (PostgreSQL: one statement for
+ * all of them, sdc_store_insert_reports): the same answers, byte for byte. A problem's
+ * service request and answer follow its insert; a duplicate, also of a report earlier in
+ * this group, reads the stored answer once those are written. */
+gboolean
+sdc_api_store_reports (SdcStore *store, SdcReportJob *const *jobs, guint n, GError **error)
+{
+  g_autofree SdcReportInsert *ins = g_new0 (SdcReportInsert, n);
+
+  for (guint i = 0; i < n; i++)
+    {
+      SdcReportJob *job = jobs[i];
+      /* the writer may run a group again after rolling it back */
+      g_clear_pointer (&job->answer, g_free);
+      job->duplicate = FALSE;
+      if (g_strcmp0 (job->row.kind, "problem") != 0)
+        job->answer = report_answer (&job->row, NULL);
+      ins[i].row = &job->row;
+      ins[i].attachments = job->attachments;
+      ins[i].answer_json = job->answer;
+    }
+  if (!sdc_store_insert_reports (store, ins, n, 200, error))
+    return FALSE;
+  for (guint i = 0; i < n; i++)
+    {
+      SdcReportJob *job = jobs[i];
+      g_autofree char *sr = NULL;
+      if (!ins[i].inserted)
+        continue;
+      job->status = 200;
+      if (job->answer != NULL)
+        continue;
+      /* the answer names the service request, allocated once the report row exists */
+      sr = sdc_store_new_service_request (store, job->row.uuid, job->row.system_id, job->row.received, error);
+      if (sr == NULL)
+        return FALSE;
+      job->answer = report_answer (&job->row, sr);
+      if (!sdc_store_set_report_answer (store, job->row.uuid, 200, job->answer, error))
+        return FALSE;
+    }
+  for (guint i = 0; i < n; i++)
+    {
+      SdcReportJob *job = jobs[i];
+      if (ins[i].inserted)
+        continue;
+      g_clear_pointer (&job->answer, g_free);
+      job->duplicate = TRUE;
+      if (!stored_answer (store, job->row.uuid, job->row.system_id, job->row.kind, &job->status, &job->answer,
+                          error))
+        return FALSE;
+    }
+  return TRUE;
+}
+
 gboolean
 sdc_api_uak (SdcServer *self, SdcStore *store, SdcRequest *req, JsonObject *obj, guint *status,
              char **answer, GError **error)

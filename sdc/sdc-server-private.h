@@ -126,6 +126,9 @@ gboolean sdc_api_contact_json (JsonObject *obj, char **contact_json, GError **er
  * exactly once by uuid; a duplicate gets the stored answer and *duplicate TRUE. */
 gboolean sdc_api_store_report (SdcStore *store, const SdcReportRow *row, GPtrArray *attachments,
                                guint *status, char **answer, gboolean *duplicate, GError **error);
+/* The same for a writer's group of report jobs at once (each gets status, answer and
+ * duplicate); FALSE when any fails (the writer then stores them one by one). */
+gboolean sdc_api_store_reports (SdcStore *store, SdcReportJob *const *jobs, guint n, GError **error);
 /* Attachment: checks made once the headers are in, then the end of the stream. */
 gboolean sdc_api_attachment_begin  (SdcServer *self, SdcRequest *req, SoupServerMessage *msg,
                                     const char *tail, GError **error);

@@ -579,6 +579,12 @@ report_func (SdcStore *store, gpointer data, GError **error)
 }
 
 static gboolean
+report_group_func (SdcStore *store, gpointer *data, guint n, GError **error)
+{
+  return sdc_api_store_reports (store, (SdcReportJob *const *) data, n, error);
+}
+
+static gboolean
 system_func (SdcStore *store, gpointer data, GError **error)
 {
   SdcRequest *req = data;
@@ -640,8 +646,8 @@ sdc_server_write_report (SdcServer *self, SdcReportJob *job, GAsyncReadyCallback
 {
   /* the group's order: the system's row, then its reports' uuids (sdc-writer.c) */
   g_autofree char *key = g_strconcat (job->row.system_id, "\t", job->row.uuid, NULL);
-  sdc_writer_write (self->writer, key, report_func, job, (GDestroyNotify) sdc_report_job_free, callback,
-                    user_data);
+  sdc_writer_write_group (self->writer, key, report_func, report_group_func, job,
+                          (GDestroyNotify) sdc_report_job_free, callback, user_data);
 }
 
 static void

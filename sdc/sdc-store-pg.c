@@ -109,10 +109,11 @@ pg_query (SdcStorePg *store, const char *what, const char *sql, int n, const cha
 /* pg_query() for the statements every report runs: parsed and planned once per
  * connection (a prepared statement outlives the transactions it was used in), which
  * spares the server most of the CPU each of them cost. Only statements with explicit
- * column lists, so a later schema step cannot change what a prepared one returns. */
+ * column lists, so a later schema step cannot change what a prepared one returns.
+ * @lengths and @formats as PQexecPrepared's (NULL: every parameter text). */
 static PGresult *
-pg_query_prepared (SdcStorePg *store, const char *what, const char *sql, int n, const char *const *params,
-                   GError **error)
+pg_query_prepared_full (SdcStorePg *store, const char *what, const char *sql, int n, const char *const *params,
+                        const int *lengths, const int *formats, GError **error)
 {
   const char *name = g_hash_table_lookup (store->prepared, sql);
   PGresult *res;
@@ -129,7 +130,7 @@ pg_query_prepared (SdcStorePg *store, const char *what, const char *sql, int n, 
       name = new_name;
       g_hash_table_insert (store->prepared, g_strdup (sql), g_steal_pointer (&new_name));
     }
-  res = PQexecPrepared (store->conn, name, n, params, NULL, NULL, 0);
+  res = PQexecPrepared (store->conn, name, n, params, lengths, formats, 0);
   st = PQresultStatus (res);
   if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK)
     {
@@ -138,6 +139,49 @@ pg_query_prepared (SdcStorePg *store, const char *what, const char *sql, int n, 
       return NULL;
     }
   return res;
+}
+
+static PGresult *
+pg_query_prepared (SdcStorePg *store, const char *what, const char *sql, int n, const char *const *params,
+                   GError **error)
+{
+  return pg_query_prepared_full (store, what, sql, n, params, NULL, NULL, error);
+}
+
+/* OID of type text (pg_type.h) */
+#define PG_TEXTOID 25
+
+static void
+append_be32 (GByteArray *out, guint32 v)
+{
+  guint32 be = GUINT32_TO_BE (v);
+  g_byte_array_append (out, (const guint8 *) &be, 4);
+}
+
+/* A one-dimensional text[] in PostgreSQL's binary array format (what array_recv
+ * reads): no quoting or escaping on either side, whatever the report's JSON holds.
+ * @values[i * stride] for i < @n, NULL elements allowed. */
+static GByteArray *
+pg_text_array (const char *const *values, guint n, guint stride)
+{
+  GByteArray *out = g_byte_array_sized_new (20 + 64 * n);
+  gboolean has_null = FALSE;
+  for (guint i = 0; i < n; i++)
+    has_null = has_null || values[i * stride] == NULL;
+  append_be32 (out, 1);          /* dimensions */
+  append_be32 (out, has_null);   /* has NULLs */
+  append_be32 (out, PG_TEXTOID); /* element type */
+  append_be32 (out, n);          /* length */
+  append_be32 (out, 1);          /* lower bound */
+  for (guint i = 0; i < n; i++)
+    {
+      const char *v = values[i * stride];
+      gsize len = v != NULL ? strlen (v) : 0;
+      append_be32 (out, v != NULL ? (guint32) len : G_MAXUINT32); /* -1: NULL */
+      if (v != NULL)
+        g_byte_array_append (out, (const guint8 *) v, len);
+    }
+  return out;
 }
 
 /* Looks up one row by key: *row holds the result when @sql returned a row, NULL when it
@@ -513,6 +557,23 @@ pg_lookup_report (SdcStore *self, const char *uuid, char **system_id, char **kin
 }
 
 static gboolean
+insert_attachments (SdcStorePg *store, const char *uuid, GPtrArray *attachments, GError **error)
+{
+  for (guint i = 0; attachments != NULL && i < attachments->len; i++)
+    {
+      SdcAttachmentDecl *a = g_ptr_array_index (attachments, i);
+      g_autofree char *size = g_strdup_printf ("%" G_GINT64_FORMAT, a->size);
+      const char *ap[] = { uuid, a->name, size, a->sha256, a->content_type };
+      if (!pg_command (store, "storing attachment",
+                       "INSERT INTO attachments (report_uuid, name, size, sha256, content_type)"
+                       " VALUES ($1, $2, $3, $4, $5)",
+                       G_N_ELEMENTS (ap), ap, error))
+        return FALSE;
+    }
+  return TRUE;
+}
+
+static gboolean
 pg_insert_report (SdcStore *self, const SdcReportRow *row, GPtrArray *attachments, guint status,
                   const char *answer_json, gboolean *inserted, GError **error)
 {
@@ -549,15 +610,105 @@ pg_insert_report (SdcStore *self, const SdcReportRow *row, GPtrArray *attachment
   if (row->touch ? g_strcmp0 (PQgetvalue (res, 0, 0), "0") == 0 : g_strcmp0 (PQcmdTuples (res), "0") == 0)
     return TRUE;
   *inserted = TRUE;
-  for (guint i = 0; attachments != NULL && i < attachments->len; i++)
+  return insert_attachments (store, row->uuid, attachments, error);
+}
+
+/* The columns of a report row for the group statement, one array each (in this order). */
+enum { COL_UUID, COL_SYSTEM, COL_KIND, COL_PLUGIN, COL_CREATED, COL_RECEIVED, COL_PARENT, COL_BODY, COL_ANSWER,
+       N_COLS };
+
+/* The whole group in one statement (issue 11, docs/performance.md "SDC"): PostgreSQL's
+ * CPU per report was mostly the work around each statement (bind, executor start and
+ * end, a round trip), not the row itself. The rows go in as binary text[] arrays
+ * (unnest, in the group's order); the systems' rows are locked first, all of them and
+ * in order (sys, forced before any insert by the one-time filter), so a group takes its
+ * systems' rows before its uuids, as the statement per report did. last_seen is set once
+ * per system, to the received of its last report inserted here, as inserting them one
+ * after the other would leave it. */
+static gboolean
+pg_insert_reports (SdcStore *self, SdcReportInsert *reports, guint n, guint status, GError **error)
+{
+  SdcStorePg *store = SDC_STORE_PG (self);
+  g_autofree const char **cells = g_new0 (const char *, (gsize) n * N_COLS);
+  g_autofree char *status_s = g_strdup_printf ("%u", status);
+  g_autoptr (GHashTable) rows = NULL;
+  g_autoptr (PGresult) res = NULL;
+  GByteArray *arrays[N_COLS];
+  const char *params[N_COLS + 1];
+  int lengths[N_COLS + 1];
+  int formats[N_COLS + 1];
+  gboolean touch_all = TRUE;
+
+  for (guint i = 0; i < n; i++)
+    touch_all = touch_all && reports[i].row->touch;
+  /* not a report through the server (those all set last_seen): one at a time */
+  if (!touch_all)
     {
-      SdcAttachmentDecl *a = g_ptr_array_index (attachments, i);
-      g_autofree char *size = g_strdup_printf ("%" G_GINT64_FORMAT, a->size);
-      const char *ap[] = { row->uuid, a->name, size, a->sha256, a->content_type };
-      if (!pg_command (store, "storing attachment",
-                       "INSERT INTO attachments (report_uuid, name, size, sha256, content_type)"
-                       " VALUES ($1, $2, $3, $4, $5)",
-                       G_N_ELEMENTS (ap), ap, error))
+      for (guint i = 0; i < n; i++)
+        if (!pg_insert_report (self, reports[i].row, reports[i].attachments, status, reports[i].answer_json,
+                               &reports[i].inserted, error))
+          return FALSE;
+      return TRUE;
+    }
+  for (guint i = 0; i < n; i++)
+    {
+      const SdcReportRow *row = reports[i].row;
+      const char **c = cells + (gsize) i * N_COLS;
+      c[COL_UUID] = row->uuid;
+      c[COL_SYSTEM] = row->system_id;
+      c[COL_KIND] = row->kind;
+      c[COL_PLUGIN] = row->plugin;
+      c[COL_CREATED] = row->created;
+      c[COL_RECEIVED] = row->received;
+      c[COL_PARENT] = row->parent;
+      c[COL_BODY] = row->body_json;
+      c[COL_ANSWER] = reports[i].answer_json != NULL ? reports[i].answer_json : "";
+      reports[i].inserted = FALSE;
+    }
+  for (guint k = 0; k < N_COLS; k++)
+    {
+      arrays[k] = pg_text_array (cells + k, n, N_COLS);
+      params[k] = (const char *) arrays[k]->data;
+      lengths[k] = (int) arrays[k]->len;
+      formats[k] = 1;
+    }
+  params[N_COLS] = status_s;
+  lengths[N_COLS] = 0;
+  formats[N_COLS] = 0;
+  res = pg_query_prepared_full (store, "storing reports",
+                                "WITH sys AS (SELECT system_id FROM systems WHERE system_id = ANY ($2::text[])"
+                                " ORDER BY system_id COLLATE \"C\" FOR NO KEY UPDATE),"
+                                " ins AS (INSERT INTO reports (uuid, system_id, kind, plugin, created, received,"
+                                " parent, body, answer, answer_status)"
+                                " SELECT u.*, $10::integer FROM unnest ($1::text[], $2::text[], $3::text[], $4::text[],"
+                                " $5::text[], $6::text[], $7::text[], $8::text[], $9::text[]) AS u"
+                                " WHERE (SELECT count(*) FROM sys) >= 0"
+                                " ON CONFLICT (uuid) DO NOTHING RETURNING uuid, system_id, received),"
+                                " last AS (SELECT DISTINCT ON (u.system_id) u.system_id, u.received FROM ins"
+                                " JOIN unnest ($1::text[], $2::text[], $6::text[]) WITH ORDINALITY"
+                                " AS u (uuid, system_id, received, n)"
+                                " ON u.uuid = ins.uuid AND u.system_id = ins.system_id AND u.received = ins.received"
+                                " ORDER BY u.system_id, u.n DESC),"
+                                " touched AS (UPDATE systems s SET last_seen = last.received FROM last"
+                                " WHERE s.system_id = last.system_id)"
+                                " SELECT uuid, system_id FROM ins",
+                                N_COLS + 1, params, lengths, formats, error);
+  for (guint k = 0; k < N_COLS; k++)
+    g_byte_array_unref (arrays[k]);
+  if (res == NULL)
+    return FALSE;
+  /* which rows went in: per uuid and system, the first of the group (a uuid twice in
+   * the group is stored once, the first copy, as one insert after the other would) */
+  rows = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  for (int r = 0; r < PQntuples (res); r++)
+    g_hash_table_add (rows, g_strconcat (PQgetvalue (res, r, 0), "\t", PQgetvalue (res, r, 1), NULL));
+  for (guint i = 0; i < n; i++)
+    {
+      g_autofree char *key = g_strconcat (reports[i].row->uuid, "\t", reports[i].row->system_id, NULL);
+      if (!g_hash_table_remove (rows, key))
+        continue;
+      reports[i].inserted = TRUE;
+      if (!insert_attachments (store, reports[i].row->uuid, reports[i].attachments, error))
         return FALSE;
     }
   return TRUE;
@@ -842,6 +993,7 @@ sdc_store_pg_iface_init (SdcStoreInterface *iface)
   iface->touch_system = pg_touch_system;
   iface->lookup_report = pg_lookup_report;
   iface->insert_report = pg_insert_report;
+  iface->insert_reports = pg_insert_reports;
   iface->set_report_answer = pg_set_report_answer;
   iface->new_service_request = pg_new_service_request;
   iface->get_attachment = pg_get_attachment;

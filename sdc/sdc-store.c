@@ -199,6 +199,18 @@ sdc_store_insert_report (SdcStore *store, const SdcReportRow *row, GPtrArray *at
 }
 
 gboolean
+sdc_store_insert_reports (SdcStore *store, SdcReportInsert *reports, guint n, guint status, GError **error)
+{
+  if (IFACE (store)->insert_reports != NULL)
+    return IFACE (store)->insert_reports (store, reports, n, status, error);
+  for (guint i = 0; i < n; i++)
+    if (!IFACE (store)->insert_report (store, reports[i].row, reports[i].attachments, status,
+                                       reports[i].answer_json, &reports[i].inserted, error))
+      return FALSE;
+  return TRUE;
+}
+
+gboolean
 sdc_store_set_report_answer (SdcStore *store, const char *uuid, guint status, const char *answer_json,
                              GError **error)
 {
