@@ -583,14 +583,17 @@ sdc_api_store_report (SdcStore *store, const SdcReportRow *row, GPtrArray *attac
   return TRUE;
 }
 
-/* sdc_api_store_report() for a writer's group of reports (PostgreSQL: one statement for
- * all of them, sdc_store_insert_reports): the same answers, byte for byte. A problem's
- * service request and answer follow its insert; a duplicate, also of a report earlier in
- * this group, reads the stored answer once those are written. */
+/* sdc_api_store_report() for a writer's group of reports, the same answers byte for
+ * byte: on PostgreSQL one statement stores them all with the problems' service requests
+ * (sdc_store_insert_reports); then each problem's answer, which names its service
+ * request, is set (one UPDATE by primary key each: an UPDATE joined to an array of
+ * uuids may be planned as a scan of the whole table). A duplicate, also of a report
+ * earlier in this group, then reads the stored answer. */
 gboolean
 sdc_api_store_reports (SdcStore *store, SdcReportJob *const *jobs, guint n, GError **error)
 {
   g_autofree SdcReportInsert *ins = g_new0 (SdcReportInsert, n);
+  gboolean ok;
 
   for (guint i = 0; i < n; i++)
     {
@@ -598,43 +601,36 @@ sdc_api_store_reports (SdcStore *store, SdcReportJob *const *jobs, guint n, GErr
       /* the writer may run a group again after rolling it back */
       g_clear_pointer (&job->answer, g_free);
       job->duplicate = FALSE;
-      if (g_strcmp0 (job->row.kind, "problem") != 0)
+      ins[i].new_service_request = g_strcmp0 (job->row.kind, "problem") == 0;
+      if (!ins[i].new_service_request)
         job->answer = report_answer (&job->row, NULL);
       ins[i].row = &job->row;
       ins[i].attachments = job->attachments;
       ins[i].answer_json = job->answer;
     }
-  if (!sdc_store_insert_reports (store, ins, n, 200, error))
-    return FALSE;
+  ok = sdc_store_insert_reports (store, ins, n, 200, error);
   for (guint i = 0; i < n; i++)
     {
       SdcReportJob *job = jobs[i];
-      g_autofree char *sr = NULL;
-      if (!ins[i].inserted)
-        continue;
       job->status = 200;
-      if (job->answer != NULL)
-        continue;
-      /* the answer names the service request, allocated once the report row exists */
-      sr = sdc_store_new_service_request (store, job->row.uuid, job->row.system_id, job->row.received, error);
-      if (sr == NULL)
-        return FALSE;
-      job->answer = report_answer (&job->row, sr);
-      if (!sdc_store_set_report_answer (store, job->row.uuid, 200, job->answer, error))
-        return FALSE;
+      if (ok && ins[i].inserted && ins[i].service_request != NULL)
+        {
+          job->answer = report_answer (&job->row, ins[i].service_request);
+          ok = sdc_store_set_report_answer (store, job->row.uuid, 200, job->answer, error);
+        }
+      g_free (ins[i].service_request);
     }
-  for (guint i = 0; i < n; i++)
+  for (guint i = 0; ok && i < n; i++)
     {
       SdcReportJob *job = jobs[i];
       if (ins[i].inserted)
         continue;
       g_clear_pointer (&job->answer, g_free);
       job->duplicate = TRUE;
-      if (!stored_answer (store, job->row.uuid, job->row.system_id, job->row.kind, &job->status, &job->answer,
-                          error))
-        return FALSE;
+      ok = stored_answer (store, job->row.uuid, job->row.system_id, job->row.kind, &job->status, &job->answer,
+                          error);
     }
-  return TRUE;
+  return ok;
 }
 
 gboolean

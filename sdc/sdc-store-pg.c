@@ -556,6 +556,9 @@ pg_lookup_report (SdcStore *self, const char *uuid, char **system_id, char **kin
   return TRUE;
 }
 
+static char *pg_new_service_request (SdcStore *self, const char *report_uuid, const char *system_id,
+                                     const char *now, GError **error);
+
 static gboolean
 insert_attachments (SdcStorePg *store, const char *uuid, GPtrArray *attachments, GError **error)
 {
@@ -613,41 +616,79 @@ pg_insert_report (SdcStore *self, const SdcReportRow *row, GPtrArray *attachment
   return insert_attachments (store, row->uuid, attachments, error);
 }
 
-/* The columns of a report row for the group statement, one array each (in this order). */
+/* The columns of a report row for the group statement, one array each (in this order;
+ * COL_SR: non-NULL when the report asks for a service request). */
 enum { COL_UUID, COL_SYSTEM, COL_KIND, COL_PLUGIN, COL_CREATED, COL_RECEIVED, COL_PARENT, COL_BODY, COL_ANSWER,
-       N_COLS };
+       COL_SR, N_COLS };
 
-/* The whole group in one statement (issue 11, docs/performance.md "SDC"): PostgreSQL's
- * CPU per report was mostly the work around each statement (bind, executor start and
- * end, a round trip), not the row itself. The rows go in as binary text[] arrays
- * (unnest, in the group's order); the systems' rows are locked first, all of them and
- * in order (sys, forced before any insert by the one-time filter), so a group takes its
- * systems' rows before its uuids, as the statement per report did. last_seen is set once
- * per system, to the received of its last report inserted here, as inserting them one
- * after the other would leave it. */
+/* "SR" and eight digits, from the identity column's number */
+static char *
+service_request_name (const char *number)
+{
+  return g_strdup_printf ("SR%08" G_GINT64_FORMAT, (gint64) g_ascii_strtoll (number, NULL, 10) % 100000000);
+}
+
+/* Runs a prepared statement whose first @n_arrays parameters are columns of @cells
+ * (@n_rows rows of @stride cells) as binary text[], and @text the text parameters after
+ * them. */
+static PGresult *
+pg_query_arrays (SdcStorePg *store, const char *what, const char *sql, const char *const *cells, guint n_rows,
+                 guint stride, guint n_arrays, const char *const *text, guint n_text, GError **error)
+{
+  g_autoptr (GPtrArray) arrays = g_ptr_array_new_with_free_func ((GDestroyNotify) g_byte_array_unref);
+  g_autofree const char **params = g_new0 (const char *, n_arrays + n_text);
+  g_autofree int *lengths = g_new0 (int, n_arrays + n_text);
+  g_autofree int *formats = g_new0 (int, n_arrays + n_text);
+  for (guint k = 0; k < n_arrays; k++)
+    {
+      GByteArray *a = pg_text_array (cells + k, n_rows, stride);
+      g_ptr_array_add (arrays, a);
+      params[k] = (const char *) a->data;
+      lengths[k] = (int) a->len;
+      formats[k] = 1;
+    }
+  for (guint k = 0; k < n_text; k++)
+    params[n_arrays + k] = text[k];
+  return pg_query_prepared_full (store, what, sql, (int) (n_arrays + n_text), params, lengths, formats, error);
+}
+
+/* The whole group in one statement (docs/performance.md "SDC"): PostgreSQL's CPU per
+ * report was mostly the work around each statement (bind, executor start and end, a
+ * round trip), not the row itself. The rows go in as binary text[] arrays (unnest, in
+ * the group's order, numbered by WITH ORDINALITY). The systems' rows are locked first,
+ * all of them, in the group's order (sys: one index lookup per row, in a LATERAL
+ * subquery the planner cannot turn into a scan of the whole table; forced before any
+ * insert by the one-time filter), so a group takes its systems' rows before its uuids,
+ * and two writers' groups, both sorted by system id then uuid, cannot deadlock. first: for each row inserted, the first input row
+ * that is it (a uuid twice in a group went in once, as the first); from it the service
+ * requests (in the group's order) and each system's last_seen, set once, to the
+ * received of its last report inserted, as storing them one after the other leaves it.
+ * The RETURNING rows say which input rows went in and with which service request. */
 static gboolean
 pg_insert_reports (SdcStore *self, SdcReportInsert *reports, guint n, guint status, GError **error)
 {
   SdcStorePg *store = SDC_STORE_PG (self);
   g_autofree const char **cells = g_new0 (const char *, (gsize) n * N_COLS);
   g_autofree char *status_s = g_strdup_printf ("%u", status);
-  g_autoptr (GHashTable) rows = NULL;
+  const char *text[] = { status_s };
   g_autoptr (PGresult) res = NULL;
-  GByteArray *arrays[N_COLS];
-  const char *params[N_COLS + 1];
-  int lengths[N_COLS + 1];
-  int formats[N_COLS + 1];
   gboolean touch_all = TRUE;
 
   for (guint i = 0; i < n; i++)
     touch_all = touch_all && reports[i].row->touch;
-  /* not a report through the server (those all set last_seen): one at a time */
+  /* not reports through the server (those all set last_seen): one at a time */
   if (!touch_all)
     {
       for (guint i = 0; i < n; i++)
-        if (!pg_insert_report (self, reports[i].row, reports[i].attachments, status, reports[i].answer_json,
-                               &reports[i].inserted, error))
-          return FALSE;
+        {
+          SdcReportInsert *r = &reports[i];
+          if (!pg_insert_report (self, r->row, r->attachments, status, r->answer_json, &r->inserted, error))
+            return FALSE;
+          if (r->inserted && r->new_service_request &&
+              (r->service_request = pg_new_service_request (self, r->row->uuid, r->row->system_id,
+                                                            r->row->received, error)) == NULL)
+            return FALSE;
+        }
       return TRUE;
     }
   for (guint i = 0; i < n; i++)
@@ -663,54 +704,50 @@ pg_insert_reports (SdcStore *self, SdcReportInsert *reports, guint n, guint stat
       c[COL_PARENT] = row->parent;
       c[COL_BODY] = row->body_json;
       c[COL_ANSWER] = reports[i].answer_json != NULL ? reports[i].answer_json : "";
+      c[COL_SR] = reports[i].new_service_request ? "t" : NULL;
       reports[i].inserted = FALSE;
+      g_clear_pointer (&reports[i].service_request, g_free);
     }
-  for (guint k = 0; k < N_COLS; k++)
-    {
-      arrays[k] = pg_text_array (cells + k, n, N_COLS);
-      params[k] = (const char *) arrays[k]->data;
-      lengths[k] = (int) arrays[k]->len;
-      formats[k] = 1;
-    }
-  params[N_COLS] = status_s;
-  lengths[N_COLS] = 0;
-  formats[N_COLS] = 0;
-  res = pg_query_prepared_full (store, "storing reports",
-                                "WITH sys AS (SELECT system_id FROM systems WHERE system_id = ANY ($2::text[])"
-                                " ORDER BY system_id COLLATE \"C\" FOR NO KEY UPDATE),"
-                                " ins AS (INSERT INTO reports (uuid, system_id, kind, plugin, created, received,"
-                                " parent, body, answer, answer_status)"
-                                " SELECT u.*, $10::integer FROM unnest ($1::text[], $2::text[], $3::text[], $4::text[],"
-                                " $5::text[], $6::text[], $7::text[], $8::text[], $9::text[]) AS u"
-                                " WHERE (SELECT count(*) FROM sys) >= 0"
-                                " ON CONFLICT (uuid) DO NOTHING RETURNING uuid, system_id, received),"
-                                " last AS (SELECT DISTINCT ON (u.system_id) u.system_id, u.received FROM ins"
-                                " JOIN unnest ($1::text[], $2::text[], $6::text[]) WITH ORDINALITY"
-                                " AS u (uuid, system_id, received, n)"
-                                " ON u.uuid = ins.uuid AND u.system_id = ins.system_id AND u.received = ins.received"
-                                " ORDER BY u.system_id, u.n DESC),"
-                                " touched AS (UPDATE systems s SET last_seen = last.received FROM last"
-                                " WHERE s.system_id = last.system_id)"
-                                " SELECT uuid, system_id FROM ins",
-                                N_COLS + 1, params, lengths, formats, error);
-  for (guint k = 0; k < N_COLS; k++)
-    g_byte_array_unref (arrays[k]);
+  res = pg_query_arrays (store, "storing reports",
+                         "WITH sys AS (SELECT s.system_id FROM unnest ($2::text[]) AS id,"
+                         " LATERAL (SELECT system_id FROM systems WHERE system_id = id FOR NO KEY UPDATE) s),"
+                         " ins AS (INSERT INTO reports (uuid, system_id, kind, plugin, created, received,"
+                         " parent, body, answer, answer_status)"
+                         " SELECT u.uuid, u.system_id, u.kind, u.plugin, u.created, u.received, u.parent, u.body,"
+                         " u.answer, $11::integer"
+                         " FROM unnest ($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],"
+                         " $7::text[], $8::text[], $9::text[])"
+                         " AS u (uuid, system_id, kind, plugin, created, received, parent, body, answer)"
+                         " WHERE (SELECT count(*) FROM sys) >= 0"
+                         " ON CONFLICT (uuid) DO NOTHING RETURNING uuid, system_id, kind, received),"
+                         " first AS (SELECT DISTINCT ON (ins.uuid) ins.uuid, ins.system_id, ins.received, u.sr, u.n"
+                         " FROM ins JOIN unnest ($1::text[], $2::text[], $3::text[], $6::text[], $10::text[])"
+                         " WITH ORDINALITY AS u (uuid, system_id, kind, received, sr, n)"
+                         " ON u.uuid = ins.uuid AND u.system_id = ins.system_id AND u.kind = ins.kind"
+                         " AND u.received = ins.received ORDER BY ins.uuid, u.n),"
+                         " sr AS (INSERT INTO service_requests (report_uuid, system_id, created)"
+                         " SELECT uuid, system_id, received FROM first WHERE sr IS NOT NULL ORDER BY n"
+                         " RETURNING report_uuid, number),"
+                         " last AS (SELECT DISTINCT ON (system_id) system_id, received FROM first"
+                         " ORDER BY system_id, n DESC),"
+                         " touched AS (UPDATE systems s SET last_seen = last.received FROM last"
+                         " WHERE s.system_id = last.system_id)"
+                         " SELECT first.n, sr.number FROM first LEFT JOIN sr ON sr.report_uuid = first.uuid",
+                         cells, n, N_COLS, N_COLS, text, G_N_ELEMENTS (text), error);
   if (res == NULL)
     return FALSE;
-  /* which rows went in: per uuid and system, the first of the group (a uuid twice in
-   * the group is stored once, the first copy, as one insert after the other would) */
-  rows = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   for (int r = 0; r < PQntuples (res); r++)
-    g_hash_table_add (rows, g_strconcat (PQgetvalue (res, r, 0), "\t", PQgetvalue (res, r, 1), NULL));
-  for (guint i = 0; i < n; i++)
     {
-      g_autofree char *key = g_strconcat (reports[i].row->uuid, "\t", reports[i].row->system_id, NULL);
-      if (!g_hash_table_remove (rows, key))
-        continue;
+      guint64 i = g_ascii_strtoull (PQgetvalue (res, r, 0), NULL, 10) - 1;
+      g_return_val_if_fail (i < n, FALSE);
       reports[i].inserted = TRUE;
-      if (!insert_attachments (store, reports[i].row->uuid, reports[i].attachments, error))
-        return FALSE;
+      if (!PQgetisnull (res, r, 1))
+        reports[i].service_request = service_request_name (PQgetvalue (res, r, 1));
     }
+  for (guint i = 0; i < n; i++)
+    if (reports[i].inserted &&
+        !insert_attachments (store, reports[i].row->uuid, reports[i].attachments, error))
+      return FALSE;
   return TRUE;
 }
 
@@ -737,8 +774,7 @@ pg_new_service_request (SdcStore *self, const char *report_uuid, const char *sys
                                        3, params, error);
   if (res == NULL)
     return NULL;
-  return g_strdup_printf ("SR%08" G_GINT64_FORMAT,
-                          (gint64) g_ascii_strtoll (PQgetvalue (res, 0, 0), NULL, 10) % 100000000);
+  return service_request_name (PQgetvalue (res, 0, 0));
 }
 
 static SdcAttachmentRow *

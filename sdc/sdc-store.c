@@ -204,9 +204,16 @@ sdc_store_insert_reports (SdcStore *store, SdcReportInsert *reports, guint n, gu
   if (IFACE (store)->insert_reports != NULL)
     return IFACE (store)->insert_reports (store, reports, n, status, error);
   for (guint i = 0; i < n; i++)
-    if (!IFACE (store)->insert_report (store, reports[i].row, reports[i].attachments, status,
-                                       reports[i].answer_json, &reports[i].inserted, error))
-      return FALSE;
+    {
+      SdcReportInsert *r = &reports[i];
+      if (!IFACE (store)->insert_report (store, r->row, r->attachments, status, r->answer_json, &r->inserted,
+                                         error))
+        return FALSE;
+      if (r->inserted && r->new_service_request &&
+          (r->service_request = IFACE (store)->new_service_request (store, r->row->uuid, r->row->system_id,
+                                                                    r->row->received, error)) == NULL)
+        return FALSE;
+    }
   return TRUE;
 }
 
