@@ -540,6 +540,8 @@ test_store_group_commit (Fixture *f, gconstpointer data)
         job->uuid = g_strdup_printf ("00000000-0000-4000-8000-%012u", i);
         /* one job per round names a system that does not exist */
         job->system_id = i == n_uuids ? "ESA-ffffffffffffffff" : id;
+        /* as the server's reports (the group statement is for those) */
+        job->touch = grouped;
         st.pending++;
         write_job (writer, job->uuid, group_job_func, job, &st);
       }
