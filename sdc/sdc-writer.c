@@ -155,13 +155,14 @@ static gboolean
 run_group_optimistic (SdcWriter *w, SdcStore *store, GPtrArray *group)
 {
   g_autoptr (GError) error = NULL;
+  gboolean ok = TRUE;
   guint i = 0;
 
   if (!sdc_store_begin (store, &error))
     return FALSE;
-  while (i < group->len && run_jobs (store, group, &i, &error))
-    ;
-  if (error == NULL && sdc_store_commit (store, &error))
+  while (ok && i < group->len)
+    ok = run_jobs (store, group, &i, &error);
+  if (ok && sdc_store_commit (store, &error))
     {
       for (i = 0; i < group->len; i++)
         ((Job *) g_ptr_array_index (group, i))->ok = TRUE;
@@ -432,9 +433,7 @@ void
 sdc_writer_write (SdcWriter *w, const char *key, SdcStoreFunc func, gpointer data, GDestroyNotify destroy,
                   GAsyncReadyCallback callback, gpointer user_data)
 {
-  Job *job = job_new (w, func, data, destroy, callback, user_data, sdc_writer_write);
-  job->key = g_strdup (key);
-  g_async_queue_push (w->queue, job);
+  sdc_writer_write_group (w, key, func, NULL, data, destroy, callback, user_data);
 }
 
 void
