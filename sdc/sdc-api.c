@@ -405,10 +405,29 @@ sdc_report_job_free (SdcReportJob *job)
   g_free (job);
 }
 
+/* Whether @kind names a report (what a batch may carry): not "uak", which is no report. */
+static gboolean
+is_report_kind (const char *kind)
+{
+  static const char *const kinds[] = { ESA_REPORT_KIND_HEARTBEAT, ESA_REPORT_KIND_PROBLEM,
+                                       ESA_REPORT_KIND_INVENTORY, ESA_REPORT_KIND_UAK_STATUS,
+                                       ESA_REPORT_KIND_EXTENDED_DATA };
+  for (guint i = 0; i < G_N_ELEMENTS (kinds); i++)
+    if (g_str_equal (kind, kinds[i]))
+      return TRUE;
+  return FALSE;
+}
+
 SdcReportJob *
 sdc_api_report_prepare (SdcRequest *req, SoupServerMessage *msg, JsonObject *obj, GError **error)
 {
-  const char *kind_path = req->route->report_kind;
+  return sdc_api_report_check (req->system_id, req->route->report_kind, msg, obj, &req->uuid, error);
+}
+
+SdcReportJob *
+sdc_api_report_check (const char *system_id, const char *kind_path, SoupServerMessage *msg,
+                      JsonObject *obj, char **log_uuid, GError **error)
+{
   g_autoptr (GError) local = NULL;
   g_autofree char *uuid = NULL;
   g_autofree char *parent = NULL;
@@ -422,12 +441,21 @@ sdc_api_report_prepare (SdcRequest *req, SoupServerMessage *msg, JsonObject *obj
   uuid = get_uuid (obj, "uuid", TRUE, error);
   if (uuid == NULL)
     return NULL;
-  req->uuid = g_strdup (uuid);
+  g_free (*log_uuid);
+  *log_uuid = g_strdup (uuid);
   if (!check_idempotency_key (msg, uuid, error))
     return NULL;
   if ((kind = esa_json_get_string (obj, NULL, "kind", ESA_JSON_REQUIRED | ESA_JSON_NON_EMPTY, error)) == NULL)
     return NULL;
-  if (g_strcmp0 (kind, kind_path) != 0)
+  if (kind_path == NULL && !is_report_kind (kind))
+    {
+      g_set_error (error, SDC_ERROR, SDC_ERROR_INVALID_FIELD,
+                   "kind: \"%s\" is not a report kind (expected " ESA_REPORT_KIND_HEARTBEAT ", "
+                   ESA_REPORT_KIND_PROBLEM ", " ESA_REPORT_KIND_INVENTORY ", " ESA_REPORT_KIND_UAK_STATUS
+                   " or " ESA_REPORT_KIND_EXTENDED_DATA ")", kind);
+      return NULL;
+    }
+  if (kind_path != NULL && g_strcmp0 (kind, kind_path) != 0)
     {
       g_set_error (error, SDC_ERROR, SDC_ERROR_INVALID_FIELD,
                    "kind: \"%s\" does not match the endpoint (expected \"%s\")", kind, kind_path);
@@ -468,7 +496,7 @@ sdc_api_report_prepare (SdcRequest *req, SoupServerMessage *msg, JsonObject *obj
   job->now = now_string ();
   job->attachments = g_steal_pointer (&attachments);
   job->row.uuid = job->uuid;
-  job->row.system_id = req->system_id;
+  job->row.system_id = system_id;
   job->row.kind = kind;
   job->row.plugin = plugin;
   job->row.created = created;

@@ -43,6 +43,7 @@ static const SdcRoute routes[] = {
   { ESA_PROTOCOL_BASE_PATH ESA_REPORT_KIND_INVENTORY, "POST", TRUE, SDC_ROUTE_REPORT, ESA_REPORT_KIND_INVENTORY },
   { ESA_PROTOCOL_BASE_PATH ESA_REPORT_KIND_UAK_STATUS, "POST", TRUE, SDC_ROUTE_REPORT, ESA_REPORT_KIND_UAK_STATUS },
   { ESA_PROTOCOL_BASE_PATH ESA_REPORT_KIND_EXTENDED_DATA, "POST", TRUE, SDC_ROUTE_REPORT, ESA_REPORT_KIND_EXTENDED_DATA },
+  { ESA_PROTOCOL_PATH_REPORTS, "POST", TRUE, SDC_ROUTE_BATCH, NULL },
   { ESA_PROTOCOL_PATH_UAK, "POST", TRUE, SDC_ROUTE_UAK, NULL },
   { ESA_PROTOCOL_PATH_CONTACT, "POST", TRUE, SDC_ROUTE_SYSTEM, "contact" },
   { ESA_PROTOCOL_PATH_DEACTIVATE, "POST", TRUE, SDC_ROUTE_SYSTEM, "deactivate" },
@@ -76,6 +77,7 @@ sdc_request_free (SdcRequest *req)
   sdc_upload_free (req->upload);
   g_clear_error (&req->deferred);
   g_free (req->uuid);
+  sdc_batch_free (req->batch);
   g_free (req);
 }
 
@@ -633,6 +635,24 @@ report_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
   finish_paused (req, ok, error);
 }
 
+void
+sdc_server_write_report (SdcServer *self, SdcReportJob *job, GAsyncReadyCallback callback, gpointer user_data)
+{
+  /* the group's order: the system's row, then its reports' uuids (sdc-writer.c) */
+  g_autofree char *key = g_strconcat (job->row.system_id, "\t", job->row.uuid, NULL);
+  sdc_writer_write (self->writer, key, report_func, job, (GDestroyNotify) sdc_report_job_free, callback,
+                    user_data);
+}
+
+static void
+batch_done (SdcBatch *batch, gpointer user_data)
+{
+  SdcRequest *req = user_data;
+  req->status = 200;
+  req->answer = sdc_batch_answer (batch);
+  finish_paused (req, TRUE, NULL);
+}
+
 /* Authenticated (or register): validate on the main loop, store in a storage thread. */
 static void
 dispatch (SdcServer *self, SdcRequest *req)
@@ -640,6 +660,16 @@ dispatch (SdcServer *self, SdcRequest *req)
   g_autoptr (GError) error = NULL;
   SdcReportJob *job;
 
+  if (req->route->kind == SDC_ROUTE_BATCH)
+    {
+      req->batch = sdc_batch_new (req->system_id, (const char *) req->body->data, req->body->len,
+                                  self->opts.max_body, &error);
+      if (req->batch == NULL)
+        finish_paused (req, FALSE, error);
+      else
+        sdc_batch_run (req->batch, self, batch_done, req);
+      return;
+    }
   req->obj = sdc_json_parse_request ((const char *) req->body->data, req->body->len, self->opts.max_body, &error);
   if (req->obj == NULL)
     {
@@ -664,12 +694,7 @@ dispatch (SdcServer *self, SdcRequest *req)
           finish_paused (req, FALSE, error);
           return;
         }
-      {
-        /* the group's order: the system's row, then its reports' uuids (sdc-writer.c) */
-        g_autofree char *key = g_strconcat (job->row.system_id, "\t", job->row.uuid, NULL);
-        sdc_writer_write (self->writer, key, report_func, job, (GDestroyNotify) sdc_report_job_free,
-                          report_done_cb, req);
-      }
+      sdc_server_write_report (self, job, report_done_cb, req);
       return;
     default:
       g_assert_not_reached ();
@@ -730,6 +755,7 @@ handler (SoupServer *soup, SoupServerMessage *msg, const char *path, GHashTable 
       break;
     case SDC_ROUTE_REGISTER:
     case SDC_ROUTE_REPORT:
+    case SDC_ROUTE_BATCH:
     case SDC_ROUTE_UAK:
     case SDC_ROUTE_SYSTEM:
       if (req->too_large)
@@ -761,7 +787,21 @@ handler (SoupServer *soup, SoupServerMessage *msg, const char *path, GHashTable 
   sdc_server_respond_json (msg, status, answer);
 }
 
-/* One line per request on stderr: what the tests (and an admin) read. */
+static void
+log_line (SdcRequest *req, SoupServerMessage *msg, const char *ts, const char *remote, GUri *uri, guint status,
+          const char *uuid, const char *error_code, gboolean duplicate, const char *outcome)
+{
+  /* one format, no string built on the side: this runs for every request */
+  fprintf (stderr, "%s esa-sdc: request scheme=%s remote=%s method=%s path=%s status=%u system=%s%s%s%s%s%s%s\n",
+           ts, req->https ? "https" : "http", remote ? remote : "-",
+           soup_server_message_get_method (msg), uri ? g_uri_get_path (uri) : "-",
+           status, req->system_id ? req->system_id : "-",
+           uuid ? " uuid=" : "", uuid ? uuid : "",
+           error_code ? " error=" : "", error_code ? error_code : "",
+           duplicate ? " duplicate=yes" : "", outcome);
+}
+
+/* One line per request on stderr (per report of a batch): what the tests (and an admin) read. */
 static void
 log_request (SdcServer *self, SoupServerMessage *msg, const char *outcome)
 {
@@ -772,14 +812,20 @@ log_request (SdcServer *self, SoupServerMessage *msg, const char *outcome)
 
   if (req == NULL || g_object_get_data (G_OBJECT (msg), "sdc-logged") != NULL)
     return; /* unrouted: logged below; answered early: logged then */
-  /* one format, no string built on the side: this runs for every request */
-  fprintf (stderr, "%s esa-sdc: request scheme=%s remote=%s method=%s path=%s status=%u system=%s%s%s%s%s%s%s\n",
-           ts, req->https ? "https" : "http", remote ? remote : "-",
-           soup_server_message_get_method (msg), uri ? g_uri_get_path (uri) : "-",
-           soup_server_message_get_status (msg), req->system_id ? req->system_id : "-",
-           req->uuid ? " uuid=" : "", req->uuid ? req->uuid : "",
-           req->error_code ? " error=" : "", req->error_code ? req->error_code : "",
-           req->duplicate ? " duplicate=yes" : "", outcome);
+  /* a batch that got as far as its reports: a line for each, as if each came alone, so
+   * the audit trail per report does not depend on how the agent sent it */
+  for (guint i = 0; req->batch != NULL && i < sdc_batch_get_length (req->batch); i++)
+    {
+      const char *uuid;
+      const char *error_code;
+      guint status;
+      gboolean duplicate;
+      sdc_batch_get_result (req->batch, i, &uuid, &status, &error_code, &duplicate);
+      log_line (req, msg, ts, remote, uri, status, uuid, error_code, duplicate, outcome);
+    }
+  if (req->batch == NULL)
+    log_line (req, msg, ts, remote, uri, soup_server_message_get_status (msg), req->uuid, req->error_code,
+              req->duplicate, outcome);
   fflush (stderr);
 }
 
