@@ -276,6 +276,26 @@ stand_free (Stand *s)
   g_free (s);
 }
 
+/* An activated esad with 40 reports queued, sending to the stand-in @s
+ * only (one lane: the batches are the queue's order, not a race's); one
+ * pass asked for and over. Returns the reports' uuids; @stub_out the stand-in. */
+static GPtrArray *
+stand_world (EtWorld *w, Stand *s, EtStub **stub_out)
+{
+  g_autofree char *servers = NULL;
+  g_autofree char *out = NULL, *err = NULL;
+  GPtrArray *uuids;
+  activated_world (w);
+  uuids = enqueue_plain (w, 40, 0, NULL);
+  *stub_out = et_stub_start_with (w, TRUE, stand_answer, s);
+  servers = g_strdup_printf ("https://localhost:%u/", et_stub_port (*stub_out));
+  write_conf (w, servers, 1);
+  et_esad_start (w, NULL);
+  /* its exit status says what stays queued: the test looks for itself */
+  et_esactl (w, &out, &err, "queue", "send", NULL);
+  return uuids;
+}
+
 /* ---- tests ---- */
 
 /* 300 queued reports (4 with an attachment) drain to a real esa-sdc in
@@ -378,18 +398,10 @@ test_broken_answer (gconstpointer data)
   g_autoptr (EtStub) stub = NULL;
   g_autoptr (GPtrArray) uuids = NULL;
   g_autoptr (GHashTable) left = NULL;
-  g_autofree char *servers = NULL;
   g_autofree char *sdc = g_strdup_printf ("https://localhost:%u/", w->port);
   g_autofree char *out = NULL, *err = NULL;
   guint failed = 0, kept = 0;
-  activated_world (w);
-  uuids = enqueue_plain (w, 40, 0, NULL);
-  stub = et_stub_start_with (w, TRUE, stand_answer, s);
-  servers = g_strdup_printf ("https://localhost:%u/", et_stub_port (stub));
-  /* one lane: the batches are the queue's order, not a race's */
-  write_conf (w, servers, 1);
-  et_esad_start (w, NULL);
-  et_esactl (w, &out, &err, "queue", "send", NULL);
+  uuids = stand_world (w, s, &stub);
   left = queued (w, &failed);
   g_assert_cmpuint (failed, ==, 0);
   g_mutex_lock (&s->lock);
@@ -424,8 +436,6 @@ test_broken_answer (gconstpointer data)
   write_conf (w, sdc, 0);
   et_esad_start (w, NULL);
   /* asked for: the backoff of those kept does not apply */
-  g_clear_pointer (&out, g_free);
-  g_clear_pointer (&err, g_free);
   et_esactl (w, &out, &err, "queue", "send", NULL);
   wait_drained (w, 120);
   et_esad_stop (w);
@@ -451,18 +461,7 @@ test_no_endpoint (void)
   g_autoptr (EtStub) stub = NULL;
   g_autoptr (GPtrArray) uuids = NULL;
   g_autoptr (GPtrArray) more = NULL;
-  g_autofree char *servers = NULL;
-  g_autofree char *out = NULL, *err = NULL;
-  int rc;
-  activated_world (w);
-  uuids = enqueue_plain (w, 40, 0, NULL);
-  stub = et_stub_start_with (w, TRUE, stand_answer, s);
-  servers = g_strdup_printf ("https://localhost:%u/", et_stub_port (stub));
-  write_conf (w, servers, 1);
-  et_esad_start (w, NULL);
-  rc = et_esactl (w, &out, &err, "queue", "send", NULL);
-  if (rc != 0)
-    g_printerr ("queue send (%d): %s%s\n", rc, out, err);
+  uuids = stand_world (w, s, &stub);
   wait_drained (w, 60);
   et_esad_stop (w);
   /* another esad, more reports: asked once more, then one by one */

@@ -787,19 +787,22 @@ attempt_batch (EsaDeliverer *self, EsaHttps *https, gpointer data, GCancellable 
   return FALSE;
 }
 
-guint
+void
 esa_deliverer_send_batch (EsaDeliverer *self, EsaReport *const *reports, guint n, GCancellable *cancellable,
-                          EsaDelivery *outs)
+                          EsaDelivery *outs, gboolean *tried)
 {
   g_autofree BatchItem *items = g_new0 (BatchItem, n);
   gboolean stop = FALSE;
-  guint tried = 0;
+  memset (tried, 0, n * sizeof *tried);
   if (self->system_id == NULL)
     {
       /* not activated: each says so, as esa_deliverer_send does */
       for (guint i = 0; i < n; i++)
-        esa_deliverer_send (self, reports[i], cancellable, &outs[i]);
-      return n;
+        {
+          esa_deliverer_send (self, reports[i], cancellable, &outs[i]);
+          tried[i] = TRUE;
+        }
+      return;
     }
   for (guint i = 0; i < n; i++)
     {
@@ -842,7 +845,7 @@ esa_deliverer_send_batch (EsaDeliverer *self, EsaReport *const *reports, guint n
             {
               /* as today: one request, over the routes in order */
               if (stop)
-                break; /* not tried */
+                continue; /* not tried */
               esa_delivery_clear (item->out);
               esa_deliverer_send (self, item->report, cancellable, item->out);
             }
@@ -853,7 +856,7 @@ esa_deliverer_send_batch (EsaDeliverer *self, EsaReport *const *reports, guint n
               if (item->out->manifest != NULL)
                 finish_manifest (item->out);
             }
-          tried = i + 1;
+          tried[i] = TRUE;
           if (item->out->outcome != ESA_OUTCOME_OK && item->out->outcome != ESA_OUTCOME_REJECTED)
             stop = TRUE;
         }
@@ -862,7 +865,6 @@ esa_deliverer_send_batch (EsaDeliverer *self, EsaReport *const *reports, guint n
     }
   for (guint i = 0; i < n; i++)
     g_clear_pointer (&items[i].body, g_bytes_unref);
-  return tried;
 }
 
 typedef struct {

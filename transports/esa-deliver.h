@@ -43,11 +43,11 @@ void          esa_deliverer_send   (EsaDeliverer *self, EsaReport *report,
  * esa_deliverer_send would have said of @reports[i]: each result is checked
  * as a single answer is, and a report not acknowledged goes on to the next
  * route. A server without the endpoint (404/405) is remembered, and the
- * reports go to it one by one. Returns how many reports, from the first, were
- * tried: a failure that would stop a pass (every route failed, credentials
- * refused) leaves the rest untouched. */
-guint         esa_deliverer_send_batch (EsaDeliverer *self, EsaReport *const *reports, guint n,
-                                        GCancellable *cancellable, EsaDelivery *outs);
+ * reports go to it one by one. @tried[i] says whether @reports[i] was tried:
+ * a failure that would stop a pass (every route failed, credentials refused)
+ * leaves the reports not yet sent untouched. */
+void          esa_deliverer_send_batch (EsaDeliverer *self, EsaReport *const *reports, guint n,
+                                        GCancellable *cancellable, EsaDelivery *outs, gboolean *tried);
 /* Whether batches go to the first route's server (not known to lack them). */
 gboolean      esa_deliverer_batches (EsaDeliverer *self);
 /* One JSON call (register, uak …) over the routes, same failover rules. */

@@ -112,10 +112,11 @@ esa_https_transport_send_batch (EsaTransport *transport, EsaReport *const *repor
 {
   EsaHttpsTransport *self = ESA_HTTPS_TRANSPORT (transport);
   g_autofree EsaDelivery *d = g_new0 (EsaDelivery, n);
-  guint tried = esa_deliverer_send_batch (self->deliverer, reports, n, cancellable, d);
+  g_autofree gboolean *tried = g_new0 (gboolean, n);
+  esa_deliverer_send_batch (self->deliverer, reports, n, cancellable, d, tried);
   for (guint i = 0; i < n; i++)
     {
-      if (i < tried)
+      if (tried[i])
         result_of (self, reports[i], &d[i], &results[i]);
       else
         {
