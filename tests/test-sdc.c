@@ -1129,6 +1129,17 @@ test_login_throttle (void)
     heartbeat_as (&sdc, &r, other.id, other.password);
     assert_error (&r, 429, "too_many_requests", NULL);
   }
+  /* a batch is one request: throttled whole, nothing of it stored */
+  {
+    g_auto (Reply) r = { 0 };
+    g_autofree char *uuid = g_uuid_string_random ();
+    g_autofree char *one = report_json (uuid, "heartbeat", NULL);
+    g_autofree char *body = g_strdup_printf ("{\"version\":1,\"reports\":[%s]}", one);
+    sdc_post (&sdc, &r, "/esa/v1/reports", other.id, other.password, body);
+    assert_error (&r, 429, "too_many_requests", NULL);
+    g_assert_nonnull (soup_message_headers_get_one (r.headers, "Retry-After"));
+    g_assert_cmpuint (count_reports_with_uuid (&sdc, uuid), ==, 0);
+  }
   sdc_stop (&sdc);
 }
 
