@@ -10,7 +10,13 @@
  * in groups stores four arriving together for about the price of one. Lanes
  * take reports from one walk of the queue, in its order; each report leaves
  * the queue on its own answer only, and the first failure that stops a pass
- * stops every lane from starting another. */
+ * stops every lane from starting another.
+ *
+ * Where the transport can (esa_transport_batch_max), a lane takes up to that
+ * many consecutive due reports without attachments and sends them in one
+ * request: the per-request costs (TLS records, HTTP machinery, wakeups on
+ * both sides) are paid once for all of them, while each report still has
+ * its own result, history record and removal, as if it had gone alone. */
 #include "config.h"
 
 #include "esa-sender.h"
@@ -171,16 +177,17 @@ reschedule (Pass *p, EsaQueueEntry *e, const char *reason)
   g_mutex_unlock (&p->lock);
 }
 
-/* Returns FALSE when the rest of the pass is pointless (no route works). */
-/* @report is @e's, loaded by the lane. */
+/* What the transport said of @report (@e's): the history first, then the
+ * spool (removed only once its answer is in the history's hands), then the
+ * records. Returns FALSE when the rest of the pass is pointless (no route
+ * works). The same for a report sent alone and one of a batch. */
 static gboolean
-send_one (Pass *p, EsaTransport *transport, EsaQueueEntry *e, EsaReport *report, GCancellable *cancellable)
+handle_result (Pass *p, EsaQueueEntry *e, EsaReport *report, EsaTransportResult *r)
 {
   g_autoptr (GError) error = NULL;
-  EsaTransportResult d = { 0 };
+  EsaTransportResult d = *r;
   gboolean go_on = TRUE;
 
-  esa_transport_send (transport, report, cancellable, &d);
   esa_history_note (p->config, report, esa_config_get_transport (p->config), &d);
 
   switch (d.outcome)
@@ -221,7 +228,40 @@ send_one (Pass *p, EsaTransport *transport, EsaQueueEntry *e, EsaReport *report,
       go_on = FALSE;
       break;
     }
-  esa_transport_result_clear (&d);
+  esa_transport_result_clear (r);
+  return go_on;
+}
+
+/* @report is @e's, loaded by the lane. */
+static gboolean
+send_one (Pass *p, EsaQueueEntry *e, EsaReport *report)
+{
+  EsaTransportResult d = { 0 };
+  esa_transport_send (p->transport, report, p->cancellable, &d);
+  return handle_result (p, e, report, &d);
+}
+
+/* @reports (EsaReport*, none with attachments) in one request, each then
+ * handled on its own result exactly as if it had gone alone. @entries are
+ * theirs. */
+static gboolean
+send_batch (Pass *p, GPtrArray *entries, GPtrArray *reports)
+{
+  g_autofree EsaTransportResult *results = g_new0 (EsaTransportResult, reports->len);
+  gboolean go_on = TRUE;
+  esa_transport_send_batch (p->transport, (EsaReport *const *) reports->pdata, reports->len, p->cancellable,
+                            results);
+  for (guint i = 0; i < reports->len; i++)
+    {
+      /* not tried: an earlier report's failure stopped the batch; it stays as it is */
+      if (results[i].outcome == ESA_TRANSPORT_UNTRIED)
+        {
+          esa_transport_result_clear (&results[i]);
+          continue;
+        }
+      if (!handle_result (p, g_ptr_array_index (entries, i), g_ptr_array_index (reports, i), &results[i]))
+        go_on = FALSE;
+    }
   return go_on;
 }
 
@@ -357,20 +397,60 @@ lane_run (gpointer data)
    * in and kicks it twice per request. On esad's main context each kick
    * woke the main loop, which then walked the session's queue for nothing. */
   g_autoptr (GMainContext) context = g_main_context_new ();
+  guint batch_max = esa_transport_batch_max (p->transport);
   g_main_context_push_thread_default (context);
   for (;;)
     {
       g_autoptr (EsaQueueEntry) name = walk_next (p);
       g_autoptr (EsaQueueEntry) e = NULL;
       g_autoptr (EsaReport) report = NULL;
+      g_autoptr (GPtrArray) entries = NULL;
+      g_autoptr (GPtrArray) reports = NULL;
+      g_autoptr (EsaQueueEntry) alone_e = NULL;
+      g_autoptr (EsaReport) alone = NULL;
+      gboolean go_on;
       if (name == NULL)
         break;
       report = load_due (p, name, &e);
       if (report == NULL)
         continue;
+      if (batch_max < 2 || esa_report_get_attachments (report)->len > 0)
+        go_on = send_one (p, e, report);
+      else
+        {
+          /* The next due reports of the walk go with it, up to one with
+           * attachments (it goes alone, after them: its PUTs follow its POST). */
+          entries = g_ptr_array_new_with_free_func ((GDestroyNotify) esa_queue_entry_free);
+          reports = g_ptr_array_new_with_free_func ((GDestroyNotify) esa_report_unref);
+          g_ptr_array_add (entries, g_steal_pointer (&e));
+          g_ptr_array_add (reports, g_steal_pointer (&report));
+          while (reports->len < batch_max)
+            {
+              g_autoptr (EsaQueueEntry) more_name = walk_next (p);
+              g_autoptr (EsaQueueEntry) more_e = NULL;
+              g_autoptr (EsaReport) more = NULL;
+              if (more_name == NULL)
+                break;
+              more = load_due (p, more_name, &more_e);
+              if (more == NULL)
+                continue;
+              if (esa_report_get_attachments (more)->len > 0)
+                {
+                  alone = g_steal_pointer (&more);
+                  alone_e = g_steal_pointer (&more_e);
+                  break;
+                }
+              g_ptr_array_add (entries, g_steal_pointer (&more_e));
+              g_ptr_array_add (reports, g_steal_pointer (&more));
+            }
+          go_on = reports->len == 1 ? send_one (p, g_ptr_array_index (entries, 0), g_ptr_array_index (reports, 0))
+                                    : send_batch (p, entries, reports);
+          if (go_on && alone != NULL)
+            go_on = send_one (p, alone_e, alone);
+        }
       /* The others wait for the retry of this one; they are not due sooner.
        * Sends already in flight in other lanes finish on their own answer. */
-      if (!send_one (p, p->transport, e, report, p->cancellable))
+      if (!go_on)
         {
           g_mutex_lock (&p->lock);
           p->stop = TRUE;

@@ -55,6 +55,22 @@ esa_transport_release_thread (EsaTransport *self)
     iface->release_thread (self);
 }
 
+guint
+esa_transport_batch_max (EsaTransport *self)
+{
+  EsaTransportInterface *iface = ESA_TRANSPORT_GET_IFACE (self);
+  if (iface->batch_max == NULL || iface->send_batch == NULL)
+    return 1;
+  return MAX (1u, iface->batch_max (self));
+}
+
+void
+esa_transport_send_batch (EsaTransport *self, EsaReport *const *reports, guint n, GCancellable *cancellable,
+                          EsaTransportResult *results)
+{
+  ESA_TRANSPORT_GET_IFACE (self)->send_batch (self, reports, n, cancellable, results);
+}
+
 void
 esa_transport_register (const char *name, GType type)
 {

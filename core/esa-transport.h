@@ -21,6 +21,8 @@ typedef enum {
   ESA_TRANSPORT_REJECTED,  /* refused for good (4xx): the report goes to failed/ */
   ESA_TRANSPORT_AUTH,      /* our credentials were refused: retry later, stop the pass */
   ESA_TRANSPORT_RETRY,     /* no way out right now: retry later, stop the pass */
+  ESA_TRANSPORT_UNTRIED,   /* send_batch only: not tried (an earlier report's failure
+                            * stopped it); the report stays as it is */
 } EsaTransportOutcome;
 
 typedef struct {
@@ -52,6 +54,15 @@ struct _EsaTransportInterface {
   /* Optional. The calling thread sends nothing more in this pass: drop what
    * it holds (its connections). Called by each sending thread at its end. */
   void     (*release_thread) (EsaTransport *self);
+  /* Optional. How many reports send_batch takes now; unset or <= 1: none,
+   * every report goes through send. */
+  guint    (*batch_max)      (EsaTransport *self);
+  /* Optional (with batch_max). Sends @n (2..batch_max) reports without
+   * attachments, together where the receiver can take them; @results[i]
+   * (zeroed by the caller) says what send would have said of @reports[i]:
+   * each report's own outcome, answer and manifest. */
+  void     (*send_batch)     (EsaTransport *self, EsaReport *const *reports, guint n,
+                              GCancellable *cancellable, EsaTransportResult *results);
 };
 
 gboolean      esa_transport_open     (EsaTransport *self, EsaConfig *config, GError **error);
@@ -59,6 +70,10 @@ void          esa_transport_send     (EsaTransport *self, EsaReport *report,
                                       GCancellable *cancellable, EsaTransportResult *result);
 guint         esa_transport_max_parallel   (EsaTransport *self);
 void          esa_transport_release_thread (EsaTransport *self);
+/* 1 when the transport has no send_batch. */
+guint         esa_transport_batch_max      (EsaTransport *self);
+void          esa_transport_send_batch     (EsaTransport *self, EsaReport *const *reports, guint n,
+                                            GCancellable *cancellable, EsaTransportResult *results);
 
 /* Registers @type (implementing EsaTransport) under @name; a second
  * registration of a name replaces the first. Main thread, before the sender starts. */

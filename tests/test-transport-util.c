@@ -403,6 +403,8 @@ struct _EtStub {
   GCancellable *cancel;
   GTlsCertificate *cert;   /* NULL: plain HTTP */
   char *response;
+  EtStubFunc func;         /* or an answer made for each request */
+  gpointer func_data;
   guint16 port;
   GThread *thread;
   gint requests;           /* atomic */
@@ -447,11 +449,24 @@ stub_serve (EtStub *stub, GIOStream *io)
   if (cl != NULL && strstr (lower, "\nexpect: 100-continue") == NULL)
     want = g_ascii_strtoll (cl + strlen ("\ncontent-length:"), NULL, 10);
   have = (gint64) head->len - (gint64) (end + 4 - head->str);
-  while (have < want && (n = g_input_stream_read (in, buf, sizeof buf, stub->cancel, NULL)) > 0)
-    {
-      stub_add_bytes (stub, (gsize) n);
-      have += n;
-    }
+  {
+    g_autoptr (GString) body = g_string_new_len (end + 4, (gssize) have);
+    while (have < want && (n = g_input_stream_read (in, buf, sizeof buf, stub->cancel, NULL)) > 0)
+      {
+        stub_add_bytes (stub, (gsize) n);
+        if (stub->func != NULL)
+          g_string_append_len (body, buf, n);
+        have += n;
+      }
+    if (stub->func != NULL)
+      {
+        g_autofree char *request = g_strndup (head->str, (gsize) (end - head->str));
+        g_free (stub->response);
+        stub->response = stub->func (request, body, stub->func_data);
+        if (stub->response == NULL)
+          return; /* no answer: the connection is closed */
+      }
+  }
   {
     gsize written = 0;
     g_output_stream_write_all (g_io_stream_get_output_stream (io), stub->response, strlen (stub->response),
@@ -514,6 +529,16 @@ et_stub_start (EtWorld *w, gboolean tls, const char *response)
       g_assert_no_error (error);
     }
   stub->thread = g_thread_new ("et-stub", stub_thread, stub);
+  return stub;
+}
+
+EtStub *
+et_stub_start_with (EtWorld *w, gboolean tls, EtStubFunc func, gpointer data)
+{
+  EtStub *stub = et_stub_start (w, tls, "");
+  /* the stub's thread reads them only once a request arrives */
+  stub->func_data = data;
+  g_atomic_pointer_set (&stub->func, func);
   return stub;
 }
 

@@ -67,6 +67,12 @@ void       et_certtool        (const char *const *argv);
  * 127.0.0.1), so only what it answers is wrong. It counts what arrives. */
 typedef struct _EtStub EtStub;
 EtStub    *et_stub_start      (EtWorld *w, gboolean tls, const char *response);
+/* The same, with an answer made by @func for each request: @request is its
+ * head (request line and headers, no blank line), @body what followed; it
+ * returns the whole answer (g_free'd), or NULL to close without one. Runs
+ * in the stub's thread. */
+typedef char *(*EtStubFunc) (const char *request, GString *body, gpointer data);
+EtStub    *et_stub_start_with (EtWorld *w, gboolean tls, EtStubFunc func, gpointer data);
 guint16    et_stub_port       (EtStub *stub);
 /* Request heads received so far, and every byte received (heads and bodies). */
 guint      et_stub_requests   (EtStub *stub);

@@ -504,10 +504,44 @@ attempt_report (EsaDeliverer *self, EsaHttps *https, gpointer data, GCancellable
   return TRUE;
 }
 
+/* The server that answered and every route tried, in order: the history
+ * keeps what each one said. */
+static void
+finish_manifest (EsaDelivery *out)
+{
+  JsonArray *tried = json_array_new ();
+  if (out->server != NULL)
+    json_object_set_string_member (out->manifest, "server", out->server);
+  for (guint i = 0; out->attempts != NULL && i < out->attempts->len; i++)
+    json_array_add_string_element (tried, g_ptr_array_index (out->attempts, i));
+  json_object_set_array_member (out->manifest, "attempts", tried);
+}
+
+/* The envelope of @report for the wire, or FALSE with @out saying why it
+ * cannot go (see esa_deliverer_send). */
+static gboolean
+envelope_or_fail (EsaReport *report, JsonNode **envelope, EsaDelivery *out)
+{
+  g_autoptr (GError) error = NULL;
+  *envelope = esa_report_envelope (report, &error);
+  if (*envelope != NULL)
+    return TRUE;
+  out->attempts = g_ptr_array_new_with_free_func (g_free);
+  /* A missing attachment, or one that no longer matches what was queued,
+   * can never be sent: failed/ keeps the report for the admin, with the
+   * reason. Anything else (out of descriptors, I/O error) may pass: keep
+   * it queued and retry. */
+  out->outcome = g_error_matches (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND) ||
+                         g_error_matches (error, ESA_ERROR, ESA_ERROR_INVALID_DATA)
+                     ? ESA_OUTCOME_REJECTED
+                     : ESA_OUTCOME_NEXT_SERVER;
+  out->message = g_strdup_printf ("report %s: %s", esa_report_get_uuid (report), error->message);
+  return FALSE;
+}
+
 void
 esa_deliverer_send (EsaDeliverer *self, EsaReport *report, GCancellable *cancellable, EsaDelivery *out)
 {
-  g_autoptr (GError) error = NULL;
   SendData sd = { report, NULL, NULL };
   char *text;
   if (self->system_id == NULL)
@@ -517,21 +551,8 @@ esa_deliverer_send (EsaDeliverer *self, EsaReport *report, GCancellable *cancell
       out->message = g_strdup ("not activated: run esactl activate --server URL");
       return;
     }
-  sd.envelope = esa_report_envelope (report, &error);
-  if (sd.envelope == NULL)
-    {
-      out->attempts = g_ptr_array_new_with_free_func (g_free);
-      /* A missing attachment, or one that no longer matches what was queued,
-       * can never be sent: failed/ keeps the report for the admin, with the
-       * reason. Anything else (out of descriptors, I/O error) may pass: keep
-       * it queued and retry. */
-      out->outcome = g_error_matches (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND) ||
-                             g_error_matches (error, ESA_ERROR, ESA_ERROR_INVALID_DATA)
-                         ? ESA_OUTCOME_REJECTED
-                         : ESA_OUTCOME_NEXT_SERVER;
-      out->message = g_strdup_printf ("report %s: %s", esa_report_get_uuid (report), error->message);
-      return;
-    }
+  if (!envelope_or_fail (report, &sd.envelope, out))
+    return;
   text = json_to_string (sd.envelope, FALSE);
   sd.body = g_bytes_new_take (text, strlen (text));
   out->manifest = esa_envelope_manifest_for_body (sd.envelope, sd.body);
@@ -539,17 +560,311 @@ esa_deliverer_send (EsaDeliverer *self, EsaReport *report, GCancellable *cancell
                              (guint64) json_object_get_int_member (out->manifest, "bytes"));
   over_routes (self, attempt_report, &sd, cancellable, out);
   esa_upload_progress_end ();
-  if (out->server != NULL)
-    json_object_set_string_member (out->manifest, "server", out->server);
-  /* every route tried, in order: the history keeps what each one said */
-  {
-    JsonArray *tried = json_array_new ();
-    for (guint i = 0; out->attempts != NULL && i < out->attempts->len; i++)
-      json_array_add_string_element (tried, g_ptr_array_index (out->attempts, i));
-    json_object_set_array_member (out->manifest, "attempts", tried);
-  }
+  finish_manifest (out);
   json_node_unref (sd.envelope);
   g_bytes_unref (sd.body);
+}
+
+/* ---- several reports in one request (POST /esa/v1/reports) ---- */
+
+/* Servers that answered 404 or 405 to the batch endpoint (an older esa-sdc,
+ * another SDC): reports go to them one by one for the life of the process,
+ * or until esad runs with another config (the marks belong to the config
+ * that learnt them; a reload makes a new one). */
+static GMutex no_batch_lock;
+static GHashTable *no_batch_servers;   /* server URL -> itself */
+static const EsaConfig *no_batch_config;
+
+static gboolean
+server_batches (const EsaConfig *config, const char *server)
+{
+  g_autoptr (GMutexLocker) locker = g_mutex_locker_new (&no_batch_lock);
+  return no_batch_config != config || no_batch_servers == NULL ||
+         !g_hash_table_contains (no_batch_servers, server);
+}
+
+static void
+server_mark_no_batch (const EsaConfig *config, const char *server)
+{
+  g_autoptr (GMutexLocker) locker = g_mutex_locker_new (&no_batch_lock);
+  if (no_batch_servers == NULL)
+    no_batch_servers = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  if (no_batch_config != config)
+    {
+      g_hash_table_remove_all (no_batch_servers);
+      no_batch_config = config;
+    }
+  g_hash_table_add (no_batch_servers, g_strdup (server));
+}
+
+gboolean
+esa_deliverer_batches (EsaDeliverer *self)
+{
+  const EsaRoute *first = route_at (self, 0);
+  return first != NULL && server_batches (self->config, first->server);
+}
+
+typedef struct {
+  EsaReport *report;
+  GBytes *body;            /* its envelope as serialized once: hashed for the history, sent as is */
+  EsaDelivery *out;
+  gboolean done;           /* its result is final: acknowledged, rejected, or credentials refused */
+} BatchItem;
+
+typedef struct {
+  BatchItem *items;
+  guint n;
+  gboolean alone;          /* the batch as a whole was refused: each report goes in a request of its own */
+} BatchData;
+
+static void
+item_note (BatchItem *item, EsaOutcome outcome, const char *message)
+{
+  g_ptr_array_add (item->out->attempts, g_strdup (message));
+  g_free (item->out->message);
+  item->out->message = g_strdup (message);
+  item->out->outcome = outcome;
+}
+
+/* {"version": 1, "reports": [...]} of the items still to go, from the
+ * envelopes' text: nothing is serialized twice. */
+static GBytes *
+batch_body (BatchData *bd, guint *count)
+{
+  GString *s = g_string_new ("{\"version\":" G_STRINGIFY (ESA_PROTOCOL_VERSION) ",\"reports\":[");
+  *count = 0;
+  for (guint i = 0; i < bd->n; i++)
+    {
+      gsize len;
+      const char *text;
+      if (bd->items[i].done)
+        continue;
+      text = g_bytes_get_data (bd->items[i].body, &len);
+      if ((*count)++ > 0)
+        g_string_append_c (s, ',');
+      g_string_append_len (s, text, (gssize) len);
+    }
+  g_string_append (s, "]}");
+  return g_string_free_to_bytes (s);
+}
+
+/* What result @r of a batch answer (@batch_message: the answer's line) says
+ * about @item's report: exactly the rule for a single answer, with the
+ * result's status and answer; and the result must not name another report. */
+static void
+batch_result (BatchItem *item, JsonNode *r, const EsaRoute *route, const char *where, const char *batch_message)
+{
+  const char *uuid = esa_report_get_uuid (item->report);
+  JsonObject *o = r != NULL && JSON_NODE_HOLDS_OBJECT (r) ? json_node_get_object (r) : NULL;
+  JsonNode *answer = o != NULL ? json_object_get_member (o, "answer") : NULL;
+  JsonNode *named = o != NULL ? json_object_get_member (o, "uuid") : NULL;
+  const char *named_text = esa_json_peek_string (o, "uuid");
+  gint64 status = esa_json_peek_int (o, "status", 0);
+  g_autofree char *why = NULL;
+  EsaExchange rex = { 0 };
+  if (o == NULL)
+    why = g_strdup_printf ("its result is %s, not an object", r != NULL ? esa_json_node_type_name (r) : "missing");
+  else if (status < 100 || status > 599)
+    why = g_strdup ("its result has no HTTP status");
+  else if (named != NULL && !JSON_NODE_HOLDS_NULL (named) &&
+           (named_text == NULL || g_ascii_strcasecmp (named_text, uuid) != 0))
+    why = g_strdup_printf ("its result is for %s", named_text != NULL ? named_text : "a uuid that is not a string");
+  if (why != NULL)
+    {
+      g_autofree char *line = g_strdup_printf ("%s, but not an acknowledgement of %s: %s (expected {\"uuid\": \"%s\", "
+                                               "\"status\": 200, \"answer\": {\"status\": \"stored\", …}}); kept in "
+                                               "the queue", batch_message, uuid, why, uuid);
+      item_note (item, ESA_OUTCOME_NEXT_SERVER, line);
+      return;
+    }
+  rex.status = (guint) status;
+  rex.answer = answer != NULL && !JSON_NODE_HOLDS_NULL (answer) ? json_node_copy (answer) : NULL;
+  if (rex.answer == NULL)
+    rex.answer_error = g_strdup ("no answer in its result");
+  esa_https_classify_status (where, rex.status, rex.answer, NULL, &rex);
+  if (rex.outcome == ESA_OUTCOME_OK)
+    acknowledged (&rex, uuid, NULL);
+  item_note (item, rex.outcome, rex.message);
+  if (rex.outcome == ESA_OUTCOME_OK || rex.outcome == ESA_OUTCOME_REJECTED || rex.outcome == ESA_OUTCOME_AUTH)
+    {
+      item->done = TRUE;
+      item->out->answer = g_steal_pointer (&rex.answer);
+      if (rex.outcome == ESA_OUTCOME_OK)
+        item->out->server = g_strdup (route->server);
+    }
+  esa_exchange_clear (&rex);
+}
+
+static gboolean
+attempt_batch (EsaDeliverer *self, EsaHttps *https, gpointer data, GCancellable *cancellable, EsaExchange *ex)
+{
+  BatchData *bd = data;
+  const EsaRoute *route = esa_https_get_route (https);
+  g_autofree char *describe = esa_route_describe (route);
+  g_autofree char *where = NULL;
+  g_autoptr (GBytes) body = NULL;
+  JsonObject *o;
+  JsonNode *rn;
+  JsonArray *results;
+  guint count, j = 0, left = 0;
+  char *old;
+
+  if (!server_batches (self->config, route->server))
+    {
+      /* Known already: one by one, starting with this route. REJECTED ends
+       * the walk over the routes (no verdict on any report). */
+      bd->alone = TRUE;
+      ex->outcome = ESA_OUTCOME_REJECTED;
+      ex->message = g_strdup_printf ("%s: no batch endpoint: one report per request", describe);
+      return FALSE;
+    }
+  body = batch_body (bd, &count);
+  where = g_strdup_printf ("%s, batch of %u", describe, count);
+  esa_https_json_bytes (https, "POST", ESA_PROTOCOL_PATH_REPORTS, body, self->system_id, self->password, NULL,
+                        cancellable, ex);
+  if (ex->outcome == ESA_OUTCOME_NEXT_SERVER && (ex->status == 404 || ex->status == 405))
+    {
+      g_message ("%s answered %u to POST " ESA_PROTOCOL_PATH_REPORTS ": sending it one report per request",
+                 route->server, ex->status);
+      server_mark_no_batch (self->config, route->server);
+      bd->alone = TRUE;
+      ex->outcome = ESA_OUTCOME_REJECTED;
+      return FALSE;
+    }
+  /* A 4xx to the batch as a whole (too large for this SDC, a limit of its
+   * own) is no verdict on any one report: each goes alone and gets its own. */
+  if (ex->outcome == ESA_OUTCOME_REJECTED)
+    {
+      g_message ("%s: sending these %u reports one per request", ex->message, count);
+      bd->alone = TRUE;
+      return FALSE;
+    }
+  if (ex->outcome != ESA_OUTCOME_OK)
+    {
+      for (guint i = 0; i < bd->n; i++)
+        if (!bd->items[i].done)
+          item_note (&bd->items[i], ex->outcome, ex->message);
+      return FALSE;
+    }
+  o = ex->answer != NULL && JSON_NODE_HOLDS_OBJECT (ex->answer) ? json_node_get_object (ex->answer) : NULL;
+  rn = o != NULL ? json_object_get_member (o, "results") : NULL;
+  results = rn != NULL && JSON_NODE_HOLDS_ARRAY (rn) ? json_node_get_array (rn) : NULL;
+  if (results == NULL || json_array_get_length (results) != count)
+    {
+      g_autofree char *why = o == NULL ? g_strdup_printf ("the answer is not a JSON object (%s)",
+                                                          ex->answer_error ? ex->answer_error
+                                                          : ex->answer     ? esa_json_node_type_name (ex->answer)
+                                                                           : "no answer")
+                             : results == NULL ? g_strdup ("it has no \"results\" array")
+                                               : g_strdup_printf ("%u results for %u reports",
+                                                                  json_array_get_length (results), count);
+      old = ex->message;
+      ex->outcome = ESA_OUTCOME_NEXT_SERVER;
+      ex->message = g_strdup_printf ("%s, but not an acknowledgement of its %u reports: %s (expected "
+                                     "{\"results\": [one per report, in order]}); kept in the queue",
+                                     old ? old : "answer", count, why);
+      g_free (old);
+      for (guint i = 0; i < bd->n; i++)
+        if (!bd->items[i].done)
+          item_note (&bd->items[i], ex->outcome, ex->message);
+      return FALSE;
+    }
+  for (guint i = 0; i < bd->n; i++)
+    {
+      BatchItem *item = &bd->items[i];
+      if (item->done)
+        continue;
+      batch_result (item, json_array_get_element (results, j++), route, where, ex->message);
+      if (!item->done)
+        left++;
+    }
+  if (left == 0)
+    return TRUE;
+  old = ex->message;
+  ex->outcome = ESA_OUTCOME_NEXT_SERVER;
+  ex->message = g_strdup_printf ("%s: %u of %u reports not acknowledged", old ? old : "answer", left, count);
+  g_free (old);
+  return FALSE;
+}
+
+void
+esa_deliverer_send_batch (EsaDeliverer *self, EsaReport *const *reports, guint n, GCancellable *cancellable,
+                          EsaDelivery *outs, gboolean *tried)
+{
+  g_autofree BatchItem *items = g_new0 (BatchItem, n);
+  gboolean stop = FALSE;
+  memset (tried, 0, n * sizeof *tried);
+  if (self->system_id == NULL)
+    {
+      /* not activated: each says so, as esa_deliverer_send does */
+      for (guint i = 0; i < n; i++)
+        {
+          esa_deliverer_send (self, reports[i], cancellable, &outs[i]);
+          tried[i] = TRUE;
+        }
+      return;
+    }
+  for (guint i = 0; i < n; i++)
+    {
+      g_autoptr (JsonNode) envelope = NULL;
+      char *text;
+      items[i].report = reports[i];
+      items[i].out = &outs[i];
+      if (!envelope_or_fail (reports[i], &envelope, &outs[i]))
+        {
+          items[i].done = TRUE;
+          continue;
+        }
+      text = json_to_string (envelope, FALSE);
+      items[i].body = g_bytes_new_take (text, strlen (text));
+      outs[i].manifest = esa_envelope_manifest_for_body (envelope, items[i].body);
+      outs[i].attempts = g_ptr_array_new_with_free_func (g_free);
+    }
+  for (guint start = 0; start < n && !stop;)
+    {
+      BatchData bd = { items + start, 0, FALSE };
+      EsaDelivery batch = { 0 };
+      gsize bytes = 0;
+      gboolean any = FALSE;
+      /* Requests of at most ESA_DELIVER_BATCH_BYTES of reports (a bigger one alone). */
+      while (start + bd.n < n)
+        {
+          gsize len = items[start + bd.n].body != NULL ? g_bytes_get_size (items[start + bd.n].body) : 0;
+          if (bd.n > 0 && bytes + len > ESA_DELIVER_BATCH_BYTES)
+            break;
+          bytes += len;
+          any |= !items[start + bd.n].done;
+          bd.n++;
+        }
+      if (any)
+        over_routes (self, attempt_batch, &bd, cancellable, &batch);
+      for (guint i = start; i < start + bd.n; i++)
+        {
+          BatchItem *item = &items[i];
+          if (!item->done && bd.alone)
+            {
+              /* as today: one request, over the routes in order */
+              if (stop)
+                continue; /* not tried */
+              esa_delivery_clear (item->out);
+              esa_deliverer_send (self, item->report, cancellable, item->out);
+            }
+          else
+            {
+              if (!item->done && item->out->message == NULL)
+                item_note (item, batch.outcome, batch.message ? batch.message : "not sent");
+              if (item->out->manifest != NULL)
+                finish_manifest (item->out);
+            }
+          tried[i] = TRUE;
+          if (item->out->outcome != ESA_OUTCOME_OK && item->out->outcome != ESA_OUTCOME_REJECTED)
+            stop = TRUE;
+        }
+      esa_delivery_clear (&batch);
+      start += bd.n;
+    }
+  for (guint i = 0; i < n; i++)
+    g_clear_pointer (&items[i].body, g_bytes_unref);
 }
 
 typedef struct {

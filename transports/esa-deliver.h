@@ -34,6 +34,22 @@ gboolean      esa_deliverer_check_config (EsaConfig *config, const EsaCredential
 /* Sends @report and its attachments. */
 void          esa_deliverer_send   (EsaDeliverer *self, EsaReport *report,
                                     GCancellable *cancellable, EsaDelivery *out);
+/* Reports in one POST /esa/v1/reports: at most ESA_DELIVER_BATCH_MAX of
+ * them, and requests of at most ESA_DELIVER_BATCH_BYTES of reports. */
+#define ESA_DELIVER_BATCH_MAX   32
+#define ESA_DELIVER_BATCH_BYTES (256 * 1024)
+/* Sends @n reports without attachments together (docs/protocol.md, "Batch"),
+ * over the routes in order; @outs[i] (zeroed by the caller) gets what
+ * esa_deliverer_send would have said of @reports[i]: each result is checked
+ * as a single answer is, and a report not acknowledged goes on to the next
+ * route. A server without the endpoint (404/405) is remembered, and the
+ * reports go to it one by one. @tried[i] says whether @reports[i] was tried:
+ * a failure that would stop a pass (every route failed, credentials refused)
+ * leaves the reports not yet sent untouched. */
+void          esa_deliverer_send_batch (EsaDeliverer *self, EsaReport *const *reports, guint n,
+                                        GCancellable *cancellable, EsaDelivery *outs, gboolean *tried);
+/* Whether batches go to the first route's server (not known to lack them). */
+gboolean      esa_deliverer_batches (EsaDeliverer *self);
 /* One JSON call (register, uak …) over the routes, same failover rules. */
 void          esa_deliverer_call   (EsaDeliverer *self, const char *method, const char *path,
                                     JsonNode *body, gboolean with_credentials,

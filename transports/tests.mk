@@ -9,14 +9,16 @@ check_PROGRAMS += \
 	tests/test-transport-queue \
 	tests/test-transport-backoff \
 	tests/test-transport-answers \
-	tests/test-transport-parallel
+	tests/test-transport-parallel \
+	tests/test-transport-batch
 TESTS += \
 	tests/test-transport-tls \
 	tests/test-transport-proxy \
 	tests/test-transport-queue \
 	tests/test-transport-backoff \
 	tests/test-transport-answers \
-	tests/test-transport-parallel
+	tests/test-transport-parallel \
+	tests/test-transport-batch
 
 tests_test_transport_tls_SOURCES = tests/test-transport-tls.c
 tests_test_transport_tls_CFLAGS = $(ESA_TRANSPORT_TEST_CFLAGS)
@@ -42,6 +44,11 @@ tests_test_transport_parallel_SOURCES = tests/test-transport-parallel.c
 tests_test_transport_parallel_CFLAGS = $(ESA_TRANSPORT_TEST_CFLAGS)
 tests_test_transport_parallel_LDADD = $(ESA_TEST_LIBS)
 EXTRA_tests_test_transport_parallel_DEPENDENCIES = $(ESA_TRANSPORT_TEST_DEPS) tests/queue-writer
+
+tests_test_transport_batch_SOURCES = tests/test-transport-batch.c
+tests_test_transport_batch_CFLAGS = $(ESA_TRANSPORT_TEST_CFLAGS)
+tests_test_transport_batch_LDADD = $(ESA_TEST_LIBS)
+EXTRA_tests_test_transport_batch_DEPENDENCIES = $(ESA_TRANSPORT_TEST_DEPS)
 
 # Unit test of the sender's backoff: links the transport library itself.
 tests_test_transport_backoff_SOURCES = tests/test-transport-backoff.c

@@ -59,15 +59,12 @@ esa_https_transport_note_auth (EsaHttpsTransport *self, const EsaDelivery *d)
     }
 }
 
+/* What the deliverer said of @report, as the sender hears it. Takes @d's contents. */
 static void
-esa_https_transport_send (EsaTransport *transport, EsaReport *report, GCancellable *cancellable,
-                          EsaTransportResult *result)
+result_of (EsaHttpsTransport *self, EsaReport *report, EsaDelivery *d, EsaTransportResult *result)
 {
-  EsaHttpsTransport *self = ESA_HTTPS_TRANSPORT (transport);
-  EsaDelivery d = { 0 };
-  esa_deliverer_send (self->deliverer, report, cancellable, &d);
-  esa_https_transport_note_auth (self, &d);
-  switch (d.outcome)
+  esa_https_transport_note_auth (self, d);
+  switch (d->outcome)
     {
     case ESA_OUTCOME_OK:
       result->outcome = ESA_TRANSPORT_SENT;
@@ -80,14 +77,53 @@ esa_https_transport_send (EsaTransport *transport, EsaReport *report, GCancellab
       break;
     default:
       g_warning ("cannot send %s %s, will retry: every route failed; last: %s",
-                 esa_report_get_kind (report), esa_report_get_uuid (report), d.message);
+                 esa_report_get_kind (report), esa_report_get_uuid (report), d->message);
       result->outcome = ESA_TRANSPORT_RETRY;
       break;
     }
-  result->message = g_steal_pointer (&d.message);
-  result->answer = g_steal_pointer (&d.answer);
-  result->manifest = g_steal_pointer (&d.manifest);
-  esa_delivery_clear (&d);
+  result->message = g_steal_pointer (&d->message);
+  result->answer = g_steal_pointer (&d->answer);
+  result->manifest = g_steal_pointer (&d->manifest);
+  esa_delivery_clear (d);
+}
+
+static void
+esa_https_transport_send (EsaTransport *transport, EsaReport *report, GCancellable *cancellable,
+                          EsaTransportResult *result)
+{
+  EsaHttpsTransport *self = ESA_HTTPS_TRANSPORT (transport);
+  EsaDelivery d = { 0 };
+  esa_deliverer_send (self->deliverer, report, cancellable, &d);
+  result_of (self, report, &d, result);
+}
+
+/* Up to 32 reports a request (docs/protocol.md, "Batch"), unless the first
+ * server is known not to take them. */
+static guint
+esa_https_transport_batch_max (EsaTransport *transport)
+{
+  EsaHttpsTransport *self = ESA_HTTPS_TRANSPORT (transport);
+  return self->deliverer != NULL && esa_deliverer_batches (self->deliverer) ? ESA_DELIVER_BATCH_MAX : 1;
+}
+
+static void
+esa_https_transport_send_batch (EsaTransport *transport, EsaReport *const *reports, guint n,
+                                GCancellable *cancellable, EsaTransportResult *results)
+{
+  EsaHttpsTransport *self = ESA_HTTPS_TRANSPORT (transport);
+  g_autofree EsaDelivery *d = g_new0 (EsaDelivery, n);
+  g_autofree gboolean *tried = g_new0 (gboolean, n);
+  esa_deliverer_send_batch (self->deliverer, reports, n, cancellable, d, tried);
+  for (guint i = 0; i < n; i++)
+    {
+      if (tried[i])
+        result_of (self, reports[i], &d[i], &results[i]);
+      else
+        {
+          results[i].outcome = ESA_TRANSPORT_UNTRIED;
+          esa_delivery_clear (&d[i]);
+        }
+    }
 }
 
 /* Every lane sends on its own connections: the SDC batches what arrives together. */
@@ -124,6 +160,8 @@ esa_https_transport_iface_init (EsaTransportInterface *iface)
   iface->send = esa_https_transport_send;
   iface->max_parallel = esa_https_transport_max_parallel;
   iface->release_thread = esa_https_transport_release_thread;
+  iface->batch_max = esa_https_transport_batch_max;
+  iface->send_batch = esa_https_transport_send_batch;
 }
 
 static void

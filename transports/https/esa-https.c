@@ -136,6 +136,12 @@ esa_https_new (EsaConfig *config, const EsaRoute *route, GError **error)
   return g_steal_pointer (&self);
 }
 
+const EsaRoute *
+esa_https_get_route (EsaHttps *self)
+{
+  return self->route;
+}
+
 void
 esa_https_free (EsaHttps *self)
 {
@@ -363,12 +369,19 @@ classify (Request *req, SoupMessage *msg, GBytes *body, GError *error)
         ex->message = g_strdup_printf ("%s: %s", where, what);
       return;
     }
+  esa_https_classify_status (where, status, ex->answer,
+                             soup_message_headers_get_one (soup_message_get_response_headers (msg), "Location"), ex);
+}
+
+void
+esa_https_classify_status (const char *where, guint status, JsonNode *answer, const char *location,
+                           EsaExchange *ex)
+{
   /* Redirects are never followed (SOUP_MESSAGE_NO_REDIRECT): data goes only
    * to the servers esa.conf names, and never in clear text. A 3xx means this
    * server is the wrong one; another may be right. */
   if (SOUP_STATUS_IS_REDIRECTION (status))
     {
-      const char *location = soup_message_headers_get_one (soup_message_get_response_headers (msg), "Location");
       ex->outcome = ESA_OUTCOME_NEXT_SERVER;
       ex->message = g_strdup_printf ("%s: SDC answered %u %s (redirect%s%s not followed: reports go only to "
                                      "the servers in esa.conf)", where, status, soup_status_get_phrase (status),
@@ -382,7 +395,7 @@ classify (Request *req, SoupMessage *msg, GBytes *body, GError *error)
       return;
     }
   {
-    const char *sdc_msg = error_message_of (ex->answer);
+    const char *sdc_msg = error_message_of (answer);
     if (status == 401)
       ex->outcome = ESA_OUTCOME_AUTH;
     /* 404/405: this server does not serve API v1 at that URL (a wrong

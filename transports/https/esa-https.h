@@ -62,6 +62,7 @@ typedef struct _EsaHttps EsaHttps;
 
 EsaHttps  *esa_https_new       (EsaConfig *config, const EsaRoute *route, GError **error);
 void       esa_https_free      (EsaHttps *self);
+const EsaRoute *esa_https_get_route (EsaHttps *self);
 
 /* Sends @method @path (relative to the route's server) with a JSON body (or
  * none), optionally with Basic credentials and extra headers, and fills @ex.
@@ -77,6 +78,11 @@ void       esa_https_json_bytes (EsaHttps *self, const char *method, const char 
                                  GBytes *body, const char *user, const char *password,
                                  const char *idempotency_key, GCancellable *cancellable,
                                  EsaExchange *ex);
+/* Sorts an SDC's answer @status (with its JSON @answer, if any, and the
+ * Location of a 3xx) into @ex's outcome and message, @where naming the route:
+ * what a whole answer goes through, and each result of a batch answer. */
+void       esa_https_classify_status (const char *where, guint status, JsonNode *answer,
+                                      const char *location, EsaExchange *ex);
 /* Streams a file as the body of PUT @path (never read whole into memory). */
 void       esa_https_put_file  (EsaHttps *self, const char *path, const char *file,
                                 const char *content_type, const char *sha256,
