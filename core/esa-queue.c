@@ -118,6 +118,7 @@ struct _EsaQueue {
   guint64 removed;        /* removals unlinked so far */
   guint64 synced;         /* of those, how many a finished fsync covers */
   gboolean syncing;       /* an fsync of the folder is running */
+  guint64 removal_syncs;  /* fsyncs of the folder run for removals (tests read it) */
 };
 
 void
@@ -597,6 +598,16 @@ count_move (EsaQueue *self, int queued, int failed)
   self->n_queued = queued < 0 && self->n_queued == 0 ? 0 : self->n_queued + (guint) queued;
   self->n_failed = failed < 0 && self->n_failed == 0 ? 0 : self->n_failed + (guint) failed;
   g_mutex_unlock (&self->lock);
+}
+
+guint64
+esa_queue_removal_syncs (EsaQueue *self)
+{
+  guint64 n;
+  g_mutex_lock (&self->sync_lock);
+  n = self->removal_syncs;
+  g_mutex_unlock (&self->sync_lock);
+  return n;
 }
 
 guint64
@@ -1720,6 +1731,7 @@ sync_removal (EsaQueue *self, guint64 ticket, GError **error)
       /* This fsync covers every unlink done before it starts. */
       upto = self->removed;
       self->syncing = TRUE;
+      self->removal_syncs++;
       g_mutex_unlock (&self->sync_lock);
       ok = esa_fileutil_fsync_fd (self->dir_fd, self->dir, error);
       g_mutex_lock (&self->sync_lock);
@@ -1732,13 +1744,14 @@ sync_removal (EsaQueue *self, guint64 ticket, GError **error)
     }
 }
 
-gboolean
-esa_queue_remove (EsaQueue *self, const char *uuid, GError **error)
+/* Unlinks @uuid's report and attachments; @ticket is the removal's number,
+ * durable once sync_removal (@ticket) returns. */
+static gboolean
+unlink_report (EsaQueue *self, const char *uuid, guint64 *ticket, GError **error)
 {
   g_autofree char *json = NULL;
   g_autofree char *adir = NULL;
   gboolean json_unlinked = FALSE;
-  guint64 ticket;
   /* Only ever a name inside the spool ("../x" would delete outside it). */
   if (!check_uuid (uuid, error))
     return FALSE;
@@ -1768,10 +1781,40 @@ esa_queue_remove (EsaQueue *self, const char *uuid, GError **error)
   forget_locked (self, uuid);
   g_mutex_unlock (&self->lock);
   g_mutex_lock (&self->sync_lock);
-  ticket = ++self->removed;
+  *ticket = ++self->removed;
   g_mutex_unlock (&self->sync_lock);
   g_mutex_unlock (&self->io_lock);
-  return sync_removal (self, ticket, error);
+  return TRUE;
+}
+
+gboolean
+esa_queue_remove (EsaQueue *self, const char *uuid, GError **error)
+{
+  guint64 ticket;
+  return unlink_report (self, uuid, &ticket, error) && sync_removal (self, ticket, error);
+}
+
+gboolean
+esa_queue_remove_many (EsaQueue *self, const char *const *uuids, guint n, GError **error)
+{
+  guint64 ticket = 0;
+  gboolean ok = TRUE;
+  for (guint i = 0; i < n; i++)
+    {
+      g_autoptr (GError) local = NULL;
+      guint64 t;
+      if (unlink_report (self, uuids[i], &t, &local))
+        ticket = t;
+      else if (ok)
+        {
+          g_propagate_error (error, g_steal_pointer (&local));
+          ok = FALSE;
+        }
+    }
+  /* one fsync that begins after the last unlink covers them all */
+  if (ticket != 0 && !sync_removal (self, ticket, ok ? error : NULL))
+    ok = FALSE;
+  return ok;
 }
 
 gboolean

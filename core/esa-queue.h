@@ -42,6 +42,8 @@ guint      esa_queue_held_records (EsaQueue *self);
  * refills and listings); per report a drain sends, about the same whatever
  * the queue's length up to 16,000 (tests read it). */
 guint64    esa_queue_names_read   (EsaQueue *self);
+/* Folder fsyncs run to make removals durable since open (tests read it). */
+guint64    esa_queue_removal_syncs (EsaQueue *self);
 void       esa_queue_free         (EsaQueue *self);
 const char *esa_queue_get_dir     (EsaQueue *self);
 
@@ -94,6 +96,12 @@ EsaReport *esa_queue_load         (EsaQueue *self, const char *uuid,
                                    EsaQueueEntry **entry_out, GError **error);
 /* Delivered: removes the report and its attachments. */
 gboolean   esa_queue_remove       (EsaQueue *self, const char *uuid, GError **error);
+/* Delivered together (one batch's acknowledged reports): each removed as
+ * esa_queue_remove does, with one fsync of the folder for all of them, begun
+ * after the last unlink: every removal is durable when this returns. The
+ * first error is returned; the others are still removed. */
+gboolean   esa_queue_remove_many  (EsaQueue *self, const char *const *uuids, guint n,
+                                   GError **error);
 /* Retryable failure: records it and the time of the next attempt. */
 gboolean   esa_queue_reschedule   (EsaQueue *self, const char *uuid, const char *reason,
                                    gint64 next_attempt, GError **error);

@@ -194,6 +194,44 @@ test_queue_basic (Fixture *f, gconstpointer user_data)
   g_assert_no_error (error);
 }
 
+/* A batch's delivered reports leave the spool together: one folder fsync,
+ * begun after the last unlink, for all of them (not one each in turn); a
+ * bad name among them is the error and the others are still removed. */
+static void
+test_queue_remove_many (Fixture *f, gconstpointer user_data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (EsaQueue) queue = esa_queue_open (f->spool, &error);
+  g_autoptr (GPtrArray) uuids = g_ptr_array_new_with_free_func (g_free);
+  guint64 syncs;
+  (void) user_data;
+
+  g_assert_no_error (error);
+  for (guint i = 0; i < 32; i++)
+    {
+      g_autoptr (EsaReport) r = esa_report_new (ESA_REPORT_KIND_HEARTBEAT, "test");
+      g_assert_true (esa_queue_enqueue (queue, r, &error));
+      g_assert_no_error (error);
+      g_ptr_array_add (uuids, g_strdup (esa_report_get_uuid (r)));
+    }
+  syncs = esa_queue_removal_syncs (queue);
+  g_assert_true (esa_queue_remove_many (queue, (const char *const *) uuids->pdata, 16, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (esa_queue_removal_syncs (queue) - syncs, ==, 1);
+  g_assert_cmpuint (esa_queue_count (queue, NULL), ==, 16);
+  for (guint i = 0; i < 16; i++)
+    g_assert_false (esa_queue_holds (queue, g_ptr_array_index (uuids, i)));
+
+  /* one name that is no report's, amid the rest */
+  g_free (uuids->pdata[20]);
+  uuids->pdata[20] = g_strdup ("../victim");
+  syncs = esa_queue_removal_syncs (queue);
+  g_assert_false (esa_queue_remove_many (queue, (const char *const *) uuids->pdata + 16, 16, &error));
+  g_assert_error (error, ESA_ERROR, ESA_ERROR_NOT_FOUND);
+  g_assert_cmpuint (esa_queue_removal_syncs (queue) - syncs, ==, 1);
+  g_assert_cmpuint (esa_queue_count (queue, NULL), ==, 1);
+}
+
 static void
 test_queue_bad_ids (Fixture *f, gconstpointer user_data)
 {
@@ -1272,6 +1310,7 @@ main (int argc, char **argv)
 #define ADD(path, fn) g_test_add (path, Fixture, NULL, fixture_setup, fn, fixture_teardown)
   ADD ("/queue/basic", test_queue_basic);
   ADD ("/queue/bad-ids", test_queue_bad_ids);
+  ADD ("/queue/remove-many", test_queue_remove_many);
   ADD ("/queue/missing-attachment", test_queue_missing_attachment);
   ADD ("/queue/reschedule", test_queue_reschedule);
   ADD ("/queue/fail-and-retry", test_queue_fail_and_retry);
