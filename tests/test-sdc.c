@@ -1416,6 +1416,69 @@ raw_https (Sdc *sdc, const char *request, gsize len)
   return g_string_free (g_steal_pointer (&out), FALSE);
 }
 
+/* A client that shuts down its sending side right after its requests (HTTP/1.0 style):
+ * esa-sdc watches every kept-alive connection for end of stream from its first request
+ * to its end (sdc-idle.c), so that end of stream arrives while the second request waits
+ * for storage; the request must still be answered, and only then the connection ended
+ * (its fd given back). */
+static void
+test_keepalive_half_closed (void)
+{
+  g_auto (Creds) c = { 0 };
+  g_autofree char *uuid = g_uuid_string_random ();
+  g_autofree char *json = report_json (uuid, "heartbeat", NULL);
+  g_autofree char *pair = NULL;
+  g_autofree char *b64 = NULL;
+  g_autofree char *request = NULL;
+  g_autoptr (GSocketClient) client = g_socket_client_new ();
+  g_autoptr (GSocketConnection) conn = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GString) out = g_string_new (NULL);
+  const char *second;
+  char buf[4096];
+  gssize n;
+  guint before;
+
+  sdc_register (&main_sdc, &c, "9009", "HALFCLOSE1");
+  pair = g_strdup_printf ("%s:%s", c.id, c.password);
+  b64 = g_base64_encode ((const guchar *) pair, strlen (pair));
+  /* the first request makes the connection watched; the second is paused for storage */
+  request = g_strdup_printf ("GET /esa/v1/config HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
+                             "POST /esa/v1/heartbeat HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Basic %s\r\n"
+                             "Content-Type: application/json\r\nContent-Length: %zu\r\n\r\n%s",
+                             b64, strlen (json), json);
+  before = count_fds (main_sdc.proc);
+  g_socket_client_set_tls (client, TRUE);
+  G_GNUC_BEGIN_IGNORE_DEPRECATIONS
+  g_socket_client_set_tls_validation_flags (client, 0);
+  G_GNUC_END_IGNORE_DEPRECATIONS
+  g_socket_client_set_timeout (client, 10);
+  conn = g_socket_client_connect_to_host (client, "127.0.0.1", main_sdc.port, NULL, &error);
+  g_assert_no_error (error);
+  g_output_stream_write_all (g_io_stream_get_output_stream (G_IO_STREAM (conn)), request, strlen (request), NULL,
+                             NULL, &error);
+  g_assert_no_error (error);
+  /* end of stream at the TCP level, no TLS close_notify: what a client that exits sends */
+  g_assert_true (g_socket_shutdown (g_socket_connection_get_socket (conn), FALSE, TRUE, &error));
+  g_assert_no_error (error);
+  while ((n = g_input_stream_read (g_io_stream_get_input_stream (G_IO_STREAM (conn)), buf, sizeof buf, NULL,
+                                   &error)) > 0)
+    g_string_append_len (out, buf, n);
+  /* both answered, then the server closed: end of stream, not the 10 s timeout */
+  g_assert_no_error (error);
+  g_assert_cmpint (n, ==, 0);
+  g_assert_true (g_str_has_prefix (out->str, "HTTP/1.1 200"));
+  second = strstr (out->str + 1, "HTTP/1.1 ");
+  g_assert_nonnull (second);
+  g_assert_true (g_str_has_prefix (second, "HTTP/1.1 200"));
+  g_assert_nonnull (strstr (second, "\"status\":\"stored\""));
+  g_clear_object (&conn);
+  for (guint tries = 0; tries < 100 && count_fds (main_sdc.proc) > before; tries++)
+    g_usleep (50000);
+  g_assert_cmpuint (count_fds (main_sdc.proc), <=, before);
+  g_assert_cmpuint (count_reports_with_uuid (&main_sdc, uuid), ==, 1);
+}
+
 /* Issue 10, item 9: a client on 127.0.0.1 holding 100 connections that never start
  * their TLS handshake (each once held one of GLib's few handshake threads, so every
  * other client waited up to 20 s) while a client on 127.0.0.2 keeps being served; the
@@ -1790,6 +1853,7 @@ main (int argc, char **argv)
   g_test_add_func ("/sdc/concurrent-duplicates", test_concurrent_duplicates);
   g_test_add_func ("/sdc/fd-keepalive-closed", test_fd_keepalive_closed);
   g_test_add_func ("/sdc/keepalive-closed-freed", test_keepalive_closed_freed);
+  g_test_add_func ("/sdc/keepalive-half-closed", test_keepalive_half_closed);
   g_test_add_func ("/sdc/listen-backlog", test_listen_backlog);
   g_test_add_func ("/sdc/hostile-bodies", test_hostile_bodies);
   g_test_add_func ("/sdc/stalled-handshakes", test_stalled_handshakes);
