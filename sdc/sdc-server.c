@@ -13,6 +13,7 @@
 #include "sdc-error.h"
 #include "sdc-idle.h"
 #include "sdc-json.h"
+#include "sdc-log.h"
 #include "esa/esa-protocol.h"
 
 #include <glib/gstdio.h>
@@ -761,26 +762,49 @@ handler (SoupServer *soup, SoupServerMessage *msg, const char *path, GHashTable 
   sdc_server_respond_json (msg, status, answer);
 }
 
-/* One line per request on stderr: what the tests (and an admin) read. */
+/* One line per request on stderr: what the tests (and an admin) read. Collected and
+ * written once per main-loop iteration (sdc-log.c); built by appending, as printf
+ * formatting was most of a line's cost. */
 static void
 log_request (SdcServer *self, SoupServerMessage *msg, const char *outcome)
 {
   SdcRequest *req = g_object_get_data (G_OBJECT (msg), "sdc-request");
   GUri *uri = soup_server_message_get_uri (msg);
   const char *remote = soup_server_message_get_remote_host (msg);
-  const char *ts = sdc_json_now_text ();
+  const char *method = soup_server_message_get_method (msg);
+  GString *line;
+  char status[16];
 
   if (req == NULL || g_object_get_data (G_OBJECT (msg), "sdc-logged") != NULL)
     return; /* unrouted: logged below; answered early: logged then */
-  /* one format, no string built on the side: this runs for every request */
-  fprintf (stderr, "%s esa-sdc: request scheme=%s remote=%s method=%s path=%s status=%u system=%s%s%s%s%s%s%s\n",
-           ts, req->https ? "https" : "http", remote ? remote : "-",
-           soup_server_message_get_method (msg), uri ? g_uri_get_path (uri) : "-",
-           soup_server_message_get_status (msg), req->system_id ? req->system_id : "-",
-           req->uuid ? " uuid=" : "", req->uuid ? req->uuid : "",
-           req->error_code ? " error=" : "", req->error_code ? req->error_code : "",
-           req->duplicate ? " duplicate=yes" : "", outcome);
-  fflush (stderr);
+  line = sdc_log_lines ();
+  g_snprintf (status, sizeof status, "%u", soup_server_message_get_status (msg));
+  g_string_append (line, sdc_json_now_text ());
+  g_string_append (line, req->https ? " esa-sdc: request scheme=https remote=" : " esa-sdc: request scheme=http remote=");
+  g_string_append (line, remote ? remote : "-");
+  g_string_append (line, " method=");
+  g_string_append (line, method ? method : "-");
+  g_string_append (line, " path=");
+  g_string_append (line, uri ? g_uri_get_path (uri) : "-");
+  g_string_append (line, " status=");
+  g_string_append (line, status);
+  g_string_append (line, " system=");
+  g_string_append (line, req->system_id ? req->system_id : "-");
+  if (req->uuid != NULL)
+    {
+      g_string_append (line, " uuid=");
+      g_string_append (line, req->uuid);
+    }
+  if (req->error_code != NULL)
+    {
+      g_string_append (line, " error=");
+      g_string_append (line, req->error_code);
+    }
+  if (req->duplicate)
+    g_string_append (line, " duplicate=yes");
+  g_string_append (line, outcome);
+  g_string_append_c (line, '\n');
+  sdc_log_lines_done ();
 }
 
 static void
@@ -798,10 +822,11 @@ request_finished_cb (SoupServer *soup, SoupServerMessage *msg, gpointer user_dat
   if (g_object_get_data (G_OBJECT (msg), "sdc-request") == NULL)
     {
       GUri *uri = soup_server_message_get_uri (msg);
-      fprintf (stderr, "esa-sdc: request scheme=%s method=%s path=%s status=%u system=- unrouted\n",
-               soup == ((SdcServer *) user_data)->https ? "https" : "http",
-               soup_server_message_get_method (msg) ? soup_server_message_get_method (msg) : "-",
-               uri ? g_uri_get_path (uri) : "-", soup_server_message_get_status (msg));
+      g_string_append_printf (sdc_log_lines (), "esa-sdc: request scheme=%s method=%s path=%s status=%u system=- unrouted\n",
+                              soup == ((SdcServer *) user_data)->https ? "https" : "http",
+                              soup_server_message_get_method (msg) ? soup_server_message_get_method (msg) : "-",
+                              uri ? g_uri_get_path (uri) : "-", soup_server_message_get_status (msg));
+      sdc_log_lines_done ();
       return;
     }
   log_request (user_data, msg, "");
@@ -1092,6 +1117,8 @@ sdc_server_free (SdcServer *self)
   if (self == NULL)
     return;
   handle_what_arrived ();
+  /* the request lines before the lines that sum them up */
+  sdc_log_flush ();
   /* open at exit, or (the leak of issue 11) closed but still held by libsoup */
   if (sdc_idle_accepted () > 0)
     g_printerr ("esa-sdc: connections: %" G_GUINT64_FORMAT " accepted, %u held at exit (%u sockets)\n",
@@ -1106,6 +1133,8 @@ sdc_server_free (SdcServer *self)
       soup_server_disconnect (self->http);
       g_object_unref (self->http);
     }
+  /* requests the disconnects aborted */
+  sdc_log_flush ();
   log_writer_stats (self->writer);
   /* joins the writer: every stored report is committed before the process ends */
   sdc_writer_free (self->writer);

@@ -1479,6 +1479,64 @@ test_keepalive_half_closed (void)
   g_assert_cmpuint (count_reports_with_uuid (&main_sdc, uuid), ==, 1);
 }
 
+/* The request log is written once per main-loop iteration (sdc-log.c), not a line at a
+ * time: a request's line must still be on disk as soon as the server goes idle (no
+ * later request pushes it out), every request gets exactly one whole line, and stopping
+ * the server leaves none behind. */
+static void
+test_log_lines (void)
+{
+  Sdc sdc = { 0 };
+  g_auto (Creds) c = { 0 };
+  g_autoptr (GPtrArray) uuids = g_ptr_array_new_with_free_func (g_free);
+  g_autofree char *log = NULL;
+  g_auto (GStrv) lines = NULL;
+  gboolean seen = FALSE;
+
+  sdc_start (&sdc, NULL);
+  sdc_register (&sdc, &c, "9009", "LOGLINES1");
+  for (guint i = 0; i < 40; i++)
+    {
+      g_auto (Reply) r = { 0 };
+      char *uuid = g_uuid_string_random ();
+      g_autofree char *json = report_json (uuid, "heartbeat", NULL);
+      g_ptr_array_add (uuids, uuid);
+      sdc_post (&sdc, &r, "/esa/v1/heartbeat", c.id, c.password, json);
+      g_assert_cmpuint (r.status, ==, 200);
+    }
+  /* the server is idle now: the last line must come without any further request */
+  for (guint tries = 0; tries < 40 && !seen; tries++)
+    {
+      g_autofree char *text = read_log (&sdc);
+      seen = strstr (text, g_ptr_array_index (uuids, uuids->len - 1)) != NULL;
+      if (!seen)
+        g_usleep (50000);
+    }
+  g_assert_true (seen);
+  g_assert_cmpint (esa_test_stop (sdc.proc), ==, 0);
+  g_clear_object (&sdc.proc);
+  log = read_log (&sdc);
+  g_assert_true (g_str_has_suffix (log, "\n"));
+  lines = g_strsplit (log, "\n", -1);
+  for (guint i = 0; i < uuids->len; i++)
+    {
+      g_autofree char *needle = g_strdup_printf (" uuid=%s", (char *) g_ptr_array_index (uuids, i));
+      guint n = 0;
+      for (guint l = 0; lines[l] != NULL; l++)
+        if (strstr (lines[l], needle) != NULL)
+          {
+            /* whole: the timestamp first, the outcome last */
+            g_assert_true (g_regex_match_simple ("^\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\dZ esa-sdc: request scheme=https "
+                                                 "remote=127\\.0\\.0\\.1 method=POST path=/esa/v1/heartbeat status=200 "
+                                                 "system=ESA-\\S+ uuid=\\S+$",
+                                                 lines[l], 0, 0));
+            n++;
+          }
+      g_assert_cmpuint (n, ==, 1);
+    }
+  sdc_stop (&sdc);
+}
+
 /* Issue 10, item 9: a client on 127.0.0.1 holding 100 connections that never start
  * their TLS handshake (each once held one of GLib's few handshake threads, so every
  * other client waited up to 20 s) while a client on 127.0.0.2 keeps being served; the
@@ -1854,6 +1912,7 @@ main (int argc, char **argv)
   g_test_add_func ("/sdc/fd-keepalive-closed", test_fd_keepalive_closed);
   g_test_add_func ("/sdc/keepalive-closed-freed", test_keepalive_closed_freed);
   g_test_add_func ("/sdc/keepalive-half-closed", test_keepalive_half_closed);
+  g_test_add_func ("/sdc/log-lines", test_log_lines);
   g_test_add_func ("/sdc/listen-backlog", test_listen_backlog);
   g_test_add_func ("/sdc/hostile-bodies", test_hostile_bodies);
   g_test_add_func ("/sdc/stalled-handshakes", test_stalled_handshakes);
