@@ -1388,18 +1388,13 @@ test_listen_backlog (void)
   sdc_stop (&sdc);
 }
 
-/* Sends @request as is over TLS and returns everything the server answers until it
- * closes (or 10 s pass). */
-static char *
-raw_https (Sdc *sdc, const char *request, gsize len)
+/* A TLS connection to @sdc on 127.0.0.1 (10 s timeout, its certificate not checked). */
+static GSocketConnection *
+tls_connect (Sdc *sdc)
 {
   g_autoptr (GSocketClient) client = g_socket_client_new ();
-  g_autoptr (GSocketConnection) conn = NULL;
   g_autoptr (GError) error = NULL;
-  g_autoptr (GString) out = g_string_new (NULL);
-  GInputStream *in;
-  char buf[4096];
-  gssize n;
+  GSocketConnection *conn;
 
   g_socket_client_set_tls (client, TRUE);
   G_GNUC_BEGIN_IGNORE_DEPRECATIONS
@@ -1408,6 +1403,21 @@ raw_https (Sdc *sdc, const char *request, gsize len)
   g_socket_client_set_timeout (client, 10);
   conn = g_socket_client_connect_to_host (client, "127.0.0.1", sdc->port, NULL, &error);
   g_assert_no_error (error);
+  return conn;
+}
+
+/* Sends @request as is over TLS and returns everything the server answers until it
+ * closes (or 10 s pass). */
+static char *
+raw_https (Sdc *sdc, const char *request, gsize len)
+{
+  g_autoptr (GSocketConnection) conn = tls_connect (sdc);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GString) out = g_string_new (NULL);
+  GInputStream *in;
+  char buf[4096];
+  gssize n;
+
   g_output_stream_write_all (g_io_stream_get_output_stream (G_IO_STREAM (conn)), request, len, NULL, NULL, &error);
   g_assert_no_error (error);
   in = g_io_stream_get_input_stream (G_IO_STREAM (conn));
@@ -1430,7 +1440,6 @@ test_keepalive_half_closed (void)
   g_autofree char *pair = NULL;
   g_autofree char *b64 = NULL;
   g_autofree char *request = NULL;
-  g_autoptr (GSocketClient) client = g_socket_client_new ();
   g_autoptr (GSocketConnection) conn = NULL;
   g_autoptr (GError) error = NULL;
   g_autoptr (GString) out = g_string_new (NULL);
@@ -1448,13 +1457,7 @@ test_keepalive_half_closed (void)
                              "Content-Type: application/json\r\nContent-Length: %zu\r\n\r\n%s",
                              b64, strlen (json), json);
   before = count_fds (main_sdc.proc);
-  g_socket_client_set_tls (client, TRUE);
-  G_GNUC_BEGIN_IGNORE_DEPRECATIONS
-  g_socket_client_set_tls_validation_flags (client, 0);
-  G_GNUC_END_IGNORE_DEPRECATIONS
-  g_socket_client_set_timeout (client, 10);
-  conn = g_socket_client_connect_to_host (client, "127.0.0.1", main_sdc.port, NULL, &error);
-  g_assert_no_error (error);
+  conn = tls_connect (&main_sdc);
   g_output_stream_write_all (g_io_stream_get_output_stream (G_IO_STREAM (conn)), request, strlen (request), NULL,
                              NULL, &error);
   g_assert_no_error (error);
