@@ -7,6 +7,7 @@ sdc_libesa_sdc_la_SOURCES = \
 	sdc/sdc-api-system.c \
 	sdc/sdc-auth.c sdc/sdc-auth.h \
 	sdc/sdc-auth-cache.c sdc/sdc-auth-cache.h \
+	sdc/sdc-batch.c sdc/sdc-batch.h \
 	sdc/sdc-ca.c sdc/sdc-ca.h \
 	sdc/sdc-error.c sdc/sdc-error.h \
 	sdc/sdc-json.c sdc/sdc-json.h \
@@ -46,6 +47,10 @@ SDC_TEST_LIBS = sdc/libesa-sdc.la tests/libesa-test.la $(SDC_LIBS)
 check_PROGRAMS += tests/test-sdc tests/test-sdc-init tests/test-sdc-store
 TESTS += tests/test-sdc tests/test-sdc-init tests/test-sdc-store
 tests_test_sdc_SOURCES = tests/test-sdc.c
+if HAVE_LIBPQ
+# the batch tests run on PostgreSQL too
+tests_test_sdc_SOURCES += tests/sdc-test-pg.c tests/sdc-test-pg.h
+endif
 tests_test_sdc_CFLAGS = $(SDC_TEST_CFLAGS)
 tests_test_sdc_LDADD = $(SDC_TEST_LIBS)
 EXTRA_tests_test_sdc_DEPENDENCIES = sdc/esa-sdc

@@ -405,10 +405,29 @@ sdc_report_job_free (SdcReportJob *job)
   g_free (job);
 }
 
+/* Whether @kind names a report (what a batch may carry): not "uak", which is no report. */
+static gboolean
+is_report_kind (const char *kind)
+{
+  static const char *const kinds[] = { ESA_REPORT_KIND_HEARTBEAT, ESA_REPORT_KIND_PROBLEM,
+                                       ESA_REPORT_KIND_INVENTORY, ESA_REPORT_KIND_UAK_STATUS,
+                                       ESA_REPORT_KIND_EXTENDED_DATA };
+  for (guint i = 0; i < G_N_ELEMENTS (kinds); i++)
+    if (g_str_equal (kind, kinds[i]))
+      return TRUE;
+  return FALSE;
+}
+
 SdcReportJob *
 sdc_api_report_prepare (SdcRequest *req, SoupServerMessage *msg, JsonObject *obj, GError **error)
 {
-  const char *kind_path = req->route->report_kind;
+  return sdc_api_report_check (req->system_id, req->route->report_kind, msg, obj, &req->uuid, error);
+}
+
+SdcReportJob *
+sdc_api_report_check (const char *system_id, const char *kind_path, SoupServerMessage *msg,
+                      JsonObject *obj, char **log_uuid, GError **error)
+{
   g_autoptr (GError) local = NULL;
   g_autofree char *uuid = NULL;
   g_autofree char *parent = NULL;
@@ -422,12 +441,21 @@ sdc_api_report_prepare (SdcRequest *req, SoupServerMessage *msg, JsonObject *obj
   uuid = get_uuid (obj, "uuid", TRUE, error);
   if (uuid == NULL)
     return NULL;
-  req->uuid = g_strdup (uuid);
+  g_free (*log_uuid);
+  *log_uuid = g_strdup (uuid);
   if (!check_idempotency_key (msg, uuid, error))
     return NULL;
   if ((kind = esa_json_get_string (obj, NULL, "kind", ESA_JSON_REQUIRED | ESA_JSON_NON_EMPTY, error)) == NULL)
     return NULL;
-  if (g_strcmp0 (kind, kind_path) != 0)
+  if (kind_path == NULL && !is_report_kind (kind))
+    {
+      g_set_error (error, SDC_ERROR, SDC_ERROR_INVALID_FIELD,
+                   "kind: \"%s\" is not a report kind (expected " ESA_REPORT_KIND_HEARTBEAT ", "
+                   ESA_REPORT_KIND_PROBLEM ", " ESA_REPORT_KIND_INVENTORY ", " ESA_REPORT_KIND_UAK_STATUS
+                   " or " ESA_REPORT_KIND_EXTENDED_DATA ")", kind);
+      return NULL;
+    }
+  if (kind_path != NULL && g_strcmp0 (kind, kind_path) != 0)
     {
       g_set_error (error, SDC_ERROR, SDC_ERROR_INVALID_FIELD,
                    "kind: \"%s\" does not match the endpoint (expected \"%s\")", kind, kind_path);
@@ -468,7 +496,7 @@ sdc_api_report_prepare (SdcRequest *req, SoupServerMessage *msg, JsonObject *obj
   job->now = now_string ();
   job->attachments = g_steal_pointer (&attachments);
   job->row.uuid = job->uuid;
-  job->row.system_id = req->system_id;
+  job->row.system_id = system_id;
   job->row.kind = kind;
   job->row.plugin = plugin;
   job->row.created = created;
@@ -553,6 +581,56 @@ sdc_api_store_report (SdcStore *store, const SdcReportRow *row, GPtrArray *attac
   *status = 200;
   *answer = g_steal_pointer (&text);
   return TRUE;
+}
+
+/* sdc_api_store_report() for a writer's group of reports, the same answers byte for
+ * byte: on PostgreSQL one statement stores them all with the problems' service requests
+ * (sdc_store_insert_reports); then each problem's answer, which names its service
+ * request, is set (one UPDATE by primary key each: an UPDATE joined to an array of
+ * uuids may be planned as a scan of the whole table). A duplicate, also of a report
+ * earlier in this group, then reads the stored answer. */
+gboolean
+sdc_api_store_reports (SdcStore *store, SdcReportJob *const *jobs, guint n, GError **error)
+{
+  g_autofree SdcReportInsert *ins = g_new0 (SdcReportInsert, n);
+  gboolean ok;
+
+  for (guint i = 0; i < n; i++)
+    {
+      SdcReportJob *job = jobs[i];
+      /* the writer may run a group again after rolling it back */
+      g_clear_pointer (&job->answer, g_free);
+      job->duplicate = FALSE;
+      ins[i].new_service_request = g_strcmp0 (job->row.kind, "problem") == 0;
+      if (!ins[i].new_service_request)
+        job->answer = report_answer (&job->row, NULL);
+      ins[i].row = &job->row;
+      ins[i].attachments = job->attachments;
+      ins[i].answer_json = job->answer;
+    }
+  ok = sdc_store_insert_reports (store, ins, n, 200, error);
+  for (guint i = 0; i < n; i++)
+    {
+      SdcReportJob *job = jobs[i];
+      job->status = 200;
+      if (ok && ins[i].inserted && ins[i].service_request != NULL)
+        {
+          job->answer = report_answer (&job->row, ins[i].service_request);
+          ok = sdc_store_set_report_answer (store, job->row.uuid, 200, job->answer, error);
+        }
+      g_free (ins[i].service_request);
+    }
+  for (guint i = 0; ok && i < n; i++)
+    {
+      SdcReportJob *job = jobs[i];
+      if (ins[i].inserted)
+        continue;
+      g_clear_pointer (&job->answer, g_free);
+      job->duplicate = TRUE;
+      ok = stored_answer (store, job->row.uuid, job->row.system_id, job->row.kind, &job->status, &job->answer,
+                          error);
+    }
+  return ok;
 }
 
 gboolean

@@ -12,24 +12,12 @@
 #include <string.h>
 
 JsonObject *
-sdc_json_parse_request (const char *data, gsize len, gsize max_bytes, GError **error)
+sdc_json_check_request (JsonNode *root, GError **error)
 {
   g_autoptr (GError) local = NULL;
-  g_autoptr (JsonNode) root = NULL;
   JsonObject *obj;
   gint64 version = 0;
 
-  if (len == 0)
-    {
-      g_set_error_literal (error, SDC_ERROR, SDC_ERROR_INVALID_JSON, "empty body (expected a JSON object)");
-      return NULL;
-    }
-  root = esa_json_parse (data, (gssize) len, max_bytes, ESA_JSON_MAX_DEPTH_DEFAULT, &local);
-  if (root == NULL)
-    {
-      g_set_error (error, SDC_ERROR, SDC_ERROR_INVALID_JSON, "body: %s", local->message);
-      return NULL;
-    }
   if (!JSON_NODE_HOLDS_OBJECT (root))
     {
       g_set_error (error, SDC_ERROR, SDC_ERROR_INVALID_JSON, "body must be a JSON object, got %s",
@@ -50,6 +38,32 @@ sdc_json_parse_request (const char *data, gsize len, gsize max_bytes, GError **e
       return NULL;
     }
   return json_object_ref (obj);
+}
+
+JsonObject *
+sdc_json_parse_request_depth (const char *data, gsize len, gsize max_bytes, guint max_depth, GError **error)
+{
+  g_autoptr (GError) local = NULL;
+  g_autoptr (JsonNode) root = NULL;
+
+  if (len == 0)
+    {
+      g_set_error_literal (error, SDC_ERROR, SDC_ERROR_INVALID_JSON, "empty body (expected a JSON object)");
+      return NULL;
+    }
+  root = esa_json_parse (data, (gssize) len, max_bytes, max_depth, &local);
+  if (root == NULL)
+    {
+      g_set_error (error, SDC_ERROR, SDC_ERROR_INVALID_JSON, "body: %s", local->message);
+      return NULL;
+    }
+  return sdc_json_check_request (root, error);
+}
+
+JsonObject *
+sdc_json_parse_request (const char *data, gsize len, gsize max_bytes, GError **error)
+{
+  return sdc_json_parse_request_depth (data, len, max_bytes, ESA_JSON_MAX_DEPTH_DEFAULT, error);
 }
 
 char *

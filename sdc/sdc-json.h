@@ -10,6 +10,13 @@ G_BEGIN_DECLS
  * SDC_ERROR_UNSUPPORTED_VERSION otherwise. Members are read with
  * esa/esa-json.h, whose errors sdc_error_code_of() maps to SDC_ERROR_INVALID_FIELD. */
 JsonObject *sdc_json_parse_request  (const char *data, gsize len, gsize max_bytes, GError **error);
+/* The same checks on a parsed value (a batch's report, which is the body of its own
+ * endpoint): a reference to its object, or NULL and the error. */
+JsonObject *sdc_json_check_request  (JsonNode *root, GError **error);
+/* sdc_json_parse_request() nesting up to @max_depth (a batch wraps its reports in two
+ * more levels than a single report's body has). */
+JsonObject *sdc_json_parse_request_depth (const char *data, gsize len, gsize max_bytes, guint max_depth,
+                                          GError **error);
 
 /* Lower-cased canonical form of a RFC 4122 UUID, or NULL. */
 char       *sdc_json_canonical_uuid (const char *s);

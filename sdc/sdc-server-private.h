@@ -4,6 +4,7 @@
 #include <libsoup/soup.h>
 
 #include "sdc-auth-cache.h"
+#include "sdc-batch.h"
 #include "sdc-guard.h"
 #include "sdc-server.h"
 #include "sdc-store.h"
@@ -36,6 +37,7 @@ typedef enum {
   SDC_ROUTE_CONFIG,
   SDC_ROUTE_ATTACHMENT,
   SDC_ROUTE_SYSTEM,   /* contact, deactivate: report_kind names which */
+  SDC_ROUTE_BATCH,    /* several reports (sdc-batch.c) */
   SDC_ROUTE_UI,
 } SdcRouteKind;
 
@@ -71,6 +73,7 @@ typedef struct {
   char *uuid;         /* for the log line */
   const char *error_code;
   gboolean duplicate;
+  SdcBatch *batch;    /* batch route: its reports and their results */
 } SdcRequest;
 
 void sdc_server_respond_json  (SoupServerMessage *msg, guint status, const char *json);
@@ -93,12 +96,23 @@ typedef struct {
 void sdc_report_job_free (SdcReportJob *job);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SdcReportJob, sdc_report_job_free)
 
+/* Hands a validated report (owned from here) to the writer's next group commit;
+ * @callback gets it back as g_task_get_task_data() once its transaction committed. */
+void sdc_server_write_report (SdcServer *self, SdcReportJob *job, GAsyncReadyCallback callback,
+                              gpointer user_data);
+
 /* sdc-api.c: JSON endpoints take the parsed request and produce (status, answer).
  * register and uak run in a storage thread with that thread's @store; a report is
  * validated on the main loop (prepare) and stored by the writer (store_report). */
 gboolean sdc_api_register (SdcStore *store, SdcRequest *req, JsonObject *obj, guint *status,
                            char **answer, GError **error);
 SdcReportJob *sdc_api_report_prepare (SdcRequest *req, SoupServerMessage *msg, JsonObject *obj,
+                                      GError **error);
+/* What prepare checks, for one report of @system_id (the job points to it): @kind_path
+ * is the endpoint's kind, or NULL for a batch (any report kind); @msg may be NULL (no
+ * Idempotency-Key); *@log_uuid gets the canonical uuid as soon as it is known. */
+SdcReportJob *sdc_api_report_check   (const char *system_id, const char *kind_path,
+                                      SoupServerMessage *msg, JsonObject *obj, char **log_uuid,
                                       GError **error);
 gboolean sdc_api_uak      (SdcServer *self, SdcStore *store, SdcRequest *req, JsonObject *obj,
                            guint *status, char **answer, GError **error);
@@ -112,6 +126,9 @@ gboolean sdc_api_contact_json (JsonObject *obj, char **contact_json, GError **er
  * exactly once by uuid; a duplicate gets the stored answer and *duplicate TRUE. */
 gboolean sdc_api_store_report (SdcStore *store, const SdcReportRow *row, GPtrArray *attachments,
                                guint *status, char **answer, gboolean *duplicate, GError **error);
+/* The same for a writer's group of report jobs at once (each gets status, answer and
+ * duplicate); FALSE when any fails (the writer then stores them one by one). */
+gboolean sdc_api_store_reports (SdcStore *store, SdcReportJob *const *jobs, guint n, GError **error);
 /* Attachment: checks made once the headers are in, then the end of the stream. */
 gboolean sdc_api_attachment_begin  (SdcServer *self, SdcRequest *req, SoupServerMessage *msg,
                                     const char *tail, GError **error);

@@ -44,6 +44,7 @@ static const SdcRoute routes[] = {
   { ESA_PROTOCOL_BASE_PATH ESA_REPORT_KIND_INVENTORY, "POST", TRUE, SDC_ROUTE_REPORT, ESA_REPORT_KIND_INVENTORY },
   { ESA_PROTOCOL_BASE_PATH ESA_REPORT_KIND_UAK_STATUS, "POST", TRUE, SDC_ROUTE_REPORT, ESA_REPORT_KIND_UAK_STATUS },
   { ESA_PROTOCOL_BASE_PATH ESA_REPORT_KIND_EXTENDED_DATA, "POST", TRUE, SDC_ROUTE_REPORT, ESA_REPORT_KIND_EXTENDED_DATA },
+  { ESA_PROTOCOL_PATH_REPORTS, "POST", TRUE, SDC_ROUTE_BATCH, NULL },
   { ESA_PROTOCOL_PATH_UAK, "POST", TRUE, SDC_ROUTE_UAK, NULL },
   { ESA_PROTOCOL_PATH_CONTACT, "POST", TRUE, SDC_ROUTE_SYSTEM, "contact" },
   { ESA_PROTOCOL_PATH_DEACTIVATE, "POST", TRUE, SDC_ROUTE_SYSTEM, "deactivate" },
@@ -93,6 +94,7 @@ sdc_request_free (SdcRequest *req)
   sdc_upload_free (req->upload);
   g_clear_error (&req->deferred);
   g_free (req->uuid);
+  sdc_batch_free (req->batch);
   g_free (req);
 }
 
@@ -600,6 +602,12 @@ report_func (SdcStore *store, gpointer data, GError **error)
 }
 
 static gboolean
+report_group_func (SdcStore *store, gpointer *data, guint n, GError **error)
+{
+  return sdc_api_store_reports (store, (SdcReportJob *const *) data, n, error);
+}
+
+static gboolean
 system_func (SdcStore *store, gpointer data, GError **error)
 {
   SdcRequest *req = data;
@@ -656,6 +664,24 @@ report_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
   finish_paused (req, ok, error);
 }
 
+void
+sdc_server_write_report (SdcServer *self, SdcReportJob *job, GAsyncReadyCallback callback, gpointer user_data)
+{
+  /* the group's order: the system's row, then its reports' uuids (sdc-writer.c) */
+  g_autofree char *key = g_strconcat (job->row.system_id, "\t", job->row.uuid, NULL);
+  sdc_writer_write_group (self->writer, key, report_func, report_group_func, job,
+                          (GDestroyNotify) sdc_report_job_free, callback, user_data);
+}
+
+static void
+batch_done (SdcBatch *batch, gpointer user_data)
+{
+  SdcRequest *req = user_data;
+  req->status = 200;
+  req->answer = sdc_batch_answer (batch);
+  finish_paused (req, TRUE, NULL);
+}
+
 /* Authenticated (or register): validate on the main loop, store in a storage thread. */
 static void
 dispatch (SdcServer *self, SdcRequest *req)
@@ -663,6 +689,16 @@ dispatch (SdcServer *self, SdcRequest *req)
   g_autoptr (GError) error = NULL;
   SdcReportJob *job;
 
+  if (req->route->kind == SDC_ROUTE_BATCH)
+    {
+      req->batch = sdc_batch_new (req->system_id, (const char *) req->body->data, req->body->len,
+                                  self->opts.max_body, &error);
+      if (req->batch == NULL)
+        finish_paused (req, FALSE, error);
+      else
+        sdc_batch_run (req->batch, self, batch_done, req);
+      return;
+    }
   req->obj = sdc_json_parse_request ((const char *) req->body->data, req->body->len, self->opts.max_body, &error);
   if (req->obj == NULL)
     {
@@ -687,12 +723,7 @@ dispatch (SdcServer *self, SdcRequest *req)
           finish_paused (req, FALSE, error);
           return;
         }
-      {
-        /* the group's order: the system's row, then its reports' uuids (sdc-writer.c) */
-        g_autofree char *key = g_strconcat (job->row.system_id, "\t", job->row.uuid, NULL);
-        sdc_writer_write (self->writer, key, report_func, job, (GDestroyNotify) sdc_report_job_free,
-                          report_done_cb, req);
-      }
+      sdc_server_write_report (self, job, report_done_cb, req);
       return;
     default:
       g_assert_not_reached ();
@@ -753,6 +784,7 @@ handler (SoupServer *soup, SoupServerMessage *msg, const char *path, GHashTable 
       break;
     case SDC_ROUTE_REGISTER:
     case SDC_ROUTE_REPORT:
+    case SDC_ROUTE_BATCH:
     case SDC_ROUTE_UAK:
     case SDC_ROUTE_SYSTEM:
       if (req->too_large)
@@ -784,24 +816,19 @@ handler (SoupServer *soup, SoupServerMessage *msg, const char *path, GHashTable 
   sdc_server_respond_json (msg, status, answer);
 }
 
-/* One line per request on stderr: what the tests (and an admin) read. Collected and
- * written once per main-loop iteration (sdc-log.c); built by appending, as printf
- * formatting was most of a line's cost. */
+/* One line on stderr per request (per report of a batch): what the tests (and an admin)
+ * read. Collected and written once per main-loop iteration (sdc-log.c); built by
+ * appending, as printf formatting was most of a line's cost. */
 static void
-log_request (SdcServer *self, SoupServerMessage *msg, const char *outcome)
+log_line (SdcRequest *req, SoupServerMessage *msg, const char *ts, const char *remote, GUri *uri, guint status,
+          const char *uuid, const char *error_code, gboolean duplicate, const char *outcome)
 {
-  SdcRequest *req = g_object_get_qdata (G_OBJECT (msg), SDC_REQUEST_Q);
-  GUri *uri = soup_server_message_get_uri (msg);
-  const char *remote = soup_server_message_get_remote_host (msg);
   const char *method = soup_server_message_get_method (msg);
-  GString *line;
-  char status[16];
+  GString *line = sdc_log_lines ();
+  char status_text[16];
 
-  if (req == NULL || g_object_get_qdata (G_OBJECT (msg), SDC_LOGGED_Q) != NULL)
-    return; /* unrouted: logged below; answered early: logged then */
-  line = sdc_log_lines ();
-  g_snprintf (status, sizeof status, "%u", soup_server_message_get_status (msg));
-  g_string_append (line, sdc_json_now_text ());
+  g_snprintf (status_text, sizeof status_text, "%u", status);
+  g_string_append (line, ts);
   g_string_append (line, req->https ? " esa-sdc: request scheme=https remote=" : " esa-sdc: request scheme=http remote=");
   g_string_append (line, remote ? remote : "-");
   g_string_append (line, " method=");
@@ -809,23 +836,49 @@ log_request (SdcServer *self, SoupServerMessage *msg, const char *outcome)
   g_string_append (line, " path=");
   g_string_append (line, uri ? g_uri_get_path (uri) : "-");
   g_string_append (line, " status=");
-  g_string_append (line, status);
+  g_string_append (line, status_text);
   g_string_append (line, " system=");
   g_string_append (line, req->system_id ? req->system_id : "-");
-  if (req->uuid != NULL)
+  if (uuid != NULL)
     {
       g_string_append (line, " uuid=");
-      g_string_append (line, req->uuid);
+      g_string_append (line, uuid);
     }
-  if (req->error_code != NULL)
+  if (error_code != NULL)
     {
       g_string_append (line, " error=");
-      g_string_append (line, req->error_code);
+      g_string_append (line, error_code);
     }
-  if (req->duplicate)
+  if (duplicate)
     g_string_append (line, " duplicate=yes");
   g_string_append (line, outcome);
   g_string_append_c (line, '\n');
+}
+
+static void
+log_request (SdcServer *self, SoupServerMessage *msg, const char *outcome)
+{
+  SdcRequest *req = g_object_get_qdata (G_OBJECT (msg), SDC_REQUEST_Q);
+  GUri *uri = soup_server_message_get_uri (msg);
+  const char *remote = soup_server_message_get_remote_host (msg);
+  const char *ts = sdc_json_now_text ();
+
+  if (req == NULL || g_object_get_qdata (G_OBJECT (msg), SDC_LOGGED_Q) != NULL)
+    return; /* unrouted: logged below; answered early: logged then */
+  /* a batch that got as far as its reports: a line for each, as if each came alone, so
+   * the audit trail per report does not depend on how the agent sent it */
+  for (guint i = 0; req->batch != NULL && i < sdc_batch_get_length (req->batch); i++)
+    {
+      const char *uuid;
+      const char *error_code;
+      guint status;
+      gboolean duplicate;
+      sdc_batch_get_result (req->batch, i, &uuid, &status, &error_code, &duplicate);
+      log_line (req, msg, ts, remote, uri, status, uuid, error_code, duplicate, outcome);
+    }
+  if (req->batch == NULL)
+    log_line (req, msg, ts, remote, uri, soup_server_message_get_status (msg), req->uuid, req->error_code,
+              req->duplicate, outcome);
   sdc_log_lines_done ();
 }
 

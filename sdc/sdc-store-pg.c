@@ -109,10 +109,11 @@ pg_query (SdcStorePg *store, const char *what, const char *sql, int n, const cha
 /* pg_query() for the statements every report runs: parsed and planned once per
  * connection (a prepared statement outlives the transactions it was used in), which
  * spares the server most of the CPU each of them cost. Only statements with explicit
- * column lists, so a later schema step cannot change what a prepared one returns. */
+ * column lists, so a later schema step cannot change what a prepared one returns.
+ * @lengths and @formats as PQexecPrepared's (NULL: every parameter text). */
 static PGresult *
-pg_query_prepared (SdcStorePg *store, const char *what, const char *sql, int n, const char *const *params,
-                   GError **error)
+pg_query_prepared_full (SdcStorePg *store, const char *what, const char *sql, int n, const char *const *params,
+                        const int *lengths, const int *formats, GError **error)
 {
   const char *name = g_hash_table_lookup (store->prepared, sql);
   PGresult *res;
@@ -129,7 +130,7 @@ pg_query_prepared (SdcStorePg *store, const char *what, const char *sql, int n, 
       name = new_name;
       g_hash_table_insert (store->prepared, g_strdup (sql), g_steal_pointer (&new_name));
     }
-  res = PQexecPrepared (store->conn, name, n, params, NULL, NULL, 0);
+  res = PQexecPrepared (store->conn, name, n, params, lengths, formats, 0);
   st = PQresultStatus (res);
   if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK)
     {
@@ -138,6 +139,49 @@ pg_query_prepared (SdcStorePg *store, const char *what, const char *sql, int n, 
       return NULL;
     }
   return res;
+}
+
+static PGresult *
+pg_query_prepared (SdcStorePg *store, const char *what, const char *sql, int n, const char *const *params,
+                   GError **error)
+{
+  return pg_query_prepared_full (store, what, sql, n, params, NULL, NULL, error);
+}
+
+/* OID of type text (pg_type.h) */
+#define PG_TEXTOID 25
+
+static void
+append_be32 (GByteArray *out, guint32 v)
+{
+  guint32 be = GUINT32_TO_BE (v);
+  g_byte_array_append (out, (const guint8 *) &be, 4);
+}
+
+/* A one-dimensional text[] in PostgreSQL's binary array format (what array_recv
+ * reads): no quoting or escaping on either side, whatever the report's JSON holds.
+ * @values[i * stride] for i < @n, NULL elements allowed. */
+static GByteArray *
+pg_text_array (const char *const *values, guint n, guint stride)
+{
+  GByteArray *out = g_byte_array_sized_new (20 + 64 * n);
+  gboolean has_null = FALSE;
+  for (guint i = 0; i < n; i++)
+    has_null = has_null || values[i * stride] == NULL;
+  append_be32 (out, 1);          /* dimensions */
+  append_be32 (out, has_null);   /* has NULLs */
+  append_be32 (out, PG_TEXTOID); /* element type */
+  append_be32 (out, n);          /* length */
+  append_be32 (out, 1);          /* lower bound */
+  for (guint i = 0; i < n; i++)
+    {
+      const char *v = values[i * stride];
+      gsize len = v != NULL ? strlen (v) : 0;
+      append_be32 (out, v != NULL ? (guint32) len : G_MAXUINT32); /* -1: NULL */
+      if (v != NULL)
+        g_byte_array_append (out, (const guint8 *) v, len);
+    }
+  return out;
 }
 
 /* Looks up one row by key: *row holds the result when @sql returned a row, NULL when it
@@ -512,6 +556,26 @@ pg_lookup_report (SdcStore *self, const char *uuid, char **system_id, char **kin
   return TRUE;
 }
 
+static char *pg_new_service_request (SdcStore *self, const char *report_uuid, const char *system_id,
+                                     const char *now, GError **error);
+
+static gboolean
+insert_attachments (SdcStorePg *store, const char *uuid, GPtrArray *attachments, GError **error)
+{
+  for (guint i = 0; attachments != NULL && i < attachments->len; i++)
+    {
+      SdcAttachmentDecl *a = g_ptr_array_index (attachments, i);
+      g_autofree char *size = g_strdup_printf ("%" G_GINT64_FORMAT, a->size);
+      const char *ap[] = { uuid, a->name, size, a->sha256, a->content_type };
+      if (!pg_command (store, "storing attachment",
+                       "INSERT INTO attachments (report_uuid, name, size, sha256, content_type)"
+                       " VALUES ($1, $2, $3, $4, $5)",
+                       G_N_ELEMENTS (ap), ap, error))
+        return FALSE;
+    }
+  return TRUE;
+}
+
 static gboolean
 pg_insert_report (SdcStore *self, const SdcReportRow *row, GPtrArray *attachments, guint status,
                   const char *answer_json, gboolean *inserted, GError **error)
@@ -549,17 +613,141 @@ pg_insert_report (SdcStore *self, const SdcReportRow *row, GPtrArray *attachment
   if (row->touch ? g_strcmp0 (PQgetvalue (res, 0, 0), "0") == 0 : g_strcmp0 (PQcmdTuples (res), "0") == 0)
     return TRUE;
   *inserted = TRUE;
-  for (guint i = 0; attachments != NULL && i < attachments->len; i++)
+  return insert_attachments (store, row->uuid, attachments, error);
+}
+
+/* The columns of a report row for the group statement, one array each (in this order;
+ * COL_SR: non-NULL when the report asks for a service request). */
+enum { COL_UUID, COL_SYSTEM, COL_KIND, COL_PLUGIN, COL_CREATED, COL_RECEIVED, COL_PARENT, COL_BODY, COL_ANSWER,
+       COL_SR, N_COLS };
+
+/* "SR" and eight digits, from the identity column's number */
+static char *
+service_request_name (const char *number)
+{
+  return g_strdup_printf ("SR%08" G_GINT64_FORMAT, (gint64) g_ascii_strtoll (number, NULL, 10) % 100000000);
+}
+
+/* Runs a prepared statement whose first @n_arrays parameters are columns of @cells
+ * (@n_rows rows of @stride cells) as binary text[], and @text the text parameters after
+ * them. */
+static PGresult *
+pg_query_arrays (SdcStorePg *store, const char *what, const char *sql, const char *const *cells, guint n_rows,
+                 guint stride, guint n_arrays, const char *const *text, guint n_text, GError **error)
+{
+  g_autoptr (GPtrArray) arrays = g_ptr_array_new_with_free_func ((GDestroyNotify) g_byte_array_unref);
+  g_autofree const char **params = g_new0 (const char *, n_arrays + n_text);
+  g_autofree int *lengths = g_new0 (int, n_arrays + n_text);
+  g_autofree int *formats = g_new0 (int, n_arrays + n_text);
+  for (guint k = 0; k < n_arrays; k++)
     {
-      SdcAttachmentDecl *a = g_ptr_array_index (attachments, i);
-      g_autofree char *size = g_strdup_printf ("%" G_GINT64_FORMAT, a->size);
-      const char *ap[] = { row->uuid, a->name, size, a->sha256, a->content_type };
-      if (!pg_command (store, "storing attachment",
-                       "INSERT INTO attachments (report_uuid, name, size, sha256, content_type)"
-                       " VALUES ($1, $2, $3, $4, $5)",
-                       G_N_ELEMENTS (ap), ap, error))
-        return FALSE;
+      GByteArray *a = pg_text_array (cells + k, n_rows, stride);
+      g_ptr_array_add (arrays, a);
+      params[k] = (const char *) a->data;
+      lengths[k] = (int) a->len;
+      formats[k] = 1;
     }
+  for (guint k = 0; k < n_text; k++)
+    params[n_arrays + k] = text[k];
+  return pg_query_prepared_full (store, what, sql, (int) (n_arrays + n_text), params, lengths, formats, error);
+}
+
+/* The whole group in one statement (docs/performance.md "SDC"): PostgreSQL's CPU per
+ * report was mostly the work around each statement (bind, executor start and end, a
+ * round trip), not the row itself. The rows go in as binary text[] arrays (unnest, in
+ * the group's order, numbered by WITH ORDINALITY). The systems' rows are locked first,
+ * all of them, in the group's order (sys: one index lookup per row, in a LATERAL
+ * subquery the planner cannot turn into a scan of the whole table; forced before any
+ * insert by the one-time filter), so a group takes its systems' rows before its uuids,
+ * and two writers' groups, both sorted by system id then uuid, cannot deadlock. first: for each row inserted, the first input row
+ * that is it (a uuid twice in a group went in once, as the first); from it the service
+ * requests (in the group's order) and each system's last_seen, set once, to the
+ * received of its last report inserted, as storing them one after the other leaves it.
+ * The RETURNING rows say which input rows went in and with which service request. */
+static gboolean
+pg_insert_reports (SdcStore *self, SdcReportInsert *reports, guint n, guint status, GError **error)
+{
+  SdcStorePg *store = SDC_STORE_PG (self);
+  g_autofree const char **cells = g_new0 (const char *, (gsize) n * N_COLS);
+  g_autofree char *status_s = g_strdup_printf ("%u", status);
+  const char *text[] = { status_s };
+  g_autoptr (PGresult) res = NULL;
+  gboolean touch_all = TRUE;
+
+  for (guint i = 0; i < n; i++)
+    touch_all = touch_all && reports[i].row->touch;
+  /* not reports through the server (those all set last_seen): one at a time */
+  if (!touch_all)
+    {
+      for (guint i = 0; i < n; i++)
+        {
+          SdcReportInsert *r = &reports[i];
+          if (!pg_insert_report (self, r->row, r->attachments, status, r->answer_json, &r->inserted, error))
+            return FALSE;
+          if (r->inserted && r->new_service_request &&
+              (r->service_request = pg_new_service_request (self, r->row->uuid, r->row->system_id,
+                                                            r->row->received, error)) == NULL)
+            return FALSE;
+        }
+      return TRUE;
+    }
+  for (guint i = 0; i < n; i++)
+    {
+      const SdcReportRow *row = reports[i].row;
+      const char **c = cells + (gsize) i * N_COLS;
+      c[COL_UUID] = row->uuid;
+      c[COL_SYSTEM] = row->system_id;
+      c[COL_KIND] = row->kind;
+      c[COL_PLUGIN] = row->plugin;
+      c[COL_CREATED] = row->created;
+      c[COL_RECEIVED] = row->received;
+      c[COL_PARENT] = row->parent;
+      c[COL_BODY] = row->body_json;
+      c[COL_ANSWER] = reports[i].answer_json != NULL ? reports[i].answer_json : "";
+      c[COL_SR] = reports[i].new_service_request ? "t" : NULL;
+      reports[i].inserted = FALSE;
+      g_clear_pointer (&reports[i].service_request, g_free);
+    }
+  res = pg_query_arrays (store, "storing reports",
+                         "WITH sys AS (SELECT s.system_id FROM unnest ($2::text[]) AS id,"
+                         " LATERAL (SELECT system_id FROM systems WHERE system_id = id FOR NO KEY UPDATE) s),"
+                         " ins AS (INSERT INTO reports (uuid, system_id, kind, plugin, created, received,"
+                         " parent, body, answer, answer_status)"
+                         " SELECT u.uuid, u.system_id, u.kind, u.plugin, u.created, u.received, u.parent, u.body,"
+                         " u.answer, $11::integer"
+                         " FROM unnest ($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],"
+                         " $7::text[], $8::text[], $9::text[])"
+                         " AS u (uuid, system_id, kind, plugin, created, received, parent, body, answer)"
+                         " WHERE (SELECT count(*) FROM sys) >= 0"
+                         " ON CONFLICT (uuid) DO NOTHING RETURNING uuid, system_id, kind, received),"
+                         " first AS (SELECT DISTINCT ON (ins.uuid) ins.uuid, ins.system_id, ins.received, u.sr, u.n"
+                         " FROM ins JOIN unnest ($1::text[], $2::text[], $3::text[], $6::text[], $10::text[])"
+                         " WITH ORDINALITY AS u (uuid, system_id, kind, received, sr, n)"
+                         " ON u.uuid = ins.uuid AND u.system_id = ins.system_id AND u.kind = ins.kind"
+                         " AND u.received = ins.received ORDER BY ins.uuid, u.n),"
+                         " sr AS (INSERT INTO service_requests (report_uuid, system_id, created)"
+                         " SELECT uuid, system_id, received FROM first WHERE sr IS NOT NULL ORDER BY n"
+                         " RETURNING report_uuid, number),"
+                         " last AS (SELECT DISTINCT ON (system_id) system_id, received FROM first"
+                         " ORDER BY system_id, n DESC),"
+                         " touched AS (UPDATE systems s SET last_seen = last.received FROM last"
+                         " WHERE s.system_id = last.system_id)"
+                         " SELECT first.n, sr.number FROM first LEFT JOIN sr ON sr.report_uuid = first.uuid",
+                         cells, n, N_COLS, N_COLS, text, G_N_ELEMENTS (text), error);
+  if (res == NULL)
+    return FALSE;
+  for (int r = 0; r < PQntuples (res); r++)
+    {
+      guint64 i = g_ascii_strtoull (PQgetvalue (res, r, 0), NULL, 10) - 1;
+      g_return_val_if_fail (i < n, FALSE);
+      reports[i].inserted = TRUE;
+      if (!PQgetisnull (res, r, 1))
+        reports[i].service_request = service_request_name (PQgetvalue (res, r, 1));
+    }
+  for (guint i = 0; i < n; i++)
+    if (reports[i].inserted &&
+        !insert_attachments (store, reports[i].row->uuid, reports[i].attachments, error))
+      return FALSE;
   return TRUE;
 }
 
@@ -586,8 +774,7 @@ pg_new_service_request (SdcStore *self, const char *report_uuid, const char *sys
                                        3, params, error);
   if (res == NULL)
     return NULL;
-  return g_strdup_printf ("SR%08" G_GINT64_FORMAT,
-                          (gint64) g_ascii_strtoll (PQgetvalue (res, 0, 0), NULL, 10) % 100000000);
+  return service_request_name (PQgetvalue (res, 0, 0));
 }
 
 static SdcAttachmentRow *
@@ -842,6 +1029,7 @@ sdc_store_pg_iface_init (SdcStoreInterface *iface)
   iface->touch_system = pg_touch_system;
   iface->lookup_report = pg_lookup_report;
   iface->insert_report = pg_insert_report;
+  iface->insert_reports = pg_insert_reports;
   iface->set_report_answer = pg_set_report_answer;
   iface->new_service_request = pg_new_service_request;
   iface->get_attachment = pg_get_attachment;

@@ -199,6 +199,25 @@ sdc_store_insert_report (SdcStore *store, const SdcReportRow *row, GPtrArray *at
 }
 
 gboolean
+sdc_store_insert_reports (SdcStore *store, SdcReportInsert *reports, guint n, guint status, GError **error)
+{
+  if (IFACE (store)->insert_reports != NULL)
+    return IFACE (store)->insert_reports (store, reports, n, status, error);
+  for (guint i = 0; i < n; i++)
+    {
+      SdcReportInsert *r = &reports[i];
+      if (!IFACE (store)->insert_report (store, r->row, r->attachments, status, r->answer_json, &r->inserted,
+                                         error))
+        return FALSE;
+      if (r->inserted && r->new_service_request &&
+          (r->service_request = IFACE (store)->new_service_request (store, r->row->uuid, r->row->system_id,
+                                                                    r->row->received, error)) == NULL)
+        return FALSE;
+    }
+  return TRUE;
+}
+
+gboolean
 sdc_store_set_report_answer (SdcStore *store, const char *uuid, guint status, const char *answer_json,
                              GError **error)
 {

@@ -53,6 +53,16 @@ typedef struct {
   char *content_type;
 } SdcAttachmentDecl;
 
+/* One report of a group stored by sdc_store_insert_reports(). */
+typedef struct {
+  const SdcReportRow *row;
+  GPtrArray *attachments;  /* of SdcAttachmentDecl, or NULL */
+  const char *answer_json; /* NULL: an empty answer, set in the same transaction */
+  gboolean new_service_request; /* allocate one if inserted (a problem report) */
+  gboolean inserted;       /* out: FALSE for a duplicate (nothing written) */
+  char *service_request;   /* out, if inserted and asked for: "SR…" (the caller frees it) */
+} SdcReportInsert;
+
 typedef struct {
   char *report_uuid;
   char *system_id; /* of the report that lists it */
@@ -94,6 +104,9 @@ struct _SdcStoreInterface {
                                    GError **error);
   gboolean    (*set_report_answer) (SdcStore *store, const char *uuid, guint status,
                                     const char *answer_json, GError **error);
+  /* optional: NULL stores them one by one (insert_report, new_service_request) */
+  gboolean    (*insert_reports)   (SdcStore *store, SdcReportInsert *reports, guint n, guint status,
+                                   GError **error);
   char       *(*new_service_request) (SdcStore *store, const char *report_uuid,
                                       const char *system_id, const char *now, GError **error);
   SdcAttachmentRow *(*get_attachment) (SdcStore *store, const char *report_uuid, const char *name,
@@ -209,6 +222,15 @@ gboolean    sdc_store_insert_report   (SdcStore *store, const SdcReportRow *row,
                                        GError **error);
 gboolean    sdc_store_set_report_answer (SdcStore *store, const char *uuid, guint status,
                                          const char *answer_json, GError **error);
+/* sdc_store_insert_report() for a group, in the order given (the writer's, sorted by
+ * system id then uuid), and sdc_store_new_service_request() for each inserted one that
+ * asks for it: the result is the one of storing them one after the other (a uuid twice
+ * in @reports is stored once, the first; a system's last_seen, for rows with touch, is
+ * the received of its last report inserted). On PostgreSQL one statement for all of
+ * them. FALSE (the transaction to be rolled back) if any report fails, e.g. names a
+ * system that does not exist. */
+gboolean    sdc_store_insert_reports  (SdcStore *store, SdcReportInsert *reports, guint n,
+                                       guint status, GError **error);
 /* Allocates the next "SR%08u" for a stored problem report. */
 char       *sdc_store_new_service_request (SdcStore *store, const char *report_uuid,
                                            const char *system_id, const char *now,

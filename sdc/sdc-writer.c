@@ -11,7 +11,9 @@
  *
  * The common case costs less (docs/performance.md, "SDC"): a group first runs without
  * savepoints (on PostgreSQL each one is a round trip), and only if one of its jobs fails
- * is the transaction rolled back and the group run again with a savepoint per job. Its
+ * is the transaction rolled back and the group run again with a savepoint per job.
+ * Jobs written with a group function (reports) run first as one call of it for all of
+ * them, one statement on PostgreSQL; the savepoint run calls each job's own function. Its
  * answers go back to the caller's main loop in one batch (one wakeup and one source for
  * the group rather than one per report).
  *
@@ -35,6 +37,7 @@
 
 typedef struct {
   SdcStoreFunc func;
+  SdcStoreGroupFunc group_func; /* NULL: the job runs alone (func) */
   char *key; /* the group's run order (row locks in one order across writers) */
   gpointer data; /* owned by the task */
   GTask *task;
@@ -122,6 +125,29 @@ count_commit (SdcWriter *w, guint ok)
   g_mutex_unlock (&w->stats_lock);
 }
 
+/* Runs group[*i] and, when it has a group function, the jobs after it that share it, in
+ * one call; advances *i past them. */
+static gboolean
+run_jobs (SdcStore *store, GPtrArray *group, guint *i, GError **error)
+{
+  Job *job = g_ptr_array_index (group, *i);
+  g_autoptr (GPtrArray) data = NULL;
+  guint end = *i + 1;
+
+  if (job->group_func == NULL)
+    {
+      *i = end;
+      return job->func (store, job->data, error);
+    }
+  while (end < group->len && ((Job *) g_ptr_array_index (group, end))->group_func == job->group_func)
+    end++;
+  data = g_ptr_array_sized_new (end - *i);
+  for (guint k = *i; k < end; k++)
+    g_ptr_array_add (data, ((Job *) g_ptr_array_index (group, k))->data);
+  *i = end;
+  return job->group_func (store, data->pdata, data->len, error);
+}
+
 /* The whole group in one transaction without savepoints; FALSE (everything rolled back,
  * every job's result cleared) as soon as one job or the COMMIT fails. Job functions
  * write their results into their data, so running one again overwrites them. */
@@ -129,17 +155,14 @@ static gboolean
 run_group_optimistic (SdcWriter *w, SdcStore *store, GPtrArray *group)
 {
   g_autoptr (GError) error = NULL;
-  guint i;
+  gboolean ok = TRUE;
+  guint i = 0;
 
   if (!sdc_store_begin (store, &error))
     return FALSE;
-  for (i = 0; i < group->len; i++)
-    {
-      Job *job = g_ptr_array_index (group, i);
-      if (!job->func (store, job->data, &job->error))
-        break;
-    }
-  if (i == group->len && sdc_store_commit (store, &error))
+  while (ok && i < group->len)
+    ok = run_jobs (store, group, &i, &error);
+  if (ok && sdc_store_commit (store, &error))
     {
       for (i = 0; i < group->len; i++)
         ((Job *) g_ptr_array_index (group, i))->ok = TRUE;
@@ -410,8 +433,16 @@ void
 sdc_writer_write (SdcWriter *w, const char *key, SdcStoreFunc func, gpointer data, GDestroyNotify destroy,
                   GAsyncReadyCallback callback, gpointer user_data)
 {
+  sdc_writer_write_group (w, key, func, NULL, data, destroy, callback, user_data);
+}
+
+void
+sdc_writer_write_group (SdcWriter *w, const char *key, SdcStoreFunc func, SdcStoreGroupFunc group_func,
+                        gpointer data, GDestroyNotify destroy, GAsyncReadyCallback callback, gpointer user_data)
+{
   Job *job = job_new (w, func, data, destroy, callback, user_data, sdc_writer_write);
   job->key = g_strdup (key);
+  job->group_func = group_func;
   g_async_queue_push (w->queue, job);
 }
 

@@ -15,6 +15,10 @@ typedef struct _SdcWriter SdcWriter;
  * opened a transaction (and a savepoint for this job alone); FALSE rolls back this job
  * only. */
 typedef gboolean (*SdcStoreFunc) (SdcStore *store, gpointer data, GError **error);
+/* Several jobs' @data at once, in the group's order, inside the writer's transaction
+ * (no savepoints): TRUE when every one of them succeeded. FALSE rolls back the group,
+ * which then runs again with each job's SdcStoreFunc inside its own savepoint. */
+typedef gboolean (*SdcStoreGroupFunc) (SdcStore *store, gpointer *data, guint n, GError **error);
 
 /* Opens @location once per storage thread (@writers + @pool_threads). @writers 0: the
  * default for the engine (sdc_writer_default_writers); more than 1 is refused on SQLite,
@@ -33,6 +37,11 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (SdcWriter, sdc_writer_free)
 void       sdc_writer_write        (SdcWriter *w, const char *key, SdcStoreFunc func, gpointer data,
                                     GDestroyNotify destroy, GAsyncReadyCallback callback,
                                     gpointer user_data);
+/* The same, and adjacent jobs of a group with the same @group_func run in one call of
+ * it (one statement for all of them on PostgreSQL); @func is the fallback per job. */
+void       sdc_writer_write_group  (SdcWriter *w, const char *key, SdcStoreFunc func,
+                                    SdcStoreGroupFunc group_func, gpointer data, GDestroyNotify destroy,
+                                    GAsyncReadyCallback callback, gpointer user_data);
 /* Anything else (reads, PBKDF2, registration in its own transaction) on the pool. */
 void       sdc_writer_run          (SdcWriter *w, SdcStoreFunc func, gpointer data,
                                     GDestroyNotify destroy, GAsyncReadyCallback callback,

@@ -14,6 +14,7 @@
 #include "sdc-throttle.h"
 #include "sdc-error.h"
 #include "sdc-json.h"
+#include "sdc-server-private.h"
 #include "sdc-store.h"
 #include "sdc-ui-pages.h"
 #include "sdc-uak.h"
@@ -399,6 +400,9 @@ typedef struct {
   guint answers_wrong;
 } GroupState;
 
+static void group_job_free (GroupJob *job);
+static void group_done_cb (GObject *source, GAsyncResult *result, gpointer user_data);
+
 static gboolean
 group_job_func (SdcStore *store, gpointer data, GError **error)
 {
@@ -423,6 +427,59 @@ group_job_func (SdcStore *store, gpointer data, GError **error)
     }
   /* what the API does for a duplicate: the answer the first one stored */
   return sdc_store_lookup_report (store, job->uuid, &sys, &kind, &status, &job->answer, error);
+}
+
+/* The "-grouped" variants write the same jobs with a group function as well (as the
+ * server writes reports): a writer's group then goes in as one sdc_store_insert_reports(),
+ * one statement on PostgreSQL, and falls back to group_job_func per job. */
+static gboolean grouped;
+
+static gboolean
+group_jobs_func (SdcStore *store, gpointer *data, guint n, GError **error)
+{
+  g_autofree SdcReportRow *rows = g_new0 (SdcReportRow, n);
+  g_autofree SdcReportInsert *ins = g_new0 (SdcReportInsert, n);
+  g_autoptr (GPtrArray) answers = g_ptr_array_new_with_free_func (g_free);
+  for (guint i = 0; i < n; i++)
+    {
+      GroupJob *job = data[i];
+      g_clear_pointer (&job->answer, g_free);
+      job->inserted = FALSE;
+      if (job->started != NULL)
+        g_atomic_int_set (job->started, 1);
+      rows[i] = (SdcReportRow) { .uuid = job->uuid, .system_id = job->system_id, .kind = "heartbeat",
+                                 .created = "2026-11-25T09:00:00Z", .received = "2026-11-25T09:00:01Z",
+                                 .body_json = "{}", .touch = job->touch };
+      g_ptr_array_add (answers, g_strdup_printf ("{\"uuid\":\"%s\"}", job->uuid));
+      ins[i].row = &rows[i];
+      ins[i].answer_json = g_ptr_array_index (answers, i);
+    }
+  if (!sdc_store_insert_reports (store, ins, n, 200, error))
+    return FALSE;
+  for (guint i = 0; i < n; i++)
+    {
+      GroupJob *job = data[i];
+      g_autofree char *sys = NULL;
+      g_autofree char *kind = NULL;
+      guint status = 0;
+      g_assert_null (ins[i].service_request);
+      job->inserted = ins[i].inserted;
+      if (job->inserted)
+        job->answer = g_strdup (g_ptr_array_index (answers, i));
+      else if (!sdc_store_lookup_report (store, job->uuid, &sys, &kind, &status, &job->answer, error))
+        return FALSE;
+    }
+  return TRUE;
+}
+
+static void
+write_job (SdcWriter *writer, const char *key, SdcStoreFunc func, GroupJob *job, GroupState *st)
+{
+  if (grouped)
+    sdc_writer_write_group (writer, key, func, func == group_job_func ? group_jobs_func : NULL, job,
+                            (GDestroyNotify) group_job_free, group_done_cb, st);
+  else
+    write_job (writer, key, func, job, st);
 }
 
 static void
@@ -483,8 +540,10 @@ test_store_group_commit (Fixture *f, gconstpointer data)
         job->uuid = g_strdup_printf ("00000000-0000-4000-8000-%012u", i);
         /* one job per round names a system that does not exist */
         job->system_id = i == n_uuids ? "ESA-ffffffffffffffff" : id;
+        /* as the server's reports (the group statement is for those) */
+        job->touch = grouped;
         st.pending++;
-        sdc_writer_write (writer, job->uuid, group_job_func, job, (GDestroyNotify) group_job_free, group_done_cb, &st);
+        write_job (writer, job->uuid, group_job_func, job, &st);
       }
   g_main_loop_run (st.loop);
   g_assert_cmpuint (st.failed, ==, copies);
@@ -547,7 +606,7 @@ push_job (SdcWriter *writer, GroupState *st, GroupJob *job, SdcStoreFunc func)
 {
   g_autofree char *key = job->gate != NULL ? g_strdup ("") : g_strconcat (job->system_id, "\t", job->uuid, NULL);
   st->pending++;
-  sdc_writer_write (writer, key, func, job, (GDestroyNotify) group_job_free, group_done_cb, st);
+  write_job (writer, key, func, job, st);
 }
 
 static void
@@ -700,6 +759,212 @@ test_store_writers_order (Fixture *f, gconstpointer data)
   g_assert_cmpuint (st.answers_wrong, ==, 0);
   g_assert_cmpuint (sdc_writer_get_retries (writer), ==, 0);
   g_assert_cmpuint (count_reports (store, systems), ==, 2 * rounds * systems->len);
+}
+
+static void
+test_store_group_commit_grouped (Fixture *f, gconstpointer data)
+{
+  grouped = TRUE;
+  test_store_group_commit (f, data);
+  grouped = FALSE;
+}
+
+static void
+test_store_writers_duplicates_grouped (Fixture *f, gconstpointer data)
+{
+  grouped = TRUE;
+  test_store_writers_duplicates (f, data);
+  grouped = FALSE;
+}
+
+static void
+test_store_writers_order_grouped (Fixture *f, gconstpointer data)
+{
+  grouped = TRUE;
+  test_store_writers_order (f, data);
+  grouped = FALSE;
+}
+
+static char *
+system_last_seen (SdcStore *store, const char *system_id)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (JsonArray) list = sdc_store_list_systems (store, &error);
+  g_assert_no_error (error);
+  for (guint i = 0; i < json_array_get_length (list); i++)
+    {
+      JsonObject *o = json_array_get_object_element (list, i);
+      if (g_strcmp0 (json_object_get_string_member (o, "system_id"), system_id) == 0)
+        return g_strdup (json_object_get_string_member_with_default (o, "last_seen", NULL));
+    }
+  g_assert_not_reached ();
+}
+
+/* A group through sdc_store_insert_reports (one statement on PostgreSQL) ends as storing
+ * its reports one after the other would: a uuid twice in the group and one stored before
+ * go in once; service requests only for inserted reports that ask, in the group's order;
+ * last_seen the received of a system's last report inserted, untouched by duplicates. */
+static void
+test_store_group_insert (Fixture *f, gconstpointer data)
+{
+  g_autoptr (SdcStore) store = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *a = NULL;
+  g_autofree char *b = NULL;
+  g_autofree char *c = NULL;
+  g_autofree char *seen = NULL;
+  g_autofree char *sys = NULL;
+  g_autofree char *kind = NULL;
+  g_autofree char *answer = NULL;
+  g_autoptr (JsonArray) list = NULL;
+  guint status = 0;
+  gboolean created;
+  gboolean inserted = FALSE;
+  const char *u0 = "00000000-0000-4000-8000-0000000000a0";
+  const char *u1 = "00000000-0000-4000-8000-0000000000a1";
+  const char *u2 = "00000000-0000-4000-8000-0000000000a2";
+  const char *u3 = "00000000-0000-4000-8000-0000000000a3";
+  const char *u4 = "00000000-0000-4000-8000-0000000000a4";
+  SdcReportRow rows[6];
+  SdcReportInsert ins[6] = { { 0 } };
+  const gboolean want_inserted[] = { TRUE, FALSE, TRUE, FALSE, TRUE, TRUE };
+
+  if (f->location == NULL)
+    return;
+  store = open_store (f);
+  a = register_one (store, "GRA", "pw", &created);
+  b = register_one (store, "GRB", "pw", &created);
+  c = register_one (store, "GRC", "pw", &created);
+  {
+    SdcReportRow row0 = { .uuid = u0, .system_id = c, .kind = "heartbeat", .created = "2026-11-25T09:00:00Z",
+                          .received = "2026-11-25T09:00:00Z", .body_json = "{}", .touch = TRUE };
+    g_assert_true (sdc_store_insert_report (store, &row0, NULL, 200, "{\"first\":0}", &inserted, &error));
+    g_assert_no_error (error);
+    g_assert_true (inserted);
+  }
+#define GROUP_ROW(i, u, s, k, t)                                                                                \
+  rows[i] = (SdcReportRow) { .uuid = u, .system_id = s, .kind = k, .created = "2026-11-25T09:00:00Z",          \
+                             .received = "2026-11-25T09:00:0" t "Z", .body_json = "{\"i\":" #i "}", .touch = TRUE }; \
+  ins[i].row = &rows[i];
+  GROUP_ROW (0, u1, a, "heartbeat", "1");
+  GROUP_ROW (1, u1, a, "heartbeat", "9"); /* the same uuid again in the group */
+  GROUP_ROW (2, u2, a, "problem", "2");
+  GROUP_ROW (3, u0, c, "heartbeat", "8"); /* stored before the group */
+  GROUP_ROW (4, u3, b, "problem", "3");
+  GROUP_ROW (5, u4, b, "heartbeat", "4");
+#undef GROUP_ROW
+  ins[0].answer_json = "{\"first\":1}";
+  ins[1].answer_json = "{\"second\":1}";
+  ins[3].answer_json = "{\"second\":0}";
+  ins[5].answer_json = "{\"first\":4}";
+  ins[2].new_service_request = ins[4].new_service_request = TRUE;
+  ins[3].new_service_request = TRUE; /* a duplicate gets none */
+  g_assert_true (sdc_store_begin (store, &error));
+  g_assert_true (sdc_store_insert_reports (store, ins, G_N_ELEMENTS (ins), 200, &error));
+  g_assert_no_error (error);
+  /* as the server does: the answers that name the service requests */
+  g_assert_true (sdc_store_set_report_answer (store, u2, 200, "{\"sr\":2}", &error));
+  g_assert_true (sdc_store_set_report_answer (store, u3, 200, "{\"sr\":3}", &error));
+  g_assert_true (sdc_store_commit (store, &error));
+  for (guint i = 0; i < G_N_ELEMENTS (ins); i++)
+    g_assert_cmpint (ins[i].inserted, ==, want_inserted[i]);
+  g_assert_null (ins[0].service_request);
+  g_assert_null (ins[1].service_request);
+  g_assert_null (ins[3].service_request);
+  g_assert_null (ins[5].service_request);
+  g_assert_cmpstr (ins[2].service_request, ==, "SR00000001");
+  g_assert_cmpstr (ins[4].service_request, ==, "SR00000002");
+  g_free (ins[2].service_request);
+  g_free (ins[4].service_request);
+  g_assert_true (sdc_store_lookup_report (store, u1, &sys, &kind, &status, &answer, &error));
+  g_assert_cmpstr (answer, ==, "{\"first\":1}");
+  g_assert_cmpstr (sys, ==, a);
+  g_clear_pointer (&answer, g_free);
+  g_clear_pointer (&sys, g_free);
+  g_clear_pointer (&kind, g_free);
+  g_assert_true (sdc_store_lookup_report (store, u0, &sys, &kind, &status, &answer, &error));
+  g_assert_cmpstr (answer, ==, "{\"first\":0}");
+  seen = system_last_seen (store, a);
+  g_assert_cmpstr (seen, ==, "2026-11-25T09:00:02Z");
+  g_free (seen);
+  seen = system_last_seen (store, b);
+  g_assert_cmpstr (seen, ==, "2026-11-25T09:00:04Z");
+  g_free (seen);
+  seen = system_last_seen (store, c);
+  g_assert_cmpstr (seen, ==, "2026-11-25T09:00:00Z");
+  list = sdc_store_list_reports (store, a, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (json_array_get_length (list), ==, 2);
+  /* the first copy's body, not the second's */
+  g_assert_cmpint (json_object_get_int_member (json_object_get_object_member (
+                       json_array_get_object_element (list, 0), "body"), "i"), ==, 0);
+}
+
+static SdcReportJob *
+report_job (const char *uuid, const char *system_id, const char *kind, const char *received)
+{
+  SdcReportJob *job = g_new0 (SdcReportJob, 1);
+  job->uuid = g_strdup (uuid);
+  job->now = g_strdup (received);
+  job->body_json = g_strdup ("{\"srn\":\"A1\"}");
+  job->row = (SdcReportRow) { .uuid = job->uuid, .system_id = system_id, .kind = kind, .plugin = "test",
+                              .created = job->now, .received = job->now, .body_json = job->body_json,
+                              .touch = TRUE };
+  return job;
+}
+
+/* The server's reports through sdc_api_store_reports (a writer's group) get the answers
+ * sdc_api_store_report gives, byte for byte: a problem names its service request, a
+ * copy of it later in the group gets that answer as a duplicate, and sending the group
+ * again one report at a time replays every answer unchanged. */
+static void
+test_store_group_answers (Fixture *f, gconstpointer data)
+{
+  g_autoptr (SdcStore) store = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) jobs = g_ptr_array_new_with_free_func ((GDestroyNotify) sdc_report_job_free);
+  g_autofree char *a = NULL;
+  g_autofree char *b = NULL;
+  gboolean created;
+  const char *want[] = {
+    "{\"status\":\"stored\",\"uuid\":\"00000000-0000-4000-8000-0000000000b1\",\"last_seen\":\"2026-11-25T10:00:01Z\"}",
+    "{\"status\":\"stored\",\"uuid\":\"00000000-0000-4000-8000-0000000000b2\",\"service_request\":\"SR00000001\"}",
+    "{\"status\":\"stored\",\"uuid\":\"00000000-0000-4000-8000-0000000000b2\",\"service_request\":\"SR00000001\"}",
+    "{\"status\":\"stored\",\"uuid\":\"00000000-0000-4000-8000-0000000000b3\",\"service_request\":\"SR00000002\"}",
+    "{\"status\":\"stored\",\"uuid\":\"00000000-0000-4000-8000-0000000000b4\"}",
+  };
+  const gboolean want_duplicate[] = { FALSE, FALSE, TRUE, FALSE, FALSE };
+
+  if (f->location == NULL)
+    return;
+  store = open_store (f);
+  a = register_one (store, "GAA", "pw", &created);
+  b = register_one (store, "GAB", "pw", &created);
+  g_ptr_array_add (jobs, report_job ("00000000-0000-4000-8000-0000000000b1", a, "heartbeat", "2026-11-25T10:00:01Z"));
+  g_ptr_array_add (jobs, report_job ("00000000-0000-4000-8000-0000000000b2", a, "problem", "2026-11-25T10:00:02Z"));
+  g_ptr_array_add (jobs, report_job ("00000000-0000-4000-8000-0000000000b2", a, "problem", "2026-11-25T10:00:03Z"));
+  g_ptr_array_add (jobs, report_job ("00000000-0000-4000-8000-0000000000b3", b, "problem", "2026-11-25T10:00:04Z"));
+  g_ptr_array_add (jobs, report_job ("00000000-0000-4000-8000-0000000000b4", b, "inventory", "2026-11-25T10:00:05Z"));
+  g_assert_true (sdc_store_begin (store, &error));
+  g_assert_true (sdc_api_store_reports (store, (SdcReportJob *const *) jobs->pdata, jobs->len, &error));
+  g_assert_no_error (error);
+  g_assert_true (sdc_store_commit (store, &error));
+  for (guint i = 0; i < jobs->len; i++)
+    {
+      SdcReportJob *job = g_ptr_array_index (jobs, i);
+      g_autofree char *answer = NULL;
+      gboolean duplicate = FALSE;
+      guint status = 0;
+      g_assert_cmpuint (job->status, ==, 200);
+      g_assert_cmpstr (job->answer, ==, want[i]);
+      g_assert_cmpint (job->duplicate, ==, want_duplicate[i]);
+      /* again, alone: a duplicate with the same bytes */
+      g_assert_true (sdc_api_store_report (store, &job->row, NULL, &status, &answer, &duplicate, &error));
+      g_assert_no_error (error);
+      g_assert_true (duplicate);
+      g_assert_cmpuint (status, ==, 200);
+      g_assert_cmpstr (answer, ==, want[i]);
+    }
 }
 
 /* A system per machine *and partition* (schema 4): two LPARs of one frame are two
@@ -1202,6 +1467,11 @@ main (int argc, char **argv)
         { "group-commit", test_store_group_commit },
         { "writers-duplicates", test_store_writers_duplicates },
         { "writers-order", test_store_writers_order },
+        { "group-commit-grouped", test_store_group_commit_grouped },
+        { "writers-duplicates-grouped", test_store_writers_duplicates_grouped },
+        { "writers-order-grouped", test_store_writers_order_grouped },
+        { "group-insert", test_store_group_insert },
+        { "group-answers", test_store_group_answers },
         { "partitions", test_store_partitions },
         { "web-view", test_store_web_view },
       };

@@ -19,6 +19,9 @@
 #include <unistd.h>
 
 #include "esa-test-util.h"
+#ifdef HAVE_LIBPQ
+#include "sdc-test-pg.h"
+#endif
 
 typedef struct {
   char *tmp;
@@ -32,6 +35,7 @@ typedef struct {
    * refuse (RFC 6066 forbids IP literals there); with an address as the remote
    * connectable no SNI is sent and the certificate is checked against IP:::1. */
   SoupSession *session6;
+  char *db;  /* --db (PostgreSQL), or NULL: DIR/sdc.db */
 } Sdc;
 
 /* One server for most tests (started once: the file must stay fast). */
@@ -138,6 +142,7 @@ sdc_stop (Sdc *sdc)
   g_clear_pointer (&sdc->tmp, g_free);
   g_clear_pointer (&sdc->dir, g_free);
   g_clear_pointer (&sdc->log, g_free);
+  g_clear_pointer (&sdc->db, g_free);
 }
 
 static char *
@@ -283,7 +288,8 @@ list_reports (Sdc *sdc, const char *system)
   g_autofree char *bin = sdc_bin ();
   g_autofree char *out = NULL;
   g_autoptr (JsonParser) parser = json_parser_new ();
-  const char *argv[] = { bin, "reports", "--dir", sdc->dir, "--json", system ? "--system" : NULL, system, NULL };
+  const char *argv[] = { bin, "reports", sdc->db ? "--db" : "--dir", sdc->db ? sdc->db : sdc->dir, "--json",
+                         system ? "--system" : NULL, system, NULL };
   g_assert_cmpint (esa_test_run (argv, &out, NULL), ==, 0);
   g_assert_true (json_parser_load_from_data (parser, out, -1, NULL));
   return json_array_ref (json_node_get_array (json_parser_get_root (parser)));
@@ -1123,6 +1129,17 @@ test_login_throttle (void)
     heartbeat_as (&sdc, &r, other.id, other.password);
     assert_error (&r, 429, "too_many_requests", NULL);
   }
+  /* a batch is one request: throttled whole, nothing of it stored */
+  {
+    g_auto (Reply) r = { 0 };
+    g_autofree char *uuid = g_uuid_string_random ();
+    g_autofree char *one = report_json (uuid, "heartbeat", NULL);
+    g_autofree char *body = g_strdup_printf ("{\"version\":1,\"reports\":[%s]}", one);
+    sdc_post (&sdc, &r, "/esa/v1/reports", other.id, other.password, body);
+    assert_error (&r, 429, "too_many_requests", NULL);
+    g_assert_nonnull (soup_message_headers_get_one (r.headers, "Retry-After"));
+    g_assert_cmpuint (count_reports_with_uuid (&sdc, uuid), ==, 0);
+  }
   sdc_stop (&sdc);
 }
 
@@ -1887,6 +1904,442 @@ test_db_writers_sqlite (void)
   esa_test_rmtree (tmp);
 }
 
+/* POST /esa/v1/reports (docs/protocol.md, "Batches"), on SQLite (main_sdc) and on
+ * PostgreSQL (a second esa-sdc on a throw-away cluster, started on first use). */
+static Sdc pg_sdc;
+static char *pg_skip;
+
+static Sdc *
+batch_sdc (gconstpointer engine)
+{
+  if (g_strcmp0 (engine, "sqlite") == 0)
+    return &main_sdc;
+#ifdef HAVE_LIBPQ
+  if (pg_sdc.proc == NULL && pg_skip == NULL)
+    {
+      g_autofree char *db = esa_test_pg_new_database (&pg_skip);
+      const char *extra[] = { "--max-body", "64K", "--db", db, NULL };
+      if (db != NULL)
+        {
+          sdc_start (&pg_sdc, extra);
+          pg_sdc.db = g_strdup (db);
+        }
+    }
+#else
+  if (pg_skip == NULL)
+    pg_skip = g_strdup ("esa-sdc was built without libpq");
+#endif
+  if (pg_sdc.proc == NULL)
+    {
+      g_test_skip (pg_skip);
+      return NULL;
+    }
+  return &pg_sdc;
+}
+
+/* {"version":1,"reports":[…]} of the envelopes in @reports */
+static char *
+batch_json (GPtrArray *reports)
+{
+  GString *s = g_string_new ("{\"version\":1,\"reports\":[");
+  for (guint i = 0; i < reports->len; i++)
+    g_string_append_printf (s, "%s%s", i > 0 ? "," : "", (const char *) g_ptr_array_index (reports, i));
+  g_string_append (s, "]}");
+  return g_string_free (s, FALSE);
+}
+
+/* Posts the batch; asserts 200 and one result per report; returns the results. */
+static JsonArray *
+batch_post (Sdc *sdc, Reply *r, const Creds *c, GPtrArray *reports)
+{
+  g_autofree char *body = batch_json (reports);
+  JsonArray *results;
+  sdc_post (sdc, r, "/esa/v1/reports", c->id, c->password, body);
+  if (r->status != 200)
+    g_error ("batch: expected 200, got %u %s", r->status, r->body);
+  g_assert_cmpstr (soup_message_headers_get_content_type (r->headers, NULL), ==, "application/json");
+  g_assert_cmpuint (json_object_get_size (r->json), ==, 1);
+  results = json_object_get_array_member (r->json, "results");
+  g_assert_cmpuint (json_array_get_length (results), ==, reports->len);
+  return results;
+}
+
+/* result i's "answer", as its endpoint's generator writes it */
+static char *
+result_answer (JsonArray *results, guint i)
+{
+  JsonObject *res = json_array_get_object_element (results, i);
+  g_assert_cmpuint (json_object_get_size (res), ==, 3);
+  return json_to_string (json_object_get_member (res, "answer"), FALSE);
+}
+
+static guint
+result_status (JsonArray *results, guint i)
+{
+  return (guint) json_object_get_int_member (json_array_get_object_element (results, i), "status");
+}
+
+/* The same envelope to its own endpoint: the status and body it answers. */
+static void
+assert_single_answers (Sdc *sdc, const Creds *c, const char *kind, const char *envelope, guint status,
+                       const char *answer)
+{
+  g_auto (Reply) r = { 0 };
+  g_autofree char *path = g_strconcat ("/esa/v1/", kind, NULL);
+  sdc_post (sdc, &r, path, c->id, c->password, envelope);
+  g_assert_cmpuint (r.status, ==, status);
+  g_assert_cmpstr (r.body, ==, answer);
+}
+
+static guint
+count_lines_with (const char *text, const char *a, const char *b)
+{
+  g_auto (GStrv) lines = g_strsplit (text, "\n", -1);
+  guint n = 0;
+  for (guint i = 0; lines[i] != NULL; i++)
+    if (strstr (lines[i], a) != NULL && (b == NULL || strstr (lines[i], b) != NULL))
+      n++;
+  return n;
+}
+
+/* Mixed kinds, each stored once, each answered as its endpoint answers; one log line each. */
+static void
+test_batch_stored (gconstpointer engine)
+{
+  Sdc *sdc = batch_sdc (engine);
+  g_auto (Creds) c = { 0 };
+  g_autoptr (GPtrArray) reports = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (GPtrArray) uuids = g_ptr_array_new_with_free_func (g_free);
+  const char *kinds[] = { "heartbeat", "problem", "inventory", "uak-status", "extended-data", "problem" };
+  g_auto (Reply) r = { 0 };
+  g_autofree char *log = NULL;
+  JsonArray *results;
+  gint64 sr[2] = { 0 };
+  guint problems = 0;
+
+  if (sdc == NULL)
+    return;
+  sdc_register (sdc, &c, "9009", "BAT00001");
+  for (guint i = 0; i < G_N_ELEMENTS (kinds); i++)
+    {
+      char *uuid = g_uuid_string_random ();
+      g_ptr_array_add (uuids, uuid);
+      if (g_str_equal (kinds[i], "extended-data"))
+        /* the snap of the problem sent just before it, in the same batch */
+        g_ptr_array_add (reports, g_strdup_printf ("{\"version\":1,\"uuid\":\"%s\",\"kind\":\"extended-data\","
+                                                   "\"plugin\":\"snap\",\"created\":\"2026-11-25T09:00:00Z\","
+                                                   "\"parent\":\"%s\",\"body\":{\"note\":\"from test\"},"
+                                                   "\"attachments\":[]}",
+                                                   uuid, (char *) g_ptr_array_index (uuids, 1)));
+      else
+        g_ptr_array_add (reports, report_json (uuid, kinds[i], NULL));
+    }
+  results = batch_post (sdc, &r, &c, reports);
+  for (guint i = 0; i < G_N_ELEMENTS (kinds); i++)
+    {
+      JsonObject *res = json_array_get_object_element (results, i);
+      JsonObject *answer = json_object_get_object_member (res, "answer");
+      const char *uuid = g_ptr_array_index (uuids, i);
+      g_autofree char *text = result_answer (results, i);
+
+      g_assert_cmpstr (json_object_get_string_member (res, "uuid"), ==, uuid);
+      g_assert_cmpuint (result_status (results, i), ==, 200);
+      g_assert_cmpstr (json_object_get_string_member (answer, "status"), ==, "stored");
+      g_assert_cmpstr (json_object_get_string_member (answer, "uuid"), ==, uuid);
+      g_assert_cmpuint (count_reports_with_uuid (sdc, uuid), ==, 1);
+      if (g_str_equal (kinds[i], "problem"))
+        sr[problems++] = g_ascii_strtoll (json_object_get_string_member (answer, "service_request") + 2, NULL, 10);
+      else
+        g_assert_false (json_object_has_member (answer, "service_request"));
+      g_assert_true (json_object_has_member (answer, "last_seen") == g_str_equal (kinds[i], "heartbeat"));
+      /* its endpoint answers the same report with the same bytes (the stored answer) */
+      assert_single_answers (sdc, &c, kinds[i], g_ptr_array_index (reports, i), 200, text);
+    }
+  /* two service requests, one after the other (a group stores in uuid order, so which
+   * comes first is not the order sent) */
+  g_assert_cmpint (ABS (sr[1] - sr[0]), ==, 1);
+  /* the request log: one line per report, with its uuid */
+  log = read_log (sdc);
+  for (guint i = 0; i < uuids->len; i++)
+    {
+      g_autofree char *needle = g_strdup_printf ("uuid=%s", (char *) g_ptr_array_index (uuids, i));
+      g_assert_cmpuint (count_lines_with (log, "path=/esa/v1/reports status=200", needle), ==, 1);
+    }
+  {
+    g_autofree char *sys = g_strdup_printf ("system=%s", c.id);
+    g_assert_cmpuint (count_lines_with (log, "path=/esa/v1/reports ", sys), ==, uuids->len);
+  }
+}
+
+/* Exactly-once across and within batches: a uuid twice in one batch, a batch sent again,
+ * a uuid reused for another kind. */
+static void
+test_batch_exactly_once (gconstpointer engine)
+{
+  Sdc *sdc = batch_sdc (engine);
+  g_auto (Creds) c = { 0 };
+  g_autoptr (GPtrArray) reports = g_ptr_array_new_with_free_func (g_free);
+  g_autofree char *p1 = g_uuid_string_random ();
+  g_autofree char *hb = g_uuid_string_random ();
+  g_autofree char *p2 = g_uuid_string_random ();
+  g_autofree char *upper = g_ascii_strup (p1, -1);
+  g_auto (Reply) first = { 0 };
+  g_auto (Reply) again = { 0 };
+  g_autofree char *log = NULL;
+  g_autofree char *needle = NULL;
+  JsonArray *r1;
+  JsonArray *r2;
+
+  if (sdc == NULL)
+    return;
+  sdc_register (sdc, &c, "9009", "BAT00002");
+  g_ptr_array_add (reports, report_json (p1, "problem", NULL));   /* 0 */
+  g_ptr_array_add (reports, report_json (hb, "heartbeat", NULL)); /* 1 */
+  g_ptr_array_add (reports, report_json (p1, "problem", NULL));   /* 2: again, same batch */
+  g_ptr_array_add (reports, report_json (p2, "problem", NULL));   /* 3 */
+  g_ptr_array_add (reports, report_json (upper, "problem", NULL)); /* 4: p1 in capitals */
+  g_ptr_array_add (reports, report_json (p2, "inventory", NULL)); /* 5: p2's uuid, another kind */
+  r1 = batch_post (sdc, &first, &c, reports);
+  for (guint i = 0; i < 5; i++)
+    g_assert_cmpuint (result_status (r1, i), ==, 200);
+  {
+    g_autofree char *a0 = result_answer (r1, 0);
+    g_autofree char *a2 = result_answer (r1, 2);
+    g_autofree char *a4 = result_answer (r1, 4);
+    g_autofree char *a3 = result_answer (r1, 3);
+    g_assert_cmpstr (a2, ==, a0);
+    g_assert_cmpstr (a4, ==, a0);
+    g_assert_cmpstr (a3, !=, a0);
+    g_assert_cmpstr (json_object_get_string_member (json_array_get_object_element (r1, 4), "uuid"), ==, p1);
+  }
+  /* as its endpoint would: 409, never the other kind's answer */
+  g_assert_cmpuint (result_status (r1, 5), ==, 409);
+  {
+    JsonObject *err = json_object_get_object_member (
+        json_object_get_object_member (json_array_get_object_element (r1, 5), "answer"), "error");
+    g_autofree char *text = result_answer (r1, 5);
+    g_assert_cmpstr (json_object_get_string_member (err, "code"), ==, "duplicate");
+    g_assert_null (strstr (text, "SR"));
+    assert_single_answers (sdc, &c, "inventory", g_ptr_array_index (reports, 5), 409, text);
+  }
+  /* the whole batch again (its answer was lost): every result the first time's */
+  r2 = batch_post (sdc, &again, &c, reports);
+  for (guint i = 0; i < reports->len; i++)
+    {
+      g_autofree char *a = result_answer (r1, i);
+      g_autofree char *b = result_answer (r2, i);
+      g_assert_cmpuint (result_status (r2, i), ==, result_status (r1, i));
+      g_assert_cmpstr (b, ==, a);
+    }
+  g_assert_cmpuint (count_reports_with_uuid (sdc, p1), ==, 1);
+  g_assert_cmpuint (count_reports_with_uuid (sdc, hb), ==, 1);
+  g_assert_cmpuint (count_reports_with_uuid (sdc, p2), ==, 1);
+  {
+    g_autoptr (JsonArray) mine = list_reports (sdc, c.id);
+    g_assert_cmpuint (json_array_get_length (mine), ==, 3);
+  }
+  log = read_log (sdc);
+  needle = g_strdup_printf ("uuid=%s", p1);
+  /* 3 in the first batch (2 of them duplicates), 3 in the second (all duplicates) */
+  g_assert_cmpuint (count_lines_with (log, "path=/esa/v1/reports ", needle), ==, 6);
+  g_assert_cmpuint (count_lines_with (log, needle, "duplicate=yes"), ==, 5);
+}
+
+/* A bad report gets its own 400 (the one its endpoint gives); the others are stored. */
+static void
+test_batch_bad_report (gconstpointer engine)
+{
+  Sdc *sdc = batch_sdc (engine);
+  g_auto (Creds) c = { 0 };
+  g_autoptr (GPtrArray) reports = g_ptr_array_new_with_free_func (g_free);
+  g_autofree char *good1 = g_uuid_string_random ();
+  g_autofree char *good2 = g_uuid_string_random ();
+  g_autofree char *u = g_uuid_string_random ();
+  g_auto (Reply) r = { 0 };
+  g_autofree char *log = NULL;
+  JsonArray *results;
+  struct {
+    const char *body;        /* @U: a fresh uuid */
+    const char *endpoint;    /* where the same body gets the same answer; NULL: none */
+    guint status;
+    const char *code;
+    const char *needle;
+    const char *uuid;        /* the result's uuid: NULL for null, "@U" for the fresh one */
+  } bad[] = {
+    { "{\"version\":1,\"uuid\":\"nope\",\"kind\":\"heartbeat\",\"created\":\"2026-11-25T09:00:00Z\",\"body\":{}}",
+      "heartbeat", 400, "invalid_field", "uuid", "nope" },
+    { "{\"version\":1,\"kind\":\"heartbeat\",\"created\":\"2026-11-25T09:00:00Z\",\"body\":{}}",
+      "heartbeat", 400, "invalid_field", "uuid", NULL },
+    { "{\"version\":1,\"uuid\":42,\"kind\":\"heartbeat\",\"created\":\"2026-11-25T09:00:00Z\",\"body\":{}}",
+      "heartbeat", 400, "invalid_field", "uuid", NULL },
+    { "{\"version\":1,\"uuid\":\"@U\",\"kind\":\"heartbeat\",\"created\":\"2026-11-25T09:00:00Z\"}",
+      "heartbeat", 400, "invalid_field", "body", "@U" },
+    { "{\"version\":1,\"uuid\":\"@U\",\"kind\":\"bogus\",\"created\":\"2026-11-25T09:00:00Z\",\"body\":{}}",
+      NULL, 400, "invalid_field", "kind: \"bogus\"", "@U" },
+    { "{\"version\":1,\"uuid\":\"@U\",\"kind\":\"uak\",\"created\":\"2026-11-25T09:00:00Z\",\"body\":{}}",
+      NULL, 400, "invalid_field", "kind: \"uak\"", "@U" },
+    { "{\"version\":1,\"uuid\":\"@U\",\"created\":\"2026-11-25T09:00:00Z\",\"body\":{}}",
+      "heartbeat", 400, "invalid_field", "kind", "@U" },
+    { "{\"version\":2,\"uuid\":\"@U\",\"kind\":\"heartbeat\",\"created\":\"2026-11-25T09:00:00Z\",\"body\":{}}",
+      "heartbeat", 400, "unsupported_version", NULL, "@U" },
+    { "[1]", "heartbeat", 400, "invalid_json", "object", NULL },
+    { "{\"version\":1,\"uuid\":\"@U\",\"kind\":\"problem\",\"created\":\"2026-11-25T09:00:00Z\",\"body\":{},"
+      "\"attachments\":[{\"name\":\"../x\",\"size\":1,\"sha256\":\"0000000000000000000000000000000000000000000000000000000000000000\"}]}",
+      "problem", 400, "invalid_field", "attachments[0].name", "@U" },
+  };
+
+  if (sdc == NULL)
+    return;
+  sdc_register (sdc, &c, "9009", "BAT00003");
+  g_ptr_array_add (reports, report_json (good1, "heartbeat", NULL));
+  for (guint i = 0; i < G_N_ELEMENTS (bad); i++)
+    {
+      g_auto (GStrv) parts = g_strsplit (bad[i].body, "@U", -1);
+      g_ptr_array_add (reports, g_strjoinv (u, parts));
+    }
+  g_ptr_array_add (reports, report_json (good2, "problem", NULL));
+  results = batch_post (sdc, &r, &c, reports);
+  g_assert_cmpuint (result_status (results, 0), ==, 200);
+  g_assert_cmpuint (result_status (results, reports->len - 1), ==, 200);
+  for (guint i = 0; i < G_N_ELEMENTS (bad); i++)
+    {
+      JsonObject *res = json_array_get_object_element (results, i + 1);
+      JsonObject *err = json_object_get_object_member (json_object_get_object_member (res, "answer"), "error");
+      g_autofree char *text = result_answer (results, i + 1);
+      const char *want_uuid = g_strcmp0 (bad[i].uuid, "@U") == 0 ? u : bad[i].uuid;
+
+      if (result_status (results, i + 1) != bad[i].status)
+        g_error ("report %u (%s): expected %u, got %s", i, bad[i].body, bad[i].status, r.body);
+      g_assert_cmpstr (json_object_get_string_member (err, "code"), ==, bad[i].code);
+      if (bad[i].needle != NULL && strstr (json_object_get_string_member (err, "message"), bad[i].needle) == NULL)
+        g_error ("report %u: \"%s\" does not mention \"%s\"", i, json_object_get_string_member (err, "message"),
+                 bad[i].needle);
+      if (want_uuid != NULL)
+        g_assert_cmpstr (json_object_get_string_member (res, "uuid"), ==, want_uuid);
+      else if (!json_object_get_null_member (res, "uuid"))
+        g_error ("report %u: expected \"uuid\": null, got %s", i, r.body);
+      if (bad[i].endpoint != NULL)
+        assert_single_answers (sdc, &c, bad[i].endpoint, g_ptr_array_index (reports, i + 1), bad[i].status, text);
+    }
+  g_assert_cmpuint (count_reports_with_uuid (sdc, good1), ==, 1);
+  g_assert_cmpuint (count_reports_with_uuid (sdc, good2), ==, 1);
+  g_assert_cmpuint (count_reports_with_uuid (sdc, u), ==, 0);
+  /* the log: every report of the batch, the bad ones with their error */
+  log = read_log (sdc);
+  {
+    g_autofree char *sys = g_strdup_printf ("system=%s", c.id);
+    g_assert_cmpuint (count_lines_with (log, "path=/esa/v1/reports status=400", sys), ==, G_N_ELEMENTS (bad));
+    g_assert_cmpuint (count_lines_with (log, "path=/esa/v1/reports status=200", sys), ==, 2);
+  }
+}
+
+/* Whole-request mistakes: one error for the request, one line, nothing of it stored. */
+static void
+test_batch_refused (gconstpointer engine)
+{
+  Sdc *sdc = batch_sdc (engine);
+  g_auto (Creds) c = { 0 };
+  g_autofree char *u = g_uuid_string_random ();
+  g_autofree char *one = NULL;
+  g_autofree char *max = NULL;
+  g_autofree char *over = NULL;
+  g_autofree char *huge = NULL;
+  g_autoptr (GPtrArray) many = g_ptr_array_new_with_free_func (g_free);
+  g_autofree char *url = NULL;
+
+  if (sdc == NULL)
+    return;
+  sdc_register (sdc, &c, "9009", "BAT00004");
+  one = report_json (u, "heartbeat", NULL);
+  for (guint i = 0; i < 65; i++)
+    {
+      g_autofree char *uuid = i == 0 ? g_strdup (u) : g_uuid_string_random ();
+      g_ptr_array_add (many, report_json (uuid, "heartbeat", NULL));
+    }
+  over = batch_json (many);
+  {
+    GString *s = g_string_new ("{\"version\":1,\"reports\":[");
+    g_string_append (s, one);
+    g_string_append (s, ",{\"pad\":\"");
+    for (guint i = 0; i < 70 * 1024; i++)
+      g_string_append_c (s, 'x');
+    g_string_append (s, "\"}]}");
+    huge = g_string_free (s, FALSE);
+  }
+  {
+    struct {
+      const char *body;
+      guint status;
+      const char *code;
+      const char *needle;
+    } cases[] = {
+      { "", 400, "invalid_json", NULL },
+      { "{\"version\":1,\"reports\":[", 400, "invalid_json", NULL },
+      { "[]", 400, "invalid_json", "object" },
+      { "{\"reports\":[]}", 400, "invalid_field", "version" },
+      { "{\"version\":2,\"reports\":[@R]}", 400, "unsupported_version", NULL },
+      { "{\"version\":1}", 400, "invalid_field", "reports" },
+      { "{\"version\":1,\"reports\":@R}", 400, "invalid_field", "reports: expected array" },
+      { "{\"version\":1,\"reports\":null}", 400, "invalid_field", "reports" },
+      { "{\"version\":1,\"reports\":[]}", 400, "invalid_field", "reports: expected 1 to 64 reports, got 0" },
+      { over, 400, "invalid_field", "reports: expected 1 to 64 reports, got 65" },
+      { huge, 413, "too_large", NULL },
+    };
+    for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+      {
+        g_auto (Reply) r = { 0 };
+        g_auto (GStrv) parts = g_strsplit (cases[i].body, "@R", -1);
+        g_autofree char *body = g_strjoinv (one, parts);
+        sdc_post (sdc, &r, "/esa/v1/reports", c.id, c.password, body);
+        if (r.status != cases[i].status)
+          g_error ("case %u (%.80s): expected %u, got %u %s", i, body, cases[i].status, r.status, r.body);
+        assert_error (&r, cases[i].status, cases[i].code, cases[i].needle);
+        g_assert_null (strchr (r.body, '\n'));
+        g_assert_cmpuint (count_reports_with_uuid (sdc, u), ==, 0);
+      }
+  }
+  url = sdc_url (sdc, FALSE, "/esa/v1/reports");
+  g_ptr_array_set_size (many, 64);
+  max = batch_json (many);
+  {
+    g_auto (Reply) r = { 0 };
+    sdc_request (sdc, &r, "POST", url, c.id, c.password, "text/plain", max, -1, NULL);
+    assert_error (&r, 415, "unsupported_media_type", "Content-Type");
+  }
+  {
+    g_auto (Reply) r = { 0 };
+    sdc_request (sdc, &r, "POST", url, NULL, NULL, "application/json", max, -1, NULL);
+    assert_error (&r, 401, "unauthorized", NULL);
+    g_assert_nonnull (soup_message_headers_get_one (r.headers, "WWW-Authenticate"));
+  }
+  {
+    g_auto (Reply) r = { 0 };
+    sdc_request (sdc, &r, "POST", url, c.id, "wrong-password", "application/json", max, -1, NULL);
+    assert_error (&r, 401, "unauthorized", NULL);
+  }
+  {
+    g_auto (Reply) r = { 0 };
+    sdc_request (sdc, &r, "GET", url, c.id, c.password, NULL, NULL, 0, NULL);
+    assert_error (&r, 405, "method_not_allowed", NULL);
+  }
+  g_assert_cmpuint (count_reports_with_uuid (sdc, u), ==, 0);
+  {
+    g_autoptr (JsonArray) mine = list_reports (sdc, c.id);
+    g_assert_cmpuint (json_array_get_length (mine), ==, 0);
+  }
+  /* the largest batch is taken whole */
+  {
+    g_auto (Reply) r = { 0 };
+    JsonArray *results;
+    g_autoptr (JsonArray) mine = NULL;
+    results = batch_post (sdc, &r, &c, many);
+    for (guint i = 0; i < many->len; i++)
+      g_assert_cmpuint (result_status (results, i), ==, 200);
+    mine = list_reports (sdc, c.id);
+    g_assert_cmpuint (json_array_get_length (mine), ==, 64);
+  }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -1921,7 +2374,31 @@ main (int argc, char **argv)
   g_test_add_func ("/sdc/stalled-handshakes", test_stalled_handshakes);
   g_test_add_func ("/sdc/stale-parts-removed", test_stale_parts_removed);
   g_test_add_func ("/sdc/db-writers-sqlite", test_db_writers_sqlite);
+  for (guint i = 0; i < 2; i++)
+    {
+      static const char *const engines[] = { "sqlite", "postgresql" };
+      static const struct {
+        const char *name;
+        GTestDataFunc func;
+      } batch_tests[] = {
+        { "stored", test_batch_stored },
+        { "exactly-once", test_batch_exactly_once },
+        { "bad-report", test_batch_bad_report },
+        { "refused", test_batch_refused },
+      };
+      for (guint j = 0; j < G_N_ELEMENTS (batch_tests); j++)
+        {
+          g_autofree char *path = g_strdup_printf ("/sdc/batch/%s/%s", engines[i], batch_tests[j].name);
+          g_test_add_data_func (path, engines[i], batch_tests[j].func);
+        }
+    }
   rc = g_test_run ();
   sdc_stop (&main_sdc);
+  if (pg_sdc.proc != NULL)
+    sdc_stop (&pg_sdc);
+  g_free (pg_skip);
+#ifdef HAVE_LIBPQ
+  esa_test_pg_stop ();
+#endif
   return rc;
 }

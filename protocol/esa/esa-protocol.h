@@ -24,6 +24,10 @@ G_BEGIN_DECLS
 #define ESA_PROTOCOL_PATH_CONFIG     ESA_PROTOCOL_BASE_PATH "config"
 /* Followed by <report-uuid>/<name>. */
 #define ESA_PROTOCOL_PATH_ATTACHMENT ESA_PROTOCOL_BASE_PATH "attachment/"
+/* Several reports in one request (docs/protocol.md, "Batches"). */
+#define ESA_PROTOCOL_PATH_REPORTS    ESA_PROTOCOL_BASE_PATH "reports"
+/* The most reports one batch may carry. */
+#define ESA_PROTOCOL_BATCH_MAX 64
 
 /* Report kinds: each is also its endpoint, ESA_PROTOCOL_BASE_PATH <kind>. */
 #define ESA_REPORT_KIND_HEARTBEAT     "heartbeat"

@@ -2,7 +2,8 @@
  * before storage: sdc_json_parse_request (sdc/sdc-json.c), then for a report the
  * envelope's fields and attachment list (sdc_api_report_prepare in sdc/sdc-api.c), the
  * UAK date reader, and the error body an agent gets back. The first byte picks the
- * report endpoint; the rest is the body. */
+ * report endpoint; the rest is the body, also read as a batch (sdc_batch_new in
+ * sdc/sdc-batch.c: POST /esa/v1/reports). */
 #include "config.h"
 
 #include "fuzz.h"
@@ -63,6 +64,34 @@ check_strings (JsonObject *obj)
     }
 }
 
+/* A batch: refused whole with an error body, or one result per report, each either to be
+ * stored or refused with a 4xx an agent can read. */
+static void
+check_batch (const char *data, size_t size)
+{
+  g_autoptr (GError) error = NULL;
+  SdcBatch *batch = sdc_batch_new ("SYS-FUZZ", data, size, MAX_BODY, &error);
+  if (batch == NULL)
+    {
+      check_error_body (error);
+      return;
+    }
+  g_assert_cmpuint (sdc_batch_get_length (batch), >=, 1);
+  g_assert_cmpuint (sdc_batch_get_length (batch), <=, ESA_PROTOCOL_BATCH_MAX);
+  for (guint i = 0; i < sdc_batch_get_length (batch); i++)
+    {
+      const char *uuid;
+      const char *code;
+      guint status;
+      gboolean duplicate;
+      sdc_batch_get_result (batch, i, &uuid, &status, &code, &duplicate);
+      g_assert_true (status == 0 ? code == NULL : status >= 400 && status < 500 && code != NULL);
+      if (uuid != NULL)
+        g_assert_cmpuint (strlen (uuid), ==, 36);
+    }
+  sdc_batch_free (batch);
+}
+
 int
 LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
 {
@@ -76,6 +105,7 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
     return 0;
   req.route = &routes[data[0] % G_N_ELEMENTS (routes)];
   req.system_id = (char *) "SYS-FUZZ";
+  check_batch ((const char *) data + 1, size - 1);
   obj = sdc_json_parse_request ((const char *) data + 1, size - 1, MAX_BODY, &error);
   if (obj == NULL)
     {
