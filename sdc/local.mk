@@ -19,6 +19,7 @@ sdc_libesa_sdc_la_SOURCES = \
 	sdc/sdc-throttle.c sdc/sdc-throttle.h \
 	sdc/sdc-guard.c sdc/sdc-guard.h \
 	sdc/sdc-idle.c sdc/sdc-idle.h \
+	sdc/sdc-log.c sdc/sdc-log.h \
 	sdc/sdc-tls-legacy.c sdc/sdc-tls-legacy.h \
 	sdc/sdc-uak.c sdc/sdc-uak.h \
 	sdc/sdc-ui.c sdc/sdc-ui.h \

@@ -36,6 +36,7 @@
 #include "sdc-idle.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <sys/socket.h>
 
 #define SDC_IDLE_CONN "sdc-idle-conn"
@@ -97,13 +98,28 @@ drop_first_message (GSocket *sock)
   g_object_unref (msg);
 }
 
+static GQuark
+watch_quark (void)
+{
+  static GQuark q;
+  if (G_UNLIKELY (q == 0))
+    q = g_quark_from_static_string (SDC_IDLE_WATCH);
+  return q;
+}
+
+static void
+forget_watch (GSocket *sock)
+{
+  g_object_set_qdata (G_OBJECT (sock), watch_quark (), NULL);
+}
+
 /* libsoup ended the connection (an error, Connection: close, a failed handshake,
  * shutdown, or end_connection): the watch, and the socket reference it holds, go with it */
 static void
 conn_disconnected_cb (GObject *conn, gpointer sock)
 {
   (void) conn;
-  g_object_set_data (G_OBJECT (sock), SDC_IDLE_WATCH, NULL);
+  forget_watch (sock);
   drop_first_message (sock);
 }
 
@@ -188,59 +204,117 @@ end_connection (GSocket *sock)
     g_socket_close (sock, NULL);
 }
 
+/* One watch per connection, made after its first request and kept until it ends: a
+ * GSource made and dropped around every request cost a poll record added and removed
+ * each time (and GLib signals its wakeup eventfd for each), about 2.3 write(2) calls a
+ * request under bench/fleet. It polls for end of stream only (POLLRDHUP: the client
+ * shut down its side; errors and hang-ups always come), so the next request's bytes
+ * never wake it and a request under way costs a flag. */
+typedef struct {
+  GSource source;
+  GSocket *sock;
+  gpointer tag; /* the fd's poll record; NULL while left out (see idle_watch_dispatch) */
+  gboolean busy; /* a request is under way (request-started to -finished) */
+} IdleWatch;
+
+#ifdef POLLRDHUP
+#define SDC_IDLE_EVENTS ((GIOCondition) (POLLRDHUP | G_IO_HUP | G_IO_ERR))
+#else
+#define SDC_IDLE_EVENTS (G_IO_IN | G_IO_HUP | G_IO_ERR)
+#endif
+
 /* The connection is idle: libsoup (at default priority, before this watch) reads what
- * arrives first. Data it leaves is either a request, which stops the watch through
- * request-started, or a TLS close_notify before end of stream: watched on. End of stream
- * or an error ends the connection. */
+ * arrives first. Data it leaves is either a request, which makes the connection busy
+ * through request-started, or a TLS close_notify before end of stream: watched on. End
+ * of stream or an error ends the connection. While a request is under way the
+ * connection is never ended here (the request's own failure ends it, as libsoup does
+ * itself); the fd leaves the poll set until the request ends, so a hang-up that stays
+ * pending does not wake the loop again and again. */
 static gboolean
-idle_socket_cb (GSocket *sock, GIOCondition cond, gpointer user_data)
+idle_watch_dispatch (GSource *source, GSourceFunc callback, gpointer user_data)
 {
+  IdleWatch *w = (IdleWatch *) source;
+  GSocket *sock = w->sock;
+  GIOCondition cond = w->tag != NULL ? g_source_query_unix_fd (source, w->tag) : 0;
   char byte;
   gssize n;
+  (void) callback;
   (void) user_data;
   if (g_socket_is_closed (sock))
     {
-      g_object_set_data (G_OBJECT (sock), SDC_IDLE_WATCH, NULL);
+      forget_watch (sock);
       return G_SOURCE_REMOVE;
     }
-  n = (cond & (G_IO_IN | G_IO_HUP | G_IO_ERR)) != 0
-          ? recv (g_socket_get_fd (sock), &byte, 1, MSG_PEEK | MSG_DONTWAIT)
-          : 1;
+  if (w->busy)
+    {
+      if (w->tag != NULL)
+        g_source_remove_unix_fd (source, w->tag);
+      w->tag = NULL;
+      return G_SOURCE_CONTINUE;
+    }
+  n = recv (g_socket_get_fd (sock), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
   if (n < 0 && (errno == EAGAIN || errno == EINTR))
     return G_SOURCE_CONTINUE;
   if (n > 0 && (cond & (G_IO_HUP | G_IO_ERR | G_IO_NVAL)) == 0)
     return G_SOURCE_CONTINUE;
   g_object_ref (sock);
   end_connection (sock);
-  g_object_set_data (G_OBJECT (sock), SDC_IDLE_WATCH, NULL);
+  forget_watch (sock);
   g_object_unref (sock);
   return G_SOURCE_REMOVE;
 }
+
+static void
+idle_watch_finalize (GSource *source)
+{
+  g_object_unref (((IdleWatch *) source)->sock);
+}
+
+static GSourceFuncs idle_watch_funcs = {
+  .dispatch = idle_watch_dispatch,
+  .finalize = idle_watch_finalize,
+};
 
 void
 sdc_idle_watch (SoupServerMessage *msg)
 {
   GSocket *sock = soup_server_message_get_socket (msg);
-  GSource *source;
-  if (sock == NULL || g_socket_is_closed (sock) || g_object_get_data (G_OBJECT (sock), SDC_IDLE_WATCH) != NULL)
+  IdleWatch *w;
+  if (sock == NULL || g_socket_is_closed (sock))
     return;
-  source = g_socket_create_source (sock, G_IO_IN | G_IO_HUP | G_IO_ERR, NULL);
+  w = g_object_get_qdata (G_OBJECT (sock), watch_quark ());
+  if (w != NULL)
+    {
+      w->busy = FALSE;
+      if (w->tag == NULL)
+        w->tag = g_source_add_unix_fd (&w->source, g_socket_get_fd (sock), SDC_IDLE_EVENTS);
+      return;
+    }
+  w = (IdleWatch *) g_source_new (&idle_watch_funcs, sizeof (IdleWatch));
+  w->sock = g_object_ref (sock);
+  w->tag = g_source_add_unix_fd (&w->source, g_socket_get_fd (sock), SDC_IDLE_EVENTS);
   /* after libsoup's own reader, which gets the next request's bytes first */
-  g_source_set_priority (source, G_PRIORITY_LOW);
-  g_source_set_callback (source, (GSourceFunc) (void (*) (void)) idle_socket_cb, NULL, NULL);
-  g_object_set_data_full (G_OBJECT (sock), SDC_IDLE_WATCH, source, (GDestroyNotify) g_source_destroy);
-  g_source_attach (source, NULL);
-  g_source_unref (source);
+  g_source_set_priority (&w->source, G_PRIORITY_LOW);
+  g_source_set_static_name (&w->source, "[sdc-idle] end of stream");
+  g_object_set_qdata_full (G_OBJECT (sock), watch_quark (), w, (GDestroyNotify) g_source_destroy);
+  g_source_attach (&w->source, NULL);
+  g_source_unref (&w->source);
 }
 
 void
 sdc_idle_unwatch (SoupServerMessage *msg)
 {
   GSocket *sock = soup_server_message_get_socket (msg);
+  IdleWatch *w;
   if (sock == NULL)
     return;
-  if (g_object_get_data (G_OBJECT (sock), SDC_IDLE_WATCH) != NULL)
-    g_object_set_data (G_OBJECT (sock), SDC_IDLE_WATCH, NULL);
+  w = g_object_get_qdata (G_OBJECT (sock), watch_quark ());
+  if (w != NULL)
+    {
+      /* a connection with a watch had its first request: nothing more to note */
+      w->busy = TRUE;
+      return;
+    }
   /* the first message of a followed connection: made before its TLS handshake */
   if (g_object_get_data (G_OBJECT (sock), SDC_IDLE_CONN) != NULL &&
       g_object_get_data (G_OBJECT (sock), SDC_IDLE_FIRST) == NULL &&

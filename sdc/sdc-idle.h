@@ -10,10 +10,10 @@ G_BEGIN_DECLS
 /* Starts following libsoup's connections; call after the servers listen (once is enough,
  * later calls do nothing). */
 void    sdc_idle_track        (void);
-/* SoupServer::request-finished and ::request-aborted: the connection is watched until
- * its next request starts; end of stream there ends it. */
+/* SoupServer::request-finished and ::request-aborted: the connection is idle and
+ * watched (one watch from its first request to its end); end of stream ends it. */
 void    sdc_idle_watch        (SoupServerMessage *msg);
-/* SoupServer::request-started: a request is under way, the watch stops. */
+/* SoupServer::request-started: a request is under way; the watch ends nothing. */
 void    sdc_idle_unwatch      (SoupServerMessage *msg);
 /* Connections accepted since sdc_idle_track, and those libsoup still holds (open, or
  * closed but not yet freed). */

@@ -1405,18 +1405,13 @@ test_listen_backlog (void)
   sdc_stop (&sdc);
 }
 
-/* Sends @request as is over TLS and returns everything the server answers until it
- * closes (or 10 s pass). */
-static char *
-raw_https (Sdc *sdc, const char *request, gsize len)
+/* A TLS connection to @sdc on 127.0.0.1 (10 s timeout, its certificate not checked). */
+static GSocketConnection *
+tls_connect (Sdc *sdc)
 {
   g_autoptr (GSocketClient) client = g_socket_client_new ();
-  g_autoptr (GSocketConnection) conn = NULL;
   g_autoptr (GError) error = NULL;
-  g_autoptr (GString) out = g_string_new (NULL);
-  GInputStream *in;
-  char buf[4096];
-  gssize n;
+  GSocketConnection *conn;
 
   g_socket_client_set_tls (client, TRUE);
   G_GNUC_BEGIN_IGNORE_DEPRECATIONS
@@ -1425,12 +1420,141 @@ raw_https (Sdc *sdc, const char *request, gsize len)
   g_socket_client_set_timeout (client, 10);
   conn = g_socket_client_connect_to_host (client, "127.0.0.1", sdc->port, NULL, &error);
   g_assert_no_error (error);
+  return conn;
+}
+
+/* Sends @request as is over TLS and returns everything the server answers until it
+ * closes (or 10 s pass). */
+static char *
+raw_https (Sdc *sdc, const char *request, gsize len)
+{
+  g_autoptr (GSocketConnection) conn = tls_connect (sdc);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GString) out = g_string_new (NULL);
+  GInputStream *in;
+  char buf[4096];
+  gssize n;
+
   g_output_stream_write_all (g_io_stream_get_output_stream (G_IO_STREAM (conn)), request, len, NULL, NULL, &error);
   g_assert_no_error (error);
   in = g_io_stream_get_input_stream (G_IO_STREAM (conn));
   while ((n = g_input_stream_read (in, buf, sizeof buf, NULL, NULL)) > 0)
     g_string_append_len (out, buf, n);
   return g_string_free (g_steal_pointer (&out), FALSE);
+}
+
+/* A client that shuts down its sending side right after its requests (HTTP/1.0 style):
+ * esa-sdc watches every kept-alive connection for end of stream from its first request
+ * to its end (sdc-idle.c), so that end of stream arrives while the second request waits
+ * for storage; the request must still be answered, and only then the connection ended
+ * (its fd given back). */
+static void
+test_keepalive_half_closed (void)
+{
+  g_auto (Creds) c = { 0 };
+  g_autofree char *uuid = g_uuid_string_random ();
+  g_autofree char *json = report_json (uuid, "heartbeat", NULL);
+  g_autofree char *pair = NULL;
+  g_autofree char *b64 = NULL;
+  g_autofree char *request = NULL;
+  g_autoptr (GSocketConnection) conn = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GString) out = g_string_new (NULL);
+  const char *second;
+  char buf[4096];
+  gssize n;
+  guint before;
+
+  sdc_register (&main_sdc, &c, "9009", "HALFCLOSE1");
+  pair = g_strdup_printf ("%s:%s", c.id, c.password);
+  b64 = g_base64_encode ((const guchar *) pair, strlen (pair));
+  /* the first request makes the connection watched; the second is paused for storage */
+  request = g_strdup_printf ("GET /esa/v1/config HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
+                             "POST /esa/v1/heartbeat HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Basic %s\r\n"
+                             "Content-Type: application/json\r\nContent-Length: %zu\r\n\r\n%s",
+                             b64, strlen (json), json);
+  before = count_fds (main_sdc.proc);
+  conn = tls_connect (&main_sdc);
+  g_output_stream_write_all (g_io_stream_get_output_stream (G_IO_STREAM (conn)), request, strlen (request), NULL,
+                             NULL, &error);
+  g_assert_no_error (error);
+  /* end of stream at the TCP level, no TLS close_notify: what a client that exits sends */
+  g_assert_true (g_socket_shutdown (g_socket_connection_get_socket (conn), FALSE, TRUE, &error));
+  g_assert_no_error (error);
+  while ((n = g_input_stream_read (g_io_stream_get_input_stream (G_IO_STREAM (conn)), buf, sizeof buf, NULL,
+                                   &error)) > 0)
+    g_string_append_len (out, buf, n);
+  /* both answered, then the server closed: end of stream, not the 10 s timeout */
+  g_assert_no_error (error);
+  g_assert_cmpint (n, ==, 0);
+  g_assert_true (g_str_has_prefix (out->str, "HTTP/1.1 200"));
+  second = strstr (out->str + 1, "HTTP/1.1 ");
+  g_assert_nonnull (second);
+  g_assert_true (g_str_has_prefix (second, "HTTP/1.1 200"));
+  g_assert_nonnull (strstr (second, "\"status\":\"stored\""));
+  g_clear_object (&conn);
+  for (guint tries = 0; tries < 100 && count_fds (main_sdc.proc) > before; tries++)
+    g_usleep (50000);
+  g_assert_cmpuint (count_fds (main_sdc.proc), <=, before);
+  g_assert_cmpuint (count_reports_with_uuid (&main_sdc, uuid), ==, 1);
+}
+
+/* The request log is written once per main-loop iteration (sdc-log.c), not a line at a
+ * time: a request's line must still be on disk as soon as the server goes idle (no
+ * later request pushes it out), every request gets exactly one whole line, and stopping
+ * the server leaves none behind. */
+static void
+test_log_lines (void)
+{
+  Sdc sdc = { 0 };
+  g_auto (Creds) c = { 0 };
+  g_autoptr (GPtrArray) uuids = g_ptr_array_new_with_free_func (g_free);
+  g_autofree char *log = NULL;
+  g_auto (GStrv) lines = NULL;
+  gboolean seen = FALSE;
+
+  sdc_start (&sdc, NULL);
+  sdc_register (&sdc, &c, "9009", "LOGLINES1");
+  for (guint i = 0; i < 40; i++)
+    {
+      g_auto (Reply) r = { 0 };
+      char *uuid = g_uuid_string_random ();
+      g_autofree char *json = report_json (uuid, "heartbeat", NULL);
+      g_ptr_array_add (uuids, uuid);
+      sdc_post (&sdc, &r, "/esa/v1/heartbeat", c.id, c.password, json);
+      g_assert_cmpuint (r.status, ==, 200);
+    }
+  /* the server is idle now: the last line must come without any further request */
+  for (guint tries = 0; tries < 40 && !seen; tries++)
+    {
+      g_autofree char *text = read_log (&sdc);
+      seen = strstr (text, g_ptr_array_index (uuids, uuids->len - 1)) != NULL;
+      if (!seen)
+        g_usleep (50000);
+    }
+  g_assert_true (seen);
+  g_assert_cmpint (esa_test_stop (sdc.proc), ==, 0);
+  g_clear_object (&sdc.proc);
+  log = read_log (&sdc);
+  g_assert_true (g_str_has_suffix (log, "\n"));
+  lines = g_strsplit (log, "\n", -1);
+  for (guint i = 0; i < uuids->len; i++)
+    {
+      g_autofree char *needle = g_strdup_printf (" uuid=%s", (char *) g_ptr_array_index (uuids, i));
+      guint n = 0;
+      for (guint l = 0; lines[l] != NULL; l++)
+        if (strstr (lines[l], needle) != NULL)
+          {
+            /* whole: the timestamp first, the outcome last */
+            g_assert_true (g_regex_match_simple ("^\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\dZ esa-sdc: request scheme=https "
+                                                 "remote=127\\.0\\.0\\.1 method=POST path=/esa/v1/heartbeat status=200 "
+                                                 "system=ESA-\\S+ uuid=\\S+$",
+                                                 lines[l], 0, 0));
+            n++;
+          }
+      g_assert_cmpuint (n, ==, 1);
+    }
+  sdc_stop (&sdc);
 }
 
 /* Issue 10, item 9: a client on 127.0.0.1 holding 100 connections that never start
@@ -2243,6 +2367,8 @@ main (int argc, char **argv)
   g_test_add_func ("/sdc/concurrent-duplicates", test_concurrent_duplicates);
   g_test_add_func ("/sdc/fd-keepalive-closed", test_fd_keepalive_closed);
   g_test_add_func ("/sdc/keepalive-closed-freed", test_keepalive_closed_freed);
+  g_test_add_func ("/sdc/keepalive-half-closed", test_keepalive_half_closed);
+  g_test_add_func ("/sdc/log-lines", test_log_lines);
   g_test_add_func ("/sdc/listen-backlog", test_listen_backlog);
   g_test_add_func ("/sdc/hostile-bodies", test_hostile_bodies);
   g_test_add_func ("/sdc/stalled-handshakes", test_stalled_handshakes);
