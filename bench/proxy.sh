@@ -103,6 +103,7 @@ ratio () { echo "$1 $2" | awk '{ printf "%.2fx", $1 / $2 }'; }
 : > "$work/open.esa"; : > "$work/open.tiny"
 : > "$work/first.esa"; : > "$work/last.esa"; : > "$work/first.tiny"; : > "$work/last.tiny"
 : > "$work/xfer.esa"; : > "$work/xfer.tiny"; : > "$work/cpu.esa"; : > "$work/cpu.tiny"
+: > "$work/opencpu.esa"; : > "$work/opencpu.tiny"
 # CPU time (all threads) of a proxy, in clock ticks: less noisy than wall time here.
 cpu_ticks () { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
 hz=$(getconf CLK_TCK)
@@ -110,8 +111,13 @@ echo "== $ROUNDS rounds, interleaved esa-proxy / tinyproxy"
 for r in $(seq "$ROUNDS"); do
   for who in esa tiny; do
     eval port=\$${who}_port
+    eval pid=\$${who}_pid
+    c0=$(cpu_ticks "$pid")
     set -- $("$work/proxy-bench" open "$port" "127.0.0.1:$sink_port" "$TUNNELS")
+    c1=$(cpu_ticks "$pid")
     echo "$1" >> "$work/open.$who"; echo "$2" >> "$work/first.$who"; echo "$3" >> "$work/last.$who"
+    # microseconds of proxy CPU (all threads) per tunnel opened
+    echo "$c0 $c1" | awk -v hz="$hz" -v n="$TUNNELS" '{ printf "%.0f\n", ($2 - $1) * 1e6 / hz / n }' >> "$work/opencpu.$who"
     settle "$port"
   done
   for who in esa tiny; do
@@ -152,6 +158,7 @@ row () {
 row "open $TUNNELS tunnels, tunnels/s" open
 row "  first quarter, tunnels/s" first
 row "  last quarter, tunnels/s" last
+row "proxy CPU per tunnel opened, us" opencpu
 row "throughput, MiB/s" xfer
 row "proxy CPU per GiB, ms" cpu
 echo "esa-proxy RSS: $((rss_before / 1024)) MiB idle, $((rss / 1024)) MiB with $TUNNELS tunnels (target <= 64 MiB)"

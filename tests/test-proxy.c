@@ -763,6 +763,74 @@ test_private_cidr (Fixture *f, gconstpointer data)
   assert_echo (s, 1000);
 }
 
+/* A listening socket on 127.0.0.1 that takes no more connections: its accept queue
+ * (backlog 0: room for one) is full, so the kernel drops further SYNs and a connect to
+ * it hangs. @held is the one connection that filled it. */
+static GSocket *
+full_listener (guint16 *port, GSocket **held)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GInetAddress) lo = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
+  g_autoptr (GSocketAddress) any = g_inet_socket_address_new (lo, 0);
+  g_autoptr (GSocketAddress) bound = NULL;
+  GSocket *l = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, &error);
+
+  g_assert_no_error (error);
+  g_assert_true (g_socket_bind (l, any, FALSE, &error));
+  g_socket_set_listen_backlog (l, 0);
+  g_assert_true (g_socket_listen (l, &error));
+  bound = g_socket_get_local_address (l, &error);
+  g_assert_no_error (error);
+  *port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound));
+  *held = client_connect (*port);
+  return l;
+}
+
+/* The dial to the destination (a socket of esa-proxy's own since the tunnel-open rate
+ * work): a refused connect is a 502, a connect that never completes a 504 after
+ * connect-timeout, and the tunnel after both still works. */
+static void
+test_dial_failures (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GSocket) closed = NULL;
+  g_autoptr (GSocket) full = NULL;
+  g_autoptr (GSocket) held = NULL;
+  g_autoptr (GSocket) s1 = NULL;
+  g_autoptr (GSocket) s2 = NULL;
+  g_autoptr (GSocket) s3 = NULL;
+  g_autoptr (GSocketAddress) addr = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *extra = NULL;
+  g_autofree char *refused = NULL;
+  g_autofree char *hanging = NULL;
+  g_autofree char *echo = g_strdup_printf ("127.0.0.1:%u", echo_port);
+  guint16 closed_port, full_port;
+  gint64 t0;
+
+  /* a port nobody listens on: bound, then closed */
+  closed = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, &error);
+  g_assert_no_error (error);
+  addr = g_inet_socket_address_new_from_string ("127.0.0.1", 0);
+  g_assert_true (g_socket_bind (closed, addr, FALSE, &error));
+  g_clear_object (&addr);
+  addr = g_socket_get_local_address (closed, &error);
+  closed_port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (addr));
+  g_socket_close (closed, NULL);
+  full = full_listener (&full_port, &held);
+
+  refused = g_strdup_printf ("127.0.0.1:%u", closed_port);
+  hanging = g_strdup_printf ("127.0.0.1:%u", full_port);
+  extra = g_strdup_printf ("allow=%s;%s;%s\nallow-private-addresses=127.0.0.0/8\nconnect-timeout=1\n",
+                           refused, hanging, echo);
+  start_proxy (f, extra);
+  s1 = open_tunnel (f->port, refused, NULL, 502);
+  t0 = g_get_monotonic_time ();
+  s2 = open_tunnel (f->port, hanging, NULL, 504);
+  g_assert_cmpint (g_get_monotonic_time () - t0, >=, G_USEC_PER_SEC / 2);
+  s3 = open_tunnel (f->port, echo, NULL, 200);
+  assert_echo (s3, 100000);
+}
+
 static char *
 make_users_file (Fixture *f)
 {
@@ -1116,6 +1184,7 @@ main (int argc, char **argv)
   ADD ("/proxy/get-config", test_get_config);
   ADD ("/proxy/private/refused", test_private_refused);
   ADD ("/proxy/private/cidr", test_private_cidr);
+  ADD ("/proxy/dial/failures", test_dial_failures);
   ADD ("/proxy/auth", test_auth);
   ADD ("/proxy/clients", test_clients);
   ADD ("/proxy/idle-timeout", test_idle_timeout);
