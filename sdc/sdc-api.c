@@ -405,19 +405,6 @@ sdc_report_job_free (SdcReportJob *job)
   g_free (job);
 }
 
-/* Whether @kind names a report (what a batch may carry): not "uak", which is no report. */
-static gboolean
-is_report_kind (const char *kind)
-{
-  static const char *const kinds[] = { ESA_REPORT_KIND_HEARTBEAT, ESA_REPORT_KIND_PROBLEM,
-                                       ESA_REPORT_KIND_INVENTORY, ESA_REPORT_KIND_UAK_STATUS,
-                                       ESA_REPORT_KIND_EXTENDED_DATA };
-  for (guint i = 0; i < G_N_ELEMENTS (kinds); i++)
-    if (g_str_equal (kind, kinds[i]))
-      return TRUE;
-  return FALSE;
-}
-
 SdcReportJob *
 sdc_api_report_prepare (SdcRequest *req, SoupServerMessage *msg, JsonObject *obj, GError **error)
 {
@@ -447,7 +434,7 @@ sdc_api_report_check (const char *system_id, const char *kind_path, SoupServerMe
     return NULL;
   if ((kind = esa_json_get_string (obj, NULL, "kind", ESA_JSON_REQUIRED | ESA_JSON_NON_EMPTY, error)) == NULL)
     return NULL;
-  if (kind_path == NULL && !is_report_kind (kind))
+  if (kind_path == NULL && !sdc_route_is_report_kind (kind))
     {
       g_set_error (error, SDC_ERROR, SDC_ERROR_INVALID_FIELD,
                    "kind: \"%s\" is not a report kind (expected " ESA_REPORT_KIND_HEARTBEAT ", "

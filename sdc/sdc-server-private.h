@@ -77,6 +77,8 @@ typedef struct {
 } SdcRequest;
 
 void sdc_server_respond_json  (SoupServerMessage *msg, guint status, const char *json);
+/* Whether @kind is the kind of a report endpoint (what a batch may carry). */
+gboolean sdc_route_is_report_kind (const char *kind);
 void sdc_server_respond_error (SoupServerMessage *msg, SdcRequest *req, const GError *error);
 
 /* A validated report on its way to the writer thread. */

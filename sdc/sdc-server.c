@@ -242,6 +242,15 @@ respond_error_literal (SoupServerMessage *msg, SdcRequest *req, SdcError code, c
   respond_early_error (msg, req, error);
 }
 
+gboolean
+sdc_route_is_report_kind (const char *kind)
+{
+  for (guint i = 0; i < G_N_ELEMENTS (routes); i++)
+    if (routes[i].kind == SDC_ROUTE_REPORT && g_strcmp0 (routes[i].report_kind, kind) == 0)
+      return TRUE;
+  return FALSE;
+}
+
 static const SdcRoute *
 find_route (const char *path, const char **tail)
 {
