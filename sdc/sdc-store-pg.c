@@ -556,9 +556,6 @@ pg_lookup_report (SdcStore *self, const char *uuid, char **system_id, char **kin
   return TRUE;
 }
 
-static char *pg_new_service_request (SdcStore *self, const char *report_uuid, const char *system_id,
-                                     const char *now, GError **error);
-
 static gboolean
 insert_attachments (SdcStorePg *store, const char *uuid, GPtrArray *attachments, GError **error)
 {
@@ -678,19 +675,7 @@ pg_insert_reports (SdcStore *self, SdcReportInsert *reports, guint n, guint stat
     touch_all = touch_all && reports[i].row->touch;
   /* not reports through the server (those all set last_seen): one at a time */
   if (!touch_all)
-    {
-      for (guint i = 0; i < n; i++)
-        {
-          SdcReportInsert *r = &reports[i];
-          if (!pg_insert_report (self, r->row, r->attachments, status, r->answer_json, &r->inserted, error))
-            return FALSE;
-          if (r->inserted && r->new_service_request &&
-              (r->service_request = pg_new_service_request (self, r->row->uuid, r->row->system_id,
-                                                            r->row->received, error)) == NULL)
-            return FALSE;
-        }
-      return TRUE;
-    }
+    return sdc_store_insert_reports_each (self, reports, n, status, error);
   for (guint i = 0; i < n; i++)
     {
       const SdcReportRow *row = reports[i].row;

@@ -203,6 +203,12 @@ sdc_store_insert_reports (SdcStore *store, SdcReportInsert *reports, guint n, gu
 {
   if (IFACE (store)->insert_reports != NULL)
     return IFACE (store)->insert_reports (store, reports, n, status, error);
+  return sdc_store_insert_reports_each (store, reports, n, status, error);
+}
+
+gboolean
+sdc_store_insert_reports_each (SdcStore *store, SdcReportInsert *reports, guint n, guint status, GError **error)
+{
   for (guint i = 0; i < n; i++)
     {
       SdcReportInsert *r = &reports[i];

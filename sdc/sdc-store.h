@@ -231,6 +231,11 @@ gboolean    sdc_store_set_report_answer (SdcStore *store, const char *uuid, guin
  * system that does not exist. */
 gboolean    sdc_store_insert_reports  (SdcStore *store, SdcReportInsert *reports, guint n,
                                        guint status, GError **error);
+/* The same, one report at a time (insert_report, then new_service_request): what
+ * sdc_store_insert_reports() does for an engine without a group statement, and what
+ * one with it falls back to for rows it does not cover. */
+gboolean    sdc_store_insert_reports_each (SdcStore *store, SdcReportInsert *reports, guint n,
+                                           guint status, GError **error);
 /* Allocates the next "SR%08u" for a stored problem report. */
 char       *sdc_store_new_service_request (SdcStore *store, const char *report_uuid,
                                            const char *system_id, const char *now,
