@@ -412,6 +412,47 @@ load_due (Pass *p, const EsaQueueEntry *name, EsaQueueEntry **e_out)
   return g_steal_pointer (&report);
 }
 
+/* @report (@e's, without attachments: both taken) and the next due reports of
+ * the walk, up to @batch_max of them, in one request; a report with
+ * attachments met on the way goes alone, after them (its PUTs follow its
+ * POST). */
+static gboolean
+send_with_followers (Pass *p, EsaQueueEntry *e, EsaReport *report, guint batch_max)
+{
+  g_autoptr (GPtrArray) entries = g_ptr_array_new_with_free_func ((GDestroyNotify) esa_queue_entry_free);
+  g_autoptr (GPtrArray) reports = g_ptr_array_new_with_free_func ((GDestroyNotify) esa_report_unref);
+  g_autoptr (EsaQueueEntry) alone_e = NULL;
+  g_autoptr (EsaReport) alone = NULL;
+  gboolean go_on;
+
+  g_ptr_array_add (entries, e);
+  g_ptr_array_add (reports, report);
+  while (reports->len < batch_max)
+    {
+      g_autoptr (EsaQueueEntry) more_name = walk_next (p);
+      g_autoptr (EsaQueueEntry) more_e = NULL;
+      g_autoptr (EsaReport) more = NULL;
+      if (more_name == NULL)
+        break;
+      more = load_due (p, more_name, &more_e);
+      if (more == NULL)
+        continue;
+      if (esa_report_get_attachments (more)->len > 0)
+        {
+          alone = g_steal_pointer (&more);
+          alone_e = g_steal_pointer (&more_e);
+          break;
+        }
+      g_ptr_array_add (entries, g_steal_pointer (&more_e));
+      g_ptr_array_add (reports, g_steal_pointer (&more));
+    }
+  go_on = reports->len == 1 ? send_one (p, g_ptr_array_index (entries, 0), g_ptr_array_index (reports, 0))
+                            : send_batch (p, entries, reports);
+  if (go_on && alone != NULL)
+    go_on = send_one (p, alone_e, alone);
+  return go_on;
+}
+
 /* One lane: sends the walk's next report until the pass is over, then lets
  * the transport drop what this thread holds. */
 static gpointer
@@ -430,10 +471,6 @@ lane_run (gpointer data)
       g_autoptr (EsaQueueEntry) name = walk_next (p);
       g_autoptr (EsaQueueEntry) e = NULL;
       g_autoptr (EsaReport) report = NULL;
-      g_autoptr (GPtrArray) entries = NULL;
-      g_autoptr (GPtrArray) reports = NULL;
-      g_autoptr (EsaQueueEntry) alone_e = NULL;
-      g_autoptr (EsaReport) alone = NULL;
       gboolean go_on;
       if (name == NULL)
         break;
@@ -443,37 +480,7 @@ lane_run (gpointer data)
       if (batch_max < 2 || esa_report_get_attachments (report)->len > 0)
         go_on = send_one (p, e, report);
       else
-        {
-          /* The next due reports of the walk go with it, up to one with
-           * attachments (it goes alone, after them: its PUTs follow its POST). */
-          entries = g_ptr_array_new_with_free_func ((GDestroyNotify) esa_queue_entry_free);
-          reports = g_ptr_array_new_with_free_func ((GDestroyNotify) esa_report_unref);
-          g_ptr_array_add (entries, g_steal_pointer (&e));
-          g_ptr_array_add (reports, g_steal_pointer (&report));
-          while (reports->len < batch_max)
-            {
-              g_autoptr (EsaQueueEntry) more_name = walk_next (p);
-              g_autoptr (EsaQueueEntry) more_e = NULL;
-              g_autoptr (EsaReport) more = NULL;
-              if (more_name == NULL)
-                break;
-              more = load_due (p, more_name, &more_e);
-              if (more == NULL)
-                continue;
-              if (esa_report_get_attachments (more)->len > 0)
-                {
-                  alone = g_steal_pointer (&more);
-                  alone_e = g_steal_pointer (&more_e);
-                  break;
-                }
-              g_ptr_array_add (entries, g_steal_pointer (&more_e));
-              g_ptr_array_add (reports, g_steal_pointer (&more));
-            }
-          go_on = reports->len == 1 ? send_one (p, g_ptr_array_index (entries, 0), g_ptr_array_index (reports, 0))
-                                    : send_batch (p, entries, reports);
-          if (go_on && alone != NULL)
-            go_on = send_one (p, alone_e, alone);
-        }
+        go_on = send_with_followers (p, g_steal_pointer (&e), g_steal_pointer (&report), batch_max);
       /* The others wait for the retry of this one; they are not due sooner.
        * Sends already in flight in other lanes finish on their own answer. */
       if (!go_on)
