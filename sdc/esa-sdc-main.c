@@ -164,6 +164,7 @@ cmd_serve (int argc, char **argv)
   int max_pending = 8;
   int header_timeout = 10;
   int db_writers = 0;
+  int http_threads = -1;
   gboolean uak_bad_sig = FALSE;
   gboolean uak_older = FALSE;
   g_autoptr (GError) error = NULL;
@@ -183,6 +184,7 @@ cmd_serve (int argc, char **argv)
     { "max-pending-per-client", 0, 0, G_OPTION_ARG_INT, &max_pending, "Connections per client address still in TLS handshake or first request head (default 8)", "N" },
     { "header-timeout", 0, 0, G_OPTION_ARG_INT, &header_timeout, "Seconds a new connection has for its TLS handshake and first request head (default 10)", "S" },
     { "db-writers", 0, 0, G_OPTION_ARG_INT, &db_writers, "Writer threads, each with its own database connection (default 2 on PostgreSQL; SQLite: 1 only, it has one write lock)", "N" },
+    { "http-threads", 0, 0, G_OPTION_ARG_INT, &http_threads, "HTTPS loops, each a thread with its own share of the connections (default: one per core, at most 4, on Linux; 1 elsewhere)", "N" },
 #ifdef ESA_ENABLE_TEST_HOOKS
     /* servers that misbehave on purpose, for the agent's tests: not in an
      * installed build (configure --enable-test-hooks) */
@@ -228,6 +230,13 @@ cmd_serve (int argc, char **argv)
       g_printerr ("esa-sdc serve: --db-writers %d: expected 1-64\n", db_writers);
       return 2;
     }
+  if (http_threads != -1 && (http_threads < 1 || http_threads > (int) sdc_server_max_http_threads ()))
+    {
+      g_printerr ("esa-sdc serve: --http-threads %d: expected 1-%u%s\n", http_threads, sdc_server_max_http_threads (),
+                  sdc_server_max_http_threads () == 1 ? " (more needs Linux's SO_REUSEPORT)" : "");
+      return 2;
+    }
+  opts.http_threads = http_threads > 0 ? (guint) http_threads : 0;
   opts.db_writers = (guint) db_writers;
   opts.max_pending_per_client = (guint) max_pending;
   opts.header_timeout = (guint) header_timeout;

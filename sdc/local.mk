@@ -20,6 +20,7 @@ sdc_libesa_sdc_la_SOURCES = \
 	sdc/sdc-guard.c sdc/sdc-guard.h \
 	sdc/sdc-idle.c sdc/sdc-idle.h \
 	sdc/sdc-log.c sdc/sdc-log.h \
+	sdc/sdc-loops.c sdc/sdc-loops.h \
 	sdc/sdc-tls-legacy.c sdc/sdc-tls-legacy.h \
 	sdc/sdc-uak.c sdc/sdc-uak.h \
 	sdc/sdc-ui.c sdc/sdc-ui.h \

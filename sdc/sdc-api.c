@@ -754,6 +754,14 @@ attachment_answer (const char *uuid, const char *name, gint64 size, const char *
   return sdc_json_object_to_string (out);
 }
 
+/* The HTTPS loops share one store connection for attachments (sdc-loops.c). */
+static SdcAttachmentRow *
+get_attachment (SdcServer *self, const char *report_uuid, const char *name, GError **error)
+{
+  g_autoptr (GMutexLocker) locker = g_mutex_locker_new (&self->store_lock);
+  return sdc_store_get_attachment (self->store, report_uuid, name, error);
+}
+
 gboolean
 sdc_api_attachment_begin (SdcServer *self, SdcRequest *req, SoupServerMessage *msg, const char *tail,
                           GError **error)
@@ -806,7 +814,7 @@ sdc_api_attachment_begin (SdcServer *self, SdcRequest *req, SoupServerMessage *m
     }
   sha_lc = g_ascii_strdown (sha, -1);
 
-  row = sdc_store_get_attachment (self->store, req->report_uuid, name, error);
+  row = get_attachment (self, req->report_uuid, name, error);
   if (row == NULL)
     return FALSE;
   /* another system's report is as good as absent */
@@ -857,10 +865,11 @@ sdc_api_attachment_finish (SdcServer *self, SdcRequest *req, guint *status, char
   g_autofree char *now = now_string ();
   g_autofree char *rel = NULL;
   g_autoptr (SdcAttachmentRow) row = NULL;
+  gboolean ok;
 
   if (req->discard)
     {
-      row = sdc_store_get_attachment (self->store, req->report_uuid, req->att_name, error);
+      row = get_attachment (self, req->report_uuid, req->att_name, error);
       if (row == NULL)
         return FALSE;
       *answer = attachment_answer (req->report_uuid, req->att_name, row->size, row->received_sha256);
@@ -875,9 +884,12 @@ sdc_api_attachment_finish (SdcServer *self, SdcRequest *req, guint *status, char
   if (req->upload == NULL || !sdc_upload_finish (req->upload, error))
     return FALSE;
   rel = g_build_filename ("attachments", req->report_uuid, req->att_name, NULL);
-  if (!sdc_store_set_attachment_received (self->store, req->report_uuid, req->att_name,
+  g_mutex_lock (&self->store_lock);
+  ok = sdc_store_set_attachment_received (self->store, req->report_uuid, req->att_name,
                                           sdc_upload_get_received (req->upload),
-                                          sdc_upload_get_sha256 (req->upload), rel, now, error))
+                                          sdc_upload_get_sha256 (req->upload), rel, now, error);
+  g_mutex_unlock (&self->store_lock);
+  if (!ok)
     return FALSE;
   *answer = attachment_answer (req->report_uuid, req->att_name, sdc_upload_get_received (req->upload),
                                sdc_upload_get_sha256 (req->upload));

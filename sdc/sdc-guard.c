@@ -16,10 +16,13 @@
  * stalls loses its threads within seconds. Every pending
  * connection must also reach its first head within the header timeout. shutdown(2),
  * not close, ends them: it also wakes a pool thread blocked in the handshake. Once
- * the first head is in, a connection holds no thread and is left alone. */
+ * the first head is in, a connection holds no thread and is left alone. With more than
+ * one HTTPS loop (sdc-loops.c), the counts per address are shared and locked; each
+ * connection's timers run in the loop that accepted it. */
 #include "config.h"
 
 #include "sdc-guard.h"
+#include "sdc-loops.h"
 
 #include <stdio.h>
 
@@ -35,6 +38,7 @@
 
 struct _SdcGuard {
   gint ref_count;
+  GMutex lock; /* the table and the log counters below */
   guint max_stalled;
   guint timeout_s;
   guint grace_ms;
@@ -52,7 +56,7 @@ typedef struct {
   char *addr;
   gboolean stalled;
   gint64 deadline; /* monotonic: the header timeout */
-  guint timer;
+  GSource *timer;
 } Pending;
 
 static SdcGuard *
@@ -68,6 +72,7 @@ sdc_guard_unref (SdcGuard *guard)
   if (guard == NULL || !g_atomic_int_dec_and_test (&guard->ref_count))
     return;
   g_hash_table_unref (guard->stalled);
+  g_mutex_clear (&guard->lock);
   g_free (guard);
 }
 
@@ -76,6 +81,7 @@ sdc_guard_new (guint max_stalled, guint timeout_s)
 {
   SdcGuard *guard = g_new0 (SdcGuard, 1);
   guard->ref_count = 1;
+  g_mutex_init (&guard->lock);
   guard->max_stalled = MAX (1, max_stalled);
   guard->timeout_s = MAX (1, timeout_s);
   guard->grace_ms = CLAMP (guard->timeout_s * 1000 / 3, SDC_GUARD_GRACE_MIN_MS, SDC_GUARD_GRACE_MAX_MS);
@@ -120,14 +126,18 @@ pending_free (gpointer data)
 {
   Pending *p = data;
   if (p->stalled)
-    stalled_add (p->guard, p->addr, -1);
-  if (p->timer != 0)
-    g_source_remove (p->timer);
+    {
+      g_mutex_lock (&p->guard->lock);
+      stalled_add (p->guard, p->addr, -1);
+      g_mutex_unlock (&p->guard->lock);
+    }
+  sdc_timeout_clear (&p->timer);
   sdc_guard_unref (p->guard);
   g_free (p->addr);
   g_free (p);
 }
 
+/* with guard->lock held */
 static void
 refuse (SdcGuard *guard, GSocket *sock, const char *addr)
 {
@@ -143,7 +153,6 @@ refuse (SdcGuard *guard, GSocket *sock, const char *addr)
 static void
 pending_release (Pending *p)
 {
-  p->timer = 0;
   g_object_set_data (G_OBJECT (p->sock), "sdc-guard", NULL);
 }
 
@@ -151,10 +160,13 @@ static gboolean
 pending_expired_cb (gpointer data)
 {
   Pending *p = data;
+  sdc_timeout_clear (&p->timer);
   if (!g_socket_is_closed (p->sock))
     {
+      g_mutex_lock (&p->guard->lock);
       note (&p->guard->timeout_logged_at, &p->guard->timeout_unlogged, "closed", p->addr,
             "TLS handshake or first request head not finished in time (--header-timeout)");
+      g_mutex_unlock (&p->guard->lock);
       g_socket_shutdown (p->sock, TRUE, TRUE, NULL);
     }
   pending_release (p);
@@ -166,6 +178,7 @@ pending_stalled_cb (gpointer data)
 {
   Pending *p = data;
   gint64 left_ms = (p->deadline - g_get_monotonic_time ()) / 1000;
+  sdc_timeout_clear (&p->timer);
   /* the client went away by itself */
   if (g_socket_is_closed (p->sock))
     {
@@ -178,19 +191,21 @@ pending_stalled_cb (gpointer data)
     {
       if (g_get_monotonic_time () >= p->deadline)
         return pending_expired_cb (p);
-      p->timer = g_timeout_add (p->guard->grace_ms, pending_stalled_cb, p);
+      p->timer = sdc_timeout_here (p->guard->grace_ms, pending_stalled_cb, p);
       return G_SOURCE_REMOVE;
     }
+  g_mutex_lock (&p->guard->lock);
   if (stalled_count (p->guard, p->addr) >= p->guard->max_stalled)
     {
       refuse (p->guard, p->sock, p->addr);
+      g_mutex_unlock (&p->guard->lock);
       pending_release (p);
       return G_SOURCE_REMOVE;
     }
-  p->timer = 0;
   p->stalled = TRUE;
   stalled_add (p->guard, p->addr, 1);
-  p->timer = g_timeout_add ((guint) CLAMP (left_ms, 1, G_MAXINT), pending_expired_cb, p);
+  g_mutex_unlock (&p->guard->lock);
+  p->timer = sdc_timeout_here ((guint) CLAMP (left_ms, 1, G_MAXINT), pending_expired_cb, p);
   return G_SOURCE_REMOVE;
 }
 
@@ -205,17 +220,20 @@ sdc_guard_started (SdcGuard *guard, SoupServerMessage *msg)
   if (sock == NULL || g_object_get_data (G_OBJECT (sock), "sdc-guard-seen") != NULL)
     return;
   g_object_set_data (G_OBJECT (sock), "sdc-guard-seen", GINT_TO_POINTER (1));
+  g_mutex_lock (&guard->lock);
   if (stalled_count (guard, addr) >= guard->max_stalled)
     {
       refuse (guard, sock, addr);
+      g_mutex_unlock (&guard->lock);
       return;
     }
+  g_mutex_unlock (&guard->lock);
   p = g_new0 (Pending, 1);
   p->guard = sdc_guard_ref (guard);
   p->sock = sock;
   p->addr = g_strdup (addr);
   p->deadline = g_get_monotonic_time () + (gint64) guard->timeout_s * G_USEC_PER_SEC;
-  p->timer = g_timeout_add (MIN (guard->grace_ms, guard->timeout_s * 1000), pending_stalled_cb, p);
+  p->timer = sdc_timeout_here (MIN (guard->grace_ms, guard->timeout_s * 1000), pending_stalled_cb, p);
   g_object_set_data_full (G_OBJECT (sock), "sdc-guard", p, pending_free);
 }
 

@@ -45,7 +45,7 @@
 #define SDC_IDLE_FIRST_SEEN "sdc-idle-first-seen"
 #define SDC_IDLE_CONNECTED "sdc-idle-connected"
 
-static guint64 accepted; /* main loop only */
+static gsize accepted; /* atomic: every HTTPS loop (sdc-loops.c) accepts */
 /* atomic: the last reference to a socket may go in a TLS handshake thread */
 static gint held;
 static gint sockets_held;
@@ -101,10 +101,10 @@ drop_first_message (GSocket *sock)
 static GQuark
 watch_quark (void)
 {
-  static GQuark q;
-  if (G_UNLIKELY (q == 0))
-    q = g_quark_from_static_string (SDC_IDLE_WATCH);
-  return q;
+  static gsize q; /* every HTTPS loop (sdc-loops.c) asks */
+  if (g_once_init_enter (&q))
+    g_once_init_leave (&q, g_quark_from_static_string (SDC_IDLE_WATCH));
+  return (GQuark) q;
 }
 
 static void
@@ -157,7 +157,7 @@ new_connection_hook (GSignalInvocationHint *ihint, guint n_params, const GValue 
   if (conn == NULL || g_object_class_find_property (G_OBJECT_GET_CLASS (conn), "socket") == NULL)
     return TRUE;
   g_object_get (conn, "socket", &sock, NULL);
-  accepted++;
+  g_atomic_pointer_add (&accepted, 1);
   g_atomic_int_inc (&held);
   g_object_weak_ref (conn, conn_freed_cb, NULL);
   if (sock == NULL)
@@ -297,7 +297,8 @@ sdc_idle_watch (SoupServerMessage *msg)
   g_source_set_priority (&w->source, G_PRIORITY_LOW);
   g_source_set_static_name (&w->source, "[sdc-idle] end of stream");
   g_object_set_qdata_full (G_OBJECT (sock), watch_quark (), w, (GDestroyNotify) g_source_destroy);
-  g_source_attach (&w->source, NULL);
+  /* the loop that accepted the connection, which is the one running this */
+  g_source_attach (&w->source, g_main_context_get_thread_default ());
   g_source_unref (&w->source);
 }
 
@@ -330,7 +331,7 @@ sdc_idle_unwatch (SoupServerMessage *msg)
 guint64
 sdc_idle_accepted (void)
 {
-  return accepted;
+  return (guint64) g_atomic_pointer_get (&accepted);
 }
 
 guint

@@ -6,6 +6,7 @@
 #include "sdc-auth-cache.h"
 #include "sdc-batch.h"
 #include "sdc-guard.h"
+#include "sdc-loops.h"
 #include "sdc-server.h"
 #include "sdc-store.h"
 #include "sdc-throttle.h"
@@ -17,7 +18,8 @@ G_BEGIN_DECLS
 
 struct _SdcServer {
   SdcServerOptions opts;
-  SdcStore *store;     /* the main loop's own connection (attachments only) */
+  SdcStore *store;     /* the HTTPS loops' own connection (attachments only) */
+  GMutex store_lock;   /* held around every use of store */
   SdcWriter *writer;   /* everything else: group commits and the storage pool */
   SdcAuthCache *auth_cache;
   SdcThrottle *throttle;
@@ -25,7 +27,10 @@ struct _SdcServer {
   SdcUi *ui;           /* the web view under /ui/ */
   SdcUak *uak;
   GMutex uak_lock;
-  SoupServer *https;
+  SoupServer *https;   /* the main loop's */
+  SdcLoops *loops;     /* the other HTTPS loops (sdc-loops.c), NULL with one */
+  GPtrArray *https_more; /* their SoupServers, one a loop */
+  guint64 *loop_requests; /* requests started on each HTTPS loop, the main loop's first */
   SoupServer *http;
   GPtrArray *https_urls;
 };

@@ -16,6 +16,7 @@
 #include "sdc-log.h"
 #include "esa/esa-protocol.h"
 
+#include <errno.h>
 #include <glib/gstdio.h>
 #include <stdio.h>
 #include <string.h>
@@ -57,20 +58,23 @@ static const SdcRoute ui_route = { "/ui/", "GET", FALSE, SDC_ROUTE_UI, NULL };
 #define SDC_UI_MAX_BODY 8192
 
 /* The keys of esa-sdc's data on libsoup's objects, looked up several times a request:
- * as quarks, which saves the lookup of the string (a global lock and a hash) each time. */
+ * as quarks, which saves the lookup of the string (a global lock and a hash) each time.
+ * Every HTTPS loop asks (sdc-loops.c): made once, under GLib's once-lock. */
 static GQuark
-quark_of (GQuark *q, const char *name)
+quark_of (gsize *q, const char *name)
 {
-  if (G_UNLIKELY (*q == 0))
-    *q = g_quark_from_static_string (name);
-  return *q;
+  if (g_once_init_enter (q))
+    g_once_init_leave (q, g_quark_from_static_string (name));
+  return (GQuark) *q;
 }
 
-static GQuark request_q, logged_q, nodelay_q, corked_q;
+static gsize request_q, logged_q, nodelay_q, corked_q, loop_q;
 #define SDC_REQUEST_Q quark_of (&request_q, "sdc-request")
 #define SDC_LOGGED_Q quark_of (&logged_q, "sdc-logged")
 #define SDC_NODELAY_Q quark_of (&nodelay_q, "sdc-nodelay")
 #define SDC_CORKED_Q quark_of (&corked_q, "sdc-corked")
+/* on each HTTPS SoupServer: its loop's number, from 1 (the main loop's) */
+#define SDC_LOOP_Q quark_of (&loop_q, "sdc-loop")
 
 static void log_request (SdcServer *self, SoupServerMessage *msg, const char *outcome);
 
@@ -137,7 +141,7 @@ typedef struct {
   GIOStream *io;
   GBytes *bytes;
   GCancellable *cancel;
-  guint timeout_id;
+  GSource *timeout; /* in the loop of the connection */
   guint64 drained;
   guint8 buf[65536];
 } EarlyAnswer;
@@ -153,8 +157,7 @@ early_closed_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   EarlyAnswer *ea = user_data;
   g_io_stream_close_finish (ea->io, result, NULL);
-  if (ea->timeout_id != 0)
-    g_source_remove (ea->timeout_id);
+  sdc_timeout_clear (&ea->timeout);
   g_object_unref (ea->cancel);
   g_object_unref (ea->io);
   g_bytes_unref (ea->bytes);
@@ -165,7 +168,7 @@ static gboolean
 linger_timeout_cb (gpointer user_data)
 {
   EarlyAnswer *ea = user_data;
-  ea->timeout_id = 0;
+  sdc_timeout_clear (&ea->timeout);
   g_cancellable_cancel (ea->cancel);
   return G_SOURCE_REMOVE;
 }
@@ -190,7 +193,7 @@ early_written_cb (GObject *source, GAsyncResult *result, gpointer user_data)
   EarlyAnswer *ea = user_data;
   g_output_stream_write_all_finish (G_OUTPUT_STREAM (source), result, NULL, NULL);
   g_output_stream_flush (G_OUTPUT_STREAM (source), NULL, NULL);
-  ea->timeout_id = g_timeout_add_seconds (SDC_LINGER_SECONDS, linger_timeout_cb, ea);
+  ea->timeout = sdc_timeout_here (SDC_LINGER_SECONDS * 1000, linger_timeout_cb, ea);
   g_input_stream_read_async (g_io_stream_get_input_stream (ea->io), ea->buf, sizeof ea->buf, G_PRIORITY_LOW,
                              ea->cancel, early_drained_cb, ea);
 }
@@ -390,14 +393,18 @@ authenticate (SdcServer *self, SoupServerMessage *msg, SdcRequest *req, GError *
 }
 
 /* Attachments stream to disk as they arrive, so their credentials are checked before the
- * body: on the main loop, once (the agent's report a moment earlier usually left them in
+ * body: on the HTTPS loop, once (the agent's report a moment earlier usually left them in
  * the cache, and the throttle bounds what wrong ones can cost). */
 static gboolean
 authenticate_now (SdcServer *self, SoupServerMessage *msg, SdcRequest *req, GError **error)
 {
+  gboolean ok;
   if (req->auth_user == NULL)
     return TRUE;
-  if (!verify_password (self->store, req->auth_user, req->auth_password, error))
+  g_mutex_lock (&self->store_lock);
+  ok = verify_password (self->store, req->auth_user, req->auth_password, error);
+  g_mutex_unlock (&self->store_lock);
+  if (!ok)
     {
       if (g_error_matches (*error, SDC_ERROR, SDC_ERROR_UNAUTHORIZED))
         auth_failed (self, msg, req->auth_user);
@@ -465,10 +472,14 @@ early_handler (SoupServer *soup, SoupServerMessage *msg, const char *path, GHash
   const char *tail = NULL;
   g_autoptr (GError) error = NULL;
   goffset length;
+  guint loop = GPOINTER_TO_UINT (g_object_get_qdata (G_OBJECT (soup), SDC_LOOP_Q));
 
+  /* each counter is its own loop's, read once the loops have ended */
+  if (loop > 0)
+    self->loop_requests[loop - 1]++;
   sdc_guard_head_done (self->guard, msg);
   req->server = self;
-  req->https = (soup == self->https);
+  req->https = (soup != self->http);
   {
     /* an answer sent after a pause for storage leaves in more than one write: without
      * TCP_NODELAY, Nagle and the client's delayed ACK add up to 40 ms to each (set once
@@ -1067,6 +1078,7 @@ sdc_server_new (const SdcServerOptions *opts, GError **error)
 
   self->opts = *opts;
   g_mutex_init (&self->uak_lock);
+  g_mutex_init (&self->store_lock);
   self->https_urls = g_ptr_array_new_with_free_func (g_free);
   cert = g_tls_certificate_new_from_files (cert_path, key_path, error);
   if (cert == NULL)
@@ -1096,6 +1108,29 @@ sdc_server_new (const SdcServerOptions *opts, GError **error)
                                opts->header_timeout > 0 ? opts->header_timeout : SDC_SERVER_HEADER_TIMEOUT);
   self->ui = sdc_ui_new (opts->dir);
   self->https = new_soup_server (self, cert);
+  g_object_set_qdata (G_OBJECT (self->https), SDC_LOOP_Q, GUINT_TO_POINTER (1));
+  {
+    guint loops = opts->http_threads > 0 ? opts->http_threads : sdc_server_default_http_threads ();
+    if (loops > sdc_server_max_http_threads ())
+      {
+        g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED,
+                     "--http-threads %u: at most %u here (more than one needs Linux's SO_REUSEPORT)", loops,
+                     sdc_server_max_http_threads ());
+        return NULL;
+      }
+    /* the main loop is the first; each other one is a thread with its own server */
+    self->https_more = g_ptr_array_new ();
+    self->loop_requests = g_new0 (guint64, loops);
+    if (loops > 1)
+      self->loops = sdc_loops_new (loops - 1);
+    for (guint i = 0; i + 1 < loops; i++)
+      {
+        sdc_loops_push (self->loops, i);
+        g_ptr_array_add (self->https_more, new_soup_server (self, cert));
+        g_object_set_qdata (G_OBJECT (g_ptr_array_index (self->https_more, i)), SDC_LOOP_Q, GUINT_TO_POINTER (i + 2));
+        sdc_loops_pop (self->loops, i);
+      }
+  }
   if (opts->http_listen != NULL && opts->http_listen->len > 0)
     self->http = new_soup_server (self, NULL);
   return g_steal_pointer (&self);
@@ -1106,31 +1141,115 @@ sdc_server_new (const SdcServerOptions *opts, GError **error)
  * it, and the kernel drops their SYNs for a second or more. So esa-sdc makes its own
  * listening sockets, as libsoup would (address reused, IPv6 only on an IPv6 address). */
 #define SDC_SERVER_LISTEN_BACKLOG 1024
+#define SDC_SERVER_MAX_HTTP_THREADS 4
 
-static gboolean
-listen_address (SoupServer *soup, GSocketAddress *addr, SoupServerListenOptions flags, GError **error)
+guint
+sdc_server_max_http_threads (void)
+{
+#if defined(__linux__) && defined(SO_REUSEPORT)
+  return 64;
+#else
+  return 1;
+#endif
+}
+
+guint
+sdc_server_default_http_threads (void)
+{
+  return CLAMP (g_get_num_processors (), 1, MIN (SDC_SERVER_MAX_HTTP_THREADS, sdc_server_max_http_threads ()));
+}
+
+static GSocket *
+listen_socket_new (GSocketAddress *addr, gboolean reuse_port, gboolean do_listen, GError **error)
 {
   GSocketFamily family = g_socket_address_get_family (addr);
   g_autoptr (GSocket) sock = g_socket_new (family, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, error);
   if (sock == NULL)
-    return FALSE;
+    return NULL;
   if (family == G_SOCKET_FAMILY_IPV6 && !g_socket_set_option (sock, IPPROTO_IPV6, IPV6_V6ONLY, 1, error))
-    return FALSE;
+    return NULL;
   g_socket_set_listen_backlog (sock, SDC_SERVER_LISTEN_BACKLOG);
-  return g_socket_bind (sock, addr, TRUE, error) && g_socket_listen (sock, error) &&
-         soup_server_listen_socket (soup, sock, flags, error);
+#ifdef SO_REUSEPORT
+  if (reuse_port)
+    {
+      /* g_socket_bind turns SO_REUSEPORT off on a TCP socket: bound here instead */
+      struct sockaddr_storage native;
+      gssize len = g_socket_address_get_native_size (addr);
+      if (!g_socket_set_option (sock, SOL_SOCKET, SO_REUSEADDR, 1, error) ||
+          !g_socket_set_option (sock, SOL_SOCKET, SO_REUSEPORT, 1, error) ||
+          len < 0 || !g_socket_address_to_native (addr, &native, sizeof native, error))
+        return NULL;
+      if (bind (g_socket_get_fd (sock), (struct sockaddr *) &native, (socklen_t) len) != 0)
+        {
+          int saved = errno;
+          g_autofree char *where = g_socket_connectable_to_string (G_SOCKET_CONNECTABLE (addr));
+          g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved), "Error binding to address %s: %s", where,
+                       g_strerror (saved));
+          return NULL;
+        }
+    }
+  else
+#endif
+  if (!g_socket_bind (sock, addr, TRUE, error))
+    return NULL;
+  if (do_listen && !g_socket_listen (sock, error))
+    return NULL;
+  return g_steal_pointer (&sock);
+}
+
+/* With several HTTPS loops, @addr gets one SO_REUSEPORT socket per loop. SO_REUSEPORT
+ * alone would also let a second esa-sdc (same user) share the port silently, splitting
+ * the agents between two servers; so the address is first bound without it, which fails
+ * as before when anything has it, and gives port 0 its number. The port is free again
+ * only between that probe's close and the loops' binds. */
+static gboolean
+listen_https (SdcServer *self, GSocketAddress *addr, GError **error)
+{
+  guint extra = self->https_more->len;
+  g_autoptr (GSocketAddress) bound = NULL;
+  g_autoptr (GSocket) first = NULL;
+  if (extra == 0)
+    {
+      first = listen_socket_new (addr, FALSE, TRUE, error);
+      return first != NULL && soup_server_listen_socket (self->https, first, SOUP_SERVER_LISTEN_HTTPS, error);
+    }
+  {
+    g_autoptr (GSocket) probe = listen_socket_new (addr, FALSE, FALSE, error);
+    if (probe == NULL || (bound = g_socket_get_local_address (probe, error)) == NULL)
+      return FALSE;
+  }
+  first = listen_socket_new (bound, TRUE, TRUE, error);
+  if (first == NULL || !soup_server_listen_socket (self->https, first, SOUP_SERVER_LISTEN_HTTPS, error))
+    return FALSE;
+  for (guint i = 0; i < extra; i++)
+    {
+      g_autoptr (GSocket) sock = listen_socket_new (bound, TRUE, TRUE, error);
+      gboolean ok;
+      if (sock == NULL)
+        return FALSE;
+      /* the listener's source goes to that loop's context */
+      sdc_loops_push (self->loops, i);
+      ok = soup_server_listen_socket (g_ptr_array_index (self->https_more, i), sock, SOUP_SERVER_LISTEN_HTTPS, error);
+      sdc_loops_pop (self->loops, i);
+      if (!ok)
+        return FALSE;
+    }
+  return TRUE;
 }
 
 static gboolean
-listen_all (SoupServer *soup, GPtrArray *specs, SoupServerListenOptions flags, GError **error)
+listen_all (SdcServer *self, SoupServer *soup, GPtrArray *specs, GError **error)
 {
   for (guint i = 0; specs != NULL && i < specs->len; i++)
     {
       const char *spec = g_ptr_array_index (specs, i);
       g_autoptr (GSocketAddress) addr = sdc_server_parse_listen (spec, error);
+      g_autoptr (GSocket) sock = NULL;
       if (addr == NULL)
         return FALSE;
-      if (!listen_address (soup, addr, flags, error))
+      if (soup == self->https ? !listen_https (self, addr, error)
+                              : ((sock = listen_socket_new (addr, FALSE, TRUE, error)) == NULL ||
+                                 !soup_server_listen_socket (soup, sock, 0, error)))
         {
           g_prefix_error (error, "listening on %s: ", spec);
           return FALSE;
@@ -1164,12 +1283,13 @@ sdc_server_start (SdcServer *self, GError **error)
                            "at least one --listen ADDRESS:PORT is required");
       return FALSE;
     }
-  if (!listen_all (self->https, self->opts.listen, SOUP_SERVER_LISTEN_HTTPS, error))
+  if (!listen_all (self, self->https, self->opts.listen, error))
     return FALSE;
-  if (self->http != NULL && !listen_all (self->http, self->opts.http_listen, 0, error))
+  if (self->http != NULL && !listen_all (self, self->http, self->opts.http_listen, error))
     return FALSE;
   /* libsoup's listeners exist now: follow the connections they accept */
   sdc_idle_track ();
+  sdc_loops_start (self->loops);
   print_uris (self->https, self->https_urls);
   if (self->http != NULL)
     print_uris (self->http, NULL);
@@ -1201,30 +1321,44 @@ log_writer_stats (SdcWriter *writer)
 /* What already arrived is handled before the count at exit: a connection its client
  * closed just before the stop ends here rather than being counted as held. Bounded: a
  * busy server stops anyway. */
-static void
-handle_what_arrived (void)
-{
-  gint64 deadline = g_get_monotonic_time () + 250 * G_TIME_SPAN_MILLISECOND;
-  while (g_main_context_iteration (NULL, FALSE) && g_get_monotonic_time () < deadline)
-    ;
-}
+#define SDC_SERVER_STOP_GRACE_MS 250
 
 void
 sdc_server_free (SdcServer *self)
 {
   if (self == NULL)
     return;
-  handle_what_arrived ();
+  /* every loop at once, each for its own connections; the threads write their request
+   * lines as they end */
+  sdc_loops_stop (self->loops, SDC_SERVER_STOP_GRACE_MS);
+  sdc_loops_handle_ready (SDC_SERVER_STOP_GRACE_MS);
   /* the request lines before the lines that sum them up */
   sdc_log_flush ();
   /* open at exit, or (the leak of issue 11) closed but still held by libsoup */
   if (sdc_idle_accepted () > 0)
     g_printerr ("esa-sdc: connections: %" G_GUINT64_FORMAT " accepted, %u held at exit (%u sockets)\n",
                 sdc_idle_accepted (), sdc_idle_held (), sdc_idle_sockets_held ());
+  if (self->loops != NULL && sdc_idle_accepted () > 0)
+    {
+      /* how evenly the kernel spread the connections over the loops */
+      g_autoptr (GString) line = g_string_new ("esa-sdc: https loops: ");
+      g_string_append_printf (line, "%u, requests each:", 1 + sdc_loops_get_n (self->loops));
+      for (guint i = 0; i <= sdc_loops_get_n (self->loops); i++)
+        g_string_append_printf (line, " %" G_GUINT64_FORMAT, self->loop_requests[i]);
+      g_printerr ("%s\n", line->str);
+    }
   if (self->https != NULL)
     {
       soup_server_disconnect (self->https);
       g_object_unref (self->https);
+    }
+  /* the other loops' servers, in their own contexts (their threads have ended) */
+  for (guint i = 0; self->https_more != NULL && i < self->https_more->len; i++)
+    {
+      sdc_loops_push (self->loops, i);
+      soup_server_disconnect (g_ptr_array_index (self->https_more, i));
+      g_object_unref (g_ptr_array_index (self->https_more, i));
+      sdc_loops_pop (self->loops, i);
     }
   if (self->http != NULL)
     {
@@ -1236,7 +1370,12 @@ sdc_server_free (SdcServer *self)
   log_writer_stats (self->writer);
   /* joins the writer: every stored report is committed before the process ends */
   sdc_writer_free (self->writer);
+  if (self->https_more != NULL)
+    g_ptr_array_unref (self->https_more);
+  sdc_loops_free (self->loops);
+  g_free (self->loop_requests);
   g_clear_object (&self->store);
+  g_mutex_clear (&self->store_lock);
   sdc_auth_cache_free (self->auth_cache);
   sdc_throttle_free (self->throttle);
   sdc_guard_unref (self->guard);

@@ -4,7 +4,8 @@
  * attacked from many addresses) that keeps failing is told to wait instead of being
  * allowed to burn CPU. The table is bounded: when full, windows that ended are dropped,
  * and if that is not enough the whole table is reset (memory stays bounded; the worst
- * case is that an attacker's count starts again). Used from the main loop only. */
+ * case is that an attacker's count starts again). Locked: every HTTPS loop
+ * (sdc-loops.c) counts into the same table, so more loops give an attacker no more tries. */
 #include "config.h"
 
 #include "sdc-throttle.h"
@@ -15,6 +16,7 @@ typedef struct {
 } Counter;
 
 struct _SdcThrottle {
+  GMutex lock;
   GHashTable *keys;
   guint limit;
   gint64 window_us;
@@ -25,6 +27,7 @@ SdcThrottle *
 sdc_throttle_new (guint limit, guint window_seconds, guint max_keys)
 {
   SdcThrottle *t = g_new0 (SdcThrottle, 1);
+  g_mutex_init (&t->lock);
   t->keys = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   t->limit = limit;
   t->window_us = (gint64) window_seconds * G_USEC_PER_SEC;
@@ -38,6 +41,7 @@ sdc_throttle_free (SdcThrottle *t)
   if (t == NULL)
     return;
   g_hash_table_unref (t->keys);
+  g_mutex_clear (&t->lock);
   g_free (t);
 }
 
@@ -56,6 +60,7 @@ current (SdcThrottle *t, const char *key, gint64 now)
 gboolean
 sdc_throttle_blocked (SdcThrottle *t, const char *key, guint *retry_after)
 {
+  g_autoptr (GMutexLocker) locker = g_mutex_locker_new (&t->lock);
   gint64 now = g_get_monotonic_time ();
   Counter *c = current (t, key, now);
   gint64 left;
@@ -76,6 +81,7 @@ window_over (gpointer key, gpointer value, gpointer data)
 void
 sdc_throttle_fail (SdcThrottle *t, const char *key)
 {
+  g_autoptr (GMutexLocker) locker = g_mutex_locker_new (&t->lock);
   gint64 now = g_get_monotonic_time ();
   Counter *c = current (t, key, now);
   if (c == NULL)
@@ -96,5 +102,6 @@ sdc_throttle_fail (SdcThrottle *t, const char *key)
 void
 sdc_throttle_reset (SdcThrottle *t, const char *key)
 {
+  g_autoptr (GMutexLocker) locker = g_mutex_locker_new (&t->lock);
   g_hash_table_remove (t->keys, key);
 }

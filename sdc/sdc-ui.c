@@ -29,6 +29,7 @@
 
 struct _SdcUi {
   char *password_path;
+  GMutex lock;          /* the sessions: every HTTPS loop (sdc-loops.c) serves the view */
   GHashTable *sessions; /* token -> expiry (monotonic µs, as a gint64 *) */
 };
 
@@ -38,6 +39,7 @@ sdc_ui_new (const char *dir)
   SdcUi *ui = g_new0 (SdcUi, 1);
   ui->password_path = g_build_filename (dir, "admin-password", NULL);
   ui->sessions = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  g_mutex_init (&ui->lock);
   return ui;
 }
 
@@ -47,6 +49,7 @@ sdc_ui_free (SdcUi *ui)
   if (ui == NULL)
     return;
   g_hash_table_unref (ui->sessions);
+  g_mutex_clear (&ui->lock);
   g_free (ui->password_path);
   g_free (ui);
 }
@@ -131,28 +134,29 @@ redirect (SoupServerMessage *msg, const char *location)
   set_html (msg, SOUP_STATUS_SEE_OTHER, g_strdup (""));
 }
 
-/* The session token of the request's cookie, if it names a live session. */
-static const char *
+/* The session token of the request's cookie (a copy), if it names a live session. */
+static char *
 session_of (SdcUi *ui, SoupServerMessage *msg)
 {
   const char *cookie = soup_message_headers_get_one (soup_server_message_get_request_headers (msg), "Cookie");
   g_autoptr (GHashTable) params = NULL;
+  g_autoptr (GMutexLocker) locker = NULL;
   const char *token;
   gint64 *expiry;
-  gpointer key;
 
   if (cookie == NULL)
     return NULL;
   params = soup_header_parse_semi_param_list (cookie);
   token = params != NULL ? g_hash_table_lookup (params, SDC_UI_COOKIE) : NULL;
-  if (token == NULL || !g_hash_table_lookup_extended (ui->sessions, token, &key, (gpointer *) &expiry))
+  locker = g_mutex_locker_new (&ui->lock);
+  if (token == NULL || !g_hash_table_lookup_extended (ui->sessions, token, NULL, (gpointer *) &expiry))
     return NULL;
   if (*expiry < g_get_monotonic_time ())
     {
       g_hash_table_remove (ui->sessions, token);
       return NULL;
     }
-  return key;
+  return g_strdup (token);
 }
 
 static char *
@@ -164,9 +168,11 @@ new_session (SdcUi *ui)
   gint64 now = g_get_monotonic_time ();
   gint64 *expiry;
   char *token;
+  g_autoptr (GMutexLocker) locker = NULL;
 
   if (gnutls_rnd (GNUTLS_RND_KEY, raw, sizeof raw) < 0)
     return NULL;
+  locker = g_mutex_locker_new (&ui->lock);
   /* expired ones go first; past the cap, the oldest logins go */
   g_hash_table_iter_init (&iter, ui->sessions);
   while (g_hash_table_iter_next (&iter, &key, &value))
@@ -390,7 +396,7 @@ sdc_ui_handle (SdcServer *server, SoupServerMessage *msg, const char *path, GHas
   const char *method = soup_server_message_get_method (msg);
   gboolean get = g_strcmp0 (method, "GET") == 0 || g_strcmp0 (method, "HEAD") == 0;
   gboolean post = g_strcmp0 (method, "POST") == 0;
-  const char *session;
+  g_autofree char *session = NULL;
   UiJob *job;
 
   if (g_strcmp0 (path, "/ui") == 0)
@@ -412,7 +418,11 @@ sdc_ui_handle (SdcServer *server, SoupServerMessage *msg, const char *path, GHas
   if (g_strcmp0 (path, "/ui/logout") == 0 && post)
     {
       if (session != NULL)
-        g_hash_table_remove (ui->sessions, session);
+        {
+          g_mutex_lock (&ui->lock);
+          g_hash_table_remove (ui->sessions, session);
+          g_mutex_unlock (&ui->lock);
+        }
       soup_message_headers_append (soup_server_message_get_response_headers (msg), "Set-Cookie",
                                    SDC_UI_COOKIE "=; Path=/ui/; Max-Age=0; Secure; HttpOnly; SameSite=Strict");
       redirect (msg, "/ui/login");

@@ -1358,6 +1358,142 @@ test_keepalive_closed_freed (void)
   sdc_stop (&sdc);
 }
 
+/* The next request goes out on a new connection (the kernel picks its HTTPS loop). */
+static void
+sdc_new_connection (Sdc *sdc)
+{
+  g_autofree char *ca = g_build_filename (sdc->dir, "ca.pem", NULL);
+  g_autoptr (GTlsDatabase) db = g_tls_file_database_new (ca, NULL);
+  g_object_unref (sdc->session);
+  sdc->session = soup_session_new_with_options ("tls-database", db, "timeout", 20, NULL);
+}
+
+/* --http-threads 2: the kernel spreads new connections over both loops' sockets, and
+ * each loop serves what it accepted (esa-sdc's exit line counts the requests of each). */
+static void
+test_http_threads_spread (void)
+{
+  const char *extra[] = { "--http-threads", "2", NULL };
+  Sdc sdc = { 0 };
+  g_autofree char *url = NULL;
+  g_autofree char *log = NULL;
+  const char *line;
+  guint loops = 0, a = 0, b = 0;
+
+  sdc_start (&sdc, extra);
+  url = sdc_url (&sdc, FALSE, "/esa/v1/config");
+  for (guint i = 0; i < 40; i++)
+    {
+      g_auto (Reply) r = { 0 };
+      sdc_new_connection (&sdc);
+      sdc_request (&sdc, &r, "GET", url, NULL, NULL, NULL, NULL, 0, NULL);
+      g_assert_cmpuint (r.status, ==, 200);
+    }
+  g_assert_cmpint (esa_test_stop (sdc.proc), ==, 0);
+  g_clear_object (&sdc.proc);
+  g_assert_true (g_file_get_contents (sdc.log, &log, NULL, NULL));
+  line = strstr (log, "esa-sdc: https loops: ");
+  g_assert_nonnull (line);
+  g_assert_cmpint (sscanf (line, "esa-sdc: https loops: %u, requests each: %u %u", &loops, &a, &b), ==, 3);
+  g_test_message ("requests on each of %u loops: %u, %u", loops, a, b);
+  g_assert_cmpuint (loops, ==, 2);
+  g_assert_cmpuint (a + b, ==, 40);
+  /* 40 connections all on one of two sockets: 2^-39 by chance */
+  g_assert_cmpuint (a, >, 0);
+  g_assert_cmpuint (b, >, 0);
+  sdc_stop (&sdc);
+}
+
+/* The loops' sockets share their port through SO_REUSEPORT, which would also let a second
+ * esa-sdc of the same user bind it and silently take half the agents: a port in use is
+ * refused as before, in one line. */
+static void
+test_http_threads_port_taken (void)
+{
+  Sdc sdc = { 0 };
+  g_autofree char *bin = sdc_bin ();
+  g_autofree char *tmp = esa_test_mkdtemp ("test-sdc-taken");
+  g_autofree char *dir = g_build_filename (tmp, "sdc", NULL);
+  g_autofree char *log = g_build_filename (tmp, "second.log", NULL);
+  g_autofree char *listen = NULL;
+  g_autofree char *err = NULL;
+  g_autoptr (GSubprocess) second = NULL;
+  gint64 deadline;
+
+  sdc_start (&sdc, (const char *const[]) { "--http-threads", "2", NULL });
+  sdc_init_dir (dir, NULL);
+  listen = g_strdup_printf ("127.0.0.1:%u", sdc.port);
+  second = esa_test_spawn (log, (const char *const[]) { bin, "serve", "--dir", dir, "--listen", listen,
+                                                        "--http-threads", "2", NULL });
+  /* bounded: a second server that did bind would run until stopped */
+  deadline = g_get_monotonic_time () + 10 * G_USEC_PER_SEC;
+  while (g_subprocess_get_identifier (second) != NULL && g_get_monotonic_time () < deadline)
+    g_usleep (10000);
+  if (g_subprocess_get_identifier (second) != NULL)
+    {
+      esa_test_stop (second);
+      g_error ("a second esa-sdc bound port %u, which the first one has", sdc.port);
+    }
+  g_assert_cmpint (g_subprocess_get_exit_status (second), ==, 1);
+  g_assert_true (g_file_get_contents (log, &err, NULL, NULL));
+  g_assert_nonnull (strstr (err, "Address already in use"));
+  g_assert_nonnull (strstr (err, listen));
+  g_assert_null (strstr (err, "listening on https"));
+  g_assert_cmpint (strchr (err, '\n') - err, ==, (int) strlen (err) - 1);
+  sdc_stop (&sdc);
+  esa_test_rmtree (tmp);
+}
+
+/* One count of failed logins for all loops: spreading the tries over many connections
+ * (and so over the loops) gives an attacker no more of them. */
+static void
+test_http_threads_throttle_shared (void)
+{
+  const char *extra[] = { "--http-threads", "4", "--login-failures", "3", "--login-window", "30", NULL };
+  Sdc sdc = { 0 };
+  g_auto (Creds) good = { 0 };
+
+  sdc_start (&sdc, extra);
+  sdc_register (&sdc, &good, "9009", "THROTL0001");
+  for (guint i = 0; i < 3; i++)
+    {
+      g_auto (Reply) r = { 0 };
+      sdc_new_connection (&sdc);
+      heartbeat_as (&sdc, &r, good.id, "wrong-password");
+      assert_error (&r, 401, "unauthorized", NULL);
+    }
+  for (guint i = 0; i < 4; i++)
+    {
+      g_auto (Reply) r = { 0 };
+      sdc_new_connection (&sdc);
+      heartbeat_as (&sdc, &r, good.id, "wrong-password");
+      assert_error (&r, 429, "too_many_requests", NULL);
+    }
+  sdc_stop (&sdc);
+}
+
+/* --http-threads out of range, or more than one where the kernel would not spread the
+ * connections: one line, before anything listens. */
+static void
+test_http_threads_range (void)
+{
+  g_autofree char *bin = sdc_bin ();
+  g_autofree char *tmp = esa_test_mkdtemp ("test-sdc-loops");
+  g_autofree char *dir = g_build_filename (tmp, "sdc", NULL);
+  const char *bad[] = { "0", "65", "x", NULL };
+  sdc_init_dir (dir, NULL);
+  for (guint i = 0; bad[i] != NULL; i++)
+    {
+      g_autofree char *err = NULL;
+      const char *argv[] = { bin, "serve", "--dir", dir, "--listen", "127.0.0.1:0", "--http-threads", bad[i], NULL };
+      g_assert_cmpint (esa_test_run (argv, NULL, &err), !=, 0);
+      g_assert_nonnull (strstr (err, "http-threads"));
+      g_assert_null (strstr (err, "listening on"));
+      g_assert_cmpint (strchr (err, '\n') - err, ==, (int) strlen (err) - 1);
+    }
+  esa_test_rmtree (tmp);
+}
+
 /* A burst of connections while esa-sdc's main loop accepts none (stopped here, busy in
  * life): the kernel completes them all into the listen backlog instead of dropping SYNs
  * past the 10 of GSocket's default, which cost each agent a second or more of retries. */
@@ -2367,6 +2503,10 @@ main (int argc, char **argv)
   g_test_add_func ("/sdc/concurrent-duplicates", test_concurrent_duplicates);
   g_test_add_func ("/sdc/fd-keepalive-closed", test_fd_keepalive_closed);
   g_test_add_func ("/sdc/keepalive-closed-freed", test_keepalive_closed_freed);
+  g_test_add_func ("/sdc/http-threads/spread", test_http_threads_spread);
+  g_test_add_func ("/sdc/http-threads/port-taken", test_http_threads_port_taken);
+  g_test_add_func ("/sdc/http-threads/throttle-shared", test_http_threads_throttle_shared);
+  g_test_add_func ("/sdc/http-threads/range", test_http_threads_range);
   g_test_add_func ("/sdc/keepalive-half-closed", test_keepalive_half_closed);
   g_test_add_func ("/sdc/log-lines", test_log_lines);
   g_test_add_func ("/sdc/listen-backlog", test_listen_backlog);
