@@ -2,6 +2,7 @@
 # bench/sdc.sh: esa-sdc under a simulated fleet (bench/fleet/: N registered systems,
 # C TLS keep-alive connections, heartbeats and every tenth a problem report), on SQLite,
 # on PostgreSQL with one instance (default 2 writer connections, then --db-writers 1)
+# (each with its default HTTPS loops, one per core; SQLite also with one loop)
 # and with two (load split over both), and nginx
 # answering a static 200 on the same certificate (the ceiling) when nginx is installed.
 # Loopback only. Prints one table and the ratios. Each connection is its own client
@@ -117,6 +118,11 @@ printf '%-26s %s\n' "setup" "result"
 p=$(port); pid=$(serve "$p"); pids="$pids $pid"; wait_port "$p"
 sqlite=$("$work/fleet" "https://127.0.0.1:$p/" "$work/dir/ca.pem" "$SYSTEMS" "$CONNS" "$SECONDS_" "$pid")
 row "sqlite, 1 instance" "$sqlite"
+# the same with one HTTPS loop (--http-threads 1: esa-sdc before it had more)
+p1=$(port); pid1=$(serve "$p1" --http-threads 1); pids="$pids $pid1"; wait_port "$p1"
+row "sqlite, 1 https loop" "$("$work/fleet" "https://127.0.0.1:$p1/" "$work/dir/ca.pem" "$SYSTEMS" "$CONNS" "$SECONDS_" "$pid1")"
+kill "$pid1"
+while kill -0 "$pid1" 2>/dev/null; do sleep 0.1; done
 # the same load from two load-generator processes (a check that one generator process,
 # FLEET_THREADS epoll threads, does not hold the rate down): each line's server_cpu_us
 # divides the server's whole CPU by that process's reports only
