@@ -275,13 +275,14 @@ esa_json_parse (const char *data, gssize len, gsize max_bytes, guint max_depth, 
       g_set_error (error, ESA_ERROR, ESA_ERROR_INVALID_DATA, "not valid JSON: %s", local->message);
       return NULL;
     }
-  root = json_parser_get_root (parser);
+  /* the parser's tree, taken rather than deep-copied: the parser is dropped here */
+  root = json_parser_steal_root (parser);
   if (root == NULL)
     {
       g_set_error_literal (error, ESA_ERROR, ESA_ERROR_INVALID_DATA, "empty JSON text");
       return NULL;
     }
-  return json_node_copy (root);
+  return root;
 }
 
 char *
