@@ -4,7 +4,8 @@
 noinst_LTLIBRARIES += protocol/libesa-protocol.la
 protocol_libesa_protocol_la_SOURCES = \
 	protocol/esa-error.c \
-	protocol/esa-json.c
+	protocol/esa-json.c \
+	protocol/esa-json-parse.c
 protocol_libesa_protocol_la_CFLAGS = $(AM_CFLAGS) -DG_LOG_DOMAIN=\"esa\"
 protocol_libesa_protocol_la_LIBADD = $(JSON_LIBS) $(GLIB_LIBS)
 
