@@ -155,12 +155,12 @@ buf_append_unichar (Buf *b, gunichar c)
   buf_append (b, utf8, (gsize) g_unichar_to_utf8 (c, utf8));
 }
 
-/* The four hex digits after "\u" at @at (the backslash), or -1. */
+/* The four hex digits of the "\uXXXX" at @at, or -1 when there is none. */
 static int
 read_hex4 (Reader *r, const char *at)
 {
   int v = 0;
-  if (r->end - at < 6 || at[1] != 'u')
+  if (r->end - at < 6 || at[0] != '\\' || at[1] != 'u')
     return -1;
   for (int i = 2; i < 6; i++)
     {

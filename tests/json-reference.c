@@ -7,7 +7,9 @@
 #include "json-reference.h"
 
 #include "esa/esa-error.h"
+#include "esa/esa-json.h"
 
+#include <math.h>
 #include <string.h>
 
 /* json-glib's parser recurses once per level: 100,000 '[' would run it out of stack.
@@ -127,4 +129,152 @@ esa_test_json_parse_reference (const char *data, gssize len, gsize max_bytes, gu
       return NULL;
     }
   return deep_copy ? json_node_copy (root) : json_parser_steal_root (parser);
+}
+
+/* The first difference between two trees, as text, or NULL. @ours may hold a double
+ * where json-glib has an integer: for an integer literal outside gint64, which
+ * json-glib wraps modulo 2^64 (a documented difference). */
+static char *
+tree_difference (JsonNode *ref, JsonNode *ours, const char *path)
+{
+  if (JSON_NODE_TYPE (ref) != JSON_NODE_TYPE (ours))
+    return g_strdup_printf ("%s: %s here, %s in json-glib's", path, esa_json_node_type_name (ours),
+                            esa_json_node_type_name (ref));
+  if (json_node_get_parent (ours) == NULL && json_node_get_parent (ref) != NULL)
+    return g_strdup_printf ("%s: no parent here", path);
+  switch (JSON_NODE_TYPE (ref))
+    {
+    case JSON_NODE_NULL:
+      return NULL;
+    case JSON_NODE_VALUE:
+      {
+        GType rt = json_node_get_value_type (ref), ot = json_node_get_value_type (ours);
+        if (rt == G_TYPE_INT64 && ot == G_TYPE_DOUBLE)
+          {
+            double d = json_node_get_double (ours);
+            if (d >= 9223372036854775808.0 || d < -9223372036854775808.0)
+              return NULL;
+          }
+        if (rt != ot)
+          return g_strdup_printf ("%s: %s here, %s in json-glib's", path, g_type_name (ot), g_type_name (rt));
+        if (rt == G_TYPE_INT64 && json_node_get_int (ref) != json_node_get_int (ours))
+          return g_strdup_printf ("%s: %" G_GINT64_FORMAT " here, %" G_GINT64_FORMAT " in json-glib's", path,
+                                  json_node_get_int (ours), json_node_get_int (ref));
+        if (rt == G_TYPE_DOUBLE)
+          {
+            double a = json_node_get_double (ref), b = json_node_get_double (ours);
+            if (memcmp (&a, &b, sizeof a) != 0)
+              return g_strdup_printf ("%s: %.17g here, %.17g in json-glib's", path, b, a);
+          }
+        if (rt == G_TYPE_BOOLEAN && json_node_get_boolean (ref) != json_node_get_boolean (ours))
+          return g_strdup_printf ("%s: another boolean", path);
+        if (rt == G_TYPE_STRING && strcmp (json_node_get_string (ref), json_node_get_string (ours)) != 0)
+          return g_strdup_printf ("%s: another string", path);
+        return NULL;
+      }
+    case JSON_NODE_ARRAY:
+      {
+        JsonArray *ra = json_node_get_array (ref), *oa = json_node_get_array (ours);
+        guint n = json_array_get_length (ra);
+        if (json_array_get_length (oa) != n)
+          return g_strdup_printf ("%s: %u elements here, %u in json-glib's", path, json_array_get_length (oa), n);
+        for (guint i = 0; i < n; i++)
+          {
+            g_autofree char *sub = g_strdup_printf ("%s[%u]", path, i);
+            char *d = tree_difference (json_array_get_element (ra, i), json_array_get_element (oa, i), sub);
+            if (d != NULL)
+              return d;
+          }
+        return NULL;
+      }
+    case JSON_NODE_OBJECT:
+      {
+        g_autoptr (GList) rm = json_object_get_members (json_node_get_object (ref));
+        g_autoptr (GList) om = json_object_get_members (json_node_get_object (ours));
+        GList *r = rm, *o = om;
+        for (; r != NULL && o != NULL; r = r->next, o = o->next)
+          {
+            g_autofree char *sub = g_strdup_printf ("%s.%s", path, (const char *) r->data);
+            char *d;
+            if (strcmp (r->data, o->data) != 0)
+              return g_strdup_printf ("%s: member \"%s\" here instead", sub, (const char *) o->data);
+            d = tree_difference (json_object_get_member (json_node_get_object (ref), r->data),
+                                 json_object_get_member (json_node_get_object (ours), o->data), sub);
+            if (d != NULL)
+              return d;
+          }
+        if (r != NULL || o != NULL)
+          return g_strdup_printf ("%s: another number of members", path);
+        return NULL;
+      }
+    }
+  return g_strdup_printf ("%s: unknown node type", path);
+}
+
+/* Whether strict JSON cannot say what @node holds: an infinity, or a string (or member
+ * name) that is not UTF-8 (json-glib writes the lone surrogate of "\ud800x" as the
+ * bytes ED A0 80). */
+static gboolean
+unwritable (JsonNode *node)
+{
+  if (JSON_NODE_HOLDS_VALUE (node) && json_node_get_value_type (node) == G_TYPE_DOUBLE)
+    return isinf (json_node_get_double (node));
+  if (JSON_NODE_HOLDS_VALUE (node) && json_node_get_value_type (node) == G_TYPE_STRING)
+    return !g_utf8_validate (json_node_get_string (node), -1, NULL);
+  if (JSON_NODE_HOLDS_ARRAY (node))
+    {
+      JsonArray *a = json_node_get_array (node);
+      for (guint i = 0; i < json_array_get_length (a); i++)
+        if (unwritable (json_array_get_element (a, i)))
+          return TRUE;
+    }
+  if (JSON_NODE_HOLDS_OBJECT (node))
+    {
+      g_autoptr (GList) names = json_object_get_members (json_node_get_object (node));
+      for (GList *l = names; l != NULL; l = l->next)
+        if (!g_utf8_validate (l->data, -1, NULL) ||
+            unwritable (json_object_get_member (json_node_get_object (node), l->data)))
+          return TRUE;
+    }
+  return FALSE;
+}
+
+char *
+esa_test_json_difference (const char *text, gsize len, gsize max_bytes, guint max_depth,
+                          EsaTestJsonVerdict *verdict)
+{
+  const char *data = text != NULL ? text : ""; /* an empty GBytes has no data */
+  g_autoptr (GError) ref_error = NULL;
+  g_autoptr (GError) our_error = NULL;
+  g_autoptr (JsonNode) ref = esa_test_json_parse_reference (data, (gssize) len, max_bytes, max_depth, FALSE,
+                                                            &ref_error);
+  g_autoptr (JsonNode) ours = esa_json_parse (data, (gssize) len, max_bytes, max_depth, &our_error);
+
+  *verdict = ESA_TEST_JSON_BOTH_REFUSE;
+  if (ours != NULL && ref == NULL)
+    return g_strdup_printf ("taken here, refused by json-glib: %s", ref_error->message);
+  if (ours == NULL && strchr (our_error->message, '\n') != NULL)
+    return g_strdup_printf ("an error of more than one line: %s", our_error->message);
+  if (ours != NULL)
+    {
+      *verdict = ESA_TEST_JSON_SAME;
+      return tree_difference (ref, ours, "$");
+    }
+  if (ref == NULL)
+    return NULL;
+  /* json-glib takes what strict JSON does not (comments, 'quotes', 01, .5, 0x10,
+   * raw control characters, a lone surrogate before a non-escape; docs/protocol.md):
+   * then the same tree written as strict JSON must read back the same here */
+  *verdict = ESA_TEST_JSON_STRICTER;
+  if (!unwritable (ref))
+    {
+      g_autofree char *strict = json_to_string (ref, FALSE);
+      g_autoptr (GError) again_error = NULL;
+      g_autoptr (JsonNode) again = esa_json_parse (strict, -1, G_MAXSIZE, G_MAXUINT, &again_error);
+      if (again == NULL)
+        return g_strdup_printf ("json-glib's tree as strict JSON is refused here: %s (%s)", again_error->message,
+                                strict);
+      return tree_difference (ref, again, "$ (as strict JSON)");
+    }
+  return NULL;
 }
