@@ -12,6 +12,21 @@
 #include <math.h>
 #include <string.h>
 
+/* json-glib's scanner leaks on some malformed input (24 bytes for "\\u00e9\\uD83D\\uDE0D":
+ * "malformed surrogate pair", found by tests/fuzz/fuzz-json; the old esa_json_parse
+ * leaked so per such request). Under LeakSanitizer the reference parse is left out of
+ * leak checking, so what is reported is esa_json_parse's own. */
+#if defined(__SANITIZE_ADDRESS__)
+#define REFERENCE_LSAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define REFERENCE_LSAN 1
+#endif
+#endif
+#ifdef REFERENCE_LSAN
+#include <sanitizer/lsan_interface.h>
+#endif
+
 /* json-glib's parser recurses once per level: 100,000 '[' would run it out of stack.
  * Count the nesting first, outside strings, so deep input never reaches it. It also
  * keeps a "\u0000" escape as a NUL inside the string, which every C string then cuts
@@ -101,6 +116,7 @@ esa_test_json_parse_reference (const char *data, gssize len, gsize max_bytes, gu
   g_autoptr (JsonParser) parser = json_parser_new ();
   g_autoptr (GError) local = NULL;
   gsize n = len < 0 ? strlen (data) : (gsize) len;
+  gboolean ok;
   JsonNode *root;
 
   if (n > max_bytes)
@@ -117,7 +133,14 @@ esa_test_json_parse_reference (const char *data, gssize len, gsize max_bytes, gu
     }
   if (!check_shape (data, n, max_depth, error))
     return NULL;
-  if (!json_parser_load_from_data (parser, data, (gssize) n, &local))
+#ifdef REFERENCE_LSAN
+  __lsan_disable ();
+#endif
+  ok = json_parser_load_from_data (parser, data, (gssize) n, &local);
+#ifdef REFERENCE_LSAN
+  __lsan_enable ();
+#endif
+  if (!ok)
     {
       g_set_error (error, ESA_ERROR, ESA_ERROR_INVALID_DATA, "not valid JSON: %s", local->message);
       return NULL;
@@ -152,7 +175,7 @@ tree_difference (JsonNode *ref, JsonNode *ours, const char *path)
         if (rt == G_TYPE_INT64 && ot == G_TYPE_DOUBLE)
           {
             double d = json_node_get_double (ours);
-            if (d >= 9223372036854775808.0 || d < -9223372036854775808.0)
+            if (d >= 9223372036854775808.0 || d <= -9223372036854775808.0) /* -(2^63 + 1) rounds to -(2^63) */
               return NULL;
           }
         if (rt != ot)
@@ -211,16 +234,30 @@ tree_difference (JsonNode *ref, JsonNode *ours, const char *path)
   return g_strdup_printf ("%s: unknown node type", path);
 }
 
-/* Whether strict JSON cannot say what @node holds: an infinity, or a string (or member
- * name) that is not UTF-8 (json-glib writes the lone surrogate of "\ud800x" as the
- * bytes ED A0 80). */
+/* A string json-glib's generator cannot write as strict JSON: not UTF-8 (json-glib
+ * reads the lone surrogate of "\ud800x" as the bytes ED A0 80), or holding U+001F,
+ * which json-glib 1.6 writes unescaped (found by tests/fuzz/fuzz-json). */
+static gboolean
+unwritable_string (const char *s)
+{
+  return !g_utf8_validate (s, -1, NULL) || strchr (s, '\x1f') != NULL;
+}
+
+/* Whether json-glib cannot write @node as strict JSON: an infinity, a double it
+ * writes wrong, or such a string (or member name) inside. */
 static gboolean
 unwritable (JsonNode *node)
 {
   if (JSON_NODE_HOLDS_VALUE (node) && json_node_get_value_type (node) == G_TYPE_DOUBLE)
-    return isinf (json_node_get_double (node));
+    {
+      /* json-glib 1.6 writes "%.17g" and appends ".0" when there is no '.': 1e+80
+       * becomes "1e+80.0" (found by tests/fuzz/fuzz-json) */
+      char text[G_ASCII_DTOSTR_BUF_SIZE];
+      g_ascii_formatd (text, sizeof text, "%.17g", json_node_get_double (node));
+      return isinf (json_node_get_double (node)) || (strchr (text, 'e') != NULL && strchr (text, '.') == NULL);
+    }
   if (JSON_NODE_HOLDS_VALUE (node) && json_node_get_value_type (node) == G_TYPE_STRING)
-    return !g_utf8_validate (json_node_get_string (node), -1, NULL);
+    return unwritable_string (json_node_get_string (node));
   if (JSON_NODE_HOLDS_ARRAY (node))
     {
       JsonArray *a = json_node_get_array (node);
@@ -232,7 +269,7 @@ unwritable (JsonNode *node)
     {
       g_autoptr (GList) names = json_object_get_members (json_node_get_object (node));
       for (GList *l = names; l != NULL; l = l->next)
-        if (!g_utf8_validate (l->data, -1, NULL) ||
+        if (unwritable_string (l->data) ||
             unwritable (json_object_get_member (json_node_get_object (node), l->data)))
           return TRUE;
     }
