@@ -392,8 +392,8 @@ read_number (Reader *r)
   node = json_node_alloc ();
   if (integral && fits && magnitude <= (guint64) G_MAXINT64 + negative)
     {
-      /* -(2^63) is the one magnitude that fits only negated */
-      gint64 v = negative ? -(gint64) (magnitude - 1) - 1 : (gint64) magnitude;
+      /* -(2^63) is the one magnitude that fits only negated; -0 is the integer 0 */
+      gint64 v = !negative ? (gint64) magnitude : magnitude == 0 ? 0 : -(gint64) (magnitude - 1) - 1;
       return json_node_init_int (node, v);
     }
   {
