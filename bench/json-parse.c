@@ -1,6 +1,6 @@
 /* json-parse.c: CPU time per parse of the request bodies esa-sdc sees most (a heartbeat
  * and a problem report, shaped as bench/fleet/http.c sends them), by json-glib's
- * JsonParser alone, by esa_json_parse as it was (shape check + JsonParser + deep copy,
+ * JsonParser alone, by esa_json_parse as it was (shape check + JsonParser + json_node_copy,
  * tests/json-reference.c), the same without the copy (json_parser_steal_root), and by
  * esa_json_parse of this tree. Run by bench/json-parse.sh. */
 #include "config.h"

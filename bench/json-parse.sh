@@ -1,7 +1,7 @@
 #!/bin/sh
 # bench/json-parse.sh: CPU µs per esa_json_parse of esa-sdc's most frequent request
 # bodies (a heartbeat and a problem report, as bench/fleet/ sends them): json-glib's
-# JsonParser alone, esa_json_parse before (shape check + JsonParser + deep copy), with
+# JsonParser alone, esa_json_parse before (shape check + JsonParser + json_node_copy), with
 # json_parser_steal_root instead of the copy, and the tree's own (protocol/esa-json-parse.c).
 # Compiled from the sources at -O2 against BUILDDIR's config.h.
 #

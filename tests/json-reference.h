@@ -4,8 +4,8 @@
 
 #include <json-glib/json-glib.h>
 
-/* The old esa_json_parse: shape pre-check, JsonParser, then a deep copy of the tree
- * (@deep_copy, as before json_parser_steal_root) or the parser's own tree. */
+/* The old esa_json_parse: shape pre-check, JsonParser, then json_node_copy of the root
+ * (@deep_copy, as before json_parser_steal_root; json-glib 1.6 shares the containers) or the parser's own tree. */
 JsonNode *esa_test_json_parse_reference (const char *data, gssize len, gsize max_bytes, guint max_depth,
                                          gboolean deep_copy, GError **error);
 
