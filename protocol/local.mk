@@ -4,7 +4,8 @@
 noinst_LTLIBRARIES += protocol/libesa-protocol.la
 protocol_libesa_protocol_la_SOURCES = \
 	protocol/esa-error.c \
-	protocol/esa-json.c
+	protocol/esa-json.c \
+	protocol/esa-json-parse.c
 protocol_libesa_protocol_la_CFLAGS = $(AM_CFLAGS) -DG_LOG_DOMAIN=\"esa\"
 protocol_libesa_protocol_la_LIBADD = $(JSON_LIBS) $(GLIB_LIBS)
 
@@ -17,3 +18,11 @@ check_PROGRAMS += tests/test-json
 TESTS += tests/test-json
 tests_test_json_SOURCES = tests/test-json.c
 tests_test_json_LDADD = protocol/libesa-protocol.la $(JSON_LIBS) $(GLIB_LIBS)
+
+# The strict reader against json-glib's JsonParser (tests/json-reference.c, the
+# JsonParser-based parse of before) on every fuzz corpus.
+check_PROGRAMS += tests/test-json-parse
+TESTS += tests/test-json-parse
+tests_test_json_parse_SOURCES = tests/test-json-parse.c tests/json-reference.c tests/json-reference.h
+tests_test_json_parse_CFLAGS = $(AM_CFLAGS) -I$(top_srcdir)/tests
+tests_test_json_parse_LDADD = protocol/libesa-protocol.la $(JSON_LIBS) $(GLIB_LIBS) -lm

@@ -28,7 +28,8 @@ VALGRIND_TESTS = \
 	tests/fuzz/replay-aix \
 	tests/fuzz/replay-sdc-request \
 	tests/fuzz/replay-spool \
-	tests/fuzz/replay-control
+	tests/fuzz/replay-control \
+	tests/fuzz/replay-json
 
 EXTRA_DIST += tests/run-valgrind tests/valgrind.supp
 

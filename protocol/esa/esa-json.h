@@ -57,10 +57,14 @@ JsonObject *esa_json_peek_object  (JsonObject *obj, const char *name);
 char       *esa_json_time         (GDateTime *dt);
 char       *esa_json_time_iso     (const char *iso);
 
-/* Parses @len bytes of @data (-1: up to the NUL) as JSON text. Refuses, before
- * json-glib sees it, text over @max_bytes, text that is not UTF-8 or holds a NUL,
- * and arrays/objects nested deeper than @max_depth. Returns the root (never NULL
- * on success). */
+/* Parses @len bytes of @data (-1: up to the NUL) as one RFC 8259 JSON text into a
+ * json-glib tree (protocol/esa-json-parse.c; strict but for raw control characters in
+ * strings, which json-glib writes; differences from JsonParser in docs/protocol.md).
+ * Refuses text over @max_bytes, text that is not UTF-8 or holds a NUL (also as
+ * "\u0000"), arrays/objects nested deeper than @max_depth, and anything after the
+ * value but white space; the error is one line ("not valid JSON: … at byte N").
+ * Integers that fit are G_TYPE_INT64 nodes, other numbers doubles. Returns the root
+ * (never NULL on success). */
 JsonNode   *esa_json_parse       (const char *data, gssize len, gsize max_bytes, guint max_depth,
                                   GError **error);
 

@@ -20,6 +20,14 @@ FUZZ_CORE_CFLAGS = $(AM_CFLAGS) -I$(top_srcdir)/tests/fuzz
 FUZZ_AIX_CFLAGS = $(FUZZ_CORE_CFLAGS) -I$(top_srcdir)/plugins/diag -I$(top_srcdir)/plugins/uak
 FUZZ_SDC_CFLAGS = $(SDC_CFLAGS) -I$(top_srcdir)/sdc -I$(top_srcdir)/tests/fuzz
 
+# esa_json_parse against json-glib (tests/json-reference.c)
+FUZZ_JSON_CFLAGS = $(FUZZ_CORE_CFLAGS) -I$(top_srcdir)/tests
+check_PROGRAMS += tests/fuzz/replay-json
+TESTS += tests/fuzz/replay-json
+tests_fuzz_replay_json_SOURCES = tests/fuzz/replay.c tests/fuzz/fuzz-json.c tests/json-reference.c
+tests_fuzz_replay_json_CFLAGS = $(FUZZ_JSON_CFLAGS) -DFUZZ_NAME=\"json\"
+tests_fuzz_replay_json_LDADD = protocol/libesa-protocol.la $(JSON_LIBS) $(GLIB_LIBS) -lm
+
 check_PROGRAMS += tests/fuzz/replay-config tests/fuzz/replay-aix tests/fuzz/replay-sdc-request tests/fuzz/replay-spool tests/fuzz/replay-control
 TESTS += tests/fuzz/replay-config tests/fuzz/replay-aix tests/fuzz/replay-sdc-request tests/fuzz/replay-spool tests/fuzz/replay-control
 tests_fuzz_replay_config_SOURCES = tests/fuzz/replay.c tests/fuzz/fuzz-config.c
@@ -49,6 +57,11 @@ tests_fuzz_fuzz_proxy_config_SOURCES = tests/fuzz/fuzz-proxy-config.c
 tests_fuzz_fuzz_proxy_config_CFLAGS = $(FUZZ_PROXY_CFLAGS)
 tests_fuzz_fuzz_proxy_config_LDFLAGS = $(FUZZ_LDFLAGS)
 tests_fuzz_fuzz_proxy_config_LDADD = $(ESA_PROXY_TEST_LIBS)
+noinst_PROGRAMS += tests/fuzz/fuzz-json
+tests_fuzz_fuzz_json_SOURCES = tests/fuzz/fuzz-json.c tests/json-reference.c
+tests_fuzz_fuzz_json_CFLAGS = $(FUZZ_JSON_CFLAGS)
+tests_fuzz_fuzz_json_LDFLAGS = $(FUZZ_LDFLAGS)
+tests_fuzz_fuzz_json_LDADD = protocol/libesa-protocol.la $(JSON_LIBS) $(GLIB_LIBS) -lm
 noinst_PROGRAMS += tests/fuzz/fuzz-config tests/fuzz/fuzz-aix tests/fuzz/fuzz-sdc-request tests/fuzz/fuzz-spool tests/fuzz/fuzz-control
 tests_fuzz_fuzz_config_SOURCES = tests/fuzz/fuzz-config.c
 tests_fuzz_fuzz_config_CFLAGS = $(FUZZ_CORE_CFLAGS)
