@@ -1678,6 +1678,7 @@ load (EsaQueue *self, const char *uuid, EsaQueueEntry **entry_out, gboolean brie
 {
   g_autoptr (JsonNode) env = NULL;
   g_autofree char *adir = NULL;
+  g_autofree char *att_dir = att_name (uuid);
   g_autofree char *name = NULL;
   EsaReport *report = NULL;
   GPtrArray *atts;
@@ -1686,7 +1687,7 @@ load (EsaQueue *self, const char *uuid, EsaQueueEntry **entry_out, gboolean brie
   g_mutex_unlock (&self->io_lock);
   if (env == NULL)
     return NULL;
-  adir = g_build_filename (self->dir, att_name (uuid), NULL);
+  adir = g_build_filename (self->dir, att_dir, NULL);
   atts = esa_report_get_attachments (report);
   for (guint i = 0; i < atts->len; i++)
     {

@@ -3,6 +3,15 @@
 # A harness is fuzz-NAME.c with LLVMFuzzerTestOneInput and a corpus in corpus/NAME/.
 EXTRA_DIST += tests/fuzz/corpus tests/fuzz/fuzz.h
 
+# The corpora once more with leak checking: ASan's in a sanitizer build, else valgrind.
+TESTS += tests/fuzz/test-replay-leaks.sh
+EXTRA_DIST += tests/fuzz/test-replay-leaks.sh
+if SANITIZERS
+ESA_LEAK_CHECK = asan
+else
+ESA_LEAK_CHECK = valgrind
+endif
+
 FUZZ_PROXY_CFLAGS = $(AM_CFLAGS) -I$(top_srcdir)/proxy -I$(top_srcdir)/tests/fuzz
 
 check_PROGRAMS += tests/fuzz/replay-proxy-request tests/fuzz/replay-proxy-config
