@@ -533,7 +533,7 @@ pg_touch_system (SdcStore *self, const char *system_id, const char *now, GError 
 {
   const char *params[] = { now, system_id };
   return pg_command (SDC_STORE_PG (self), "updating last_seen",
-                     "UPDATE systems SET last_seen = $1 WHERE system_id = $2", 2, params, error);
+                     "UPDATE systems SET last_seen = $1 WHERE system_id = $2 AND last_seen IS DISTINCT FROM $1", 2, params, error);
 }
 
 static gboolean
@@ -592,14 +592,15 @@ pg_insert_report (SdcStore *self, const SdcReportRow *row, GPtrArray *attachment
    * transaction never closes a cycle through the systems row */
   res = pg_query_prepared (store, "storing report",
                            row->touch
-                               ? "WITH sys AS (SELECT system_id FROM systems WHERE system_id = $2 FOR NO KEY UPDATE),"
+                               ? "WITH sys AS (SELECT system_id FROM systems WHERE system_id = $2"
+                                 " AND last_seen IS DISTINCT FROM $6 FOR NO KEY UPDATE),"
                                  " ins AS (INSERT INTO reports (uuid, system_id, kind, plugin, created, received,"
                                  " parent, body, answer, answer_status)"
                                  " SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10::integer FROM (SELECT 1) one"
                                  " LEFT JOIN sys ON TRUE"
                                  " ON CONFLICT (uuid) DO NOTHING RETURNING system_id, received),"
                                  " touched AS (UPDATE systems s SET last_seen = ins.received FROM ins"
-                                 " WHERE s.system_id = ins.system_id)"
+                                 " WHERE s.system_id = ins.system_id AND s.last_seen IS DISTINCT FROM ins.received)"
                                  " SELECT count(*) FROM ins"
                                : "INSERT INTO reports (uuid, system_id, kind, plugin, created, received, parent, body,"
                                  " answer, answer_status) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
@@ -694,8 +695,9 @@ pg_insert_reports (SdcStore *self, SdcReportInsert *reports, guint n, guint stat
       g_clear_pointer (&reports[i].service_request, g_free);
     }
   res = pg_query_arrays (store, "storing reports",
-                         "WITH sys AS (SELECT s.system_id FROM unnest ($2::text[]) AS id,"
-                         " LATERAL (SELECT system_id FROM systems WHERE system_id = id FOR NO KEY UPDATE) s),"
+                         "WITH sys AS (SELECT s.system_id FROM unnest ($2::text[], $6::text[]) AS u (id, received),"
+                         " LATERAL (SELECT system_id FROM systems WHERE system_id = u.id"
+                         " AND last_seen IS DISTINCT FROM u.received FOR NO KEY UPDATE) s),"
                          " ins AS (INSERT INTO reports (uuid, system_id, kind, plugin, created, received,"
                          " parent, body, answer, answer_status)"
                          " SELECT u.uuid, u.system_id, u.kind, u.plugin, u.created, u.received, u.parent, u.body,"
@@ -716,7 +718,7 @@ pg_insert_reports (SdcStore *self, SdcReportInsert *reports, guint n, guint stat
                          " last AS (SELECT DISTINCT ON (system_id) system_id, received FROM first"
                          " ORDER BY system_id, n DESC),"
                          " touched AS (UPDATE systems s SET last_seen = last.received FROM last"
-                         " WHERE s.system_id = last.system_id)"
+                         " WHERE s.system_id = last.system_id AND s.last_seen IS DISTINCT FROM last.received)"
                          " SELECT first.n, sr.number FROM first LEFT JOIN sr ON sr.report_uuid = first.uuid",
                          cells, n, N_COLS, N_COLS, text, G_N_ELEMENTS (text), error);
   if (res == NULL)
