@@ -71,6 +71,14 @@ static const char *const migrations[] = {
   "  registration TEXT PRIMARY KEY, uuid TEXT NOT NULL UNIQUE,"
   "  system_id TEXT NOT NULL REFERENCES systems(system_id), hostname TEXT,"
   "  requested TEXT NOT NULL, state TEXT NOT NULL DEFAULT 'pending', decided TEXT);",
+  /* 4 -> 5: reports.system_id is checked by the statements that insert reports (each
+   * looks the system up anyway: COALESCE with sdc_unknown_system, which raises), no
+   * longer by a foreign key, whose trigger ran one SPI query per inserted row (executor
+   * start and end, a row lock on the system and its WAL record): 15 % of the backend's
+   * CPU per report (docs/performance.md). Systems are never deleted. */
+  "ALTER TABLE reports DROP CONSTRAINT IF EXISTS reports_system_id_fkey;"
+  "CREATE OR REPLACE FUNCTION sdc_unknown_system (id TEXT) RETURNS TEXT LANGUAGE plpgsql AS"
+  "  'BEGIN RAISE EXCEPTION ''unknown system id %'', id USING ERRCODE = ''foreign_key_violation''; END';",
 };
 
 G_STATIC_ASSERT (G_N_ELEMENTS (migrations) == SDC_STORE_SCHEMA_VERSION);
@@ -596,14 +604,18 @@ pg_insert_report (SdcStore *self, const SdcReportRow *row, GPtrArray *attachment
                                  " AND last_seen IS DISTINCT FROM $6 FOR NO KEY UPDATE),"
                                  " ins AS (INSERT INTO reports (uuid, system_id, kind, plugin, created, received,"
                                  " parent, body, answer, answer_status)"
-                                 " SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10::integer FROM (SELECT 1) one"
-                                 " LEFT JOIN sys ON TRUE"
+                                 " SELECT $1, COALESCE (known.system_id, sdc_unknown_system ($2)), $3, $4, $5, $6,"
+                                 " $7, $8, $9, $10::integer FROM (SELECT 1) one"
+                                 " LEFT JOIN sys ON TRUE LEFT JOIN systems known ON known.system_id = $2"
                                  " ON CONFLICT (uuid) DO NOTHING RETURNING system_id, received),"
                                  " touched AS (UPDATE systems s SET last_seen = ins.received FROM ins"
                                  " WHERE s.system_id = ins.system_id AND s.last_seen IS DISTINCT FROM ins.received)"
                                  " SELECT count(*) FROM ins"
                                : "INSERT INTO reports (uuid, system_id, kind, plugin, created, received, parent, body,"
-                                 " answer, answer_status) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
+                                 " answer, answer_status)"
+                                 " SELECT $1, COALESCE (known.system_id, sdc_unknown_system ($2)), $3, $4, $5, $6,"
+                                 " $7, $8, $9, $10::integer FROM (SELECT 1) one"
+                                 " LEFT JOIN systems known ON known.system_id = $2"
                                  " ON CONFLICT (uuid) DO NOTHING",
                            G_N_ELEMENTS (params), params, error);
   if (res == NULL)
@@ -700,11 +712,13 @@ pg_insert_reports (SdcStore *self, SdcReportInsert *reports, guint n, guint stat
                          " AND last_seen IS DISTINCT FROM u.received FOR NO KEY UPDATE) s),"
                          " ins AS (INSERT INTO reports (uuid, system_id, kind, plugin, created, received,"
                          " parent, body, answer, answer_status)"
-                         " SELECT u.uuid, u.system_id, u.kind, u.plugin, u.created, u.received, u.parent, u.body,"
-                         " u.answer, $11::integer"
+                         " SELECT u.uuid, COALESCE (known.system_id, sdc_unknown_system (u.system_id)), u.kind,"
+                         " u.plugin, u.created, u.received, u.parent, u.body, u.answer, $11::integer"
                          " FROM unnest ($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],"
                          " $7::text[], $8::text[], $9::text[])"
                          " AS u (uuid, system_id, kind, plugin, created, received, parent, body, answer)"
+                         " LEFT JOIN LATERAL (SELECT system_id FROM systems WHERE system_id = u.system_id"
+                         " OFFSET 0) known ON TRUE"
                          " WHERE (SELECT count(*) FROM sys) >= 0"
                          " ON CONFLICT (uuid) DO NOTHING RETURNING uuid, system_id, kind, received),"
                          " first AS (SELECT DISTINCT ON (ins.uuid) ins.uuid, ins.system_id, ins.received, u.sr, u.n"
