@@ -6,6 +6,7 @@
  * on a shared machine. Built and run by bench/sdc-store.sh.
  *
  *   sdc-store URL POSTMASTER-PID ROUNDS GROUPS GROUP-SIZE
+ *   sdc-store PATH 0 ROUNDS GROUPS GROUP-SIZE      (SQLite: the writer's CPU alone)
  * 200 systems; every tenth report a problem (a service request; SDC_BENCH_PROBLEMS=N: every
  * Nth, 0: none), the rest heartbeats. */
 #include <stdio.h>
@@ -25,6 +26,8 @@
 static double
 backend_us (int postmaster)
 {
+  if (postmaster <= 0) /* SQLite: no server */
+    return 0;
   g_autofree char *cmd = g_strdup_printf ("pgrep -o -P %d -f \"sdc \\\\[local\\\\]\"", postmaster);
   g_autofree char *out = NULL;
   g_autofree char *path = NULL;
@@ -44,8 +47,11 @@ backend_us (int postmaster)
 static double
 wal_bytes (PGconn *conn)
 {
-  PGresult *res = PQexec (conn, "SELECT pg_current_wal_lsn () - '0/0'");
+  PGresult *res;
   double v;
+  if (conn == NULL)
+    return 0;
+  res = PQexec (conn, "SELECT pg_current_wal_lsn () - '0/0'");
   if (PQresultStatus (res) != PGRES_TUPLES_OK)
     g_error ("reading the WAL position: %s", PQerrorMessage (conn));
   v = g_ascii_strtod (PQgetvalue (res, 0, 0), NULL);
@@ -99,8 +105,8 @@ main (int argc, char **argv)
   groups = atoi (argv[4]);
   group_size = atoi (argv[5]);
   store = sdc_store_open (argv[1], &error);
-  admin = PQconnectdb (argv[1]);
-  if (PQstatus (admin) != CONNECTION_OK)
+  admin = sdc_store_location_is_pg (argv[1]) ? PQconnectdb (argv[1]) : NULL;
+  if (admin != NULL && PQstatus (admin) != CONNECTION_OK)
     g_error ("%s", PQerrorMessage (admin));
   if (store == NULL)
     g_error ("%s", error->message);
@@ -183,6 +189,7 @@ main (int argc, char **argv)
   for (int m = 0; m < 2; m++)
     printf ("median, %-20s backend %5.1f us/report, writer %5.1f us/report, WAL %5.0f bytes/report\n", name[m],
             median (be[m]), median (cl[m]), median (wal[m]));
-  PQfinish (admin);
+  if (admin != NULL)
+    PQfinish (admin);
   return 0;
 }
