@@ -151,7 +151,8 @@ main (int argc, char **argv)
               {
                 SdcReportJob *job = g_new0 (SdcReportJob, 1);
                 seq++;
-                job->uuid = g_strdup_printf ("00000000-0000-4000-8000-%012" G_GINT64_MODIFIER "x", seq);
+                /* random, as agents make them: each lands on its own leaf of reports_pkey */
+                job->uuid = g_uuid_string_random ();
                 /* the time as the server sets it (one-second steps, as last_seen) */
                 job->now = g_strdup (sdc_json_now_text ());
                 job->body_json = g_strdup ("{\"uptime\":12345,\"queue\":0}");
