@@ -28,8 +28,10 @@ typedef struct {
   char *(*new_location) (char **why);
   void (*exec_raw) (const char *location, const char *sql);
   void (*set_version) (const char *location, int version);
-  /* SQL that takes a current database back to schema 4 (but its version) */
+  /* SQL that takes a current database back to schema 4 (but its version), and SQL that
+   * fails unless the database has schema 5's changes */
   const char *back_to_v4;
+  const char *check_v5;
 } Engine;
 
 typedef struct {
@@ -74,11 +76,18 @@ pg_set_version (const char *location, int version)
 
 static const Engine engines[] = {
   /* SQLite's step 5 is empty */
-  { "sqlite", sqlite_new_location, sqlite_exec_raw, sqlite_set_version, NULL },
+  { "sqlite", sqlite_new_location, sqlite_exec_raw, sqlite_set_version, NULL, NULL },
 #ifdef HAVE_LIBPQ
   { "postgresql", esa_test_pg_new_database, esa_test_pg_exec, pg_set_version,
     "ALTER TABLE reports ADD CONSTRAINT reports_system_id_fkey FOREIGN KEY (system_id) REFERENCES systems (system_id);"
-    "DROP FUNCTION sdc_unknown_system (text);" },
+    "DROP FUNCTION sdc_unknown_system (text);"
+    "ALTER TABLE reports ALTER COLUMN uuid TYPE TEXT COLLATE \"default\";",
+    "DO $$ BEGIN"
+    " IF EXISTS (SELECT 1 FROM pg_constraint WHERE conname = 'reports_system_id_fkey')"
+    " THEN RAISE EXCEPTION 'reports_system_id_fkey still there'; END IF;"
+    " IF (SELECT collation_name FROM information_schema.columns"
+    "     WHERE table_name = 'reports' AND column_name = 'uuid') IS DISTINCT FROM 'C'"
+    " THEN RAISE EXCEPTION 'reports.uuid not in COLLATE \"C\"'; END IF; END $$;" },
 #endif
 };
 
@@ -868,6 +877,8 @@ test_store_migrate_v4 (Fixture *f, gconstpointer data)
                           .body_json = "{}" };
 
     g_assert_cmpint (sdc_store_schema_version (store), ==, SDC_STORE_SCHEMA_VERSION);
+    if (f->engine->check_v5 != NULL)
+      f->engine->exec_raw (f->location, f->engine->check_v5);
     g_assert_true (sdc_store_lookup_report (store, u1, &sys, &kind, &status, &answer, &error));
     g_assert_no_error (error);
     g_assert_cmpstr (sys, ==, id);
