@@ -8,7 +8,10 @@
  *   sdc-store URL POSTMASTER-PID ROUNDS GROUPS GROUP-SIZE
  *   sdc-store PATH 0 ROUNDS GROUPS GROUP-SIZE      (SQLite: the writer's CPU alone)
  * 200 systems; every tenth report a problem (a service request; SDC_BENCH_PROBLEMS=N: every
- * Nth, 0: none), the rest heartbeats. */
+ * Nth, 0: none), the rest heartbeats; random uuids and the current second as received,
+ * as the server stores them. Also prints the WAL written per report (PostgreSQL, from a
+ * second connection). SDC_BENCH_GROUP_ONLY=1: only the statement per group;
+ * SDC_BENCH_WAIT=N: print the backend's pid and wait N seconds (to attach perf). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -183,13 +186,13 @@ main (int argc, char **argv)
         g_array_append_val (be[m], b);
         g_array_append_val (cl[m], c);
         g_array_append_val (wal[m], wb);
-        printf ("round %d, %-21s backend %5.1f us/report, writer %5.1f us/report, WAL %5.0f bytes/report\n", r + 1,
-                name[m], b, c, wb);
+        printf ("round %d, %-21s backend %5.1f us/report, writer %5.1f us/report, WAL %5.0f bytes/report\n",
+                r + 1, name[m], b, c, wb);
         fflush (stdout);
       }
   for (int m = 0; m < 2; m++)
-    printf ("median, %-20s backend %5.1f us/report, writer %5.1f us/report, WAL %5.0f bytes/report\n", name[m],
-            median (be[m]), median (cl[m]), median (wal[m]));
+    printf ("median, %-20s backend %5.1f us/report, writer %5.1f us/report, WAL %5.0f bytes/report\n",
+            name[m], median (be[m]), median (cl[m]), median (wal[m]));
   if (admin != NULL)
     PQfinish (admin);
   return 0;

@@ -543,8 +543,10 @@ static gboolean
 pg_touch_system (SdcStore *self, const char *system_id, const char *now, GError **error)
 {
   const char *params[] = { now, system_id };
+  /* unchanged (the same second): no new row version */
   return pg_command (SDC_STORE_PG (self), "updating last_seen",
-                     "UPDATE systems SET last_seen = $1 WHERE system_id = $2 AND last_seen IS DISTINCT FROM $1", 2, params, error);
+                     "UPDATE systems SET last_seen = $1 WHERE system_id = $2 AND last_seen IS DISTINCT FROM $1",
+                     2, params, error);
 }
 
 static gboolean
@@ -597,10 +599,12 @@ pg_insert_report (SdcStore *self, const SdcReportRow *row, GPtrArray *attachment
 
   *inserted = FALSE;
   /* with row->touch, last_seen in the same statement: one round trip per report. The
-   * systems row is locked first (sys, joined before the row is inserted): with several
-   * writers every transaction then takes a system's row before its reports' uuids, the
-   * order the writer sorts a group in, so a duplicate uuid waiting for another writer's
-   * transaction never closes a cycle through the systems row */
+   * systems row is locked first when last_seen changes (sys, joined before the row is
+   * inserted): with several writers every transaction then takes a system's row before
+   * its reports' uuids, the order the writer sorts a group in, so a duplicate uuid
+   * waiting for another writer's transaction never closes a cycle through the systems
+   * row. When last_seen already holds this time (times are whole seconds) the row is
+   * neither locked nor written. known: the system must exist (schema 5: no foreign key) */
   res = pg_query_prepared (store, "storing report",
                            row->touch
                                ? "WITH sys AS (SELECT system_id FROM systems WHERE system_id = $2"
@@ -668,11 +672,15 @@ pg_query_arrays (SdcStorePg *store, const char *what, const char *sql, const cha
 /* The whole group in one statement (docs/performance.md "SDC"): PostgreSQL's CPU per
  * report was mostly the work around each statement (bind, executor start and end, a
  * round trip), not the row itself. The rows go in as binary text[] arrays (unnest, in
- * the group's order, numbered by WITH ORDINALITY). The systems' rows are locked first,
- * all of them, in the group's order (sys: one index lookup per row, in a LATERAL
- * subquery the planner cannot turn into a scan of the whole table; forced before any
- * insert by the one-time filter), so a group takes its systems' rows before its uuids,
- * and two writers' groups, both sorted by system id then uuid, cannot deadlock. first: for each row inserted, the first input row
+ * the group's order, numbered by WITH ORDINALITY). The rows of the systems whose
+ * last_seen may change (one of the group's times differs from the stored one; times are
+ * whole seconds, so most groups change few) are locked first, in the group's order (sys:
+ * one index lookup per row, in a LATERAL subquery the planner cannot turn into a scan of
+ * the whole table; forced before any insert by the one-time filter), so a group takes
+ * those rows before its uuids, and two writers' groups, both sorted by system id then
+ * uuid, do not deadlock. known: each row's system, looked up the same way (OFFSET 0
+ * keeps the subquery from being flattened), must exist (schema 5: no foreign key; a
+ * missing one raises). first: for each row inserted, the first input row
  * that is it (a uuid twice in a group went in once, as the first); from it the service
  * requests (in the group's order) and each system's last_seen, set once, to the
  * received of its last report inserted, as storing them one after the other leaves it.
