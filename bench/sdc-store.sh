@@ -1,10 +1,13 @@
 #!/bin/sh
-# bench/sdc-store.sh: PostgreSQL's CPU per stored report (its backend's utime + stime)
-# and the writer's, a statement per report against a statement per group, in turn on
-# one connection to a throw-away cluster (as nobody when root, Unix socket only). The
-# database side of bench/sdc.sh without HTTP and TLS (bench/sdc-store.c says more).
+# bench/sdc-store.sh: PostgreSQL's CPU per stored report (its backend's utime + stime),
+# the writer's, and the WAL written per report, a statement per report against a
+# statement per group, in turn on one connection to a throw-away cluster (as nobody when
+# root, Unix socket only); then SQLite's writer (the same groups, CPU of this process,
+# kernel time for the WAL writes and fsyncs included). The database side of bench/sdc.sh
+# without HTTP and TLS (bench/sdc-store.c says more).
 #
-#   bench/sdc-store.sh [BUILDDIR]   (default: _build; ROUNDS=8 GROUPS=300 GROUP_SIZE=14)
+#   bench/sdc-store.sh [BUILDDIR]   (default: _build; ROUNDS=8 GROUPS=300 GROUP_SIZE=14;
+#   GROUPS is special in bash: set it with env GROUPS=N)
 set -eu
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -46,3 +49,6 @@ echo "esa-sdc store bench: PostgreSQL $("$bindir/postgres" --version | awk '{pri
      "$GROUPS groups of $GROUP_SIZE reports each way, $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
 "$work/sdc-store" "postgresql:///sdc?host=$work/pg/sock&user=postgres" "$(head -1 "$work/pg/data/postmaster.pid")" \
   "$ROUNDS" "$GROUPS" "$GROUP_SIZE"
+echo "SQLite (synchronous=FULL, WAL), the same groups:"
+SDC_BENCH_GROUP_ONLY=1 "$work/sdc-store" "$work/sdc.db" 0 "$ROUNDS" "$GROUPS" "$GROUP_SIZE" |
+  sed -n '/per group/{s/backend *0.0 us\/report, //; s/, WAL .*//; p}'

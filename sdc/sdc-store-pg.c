@@ -71,6 +71,17 @@ static const char *const migrations[] = {
   "  registration TEXT PRIMARY KEY, uuid TEXT NOT NULL UNIQUE,"
   "  system_id TEXT NOT NULL REFERENCES systems(system_id), hostname TEXT,"
   "  requested TEXT NOT NULL, state TEXT NOT NULL DEFAULT 'pending', decided TEXT);",
+  /* 4 -> 5: reports.system_id is checked by the statements that insert reports (each
+   * looks the system up anyway: COALESCE with sdc_unknown_system, which raises), no
+   * longer by a foreign key, whose trigger ran one SPI query per inserted row (executor
+   * start and end, a row lock on the system and its WAL record): 15 % of the backend's
+   * CPU per report (docs/performance.md). Systems are never deleted. And the report uuid,
+   * the primary key every report's insert searches, in COLLATE "C": bytewise compares
+   * instead of strcoll in the cluster's locale (the same equality; rebuilds reports_pkey) */
+  "ALTER TABLE reports DROP CONSTRAINT IF EXISTS reports_system_id_fkey;"
+  "ALTER TABLE reports ALTER COLUMN uuid TYPE TEXT COLLATE \"C\";"
+  "CREATE OR REPLACE FUNCTION sdc_unknown_system (id TEXT) RETURNS TEXT LANGUAGE plpgsql AS"
+  "  'BEGIN RAISE EXCEPTION ''unknown system id %'', id USING ERRCODE = ''foreign_key_violation''; END';",
 };
 
 G_STATIC_ASSERT (G_N_ELEMENTS (migrations) == SDC_STORE_SCHEMA_VERSION);
@@ -532,8 +543,10 @@ static gboolean
 pg_touch_system (SdcStore *self, const char *system_id, const char *now, GError **error)
 {
   const char *params[] = { now, system_id };
+  /* unchanged (the same second): no new row version */
   return pg_command (SDC_STORE_PG (self), "updating last_seen",
-                     "UPDATE systems SET last_seen = $1 WHERE system_id = $2", 2, params, error);
+                     "UPDATE systems SET last_seen = $1 WHERE system_id = $2 AND last_seen IS DISTINCT FROM $1",
+                     2, params, error);
 }
 
 static gboolean
@@ -586,23 +599,30 @@ pg_insert_report (SdcStore *self, const SdcReportRow *row, GPtrArray *attachment
 
   *inserted = FALSE;
   /* with row->touch, last_seen in the same statement: one round trip per report. The
-   * systems row is locked first (sys, joined before the row is inserted): with several
-   * writers every transaction then takes a system's row before its reports' uuids, the
-   * order the writer sorts a group in, so a duplicate uuid waiting for another writer's
-   * transaction never closes a cycle through the systems row */
+   * systems row is locked first when last_seen changes (sys, joined before the row is
+   * inserted): with several writers every transaction then takes a system's row before
+   * its reports' uuids, the order the writer sorts a group in, so a duplicate uuid
+   * waiting for another writer's transaction never closes a cycle through the systems
+   * row. When last_seen already holds this time (times are whole seconds) the row is
+   * neither locked nor written. known: the system must exist (schema 5: no foreign key) */
   res = pg_query_prepared (store, "storing report",
                            row->touch
-                               ? "WITH sys AS (SELECT system_id FROM systems WHERE system_id = $2 FOR NO KEY UPDATE),"
+                               ? "WITH sys AS (SELECT system_id FROM systems WHERE system_id = $2"
+                                 " AND last_seen IS DISTINCT FROM $6 FOR NO KEY UPDATE),"
                                  " ins AS (INSERT INTO reports (uuid, system_id, kind, plugin, created, received,"
                                  " parent, body, answer, answer_status)"
-                                 " SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10::integer FROM (SELECT 1) one"
-                                 " LEFT JOIN sys ON TRUE"
+                                 " SELECT $1, COALESCE (known.system_id, sdc_unknown_system ($2)), $3, $4, $5, $6,"
+                                 " $7, $8, $9, $10::integer FROM (SELECT 1) one"
+                                 " LEFT JOIN sys ON TRUE LEFT JOIN systems known ON known.system_id = $2"
                                  " ON CONFLICT (uuid) DO NOTHING RETURNING system_id, received),"
                                  " touched AS (UPDATE systems s SET last_seen = ins.received FROM ins"
-                                 " WHERE s.system_id = ins.system_id)"
+                                 " WHERE s.system_id = ins.system_id AND s.last_seen IS DISTINCT FROM ins.received)"
                                  " SELECT count(*) FROM ins"
                                : "INSERT INTO reports (uuid, system_id, kind, plugin, created, received, parent, body,"
-                                 " answer, answer_status) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
+                                 " answer, answer_status)"
+                                 " SELECT $1, COALESCE (known.system_id, sdc_unknown_system ($2)), $3, $4, $5, $6,"
+                                 " $7, $8, $9, $10::integer FROM (SELECT 1) one"
+                                 " LEFT JOIN systems known ON known.system_id = $2"
                                  " ON CONFLICT (uuid) DO NOTHING",
                            G_N_ELEMENTS (params), params, error);
   if (res == NULL)
@@ -652,11 +672,15 @@ pg_query_arrays (SdcStorePg *store, const char *what, const char *sql, const cha
 /* The whole group in one statement (docs/performance.md "SDC"): PostgreSQL's CPU per
  * report was mostly the work around each statement (bind, executor start and end, a
  * round trip), not the row itself. The rows go in as binary text[] arrays (unnest, in
- * the group's order, numbered by WITH ORDINALITY). The systems' rows are locked first,
- * all of them, in the group's order (sys: one index lookup per row, in a LATERAL
- * subquery the planner cannot turn into a scan of the whole table; forced before any
- * insert by the one-time filter), so a group takes its systems' rows before its uuids,
- * and two writers' groups, both sorted by system id then uuid, cannot deadlock. first: for each row inserted, the first input row
+ * the group's order, numbered by WITH ORDINALITY). The rows of the systems whose
+ * last_seen may change (one of the group's times differs from the stored one; times are
+ * whole seconds, so most groups change few) are locked first, in the group's order (sys:
+ * one index lookup per row, in a LATERAL subquery the planner cannot turn into a scan of
+ * the whole table; forced before any insert by the one-time filter), so a group takes
+ * those rows before its uuids, and two writers' groups, both sorted by system id then
+ * uuid, do not deadlock. known: each row's system, looked up the same way (OFFSET 0
+ * keeps the subquery from being flattened), must exist (schema 5: no foreign key; a
+ * missing one raises). first: for each row inserted, the first input row
  * that is it (a uuid twice in a group went in once, as the first); from it the service
  * requests (in the group's order) and each system's last_seen, set once, to the
  * received of its last report inserted, as storing them one after the other leaves it.
@@ -694,15 +718,18 @@ pg_insert_reports (SdcStore *self, SdcReportInsert *reports, guint n, guint stat
       g_clear_pointer (&reports[i].service_request, g_free);
     }
   res = pg_query_arrays (store, "storing reports",
-                         "WITH sys AS (SELECT s.system_id FROM unnest ($2::text[]) AS id,"
-                         " LATERAL (SELECT system_id FROM systems WHERE system_id = id FOR NO KEY UPDATE) s),"
+                         "WITH sys AS (SELECT s.system_id FROM unnest ($2::text[], $6::text[]) AS u (id, received),"
+                         " LATERAL (SELECT system_id FROM systems WHERE system_id = u.id"
+                         " AND last_seen IS DISTINCT FROM u.received FOR NO KEY UPDATE) s),"
                          " ins AS (INSERT INTO reports (uuid, system_id, kind, plugin, created, received,"
                          " parent, body, answer, answer_status)"
-                         " SELECT u.uuid, u.system_id, u.kind, u.plugin, u.created, u.received, u.parent, u.body,"
-                         " u.answer, $11::integer"
+                         " SELECT u.uuid, COALESCE (known.system_id, sdc_unknown_system (u.system_id)), u.kind,"
+                         " u.plugin, u.created, u.received, u.parent, u.body, u.answer, $11::integer"
                          " FROM unnest ($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],"
                          " $7::text[], $8::text[], $9::text[])"
                          " AS u (uuid, system_id, kind, plugin, created, received, parent, body, answer)"
+                         " LEFT JOIN LATERAL (SELECT system_id FROM systems WHERE system_id = u.system_id"
+                         " OFFSET 0) known ON TRUE"
                          " WHERE (SELECT count(*) FROM sys) >= 0"
                          " ON CONFLICT (uuid) DO NOTHING RETURNING uuid, system_id, kind, received),"
                          " first AS (SELECT DISTINCT ON (ins.uuid) ins.uuid, ins.system_id, ins.received, u.sr, u.n"
@@ -716,7 +743,7 @@ pg_insert_reports (SdcStore *self, SdcReportInsert *reports, guint n, guint stat
                          " last AS (SELECT DISTINCT ON (system_id) system_id, received FROM first"
                          " ORDER BY system_id, n DESC),"
                          " touched AS (UPDATE systems s SET last_seen = last.received FROM last"
-                         " WHERE s.system_id = last.system_id)"
+                         " WHERE s.system_id = last.system_id AND s.last_seen IS DISTINCT FROM last.received)"
                          " SELECT first.n, sr.number FROM first LEFT JOIN sr ON sr.report_uuid = first.uuid",
                          cells, n, N_COLS, N_COLS, text, G_N_ELEMENTS (text), error);
   if (res == NULL)

@@ -28,6 +28,10 @@ typedef struct {
   char *(*new_location) (char **why);
   void (*exec_raw) (const char *location, const char *sql);
   void (*set_version) (const char *location, int version);
+  /* SQL that takes a current database back to schema 4 (but its version), and SQL that
+   * fails unless the database has schema 5's changes */
+  const char *back_to_v4;
+  const char *check_v5;
 } Engine;
 
 typedef struct {
@@ -71,9 +75,19 @@ pg_set_version (const char *location, int version)
 #endif
 
 static const Engine engines[] = {
-  { "sqlite", sqlite_new_location, sqlite_exec_raw, sqlite_set_version },
+  /* SQLite's step 5 is empty */
+  { "sqlite", sqlite_new_location, sqlite_exec_raw, sqlite_set_version, NULL, NULL },
 #ifdef HAVE_LIBPQ
-  { "postgresql", esa_test_pg_new_database, esa_test_pg_exec, pg_set_version },
+  { "postgresql", esa_test_pg_new_database, esa_test_pg_exec, pg_set_version,
+    "ALTER TABLE reports ADD CONSTRAINT reports_system_id_fkey FOREIGN KEY (system_id) REFERENCES systems (system_id);"
+    "DROP FUNCTION sdc_unknown_system (text);"
+    "ALTER TABLE reports ALTER COLUMN uuid TYPE TEXT COLLATE \"default\";",
+    "DO $$ BEGIN"
+    " IF EXISTS (SELECT 1 FROM pg_constraint WHERE conname = 'reports_system_id_fkey')"
+    " THEN RAISE EXCEPTION 'reports_system_id_fkey still there'; END IF;"
+    " IF (SELECT collation_name FROM information_schema.columns"
+    "     WHERE table_name = 'reports' AND column_name = 'uuid') IS DISTINCT FROM 'C'"
+    " THEN RAISE EXCEPTION 'reports.uuid not in COLLATE \"C\"'; END IF; END $$;" },
 #endif
 };
 
@@ -800,6 +814,189 @@ system_last_seen (SdcStore *store, const char *system_id)
   g_assert_not_reached ();
 }
 
+/* One report through sdc_store_insert_reports, as the server's writer stores it. */
+static gboolean
+insert_group_of_one (SdcStore *store, const char *uuid, const char *system_id, const char *received,
+                     gboolean *inserted, GError **error)
+{
+  SdcReportRow row = { .uuid = uuid, .system_id = system_id, .kind = "heartbeat", .created = received,
+                       .received = received, .body_json = "{}", .touch = TRUE };
+  SdcReportInsert ins = { .row = &row, .answer_json = "{}" };
+  gboolean ok = sdc_store_begin (store, error) && sdc_store_insert_reports (store, &ins, 1, 200, error) &&
+                sdc_store_commit (store, error);
+  if (!ok)
+    sdc_store_rollback (store);
+  *inserted = ins.inserted;
+  return ok;
+}
+
+/* A schema-4 database (what the previous esa-sdc left) migrates to the current schema and
+ * keeps its systems, reports and service requests; after it a report naming an unknown
+ * system is still refused (on PostgreSQL by the insert statements, no longer by a
+ * foreign key), one after a known system's is stored, and a duplicate stays one. */
+static void
+test_store_migrate_v4 (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *id = NULL;
+  g_autofree char *sr = NULL;
+  gboolean created = FALSE;
+  gboolean inserted = FALSE;
+  const char *u1 = "00000000-0000-4000-8000-0000000004a1";
+  const char *u2 = "00000000-0000-4000-8000-0000000004a2";
+  const char *u3 = "00000000-0000-4000-8000-0000000004a3";
+
+  if (f->location == NULL)
+    return;
+  {
+    g_autoptr (SdcStore) store = open_store (f);
+    SdcReportRow row = { .uuid = u1, .kind = "problem", .created = "2026-11-25T09:00:00Z",
+                         .received = "2026-11-25T09:00:01Z", .body_json = "{\"srn\":\"1\"}", .touch = TRUE };
+    id = register_one (store, "SERV4", "pw", &created);
+    row.system_id = id;
+    g_assert_true (sdc_store_begin (store, &error));
+    g_assert_true (sdc_store_insert_report (store, &row, NULL, 200, "{\"v\":4}", &inserted, &error));
+    g_assert_true (inserted);
+    sr = sdc_store_new_service_request (store, u1, id, row.received, &error);
+    g_assert_no_error (error);
+    g_assert_true (sdc_store_commit (store, &error));
+  }
+  if (f->engine->back_to_v4 != NULL)
+    f->engine->exec_raw (f->location, f->engine->back_to_v4);
+  f->engine->set_version (f->location, 4);
+  {
+    g_autoptr (SdcStore) store = open_store (f);
+    g_autoptr (JsonArray) list = NULL;
+    g_autofree char *sys = NULL;
+    g_autofree char *kind = NULL;
+    g_autofree char *answer = NULL;
+    g_autofree char *seen = NULL;
+    guint status = 0;
+    SdcReportRow lone = { .uuid = u3, .system_id = "ESA-ffffffffffffffff", .kind = "heartbeat",
+                          .created = "2026-11-25T09:00:03Z", .received = "2026-11-25T09:00:03Z",
+                          .body_json = "{}" };
+
+    g_assert_cmpint (sdc_store_schema_version (store), ==, SDC_STORE_SCHEMA_VERSION);
+    if (f->engine->check_v5 != NULL)
+      f->engine->exec_raw (f->location, f->engine->check_v5);
+    g_assert_true (sdc_store_lookup_report (store, u1, &sys, &kind, &status, &answer, &error));
+    g_assert_no_error (error);
+    g_assert_cmpstr (sys, ==, id);
+    g_assert_cmpstr (answer, ==, "{\"v\":4}");
+    seen = system_last_seen (store, id);
+    g_assert_cmpstr (seen, ==, "2026-11-25T09:00:01Z");
+    list = sdc_store_list_reports (store, id, &error);
+    g_assert_no_error (error);
+    g_assert_cmpuint (json_array_get_length (list), ==, 1);
+    g_assert_cmpstr (json_object_get_string_member (json_array_get_object_element (list, 0), "service_request"),
+                     ==, sr);
+
+    /* unknown systems: refused by the group statement and by the one for one report,
+     * with and without last_seen, and nothing of them stays */
+    g_assert_false (insert_group_of_one (store, u3, "ESA-ffffffffffffffff", "2026-11-25T09:00:03Z", &inserted,
+                                         &error));
+    g_assert_error (error, SDC_ERROR, SDC_ERROR_INTERNAL);
+    g_clear_error (&error);
+    for (guint touch = 0; touch < 2; touch++)
+      {
+        lone.touch = touch;
+        g_assert_true (sdc_store_begin (store, &error));
+        g_assert_false (sdc_store_insert_report (store, &lone, NULL, 200, "{}", &inserted, &error));
+        g_assert_error (error, SDC_ERROR, SDC_ERROR_INTERNAL);
+        g_clear_error (&error);
+        sdc_store_rollback (store);
+      }
+    g_clear_pointer (&answer, g_free);
+    g_assert_true (sdc_store_lookup_report (store, u3, &sys, &kind, &status, &answer, &error));
+    g_assert_null (answer);
+
+    /* a known system's report goes in, once */
+    g_assert_true (insert_group_of_one (store, u2, id, "2026-11-25T09:00:02Z", &inserted, &error));
+    g_assert_no_error (error);
+    g_assert_true (inserted);
+    g_assert_true (insert_group_of_one (store, u2, id, "2026-11-25T09:00:05Z", &inserted, &error));
+    g_assert_false (inserted);
+    g_clear_pointer (&seen, g_free);
+    seen = system_last_seen (store, id);
+    g_assert_cmpstr (seen, ==, "2026-11-25T09:00:02Z");
+  }
+}
+
+/* last_seen is written only when it changes (the statements skip the row, and its lock,
+ * when it already holds the report's time); what it ends as is still the received of
+ * the system's last report inserted, in the group's order, also an earlier time. */
+static void
+test_store_last_seen (Fixture *f, gconstpointer data)
+{
+  g_autoptr (SdcStore) store = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *a = NULL;
+  g_autofree char *b = NULL;
+  gboolean created;
+  SdcReportRow rows[4];
+  SdcReportInsert ins[4] = { { 0 } };
+  const struct {
+    const char *a1, *a2, *b1; /* received of a's two reports and b's one */
+    const char *want_a, *want_b;
+  } steps[] = {
+    { "2026-11-25T09:00:01Z", "2026-11-25T09:00:01Z", "2026-11-25T09:00:01Z", "2026-11-25T09:00:01Z",
+      "2026-11-25T09:00:01Z" },
+    /* a: the same time first (no change), then an earlier one (the last inserted wins) */
+    { "2026-11-25T09:00:01Z", "2026-11-25T09:00:00Z", "2026-11-25T09:00:01Z", "2026-11-25T09:00:00Z",
+      "2026-11-25T09:00:01Z" },
+    /* a: a later time, then the one it holds */
+    { "2026-11-25T09:00:07Z", "2026-11-25T09:00:00Z", "2026-11-25T09:00:02Z", "2026-11-25T09:00:00Z",
+      "2026-11-25T09:00:02Z" },
+  };
+
+  if (f->location == NULL)
+    return;
+  store = open_store (f);
+  a = register_one (store, "LSA", "pw", &created);
+  b = register_one (store, "LSB", "pw", &created);
+  for (guint s = 0; s < G_N_ELEMENTS (steps); s++)
+    {
+      g_autofree char *u0 = g_strdup_printf ("00000000-0000-4000-8000-0000000005%u0", s);
+      g_autofree char *u1 = g_strdup_printf ("00000000-0000-4000-8000-0000000005%u1", s);
+      g_autofree char *u2 = g_strdup_printf ("00000000-0000-4000-8000-0000000005%u2", s);
+      g_autofree char *seen_a = NULL;
+      g_autofree char *seen_b = NULL;
+      rows[0] = (SdcReportRow) { .uuid = u0, .system_id = a, .kind = "heartbeat", .received = steps[s].a1,
+                                 .body_json = "{}", .touch = TRUE };
+      rows[1] = (SdcReportRow) { .uuid = u1, .system_id = a, .kind = "heartbeat", .received = steps[s].a2,
+                                 .body_json = "{}", .touch = TRUE };
+      rows[2] = (SdcReportRow) { .uuid = u2, .system_id = b, .kind = "heartbeat", .received = steps[s].b1,
+                                 .body_json = "{}", .touch = TRUE };
+      for (guint i = 0; i < 3; i++)
+        {
+          ins[i] = (SdcReportInsert) { .row = &rows[i], .answer_json = "{}" };
+          rows[i].created = rows[i].received;
+        }
+      g_assert_true (sdc_store_begin (store, &error));
+      g_assert_true (sdc_store_insert_reports (store, ins, 3, 200, &error));
+      g_assert_no_error (error);
+      g_assert_true (sdc_store_commit (store, &error));
+      seen_a = system_last_seen (store, a);
+      seen_b = system_last_seen (store, b);
+      g_assert_cmpstr (seen_a, ==, steps[s].want_a);
+      g_assert_cmpstr (seen_b, ==, steps[s].want_b);
+    }
+  /* one report at a time (the savepoint run's statement) */
+  {
+    SdcReportRow row = { .uuid = "00000000-0000-4000-8000-000000000590", .system_id = a, .kind = "heartbeat",
+                         .created = "2026-11-25T08:00:00Z", .received = "2026-11-25T08:00:00Z", .body_json = "{}",
+                         .touch = TRUE };
+    gboolean inserted = FALSE;
+    g_autofree char *seen = NULL;
+    g_assert_true (sdc_store_begin (store, &error));
+    g_assert_true (sdc_store_insert_report (store, &row, NULL, 200, "{}", &inserted, &error));
+    g_assert_true (sdc_store_commit (store, &error));
+    g_assert_true (inserted);
+    seen = system_last_seen (store, a);
+    g_assert_cmpstr (seen, ==, "2026-11-25T08:00:00Z");
+  }
+}
+
 /* A group through sdc_store_insert_reports (one statement on PostgreSQL) ends as storing
  * its reports one after the other would: a uuid twice in the group and one stored before
  * go in once; service requests only for inserted reports that ask, in the group's order;
@@ -1474,6 +1671,8 @@ main (int argc, char **argv)
         { "group-answers", test_store_group_answers },
         { "partitions", test_store_partitions },
         { "web-view", test_store_web_view },
+        { "migrate-v4", test_store_migrate_v4 },
+        { "last-seen", test_store_last_seen },
       };
       for (guint j = 0; j < G_N_ELEMENTS (suite); j++)
         {
