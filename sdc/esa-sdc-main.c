@@ -25,7 +25,8 @@
   "                [--max-body BYTES] [--max-attachment BYTES] [--uak-days N]\n" \
   "                [--login-failures N] [--login-window SECONDS]\n" \
   "                [--max-pending-per-client N] [--header-timeout SECONDS]\n" \
-  "                [--db-writers N]  (default 2 on PostgreSQL; 1, the only choice, on SQLite)\n" \
+  "                [--db-writers N]  (PostgreSQL: 1 on this host, 2 on another; SQLite: 1 only)\n" \
+  "                [--http-threads N]  (HTTPS loops: one per two cores, 1-4, on Linux)\n" \
   "  esa-sdc systems (--dir DIR | --db postgresql://...) [--json]\n" \
   "  esa-sdc systems pending (--dir DIR | --db postgresql://...) [--json]\n" \
   "  esa-sdc systems approve REG-ID (--dir DIR | --db postgresql://...)\n" \
@@ -183,8 +184,8 @@ cmd_serve (int argc, char **argv)
     { "login-window", 0, 0, G_OPTION_ARG_INT, &login_window, "Seconds failed logins are counted over (default 60)", "S" },
     { "max-pending-per-client", 0, 0, G_OPTION_ARG_INT, &max_pending, "Connections per client address still in TLS handshake or first request head (default 8)", "N" },
     { "header-timeout", 0, 0, G_OPTION_ARG_INT, &header_timeout, "Seconds a new connection has for its TLS handshake and first request head (default 10)", "S" },
-    { "db-writers", 0, 0, G_OPTION_ARG_INT, &db_writers, "Writer threads, each with its own database connection (default 2 on PostgreSQL; SQLite: 1 only, it has one write lock)", "N" },
-    { "http-threads", 0, 0, G_OPTION_ARG_INT, &http_threads, "HTTPS loops, each a thread with its own share of the connections (default: one per core, at most 4, on Linux; 1 elsewhere)", "N" },
+    { "db-writers", 0, 0, G_OPTION_ARG_INT, &db_writers, "Writer threads, each with its own database connection (default on PostgreSQL: 1 on this host, 2 on another; SQLite: 1 only, it has one write lock)", "N" },
+    { "http-threads", 0, 0, G_OPTION_ARG_INT, &http_threads, "HTTPS loops, each a thread with its own share of the connections (default: one per two cores, 1-4, on Linux; 1 elsewhere)", "N" },
 #ifdef ESA_ENABLE_TEST_HOOKS
     /* servers that misbehave on purpose, for the agent's tests: not in an
      * installed build (configure --enable-test-hooks) */

@@ -1153,10 +1153,14 @@ sdc_server_max_http_threads (void)
 #endif
 }
 
+/* Half the cores: each loop's requests also keep the writer busy, and on a host the
+ * database shares the rest. On 2 cores a second loop cost 10-25 % more CPU per report
+ * and gained nothing on SQLite and lost 15-25 % on a local PostgreSQL
+ * (docs/performance.md, "HTTPS on more than one loop"). */
 guint
 sdc_server_default_http_threads (void)
 {
-  return CLAMP (g_get_num_processors (), 1, MIN (SDC_SERVER_MAX_HTTP_THREADS, sdc_server_max_http_threads ()));
+  return CLAMP (g_get_num_processors () / 2, 1, MIN (SDC_SERVER_MAX_HTTP_THREADS, sdc_server_max_http_threads ()));
 }
 
 static GSocket *

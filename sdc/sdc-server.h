@@ -23,7 +23,7 @@ typedef struct {
   guint login_window;      /* seconds those failures are counted over */
   guint max_pending_per_client; /* connections per address before their first head */
   guint header_timeout;    /* seconds for the TLS handshake and first request head */
-  guint db_writers;        /* writer threads/connections; 0: 2 on PostgreSQL, 1 on SQLite */
+  guint db_writers;        /* writer threads/connections; 0: sdc_writer_default_writers */
   guint http_threads;      /* HTTPS loops (sdc-loops.c); 0: the default, sdc_server_default_http_threads */
 } SdcServerOptions;
 
@@ -35,8 +35,8 @@ gboolean   sdc_server_start (SdcServer *self, GError **error);
 void       sdc_server_free  (SdcServer *self);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SdcServer, sdc_server_free)
 
-/* HTTPS loops when --http-threads is not given: one per core (at most 4) where the
- * kernel spreads connections over SO_REUSEPORT sockets (Linux), else 1. */
+/* HTTPS loops when --http-threads is not given: one per two cores (at least 1, at most
+ * 4) where the kernel spreads connections over SO_REUSEPORT sockets (Linux), else 1. */
 guint      sdc_server_default_http_threads (void);
 /* The most --http-threads allows here (1 without Linux's SO_REUSEPORT). */
 guint      sdc_server_max_http_threads     (void);

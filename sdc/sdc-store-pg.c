@@ -286,6 +286,43 @@ migrate (SdcStorePg *store, GError **error)
   return TRUE;
 }
 
+static gboolean
+host_is_local (const char *host)
+{
+  g_autoptr (GInetAddress) addr = NULL;
+  if (host == NULL || host[0] == '\0' || host[0] == '/' || host[0] == '@' ||
+      g_ascii_strcasecmp (host, "localhost") == 0)
+    return TRUE;
+  addr = g_inet_address_new_from_string (host);
+  return addr != NULL && g_inet_address_get_is_loopback (addr);
+}
+
+gboolean
+sdc_store_pg_is_local (const char *conninfo)
+{
+  PQconninfoOption *opts = PQconninfoParse (conninfo, NULL);
+  const char *host = NULL;
+  const char *hostaddr = NULL;
+  gboolean local = TRUE;
+  if (opts == NULL)
+    return FALSE;
+  for (PQconninfoOption *o = opts; o->keyword != NULL; o++)
+    if (g_str_equal (o->keyword, "host"))
+      host = o->val;
+    else if (g_str_equal (o->keyword, "hostaddr"))
+      hostaddr = o->val;
+  /* host and hostaddr may each list several, comma-separated: all must be here */
+  for (guint k = 0; k < 2; k++)
+    {
+      const char *list = k == 0 ? host : hostaddr;
+      g_auto (GStrv) parts = list != NULL ? g_strsplit (list, ",", -1) : NULL;
+      for (guint i = 0; parts != NULL && parts[i] != NULL; i++)
+        local = local && host_is_local (g_strstrip (parts[i]));
+    }
+  PQconninfoFree (opts);
+  return local;
+}
+
 SdcStore *
 sdc_store_pg_open (const char *conninfo, GError **error)
 {

@@ -29,6 +29,13 @@ sdc_store_pg_open (const char *conninfo, GError **error)
                        "this esa-sdc was built without PostgreSQL support (libpq)");
   return NULL;
 }
+
+gboolean
+sdc_store_pg_is_local (const char *conninfo)
+{
+  (void) conninfo;
+  return FALSE;
+}
 #endif
 
 SdcStore *

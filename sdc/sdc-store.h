@@ -148,6 +148,10 @@ SdcStore   *sdc_store_open           (const char *location, GError **error);
 gboolean    sdc_store_location_is_pg (const char *location);
 SdcStore   *sdc_store_sqlite_open    (const char *path, GError **error);
 SdcStore   *sdc_store_pg_open        (const char *conninfo, GError **error);
+/* Whether every host a PostgreSQL @conninfo names is this machine (a Unix socket
+ * directory, none at all, localhost or a loopback address): then the database shares
+ * esa-sdc's cores. FALSE for what libpq cannot parse, or without libpq. */
+gboolean    sdc_store_pg_is_local    (const char *conninfo);
 /* For the engines: their register statement changed no row. Sets @error to why
  * (@system_id gone, or a new system registered meanwhile by another request). */
 void        sdc_store_register_missed (const char *system_id, GError **error);

@@ -337,10 +337,16 @@ writer_thread_free (WriterThread *wt)
   g_free (wt);
 }
 
+/* PostgreSQL on another host: two, so one connection's round trips overlap the other's
+ * work. On this host (the database shares esa-sdc's cores, round trips cost microseconds)
+ * one: a second made groups smaller and cost the database about a third more CPU per
+ * report with nothing gained (docs/performance.md). */
 guint
 sdc_writer_default_writers (const char *location)
 {
-  return !sdc_store_location_is_pg (location) ? 1 : 2;
+  if (!sdc_store_location_is_pg (location))
+    return 1;
+  return sdc_store_pg_is_local (location) ? 1 : 2;
 }
 
 SdcWriter *

@@ -731,7 +731,8 @@ test_store_writers_duplicates (Fixture *f, gconstpointer data)
       g_assert_cmpuint (sdc_writer_default_writers (f->location), ==, 1);
       return;
     }
-  g_assert_cmpuint (sdc_writer_default_writers (f->location), ==, 2);
+  /* the tests' cluster is on this host (a Unix socket): one writer by default */
+  g_assert_cmpuint (sdc_writer_default_writers (f->location), ==, 1);
   store = open_store (f);
   systems = register_many (store, 20);
   writer = sdc_writer_new (f->location, 2, 1, &error);
@@ -1415,6 +1416,38 @@ test_ui_partition (void)
 
 /* SQLite only: a version-1 database (as an older esa-sdc left it, one system per
  * machine) is upgraded in place; its systems and reports stay. */
+/* Which PostgreSQL locations share esa-sdc's host (one writer by default) and which do
+ * not (two): libpq's own parse of the URI, every host named, malformed ones not local. */
+static void
+test_pg_is_local (void)
+{
+#ifdef HAVE_LIBPQ
+  const char *local[] = { "postgresql:///sdc", "postgresql:///sdc?host=/run/postgresql",
+                          "postgresql://%2Frun%2Fpostgresql/sdc", "postgresql://localhost/sdc",
+                          "postgresql://LOCALHOST:5433/sdc", "postgresql://127.0.0.1/sdc",
+                          "postgresql://[::1]:5432/sdc", "postgresql://localhost,127.0.0.2/sdc",
+                          "postgres://u:p@localhost/sdc?hostaddr=127.0.0.1", NULL };
+  const char *remote[] = { "postgresql://db.example.com/sdc", "postgresql://10.0.0.5/sdc",
+                           "postgresql://localhost,db2/sdc", "postgresql://localhost/sdc?hostaddr=10.1.1.1",
+                           "postgresql:///sdc?host=db.example.com", "postgresql://[fe80::1]/sdc",
+                           "postgresql://[::1/sdc", "postgresql://h/sdc?nosuchkey=1", NULL };
+  for (guint i = 0; local[i] != NULL; i++)
+    {
+      g_test_message ("local: %s", local[i]);
+      g_assert_true (sdc_store_pg_is_local (local[i]));
+      g_assert_cmpuint (sdc_writer_default_writers (local[i]), ==, 1);
+    }
+  for (guint i = 0; remote[i] != NULL; i++)
+    {
+      g_test_message ("not local: %s", remote[i]);
+      g_assert_false (sdc_store_pg_is_local (remote[i]));
+      g_assert_cmpuint (sdc_writer_default_writers (remote[i]), ==, 2);
+    }
+#else
+  g_test_skip ("built without libpq");
+#endif
+}
+
 static void
 test_sqlite_upgrade (void)
 {
@@ -1681,6 +1714,7 @@ main (int argc, char **argv)
         }
     }
   g_test_add_func ("/sdc-store/sqlite/upgrade", test_sqlite_upgrade);
+  g_test_add_func ("/sdc-store/pg-is-local", test_pg_is_local);
   g_test_add_func ("/sdc-ui/escape", test_ui_escape);
   g_test_add_func ("/sdc-ui/partition", test_ui_partition);
   g_test_add_func ("/sdc-auth/cache", test_auth_cache);

@@ -2479,7 +2479,9 @@ test_batch_refused (gconstpointer engine)
 int
 main (int argc, char **argv)
 {
-  const char *extra[] = { "--max-body", "64K", "--max-attachment", "4M", NULL };
+  /* two HTTPS loops (one is the default on 2 cores): most tests here then also run
+   * through the threads' shared state (sdc-loops.c) */
+  const char *extra[] = { "--max-body", "64K", "--max-attachment", "4M", "--http-threads", "2", NULL };
   int rc;
 
   g_test_init (&argc, &argv, NULL);

@@ -150,6 +150,8 @@ et_sdc_start (EtWorld *w, const char *const *extra)
   g_ptr_array_add (argv, g_strdup_printf ("--listen=127.0.0.1:%u", w->port));
   g_ptr_array_add (argv, g_strdup_printf ("--listen=[::1]:%u", w->port));
   g_ptr_array_add (argv, g_strdup_printf ("--http-listen=127.0.0.1:%u", w->http_port));
+  /* two HTTPS loops, as on a 4-core host: the agents' tests go through both */
+  g_ptr_array_add (argv, g_strdup ("--http-threads=2"));
   for (guint i = 0; extra != NULL && extra[i] != NULL; i++)
     g_ptr_array_add (argv, g_strdup (extra[i]));
   g_ptr_array_add (argv, NULL);
