@@ -1,8 +1,9 @@
 #!/bin/sh
 # bench/sdc.sh: esa-sdc under a simulated fleet (bench/fleet/: N registered systems,
 # C TLS keep-alive connections, heartbeats and every tenth a problem report), on SQLite,
-# on PostgreSQL with one instance (default 2 writer connections, then --db-writers 1)
-# (each with its default HTTPS loops, one per core; SQLite also with one loop)
+# on PostgreSQL with one instance (default writers: 1 for this local cluster; then
+# --db-writers 2) (each with its default HTTPS loops, one per two cores; SQLite also with
+# --http-threads 2)
 # and with two (load split over both), and nginx
 # answering a static 200 on the same certificate (the ceiling) when nginx is installed.
 # Loopback only. Prints one table and the ratios. Each connection is its own client
@@ -118,9 +119,9 @@ printf '%-26s %s\n' "setup" "result"
 p=$(port); pid=$(serve "$p"); pids="$pids $pid"; wait_port "$p"
 sqlite=$("$work/fleet" "https://127.0.0.1:$p/" "$work/dir/ca.pem" "$SYSTEMS" "$CONNS" "$SECONDS_" "$pid")
 row "sqlite, 1 instance" "$sqlite"
-# the same with one HTTPS loop (--http-threads 1: esa-sdc before it had more)
-p1=$(port); pid1=$(serve "$p1" --http-threads 1); pids="$pids $pid1"; wait_port "$p1"
-row "sqlite, 1 https loop" "$("$work/fleet" "https://127.0.0.1:$p1/" "$work/dir/ca.pem" "$SYSTEMS" "$CONNS" "$SECONDS_" "$pid1")"
+# the same with two HTTPS loops (--http-threads 2; the default is one per two cores)
+p1=$(port); pid1=$(serve "$p1" --http-threads 2); pids="$pids $pid1"; wait_port "$p1"
+row "sqlite, 2 https loops" "$("$work/fleet" "https://127.0.0.1:$p1/" "$work/dir/ca.pem" "$SYSTEMS" "$CONNS" "$SECONDS_" "$pid1")"
 kill "$pid1"
 while kill -0 "$pid1" 2>/dev/null; do sleep 0.1; done
 # the same load from two load-generator processes (a check that one generator process,
@@ -156,13 +157,13 @@ if [ -n "$bindir" ]; then
   pg=$(FLEET_DB_PID=$(head -1 "$work/pg/data/postmaster.pid") \
        "$work/fleet" "https://127.0.0.1:$p/" "$work/dir/ca.pem" "$SYSTEMS" "$CONNS" "$SECONDS_" "$pid")
   row "postgresql, 1 instance" "$pg"
-  # the same with one writer connection (--db-writers 1) beside the default 2
-  p1=$(port); pid1=$(serve "$p1" --db "$db" --db-writers 1); pids="$pids $pid1"; wait_port "$p1"
-  row "postgresql, 1 writer" "$(FLEET_DB_PID=$(head -1 "$work/pg/data/postmaster.pid") \
+  # the same with two writer connections (--db-writers 2, the default for a remote database)
+  p1=$(port); pid1=$(serve "$p1" --db "$db" --db-writers 2); pids="$pids $pid1"; wait_port "$p1"
+  row "postgresql, 2 writers" "$(FLEET_DB_PID=$(head -1 "$work/pg/data/postmaster.pid") \
        "$work/fleet" "https://127.0.0.1:$p1/" "$work/dir/ca.pem" "$SYSTEMS" "$CONNS" "$SECONDS_" "$pid1")"
   kill "$pid1"
   while kill -0 "$pid1" 2>/dev/null; do sleep 0.1; done
-  row "postgresql, 1 writer, wr." "$(sed -n 's/^esa-sdc: writer: //p' "$work/sdc-$p1.log")"
+  row "postgresql, 2 writers, wr." "$(sed -n 's/^esa-sdc: writer: //p' "$work/sdc-$p1.log")"
   ui_sql | "$bindir/psql" -q -h "$work/pg/sock" -U postgres -d sdc >/dev/null
   row "postgresql, web view" "$(ui_time "$p")"
   p2=$(port); pid2=$(serve "$p2" --db "$db"); pids="$pids $pid2"; wait_port "$p2"
