@@ -128,6 +128,24 @@ db_exec (Sqlite *store, const char *sql, GError **error)
   return TRUE;
 }
 
+/* db_exec for a statement that may meet SQLITE_BUSY without SQLite's busy handler
+ * being asked: switching a new file to WAL needs it alone, and two connections doing so
+ * at once (two `serve` started together, or the CLI beside a starting server) would
+ * wait for each other, so SQLite fails one at once. Tried again for up to the busy
+ * timeout. */
+static gboolean
+db_exec_retry_busy (Sqlite *store, const char *sql, GError **error)
+{
+  gint64 deadline = g_get_monotonic_time () + 10 * G_USEC_PER_SEC;
+  int rc;
+  while ((rc = sqlite3_exec (store->db, sql, NULL, NULL, NULL)) == SQLITE_BUSY &&
+         g_get_monotonic_time () < deadline)
+    g_usleep (10 * 1000);
+  if (rc != SQLITE_OK)
+    return db_error (store, sql, error);
+  return TRUE;
+}
+
 /* The connection's compiled statement for @sql (hold it in a g_auto (SdcStmt)); SQLite
  * compiles it again by itself should the schema change. */
 static sqlite3_stmt *
@@ -236,8 +254,26 @@ migrate (Sqlite *store, GError **error)
     {
       g_autofree char *bump = g_strdup_printf ("PRAGMA user_version = %d;", v + 1);
       g_autoptr (GError) local = NULL;
+      int now;
       if (!db_exec (store, "BEGIN IMMEDIATE;", error))
         return FALSE;
+      /* another connection (a second serve starting at the same moment, or the CLI) may
+       * have taken this step while this one waited for the write lock: the version is
+       * read again under it, and the steps already taken are not run twice */
+      now = user_version (store);
+      if (now != v)
+        {
+          db_exec (store, "ROLLBACK;", NULL);
+          if (now < v || now > SDC_STORE_SCHEMA_VERSION)
+            {
+              g_set_error (error, SDC_ERROR, SDC_ERROR_INTERNAL,
+                           "%s: schema version changed to %d while migrating from %d (this esa-sdc knows %d)",
+                           store->path, now, v, SDC_STORE_SCHEMA_VERSION);
+              return FALSE;
+            }
+          v = now - 1;
+          continue;
+        }
       if (!db_exec (store, migrations[v], &local) || !db_exec (store, bump, &local) ||
           !db_exec (store, "COMMIT;", &local))
         {
@@ -303,7 +339,7 @@ sdc_store_sqlite_open (const char *path, GError **error)
   sqlite3_busy_timeout (store->db, 10000);
   /* migrations first, with foreign keys still off: a step that rebuilds a table
    * (SQLite's documented way to change a constraint) drops the referenced original */
-  if (!db_exec (store, "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;", error) ||
+  if (!db_exec_retry_busy (store, "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;", error) ||
       !migrate (store, error) || !db_exec (store, "PRAGMA foreign_keys = ON;", error))
     return NULL;
   return SDC_STORE (g_steal_pointer (&store));

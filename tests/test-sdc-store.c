@@ -1416,6 +1416,66 @@ test_ui_partition (void)
 
 /* SQLite only: a version-1 database (as an older esa-sdc left it, one system per
  * machine) is upgraded in place; its systems and reports stay. */
+/* Two connections opening one new SQLite file at the same moment (two `serve` started
+ * together, or the CLI beside a starting server) both migrate it: each step runs once,
+ * under the write lock, and neither fails with "table ... already exists". */
+typedef struct {
+  const char *path;
+  GMutex *lock;
+  GCond *cond;
+  guint *ready;
+  GError *error;
+} OpenRace;
+
+static gpointer
+open_race_thread (gpointer data)
+{
+  OpenRace *r = data;
+  SdcStore *store;
+  g_mutex_lock (r->lock);
+  (*r->ready)++;
+  g_cond_broadcast (r->cond);
+  while (*r->ready < 2)
+    g_cond_wait (r->cond, r->lock);
+  g_mutex_unlock (r->lock);
+  store = sdc_store_open (r->path, &r->error);
+  g_clear_object (&store);
+  return NULL;
+}
+
+static void
+test_sqlite_concurrent_migrate (void)
+{
+  g_autofree char *tmp = esa_test_mkdtemp ("test-sdc-race");
+  for (guint round = 0; round < 20; round++)
+    {
+      g_autofree char *path = g_strdup_printf ("%s/sdc-%u.db", tmp, round);
+      GMutex lock;
+      GCond cond;
+      guint ready = 0;
+      OpenRace a = { path, &lock, &cond, &ready, NULL };
+      OpenRace b = { path, &lock, &cond, &ready, NULL };
+      GThread *ta, *tb;
+      g_mutex_init (&lock);
+      g_cond_init (&cond);
+      ta = g_thread_new ("open-a", open_race_thread, &a);
+      tb = g_thread_new ("open-b", open_race_thread, &b);
+      g_thread_join (ta);
+      g_thread_join (tb);
+      g_assert_no_error (a.error);
+      g_assert_no_error (b.error);
+      g_mutex_clear (&lock);
+      g_cond_clear (&cond);
+      {
+        g_autoptr (GError) error = NULL;
+        g_autoptr (SdcStore) store = sdc_store_open (path, &error);
+        g_assert_no_error (error);
+        g_assert_cmpint (sdc_store_schema_version (store), ==, SDC_STORE_SCHEMA_VERSION);
+      }
+    }
+  esa_test_rmtree (tmp);
+}
+
 /* Which PostgreSQL locations share esa-sdc's host (one writer by default) and which do
  * not (two): libpq's own parse of the URI, every host named, malformed ones not local. */
 static void
@@ -1715,6 +1775,7 @@ main (int argc, char **argv)
     }
   g_test_add_func ("/sdc-store/sqlite/upgrade", test_sqlite_upgrade);
   g_test_add_func ("/sdc-store/pg-is-local", test_pg_is_local);
+  g_test_add_func ("/sdc-store/sqlite/concurrent-migrate", test_sqlite_concurrent_migrate);
   g_test_add_func ("/sdc-ui/escape", test_ui_escape);
   g_test_add_func ("/sdc-ui/partition", test_ui_partition);
   g_test_add_func ("/sdc-auth/cache", test_auth_cache);
