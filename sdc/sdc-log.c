@@ -19,16 +19,22 @@
 /* Written at once beyond this, so a long iteration cannot grow the buffer much. */
 #define SDC_LOG_MAX_PENDING (16 * 1024)
 
+/* One call under stdio's lock: other threads' messages go before or after, whole. */
+static void
+write_lines (GString *lines)
+{
+  if (lines->len == 0)
+    return;
+  fwrite (lines->str, 1, lines->len, stderr);
+  fflush (stderr);
+  g_string_truncate (lines, 0);
+}
+
 static void
 pending_free (gpointer data)
 {
-  GString *lines = data;
-  if (lines->len > 0)
-    {
-      fwrite (lines->str, 1, lines->len, stderr);
-      fflush (stderr);
-    }
-  g_string_free (lines, TRUE);
+  write_lines (data);
+  g_string_free (data, TRUE);
 }
 
 /* this thread's lines; written when the thread ends, too */
@@ -87,10 +93,6 @@ void
 sdc_log_flush (void)
 {
   GString *pending = g_private_get (&pending_key);
-  if (pending == NULL || pending->len == 0)
-    return;
-  /* one call under stdio's lock: other threads' messages go before or after, whole */
-  fwrite (pending->str, 1, pending->len, stderr);
-  fflush (stderr);
-  g_string_truncate (pending, 0);
+  if (pending != NULL)
+    write_lines (pending);
 }
