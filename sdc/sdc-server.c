@@ -1201,21 +1201,24 @@ listen_socket_new (GSocketAddress *addr, gboolean reuse_port, gboolean do_listen
   return g_steal_pointer (&sock);
 }
 
-/* With several HTTPS loops, @addr gets one SO_REUSEPORT socket per loop. SO_REUSEPORT
- * alone would also let a second esa-sdc (same user) share the port silently, splitting
- * the agents between two servers; so the address is first bound without it, which fails
- * as before when anything has it, and gives port 0 its number. The port is free again
- * only between that probe's close and the loops' binds. */
+/* @soup listens on @addr. With several HTTPS loops, the HTTPS address gets one
+ * SO_REUSEPORT socket per loop. SO_REUSEPORT alone would also let a second esa-sdc (same
+ * user) share the port silently, splitting the agents between two servers; so the
+ * address is first bound without it, which fails as before when anything has it, and
+ * gives port 0 its number. The port is free again only between that probe's close and
+ * the loops' binds. */
 static gboolean
-listen_https (SdcServer *self, GSocketAddress *addr, GError **error)
+listen_address (SdcServer *self, SoupServer *soup, GSocketAddress *addr, GError **error)
 {
-  guint extra = self->https_more->len;
+  gboolean https = (soup == self->https);
+  guint extra = https ? self->https_more->len : 0;
+  SoupServerListenOptions flags = https ? SOUP_SERVER_LISTEN_HTTPS : 0;
   g_autoptr (GSocketAddress) bound = NULL;
   g_autoptr (GSocket) first = NULL;
   if (extra == 0)
     {
       first = listen_socket_new (addr, FALSE, TRUE, error);
-      return first != NULL && soup_server_listen_socket (self->https, first, SOUP_SERVER_LISTEN_HTTPS, error);
+      return first != NULL && soup_server_listen_socket (soup, first, flags, error);
     }
   {
     g_autoptr (GSocket) probe = listen_socket_new (addr, FALSE, FALSE, error);
@@ -1223,7 +1226,7 @@ listen_https (SdcServer *self, GSocketAddress *addr, GError **error)
       return FALSE;
   }
   first = listen_socket_new (bound, TRUE, TRUE, error);
-  if (first == NULL || !soup_server_listen_socket (self->https, first, SOUP_SERVER_LISTEN_HTTPS, error))
+  if (first == NULL || !soup_server_listen_socket (soup, first, flags, error))
     return FALSE;
   for (guint i = 0; i < extra; i++)
     {
@@ -1233,7 +1236,7 @@ listen_https (SdcServer *self, GSocketAddress *addr, GError **error)
         return FALSE;
       /* the listener's source goes to that loop's context */
       sdc_loops_push (self->loops, i);
-      ok = soup_server_listen_socket (g_ptr_array_index (self->https_more, i), sock, SOUP_SERVER_LISTEN_HTTPS, error);
+      ok = soup_server_listen_socket (g_ptr_array_index (self->https_more, i), sock, flags, error);
       sdc_loops_pop (self->loops, i);
       if (!ok)
         return FALSE;
@@ -1248,12 +1251,9 @@ listen_all (SdcServer *self, SoupServer *soup, GPtrArray *specs, GError **error)
     {
       const char *spec = g_ptr_array_index (specs, i);
       g_autoptr (GSocketAddress) addr = sdc_server_parse_listen (spec, error);
-      g_autoptr (GSocket) sock = NULL;
       if (addr == NULL)
         return FALSE;
-      if (soup == self->https ? !listen_https (self, addr, error)
-                              : ((sock = listen_socket_new (addr, FALSE, TRUE, error)) == NULL ||
-                                 !soup_server_listen_socket (soup, sock, 0, error)))
+      if (!listen_address (self, soup, addr, error))
         {
           g_prefix_error (error, "listening on %s: ", spec);
           return FALSE;
