@@ -14,6 +14,9 @@
 #include <stdarg.h>
 #include <string.h>
 
+/* How long a connection waits for another's lock before giving up. */
+#define SDC_SQLITE_BUSY_MS 10000
+
 #define SDC_TYPE_STORE_SQLITE (sdc_store_sqlite_get_type ())
 G_DECLARE_FINAL_TYPE (SdcStoreSqlite, sdc_store_sqlite, SDC, STORE_SQLITE, GObject)
 
@@ -136,7 +139,7 @@ db_exec (Sqlite *store, const char *sql, GError **error)
 static gboolean
 db_exec_retry_busy (Sqlite *store, const char *sql, GError **error)
 {
-  gint64 deadline = g_get_monotonic_time () + 10 * G_USEC_PER_SEC;
+  gint64 deadline = g_get_monotonic_time () + SDC_SQLITE_BUSY_MS * G_TIME_SPAN_MILLISECOND;
   int rc;
   while ((rc = sqlite3_exec (store->db, sql, NULL, NULL, NULL)) == SQLITE_BUSY &&
          g_get_monotonic_time () < deadline)
@@ -336,7 +339,7 @@ sdc_store_sqlite_open (const char *path, GError **error)
       return NULL;
     }
   /* the server's connections and the CLI may touch the file at the same time */
-  sqlite3_busy_timeout (store->db, 10000);
+  sqlite3_busy_timeout (store->db, SDC_SQLITE_BUSY_MS);
   /* migrations first, with foreign keys still off: a step that rebuilds a table
    * (SQLite's documented way to change a constraint) drops the referenced original */
   if (!db_exec_retry_busy (store, "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;", error) ||
