@@ -370,11 +370,8 @@ replay_answer (SdcStore *store, SdcRequest *req, const char *uuid, const char *k
 
 /* @msg NULL: no headers (tests/fuzz/fuzz-sdc-request.c checks a body alone). */
 static gboolean
-check_idempotency_key (SoupServerMessage *msg, const char *uuid, GError **error)
+check_idempotency_key (const char *key, const char *uuid, GError **error)
 {
-  const char *key = msg == NULL ? NULL
-                                : soup_message_headers_get_one (soup_server_message_get_request_headers (msg),
-                                                                ESA_PROTOCOL_HEADER_IDEMPOTENCY_KEY);
   g_autofree char *canon = NULL;
   if (key == NULL)
     return TRUE;
@@ -398,6 +395,10 @@ sdc_report_job_free (SdcReportJob *job)
   g_free (job->body_json);
   g_free (job->now);
   g_free (job->answer);
+  if (job->raw != NULL)
+    g_byte_array_unref (job->raw);
+  g_free (job->idempotency_key);
+  g_free (job->log_uuid);
   if (job->attachments != NULL)
     g_ptr_array_unref (job->attachments);
   if (job->obj != NULL)
@@ -405,21 +406,30 @@ sdc_report_job_free (SdcReportJob *job)
   g_free (job);
 }
 
-SdcReportJob *
-sdc_api_report_prepare (SdcRequest *req, SoupServerMessage *msg, JsonObject *obj, GError **error)
+void
+sdc_report_job_release (SdcReportJob *job)
 {
-  return sdc_api_report_check (req->system_id, req->route->report_kind, msg, obj, &req->uuid, error);
+  g_clear_pointer (&job->raw, g_byte_array_unref);
+  g_clear_pointer (&job->idempotency_key, g_free);
+  g_clear_pointer (&job->parent, g_free);
+  g_clear_pointer (&job->body_json, g_free);
+  g_clear_pointer (&job->now, g_free);
+  g_clear_pointer (&job->attachments, g_ptr_array_unref);
+  g_clear_pointer (&job->obj, json_object_unref);
+  /* what pointed into them */
+  job->row.kind = job->row.plugin = job->row.created = job->row.received = NULL;
+  job->row.parent = job->row.body_json = NULL;
 }
 
-SdcReportJob *
-sdc_api_report_check (const char *system_id, const char *kind_path, SoupServerMessage *msg,
-                      JsonObject *obj, char **log_uuid, GError **error)
+/* What a report must carry, checked, into @job (which then points into @obj). */
+static gboolean
+report_fill (SdcReportJob *job, const char *system_id, const char *kind_path, const char *idempotency_key,
+             JsonObject *obj, char **log_uuid, GError **error)
 {
   g_autoptr (GError) local = NULL;
   g_autofree char *uuid = NULL;
   g_autofree char *parent = NULL;
   g_autoptr (GPtrArray) attachments = NULL;
-  g_autoptr (SdcReportJob) job = NULL;
   const char *kind;
   const char *plugin;
   const char *created;
@@ -427,26 +437,26 @@ sdc_api_report_check (const char *system_id, const char *kind_path, SoupServerMe
 
   uuid = get_uuid (obj, "uuid", TRUE, error);
   if (uuid == NULL)
-    return NULL;
+    return FALSE;
   g_free (*log_uuid);
   *log_uuid = g_strdup (uuid);
-  if (!check_idempotency_key (msg, uuid, error))
-    return NULL;
+  if (!check_idempotency_key (idempotency_key, uuid, error))
+    return FALSE;
   if ((kind = esa_json_get_string (obj, NULL, "kind", ESA_JSON_REQUIRED | ESA_JSON_NON_EMPTY, error)) == NULL)
-    return NULL;
+    return FALSE;
   if (kind_path == NULL && !sdc_route_is_report_kind (kind))
     {
       g_set_error (error, SDC_ERROR, SDC_ERROR_INVALID_FIELD,
                    "kind: \"%s\" is not a report kind (expected " ESA_REPORT_KIND_HEARTBEAT ", "
                    ESA_REPORT_KIND_PROBLEM ", " ESA_REPORT_KIND_INVENTORY ", " ESA_REPORT_KIND_UAK_STATUS
                    " or " ESA_REPORT_KIND_EXTENDED_DATA ")", kind);
-      return NULL;
+      return FALSE;
     }
   if (kind_path != NULL && g_strcmp0 (kind, kind_path) != 0)
     {
       g_set_error (error, SDC_ERROR, SDC_ERROR_INVALID_FIELD,
                    "kind: \"%s\" does not match the endpoint (expected \"%s\")", kind, kind_path);
-      return NULL;
+      return FALSE;
     }
   plugin = esa_json_get_string (obj, NULL, "plugin", ESA_JSON_OPTIONAL, &local);
   if (local == NULL)
@@ -454,28 +464,27 @@ sdc_api_report_check (const char *system_id, const char *kind_path, SoupServerMe
   if (local != NULL)
     {
       g_propagate_error (error, g_steal_pointer (&local));
-      return NULL;
+      return FALSE;
     }
   if (!sdc_json_is_timestamp (created))
     {
       g_set_error_literal (error, SDC_ERROR, SDC_ERROR_INVALID_FIELD,
                            "created: expected an RFC 3339 time with zone, e.g. 2026-11-25T09:00:00Z");
-      return NULL;
+      return FALSE;
     }
   parent = get_uuid (obj, "parent", FALSE, &local);
   if (local != NULL)
     {
       g_propagate_error (error, g_steal_pointer (&local));
-      return NULL;
+      return FALSE;
     }
   body = esa_json_get_object (obj, NULL, "body", ESA_JSON_REQUIRED, error);
   if (body == NULL)
-    return NULL;
+    return FALSE;
   attachments = parse_attachments (obj, error);
   if (attachments == NULL)
-    return NULL;
+    return FALSE;
 
-  job = g_new0 (SdcReportJob, 1);
   job->obj = json_object_ref (obj);
   job->uuid = g_steal_pointer (&uuid);
   job->parent = g_steal_pointer (&parent);
@@ -493,7 +502,41 @@ sdc_api_report_check (const char *system_id, const char *kind_path, SoupServerMe
   /* a stored report is a sign of life: last_seen goes with the insert (one statement
    * less per report; a duplicate touches nothing) */
   job->row.touch = TRUE;
+  return TRUE;
+}
+
+SdcReportJob *
+sdc_api_report_check (const char *system_id, const char *kind_path, const char *idempotency_key,
+                      JsonObject *obj, char **log_uuid, GError **error)
+{
+  g_autoptr (SdcReportJob) job = g_new0 (SdcReportJob, 1);
+  if (!report_fill (job, system_id, kind_path, idempotency_key, obj, log_uuid, error))
+    return NULL;
   return g_steal_pointer (&job);
+}
+
+SdcReportJob *
+sdc_api_report_new_unread (const char *system_id, const char *kind_path, GByteArray *body, gsize max_body,
+                           const char *idempotency_key)
+{
+  SdcReportJob *job = g_new0 (SdcReportJob, 1);
+  job->raw = body;
+  job->max_body = max_body;
+  job->row.system_id = system_id;
+  job->kind_path = kind_path;
+  job->idempotency_key = g_strdup (idempotency_key);
+  return job;
+}
+
+gboolean
+sdc_api_report_read (SdcReportJob *job, GError **error)
+{
+  g_autoptr (JsonObject) obj = NULL;
+  g_autoptr (GByteArray) raw = g_steal_pointer (&job->raw);
+  g_return_val_if_fail (raw != NULL, FALSE);
+  obj = sdc_json_parse_request ((const char *) raw->data, raw->len, job->max_body, error);
+  return obj != NULL && report_fill (job, job->row.system_id, job->kind_path, job->idempotency_key, obj,
+                                     &job->log_uuid, error);
 }
 
 /* The stored answer of a report already stored, or a 409 when its uuid belongs to a

@@ -86,9 +86,16 @@ void sdc_server_respond_json  (SoupServerMessage *msg, guint status, const char 
 gboolean sdc_route_is_report_kind (const char *kind);
 void sdc_server_respond_error (SoupServerMessage *msg, SdcRequest *req, const GError *error);
 
-/* A validated report on its way to the writer thread. */
+/* A report on its way to the writer thread: read and validated there
+ * (sdc_api_report_read, off the main loop), or already (a batch's reports). */
 typedef struct {
   SdcReportRow row; /* points into the fields below and into obj */
+  /* not read yet: the body as it came, and what checking it needs */
+  GByteArray *raw;
+  gsize max_body;
+  const char *kind_path;
+  char *idempotency_key;
+  char *log_uuid;   /* the uuid, as soon as reading found it (for the log line) */
   JsonObject *obj;
   GPtrArray *attachments;
   char *uuid;
@@ -101,25 +108,35 @@ typedef struct {
 } SdcReportJob;
 
 void sdc_report_job_free (SdcReportJob *job);
+/* Once stored: frees all but the answer (status, answer, duplicate, log_uuid). */
+void sdc_report_job_release (SdcReportJob *job);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SdcReportJob, sdc_report_job_free)
 
-/* Hands a validated report (owned from here) to the writer's next group commit;
- * @callback gets it back as g_task_get_task_data() once its transaction committed. */
+/* Hands a report (owned from here; read first, in the writer thread, when it is not
+ * yet) to the writer's next group commit; @callback gets it back as
+ * g_task_get_task_data() once its transaction committed. */
 void sdc_server_write_report (SdcServer *self, SdcReportJob *job, GAsyncReadyCallback callback,
                               gpointer user_data);
 
 /* sdc-api.c: JSON endpoints take the parsed request and produce (status, answer).
- * register and uak run in a storage thread with that thread's @store; a report is
- * validated on the main loop (prepare) and stored by the writer (store_report). */
+ * register and uak run in a storage thread with that thread's @store; a report is read
+ * and validated by the writer thread (sdc_api_report_read) before it is stored. */
 gboolean sdc_api_register (SdcStore *store, SdcRequest *req, JsonObject *obj, guint *status,
                            char **answer, GError **error);
-SdcReportJob *sdc_api_report_prepare (SdcRequest *req, SoupServerMessage *msg, JsonObject *obj,
-                                      GError **error);
-/* What prepare checks, for one report of @system_id (the job points to it): @kind_path
- * is the endpoint's kind, or NULL for a batch (any report kind); @msg may be NULL (no
- * Idempotency-Key); *@log_uuid gets the canonical uuid as soon as it is known. */
+/* A report of @system_id (the job points to it) as it came: @body (taken), to be read
+ * at most @max_body long, for the endpoint of @kind_path, with the request's
+ * Idempotency-Key header or NULL. */
+SdcReportJob *sdc_api_report_new_unread (const char *system_id, const char *kind_path, GByteArray *body,
+                                         gsize max_body, const char *idempotency_key);
+/* Parses and checks an unread report (in any thread; it touches only the job). FALSE
+ * with the error the agent gets back; job->log_uuid is set once the uuid was read. */
+gboolean      sdc_api_report_read    (SdcReportJob *job, GError **error);
+/* What reading checks, for one parsed report of @system_id (the job points to it):
+ * @kind_path is the endpoint's kind, or NULL for a batch (any report kind);
+ * @idempotency_key may be NULL; *@log_uuid gets the canonical uuid as soon as it is
+ * known. */
 SdcReportJob *sdc_api_report_check   (const char *system_id, const char *kind_path,
-                                      SoupServerMessage *msg, JsonObject *obj, char **log_uuid,
+                                      const char *idempotency_key, JsonObject *obj, char **log_uuid,
                                       GError **error);
 gboolean sdc_api_uak      (SdcServer *self, SdcStore *store, SdcRequest *req, JsonObject *obj,
                            guint *status, char **answer, GError **error);

@@ -675,6 +675,11 @@ report_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
   SdcRequest *req = user_data;
   g_autoptr (GError) error = NULL;
   gboolean ok = sdc_writer_finish (result, &error);
+  if (job->log_uuid != NULL)
+    {
+      g_free (req->uuid);
+      req->uuid = g_steal_pointer (&job->log_uuid);
+    }
   if (ok)
     {
       req->status = job->status;
@@ -684,13 +689,40 @@ report_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
   finish_paused (req, ok, error);
 }
 
+/* The group's order: the system's row, then its reports' uuids (sdc-writer.c). */
+static char *
+report_key (SdcReportJob *job)
+{
+  return g_strconcat (job->row.system_id, "\t", job->row.uuid, NULL);
+}
+
+/* In the writer thread: the JSON parse and checks of a report cost the main loop more
+ * than anything else of ours (docs/performance.md, "Reading reports off the loop"). */
+static gboolean
+report_read_func (gpointer data, char **key, GError **error)
+{
+  SdcReportJob *job = data;
+  if (!sdc_api_report_read (job, error))
+    return FALSE;
+  *key = report_key (job);
+  return TRUE;
+}
+
+/* A report a batch read already: only its key. */
+static gboolean
+report_key_func (gpointer data, char **key, GError **error)
+{
+  (void) error;
+  *key = report_key (data);
+  return TRUE;
+}
+
 void
 sdc_server_write_report (SdcServer *self, SdcReportJob *job, GAsyncReadyCallback callback, gpointer user_data)
 {
-  /* the group's order: the system's row, then its reports' uuids (sdc-writer.c) */
-  g_autofree char *key = g_strconcat (job->row.system_id, "\t", job->row.uuid, NULL);
-  sdc_writer_write_group (self->writer, key, report_func, report_group_func, job,
-                          (GDestroyNotify) sdc_report_job_free, callback, user_data);
+  sdc_writer_write_prepared (self->writer, job->raw != NULL ? report_read_func : report_key_func, report_func,
+                             report_group_func, (GDestroyNotify) sdc_report_job_release, job,
+                             (GDestroyNotify) sdc_report_job_free, callback, user_data);
 }
 
 static void
@@ -702,13 +734,23 @@ batch_done (SdcBatch *batch, gpointer user_data)
   finish_paused (req, TRUE, NULL);
 }
 
-/* Authenticated (or register): validate on the main loop, store in a storage thread. */
+/* Authenticated (or register): validate on the main loop, store in a storage thread;
+ * a single report is read and validated by the writer thread. */
 static void
 dispatch (SdcServer *self, SdcRequest *req)
 {
   g_autoptr (GError) error = NULL;
   SdcReportJob *job;
 
+  if (req->route->kind == SDC_ROUTE_REPORT)
+    {
+      const char *key = soup_message_headers_get_one (soup_server_message_get_request_headers (req->msg),
+                                                      ESA_PROTOCOL_HEADER_IDEMPOTENCY_KEY);
+      job = sdc_api_report_new_unread (req->system_id, req->route->report_kind, g_steal_pointer (&req->body),
+                                       self->opts.max_body, key);
+      sdc_server_write_report (self, job, report_done_cb, req);
+      return;
+    }
   if (req->route->kind == SDC_ROUTE_BATCH)
     {
       req->batch = sdc_batch_new (req->system_id, (const char *) req->body->data, req->body->len,
@@ -735,15 +777,6 @@ dispatch (SdcServer *self, SdcRequest *req)
       return;
     case SDC_ROUTE_SYSTEM:
       sdc_writer_run (self->writer, system_func, req, NULL, system_done_cb, req);
-      return;
-    case SDC_ROUTE_REPORT:
-      job = sdc_api_report_prepare (req, req->msg, req->obj, &error);
-      if (job == NULL)
-        {
-          finish_paused (req, FALSE, error);
-          return;
-        }
-      sdc_server_write_report (self, job, report_done_cb, req);
       return;
     default:
       g_assert_not_reached ();

@@ -36,6 +36,8 @@
 #define SDC_WRITER_MAX_WRITERS 64
 
 typedef struct {
+  SdcPrepareFunc prepare; /* NULL: nothing to read first */
+  GDestroyNotify release; /* NULL: nothing to drop before the answer goes back */
   SdcStoreFunc func;
   SdcStoreGroupFunc group_func; /* NULL: the job runs alone (func) */
   char *key; /* the group's run order (row locks in one order across writers) */
@@ -273,6 +275,37 @@ compare_jobs (gconstpointer a, gconstpointer b)
   return g_strcmp0 (ja->key, jb->key);
 }
 
+/* Jobs that read their input in the writer thread (a report's JSON: the main loop only
+ * collects the bytes) do it before the group is sorted, since that gives their key. One
+ * that fails goes straight back, outside the transaction; the others stay in @group. */
+static void
+prepare_jobs (GPtrArray *group, GPtrArray *refused)
+{
+  guint kept = 0;
+  for (guint i = 0; i < group->len; i++)
+    {
+      Job *job = g_ptr_array_index (group, i);
+      if (job->prepare != NULL && !job->prepare (job->data, &job->key, &job->error))
+        g_ptr_array_add (refused, job);
+      else
+        group->pdata[kept++] = job;
+    }
+  g_ptr_array_set_size (group, kept);
+}
+
+/* What the callbacks no longer need (a report's parsed JSON) is freed here rather than
+ * on the main loop, which has less time to spare. */
+static void
+release_jobs (GPtrArray *group)
+{
+  for (guint i = 0; i < group->len; i++)
+    {
+      Job *job = g_ptr_array_index (group, i);
+      if (job->release != NULL)
+        job->release (job->data);
+    }
+}
+
 static gpointer
 writer_thread (gpointer data)
 {
@@ -281,6 +314,7 @@ writer_thread (gpointer data)
   for (;;)
     {
       g_autoptr (GPtrArray) group = g_ptr_array_new ();
+      g_autoptr (GPtrArray) refused = g_ptr_array_new ();
       gint64 t0 = g_get_monotonic_time ();
       Job *job = g_async_queue_pop (w->queue);
       gint64 t1 = g_get_monotonic_time ();
@@ -295,13 +329,17 @@ writer_thread (gpointer data)
           else
             g_ptr_array_add (group, job);
         }
+      prepare_jobs (group, refused);
       if (group->len > 0)
         {
           /* a stable sort: jobs of one key keep their order of arrival */
           g_ptr_array_sort (group, compare_jobs);
           run_group (w, wt->store, group);
-          return_group (group);
         }
+      /* with the group's answers: one wakeup of the main loop for both */
+      g_ptr_array_extend_and_steal (group, g_steal_pointer (&refused));
+      release_jobs (group);
+      return_group (group);
       /* whether this thread or the main loop limits the rate (docs/performance.md) */
       g_mutex_lock (&w->stats_lock);
       w->idle_us += t1 - t0;
@@ -448,6 +486,18 @@ sdc_writer_write_group (SdcWriter *w, const char *key, SdcStoreFunc func, SdcSto
 {
   Job *job = job_new (w, func, data, destroy, callback, user_data, sdc_writer_write);
   job->key = g_strdup (key);
+  job->group_func = group_func;
+  g_async_queue_push (w->queue, job);
+}
+
+void
+sdc_writer_write_prepared (SdcWriter *w, SdcPrepareFunc prepare, SdcStoreFunc func, SdcStoreGroupFunc group_func,
+                           GDestroyNotify release, gpointer data, GDestroyNotify destroy,
+                           GAsyncReadyCallback callback, gpointer user_data)
+{
+  Job *job = job_new (w, func, data, destroy, callback, user_data, sdc_writer_write);
+  job->prepare = prepare;
+  job->release = release;
   job->group_func = group_func;
   g_async_queue_push (w->queue, job);
 }

@@ -20,6 +20,9 @@ typedef gboolean (*SdcStoreFunc) (SdcStore *store, gpointer data, GError **error
  * which then runs again with each job's SdcStoreFunc inside its own savepoint. */
 typedef gboolean (*SdcStoreGroupFunc) (SdcStore *store, gpointer *data, guint n, GError **error);
 
+/* Reads a job's input in the writer thread before its group runs, and names its @key
+ * (newly allocated); FALSE: the job is answered with @error and stored nothing. */
+typedef gboolean (*SdcPrepareFunc) (gpointer data, char **key, GError **error);
 /* Opens @location once per storage thread (@writers + @pool_threads). @writers 0: the
  * default for the engine (sdc_writer_default_writers); more than 1 is refused on SQLite,
  * whose single write lock they would only queue for. */
@@ -42,6 +45,13 @@ void       sdc_writer_write        (SdcWriter *w, const char *key, SdcStoreFunc 
 void       sdc_writer_write_group  (SdcWriter *w, const char *key, SdcStoreFunc func,
                                     SdcStoreGroupFunc group_func, gpointer data, GDestroyNotify destroy,
                                     GAsyncReadyCallback callback, gpointer user_data);
+/* The same for a job whose input is read first, off the main loop, by @prepare (which
+ * also gives its key); @release (may be NULL) frees in the writer thread, once the job's
+ * transaction is over, what @callback will not need. */
+void       sdc_writer_write_prepared (SdcWriter *w, SdcPrepareFunc prepare, SdcStoreFunc func,
+                                      SdcStoreGroupFunc group_func, GDestroyNotify release, gpointer data,
+                                      GDestroyNotify destroy, GAsyncReadyCallback callback,
+                                      gpointer user_data);
 /* Anything else (reads, PBKDF2, registration in its own transaction) on the pool. */
 void       sdc_writer_run          (SdcWriter *w, SdcStoreFunc func, gpointer data,
                                     GDestroyNotify destroy, GAsyncReadyCallback callback,

@@ -493,7 +493,7 @@ write_job (SdcWriter *writer, const char *key, SdcStoreFunc func, GroupJob *job,
     sdc_writer_write_group (writer, key, func, func == group_job_func ? group_jobs_func : NULL, job,
                             (GDestroyNotify) group_job_free, group_done_cb, st);
   else
-    write_job (writer, key, func, job, st);
+    sdc_writer_write (writer, key, func, job, (GDestroyNotify) group_job_free, group_done_cb, st);
 }
 
 static void
@@ -798,6 +798,101 @@ test_store_writers_order_grouped (Fixture *f, gconstpointer data)
   grouped = TRUE;
   test_store_writers_order (f, data);
   grouped = FALSE;
+}
+
+/* Jobs that read their input in the writer thread (sdc_writer_write_prepared, as the
+ * server's reports): one whose prepare fails is answered with its error and stores
+ * nothing, the others of its group commit; keys come from prepare; what the callback
+ * does not need is released in the writer thread, never on the caller's loop. */
+static GThread *prepare_caller;
+static gint prepare_released_off_loop;
+
+static gboolean
+prepare_job_func (gpointer data, char **key, GError **error)
+{
+  GroupJob *job = data;
+  g_assert_true (g_thread_self () != prepare_caller);
+  if (g_str_has_suffix (job->uuid, "3"))
+    {
+      g_set_error (error, SDC_ERROR, SDC_ERROR_INVALID_JSON, "body: unreadable (%s)", job->uuid);
+      return FALSE;
+    }
+  *key = g_strdup (job->uuid);
+  return TRUE;
+}
+
+static void
+prepare_job_release (gpointer data)
+{
+  (void) data;
+  if (g_thread_self () != prepare_caller)
+    g_atomic_int_inc (&prepare_released_off_loop);
+}
+
+static void
+prepare_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  GroupState *st = user_data;
+  GroupJob *job = g_task_get_task_data (G_TASK (result));
+  g_autoptr (GError) error = NULL;
+  (void) source;
+  if (sdc_writer_finish (result, &error))
+    {
+      g_assert_false (g_str_has_suffix (job->uuid, "3"));
+      st->ok++;
+      st->inserted += job->inserted ? 1 : 0;
+    }
+  else
+    {
+      g_assert_error (error, SDC_ERROR, SDC_ERROR_INVALID_JSON);
+      g_assert_true (g_str_has_suffix (job->uuid, "3"));
+      g_assert_nonnull (strstr (error->message, job->uuid));
+      st->failed++;
+    }
+  if (--st->pending == 0)
+    g_main_loop_quit (st->loop);
+}
+
+static void
+test_store_writer_prepare (Fixture *f, gconstpointer data)
+{
+  g_autoptr (SdcStore) store = NULL;
+  g_autoptr (SdcWriter) writer = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) systems = g_ptr_array_new_with_free_func (g_free);
+  g_autofree char *id = NULL;
+  GroupState st = { 0 };
+  gboolean created;
+  const guint n = 60;
+  (void) data;
+
+  if (f->location == NULL)
+    return;
+  store = open_store (f);
+  id = register_one (store, "SER-PREP", "pw", &created);
+  g_ptr_array_add (systems, g_strdup (id));
+  writer = sdc_writer_new (f->location, 1, 1, &error);
+  g_assert_no_error (error);
+  prepare_caller = g_thread_self ();
+  g_atomic_int_set (&prepare_released_off_loop, 0);
+  st.loop = g_main_loop_new (NULL, FALSE);
+  for (guint i = 0; i < n; i++)
+    {
+      GroupJob *job = g_new0 (GroupJob, 1);
+      job->uuid = g_strdup_printf ("00000000-0000-4000-8000-%012u", i);
+      job->system_id = id;
+      st.pending++;
+      sdc_writer_write_prepared (writer, prepare_job_func, group_job_func, group_jobs_func, prepare_job_release, job,
+                                 (GDestroyNotify) group_job_free, prepare_done_cb, &st);
+    }
+  g_main_loop_run (st.loop);
+  g_main_loop_unref (st.loop);
+  /* uuids ending in 3: 0..59 has 6 of them */
+  g_assert_cmpuint (st.failed, ==, 6);
+  g_assert_cmpuint (st.ok, ==, n - 6);
+  g_assert_cmpuint (st.inserted, ==, n - 6);
+  g_assert_cmpint (g_atomic_int_get (&prepare_released_off_loop), ==, (gint) n);
+  g_assert_cmpuint (count_reports (store, systems), ==, n - 6);
 }
 
 static char *
@@ -1760,6 +1855,7 @@ main (int argc, char **argv)
         { "group-commit-grouped", test_store_group_commit_grouped },
         { "writers-duplicates-grouped", test_store_writers_duplicates_grouped },
         { "writers-order-grouped", test_store_writers_order_grouped },
+        { "writer-prepare", test_store_writer_prepare },
         { "group-insert", test_store_group_insert },
         { "group-answers", test_store_group_answers },
         { "partitions", test_store_partitions },

@@ -1,9 +1,9 @@
 /* fuzz-sdc-request.c: esa-sdc's decoding of a JSON request body, everything it does
  * before storage: sdc_json_parse_request (sdc/sdc-json.c), then for a report the
- * envelope's fields and attachment list (sdc_api_report_prepare in sdc/sdc-api.c), the
- * UAK date reader, and the error body an agent gets back. The first byte picks the
- * report endpoint; the rest is the body, also read as a batch (sdc_batch_new in
- * sdc/sdc-batch.c: POST /esa/v1/reports). */
+ * envelope's fields and attachment list (sdc_api_report_read in sdc/sdc-api.c, as the
+ * writer thread reads a report), the UAK date reader, and the error body an agent gets
+ * back. The first byte picks the report endpoint; the rest is the body, also read as a
+ * batch (sdc_batch_new in sdc/sdc-batch.c: POST /esa/v1/reports). */
 #include "config.h"
 
 #include "fuzz.h"
@@ -114,9 +114,15 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
     }
   g_assert_no_error (error);
   check_strings (obj);
-  job = sdc_api_report_prepare (&req, NULL, obj, &error);
-  if (job == NULL)
-    check_error_body (error);
+  /* what the writer thread does with the bytes of a single report */
+  job = sdc_api_report_new_unread (req.system_id, req.route->report_kind,
+                                   g_byte_array_append (g_byte_array_new (), data + 1, (guint) size - 1), MAX_BODY,
+                                   NULL);
+  if (!sdc_api_report_read (job, &error))
+    {
+      check_error_body (error);
+      sdc_report_job_free (job);
+    }
   else
     {
       g_autofree char *canonical = sdc_json_canonical_uuid (job->uuid);
