@@ -6,6 +6,7 @@
 #include "esactl-private.h"
 #include "esa-config.h"
 #include "esa/esa-error.h"
+#include "esa/esa-json.h"
 
 #include <gio/gunixsocketaddress.h>
 #include <stdio.h>
@@ -90,7 +91,7 @@ esactl_call (EsactlOptions *opts, const char *method, const char *path, JsonNode
   msg = soup_message_new (method, uri);
   if (body != NULL)
     {
-      char *text = json_to_string (body, FALSE);
+      char *text = esa_json_to_string (body, FALSE);
       g_autoptr (GBytes) req = g_bytes_new_take (text, strlen (text));
       soup_message_set_request_body_from_bytes (msg, "application/json", req);
     }
@@ -147,7 +148,7 @@ esactl_call (EsactlOptions *opts, const char *method, const char *path, JsonNode
 void
 esactl_print_json (JsonNode *node)
 {
-  g_autofree char *text = json_to_string (node, TRUE);
+  g_autofree char *text = esa_json_to_string (node, TRUE);
   g_print ("%s\n", text);
 }
 

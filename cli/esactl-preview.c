@@ -94,7 +94,7 @@ cmd_preview (EsactlOptions *opts, int argc, char **argv)
         {
           /* the body itself: what the SDC would read */
           g_autoptr (JsonNode) b = json_node_copy (json_object_get_member (r, "body"));
-          g_autofree char *text = json_to_string (b, TRUE);
+          g_autofree char *text = esa_json_to_string (b, TRUE);
           g_print ("%s\n", text);
         }
     }

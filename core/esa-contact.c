@@ -105,7 +105,7 @@ esa_contact_save (const char *state_dir, const EsaContact *contact, GError **err
   g_autoptr (JsonNode) node = json_node_new (JSON_NODE_OBJECT);
   g_autofree char *text = NULL;
   json_node_take_object (node, esa_contact_to_json (contact));
-  text = json_to_string (node, TRUE);
+  text = esa_json_to_string (node, TRUE);
   if (!esa_mkdir_p (state_dir, 0700, error))
     return FALSE;
   return esa_file_write_atomic (path, NULL, text, strlen (text), 0600, error);

@@ -215,7 +215,7 @@ save_state (EsaDispatcher *self)
       json_object_set_object_member (root, job->name, jo);
     }
   json_node_set_object (node, root);
-  text = json_to_string (node, TRUE);
+  text = esa_json_to_string (node, TRUE);
   if (!esa_file_write_atomic (self->state_file, NULL, text, strlen (text), 0600, &error))
     g_warning ("cannot save job history: %s", error->message);
 }
@@ -828,7 +828,7 @@ write_record (const char *path, JsonObject *o, GError **error)
   g_autoptr (JsonNode) node = json_node_new (JSON_NODE_OBJECT);
   g_autofree char *text = NULL;
   json_node_set_object (node, o);
-  text = json_to_string (node, FALSE);
+  text = esa_json_to_string (node, FALSE);
   return esa_file_write_atomic (path, NULL, text, strlen (text), 0600, error);
 }
 

@@ -100,7 +100,7 @@ esa_history_append (const char *state_dir, JsonObject *record, gsize max_bytes, 
   ssize_t n;
 
   json_node_set_object (node, record);
-  text = json_to_string (node, FALSE);
+  text = esa_json_to_string (node, FALSE);
   line = g_strconcat (text, "\n", NULL);
   len = strlen (line);
   if (g_stat (path, &st) != 0 || held_path == NULL || !g_str_equal (held_path, path) ||

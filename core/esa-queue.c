@@ -371,7 +371,7 @@ static gboolean
 write_envelope (EsaQueue *self, int dirfd, const char *folder, const char *name, JsonNode *env,
                 GError **error)
 {
-  g_autofree char *text = json_to_string (env, FALSE);
+  g_autofree char *text = esa_json_to_string (env, FALSE);
   return esa_fileutil_write_at (dirfd, folder, name, self->tmp_fd, text, strlen (text), 0600, TRUE,
                                 error);
 }
@@ -1243,7 +1243,7 @@ esa_queue_enqueue_full (EsaQueue *self, EsaReport *report, EsaQueueCommittedFunc
   json_object_set_member (root, "report", json_node_ref (rnode));
   json_object_set_object_member (root, "delivery", json_object_new ());
   json_node_take_object (env, root);
-  text = json_to_string (env, FALSE);
+  text = esa_json_to_string (env, FALSE);
   if (!esa_fileutil_write_at (self->tmp_fd, self->tmp_dir, tmp_json, self->tmp_fd, text, strlen (text),
                               0600, FALSE, error))
     {

@@ -111,7 +111,7 @@ status_for_error (const GError *error)
 static void
 reply_node (SoupServerMessage *msg, guint status, JsonNode *node)
 {
-  g_autofree char *text = json_to_string (node, FALSE);
+  g_autofree char *text = esa_json_to_string (node, FALSE);
   gsize len = strlen (text);
   soup_server_message_set_status (msg, status, NULL);
   soup_server_message_set_response (msg, "application/json", SOUP_MEMORY_TAKE, g_steal_pointer (&text), len);

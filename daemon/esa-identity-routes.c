@@ -69,7 +69,7 @@ pending_write (const char *state_dir, JsonObject *o)
   g_autofree char *text = NULL;
   g_autoptr (GError) error = NULL;
   json_node_set_object (n, o);
-  text = json_to_string (n, TRUE);
+  text = esa_json_to_string (n, TRUE);
   if (!esa_file_write_atomic (path, NULL, text, strlen (text), 0600, &error))
     g_warning ("%s", error->message);
 }

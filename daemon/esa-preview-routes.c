@@ -49,7 +49,7 @@ static gboolean
 write_output (const char *dir, EsaReport *report, JsonNode *envelope, JsonObject *manifest, GError **error)
 {
   const char *uuid = esa_report_get_uuid (report);
-  g_autofree char *body = json_to_string (envelope, FALSE);
+  g_autofree char *body = esa_json_to_string (envelope, FALSE);
   g_autofree char *body_name = g_strdup_printf ("%s.json", uuid);
   g_autofree char *manifest_name = g_strdup_printf ("%s.manifest.json", uuid);
   g_autofree char *body_path = g_build_filename (dir, body_name, NULL);
@@ -59,7 +59,7 @@ write_output (const char *dir, EsaReport *report, JsonNode *envelope, JsonObject
   g_autofree char *mtext = NULL;
   GPtrArray *atts = esa_report_get_attachments (report);
   json_node_set_object (mn, manifest);
-  mtext = json_to_string (mn, TRUE);
+  mtext = esa_json_to_string (mn, TRUE);
   if (!esa_mkdir_p (dir, 0700, error) || !g_file_set_contents_full (body_path, body, -1, G_FILE_SET_CONTENTS_CONSISTENT, 0600, error) ||
       !g_file_set_contents_full (manifest_path, mtext, -1, G_FILE_SET_CONTENTS_CONSISTENT, 0600, error))
     return FALSE;

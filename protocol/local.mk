@@ -5,9 +5,10 @@ noinst_LTLIBRARIES += protocol/libesa-protocol.la
 protocol_libesa_protocol_la_SOURCES = \
 	protocol/esa-error.c \
 	protocol/esa-json.c \
-	protocol/esa-json-parse.c
+	protocol/esa-json-parse.c \
+	protocol/esa-json-write.c
 protocol_libesa_protocol_la_CFLAGS = $(AM_CFLAGS) -DG_LOG_DOMAIN=\"esa\"
-protocol_libesa_protocol_la_LIBADD = $(JSON_LIBS) $(GLIB_LIBS)
+protocol_libesa_protocol_la_LIBADD = $(JSON_LIBS) $(GLIB_LIBS) -lm
 
 esainclude_HEADERS += \
 	protocol/esa/esa-json.h \
@@ -26,3 +27,9 @@ TESTS += tests/test-json-parse
 tests_test_json_parse_SOURCES = tests/test-json-parse.c tests/json-reference.c tests/json-reference.h
 tests_test_json_parse_CFLAGS = $(AM_CFLAGS) -I$(top_srcdir)/tests
 tests_test_json_parse_LDADD = protocol/libesa-protocol.la $(JSON_LIBS) $(GLIB_LIBS) -lm
+
+# The writer against json-glib's generator on every fuzz corpus.
+check_PROGRAMS += tests/test-json-write
+TESTS += tests/test-json-write
+tests_test_json_write_SOURCES = tests/test-json-write.c
+tests_test_json_write_LDADD = protocol/libesa-protocol.la $(JSON_LIBS) $(GLIB_LIBS) -lm

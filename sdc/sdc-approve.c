@@ -7,6 +7,7 @@
 #include "config.h"
 
 #include "sdc-approve.h"
+#include "esa/esa-json.h"
 #include "sdc-json.h"
 #include "sdc-server.h"
 #include "sdc-store.h"
@@ -45,7 +46,7 @@ sdc_registrations_list (const char *dir, const char *db, gboolean json, GError *
       g_autoptr (JsonNode) node = json_node_new (JSON_NODE_ARRAY);
       g_autofree char *text = NULL;
       json_node_set_array (node, arr);
-      text = json_to_string (node, TRUE);
+      text = esa_json_to_string (node, TRUE);
       printf ("%s\n", text);
       return TRUE;
     }

@@ -66,7 +66,7 @@ uuid_json (JsonNode *element, const char *canonical)
     return g_strdup ("null");
   node = json_node_new (JSON_NODE_VALUE);
   json_node_set_string (node, given);
-  return json_to_string (node, FALSE);
+  return esa_json_to_string (node, FALSE);
 }
 
 static void

@@ -124,7 +124,7 @@ sdc_json_object_to_string (JsonObject *obj)
 {
   g_autoptr (JsonNode) node = json_node_new (JSON_NODE_OBJECT);
   json_node_set_object (node, obj);
-  return json_to_string (node, FALSE);
+  return esa_json_to_string (node, FALSE);
 }
 
 char *

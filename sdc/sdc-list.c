@@ -4,6 +4,7 @@
 #include "config.h"
 
 #include "sdc-list.h"
+#include "esa/esa-json.h"
 #include "sdc-error.h"
 #include "sdc-store.h"
 
@@ -33,7 +34,7 @@ print_json (JsonArray *arr)
   g_autoptr (JsonNode) node = json_node_new (JSON_NODE_ARRAY);
   g_autofree char *text = NULL;
   json_node_set_array (node, arr);
-  text = json_to_string (node, TRUE);
+  text = esa_json_to_string (node, TRUE);
   printf ("%s\n", text);
 }
 

@@ -130,7 +130,7 @@ esa_credentials_save (const char *state_dir, const EsaCredentials *creds, GError
   json_builder_add_string_value (b, creds->activated);
   json_builder_end_object (b);
   root = json_builder_get_root (b);
-  text = json_to_string (root, TRUE);
+  text = esa_json_to_string (root, TRUE);
   ok = esa_file_write_atomic (path, NULL, text, strlen (text), 0600, error);
   memset (text, 0, strlen (text));
   return ok;
@@ -182,7 +182,7 @@ esa_credentials_mark_refused (const char *state_dir, const EsaCredentials *creds
   json_builder_add_string_value (b, message);
   json_builder_end_object (b);
   root = json_builder_get_root (b);
-  text = json_to_string (root, TRUE);
+  text = esa_json_to_string (root, TRUE);
   return esa_file_write_atomic (path, NULL, text, strlen (text), 0600, error);
 }
 

@@ -225,7 +225,7 @@ JsonObject *
 esa_envelope_manifest (JsonNode *envelope)
 {
   /* The body exactly as esa_https_json sends it. */
-  g_autofree char *body = json_to_string (envelope, FALSE);
+  g_autofree char *body = esa_json_to_string (envelope, FALSE);
   g_autoptr (GBytes) bytes = g_bytes_new_static (body, strlen (body));
   return esa_envelope_manifest_for_body (envelope, bytes);
 }
@@ -553,7 +553,7 @@ esa_deliverer_send (EsaDeliverer *self, EsaReport *report, GCancellable *cancell
     }
   if (!envelope_or_fail (report, &sd.envelope, out))
     return;
-  text = json_to_string (sd.envelope, FALSE);
+  text = esa_json_to_string (sd.envelope, FALSE);
   sd.body = g_bytes_new_take (text, strlen (text));
   out->manifest = esa_envelope_manifest_for_body (sd.envelope, sd.body);
   esa_upload_progress_begin (esa_report_get_uuid (report), esa_report_get_kind (report),
@@ -815,7 +815,7 @@ esa_deliverer_send_batch (EsaDeliverer *self, EsaReport *const *reports, guint n
           items[i].done = TRUE;
           continue;
         }
-      text = json_to_string (envelope, FALSE);
+      text = esa_json_to_string (envelope, FALSE);
       items[i].body = g_bytes_new_take (text, strlen (text));
       outs[i].manifest = esa_envelope_manifest_for_body (envelope, items[i].body);
       outs[i].attempts = g_ptr_array_new_with_free_func (g_free);

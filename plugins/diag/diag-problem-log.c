@@ -9,6 +9,7 @@
 #include "config.h"
 
 #include "diag-problem-log.h"
+#include "esa/esa-json.h"
 
 #include <esa/esa-error.h>
 #include <errno.h>
@@ -163,7 +164,7 @@ save (DiagProblemLog *self, GError **error)
   json_object_set_int_member (root, "next_id", self->next_id);
   json_object_set_array_member (root, "problems", json_array_ref (self->entries));
   json_node_set_object (node, root);
-  text = json_to_string (node, TRUE);
+  text = esa_json_to_string (node, TRUE);
   if (!g_file_set_contents_full (self->path, text, -1,
                                  G_FILE_SET_CONTENTS_CONSISTENT | G_FILE_SET_CONTENTS_DURABLE, 0600,
                                  &local))

@@ -444,7 +444,7 @@ diag_edac_scan (DiagPlugin *self, GCancellable *cancellable, GError **error)
   /* save first: a report that fails is in the log, not raised again next time */
   state = diag_edac_state (mcs);
   json_node_set_object (node, state);
-  text = json_to_string (node, TRUE);
+  text = esa_json_to_string (node, TRUE);
   if (!g_file_set_contents_full (path, text, -1, G_FILE_SET_CONTENTS_CONSISTENT, 0600, &local))
     {
       g_set_error (error, ESA_ERROR, ESA_ERROR_FAILED, "%s: %s", path, local->message);

@@ -4,6 +4,7 @@
 #include "config.h"
 
 #include "snap-collect.h"
+#include "esa/esa-json.h"
 #include "snap-archive-lib.h"
 #include "snap-redact.h"
 
@@ -283,7 +284,7 @@ collection_write (SnapCollection *self, JsonObject *manifest, const char *path, 
   json_object_set_array_member (m, "items", items);
   json_object_set_array_member (m, "notes", json_array_ref (self->notes));
   json_node_set_object (node, m);
-  text = json_to_string (node, TRUE);
+  text = esa_json_to_string (node, TRUE);
 
   if (archive_write_add_filter_gzip (a) != ARCHIVE_OK || archive_write_set_format_pax_restricted (a) != ARCHIVE_OK ||
       archive_write_open_filename (a, path) != ARCHIVE_OK)

@@ -5,6 +5,7 @@
 #include "config.h"
 
 #include "snap-tokens.h"
+#include "esa/esa-json.h"
 
 #include <esa/esa-error.h>
 #include <errno.h>
@@ -174,7 +175,7 @@ snap_tokens_save (SnapTokens *self, GError **error)
       json_object_set_object_member (root, snap_token_kinds[k], o);
     }
   json_node_set_object (node, root);
-  text = json_to_string (node, TRUE);
+  text = esa_json_to_string (node, TRUE);
   ok = g_file_set_contents_full (self->path, text, -1,
                                  G_FILE_SET_CONTENTS_CONSISTENT | G_FILE_SET_CONTENTS_DURABLE, 0600, &local);
   g_mutex_unlock (&self->lock);

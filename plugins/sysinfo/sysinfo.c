@@ -165,7 +165,7 @@ sysinfo_cmd_collect (EsaContext *ctx, const char *const *args, gpointer user_dat
   body = esa_report_get_body (report);
   json_object_remove_member (body, "configuration");
   json_node_set_object (node, body);
-  json = json_to_string (node, TRUE);
+  json = esa_json_to_string (node, TRUE);
   warnings = json_object_get_array_member (body, "warnings");
   if (raw)
     text = g_strdup_printf ("%s\n", json);

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "uak-private.h"
+#include "esa/esa-json.h"
 
 #define UAK_DEFAULT_SCHEDULE "daily 04:30"
 #define UAK_DEFAULT_WINDOW_S (30 * 24 * 3600)
@@ -57,7 +58,7 @@ uak_state_save (Uak *self, JsonObject *state)
   g_autofree char *text = NULL;
   g_autoptr (GError) error = NULL;
   json_node_set_object (node, state);
-  text = json_to_string (node, TRUE);
+  text = esa_json_to_string (node, TRUE);
   if (!g_file_set_contents_full (path, text, -1, G_FILE_SET_CONTENTS_CONSISTENT, 0600, &error))
     g_warning ("saving %s: %s", path, error->message);
 }

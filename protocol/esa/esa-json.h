@@ -68,4 +68,13 @@ char       *esa_json_time_iso     (const char *iso);
 JsonNode   *esa_json_parse       (const char *data, gssize len, gsize max_bytes, guint max_depth,
                                   GError **error);
 
+/* Writes @node as JSON text (protocol/esa-json-write.c): what json_to_string() writes,
+ * byte for byte, compact or @pretty (two spaces), except where json-glib 1.6 writes
+ * text that is not JSON (a double like 1e80 as "1e+80.0", U+001F unescaped); those are
+ * written as JSON ("1e+80", "\u001f"). NaN and infinity are written as null. Use it for
+ * everything written (never json_to_string or JsonGenerator). */
+char       *esa_json_to_string   (JsonNode *node, gboolean pretty);
+/* The same, appended to @out. */
+void        esa_json_write       (GString *out, JsonNode *node, gboolean pretty);
+
 G_END_DECLS

@@ -11,6 +11,7 @@
 #include "esa-deliver.h"
 #include "esa-fileutil.h"
 #include "esa/esa-error.h"
+#include "esa/esa-json.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -129,7 +130,7 @@ write_tmp (int dfd, const char *outbox, const char *tmp, EsaReport *report, GErr
   env = esa_report_envelope (report, error);
   if (env == NULL)
     return FALSE;
-  text = json_to_string (env, TRUE);
+  text = esa_json_to_string (env, TRUE);
   if (mkdirat (dfd, tmp, 0700) != 0)
     return set_errno_error (error, errno, outbox, tmp, "cannot create");
   tfd = open_dir_at (dfd, tmp);

@@ -595,7 +595,7 @@ esa_https_json (EsaHttps *self, const char *method, const char *path, JsonNode *
   g_autoptr (GBytes) bytes = NULL;
   if (body != NULL)
     {
-      char *text = json_to_string (body, FALSE);
+      char *text = esa_json_to_string (body, FALSE);
       bytes = g_bytes_new_take (text, strlen (text));
     }
   esa_https_json_bytes (self, method, path, bytes, user, password, idempotency_key, cancellable, ex);
