@@ -183,6 +183,17 @@ bind_text (sqlite3_stmt *stmt, int idx, const char *text)
     sqlite3_bind_text (stmt, idx, text, -1, SQLITE_TRANSIENT);
 }
 
+/* For the hot insert only: SQLite uses @text in place rather than copying it, so it
+ * must outlive the statement's step (the caller's row does). */
+static void
+bind_text_static (sqlite3_stmt *stmt, int idx, const char *text)
+{
+  if (text == NULL)
+    sqlite3_bind_null (stmt, idx);
+  else
+    sqlite3_bind_text (stmt, idx, text, -1, SQLITE_STATIC);
+}
+
 static char *
 col_text (sqlite3_stmt *stmt, int idx)
 {
@@ -622,15 +633,15 @@ sqlite_insert_report (SdcStore *self, const SdcReportRow *row, GPtrArray *attach
                      error);
   if (stmt == NULL)
     return FALSE;
-  bind_text (stmt, 1, row->uuid);
-  bind_text (stmt, 2, row->system_id);
-  bind_text (stmt, 3, row->kind);
-  bind_text (stmt, 4, row->plugin);
-  bind_text (stmt, 5, row->created);
-  bind_text (stmt, 6, row->received);
-  bind_text (stmt, 7, row->parent);
-  bind_text (stmt, 8, row->body_json);
-  bind_text (stmt, 9, answer_json != NULL ? answer_json : "");
+  bind_text_static (stmt, 1, row->uuid);
+  bind_text_static (stmt, 2, row->system_id);
+  bind_text_static (stmt, 3, row->kind);
+  bind_text_static (stmt, 4, row->plugin);
+  bind_text_static (stmt, 5, row->created);
+  bind_text_static (stmt, 6, row->received);
+  bind_text_static (stmt, 7, row->parent);
+  bind_text_static (stmt, 8, row->body_json);
+  bind_text_static (stmt, 9, answer_json != NULL ? answer_json : "");
   sqlite3_bind_int (stmt, 10, (int) status);
   if (!db_step_done (store, stmt, error))
     return FALSE;
