@@ -31,5 +31,6 @@ tests_test_json_parse_LDADD = protocol/libesa-protocol.la $(JSON_LIBS) $(GLIB_LI
 # The writer against json-glib's generator on every fuzz corpus.
 check_PROGRAMS += tests/test-json-write
 TESTS += tests/test-json-write
-tests_test_json_write_SOURCES = tests/test-json-write.c
+tests_test_json_write_SOURCES = tests/test-json-write.c tests/json-reference.c tests/json-reference.h
+tests_test_json_write_CFLAGS = $(AM_CFLAGS) -I$(top_srcdir)/tests
 tests_test_json_write_LDADD = protocol/libesa-protocol.la $(JSON_LIBS) $(GLIB_LIBS) -lm

@@ -314,3 +314,35 @@ esa_test_json_difference (const char *text, gsize len, gsize max_bytes, guint ma
     }
   return NULL;
 }
+
+int
+esa_test_json_corpora_foreach (EsaTestCorpusFunc func, gpointer user_data)
+{
+  const char *top = g_getenv ("ESA_TOP_SRCDIR");
+  g_autofree char *corpora = g_build_filename (top != NULL ? top : ".", "tests", "fuzz", "corpus", NULL);
+  g_autoptr (GDir) dir = g_dir_open (corpora, 0, NULL);
+  const char *sub;
+  int files = 0;
+
+  if (dir == NULL)
+    return -1;
+  while ((sub = g_dir_read_name (dir)) != NULL)
+    {
+      g_autofree char *path = g_build_filename (corpora, sub, NULL);
+      g_autoptr (GDir) files_dir = g_dir_open (path, 0, NULL);
+      const char *name;
+      if (files_dir == NULL)
+        continue;
+      while ((name = g_dir_read_name (files_dir)) != NULL)
+        {
+          g_autofree char *file = g_build_filename (path, name, NULL);
+          g_autofree char *data = NULL;
+          gsize len;
+          if (!g_file_get_contents (file, &data, &len, NULL))
+            continue;
+          files++;
+          func (sub, name, data, len, user_data);
+        }
+    }
+  return files;
+}

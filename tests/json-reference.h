@@ -22,3 +22,10 @@ typedef enum
  * read back the same here once written as strict JSON. */
 char *esa_test_json_difference (const char *data, gsize len, gsize max_bytes, guint max_depth,
                                 EsaTestJsonVerdict *verdict);
+
+/* Calls @func for every file of every corpus in tests/fuzz/corpus/ (under
+ * $ESA_TOP_SRCDIR) with its corpus's name, its own and its bytes; returns how many, or
+ * -1 when there is no corpus directory. */
+typedef void (*EsaTestCorpusFunc) (const char *corpus, const char *name, const char *data, gsize len,
+                                   gpointer user_data);
+int esa_test_json_corpora_foreach (EsaTestCorpusFunc func, gpointer user_data);

@@ -372,73 +372,59 @@ test_depth (void)
 /* Every file of every corpus in tests/fuzz/corpus/, and for each valid-looking one its
  * prefixes, each byte removed and each byte replaced by a few that matter to JSON. */
 static void
+differential_file (const char *corpus, const char *name, const char *data, gsize len, gpointer user_data)
+{
+  const char replacements[] = { '"', '\\', '[', ']', '{', '}', ',', ':', '0', '-', 'e', '.', ' ', '\n', 'u', 'x', '\x80' };
+  guint *counts = user_data;
+  g_autoptr (GPtrArray) variants = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
+
+  g_ptr_array_add (variants, g_bytes_new (data, len));
+  /* variants of the small texts that look like JSON */
+  if (len > 0 && len <= 512 && (data[0] == '{' || data[0] == '['))
+    for (gsize i = 0; i < len; i++)
+      {
+        g_autofree char *v = g_memdup2 (data, len);
+        g_ptr_array_add (variants, g_bytes_new (data, i));
+        {
+          g_autofree char *cut = g_malloc (len);
+          memcpy (cut, data, i);
+          memcpy (cut + i, data + i + 1, len - i - 1);
+          g_ptr_array_add (variants, g_bytes_new (cut, len - 1));
+        }
+        for (guint k = 0; k < G_N_ELEMENTS (replacements); k++)
+          {
+            v[i] = replacements[k];
+            g_ptr_array_add (variants, g_bytes_new (v, len));
+          }
+      }
+  for (guint i = 0; i < variants->len; i++)
+    {
+      gsize n;
+      const char *bytes = g_bytes_get_data (variants->pdata[i], &n);
+      for (guint depth = 3; depth <= 64; depth += 61)
+        {
+          EsaTestJsonVerdict verdict;
+          g_autofree char *difference = esa_test_json_difference (bytes, n, 1 << 20, depth, &verdict);
+          if (difference != NULL)
+            g_error ("%s/%s (variant %u, depth limit %u): %s", corpus, name, i, depth, difference);
+          counts[verdict]++;
+        }
+    }
+}
+
+static void
 test_differential (void)
 {
-  const char *top = g_getenv ("ESA_TOP_SRCDIR");
-  g_autofree char *corpora = g_build_filename (top != NULL ? top : ".", "tests", "fuzz", "corpus", NULL);
-  g_autoptr (GDir) dir = g_dir_open (corpora, 0, NULL);
-  const char *sub;
-  const char replacements[] = { '"', '\\', '[', ']', '{', '}', ',', ':', '0', '-', 'e', '.', ' ', '\n', 'u', 'x', '\x80' };
   guint counts[3] = { 0 };
-  guint files = 0;
+  int files = esa_test_json_corpora_foreach (differential_file, counts);
 
-  if (dir == NULL)
+  if (files < 0)
     {
       g_test_skip ("no tests/fuzz/corpus (set ESA_TOP_SRCDIR)");
       return;
     }
-  while ((sub = g_dir_read_name (dir)) != NULL)
-    {
-      g_autofree char *path = g_build_filename (corpora, sub, NULL);
-      g_autoptr (GDir) files_dir = g_dir_open (path, 0, NULL);
-      const char *name;
-      if (files_dir == NULL)
-        continue;
-      while ((name = g_dir_read_name (files_dir)) != NULL)
-        {
-          g_autofree char *file = g_build_filename (path, name, NULL);
-          g_autofree char *data = NULL;
-          gsize len;
-          g_autoptr (GPtrArray) variants = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
-          if (!g_file_get_contents (file, &data, &len, NULL))
-            continue;
-          files++;
-          g_ptr_array_add (variants, g_bytes_new (data, len));
-          /* variants of the small texts that look like JSON */
-          if (len > 0 && len <= 512 && (data[0] == '{' || data[0] == '['))
-            for (gsize i = 0; i < len; i++)
-              {
-                g_autofree char *v = g_memdup2 (data, len);
-                g_ptr_array_add (variants, g_bytes_new (data, i));
-                {
-                  g_autofree char *cut = g_malloc (len);
-                  memcpy (cut, data, i);
-                  memcpy (cut + i, data + i + 1, len - i - 1);
-                  g_ptr_array_add (variants, g_bytes_new (cut, len - 1));
-                }
-                for (guint k = 0; k < G_N_ELEMENTS (replacements); k++)
-                  {
-                    v[i] = replacements[k];
-                    g_ptr_array_add (variants, g_bytes_new (v, len));
-                  }
-              }
-          for (guint i = 0; i < variants->len; i++)
-            {
-              gsize n;
-              const char *bytes = g_bytes_get_data (variants->pdata[i], &n);
-              for (guint depth = 3; depth <= 64; depth += 61)
-                {
-                  EsaTestJsonVerdict verdict;
-                  g_autofree char *difference = esa_test_json_difference (bytes, n, 1 << 20, depth, &verdict);
-                  if (difference != NULL)
-                    g_error ("%s/%s (variant %u, depth limit %u): %s", sub, name, i, depth, difference);
-                  counts[verdict]++;
-                }
-            }
-        }
-    }
-  g_assert_cmpuint (files, >, 100);
-  g_test_message ("%u corpus files; texts both refuse: %u, same tree: %u, refused here only (not strict JSON): %u",
+  g_assert_cmpint (files, >, 100);
+  g_test_message ("%d corpus files; texts both refuse: %u, same tree: %u, refused here only (not strict JSON): %u",
                   files, counts[ESA_TEST_JSON_BOTH_REFUSE], counts[ESA_TEST_JSON_SAME],
                   counts[ESA_TEST_JSON_STRICTER]);
   g_assert_cmpuint (counts[ESA_TEST_JSON_SAME], >, 1000);
