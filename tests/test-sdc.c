@@ -1647,6 +1647,8 @@ test_log_lines (void)
   g_autoptr (GPtrArray) uuids = g_ptr_array_new_with_free_func (g_free);
   g_autofree char *log = NULL;
   g_auto (GStrv) lines = NULL;
+  g_autofree char *refused = NULL;
+  g_autofree char *refused_line = NULL;
   gboolean seen = FALSE;
 
   sdc_start (&sdc, NULL);
@@ -1660,6 +1662,15 @@ test_log_lines (void)
       sdc_post (&sdc, &r, "/esa/v1/heartbeat", c.id, c.password, json);
       g_assert_cmpuint (r.status, ==, 200);
     }
+  /* a report refused once read (by the writer thread) is logged with its uuid too */
+  {
+    g_auto (Reply) r = { 0 };
+    g_autofree char *json = NULL;
+    refused = g_uuid_string_random ();
+    json = report_json (refused, "problem", NULL);
+    sdc_post (&sdc, &r, "/esa/v1/heartbeat", c.id, c.password, json);
+    assert_error (&r, 400, "invalid_field", "kind");
+  }
   /* the server is idle now: the last line must come without any further request */
   for (guint tries = 0; tries < 40 && !seen; tries++)
     {
@@ -1690,6 +1701,8 @@ test_log_lines (void)
           }
       g_assert_cmpuint (n, ==, 1);
     }
+  refused_line = g_strdup_printf (" status=400 system=%s uuid=%s error=invalid_field\n", c.id, refused);
+  g_assert_nonnull (strstr (log, refused_line));
   sdc_stop (&sdc);
 }
 
