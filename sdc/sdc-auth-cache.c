@@ -12,6 +12,7 @@
 #include "sdc-auth-cache.h"
 
 #include <gnutls/crypto.h>
+#include <gnutls/gnutls.h>
 #include <string.h>
 
 #define MAC_LEN 32
@@ -41,8 +42,10 @@ sdc_auth_cache_new (guint max_entries, guint ttl_seconds)
   cache->entries = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   if (gnutls_rnd (GNUTLS_RND_KEY, cache->secret, sizeof (cache->secret)) < 0)
     max_entries = 0; /* no secret, no cache: every request pays PBKDF2 */
+#if GNUTLS_VERSION_NUMBER >= 0x030609 /* gnutls_hmac_copy; the AIX Toolbox may have an older 3.6 */
   else if (gnutls_hmac_init (&cache->keyed, GNUTLS_MAC_SHA256, cache->secret, sizeof (cache->secret)) < 0)
     cache->keyed = NULL;
+#endif
   cache->max_entries = max_entries;
   cache->ttl_us = (gint64) ttl_seconds * G_USEC_PER_SEC;
   return cache;
@@ -67,7 +70,11 @@ compute_mac (SdcAuthCache *cache, const char *system_id, const char *password, g
   /* the id with its NUL, then the password: no id/password pair reads as another */
   gsize id_len = strlen (system_id) + 1;
   gsize pw_len = strlen (password);
+#if GNUTLS_VERSION_NUMBER >= 0x030609
   gnutls_hmac_hd_t h = cache->keyed != NULL ? gnutls_hmac_copy (cache->keyed) : NULL;
+#else
+  gnutls_hmac_hd_t h = NULL;
+#endif
   g_autofree guint8 *msg = NULL;
   gboolean ok;
 
