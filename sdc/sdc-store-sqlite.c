@@ -105,6 +105,13 @@ static const char *const migrations[] = {
    * statements instead of a foreign key; SQLite's check is one index lookup in the
    * same step, cheap enough to keep). The versions stay the same on both engines. */
   "",
+  /* 5 -> 6: a system's reports by kind, then time: the web view's systems page counts
+   * each listed system's reports per kind and takes its last heartbeat from this index
+   * alone (a covering index: no table row read; 2.8x faster on a page of busy systems,
+   * docs/performance.md), and a system's reports of one kind, newest first, are one
+   * range of it. It replaces (system_id, received): still one index per report. */
+  "CREATE INDEX reports_by_system_kind ON reports (system_id, kind, received);"
+  "DROP INDEX reports_by_system;",
 };
 
 G_STATIC_ASSERT (G_N_ELEMENTS (migrations) == SDC_STORE_SCHEMA_VERSION);

@@ -15,7 +15,7 @@
 G_BEGIN_DECLS
 
 /* Schema version after all migrations (every engine keeps its own list of steps). */
-#define SDC_STORE_SCHEMA_VERSION 5
+#define SDC_STORE_SCHEMA_VERSION 6
 
 typedef struct {
   const char *vendor;

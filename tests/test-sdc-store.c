@@ -29,9 +29,9 @@ typedef struct {
   void (*exec_raw) (const char *location, const char *sql);
   void (*set_version) (const char *location, int version);
   /* SQL that takes a current database back to schema 4 (but its version), and SQL that
-   * fails unless the database has schema 5's changes */
+   * fails unless the database has the changes of schema 5 and later */
   const char *back_to_v4;
-  const char *check_v5;
+  const char *check_migrated;
 } Engine;
 
 typedef struct {
@@ -75,19 +75,28 @@ pg_set_version (const char *location, int version)
 #endif
 
 static const Engine engines[] = {
-  /* SQLite's step 5 is empty */
-  { "sqlite", sqlite_new_location, sqlite_exec_raw, sqlite_set_version, NULL, NULL },
+  /* SQLite's step 5 is empty; step 6 swaps an index */
+  { "sqlite", sqlite_new_location, sqlite_exec_raw, sqlite_set_version,
+    "DROP INDEX reports_by_system_kind; CREATE INDEX reports_by_system ON reports (system_id, received);",
+    /* fails while reports_by_system_kind is missing or reports_by_system is there */
+    "SELECT count(*) FROM reports INDEXED BY reports_by_system_kind WHERE system_id = 'x' AND kind = 'y';"
+    "CREATE INDEX reports_by_system ON reports (system_id); DROP INDEX reports_by_system;" },
 #ifdef HAVE_LIBPQ
   { "postgresql", esa_test_pg_new_database, esa_test_pg_exec, pg_set_version,
     "ALTER TABLE reports ADD CONSTRAINT reports_system_id_fkey FOREIGN KEY (system_id) REFERENCES systems (system_id);"
     "DROP FUNCTION sdc_unknown_system (text);"
-    "ALTER TABLE reports ALTER COLUMN uuid TYPE TEXT COLLATE \"default\";",
+    "ALTER TABLE reports ALTER COLUMN uuid TYPE TEXT COLLATE \"default\";"
+    "DROP INDEX reports_by_system_kind; CREATE INDEX reports_by_system ON reports (system_id, received);",
     "DO $$ BEGIN"
     " IF EXISTS (SELECT 1 FROM pg_constraint WHERE conname = 'reports_system_id_fkey')"
     " THEN RAISE EXCEPTION 'reports_system_id_fkey still there'; END IF;"
     " IF (SELECT collation_name FROM information_schema.columns"
     "     WHERE table_name = 'reports' AND column_name = 'uuid') IS DISTINCT FROM 'C'"
-    " THEN RAISE EXCEPTION 'reports.uuid not in COLLATE \"C\"'; END IF; END $$;" },
+    " THEN RAISE EXCEPTION 'reports.uuid not in COLLATE \"C\"'; END IF;"
+    " IF NOT EXISTS (SELECT 1 FROM pg_indexes WHERE indexname = 'reports_by_system_kind')"
+    " THEN RAISE EXCEPTION 'reports_by_system_kind missing'; END IF;"
+    " IF EXISTS (SELECT 1 FROM pg_indexes WHERE indexname = 'reports_by_system')"
+    " THEN RAISE EXCEPTION 'reports_by_system still there'; END IF; END $$;" },
 #endif
 };
 
@@ -973,8 +982,8 @@ test_store_migrate_v4 (Fixture *f, gconstpointer data)
                           .body_json = "{}" };
 
     g_assert_cmpint (sdc_store_schema_version (store), ==, SDC_STORE_SCHEMA_VERSION);
-    if (f->engine->check_v5 != NULL)
-      f->engine->exec_raw (f->location, f->engine->check_v5);
+    if (f->engine->check_migrated != NULL)
+      f->engine->exec_raw (f->location, f->engine->check_migrated);
     g_assert_true (sdc_store_lookup_report (store, u1, &sys, &kind, &status, &answer, &error));
     g_assert_no_error (error);
     g_assert_cmpstr (sys, ==, id);
@@ -1631,7 +1640,7 @@ test_sqlite_upgrade (void)
                    "INSERT INTO reports (uuid, system_id, kind, received, body, answer)"
                    "  SELECT '0b7e8c1e-5f4a-4c1e-9a4e-1d2c3b4a5f61', system_id, 'heartbeat', 'now', '{}', '{}'"
                    "  FROM systems;"
-                   "DROP TABLE settings; DROP INDEX reports_by_system; PRAGMA user_version = 1;");
+                   "DROP TABLE settings; DROP INDEX reports_by_system_kind; PRAGMA user_version = 1;");
   {
     g_autoptr (SdcStore) store = sdc_store_open (path, &error);
     g_autoptr (SdcPasswordHash) pw = sdc_auth_hash_password ("pw", NULL);
