@@ -25,6 +25,13 @@
  * that one rolled back). Should PostgreSQL still abort a job as a deadlock or a
  * serialization failure (G_IO_ERROR_BUSY from the store), the job is run again alone.
  *
+ * A job may also bring input still to be read (a report's JSON as it came): the writer
+ * reads it (its prepare function) before sorting the group, since reading gives the key,
+ * and answers one that fails outside the transaction; after the commit, what the answer
+ * does not need is freed here too (its release function). Both keep work off the main
+ * loop, the one thread that cannot be more than one (docs/performance.md, "Work off the
+ * main loop").
+ *
  * Other store work (credential checks with their PBKDF2, registration, UAK issue) goes
  * to a small GThreadPool; each pool thread opens its own connection on first use. */
 #include "config.h"
