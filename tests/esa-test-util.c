@@ -5,6 +5,9 @@
 
 #include <glib/gstdio.h>
 #include <signal.h>
+#ifdef __linux__
+#include <sys/prctl.h>
+#endif
 
 char *
 esa_test_mkdtemp (const char *prefix)
@@ -91,6 +94,15 @@ esa_test_wait_for_port (const char *host, guint16 port, guint timeout_ms)
   return FALSE;
 }
 
+void
+esa_test_die_with_parent (gpointer user_data)
+{
+  (void) user_data;
+#ifdef __linux__
+  prctl (PR_SET_PDEATHSIG, SIGTERM);
+#endif
+}
+
 GSubprocess *
 esa_test_spawn (const char *log_path, const char *const *argv)
 {
@@ -98,6 +110,7 @@ esa_test_spawn (const char *log_path, const char *const *argv)
       g_subprocess_launcher_new (log_path ? G_SUBPROCESS_FLAGS_STDERR_MERGE : G_SUBPROCESS_FLAGS_NONE);
   g_autoptr (GError) error = NULL;
   GSubprocess *proc;
+  g_subprocess_launcher_set_child_setup (launcher, esa_test_die_with_parent, NULL, NULL);
   if (log_path != NULL)
     g_subprocess_launcher_set_stdout_file_path (launcher, log_path);
   proc = g_subprocess_launcher_spawnv (launcher, argv, &error);

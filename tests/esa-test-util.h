@@ -15,6 +15,9 @@ guint16   esa_test_free_port      (void);
 gboolean  esa_test_wait_for_port  (const char *host, guint16 port, guint timeout_ms);
 /* Spawns argv with stdout+stderr to log_path (if not NULL); NULL-terminated argv. */
 GSubprocess *esa_test_spawn       (const char *log_path, const char *const *argv);
+/* A GSubprocessLauncher child setup: the child gets SIGTERM when the test dies (Linux),
+ * so a failed assertion, which aborts before any teardown, leaves no server behind. */
+void         esa_test_die_with_parent (gpointer user_data);
 /* SIGTERM, then wait (up to 10 s, then SIGKILL). Returns the exit status or -signal. */
 int       esa_test_stop           (GSubprocess *proc);
 /* Runs argv to completion, returns exit status; stdout/stderr captured if asked. */

@@ -8,26 +8,12 @@
 #include <glib/gstdio.h>
 #include <signal.h>
 #include <string.h>
-#ifdef __linux__
-#include <sys/prctl.h>
-#endif
-
-/* A failed g_assert aborts the test before its teardown: the children then
- * die with it instead of lingering on their ports (Linux; elsewhere the
- * teardown is the only cleanup). */
-static void
-die_with_parent (gpointer user_data)
-{
-#ifdef __linux__
-  prctl (PR_SET_PDEATHSIG, SIGTERM);
-#endif
-}
 
 static GSubprocessLauncher *
 launcher_new (GSubprocessFlags flags)
 {
   GSubprocessLauncher *l = g_subprocess_launcher_new (flags);
-  g_subprocess_launcher_set_child_setup (l, die_with_parent, NULL, NULL);
+  g_subprocess_launcher_set_child_setup (l, esa_test_die_with_parent, NULL, NULL);
   return l;
 }
 
