@@ -368,7 +368,8 @@ replay_answer (SdcStore *store, SdcRequest *req, const char *uuid, const char *k
   return TRUE;
 }
 
-/* @msg NULL: no headers (tests/fuzz/fuzz-sdc-request.c checks a body alone). */
+/* @key: the request's Idempotency-Key header, NULL when it has none (a batch's
+ * reports, or tests/fuzz/fuzz-sdc-request.c checking a body alone). */
 static gboolean
 check_idempotency_key (const char *key, const char *uuid, GError **error)
 {
@@ -386,27 +387,6 @@ check_idempotency_key (const char *key, const char *uuid, GError **error)
 }
 
 void
-sdc_report_job_free (SdcReportJob *job)
-{
-  if (job == NULL)
-    return;
-  g_free (job->uuid);
-  g_free (job->parent);
-  g_free (job->body_json);
-  g_free (job->now);
-  g_free (job->answer);
-  if (job->raw != NULL)
-    g_byte_array_unref (job->raw);
-  g_free (job->idempotency_key);
-  g_free (job->log_uuid);
-  if (job->attachments != NULL)
-    g_ptr_array_unref (job->attachments);
-  if (job->obj != NULL)
-    json_object_unref (job->obj);
-  g_free (job);
-}
-
-void
 sdc_report_job_release (SdcReportJob *job)
 {
   g_clear_pointer (&job->raw, g_byte_array_unref);
@@ -419,6 +399,19 @@ sdc_report_job_release (SdcReportJob *job)
   /* what pointed into them */
   job->row.kind = job->row.plugin = job->row.created = job->row.received = NULL;
   job->row.parent = job->row.body_json = NULL;
+}
+
+void
+sdc_report_job_free (SdcReportJob *job)
+{
+  if (job == NULL)
+    return;
+  /* all but the answer, then the answer */
+  sdc_report_job_release (job);
+  g_free (job->uuid);
+  g_free (job->answer);
+  g_free (job->log_uuid);
+  g_free (job);
 }
 
 /* What a report must carry, checked, into @job (which then points into @obj). */

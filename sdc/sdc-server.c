@@ -697,7 +697,7 @@ report_key (SdcReportJob *job)
 }
 
 /* In the writer thread: the JSON parse and checks of a report cost the main loop more
- * than anything else of ours (docs/performance.md, "Reading reports off the loop"). */
+ * than anything else of ours (docs/performance.md, "Work off the main loop"). */
 static gboolean
 report_read_func (gpointer data, char **key, GError **error)
 {
