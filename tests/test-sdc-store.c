@@ -2,7 +2,9 @@
  * and the request parsers, linked directly from sdc/libesa-sdc.la. */
 #include "config.h"
 
+#include <glib/gstdio.h>
 #include <sqlite3.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "esa-test-util.h"
@@ -1612,6 +1614,67 @@ test_pg_is_local (void)
 #endif
 }
 
+/* The WAL's checkpoint sequence number (its header's bytes 12-15, big-endian): SQLite
+ * adds one each time a checkpoint lets the WAL start again from its beginning. */
+static guint32
+wal_checkpoint_seq (const char *wal, goffset *size)
+{
+  guchar head[32];
+  GStatBuf st;
+  FILE *f = fopen (wal, "rb");
+  g_assert_nonnull (f);
+  g_assert_cmpuint (fread (head, 1, sizeof head, f), ==, sizeof head);
+  fclose (f);
+  g_assert_cmpint (g_stat (wal, &st), ==, 0);
+  *size = st.st_size;
+  return ((guint32) head[12] << 24) | ((guint32) head[13] << 16) | ((guint32) head[14] << 8) | head[15];
+}
+
+/* A committing connection checkpoints late (past SQLite's default of 1,000 WAL pages, the
+ * throughput of docs/performance.md "WAL checkpoints") but does checkpoint: under steady
+ * writes the WAL starts again from its beginning and its file stays bounded. */
+static void
+test_sqlite_wal_checkpoint (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *path = sqlite_new_location (NULL);
+  g_autofree char *wal = g_strconcat (path, "-wal", NULL);
+  g_autoptr (SdcStore) store = sdc_store_open (path, &error);
+  gboolean created = FALSE;
+  g_autofree char *id = NULL;
+  g_autofree char *filler = g_strnfill (60000, 'x');
+  g_autofree char *body = g_strdup_printf ("{\"data\":\"%s\"}", filler);
+  const goffset frame = 4096 + 24;
+  goffset size = 0, largest = 0;
+  guint32 seq0 = 0, restarts = 0;
+  guint n;
+
+  g_assert_no_error (error);
+  id = register_one (store, "WALCK01", "pw", &created);
+  seq0 = wal_checkpoint_seq (wal, &size);
+  /* about 17 pages a report: 4,000 reports write the WAL's pages several times over */
+  for (n = 0; n < 4000 && restarts < 2; n++)
+    {
+      g_autofree char *uuid = g_strdup_printf ("00000000-0000-4000-8000-%012u", n);
+      SdcReportRow row = { .uuid = uuid, .system_id = id, .kind = "heartbeat", .created = "2026-11-25T09:00:00Z",
+                           .received = "2026-11-25T09:00:00Z", .body_json = body };
+      SdcReportInsert ins = { .row = &row, .answer_json = "{}" };
+      g_assert_true (sdc_store_begin (store, &error) && sdc_store_insert_reports (store, &ins, 1, 200, &error) &&
+                     sdc_store_commit (store, &error));
+      g_assert_no_error (error);
+      restarts = wal_checkpoint_seq (wal, &size) - seq0;
+      if (restarts == 0)
+        largest = MAX (largest, size);
+    }
+  g_test_message ("%u reports; the WAL reached %" G_GOFFSET_FORMAT " pages before its first restart, %u restarts",
+                  n, largest / frame, restarts);
+  g_assert_cmpuint (restarts, ==, 2);
+  /* later than SQLite's default, and at the set mark (a commit adds its pages past it) */
+  g_assert_cmpint (largest / frame, >, 5000);
+  g_assert_cmpint (largest / frame, <, 10000 + 100);
+  g_assert_cmpint (size / frame, <, 10000 + 100);
+}
+
 static void
 test_sqlite_upgrade (void)
 {
@@ -1879,6 +1942,7 @@ main (int argc, char **argv)
         }
     }
   g_test_add_func ("/sdc-store/sqlite/upgrade", test_sqlite_upgrade);
+  g_test_add_func ("/sdc-store/sqlite/wal-checkpoint", test_sqlite_wal_checkpoint);
   g_test_add_func ("/sdc-store/pg-is-local", test_pg_is_local);
   g_test_add_func ("/sdc-store/sqlite/concurrent-migrate", test_sqlite_concurrent_migrate);
   g_test_add_func ("/sdc-ui/escape", test_ui_escape);
