@@ -16,6 +16,7 @@ sdc_libesa_sdc_la_SOURCES = \
 	sdc/sdc-server.c sdc/sdc-server.h sdc/sdc-server-private.h \
 	sdc/sdc-store.c sdc/sdc-store.h \
 	sdc/sdc-store-sqlite.c \
+	sdc/sdc-sqlite-checkpoint.c sdc/sdc-sqlite-checkpoint.h \
 	sdc/sdc-throttle.c sdc/sdc-throttle.h \
 	sdc/sdc-guard.c sdc/sdc-guard.h \
 	sdc/sdc-idle.c sdc/sdc-idle.h \

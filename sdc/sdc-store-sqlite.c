@@ -9,6 +9,7 @@
 
 #include "sdc-store.h"
 #include "sdc-error.h"
+#include "sdc-sqlite-checkpoint.h"
 
 #include <sqlite3.h>
 #include <stdarg.h>
@@ -16,14 +17,6 @@
 
 /* How long a connection waits for another's lock before giving up. */
 #define SDC_SQLITE_BUSY_MS 10000
-
-/* A connection that commits checkpoints the WAL into sdc.db once the WAL holds this many
- * pages (about 40 MB), not at SQLite's default of 1,000. A report dirties an index page
- * or two at random places; a checkpoint writes each dirty page once however often the
- * WAL holds it, so the later it runs the fewer pages a report costs, and the fewer
- * commits wait behind one: 9,100 -> 12,200 reports/s on bench/fleet (docs/performance.md,
- * "WAL checkpoints"). Crash recovery reads at most this much WAL. */
-#define SDC_SQLITE_CHECKPOINT_PAGES 10000
 
 #define SDC_TYPE_STORE_SQLITE (sdc_store_sqlite_get_type ())
 G_DECLARE_FINAL_TYPE (SdcStoreSqlite, sdc_store_sqlite, SDC, STORE_SQLITE, GObject)
@@ -33,6 +26,9 @@ struct _SdcStoreSqlite {
   sqlite3 *db;
   char *path;
   GHashTable *stmts; /* SQL text -> its compiled statement, kept for the connection */
+  /* copies the WAL into the file once it holds SDC_SQLITE_CHECKPOINT_PAGES, on its own
+   * thread (sdc-sqlite-checkpoint.c) */
+  SdcSqliteCheckpointer *checkpointer;
 };
 
 static void sdc_store_sqlite_iface_init (SdcStoreInterface *iface);
@@ -371,8 +367,14 @@ sdc_store_sqlite_open (const char *path, GError **error)
   if (!db_exec_retry_busy (store, "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;", error) ||
       !migrate (store, error) || !db_exec (store, "PRAGMA foreign_keys = ON;", error))
     return NULL;
-  sqlite3_wal_autocheckpoint (store->db, SDC_SQLITE_CHECKPOINT_PAGES);
+  store->checkpointer = sdc_sqlite_checkpointer_attach (store->db, path);
   return SDC_STORE (g_steal_pointer (&store));
+}
+
+void
+sdc_store_sqlite_checkpoint_stats (SdcStore *self, SdcSqliteCheckpointStats *stats)
+{
+  sdc_sqlite_checkpointer_get_stats (SDC_STORE_SQLITE (self)->checkpointer, stats);
 }
 
 static void
@@ -381,6 +383,8 @@ sdc_store_sqlite_finalize (GObject *object)
   SdcStoreSqlite *store = SDC_STORE_SQLITE (object);
   /* the statements first: a connection with statements left does not close */
   g_clear_pointer (&store->stmts, g_hash_table_unref);
+  if (store->checkpointer != NULL)
+    sdc_sqlite_checkpointer_release (store->checkpointer, store->db);
   sqlite3_close (store->db);
   g_free (store->path);
   G_OBJECT_CLASS (sdc_store_sqlite_parent_class)->finalize (object);
