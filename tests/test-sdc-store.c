@@ -1654,9 +1654,10 @@ write_until_restarts (SdcStore *store, const char *system_id, const char *wal, g
       SdcReportRow row = { .uuid = uuid, .system_id = system_id, .kind = "heartbeat",
                            .created = "2026-11-25T09:00:00Z", .received = "2026-11-25T09:00:00Z", .body_json = body };
       SdcReportInsert ins = { .row = &row, .answer_json = "{}" };
-      g_assert_true (sdc_store_begin (store, &error) && sdc_store_insert_reports (store, &ins, 1, 200, &error) &&
-                     sdc_store_commit (store, &error));
+      gboolean ok = sdc_store_begin (store, &error) && sdc_store_insert_reports (store, &ins, 1, 200, &error) &&
+                    sdc_store_commit (store, &error);
       g_assert_no_error (error);
+      g_assert_true (ok);
       seen = wal_checkpoint_seq (wal, &size) - seq0;
       if (seen == 0)
         *largest = MAX (*largest, size / frame);
@@ -1720,6 +1721,118 @@ test_sqlite_wal_checkpoint_reader (void)
   g_assert_cmpint (sqlite3_exec (reader, "COMMIT;", NULL, NULL, NULL), ==, SQLITE_OK);
   sqlite3_close (reader);
   g_assert_cmpuint (write_until_restarts (store, id, wal, 1, 1000, &largest), ==, 1);
+}
+
+static GMutex printerr_lock;
+static GString *printerr_text;
+
+static void
+printerr_capture (const char *text)
+{
+  g_mutex_lock (&printerr_lock);
+  g_string_append (printerr_text, text);
+  g_mutex_unlock (&printerr_lock);
+}
+
+static gboolean
+printerr_has (const char *needle)
+{
+  g_mutex_lock (&printerr_lock);
+  gboolean has = strstr (printerr_text->str, needle) != NULL;
+  g_mutex_unlock (&printerr_lock);
+  return has;
+}
+
+static guint
+sqlite_count_reports (const char *path)
+{
+  sqlite3 *db = NULL;
+  sqlite3_stmt *stmt = NULL;
+  guint n;
+  g_assert_cmpint (sqlite3_open (path, &db), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_prepare_v2 (db, "SELECT count(*) FROM reports", -1, &stmt, NULL), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_step (stmt), ==, SQLITE_ROW);
+  n = (guint) sqlite3_column_int (stmt, 0);
+  sqlite3_finalize (stmt);
+  sqlite3_close (db);
+  return n;
+}
+
+/* A full disk under a checkpoint: the file system (a 200 MB tmpfs, 150 MB of it taken)
+ * fills while the WAL is copied into sdc.db. The copy fails and says so on one line,
+ * commits fail once the WAL cannot grow, and every report committed before is there;
+ * with room again the checkpoint thread copies the WAL and it starts again. Root only
+ * (mount); CI runs as root. */
+static void
+test_sqlite_wal_checkpoint_full_disk (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *dir = g_build_filename (sqlite_tmp_root, "full-disk", NULL);
+  g_autofree char *path = g_build_filename (dir, "sdc.db", NULL);
+  g_autofree char *wal = g_strconcat (path, "-wal", NULL);
+  g_autofree char *filler = g_build_filename (dir, "filler", NULL);
+  g_autofree char *big = g_strnfill (150 * 1024 * 1024, 'f');
+  g_autofree char *body_filler = g_strnfill (60000, 'x');
+  g_autofree char *body = g_strdup_printf ("{\"data\":\"%s\"}", body_filler);
+  const char *mount_argv[] = { "mount", "-t", "tmpfs", "-o", "size=200m,mode=0700", "tmpfs", dir, NULL };
+  const char *umount_argv[] = { "umount", "-l", dir, NULL };
+  g_autofree char *err = NULL;
+  SdcStore *store;
+  GPrintFunc old_handler;
+  gboolean created = FALSE;
+  g_autofree char *id = NULL;
+  goffset largest = 0;
+  guint acked = 0;
+  gint64 deadline;
+
+  g_assert_cmpint (g_mkdir (dir, 0700), ==, 0);
+  if (esa_test_run (mount_argv, NULL, &err) != 0)
+    {
+      g_autofree char *msg = g_strdup_printf ("cannot mount a small tmpfs (needs root): %s", err);
+      g_test_skip (msg);
+      return;
+    }
+  g_assert_true (g_file_set_contents (filler, big, -1, NULL));
+  g_clear_pointer (&big, g_free);
+  printerr_text = g_string_new (NULL);
+  old_handler = g_set_printerr_handler (printerr_capture);
+
+  store = sdc_store_open (path, &error);
+  g_assert_no_error (error);
+  id = register_one (store, "WALCK03", "pw", &created);
+  for (guint n = 0; n < 3000; n++)
+    {
+      g_autofree char *uuid = g_strdup_printf ("00000000-0000-4000-9000-%012u", n);
+      SdcReportRow row = { .uuid = uuid, .system_id = id, .kind = "heartbeat",
+                           .created = "2026-11-25T09:00:00Z", .received = "2026-11-25T09:00:00Z", .body_json = body };
+      SdcReportInsert ins = { .row = &row, .answer_json = "{}" };
+      if (!sdc_store_begin (store, &error) || !sdc_store_insert_reports (store, &ins, 1, 200, &error) ||
+          !sdc_store_commit (store, &error))
+        break;
+      acked++;
+    }
+  g_assert_nonnull (error);
+  g_test_message ("%u reports committed; then: %s", acked, error->message);
+  g_assert_nonnull (strstr (error->message, "full"));
+  g_clear_error (&error);
+  sdc_store_rollback (store);
+  g_assert_cmpuint (acked, >, 500);
+  deadline = g_get_monotonic_time () + 20 * G_USEC_PER_SEC;
+  while (!printerr_has ("checkpoint of ") && g_get_monotonic_time () < deadline)
+    g_usleep (10 * 1000);
+  g_test_message ("logged: %s", printerr_text->str);
+  g_assert_true (printerr_has ("database or disk is full (the reports stay in the WAL; tried again after the next commit)"));
+  g_assert_cmpuint (sqlite_count_reports (path), ==, acked);
+
+  /* room again: writes go on and the WAL is copied and starts again */
+  g_assert_cmpint (g_unlink (filler), ==, 0);
+  g_assert_cmpuint (write_until_restarts (store, id, wal, 1, 2000, &largest), ==, 1);
+  g_object_unref (store);
+  g_assert_cmpuint (sqlite_count_reports (path), >, acked);
+
+  g_set_printerr_handler (old_handler);
+  g_string_free (g_steal_pointer (&printerr_text), TRUE);
+  g_assert_cmpint (esa_test_run (umount_argv, NULL, NULL), ==, 0);
 }
 
 static void
@@ -1991,6 +2104,7 @@ main (int argc, char **argv)
   g_test_add_func ("/sdc-store/sqlite/upgrade", test_sqlite_upgrade);
   g_test_add_func ("/sdc-store/sqlite/wal-checkpoint", test_sqlite_wal_checkpoint);
   g_test_add_func ("/sdc-store/sqlite/wal-checkpoint-reader", test_sqlite_wal_checkpoint_reader);
+  g_test_add_func ("/sdc-store/sqlite/wal-checkpoint-full-disk", test_sqlite_wal_checkpoint_full_disk);
   g_test_add_func ("/sdc-store/pg-is-local", test_pg_is_local);
   g_test_add_func ("/sdc-store/sqlite/concurrent-migrate", test_sqlite_concurrent_migrate);
   g_test_add_func ("/sdc-ui/escape", test_ui_escape);
