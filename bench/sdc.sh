@@ -136,6 +136,9 @@ kill "$pid"
 while kill -0 "$pid" 2>/dev/null; do sleep 0.1; done
 # the writer thread's group sizes and idle share over the three SQLite runs (esa-sdc logs it at exit)
 row "sqlite, writer" "$(sed -n 's/^esa-sdc: writer: //p' "$work/sdc-$p.log")"
+# the WAL checkpoints of those runs: passes on the checkpoint thread, closing copies and
+# checkpoints forced in commits (docs/performance.md, "WAL checkpoints")
+row "sqlite, checkpoints" "$(sed -n 's/^esa-sdc: checkpoints: //p' "$work/sdc-$p.log")"
 
 # PostgreSQL: a throw-away cluster (as nobody when root), Unix socket only
 pg=""; pg2=""

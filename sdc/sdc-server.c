@@ -9,6 +9,7 @@
 #include "config.h"
 
 #include "sdc-server-private.h"
+#include "sdc-sqlite-checkpoint.h"
 #include "sdc-auth.h"
 #include "sdc-error.h"
 #include "sdc-idle.h"
@@ -1355,6 +1356,25 @@ log_writer_stats (SdcWriter *writer)
               sdc_writer_get_writers (writer), sdc_writer_get_retries (writer));
 }
 
+/* And on SQLite, what the WAL's checkpoints took (sdc-sqlite-checkpoint.c): passes of the
+ * checkpoint thread, closing copies a commit made, checkpoints a commit ran because the
+ * WAL had reached four times the mark (the thread behind, failing or held by a reader). */
+static void
+log_checkpoint_stats (SdcStore *store, SdcWriter *writer)
+{
+  SdcSqliteCheckpointStats st;
+  guint64 commits, jobs;
+  if (store == NULL || writer == NULL || g_strcmp0 (sdc_store_engine_name (store), "sqlite") != 0)
+    return;
+  sdc_writer_get_stats (writer, &commits, &jobs);
+  if (commits == 0)
+    return;
+  sdc_store_sqlite_checkpoint_stats (store, &st);
+  g_printerr ("esa-sdc: checkpoints: %" G_GUINT64_FORMAT " passes on their thread, %" G_GUINT64_FORMAT
+              " closing copies and %" G_GUINT64_FORMAT " forced in commits\n",
+              st.passes, st.closing, st.forced);
+}
+
 /* What already arrived is handled before the count at exit: a connection its client
  * closed just before the stop ends here rather than being counted as held. Bounded: a
  * busy server stops anyway. */
@@ -1405,6 +1425,7 @@ sdc_server_free (SdcServer *self)
   /* requests the disconnects aborted */
   sdc_log_flush ();
   log_writer_stats (self->writer);
+  log_checkpoint_stats (self->store, self->writer);
   /* joins the writer: every stored report is committed before the process ends */
   sdc_writer_free (self->writer);
   if (self->https_more != NULL)
