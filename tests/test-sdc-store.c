@@ -1631,6 +1631,20 @@ wal_checkpoint_seq (const char *wal, goffset *size)
   return ((guint32) head[12] << 24) | ((guint32) head[13] << 16) | ((guint32) head[14] << 8) | head[15];
 }
 
+/* One report with BODY, in its own transaction, as the server's writer stores it. */
+static gboolean
+insert_report_body (SdcStore *store, const char *system_id, const char *uuid, const char *body, GError **error)
+{
+  SdcReportRow row = { .uuid = uuid, .system_id = system_id, .kind = "heartbeat", .created = "2026-11-25T09:00:00Z",
+                       .received = "2026-11-25T09:00:00Z", .body_json = body };
+  SdcReportInsert ins = { .row = &row, .answer_json = "{}" };
+  gboolean ok = sdc_store_begin (store, error) && sdc_store_insert_reports (store, &ins, 1, 200, error) &&
+                sdc_store_commit (store, error);
+  if (!ok)
+    sdc_store_rollback (store);
+  return ok;
+}
+
 /* Reports of about 17 WAL pages each (a 60 KB body) into STORE, until the WAL has
  * started again RESTARTS times or MAX reports are in; returns how many went in and
  * leaves in LARGEST the WAL's largest size, in pages, before its first restart. */
@@ -1651,11 +1665,7 @@ write_until_restarts (SdcStore *store, const char *system_id, const char *wal, g
     {
       g_autoptr (GError) error = NULL;
       g_autofree char *uuid = g_strdup_printf ("00000000-0000-4000-8000-%012u", serial++);
-      SdcReportRow row = { .uuid = uuid, .system_id = system_id, .kind = "heartbeat",
-                           .created = "2026-11-25T09:00:00Z", .received = "2026-11-25T09:00:00Z", .body_json = body };
-      SdcReportInsert ins = { .row = &row, .answer_json = "{}" };
-      gboolean ok = sdc_store_begin (store, &error) && sdc_store_insert_reports (store, &ins, 1, 200, &error) &&
-                    sdc_store_commit (store, &error);
+      gboolean ok = insert_report_body (store, system_id, uuid, body, &error);
       g_assert_no_error (error);
       g_assert_true (ok);
       seen = wal_checkpoint_seq (wal, &size) - seq0;
@@ -1803,11 +1813,7 @@ test_sqlite_wal_checkpoint_full_disk (void)
   for (guint n = 0; n < 3000; n++)
     {
       g_autofree char *uuid = g_strdup_printf ("00000000-0000-4000-9000-%012u", n);
-      SdcReportRow row = { .uuid = uuid, .system_id = id, .kind = "heartbeat",
-                           .created = "2026-11-25T09:00:00Z", .received = "2026-11-25T09:00:00Z", .body_json = body };
-      SdcReportInsert ins = { .row = &row, .answer_json = "{}" };
-      if (!sdc_store_begin (store, &error) || !sdc_store_insert_reports (store, &ins, 1, 200, &error) ||
-          !sdc_store_commit (store, &error))
+      if (!insert_report_body (store, id, uuid, body, &error))
         break;
       acked++;
     }
@@ -1815,7 +1821,6 @@ test_sqlite_wal_checkpoint_full_disk (void)
   g_test_message ("%u reports committed; then: %s", acked, error->message);
   g_assert_nonnull (strstr (error->message, "full"));
   g_clear_error (&error);
-  sdc_store_rollback (store);
   g_assert_cmpuint (acked, >, 500);
   deadline = g_get_monotonic_time () + 20 * G_USEC_PER_SEC;
   while (!printerr_has ("checkpoint of ") && g_get_monotonic_time () < deadline)
