@@ -2,7 +2,9 @@
  * and the request parsers, linked directly from sdc/libesa-sdc.la. */
 #include "config.h"
 
+#include <fcntl.h>
 #include <glib/gstdio.h>
+#include <unistd.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <string.h>
@@ -1733,6 +1735,91 @@ test_sqlite_wal_checkpoint_reader (void)
   g_assert_cmpuint (write_until_restarts (store, id, wal, 1, 1000, &largest), ==, 1);
 }
 
+static guint
+sqlite_count_reports (const char *path)
+{
+  sqlite3 *db = NULL;
+  sqlite3_stmt *stmt = NULL;
+  guint n;
+  g_assert_cmpint (sqlite3_open (path, &db), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_prepare_v2 (db, "SELECT count(*) FROM reports", -1, &stmt, NULL), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_step (stmt), ==, SQLITE_ROW);
+  n = (guint) sqlite3_column_int (stmt, 0);
+  sqlite3_finalize (stmt);
+  sqlite3_close (db);
+  return n;
+}
+
+/* Killed at any moment, a checkpoint likely under way (its writer crosses the mark about
+ * every 0.3 s and a pass takes tens of ms): a subprocess stores big reports and after
+ * each commit writes how many it has committed; GTest's timeout kills it (SIGALRM, no
+ * handler: no cleanup runs). After each of three deaths the file passes SQLite's
+ * integrity check and holds every committed report, each once. */
+static void
+test_sqlite_wal_checkpoint_killed (void)
+{
+  g_autofree char *dir = g_build_filename (sqlite_tmp_root, "killed", NULL);
+  g_autofree char *path = g_build_filename (dir, "sdc.db", NULL);
+  g_autofree char *acked_file = g_build_filename (dir, "acked", NULL);
+  guint total = 0;
+
+  if (g_test_subprocess ())
+    {
+      g_autoptr (GError) error = NULL;
+      const char *child_dir = g_getenv ("ESA_TEST_WAL_KILLED_DIR");
+      g_autofree char *child_path = g_build_filename (child_dir, "sdc.db", NULL);
+      g_autofree char *child_acked = g_build_filename (child_dir, "acked", NULL);
+      g_autoptr (SdcStore) store = sdc_store_open (child_path, &error);
+      g_autofree char *filler = g_strnfill (60000, 'x');
+      g_autofree char *body = g_strdup_printf ("{\"data\":\"%s\"}", filler);
+      gboolean created = FALSE;
+      g_autofree char *id = NULL;
+      int fd = g_open (child_acked, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+      g_assert_no_error (error);
+      g_assert_cmpint (fd, >=, 0);
+      id = register_one (store, "WALCK04", "pw", &created);
+      for (guint n = 1;; n++)
+        {
+          g_autofree char *uuid = g_strdup_printf ("00000000-0000-4000-a000-%04x%08x", (guint) getpid () & 0xffff, n);
+          char count[16];
+          g_assert_true (insert_report_body (store, id, uuid, body, &error));
+          g_snprintf (count, sizeof count, "%10u\n", n);
+          g_assert_cmpint (pwrite (fd, count, 11, 0), ==, 11);
+        }
+    }
+
+  g_assert_cmpint (g_mkdir (dir, 0700), ==, 0);
+  g_setenv ("ESA_TEST_WAL_KILLED_DIR", dir, TRUE);
+  for (guint i = 0; i < 3; i++)
+    {
+      g_autofree char *acked_text = NULL;
+      sqlite3 *db = NULL;
+      sqlite3_stmt *stmt = NULL;
+      guint acked, count;
+
+      g_test_trap_subprocess (NULL, (1500 + 500 * i) * G_TIME_SPAN_MILLISECOND, G_TEST_SUBPROCESS_DEFAULT);
+      g_test_trap_assert_failed ();
+      g_assert_true (g_file_get_contents (acked_file, &acked_text, NULL, NULL));
+      acked = (guint) g_ascii_strtoull (acked_text, NULL, 10);
+      g_assert_cmpuint (acked, >, 0);
+      g_assert_cmpint (sqlite3_open (path, &db), ==, SQLITE_OK);
+      g_assert_cmpint (sqlite3_prepare_v2 (db, "PRAGMA integrity_check", -1, &stmt, NULL), ==, SQLITE_OK);
+      g_assert_cmpint (sqlite3_step (stmt), ==, SQLITE_ROW);
+      g_assert_cmpstr ((const char *) sqlite3_column_text (stmt, 0), ==, "ok");
+      sqlite3_finalize (stmt);
+      sqlite3_close (db);
+      count = sqlite_count_reports (path);
+      g_test_message ("killed after %u ms: %u reports committed, %u in the file", 1500 + 500 * i, acked, count - total);
+      /* every committed one; one more if it died between its commit and the count */
+      g_assert_cmpuint (count - total, >=, acked);
+      g_assert_cmpuint (count - total, <=, acked + 1);
+      total = count;
+    }
+  g_unsetenv ("ESA_TEST_WAL_KILLED_DIR");
+  /* some hundred MB of reports */
+  esa_test_rmtree (dir);
+}
+
 static GMutex printerr_lock;
 static GString *printerr_text;
 
@@ -1753,20 +1840,6 @@ printerr_has (const char *needle)
   return has;
 }
 
-static guint
-sqlite_count_reports (const char *path)
-{
-  sqlite3 *db = NULL;
-  sqlite3_stmt *stmt = NULL;
-  guint n;
-  g_assert_cmpint (sqlite3_open (path, &db), ==, SQLITE_OK);
-  g_assert_cmpint (sqlite3_prepare_v2 (db, "SELECT count(*) FROM reports", -1, &stmt, NULL), ==, SQLITE_OK);
-  g_assert_cmpint (sqlite3_step (stmt), ==, SQLITE_ROW);
-  n = (guint) sqlite3_column_int (stmt, 0);
-  sqlite3_finalize (stmt);
-  sqlite3_close (db);
-  return n;
-}
 
 /* A full disk under a checkpoint: the file system (a 200 MB tmpfs, 150 MB of it taken)
  * fills while the WAL is copied into sdc.db. The copy fails and says so on one line,
@@ -2110,6 +2183,7 @@ main (int argc, char **argv)
   g_test_add_func ("/sdc-store/sqlite/wal-checkpoint", test_sqlite_wal_checkpoint);
   g_test_add_func ("/sdc-store/sqlite/wal-checkpoint-reader", test_sqlite_wal_checkpoint_reader);
   g_test_add_func ("/sdc-store/sqlite/wal-checkpoint-full-disk", test_sqlite_wal_checkpoint_full_disk);
+  g_test_add_func ("/sdc-store/sqlite/wal-checkpoint-killed", test_sqlite_wal_checkpoint_killed);
   g_test_add_func ("/sdc-store/pg-is-local", test_pg_is_local);
   g_test_add_func ("/sdc-store/sqlite/concurrent-migrate", test_sqlite_concurrent_migrate);
   g_test_add_func ("/sdc-ui/escape", test_ui_escape);
