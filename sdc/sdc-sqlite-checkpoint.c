@@ -41,6 +41,8 @@ struct _SdcSqliteCheckpointer {
 
 static GMutex registry_lock;
 static GHashTable *registry; /* path -> SdcSqliteCheckpointer */
+/* tests: FALSE as if no thread could be started */
+static gboolean threads_enabled = TRUE;
 
 static void
 log_failure (SdcSqliteCheckpointer *ck, const char *what, const char *why)
@@ -143,8 +145,13 @@ wal_hook (void *data, sqlite3 *db, const char *name, int frames)
   g_mutex_lock (&ck->lock);
   if (frames >= FORCED_PAGES)
     {
-      ck->stats.forced++;
-      copy_here = TRUE;
+      /* the thread is not asked again: once its passes end, this connection copies the
+       * WAL whole (no other commit runs meanwhile) and it starts again */
+      if (!ck->busy)
+        {
+          ck->stats.forced++;
+          copy_here = TRUE;
+        }
     }
   else if (!ck->busy && !ck->wanted)
     {
@@ -157,7 +164,7 @@ wal_hook (void *data, sqlite3 *db, const char *name, int frames)
         }
       else
         {
-          if (ck->thread == NULL)
+          if (ck->thread == NULL && g_atomic_int_get (&threads_enabled))
             ck->thread = g_thread_try_new ("sdc-checkpoint", checkpoint_thread, ck, NULL);
           if (ck->thread != NULL)
             {
@@ -167,7 +174,6 @@ wal_hook (void *data, sqlite3 *db, const char *name, int frames)
         }
     }
   g_mutex_unlock (&ck->lock);
-  /* SQLite's own checkpoint: it answers SQLITE_BUSY at once while the thread copies */
   if (copy_here)
     sqlite3_wal_checkpoint_v2 (db, name, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
   return SQLITE_OK;
@@ -228,4 +234,10 @@ sdc_sqlite_checkpointer_get_stats (SdcSqliteCheckpointer *ck, SdcSqliteCheckpoin
   g_mutex_lock (&ck->lock);
   *stats = ck->stats;
   g_mutex_unlock (&ck->lock);
+}
+
+void
+sdc_sqlite_checkpointer_set_threads_enabled (gboolean enabled)
+{
+  g_atomic_int_set (&threads_enabled, enabled);
 }

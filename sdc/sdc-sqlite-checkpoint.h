@@ -32,6 +32,9 @@ SdcSqliteCheckpointer *sdc_sqlite_checkpointer_attach (sqlite3 *db, const char *
 /* Call before DB is closed: the last release stops the thread and closes its connection. */
 void sdc_sqlite_checkpointer_release (SdcSqliteCheckpointer *ck, sqlite3 *db);
 void sdc_sqlite_checkpointer_get_stats (SdcSqliteCheckpointer *ck, SdcSqliteCheckpointStats *stats);
+/* Tests: with FALSE, checkpointers attached later start no thread (as if none could be
+ * started), so the commits' own checkpoint at four times the mark is all there is. */
+void sdc_sqlite_checkpointer_set_threads_enabled (gboolean enabled);
 /* The stats of the checkpointer of an SQLite store's file. */
 void sdc_store_sqlite_checkpoint_stats (SdcStore *store, SdcSqliteCheckpointStats *stats);
 

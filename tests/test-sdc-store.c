@@ -1735,6 +1735,38 @@ test_sqlite_wal_checkpoint_reader (void)
   g_assert_cmpuint (write_until_restarts (store, id, wal, 1, 1000, &largest), ==, 1);
 }
 
+/* Without the checkpoint thread (it could not be started, or it fails) the commits
+ * checkpoint the WAL themselves once it holds four times the mark, so it still starts
+ * again and stays bounded. */
+static void
+test_sqlite_wal_checkpoint_no_thread (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *path = sqlite_new_location (NULL);
+  g_autofree char *wal = g_strconcat (path, "-wal", NULL);
+  SdcSqliteCheckpointStats st;
+  SdcStore *store;
+  gboolean created = FALSE;
+  g_autofree char *id = NULL;
+  goffset largest = 0;
+
+  sdc_sqlite_checkpointer_set_threads_enabled (FALSE);
+  store = sdc_store_open (path, &error);
+  g_assert_no_error (error);
+  id = register_one (store, "WALCK05", "pw", &created);
+  g_assert_cmpuint (write_until_restarts (store, id, wal, 1, 4000, &largest), ==, 1);
+  sdc_store_sqlite_checkpoint_stats (store, &st);
+  g_test_message ("passes %" G_GUINT64_FORMAT ", closing %" G_GUINT64_FORMAT ", forced %" G_GUINT64_FORMAT,
+                  st.passes, st.closing, st.forced);
+  g_assert_cmpint (largest, >=, 4 * 10000);
+  g_assert_cmpuint (st.passes, ==, 0);
+  g_assert_cmpuint (st.forced, >=, 1);
+  g_object_unref (store);
+  sdc_sqlite_checkpointer_set_threads_enabled (TRUE);
+  /* some hundred MB */
+  g_assert_cmpint (g_unlink (path), ==, 0);
+}
+
 static guint
 sqlite_count_reports (const char *path)
 {
@@ -2184,6 +2216,7 @@ main (int argc, char **argv)
   g_test_add_func ("/sdc-store/sqlite/wal-checkpoint-reader", test_sqlite_wal_checkpoint_reader);
   g_test_add_func ("/sdc-store/sqlite/wal-checkpoint-full-disk", test_sqlite_wal_checkpoint_full_disk);
   g_test_add_func ("/sdc-store/sqlite/wal-checkpoint-killed", test_sqlite_wal_checkpoint_killed);
+  g_test_add_func ("/sdc-store/sqlite/wal-checkpoint-no-thread", test_sqlite_wal_checkpoint_no_thread);
   g_test_add_func ("/sdc-store/pg-is-local", test_pg_is_local);
   g_test_add_func ("/sdc-store/sqlite/concurrent-migrate", test_sqlite_concurrent_migrate);
   g_test_add_func ("/sdc-ui/escape", test_ui_escape);
