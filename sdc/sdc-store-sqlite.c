@@ -11,9 +11,13 @@
 #include "sdc-error.h"
 #include "sdc-sqlite-checkpoint.h"
 
+#include <errno.h>
+#include <fcntl.h>
+#include <glib/gstdio.h>
 #include <sqlite3.h>
 #include <stdarg.h>
 #include <string.h>
+#include <unistd.h>
 
 /* How long a connection waits for another's lock before giving up. */
 #define SDC_SQLITE_BUSY_MS 10000
@@ -369,6 +373,97 @@ sdc_store_sqlite_open (const char *path, GError **error)
     return NULL;
   store->checkpointer = sdc_sqlite_checkpointer_attach (store->db, path);
   return SDC_STORE (g_steal_pointer (&store));
+}
+
+/* A consistent copy of the database at PATH in DEST, taken while `serve` writes: one read
+ * transaction (a snapshot, WAL included) copied with SQLite's backup API into DEST.part,
+ * synced, then renamed to DEST, so a DEST that exists is whole. DEST is never
+ * overwritten. */
+gboolean
+sdc_store_sqlite_backup (const char *path, const char *dest, guint *reports, GError **error)
+{
+  g_autofree char *part = g_strconcat (dest, ".part", NULL);
+  g_autofree char *dest_dir = g_path_get_dirname (dest);
+  sqlite3 *src = NULL, *out = NULL;
+  sqlite3_backup *b;
+  sqlite3_stmt *count = NULL;
+  gint64 deadline = g_get_monotonic_time () + SDC_SQLITE_BUSY_MS * G_TIME_SPAN_MILLISECOND;
+  gboolean ok = FALSE;
+  int rc;
+
+  if (g_file_test (dest, G_FILE_TEST_EXISTS))
+    {
+      g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_EXIST, "%s: already exists (a backup never overwrites a file)",
+                   dest);
+      return FALSE;
+    }
+  if (sqlite3_open_v2 (path, &src, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK)
+    {
+      g_set_error (error, SDC_ERROR, SDC_ERROR_INTERNAL, "%s: %s", path, sqlite3_errmsg (src));
+      goto out;
+    }
+  sqlite3_busy_timeout (src, SDC_SQLITE_BUSY_MS);
+  g_unlink (part);
+  if (sqlite3_open_v2 (part, &out, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) != SQLITE_OK)
+    {
+      g_set_error (error, SDC_ERROR, SDC_ERROR_INTERNAL, "%s: %s", part, sqlite3_errmsg (out));
+      goto out;
+    }
+  b = sqlite3_backup_init (out, "main", src, "main");
+  if (b == NULL)
+    {
+      g_set_error (error, SDC_ERROR, SDC_ERROR_INTERNAL, "%s: %s", part, sqlite3_errmsg (out));
+      goto out;
+    }
+  /* all pages in one step: one read transaction, so commits during it do not restart it */
+  while ((rc = sqlite3_backup_step (b, -1)) == SQLITE_BUSY || rc == SQLITE_LOCKED)
+    {
+      if (g_get_monotonic_time () > deadline)
+        break;
+      g_usleep (10 * 1000);
+    }
+  sqlite3_backup_finish (b);
+  if (rc != SQLITE_DONE)
+    {
+      g_set_error (error, SDC_ERROR, SDC_ERROR_INTERNAL, "%s: backup of %s: %s", part, path, sqlite3_errstr (rc));
+      goto out;
+    }
+  if (sqlite3_prepare_v2 (out, "SELECT count(*) FROM reports", -1, &count, NULL) != SQLITE_OK ||
+      sqlite3_step (count) != SQLITE_ROW)
+    {
+      g_set_error (error, SDC_ERROR, SDC_ERROR_INTERNAL, "%s: %s", part, sqlite3_errmsg (out));
+      goto out;
+    }
+  *reports = (guint) sqlite3_column_int64 (count, 0);
+  ok = TRUE;
+out:
+  sqlite3_finalize (count);
+  /* the copy was committed with synchronous = FULL: on disk once closed */
+  if (sqlite3_close (out) != SQLITE_OK && ok)
+    {
+      g_set_error (error, SDC_ERROR, SDC_ERROR_INTERNAL, "%s: close failed", part);
+      ok = FALSE;
+    }
+  sqlite3_close (src);
+  if (ok && g_rename (part, dest) != 0)
+    {
+      int e = errno;
+      g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (e), "%s: %s", dest, g_strerror (e));
+      ok = FALSE;
+    }
+  if (ok)
+    {
+      /* the rename itself durable */
+      int fd = g_open (dest_dir, O_RDONLY | O_DIRECTORY, 0);
+      if (fd >= 0)
+        {
+          fsync (fd);
+          close (fd);
+        }
+    }
+  else
+    g_unlink (part);
+  return ok;
 }
 
 void

@@ -3,6 +3,9 @@
  * by `esa-sdc init`. */
 #include "config.h"
 
+#include <sqlite3.h>
+
+#include <glib/gstdio.h>
 #include <gnutls/abstract.h>
 #include <gnutls/gnutls.h>
 #include <json-glib/json-glib.h>
@@ -1901,6 +1904,114 @@ run_sdc (char **out, ...)
   return rc;
 }
 
+static void
+post_heartbeats (Sdc *sdc, Creds *c, guint n)
+{
+  for (guint i = 0; i < n; i++)
+    {
+      g_auto (Reply) r = { 0 };
+      g_autofree char *uuid = g_uuid_string_random ();
+      g_autofree char *json = report_json (uuid, "heartbeat", NULL);
+      sdc_post (sdc, &r, "/esa/v1/heartbeat", c->id, c->password, json);
+      g_assert_cmpuint (r.status, ==, 200);
+    }
+}
+
+/* The reports of an SQLite copy, after SQLite's integrity check. */
+static guint
+copy_reports (const char *file)
+{
+  sqlite3 *db = NULL;
+  sqlite3_stmt *stmt = NULL;
+  guint n;
+  g_assert_cmpint (sqlite3_open_v2 (file, &db, SQLITE_OPEN_READONLY, NULL), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_prepare_v2 (db, "PRAGMA integrity_check", -1, &stmt, NULL), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_step (stmt), ==, SQLITE_ROW);
+  g_assert_cmpstr ((const char *) sqlite3_column_text (stmt, 0), ==, "ok");
+  sqlite3_finalize (stmt);
+  g_assert_cmpint (sqlite3_prepare_v2 (db, "SELECT count(*) FROM reports", -1, &stmt, NULL), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_step (stmt), ==, SQLITE_ROW);
+  n = (guint) sqlite3_column_int (stmt, 0);
+  sqlite3_finalize (stmt);
+  sqlite3_close (db);
+  return n;
+}
+
+/* `esa-sdc backup --dir DIR FILE` beside a running serve: a whole copy with every report
+ * acknowledged before it (they are still in the WAL, which a copy of sdc.db alone would
+ * miss), never over an existing file; PostgreSQL and a missing database are refused with
+ * one line. */
+static void
+test_backup (void)
+{
+  Sdc sdc = { 0 };
+  g_auto (Creds) c = { 0 };
+  g_autofree char *tmp = esa_test_mkdtemp ("test-sdc-backup");
+  g_autofree char *one = g_build_filename (tmp, "one.db", NULL);
+  g_autofree char *two = g_build_filename (tmp, "two.db", NULL);
+  g_autofree char *part = g_strconcat (two, ".part", NULL);
+  g_autofree char *out = NULL;
+  g_autofree char *empty = g_build_filename (tmp, "empty", NULL);
+  g_autofree char *before = NULL;
+  g_autofree char *after = NULL;
+  gsize before_len = 0, after_len = 0;
+
+  sdc_start (&sdc, NULL);
+  sdc_register (&sdc, &c, "9009", "BACKUP1");
+  post_heartbeats (&sdc, &c, 30);
+  g_assert_cmpint (run_sdc (&out, "backup", "--dir", sdc.dir, one, NULL), ==, 0);
+  g_assert_nonnull (strstr (out, "30 reports"));
+  g_assert_cmpuint (copy_reports (one), ==, 30);
+  /* what copying sdc.db alone gives: the reports are still in the WAL */
+  {
+    g_autofree char *db_path = g_build_filename (sdc.dir, "sdc.db", NULL);
+    g_autofree char *plain = g_build_filename (tmp, "plain.db", NULL);
+    g_autofree char *bytes = NULL;
+    gsize len = 0;
+    sqlite3 *db = NULL;
+    sqlite3_stmt *stmt = NULL;
+    g_assert_true (g_file_get_contents (db_path, &bytes, &len, NULL));
+    g_assert_true (g_file_set_contents (plain, bytes, (gssize) len, NULL));
+    g_assert_cmpint (sqlite3_open_v2 (plain, &db, SQLITE_OPEN_READONLY, NULL), ==, SQLITE_OK);
+    if (sqlite3_prepare_v2 (db, "SELECT count(*) FROM reports", -1, &stmt, NULL) == SQLITE_OK &&
+        sqlite3_step (stmt) == SQLITE_ROW)
+      g_assert_cmpint (sqlite3_column_int (stmt, 0), <, 30);
+    else
+      g_test_message ("a copy of sdc.db alone: %s", sqlite3_errmsg (db));
+    sqlite3_finalize (stmt);
+    sqlite3_close (db);
+  }
+
+  post_heartbeats (&sdc, &c, 10);
+  g_assert_cmpint (run_sdc (NULL, "backup", "--dir", sdc.dir, two, NULL), ==, 0);
+  g_assert_cmpuint (copy_reports (two), ==, 40);
+  g_assert_false (g_file_test (part, G_FILE_TEST_EXISTS));
+
+  /* never over a file */
+  g_assert_true (g_file_get_contents (one, &before, &before_len, NULL));
+  g_assert_cmpint (run_sdc (NULL, "backup", "--dir", sdc.dir, one, NULL), ==, 1);
+  g_assert_true (g_file_get_contents (one, &after, &after_len, NULL));
+  g_assert_cmpmem (before, before_len, after, after_len);
+  g_assert_cmpuint (copy_reports (one), ==, 30);
+  sdc_stop (&sdc);
+
+  {
+    const char *argv_pg[] = { NULL, "backup", "--db", "postgresql:///sdc", two, NULL };
+    const char *argv_none[] = { NULL, "backup", "--dir", empty, two, NULL };
+    g_autofree char *bin = esa_test_build_path ("sdc/esa-sdc");
+    g_autofree char *err = NULL;
+    argv_pg[0] = bin;
+    argv_none[0] = bin;
+    g_assert_cmpint (esa_test_run (argv_pg, NULL, &err), ==, 2);
+    g_assert_nonnull (strstr (err, "pg_dump"));
+    g_clear_pointer (&err, g_free);
+    g_assert_cmpint (g_mkdir (empty, 0700), ==, 0);
+    g_assert_cmpint (esa_test_run (argv_none, NULL, &err), ==, 1);
+    g_assert_nonnull (strstr (err, "sdc.db: no such database"));
+  }
+  esa_test_rmtree (tmp);
+}
+
 /* Two LPARs of one frame are two systems: both registered, both deliver. */
 static void
 test_register_partitions (void)
@@ -2528,6 +2639,7 @@ main (int argc, char **argv)
   g_test_add_func ("/sdc/http-threads/range", test_http_threads_range);
   g_test_add_func ("/sdc/keepalive-half-closed", test_keepalive_half_closed);
   g_test_add_func ("/sdc/log-lines", test_log_lines);
+  g_test_add_func ("/sdc/backup", test_backup);
   g_test_add_func ("/sdc/listen-backlog", test_listen_backlog);
   g_test_add_func ("/sdc/hostile-bodies", test_hostile_bodies);
   g_test_add_func ("/sdc/stalled-handshakes", test_stalled_handshakes);
