@@ -376,9 +376,9 @@ sdc_store_sqlite_open (const char *path, GError **error)
 }
 
 /* A consistent copy of the database at PATH in DEST, taken while `serve` writes: one read
- * transaction (a snapshot, WAL included) copied with SQLite's backup API into DEST.part,
- * synced, then renamed to DEST, so a DEST that exists is whole. DEST is never
- * overwritten. */
+ * transaction (a snapshot, WAL included) copied with SQLite's backup API into DEST.part
+ * (SQLite opens it with O_NOFOLLOW), synced, then linked as DEST, so a DEST that exists
+ * is whole; DEST is never overwritten, not even one made while the copy ran. */
 gboolean
 sdc_store_sqlite_backup (const char *path, const char *dest, guint *reports, GError **error)
 {
@@ -445,15 +445,18 @@ out:
       ok = FALSE;
     }
   sqlite3_close (src);
-  if (ok && g_rename (part, dest) != 0)
+  /* link, not rename: it fails rather than replace a DEST made meanwhile */
+  if (ok && link (part, dest) != 0)
     {
       int e = errno;
-      g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (e), "%s: %s", dest, g_strerror (e));
+      g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (e), "%s: %s", dest,
+                   e == EEXIST ? "already exists (a backup never overwrites a file)" : g_strerror (e));
       ok = FALSE;
     }
+  g_unlink (part);
   if (ok)
     {
-      /* the rename itself durable */
+      /* the new name durable */
       int fd = g_open (dest_dir, O_RDONLY | O_DIRECTORY, 0);
       if (fd >= 0)
         {
@@ -461,8 +464,6 @@ out:
           close (fd);
         }
     }
-  else
-    g_unlink (part);
   return ok;
 }
 

@@ -148,7 +148,7 @@ SdcStore   *sdc_store_open           (const char *location, GError **error);
 gboolean    sdc_store_location_is_pg (const char *location);
 SdcStore   *sdc_store_sqlite_open    (const char *path, GError **error);
 /* A consistent copy of the SQLite database PATH, taken while it is written, in DEST (never
- * overwritten; written as DEST.part, then renamed); REPORTS: how many it holds. */
+ * overwritten; written as DEST.part, then linked); REPORTS: how many it holds. */
 gboolean    sdc_store_sqlite_backup  (const char *path, const char *dest, guint *reports, GError **error);
 SdcStore   *sdc_store_pg_open        (const char *conninfo, GError **error);
 /* Whether every host a PostgreSQL @conninfo names is this machine (a Unix socket
