@@ -403,8 +403,21 @@ sdc_store_sqlite_backup (const char *path, const char *dest, guint *reports, GEr
       goto out;
     }
   sqlite3_busy_timeout (src, SDC_SQLITE_BUSY_MS);
+  /* 0600 and ours alone: the copy holds every system's password hash (sdc.db itself is
+   * guarded by DIR's 0700, a backup folder may be wider); an empty file is an empty
+   * database to SQLite */
   g_unlink (part);
-  if (sqlite3_open_v2 (part, &out, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) != SQLITE_OK)
+  {
+    int fd = g_open (part, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (fd < 0)
+      {
+        int e = errno;
+        g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (e), "%s: %s", part, g_strerror (e));
+        goto out;
+      }
+    close (fd);
+  }
+  if (sqlite3_open_v2 (part, &out, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK)
     {
       g_set_error (error, SDC_ERROR, SDC_ERROR_INTERNAL, "%s: %s", part, sqlite3_errmsg (out));
       goto out;

@@ -1962,6 +1962,12 @@ test_backup (void)
   g_assert_cmpint (run_sdc (&out, "backup", "--dir", sdc.dir, one, NULL), ==, 0);
   g_assert_nonnull (strstr (out, "30 reports"));
   g_assert_cmpuint (copy_reports (one), ==, 30);
+  /* it holds password hashes: the owner's alone, wherever it goes */
+  {
+    GStatBuf st;
+    g_assert_cmpint (g_stat (one, &st), ==, 0);
+    g_assert_cmpint (st.st_mode & 0777, ==, 0600);
+  }
   /* what copying sdc.db alone gives: the reports are still in the WAL */
   {
     g_autofree char *db_path = g_build_filename (sdc.dir, "sdc.db", NULL);
