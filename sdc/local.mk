@@ -48,7 +48,7 @@ SDC_TEST_LIBS = sdc/libesa-sdc.la tests/libesa-test.la $(SDC_LIBS)
 
 check_PROGRAMS += tests/test-sdc tests/test-sdc-init tests/test-sdc-store
 TESTS += tests/test-sdc tests/test-sdc-init tests/test-sdc-store
-tests_test_sdc_SOURCES = tests/test-sdc.c
+tests_test_sdc_SOURCES = tests/test-sdc.c tests/sdc-test-sqlite.c tests/sdc-test-sqlite.h
 if HAVE_LIBPQ
 # the batch tests run on PostgreSQL too
 tests_test_sdc_SOURCES += tests/sdc-test-pg.c tests/sdc-test-pg.h
@@ -60,7 +60,7 @@ tests_test_sdc_init_SOURCES = tests/test-sdc-init.c
 tests_test_sdc_init_CFLAGS = $(SDC_TEST_CFLAGS)
 tests_test_sdc_init_LDADD = $(SDC_TEST_LIBS)
 EXTRA_tests_test_sdc_init_DEPENDENCIES = sdc/esa-sdc
-tests_test_sdc_store_SOURCES = tests/test-sdc-store.c
+tests_test_sdc_store_SOURCES = tests/test-sdc-store.c tests/sdc-test-sqlite.c tests/sdc-test-sqlite.h
 if HAVE_LIBPQ
 # the same store suite on PostgreSQL, in a throw-away cluster
 tests_test_sdc_store_SOURCES += tests/sdc-test-pg.c tests/sdc-test-pg.h

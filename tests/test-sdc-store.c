@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "esa-test-util.h"
+#include "sdc-test-sqlite.h"
 #ifdef HAVE_LIBPQ
 #include "sdc-test-pg.h"
 #endif
@@ -924,20 +925,28 @@ system_last_seen (SdcStore *store, const char *system_id)
   g_assert_not_reached ();
 }
 
-/* One report through sdc_store_insert_reports, as the server's writer stores it. */
+/* One report in its own transaction, as the server's writer stores a group of one. */
+static gboolean
+insert_row (SdcStore *store, const SdcReportRow *row, gboolean *inserted, GError **error)
+{
+  SdcReportInsert ins = { .row = row, .answer_json = "{}" };
+  gboolean ok = sdc_store_begin (store, error) && sdc_store_insert_reports (store, &ins, 1, 200, error) &&
+                sdc_store_commit (store, error);
+  if (!ok)
+    sdc_store_rollback (store);
+  if (inserted != NULL)
+    *inserted = ins.inserted;
+  return ok;
+}
+
+/* A heartbeat received at RECEIVED, which moves its system's last_seen. */
 static gboolean
 insert_group_of_one (SdcStore *store, const char *uuid, const char *system_id, const char *received,
                      gboolean *inserted, GError **error)
 {
   SdcReportRow row = { .uuid = uuid, .system_id = system_id, .kind = "heartbeat", .created = received,
                        .received = received, .body_json = "{}", .touch = TRUE };
-  SdcReportInsert ins = { .row = &row, .answer_json = "{}" };
-  gboolean ok = sdc_store_begin (store, error) && sdc_store_insert_reports (store, &ins, 1, 200, error) &&
-                sdc_store_commit (store, error);
-  if (!ok)
-    sdc_store_rollback (store);
-  *inserted = ins.inserted;
-  return ok;
+  return insert_row (store, &row, inserted, error);
 }
 
 /* A schema-4 database (what the previous esa-sdc left) migrates to the current schema and
@@ -1633,18 +1642,13 @@ wal_checkpoint_seq (const char *wal, goffset *size)
   return ((guint32) head[12] << 24) | ((guint32) head[13] << 16) | ((guint32) head[14] << 8) | head[15];
 }
 
-/* One report with BODY, in its own transaction, as the server's writer stores it. */
+/* One report with BODY, in its own transaction. */
 static gboolean
 insert_report_body (SdcStore *store, const char *system_id, const char *uuid, const char *body, GError **error)
 {
   SdcReportRow row = { .uuid = uuid, .system_id = system_id, .kind = "heartbeat", .created = "2026-11-25T09:00:00Z",
                        .received = "2026-11-25T09:00:00Z", .body_json = body };
-  SdcReportInsert ins = { .row = &row, .answer_json = "{}" };
-  gboolean ok = sdc_store_begin (store, error) && sdc_store_insert_reports (store, &ins, 1, 200, error) &&
-                sdc_store_commit (store, error);
-  if (!ok)
-    sdc_store_rollback (store);
-  return ok;
+  return insert_row (store, &row, NULL, error);
 }
 
 /* Reports of about 17 WAL pages each (a 60 KB body) into STORE, until the WAL has
@@ -1767,21 +1771,6 @@ test_sqlite_wal_checkpoint_no_thread (void)
   g_assert_cmpint (g_unlink (path), ==, 0);
 }
 
-static guint
-sqlite_count_reports (const char *path)
-{
-  sqlite3 *db = NULL;
-  sqlite3_stmt *stmt = NULL;
-  guint n;
-  g_assert_cmpint (sqlite3_open (path, &db), ==, SQLITE_OK);
-  g_assert_cmpint (sqlite3_prepare_v2 (db, "SELECT count(*) FROM reports", -1, &stmt, NULL), ==, SQLITE_OK);
-  g_assert_cmpint (sqlite3_step (stmt), ==, SQLITE_ROW);
-  n = (guint) sqlite3_column_int (stmt, 0);
-  sqlite3_finalize (stmt);
-  sqlite3_close (db);
-  return n;
-}
-
 /* Killed at any moment, a checkpoint likely under way (its writer crosses the mark about
  * every 0.3 s and a pass takes tens of ms): a subprocess stores big reports and after
  * each commit writes how many it has committed; GTest's timeout kills it (SIGALRM, no
@@ -1825,8 +1814,6 @@ test_sqlite_wal_checkpoint_killed (void)
   for (guint i = 0; i < 3; i++)
     {
       g_autofree char *acked_text = NULL;
-      sqlite3 *db = NULL;
-      sqlite3_stmt *stmt = NULL;
       guint acked, count;
 
       g_test_trap_subprocess (NULL, (1500 + 500 * i) * G_TIME_SPAN_MILLISECOND, G_TEST_SUBPROCESS_DEFAULT);
@@ -1834,13 +1821,7 @@ test_sqlite_wal_checkpoint_killed (void)
       g_assert_true (g_file_get_contents (acked_file, &acked_text, NULL, NULL));
       acked = (guint) g_ascii_strtoull (acked_text, NULL, 10);
       g_assert_cmpuint (acked, >, 0);
-      g_assert_cmpint (sqlite3_open (path, &db), ==, SQLITE_OK);
-      g_assert_cmpint (sqlite3_prepare_v2 (db, "PRAGMA integrity_check", -1, &stmt, NULL), ==, SQLITE_OK);
-      g_assert_cmpint (sqlite3_step (stmt), ==, SQLITE_ROW);
-      g_assert_cmpstr ((const char *) sqlite3_column_text (stmt, 0), ==, "ok");
-      sqlite3_finalize (stmt);
-      sqlite3_close (db);
-      count = sqlite_count_reports (path);
+      count = sdc_test_sqlite_count_reports (path);
       g_test_message ("killed after %u ms: %u reports committed, %u in the file", 1500 + 500 * i, acked, count - total);
       /* every committed one; one more if it died between its commit and the count */
       g_assert_cmpuint (count - total, >=, acked);
@@ -1936,13 +1917,13 @@ test_sqlite_wal_checkpoint_full_disk (void)
     g_usleep (10 * 1000);
   g_test_message ("logged: %s", printerr_text->str);
   g_assert_true (printerr_has ("database or disk is full (the reports stay in the WAL; tried again after the next commit)"));
-  g_assert_cmpuint (sqlite_count_reports (path), ==, acked);
+  g_assert_cmpuint (sdc_test_sqlite_count_reports (path), ==, acked);
 
   /* room again: writes go on and the WAL is copied and starts again */
   g_assert_cmpint (g_unlink (filler), ==, 0);
   g_assert_cmpuint (write_until_restarts (store, id, wal, 1, 2000, &largest), ==, 1);
   g_object_unref (store);
-  g_assert_cmpuint (sqlite_count_reports (path), >, acked);
+  g_assert_cmpuint (sdc_test_sqlite_count_reports (path), >, acked);
 
   g_set_printerr_handler (old_handler);
   g_string_free (g_steal_pointer (&printerr_text), TRUE);

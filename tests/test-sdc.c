@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "esa-test-util.h"
+#include "sdc-test-sqlite.h"
 #ifdef HAVE_LIBPQ
 #include "sdc-test-pg.h"
 #endif
@@ -1917,26 +1918,6 @@ post_heartbeats (Sdc *sdc, Creds *c, guint n)
     }
 }
 
-/* The reports of an SQLite copy, after SQLite's integrity check. */
-static guint
-copy_reports (const char *file)
-{
-  sqlite3 *db = NULL;
-  sqlite3_stmt *stmt = NULL;
-  guint n;
-  g_assert_cmpint (sqlite3_open_v2 (file, &db, SQLITE_OPEN_READONLY, NULL), ==, SQLITE_OK);
-  g_assert_cmpint (sqlite3_prepare_v2 (db, "PRAGMA integrity_check", -1, &stmt, NULL), ==, SQLITE_OK);
-  g_assert_cmpint (sqlite3_step (stmt), ==, SQLITE_ROW);
-  g_assert_cmpstr ((const char *) sqlite3_column_text (stmt, 0), ==, "ok");
-  sqlite3_finalize (stmt);
-  g_assert_cmpint (sqlite3_prepare_v2 (db, "SELECT count(*) FROM reports", -1, &stmt, NULL), ==, SQLITE_OK);
-  g_assert_cmpint (sqlite3_step (stmt), ==, SQLITE_ROW);
-  n = (guint) sqlite3_column_int (stmt, 0);
-  sqlite3_finalize (stmt);
-  sqlite3_close (db);
-  return n;
-}
-
 /* `esa-sdc backup --dir DIR FILE` beside a running serve: a whole copy with every report
  * acknowledged before it (they are still in the WAL, which a copy of sdc.db alone would
  * miss), never over an existing file; PostgreSQL and a missing database are refused with
@@ -1961,7 +1942,7 @@ test_backup (void)
   post_heartbeats (&sdc, &c, 30);
   g_assert_cmpint (run_sdc (&out, "backup", "--dir", sdc.dir, one, NULL), ==, 0);
   g_assert_nonnull (strstr (out, "30 reports"));
-  g_assert_cmpuint (copy_reports (one), ==, 30);
+  g_assert_cmpuint (sdc_test_sqlite_count_reports (one), ==, 30);
   /* it holds password hashes: the owner's alone, wherever it goes */
   {
     GStatBuf st;
@@ -1990,7 +1971,7 @@ test_backup (void)
 
   post_heartbeats (&sdc, &c, 10);
   g_assert_cmpint (run_sdc (NULL, "backup", "--dir", sdc.dir, two, NULL), ==, 0);
-  g_assert_cmpuint (copy_reports (two), ==, 40);
+  g_assert_cmpuint (sdc_test_sqlite_count_reports (two), ==, 40);
   g_assert_false (g_file_test (part, G_FILE_TEST_EXISTS));
 
   /* never over a file */
@@ -1998,7 +1979,7 @@ test_backup (void)
   g_assert_cmpint (run_sdc (NULL, "backup", "--dir", sdc.dir, one, NULL), ==, 1);
   g_assert_true (g_file_get_contents (one, &after, &after_len, NULL));
   g_assert_cmpmem (before, before_len, after, after_len);
-  g_assert_cmpuint (copy_reports (one), ==, 30);
+  g_assert_cmpuint (sdc_test_sqlite_count_reports (one), ==, 30);
   sdc_stop (&sdc);
 
   {
