@@ -10,6 +10,7 @@ sdc_libesa_sdc_la_SOURCES = \
 	sdc/sdc-batch.c sdc/sdc-batch.h \
 	sdc/sdc-ca.c sdc/sdc-ca.h \
 	sdc/sdc-error.c sdc/sdc-error.h \
+	sdc/sdc-fsync.c sdc/sdc-fsync.h \
 	sdc/sdc-json.c sdc/sdc-json.h \
 	sdc/sdc-list.c sdc/sdc-list.h \
 	sdc/sdc-approve.c sdc/sdc-approve.h \

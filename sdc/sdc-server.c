@@ -1335,10 +1335,15 @@ sdc_server_start (SdcServer *self, GError **error)
 }
 
 /* One line at the end of serve: how full the groups were and how much of its time the
- * writer waited for work (mostly idle: the rate is set before the writer, not by it). */
+ * writer waited for work (mostly idle: the rate is set before the writer, not by it).
+ * On SQLite a second one: what the WAL's checkpoints took (sdc-sqlite-checkpoint.c):
+ * passes of the checkpoint thread, closing copies a commit made, checkpoints a commit
+ * ran because the WAL had reached four times the mark (the thread behind, failing or
+ * held by a reader). */
 static void
-log_writer_stats (SdcWriter *writer)
+log_writer_stats (SdcWriter *writer, SdcStore *store)
 {
+  SdcSqliteCheckpointStats st;
   guint64 commits, jobs;
   gint64 idle_us, busy_us;
   if (writer == NULL)
@@ -1354,20 +1359,7 @@ log_writer_stats (SdcWriter *writer)
               jobs, commits, (double) jobs / (double) commits, (double) busy_us / 1000.0 / (double) commits,
               100.0 * (double) idle_us / (double) (idle_us + busy_us), (double) (idle_us + busy_us) / 1e6,
               sdc_writer_get_writers (writer), sdc_writer_get_retries (writer));
-}
-
-/* And on SQLite, what the WAL's checkpoints took (sdc-sqlite-checkpoint.c): passes of the
- * checkpoint thread, closing copies a commit made, checkpoints a commit ran because the
- * WAL had reached four times the mark (the thread behind, failing or held by a reader). */
-static void
-log_checkpoint_stats (SdcStore *store, SdcWriter *writer)
-{
-  SdcSqliteCheckpointStats st;
-  guint64 commits, jobs;
-  if (store == NULL || writer == NULL || g_strcmp0 (sdc_store_engine_name (store), "sqlite") != 0)
-    return;
-  sdc_writer_get_stats (writer, &commits, &jobs);
-  if (commits == 0)
+  if (store == NULL || g_strcmp0 (sdc_store_engine_name (store), "sqlite") != 0)
     return;
   sdc_store_sqlite_checkpoint_stats (store, &st);
   g_printerr ("esa-sdc: checkpoints: %" G_GUINT64_FORMAT " passes on their thread, %" G_GUINT64_FORMAT
@@ -1424,8 +1416,7 @@ sdc_server_free (SdcServer *self)
     }
   /* requests the disconnects aborted */
   sdc_log_flush ();
-  log_writer_stats (self->writer);
-  log_checkpoint_stats (self->store, self->writer);
+  log_writer_stats (self->writer, self->store);
   /* joins the writer: every stored report is committed before the process ends */
   sdc_writer_free (self->writer);
   if (self->https_more != NULL)

@@ -9,6 +9,7 @@
 
 #include "sdc-store.h"
 #include "sdc-error.h"
+#include "sdc-fsync.h"
 #include "sdc-sqlite-checkpoint.h"
 
 #include <errno.h>
@@ -379,11 +380,13 @@ sdc_store_sqlite_open (const char *path, GError **error)
  * transaction (a snapshot, WAL included) copied with SQLite's backup API into DEST.part
  * (SQLite opens it with O_NOFOLLOW), synced, then linked as DEST, so a DEST that exists
  * is whole; DEST is never overwritten, not even one made while the copy ran. */
+/* both refusals of an existing DEST: before the copy, and at its link */
+#define BACKUP_EXISTS "already exists (a backup never overwrites a file)"
+
 gboolean
 sdc_store_sqlite_backup (const char *path, const char *dest, guint *reports, GError **error)
 {
   g_autofree char *part = g_strconcat (dest, ".part", NULL);
-  g_autofree char *dest_dir = g_path_get_dirname (dest);
   sqlite3 *src = NULL, *out = NULL;
   sqlite3_backup *b;
   sqlite3_stmt *count = NULL;
@@ -393,8 +396,7 @@ sdc_store_sqlite_backup (const char *path, const char *dest, guint *reports, GEr
 
   if (g_file_test (dest, G_FILE_TEST_EXISTS))
     {
-      g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_EXIST, "%s: already exists (a backup never overwrites a file)",
-                   dest);
+      g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_EXIST, "%s: " BACKUP_EXISTS, dest);
       return FALSE;
     }
   if (sqlite3_open_v2 (path, &src, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK)
@@ -463,20 +465,12 @@ out:
     {
       int e = errno;
       g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (e), "%s: %s", dest,
-                   e == EEXIST ? "already exists (a backup never overwrites a file)" : g_strerror (e));
+                   e == EEXIST ? BACKUP_EXISTS : g_strerror (e));
       ok = FALSE;
     }
   g_unlink (part);
   if (ok)
-    {
-      /* the new name durable */
-      int fd = g_open (dest_dir, O_RDONLY | O_DIRECTORY, 0);
-      if (fd >= 0)
-        {
-          fsync (fd);
-          close (fd);
-        }
-    }
+    sdc_fsync_parent_dir (dest);
   return ok;
 }
 

@@ -11,6 +11,7 @@
 
 #include "sdc-upload.h"
 #include "sdc-error.h"
+#include "sdc-fsync.h"
 #include "esa/esa-protocol.h"
 
 #include <errno.h>
@@ -100,9 +101,6 @@ sdc_upload_write (SdcUpload *up, const guint8 *data, gsize len, GError **error)
 gboolean
 sdc_upload_finish (SdcUpload *up, GError **error)
 {
-  g_autofree char *dir = NULL;
-  int dfd;
-
   guint8 digest[32];
   if (up->sha256 == NULL)
     {
@@ -137,13 +135,7 @@ sdc_upload_finish (SdcUpload *up, GError **error)
     return errno_error (error, errno, up->final_path, "rename");
   up->done = TRUE;
   /* the rename itself must survive a crash before the SDC answers 200 */
-  dir = g_path_get_dirname (up->final_path);
-  dfd = open (dir, O_RDONLY | O_CLOEXEC);
-  if (dfd >= 0)
-    {
-      fsync (dfd);
-      close (dfd);
-    }
+  sdc_fsync_parent_dir (up->final_path);
   return TRUE;
 }
 
