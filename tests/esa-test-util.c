@@ -162,6 +162,25 @@ esa_test_run (const char *const *argv, char **out, char **err)
   return g_subprocess_get_exit_status (proc);
 }
 
+gboolean
+esa_test_mount_tmpfs (const char *dir, const char *size, char **why)
+{
+  g_autofree char *options = g_strdup_printf ("size=%s,mode=0700", size);
+  const char *argv[] = { "mount", "-t", "tmpfs", "-o", options, "tmpfs", dir, NULL };
+  g_autofree char *err = NULL;
+  if (esa_test_run (argv, NULL, &err) == 0)
+    return TRUE;
+  *why = g_strdup_printf ("cannot mount a small tmpfs (needs root): %s", err);
+  return FALSE;
+}
+
+void
+esa_test_umount (const char *dir)
+{
+  const char *argv[] = { "umount", "-l", dir, NULL };
+  g_assert_cmpint (esa_test_run (argv, NULL, NULL), ==, 0);
+}
+
 void
 esa_test_write_file (const char *path, const char *text, int mode)
 {

@@ -22,6 +22,11 @@ void         esa_test_die_with_parent (gpointer user_data);
 int       esa_test_stop           (GSubprocess *proc);
 /* Runs argv to completion, returns exit status; stdout/stderr captured if asked. */
 int       esa_test_run            (const char *const *argv, char **out, char **err);
+/* Mounts a tmpfs of SIZE ("2m") on the folder DIR, mode 0700, for tests of a full disk;
+ * FALSE with WHY (for g_test_skip) when it cannot (not root). */
+gboolean  esa_test_mount_tmpfs    (const char *dir, const char *size, char **why);
+/* Unmounts it (lazily: a file still open does not stop it). */
+void      esa_test_umount         (const char *dir);
 /* Writes text to path (creating parents) with mode. */
 void      esa_test_write_file     (const char *path, const char *text, int mode);
 

@@ -242,19 +242,16 @@ test_enqueue_fails_disk_full (void)
   g_autofree char *filler = g_build_filename (w->state_dir, "filler", NULL);
   g_autofree char *copy_from = g_strconcat (saved, "/.", NULL);
   g_autoptr (JsonObject) p = NULL;
-  const char *mount_argv[] = { "mount", "-t", "tmpfs", "-o", "size=2m,mode=0700", "tmpfs", w->state_dir, NULL };
-  const char *umount_argv[] = { "umount", "-l", w->state_dir, NULL };
   const char *cp_argv[] = { "cp", "-a", copy_from, w->state_dir, NULL };
-  g_autofree char *err = NULL;
+  g_autofree char *why = NULL;
   gint64 deadline;
 
   et_esad_stop (w);
   g_assert_cmpint (g_rename (w->state_dir, saved), ==, 0);
   g_assert_cmpint (g_mkdir (w->state_dir, 0700), ==, 0);
-  if (esa_test_run (mount_argv, NULL, &err) != 0)
+  if (!esa_test_mount_tmpfs (w->state_dir, "2m", &why))
     {
-      g_autofree char *msg = g_strdup_printf ("cannot mount a small tmpfs (needs root): %s", err);
-      g_test_skip (msg);
+      g_test_skip (why);
       return;
     }
   g_assert_cmpint (esa_test_run (cp_argv, NULL, NULL), ==, 0);
@@ -276,7 +273,7 @@ test_enqueue_fails_disk_full (void)
   g_assert_cmpuint (sdc_count_kind (w, "problem", NULL), ==, 1);
 
   et_esad_stop (w);
-  g_assert_cmpint (esa_test_run (umount_argv, NULL, NULL), ==, 0);
+  esa_test_umount (w->state_dir);
 }
 
 static void

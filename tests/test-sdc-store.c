@@ -1651,6 +1651,15 @@ insert_report_body (SdcStore *store, const char *system_id, const char *uuid, co
   return insert_row (store, &row, NULL, error);
 }
 
+/* A report body of about 60 KB: some 17 WAL pages a report, so a few hundred reports
+ * take the WAL past the checkpoint mark. */
+static char *
+big_report_body (void)
+{
+  g_autofree char *filler = g_strnfill (60000, 'x');
+  return g_strdup_printf ("{\"data\":\"%s\"}", filler);
+}
+
 /* Reports of about 17 WAL pages each (a 60 KB body) into STORE, until the WAL has
  * started again RESTARTS times or MAX reports are in; returns how many went in and
  * leaves in LARGEST the WAL's largest size, in pages, before its first restart. */
@@ -1659,8 +1668,7 @@ write_until_restarts (SdcStore *store, const char *system_id, const char *wal, g
                       goffset *largest)
 {
   static guint serial;
-  g_autofree char *filler = g_strnfill (60000, 'x');
-  g_autofree char *body = g_strdup_printf ("{\"data\":\"%s\"}", filler);
+  g_autofree char *body = big_report_body ();
   const goffset frame = 4096 + 24;
   goffset size = 0;
   guint32 seq0 = wal_checkpoint_seq (wal, &size);
@@ -1791,8 +1799,7 @@ test_sqlite_wal_checkpoint_killed (void)
       g_autofree char *child_path = g_build_filename (child_dir, "sdc.db", NULL);
       g_autofree char *child_acked = g_build_filename (child_dir, "acked", NULL);
       g_autoptr (SdcStore) store = sdc_store_open (child_path, &error);
-      g_autofree char *filler = g_strnfill (60000, 'x');
-      g_autofree char *body = g_strdup_printf ("{\"data\":\"%s\"}", filler);
+      g_autofree char *body = big_report_body ();
       gboolean created = FALSE;
       g_autofree char *id = NULL;
       int fd = g_open (child_acked, O_WRONLY | O_CREAT | O_TRUNC, 0600);
@@ -1853,7 +1860,6 @@ printerr_has (const char *needle)
   return has;
 }
 
-
 /* A full disk under a checkpoint: the file system (a 450 MB tmpfs, 400 MB of it taken)
  * fills while the WAL is copied into sdc.db. The copy fails and says so on one line,
  * commits fail once the WAL cannot grow, and every report committed before is there;
@@ -1867,11 +1873,8 @@ test_sqlite_wal_checkpoint_full_disk (void)
   g_autofree char *path = g_build_filename (dir, "sdc.db", NULL);
   g_autofree char *wal = g_strconcat (path, "-wal", NULL);
   g_autofree char *filler = g_build_filename (dir, "filler", NULL);
-  g_autofree char *body_filler = g_strnfill (60000, 'x');
-  g_autofree char *body = g_strdup_printf ("{\"data\":\"%s\"}", body_filler);
-  const char *mount_argv[] = { "mount", "-t", "tmpfs", "-o", "size=450m,mode=0700", "tmpfs", dir, NULL };
-  const char *umount_argv[] = { "umount", "-l", dir, NULL };
-  g_autofree char *err = NULL;
+  g_autofree char *body = big_report_body ();
+  g_autofree char *why = NULL;
   SdcStore *store;
   GPrintFunc old_handler;
   gboolean created = FALSE;
@@ -1882,10 +1885,9 @@ test_sqlite_wal_checkpoint_full_disk (void)
   int fd;
 
   g_assert_cmpint (g_mkdir (dir, 0700), ==, 0);
-  if (esa_test_run (mount_argv, NULL, &err) != 0)
+  if (!esa_test_mount_tmpfs (dir, "450m", &why))
     {
-      g_autofree char *msg = g_strdup_printf ("cannot mount a small tmpfs (needs root): %s", err);
-      g_test_skip (msg);
+      g_test_skip (why);
       return;
     }
   /* room for about 50 MB: the WAL reaches the mark (40 MB), the copy into sdc.db fails;
@@ -1927,7 +1929,7 @@ test_sqlite_wal_checkpoint_full_disk (void)
 
   g_set_printerr_handler (old_handler);
   g_string_free (g_steal_pointer (&printerr_text), TRUE);
-  g_assert_cmpint (esa_test_run (umount_argv, NULL, NULL), ==, 0);
+  esa_test_umount (dir);
 }
 
 static void
