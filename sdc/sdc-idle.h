@@ -21,5 +21,8 @@ guint64 sdc_idle_accepted     (void);
 guint   sdc_idle_held         (void);
 /* Their GSockets still alive (libsoup 3.2 kept each one). */
 guint   sdc_idle_sockets_held (void);
+/* Waits up to @timeout_ms for the sockets of connections already freed, whose last
+ * reference another thread may still hold, before they are counted. */
+void    sdc_idle_settle       (guint timeout_ms);
 
 G_END_DECLS

@@ -1371,6 +1371,8 @@ log_writer_stats (SdcWriter *writer, SdcStore *store)
  * closed just before the stop ends here rather than being counted as held. Bounded: a
  * busy server stops anyway. */
 #define SDC_SERVER_STOP_GRACE_MS 250
+/* How long the count at exit waits for sockets another thread still holds. */
+#define SDC_SERVER_SOCKETS_SETTLE_MS 1000
 
 void
 sdc_server_free (SdcServer *self)
@@ -1384,6 +1386,8 @@ sdc_server_free (SdcServer *self)
   /* the request lines before the lines that sum them up */
   sdc_log_flush ();
   /* open at exit, or (the leak of issue 11) closed but still held by libsoup */
+  if (sdc_idle_accepted () > 0)
+    sdc_idle_settle (SDC_SERVER_SOCKETS_SETTLE_MS);
   if (sdc_idle_accepted () > 0)
     g_printerr ("esa-sdc: connections: %" G_GUINT64_FORMAT " accepted, %u held at exit (%u sockets)\n",
                 sdc_idle_accepted (), sdc_idle_held (), sdc_idle_sockets_held ());
