@@ -112,7 +112,7 @@ split () {
   row "$1 B" "$(cat "$work/b.out")"
 }
 
-echo "esa-sdc fleet bench: $SYSTEMS systems, $CONNS connections, ${SECONDS_} s each, $(nproc) cores"
+echo "esa-sdc fleet bench: $SYSTEMS systems, $CONNS connections, ${SECONDS_} s each, $(nproc) cores, malloc: $("$sdc" --version | sed -n 's/^allocator: //p' | sed 's/-[0-9]*-g[0-9a-f]*//')"
 printf '%-26s %s\n' "setup" "result"
 
 # SQLite

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "sdc-allocator.h"
 #include "sdc-ca.h"
 #include "sdc-list.h"
 #include "sdc-server.h"
@@ -35,6 +36,7 @@
   "  esa-sdc migrate (--dir DIR | --db postgresql://...)\n" \
   "  esa-sdc backup --dir DIR FILE    (SQLite, while serve runs; PostgreSQL: pg_dump)\n" \
   "  esa-sdc admin-password --dir DIR    (reads the password from standard input)\n" \
+  "  esa-sdc --version    (and the malloc it runs on)\n" \
   "Run `esa-sdc COMMAND --help` for every option.\n"
 
 /* the whole command line, for --tls-max-version's re-exec */
@@ -480,7 +482,8 @@ main (int argc, char **argv)
     }
   if (g_strcmp0 (argv[1], "--version") == 0)
     {
-      printf ("esa-sdc %s\n", ESA_VERSION);
+      g_autofree char *allocator = sdc_allocator_describe ();
+      printf ("esa-sdc %s\nallocator: %s\n", ESA_VERSION, allocator);
       return 0;
     }
   cmd = argv[1];

@@ -38,9 +38,11 @@ sdc_libesa_sdc_la_CFLAGS = $(SDC_CFLAGS)
 sdc_libesa_sdc_la_LIBADD = protocol/libesa-protocol.la $(SDC_LIBS)
 
 bin_PROGRAMS += sdc/esa-sdc
-sdc_esa_sdc_SOURCES = sdc/esa-sdc-main.c
-sdc_esa_sdc_CFLAGS = $(SDC_CFLAGS)
-sdc_esa_sdc_LDADD = sdc/libesa-sdc.la $(SDC_LIBS)
+sdc_esa_sdc_SOURCES = sdc/esa-sdc-main.c sdc/sdc-allocator.c sdc/sdc-allocator.h
+sdc_esa_sdc_CFLAGS = $(SDC_CFLAGS) $(JEMALLOC_CFLAGS)
+# jemalloc (when configure found it) first, so that its malloc is the one every library
+# calls; the program only: the unit tests keep the C library's
+sdc_esa_sdc_LDADD = $(JEMALLOC_LIBS) sdc/libesa-sdc.la $(SDC_LIBS)
 
 # Tests: a real esa-sdc on 127.0.0.1 and [::1], a libsoup client trusting its ca.pem.
 SDC_TEST_CFLAGS = $(SDC_CFLAGS) -I$(top_srcdir)/tests -I$(top_srcdir)/sdc

@@ -285,6 +285,24 @@ read_log (Sdc *sdc)
   return g_steal_pointer (&text);
 }
 
+/* esa-sdc runs on jemalloc when configure found it (docs/performance.md, "The
+ * allocator"): --version names the allocator that answers malloc, which fails when
+ * jemalloc is linked after the C library (its malloc unused) or not at all. */
+static void
+test_allocator (void)
+{
+  g_autofree char *bin = sdc_bin ();
+  g_autofree char *out = NULL;
+  const char *argv[] = { bin, "--version", NULL };
+  g_assert_cmpint (esa_test_run (argv, &out, NULL), ==, 0);
+  g_test_message ("%s", out);
+#ifdef HAVE_JEMALLOC
+  g_assert_true (g_regex_match_simple ("^allocator: jemalloc [0-9.]+[^ ]*$", out, G_REGEX_MULTILINE, 0));
+#else
+  g_assert_nonnull (strstr (out, "\nallocator: the C library's malloc\n"));
+#endif
+}
+
 /* `esa-sdc reports --dir DIR --json` parsed */
 static JsonArray *
 list_reports (Sdc *sdc, const char *system)
@@ -2632,6 +2650,7 @@ main (int argc, char **argv)
   g_test_add_func ("/sdc/stalled-handshakes", test_stalled_handshakes);
   g_test_add_func ("/sdc/stale-parts-removed", test_stale_parts_removed);
   g_test_add_func ("/sdc/db-writers-sqlite", test_db_writers_sqlite);
+  g_test_add_func ("/sdc/allocator", test_allocator);
   for (guint i = 0; i < 2; i++)
     {
       static const char *const engines[] = { "sqlite", "postgresql" };
