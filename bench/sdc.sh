@@ -148,22 +148,28 @@ if [ -n "$bindir" ]; then
   run=""
   if [ "$(id -u)" -eq 0 ]; then chown -R nobody:nogroup "$work/pg"; chmod 711 "$work" "$work/pg" "$work/pg/sock"; run="setpriv --reuid=nobody --regid=nogroup --clear-groups --"; fi
   $run "$bindir/initdb" -D "$work/pg/data" -U postgres -A trust -E UTF8 >/dev/null
-  $run "$bindir/postgres" -D "$work/pg/data" -c listen_addresses= -k "$work/pg/sock" -c max_connections=100 >"$work/pg.log" 2>&1 &
+  $run "$bindir/postgres" -D "$work/pg/data" -c listen_addresses= -k "$work/pg/sock" -c max_connections=100 \
+    -c log_autovacuum_min_duration=0 -c log_checkpoints=on >"$work/pg.log" 2>&1 &
   pids="$pids $!"
   for i in $(seq 100); do [ -S "$work/pg/sock/.s.PGSQL.5432" ] && break; sleep 0.1; done
   sleep 0.5
   "$bindir/psql" -q -h "$work/pg/sock" -U postgres -c 'CREATE DATABASE sdc' >/dev/null
   db="postgresql:///sdc?host=$work/pg/sock&user=postgres"
   "$sdc" migrate --db "$db" >/dev/null
+  # what PostgreSQL did in the background during each run (an outlier's explanation)
+  pg_bg () { echo "$(grep -c 'automatic \(vacuum\|analyze\)' "$work/pg.log") $(grep -c 'checkpoint complete' "$work/pg.log")"; }
+  bg0=$(pg_bg)
   p=$(port); pid=$(serve "$p" --db "$db"); pids="$pids $pid"; wait_port "$p"
   # db_cpu_us: the postmaster and its backends, on the same cores
   pg=$(FLEET_DB_PID=$(head -1 "$work/pg/data/postmaster.pid") \
        "$work/fleet" "https://127.0.0.1:$p/" "$work/dir/ca.pem" "$SYSTEMS" "$CONNS" "$SECONDS_" "$pid")
   row "postgresql, 1 instance" "$pg"
+  bg1=$(pg_bg)
   # the same with two writer connections (--db-writers 2, the default for a remote database)
   p1=$(port); pid1=$(serve "$p1" --db "$db" --db-writers 2); pids="$pids $pid1"; wait_port "$p1"
   row "postgresql, 2 writers" "$(FLEET_DB_PID=$(head -1 "$work/pg/data/postmaster.pid") \
        "$work/fleet" "https://127.0.0.1:$p1/" "$work/dir/ca.pem" "$SYSTEMS" "$CONNS" "$SECONDS_" "$pid1")"
+  bg2=$(pg_bg)
   kill "$pid1"
   while kill -0 "$pid1" 2>/dev/null; do sleep 0.1; done
   row "postgresql, 2 writers, wr." "$(sed -n 's/^esa-sdc: writer: //p' "$work/sdc-$p1.log")"
@@ -173,6 +179,8 @@ if [ -n "$bindir" ]; then
   split "postgresql, 2 instances" "$p" "$pid" "$p2" "$pid2"
   pg2=$total
   row "postgresql, 2 inst. total" "reports/s=$pg2"
+  bg3=$(pg_bg)
+  row "postgresql, background" "$(echo $bg0 $bg1 $bg2 $bg3 | awk '{printf "autovacuum+analyze / checkpoints: 1 instance %d/%d, 2 writers %d/%d, web view + 2 instances %d/%d", $3-$1, $4-$2, $5-$3, $6-$4, $7-$5, $8-$6}')"
 else
   row "postgresql" "skipped: PostgreSQL not installed"
 fi
