@@ -1660,12 +1660,22 @@ big_report_body (void)
   return g_strdup_printf ("{\"data\":\"%s\"}", filler);
 }
 
+/* The WAL's bound in write_until_restarts: never past the mark at which a commit
+ * checkpoints itself, plus one report. */
+#define WAL_BOUND_FORCED (4 * 10000 + 100)
+/* No bound: after a reader or a full disk the thread may be busy copying a large
+ * backlog when the WAL reaches the forced mark, and a commit then leaves the WAL to it
+ * (the mark is passed by what is committed meanwhile: how much depends on the machine's
+ * load); only the restart is asked for. */
+#define WAL_BOUND_NONE 0
+
 /* Reports of about 17 WAL pages each (a 60 KB body) into STORE, until the WAL has
- * started again RESTARTS times or MAX reports are in; returns how many went in and
- * leaves in LARGEST the WAL's largest size, in pages, before its first restart. */
+ * started again RESTARTS times or MAX reports are in, the WAL never past BOUND pages
+ * (WAL_BOUND_NONE: any size); returns how many went in and leaves in LARGEST the WAL's
+ * largest size, in pages, before its first restart. */
 static guint
 write_until_restarts (SdcStore *store, const char *system_id, const char *wal, guint restarts, guint max,
-                      goffset *largest)
+                      goffset bound, goffset *largest)
 {
   static guint serial;
   g_autofree char *body = big_report_body ();
@@ -1685,8 +1695,8 @@ write_until_restarts (SdcStore *store, const char *system_id, const char *wal, g
       seen = wal_checkpoint_seq (wal, &size) - seq0;
       if (seen == 0)
         *largest = MAX (*largest, size / frame);
-      /* never past the mark at which a commit checkpoints itself, plus one report */
-      g_assert_cmpint (size / frame, <, 4 * 10000 + 100);
+      if (bound != WAL_BOUND_NONE)
+        g_assert_cmpint (size / frame, <, bound);
     }
   g_test_message ("%u reports; the WAL reached %" G_GOFFSET_FORMAT " pages before it started again; %u restarts",
                   n, *largest, seen);
@@ -1711,7 +1721,7 @@ test_sqlite_wal_checkpoint (void)
 
   g_assert_no_error (error);
   id = register_one (store, "WALCK01", "pw", &created);
-  g_assert_cmpuint (write_until_restarts (store, id, wal, 3, 4000, &largest), ==, 3);
+  g_assert_cmpuint (write_until_restarts (store, id, wal, 3, 4000, WAL_BOUND_FORCED, &largest), ==, 3);
   g_assert_cmpint (largest, >, 5000);
   sdc_store_sqlite_checkpoint_stats (store, &st);
   g_test_message ("checkpoint thread passes %" G_GUINT64_FORMAT ", closing copies %" G_GUINT64_FORMAT
@@ -1740,11 +1750,14 @@ test_sqlite_wal_checkpoint_reader (void)
   id = register_one (store, "WALCK02", "pw", &created);
   g_assert_cmpint (sqlite3_open (path, &reader), ==, SQLITE_OK);
   g_assert_cmpint (sqlite3_exec (reader, "BEGIN; SELECT count(*) FROM reports;", NULL, NULL, NULL), ==, SQLITE_OK);
-  g_assert_cmpuint (write_until_restarts (store, id, wal, 1, 1000, &largest), ==, 0);
+  g_assert_cmpuint (write_until_restarts (store, id, wal, 1, 1000, WAL_BOUND_FORCED, &largest), ==, 0);
   g_assert_cmpint (largest, >, 15000);
   g_assert_cmpint (sqlite3_exec (reader, "COMMIT;", NULL, NULL, NULL), ==, SQLITE_OK);
   sqlite3_close (reader);
-  g_assert_cmpuint (write_until_restarts (store, id, wal, 1, 1000, &largest), ==, 1);
+  /* the thread copies the backlog, or (when it cannot keep up with these writes on a
+   * loaded machine: 1,000 reports took the WAL from 19,454 to 39,013 pages once) a
+   * commit does at the forced mark */
+  g_assert_cmpuint (write_until_restarts (store, id, wal, 1, 4000, WAL_BOUND_NONE, &largest), ==, 1);
 }
 
 /* Without the checkpoint thread (it could not be started, or it fails) the commits
@@ -1766,7 +1779,7 @@ test_sqlite_wal_checkpoint_no_thread (void)
   store = sdc_store_open (path, &error);
   g_assert_no_error (error);
   id = register_one (store, "WALCK05", "pw", &created);
-  g_assert_cmpuint (write_until_restarts (store, id, wal, 1, 4000, &largest), ==, 1);
+  g_assert_cmpuint (write_until_restarts (store, id, wal, 1, 4000, WAL_BOUND_FORCED, &largest), ==, 1);
   sdc_store_sqlite_checkpoint_stats (store, &st);
   g_test_message ("passes %" G_GUINT64_FORMAT ", closing %" G_GUINT64_FORMAT ", forced %" G_GUINT64_FORMAT,
                   st.passes, st.closing, st.forced);
@@ -1923,7 +1936,7 @@ test_sqlite_wal_checkpoint_full_disk (void)
 
   /* room again: writes go on and the WAL is copied and starts again */
   g_assert_cmpint (g_unlink (filler), ==, 0);
-  g_assert_cmpuint (write_until_restarts (store, id, wal, 1, 2000, &largest), ==, 1);
+  g_assert_cmpuint (write_until_restarts (store, id, wal, 1, 4000, WAL_BOUND_NONE, &largest), ==, 1);
   g_object_unref (store);
   g_assert_cmpuint (sdc_test_sqlite_count_reports (path), >, acked);
 
