@@ -1387,10 +1387,11 @@ sdc_server_free (SdcServer *self)
   sdc_log_flush ();
   /* open at exit, or (the leak of issue 11) closed but still held by libsoup */
   if (sdc_idle_accepted () > 0)
-    sdc_idle_settle (SDC_SERVER_SOCKETS_SETTLE_MS);
-  if (sdc_idle_accepted () > 0)
-    g_printerr ("esa-sdc: connections: %" G_GUINT64_FORMAT " accepted, %u held at exit (%u sockets)\n",
-                sdc_idle_accepted (), sdc_idle_held (), sdc_idle_sockets_held ());
+    {
+      sdc_idle_settle (SDC_SERVER_SOCKETS_SETTLE_MS);
+      g_printerr ("esa-sdc: connections: %" G_GUINT64_FORMAT " accepted, %u held at exit (%u sockets)\n",
+                  sdc_idle_accepted (), sdc_idle_held (), sdc_idle_sockets_held ());
+    }
   if (self->loops != NULL && sdc_idle_accepted () > 0)
     {
       /* how evenly the kernel spread the connections over the loops */
