@@ -1337,7 +1337,8 @@ sdc_server_start (SdcServer *self, GError **error)
 /* One line at the end of serve: how full the groups were and how much of its time the
  * writer waited for work (mostly idle: the rate is set before the writer, not by it).
  * On SQLite a second one: what the WAL's checkpoints took (sdc-sqlite-checkpoint.c):
- * passes of the checkpoint thread, closing copies a commit made, checkpoints a commit
+ * passes of the checkpoint thread and its syncs of the database file, closing copies a
+ * commit made, checkpoints a commit
  * ran because the WAL had reached four times the mark (the thread behind, failing or
  * held by a reader). */
 static void
@@ -1362,9 +1363,10 @@ log_writer_stats (SdcWriter *writer, SdcStore *store)
   if (store == NULL || g_strcmp0 (sdc_store_engine_name (store), "sqlite") != 0)
     return;
   sdc_store_sqlite_checkpoint_stats (store, &st);
-  g_printerr ("esa-sdc: checkpoints: %" G_GUINT64_FORMAT " passes on their thread, %" G_GUINT64_FORMAT
-              " closing copies and %" G_GUINT64_FORMAT " forced in commits\n",
-              st.passes, st.closing, st.forced);
+  g_printerr ("esa-sdc: checkpoints: %" G_GUINT64_FORMAT " passes and %" G_GUINT64_FORMAT
+              " database syncs on their thread, %" G_GUINT64_FORMAT " closing copies and %" G_GUINT64_FORMAT
+              " forced in commits\n",
+              st.passes, st.syncs, st.closing, st.forced);
 }
 
 /* What already arrived is handled before the count at exit: a connection its client

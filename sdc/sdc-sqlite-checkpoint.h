@@ -22,6 +22,7 @@ typedef struct _SdcSqliteCheckpointer SdcSqliteCheckpointer;
  * times the mark (the thread behind or failing). */
 typedef struct {
   guint64 passes;
+  guint64 syncs;   /* of the database file by the thread, after its passes */
   guint64 closing;
   guint64 forced;
 } SdcSqliteCheckpointStats;

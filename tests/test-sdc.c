@@ -1727,7 +1727,7 @@ test_log_lines (void)
   g_assert_nonnull (strstr (log, refused_line));
   /* the lines that sum up the run, SQLite's checkpoints among them */
   g_assert_true (g_regex_match_simple ("^esa-sdc: writer: \\d+ reports in \\d+ commits ", log, G_REGEX_MULTILINE, 0));
-  g_assert_true (g_regex_match_simple ("^esa-sdc: checkpoints: 0 passes on their thread, 0 closing copies and 0 forced in commits$",
+  g_assert_true (g_regex_match_simple ("^esa-sdc: checkpoints: 0 passes and 0 database syncs on their thread, 0 closing copies and 0 forced in commits$",
                                        log, G_REGEX_MULTILINE, 0));
   sdc_stop (&sdc);
 }
