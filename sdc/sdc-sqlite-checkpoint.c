@@ -113,20 +113,26 @@ run_passes (SdcSqliteCheckpointer *ck)
  * passes had left in the page cache, tens of MB on a database of 170 MB, and held the
  * writer, and every report waiting for it, 36-41 ms (docs/performance.md, "WAL
  * checkpoints"). Written here, the closing copy's sync finds only its own few hundred
- * pages. A failure is left to that sync, which reports it to the commit. */
+ * pages. A failure is logged; the WAL is kept all the same, since SQLite starts it again
+ * only after a checkpoint whose own sync succeeded, and Linux reports a failed
+ * write-back to every descriptor open on the file, the committing connection's too. */
 static void
 sync_database (SdcSqliteCheckpointer *ck)
 {
   sqlite3_file *file = NULL;
+  int rc;
   if (sqlite3_file_control (ck->db, "main", SQLITE_FCNTL_FILE_POINTER, &file) != SQLITE_OK || file == NULL ||
       file->pMethods == NULL)
     return;
-  if (file->pMethods->xSync (file, SQLITE_SYNC_NORMAL) == SQLITE_OK)
+  rc = file->pMethods->xSync (file, SQLITE_SYNC_NORMAL);
+  if (rc != SQLITE_OK)
     {
-      g_mutex_lock (&ck->lock);
-      ck->stats.syncs++;
-      g_mutex_unlock (&ck->lock);
+      log_failure (ck, "sync", sqlite3_errstr (rc));
+      return;
     }
+  g_mutex_lock (&ck->lock);
+  ck->stats.syncs++;
+  g_mutex_unlock (&ck->lock);
 }
 
 static gpointer
