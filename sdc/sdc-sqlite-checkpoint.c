@@ -37,6 +37,7 @@ struct _SdcSqliteCheckpointer {
   gint64 error_logged;
   SdcSqliteCheckpointStats stats;
   sqlite3 *db; /* the thread's own connection */
+  int last_done; /* the thread's: WAL frames copied as its last pass ended, or -1 */
 };
 
 static GMutex registry_lock;
@@ -80,11 +81,13 @@ open_own_connection (SdcSqliteCheckpointer *ck)
 
 /* Passes until one copies little; returns the frames copied by then, or -1 when it
  * did not catch up (or the WAL started again under it, or another process's
- * checkpoint was running). */
+ * checkpoint was running). COPIED: whether a pass copied anything (a reader's old
+ * snapshot can leave every pass with nothing to copy). */
 static int
-run_passes (SdcSqliteCheckpointer *ck)
+run_passes (SdcSqliteCheckpointer *ck, gboolean *copied)
 {
   int prev = -1;
+  *copied = FALSE;
   for (int i = 0; i < MAX_PASSES; i++)
     {
       int log = 0, done = 0;
@@ -98,6 +101,9 @@ run_passes (SdcSqliteCheckpointer *ck)
       g_mutex_lock (&ck->lock);
       ck->stats.passes++;
       g_mutex_unlock (&ck->lock);
+      if (done != ck->last_done)
+        *copied = TRUE;
+      ck->last_done = done;
       if (log < 0 || done < prev)
         return -1;
       if (done == log || (prev >= 0 && done - prev < CAUGHT_UP_PAGES))
@@ -113,7 +119,10 @@ run_passes (SdcSqliteCheckpointer *ck)
  * passes had left in the page cache, tens of MB on a database of 170 MB, and held the
  * writer, and every report waiting for it, 36-41 ms (docs/performance.md, "WAL
  * checkpoints"). Written here, the closing copy's sync finds only its own few hundred
- * pages. A failure is logged; the WAL is kept all the same, since SQLite starts it again
+ * pages. Only after passes that copied something: a sync of a file with nothing to write
+ * still flushes the disk's cache on most file systems, and a reader's old snapshot
+ * (nothing to copy) has the thread asked again after every commit. A failure is logged;
+ * the WAL is kept all the same, since SQLite starts it again
  * only after a checkpoint whose own sync succeeded, and Linux reports a failed
  * write-back to every descriptor open on the file, the committing connection's too. */
 static void
@@ -150,8 +159,9 @@ checkpoint_thread (gpointer data)
       ck->wanted = FALSE;
       ck->busy = TRUE;
       g_mutex_unlock (&ck->lock);
-      int upto = opened ? run_passes (ck) : -1;
-      if (opened)
+      gboolean copied = FALSE;
+      int upto = opened ? run_passes (ck, &copied) : -1;
+      if (copied)
         sync_database (ck);
       g_mutex_lock (&ck->lock);
       ck->busy = FALSE;
@@ -222,6 +232,7 @@ sdc_sqlite_checkpointer_attach (sqlite3 *db, const char *path)
       ck = g_new0 (SdcSqliteCheckpointer, 1);
       ck->path = g_strdup (path);
       ck->caught_up_to = -1;
+      ck->last_done = -1;
       g_mutex_init (&ck->lock);
       g_cond_init (&ck->cond);
       g_hash_table_insert (registry, ck->path, ck);

@@ -1746,6 +1746,7 @@ test_sqlite_wal_checkpoint_reader (void)
   g_autofree char *path = sqlite_new_location (NULL);
   g_autofree char *wal = g_strconcat (path, "-wal", NULL);
   g_autoptr (SdcStore) store = sdc_store_open (path, &error);
+  SdcSqliteCheckpointStats st;
   gboolean created = FALSE;
   g_autofree char *id = NULL;
   goffset largest = 0;
@@ -1757,6 +1758,13 @@ test_sqlite_wal_checkpoint_reader (void)
   g_assert_cmpint (sqlite3_exec (reader, "BEGIN; SELECT count(*) FROM reports;", NULL, NULL, NULL), ==, SQLITE_OK);
   g_assert_cmpuint (write_until_restarts (store, id, wal, 1, 1000, WAL_BOUND_FORCED, &largest), ==, 0);
   g_assert_cmpint (largest, >, 15000);
+  /* the thread was asked again and again and found nothing to copy (the reader's
+   * snapshot predates every report): it synced the database once at most */
+  sdc_store_sqlite_checkpoint_stats (store, &st);
+  g_test_message ("while the reader held the WAL: %" G_GUINT64_FORMAT " passes, %" G_GUINT64_FORMAT " syncs",
+                  st.passes, st.syncs);
+  g_assert_cmpuint (st.passes, >=, 10);
+  g_assert_cmpuint (st.syncs, <=, 1);
   g_assert_cmpint (sqlite3_exec (reader, "COMMIT;", NULL, NULL, NULL), ==, SQLITE_OK);
   sqlite3_close (reader);
   /* the thread copies the backlog, or (when it cannot keep up with these writes on a
