@@ -162,7 +162,7 @@ if [ -n "$bindir" ]; then
   db="postgresql:///sdc?host=$work/pg/sock&user=postgres"
   "$sdc" migrate --db "$db" >/dev/null
   # what PostgreSQL did in the background during each run (an outlier's explanation)
-  pg_bg () { echo "$(grep -c 'automatic \(vacuum\|analyze\)' "$work/pg.log") $(grep -c 'checkpoint complete' "$work/pg.log")"; }
+  pg_bg () { echo "$(grep -c 'automatic \(vacuum\|analyze\)' "$work/pg.log") $(grep -c 'checkpoint starting' "$work/pg.log")"; }
   bg0=$(pg_bg)
   p=$(port); pid=$(serve "$p" --db "$db"); pids="$pids $pid"; wait_port "$p"
   # db_cpu_us: the postmaster and its backends, on the same cores
@@ -227,17 +227,21 @@ if [ -n "$ceiling" ]; then
 fi
 # Paired rounds: SQLite (a new esa-sdc on the same directory, whose database now also
 # holds the web view's 10,000 systems), the first PostgreSQL instance and nginx, one right
-# after the other, ROUNDS times; each round's ratios, then their median.
+# after the other, ROUNDS times; each round's ratios and the checkpoints and autovacuum
+# runs PostgreSQL started during it, then the median of the ratios.
 if [ -n "$ceiling" ] && [ -n "$pg" ] && [ "$ROUNDS" -gt 0 ]; then
   p=$(port); pid=$(serve "$p"); pids="$pids $pid"; wait_port "$p"
   ratios=""
+  bg_=$(pg_bg)
   for r in $(seq "$ROUNDS"); do
+    bgr=$bg_
     s_=$("$work/fleet" "https://127.0.0.1:$p/" "$work/dir/ca.pem" "$SYSTEMS" "$CONNS" "$SECONDS_" "$pid")
     g_=$("$work/fleet" "https://127.0.0.1:$pg_port/" "$work/dir/ca.pem" "$SYSTEMS" "$CONNS" "$SECONDS_" "$pg_pid")
     n_=$("$work/fleet" "https://127.0.0.1:$nginx_port/" "$work/dir/ca.pem" 0 "$CONNS" "$SECONDS_" "$npids" --static)
+    bg_=$(pg_bg)
     rs=$(python3 -c "print(round($(rate "$s_")/$(rate "$n_"),3))")
     rg=$(python3 -c "print(round($(rate "$g_")/$(rate "$n_"),3))")
-    row "round $r" "sqlite $(rate "$s_")/s p99 $(p99 "$s_") ms, postgresql-1 $(rate "$g_")/s p99 $(p99 "$g_") ms, nginx $(rate "$n_")/s: ratios sqlite $rs postgresql-1 $rg"
+    row "round $r" "sqlite $(rate "$s_")/s p99 $(p99 "$s_") ms, postgresql-1 $(rate "$g_")/s p99 $(p99 "$g_") ms, nginx $(rate "$n_")/s: ratios sqlite $rs postgresql-1 $rg; postgresql autovacuum+analyze / checkpoints $(echo $bgr $bg_ | awk '{printf "%d/%d", $3-$1, $4-$2}')"
     ratios="$ratios $rs,$rg"
   done
   echo "median of $ROUNDS paired rounds, ratios to the ceiling: $(python3 -c '
