@@ -122,9 +122,9 @@ run_passes (SdcSqliteCheckpointer *ck, gboolean *copied)
  * pages. Only after passes that copied something: a sync of a file with nothing to write
  * still flushes the disk's cache on most file systems, and a reader's old snapshot
  * (nothing to copy) has the thread asked again after every commit. A failure is logged;
- * the WAL is kept all the same, since SQLite starts it again
- * only after a checkpoint whose own sync succeeded, and Linux reports a failed
- * write-back to every descriptor open on the file, the committing connection's too. */
+ * the WAL is kept all the same, since SQLite starts it again only after a checkpoint
+ * whose own sync succeeded, and Linux reports a failed write-back to every descriptor
+ * open on the file, the committing connection's too. */
 static void
 sync_database (SdcSqliteCheckpointer *ck)
 {

@@ -16,10 +16,11 @@ G_BEGIN_DECLS
 
 typedef struct _SdcSqliteCheckpointer SdcSqliteCheckpointer;
 
-/* What a checkpointer did, for tests and the log: passes its thread ran, the short
- * closing copies a committing connection made so the WAL could start again, and the
- * checkpoints a committing connection ran itself because the WAL had grown to four
- * times the mark (the thread behind or failing). */
+/* What a checkpointer did, for tests and the log: passes its thread ran and its syncs
+ * of the database file after passes that copied something, the short closing copies a
+ * committing connection made so the WAL could start again, and the checkpoints a
+ * committing connection ran itself because the WAL had grown to four times the mark
+ * (the thread behind or failing). */
 typedef struct {
   guint64 passes;
   guint64 syncs;   /* of the database file by the thread, after its passes */
