@@ -219,11 +219,12 @@ fi
 
 rate () { echo "$1" | sed -n 's/.*reports\/s=\([0-9]*\).*/\1/p'; }
 p99 () { echo "$1" | sed -n 's/.*p99_ms=\([0-9.]*\).*/\1/p'; }
+ratio () { python3 -c "print(round($1/$2,3))"; } # A B -> A/B to three places
 if [ -n "$ceiling" ]; then
   c=$(rate "$ceiling")
-  echo "ratios to the ceiling: sqlite $(python3 -c "print(round($(rate "$sqlite")/$c,3))")" \
-       "${pg:+postgresql-1 $(python3 -c "print(round($(rate "$pg")/$c,3))")}" \
-       "${pg2:+postgresql-2 $(python3 -c "print(round($pg2/$c,3))")}"
+  echo "ratios to the ceiling: sqlite $(ratio "$(rate "$sqlite")" "$c")" \
+       "${pg:+postgresql-1 $(ratio "$(rate "$pg")" "$c")}" \
+       "${pg2:+postgresql-2 $(ratio "$pg2" "$c")}"
 fi
 # Paired rounds: SQLite (a new esa-sdc on the same directory, whose database now also
 # holds the web view's 10,000 systems), the first PostgreSQL instance and nginx, one right
@@ -239,8 +240,8 @@ if [ -n "$ceiling" ] && [ -n "$pg" ] && [ "$ROUNDS" -gt 0 ]; then
     g_=$("$work/fleet" "https://127.0.0.1:$pg_port/" "$work/dir/ca.pem" "$SYSTEMS" "$CONNS" "$SECONDS_" "$pg_pid")
     n_=$("$work/fleet" "https://127.0.0.1:$nginx_port/" "$work/dir/ca.pem" 0 "$CONNS" "$SECONDS_" "$npids" --static)
     bg_=$(pg_bg)
-    rs=$(python3 -c "print(round($(rate "$s_")/$(rate "$n_"),3))")
-    rg=$(python3 -c "print(round($(rate "$g_")/$(rate "$n_"),3))")
+    rs=$(ratio "$(rate "$s_")" "$(rate "$n_")")
+    rg=$(ratio "$(rate "$g_")" "$(rate "$n_")")
     row "round $r" "sqlite $(rate "$s_")/s p99 $(p99 "$s_") ms, postgresql-1 $(rate "$g_")/s p99 $(p99 "$g_") ms, nginx $(rate "$n_")/s: ratios sqlite $rs postgresql-1 $rg; postgresql autovacuum+analyze / checkpoints $(echo $bgr $bg_ | awk '{printf "%d/%d", $3-$1, $4-$2}')"
     ratios="$ratios $rs,$rg"
   done
@@ -263,6 +264,6 @@ echo "cpu bound ($(nproc) cores for server (+ database) + load generator only): 
      "${pg:+postgresql-1 $(bound "$pg")/s}" "${ceiling:+nginx $(bound "$ceiling")/s}"
 # the same ratio from CPU time (steadier than rates on a shared machine)
 if [ -n "$ceiling" ] && [ "$(bound "$ceiling")" != "-" ]; then
-  echo "cpu-bound ratios to nginx: sqlite $(python3 -c "print(round($(bound "$sqlite")/$(bound "$ceiling"),3))")" \
-       "${pg:+postgresql-1 $(python3 -c "print(round($(bound "$pg")/$(bound "$ceiling"),3))")}"
+  echo "cpu-bound ratios to nginx: sqlite $(ratio "$(bound "$sqlite")" "$(bound "$ceiling")")" \
+       "${pg:+postgresql-1 $(ratio "$(bound "$pg")" "$(bound "$ceiling")")}"
 fi

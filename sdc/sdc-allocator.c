@@ -2,7 +2,8 @@
  * configure finds it (docs/performance.md, "The allocator"): libsoup, GLib and GnuTLS
  * allocate and free a few hundred blocks per request, many freed by another thread
  * than the one that made them: glibc's malloc was about 8 % of esa-sdc's CPU samples
- * under load, and jemalloc gives about 8 % more reports a second. Only esa-sdc: esad and esa-proxy keep the C library's malloc. */
+ * under load, and jemalloc gives about 8 % more reports a second. Only esa-sdc: esad
+ * and esa-proxy keep the C library's malloc. */
 #include "config.h"
 
 #include "sdc-allocator.h"
