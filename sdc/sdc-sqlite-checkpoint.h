@@ -22,6 +22,7 @@ typedef struct _SdcSqliteCheckpointer SdcSqliteCheckpointer;
  * committing connection ran itself because the WAL had grown to four times the mark
  * (the thread behind or failing). */
 typedef struct {
+  guint64 series;  /* of passes: the times the thread was asked and ran */
   guint64 passes;
   guint64 syncs;   /* of the database file by the thread, after its passes */
   guint64 closing;
@@ -34,10 +35,15 @@ SdcSqliteCheckpointer *sdc_sqlite_checkpointer_attach (sqlite3 *db, const char *
 /* Call before DB is closed: the last release stops the thread and closes its connection. */
 void sdc_sqlite_checkpointer_release (SdcSqliteCheckpointer *ck, sqlite3 *db);
 void sdc_sqlite_checkpointer_get_stats (SdcSqliteCheckpointer *ck, SdcSqliteCheckpointStats *stats);
+/* Tests: returns once the thread has taken what it was asked for and, with UNTIL_IDLE,
+ * once its passes have ended too. */
+void sdc_sqlite_checkpointer_wait (SdcSqliteCheckpointer *ck, gboolean until_idle);
 /* Tests: with FALSE, checkpointers attached later start no thread (as if none could be
  * started), so the commits' own checkpoint at four times the mark is all there is. */
 void sdc_sqlite_checkpointer_set_threads_enabled (gboolean enabled);
 /* The stats of the checkpointer of an SQLite store's file. */
 void sdc_store_sqlite_checkpoint_stats (SdcStore *store, SdcSqliteCheckpointStats *stats);
+/* Tests: sdc_sqlite_checkpointer_wait on the checkpointer of an SQLite store's file. */
+void sdc_store_sqlite_checkpoint_wait (SdcStore *store, gboolean until_idle);
 
 G_END_DECLS

@@ -480,6 +480,14 @@ sdc_store_sqlite_checkpoint_stats (SdcStore *self, SdcSqliteCheckpointStats *sta
   sdc_sqlite_checkpointer_get_stats (SDC_STORE_SQLITE (self)->checkpointer, stats);
 }
 
+void
+sdc_store_sqlite_checkpoint_wait (SdcStore *self, gboolean until_idle)
+{
+  SdcStoreSqlite *store = SDC_STORE_SQLITE (self);
+  if (store->checkpointer != NULL)
+    sdc_sqlite_checkpointer_wait (store->checkpointer, until_idle);
+}
+
 static void
 sdc_store_sqlite_finalize (GObject *object)
 {
