@@ -1793,8 +1793,8 @@ test_sqlite_wal_checkpoint_whole (void)
  * before asked for, so that one commits during its first pass: a second pass copies
  * that, the thread has caught up, and the next commit closes the WAL (or the thread
  * copied all of it), which then starts again, three times here, without a commit ever
- * copying the whole WAL itself. Each series of passes copied something and is followed
- * by a sync of the database. */
+ * copying the whole WAL itself; the series that copied are followed by a sync of the
+ * database. */
 static void
 test_sqlite_wal_checkpoint_mid_pass (void)
 {
@@ -1828,7 +1828,10 @@ test_sqlite_wal_checkpoint_mid_pass (void)
                   n, restarts, st.series, st.passes, st.syncs, st.closing, st.forced);
   g_assert_cmpuint (restarts, ==, 3);
   g_assert_cmpuint (st.series, >=, 3);
-  g_assert_cmpuint (st.syncs, ==, st.series);
+  /* one sync a series that copied: all of them, but for a series asked by a commit whose
+   * pages the last pass of the series before had already copied (it then finds nothing) */
+  g_assert_cmpuint (st.syncs, >=, 3);
+  g_assert_cmpuint (st.syncs, <=, st.series);
   g_assert_cmpuint (st.forced, ==, 0);
 }
 
