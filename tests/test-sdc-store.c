@@ -1672,10 +1672,12 @@ big_report_body (void)
 /* Reports of about 17 WAL pages each (a 60 KB body) into STORE, until the WAL has
  * started again RESTARTS times or MAX reports are in, the WAL never past BOUND pages
  * (WAL_BOUND_NONE: any size); returns how many went in and leaves in LARGEST the WAL's
- * largest size, in pages, before its first restart. */
+ * largest size, in pages, before its first restart. MID_PASS: each report waits until
+ * the checkpoint thread has taken what the one before asked for, so that one commits
+ * during its first pass. */
 static guint
 write_until_restarts (SdcStore *store, const char *system_id, const char *wal, guint restarts, guint max,
-                      goffset bound, goffset *largest)
+                      goffset bound, gboolean mid_pass, goffset *largest)
 {
   static guint serial;
   g_autofree char *body = big_report_body ();
@@ -1692,6 +1694,8 @@ write_until_restarts (SdcStore *store, const char *system_id, const char *wal, g
       gboolean ok = insert_report_body (store, system_id, uuid, body, &error);
       g_assert_no_error (error);
       g_assert_true (ok);
+      if (mid_pass)
+        sdc_store_sqlite_checkpoint_wait (store, FALSE);
       seen = wal_checkpoint_seq (wal, &size) - seq0;
       if (seen == 0)
         *largest = MAX (*largest, size / frame);
@@ -1701,6 +1705,14 @@ write_until_restarts (SdcStore *store, const char *system_id, const char *wal, g
   g_test_message ("%u reports; the WAL reached %" G_GOFFSET_FORMAT " pages before it started again; %u restarts",
                   n, *largest, seen);
   return seen;
+}
+
+static void
+message_checkpoint_stats (const char *when, const SdcSqliteCheckpointStats *st)
+{
+  g_test_message ("%s: checkpoint thread series %" G_GUINT64_FORMAT ", passes %" G_GUINT64_FORMAT
+                  ", syncs %" G_GUINT64_FORMAT "; closing copies %" G_GUINT64_FORMAT ", forced %" G_GUINT64_FORMAT,
+                  when, st->series, st->passes, st->syncs, st->closing, st->forced);
 }
 
 /* The WAL is checkpointed late (past SQLite's default of 1,000 pages, for throughput:
@@ -1721,12 +1733,10 @@ test_sqlite_wal_checkpoint (void)
 
   g_assert_no_error (error);
   id = register_one (store, "WALCK01", "pw", &created);
-  g_assert_cmpuint (write_until_restarts (store, id, wal, 3, 4000, WAL_BOUND_FORCED, &largest), ==, 3);
+  g_assert_cmpuint (write_until_restarts (store, id, wal, 3, 4000, WAL_BOUND_FORCED, FALSE, &largest), ==, 3);
   g_assert_cmpint (largest, >, 5000);
   sdc_store_sqlite_checkpoint_stats (store, &st);
-  g_test_message ("checkpoint thread passes %" G_GUINT64_FORMAT ", syncs %" G_GUINT64_FORMAT
-                  ", closing copies %" G_GUINT64_FORMAT ", forced %" G_GUINT64_FORMAT,
-                  st.passes, st.syncs, st.closing, st.forced);
+  message_checkpoint_stats ("after 3 restarts", &st);
   g_assert_cmpuint (st.passes, >=, 3);
   /* the thread wrote what its passes copied to the disk, so that the closing copy's
    * sync (in a commit) writes only its own pages */
@@ -1775,9 +1785,8 @@ test_sqlite_wal_checkpoint_whole (void)
       restarts = wal_checkpoint_seq (wal, &size) - seq0;
     }
   sdc_sqlite_checkpointer_get_stats (ck, &st);
-  g_test_message ("%u commits, %u restarts; series %" G_GUINT64_FORMAT ", passes %" G_GUINT64_FORMAT
-                  ", syncs %" G_GUINT64_FORMAT ", closing copies %" G_GUINT64_FORMAT ", forced %" G_GUINT64_FORMAT,
-                  n, restarts, st.series, st.passes, st.syncs, st.closing, st.forced);
+  g_test_message ("%u commits, %u restarts", n, restarts);
+  message_checkpoint_stats ("then", &st);
   g_assert_cmpuint (restarts, ==, 3);
   g_assert_cmpuint (st.series, ==, 3);
   g_assert_cmpuint (st.passes, ==, 3);
@@ -1802,31 +1811,17 @@ test_sqlite_wal_checkpoint_mid_pass (void)
   g_autofree char *path = sqlite_new_location (NULL);
   g_autofree char *wal = g_strconcat (path, "-wal", NULL);
   g_autoptr (SdcStore) store = sdc_store_open (path, &error);
-  g_autofree char *body = big_report_body ();
   SdcSqliteCheckpointStats st;
   gboolean created = FALSE;
   g_autofree char *id = NULL;
-  goffset size = 0;
-  guint32 seq0;
-  guint n, restarts = 0;
+  goffset largest = 0;
 
   g_assert_no_error (error);
   id = register_one (store, "WALCK07", "pw", &created);
-  seq0 = wal_checkpoint_seq (wal, &size);
-  for (n = 0; n < 4000 && restarts < 3; n++)
-    {
-      g_autofree char *uuid = g_strdup_printf ("00000000-0000-4000-8000-%012u", n);
-      g_assert_true (insert_report_body (store, id, uuid, body, &error));
-      g_assert_no_error (error);
-      sdc_store_sqlite_checkpoint_wait (store, FALSE);
-      restarts = wal_checkpoint_seq (wal, &size) - seq0;
-    }
+  g_assert_cmpuint (write_until_restarts (store, id, wal, 3, 4000, WAL_BOUND_FORCED, TRUE, &largest), ==, 3);
   sdc_store_sqlite_checkpoint_wait (store, TRUE);
   sdc_store_sqlite_checkpoint_stats (store, &st);
-  g_test_message ("%u reports, %u restarts; series %" G_GUINT64_FORMAT ", passes %" G_GUINT64_FORMAT
-                  ", syncs %" G_GUINT64_FORMAT ", closing copies %" G_GUINT64_FORMAT ", forced %" G_GUINT64_FORMAT,
-                  n, restarts, st.series, st.passes, st.syncs, st.closing, st.forced);
-  g_assert_cmpuint (restarts, ==, 3);
+  message_checkpoint_stats ("after 3 restarts", &st);
   g_assert_cmpuint (st.series, >=, 3);
   /* one sync a series that copied: all of them, but for a series asked by a commit whose
    * pages the last pass of the series before had already copied (it then finds nothing) */
@@ -1855,13 +1850,12 @@ test_sqlite_wal_checkpoint_reader (void)
   id = register_one (store, "WALCK02", "pw", &created);
   g_assert_cmpint (sqlite3_open (path, &reader), ==, SQLITE_OK);
   g_assert_cmpint (sqlite3_exec (reader, "BEGIN; SELECT count(*) FROM reports;", NULL, NULL, NULL), ==, SQLITE_OK);
-  g_assert_cmpuint (write_until_restarts (store, id, wal, 1, 1000, WAL_BOUND_FORCED, &largest), ==, 0);
+  g_assert_cmpuint (write_until_restarts (store, id, wal, 1, 1000, WAL_BOUND_FORCED, FALSE, &largest), ==, 0);
   g_assert_cmpint (largest, >, 15000);
   /* the thread was asked again and again and found nothing to copy (the reader's
    * snapshot predates every report): it synced the database once at most */
   sdc_store_sqlite_checkpoint_stats (store, &st);
-  g_test_message ("while the reader held the WAL: %" G_GUINT64_FORMAT " passes, %" G_GUINT64_FORMAT " syncs",
-                  st.passes, st.syncs);
+  message_checkpoint_stats ("while the reader held the WAL", &st);
   g_assert_cmpuint (st.passes, >=, 10);
   g_assert_cmpuint (st.syncs, <=, 1);
   g_assert_cmpint (sqlite3_exec (reader, "COMMIT;", NULL, NULL, NULL), ==, SQLITE_OK);
@@ -1869,7 +1863,7 @@ test_sqlite_wal_checkpoint_reader (void)
   /* the thread copies the backlog, or (when it cannot keep up with these writes on a
    * loaded machine: 1,000 reports took the WAL from 19,454 to 39,013 pages once) a
    * commit does at the forced mark */
-  g_assert_cmpuint (write_until_restarts (store, id, wal, 1, 4000, WAL_BOUND_NONE, &largest), ==, 1);
+  g_assert_cmpuint (write_until_restarts (store, id, wal, 1, 4000, WAL_BOUND_NONE, FALSE, &largest), ==, 1);
 }
 
 /* Without the checkpoint thread (it could not be started, or it fails) the commits
@@ -1891,10 +1885,9 @@ test_sqlite_wal_checkpoint_no_thread (void)
   store = sdc_store_open (path, &error);
   g_assert_no_error (error);
   id = register_one (store, "WALCK05", "pw", &created);
-  g_assert_cmpuint (write_until_restarts (store, id, wal, 1, 4000, WAL_BOUND_FORCED, &largest), ==, 1);
+  g_assert_cmpuint (write_until_restarts (store, id, wal, 1, 4000, WAL_BOUND_FORCED, FALSE, &largest), ==, 1);
   sdc_store_sqlite_checkpoint_stats (store, &st);
-  g_test_message ("passes %" G_GUINT64_FORMAT ", closing %" G_GUINT64_FORMAT ", forced %" G_GUINT64_FORMAT,
-                  st.passes, st.closing, st.forced);
+  message_checkpoint_stats ("without a thread", &st);
   g_assert_cmpint (largest, >=, 4 * 10000);
   g_assert_cmpuint (st.passes, ==, 0);
   g_assert_cmpuint (st.forced, >=, 1);
@@ -2048,7 +2041,7 @@ test_sqlite_wal_checkpoint_full_disk (void)
 
   /* room again: writes go on and the WAL is copied and starts again */
   g_assert_cmpint (g_unlink (filler), ==, 0);
-  g_assert_cmpuint (write_until_restarts (store, id, wal, 1, 4000, WAL_BOUND_NONE, &largest), ==, 1);
+  g_assert_cmpuint (write_until_restarts (store, id, wal, 1, 4000, WAL_BOUND_NONE, FALSE, &largest), ==, 1);
   g_object_unref (store);
   g_assert_cmpuint (sdc_test_sqlite_count_reports (path), >, acked);
 
