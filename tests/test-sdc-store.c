@@ -1715,12 +1715,13 @@ message_checkpoint_stats (const char *when, const SdcSqliteCheckpointStats *st)
                   when, st->series, st->passes, st->syncs, st->closing, st->forced);
 }
 
-/* The WAL is checkpointed late (past SQLite's default of 1,000 pages, for throughput:
- * docs/performance.md "WAL checkpoints") and by the checkpoint thread, not inside the
- * commits; a commit copies only what the thread left when it caught up, and under steady
- * writes the WAL starts again from its beginning. */
+/* Steady writes (MID_PASS: paced as write_until_restarts says) until the WAL has
+ * started again three times: it grew past 5,000 pages first, never past the forced mark;
+ * the thread ran its passes and wrote what they copied to the disk (at most one sync a
+ * series), so that the closing copy's sync (in a commit) writes only its own pages; no
+ * commit forced a checkpoint. */
 static void
-test_sqlite_wal_checkpoint (void)
+check_three_restarts (const char *serial, gboolean mid_pass)
 {
   g_autoptr (GError) error = NULL;
   g_autofree char *path = sqlite_new_location (NULL);
@@ -1732,17 +1733,29 @@ test_sqlite_wal_checkpoint (void)
   goffset largest = 0;
 
   g_assert_no_error (error);
-  id = register_one (store, "WALCK01", "pw", &created);
-  g_assert_cmpuint (write_until_restarts (store, id, wal, 3, 4000, WAL_BOUND_FORCED, FALSE, &largest), ==, 3);
+  id = register_one (store, serial, "pw", &created);
+  g_assert_cmpuint (write_until_restarts (store, id, wal, 3, 4000, WAL_BOUND_FORCED, mid_pass, &largest), ==, 3);
   g_assert_cmpint (largest, >, 5000);
+  sdc_store_sqlite_checkpoint_wait (store, TRUE);
   sdc_store_sqlite_checkpoint_stats (store, &st);
   message_checkpoint_stats ("after 3 restarts", &st);
-  g_assert_cmpuint (st.passes, >=, 3);
-  /* the thread wrote what its passes copied to the disk, so that the closing copy's
-   * sync (in a commit) writes only its own pages */
+  g_assert_cmpuint (st.series, >=, 3);
+  g_assert_cmpuint (st.passes, >=, st.series);
+  /* one sync a series that copied: all of them, but for a series asked by a commit whose
+   * pages the last pass of the series before had already copied (it then finds nothing) */
   g_assert_cmpuint (st.syncs, >=, 3);
-  g_assert_cmpuint (st.syncs, <=, st.passes);
+  g_assert_cmpuint (st.syncs, <=, st.series);
   g_assert_cmpuint (st.forced, ==, 0);
+}
+
+/* The WAL is checkpointed late (past SQLite's default of 1,000 pages, for throughput:
+ * docs/performance.md "WAL checkpoints") and by the checkpoint thread, not inside the
+ * commits; a commit copies only what the thread left when it caught up, and under steady
+ * writes the WAL starts again from its beginning. */
+static void
+test_sqlite_wal_checkpoint (void)
+{
+  check_three_restarts ("WALCK01", FALSE);
 }
 
 /* A writer slow enough for the thread to copy the whole WAL in one pass, each commit
@@ -1807,27 +1820,7 @@ test_sqlite_wal_checkpoint_whole (void)
 static void
 test_sqlite_wal_checkpoint_mid_pass (void)
 {
-  g_autoptr (GError) error = NULL;
-  g_autofree char *path = sqlite_new_location (NULL);
-  g_autofree char *wal = g_strconcat (path, "-wal", NULL);
-  g_autoptr (SdcStore) store = sdc_store_open (path, &error);
-  SdcSqliteCheckpointStats st;
-  gboolean created = FALSE;
-  g_autofree char *id = NULL;
-  goffset largest = 0;
-
-  g_assert_no_error (error);
-  id = register_one (store, "WALCK07", "pw", &created);
-  g_assert_cmpuint (write_until_restarts (store, id, wal, 3, 4000, WAL_BOUND_FORCED, TRUE, &largest), ==, 3);
-  sdc_store_sqlite_checkpoint_wait (store, TRUE);
-  sdc_store_sqlite_checkpoint_stats (store, &st);
-  message_checkpoint_stats ("after 3 restarts", &st);
-  g_assert_cmpuint (st.series, >=, 3);
-  /* one sync a series that copied: all of them, but for a series asked by a commit whose
-   * pages the last pass of the series before had already copied (it then finds nothing) */
-  g_assert_cmpuint (st.syncs, >=, 3);
-  g_assert_cmpuint (st.syncs, <=, st.series);
-  g_assert_cmpuint (st.forced, ==, 0);
+  check_three_restarts ("WALCK07", TRUE);
 }
 
 /* A reader that keeps an old snapshot open (the web view, `esa-sdc reports`) holds the
